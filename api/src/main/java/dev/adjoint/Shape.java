@@ -1,0 +1,121 @@
+package dev.adjoint;
+
+import java.util.Arrays;
+
+/**
+ * The immutable extent of a tensor along each dimension. A rank-0 shape ({@code []}) is a scalar.
+ */
+public final class Shape {
+    private static final Shape SCALAR = new Shape(new int[0]);
+
+    private final int[] dims;
+    private final int numel;
+
+    private Shape(int[] dims) {
+        this.dims = dims;
+        long n = 1;
+        for (int d : dims) {
+            if (d < 0) {
+                throw new TensorShapeException("shape " + Arrays.toString(dims) + " has a negative dimension");
+            }
+            n *= d;
+            if (n > Integer.MAX_VALUE) {
+                throw new TensorShapeException("shape " + Arrays.toString(dims)
+                        + " has more than " + Integer.MAX_VALUE + " elements");
+            }
+        }
+        this.numel = (int) n;
+    }
+
+    public static Shape of(int... dims) {
+        return dims.length == 0 ? SCALAR : new Shape(dims.clone());
+    }
+
+    public static Shape scalar() {
+        return SCALAR;
+    }
+
+    public int rank() {
+        return dims.length;
+    }
+
+    /** Size of dimension {@code i}; negative {@code i} counts from the end as in PyTorch. */
+    public int dim(int i) {
+        return dims[normalizeDim(i, "dim")];
+    }
+
+    public int numel() {
+        return numel;
+    }
+
+    public int[] toArray() {
+        return dims.clone();
+    }
+
+    public boolean isScalar() {
+        return dims.length == 0;
+    }
+
+    /** Maps a possibly negative dimension index into {@code [0, rank)}, naming {@code op} on failure. */
+    public int normalizeDim(int dim, String op) {
+        int r = dims.length;
+        int d = dim < 0 ? dim + r : dim;
+        if (d < 0 || d >= r) {
+            throw new TensorShapeException(op + ": dimension " + dim + " is out of range for shape " + this
+                    + " (valid: " + (r == 0 ? "none, the tensor is 0-d" : "[" + (-r) + ", " + (r - 1) + "]") + ")");
+        }
+        return d;
+    }
+
+    /** Row-major strides of a contiguous tensor with this shape. */
+    public int[] contiguousStrides() {
+        int[] strides = new int[dims.length];
+        int s = 1;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            strides[i] = s;
+            s *= Math.max(dims[i], 1);
+        }
+        return strides;
+    }
+
+    /** NumPy broadcasting of two shapes; the message names {@code op} and both shapes. */
+    public static Shape broadcast(String op, Shape a, Shape b) {
+        if (a.equals(b)) {
+            return a;
+        }
+        int r = Math.max(a.rank(), b.rank());
+        int[] out = new int[r];
+        for (int i = 0; i < r; i++) {
+            int da = i - (r - a.rank()) >= 0 ? a.dims[i - (r - a.rank())] : 1;
+            int db = i - (r - b.rank()) >= 0 ? b.dims[i - (r - b.rank())] : 1;
+            if (da != db && da != 1 && db != 1) {
+                throw new TensorShapeException(op + ": shapes " + a + " and " + b
+                        + " cannot be broadcast (dimension " + i + ": " + da + " vs " + db + ")");
+            }
+            out[i] = da == 1 ? db : da;
+        }
+        return new Shape(out);
+    }
+
+    /** Shape with dimension {@code d} replaced by {@code size}. */
+    public Shape withDim(int d, int size) {
+        int[] copy = dims.clone();
+        copy[d] = size;
+        return new Shape(copy);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Shape s && Arrays.equals(dims, s.dims);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(dims);
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.toString(dims);
+    }
+}

@@ -1,0 +1,463 @@
+package dev.adjoint;
+
+import dev.adjoint.autograd.AccumulateGrad;
+import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.GradMode;
+import dev.adjoint.autograd.Node;
+import dev.adjoint.backend.Backends;
+import dev.adjoint.ops.Dispatch;
+import dev.adjoint.ops.ElementwiseOps;
+import dev.adjoint.ops.LinalgOps;
+import dev.adjoint.ops.ReductionOps;
+import dev.adjoint.ops.ShapeOps;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * An n-dimensional array on one backend, with PyTorch's autograd semantics: set
+ * {@link #requiresGrad(boolean)} on leaves, compute, call {@link #backward()}, read {@link #grad()}.
+ *
+ * <p>A tensor is a strided view ({@link Layout}) over a {@link Storage} owned by its backend, so
+ * {@code transpose}, {@code narrow}, {@code expand} and friends are free. Tensors are immutable
+ * except for their autograd state ({@code grad}, hooks).
+ */
+public final class Tensor {
+    private final Storage storage;
+    private final Layout layout;
+    private final Backend backend;
+
+    private boolean requiresGrad;
+    private Node gradFn;
+    private AccumulateGrad gradAccumulator;
+    private Tensor grad;
+
+    private Tensor(Storage storage, Layout layout, Backend backend) {
+        this.storage = storage;
+        this.layout = layout;
+        this.backend = backend;
+    }
+
+    // ---- creation ----------------------------------------------------------------------------
+
+    /** Creation on a given backend; the static methods below use {@link Backends#defaultBackend()}. */
+    public static TensorFactory on(Backend backend) {
+        return new TensorFactory(backend);
+    }
+
+    /** Creation on the backend named {@code name} (e.g. "scalar"). */
+    public static TensorFactory on(String backendName) {
+        return new TensorFactory(Backends.get(backendName));
+    }
+
+    private static TensorFactory defaults() {
+        return new TensorFactory(Backends.defaultBackend());
+    }
+
+    public static Tensor zeros(int... shape) {
+        return defaults().zeros(DType.FLOAT32, shape);
+    }
+
+    public static Tensor zeros(DType dtype, int... shape) {
+        return defaults().zeros(dtype, shape);
+    }
+
+    public static Tensor ones(int... shape) {
+        return defaults().ones(DType.FLOAT32, shape);
+    }
+
+    public static Tensor ones(DType dtype, int... shape) {
+        return defaults().ones(dtype, shape);
+    }
+
+    public static Tensor full(double value, DType dtype, int... shape) {
+        return defaults().full(value, dtype, shape);
+    }
+
+    public static Tensor scalar(double value, DType dtype) {
+        return defaults().scalar(value, dtype);
+    }
+
+    /** A FLOAT64 tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor fromArray(double[] data, int... shape) {
+        return defaults().fromArray(data, shape);
+    }
+
+    /** A FLOAT32 tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor fromArray(float[] data, int... shape) {
+        return defaults().fromArray(data, shape);
+    }
+
+    /** An INT64 (index) tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor fromArray(long[] data, int... shape) {
+        return defaults().fromArray(data, shape);
+    }
+
+    /** INT64 {@code [0, 1, ..., end-1]}. */
+    public static Tensor arange(long end) {
+        return defaults().arange(end);
+    }
+
+    /** {@code [start, start+step, ...)} below {@code end}, in {@code dtype}. */
+    public static Tensor arange(double start, double end, double step, DType dtype) {
+        return defaults().arange(start, end, step, dtype);
+    }
+
+    /** Uniform in [0, 1). */
+    public static Tensor rand(Generator generator, DType dtype, int... shape) {
+        return defaults().rand(generator, dtype, shape);
+    }
+
+    /** Standard normal. */
+    public static Tensor randn(Generator generator, DType dtype, int... shape) {
+        return defaults().randn(generator, dtype, shape);
+    }
+
+    /**
+     * Wraps a backend's storage as a tensor with no autograd history. For backends and op
+     * implementations; users create tensors through the factory methods.
+     */
+    public static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
+        return new Tensor(storage, layout, backend);
+    }
+
+    public Tensor zerosLike() {
+        return on(backend).zeros(dtype(), shape().toArray());
+    }
+
+    public Tensor onesLike() {
+        return on(backend).ones(dtype(), shape().toArray());
+    }
+
+    public Tensor fullLike(double value) {
+        return on(backend).full(value, dtype(), shape().toArray());
+    }
+
+    // ---- metadata ------------------------------------------------------------------------------
+
+    public Shape shape() {
+        return layout.shape();
+    }
+
+    /** Size of dimension {@code dim} (negative counts from the end). */
+    public int size(int dim) {
+        return layout.shape().dim(dim);
+    }
+
+    public int rank() {
+        return layout.rank();
+    }
+
+    public int numel() {
+        return layout.numel();
+    }
+
+    public DType dtype() {
+        return storage.dtype();
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public boolean isContiguous() {
+        return layout.isContiguous();
+    }
+
+    // ---- reading values ---------------------------------------------------------------------------
+
+    /** The value of a one-element tensor. */
+    public double item() {
+        if (numel() != 1) {
+            throw new TensorShapeException("item: only one-element tensors can be converted to a scalar, got shape "
+                    + shape());
+        }
+        return backend.toDoubles(storage, layout)[0];
+    }
+
+    /** The elements in row-major order, as doubles. */
+    public double[] toDoubleArray() {
+        return backend.toDoubles(storage, layout);
+    }
+
+    /** The elements in row-major order, as floats. */
+    public float[] toFloatArray() {
+        return backend.toFloats(storage, layout);
+    }
+
+    /** The elements in row-major order, as longs (floating values truncate toward zero). */
+    public long[] toLongArray() {
+        return backend.toLongs(storage, layout);
+    }
+
+    /** The same values on another backend (a copy with no autograd history unless it is this backend). */
+    public Tensor to(Backend target) {
+        if (target == backend) {
+            return this;
+        }
+        TensorFactory there = on(target);
+        int[] dims = shape().toArray();
+        return switch (dtype()) {
+            case FLOAT32 -> there.fromArray(toFloatArray(), dims);
+            case FLOAT64 -> there.fromArray(toDoubleArray(), dims);
+            case INT64 -> there.fromArray(toLongArray(), dims);
+        };
+    }
+
+    /** The same values in another dtype; differentiable between floating types. */
+    public Tensor toType(DType target) {
+        return ShapeOps.toType(this, target);
+    }
+
+    // ---- autograd -----------------------------------------------------------------------------------
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Marks a leaf tensor as one whose gradient {@link #backward()} should compute. Returns this. */
+    public Tensor requiresGrad(boolean requires) {
+        if (gradFn != null) {
+            throw new IllegalStateException("requiresGrad: only leaf tensors can change requiresGrad; this tensor "
+                    + "was computed by " + gradFn.name() + " (use detach() to get a leaf)");
+        }
+        if (requires && !dtype().isFloatingPoint()) {
+            throw new DTypeMismatchException("requiresGrad: only floating point tensors can require gradients, got "
+                    + dtype());
+        }
+        this.requiresGrad = requires;
+        return this;
+    }
+
+    /** The accumulated gradient of a leaf, or {@code null} before any backward reached it. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Replaces the stored gradient ({@code null} clears it). */
+    public void setGrad(Tensor newGrad) {
+        if (newGrad != null && !newGrad.shape().equals(shape())) {
+            throw new TensorShapeException("setGrad: gradient shape " + newGrad.shape()
+                    + " does not match tensor shape " + shape());
+        }
+        this.grad = newGrad;
+    }
+
+    /** Clears the gradient, as {@code tensor.grad = None} in PyTorch. */
+    public void zeroGrad() {
+        this.grad = null;
+    }
+
+    /** The node that computed this tensor, or {@code null} for leaves. */
+    public Node gradFn() {
+        return gradFn;
+    }
+
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
+    /** A tensor sharing this one's data with no history and no gradient requirement. */
+    public Tensor detach() {
+        return new Tensor(storage, layout, backend);
+    }
+
+    /** Backward from a one-element tensor. */
+    public void backward() {
+        Autograd.backward(this, null, false, false);
+    }
+
+    /** Backward with an explicit gradient of this tensor's shape. */
+    public void backward(Tensor gradient) {
+        Autograd.backward(this, gradient, false, false);
+    }
+
+    /**
+     * Backward with full control. {@code retainGraph} keeps saved tensors for another backward;
+     * {@code createGraph} records the backward pass so gradients can be differentiated again.
+     */
+    public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+        Autograd.backward(this, gradient, retainGraph || createGraph, createGraph);
+    }
+
+    /**
+     * Registers a hook called with this tensor's gradient during backward, before it is used or
+     * accumulated; it may return a replacement (same shape) or {@code null} to keep the gradient.
+     */
+    public void registerHook(UnaryOperator<Tensor> hook) {
+        if (!requiresGrad) {
+            throw new IllegalStateException("registerHook: cannot register a hook on a tensor that does not require grad");
+        }
+        gradEdge().registerHook(hook);
+    }
+
+    /** Makes a non-leaf tensor keep its gradient in {@link #grad()} after backward. */
+    public void retainGrad() {
+        if (isLeaf()) {
+            return;
+        }
+        registerHook(g -> {
+            setGrad(GradMode.isEnabled() ? g : g.detach());
+            return null;
+        });
+    }
+
+    /** {@code try (var scope = Tensor.noGrad()) { ... }}: no graph is recorded on this thread inside. */
+    public static GradMode.Scope noGrad() {
+        return GradMode.disable();
+    }
+
+    /** Re-enables recording inside a {@link #noGrad()} scope. */
+    public static GradMode.Scope enableGrad() {
+        return GradMode.enable();
+    }
+
+    /** The node gradients of this tensor flow into: its gradFn, or for a leaf its accumulator. */
+    public Node gradEdge() {
+        if (gradFn != null) {
+            return gradFn;
+        }
+        if (!requiresGrad) {
+            return null;
+        }
+        if (gradAccumulator == null) {
+            gradAccumulator = new AccumulateGrad(this);
+        }
+        return gradAccumulator;
+    }
+
+    /**
+     * Gives a freshly computed tensor the node that produced it. Called by
+     * {@link dev.adjoint.autograd.Graph#record}; not for use on tensors that already have history.
+     */
+    public void attachGradFn(Node node) {
+        if (gradFn != null || requiresGrad) {
+            throw new IllegalStateException("attachGradFn: tensor already has autograd state ("
+                    + (gradFn != null ? gradFn.name() : "a leaf that requires grad") + ")");
+        }
+        this.gradFn = node;
+        this.requiresGrad = true;
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------------------
+
+    public Tensor neg() { return ElementwiseOps.neg(this); }
+    public Tensor exp() { return ElementwiseOps.exp(this); }
+    public Tensor log() { return ElementwiseOps.log(this); }
+    public Tensor log1p() { return ElementwiseOps.log1p(this); }
+    public Tensor sqrt() { return ElementwiseOps.sqrt(this); }
+    public Tensor square() { return ElementwiseOps.square(this); }
+    public Tensor abs() { return ElementwiseOps.abs(this); }
+    public Tensor sign() { return ElementwiseOps.sign(this); }
+    public Tensor sin() { return ElementwiseOps.sin(this); }
+    public Tensor cos() { return ElementwiseOps.cos(this); }
+    public Tensor tanh() { return ElementwiseOps.tanh(this); }
+    public Tensor sigmoid() { return ElementwiseOps.sigmoid(this); }
+    public Tensor relu() { return ElementwiseOps.relu(this); }
+    public Tensor pow(double exponent) { return ElementwiseOps.pow(this, exponent); }
+    public Tensor clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
+
+    public Tensor add(Tensor other) { return ElementwiseOps.add(this, other); }
+    public Tensor add(double other) { return ElementwiseOps.add(this, scalarLike(other)); }
+    public Tensor sub(Tensor other) { return ElementwiseOps.sub(this, other); }
+    public Tensor sub(double other) { return ElementwiseOps.sub(this, scalarLike(other)); }
+    public Tensor mul(Tensor other) { return ElementwiseOps.mul(this, other); }
+    public Tensor mul(double other) { return ElementwiseOps.mul(this, scalarLike(other)); }
+    public Tensor div(Tensor other) { return ElementwiseOps.div(this, other); }
+    public Tensor div(double other) { return ElementwiseOps.div(this, scalarLike(other)); }
+    public Tensor maximum(Tensor other) { return ElementwiseOps.maximum(this, other); }
+    public Tensor maximum(double other) { return ElementwiseOps.maximum(this, scalarLike(other)); }
+    public Tensor minimum(Tensor other) { return ElementwiseOps.minimum(this, other); }
+    public Tensor minimum(double other) { return ElementwiseOps.minimum(this, scalarLike(other)); }
+
+    /** 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. */
+    public Tensor gt(Tensor other) { return ElementwiseOps.gt(this, other); }
+    public Tensor gt(double other) { return ElementwiseOps.gt(this, scalarLike(other)); }
+    public Tensor lt(Tensor other) { return ElementwiseOps.lt(this, other); }
+    public Tensor lt(double other) { return ElementwiseOps.lt(this, scalarLike(other)); }
+    public Tensor ge(Tensor other) { return ElementwiseOps.ge(this, other); }
+    public Tensor ge(double other) { return ElementwiseOps.ge(this, scalarLike(other)); }
+    public Tensor le(Tensor other) { return ElementwiseOps.le(this, other); }
+    public Tensor le(double other) { return ElementwiseOps.le(this, scalarLike(other)); }
+    public Tensor eq(Tensor other) { return ElementwiseOps.eq(this, other); }
+    public Tensor eq(double other) { return ElementwiseOps.eq(this, scalarLike(other)); }
+
+    /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
+    public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
+
+    // ---- reductions ------------------------------------------------------------------------------------
+
+    /** Sum of all elements (0-d). */
+    public Tensor sum() { return ReductionOps.sum(this, allDims(), false); }
+    public Tensor sum(int dim, boolean keepDim) { return ReductionOps.sum(this, new int[] {dim}, keepDim); }
+    public Tensor sum(int[] dims, boolean keepDim) { return ReductionOps.sum(this, dims, keepDim); }
+    public Tensor mean() { return ReductionOps.mean(this, allDims(), false); }
+    public Tensor mean(int dim, boolean keepDim) { return ReductionOps.mean(this, new int[] {dim}, keepDim); }
+    public Tensor mean(int[] dims, boolean keepDim) { return ReductionOps.mean(this, dims, keepDim); }
+    public Tensor amax() { return ReductionOps.amax(this, allDims(), false); }
+    public Tensor amax(int dim, boolean keepDim) { return ReductionOps.amax(this, new int[] {dim}, keepDim); }
+    public Tensor amax(int[] dims, boolean keepDim) { return ReductionOps.amax(this, dims, keepDim); }
+    public Tensor amin() { return ReductionOps.amin(this, allDims(), false); }
+    public Tensor amin(int dim, boolean keepDim) { return ReductionOps.amin(this, new int[] {dim}, keepDim); }
+    public Tensor amin(int[] dims, boolean keepDim) { return ReductionOps.amin(this, dims, keepDim); }
+    public Tensor logSumExp(int dim, boolean keepDim) { return ReductionOps.logSumExp(this, new int[] {dim}, keepDim); }
+    public Tensor logSumExp(int[] dims, boolean keepDim) { return ReductionOps.logSumExp(this, dims, keepDim); }
+    public Tensor softmax(int dim) { return ReductionOps.softmax(this, dim); }
+    public Tensor logSoftmax(int dim) { return ReductionOps.logSoftmax(this, dim); }
+
+    // ---- linear algebra --------------------------------------------------------------------------------
+
+    /** torch.matmul: dot, matrix-vector, matrix-matrix, and batched with broadcast batch dims. */
+    public Tensor matmul(Tensor other) { return LinalgOps.matmul(this, other); }
+
+    // ---- shape -----------------------------------------------------------------------------------------
+
+    /** A tensor with the same elements in a new shape; one dimension may be -1. A view when possible. */
+    public Tensor reshape(int... shape) { return ShapeOps.reshape(this, shape); }
+    public Tensor transpose(int dim0, int dim1) { return ShapeOps.transpose(this, dim0, dim1); }
+    public Tensor permute(int... dims) { return ShapeOps.permute(this, dims); }
+    /** Removes every size-1 dimension. */
+    public Tensor squeeze() { return ShapeOps.squeeze(this); }
+    public Tensor squeeze(int dim) { return ShapeOps.squeeze(this, dim); }
+    public Tensor unsqueeze(int dim) { return ShapeOps.unsqueeze(this, dim); }
+    /** Broadcasts to a larger shape without copying; -1 keeps a dimension. */
+    public Tensor expand(int... shape) { return ShapeOps.expand(this, shape); }
+    public Tensor narrow(int dim, int start, int length) { return ShapeOps.narrow(this, dim, start, length); }
+    public Tensor contiguous() { return ShapeOps.contiguous(this); }
+    public Tensor indexSelect(int dim, Tensor index) { return ShapeOps.indexSelect(this, dim, index); }
+    public Tensor gather(int dim, Tensor index) { return ShapeOps.gather(this, dim, index); }
+    /** Out-of-place torch.scatter_add: this tensor plus {@code src} added at {@code index} along {@code dim}. */
+    public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return ShapeOps.scatterAdd(this, dim, index, src); }
+    public static Tensor cat(List<Tensor> tensors, int dim) { return ShapeOps.cat(tensors, dim); }
+    public static Tensor stack(List<Tensor> tensors, int dim) { return ShapeOps.stack(tensors, dim); }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private int[] allDims() {
+        int[] dims = new int[rank()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = i;
+        }
+        return dims;
+    }
+
+    private Tensor scalarLike(double value) {
+        return Dispatch.scalar(backend, dtype(), value);
+    }
+
+    @Override
+    public String toString() {
+        return TensorFormat.format(this);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.adjoint.autograd;
+
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+
+/**
+ * The sink node of a leaf tensor that requires grad: a backward pass adds the incoming gradient
+ * into the leaf's {@code grad}. One per leaf, created the first time the leaf is used by an op.
+ */
+public final class AccumulateGrad extends Node {
+    private final Tensor leaf;
+
+    public AccumulateGrad(Tensor leaf) {
+        super("AccumulateGrad", new Node[0], new Shape[0]);
+        this.leaf = leaf;
+    }
+
+    public Tensor leaf() {
+        return leaf;
+    }
+
+    void accumulate(Tensor grad, boolean createGraph) {
+        // Without createGraph the stored grad must not keep any graph alive.
+        Tensor incoming = createGraph ? grad : grad.detach();
+        Tensor current = leaf.grad();
+        leaf.setGrad(current == null ? incoming : current.add(incoming));
+    }
+
+    @Override
+    protected Tensor[] apply(Tensor gradOutput) {
+        return new Tensor[0];
+    }
+}

@@ -1,0 +1,127 @@
+package dev.adjoint.backend;
+
+import dev.adjoint.BackendUnavailableException;
+import dev.adjoint.spi.Availability;
+import dev.adjoint.spi.Backend;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+
+/**
+ * Finds backends on the class path ({@link ServiceLoader}) and picks one. The default is, in order:
+ * the system property {@value #PROPERTY}, the environment variable {@value #ENV}, and otherwise the
+ * available backend with the highest priority.
+ */
+public final class Backends {
+    public static final String PROPERTY = "adjoint.backend";
+    public static final String ENV = "ADJOINT_BACKEND";
+
+    /** One discovered backend and whether it can run here. */
+    public record BackendInfo(String name, int priority, boolean available, String reason, Backend backend) {
+        @Override
+        public String toString() {
+            return name + " (priority " + priority + "): " + (available ? "available" : "unavailable: " + reason);
+        }
+    }
+
+    private Backends() {
+    }
+
+    // Discovery happens once per class loader; backends are stateless singletons.
+    private static final class Registry {
+        static final List<BackendInfo> ALL = discover();
+    }
+
+    // Separate holder: a bad adjoint.backend setting must not break list() and get().
+    private static final class DefaultHolder {
+        static final Backend DEFAULT = chooseDefault();
+    }
+
+    /** Every backend found on the class path, best first, each saying whether it is available and why not. */
+    public static List<BackendInfo> list() {
+        return Registry.ALL;
+    }
+
+    /** The backend named {@code name}; fails with the reason when it is unknown or unavailable. */
+    public static Backend get(String name) {
+        String wanted = name.trim().toLowerCase(Locale.ROOT);
+        for (BackendInfo info : Registry.ALL) {
+            if (info.name().equals(wanted)) {
+                if (!info.available()) {
+                    throw new BackendUnavailableException("backend '" + wanted + "' is unavailable: " + info.reason());
+                }
+                return info.backend();
+            }
+        }
+        throw new BackendUnavailableException("no backend named '" + name + "'; found: " + describe());
+    }
+
+    /** The backend used by {@code Tensor.zeros(...)} and the other creation methods without a backend. */
+    public static Backend defaultBackend() {
+        return DefaultHolder.DEFAULT;
+    }
+
+    /** A one-line summary of every backend, for error messages and logs. */
+    public static String describe() {
+        List<String> parts = new ArrayList<>();
+        for (BackendInfo info : Registry.ALL) {
+            parts.add(info.toString());
+        }
+        return parts.isEmpty() ? "none (add an engine module such as adjoint-engine-scalar to the class path)"
+                : String.join("; ", parts);
+    }
+
+    private static List<BackendInfo> discover() {
+        List<BackendInfo> found = new ArrayList<>();
+        ServiceLoader<Backend> loader = ServiceLoader.load(Backend.class, Backends.class.getClassLoader());
+        var it = loader.stream().iterator();
+        while (it.hasNext()) {
+            var provider = it.next();
+            try {
+                Backend b = provider.get();
+                Availability a;
+                try {
+                    a = b.availability();
+                } catch (RuntimeException | LinkageError e) {
+                    a = Availability.unavailable(e.toString());
+                }
+                found.add(new BackendInfo(b.name(), b.priority(), a.available(), a.reason(), b));
+            } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
+                // A backend whose class cannot even load (missing native library, missing module) is
+                // reported, not fatal: the others still work.
+                String name = provider.type().getSimpleName();
+                found.add(new BackendInfo(name.toLowerCase(Locale.ROOT), Integer.MIN_VALUE, false,
+                        "failed to load: " + e, null));
+            }
+        }
+        found.sort(Comparator.comparingInt(BackendInfo::priority).reversed());
+        return List.copyOf(found);
+    }
+
+    private static Backend chooseDefault() {
+        String requested = System.getProperty(PROPERTY);
+        String source = "system property " + PROPERTY;
+        if (requested == null || requested.isBlank()) {
+            requested = System.getenv(ENV);
+            source = "environment variable " + ENV;
+        }
+        if (requested != null && !requested.isBlank()) {
+            try {
+                return get(requested);
+            } catch (BackendUnavailableException e) {
+                throw new BackendUnavailableException(source + " asks for backend '" + requested + "', but "
+                        + e.getMessage());
+            }
+        }
+        for (BackendInfo info : Registry.ALL) {
+            if (info.available()) {
+                return info.backend();
+            }
+        }
+        throw new BackendUnavailableException("no available backend: " + describe());
+    }
+}

@@ -1,0 +1,176 @@
+package dev.adjoint.ops;
+
+import dev.adjoint.BackendMismatchException;
+import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
+
+/**
+ * The forward half of every op: validate once, allocate the output, call the backend's kernel.
+ * Nothing here records a graph; the op classes pair these calls with their backward formulas.
+ * Because every check runs here, above the SPI, every backend fails the same way with the same message.
+ */
+public final class Dispatch {
+    private Dispatch() {
+    }
+
+    // ---- checks ---------------------------------------------------------------------------------
+
+    static void checkSameBackend(String op, Tensor a, Tensor b) {
+        if (a.backend() != b.backend()) {
+            throw new BackendMismatchException(op + ": tensors are on different backends ('" + a.backend().name()
+                    + "' for shape " + a.shape() + ", '" + b.backend().name() + "' for shape " + b.shape()
+                    + "); move one with to(backend)");
+        }
+    }
+
+    static void checkSameDType(String op, Tensor a, Tensor b) {
+        if (a.dtype() != b.dtype()) {
+            throw new DTypeMismatchException(op + ": dtypes differ (" + a.dtype() + " for shape " + a.shape() + ", "
+                    + b.dtype() + " for shape " + b.shape() + "); convert one with toType(...)");
+        }
+    }
+
+    static void checkFloating(String op, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new DTypeMismatchException(op + ": expected a FLOAT32 or FLOAT64 tensor, got " + t.dtype()
+                    + " with shape " + t.shape());
+        }
+    }
+
+    static void checkIndex(String op, Tensor index) {
+        if (index.dtype() != DType.INT64) {
+            throw new DTypeMismatchException(op + ": index must be INT64, got " + index.dtype()
+                    + " with shape " + index.shape());
+        }
+    }
+
+    /** Reads every index and fails with the op, position and valid range if one is out of bounds. */
+    static void checkIndexValues(String op, Tensor index, int bound, int dim) {
+        long[] values = index.toLongArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] >= bound) {
+                throw new IndexOutOfBoundsException(op + ": index " + values[i] + " at position " + i
+                        + " is out of range for dimension " + dim + " of size " + bound
+                        + " (index shape " + index.shape() + ")");
+            }
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    /** A 0-d tensor holding {@code value}, for the scalar forms of binary ops. */
+    public static Tensor scalar(Backend backend, DType dtype, double value) {
+        Storage s = backend.fromDoubles(new double[] {value}, dtype);
+        return Tensor.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
+    }
+
+    static Tensor empty(Backend backend, DType dtype, Shape shape) {
+        return Tensor.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+    }
+
+    /** A view of {@code t} with another layout over the same storage (no history). */
+    static Tensor view(Tensor t, Layout layout) {
+        return Tensor.fromStorage(t.storage(), layout, t.backend());
+    }
+
+    // ---- kernels ----------------------------------------------------------------------------------
+
+    static Tensor unary(String op, UnaryOp kernel, Tensor x) {
+        checkFloating(op, x);
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        x.backend().unary(kernel, x.storage(), x.layout(), out.storage(), out.layout());
+        return out;
+    }
+
+    static Tensor binary(String op, BinaryOp kernel, Tensor a, Tensor b) {
+        checkSameBackend(op, a, b);
+        checkSameDType(op, a, b);
+        checkFloating(op, a);
+        Shape shape = Shape.broadcast(op, a.shape(), b.shape());
+        Tensor out = empty(a.backend(), a.dtype(), shape);
+        a.backend().binary(kernel, a.storage(), a.layout().broadcastTo(shape), b.storage(),
+                b.layout().broadcastTo(shape), out.storage(), out.layout());
+        return out;
+    }
+
+    static Tensor where(Tensor mask, Tensor a, Tensor b) {
+        checkSameBackend("where", a, b);
+        checkSameBackend("where", mask, a);
+        checkSameDType("where", a, b);
+        checkFloating("where", a);
+        if (mask.dtype() != a.dtype()) {
+            // Masks from comparisons share their operands' dtype; accept any mask by converting it.
+            mask = convert(mask, a.dtype());
+        }
+        Shape shape = Shape.broadcast("where", Shape.broadcast("where", mask.shape(), a.shape()), b.shape());
+        Tensor out = empty(a.backend(), a.dtype(), shape);
+        a.backend().where(mask.storage(), mask.layout().broadcastTo(shape), a.storage(), a.layout().broadcastTo(shape),
+                b.storage(), b.layout().broadcastTo(shape), out.storage(), out.layout());
+        return out;
+    }
+
+    /** Reduces along {@code dims} (already normalised, distinct), keeping them as size-1 dims. */
+    static Tensor reduceKeepDim(String op, ReduceOp kernel, Tensor x, boolean[] reduced) {
+        checkFloating(op, x);
+        int[] outDims = x.shape().toArray();
+        for (int d = 0; d < outDims.length; d++) {
+            if (reduced[d]) {
+                if (outDims[d] == 0 && kernel != ReduceOp.SUM) {
+                    throw new TensorShapeException(op + ": cannot reduce over dimension " + d
+                            + " of size 0 (shape " + x.shape() + ")");
+                }
+                outDims[d] = 1;
+            }
+        }
+        Tensor out = empty(x.backend(), x.dtype(), Shape.of(outDims));
+        x.backend().reduce(kernel, x.storage(), x.layout(), out.storage(), out.layout());
+        return out;
+    }
+
+    /** Batched matmul of operands that already have equal rank >= 2 and equal batch dims. */
+    static Tensor matmul(Tensor a, Tensor b, Shape outShape) {
+        Tensor out = empty(a.backend(), a.dtype(), outShape);
+        a.backend().matmul(a.storage(), a.layout(), b.storage(), b.layout(), out.storage(), out.layout());
+        return out;
+    }
+
+    static Tensor gather(Tensor src, int dim, Tensor index) {
+        Tensor out = empty(src.backend(), src.dtype(), index.shape());
+        src.backend().gather(src.storage(), src.layout(), dim, index.storage(), index.layout(),
+                out.storage(), out.layout());
+        return out;
+    }
+
+    static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
+        Tensor out = contiguousCopy(base);
+        base.backend().scatterAdd(out.storage(), out.layout(), dim, index.storage(), index.layout(),
+                src.storage(), src.layout());
+        return out;
+    }
+
+    static Tensor contiguousCopy(Tensor x) {
+        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        return out;
+    }
+
+    static Tensor convert(Tensor x, DType dtype) {
+        Tensor out = empty(x.backend(), dtype, x.shape());
+        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        return out;
+    }
+
+    /** Copies {@code src} into the view {@code dstLayout} of {@code dst}'s storage. */
+    static void copyInto(Tensor src, Tensor dst, Layout dstLayout) {
+        src.backend().copy(src.storage(), src.layout(), dst.storage(), dstLayout);
+    }
+}

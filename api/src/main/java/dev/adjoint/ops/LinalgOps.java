@@ -1,0 +1,79 @@
+package dev.adjoint.ops;
+
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.Layout;
+
+import static dev.adjoint.ops.ElementwiseOps.of;
+
+/** torch.matmul, reduced to one batched kernel call over operands of equal rank. */
+public final class LinalgOps {
+    private LinalgOps() {
+    }
+
+    /**
+     * 1-D operands are promoted to matrices (a row vector on the left, a column vector on the right)
+     * and the added dimension removed afterwards; batch dimensions broadcast. Each promotion is an
+     * ordinary differentiable reshape, so the backward pass needs no special cases.
+     */
+    public static Tensor matmul(Tensor a, Tensor b) {
+        Dispatch.checkSameBackend("matmul", a, b);
+        Dispatch.checkSameDType("matmul", a, b);
+        Dispatch.checkFloating("matmul", a);
+        if (a.rank() == 0 || b.rank() == 0) {
+            throw new TensorShapeException("matmul: both arguments need at least 1 dimension, got shapes "
+                    + a.shape() + " and " + b.shape());
+        }
+        int ka = a.shape().dim(-1);
+        int kb = b.rank() == 1 ? b.shape().dim(0) : b.shape().dim(-2);
+        if (ka != kb) {
+            throw new TensorShapeException("matmul: shapes " + a.shape() + " and " + b.shape()
+                    + " cannot be multiplied (" + ka + " != " + kb + ")");
+        }
+        Tensor left = a.rank() == 1 ? a.unsqueeze(0) : a;
+        Tensor right = b.rank() == 1 ? b.unsqueeze(1) : b;
+        Tensor product = batchedMatmul(left, right);
+        if (b.rank() == 1) {
+            product = product.squeeze(-1);
+        }
+        if (a.rank() == 1) {
+            product = product.squeeze(b.rank() == 1 ? -1 : -2);
+        }
+        return product;
+    }
+
+    /** Both operands have rank >= 2 and matching inner sizes; batch dims broadcast. */
+    private static Tensor batchedMatmul(Tensor a, Tensor b) {
+        Shape batch = Shape.broadcast("matmul", batchShape(a.shape()), batchShape(b.shape()));
+        int m = a.size(-2);
+        int k = a.size(-1);
+        int n = b.size(-1);
+        Layout aLayout = a.layout().broadcastTo(withMatrix(batch, m, k));
+        Layout bLayout = b.layout().broadcastTo(withMatrix(batch, k, n));
+        Tensor out = Dispatch.matmul(Dispatch.view(a, aLayout), Dispatch.view(b, bLayout), withMatrix(batch, m, n));
+        // dA = dC @ B^T and dB = A^T @ dC; for broadcast batch dims the engine sums them back.
+        return Graph.record("MmBackward", out, of(a, b), of(a, b), (g, c) -> of(
+                c.needsInputGrad(0) ? g.matmul(c.saved(1).transpose(-1, -2)) : null,
+                c.needsInputGrad(1) ? c.saved(0).transpose(-1, -2).matmul(g) : null));
+    }
+
+    private static Shape batchShape(Shape s) {
+        int[] dims = new int[s.rank() - 2];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = s.dim(i);
+        }
+        return Shape.of(dims);
+    }
+
+    private static Shape withMatrix(Shape batch, int rows, int cols) {
+        int[] dims = new int[batch.rank() + 2];
+        for (int i = 0; i < batch.rank(); i++) {
+            dims[i] = batch.dim(i);
+        }
+        dims[batch.rank()] = rows;
+        dims[batch.rank() + 1] = cols;
+        return Shape.of(dims);
+    }
+}

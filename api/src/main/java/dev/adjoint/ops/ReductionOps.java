@@ -1,0 +1,147 @@
+package dev.adjoint.ops;
+
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.ReduceOp;
+
+import static dev.adjoint.ops.ElementwiseOps.of;
+
+/** Reductions and the numerically stable composites built on them (logSumExp, softmax, logSoftmax). */
+public final class ReductionOps {
+    private static final Tensor[] NOTHING = new Tensor[0];
+
+    private ReductionOps() {
+    }
+
+    public static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
+        boolean[] reduced = reducedDims("sum", x.shape(), dims);
+        Tensor kept = Dispatch.reduceKeepDim("sum", ReduceOp.SUM, x, reduced);
+        Shape inShape = x.shape();
+        Shape keptShape = kept.shape();
+        Tensor out = keepDim ? kept : Dispatch.view(kept, dev.adjoint.spi.Layout.contiguous(dropDims(keptShape, reduced)));
+        // Each input element contributed once: the gradient is the output gradient broadcast back.
+        return Graph.record("SumBackward", out, of(x), NOTHING,
+                (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())));
+    }
+
+    public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        boolean[] reduced = reducedDims("mean", x.shape(), dims);
+        long count = 1;
+        for (int d = 0; d < reduced.length; d++) {
+            if (reduced[d]) {
+                count *= x.shape().dim(d);
+            }
+        }
+        return sum(x, dims, keepDim).div((double) count);
+    }
+
+    public static Tensor amax(Tensor x, int[] dims, boolean keepDim) {
+        return extremum("amax", "AmaxBackward", ReduceOp.MAX, x, dims, keepDim);
+    }
+
+    public static Tensor amin(Tensor x, int[] dims, boolean keepDim) {
+        return extremum("amin", "AminBackward", ReduceOp.MIN, x, dims, keepDim);
+    }
+
+    private static Tensor extremum(String op, String node, ReduceOp kernel, Tensor x, int[] dims, boolean keepDim) {
+        boolean[] reduced = reducedDims(op, x.shape(), dims);
+        Tensor kept = Dispatch.reduceKeepDim(op, kernel, x, reduced);
+        Shape keptShape = kept.shape();
+        Tensor out = keepDim ? kept : Dispatch.view(kept, dev.adjoint.spi.Layout.contiguous(dropDims(keptShape, reduced)));
+        int[] reducedList = indicesOf(reduced);
+        // The gradient is shared evenly between all elements that attain the extremum (PyTorch's amax rule).
+        return Graph.record(node, out, of(x), of(x, kept.detach()), (g, c) -> {
+            Tensor attained = c.saved(0).eq(c.saved(1));
+            Tensor ties = attained.sum(reducedList, true);
+            return of(g.reshape(keptShape.toArray()).mul(attained).div(ties));
+        });
+    }
+
+    /**
+     * log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (detached) maximum, so logits
+     * around 1e3 neither overflow nor lose the small terms. The shift cancels in the gradient, which is
+     * why m can be detached.
+     */
+    public static Tensor logSumExp(Tensor x, int[] dims, boolean keepDim) {
+        Dispatch.checkFloating("logSumExp", x);
+        boolean[] reduced = reducedDims("logSumExp", x.shape(), dims);
+        Tensor shift = finiteShift(x, indicesOf(reduced));
+        Tensor lse = x.sub(shift).exp().sum(indicesOf(reduced), true).log().add(shift);
+        return keepDim ? lse : lse.reshape(dropDims(lse.shape(), reduced).toArray());
+    }
+
+    /** exp(x - max) / sum(exp(x - max)) along {@code dim}: the max shift keeps exp from overflowing. */
+    public static Tensor softmax(Tensor x, int dim) {
+        Dispatch.checkFloating("softmax", x);
+        int d = x.shape().normalizeDim(dim, "softmax");
+        Tensor e = x.sub(finiteShift(x, new int[] {d})).exp();
+        return e.div(e.sum(d, true));
+    }
+
+    /** x - logSumExp(x) along {@code dim}, never log(softmax(x)), which underflows to -inf. */
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        Dispatch.checkFloating("logSoftmax", x);
+        int d = x.shape().normalizeDim(dim, "logSoftmax");
+        return x.sub(logSumExp(x, new int[] {d}, true));
+    }
+
+    /** The detached max along {@code dims} (keepDim), with infinite maxima replaced by 0 so that
+     *  rows of -inf give -inf (not NaN) from logSumExp. */
+    private static Tensor finiteShift(Tensor x, int[] dims) {
+        Tensor m = x.detach().amax(dims, true);
+        Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
+        return Tensor.where(finite, m, m.zerosLike());
+    }
+
+    // ---- dimension bookkeeping ------------------------------------------------------------------------
+
+    /** Flags of the dims to reduce, negative dims normalised; an empty {@code dims} reduces nothing. */
+    static boolean[] reducedDims(String op, Shape shape, int[] dims) {
+        boolean[] reduced = new boolean[shape.rank()];
+        for (int dim : dims) {
+            int d = shape.normalizeDim(dim, op);
+            if (reduced[d]) {
+                throw new TensorShapeException(op + ": dimension " + dim + " appears twice in " + java.util.Arrays.toString(dims)
+                        + " for shape " + shape);
+            }
+            reduced[d] = true;
+        }
+        return reduced;
+    }
+
+    static Shape dropDims(Shape shape, boolean[] drop) {
+        int count = 0;
+        for (boolean b : drop) {
+            if (!b) {
+                count++;
+            }
+        }
+        int[] out = new int[count];
+        int j = 0;
+        for (int i = 0; i < drop.length; i++) {
+            if (!drop[i]) {
+                out[j++] = shape.dim(i);
+            }
+        }
+        return Shape.of(out);
+    }
+
+    static int[] indicesOf(boolean[] flags) {
+        int count = 0;
+        for (boolean b : flags) {
+            if (b) {
+                count++;
+            }
+        }
+        int[] out = new int[count];
+        int j = 0;
+        for (int i = 0; i < flags.length; i++) {
+            if (flags[i]) {
+                out[j++] = i;
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,389 @@
+package dev.adjoint.ops;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.Layout;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.adjoint.ops.ElementwiseOps.of;
+
+/**
+ * Movement and indexing ops. Most are views: a new {@link Layout} over the same storage, no copy.
+ * Their backward formulas are the inverse movement (transpose back, reshape back, pad back).
+ */
+public final class ShapeOps {
+    private static final Tensor[] NOTHING = new Tensor[0];
+
+    private ShapeOps() {
+    }
+
+    public static Tensor reshape(Tensor x, int... shape) {
+        Shape target = inferShape(x.shape(), shape);
+        Shape inShape = x.shape();
+        if (target.equals(inShape)) {
+            return x;
+        }
+        Tensor source = x.isContiguous() ? x : Dispatch.contiguousCopy(x);
+        Layout layout = new Layout(target, target.contiguousStrides(), source.layout().offset());
+        Tensor out = Dispatch.view(source, layout);
+        return Graph.record("ViewBackward", out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())));
+    }
+
+    public static Tensor transpose(Tensor x, int dim0, int dim1) {
+        int d0 = x.shape().normalizeDim(dim0, "transpose");
+        int d1 = x.shape().normalizeDim(dim1, "transpose");
+        int[] perm = identity(x.rank());
+        perm[d0] = d1;
+        perm[d1] = d0;
+        Tensor out = Dispatch.view(x, permuted(x.layout(), perm));
+        return Graph.record("TransposeBackward", out, of(x), NOTHING, (g, c) -> of(g.transpose(d0, d1)));
+    }
+
+    public static Tensor permute(Tensor x, int... dims) {
+        if (dims.length != x.rank()) {
+            throw new TensorShapeException("permute: " + Arrays.toString(dims) + " has " + dims.length
+                    + " dimensions but the tensor has shape " + x.shape());
+        }
+        int[] perm = new int[dims.length];
+        boolean[] used = new boolean[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            perm[i] = x.shape().normalizeDim(dims[i], "permute");
+            if (used[perm[i]]) {
+                throw new TensorShapeException("permute: " + Arrays.toString(dims) + " repeats dimension " + dims[i]
+                        + " (shape " + x.shape() + ")");
+            }
+            used[perm[i]] = true;
+        }
+        int[] inverse = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            inverse[perm[i]] = i;
+        }
+        Tensor out = Dispatch.view(x, permuted(x.layout(), perm));
+        return Graph.record("PermuteBackward", out, of(x), NOTHING, (g, c) -> of(g.permute(inverse)));
+    }
+
+    public static Tensor squeeze(Tensor x) {
+        List<Integer> keep = new ArrayList<>();
+        for (int d = 0; d < x.rank(); d++) {
+            if (x.size(d) != 1) {
+                keep.add(d);
+            }
+        }
+        return keepDims(x, keep, "SqueezeBackward");
+    }
+
+    /** Removes {@code dim} if it has size 1; otherwise returns the tensor unchanged, as PyTorch does. */
+    public static Tensor squeeze(Tensor x, int dim) {
+        int d = x.shape().normalizeDim(dim, "squeeze");
+        if (x.size(d) != 1) {
+            return x;
+        }
+        List<Integer> keep = new ArrayList<>();
+        for (int i = 0; i < x.rank(); i++) {
+            if (i != d) {
+                keep.add(i);
+            }
+        }
+        return keepDims(x, keep, "SqueezeBackward");
+    }
+
+    private static Tensor keepDims(Tensor x, List<Integer> keep, String node) {
+        if (keep.size() == x.rank()) {
+            return x;
+        }
+        int[] dims = new int[keep.size()];
+        int[] strides = new int[keep.size()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = x.size(keep.get(i));
+            strides[i] = x.layout().stride(keep.get(i));
+        }
+        Shape inShape = x.shape();
+        Tensor out = Dispatch.view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
+        return Graph.record(node, out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())));
+    }
+
+    public static Tensor unsqueeze(Tensor x, int dim) {
+        int r = x.rank();
+        int d = dim < 0 ? dim + r + 1 : dim;
+        if (d < 0 || d > r) {
+            throw new TensorShapeException("unsqueeze: dimension " + dim + " is out of range for shape " + x.shape()
+                    + " (valid: [" + (-r - 1) + ", " + r + "])");
+        }
+        int[] dims = new int[r + 1];
+        int[] strides = new int[r + 1];
+        for (int i = 0, j = 0; i <= r; i++) {
+            if (i == d) {
+                dims[i] = 1;
+                strides[i] = d < r ? x.layout().stride(d) * x.size(d) : 1;
+            } else {
+                dims[i] = x.size(j);
+                strides[i] = x.layout().stride(j);
+                j++;
+            }
+        }
+        Tensor out = Dispatch.view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
+        return Graph.record("UnsqueezeBackward", out, of(x), NOTHING, (g, c) -> of(g.squeeze(d)));
+    }
+
+    public static Tensor expand(Tensor x, int... shape) {
+        if (shape.length < x.rank()) {
+            throw new TensorShapeException("expand: target " + Arrays.toString(shape) + " has fewer dimensions than shape "
+                    + x.shape());
+        }
+        int lead = shape.length - x.rank();
+        int[] target = shape.clone();
+        for (int i = 0; i < target.length; i++) {
+            int own = i >= lead ? x.size(i - lead) : 1;
+            if (target[i] == -1) {
+                if (i < lead) {
+                    throw new TensorShapeException("expand: -1 is not allowed for the new leading dimension " + i
+                            + " (expanding " + x.shape() + " to " + Arrays.toString(shape) + ")");
+                }
+                target[i] = own;
+            } else if (own != target[i] && own != 1) {
+                throw new TensorShapeException("expand: shape " + x.shape() + " cannot be expanded to "
+                        + Arrays.toString(shape) + " (dimension " + i + ": " + own + " vs " + target[i] + ")");
+            }
+        }
+        Shape targetShape = Shape.of(target);
+        if (targetShape.equals(x.shape())) {
+            return x;
+        }
+        Tensor out = Dispatch.view(x, x.layout().broadcastTo(targetShape));
+        // The engine sums the gradient back over the expanded dimensions.
+        return Graph.record("ExpandBackward", out, of(x), NOTHING, (g, c) -> of(g));
+    }
+
+    public static Tensor narrow(Tensor x, int dim, int start, int length) {
+        int d = x.shape().normalizeDim(dim, "narrow");
+        int size = x.size(d);
+        if (start < 0 || length < 0 || start + length > size) {
+            throw new TensorShapeException("narrow: start " + start + " and length " + length
+                    + " exceed dimension " + d + " of size " + size + " (shape " + x.shape() + ")");
+        }
+        Layout in = x.layout();
+        Layout layout = new Layout(x.shape().withDim(d, length), in.strides(), in.offset() + start * in.stride(d));
+        Tensor out = Dispatch.view(x, layout);
+        Shape inShape = x.shape();
+        // Backward pads the gradient with zeros back to the input's extent, using cat so that the
+        // pad itself stays differentiable.
+        return Graph.record("NarrowBackward", out, of(x), NOTHING, (g, c) -> {
+            List<Tensor> parts = new ArrayList<>(3);
+            if (start > 0) {
+                parts.add(Tensor.on(g.backend()).zeros(g.dtype(), inShape.withDim(d, start).toArray()));
+            }
+            parts.add(g);
+            int after = size - start - length;
+            if (after > 0) {
+                parts.add(Tensor.on(g.backend()).zeros(g.dtype(), inShape.withDim(d, after).toArray()));
+            }
+            return of(parts.size() == 1 ? g : cat(parts, d));
+        });
+    }
+
+    public static Tensor contiguous(Tensor x) {
+        if (x.isContiguous()) {
+            return x;
+        }
+        Tensor out = Dispatch.contiguousCopy(x);
+        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g));
+    }
+
+    public static Tensor toType(Tensor x, DType dtype) {
+        if (x.dtype() == dtype) {
+            return x;
+        }
+        Tensor out = Dispatch.convert(x, dtype);
+        if (!dtype.isFloatingPoint() || !x.dtype().isFloatingPoint()) {
+            return out;
+        }
+        DType original = x.dtype();
+        return Graph.record("ToCopyBackward", out, of(x), NOTHING, (g, c) -> of(g.toType(original)));
+    }
+
+    public static Tensor cat(List<Tensor> tensors, int dim) {
+        if (tensors.isEmpty()) {
+            throw new TensorShapeException("cat: expected a non-empty list of tensors");
+        }
+        Tensor first = tensors.get(0);
+        int d = first.shape().normalizeDim(dim, "cat");
+        int total = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            Dispatch.checkSameBackend("cat", first, t);
+            Dispatch.checkSameDType("cat", first, t);
+            if (t.rank() != first.rank()) {
+                throw new TensorShapeException("cat: tensor 0 has shape " + first.shape() + " but tensor " + i
+                        + " has shape " + t.shape() + " (ranks differ)");
+            }
+            for (int k = 0; k < t.rank(); k++) {
+                if (k != d && t.size(k) != first.size(k)) {
+                    throw new TensorShapeException("cat: tensor 0 has shape " + first.shape() + " but tensor " + i
+                            + " has shape " + t.shape() + "; sizes must match except in dimension " + d);
+                }
+            }
+            total += t.size(d);
+        }
+        Tensor out = Dispatch.empty(first.backend(), first.dtype(), first.shape().withDim(d, total));
+        int[] offsets = new int[tensors.size()];
+        int[] sizes = new int[tensors.size()];
+        int offset = 0;
+        int[] outStrides = out.layout().strides();
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            offsets[i] = offset;
+            sizes[i] = t.size(d);
+            Dispatch.copyInto(t, out, new Layout(t.shape(), outStrides, offset * outStrides[d]));
+            offset += t.size(d);
+        }
+        Tensor[] inputs = tensors.toArray(new Tensor[0]);
+        return Graph.record("CatBackward", out, inputs, NOTHING, (g, c) -> {
+            Tensor[] grads = new Tensor[offsets.length];
+            for (int i = 0; i < grads.length; i++) {
+                if (c.needsInputGrad(i)) {
+                    grads[i] = g.narrow(d, offsets[i], sizes[i]);
+                }
+            }
+            return grads;
+        });
+    }
+
+    public static Tensor stack(List<Tensor> tensors, int dim) {
+        if (tensors.isEmpty()) {
+            throw new TensorShapeException("stack: expected a non-empty list of tensors");
+        }
+        Shape first = tensors.get(0).shape();
+        List<Tensor> unsqueezed = new ArrayList<>(tensors.size());
+        for (int i = 0; i < tensors.size(); i++) {
+            if (!tensors.get(i).shape().equals(first)) {
+                throw new TensorShapeException("stack: tensor 0 has shape " + first + " but tensor " + i
+                        + " has shape " + tensors.get(i).shape() + "; all shapes must be equal");
+            }
+            unsqueezed.add(tensors.get(i).unsqueeze(dim));
+        }
+        return cat(unsqueezed, dim < 0 ? dim + first.rank() + 1 : dim);
+    }
+
+    public static Tensor gather(Tensor src, int dim, Tensor index) {
+        Dispatch.checkSameBackend("gather", src, index);
+        Dispatch.checkIndex("gather", index);
+        Dispatch.checkFloating("gather", src);
+        int d = src.shape().normalizeDim(dim, "gather");
+        if (index.rank() != src.rank()) {
+            throw new TensorShapeException("gather: index shape " + index.shape() + " and input shape " + src.shape()
+                    + " must have the same number of dimensions");
+        }
+        for (int k = 0; k < src.rank(); k++) {
+            if (k != d && index.size(k) > src.size(k)) {
+                throw new TensorShapeException("gather: index shape " + index.shape() + " exceeds input shape "
+                        + src.shape() + " in dimension " + k);
+            }
+        }
+        Dispatch.checkIndexValues("gather", index, src.size(d), d);
+        Tensor out = Dispatch.gather(src, d, index);
+        Shape inShape = src.shape();
+        Tensor idx = index.detach();
+        return Graph.record("GatherBackward", out, of(src), of(idx), (g, c) -> of(
+                Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray()).scatterAdd(d, c.saved(0), g)));
+    }
+
+    public static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
+        Dispatch.checkSameBackend("scatterAdd", base, src);
+        Dispatch.checkSameBackend("scatterAdd", base, index);
+        Dispatch.checkSameDType("scatterAdd", base, src);
+        Dispatch.checkIndex("scatterAdd", index);
+        Dispatch.checkFloating("scatterAdd", base);
+        int d = base.shape().normalizeDim(dim, "scatterAdd");
+        if (!index.shape().equals(src.shape())) {
+            throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " must equal src shape "
+                    + src.shape());
+        }
+        if (index.rank() != base.rank()) {
+            throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " and input shape "
+                    + base.shape() + " must have the same number of dimensions");
+        }
+        for (int k = 0; k < base.rank(); k++) {
+            if (k != d && index.size(k) > base.size(k)) {
+                throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " exceeds input shape "
+                        + base.shape() + " in dimension " + k);
+            }
+        }
+        Dispatch.checkIndexValues("scatterAdd", index, base.size(d), d);
+        Tensor out = Dispatch.scatterAdd(base, d, index, src);
+        Tensor idx = index.detach();
+        return Graph.record("ScatterAddBackward", out, of(base, src), of(idx), (g, c) -> of(
+                g, c.needsInputGrad(1) ? g.gather(d, c.saved(0)) : null));
+    }
+
+    /** torch.index_select, as a gather whose index is the 1-D index broadcast along the other dims. */
+    public static Tensor indexSelect(Tensor src, int dim, Tensor index) {
+        Dispatch.checkIndex("indexSelect", index);
+        int d = src.shape().normalizeDim(dim, "indexSelect");
+        if (index.rank() != 1) {
+            throw new TensorShapeException("indexSelect: index must be 1-D, got shape " + index.shape());
+        }
+        int[] viewShape = new int[src.rank()];
+        Arrays.fill(viewShape, 1);
+        viewShape[d] = index.numel();
+        int[] outShape = src.shape().withDim(d, index.numel()).toArray();
+        return gather(src, d, index.reshape(viewShape).expand(outShape));
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------
+
+    private static Layout permuted(Layout in, int[] perm) {
+        int[] dims = new int[perm.length];
+        int[] strides = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            dims[i] = in.shape().dim(perm[i]);
+            strides[i] = in.stride(perm[i]);
+        }
+        return new Layout(Shape.of(dims), strides, in.offset());
+    }
+
+    private static int[] identity(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        return p;
+    }
+
+    /** Resolves a single -1 and checks the element count, naming both shapes on failure. */
+    private static Shape inferShape(Shape from, int[] requested) {
+        int inferred = -1;
+        long known = 1;
+        for (int i = 0; i < requested.length; i++) {
+            if (requested[i] == -1) {
+                if (inferred >= 0) {
+                    throw new TensorShapeException("reshape: only one dimension can be -1, got "
+                            + Arrays.toString(requested));
+                }
+                inferred = i;
+            } else if (requested[i] < 0) {
+                throw new TensorShapeException("reshape: invalid size " + requested[i] + " in "
+                        + Arrays.toString(requested));
+            } else {
+                known *= requested[i];
+            }
+        }
+        int[] dims = requested.clone();
+        if (inferred >= 0) {
+            if (known == 0 || from.numel() % known != 0) {
+                throw new TensorShapeException("reshape: shape " + Arrays.toString(requested)
+                        + " is invalid for input of shape " + from + " (" + from.numel() + " elements)");
+            }
+            dims[inferred] = (int) (from.numel() / known);
+        } else if (known != from.numel()) {
+            throw new TensorShapeException("reshape: shape " + Arrays.toString(requested)
+                    + " is invalid for input of shape " + from + " (" + from.numel() + " elements)");
+        }
+        return Shape.of(dims);
+    }
+}

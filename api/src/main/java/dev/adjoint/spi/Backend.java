@@ -1,0 +1,103 @@
+package dev.adjoint.spi;
+
+import dev.adjoint.DType;
+
+/**
+ * The primitive kernels a compute backend provides. Everything else (autograd, broadcasting rules,
+ * shape checks, composites such as softmax or cross-entropy) lives above this interface and is
+ * written once.
+ *
+ * <p>Contract shared by every kernel:
+ * <ul>
+ *   <li>Inputs arrive as a {@link Storage} plus a {@link Layout}; layouts may be strided, offset, or
+ *       have stride 0 (broadcast). Inputs of one call share a dtype unless stated otherwise.</li>
+ *   <li>Outputs are freshly allocated by the api and contiguous, except for {@link #copy} and
+ *       {@link #fill}, whose destination may be any non-overlapping strided view.</li>
+ *   <li>All shape and dtype validation has already happened in the api: kernels may assume
+ *       consistent arguments, and index tensors hold in-range values.</li>
+ *   <li>FLOAT32 reductions and matmul should accumulate at least as accurately as the conformance
+ *       tolerances demand.</li>
+ * </ul>
+ * Backends are discovered with {@link java.util.ServiceLoader}; an implementation needs a public
+ * no-argument constructor and a {@code META-INF/services/dev.adjoint.spi.Backend} entry.
+ */
+public interface Backend {
+
+    /** Short lower-case name users select the backend by, e.g. {@code "scalar"}. */
+    String name();
+
+    /** Higher wins when the backend is chosen automatically. */
+    int priority();
+
+    /** Whether this backend can run in the current JVM, and why not. Must not throw. */
+    Availability availability();
+
+    // ---- storage and transfer --------------------------------------------------------------
+
+    /** A zero-filled storage of {@code size} elements. */
+    Storage allocate(DType dtype, int size);
+
+    /** A storage holding {@code values} converted to {@code dtype} (FLOAT32, FLOAT64 or INT64). */
+    Storage fromDoubles(double[] values, DType dtype);
+
+    Storage fromFloats(float[] values);
+
+    Storage fromLongs(long[] values);
+
+    /** The elements of the view, row-major, converted to double. */
+    double[] toDoubles(Storage storage, Layout layout);
+
+    /** The elements of the view, row-major, converted to float. */
+    float[] toFloats(Storage storage, Layout layout);
+
+    /** The elements of the view, row-major, converted to long (floating values truncate toward zero). */
+    long[] toLongs(Storage storage, Layout layout);
+
+    // ---- kernels -----------------------------------------------------------------------------
+
+    /** Sets every element of the view {@code out} to {@code value}. */
+    void fill(Storage out, Layout outLayout, double value);
+
+    /** Copies view {@code src} into view {@code dst} of the same shape, converting dtype if they differ. */
+    void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout);
+
+    void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
+
+    /** {@code a} and {@code b} are already broadcast to the output shape (stride 0 where repeated). */
+    void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout);
+
+    /**
+     * {@code out = cond != 0 ? a : b}, all views already broadcast to the output shape. {@code cond}
+     * has the same dtype as {@code a} and {@code b}.
+     */
+    void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
+               Storage out, Layout outLayout);
+
+    /**
+     * Reduces {@code x} along every dimension where {@code outLayout} has size 1 and {@code xLayout}
+     * does not. Both layouts have the same rank (the api reduces with keepDim and reshapes after).
+     */
+    void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
+
+    /**
+     * Batched matrix product: {@code a} is {@code [..., m, k]}, {@code b} is {@code [..., k, n]},
+     * {@code out} is {@code [..., m, n]}; all three have the same rank (at least 2) and the same batch
+     * dimensions (the api expands broadcast batch dims with stride 0). Transposed operands arrive as
+     * strided layouts, not copies.
+     */
+    void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout);
+
+    /**
+     * torch.gather: {@code out[i][j][k] = src[i][index[i][j][k]][k]} for {@code dim == 1}, and so on.
+     * {@code index} is INT64 with the output's shape; its values are in range.
+     */
+    void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout,
+                Storage out, Layout outLayout);
+
+    /**
+     * torch.scatter_add_ in place: {@code dst[i][index[i][j][k]][k] += src[i][j][k]} for {@code dim == 1}.
+     * {@code index} and {@code src} have the same shape; {@code dst} is contiguous.
+     */
+    void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout,
+                    Storage src, Layout srcLayout);
+}
