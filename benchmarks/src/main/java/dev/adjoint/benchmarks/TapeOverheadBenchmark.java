@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  *       per call (what a user writes; it adds the cost of the scope itself);</li>
  * </ul>
  * gives the tape's own price: {@code addRecorded - addUntracked}. {@link #forwardBackward} then
- * prices a whole small step, backward sweep included. The goal we report against is
+ * prices a whole small step, backward sweep included, and {@link #forwardOnly} its forward half. The goal we report against is
  * {@code addRecorded <= 300 ns}.
  *
  * <p>Pitfalls avoided:
@@ -104,6 +104,15 @@ public class TapeOverheadBenchmark {
         try (GradMode.Scope scope = Tensor.noGrad()) {
             return a.add(b);
         }
+    }
+
+    /**
+     * The forward half of {@link #forwardBackward} alone, so the reverse sweep's cost can be read
+     * off as the difference. Nothing accumulates: the graph is dropped with the returned loss.
+     */
+    @Benchmark
+    public Tensor forwardOnly() {
+        return a.mul(b).add(c).tanh().sum();
     }
 
     /**
