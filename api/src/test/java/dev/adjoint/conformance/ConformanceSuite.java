@@ -36,6 +36,11 @@ public abstract class ConformanceSuite {
         return AutogradSemantics.tests(backend());
     }
 
+    @TestFactory
+    Stream<DynamicNode> pytorchReference() {
+        return PyTorchReference.tests(backend());
+    }
+
     @Test
     void everyApiOpHasACatalogueEntry() {
         CatalogueCoverage.assertEveryOpCovered();
