@@ -62,6 +62,7 @@ public final class AutogradSemantics {
         add(tests, "graphs built on different threads are independent", s::threadsIndependent);
         add(tests, "createGraph gives Hessian-vector products", s::hessianVectorProduct);
         add(tests, "createGraph through matmul, softmax and a loss", s::doubleBackwardComposite);
+        add(tests, "Autograd.grad checks its arguments", s::gradArguments);
         add(tests, "hooks see and may replace gradients", s::hooks);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
@@ -291,6 +292,22 @@ public final class AutogradSemantics {
         Tensor loss = dev.adjoint.Functional.crossEntropy(x.matmul(w), target);
         Tensor g = Autograd.grad(List.of(loss), List.of(w), null, false, false, false).get(0);
         return g.square().sum().item();
+    }
+
+    void gradArguments() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.tanh().sum();
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> Autograd.grad(List.of(y), List.of(x, x), null, true, false, true));
+        assertTrue(twice.getMessage().contains("inputs 0 and 1 are the same tensor"), twice.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> Autograd.grad(List.of(y, y), List.of(x), List.of(vec(1)), true, false, true));
+        assertTrue(count.getMessage().contains("1 gradOutputs for 2 outputs"), count.getMessage());
+        // createGraph implies retainGraph (PyTorch's default): the recorded gradient can be differentiated.
+        Tensor g = Autograd.grad(List.of(y), List.of(x), null, false, true, false).get(0);
+        Tensor gg = Autograd.grad(List.of(g.sum()), List.of(x), null, false, false, false).get(0);
+        double t = Math.tanh(1);
+        assertEquals(-2 * t * (1 - t * t), gg.toDoubleArray()[0], 1e-12);
     }
 
     void hooks() {

@@ -37,6 +37,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> gradCheck() {
+        return GradCheckBehaviour.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> pytorchReference() {
         return PyTorchReference.tests(backend());
     }
