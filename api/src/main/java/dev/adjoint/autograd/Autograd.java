@@ -34,6 +34,10 @@ public final class Autograd {
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                                     boolean retainGraph, boolean createGraph, boolean allowUnused) {
+        if (gradOutputs != null && gradOutputs.size() != outputs.size()) {
+            throw new IllegalArgumentException("grad: " + gradOutputs.size() + " gradOutputs for "
+                    + outputs.size() + " outputs; pass one per output (or null for scalar outputs)");
+        }
         Node[] roots = new Node[outputs.size()];
         Tensor[] seeds = new Tensor[outputs.size()];
         for (int i = 0; i < outputs.size(); i++) {
@@ -47,10 +51,15 @@ public final class Autograd {
                 throw new IllegalArgumentException("grad: input " + i + " (shape " + in.shape()
                         + ") does not require grad");
             }
-            captureIndex.put(in.gradEdge(), i);
+            Integer earlier = captureIndex.put(in.gradEdge(), i);
+            if (earlier != null) {
+                throw new IllegalArgumentException("grad: inputs " + earlier + " and " + i
+                        + " are the same tensor (shape " + in.shape() + "); pass each input once");
+            }
         }
         Tensor[] captured = new Tensor[inputs.size()];
-        run(roots, seeds, new Capture(captureIndex, captured), false, retainGraph, createGraph);
+        // As in PyTorch, a recorded backward keeps the graph: its result still refers to saved tensors.
+        run(roots, seeds, new Capture(captureIndex, captured), false, retainGraph || createGraph, createGraph);
         for (int i = 0; i < captured.length; i++) {
             if (captured[i] == null && !allowUnused) {
                 throw new IllegalArgumentException("grad: input " + i + " (shape " + inputs.get(i).shape()

@@ -1,0 +1,434 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.BackendMismatchException;
+import dev.adjoint.BackendUnavailableException;
+import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorFactory;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.GraphFreedException;
+import dev.adjoint.backend.Backends;
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.function.Executable;
+
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+/** The autograd behaviour users rely on, one test each, run on the backend under test. */
+public final class AutogradSemantics {
+    private final Backend backend;
+    private final TensorFactory f;
+
+    private AutogradSemantics(Backend backend) {
+        this.backend = backend;
+        this.f = Tensor.on(backend);
+    }
+
+    public static Stream<DynamicNode> tests(Backend backend) {
+        AutogradSemantics s = new AutogradSemantics(backend);
+        List<DynamicNode> tests = new ArrayList<>();
+        add(tests, "requiresGrad is contagious and gradFn is named as in PyTorch", s::contagion);
+        add(tests, "backward on a scalar", s::scalarBackward);
+        add(tests, "backward with an explicit gradient", s::explicitGradient);
+        add(tests, "backward on a non-scalar without a gradient fails clearly", s::nonScalarNeedsGradient);
+        add(tests, "gradients accumulate across backward calls", s::accumulatesAcrossCalls);
+        add(tests, "gradients accumulate at branches (a tensor used twice)", s::accumulatesAtBranches);
+        add(tests, "zeroGrad clears the gradient", s::zeroGrad);
+        add(tests, "saved tensors are freed after backward unless retainGraph", s::graphFreed);
+        add(tests, "detach shares data and cuts history", s::detach);
+        add(tests, "noGrad records nothing and restores the previous mode", s::noGrad);
+        add(tests, "noGrad is confined to the current thread", s::noGradIsThreadConfined);
+        add(tests, "graphs built on different threads are independent", s::threadsIndependent);
+        add(tests, "createGraph gives Hessian-vector products", s::hessianVectorProduct);
+        add(tests, "createGraph through matmul, softmax and a loss", s::doubleBackwardComposite);
+        add(tests, "Autograd.grad checks its arguments", s::gradArguments);
+        add(tests, "hooks see and may replace gradients", s::hooks);
+        add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
+        add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
+        add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
+        add(tests, "ops across backends fail naming both", s::backendMismatch);
+        add(tests, "shape checks run before any kernel", s::validationBeforeKernels);
+        add(tests, "to(backend) and toType copy values", s::transfers);
+        add(tests, "item, arrays and creation", s::creationAndReading);
+        add(tests, "Backends lists what is available and why not", s::backendListing);
+        return tests.stream();
+    }
+
+    private static void add(List<DynamicNode> tests, String name, Executable body) {
+        tests.add(dynamicTest(name, body));
+    }
+
+    private Tensor vec(double... values) {
+        return f.fromArray(values, values.length);
+    }
+
+    void contagion() {
+        Tensor a = vec(1, 2, 3).requiresGrad(true);
+        Tensor b = vec(4, 5, 6);
+        Tensor c = a.add(b);
+        assertTrue(c.requiresGrad());
+        assertFalse(c.isLeaf());
+        assertEquals("AddBackward", c.gradFn().name());
+        assertEquals("MulBackward", a.mul(b).gradFn().name());
+        assertEquals("SumBackward", a.sum().gradFn().name());
+        assertEquals("MmBackward", a.reshape(1, 3).matmul(b.reshape(3, 1)).gradFn().name());
+        Tensor d = b.mul(b);
+        assertFalse(d.requiresGrad());
+        assertNull(d.gradFn());
+        assertTrue(d.isLeaf());
+        assertSame(a.gradEdge(), c.gradFn().nextFunctions().get(0));
+        assertNull(c.gradFn().nextFunctions().get(1));
+    }
+
+    void scalarBackward() {
+        Tensor x = vec(1, -2, 3).requiresGrad(true);
+        x.mul(x).sum().backward();
+        assertArrayEquals(new double[] {2, -4, 6}, x.grad().toDoubleArray(), 0);
+        assertFalse(x.grad().requiresGrad());
+    }
+
+    void explicitGradient() {
+        Tensor x = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);
+        Tensor y = x.mul(3.0);
+        y.backward(f.fromArray(new double[] {1, 0, 2, 0, 1, -1}, 2, 3));
+        assertArrayEquals(new double[] {3, 0, 6, 0, 3, -3}, x.grad().toDoubleArray(), 0);
+        TensorShapeException e = assertThrows(TensorShapeException.class, () -> x.mul(2.0).backward(vec(1, 2)));
+        assertTrue(e.getMessage().contains("gradient has shape [2] but the output has shape [2, 3]"), e.getMessage());
+    }
+
+    void nonScalarNeedsGradient() {
+        Tensor x = f.ones(DType.FLOAT64, 2, 3).requiresGrad(true);
+        TensorShapeException e = assertThrows(TensorShapeException.class, () -> x.mul(2.0).backward());
+        assertTrue(e.getMessage().contains("only for scalar outputs"), e.getMessage());
+        assertTrue(e.getMessage().contains("[2, 3]"), e.getMessage());
+        IllegalStateException noGraph = assertThrows(IllegalStateException.class, () -> vec(1).sum().backward());
+        assertTrue(noGraph.getMessage().contains("does not require grad"), noGraph.getMessage());
+    }
+
+    void accumulatesAcrossCalls() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        x.mul(3.0).sum().backward();
+        x.square().sum().backward();
+        assertArrayEquals(new double[] {3 + 2, 3 + 4}, x.grad().toDoubleArray(), 0);
+    }
+
+    void accumulatesAtBranches() {
+        Tensor x = vec(2, 3).requiresGrad(true);
+        // y = x*x + x*sin(x) + x: x reaches the output along four paths.
+        Tensor y = x.mul(x).add(x.mul(x.sin())).add(x).sum();
+        y.backward();
+        double[] g = x.grad().toDoubleArray();
+        for (int i = 0; i < 2; i++) {
+            double v = i == 0 ? 2 : 3;
+            assertEquals(2 * v + Math.sin(v) + v * Math.cos(v) + 1, g[i], 1e-12);
+        }
+    }
+
+    void zeroGrad() {
+        Tensor x = vec(1).requiresGrad(true);
+        x.mul(2.0).sum().backward();
+        assertNotNull(x.grad());
+        x.zeroGrad();
+        assertNull(x.grad());
+        x.mul(5.0).sum().backward();
+        assertEquals(5.0, x.grad().item());
+    }
+
+    void graphFreed() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.mul(x).sum();
+        y.backward();
+        GraphFreedException e = assertThrows(GraphFreedException.class, y::backward);
+        assertTrue(e.getMessage().contains("MulBackward"), e.getMessage());
+        assertTrue(e.getMessage().contains("retainGraph"), e.getMessage());
+
+        Tensor x2 = vec(1, 2).requiresGrad(true);
+        Tensor y2 = x2.mul(x2).sum();
+        y2.backward(null, true, false);
+        y2.backward(null, false, false);
+        assertArrayEquals(new double[] {4, 8}, x2.grad().toDoubleArray(), 0);
+    }
+
+    void detach() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.mul(2.0);
+        Tensor d = y.detach();
+        assertFalse(d.requiresGrad());
+        assertTrue(d.isLeaf());
+        assertSame(y.storage(), d.storage());
+        assertArrayEquals(y.toDoubleArray(), d.toDoubleArray(), 0);
+        Tensor z = d.mul(x).sum();
+        z.backward();
+        assertArrayEquals(new double[] {2, 4}, x.grad().toDoubleArray(), 0);
+    }
+
+    void noGrad() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        try (var outer = Tensor.noGrad()) {
+            Tensor y = x.mul(2.0);
+            assertFalse(y.requiresGrad());
+            assertNull(y.gradFn());
+            try (var inner = Tensor.enableGrad()) {
+                assertTrue(x.mul(2.0).requiresGrad());
+            }
+            assertFalse(x.mul(2.0).requiresGrad());
+        }
+        assertTrue(x.mul(2.0).requiresGrad());
+    }
+
+    void noGradIsThreadConfined() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            try (var scope = Tensor.noGrad()) {
+                inside.countDown();
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        other.start();
+        assertTrue(inside.await(10, TimeUnit.SECONDS));
+        try {
+            Tensor x = vec(1).requiresGrad(true);
+            assertTrue(x.mul(2.0).requiresGrad(), "another thread's noGrad must not disable this thread's graph");
+        } finally {
+            release.countDown();
+            other.join();
+        }
+    }
+
+    void threadsIndependent() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<double[]>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                double scale = t + 1;
+                results.add(pool.submit(() -> {
+                    Tensor x = vec(1, 2, 3).requiresGrad(true);
+                    for (int i = 0; i < 50; i++) {
+                        x.mul(scale).tanh().sum().backward();
+                    }
+                    return x.grad().toDoubleArray();
+                }));
+            }
+            for (int t = 0; t < 4; t++) {
+                double scale = t + 1;
+                double[] g = results.get(t).get(30, TimeUnit.SECONDS);
+                for (int i = 0; i < 3; i++) {
+                    double th = Math.tanh(scale * (i + 1));
+                    assertEquals(50 * scale * (1 - th * th), g[i], 1e-9);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    void hessianVectorProduct() {
+        // f(x) = sum(x^3): grad = 3x^2, Hessian = diag(6x), so H v = 6 x v.
+        Tensor x = vec(1, -2, 0.5).requiresGrad(true);
+        Tensor v = vec(1, 2, 3);
+        Tensor y = x.pow(3).sum();
+        Tensor g = Autograd.grad(List.of(y), List.of(x), null, true, true, false).get(0);
+        assertTrue(g.requiresGrad(), "a gradient computed with createGraph has history");
+        assertArrayEquals(new double[] {3, 12, 0.75}, g.toDoubleArray(), 1e-12);
+        Tensor hv = Autograd.grad(List.of(g.mul(v).sum()), List.of(x), null, false, false, false).get(0);
+        assertArrayEquals(new double[] {6, -24, 9}, hv.toDoubleArray(), 1e-12);
+
+        // The same through backward(createGraph): x.grad keeps its history.
+        Tensor x2 = vec(2).requiresGrad(true);
+        x2.pow(3).sum().backward(null, false, true);
+        Tensor first = x2.grad();
+        assertEquals(12, first.item(), 1e-12);
+        x2.zeroGrad();
+        first.backward();
+        assertEquals(12, x2.grad().item(), 1e-12);
+    }
+
+    void doubleBackwardComposite() {
+        Tensor w = f.fromArray(new double[] {0.1, -0.2, 0.3, 0.4, 0.5, -0.6}, 3, 2).requiresGrad(true);
+        Tensor x = f.fromArray(new double[] {1, 2, 3, -1, 0.5, 2}, 2, 3);
+        Tensor target = f.fromArray(new long[] {1, 0}, 2);
+        Tensor loss = dev.adjoint.Functional.crossEntropy(x.matmul(w), target);
+        Tensor g = Autograd.grad(List.of(loss), List.of(w), null, true, true, false).get(0);
+        Tensor penalty = g.square().sum();
+        Tensor gg = Autograd.grad(List.of(penalty), List.of(w), null, false, false, false).get(0);
+        assertEquals(6, gg.numel());
+        // Finite-difference check of d(penalty)/dw on one element.
+        double eps = 1e-6;
+        double[] base = w.toDoubleArray();
+        double[] plus = base.clone();
+        double[] minus = base.clone();
+        plus[4] += eps;
+        minus[4] -= eps;
+        double numeric = (gradPenalty(plus, x, target) - gradPenalty(minus, x, target)) / (2 * eps);
+        assertEquals(numeric, gg.toDoubleArray()[4], 1e-6);
+    }
+
+    private double gradPenalty(double[] wValues, Tensor x, Tensor target) {
+        Tensor w = f.fromArray(wValues, 3, 2).requiresGrad(true);
+        Tensor loss = dev.adjoint.Functional.crossEntropy(x.matmul(w), target);
+        Tensor g = Autograd.grad(List.of(loss), List.of(w), null, false, false, false).get(0);
+        return g.square().sum().item();
+    }
+
+    void gradArguments() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.tanh().sum();
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> Autograd.grad(List.of(y), List.of(x, x), null, true, false, true));
+        assertTrue(twice.getMessage().contains("inputs 0 and 1 are the same tensor"), twice.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> Autograd.grad(List.of(y, y), List.of(x), List.of(vec(1)), true, false, true));
+        assertTrue(count.getMessage().contains("1 gradOutputs for 2 outputs"), count.getMessage());
+        // createGraph implies retainGraph (PyTorch's default): the recorded gradient can be differentiated.
+        Tensor g = Autograd.grad(List.of(y), List.of(x), null, false, true, false).get(0);
+        Tensor gg = Autograd.grad(List.of(g.sum()), List.of(x), null, false, false, false).get(0);
+        double t = Math.tanh(1);
+        assertEquals(-2 * t * (1 - t * t), gg.toDoubleArray()[0], 1e-12);
+    }
+
+    void hooks() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        List<double[]> seen = new ArrayList<>();
+        x.registerHook(g -> g.mul(10.0));
+        Tensor h = x.mul(3.0);
+        h.registerHook(g -> {
+            seen.add(g.toDoubleArray());
+            return null;
+        });
+        h.sum().backward();
+        assertArrayEquals(new double[] {1, 1}, seen.get(0), 0);
+        assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0);
+        assertThrows(IllegalStateException.class, () -> vec(1).registerHook(g -> g));
+    }
+
+    void retainGrad() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor h = x.mul(3.0);
+        h.retainGrad();
+        h.square().sum().backward();
+        assertArrayEquals(new double[] {6, 12}, h.grad().toDoubleArray(), 1e-12);
+        assertNull(x.mul(2.0).grad(), "non-leaf tensors do not keep gradients unless asked");
+    }
+
+    void droppedGraphIsCollected() throws InterruptedException {
+        Tensor x = vec(1, 2, 3).requiresGrad(true);
+        WeakReference<Object> node = forwardAndDrop(x);
+        for (int i = 0; i < 50 && node.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(node.get(), "a graph nobody references must be collectable: nothing global may hold it");
+    }
+
+    private WeakReference<Object> forwardAndDrop(Tensor x) {
+        Tensor y = x.exp().mul(x).sum();
+        return new WeakReference<>(y.gradFn());
+    }
+
+    void requiresGradRules() {
+        Tensor x = vec(1).requiresGrad(true);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> x.mul(2.0).requiresGrad(false));
+        assertTrue(e.getMessage().contains("only leaf tensors"), e.getMessage());
+        DTypeMismatchException d = assertThrows(DTypeMismatchException.class, () -> f.arange(3).requiresGrad(true));
+        assertTrue(d.getMessage().contains("INT64"), d.getMessage());
+    }
+
+    void backendMismatch() {
+        RenamedBackend other = new RenamedBackend(backend, "other");
+        Tensor a = vec(1, 2);
+        Tensor b = Tensor.on(other).fromArray(new double[] {1, 2}, 2);
+        BackendMismatchException e = assertThrows(BackendMismatchException.class, () -> a.add(b));
+        assertTrue(e.getMessage().contains("add: tensors are on different backends ('" + backend.name()
+                + "' for shape [2], 'other' for shape [2])"), e.getMessage());
+        assertThrows(BackendMismatchException.class, () -> a.matmul(b));
+        Tensor moved = b.to(backend);
+        assertSame(backend, moved.backend());
+        assertArrayEquals(new double[] {2, 4}, a.add(moved).toDoubleArray(), 0);
+    }
+
+    void validationBeforeKernels() {
+        RenamedBackend counting = new RenamedBackend(backend, "counting");
+        TensorFactory cf = Tensor.on(counting);
+        Tensor a = cf.ones(DType.FLOAT64, 3, 4);
+        Tensor b = cf.ones(DType.FLOAT64, 5, 2);
+        int before = counting.kernelCalls.get();
+        TensorShapeException e = assertThrows(TensorShapeException.class, () -> a.matmul(b));
+        assertEquals("matmul: shapes [3, 4] and [5, 2] cannot be multiplied (4 != 5)", e.getMessage());
+        assertThrows(TensorShapeException.class, () -> a.add(b));
+        assertThrows(TensorShapeException.class, () -> a.sum(5, false));
+        assertEquals(before, counting.kernelCalls.get(), "no kernel may run for an invalid call");
+    }
+
+    void transfers() {
+        Tensor x = f.fromArray(new double[] {1.5, -2.25, 3}, 3);
+        Tensor single = x.toType(DType.FLOAT32);
+        assertEquals(DType.FLOAT32, single.dtype());
+        assertArrayEquals(new float[] {1.5f, -2.25f, 3f}, single.toFloatArray());
+        assertArrayEquals(new long[] {1, -2, 3}, x.toLongArray());
+        Tensor xr = x.requiresGrad(true);
+        xr.toType(DType.FLOAT32).mul(2.0).sum().backward();
+        assertEquals(DType.FLOAT64, xr.grad().dtype());
+        assertArrayEquals(new double[] {2, 2, 2}, xr.grad().toDoubleArray(), 0);
+    }
+
+    void creationAndReading() {
+        assertArrayEquals(new double[] {0, 0, 0, 0}, f.zeros(DType.FLOAT32, 2, 2).toDoubleArray(), 0);
+        assertArrayEquals(new double[] {7, 7}, f.full(7, DType.FLOAT64, 2).toDoubleArray(), 0);
+        assertArrayEquals(new long[] {0, 1, 2, 3}, f.arange(4).toLongArray());
+        assertArrayEquals(new double[] {0.5, 1.0, 1.5}, f.arange(0.5, 2.0, 0.5, DType.FLOAT64).toDoubleArray(), 1e-15);
+        assertEquals(3.0, f.scalar(3, DType.FLOAT64).item());
+        TensorShapeException item = assertThrows(TensorShapeException.class, () -> f.ones(DType.FLOAT64, 2).item());
+        assertTrue(item.getMessage().contains("[2]"), item.getMessage());
+        TensorShapeException fill = assertThrows(TensorShapeException.class,
+                () -> f.fromArray(new double[] {1, 2, 3}, 2, 2));
+        assertTrue(fill.getMessage().contains("3 values do not fill shape [2, 2]"), fill.getMessage());
+        double[] r1 = f.randn(new dev.adjoint.Generator(7), DType.FLOAT64, 100).toDoubleArray();
+        double[] r2 = f.randn(new dev.adjoint.Generator(7), DType.FLOAT64, 100).toDoubleArray();
+        assertArrayEquals(r1, r2, 0, "the same seed gives the same tensor");
+        double mean = java.util.Arrays.stream(f.rand(new dev.adjoint.Generator(1), DType.FLOAT64, 10_000).toDoubleArray())
+                .average().orElseThrow();
+        assertEquals(0.5, mean, 0.02);
+        Tensor t = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).transpose(0, 1);
+        assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, t.toDoubleArray(), 0);
+        assertFalse(t.isContiguous());
+        assertTrue(t.toString().contains("shape=[3, 2]"), t.toString());
+    }
+
+    void backendListing() {
+        assertTrue(Backends.list().stream().anyMatch(i -> i.available() && i.name().equals(backend.name())),
+                "the backend under test is listed as available: " + Backends.describe());
+        for (Backends.BackendInfo info : Backends.list()) {
+            if (!info.available()) {
+                assertFalse(info.reason().isBlank(), "an unavailable backend says why: " + info);
+            }
+        }
+        BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> Backends.get("no-such"));
+        assertTrue(e.getMessage().contains("no backend named 'no-such'"), e.getMessage());
+        AtomicReference<Backend> chosen = new AtomicReference<>(Backends.defaultBackend());
+        assertNotNull(chosen.get());
+    }
+}

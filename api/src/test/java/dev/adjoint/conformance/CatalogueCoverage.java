@@ -1,0 +1,47 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.Functional;
+import dev.adjoint.Tensor;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Fails when the api gains an op that no catalogue entry exercises. */
+final class CatalogueCoverage {
+    /** Public Tensor methods that are not ops: creation, metadata, reading, autograd plumbing. */
+    private static final Set<String> NOT_OPS = Set.of(
+            "on", "zeros", "ones", "full", "scalar", "fromArray", "arange", "rand", "randn", "fromStorage",
+            "zerosLike", "onesLike", "fullLike", "shape", "size", "rank", "numel", "dtype", "backend", "storage",
+            "layout", "isContiguous", "item", "toDoubleArray", "toFloatArray", "toLongArray", "to",
+            "requiresGrad", "grad", "setGrad", "zeroGrad", "gradFn", "isLeaf", "detach", "backward",
+            "registerHook", "retainGrad", "noGrad", "enableGrad", "gradEdge", "attachGradFn",
+            "toString", "equals", "hashCode", "getClass", "wait", "notify", "notifyAll");
+
+    private CatalogueCoverage() {
+    }
+
+    static void assertEveryOpCovered() {
+        Set<String> ops = new TreeSet<>();
+        for (Method m : Tensor.class.getMethods()) {
+            if (m.getDeclaringClass() == Tensor.class && !NOT_OPS.contains(m.getName())) {
+                ops.add(m.getName());
+            }
+        }
+        for (Method m : Functional.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers())) {
+                ops.add(m.getName());
+            }
+        }
+        Set<String> covered = new HashSet<>();
+        for (OpInfo op : OpCatalogue.all()) {
+            covered.addAll(op.covers);
+        }
+        ops.removeAll(covered);
+        if (!ops.isEmpty()) {
+            throw new AssertionError("api ops without a catalogue entry in OpCatalogue: " + ops);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.stream.Stream;
+
+/**
+ * The whole conformance suite for one backend. An engine module runs it against itself with one
+ * small class:
+ * <pre>{@code
+ * class MyConformanceTest extends ConformanceSuite {
+ *     protected Backend backend() { return new MyBackend(); }
+ * }
+ * }</pre>
+ * The reference backend ("scalar", from adjoint-engine-scalar) must be on the test class path: every
+ * result is diffed against its FLOAT64 output.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class ConformanceSuite {
+    private final OpConformance.Tally tally = new OpConformance.Tally();
+
+    protected abstract Backend backend();
+
+    @TestFactory
+    Stream<DynamicNode> ops() {
+        return OpConformance.tests(backend(), tally);
+    }
+
+    @TestFactory
+    Stream<DynamicNode> autograd() {
+        return AutogradSemantics.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> gradCheck() {
+        return GradCheckBehaviour.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> pytorchReference() {
+        return PyTorchReference.tests(backend());
+    }
+
+    @Test
+    void everyApiOpHasACatalogueEntry() {
+        CatalogueCoverage.assertEveryOpCovered();
+    }
+
+    @AfterAll
+    void printSummary() {
+        System.out.println(tally.summary(backend().name()));
+    }
+}

@@ -1,0 +1,151 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.DType;
+import dev.adjoint.Generator;
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.spi.Backend;
+
+import java.util.Arrays;
+
+/**
+ * How one input of a catalogue sample is made: its logical shape, the value domain, and whether the
+ * op sees it through a non-contiguous view (transposed, sliced, expanded) of a differently shaped
+ * leaf. Gradients are checked with respect to the leaf, so the view's own backward is covered too.
+ */
+public final class InputSpec {
+    enum Kind { FLOAT, INDEX, MASK }
+
+    enum View { NONE, TRANSPOSED, SLICED, EXPANDED }
+
+    final Kind kind;
+    final int[] shape;
+    final double lo;
+    final double hi;
+    final View view;
+    final int[] expandTo;
+    final long indexBound;
+    final long[] fixedIndex;
+
+    private InputSpec(Kind kind, int[] shape, double lo, double hi, View view, int[] expandTo, long indexBound,
+                      long[] fixedIndex) {
+        this.kind = kind;
+        this.shape = shape;
+        this.lo = lo;
+        this.hi = hi;
+        this.view = view;
+        this.expandTo = expandTo;
+        this.indexBound = indexBound;
+        this.fixedIndex = fixedIndex;
+    }
+
+    /** A floating input uniform in [-2, 2). */
+    public static InputSpec of(int... shape) {
+        return new InputSpec(Kind.FLOAT, shape, -2, 2, View.NONE, null, 0, null);
+    }
+
+    /** An INT64 index input uniform in [0, bound). */
+    public static InputSpec index(long bound, int... shape) {
+        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, bound, null);
+    }
+
+    /** An INT64 index input with exactly these values. */
+    public static InputSpec indexValues(long[] values, int... shape) {
+        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, 0, values);
+    }
+
+    /** A 0/1 mask in the tested floating dtype (no gradient). */
+    public static InputSpec mask(int... shape) {
+        return new InputSpec(Kind.MASK, shape, 0, 1, View.NONE, null, 0, null);
+    }
+
+    public InputSpec domain(double low, double high) {
+        return new InputSpec(kind, shape, low, high, view, expandTo, indexBound, fixedIndex);
+    }
+
+    /** The op sees {@code leaf.transpose(-1, -2)} of a leaf stored with the last two dims swapped. */
+    public InputSpec transposed() {
+        return new InputSpec(kind, shape, lo, hi, View.TRANSPOSED, null, indexBound, fixedIndex);
+    }
+
+    /** The op sees a narrow() of a leaf whose last dim is wider, so rows are not adjacent in memory. */
+    public InputSpec sliced() {
+        return new InputSpec(kind, shape, lo, hi, View.SLICED, null, indexBound, fixedIndex);
+    }
+
+    /** The op sees {@code leaf.expand(target)}: stride-0 dims over a leaf of this spec's shape. */
+    public InputSpec expandedTo(int... target) {
+        return new InputSpec(kind, shape, lo, hi, View.EXPANDED, target, indexBound, fixedIndex);
+    }
+
+    boolean differentiable() {
+        return kind == Kind.FLOAT;
+    }
+
+    /** Shape of the stored leaf tensor. */
+    int[] leafShape() {
+        int r = shape.length;
+        return switch (view) {
+            case NONE, EXPANDED -> shape;
+            case TRANSPOSED -> {
+                int[] s = shape.clone();
+                s[r - 1] = shape[r - 2];
+                s[r - 2] = shape[r - 1];
+                yield s;
+            }
+            case SLICED -> {
+                int[] s = shape.clone();
+                s[r - 1] = 2 * shape[r - 1] + 1;
+                yield s;
+            }
+        };
+    }
+
+    /** Raw leaf values in double, drawn from {@code gen}; the same for every dtype and backend. */
+    double[] leafValues(Generator gen) {
+        int n = Shape.of(leafShape()).numel();
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (kind) {
+                case FLOAT -> lo + (hi - lo) * gen.nextUniform();
+                case MASK -> gen.nextUniform() < 0.5 ? 0.0 : 1.0;
+                case INDEX -> fixedIndex != null ? fixedIndex[i] : gen.nextLong(indexBound);
+            };
+        }
+        return v;
+    }
+
+    /** The leaf tensor on {@code backend}: values rounded to {@code dtype}, requiring grad when floating. */
+    Tensor leaf(double[] values, Backend backend, DType dtype) {
+        if (kind == Kind.INDEX) {
+            long[] l = new long[values.length];
+            for (int i = 0; i < l.length; i++) {
+                l[i] = (long) values[i];
+            }
+            return Tensor.on(backend).fromArray(l, leafShape());
+        }
+        Tensor t = Tensor.on(backend).fromArray(values, dtype, leafShape());
+        return kind == Kind.FLOAT ? t.requiresGrad(true) : t;
+    }
+
+    /** What the op receives: the leaf seen through this spec's view. */
+    Tensor view(Tensor leaf) {
+        return switch (view) {
+            case NONE -> leaf;
+            case TRANSPOSED -> leaf.transpose(-1, -2);
+            case SLICED -> leaf.narrow(-1, 1, shape[shape.length - 1]);
+            case EXPANDED -> leaf.expand(expandTo);
+        };
+    }
+
+    @Override
+    public String toString() {
+        String base = (kind == Kind.INDEX ? "index" : kind == Kind.MASK ? "mask" : "") + Arrays.toString(shape);
+        return switch (view) {
+            case NONE -> base;
+            case TRANSPOSED -> base + "ᵀview";
+            case SLICED -> base + "(sliced)";
+            case EXPANDED -> base + "→" + Arrays.toString(expandTo);
+        };
+    }
+}

@@ -1,0 +1,433 @@
+package dev.adjoint.conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.adjoint.DType;
+import dev.adjoint.Functional;
+import dev.adjoint.Tensor;
+import dev.adjoint.autograd.Autograd;
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.DynamicNode;
+import org.opentest4j.AssertionFailedError;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+/**
+ * Composite functions (an MLP with cross-entropy, attention, layer norm, a graph that reuses a
+ * tensor, large-logit softmax family, a Hessian-vector product, broadcast and vector matmul) checked
+ * against outputs and gradients PyTorch computed in float64.
+ *
+ * <p>The reference values live in {@code pytorch-reference.json}, written by
+ * {@code tools/pytorch-reference/generate.py}; the file carries every input's values, so these
+ * tests need neither Python nor agreement with torch's random numbers. Each Python case function
+ * has a Java method of the same name below doing the same computation with Adjoint ops.
+ *
+ * <p>Every case runs twice: in FLOAT64 against the reference at near round-off tolerance, and in
+ * FLOAT32 (inputs rounded to float) at tolerances that allow for float32 round-off.
+ */
+public final class PyTorchReference {
+    private static final String RESOURCE = "/dev/adjoint/conformance/pytorch-reference.json";
+
+    /** A case's computation: builds the graph from its inputs and returns outputs and gradients. */
+    @FunctionalInterface
+    private interface CaseFunction {
+        Computed compute(CaseInputs in);
+    }
+
+    /** The Java mirror of each Python case function, under the same name. */
+    private static final Map<String, CaseFunction> CASES = Map.ofEntries(
+            Map.entry("mlp", PyTorchReference::mlp),
+            Map.entry("attention", PyTorchReference::attention),
+            Map.entry("layer_norm", PyTorchReference::layerNorm),
+            Map.entry("branch_reuse", PyTorchReference::branchReuse),
+            Map.entry("log_softmax_large", PyTorchReference::logSoftmaxLarge),
+            Map.entry("softmax_large", PyTorchReference::softmaxLarge),
+            Map.entry("logsumexp_large", PyTorchReference::logSumExpLarge),
+            Map.entry("cross_entropy_large", PyTorchReference::crossEntropyLarge),
+            Map.entry("mse_loss", PyTorchReference::mseLoss),
+            Map.entry("hessian_vector_product", PyTorchReference::hessianVectorProduct),
+            Map.entry("batched_matmul_broadcast", PyTorchReference::batchedMatmulBroadcast),
+            Map.entry("vector_matmul", PyTorchReference::vectorMatmul));
+
+    private PyTorchReference() {
+    }
+
+    /** One container per dtype, one test per reference case, plus a check that no case is left unmirrored. */
+    public static Stream<DynamicNode> tests(Backend backend) {
+        List<ReferenceCase> cases = loadCases();
+        DynamicNode coverage = dynamicTest("every reference case has a Java mirror", () -> checkCoverage(cases));
+        Stream<DynamicNode> perDType = Stream.of(DType.FLOAT64, DType.FLOAT32).map(dtype -> dynamicContainer(
+                dtype.name(),
+                cases.stream().map(c -> dynamicTest(c.name(), () -> run(c, backend, dtype)))));
+        return Stream.concat(Stream.of(coverage), perDType);
+    }
+
+    // ---- cases: keep each in step with the function of the same name in generate.py ---------------
+
+    static Computed mlp(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor hidden = x.matmul(in.tensor("W1")).add(in.tensor("b1")).tanh();
+        Tensor logits = hidden.matmul(in.tensor("W2")).add(in.tensor("b2"));
+        Tensor loss = Functional.crossEntropy(logits, in.tensor("target"));
+        return gradsByBackward(in, named("hidden", hidden, "logits", logits, "loss", loss));
+    }
+
+    static Computed attention(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor q = x.matmul(in.tensor("Wq"));
+        Tensor k = x.matmul(in.tensor("Wk"));
+        Tensor v = x.matmul(in.tensor("Wv"));
+        Tensor scores = q.matmul(k.transpose(0, 1)).div(Math.sqrt(q.size(-1)));
+        Tensor attn = scores.softmax(-1);
+        Tensor out = attn.matmul(v);
+        Tensor loss = out.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, named("attn", attn, "out", out, "loss", loss));
+    }
+
+    /** Composed from primitives; generate.py asserts this composition equals F.layer_norm. */
+    static Computed layerNorm(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        double eps = in.param("eps");
+        Tensor mean = x.mean(-1, true);
+        Tensor centered = x.sub(mean);
+        // Biased variance (divide by n), as layer norm defines it.
+        Tensor variance = centered.square().mean(-1, true);
+        Tensor y = centered.div(variance.add(eps).sqrt()).mul(in.tensor("gamma")).add(in.tensor("beta"));
+        Tensor loss = y.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, named("y", y, "loss", loss));
+    }
+
+    static Computed branchReuse(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor y = x.mul(x).add(x.sin().mul(x));
+        Tensor z = y.exp().sum().add(x.matmul(x.transpose(0, 1)).sum());
+        return gradsByBackward(in, named("y", y, "loss", z));
+    }
+
+    static Computed logSoftmaxLarge(CaseInputs in) {
+        Tensor out = in.tensor("logits").logSoftmax(1);
+        Tensor loss = out.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, named("out", out, "loss", loss));
+    }
+
+    static Computed softmaxLarge(CaseInputs in) {
+        Tensor out = in.tensor("logits").softmax(1);
+        Tensor loss = out.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, named("out", out, "loss", loss));
+    }
+
+    static Computed logSumExpLarge(CaseInputs in) {
+        Tensor logits = in.tensor("logits");
+        Tensor rows = logits.logSumExp(1, false);
+        Tensor all = logits.logSumExp(new int[] {0, 1}, true);
+        Tensor loss = rows.mul(in.tensor("c")).sum().add(all.sum());
+        return gradsByBackward(in, named("rows", rows, "all", all, "loss", loss));
+    }
+
+    static Computed crossEntropyLarge(CaseInputs in) {
+        Tensor loss = Functional.crossEntropy(in.tensor("logits"), in.tensor("target"));
+        return gradsByBackward(in, named("loss", loss));
+    }
+
+    static Computed mseLoss(CaseInputs in) {
+        Tensor loss = Functional.mseLoss(in.tensor("input"), in.tensor("target"));
+        return gradsByBackward(in, named("loss", loss));
+    }
+
+    /** Double backward: the gradient is built with createGraph and differentiated again. */
+    static Computed hessianVectorProduct(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor a = in.tensor("A");
+        Tensor f = x.matmul(a).tanh().pow(2.0).sum();
+        Tensor dfdx = Autograd.grad(List.of(f), List.of(x), null, true, true, false).get(0);
+        Tensor directional = dfdx.mul(in.tensor("v")).sum();
+        List<Tensor> second = Autograd.grad(List.of(directional), List.of(x, a), null, false, false, false);
+        return new Computed(named("f", f, "df_dx", dfdx), named("x", second.get(0), "A", second.get(1)));
+    }
+
+    static Computed batchedMatmulBroadcast(CaseInputs in) {
+        Tensor out = in.tensor("a").matmul(in.tensor("b"));
+        Tensor loss = out.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, named("out", out, "loss", loss));
+    }
+
+    static Computed vectorMatmul(CaseInputs in) {
+        Tensor m = in.tensor("M");
+        Tensor um = in.tensor("u").matmul(m);
+        Tensor mw = m.matmul(in.tensor("w"));
+        Tensor loss = um.mul(in.tensor("c")).sum().add(mw.mul(in.tensor("d")).sum());
+        return gradsByBackward(in, named("uM", um, "Mw", mw, "loss", loss));
+    }
+
+    // ---- running and comparing ------------------------------------------------------------------
+
+    /** What a case computed: named outputs and the gradient for each differentiable input. */
+    record Computed(Map<String, Tensor> outputs, Map<String, Tensor> grads) {
+    }
+
+    /** {@code outputs["loss"].backward()}, then each differentiable input's {@code grad()}: the common case. */
+    private static Computed gradsByBackward(CaseInputs in, Map<String, Tensor> outputs) {
+        outputs.get("loss").backward();
+        Map<String, Tensor> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> leaf : in.differentiable().entrySet()) {
+            grads.put(leaf.getKey(), leaf.getValue().grad());
+        }
+        return new Computed(outputs, grads);
+    }
+
+    /** A name-to-tensor map in the order given: {@code named("a", a, "b", b)}. */
+    private static Map<String, Tensor> named(Object... namesAndTensors) {
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndTensors.length; i += 2) {
+            named.put((String) namesAndTensors[i], (Tensor) namesAndTensors[i + 1]);
+        }
+        return named;
+    }
+
+    private static void checkCoverage(List<ReferenceCase> cases) {
+        TreeSet<String> stored = new TreeSet<>();
+        cases.forEach(c -> stored.add(c.name()));
+        TreeSet<String> missing = new TreeSet<>(stored);
+        missing.removeAll(CASES.keySet());
+        TreeSet<String> stale = new TreeSet<>(CASES.keySet());
+        stale.removeAll(stored);
+        if (!missing.isEmpty() || !stale.isEmpty()) {
+            throw new AssertionFailedError("pytorch-reference.json and PyTorchReference disagree: cases without a Java "
+                    + "mirror " + missing + ", Java cases without reference values " + stale
+                    + " (regenerate with tools/pytorch-reference/generate.py)");
+        }
+    }
+
+    private static void run(ReferenceCase reference, Backend backend, DType dtype) {
+        CaseFunction function = CASES.get(reference.name());
+        if (function == null) {
+            throw new AssertionFailedError(reference.name() + ": no Java mirror for this reference case");
+        }
+        String label = reference.name() + " [" + dtype + " on " + backend.name() + "]";
+        Computed computed = function.compute(new CaseInputs(reference, backend, dtype));
+        Tolerance forOutputs = Tolerance.of(reference.name(), false, dtype);
+        Tolerance forGrads = Tolerance.of(reference.name(), true, dtype);
+        List<String> failures = new ArrayList<>();
+        for (StoredTensor expected : reference.outputs()) {
+            compare(label, "output", expected, computed.outputs().get(expected.name()), dtype, forOutputs, failures);
+        }
+        for (StoredTensor expected : reference.grads()) {
+            compare(label, "gradient of", expected, computed.grads().get(expected.name()), dtype, forGrads, failures);
+        }
+        if (!failures.isEmpty()) {
+            throw new AssertionFailedError(failures.size() + " mismatch(es) against PyTorch "
+                    + reference.torchVersion() + ":\n  " + String.join("\n  ", failures));
+        }
+    }
+
+    /** How many bad elements to list per tensor before summarising: enough to see a pattern. */
+    private static final int ELEMENTS_REPORTED = 4;
+
+    private static void compare(String label, String kind, StoredTensor expected, Tensor actual, DType dtype,
+                                Tolerance tolerance, List<String> failures) {
+        String what = label + ": " + kind + " '" + expected.name() + "'";
+        if (actual == null) {
+            failures.add(what + " was not computed (null)");
+            return;
+        }
+        if (!Arrays.equals(actual.shape().toArray(), expected.shape())) {
+            failures.add(what + " has shape " + actual.shape() + ", expected " + Arrays.toString(expected.shape()));
+            return;
+        }
+        if (actual.dtype() != dtype) {
+            failures.add(what + " has dtype " + actual.dtype() + ", expected " + dtype);
+            return;
+        }
+        double[] got = actual.toDoubleArray();
+        double[] want = expected.values();
+        int bad = 0;
+        for (int i = 0; i < want.length; i++) {
+            double allowed = tolerance.allowed(want[i]);
+            double error = Math.abs(got[i] - want[i]);
+            if (!(error <= allowed)) {
+                if (bad < ELEMENTS_REPORTED) {
+                    failures.add(what + " element " + Arrays.toString(unravel(i, expected.shape())) + ": expected "
+                            + want[i] + ", got " + got[i] + " (|diff| " + error + " > allowed " + allowed + " from " + tolerance + ")");
+                }
+                bad++;
+            }
+        }
+        if (bad > ELEMENTS_REPORTED) {
+            failures.add(what + ": " + (bad - ELEMENTS_REPORTED) + " more of " + want.length + " elements differ");
+        }
+    }
+
+    private static int[] unravel(int flat, int[] shape) {
+        int[] index = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return index;
+    }
+
+    /**
+     * Element-wise bound {@code |actual - expected| <= absolute + relative * |expected|}.
+     *
+     * <p>FLOAT64: the reference is itself float64, so the only differences are summation order and
+     * the choice of equivalent formulas (e.g. tanh' from the output); these stay below 1e-13 relative
+     * on the scalar backend, and 1e-9 leaves room for any other summation order. 1e-12 absolute covers
+     * elements that are sums cancelling to about zero.
+     *
+     * <p>FLOAT32: rounding the inputs alone perturbs them by up to 6e-8 relative and each op adds a
+     * similar error; 1e-4 relative / 1e-5 absolute allows for the few dozen ops and small condition
+     * numbers of these cases (the scalar backend uses at most 2% of that bound, and 12% for the
+     * gradients of the large-logit cases).
+     *
+     * <p>FLOAT32 outputs of the large-logit cases get 2.5e-4 absolute: float32 spacing at 1e3 is
+     * 6.1e-5, so rounding a logit to float32 already moves it by up to 3.05e-5, and an output such as
+     * {@code x - logSumExp(x)} is O(1) yet keeps that absolute error, which is an unbounded relative
+     * error when the output is near zero. 2.5e-4 is four float32 ulps at 1e3; the scalar backend's
+     * worst is 3.8e-5. Their gradients (softmax probabilities, free of the 1e3 offset) keep the
+     * default bound.
+     */
+    record Tolerance(double relative, double absolute) {
+        static final Tolerance FLOAT64 = new Tolerance(1e-9, 1e-12);
+        static final Tolerance FLOAT32 = new Tolerance(1e-4, 1e-5);
+        static final Tolerance FLOAT32_LARGE_LOGIT_OUTPUTS = new Tolerance(1e-4, 2.5e-4);
+
+        /** The cases whose inputs are logits around 1e3. */
+        private static final Set<String> LARGE_LOGIT_CASES =
+                Set.of("log_softmax_large", "softmax_large", "logsumexp_large", "cross_entropy_large");
+
+        static Tolerance of(String caseName, boolean isGradient, DType dtype) {
+            if (dtype == DType.FLOAT64) {
+                return FLOAT64;
+            }
+            return LARGE_LOGIT_CASES.contains(caseName) && !isGradient ? FLOAT32_LARGE_LOGIT_OUTPUTS : FLOAT32;
+        }
+
+        double allowed(double expected) {
+            return absolute + relative * Math.abs(expected);
+        }
+
+        @Override
+        public String toString() {
+            return "tolerance " + relative + " relative + " + absolute + " absolute";
+        }
+    }
+
+    // ---- the reference file ---------------------------------------------------------------------
+
+    /** A tensor as stored in the JSON: shape, dtype and row-major data. */
+    record StoredTensor(String name, int[] shape, DType dtype, boolean requiresGrad, double[] values, long[] indices) {
+        static StoredTensor parse(JsonNode node) {
+            String name = node.get("name").asText();
+            int[] shape = new int[node.get("shape").size()];
+            for (int d = 0; d < shape.length; d++) {
+                shape[d] = node.get("shape").get(d).asInt();
+            }
+            DType dtype = DType.valueOf(node.get("dtype").asText());
+            JsonNode data = node.get("data");
+            double[] values = new double[data.size()];
+            long[] indices = dtype == DType.INT64 ? new long[data.size()] : null;
+            for (int i = 0; i < values.length; i++) {
+                values[i] = data.get(i).asDouble();
+                if (indices != null) {
+                    indices[i] = data.get(i).asLong();
+                }
+            }
+            return new StoredTensor(name, shape, dtype, node.path("requires_grad").asBoolean(false), values, indices);
+        }
+
+        /** On {@code backend}; floating values converted to {@code floatType}, indices kept INT64. */
+        Tensor materialize(Backend backend, DType floatType) {
+            if (dtype == DType.INT64) {
+                return Tensor.on(backend).fromArray(indices, shape);
+            }
+            return Tensor.on(backend).fromArray(values, floatType, shape).requiresGrad(requiresGrad);
+        }
+    }
+
+    record ReferenceCase(String name, String torchVersion, List<StoredTensor> inputs, List<StoredTensor> constants,
+                         Map<String, Double> params, List<StoredTensor> outputs, List<StoredTensor> grads) {
+        static ReferenceCase parse(JsonNode node, String torchVersion) {
+            Map<String, Double> params = new LinkedHashMap<>();
+            node.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asDouble()));
+            return new ReferenceCase(node.get("name").asText(), torchVersion, tensors(node.get("inputs")),
+                    tensors(node.get("constants")), params, tensors(node.get("outputs")), tensors(node.get("grads")));
+        }
+
+        private static List<StoredTensor> tensors(JsonNode array) {
+            List<StoredTensor> list = new ArrayList<>();
+            array.forEach(t -> list.add(StoredTensor.parse(t)));
+            return list;
+        }
+    }
+
+    /** The tensors and numbers one run of a case reads, built fresh on the backend under test. */
+    static final class CaseInputs {
+        private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+        private final Map<String, Tensor> differentiable = new LinkedHashMap<>();
+        private final ReferenceCase reference;
+
+        CaseInputs(ReferenceCase reference, Backend backend, DType dtype) {
+            this.reference = reference;
+            for (StoredTensor input : reference.inputs()) {
+                Tensor t = input.materialize(backend, dtype);
+                tensors.put(input.name(), t);
+                differentiable.put(input.name(), t);
+            }
+            for (StoredTensor constant : reference.constants()) {
+                tensors.put(constant.name(), constant.materialize(backend, dtype));
+            }
+        }
+
+        Tensor tensor(String name) {
+            Tensor t = tensors.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException(reference.name() + ": no input or constant named '" + name
+                        + "' in the reference file; it has " + tensors.keySet());
+            }
+            return t;
+        }
+
+        double param(String name) {
+            Double value = reference.params().get(name);
+            if (value == null) {
+                throw new IllegalArgumentException(reference.name() + ": no param named '" + name
+                        + "' in the reference file; it has " + reference.params().keySet());
+            }
+            return value;
+        }
+
+        /** The inputs that require grad, in file order. */
+        Map<String, Tensor> differentiable() {
+            return differentiable;
+        }
+    }
+
+    private static List<ReferenceCase> loadCases() {
+        try (InputStream in = PyTorchReference.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing test resource " + RESOURCE
+                        + "; run tools/pytorch-reference/generate.py");
+            }
+            JsonNode root = new ObjectMapper().readTree(in);
+            String torchVersion = root.get("torch_version").asText();
+            List<ReferenceCase> cases = new ArrayList<>();
+            root.get("cases").forEach(c -> cases.add(ReferenceCase.parse(c, torchVersion)));
+            return cases;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + RESOURCE, e);
+        }
+    }
+}
