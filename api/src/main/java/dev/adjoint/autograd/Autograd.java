@@ -1,5 +1,6 @@
 package dev.adjoint.autograd;
 
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -94,7 +95,7 @@ public final class Autograd {
                     + " but the output has shape " + root.shape());
         }
         if (gradient.dtype() != root.dtype()) {
-            throw new dev.adjoint.DTypeMismatchException(op + ": gradient has dtype " + gradient.dtype()
+            throw new DTypeMismatchException(op + ": gradient has dtype " + gradient.dtype()
                     + " but the output has dtype " + root.dtype());
         }
         return gradient;

@@ -1,6 +1,7 @@
 package dev.adjoint.ops;
 
 import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -27,7 +28,7 @@ public final class LossOps {
             throw new TensorShapeException("crossEntropy: logits must have shape [N, C], got " + logits.shape());
         }
         if (target.dtype() != DType.INT64) {
-            throw new dev.adjoint.DTypeMismatchException("crossEntropy: target must hold INT64 class indices, got "
+            throw new DTypeMismatchException("crossEntropy: target must hold INT64 class indices, got "
                     + target.dtype() + " with shape " + target.shape());
         }
         if (target.rank() != 1 || target.size(0) != logits.size(0)) {

@@ -4,7 +4,10 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+
+import java.util.Arrays;
 
 import static dev.adjoint.ops.ElementwiseOps.of;
 
@@ -20,7 +23,7 @@ public final class ReductionOps {
         Tensor kept = Dispatch.reduceKeepDim("sum", ReduceOp.SUM, x, reduced);
         Shape inShape = x.shape();
         Shape keptShape = kept.shape();
-        Tensor out = keepDim ? kept : Dispatch.view(kept, dev.adjoint.spi.Layout.contiguous(dropDims(keptShape, reduced)));
+        Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         // Each input element contributed once: the gradient is the output gradient broadcast back.
         return Graph.record("SumBackward", out, of(x), NOTHING,
                 (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())));
@@ -49,7 +52,7 @@ public final class ReductionOps {
         boolean[] reduced = reducedDims(op, x.shape(), dims);
         Tensor kept = Dispatch.reduceKeepDim(op, kernel, x, reduced);
         Shape keptShape = kept.shape();
-        Tensor out = keepDim ? kept : Dispatch.view(kept, dev.adjoint.spi.Layout.contiguous(dropDims(keptShape, reduced)));
+        Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         int[] reducedList = indicesOf(reduced);
         // The gradient is shared evenly between all elements that attain the extremum (PyTorch's amax rule).
         return Graph.record(node, out, of(x), of(x, kept.detach()), (g, c) -> {
@@ -103,7 +106,7 @@ public final class ReductionOps {
         for (int dim : dims) {
             int d = shape.normalizeDim(dim, op);
             if (reduced[d]) {
-                throw new TensorShapeException(op + ": dimension " + dim + " appears twice in " + java.util.Arrays.toString(dims)
+                throw new TensorShapeException(op + ": dimension " + dim + " appears twice in " + Arrays.toString(dims)
                         + " for shape " + shape);
             }
             reduced[d] = true;
