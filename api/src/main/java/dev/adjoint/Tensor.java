@@ -215,6 +215,17 @@ public final class Tensor {
         };
     }
 
+    /**
+     * Overwrites this tensor's elements with {@code source}'s (same shape; converted to this dtype), in
+     * place, and returns this. For parameter updates in optimizers: it must run where no graph is being
+     * recorded for this tensor (inside {@link #noGrad()}, or on a tensor that does not require grad).
+     * Any tensor sharing this storage (views, {@code detach()}) sees the new values.
+     */
+    public Tensor copyFrom(Tensor source) {
+        ShapeOps.copyInto(this, source);
+        return this;
+    }
+
     /** The same values in another dtype; differentiable between floating types. */
     public Tensor toType(DType target) {
         return ShapeOps.toType(this, target);
@@ -365,6 +376,8 @@ public final class Tensor {
     public Tensor tanh() { return ElementwiseOps.tanh(this); }
     public Tensor sigmoid() { return ElementwiseOps.sigmoid(this); }
     public Tensor relu() { return ElementwiseOps.relu(this); }
+    /** The Gauss error function (exact GELU is {@code x * (1 + erf(x / sqrt 2)) / 2}). */
+    public Tensor erf() { return ElementwiseOps.erf(this); }
     public Tensor pow(double exponent) { return ElementwiseOps.pow(this, exponent); }
     public Tensor clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
 

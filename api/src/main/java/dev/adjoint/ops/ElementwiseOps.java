@@ -89,6 +89,13 @@ public final class ElementwiseOps {
         });
     }
 
+    public static Tensor erf(Tensor x) {
+        Tensor out = Dispatch.unary("erf", UnaryOp.ERF, x);
+        // d erf(x) = 2/sqrt(pi) exp(-x^2)
+        return Graph.record("ErfBackward", out, of(x), of(x),
+                (g, c) -> of(g.mul(c.saved(0).square().neg().exp().mul(2.0 / Math.sqrt(Math.PI)))));
+    }
+
     public static Tensor relu(Tensor x) {
         Tensor out = Dispatch.unary("relu", UnaryOp.RELU, x);
         return Graph.record("ReluBackward", out, of(x), NOTHING, (g, c) -> of(g.mul(c.output().gt(0.0))));

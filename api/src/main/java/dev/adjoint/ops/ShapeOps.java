@@ -207,6 +207,24 @@ public final class ShapeOps {
         return Graph.record("ToCopyBackward", out, of(x), NOTHING, (g, c) -> of(g.toType(original)));
     }
 
+    /** In-place {@code target[...] = source[...]}, refused where it would corrupt a recorded graph. */
+    public static void copyInto(Tensor target, Tensor source) {
+        Dispatch.checkSameBackend("copyFrom", target, source);
+        if (!target.shape().equals(source.shape())) {
+            throw new TensorShapeException("copyFrom: source shape " + source.shape() + " does not match target shape "
+                    + target.shape());
+        }
+        if (Graph.needsGraph(target, source)) {
+            throw new IllegalStateException("copyFrom: in-place update of a tensor of shape " + target.shape()
+                    + " while gradients are recorded for it; do it inside Tensor.noGrad()");
+        }
+        if (!target.isLeaf()) {
+            throw new IllegalStateException("copyFrom: the target (shape " + target.shape() + ") was computed by "
+                    + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
+        }
+        Dispatch.copyInto(source, target, target.layout());
+    }
+
     public static Tensor cat(List<Tensor> tensors, int dim) {
         if (tensors.isEmpty()) {
             throw new TensorShapeException("cat: expected a non-empty list of tensors");

@@ -70,6 +70,7 @@ public final class AutogradSemantics {
         add(tests, "ops across backends fail naming both", s::backendMismatch);
         add(tests, "shape checks run before any kernel", s::validationBeforeKernels);
         add(tests, "to(backend) and toType copy values", s::transfers);
+        add(tests, "copyFrom updates a parameter in place, only outside recording", s::copyFrom);
         add(tests, "item, arrays and creation", s::creationAndReading);
         add(tests, "Backends lists what is available and why not", s::backendListing);
         return tests.stream();
@@ -393,6 +394,26 @@ public final class AutogradSemantics {
         xr.toType(DType.FLOAT32).mul(2.0).sum().backward();
         assertEquals(DType.FLOAT64, xr.grad().dtype());
         assertArrayEquals(new double[] {2, 2, 2}, xr.grad().toDoubleArray(), 0);
+    }
+
+    void copyFrom() {
+        Tensor w = vec(1, 2, 3).requiresGrad(true);
+        Tensor alias = w.detach();
+        IllegalStateException recording = assertThrows(IllegalStateException.class, () -> w.copyFrom(vec(0, 0, 0)));
+        assertTrue(recording.getMessage().contains("inside Tensor.noGrad()"), recording.getMessage());
+        w.mul(w).sum().backward();
+        try (var scope = Tensor.noGrad()) {
+            assertSame(w, w.copyFrom(w.sub(w.grad().mul(0.5))));
+            TensorShapeException shape = assertThrows(TensorShapeException.class, () -> w.copyFrom(vec(1, 2)));
+            assertTrue(shape.getMessage().contains("copyFrom: source shape [2] does not match target shape [3]"),
+                    shape.getMessage());
+        }
+        assertArrayEquals(new double[] {0, 0, 0}, w.toDoubleArray(), 0);
+        assertArrayEquals(new double[] {0, 0, 0}, alias.toDoubleArray(), 0, "views share the updated storage");
+        assertTrue(w.requiresGrad() && w.isLeaf());
+        Tensor strided = f.zeros(DType.FLOAT32, 3, 2);
+        strided.transpose(0, 1).copyFrom(f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, strided.toDoubleArray(), 0, "writes through a strided view");
     }
 
     void creationAndReading() {

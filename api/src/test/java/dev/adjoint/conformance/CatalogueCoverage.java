@@ -17,7 +17,7 @@ final class CatalogueCoverage {
             "zerosLike", "onesLike", "fullLike", "shape", "size", "rank", "numel", "dtype", "backend", "storage",
             "layout", "isContiguous", "item", "toDoubleArray", "toFloatArray", "toLongArray", "to",
             "requiresGrad", "grad", "setGrad", "zeroGrad", "gradFn", "isLeaf", "detach", "backward",
-            "registerHook", "retainGrad", "noGrad", "enableGrad", "gradEdge", "attachGradFn",
+            "registerHook", "retainGrad", "copyFrom", "noGrad", "enableGrad", "gradEdge", "attachGradFn",
             "toString", "equals", "hashCode", "getClass", "wait", "notify", "notifyAll");
 
     private CatalogueCoverage() {

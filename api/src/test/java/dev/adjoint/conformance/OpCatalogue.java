@@ -68,6 +68,7 @@ public final class OpCatalogue {
         ops.add(unaryOp("tanh", Tensor::tanh, -3, 3));
         ops.add(unaryOp("sigmoid", Tensor::sigmoid, -4, 4));
         ops.add(unaryOp("relu", Tensor::relu, -2, 2));
+        ops.add(unaryOp("erf", Tensor::erf, -3, 3));
         ops.add(unaryOp("pow", t -> t.pow(2.5), 0.5, 2));
         ops.add(OpInfo.op("pow(negative exponent)", Set.of("pow"), in -> in.get(0).pow(-1.5))
                 .sample(of(2, 3).domain(0.5, 2)));

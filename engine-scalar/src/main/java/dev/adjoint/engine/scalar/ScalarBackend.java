@@ -317,6 +317,7 @@ public final class ScalarBackend implements Backend {
             case SIGMOID -> ScalarBackend::sigmoid;
             // NaN stays NaN (x > 0 is false for NaN, so test for the zero branch explicitly).
             case RELU -> x -> x <= 0 ? 0.0 : x;
+            case ERF -> Erf::erf;
         };
     }
 
