@@ -2,17 +2,17 @@ package dev.adjoint.nn.checkpoint;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.nn.Module;
+import dev.adjoint.nn.StateDictException;
+import dev.adjoint.nn.StateDicts;
+import dev.adjoint.nn.optim.Optimizer;
 import dev.adjoint.spi.Backend;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * A model's state dict and its optimizer's state in one safetensors file (see {@link SafeTensors}),
@@ -114,41 +114,39 @@ public final class Checkpoint {
         }
     }
 
+    /** Writes {@code model}'s state dict and {@code optimizer}'s state (null for none) to {@code file}. */
+    public static void save(Path file, Module model, Optimizer optimizer) throws IOException {
+        save(file, model.stateDict(), optimizer == null ? Map.of() : optimizer.stateDict());
+    }
+
+    /** Restores only the model from {@code file}; optimizer tensors in the file are ignored. */
+    public static void restore(Path file, Module model) throws IOException {
+        restore(file, model, null);
+    }
+
     /**
-     * Checks that {@code found} (from {@code file}) has exactly the keys of {@code expected}, each with
-     * the same shape and dtype; throws naming every missing key, unexpected key and mismatch.
-     *
-     * @param what "model" or "optimizer", for the message
+     * Restores {@code model} and {@code optimizer} (null to ignore the file's optimizer state) from
+     * {@code file}. All or nothing: the whole file is read and checked, then the model's keys, shapes
+     * and dtypes, then the optimizer loads (its own check runs before it changes anything), and only
+     * then the model; a {@link CheckpointException} at any point leaves both as they were.
      */
-    public static void checkMatches(Path file, String what, Map<String, Tensor> expected, Map<String, Tensor> found)
-            throws CheckpointException {
-        List<String> problems = new ArrayList<>();
-        TreeSet<String> missing = new TreeSet<>(expected.keySet());
-        missing.removeAll(found.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(found.keySet());
-        unexpected.removeAll(expected.keySet());
-        if (!missing.isEmpty()) {
-            problems.add("missing keys " + missing);
+    public static void restore(Path file, Module model, Optimizer optimizer) throws IOException {
+        Map<String, Tensor> own = model.stateDict();
+        Backend backend = own.isEmpty() ? Backends.defaultBackend() : own.values().iterator().next().backend();
+        Contents contents = load(file, backend);
+        try {
+            StateDicts.checkCompatible("model", own, contents.model());
+        } catch (StateDictException e) {
+            throw new CheckpointException(file, "does not fit the model: " + e.getMessage(), e);
         }
-        if (!unexpected.isEmpty()) {
-            problems.add("unexpected keys " + unexpected);
-        }
-        for (Map.Entry<String, Tensor> e : new java.util.TreeMap<>(expected).entrySet()) {
-            Tensor f = found.get(e.getKey());
-            if (f == null) {
-                continue;
-            }
-            Tensor x = e.getValue();
-            if (!Arrays.equals(x.shape().toArray(), f.shape().toArray())) {
-                problems.add("'" + e.getKey() + "' has shape " + f.shape() + " in the file but " + x.shape()
-                        + " in the " + what);
-            } else if (x.dtype() != f.dtype()) {
-                problems.add("'" + e.getKey() + "' is " + f.dtype() + " in the file but " + x.dtype()
-                        + " in the " + what);
+        if (optimizer != null) {
+            try {
+                optimizer.loadStateDict(contents.optimizer());
+            } catch (StateDictException e) {
+                throw new CheckpointException(file, "does not fit the optimizer (model and optimizer unchanged): "
+                        + e.getMessage(), e);
             }
         }
-        if (!problems.isEmpty()) {
-            throw new CheckpointException(file, "does not match the " + what + ": " + String.join("; ", problems));
-        }
+        model.loadStateDict(contents.model());
     }
 }
