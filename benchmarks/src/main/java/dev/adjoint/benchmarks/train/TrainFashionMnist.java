@@ -1,0 +1,273 @@
+package dev.adjoint.benchmarks.train;
+
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+import dev.adjoint.backend.Backends;
+import dev.adjoint.nn.Linear;
+import dev.adjoint.nn.Module;
+import dev.adjoint.nn.NnContext;
+import dev.adjoint.nn.ReLU;
+import dev.adjoint.nn.Sequential;
+import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.data.DataLoader;
+import dev.adjoint.nn.data.DatasetNotFoundException;
+import dev.adjoint.nn.data.FashionMnist;
+import dev.adjoint.nn.loss.CrossEntropyLoss;
+import dev.adjoint.nn.optim.Adam;
+import dev.adjoint.nn.optim.Optimizer;
+import dev.adjoint.nn.optim.SGD;
+import dev.adjoint.spi.Backend;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains an MLP 784-256-10 (Linear, ReLU, Linear; PyTorch's default initialisation from a seeded
+ * generator) on Fashion-MNIST with cross-entropy, on the backend named on the command line. Prints a
+ * progress bar with the running loss and accuracy, the test accuracy after every epoch, and writes
+ * the loss and accuracy curves to a PNG. Run it with {@code benchmarks/train --help}.
+ */
+public final class TrainFashionMnist {
+    static final String USAGE = """
+            usage: benchmarks/train [options]
+              --backend NAME      scalar, simd, nd4j, ... (default: Backends.defaultBackend(), now '%s')
+              --epochs N          passes over the 60,000 training images (default 10)
+              --data DIR          directory with the four Fashion-MNIST IDX files, plain or .gz
+                                  (default %s)
+              --seed S            seed of the initial weights and of the shuffling (default 0)
+              --optimizer NAME    sgd (momentum 0.9) or adam (default sgd)
+              --lr X              learning rate (default 0.1 for sgd, 0.001 for adam)
+              --batch-size B      examples per step (default 64)
+              --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png)
+              --checkpoint FILE   also save model and optimizer there after every epoch (safetensors)
+              --no-progress       no progress bar, only the per-epoch lines
+            """;
+
+    /** The command line, parsed. */
+    record Options(String backend, int epochs, Path data, long seed, String optimizer, double lr, int batchSize,
+                   Path out, Path checkpoint, boolean progress) {
+
+        static Options parse(String[] args) {
+            String backend = null;
+            int epochs = 10;
+            Path data = FashionMnist.DEFAULT_DIR;
+            long seed = 0;
+            String optimizer = "sgd";
+            Double lr = null;
+            int batchSize = 64;
+            Path out = null;
+            Path checkpoint = null;
+            boolean progress = true;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--backend" -> backend = value(args, ++i, a);
+                    case "--epochs" -> epochs = Integer.parseInt(value(args, ++i, a));
+                    case "--data" -> data = Path.of(value(args, ++i, a));
+                    case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
+                    case "--optimizer" -> optimizer = value(args, ++i, a).toLowerCase(Locale.ROOT);
+                    case "--lr" -> lr = Double.parseDouble(value(args, ++i, a));
+                    case "--batch-size" -> batchSize = Integer.parseInt(value(args, ++i, a));
+                    case "--out" -> out = Path.of(value(args, ++i, a));
+                    case "--checkpoint" -> checkpoint = Path.of(value(args, ++i, a));
+                    case "--no-progress" -> progress = false;
+                    default -> throw new IllegalArgumentException("unknown option '" + a + "'");
+                }
+            }
+            if (!optimizer.equals("sgd") && !optimizer.equals("adam")) {
+                throw new IllegalArgumentException("--optimizer must be sgd or adam, got '" + optimizer + "'");
+            }
+            if (epochs < 1 || batchSize < 1) {
+                throw new IllegalArgumentException("--epochs and --batch-size must be at least 1");
+            }
+            return new Options(backend, epochs, data, seed, optimizer,
+                    lr != null ? lr : optimizer.equals("sgd") ? 0.1 : 1e-3, batchSize, out, checkpoint, progress);
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+    }
+
+    /** What one epoch measured. */
+    record Epoch(int epoch, double trainLoss, double trainAccuracy, double testLoss, double testAccuracy,
+                 double seconds) {
+    }
+
+    private TrainFashionMnist() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        // The chart is drawn off-screen; without this a machine with no display may fail to start AWT.
+        System.setProperty("java.awt.headless", "true");
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            System.out.printf(USAGE, defaultBackendName(), FashionMnist.DEFAULT_DIR);
+            return;
+        }
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("train: " + e.getMessage());
+            System.err.printf(USAGE, defaultBackendName(), FashionMnist.DEFAULT_DIR);
+            System.exit(2);
+            return;
+        }
+        Backend backend = options.backend() == null ? Backends.defaultBackend() : Backends.get(options.backend());
+
+        FashionMnist.Split data;
+        try {
+            data = FashionMnist.load(options.data(), backend);
+        } catch (DatasetNotFoundException e) {
+            System.err.println("train: " + e.getMessage());
+            System.err.println("train: e.g. `sudo tools/install-fashion-mnist.sh`, then run again (or pass --data DIR)");
+            System.exit(3);
+            return;
+        }
+        Path out = options.out() != null ? options.out() : Path.of("fashion-mnist-" + backend.name() + ".png");
+        List<Epoch> history = train(options, backend, data, out);
+        Epoch last = history.get(history.size() - 1);
+        double total = history.stream().mapToDouble(Epoch::seconds).sum();
+        System.out.printf(Locale.ROOT, "done: test accuracy %.2f%% after %d epochs, %.1f s training; chart %s%n",
+                100 * last.testAccuracy(), history.size(), total, out.toAbsolutePath());
+    }
+
+    static List<Epoch> train(Options options, Backend backend, FashionMnist.Split data, Path chartFile)
+            throws IOException {
+        Generator generator = new Generator(options.seed());
+        NnContext ctx = NnContext.of(backend, generator.split());
+        Module model = new Sequential(new Linear(FashionMnist.IMAGE_SIZE, 256, ctx), new ReLU(), new Linear(256, 10, ctx));
+        Optimizer optimizer = options.optimizer().equals("sgd")
+                ? new SGD(model.parameters(), options.lr(), 0.9)
+                : new Adam(model.parameters(), options.lr());
+        CrossEntropyLoss lossFunction = new CrossEntropyLoss();
+        DataLoader train = DataLoader.builder(data.train()).batchSize(options.batchSize())
+                .shuffle(generator.split()).backend(backend).build();
+        DataLoader test = DataLoader.builder(data.test()).batchSize(1000).backend(backend).build();
+
+        System.out.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images; MLP 784-256-10 on backend '%s'; "
+                        + "%s lr %s, batch %d, seed %d, %d epochs%n", data.train().size(), data.test().size(),
+                backend.name(), options.optimizer(), options.lr(), options.batchSize(), options.seed(), options.epochs());
+
+        TrainingChart chart = new TrainingChart("MLP 784-256-10 on Fashion-MNIST, backend '" + backend.name() + "', "
+                + options.optimizer() + " lr " + options.lr() + ", batch " + options.batchSize());
+        List<Epoch> history = new ArrayList<>();
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            long start = System.nanoTime();
+            model.train();
+            double lossSum = 0;
+            long correct = 0;
+            long seen = 0;
+            try (ProgressBar bar = progressBar(options, epoch, train.numBatches())) {
+                int step = 0;
+                for (DataLoader.Batch batch : train) {
+                    optimizer.zeroGrad();
+                    Tensor logits = model.forward(batch.features());
+                    Tensor loss = lossFunction.forward(logits, batch.labels());
+                    loss.backward();
+                    optimizer.step();
+
+                    double l = loss.item();
+                    lossSum += l * batch.size();
+                    correct += countCorrect(logits, batch.labels());
+                    seen += batch.size();
+                    step++;
+                    chart.addStep(epoch - 1 + (double) step / train.numBatches(), l);
+                    if (bar != null) {
+                        bar.step();
+                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.2f%%", lossSum / seen,
+                                100.0 * correct / seen));
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double[] testResult = evaluate(model, lossFunction, test);
+            Epoch e = new Epoch(epoch, lossSum / seen, (double) correct / seen, testResult[0], testResult[1], seconds);
+            history.add(e);
+            chart.addEpoch(e);
+            System.out.printf(Locale.ROOT, "epoch %2d/%d  train loss %.4f  train acc %.2f%%  test loss %.4f  "
+                            + "test acc %.2f%%  (%.1f s)%n", epoch, options.epochs(), e.trainLoss(),
+                    100 * e.trainAccuracy(), e.testLoss(), 100 * e.testAccuracy(), seconds);
+            chart.write(chartFile);
+            if (options.checkpoint() != null) {
+                Checkpoint.save(options.checkpoint(), model, optimizer);
+            }
+        }
+        return history;
+    }
+
+    /** Mean loss and accuracy over {@code loader}, in eval mode and without recording a graph. */
+    static double[] evaluate(Module model, CrossEntropyLoss lossFunction, DataLoader loader) {
+        model.eval();
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        try (var scope = Tensor.noGrad()) {
+            for (DataLoader.Batch batch : loader) {
+                Tensor logits = model.forward(batch.features());
+                lossSum += lossFunction.forward(logits, batch.labels()).item() * batch.size();
+                correct += countCorrect(logits, batch.labels());
+                seen += batch.size();
+            }
+        }
+        model.train();
+        return new double[] {lossSum / seen, (double) correct / seen};
+    }
+
+    /** Rows whose largest logit is at the label; ties go to the first index, as torch.argmax. */
+    static long countCorrect(Tensor logits, Tensor labels) {
+        float[] z = logits.toFloatArray();
+        long[] y = labels.toLongArray();
+        int classes = logits.size(1);
+        long correct = 0;
+        for (int i = 0; i < y.length; i++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) {
+                if (z[i * classes + c] > z[i * classes + best]) {
+                    best = c;
+                }
+            }
+            if (best == y[i]) {
+                correct++;
+            }
+        }
+        return correct;
+    }
+
+    private static ProgressBar progressBar(Options options, int epoch, int steps) {
+        if (!options.progress()) {
+            return null;
+        }
+        ProgressBarBuilder builder = new ProgressBarBuilder()
+                .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, options.epochs()))
+                .setInitialMax(steps)
+                .setUnit(" steps", 1);
+        if (System.console() == null) {
+            // Not a terminal (a log file, CI): plain lines every few seconds instead of redrawing in place.
+            builder.setStyle(ProgressBarStyle.ASCII)
+                    .setUpdateIntervalMillis(5000)
+                    .setConsumer(new DelegatingProgressBarConsumer(System.out::println, 100));
+        } else {
+            builder.setStyle(ProgressBarStyle.UNICODE_BLOCK).setUpdateIntervalMillis(250);
+        }
+        return builder.build();
+    }
+
+    private static String defaultBackendName() {
+        try {
+            return Backends.defaultBackend().name();
+        } catch (RuntimeException e) {
+            return "none: " + e.getMessage();
+        }
+    }
+}
