@@ -253,6 +253,12 @@ final class ModuleTest {
         assertArrayEquals(new int[] {4, 2}, y.shape().toArray());
         assertThrows(dev.adjoint.TensorShapeException.class,
                 () -> model.forward(Tensor.on(target).ones(DType.FLOAT64, 4, 5)));
+        model.to(DType.FLOAT32);
+        Tensor w32 = model.namedParameters().get("0.weight");
+        assertEquals(DType.FLOAT32, w32.dtype());
+        assertTrue(w32.requiresGrad() && w32.isLeaf());
+        assertEquals((float) weight[1], w32.toFloatArray()[1]);
+        assertEquals(DType.FLOAT32, model.forward(Tensor.on(target).ones(DType.FLOAT32, 4, 3)).dtype());
         Tensor images = Tensor.on(target).ones(DType.FLOAT64, 2, 3, 4, 5);
         assertArrayEquals(new int[] {2, 60}, new Flatten().forward(images).shape().toArray());
         assertArrayEquals(new int[] {2, 12, 5}, new Flatten(1, 2).forward(images).shape().toArray());
