@@ -1,5 +1,7 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
 import dev.adjoint.spi.Backend;
 
@@ -216,6 +218,25 @@ public abstract class Module {
         buffers.replaceAll((k, v) -> v.backend() == backend ? v : v.to(backend).detach());
         for (Module c : children.values()) {
             c.to(backend);
+        }
+        return this;
+    }
+
+    /**
+     * Converts every parameter and floating buffer to {@code dtype} (new leaves; gradients are not
+     * carried over), e.g. a FLOAT32 model to FLOAT64 for a gradient check. Returns this. As with
+     * {@link #to(Backend)}, build optimizers afterwards.
+     */
+    public Module to(DType dtype) {
+        if (!dtype.isFloatingPoint()) {
+            throw new DTypeMismatchException("Module.to: parameters must be FLOAT32 or FLOAT64, got " + dtype);
+        }
+        try (var scope = Tensor.noGrad()) {
+            parameters.replaceAll((k, v) -> v.dtype() == dtype ? v : v.toType(dtype).detach().requiresGrad(true));
+            buffers.replaceAll((k, v) -> v.dtype() == dtype || !v.dtype().isFloatingPoint() ? v : v.toType(dtype).detach());
+        }
+        for (Module c : children.values()) {
+            c.to(dtype);
         }
         return this;
     }

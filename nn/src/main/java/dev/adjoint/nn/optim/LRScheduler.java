@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public abstract class LRScheduler {
     protected final Optimizer optimizer;
-    private final double baseLr;
+    private double baseLr;
     private int lastEpoch = -1;
     private int stepCount;
     private double lastLr;
@@ -60,19 +60,25 @@ public abstract class LRScheduler {
         return stepCount;
     }
 
-    /** {@code last_epoch}, {@code step_count} and {@code last_lr} as 0-d FLOAT64 tensors. */
+    /** {@code base_lr}, {@code last_epoch}, {@code step_count} and {@code last_lr} as 0-d FLOAT64 tensors. */
     public Map<String, Tensor> stateDict() {
         var create = Tensor.on(optimizer.backend());
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        out.put("base_lr", create.scalar(baseLr, DType.FLOAT64));
         out.put("last_epoch", create.scalar(lastEpoch, DType.FLOAT64));
         out.put("step_count", create.scalar(stepCount, DType.FLOAT64));
         out.put("last_lr", create.scalar(lastLr, DType.FLOAT64));
         return out;
     }
 
-    /** Restores the counters (strict, as {@link Optimizer#loadStateDict}); the optimizer's lr is restored by its own state dict. */
+    /**
+     * Restores the schedule's position (strict, as {@link Optimizer#loadStateDict}). The optimizer's
+     * current rate is restored by the optimizer's own state dict: to resume, build the optimizer and
+     * scheduler as at the start, then load both.
+     */
     public void loadStateDict(Map<String, Tensor> state) {
         StateDicts.checkCompatible(getClass().getSimpleName(), stateDict(), state);
+        baseLr = state.get("base_lr").item();
         lastEpoch = (int) state.get("last_epoch").item();
         stepCount = (int) state.get("step_count").item();
         lastLr = state.get("last_lr").item();
