@@ -43,7 +43,7 @@ public final class TrainFashionMnist {
                                   (default %s)
               --seed S            seed of the initial weights and of the shuffling (default 0)
               --optimizer NAME    sgd (momentum 0.9) or adam (default sgd)
-              --lr X              learning rate (default 0.1 for sgd, 0.001 for adam)
+              --lr X              learning rate (default 0.01 for sgd, 0.001 for adam)
               --batch-size B      examples per step (default 64)
               --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png)
               --checkpoint FILE   also save model and optimizer there after every epoch (safetensors)
@@ -88,7 +88,7 @@ public final class TrainFashionMnist {
                 throw new IllegalArgumentException("--epochs and --batch-size must be at least 1");
             }
             return new Options(backend, epochs, data, seed, optimizer,
-                    lr != null ? lr : optimizer.equals("sgd") ? 0.1 : 1e-3, batchSize, out, checkpoint, progress);
+                    lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3, batchSize, out, checkpoint, progress);
         }
 
         private static String value(String[] args, int i, String option) {

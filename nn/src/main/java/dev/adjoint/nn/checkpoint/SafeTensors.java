@@ -15,20 +15,23 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes named tensors in the safetensors layout: an 8-byte little-endian header length
@@ -55,8 +58,8 @@ public final class SafeTensors {
     /** What a file holds: its metadata and its tensors in the header's order. */
     public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {
         public Contents {
-            metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
-            tensors = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
+            metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+            tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
         }
     }
 
@@ -78,7 +81,7 @@ public final class SafeTensors {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = createSibling(target);
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
@@ -99,6 +102,25 @@ public final class SafeTensors {
             Files.deleteIfExists(tmp);
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * A new empty file next to {@code target}. Not {@code Files.createTempFile}: that makes the file
+     * owner-only (0600), and the rename would hand those permissions to the checkpoint; a plain
+     * create gets the usual ones (0666 less the umask).
+     */
+    private static Path createSibling(Path target) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path candidate = target.resolveSibling("." + target.getFileName() + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(candidate);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** One tensor's place in the data section. */
@@ -153,7 +175,7 @@ public final class SafeTensors {
         int padded = (json.length + 7) / 8 * 8;
         byte[] header = new byte[padded];
         System.arraycopy(json, 0, header, 0, json.length);
-        java.util.Arrays.fill(header, json.length, padded, (byte) ' ');
+        Arrays.fill(header, json.length, padded, (byte) ' ');
         return header;
     }
 

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
@@ -140,17 +141,17 @@ public final class Idx {
         }
         long byteCount = numel * type.byteSize();
         if (byteCount > Integer.MAX_VALUE - 8) {
-            throw new IdxFormatException(source, "shape " + java.util.Arrays.toString(dims) + " of " + type
+            throw new IdxFormatException(source, "shape " + Arrays.toString(dims) + " of " + type
                     + " needs " + byteCount + " bytes, more than one array can hold");
         }
         byte[] data = in.readNBytes((int) byteCount);
         if (data.length < byteCount) {
-            throw new IdxFormatException(source, "truncated: shape " + java.util.Arrays.toString(dims) + " of " + type
+            throw new IdxFormatException(source, "truncated: shape " + Arrays.toString(dims) + " of " + type
                     + " needs " + byteCount + " data bytes, the file has " + data.length);
         }
         if (in.read() != -1) {
             throw new IdxFormatException(source, "unexpected bytes after the " + byteCount + " data bytes of shape "
-                    + java.util.Arrays.toString(dims));
+                    + Arrays.toString(dims));
         }
         return new IdxArray(type, Shape.of(dims), data);
     }

@@ -150,6 +150,32 @@ class CheckpointTest {
         assertEquals(bytes.length, 8 + n + dataEnd, "no bytes after the last tensor");
     }
 
+    /** Made by the reference safetensors library (tools/make-safetensors-fixture.py). */
+    @Test
+    void readsAFileWrittenByTheReferenceLibrary() throws Exception {
+        Path file = Path.of(getClass().getResource("/safetensors/from-python.safetensors").toURI());
+        Checkpoint.Contents c = Checkpoint.load(file, SCALAR);
+        assertArrayEquals(new float[] {0, 0.25f, 0.5f, 0.75f, 1, 1.25f}, c.model().get("0.weight").toFloatArray());
+        assertArrayEquals(new int[] {2, 3}, c.model().get("0.weight").shape().toArray());
+        assertEquals(DType.FLOAT64, c.model().get("0.bias").dtype());
+        assertEquals(Double.doubleToRawLongBits(-0.0),
+                Double.doubleToRawLongBits(c.model().get("0.bias").toDoubleArray()[1]));
+        assertEquals(0, c.optimizer().get("step").rank());
+        assertEquals(7.0, c.optimizer().get("step").item());
+        assertArrayEquals(new long[] {3, -4, 1L << 40}, c.optimizer().get("index").toLongArray());
+    }
+
+    @Test
+    void savedFilesGetTheUsualPermissionsNotATempFilesOwnerOnlyOnes() throws IOException {
+        if (!dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Path reference = Files.createFile(dir.resolve("reference"));
+        Path file = dir.resolve("ckpt.safetensors");
+        Checkpoint.save(file, model(), optimizer());
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(file));
+    }
+
     @Test
     void saveReplacesAtomicallyAndLeavesNoTemporaryFiles() throws IOException {
         Path file = dir.resolve("ckpt.safetensors");

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -124,7 +125,7 @@ class DataLoaderTest {
     void exhaustedEpochThrows() {
         var it = DataLoader.builder(tenExamples()).batchSize(10).backend(SCALAR).build().iterator();
         it.next();
-        assertThrows(java.util.NoSuchElementException.class, it::next);
+        assertThrows(NoSuchElementException.class, it::next);
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -106,7 +107,7 @@ class IdxTest {
 
     @Test
     void badMagic() throws IOException {
-        bad("P5\n28 28\n255\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), "not an IDX file", "50 35");
+        bad("P5\n28 28\n255\n".getBytes(StandardCharsets.US_ASCII), "not an IDX file", "50 35");
     }
 
     @Test
@@ -153,7 +154,7 @@ class IdxTest {
 
     @Test
     void gzipOfSomethingElse() throws IOException {
-        bad(gzip("hello world".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), "not an IDX file");
+        bad(gzip("hello world".getBytes(StandardCharsets.US_ASCII)), "not an IDX file");
     }
 
     @Test
