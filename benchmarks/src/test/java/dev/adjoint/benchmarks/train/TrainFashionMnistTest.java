@@ -1,0 +1,72 @@
+package dev.adjoint.benchmarks.train;
+
+import dev.adjoint.Tensor;
+import dev.adjoint.backend.Backends;
+import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.data.FashionMnist;
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The training program on the nn module's committed 200/100-example subset: it learns and writes its outputs. */
+class TrainFashionMnistTest {
+    private static final Backend SCALAR = Backends.get("scalar");
+    // Surefire runs in the module directory; the subset is the nn module's test resource.
+    private static final Path SUBSET = Path.of("..", "nn", "src", "test", "resources", "fashion-mnist-subset");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void trainsOnTheSubsetAndWritesChartAndCheckpoint() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Path png = dir.resolve("chart.png");
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        TrainFashionMnist.Options options = TrainFashionMnist.Options.parse(new String[] {"--epochs", "4", "--seed", "1",
+                "--batch-size", "20", "--lr", "0.05", "--no-progress", "--checkpoint", ckpt.toString()});
+        List<TrainFashionMnist.Epoch> history = TrainFashionMnist.train(options, SCALAR,
+                FashionMnist.load(SUBSET, SCALAR), png);
+
+        assertEquals(4, history.size());
+        assertTrue(history.get(3).trainLoss() < history.get(0).trainLoss(), "the loss falls: " + history);
+        assertTrue(history.get(3).testAccuracy() > 0.3, "well above chance (10%): " + history);
+        byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head);
+        Checkpoint.Contents saved = Checkpoint.load(ckpt, SCALAR);
+        assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias").stream().sorted().toList(),
+                saved.model().keySet().stream().sorted().toList());
+        assertTrue(saved.optimizer().containsKey("state.0.momentum_buffer"));
+    }
+
+    @Test
+    void optionsHaveTheDocumentedDefaults() {
+        TrainFashionMnist.Options o = TrainFashionMnist.Options.parse(new String[0]);
+        assertEquals(10, o.epochs());
+        assertEquals(64, o.batchSize());
+        assertEquals("sgd", o.optimizer());
+        assertEquals(0.01, o.lr());
+        assertEquals(FashionMnist.DEFAULT_DIR, o.data());
+        assertEquals(1e-3, TrainFashionMnist.Options.parse(new String[] {"--optimizer", "adam"}).lr());
+        assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--epochs"}));
+        assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--bogus"}));
+        assertThrows(IllegalArgumentException.class,
+                () -> TrainFashionMnist.Options.parse(new String[] {"--optimizer", "lbfgs"}));
+    }
+
+    @Test
+    void accuracyCountsArgmaxHitsWithTiesToTheFirstClass() {
+        Tensor logits = Tensor.on(SCALAR).fromArray(new float[] {0, 2, 1, 5, 5, 0, 1, 1, 1}, 3, 3);
+        Tensor labels = Tensor.on(SCALAR).fromArray(new long[] {1, 0, 2}, 3);
+        assertEquals(2, TrainFashionMnist.countCorrect(logits, labels));
+    }
+}
