@@ -164,6 +164,15 @@ public final class ScalarBackend implements Backend {
             }
             return;
         }
+        // x.add(1.0) and friends: a contiguous tensor with a broadcast scalar, common in backward formulas.
+        if (aLayout.isContiguous() && bLayout.isBroadcastScalar() && outLayout.isContiguous()) {
+            int ao = aLayout.offset();
+            double scalar = sb.get(bLayout.offset());
+            for (int i = 0; i < n; i++) {
+                o.set(i, f.applyAsDouble(sa.get(ao + i), scalar));
+            }
+            return;
+        }
         StridedCursor c = cursor(outLayout.shape(), aLayout, bLayout, outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[2], f.applyAsDouble(sa.get(c.position[0]), sb.get(c.position[1])));
