@@ -1,6 +1,7 @@
 package dev.adjoint.engine.simd;
 
 import dev.adjoint.DType;
+import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
@@ -18,6 +19,9 @@ import dev.adjoint.spi.UnaryOp;
  */
 public final class SimdBackend implements Backend {
     public static final String NAME = "simd";
+
+    /** Without the incubator module every call takes the strided loops (and the backend says it is unavailable). */
+    private static final boolean VECTORS = VectorModule.PRESENT;
 
     @Override
     public String name() {
@@ -101,35 +105,201 @@ public final class SimdBackend implements Backend {
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
-        StridedKernels.fill((HeapStorage) out, outLayout, value);
+        HeapStorage o = (HeapStorage) out;
+        if (outLayout.isContiguous() && o.dtype != DType.INT64) {
+            int from = outLayout.offset();
+            int to = from + outLayout.numel();
+            if (o.dtype == DType.FLOAT32) {
+                java.util.Arrays.fill(o.f32, from, to, (float) value);
+            } else {
+                java.util.Arrays.fill(o.f64, from, to, value);
+            }
+            return;
+        }
+        StridedKernels.fill(o, outLayout, value);
     }
 
     @Override
     public void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout) {
-        StridedKernels.copy((HeapStorage) src, srcLayout, (HeapStorage) dst, dstLayout);
+        HeapStorage s = (HeapStorage) src;
+        HeapStorage d = (HeapStorage) dst;
+        if (s.dtype == d.dtype && srcLayout.isContiguous() && dstLayout.isContiguous()) {
+            Object from = array(s);
+            Object to = array(d);
+            System.arraycopy(from, srcLayout.offset(), to, dstLayout.offset(), srcLayout.numel());
+            return;
+        }
+        StridedKernels.copy(s, srcLayout, d, dstLayout);
     }
 
     @Override
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
-        StridedKernels.unary(op, (HeapStorage) x, xLayout, (HeapStorage) out, outLayout);
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && outLayout.isContiguous()) {
+            if (xLayout.isContiguous()) {
+                unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
+                return;
+            }
+            int rank = xLayout.rank();
+            if (rank >= 2 && xLayout.stride(rank - 1) == 1) {
+                // Rows of x are contiguous (a slice or a view of one): one vector run per row.
+                int inner = xLayout.shape().dim(rank - 1);
+                StridedCursor c = StridedCursor.over(outer(xLayout), xLayout);
+                int rows = outLayout.numel() / Math.max(inner, 1);
+                for (int r = 0; r < rows; r++, c.advance()) {
+                    unaryRun(op, in, c.position[0], o, outLayout.offset() + r * inner, inner);
+                }
+                return;
+            }
+        }
+        StridedKernels.unary(op, in, xLayout, o, outLayout);
+    }
+
+    private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
+        if (o.dtype == DType.FLOAT32) {
+            FloatKernels.unary(op, x.f32, xo, o.f32, oo, n);
+        } else {
+            DoubleKernels.unary(op, x.f64, xo, o.f64, oo, n);
+        }
     }
 
     @Override
     public void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out,
                        Layout outLayout) {
-        StridedKernels.binary(op, (HeapStorage) a, aLayout, (HeapStorage) b, bLayout, (HeapStorage) out, outLayout);
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && outLayout.isContiguous()) {
+            int n = outLayout.numel();
+            boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
+            boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
+            if (aWhole && bWhole) {
+                // Each operand is either dense or one element repeated (x.add(1.0), a 0-d tensor).
+                binaryRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(),
+                        !bLayout.isContiguous(), o, outLayout.offset(), n);
+                return;
+            }
+            int rank = outLayout.rank();
+            if (rank >= 2) {
+                int as = aLayout.stride(rank - 1);
+                int bs = bLayout.stride(rank - 1);
+                if ((as == 0 || as == 1) && (bs == 0 || bs == 1)) {
+                    // Along the last dim each operand is dense or repeated (a bias row, a column
+                    // broadcast across a row): one vector run per output row.
+                    int inner = outLayout.shape().dim(rank - 1);
+                    StridedCursor c = StridedCursor.over(outer(outLayout), aLayout, bLayout);
+                    int rows = n / Math.max(inner, 1);
+                    for (int r = 0; r < rows; r++, c.advance()) {
+                        binaryRun(op, sa, c.position[0], as == 0, sb, c.position[1], bs == 0,
+                                o, outLayout.offset() + r * inner, inner);
+                    }
+                    return;
+                }
+            }
+        }
+        StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
+    }
+
+    private static void binaryRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
+                                  boolean bRepeated, HeapStorage o, int oo, int n) {
+        if (o.dtype == DType.FLOAT32) {
+            FloatKernels.binary(op, a.f32, ao, aRepeated, b.f32, bo, bRepeated, o.f32, oo, n);
+        } else {
+            DoubleKernels.binary(op, a.f64, ao, aRepeated, b.f64, bo, bRepeated, o.f64, oo, n);
+        }
     }
 
     @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
-        StridedKernels.where((HeapStorage) cond, condLayout, (HeapStorage) a, aLayout, (HeapStorage) b, bLayout,
-                (HeapStorage) out, outLayout);
+        HeapStorage sc = (HeapStorage) cond;
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && sc.dtype == o.dtype && condLayout.isContiguous() && aLayout.isContiguous()
+                && bLayout.isContiguous() && outLayout.isContiguous()) {
+            int n = outLayout.numel();
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.where(sc.f32, condLayout.offset(), sa.f32, aLayout.offset(), sb.f32, bLayout.offset(),
+                        o.f32, outLayout.offset(), n);
+            } else {
+                DoubleKernels.where(sc.f64, condLayout.offset(), sa.f64, aLayout.offset(), sb.f64, bLayout.offset(),
+                        o.f64, outLayout.offset(), n);
+            }
+            return;
+        }
+        StridedKernels.where(sc, condLayout, sa, aLayout, sb, bLayout, o, outLayout);
     }
 
     @Override
     public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
-        StridedKernels.reduce(op, (HeapStorage) x, xLayout, (HeapStorage) out, outLayout);
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(in) && in.dtype == o.dtype && xLayout.isContiguous() && outLayout.isContiguous()
+                && reduceContiguous(op, in, xLayout, o, outLayout)) {
+            return;
+        }
+        StridedKernels.reduce(op, in, xLayout, o, outLayout);
+    }
+
+    /**
+     * The two shapes of reduction a contiguous input makes dense: the reduced dims are all after the
+     * kept ones (sum over the last axes: one vector run per output element), or all before them (sum
+     * over the batch: rows combined lane-wise into an accumulator row). Size-1 dims count as neither.
+     * Returns false for an interleaved mix, which the strided loop handles.
+     */
+    private static boolean reduceContiguous(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o,
+                                            Layout outLayout) {
+        int rank = xLayout.rank();
+        int firstReduced = rank;
+        int lastReduced = -1;
+        int firstKept = rank;
+        int lastKept = -1;
+        for (int d = 0; d < rank; d++) {
+            if (xLayout.shape().dim(d) == 1) {
+                continue;
+            }
+            if (outLayout.shape().dim(d) == 1) {
+                firstReduced = Math.min(firstReduced, d);
+                lastReduced = d;
+            } else {
+                firstKept = Math.min(firstKept, d);
+                lastKept = d;
+            }
+        }
+        int n = xLayout.numel();
+        int outCount = outLayout.numel();
+        if (lastReduced < 0 || n == 0) {
+            return false;
+        }
+        int xo = xLayout.offset();
+        int oo = outLayout.offset();
+        if (lastKept < firstReduced) {
+            int run = n / outCount;
+            for (int r = 0; r < outCount; r++) {
+                double v = o.dtype == DType.FLOAT32 ? FloatKernels.reduce(op, x.f32, xo + r * run, run)
+                        : DoubleKernels.reduce(op, x.f64, xo + r * run, run);
+                o.set(oo + r, v);
+            }
+            return true;
+        }
+        if (lastReduced < firstKept) {
+            // Accumulate in double whatever the dtype, as the strided loop does.
+            double[] acc = new double[outCount];
+            java.util.Arrays.fill(acc, StridedKernels.identity(op));
+            int rows = n / outCount;
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.reduceRows(op, x.f32, xo, rows, outCount, acc);
+            } else {
+                DoubleKernels.reduceRows(op, x.f64, xo, rows, outCount, acc);
+            }
+            for (int j = 0; j < outCount; j++) {
+                o.set(oo + j, acc[j]);
+            }
+            return true;
+        }
+        return false;
     }
 
     @Override
@@ -146,12 +316,54 @@ public final class SimdBackend implements Backend {
         int bRow = bLayout.stride(rank - 2);
         int bCol = bLayout.stride(rank - 1);
         int oRow = outLayout.stride(rank - 2);
-        dev.adjoint.Shape batch = dev.adjoint.Shape.of(java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
+        MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
+                ? MatmulPath.choose(n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
+        Shape batch = Shape.of(java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
         StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
         for (int t = 0; t < batches; t++, c.advance()) {
-            StridedKernels.matmul(sa, c.position[0], aRow, aCol, sb, c.position[1], bRow, bCol,
-                    so, c.position[2], oRow, m, n, k);
+            int ab = c.position[0];
+            int bb = c.position[1];
+            int ob = c.position[2];
+            boolean f32 = so.dtype == DType.FLOAT32;
+            switch (path) {
+                case ROWS_OF_B -> {
+                    if (f32) {
+                        FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
+                    } else {
+                        DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
+                    }
+                }
+                case DOTS -> {
+                    if (f32) {
+                        FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
+                    } else {
+                        DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
+                    }
+                }
+                case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
+            }
+        }
+    }
+
+    /** Which kernel one matrix of a matmul takes, decided from the strides of its last two dims. */
+    enum MatmulPath {
+        /** Rows of b dense: register-blocked broadcast-FMA over rows of b; a may have any strides. */
+        ROWS_OF_B,
+        /** Rows of a and columns of b dense (b transposed, or n == 1): dot products along k. */
+        DOTS,
+        /** Anything else: the strided loop. */
+        STRIDED;
+
+        static MatmulPath choose(int n, int k, int aCol, int bRow, int bCol) {
+            // A size-1 dim has no meaningful stride: treat it as dense.
+            boolean rowsOfB = bCol == 1 || n == 1;
+            boolean dots = (aCol == 1 || k == 1) && (bRow == 1 || k == 1);
+            // A narrow output wastes most lanes of a row of b; dot products use all of them.
+            if (dots && (n < 4 || !rowsOfB)) {
+                return DOTS;
+            }
+            return rowsOfB ? ROWS_OF_B : STRIDED;
         }
     }
 
@@ -167,5 +379,33 @@ public final class SimdBackend implements Backend {
                            Layout srcLayout) {
         StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
                 (HeapStorage) src, srcLayout);
+    }
+    // ---- layout helpers ---------------------------------------------------------------------------------
+
+    private static boolean floating(HeapStorage s) {
+        return s.dtype != DType.INT64;
+    }
+
+    /** One element repeated over the whole view: every dim of size > 1 has stride 0. */
+    private static boolean isRepeated(Layout layout) {
+        for (int d = 0; d < layout.rank(); d++) {
+            if (layout.shape().dim(d) > 1 && layout.stride(d) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The shape without its last dim: the rows a row-wise kernel walks. */
+    private static Shape outer(Layout layout) {
+        return Shape.of(java.util.Arrays.copyOf(layout.shape().toArray(), layout.rank() - 1));
+    }
+
+    private static Object array(HeapStorage s) {
+        return switch (s.dtype) {
+            case FLOAT64 -> s.f64;
+            case FLOAT32 -> s.f32;
+            case INT64 -> s.i64;
+        };
     }
 }
