@@ -211,7 +211,8 @@ final class DoubleKernels {
             for (int i = l; i < bound; i += l) {
                 acc = acc.max(v(x, off + i));
             }
-            result = fold(ReduceOp.MAX, acc.toArray());
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Double.NaN : acc.reduceLanes(VectorOperators.MAX);
         }
         for (int i = bound; i < len; i++) {
             result = StridedKernels.combine(ReduceOp.MAX, result, x[off + i]);
@@ -228,7 +229,8 @@ final class DoubleKernels {
             for (int i = l; i < bound; i += l) {
                 acc = acc.min(v(x, off + i));
             }
-            result = fold(ReduceOp.MIN, acc.toArray());
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Double.NaN : acc.reduceLanes(VectorOperators.MIN);
         }
         for (int i = bound; i < len; i++) {
             result = StridedKernels.combine(ReduceOp.MIN, result, x[off + i]);
@@ -236,13 +238,8 @@ final class DoubleKernels {
         return result;
     }
 
-    /** Lanes folded with the NaN-propagating scalar step (reduceLanes(MAX) does not promise NaN order). */
-    private static double fold(ReduceOp op, double[] lanes) {
-        double r = StridedKernels.identity(op);
-        for (double lane : lanes) {
-            r = StridedKernels.combine(op, r, lane);
-        }
-        return r;
+    private static boolean hasNaN(DoubleVector acc) {
+        return acc.test(VectorOperators.IS_NAN).anyTrue();
     }
 
     /**

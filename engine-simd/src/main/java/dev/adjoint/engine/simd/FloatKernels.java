@@ -229,7 +229,8 @@ final class FloatKernels {
             for (int i = l; i < bound; i += l) {
                 acc = acc.max(v(x, off + i));
             }
-            result = fold(ReduceOp.MAX, acc.toArray());
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Float.NaN : acc.reduceLanes(VectorOperators.MAX);
         }
         for (int i = bound; i < len; i++) {
             result = (float) StridedKernels.combine(ReduceOp.MAX, result, x[off + i]);
@@ -246,7 +247,8 @@ final class FloatKernels {
             for (int i = l; i < bound; i += l) {
                 acc = acc.min(v(x, off + i));
             }
-            result = fold(ReduceOp.MIN, acc.toArray());
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Float.NaN : acc.reduceLanes(VectorOperators.MIN);
         }
         for (int i = bound; i < len; i++) {
             result = (float) StridedKernels.combine(ReduceOp.MIN, result, x[off + i]);
@@ -254,13 +256,8 @@ final class FloatKernels {
         return result;
     }
 
-    /** Lanes folded with the NaN-propagating scalar step (reduceLanes(MAX) does not promise NaN order). */
-    private static float fold(ReduceOp op, float[] lanes) {
-        double r = StridedKernels.identity(op);
-        for (float lane : lanes) {
-            r = StridedKernels.combine(op, r, lane);
-        }
-        return (float) r;
+    private static boolean hasNaN(FloatVector acc) {
+        return acc.test(VectorOperators.IS_NAN).anyTrue();
     }
 
     /**

@@ -134,6 +134,29 @@ class SimdKernelTest {
         }
     }
 
+    @Test
+    void powOfNegativeBasesFollowsMathPow() {
+        // x.pow(3) and x.pow(-1.5) reach the kernel as POW with a repeated exponent: negative bases
+        // must give signed results for integer exponents and NaN otherwise, zero bases 0 or Inf.
+        for (DType dtype : FLOATING) {
+            for (double exponent : new double[] {-2, -1, 0, 1, 2, 3, 0.5, -1.5, 2.5}) {
+                int n = 100;
+                double[] base = values(n, 3, -2, 2);
+                base[5] = 0.0;
+                base[6] = -0.0;
+                base[7] = Double.NaN;
+                base[8] = Double.NEGATIVE_INFINITY;
+                double[] exp = {exponent};
+                Shape shape = Shape.of(1, n);
+                Layout repeated = new Layout(shape, new int[] {0, 0}, 0);
+                assertClose("pow " + dtype + " exponent " + exponent,
+                        binary(SCALAR, BinaryOp.POW, base, Layout.contiguous(shape), exp, repeated, dtype, shape, false),
+                        binary(SIMD, BinaryOp.POW, base, Layout.contiguous(shape), exp, repeated, dtype, shape, false),
+                        dtype);
+            }
+        }
+    }
+
     private static double[] binary(Backend backend, BinaryOp op, double[] a, Layout aLayout, double[] b,
                                    Layout bLayout, DType dtype, Shape shape, boolean swap) {
         Storage sa = backend.fromDoubles(a, dtype);
