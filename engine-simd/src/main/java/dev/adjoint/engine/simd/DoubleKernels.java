@@ -244,20 +244,20 @@ final class DoubleKernels {
 
     /**
      * Reduction over the leading axis of a contiguous {@code [rows, cols]} block into {@code acc}
-     * ({@code cols} slots, pre-filled with the identity), one contiguous row at a time.
+     * ({@code cols} slots from {@code accOff}, pre-filled with the identity), one contiguous row at a time.
      */
-    static void reduceRows(ReduceOp op, double[] x, int off, int rows, int cols, double[] acc) {
+    static void reduceRows(ReduceOp op, double[] x, int off, int rows, int cols, double[] acc, int accOff) {
         int l = S.length();
         int bound = S.loopBound(cols);
         for (int r = 0; r < rows; r++) {
             int row = off + r * cols;
             switch (op) {
-                case SUM -> { for (int j = 0; j < bound; j += l) { v(x, row + j).add(v(acc, j)).intoArray(acc, j); } }
-                case MAX -> { for (int j = 0; j < bound; j += l) { v(x, row + j).max(v(acc, j)).intoArray(acc, j); } }
-                case MIN -> { for (int j = 0; j < bound; j += l) { v(x, row + j).min(v(acc, j)).intoArray(acc, j); } }
+                case SUM -> { for (int j = 0; j < bound; j += l) { v(x, row + j).add(v(acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MAX -> { for (int j = 0; j < bound; j += l) { v(x, row + j).max(v(acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MIN -> { for (int j = 0; j < bound; j += l) { v(x, row + j).min(v(acc, accOff + j)).intoArray(acc, accOff + j); } }
             }
             for (int j = bound; j < cols; j++) {
-                acc[j] = StridedKernels.combine(op, acc[j], x[row + j]);
+                acc[accOff + j] = StridedKernels.combine(op, acc[accOff + j], x[row + j]);
             }
         }
     }

@@ -262,21 +262,21 @@ final class FloatKernels {
 
     /**
      * Reduction over the leading axis of a contiguous {@code [rows, cols]} block into {@code acc}
-     * ({@code cols} slots, pre-filled with the identity): each row is combined lane-wise with the
+     * ({@code cols} slots from {@code accOff}, pre-filled with the identity): each row is combined lane-wise with the
      * accumulator row, so the inner loop is contiguous even though the reduced axis is not.
      */
-    static void reduceRows(ReduceOp op, float[] x, int off, int rows, int cols, double[] acc) {
+    static void reduceRows(ReduceOp op, float[] x, int off, int rows, int cols, double[] acc, int accOff) {
         int l = WIDEN ? S_HALF.length() : 1;
         int bound = WIDEN ? cols - cols % l : 0;
         for (int r = 0; r < rows; r++) {
             int row = off + r * cols;
             switch (op) {
-                case SUM -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).add(DoubleVector.fromArray(D, acc, j)).intoArray(acc, j); } }
-                case MAX -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).max(DoubleVector.fromArray(D, acc, j)).intoArray(acc, j); } }
-                case MIN -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).min(DoubleVector.fromArray(D, acc, j)).intoArray(acc, j); } }
+                case SUM -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).add(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MAX -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).max(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MIN -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).min(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
             }
             for (int j = bound; j < cols; j++) {
-                acc[j] = StridedKernels.combine(op, acc[j], x[row + j]);
+                acc[accOff + j] = StridedKernels.combine(op, acc[accOff + j], x[row + j]);
             }
         }
     }

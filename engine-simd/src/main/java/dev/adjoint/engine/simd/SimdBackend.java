@@ -10,6 +10,8 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 
+import java.util.Arrays;
+
 /**
  * Heap arrays with {@code jdk.incubator.vector} kernels where the operands are contiguous, and the
  * plain strided loops of {@link StridedKernels} everywhere else. This class decides which path a
@@ -110,9 +112,9 @@ public final class SimdBackend implements Backend {
             int from = outLayout.offset();
             int to = from + outLayout.numel();
             if (o.dtype == DType.FLOAT32) {
-                java.util.Arrays.fill(o.f32, from, to, (float) value);
+                Arrays.fill(o.f32, from, to, (float) value);
             } else {
-                java.util.Arrays.fill(o.f64, from, to, value);
+                Arrays.fill(o.f64, from, to, value);
             }
             return;
         }
@@ -244,62 +246,69 @@ public final class SimdBackend implements Backend {
     }
 
     /**
-     * The two shapes of reduction a contiguous input makes dense: the reduced dims are all after the
-     * kept ones (sum over the last axes: one vector run per output element), or all before them (sum
-     * over the batch: rows combined lane-wise into an accumulator row). Size-1 dims count as neither.
-     * Returns false for an interleaved mix, which the strided loop handles.
+     * A contiguous input whose reduced dims (ignoring size-1 dims) form one block is
+     * {@code [outer, reduced, inner]} in memory. With {@code inner == 1} (sum over the last axes) each
+     * output element reduces one dense run; otherwise each outer slice combines its {@code reduced}
+     * rows of {@code inner} elements lane-wise into an accumulator row (sum over the batch: outer 1).
+     * Returns false when kept dims sit between reduced ones; the strided loop handles those.
      */
     private static boolean reduceContiguous(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o,
                                             Layout outLayout) {
         int rank = xLayout.rank();
-        int firstReduced = rank;
+        int firstReduced = -1;
         int lastReduced = -1;
-        int firstKept = rank;
-        int lastKept = -1;
         for (int d = 0; d < rank; d++) {
-            if (xLayout.shape().dim(d) == 1) {
-                continue;
-            }
-            if (outLayout.shape().dim(d) == 1) {
-                firstReduced = Math.min(firstReduced, d);
+            if (xLayout.shape().dim(d) != 1 && outLayout.shape().dim(d) == 1) {
+                firstReduced = firstReduced < 0 ? d : firstReduced;
                 lastReduced = d;
-            } else {
-                firstKept = Math.min(firstKept, d);
-                lastKept = d;
             }
         }
         int n = xLayout.numel();
-        int outCount = outLayout.numel();
-        if (lastReduced < 0 || n == 0) {
+        if (firstReduced < 0 || n == 0) {
             return false;
+        }
+        int outer = 1;
+        int reduced = 1;
+        int inner = 1;
+        for (int d = 0; d < rank; d++) {
+            int size = xLayout.shape().dim(d);
+            boolean isReduced = outLayout.shape().dim(d) == 1;
+            if (d < firstReduced) {
+                outer *= size;
+            } else if (d > lastReduced) {
+                inner *= size;
+            } else if (isReduced || size == 1) {
+                reduced *= size;
+            } else {
+                return false;
+            }
         }
         int xo = xLayout.offset();
         int oo = outLayout.offset();
-        if (lastKept < firstReduced) {
-            int run = n / outCount;
-            for (int r = 0; r < outCount; r++) {
-                double v = o.dtype == DType.FLOAT32 ? FloatKernels.reduce(op, x.f32, xo + r * run, run)
-                        : DoubleKernels.reduce(op, x.f64, xo + r * run, run);
+        boolean f32 = o.dtype == DType.FLOAT32;
+        if (inner == 1) {
+            for (int r = 0; r < outer; r++) {
+                int from = xo + r * reduced;
+                double v = f32 ? FloatKernels.reduce(op, x.f32, from, reduced) : DoubleKernels.reduce(op, x.f64, from, reduced);
                 o.set(oo + r, v);
             }
             return true;
         }
-        if (lastReduced < firstKept) {
-            // Accumulate in double whatever the dtype, as the strided loop does.
-            double[] acc = new double[outCount];
-            java.util.Arrays.fill(acc, StridedKernels.identity(op));
-            int rows = n / outCount;
-            if (o.dtype == DType.FLOAT32) {
-                FloatKernels.reduceRows(op, x.f32, xo, rows, outCount, acc);
+        // Accumulate in double whatever the dtype, as the strided loop does.
+        double[] acc = new double[outer * inner];
+        Arrays.fill(acc, StridedKernels.identity(op));
+        for (int r = 0; r < outer; r++) {
+            int from = xo + r * reduced * inner;
+            if (f32) {
+                FloatKernels.reduceRows(op, x.f32, from, reduced, inner, acc, r * inner);
             } else {
-                DoubleKernels.reduceRows(op, x.f64, xo, rows, outCount, acc);
+                DoubleKernels.reduceRows(op, x.f64, from, reduced, inner, acc, r * inner);
             }
-            for (int j = 0; j < outCount; j++) {
-                o.set(oo + j, acc[j]);
-            }
-            return true;
         }
-        return false;
+        for (int j = 0; j < acc.length; j++) {
+            o.set(oo + j, acc[j]);
+        }
+        return true;
     }
 
     @Override
@@ -318,7 +327,7 @@ public final class SimdBackend implements Backend {
         int oRow = outLayout.stride(rank - 2);
         MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
                 ? MatmulPath.choose(n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
-        Shape batch = Shape.of(java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
+        Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
         StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
         for (int t = 0; t < batches; t++, c.advance()) {
@@ -398,7 +407,7 @@ public final class SimdBackend implements Backend {
 
     /** The shape without its last dim: the rows a row-wise kernel walks. */
     private static Shape outer(Layout layout) {
-        return Shape.of(java.util.Arrays.copyOf(layout.shape().toArray(), layout.rank() - 1));
+        return Shape.of(Arrays.copyOf(layout.shape().toArray(), layout.rank() - 1));
     }
 
     private static Object array(HeapStorage s) {

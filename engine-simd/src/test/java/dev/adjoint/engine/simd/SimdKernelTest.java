@@ -218,6 +218,25 @@ class SimdKernelTest {
     }
 
     @ParameterizedTest
+    @EnumSource(ReduceOp.class)
+    void reductionsOverMiddleAndMixedAxesMatchTheReference(ReduceOp op) {
+        for (DType dtype : FLOATING) {
+            for (int inner : new int[] {1, 3, 17, 40}) {
+                Shape shape = Shape.of(4, 3, 5, inner);
+                double[] x = values(shape.numel(), inner, -5, 5);
+                Layout xLayout = Layout.contiguous(shape);
+                Shape[] outs = {Shape.of(4, 1, 5, inner), Shape.of(4, 1, 1, inner), Shape.of(1, 1, 5, inner),
+                        Shape.of(4, 3, 1, 1), Shape.of(1, 3, 1, inner), Shape.of(4, 1, 5, 1), Shape.of(1, 1, 1, 1)};
+                for (Shape outShape : outs) {
+                    String what = op + " " + dtype + " " + shape + " -> " + outShape;
+                    assertClose(what, reduce(SCALAR, op, x, xLayout, outShape, dtype),
+                            reduce(SIMD, op, x, xLayout, outShape, dtype), dtype);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(value = ReduceOp.class, names = {"MAX", "MIN"})
     void maxAndMinPropagateNaNFromAnyLane(ReduceOp op) {
         for (DType dtype : FLOATING) {
