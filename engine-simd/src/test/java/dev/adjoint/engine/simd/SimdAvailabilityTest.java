@@ -54,6 +54,7 @@ class SimdAvailabilityTest {
         assertTrue(output.contains("simd (priority 100): unavailable:"), output);
         assertTrue(output.contains("start the JVM with --add-modules jdk.incubator.vector"), output);
         assertTrue(output.contains("default=scalar"), output);
+        assertTrue(output.contains("direct=2.0"), output);
         assertFalse(output.contains("Using incubator modules"), output);
     }
 }
