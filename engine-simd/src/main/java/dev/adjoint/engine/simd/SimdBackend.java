@@ -172,8 +172,9 @@ public final class SimdBackend implements Backend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && floating(o) && outLayout.isContiguous()) {
-            int n = outLayout.numel();
+        int n = outLayout.numel();
+        // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
+        if (VECTORS && floating(o) && outLayout.isContiguous() && n > 0) {
             boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
             boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
             if (aWhole && bWhole) {

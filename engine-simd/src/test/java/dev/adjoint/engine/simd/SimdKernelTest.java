@@ -135,6 +135,26 @@ class SimdKernelTest {
     }
 
     @Test
+    void emptyOutputsReadNothing() {
+        for (DType dtype : FLOATING) {
+            Shape empty = Shape.of(0, 20);
+            Layout repeated = new Layout(empty, new int[] {0, 0}, 0);
+            Storage none = SIMD.allocate(dtype, 0);
+            Storage out = SIMD.allocate(dtype, 0);
+            SIMD.binary(BinaryOp.ADD, none, repeated, none, repeated, out, Layout.contiguous(empty));
+            SIMD.unary(UnaryOp.EXP, none, Layout.contiguous(empty), out, Layout.contiguous(empty));
+            Storage sums = SIMD.allocate(dtype, 20);
+            SIMD.reduce(ReduceOp.SUM, none, Layout.contiguous(empty), sums, Layout.contiguous(Shape.of(1, 20)));
+            assertEquals(0.0, SIMD.toDoubles(sums, Layout.contiguous(Shape.of(1, 20)))[19]);
+            Storage product = SIMD.allocate(dtype, 3 * 20);
+            SIMD.fill(product, Layout.contiguous(Shape.of(3, 20)), 7.0);
+            SIMD.matmul(none, Layout.contiguous(Shape.of(3, 0)), none, Layout.contiguous(Shape.of(0, 20)), product,
+                    Layout.contiguous(Shape.of(3, 20)));
+            assertEquals(0.0, SIMD.toDoubles(product, Layout.contiguous(Shape.of(3, 20)))[59], "a k = 0 product is 0");
+        }
+    }
+
+    @Test
     void powOfNegativeBasesFollowsMathPow() {
         // x.pow(3) and x.pow(-1.5) reach the kernel as POW with a repeated exponent: negative bases
         // must give signed results for integer exponents and NaN otherwise, zero bases 0 or Inf.
