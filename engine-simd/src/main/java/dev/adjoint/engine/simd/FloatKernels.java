@@ -1,5 +1,6 @@
 package dev.adjoint.engine.simd;
 
+import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.UnaryOp;
@@ -14,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * FLOAT32 elementwise and reduction kernels over contiguous runs of heap arrays. Each loop names its
  * {@link VectorOperators} operator as a constant: the Vector API only compiles a lanewise call to
  * SIMD instructions when the JIT sees a constant operator, so the operator is never a parameter.
- * Elements past the last whole vector go through {@link ElementFunctions} in double.
+ * Elements past the last whole vector go through {@link ElementMath} in double.
  * {@link DoubleKernels} mirrors this class loop for loop; keep the two in step.
  */
 final class FloatKernels {
@@ -33,7 +34,7 @@ final class FloatKernels {
     static void unary(UnaryOp op, float[] x, int xo, float[] o, int oo, int n) {
         int done = unaryVectors(op, x, xo, o, oo, S.loopBound(n));
         for (int i = done; i < n; i++) {
-            o[oo + i] = (float) ElementFunctions.unary(op, x[xo + i]);
+            o[oo + i] = (float) ElementMath.unary(op, x[xo + i]);
         }
     }
 
@@ -72,6 +73,10 @@ final class FloatKernels {
             }
             // max(x, 0) follows Math.max: relu(NaN) = NaN and relu(-0) = +0, as the scalar x <= 0 ? 0 : x.
             case RELU -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).max(zero).intoArray(o, oo + i); } }
+            // No vector erf in the Vector API: the caller's element loop computes every lane.
+            case ERF -> {
+                return 0;
+            }
         }
         return bound;
     }
@@ -85,7 +90,7 @@ final class FloatKernels {
     static void binary(BinaryOp op, float[] a, int ao, boolean aRepeated, float[] b, int bo, boolean bRepeated,
                        float[] o, int oo, int n) {
         if (aRepeated && bRepeated) {
-            java.util.Arrays.fill(o, oo, oo + n, (float) ElementFunctions.binary(op, a[ao], b[bo]));
+            java.util.Arrays.fill(o, oo, oo + n, (float) ElementMath.binary(op, a[ao], b[bo]));
             return;
         }
         int bound = S.loopBound(n);
@@ -97,7 +102,7 @@ final class FloatKernels {
             vectorVector(op, a, ao, b, bo, o, oo, bound);
         }
         for (int i = bound; i < n; i++) {
-            o[oo + i] = (float) ElementFunctions.binary(op, a[aRepeated ? ao : ao + i], b[bRepeated ? bo : bo + i]);
+            o[oo + i] = (float) ElementMath.binary(op, a[aRepeated ? ao : ao + i], b[bRepeated ? bo : bo + i]);
         }
     }
 

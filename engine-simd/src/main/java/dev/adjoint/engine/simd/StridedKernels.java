@@ -1,5 +1,6 @@
 package dev.adjoint.engine.simd;
 
+import dev.adjoint.spi.ElementMath;
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.BinaryOp;
@@ -44,7 +45,7 @@ final class StridedKernels {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), xl, ol);
         for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[1], ElementFunctions.unary(op, x.get(c.position[0])));
+            o.set(c.position[1], ElementMath.unary(op, x.get(c.position[0])));
         }
     }
 
@@ -52,7 +53,7 @@ final class StridedKernels {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), al, bl, ol);
         for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[2], ElementFunctions.binary(op, a.get(c.position[0]), b.get(c.position[1])));
+            o.set(c.position[2], ElementMath.binary(op, a.get(c.position[0]), b.get(c.position[1])));
         }
     }
 

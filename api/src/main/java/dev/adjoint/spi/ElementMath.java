@@ -1,18 +1,16 @@
-package dev.adjoint.engine.simd;
-
-import dev.adjoint.spi.BinaryOp;
-import dev.adjoint.spi.UnaryOp;
+package dev.adjoint.spi;
 
 /**
- * The element functions in double, one switch per element. The strided fallback uses them for every
- * element and the vector kernels for the tail that does not fill a whole vector, so both agree with
- * the reference backend's semantics (NaN handling of relu, maximum and minimum in particular).
+ * The reference semantics of every elementwise primitive, in double: what the scalar backend
+ * computes, and what any backend's scalar fallbacks and vector tails should use so that all of them
+ * agree on the edge cases the conformance suite pins (NaN through relu, maximum and minimum; signed
+ * zeros; erf, which {@link Math} lacks).
  */
-final class ElementFunctions {
-    private ElementFunctions() {
+public final class ElementMath {
+    private ElementMath() {
     }
 
-    static double unary(UnaryOp op, double x) {
+    public static double unary(UnaryOp op, double x) {
         return switch (op) {
             case NEG -> -x;
             case EXP -> Math.exp(x);
@@ -28,11 +26,12 @@ final class ElementFunctions {
             case SIGMOID -> sigmoid(x);
             // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
             case RELU -> x <= 0 ? 0.0 : x;
+            case ERF -> Erf.erf(x);
         };
     }
 
     /** 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so neither branch overflows. */
-    static double sigmoid(double x) {
+    public static double sigmoid(double x) {
         if (x >= 0) {
             return 1.0 / (1.0 + Math.exp(-x));
         }
@@ -40,7 +39,7 @@ final class ElementFunctions {
         return e / (1.0 + e);
     }
 
-    static double binary(BinaryOp op, double a, double b) {
+    public static double binary(BinaryOp op, double a, double b) {
         return switch (op) {
             case ADD -> a + b;
             case SUB -> a - b;
