@@ -99,9 +99,12 @@ final class Reference {
         int worst = -1;
         double worstExcess = 0;
         for (int i = 0; i < expected.length; i++) {
+            if (Double.isNaN(actual[i]) && Double.isNaN(expected[i])) {
+                continue;
+            }
             double err = Math.abs(actual[i] - expected[i]);
             double allowed = atol + rtol * Math.abs(expected[i]);
-            boolean bad = !(err <= allowed) || Double.isNaN(actual[i]) != Double.isNaN(expected[i]);
+            boolean bad = !(err <= allowed);
             if (bad && (worst < 0 || !(err - allowed <= worstExcess))) {
                 worst = i;
                 worstExcess = err - allowed;
