@@ -1,10 +1,10 @@
 package dev.adjoint.nn;
 
 import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
-import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.check.GradCheck;
 import dev.adjoint.nn.loss.BCEWithLogitsLoss;

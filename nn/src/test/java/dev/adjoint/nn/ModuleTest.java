@@ -3,6 +3,7 @@ package dev.adjoint.nn;
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -251,7 +252,7 @@ final class ModuleTest {
         assertArrayEquals(weight, w.toDoubleArray());
         Tensor y = model.forward(Tensor.on(target).ones(DType.FLOAT64, 4, 3));
         assertArrayEquals(new int[] {4, 2}, y.shape().toArray());
-        assertThrows(dev.adjoint.TensorShapeException.class,
+        assertThrows(TensorShapeException.class,
                 () -> model.forward(Tensor.on(target).ones(DType.FLOAT64, 4, 5)));
         model.to(DType.FLOAT32);
         Tensor w32 = model.namedParameters().get("0.weight");

@@ -11,6 +11,7 @@ import org.opentest4j.AssertionFailedError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -123,8 +124,8 @@ final class Reference {
 
     static void assertClose(String what, JsonNode expected, Tensor actual, double rtol, double atol) {
         int[] shape = shape(expected);
-        if (!java.util.Arrays.equals(shape, actual.shape().toArray())) {
-            throw new AssertionFailedError(what + ": expected shape " + java.util.Arrays.toString(shape) + ", got "
+        if (!Arrays.equals(shape, actual.shape().toArray())) {
+            throw new AssertionFailedError(what + ": expected shape " + Arrays.toString(shape) + ", got "
                     + actual.shape());
         }
         assertClose(what, data(expected), actual.toDoubleArray(), rtol, atol);
