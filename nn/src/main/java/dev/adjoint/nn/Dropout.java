@@ -1,0 +1,46 @@
+package dev.adjoint.nn;
+
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+
+/**
+ * Zeroes each element with probability {@code p} during training and scales the survivors by
+ * {@code 1/(1-p)} (inverted dropout, as {@code nn.Dropout}), so evaluation is the identity. The mask
+ * comes from the module's own generator: the same seed gives the same masks on every backend.
+ */
+public final class Dropout extends Module {
+    private final double p;
+    private final Generator generator;
+
+    public Dropout(double p, Generator generator) {
+        if (!(p >= 0.0 && p <= 1.0)) {
+            throw new IllegalArgumentException("Dropout: probability must be in [0, 1], got " + p);
+        }
+        this.p = p;
+        this.generator = generator;
+    }
+
+    public double p() {
+        return p;
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        if (!isTraining() || p == 0.0) {
+            return input;
+        }
+        if (p == 1.0) {
+            // PyTorch returns zeros (with a zero gradient) rather than dividing by 1 - p = 0.
+            return input.mul(0.0);
+        }
+        Tensor uniform = Tensor.on(input.backend()).rand(generator, input.dtype(), input.shape().toArray());
+        // keep with probability 1 - p; the scale is folded into the mask so the graph holds one multiply.
+        Tensor mask = uniform.ge(p).mul(1.0 / (1.0 - p));
+        return input.mul(mask);
+    }
+
+    @Override
+    protected String describe() {
+        return "p=" + p;
+    }
+}

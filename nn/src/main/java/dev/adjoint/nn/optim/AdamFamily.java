@@ -1,0 +1,91 @@
+package dev.adjoint.nn.optim;
+
+import dev.adjoint.Tensor;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The update shared by {@link Adam} and {@link AdamW}, as {@code _single_tensor_adam(w)} in torch 1.13:
+ * <pre>
+ *   step += 1
+ *   p = p * (1 - lr * wd)          (AdamW: decoupled decay)     g = g + wd * p   (Adam: L2 in the gradient)
+ *   m = beta1 m + (1 - beta1) g
+ *   v = beta2 v + (1 - beta2) g^2
+ *   vmax = max(vmax, v)            (amsgrad; then vmax replaces v below)
+ *   p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
+ * </pre>
+ * The bias corrections are computed in double on the host from the step count, as PyTorch does.
+ */
+abstract class AdamFamily extends Optimizer {
+    private final boolean decoupled;
+
+    AdamFamily(List<Tensor> params, double lr, double beta1, double beta2, double eps, double weightDecay,
+               boolean amsgrad, boolean decoupled) {
+        super(params);
+        String name = decoupled ? "AdamW" : "Adam";
+        if (!(lr >= 0) || !(eps >= 0) || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException(name + ": lr, eps and weightDecay must be non-negative, got lr=" + lr
+                    + " eps=" + eps + " weightDecay=" + weightDecay);
+        }
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException(name + ": betas must be in [0, 1), got (" + beta1 + ", " + beta2 + ")");
+        }
+        this.decoupled = decoupled;
+        defineHyper("lr", lr);
+        defineHyper("beta1", beta1);
+        defineHyper("beta2", beta2);
+        defineHyper("eps", eps);
+        defineHyper("weight_decay", weightDecay);
+        defineHyper("amsgrad", amsgrad ? 1 : 0);
+    }
+
+    @Override
+    protected List<String> stateNames(Map<String, Double> h) {
+        return h.get("amsgrad") != 0 ? List.of("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+                : List.of("step", "exp_avg", "exp_avg_sq");
+    }
+
+    @Override
+    protected void update(Tensor p, Tensor grad, Map<String, Tensor> state) {
+        double lr = lr();
+        double beta1 = hyper("beta1");
+        double beta2 = hyper("beta2");
+        double eps = hyper("eps");
+        double weightDecay = hyper("weight_decay");
+        boolean amsgrad = hyper("amsgrad") != 0;
+        if (state.isEmpty()) {
+            state.put("step", stepCounter(p, 0));
+            state.put("exp_avg", p.zerosLike());
+            state.put("exp_avg_sq", p.zerosLike());
+            if (amsgrad) {
+                state.put("max_exp_avg_sq", p.zerosLike());
+            }
+        }
+        double step = state.get("step").item() + 1;
+        state.put("step", stepCounter(p, step));
+
+        Tensor g = grad;
+        if (decoupled) {
+            p.copyFrom(p.mul(1 - lr * weightDecay));
+        } else if (weightDecay != 0) {
+            g = g.add(p.mul(weightDecay));
+        }
+        Tensor m = state.get("exp_avg").mul(beta1).add(g.mul(1 - beta1));
+        Tensor v = state.get("exp_avg_sq").mul(beta2).add(g.mul(1 - beta2).mul(g));
+        state.put("exp_avg", m);
+        state.put("exp_avg_sq", v);
+
+        double biasCorrection1 = 1 - Math.pow(beta1, step);
+        double biasCorrection2 = 1 - Math.pow(beta2, step);
+        double stepSize = lr / biasCorrection1;
+        double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+        Tensor second = v;
+        if (amsgrad) {
+            second = state.get("max_exp_avg_sq").maximum(v);
+            state.put("max_exp_avg_sq", second);
+        }
+        Tensor denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
+        p.copyFrom(p.add(m.mul(-stepSize).div(denom)));
+    }
+}

@@ -1,0 +1,74 @@
+package dev.adjoint.nn.optim;
+
+import dev.adjoint.Tensor;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Stochastic gradient descent with optional momentum, dampening, L2 weight decay and Nesterov
+ * momentum, with exactly the update of {@code torch.optim.SGD} (1.13):
+ * <pre>
+ *   d = grad + weightDecay * p
+ *   buf = d                                    (first step)
+ *   buf = momentum * buf + (1 - dampening) * d (later steps)
+ *   d = nesterov ? d + momentum * buf : buf
+ *   p = p - lr * d
+ * </pre>
+ * State: {@code momentum_buffer} when momentum is not 0.
+ */
+public final class SGD extends Optimizer {
+    public SGD(List<Tensor> params, double lr, double momentum, double dampening, double weightDecay,
+               boolean nesterov) {
+        super(params);
+        if (!(lr >= 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException("SGD: lr, momentum and weightDecay must be non-negative, got lr=" + lr
+                    + " momentum=" + momentum + " weightDecay=" + weightDecay);
+        }
+        if (nesterov && (momentum <= 0 || dampening != 0)) {
+            throw new IllegalArgumentException("SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                    + "momentum=" + momentum + " dampening=" + dampening);
+        }
+        defineHyper("lr", lr);
+        defineHyper("momentum", momentum);
+        defineHyper("dampening", dampening);
+        defineHyper("weight_decay", weightDecay);
+        defineHyper("nesterov", nesterov ? 1 : 0);
+    }
+
+    /** Plain SGD. */
+    public SGD(List<Tensor> params, double lr) {
+        this(params, lr, 0, 0, 0, false);
+    }
+
+    /** SGD with momentum (no dampening, decay or Nesterov). */
+    public SGD(List<Tensor> params, double lr, double momentum) {
+        this(params, lr, momentum, 0, 0, false);
+    }
+
+    @Override
+    protected List<String> stateNames(Map<String, Double> h) {
+        return h.get("momentum") != 0 ? List.of("momentum_buffer") : List.of();
+    }
+
+    @Override
+    protected void update(Tensor p, Tensor grad, Map<String, Tensor> state) {
+        double weightDecay = hyper("weight_decay");
+        double momentum = hyper("momentum");
+        Tensor d = grad;
+        if (weightDecay != 0) {
+            d = d.add(p.mul(weightDecay));
+        }
+        if (momentum != 0) {
+            Tensor buf = state.get("momentum_buffer");
+            if (buf == null) {
+                buf = copyOf(d);
+            } else {
+                buf = buf.mul(momentum).add(d.mul(1 - hyper("dampening")));
+            }
+            state.put("momentum_buffer", buf);
+            d = hyper("nesterov") != 0 ? d.add(buf.mul(momentum)) : buf;
+        }
+        p.copyFrom(p.sub(d.mul(lr())));
+    }
+}
