@@ -106,7 +106,20 @@ public final class Shape {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Shape s && Arrays.equals(dims, s.dims);
+        if (o == this) {
+            return true;
+        }
+        if (!(o instanceof Shape s) || s.numel != numel || s.dims.length != dims.length) {
+            return false;
+        }
+        // A plain loop: shapes are short, and every op compares several (profiled: Arrays.equals's
+        // vectorised mismatch costs more than it saves at this length).
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] != s.dims[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -448,6 +448,9 @@ public final class Tensor {
     public Tensor expand(int... shape) { return ShapeOps.expand(this, shape); }
     public Tensor narrow(int dim, int start, int length) { return ShapeOps.narrow(this, dim, start, length); }
     public Tensor contiguous() { return ShapeOps.contiguous(this); }
+    /** torch.clone: a differentiable copy in fresh contiguous storage, even when this tensor is contiguous. */
+    @Override
+    public Tensor clone() { return ShapeOps.copy(this); }
     public Tensor indexSelect(int dim, Tensor index) { return ShapeOps.indexSelect(this, dim, index); }
     public Tensor gather(int dim, Tensor index) { return ShapeOps.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: this tensor plus {@code src} added at {@code index} along {@code dim}. */

@@ -21,7 +21,7 @@ public final class AccumulateGrad extends Node {
 
     void accumulate(Tensor grad, boolean createGraph) {
         // Without createGraph the stored grad must not keep any graph alive.
-        Tensor incoming = createGraph ? grad : grad.detach();
+        Tensor incoming = createGraph || !grad.requiresGrad() ? grad : grad.detach();
         Tensor current = leaf.grad();
         leaf.setGrad(current == null ? incoming : current.add(incoming));
     }

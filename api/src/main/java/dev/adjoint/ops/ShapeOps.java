@@ -195,6 +195,12 @@ public final class ShapeOps {
         return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g));
     }
 
+    /** A copy with its own contiguous storage, always (contiguous() returns the tensor itself when it can). */
+    public static Tensor copy(Tensor x) {
+        Tensor out = Dispatch.contiguousCopy(x);
+        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g));
+    }
+
     public static Tensor toType(Tensor x, DType dtype) {
         if (x.dtype() == dtype) {
             return x;

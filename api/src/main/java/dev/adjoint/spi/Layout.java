@@ -26,9 +26,29 @@ public final class Layout {
         this.contiguous = computeContiguous(shape, this.strides);
     }
 
+    /** For layouts known to be contiguous, with a fresh strides array nobody else holds. */
+    private Layout(Shape shape, int[] ownedStrides) {
+        this.shape = shape;
+        this.strides = ownedStrides;
+        this.offset = 0;
+        this.contiguous = true;
+    }
+
     /** The row-major contiguous layout of {@code shape} starting at element 0. */
     public static Layout contiguous(Shape shape) {
-        return new Layout(shape, shape.contiguousStrides(), 0);
+        // Every op allocates its output with this; skipping the defensive copy and the contiguity
+        // scan is measurable on small tensors.
+        return new Layout(shape, shape.contiguousStrides());
+    }
+
+    /** True when every stride is 0: a single element repeated over the whole shape (a broadcast scalar). */
+    public boolean isBroadcastScalar() {
+        for (int s : strides) {
+            if (s != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Shape shape() {

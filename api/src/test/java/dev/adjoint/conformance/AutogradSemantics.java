@@ -386,6 +386,9 @@ public final class AutogradSemantics {
 
     void transfers() {
         Tensor x = f.fromArray(new double[] {1.5, -2.25, 3}, 3);
+        Tensor copy = x.clone();
+        assertTrue(copy.storage() != x.storage(), "clone copies even a contiguous tensor");
+        assertArrayEquals(x.toDoubleArray(), copy.toDoubleArray(), 0);
         Tensor single = x.toType(DType.FLOAT32);
         assertEquals(DType.FLOAT32, single.dtype());
         assertArrayEquals(new float[] {1.5f, -2.25f, 3f}, single.toFloatArray());

@@ -257,6 +257,8 @@ public final class OpCatalogue {
                         TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3"));
         ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous().square())
                 .sample(of(3, 4).transposed()).sample(of(2, 3)).sample(of(2, 3).sliced()));
+        ops.add(OpInfo.op("clone", in -> in.get(0).clone().mul(in.get(0)))
+                .sample(of(2, 3)).sample(of(3, 4).transposed()).sample(of()));
         ops.add(OpInfo.op("cat", in -> Tensor.cat(List.of(in.get(0), in.get(1), in.get(2)), 1).square())
                 .sample(of(2, 1), of(2, 3), of(2, 2))
                 .sample(of(2, 3).transposed(), of(2, 1), of(2, 2).sliced())

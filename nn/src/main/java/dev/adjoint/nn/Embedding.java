@@ -4,6 +4,8 @@ import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
 
+import java.util.Arrays;
+
 /**
  * A lookup table {@code [numEmbeddings, embeddingDim]}, as {@code nn.Embedding}: indices of any shape
  * {@code S} (INT64) give rows of shape {@code S + [embeddingDim]}. Initialised N(0, 1) as PyTorch.
@@ -39,7 +41,7 @@ public final class Embedding extends Module {
                     + " with shape " + indices.shape());
         }
         int[] shape = indices.shape().toArray();
-        int[] outShape = java.util.Arrays.copyOf(shape, shape.length + 1);
+        int[] outShape = Arrays.copyOf(shape, shape.length + 1);
         outShape[shape.length] = embeddingDim;
         // indexSelect checks the range of every index and names the offending one.
         return weight().indexSelect(0, indices.reshape(-1)).reshape(outShape);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * A building block of a model, as {@code torch.nn.Module}: it owns named parameters (leaf tensors that
@@ -214,11 +215,8 @@ public abstract class Module {
      * them after.
      */
     public Module to(Backend backend) {
-        parameters.replaceAll((k, v) -> v.backend() == backend ? v : v.to(backend).detach().requiresGrad(true));
-        buffers.replaceAll((k, v) -> v.backend() == backend ? v : v.to(backend).detach());
-        for (Module c : children.values()) {
-            c.to(backend);
-        }
+        // One identity map for the whole tree, so a tensor shared by two modules (tied weights) stays shared.
+        convert(new IdentityHashMap<>(), t -> t.backend() == backend ? t : t.to(backend));
         return this;
     }
 
@@ -232,13 +230,23 @@ public abstract class Module {
             throw new DTypeMismatchException("Module.to: parameters must be FLOAT32 or FLOAT64, got " + dtype);
         }
         try (var scope = Tensor.noGrad()) {
-            parameters.replaceAll((k, v) -> v.dtype() == dtype ? v : v.toType(dtype).detach().requiresGrad(true));
-            buffers.replaceAll((k, v) -> v.dtype() == dtype || !v.dtype().isFloatingPoint() ? v : v.toType(dtype).detach());
-        }
-        for (Module c : children.values()) {
-            c.to(dtype);
+            convert(new IdentityHashMap<>(), t -> t.dtype() == dtype || !t.dtype().isFloatingPoint() ? t : t.toType(dtype));
         }
         return this;
+    }
+
+    private void convert(Map<Tensor, Tensor> done, UnaryOperator<Tensor> conversion) {
+        parameters.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
+            Tensor c = conversion.apply(t);
+            return c == t ? t : c.detach().requiresGrad(true);
+        }));
+        buffers.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
+            Tensor c = conversion.apply(t);
+            return c == t ? t : c.detach();
+        }));
+        for (Module c : children.values()) {
+            c.convert(done, conversion);
+        }
     }
 
     @Override

@@ -3,9 +3,11 @@ package dev.adjoint.nn;
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
+import dev.adjoint.backend.Backends;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -41,9 +43,9 @@ final class InitTest {
         checkNormal(w.toDoubleArray(), 3.0, 0.5);
 
         Init.constant(w, 0.25);
-        assertTrue(java.util.Arrays.stream(w.toDoubleArray()).allMatch(v -> v == 0.25));
+        assertTrue(Arrays.stream(w.toDoubleArray()).allMatch(v -> v == 0.25));
         Init.zeros(w);
-        assertTrue(java.util.Arrays.stream(w.toDoubleArray()).allMatch(v -> v == 0.0));
+        assertTrue(Arrays.stream(w.toDoubleArray()).allMatch(v -> v == 0.0));
 
         assertEquals(Math.sqrt(2.0 / (1 + 0.01 * 0.01)), Init.calculateGain(Init.Nonlinearity.LEAKY_RELU, 0.01), 1e-15);
         assertEquals(1.0 / Math.sqrt(3.0), Init.calculateGain(Init.Nonlinearity.LEAKY_RELU, Math.sqrt(5)), 1e-15);
@@ -53,7 +55,7 @@ final class InitTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
     void initialisersWorkOnParametersAndAreSeeded(String backend) {
-        Linear a = new Linear(4, 3, NnContext.of(dev.adjoint.backend.Backends.get(backend), DType.FLOAT64,
+        Linear a = new Linear(4, 3, NnContext.of(Backends.get(backend), DType.FLOAT64,
                 new Generator(1)));
         Init.uniform(a.weight(), -1, 1, new Generator(8));
         double[] first = a.weight().toDoubleArray();

@@ -3,7 +3,9 @@ package dev.adjoint.nn;
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.nn.optim.SGD;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -251,7 +253,7 @@ final class ModuleTest {
         assertArrayEquals(weight, w.toDoubleArray());
         Tensor y = model.forward(Tensor.on(target).ones(DType.FLOAT64, 4, 3));
         assertArrayEquals(new int[] {4, 2}, y.shape().toArray());
-        assertThrows(dev.adjoint.TensorShapeException.class,
+        assertThrows(TensorShapeException.class,
                 () -> model.forward(Tensor.on(target).ones(DType.FLOAT64, 4, 5)));
         model.to(DType.FLOAT32);
         Tensor w32 = model.namedParameters().get("0.weight");
@@ -280,6 +282,33 @@ final class ModuleTest {
         assertEquals(0.0, g[8]);   // row 2 unused
         assertThrows(RuntimeException.class,
                 () -> embedding.forward(Tensor.on(backend).fromArray(new long[] {10}, 1)));
+    }
+
+    static final class Holder extends Module {
+        Holder(Tensor shared) {
+            registerParameter("w", shared);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return x.matmul(parameter("w"));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void tiedParametersAreListedOnceAndStayTiedWhenConverted(String backend) {
+        Tensor shared = Tensor.on(backend).ones(DType.FLOAT64, 2, 2);
+        Holder a = new Holder(shared);
+        Holder b = new Holder(shared);
+        Sequential model = new Sequential(a, b);
+        assertEquals(List.of("0.w"), List.copyOf(model.namedParameters().keySet()));
+        assertEquals(List.of("0.w", "1.w"), List.copyOf(model.stateDict().keySet()));
+        model.to(DType.FLOAT32);
+        assertSame(a.parameter("w"), b.parameter("w"));
+        assertEquals(DType.FLOAT32, a.parameter("w").dtype());
+        assertThrows(IllegalArgumentException.class,
+                () -> new SGD(List.of(shared, shared), 0.1));
     }
 
     private static Map<String, Tensor> goodStateFrom(String backend) {

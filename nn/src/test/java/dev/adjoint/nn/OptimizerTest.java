@@ -5,7 +5,6 @@ import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.nn.loss.CrossEntropyLoss;
-import dev.adjoint.nn.loss.MSELoss;
 import dev.adjoint.nn.optim.Adam;
 import dev.adjoint.nn.optim.AdamW;
 import dev.adjoint.nn.optim.CosineAnnealingLR;

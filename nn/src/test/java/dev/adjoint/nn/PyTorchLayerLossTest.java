@@ -16,7 +16,9 @@ import org.junit.jupiter.api.TestFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,11 +58,11 @@ final class PyTorchLayerLossTest {
         }
     }
 
-    private static final Map<String, java.util.function.Function<Inputs, Tensor>> CASES = new LinkedHashMap<>();
+    private static final Map<String, Function<Inputs, Tensor>> CASES = new LinkedHashMap<>();
 
     static {
         for (Reduction r : Reduction.values()) {
-            String suffix = r.name().toLowerCase(java.util.Locale.ROOT);
+            String suffix = r.name().toLowerCase(Locale.ROOT);
             CASES.put("cross_entropy_" + suffix, i -> new CrossEntropyLoss(r).forward(i.in("logits"), i.c("target")));
             CASES.put("cross_entropy_ignore_" + suffix,
                     i -> new CrossEntropyLoss(r, 1).forward(i.in("logits"), i.c("target")));

@@ -5,6 +5,7 @@ import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
@@ -164,6 +165,15 @@ public final class ScalarBackend implements Backend {
             }
             return;
         }
+        // x.add(1.0) and friends: a contiguous tensor with a broadcast scalar, common in backward formulas.
+        if (aLayout.isContiguous() && bLayout.isBroadcastScalar() && outLayout.isContiguous()) {
+            int ao = aLayout.offset();
+            double scalar = sb.get(bLayout.offset());
+            for (int i = 0; i < n; i++) {
+                o.set(i, f.applyAsDouble(sa.get(ao + i), scalar));
+            }
+            return;
+        }
         StridedCursor c = cursor(outLayout.shape(), aLayout, bLayout, outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[2], f.applyAsDouble(sa.get(c.position[0]), sb.get(c.position[1])));
@@ -301,6 +311,7 @@ public final class ScalarBackend implements Backend {
 
     // ---- element functions ---------------------------------------------------------------------------
 
+    /** One lambda per op, so the element loops make no per-element switch; semantics from ElementMath. */
     static DoubleUnaryOperator unaryFunction(UnaryOp op) {
         return switch (op) {
             case NEG -> x -> -x;
@@ -310,24 +321,8 @@ public final class ScalarBackend implements Backend {
             case SQRT -> Math::sqrt;
             case SQUARE -> x -> x * x;
             case ABS -> Math::abs;
-            case SIGN -> Math::signum;
-            case SIN -> Math::sin;
-            case COS -> Math::cos;
-            case TANH -> Math::tanh;
-            case SIGMOID -> ScalarBackend::sigmoid;
-            // NaN stays NaN (x > 0 is false for NaN, so test for the zero branch explicitly).
-            case RELU -> x -> x <= 0 ? 0.0 : x;
-            case ERF -> Erf::erf;
+            default -> x -> ElementMath.unary(op, x);
         };
-    }
-
-    /** 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so neither branch overflows. */
-    static double sigmoid(double x) {
-        if (x >= 0) {
-            return 1.0 / (1.0 + Math.exp(-x));
-        }
-        double e = Math.exp(x);
-        return e / (1.0 + e);
     }
 
     static DoubleBinaryOperator binaryFunction(BinaryOp op) {
@@ -336,14 +331,7 @@ public final class ScalarBackend implements Backend {
             case SUB -> (a, b) -> a - b;
             case MUL -> (a, b) -> a * b;
             case DIV -> (a, b) -> a / b;
-            case MAX -> Math::max;
-            case MIN -> Math::min;
-            case POW -> Math::pow;
-            case GT -> (a, b) -> a > b ? 1.0 : 0.0;
-            case LT -> (a, b) -> a < b ? 1.0 : 0.0;
-            case GE -> (a, b) -> a >= b ? 1.0 : 0.0;
-            case LE -> (a, b) -> a <= b ? 1.0 : 0.0;
-            case EQ -> (a, b) -> a == b ? 1.0 : 0.0;
+            default -> (a, b) -> ElementMath.binary(op, a, b);
         };
     }
 

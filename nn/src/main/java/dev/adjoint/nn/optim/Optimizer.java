@@ -38,6 +38,12 @@ public abstract class Optimizer {
                 throw new IllegalArgumentException(getClass().getSimpleName() + ": parameter " + i + " (shape "
                         + p.shape() + ") must be a leaf tensor that requires grad");
             }
+            for (int j = 0; j < i; j++) {
+                if (params.get(j) == p) {
+                    throw new IllegalArgumentException(getClass().getSimpleName() + ": parameter " + i
+                            + " is the same tensor as parameter " + j + "; it would be updated twice per step");
+                }
+            }
             state.add(new LinkedHashMap<>());
         }
         this.params = List.copyOf(params);

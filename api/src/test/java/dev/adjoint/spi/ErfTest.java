@@ -1,4 +1,4 @@
-package dev.adjoint.engine.scalar;
+package dev.adjoint.spi;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.adjoint.engine.scalar;
+package dev.adjoint.spi;
 
 /**
  * The Gauss error function to about 1e-15 relative accuracy (java.lang.Math has none).
@@ -6,7 +6,7 @@ package dev.adjoint.engine.scalar;
  * under 100, so at most two digits are lost); above, erf = 1 - erfc with erfc from its continued
  * fraction, which converges fast there and avoids computing 1 - (something close to 1) by series.
  */
-final class Erf {
+public final class Erf {
     private static final double TWO_OVER_SQRT_PI = 2.0 / Math.sqrt(Math.PI);
     private static final double SERIES_LIMIT = 2.5;
     private static final int FRACTION_TERMS = 120;
@@ -14,7 +14,7 @@ final class Erf {
     private Erf() {
     }
 
-    static double erf(double x) {
+    public static double erf(double x) {
         if (Double.isNaN(x)) {
             return x;
         }

@@ -1,0 +1,292 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.spi.ElementMath;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.UnaryOp;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * FLOAT32 elementwise and reduction kernels over contiguous runs of heap arrays. Each loop names its
+ * {@link VectorOperators} operator as a constant: the Vector API only compiles a lanewise call to
+ * SIMD instructions when the JIT sees a constant operator, so the operator is never a parameter.
+ * Elements past the last whole vector go through {@link ElementMath} in double.
+ * {@link DoubleKernels} mirrors this class loop for loop; keep the two in step.
+ */
+final class FloatKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats with as many lanes as {@link #D}: one load widens to one double vector without a shuffle. */
+    private static final VectorSpecies<Float> S_HALF = D.length() >= 2
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2)) : S;
+    private static final boolean WIDEN = S_HALF.length() == D.length();
+
+    private FloatKernels() {
+    }
+
+    // ---- unary -------------------------------------------------------------------------------------
+
+    static void unary(UnaryOp op, float[] x, int xo, float[] o, int oo, int n) {
+        int done = unaryVectors(op, x, xo, o, oo, S.loopBound(n));
+        for (int i = done; i < n; i++) {
+            o[oo + i] = (float) ElementMath.unary(op, x[xo + i]);
+        }
+    }
+
+    /** Whole vectors of {@code x} into {@code o}; returns how many elements it wrote. */
+    private static int unaryVectors(UnaryOp op, float[] x, int xo, float[] o, int oo, int bound) {
+        int l = S.length();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector minusOne = FloatVector.broadcast(S, -1f);
+        switch (op) {
+            case NEG -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).neg().intoArray(o, oo + i); } }
+            case EXP -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i); } }
+            case LOG -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i); } }
+            case LOG1P -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(o, oo + i); } }
+            case SQRT -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).sqrt().intoArray(o, oo + i); } }
+            case SQUARE -> { for (int i = 0; i < bound; i += l) { FloatVector a = v(x, xo + i); a.mul(a).intoArray(o, oo + i); } }
+            case ABS -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).abs().intoArray(o, oo + i); } }
+            // Positive lanes become 1, negative -1; zeros keep their sign and NaN stays NaN, as Math.signum.
+            case SIGN -> {
+                for (int i = 0; i < bound; i += l) {
+                    FloatVector a = v(x, xo + i);
+                    a.blend(one, a.compare(VectorOperators.GT, zero)).blend(minusOne, a.compare(VectorOperators.LT, zero))
+                            .intoArray(o, oo + i);
+                }
+            }
+            case SIN -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.SIN).intoArray(o, oo + i); } }
+            case COS -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.COS).intoArray(o, oo + i); } }
+            case TANH -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i); } }
+            // 1 / (1 + e^-x) without a branch: for very negative x, e^-x overflows to +Inf and the
+            // quotient is +0, where the two-branch scalar form gives a subnormal; both round to 0 in
+            // any tolerance that matters.
+            case SIGMOID -> {
+                for (int i = 0; i < bound; i += l) {
+                    one.div(v(x, xo + i).neg().lanewise(VectorOperators.EXP).add(one)).intoArray(o, oo + i);
+                }
+            }
+            // max(x, 0) follows Math.max: relu(NaN) = NaN and relu(-0) = +0, as the scalar x <= 0 ? 0 : x.
+            case RELU -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).max(zero).intoArray(o, oo + i); } }
+            // No vector erf in the Vector API: the caller's element loop computes every lane.
+            case ERF -> {
+                return 0;
+            }
+        }
+        return bound;
+    }
+
+    // ---- binary ------------------------------------------------------------------------------------
+
+    /**
+     * {@code o[i] = a[i] op b[i]} for {@code i < n}; an operand flagged {@code ...Repeated} is the single
+     * element at its offset, repeated (a 0-d tensor or a stride-0 broadcast).
+     */
+    static void binary(BinaryOp op, float[] a, int ao, boolean aRepeated, float[] b, int bo, boolean bRepeated,
+                       float[] o, int oo, int n) {
+        if (aRepeated && bRepeated) {
+            java.util.Arrays.fill(o, oo, oo + n, (float) ElementMath.binary(op, a[ao], b[bo]));
+            return;
+        }
+        int bound = S.loopBound(n);
+        if (aRepeated) {
+            repeatedVector(op, FloatVector.broadcast(S, a[ao]), b, bo, o, oo, bound);
+        } else if (bRepeated) {
+            vectorRepeated(op, a, ao, FloatVector.broadcast(S, b[bo]), o, oo, bound);
+        } else {
+            vectorVector(op, a, ao, b, bo, o, oo, bound);
+        }
+        for (int i = bound; i < n; i++) {
+            o[oo + i] = (float) ElementMath.binary(op, a[aRepeated ? ao : ao + i], b[bRepeated ? bo : bo + i]);
+        }
+    }
+
+    private static void vectorVector(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int bound) {
+        int l = S.length();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case ADD -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).add(v(b, bo + i)).intoArray(o, oo + i); } }
+            case SUB -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).sub(v(b, bo + i)).intoArray(o, oo + i); } }
+            case MUL -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).mul(v(b, bo + i)).intoArray(o, oo + i); } }
+            case DIV -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).div(v(b, bo + i)).intoArray(o, oo + i); } }
+            // Vector max/min are Math.max/min lane by lane: NaN propagates.
+            case MAX -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).max(v(b, bo + i)).intoArray(o, oo + i); } }
+            case MIN -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).min(v(b, bo + i)).intoArray(o, oo + i); } }
+            case POW -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).pow(v(b, bo + i)).intoArray(o, oo + i); } }
+            case GT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.GT, v(b, bo + i))).intoArray(o, oo + i); } }
+            case LT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.LT, v(b, bo + i))).intoArray(o, oo + i); } }
+            case GE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.GE, v(b, bo + i))).intoArray(o, oo + i); } }
+            case LE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.LE, v(b, bo + i))).intoArray(o, oo + i); } }
+            case EQ -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.EQ, v(b, bo + i))).intoArray(o, oo + i); } }
+        }
+    }
+
+    private static void vectorRepeated(BinaryOp op, float[] a, int ao, FloatVector b, float[] o, int oo, int bound) {
+        int l = S.length();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case ADD -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).add(b).intoArray(o, oo + i); } }
+            case SUB -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).sub(b).intoArray(o, oo + i); } }
+            case MUL -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).mul(b).intoArray(o, oo + i); } }
+            case DIV -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).div(b).intoArray(o, oo + i); } }
+            case MAX -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).max(b).intoArray(o, oo + i); } }
+            case MIN -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).min(b).intoArray(o, oo + i); } }
+            case POW -> { for (int i = 0; i < bound; i += l) { v(a, ao + i).pow(b).intoArray(o, oo + i); } }
+            case GT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.GT, b)).intoArray(o, oo + i); } }
+            case LT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.LT, b)).intoArray(o, oo + i); } }
+            case GE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.GE, b)).intoArray(o, oo + i); } }
+            case LE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.LE, b)).intoArray(o, oo + i); } }
+            case EQ -> { for (int i = 0; i < bound; i += l) { zero.blend(one, v(a, ao + i).compare(VectorOperators.EQ, b)).intoArray(o, oo + i); } }
+        }
+    }
+
+    private static void repeatedVector(BinaryOp op, FloatVector a, float[] b, int bo, float[] o, int oo, int bound) {
+        int l = S.length();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        switch (op) {
+            case ADD -> { for (int i = 0; i < bound; i += l) { a.add(v(b, bo + i)).intoArray(o, oo + i); } }
+            case SUB -> { for (int i = 0; i < bound; i += l) { a.sub(v(b, bo + i)).intoArray(o, oo + i); } }
+            case MUL -> { for (int i = 0; i < bound; i += l) { a.mul(v(b, bo + i)).intoArray(o, oo + i); } }
+            case DIV -> { for (int i = 0; i < bound; i += l) { a.div(v(b, bo + i)).intoArray(o, oo + i); } }
+            case MAX -> { for (int i = 0; i < bound; i += l) { a.max(v(b, bo + i)).intoArray(o, oo + i); } }
+            case MIN -> { for (int i = 0; i < bound; i += l) { a.min(v(b, bo + i)).intoArray(o, oo + i); } }
+            case POW -> { for (int i = 0; i < bound; i += l) { a.pow(v(b, bo + i)).intoArray(o, oo + i); } }
+            case GT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, a.compare(VectorOperators.GT, v(b, bo + i))).intoArray(o, oo + i); } }
+            case LT -> { for (int i = 0; i < bound; i += l) { zero.blend(one, a.compare(VectorOperators.LT, v(b, bo + i))).intoArray(o, oo + i); } }
+            case GE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, a.compare(VectorOperators.GE, v(b, bo + i))).intoArray(o, oo + i); } }
+            case LE -> { for (int i = 0; i < bound; i += l) { zero.blend(one, a.compare(VectorOperators.LE, v(b, bo + i))).intoArray(o, oo + i); } }
+            case EQ -> { for (int i = 0; i < bound; i += l) { zero.blend(one, a.compare(VectorOperators.EQ, v(b, bo + i))).intoArray(o, oo + i); } }
+        }
+    }
+
+    // ---- where -------------------------------------------------------------------------------------
+
+    /** {@code o[i] = c[i] != 0 ? a[i] : b[i]}, all contiguous. NaN is not 0, so a NaN condition picks a. */
+    static void where(float[] c, int co, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = 0; i < bound; i += l) {
+            VectorMask<Float> pickB = v(c, co + i).compare(VectorOperators.EQ, zero);
+            v(a, ao + i).blend(v(b, bo + i), pickB).intoArray(o, oo + i);
+        }
+        for (int i = bound; i < n; i++) {
+            o[oo + i] = c[co + i] != 0f ? a[ao + i] : b[bo + i];
+        }
+    }
+
+    // ---- reductions --------------------------------------------------------------------------------
+
+    /** Reduces {@code x[off, off + len)}; MAX and MIN propagate NaN. */
+    static double reduce(ReduceOp op, float[] x, int off, int len) {
+        return switch (op) {
+            case SUM -> sum(x, off, len);
+            case MAX -> max(x, off, len);
+            case MIN -> min(x, off, len);
+        };
+    }
+
+    /**
+     * Each float is widened and accumulated in double lanes: a FLOAT32 sum keeps the low bits the
+     * conformance tolerances (and the scalar reference, which sums in double) expect, at half the
+     * lane count of a float accumulator. Two accumulators hide the add latency.
+     */
+    static double sum(float[] x, int off, int len) {
+        int i = 0;
+        double total = 0.0;
+        if (WIDEN) {
+            int l = S_HALF.length();
+            DoubleVector acc0 = DoubleVector.zero(D);
+            DoubleVector acc1 = DoubleVector.zero(D);
+            for (; i + 2 * l <= len; i += 2 * l) {
+                acc0 = acc0.add(widen(x, off + i));
+                acc1 = acc1.add(widen(x, off + i + l));
+            }
+            for (; i + l <= len; i += l) {
+                acc0 = acc0.add(widen(x, off + i));
+            }
+            total = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < len; i++) {
+            total += x[off + i];
+        }
+        return total;
+    }
+
+    private static DoubleVector widen(float[] x, int at) {
+        return (DoubleVector) FloatVector.fromArray(S_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    static double max(float[] x, int off, int len) {
+        int l = S.length();
+        int bound = S.loopBound(len);
+        float result = Float.NEGATIVE_INFINITY;
+        if (bound > 0) {
+            FloatVector acc = v(x, off);
+            for (int i = l; i < bound; i += l) {
+                acc = acc.max(v(x, off + i));
+            }
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Float.NaN : acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (int i = bound; i < len; i++) {
+            result = (float) StridedKernels.combine(ReduceOp.MAX, result, x[off + i]);
+        }
+        return result;
+    }
+
+    static double min(float[] x, int off, int len) {
+        int l = S.length();
+        int bound = S.loopBound(len);
+        float result = Float.POSITIVE_INFINITY;
+        if (bound > 0) {
+            FloatVector acc = v(x, off);
+            for (int i = l; i < bound; i += l) {
+                acc = acc.min(v(x, off + i));
+            }
+            // reduceLanes does not promise which NaN (or whether a NaN) wins; amax/amin propagate it.
+            result = hasNaN(acc) ? Float.NaN : acc.reduceLanes(VectorOperators.MIN);
+        }
+        for (int i = bound; i < len; i++) {
+            result = (float) StridedKernels.combine(ReduceOp.MIN, result, x[off + i]);
+        }
+        return result;
+    }
+
+    private static boolean hasNaN(FloatVector acc) {
+        return acc.test(VectorOperators.IS_NAN).anyTrue();
+    }
+
+    /**
+     * Reduction over the leading axis of a contiguous {@code [rows, cols]} block into {@code acc}
+     * ({@code cols} slots from {@code accOff}, pre-filled with the identity): each row is combined lane-wise with the
+     * accumulator row, so the inner loop is contiguous even though the reduced axis is not.
+     */
+    static void reduceRows(ReduceOp op, float[] x, int off, int rows, int cols, double[] acc, int accOff) {
+        int l = WIDEN ? S_HALF.length() : 1;
+        int bound = WIDEN ? cols - cols % l : 0;
+        for (int r = 0; r < rows; r++) {
+            int row = off + r * cols;
+            switch (op) {
+                case SUM -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).add(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MAX -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).max(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
+                case MIN -> { for (int j = 0; j < bound; j += l) { widen(x, row + j).min(DoubleVector.fromArray(D, acc, accOff + j)).intoArray(acc, accOff + j); } }
+            }
+            for (int j = bound; j < cols; j++) {
+                acc[accOff + j] = StridedKernels.combine(op, acc[accOff + j], x[row + j]);
+            }
+        }
+    }
+
+    private static FloatVector v(float[] array, int at) {
+        return FloatVector.fromArray(S, array, at);
+    }
+}

@@ -1,0 +1,421 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Availability;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
+
+import java.util.Arrays;
+
+/**
+ * Heap arrays with {@code jdk.incubator.vector} kernels where the operands are contiguous, and the
+ * plain strided loops of {@link StridedKernels} everywhere else. This class decides which path a
+ * call takes from the layouts alone and never names a Vector API type itself, so
+ * {@link java.util.ServiceLoader} can instantiate it in a JVM without the incubator module and it
+ * then reports itself unavailable.
+ */
+public final class SimdBackend implements Backend {
+    public static final String NAME = "simd";
+
+    /** Without the incubator module every call takes the strided loops (and the backend says it is unavailable). */
+    private static final boolean VECTORS = VectorModule.PRESENT;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** Above the scalar reference backend (0): chosen automatically when the Vector API is present. */
+    @Override
+    public int priority() {
+        return 100;
+    }
+
+    @Override
+    public Availability availability() {
+        return VectorModule.availability(VectorModule.PRESENT);
+    }
+
+    // ---- storage --------------------------------------------------------------------------------
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        return HeapStorage.allocate(dtype, size);
+    }
+
+    @Override
+    public Storage fromDoubles(double[] values, DType dtype) {
+        if (dtype == DType.FLOAT64) {
+            return HeapStorage.ofDoubles(values.clone());
+        }
+        HeapStorage s = HeapStorage.allocate(dtype, values.length);
+        for (int i = 0; i < values.length; i++) {
+            s.set(i, values[i]);
+        }
+        return s;
+    }
+
+    @Override
+    public Storage fromFloats(float[] values) {
+        return HeapStorage.ofFloats(values.clone());
+    }
+
+    @Override
+    public Storage fromLongs(long[] values) {
+        return HeapStorage.ofLongs(values.clone());
+    }
+
+    @Override
+    public double[] toDoubles(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        double[] out = new double[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = s.get(c.position[0]);
+        }
+        return out;
+    }
+
+    @Override
+    public float[] toFloats(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        float[] out = new float[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = (float) s.get(c.position[0]);
+        }
+        return out;
+    }
+
+    @Override
+    public long[] toLongs(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        long[] out = new long[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = s.dtype == DType.INT64 ? s.i64[c.position[0]] : (long) s.get(c.position[0]);
+        }
+        return out;
+    }
+
+    // ---- kernels ----------------------------------------------------------------------------------
+
+    @Override
+    public void fill(Storage out, Layout outLayout, double value) {
+        HeapStorage o = (HeapStorage) out;
+        if (outLayout.isContiguous() && o.dtype != DType.INT64) {
+            int from = outLayout.offset();
+            int to = from + outLayout.numel();
+            if (o.dtype == DType.FLOAT32) {
+                Arrays.fill(o.f32, from, to, (float) value);
+            } else {
+                Arrays.fill(o.f64, from, to, value);
+            }
+            return;
+        }
+        StridedKernels.fill(o, outLayout, value);
+    }
+
+    @Override
+    public void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout) {
+        HeapStorage s = (HeapStorage) src;
+        HeapStorage d = (HeapStorage) dst;
+        if (s.dtype == d.dtype && srcLayout.isContiguous() && dstLayout.isContiguous()) {
+            Object from = array(s);
+            Object to = array(d);
+            System.arraycopy(from, srcLayout.offset(), to, dstLayout.offset(), srcLayout.numel());
+            return;
+        }
+        StridedKernels.copy(s, srcLayout, d, dstLayout);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && outLayout.isContiguous()) {
+            if (xLayout.isContiguous()) {
+                unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
+                return;
+            }
+            int rank = xLayout.rank();
+            if (rank >= 2 && xLayout.stride(rank - 1) == 1) {
+                // Rows of x are contiguous (a slice or a view of one): one vector run per row.
+                int inner = xLayout.shape().dim(rank - 1);
+                StridedCursor c = StridedCursor.over(outer(xLayout), xLayout);
+                int rows = outLayout.numel() / Math.max(inner, 1);
+                for (int r = 0; r < rows; r++, c.advance()) {
+                    unaryRun(op, in, c.position[0], o, outLayout.offset() + r * inner, inner);
+                }
+                return;
+            }
+        }
+        StridedKernels.unary(op, in, xLayout, o, outLayout);
+    }
+
+    private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
+        if (o.dtype == DType.FLOAT32) {
+            FloatKernels.unary(op, x.f32, xo, o.f32, oo, n);
+        } else {
+            DoubleKernels.unary(op, x.f64, xo, o.f64, oo, n);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out,
+                       Layout outLayout) {
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
+        int n = outLayout.numel();
+        // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
+        if (VECTORS && floating(o) && outLayout.isContiguous() && n > 0) {
+            boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
+            boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
+            if (aWhole && bWhole) {
+                // Each operand is either dense or one element repeated (x.add(1.0), a 0-d tensor).
+                binaryRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(),
+                        !bLayout.isContiguous(), o, outLayout.offset(), n);
+                return;
+            }
+            int rank = outLayout.rank();
+            if (rank >= 2) {
+                int as = aLayout.stride(rank - 1);
+                int bs = bLayout.stride(rank - 1);
+                if ((as == 0 || as == 1) && (bs == 0 || bs == 1)) {
+                    // Along the last dim each operand is dense or repeated (a bias row, a column
+                    // broadcast across a row): one vector run per output row.
+                    int inner = outLayout.shape().dim(rank - 1);
+                    StridedCursor c = StridedCursor.over(outer(outLayout), aLayout, bLayout);
+                    int rows = n / Math.max(inner, 1);
+                    for (int r = 0; r < rows; r++, c.advance()) {
+                        binaryRun(op, sa, c.position[0], as == 0, sb, c.position[1], bs == 0,
+                                o, outLayout.offset() + r * inner, inner);
+                    }
+                    return;
+                }
+            }
+        }
+        StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
+    }
+
+    private static void binaryRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
+                                  boolean bRepeated, HeapStorage o, int oo, int n) {
+        if (o.dtype == DType.FLOAT32) {
+            FloatKernels.binary(op, a.f32, ao, aRepeated, b.f32, bo, bRepeated, o.f32, oo, n);
+        } else {
+            DoubleKernels.binary(op, a.f64, ao, aRepeated, b.f64, bo, bRepeated, o.f64, oo, n);
+        }
+    }
+
+    @Override
+    public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
+                      Storage out, Layout outLayout) {
+        HeapStorage sc = (HeapStorage) cond;
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && sc.dtype == o.dtype && condLayout.isContiguous() && aLayout.isContiguous()
+                && bLayout.isContiguous() && outLayout.isContiguous()) {
+            int n = outLayout.numel();
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.where(sc.f32, condLayout.offset(), sa.f32, aLayout.offset(), sb.f32, bLayout.offset(),
+                        o.f32, outLayout.offset(), n);
+            } else {
+                DoubleKernels.where(sc.f64, condLayout.offset(), sa.f64, aLayout.offset(), sb.f64, bLayout.offset(),
+                        o.f64, outLayout.offset(), n);
+            }
+            return;
+        }
+        StridedKernels.where(sc, condLayout, sa, aLayout, sb, bLayout, o, outLayout);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(in) && in.dtype == o.dtype && xLayout.isContiguous() && outLayout.isContiguous()
+                && reduceContiguous(op, in, xLayout, o, outLayout)) {
+            return;
+        }
+        StridedKernels.reduce(op, in, xLayout, o, outLayout);
+    }
+
+    /**
+     * A contiguous input whose reduced dims (ignoring size-1 dims) form one block is
+     * {@code [outer, reduced, inner]} in memory. With {@code inner == 1} (sum over the last axes) each
+     * output element reduces one dense run; otherwise each outer slice combines its {@code reduced}
+     * rows of {@code inner} elements lane-wise into an accumulator row (sum over the batch: outer 1).
+     * Returns false when kept dims sit between reduced ones; the strided loop handles those.
+     */
+    private static boolean reduceContiguous(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o,
+                                            Layout outLayout) {
+        int rank = xLayout.rank();
+        int firstReduced = -1;
+        int lastReduced = -1;
+        for (int d = 0; d < rank; d++) {
+            if (xLayout.shape().dim(d) != 1 && outLayout.shape().dim(d) == 1) {
+                firstReduced = firstReduced < 0 ? d : firstReduced;
+                lastReduced = d;
+            }
+        }
+        int n = xLayout.numel();
+        if (firstReduced < 0 || n == 0) {
+            return false;
+        }
+        int outer = 1;
+        int reduced = 1;
+        int inner = 1;
+        for (int d = 0; d < rank; d++) {
+            int size = xLayout.shape().dim(d);
+            boolean isReduced = outLayout.shape().dim(d) == 1;
+            if (d < firstReduced) {
+                outer *= size;
+            } else if (d > lastReduced) {
+                inner *= size;
+            } else if (isReduced || size == 1) {
+                reduced *= size;
+            } else {
+                return false;
+            }
+        }
+        int xo = xLayout.offset();
+        int oo = outLayout.offset();
+        boolean f32 = o.dtype == DType.FLOAT32;
+        if (inner == 1) {
+            for (int r = 0; r < outer; r++) {
+                int from = xo + r * reduced;
+                double v = f32 ? FloatKernels.reduce(op, x.f32, from, reduced) : DoubleKernels.reduce(op, x.f64, from, reduced);
+                o.set(oo + r, v);
+            }
+            return true;
+        }
+        // Accumulate in double whatever the dtype, as the strided loop does.
+        double[] acc = new double[outer * inner];
+        Arrays.fill(acc, StridedKernels.identity(op));
+        for (int r = 0; r < outer; r++) {
+            int from = xo + r * reduced * inner;
+            if (f32) {
+                FloatKernels.reduceRows(op, x.f32, from, reduced, inner, acc, r * inner);
+            } else {
+                DoubleKernels.reduceRows(op, x.f64, from, reduced, inner, acc, r * inner);
+            }
+        }
+        for (int j = 0; j < acc.length; j++) {
+            o.set(oo + j, acc[j]);
+        }
+        return true;
+    }
+
+    @Override
+    public void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout) {
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage so = (HeapStorage) out;
+        int rank = outLayout.rank();
+        int m = outLayout.shape().dim(rank - 2);
+        int n = outLayout.shape().dim(rank - 1);
+        int k = aLayout.shape().dim(rank - 1);
+        int aRow = aLayout.stride(rank - 2);
+        int aCol = aLayout.stride(rank - 1);
+        int bRow = bLayout.stride(rank - 2);
+        int bCol = bLayout.stride(rank - 1);
+        int oRow = outLayout.stride(rank - 2);
+        MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
+                ? MatmulPath.choose(n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
+        Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
+        StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
+        int batches = batch.numel();
+        for (int t = 0; t < batches; t++, c.advance()) {
+            int ab = c.position[0];
+            int bb = c.position[1];
+            int ob = c.position[2];
+            boolean f32 = so.dtype == DType.FLOAT32;
+            switch (path) {
+                case ROWS_OF_B -> {
+                    if (f32) {
+                        FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
+                    } else {
+                        DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
+                    }
+                }
+                case DOTS -> {
+                    if (f32) {
+                        FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
+                    } else {
+                        DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
+                    }
+                }
+                case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
+            }
+        }
+    }
+
+    /** Which kernel one matrix of a matmul takes, decided from the strides of its last two dims. */
+    enum MatmulPath {
+        /** Rows of b dense: register-blocked broadcast-FMA over rows of b; a may have any strides. */
+        ROWS_OF_B,
+        /** Rows of a and columns of b dense (b transposed, or n == 1): dot products along k. */
+        DOTS,
+        /** Anything else: the strided loop. */
+        STRIDED;
+
+        static MatmulPath choose(int n, int k, int aCol, int bRow, int bCol) {
+            // A size-1 dim has no meaningful stride: treat it as dense.
+            boolean rowsOfB = bCol == 1 || n == 1;
+            boolean dots = (aCol == 1 || k == 1) && (bRow == 1 || k == 1);
+            // A narrow output wastes most lanes of a row of b; dot products use all of them.
+            if (dots && (n < 4 || !rowsOfB)) {
+                return DOTS;
+            }
+            return rowsOfB ? ROWS_OF_B : STRIDED;
+        }
+    }
+
+    @Override
+    public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
+                       Layout outLayout) {
+        StridedKernels.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
+                           Layout srcLayout) {
+        StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) src, srcLayout);
+    }
+    // ---- layout helpers ---------------------------------------------------------------------------------
+
+    private static boolean floating(HeapStorage s) {
+        return s.dtype != DType.INT64;
+    }
+
+    /** One element repeated over the whole view: every dim of size > 1 has stride 0. */
+    private static boolean isRepeated(Layout layout) {
+        for (int d = 0; d < layout.rank(); d++) {
+            if (layout.shape().dim(d) > 1 && layout.stride(d) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The shape without its last dim: the rows a row-wise kernel walks. */
+    private static Shape outer(Layout layout) {
+        return Shape.of(Arrays.copyOf(layout.shape().toArray(), layout.rank() - 1));
+    }
+
+    private static Object array(HeapStorage s) {
+        return switch (s.dtype) {
+            case FLOAT64 -> s.f64;
+            case FLOAT32 -> s.f32;
+            case INT64 -> s.i64;
+        };
+    }
+}
