@@ -50,14 +50,15 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(2)
+// The simd engine needs the Vector API module; without it the fork would find "simd" unavailable.
+@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 public class TrainingStepBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
     private static final int CLASSES = 10;
 
-    /** The engine under test; add names here as engines land ("simd", "nd4j"). */
-    @Param({"scalar"})
+    /** The engine under test; add names here as engines land ("nd4j"). */
+    @Param({"scalar", "simd"})
     public String backend;
 
     @Param({"64"})

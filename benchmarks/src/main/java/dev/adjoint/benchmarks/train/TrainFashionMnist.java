@@ -42,7 +42,7 @@ public final class TrainFashionMnist {
               --data DIR          directory with the four Fashion-MNIST IDX files, plain or .gz
                                   (default %s)
               --seed S            seed of the initial weights and of the shuffling (default 0)
-              --optimizer NAME    sgd (momentum 0.9) or adam (default sgd)
+              --optimizer NAME    adam or sgd (momentum 0.9) (default adam)
               --lr X              learning rate (default 0.01 for sgd, 0.001 for adam)
               --batch-size B      examples per step (default 64)
               --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png)
@@ -59,7 +59,7 @@ public final class TrainFashionMnist {
             int epochs = 10;
             Path data = FashionMnist.DEFAULT_DIR;
             long seed = 0;
-            String optimizer = "sgd";
+            String optimizer = "adam";
             Double lr = null;
             int batchSize = 64;
             Path out = null;

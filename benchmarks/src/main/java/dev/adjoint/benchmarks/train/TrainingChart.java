@@ -5,7 +5,10 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.Color;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,6 +25,11 @@ import java.util.List;
 final class TrainingChart {
     /** Steps averaged into one point of the smoothed curve; ~15 points per epoch of 937 steps. */
     private static final int SMOOTHING = 64;
+
+    // The same colour for the same split in both panels.
+    private static final Color STEPS = new Color(150, 170, 210);
+    private static final Color TRAIN = new Color(40, 90, 200);
+    private static final Color TEST = new Color(230, 120, 20);
 
     private final String title;
     private final List<Double> stepX = new ArrayList<>();
@@ -50,6 +58,12 @@ final class TrainingChart {
         epochs.add(epoch);
     }
 
+    private static void style(XYSeries series, Color color, Marker marker) {
+        series.setLineColor(color);
+        series.setMarkerColor(color);
+        series.setMarker(marker);
+    }
+
     void write(Path file) throws IOException {
         XYChart loss = new XYChartBuilder().width(800).height(500).title("Loss - " + title)
                 .xAxisTitle("epoch").yAxisTitle("cross-entropy").build();
@@ -66,6 +80,7 @@ final class TrainingChart {
         if (!stepX.isEmpty()) {
             XYSeries s = loss.addSeries("train, mean of " + SMOOTHING + " steps", stepX, stepLoss);
             s.setMarker(SeriesMarkers.NONE);
+            s.setLineColor(STEPS);
         }
         if (!epochs.isEmpty()) {
             List<Double> x = new ArrayList<>();
@@ -80,10 +95,10 @@ final class TrainingChart {
                 trainAcc.add(100 * e.trainAccuracy());
                 testAcc.add(100 * e.testAccuracy());
             }
-            loss.addSeries("train, epoch mean", x, trainLoss).setMarker(SeriesMarkers.CIRCLE);
-            loss.addSeries("test, end of epoch", x, testLoss).setMarker(SeriesMarkers.DIAMOND);
-            accuracy.addSeries("train, epoch mean", x, trainAcc).setMarker(SeriesMarkers.CIRCLE);
-            accuracy.addSeries("test, end of epoch", x, testAcc).setMarker(SeriesMarkers.DIAMOND);
+            style(loss.addSeries("train, epoch mean", x, trainLoss), TRAIN, SeriesMarkers.CIRCLE);
+            style(loss.addSeries("test, end of epoch", x, testLoss), TEST, SeriesMarkers.DIAMOND);
+            style(accuracy.addSeries("train, epoch mean", x, trainAcc), TRAIN, SeriesMarkers.CIRCLE);
+            style(accuracy.addSeries("test, end of epoch", x, testAcc), TEST, SeriesMarkers.DIAMOND);
         }
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);

@@ -33,7 +33,7 @@ class TrainFashionMnistTest {
         Path png = dir.resolve("chart.png");
         Path ckpt = dir.resolve("ckpt.safetensors");
         TrainFashionMnist.Options options = TrainFashionMnist.Options.parse(new String[] {"--epochs", "4", "--seed", "1",
-                "--batch-size", "20", "--lr", "0.05", "--no-progress", "--checkpoint", ckpt.toString()});
+                "--batch-size", "20", "--optimizer", "sgd", "--lr", "0.05", "--no-progress", "--checkpoint", ckpt.toString()});
         List<TrainFashionMnist.Epoch> history = TrainFashionMnist.train(options, SCALAR,
                 FashionMnist.load(SUBSET, SCALAR), png);
 
@@ -53,10 +53,10 @@ class TrainFashionMnistTest {
         TrainFashionMnist.Options o = TrainFashionMnist.Options.parse(new String[0]);
         assertEquals(10, o.epochs());
         assertEquals(64, o.batchSize());
-        assertEquals("sgd", o.optimizer());
-        assertEquals(0.01, o.lr());
+        assertEquals("adam", o.optimizer());
+        assertEquals(1e-3, o.lr());
         assertEquals(FashionMnist.DEFAULT_DIR, o.data());
-        assertEquals(1e-3, TrainFashionMnist.Options.parse(new String[] {"--optimizer", "adam"}).lr());
+        assertEquals(0.01, TrainFashionMnist.Options.parse(new String[] {"--optimizer", "sgd"}).lr());
         assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--epochs"}));
         assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--bogus"}));
         assertThrows(IllegalArgumentException.class,
