@@ -9,6 +9,8 @@ import dev.adjoint.backend.Backends;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -90,6 +92,25 @@ class CheckpointTest {
         assertBitExact(optimizer(), back.optimizer());
         assertEquals(0, back.optimizer().get("step").rank(), "0-d scalar state stays 0-d");
         assertEquals(SCALAR, back.model().get("0.weight").backend());
+    }
+
+    static List<Backend> availableBackends() {
+        return Backends.list().stream().filter(Backends.BackendInfo::available).map(Backends.BackendInfo::backend).toList();
+    }
+
+    /** Every available backend writes and reads the same bits, whichever backend wrote the file. */
+    @ParameterizedTest
+    @MethodSource("availableBackends")
+    void roundTripAcrossBackends(Backend from) throws IOException {
+        Map<String, Tensor> model = new LinkedHashMap<>();
+        model().forEach((k, v) -> model.put(k, v.to(from)));
+        Path file = dir.resolve("from-" + from.name() + ".safetensors");
+        Checkpoint.save(file, model, Map.of());
+        for (Backend to : availableBackends()) {
+            Checkpoint.Contents back = Checkpoint.load(file, to);
+            assertBitExact(model(), back.model());
+            assertEquals(to, back.model().get("0.weight").backend());
+        }
     }
 
     @Test

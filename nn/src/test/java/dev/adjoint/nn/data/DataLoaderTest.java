@@ -9,6 +9,8 @@ import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,6 +98,20 @@ class DataLoaderTest {
         int[] p = new Generator(7).permutation(10);
         long[] expected = Arrays.stream(p).asLongStream().toArray();
         assertArrayEquals(expected, flat(epoch(loader)));
+    }
+
+    static List<Backend> availableBackends() {
+        return Backends.list().stream().filter(Backends.BackendInfo::available).map(Backends.BackendInfo::backend).toList();
+    }
+
+    /** The same seed gives the same batches on every backend; the data moves to the loader's backend. */
+    @ParameterizedTest
+    @MethodSource("availableBackends")
+    void shuffledBatchesAreTheSameOnEveryBackend(Backend backend) {
+        DataLoader here = DataLoader.builder(tenExamples()).batchSize(4).shuffle(new Generator(9)).backend(backend).build();
+        DataLoader scalar = DataLoader.builder(tenExamples()).batchSize(4).shuffle(new Generator(9)).backend(SCALAR).build();
+        assertArrayEquals(flat(epoch(scalar)), flat(epoch(here)));
+        assertSame(backend, here.iterator().next().features().backend());
     }
 
     @Test
