@@ -18,9 +18,9 @@ final class IndexLoops {
         Shape shape = indexLayout.shape();
         int dimStride = srcLayout.stride(dim);
         Cursor c = new Cursor(shape, indexLayout, pinned(srcLayout, shape, dim), outLayout);
-        DataBuffer s = src.buffer;
-        DataBuffer idx = index.buffer;
-        DataBuffer o = out.buffer;
+        DataBuffer s = src.buffer();
+        DataBuffer idx = index.buffer();
+        DataBuffer o = out.buffer();
         int n = shape.numel();
         for (int i = 0; i < n; i++, c.advance()) {
             long along = idx.getLong(c.position[0]);
@@ -33,9 +33,9 @@ final class IndexLoops {
         Shape shape = indexLayout.shape();
         int dimStride = dstLayout.stride(dim);
         Cursor c = new Cursor(shape, indexLayout, srcLayout, pinned(dstLayout, shape, dim));
-        DataBuffer d = dst.buffer;
-        DataBuffer idx = index.buffer;
-        DataBuffer s = src.buffer;
+        DataBuffer d = dst.buffer();
+        DataBuffer idx = index.buffer();
+        DataBuffer s = src.buffer();
         int n = shape.numel();
         for (int i = 0; i < n; i++, c.advance()) {
             long pos = c.position[2] + idx.getLong(c.position[0]) * dimStride;

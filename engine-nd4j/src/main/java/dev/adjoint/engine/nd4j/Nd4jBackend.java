@@ -133,7 +133,7 @@ public final class Nd4jBackend implements Backend {
         }
         return guard("toDoubles", () -> {
             if (layout.isContiguous()) {
-                return s.buffer.getDoublesAt(layout.offset(), n);
+                return s.buffer().getDoublesAt(layout.offset(), n);
             }
             return s.view(layout).dup('c').data().asDouble();
         }, layout);
@@ -148,7 +148,7 @@ public final class Nd4jBackend implements Backend {
         }
         return guard("toFloats", () -> {
             if (layout.isContiguous()) {
-                return s.buffer.getFloatsAt(layout.offset(), n);
+                return s.buffer().getFloatsAt(layout.offset(), n);
             }
             return s.view(layout).dup('c').data().asFloat();
         }, layout);
@@ -164,7 +164,7 @@ public final class Nd4jBackend implements Backend {
         return guard("toLongs", () -> {
             if (s.dtype() == DType.INT64) {
                 if (layout.isContiguous()) {
-                    return s.buffer.getLongsAt(layout.offset(), n);
+                    return s.buffer().getLongsAt(layout.offset(), n);
                 }
                 return s.view(layout).dup('c').data().asLong();
             }
@@ -222,6 +222,9 @@ public final class Nd4jBackend implements Backend {
                 case ERF -> new Erf(in, o);
             };
             Nd4j.getExecutioner().exec(kernel);
+            if (op == UnaryOp.SIGN) {
+                NanPropagation.copyNaNs(in, o);
+            }
             return o;
         }, xLayout, outLayout);
     }
@@ -248,6 +251,7 @@ public final class Nd4jBackend implements Backend {
                 };
                 Nd4j.getExecutioner().exec(compare);
                 z.assign(mask);
+                mask.close();
                 return z;
             }
             CustomOp kernel = switch (op) {
@@ -264,6 +268,10 @@ public final class Nd4jBackend implements Backend {
                 Nd4j.getExecutioner().exec(new PowPairwise(x, y, z));
             } else {
                 Nd4j.getExecutioner().exec(kernel);
+            }
+            if (op == BinaryOp.MAX || op == BinaryOp.MIN) {
+                NanPropagation.copyNaNs(x, z);
+                NanPropagation.copyNaNs(y, z);
             }
             return z;
         }, aLayout, bLayout, outLayout);
@@ -284,6 +292,8 @@ public final class Nd4jBackend implements Backend {
             INDArray zero = Nd4j.scalar(c.dataType(), 0.0);
             Nd4j.getExecutioner().exec(new NotEqualTo(c, zero, mask));
             Nd4j.getExecutioner().exec(new Select(new INDArray[] {mask, x, y}, new INDArray[] {z}));
+            mask.close();
+            zero.close();
             return z;
         }, condLayout, aLayout, bLayout, outLayout);
     }
@@ -305,12 +315,26 @@ public final class Nd4jBackend implements Backend {
             if (dims.length == 0) {
                 return o.assign(in);
             }
+            if (op == ReduceOp.SUM && in.dataType() == DataType.FLOAT && reducedCount(xLayout, dims) > WIDE_SUM_ABOVE) {
+                // The SPI sums FLOAT32 in double; libnd4j sums float in float. Short sums stay in float
+                // (error below n * 2^-24, far inside FLOAT32 tolerances), long ones go through double.
+                INDArray wideIn = in.castTo(DataType.DOUBLE);
+                INDArray wide = Nd4j.createUninitialized(DataType.DOUBLE, o.shape());
+                Nd4j.getExecutioner().exec(new Sum(wideIn, wide, true, dims));
+                o.assign(wide);
+                wideIn.close();
+                wide.close();
+                return o;
+            }
             Op kernel = switch (op) {
                 case SUM -> new Sum(in, o, true, dims);
                 case MAX -> new org.nd4j.linalg.api.ops.impl.reduce.same.Max(in, o, true, dims);
                 case MIN -> new org.nd4j.linalg.api.ops.impl.reduce.same.Min(in, o, true, dims);
             };
             Nd4j.getExecutioner().exec(kernel);
+            if (op != ReduceOp.SUM) {
+                NanPropagation.reducedNaNs(in, dims, o);
+            }
             return o;
         }, xLayout, outLayout);
     }
@@ -321,36 +345,18 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("matmul", () -> {
-            Nd4jStorage sa = (Nd4jStorage) a;
-            Nd4jStorage sb = (Nd4jStorage) b;
-            Nd4jStorage so = (Nd4jStorage) out;
-            int rank = outLayout.rank();
-            int k = aLayout.shape().dim(rank - 1);
-            if (k == 0) {
-                fill(out, outLayout, 0.0);
-                return null;
+            if (aLayout.shape().dim(aLayout.rank() - 1) == 0) {
+                // An empty inner dimension: every element is an empty sum.
+                return fill0(out, outLayout);
             }
-            if (rank == 2) {
-                sa.view(aLayout).mmuli(sb.view(bLayout), so.view(outLayout));
-                return null;
-            }
-            int[] batchDims = Arrays.copyOf(outLayout.shape().toArray(), rank - 2);
-            int batches = Shape.of(batchDims).numel();
-            int[] counter = new int[batchDims.length];
-            for (int t = 0; t < batches; t++) {
-                INDArray am = sa.createView(matrixOf(aLayout, counter), 'c');
-                INDArray bm = sb.createView(matrixOf(bLayout, counter), 'c');
-                INDArray om = so.createView(matrixOf(outLayout, counter), 'c');
-                am.mmuli(bm, om);
-                for (int d = counter.length - 1; d >= 0; d--) {
-                    if (++counter[d] < batchDims[d]) {
-                        break;
-                    }
-                    counter[d] = 0;
-                }
-            }
+            Gemm.batched((Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout, (Nd4jStorage) out, outLayout);
             return null;
         }, aLayout, bLayout, outLayout);
+    }
+
+    private Void fill0(Storage out, Layout outLayout) {
+        fill(out, outLayout, 0.0);
+        return null;
     }
 
     @Override
@@ -381,6 +387,17 @@ public final class Nd4jBackend implements Backend {
 
     // ---- helpers ------------------------------------------------------------------------------------
 
+    /** Elements summed into one FLOAT32 output above which the sum runs in double. */
+    private static final int WIDE_SUM_ABOVE = 256;
+
+    private static long reducedCount(Layout x, int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            n *= x.shape().dim(d);
+        }
+        return n;
+    }
+
     /** Dims where the output has size 1 and the input does not. */
     private static int[] reducedDims(Layout x, Layout out) {
         int[] dims = new int[x.rank()];
@@ -391,17 +408,6 @@ public final class Nd4jBackend implements Backend {
             }
         }
         return Arrays.copyOf(dims, n);
-    }
-
-    /** The 2-d matrix of a batched layout at batch position {@code counter}. */
-    private static Layout matrixOf(Layout layout, int[] counter) {
-        int rank = layout.rank();
-        int offset = layout.offset();
-        for (int d = 0; d < counter.length; d++) {
-            offset += counter[d] * layout.stride(d);
-        }
-        return new Layout(Shape.of(layout.shape().dim(rank - 2), layout.shape().dim(rank - 1)),
-                new int[] {layout.stride(rank - 2), layout.stride(rank - 1)}, offset);
     }
 
     /** Runs {@code body}; anything ND4J throws comes back naming the kernel and the operands' layouts. */

@@ -16,7 +16,9 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Nd4jStorage implements Storage {
     private final DType dtype;
     private final int size;
-    final DataBuffer buffer;
+    private final DataBuffer buffer;
+    /** Set when an {@link Nd4jScope} freed the buffer: any later use fails instead of reading freed memory. */
+    private volatile boolean released;
 
     /** The last view handed out, reused while callers ask for the same layout (the common case:
      *  a tensor used by several ops in a row). Views are cheap, but not free: a shape-info lookup each. */
@@ -29,6 +31,7 @@ final class Nd4jStorage implements Storage {
         this.dtype = dtype;
         this.size = size;
         this.buffer = buffer;
+        Nd4jScope.register(this);
     }
 
     static DataType nd4jType(DType dtype) {
@@ -45,6 +48,7 @@ final class Nd4jStorage implements Storage {
      * all agree.
      */
     INDArray view(Layout layout) {
+        checkLive();
         CachedView c = cached;
         if (c != null && (c.layout == layout || c.layout.equals(layout))) {
             return c.array;
@@ -54,7 +58,33 @@ final class Nd4jStorage implements Storage {
         return array;
     }
 
+    /** The native buffer, for kernels that read or write it element by element. */
+    DataBuffer buffer() {
+        checkLive();
+        return buffer;
+    }
+
+    private void checkLive() {
+        if (released) {
+            throw new IllegalStateException("nd4j backend: a " + dtype + " storage of " + size
+                    + " elements was used after the Nd4jScope it was allocated in closed; keep it with scope.keep(tensor)");
+        }
+    }
+
+    /** Frees the native buffer now (ND4J's deallocator then has nothing left to do for it). */
+    void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        cached = null;
+        if (buffer != null && buffer.closeable()) {
+            buffer.close();
+        }
+    }
+
     INDArray createView(Layout layout, char order) {
+        checkLive();
         int rank = layout.rank();
         long[] shape;
         long[] strides;
