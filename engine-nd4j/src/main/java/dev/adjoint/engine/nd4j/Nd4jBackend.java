@@ -414,6 +414,8 @@ public final class Nd4jBackend implements Backend {
     private static <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
         try {
             return body.get();
+        } catch (ReleasedStorageException e) {
+            throw e;
         } catch (RuntimeException | LinkageError e) {
             StringBuilder message = new StringBuilder("nd4j backend: ").append(kernel).append(" failed on ");
             for (int i = 0; i < layouts.length; i++) {

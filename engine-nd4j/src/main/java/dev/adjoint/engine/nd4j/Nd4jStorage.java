@@ -66,7 +66,7 @@ final class Nd4jStorage implements Storage {
 
     private void checkLive() {
         if (released) {
-            throw new IllegalStateException("nd4j backend: a " + dtype + " storage of " + size
+            throw new ReleasedStorageException("nd4j backend: a " + dtype + " storage of " + size
                     + " elements was used after the Nd4jScope it was allocated in closed; keep it with scope.keep(tensor)");
         }
     }

@@ -19,14 +19,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * deallocator runs them down after a GC). The loop updates the parameters in place with copyFrom,
  * so nothing should accumulate. Measured with JavaCPP's counters: physicalBytes (the process's
  * resident memory, which counts libnd4j's own allocations) and totalBytes (memory JavaCPP allocated).
- * {@code -Dadjoint.nd4j.memorySteps=10000} runs the long version (the "nd4j-soak" profile does).
+ * {@code mvn verify -pl engine-nd4j -am -Pnd4j-soak} runs the 10,000-step version (about a minute).
  */
 class Nd4jMemoryTest {
     private static final int STEPS = Integer.getInteger("adjoint.nd4j.memorySteps", 2_000);
     /** The first half warms up the JIT, the allocator and the GC; the second half is measured. */
     private static final int WARM_UP = STEPS / 2;
-    /** Allowed growth after warm-up with a scope per step: the JIT and malloc arenas move it by a few MiB. */
-    private static final long SCOPED_SLACK = 16L << 20;
+    /**
+     * Allowed growth after warm-up with a scope per step. The scope frees every storage; what is left
+     * is ND4J's own per-op bookkeeping (a few hundred bytes of native memory per op, freed when a GC
+     * collects its Java owners), which rises until the first old collection and then stays flat:
+     * about +14 MiB over the second half of 2,000 steps here, +0 MiB over the second half of 10,000.
+     */
+    private static final long SCOPED_SLACK = 32L << 20;
     /** Without scopes the buffers of the steps between two GCs are alive at once. */
     private static final long UNSCOPED_SLACK = 512L << 20;
 
