@@ -8,6 +8,8 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.Arrays;
+
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
@@ -34,7 +36,7 @@ final class Gemm {
         int m = outLayout.shape().dim(rank - 2);
         int n = outLayout.shape().dim(rank - 1);
         int k = aLayout.shape().dim(rank - 1);
-        int[] batchDims = java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2);
+        int[] batchDims = Arrays.copyOf(outLayout.shape().toArray(), rank - 2);
         int batches = Shape.of(batchDims).numel();
         int[] counter = new int[batchDims.length];
         for (int t = 0; t < batches; t++) {

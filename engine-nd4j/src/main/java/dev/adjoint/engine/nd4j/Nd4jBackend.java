@@ -1,7 +1,6 @@
 package dev.adjoint.engine.nd4j;
 
 import dev.adjoint.DType;
-import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
