@@ -54,12 +54,12 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(2)
+@Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED") // the flag is for nd4j's natives
 public class TapeOverheadBenchmark {
     private static final int SIZE = 16;
 
-    /** The engine under test; add names here as engines land ("simd", "nd4j"). */
-    @Param({"scalar"})
+    /** The engine under test; add names here as engines land ("simd"). */
+    @Param({"scalar", "nd4j"})
     public String backend;
 
     // Inputs that require grad (leaves of the recorded graph).

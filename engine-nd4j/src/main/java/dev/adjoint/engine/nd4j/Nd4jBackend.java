@@ -1,0 +1,427 @@
+package dev.adjoint.engine.nd4j;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Availability;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.Op;
+import org.nd4j.linalg.api.ops.impl.controlflow.Select;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.EqualTo;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.GreaterThan;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.GreaterThanOrEqual;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LessThan;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LessThanOrEqual;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.NotEqualTo;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.Sqrt;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.DivOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.PowPairwise;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Abs;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Negative;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Square;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Cos;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.Max;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+/**
+ * A backend on ND4J's CPU kernels (libnd4j, with OpenBLAS for matmul). Tensor data stays in ND4J
+ * buffers; each kernel wraps its operands' layouts as ND4J views (strides, offset and stride-0
+ * broadcasting as they are) and runs ND4J ops on them. Index kernels (gather, scatterAdd), which
+ * have no one-to-one ND4J op, loop over the native buffers directly.
+ */
+public final class Nd4jBackend implements Backend {
+    public static final String NAME = "nd4j";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** Above "scalar" (0), below a future vectorised Java backend (100). */
+    @Override
+    public int priority() {
+        return 50;
+    }
+
+    @Override
+    public Availability availability() {
+        return Nd4jRuntime.availability();
+    }
+
+    // ---- storage --------------------------------------------------------------------------------
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        if (size == 0) {
+            return new Nd4jStorage(dtype, 0, null);
+        }
+        return new Nd4jStorage(dtype, size, Nd4j.createBuffer(Nd4jStorage.nd4jType(dtype), size, true));
+    }
+
+    @Override
+    public Storage fromDoubles(double[] values, DType dtype) {
+        if (values.length == 0) {
+            return new Nd4jStorage(dtype, 0, null);
+        }
+        DataBuffer buffer = switch (dtype) {
+            case FLOAT64 -> Nd4j.createBuffer(values);
+            case FLOAT32 -> {
+                float[] f = new float[values.length];
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = (float) values[i];
+                }
+                yield Nd4j.createBuffer(f);
+            }
+            case INT64 -> {
+                long[] l = new long[values.length];
+                for (int i = 0; i < l.length; i++) {
+                    l[i] = (long) values[i];
+                }
+                yield Nd4j.createBuffer(l);
+            }
+        };
+        return new Nd4jStorage(dtype, values.length, buffer);
+    }
+
+    @Override
+    public Storage fromFloats(float[] values) {
+        if (values.length == 0) {
+            return new Nd4jStorage(DType.FLOAT32, 0, null);
+        }
+        return new Nd4jStorage(DType.FLOAT32, values.length, Nd4j.createBuffer(values));
+    }
+
+    @Override
+    public Storage fromLongs(long[] values) {
+        if (values.length == 0) {
+            return new Nd4jStorage(DType.INT64, 0, null);
+        }
+        return new Nd4jStorage(DType.INT64, values.length, Nd4j.createBuffer(values));
+    }
+
+    @Override
+    public double[] toDoubles(Storage storage, Layout layout) {
+        Nd4jStorage s = (Nd4jStorage) storage;
+        int n = layout.numel();
+        if (n == 0) {
+            return new double[0];
+        }
+        return guard("toDoubles", () -> {
+            if (layout.isContiguous()) {
+                return s.buffer().getDoublesAt(layout.offset(), n);
+            }
+            return s.view(layout).dup('c').data().asDouble();
+        }, layout);
+    }
+
+    @Override
+    public float[] toFloats(Storage storage, Layout layout) {
+        Nd4jStorage s = (Nd4jStorage) storage;
+        int n = layout.numel();
+        if (n == 0) {
+            return new float[0];
+        }
+        return guard("toFloats", () -> {
+            if (layout.isContiguous()) {
+                return s.buffer().getFloatsAt(layout.offset(), n);
+            }
+            return s.view(layout).dup('c').data().asFloat();
+        }, layout);
+    }
+
+    @Override
+    public long[] toLongs(Storage storage, Layout layout) {
+        Nd4jStorage s = (Nd4jStorage) storage;
+        int n = layout.numel();
+        if (n == 0) {
+            return new long[0];
+        }
+        return guard("toLongs", () -> {
+            if (s.dtype() == DType.INT64) {
+                if (layout.isContiguous()) {
+                    return s.buffer().getLongsAt(layout.offset(), n);
+                }
+                return s.view(layout).dup('c').data().asLong();
+            }
+            // Floating values truncate toward zero, as a Java (long) cast does.
+            double[] d = toDoubles(storage, layout);
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = (long) d[i];
+            }
+            return out;
+        }, layout);
+    }
+
+    // ---- kernels ----------------------------------------------------------------------------------
+
+    @Override
+    public void fill(Storage out, Layout outLayout, double value) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("fill", () -> ((Nd4jStorage) out).view(outLayout).assign(value), outLayout);
+    }
+
+    @Override
+    public void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout) {
+        if (srcLayout.numel() == 0) {
+            return;
+        }
+        guard("copy", () -> ((Nd4jStorage) dst).view(dstLayout).assign(((Nd4jStorage) src).view(srcLayout)),
+                srcLayout, dstLayout);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("unary " + op, () -> {
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            Op kernel = switch (op) {
+                case NEG -> new Negative(in, o);
+                case EXP -> new Exp(in, o);
+                case LOG -> new Log(in, o);
+                case LOG1P -> new Log1p(in, o);
+                case SQRT -> new Sqrt(in, o);
+                case SQUARE -> new Square(in, o);
+                case ABS -> new Abs(in, o);
+                case SIGN -> new Sign(in, o);
+                case SIN -> new Sin(in, o);
+                case COS -> new Cos(in, o);
+                case TANH -> new Tanh(in, o);
+                case SIGMOID -> new Sigmoid(in, o);
+                case RELU -> new RectifiedLinear(in, o, 0.0);
+                case ERF -> new Erf(in, o);
+            };
+            Nd4j.getExecutioner().exec(kernel);
+            if (op == UnaryOp.SIGN) {
+                NanPropagation.copyNaNs(in, o);
+            }
+            return o;
+        }, xLayout, outLayout);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out,
+                       Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("binary " + op, () -> {
+            INDArray x = ((Nd4jStorage) a).view(aLayout);
+            INDArray y = ((Nd4jStorage) b).view(bLayout);
+            INDArray z = ((Nd4jStorage) out).view(outLayout);
+            if (op.isComparison()) {
+                INDArray mask = Nd4j.createUninitialized(DataType.BOOL, z.shape());
+                CustomOp compare = switch (op) {
+                    case GT -> new GreaterThan(x, y, mask);
+                    case LT -> new LessThan(x, y, mask);
+                    case GE -> new GreaterThanOrEqual(x, y, mask);
+                    case LE -> new LessThanOrEqual(x, y, mask);
+                    case EQ -> new EqualTo(x, y, mask);
+                    default -> throw new AssertionError(op);
+                };
+                Nd4j.getExecutioner().exec(compare);
+                z.assign(mask);
+                mask.close();
+                return z;
+            }
+            CustomOp kernel = switch (op) {
+                case ADD -> new AddOp(x, y, z);
+                case SUB -> new SubOp(x, y, z);
+                case MUL -> new MulOp(x, y, z);
+                case DIV -> new DivOp(x, y, z);
+                case MAX -> new Max(x, y, z);
+                case MIN -> new Min(x, y, z);
+                case POW -> null;
+                default -> throw new AssertionError(op);
+            };
+            if (kernel == null) {
+                Nd4j.getExecutioner().exec(new PowPairwise(x, y, z));
+            } else {
+                Nd4j.getExecutioner().exec(kernel);
+            }
+            if (op == BinaryOp.MAX || op == BinaryOp.MIN) {
+                NanPropagation.copyNaNs(x, z);
+                NanPropagation.copyNaNs(y, z);
+            }
+            return z;
+        }, aLayout, bLayout, outLayout);
+    }
+
+    @Override
+    public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
+                      Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("where", () -> {
+            INDArray c = ((Nd4jStorage) cond).view(condLayout);
+            INDArray x = ((Nd4jStorage) a).view(aLayout);
+            INDArray y = ((Nd4jStorage) b).view(bLayout);
+            INDArray z = ((Nd4jStorage) out).view(outLayout);
+            INDArray mask = Nd4j.createUninitialized(DataType.BOOL, z.shape());
+            INDArray zero = Nd4j.scalar(c.dataType(), 0.0);
+            Nd4j.getExecutioner().exec(new NotEqualTo(c, zero, mask));
+            Nd4j.getExecutioner().exec(new Select(new INDArray[] {mask, x, y}, new INDArray[] {z}));
+            mask.close();
+            zero.close();
+            return z;
+        }, condLayout, aLayout, bLayout, outLayout);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        if (xLayout.numel() == 0) {
+            // Only SUM reaches here over an empty dim (the api rejects MAX/MIN): the empty sum is 0.
+            fill(out, outLayout, 0.0);
+            return;
+        }
+        guard("reduce " + op, () -> {
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            int[] dims = reducedDims(xLayout, outLayout);
+            if (dims.length == 0) {
+                return o.assign(in);
+            }
+            if (op == ReduceOp.SUM && in.dataType() == DataType.FLOAT && reducedCount(xLayout, dims) > WIDE_SUM_ABOVE) {
+                // The SPI sums FLOAT32 in double; libnd4j sums float in float. Short sums stay in float
+                // (error below n * 2^-24, far inside FLOAT32 tolerances), long ones go through double.
+                INDArray wideIn = in.castTo(DataType.DOUBLE);
+                INDArray wide = Nd4j.createUninitialized(DataType.DOUBLE, o.shape());
+                Nd4j.getExecutioner().exec(new Sum(wideIn, wide, true, dims));
+                o.assign(wide);
+                wideIn.close();
+                wide.close();
+                return o;
+            }
+            Op kernel = switch (op) {
+                case SUM -> new Sum(in, o, true, dims);
+                case MAX -> new org.nd4j.linalg.api.ops.impl.reduce.same.Max(in, o, true, dims);
+                case MIN -> new org.nd4j.linalg.api.ops.impl.reduce.same.Min(in, o, true, dims);
+            };
+            Nd4j.getExecutioner().exec(kernel);
+            if (op != ReduceOp.SUM) {
+                NanPropagation.reducedNaNs(in, dims, o);
+            }
+            return o;
+        }, xLayout, outLayout);
+    }
+
+    @Override
+    public void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("matmul", () -> {
+            if (aLayout.shape().dim(aLayout.rank() - 1) == 0) {
+                // An empty inner dimension: every element is an empty sum.
+                return fill0(out, outLayout);
+            }
+            Gemm.batched((Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout, (Nd4jStorage) out, outLayout);
+            return null;
+        }, aLayout, bLayout, outLayout);
+    }
+
+    private Void fill0(Storage out, Layout outLayout) {
+        fill(out, outLayout, 0.0);
+        return null;
+    }
+
+    @Override
+    public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
+                       Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("gather", () -> {
+            IndexLoops.gather((Nd4jStorage) src, srcLayout, dim, (Nd4jStorage) index, indexLayout,
+                    (Nd4jStorage) out, outLayout);
+            return null;
+        }, srcLayout, indexLayout, outLayout);
+    }
+
+    @Override
+    public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
+                           Layout srcLayout) {
+        if (indexLayout.numel() == 0) {
+            return;
+        }
+        guard("scatterAdd", () -> {
+            IndexLoops.scatterAdd((Nd4jStorage) dst, dstLayout, dim, (Nd4jStorage) index, indexLayout,
+                    (Nd4jStorage) src, srcLayout);
+            return null;
+        }, dstLayout, indexLayout, srcLayout);
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------
+
+    /** Elements summed into one FLOAT32 output above which the sum runs in double. */
+    private static final int WIDE_SUM_ABOVE = 256;
+
+    private static long reducedCount(Layout x, int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            n *= x.shape().dim(d);
+        }
+        return n;
+    }
+
+    /** Dims where the output has size 1 and the input does not. */
+    private static int[] reducedDims(Layout x, Layout out) {
+        int[] dims = new int[x.rank()];
+        int n = 0;
+        for (int d = 0; d < x.rank(); d++) {
+            if (out.shape().dim(d) == 1 && x.shape().dim(d) != 1) {
+                dims[n++] = d;
+            }
+        }
+        return Arrays.copyOf(dims, n);
+    }
+
+    /** Runs {@code body}; anything ND4J throws comes back naming the kernel and the operands' layouts. */
+    private static <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
+        try {
+            return body.get();
+        } catch (ReleasedStorageException e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            StringBuilder message = new StringBuilder("nd4j backend: ").append(kernel).append(" failed on ");
+            for (int i = 0; i < layouts.length; i++) {
+                message.append(i == 0 ? "" : ", ").append(layouts[i]);
+            }
+            message.append(": ").append(e);
+            throw new Nd4jKernelException(message.toString(), e);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.adjoint.engine.nd4j;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Elements in one ND4J {@link DataBuffer} (native memory, freed by ND4J's deallocator once this
+ * storage is unreachable). Kernels see it through {@link #view} arrays that share the buffer.
+ * An empty storage has no buffer: ND4J does not allocate zero-length buffers, and no kernel reads one.
+ */
+final class Nd4jStorage implements Storage {
+    private final DType dtype;
+    private final int size;
+    private final DataBuffer buffer;
+    /** Set when an {@link Nd4jScope} freed the buffer: any later use fails instead of reading freed memory. */
+    private volatile boolean released;
+
+    /** The last view handed out, reused while callers ask for the same layout (the common case:
+     *  a tensor used by several ops in a row). Views are cheap, but not free: a shape-info lookup each. */
+    private volatile CachedView cached;
+
+    private record CachedView(Layout layout, INDArray array) {
+    }
+
+    Nd4jStorage(DType dtype, int size, DataBuffer buffer) {
+        this.dtype = dtype;
+        this.size = size;
+        this.buffer = buffer;
+        Nd4jScope.register(this);
+    }
+
+    static DataType nd4jType(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> DataType.FLOAT;
+            case FLOAT64 -> DataType.DOUBLE;
+            case INT64 -> DataType.LONG;
+        };
+    }
+
+    /**
+     * An array over this storage with {@code layout}'s shape, strides (stride 0 included) and offset.
+     * A 0-d layout becomes shape {@code [1]}: every operand of a kernel has the same shape, so they
+     * all agree.
+     */
+    INDArray view(Layout layout) {
+        checkLive();
+        CachedView c = cached;
+        if (c != null && (c.layout == layout || c.layout.equals(layout))) {
+            return c.array;
+        }
+        INDArray array = createView(layout, 'c');
+        cached = new CachedView(layout, array);
+        return array;
+    }
+
+    /** The native buffer, for kernels that read or write it element by element. */
+    DataBuffer buffer() {
+        checkLive();
+        return buffer;
+    }
+
+    private void checkLive() {
+        if (released) {
+            throw new ReleasedStorageException("nd4j backend: a " + dtype + " storage of " + size
+                    + " elements was used after the Nd4jScope it was allocated in closed; keep it with scope.keep(tensor)");
+        }
+    }
+
+    /** Frees the native buffer now (ND4J's deallocator then has nothing left to do for it). */
+    void release() {
+        if (released) {
+            return;
+        }
+        released = true;
+        cached = null;
+        if (buffer != null && buffer.closeable()) {
+            buffer.close();
+        }
+    }
+
+    INDArray createView(Layout layout, char order) {
+        checkLive();
+        int rank = layout.rank();
+        long[] shape;
+        long[] strides;
+        if (rank == 0) {
+            shape = new long[] {1};
+            strides = new long[] {1};
+        } else {
+            shape = new long[rank];
+            strides = new long[rank];
+            for (int d = 0; d < rank; d++) {
+                shape[d] = layout.shape().dim(d);
+                strides[d] = layout.stride(d);
+            }
+        }
+        return Nd4j.create(buffer, shape, strides, layout.offset(), order, nd4jType(dtype));
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public String toString() {
+        return "Nd4jStorage[" + dtype + " x " + size + "]";
+    }
+}
