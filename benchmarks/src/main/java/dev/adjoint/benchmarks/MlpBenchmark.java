@@ -44,14 +44,15 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(2)
+// Every fork may load engine-simd, which needs the incubator module (without it, "simd" is unavailable).
+@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 public class MlpBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
     private static final int CLASSES = 10;
 
-    /** The engine under test; add names here as engines land ("simd", "nd4j"). */
-    @Param({"scalar"})
+    /** The engine under test; add names here as engines land ("nd4j"). */
+    @Param({"scalar", "simd"})
     public String backend;
 
     @Param({"64"})

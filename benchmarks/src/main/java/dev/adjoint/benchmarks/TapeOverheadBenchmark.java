@@ -54,12 +54,13 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(2)
+// Every fork may load engine-simd, which needs the incubator module (without it, "simd" is unavailable).
+@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 public class TapeOverheadBenchmark {
     private static final int SIZE = 16;
 
-    /** The engine under test; add names here as engines land ("simd", "nd4j"). */
-    @Param({"scalar"})
+    /** The engine under test; add names here as engines land ("nd4j"). */
+    @Param({"scalar", "simd"})
     public String backend;
 
     // Inputs that require grad (leaves of the recorded graph).
