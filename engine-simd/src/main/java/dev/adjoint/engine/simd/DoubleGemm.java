@@ -24,7 +24,8 @@ final class DoubleGemm {
     /**
      * The register block: MR rows x 2 vectors. The same shape as {@link FloatGemm}'s: with 512-bit vectors, 16 accumulators, two
      * vectors of B and a broadcast of A: 19 of the 32 zmm registers, and 16 independent FMA chains,
-     * enough to cover the FMA latency (4 cycles) on both FMA pipes.
+     * enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured against 12 x 2, 6 x 3,
+     * 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3 much slower (spills).
      */
     static final int MR = 8;
     static final int NR = 2 * L;

@@ -17,10 +17,11 @@ final class MatmulThreads {
     static final String PROPERTY = "adjoint.simd.threads";
     static final int THREADS = configuredThreads();
     /**
-     * 2 * 96^3 floating operations, about 10 us on one core here: several times what handing a task
-     * to a parked pool thread and joining it costs.
+     * 2 * 180^3 floating operations, about 25 us on one core here. Measured with GemmBenchmark on a
+     * quiet machine: a 128^3 f32 product is slower on 2 threads than on 1 (92 vs 176 GFLOP/s: the
+     * hand-off to a parked pool thread costs more than half the work), a 256^3 one faster (265 vs 208).
      */
-    static final long PARALLEL_FLOPS = 2L * 96 * 96 * 96;
+    static final long PARALLEL_FLOPS = 2L * 180 * 180 * 180;
 
     private MatmulThreads() {
     }

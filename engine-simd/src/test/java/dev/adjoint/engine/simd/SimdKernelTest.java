@@ -357,7 +357,7 @@ class SimdKernelTest {
 
     // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
     // AVX-512), KC = 256, MC = 512 (f32) / 256 (f64), NC = 4096 (f32) / 2048 (f64). The sizes below
-    // straddle each of those, and the thread threshold 2 * 96^3 flops; surefire runs this module with
+    // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
     @Test
@@ -374,12 +374,12 @@ class SimdKernelTest {
 
     @Test
     void packedGemmAroundTheThreadThresholdMatchesANaiveDoubleLoop() {
-        checkMatmul(1, 95, 95, 95, false, false);     // just under: one thread
-        checkMatmul(1, 97, 97, 97, false, false);     // just over: rows split across threads
-        checkMatmul(1, 40, 200, 300, false, false);   // wider than tall: columns split
-        checkMatmul(1, 41, 190, 333, true, true);
-        checkMatmul(2, 70, 90, 75, false, true);      // batch shorter than the thread count: split inside
-        checkMatmul(5, 50, 90, 70, true, false);      // batch split into runs of whole matrices
+        checkMatmul(1, 179, 179, 179, false, false);  // just under: one thread
+        checkMatmul(1, 181, 181, 181, false, false);  // just over: rows split across threads
+        checkMatmul(1, 60, 300, 400, false, false);   // wider than tall: columns split
+        checkMatmul(1, 61, 290, 401, true, true);
+        checkMatmul(2, 100, 200, 150, false, true);   // batch shorter than the thread count: split inside
+        checkMatmul(5, 70, 200, 90, true, false);     // batch split into runs of whole matrices
     }
 
     @Test
@@ -392,8 +392,8 @@ class SimdKernelTest {
     @Test
     void packedGemmWithABroadcastBatchMatchesANaiveDoubleLoop() {
         for (DType dtype : FLOATING) {
-            // b repeated over the batch (stride 0), a transposed inside each matrix, 3 * 70 * 300 * 50 flops over the threshold
-            int batch = 3, m = 70, k = 300, n = 50;
+            // b repeated over the batch (stride 0), a transposed inside each matrix; over the thread threshold
+            int batch = 3, m = 70, k = 600, n = 50;
             double[] a = roundedTo(dtype, values(batch * m * k, 3, -1, 1));
             double[] b = roundedTo(dtype, values(k * n, 4, -1, 1));
             Layout aLayout = new Layout(Shape.of(batch, m, k), new int[] {m * k, 1, m}, 0);
@@ -425,6 +425,14 @@ class SimdKernelTest {
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(200, 300, 1, 1, 300, 1));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(45, 66, 70, 2, 1, 210));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(97, 97, 260, 97, 1, 260));
+        // ... and the threaded ones really are cut into parts (threshold 2 * 180^3 flops).
+        assertEquals(1, MatmulThreads.partsFor(2L * 179 * 179 * 179));
+        assertEquals(3, MatmulThreads.partsFor(2L * 181 * 181 * 181));
+        assertEquals(3, MatmulThreads.partsFor(2L * 60 * 300 * 400));
+        assertEquals(3, MatmulThreads.partsFor(2L * 61 * 290 * 401));
+        assertEquals(3, MatmulThreads.partsFor(2L * 2 * 100 * 200 * 150));
+        assertEquals(3, MatmulThreads.partsFor(2L * 5 * 70 * 200 * 90));
+        assertEquals(3, MatmulThreads.partsFor(2L * 3 * 70 * 600 * 50));
     }
 
     /**
