@@ -54,12 +54,13 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED") // the flag is for nd4j's natives
+// Every fork may load engine-simd (needs the incubator module) and nd4j (needs native access).
+@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class TapeOverheadBenchmark {
     private static final int SIZE = 16;
 
-    /** The engine under test; add names here as engines land ("simd"). */
-    @Param({"scalar", "nd4j"})
+    /** The engine under test; add names here as engines land. */
+    @Param({"scalar", "simd", "nd4j"})
     public String backend;
 
     // Inputs that require grad (leaves of the recorded graph).

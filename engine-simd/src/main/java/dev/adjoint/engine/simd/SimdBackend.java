@@ -327,10 +327,14 @@ public final class SimdBackend implements Backend {
         int bCol = bLayout.stride(rank - 1);
         int oRow = outLayout.stride(rank - 2);
         MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
-                ? MatmulPath.choose(n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
+                ? MatmulPath.choose(m, n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
         Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
         StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
+        if (path == MatmulPath.PACKED) {
+            packedMatmul(sa, aRow, aCol, sb, bRow, bCol, so, oRow, m, n, k, c, batches);
+            return;
+        }
         for (int t = 0; t < batches; t++, c.advance()) {
             int ab = c.position[0];
             int bb = c.position[1];
@@ -352,12 +356,73 @@ public final class SimdBackend implements Backend {
                     }
                 }
                 case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
+                case PACKED -> throw new AssertionError("handled above");
             }
         }
     }
 
-    /** Which kernel one matrix of a matmul takes, decided from the strides of its last two dims. */
+    /**
+     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads: a
+     * batch at least as long as the thread count is split into runs of whole matrices; otherwise each
+     * matrix is cut into row blocks (or column blocks, when it is wider than tall), in multiples of
+     * the micro-kernel's rows (columns) so that only the last part has an edge.
+     */
+    private static void packedMatmul(HeapStorage a, int aRow, int aCol, HeapStorage b, int bRow, int bCol,
+                                     HeapStorage o, int oRow, int m, int n, int k, StridedCursor c, int batches) {
+        int[] aAt = new int[batches];
+        int[] bAt = new int[batches];
+        int[] oAt = new int[batches];
+        for (int t = 0; t < batches; t++, c.advance()) {
+            aAt[t] = c.position[0];
+            bAt[t] = c.position[1];
+            oAt[t] = c.position[2];
+        }
+        int parts = MatmulThreads.partsFor(2L * batches * m * n * k);
+        if (parts == 1 || batches >= parts) {
+            MatmulThreads.run(parts, (index, of) -> {
+                int to = MatmulThreads.from(batches, index + 1, of, 1);
+                for (int t = MatmulThreads.from(batches, index, of, 1); t < to; t++) {
+                    gemm(a, aAt[t], aRow, aCol, b, bAt[t], bRow, bCol, o, oAt[t], oRow, m, n, k);
+                }
+            });
+            return;
+        }
+        boolean f32 = o.dtype == DType.FLOAT32;
+        for (int t = 0; t < batches; t++) {
+            int ab = aAt[t];
+            int bb = bAt[t];
+            int ob = oAt[t];
+            if (m >= n) {
+                int mr = f32 ? FloatGemm.MR : DoubleGemm.MR;
+                MatmulThreads.run(parts, (index, of) -> {
+                    int from = MatmulThreads.from(m, index, of, mr);
+                    int to = MatmulThreads.from(m, index + 1, of, mr);
+                    gemm(a, ab + from * aRow, aRow, aCol, b, bb, bRow, bCol, o, ob + from * oRow, oRow, to - from, n, k);
+                });
+            } else {
+                int nr = f32 ? FloatGemm.NR : DoubleGemm.NR;
+                MatmulThreads.run(parts, (index, of) -> {
+                    int from = MatmulThreads.from(n, index, of, nr);
+                    int to = MatmulThreads.from(n, index + 1, of, nr);
+                    gemm(a, ab, aRow, aCol, b, bb + from * bCol, bRow, bCol, o, ob + from, oRow, m, to - from, k);
+                });
+            }
+        }
+    }
+
+    private static void gemm(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
+                             HeapStorage o, int oOff, int oRow, int m, int n, int k) {
+        if (o.dtype == DType.FLOAT32) {
+            FloatGemm.multiply(a.f32, aOff, aRow, aCol, b.f32, bOff, bRow, bCol, o.f32, oOff, oRow, m, n, k);
+        } else {
+            DoubleGemm.multiply(a.f64, aOff, aRow, aCol, b.f64, bOff, bRow, bCol, o.f64, oOff, oRow, m, n, k);
+        }
+    }
+
+    /** Which kernel one matrix of a matmul takes, decided from its sizes and the strides of its last two dims. */
     enum MatmulPath {
+        /** Packed, cache-blocked GEMM ({@link FloatGemm}); any strides, threads for large products. */
+        PACKED,
         /** Rows of b dense: register-blocked broadcast-FMA over rows of b; a may have any strides. */
         ROWS_OF_B,
         /** Rows of a and columns of b dense (b transposed, or n == 1): dot products along k. */
@@ -365,12 +430,25 @@ public final class SimdBackend implements Backend {
         /** Anything else: the strided loop. */
         STRIDED;
 
-        static MatmulPath choose(int n, int k, int aCol, int bRow, int bCol) {
+        /**
+         * Below 32^3 multiply-adds per matrix, packing costs more than it saves: the unpacked kernels
+         * read each operand in place.
+         */
+        static final long PACKED_MIN_MNK = 32L * 32 * 32;
+
+        static MatmulPath choose(int m, int n, int k, int aCol, int bRow, int bCol) {
             // A size-1 dim has no meaningful stride: treat it as dense.
             boolean rowsOfB = bCol == 1 || n == 1;
             boolean dots = (aCol == 1 || k == 1) && (bRow == 1 || k == 1);
-            // A narrow output wastes most lanes of a row of b; dot products use all of them.
-            if (dots && (n < 4 || !rowsOfB)) {
+            // A narrow output wastes most lanes of a row of b (and of a packed panel); dot products use all of them.
+            if (dots && n < 4) {
+                return DOTS;
+            }
+            // With fewer than 4 rows the packed panels of A are mostly padding: read b in place instead.
+            if ((long) m * n * k >= PACKED_MIN_MNK && (m >= 4 || !(rowsOfB || dots))) {
+                return PACKED;
+            }
+            if (dots && !rowsOfB) {
                 return DOTS;
             }
             return rowsOfB ? ROWS_OF_B : STRIDED;

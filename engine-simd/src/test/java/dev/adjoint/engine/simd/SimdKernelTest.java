@@ -355,6 +355,86 @@ class SimdKernelTest {
         }
     }
 
+    // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
+    // AVX-512), KC = 256, MC = 512 (f32) / 256 (f64), NC = 4096 (f32) / 2048 (f64). The sizes below
+    // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
+    // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
+
+    @Test
+    void packedGemmEdgesOfTheRegisterAndCacheBlocksMatchANaiveDoubleLoop() {
+        checkMatmul(1, 9, 300, 33, false, false);     // k > KC, m and n one past MR / NR multiples
+        checkMatmul(1, 37, 513, 65, false, false);    // k > 2 KC with a 1-deep last pass
+        checkMatmul(1, 520, 17, 40, false, false);    // m > MC in both dtypes
+        checkMatmul(1, 13, 5, 4100, false, false);    // n > NC in both dtypes, a narrow last panel
+        checkMatmul(1, 8, 64, 32, false, false);      // exactly one register block
+        checkMatmul(1, 7, 64, 31, false, false);      // one block, all of it edge
+        checkMatmul(1, 200, 1, 300, false, false);    // k = 1
+        checkMatmul(1, 200, 1, 300, true, true);
+    }
+
+    @Test
+    void packedGemmAroundTheThreadThresholdMatchesANaiveDoubleLoop() {
+        checkMatmul(1, 179, 179, 179, false, false);  // just under: one thread
+        checkMatmul(1, 181, 181, 181, false, false);  // just over: rows split across threads
+        checkMatmul(1, 60, 300, 400, false, false);   // wider than tall: columns split
+        checkMatmul(1, 61, 290, 401, true, true);
+        checkMatmul(2, 100, 200, 150, false, true);   // batch shorter than the thread count: split inside
+        checkMatmul(5, 70, 200, 90, true, false);     // batch split into runs of whole matrices
+    }
+
+    @Test
+    void packedGemmWithTransposedOperandsMatchesANaiveDoubleLoop() {
+        checkMatmul(2, 67, 300, 45, true, false);
+        checkMatmul(1, 100, 70, 130, false, true);
+        checkMatmul(1, 97, 260, 97, true, true);
+    }
+
+    @Test
+    void packedGemmWithABroadcastBatchMatchesANaiveDoubleLoop() {
+        for (DType dtype : FLOATING) {
+            // b repeated over the batch (stride 0), a transposed inside each matrix; over the thread threshold
+            int batch = 3, m = 70, k = 600, n = 50;
+            double[] a = roundedTo(dtype, values(batch * m * k, 3, -1, 1));
+            double[] b = roundedTo(dtype, values(k * n, 4, -1, 1));
+            Layout aLayout = new Layout(Shape.of(batch, m, k), new int[] {m * k, 1, m}, 0);
+            Layout bLayout = new Layout(Shape.of(batch, k, n), new int[] {0, n, 1}, 0);
+            double[] actual = matmul(SIMD, a, aLayout, b, bLayout, dtype, batch, m, n);
+            double[] expected = naiveMatmul(a, aLayout, b, bLayout, batch, m, k, n);
+            assertMatmulClose("broadcast batch, packed " + dtype, expected, actual, k, dtype);
+        }
+    }
+
+    @Test
+    void packedGemmReadsStridedAndOffsetViews() {
+        // Every other column of a [m, 2k] matrix, at an offset: neither operand is dense.
+        for (DType dtype : FLOATING) {
+            int m = 45, k = 70, n = 66;
+            double[] a = roundedTo(dtype, values(5 + m * 2 * k, 5, -1, 1));
+            double[] b = roundedTo(dtype, values(k * n * 3, 6, -1, 1));
+            Layout aLayout = new Layout(Shape.of(1, m, k), new int[] {0, 2 * k, 2}, 5);
+            Layout bLayout = new Layout(Shape.of(1, k, n), new int[] {0, 1, 3 * k}, 0);
+            double[] actual = matmul(SIMD, a, aLayout, b, bLayout, dtype, 1, m, n);
+            double[] expected = naiveMatmul(a, aLayout, b, bLayout, 1, m, k, n);
+            assertMatmulClose("strided views " + dtype, expected, actual, k, dtype);
+        }
+    }
+
+    @Test
+    void theGemmCasesAboveReallyTakeThePackedPath() {
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(9, 33, 300, 1, 33, 1));
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(200, 300, 1, 1, 300, 1));
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(45, 66, 70, 2, 1, 210));
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(97, 97, 260, 97, 1, 260));
+        // ... and the threaded ones really are cut into parts (threshold 2 * 180^3 flops).
+        assertEquals(1, MatmulThreads.partsFor(2L * 179 * 179 * 179));
+        assertEquals(3, MatmulThreads.partsFor(2L * 181 * 181 * 181));
+        assertEquals(3, MatmulThreads.partsFor(2L * 60 * 300 * 400));
+        assertEquals(3, MatmulThreads.partsFor(2L * 61 * 290 * 401));
+        assertEquals(3, MatmulThreads.partsFor(2L * 2 * 100 * 200 * 150));
+        assertEquals(3, MatmulThreads.partsFor(2L * 5 * 70 * 200 * 90));
+        assertEquals(3, MatmulThreads.partsFor(2L * 3 * 70 * 600 * 50));
+    }
+
     /**
      * {@code [batch, m, k] @ [batch, k, n]}; a transposed operand is stored as its transpose and
      * passed as a strided view, as the api does for {@code x.transpose()}.

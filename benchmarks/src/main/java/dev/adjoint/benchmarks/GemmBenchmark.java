@@ -1,0 +1,118 @@
+package dev.adjoint.benchmarks;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.backend.Backends;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The story: how close the backend's matmul comes to the machine, as GFLOP/s of an {@code n x n}
+ * times {@code n x n} product (2 n^3 floating operations), on one thread and on two. Read the
+ * {@code gflops} line of each result (JMH's secondary metric, "ops/s" there means GFLOP/s), next to
+ * {@link FmaPeakBenchmark} from the same run for the percentage of peak, and next to
+ * {@code benchmarks/run-peers} for OpenBLAS.
+ *
+ * <p>Pitfalls avoided:
+ * <ul>
+ *   <li>Measuring allocation instead of arithmetic: the kernel is called through the backend SPI
+ *       with an output storage allocated once, so a call allocates nothing but the engine's own
+ *       bookkeeping ({@code -prof gc} shows it: {@code gc.alloc.rate.norm} stays near 0 B/op).</li>
+ *   <li>Thread count: {@code adjoint.simd.threads} is read once per JVM, so each method sets it in
+ *       its own forks' command line rather than through a parameter.</li>
+ *   <li>Dead-code elimination: the output storage is returned; constant folding: operands are
+ *       state fields filled from a seeded {@link Random}.</li>
+ *   <li>Warm-up: large n run few calls per second; 3 warm-up iterations of 2 s let C2 compile the
+ *       micro-kernel before measuring (n = 2048 is ~80 ms per f32 call on one thread, so an
+ *       iteration still holds a dozen calls).</li>
+ *   <li>Only "simd" by default: the scalar backend needs seconds per call at n = 1024; add it with
+ *       {@code -p backend=scalar -p n=64,128,256} when you want the comparison.</li>
+ * </ul>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+public class GemmBenchmark {
+    @Param({"simd"})
+    public String backend;
+
+    @Param({"FLOAT32", "FLOAT64"})
+    public DType dtype;
+
+    @Param({"64", "128", "256", "512", "1024", "2048"})
+    public int n;
+
+    private Backend engine;
+    private Storage a;
+    private Storage b;
+    private Storage out;
+    private Layout layout;
+
+    /** Floating operations done in this iteration, in units of 10^9: per second, GFLOP/s. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Flops {
+        public double gflops;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            gflops = 0;
+        }
+    }
+
+    @Setup
+    public void setUp() {
+        engine = Backends.get(backend);
+        layout = Layout.contiguous(Shape.of(n, n));
+        a = engine.fromDoubles(uniform(n * n, 1), dtype);
+        b = engine.fromDoubles(uniform(n * n, 2), dtype);
+        out = engine.allocate(dtype, n * n);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dadjoint.simd.threads=1"})
+    public Storage oneThread(Flops flops) {
+        return multiply(flops);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dadjoint.simd.threads=2"})
+    public Storage twoThreads(Flops flops) {
+        return multiply(flops);
+    }
+
+    private Storage multiply(Flops flops) {
+        engine.matmul(a, layout, b, layout, out, layout);
+        flops.gflops += 2.0 * n * n * n / 1e9;
+        return out;
+    }
+
+    static double[] uniform(int size, long seed) {
+        Random random = new Random(seed);
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = 2 * random.nextDouble() - 1;
+        }
+        return v;
+    }
+}

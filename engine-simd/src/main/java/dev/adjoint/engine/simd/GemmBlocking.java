@@ -1,0 +1,50 @@
+package dev.adjoint.engine.simd;
+
+/**
+ * Cache block sizes of the packed GEMM ({@link FloatGemm}, {@link DoubleGemm}), the three loops of
+ * the BLIS scheme around the register-blocked micro-kernel:
+ * <ul>
+ *   <li>{@code KC}, the depth of one packed pass: one {@code KC x NR} micro-panel of B stays in L1
+ *       while the micro-kernel walks every {@code MR x KC} micro-panel of A against it, so it gets
+ *       about two thirds of L1 (the rest holds the A micro-panel streaming in from L2 and the C tile);</li>
+ *   <li>{@code MC}, the rows of A packed at once: an {@code MC x KC} block stays in this core's L2,
+ *       using about half of it so the B micro-panels and C lines passing through do not evict it;</li>
+ *   <li>{@code NC}, the columns of B packed at once: a {@code KC x NC} block lives in L3, shared.</li>
+ * </ul>
+ * The numbers are AMD Zen 5's (48 KiB L1d and 1 MiB L2 per core, 32 MiB L3 per CCD); other x86
+ * cores of the last decade have at least 32 KiB L1d and 512 KiB L2, where these blocks spill one
+ * level down and cost some speed but never correctness. Sizes are derived from the micro-kernel's
+ * shape in bytes, so a narrower vector species (wider {@code KC}) keeps the same cache footprint.
+ */
+final class GemmBlocking {
+    static final int L1_BYTES = 48 * 1024;
+    static final int L2_BYTES = 1024 * 1024;
+    /** What one thread's packed B block may take of the shared L3. */
+    static final int L3_SHARE_BYTES = 4 * 1024 * 1024;
+
+    private GemmBlocking() {
+    }
+
+    /** Depth of a pass for a B micro-panel of {@code panelRowBytes} per step of k. */
+    static int kc(int panelRowBytes) {
+        return Math.max(16, roundDown(L1_BYTES * 2 / 3 / panelRowBytes, 16));
+    }
+
+    /** Rows of A per packed block, a multiple of {@code mr}. */
+    static int mc(int kc, int elementBytes, int mr) {
+        return Math.max(mr, roundDown(L2_BYTES / 2 / (kc * elementBytes), mr));
+    }
+
+    /** Columns of B per packed block, a multiple of {@code nr}. */
+    static int nc(int kc, int elementBytes, int nr) {
+        return Math.max(nr, roundDown(L3_SHARE_BYTES / (kc * elementBytes), nr));
+    }
+
+    static int roundDown(int x, int multiple) {
+        return x / multiple * multiple;
+    }
+
+    static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+}
