@@ -22,6 +22,11 @@ public final class AccumulateGrad extends Node {
     void accumulate(Tensor grad, boolean createGraph) {
         // Without createGraph the stored grad must not keep any graph alive.
         Tensor incoming = createGraph || !grad.requiresGrad() ? grad : grad.detach();
+        // As PyTorch's AccumulateGrad does, store a dense gradient: a strided view (e.g. the grad of a
+        // transposed weight) would send every optimizer op on it down the kernels' strided paths.
+        if (!incoming.isContiguous()) {
+            incoming = incoming.contiguous();
+        }
         Tensor current = leaf.grad();
         leaf.setGrad(current == null ? incoming : current.add(incoming));
     }

@@ -50,15 +50,16 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-// The simd engine needs the Vector API module; without it the fork would find "simd" unavailable.
-@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+// The simd engine needs the Vector API module (without it the fork would find "simd" unavailable);
+// nd4j's JNI libraries need native access.
+@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class TrainingStepBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
     private static final int CLASSES = 10;
 
-    /** The engine under test; add names here as engines land ("nd4j"). */
-    @Param({"scalar", "simd"})
+    /** The engine under test. */
+    @Param({"scalar", "simd", "nd4j"})
     public String backend;
 
     @Param({"64"})

@@ -131,6 +131,10 @@ public final class SimdBackend implements Backend {
             System.arraycopy(from, srcLayout.offset(), to, dstLayout.offset(), srcLayout.numel());
             return;
         }
+        if (TiledCopy.applies(s, srcLayout, d, dstLayout)) {
+            TiledCopy.copy(s, srcLayout, d, dstLayout);
+            return;
+        }
         StridedKernels.copy(s, srcLayout, d, dstLayout);
     }
 
