@@ -3,13 +3,15 @@ package dev.adjoint.engine.scalar;
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
-import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.heap.HeapBackend;
+import dev.adjoint.spi.heap.HeapStorage;
+import dev.adjoint.spi.heap.StridedCursor;
 
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -20,7 +22,7 @@ import java.util.function.DoubleUnaryOperator;
  * are as accurate as FLOAT32 can hold and its FLOAT64 results are the suite's reference values.
  * Clarity over speed; contiguous operands take a short path because the tape benchmarks run here.
  */
-public final class ScalarBackend implements Backend {
+public final class ScalarBackend extends HeapBackend {
     public static final String NAME = "scalar";
 
     @Override
@@ -39,75 +41,13 @@ public final class ScalarBackend implements Backend {
         return Availability.ok();
     }
 
-    // ---- storage --------------------------------------------------------------------------------
-
-    @Override
-    public Storage allocate(DType dtype, int size) {
-        return ArrayStorage.allocate(dtype, size);
-    }
-
-    @Override
-    public Storage fromDoubles(double[] values, DType dtype) {
-        if (dtype == DType.FLOAT64) {
-            return ArrayStorage.ofDoubles(values.clone());
-        }
-        ArrayStorage s = ArrayStorage.allocate(dtype, values.length);
-        for (int i = 0; i < values.length; i++) {
-            s.set(i, values[i]);
-        }
-        return s;
-    }
-
-    @Override
-    public Storage fromFloats(float[] values) {
-        return ArrayStorage.ofFloats(values.clone());
-    }
-
-    @Override
-    public Storage fromLongs(long[] values) {
-        return ArrayStorage.ofLongs(values.clone());
-    }
-
-    @Override
-    public double[] toDoubles(Storage storage, Layout layout) {
-        ArrayStorage s = (ArrayStorage) storage;
-        double[] out = new double[layout.numel()];
-        StridedCursor c = cursor(layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = s.get(c.position[0]);
-        }
-        return out;
-    }
-
-    @Override
-    public float[] toFloats(Storage storage, Layout layout) {
-        ArrayStorage s = (ArrayStorage) storage;
-        float[] out = new float[layout.numel()];
-        StridedCursor c = cursor(layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = (float) s.get(c.position[0]);
-        }
-        return out;
-    }
-
-    @Override
-    public long[] toLongs(Storage storage, Layout layout) {
-        ArrayStorage s = (ArrayStorage) storage;
-        long[] out = new long[layout.numel()];
-        StridedCursor c = cursor(layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = s.dtype == DType.INT64 ? s.i64[c.position[0]] : (long) s.get(c.position[0]);
-        }
-        return out;
-    }
-
     // ---- kernels ----------------------------------------------------------------------------------
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
-        StridedCursor c = cursor(outLayout);
+        StridedCursor c = StridedCursor.over(outLayout.shape(), outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[0], value);
         }
@@ -115,10 +55,10 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout) {
-        ArrayStorage s = (ArrayStorage) src;
-        ArrayStorage d = (ArrayStorage) dst;
+        HeapStorage s = (HeapStorage) src;
+        HeapStorage d = (HeapStorage) dst;
         int n = srcLayout.numel();
-        StridedCursor c = cursor(srcLayout.shape(), srcLayout, dstLayout);
+        StridedCursor c = StridedCursor.over(srcLayout.shape(), srcLayout, dstLayout);
         boolean longs = s.dtype == DType.INT64 && d.dtype == DType.INT64;
         for (int i = 0; i < n; i++, c.advance()) {
             if (longs) {
@@ -132,8 +72,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
-        ArrayStorage in = (ArrayStorage) x;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
         DoubleUnaryOperator f = unaryFunction(op);
         int n = outLayout.numel();
         if (xLayout.isContiguous() && outLayout.isContiguous()) {
@@ -143,7 +83,7 @@ public final class ScalarBackend implements Backend {
             }
             return;
         }
-        StridedCursor c = cursor(outLayout.shape(), xLayout, outLayout);
+        StridedCursor c = StridedCursor.over(outLayout.shape(), xLayout, outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[1], f.applyAsDouble(in.get(c.position[0])));
         }
@@ -152,9 +92,9 @@ public final class ScalarBackend implements Backend {
     @Override
     public void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out,
                        Layout outLayout) {
-        ArrayStorage sa = (ArrayStorage) a;
-        ArrayStorage sb = (ArrayStorage) b;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
         DoubleBinaryOperator f = binaryFunction(op);
         int n = outLayout.numel();
         if (aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
@@ -174,7 +114,7 @@ public final class ScalarBackend implements Backend {
             }
             return;
         }
-        StridedCursor c = cursor(outLayout.shape(), aLayout, bLayout, outLayout);
+        StridedCursor c = StridedCursor.over(outLayout.shape(), aLayout, bLayout, outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[2], f.applyAsDouble(sa.get(c.position[0]), sb.get(c.position[1])));
         }
@@ -183,12 +123,12 @@ public final class ScalarBackend implements Backend {
     @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
-        ArrayStorage sc = (ArrayStorage) cond;
-        ArrayStorage sa = (ArrayStorage) a;
-        ArrayStorage sb = (ArrayStorage) b;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage sc = (HeapStorage) cond;
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
-        StridedCursor c = cursor(outLayout.shape(), condLayout, aLayout, bLayout, outLayout);
+        StridedCursor c = StridedCursor.over(outLayout.shape(), condLayout, aLayout, bLayout, outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             boolean pick = sc.get(c.position[0]) != 0.0;
             o.set(c.position[3], pick ? sa.get(c.position[1]) : sb.get(c.position[2]));
@@ -197,8 +137,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
-        ArrayStorage in = (ArrayStorage) x;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
         // Accumulate in double whatever the dtype: f32 sums keep their low bits.
         double[] acc = new double[outLayout.numel()];
         double init = switch (op) {
@@ -211,7 +151,7 @@ public final class ScalarBackend implements Backend {
         // element onto the accumulator slot it reduces into.
         Layout accLayout = Layout.contiguous(outLayout.shape()).broadcastTo(xLayout.shape());
         int n = xLayout.numel();
-        StridedCursor c = cursor(xLayout.shape(), xLayout, accLayout);
+        StridedCursor c = StridedCursor.over(xLayout.shape(), xLayout, accLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             double v = in.get(c.position[0]);
             int slot = c.position[1];
@@ -237,9 +177,9 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout) {
-        ArrayStorage sa = (ArrayStorage) a;
-        ArrayStorage sb = (ArrayStorage) b;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
         int rank = outLayout.rank();
         int m = outLayout.shape().dim(rank - 2);
         int n = outLayout.shape().dim(rank - 1);
@@ -251,7 +191,7 @@ public final class ScalarBackend implements Backend {
         int oRow = outLayout.stride(rank - 2);
         int oCol = outLayout.stride(rank - 1);
         Shape batch = Shape.of(java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
-        StridedCursor c = new StridedCursor(batch,
+        StridedCursor c = new StridedCursor(batch.toArray(),
                 new int[][] {batchStrides(aLayout), batchStrides(bLayout), batchStrides(outLayout)},
                 new int[] {aLayout.offset(), bLayout.offset(), outLayout.offset()});
         double[] row = new double[n];
@@ -280,13 +220,13 @@ public final class ScalarBackend implements Backend {
     @Override
     public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
                        Layout outLayout) {
-        ArrayStorage s = (ArrayStorage) src;
-        ArrayStorage idx = (ArrayStorage) index;
-        ArrayStorage o = (ArrayStorage) out;
+        HeapStorage s = (HeapStorage) src;
+        HeapStorage idx = (HeapStorage) index;
+        HeapStorage o = (HeapStorage) out;
         Shape shape = indexLayout.shape();
         int dimStride = srcLayout.stride(dim);
         int n = shape.numel();
-        StridedCursor c = cursor(shape, indexLayout, alongIndex(srcLayout, shape, dim), outLayout);
+        StridedCursor c = StridedCursor.over(shape, indexLayout, alongIndex(srcLayout, shape, dim), outLayout);
         for (int i = 0; i < n; i++, c.advance()) {
             int along = (int) idx.i64[c.position[0]];
             o.set(c.position[2], s.get(c.position[1] + along * dimStride));
@@ -296,13 +236,13 @@ public final class ScalarBackend implements Backend {
     @Override
     public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
                            Layout srcLayout) {
-        ArrayStorage d = (ArrayStorage) dst;
-        ArrayStorage idx = (ArrayStorage) index;
-        ArrayStorage s = (ArrayStorage) src;
+        HeapStorage d = (HeapStorage) dst;
+        HeapStorage idx = (HeapStorage) index;
+        HeapStorage s = (HeapStorage) src;
         Shape shape = indexLayout.shape();
         int dimStride = dstLayout.stride(dim);
         int n = shape.numel();
-        StridedCursor c = cursor(shape, indexLayout, srcLayout, alongIndex(dstLayout, shape, dim));
+        StridedCursor c = StridedCursor.over(shape, indexLayout, srcLayout, alongIndex(dstLayout, shape, dim));
         for (int i = 0; i < n; i++, c.advance()) {
             int pos = c.position[2] + (int) idx.i64[c.position[0]] * dimStride;
             d.set(pos, d.get(pos) + s.get(c.position[1]));
@@ -336,20 +276,6 @@ public final class ScalarBackend implements Backend {
     }
 
     // ---- layout helpers ---------------------------------------------------------------------------------
-
-    private static StridedCursor cursor(Layout layout) {
-        return cursor(layout.shape(), layout);
-    }
-
-    private static StridedCursor cursor(Shape shape, Layout... layouts) {
-        int[][] strides = new int[layouts.length][];
-        int[] offsets = new int[layouts.length];
-        for (int i = 0; i < layouts.length; i++) {
-            strides[i] = layouts[i].strides();
-            offsets[i] = layouts[i].offset();
-        }
-        return new StridedCursor(shape, strides, offsets);
-    }
 
     /** {@code layout} walked over the index's shape with the indexed dim pinned (stride 0); the index
      *  value then picks the position along that dim. */

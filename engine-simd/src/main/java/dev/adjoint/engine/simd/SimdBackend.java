@@ -3,12 +3,14 @@ package dev.adjoint.engine.simd;
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
-import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.heap.HeapBackend;
+import dev.adjoint.spi.heap.HeapStorage;
+import dev.adjoint.spi.heap.StridedCursor;
 
 import java.util.Arrays;
 
@@ -19,7 +21,7 @@ import java.util.Arrays;
  * {@link java.util.ServiceLoader} can instantiate it in a JVM without the incubator module and it
  * then reports itself unavailable.
  */
-public final class SimdBackend implements Backend {
+public final class SimdBackend extends HeapBackend {
     public static final String NAME = "simd";
 
     /** Without the incubator module every call takes the strided loops (and the backend says it is unavailable). */
@@ -39,68 +41,6 @@ public final class SimdBackend implements Backend {
     @Override
     public Availability availability() {
         return VectorModule.availability(VectorModule.PRESENT);
-    }
-
-    // ---- storage --------------------------------------------------------------------------------
-
-    @Override
-    public Storage allocate(DType dtype, int size) {
-        return HeapStorage.allocate(dtype, size);
-    }
-
-    @Override
-    public Storage fromDoubles(double[] values, DType dtype) {
-        if (dtype == DType.FLOAT64) {
-            return HeapStorage.ofDoubles(values.clone());
-        }
-        HeapStorage s = HeapStorage.allocate(dtype, values.length);
-        for (int i = 0; i < values.length; i++) {
-            s.set(i, values[i]);
-        }
-        return s;
-    }
-
-    @Override
-    public Storage fromFloats(float[] values) {
-        return HeapStorage.ofFloats(values.clone());
-    }
-
-    @Override
-    public Storage fromLongs(long[] values) {
-        return HeapStorage.ofLongs(values.clone());
-    }
-
-    @Override
-    public double[] toDoubles(Storage storage, Layout layout) {
-        HeapStorage s = (HeapStorage) storage;
-        double[] out = new double[layout.numel()];
-        StridedCursor c = StridedCursor.over(layout.shape(), layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = s.get(c.position[0]);
-        }
-        return out;
-    }
-
-    @Override
-    public float[] toFloats(Storage storage, Layout layout) {
-        HeapStorage s = (HeapStorage) storage;
-        float[] out = new float[layout.numel()];
-        StridedCursor c = StridedCursor.over(layout.shape(), layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = (float) s.get(c.position[0]);
-        }
-        return out;
-    }
-
-    @Override
-    public long[] toLongs(Storage storage, Layout layout) {
-        HeapStorage s = (HeapStorage) storage;
-        long[] out = new long[layout.numel()];
-        StridedCursor c = StridedCursor.over(layout.shape(), layout);
-        for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = s.dtype == DType.INT64 ? s.i64[c.position[0]] : (long) s.get(c.position[0]);
-        }
-        return out;
     }
 
     // ---- kernels ----------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.heap.HeapStorage;
+import dev.adjoint.spi.heap.StridedCursor;
 
 import java.util.Arrays;
 

@@ -1,17 +1,19 @@
-package dev.adjoint.engine.simd;
+package dev.adjoint.spi.heap;
 
 import dev.adjoint.DType;
 import dev.adjoint.spi.Storage;
 
 /**
- * Heap storage: exactly one of the three arrays is non-null, matching the dtype. Plain Java arrays
- * are what {@code FloatVector.fromArray}/{@code intoArray} load and store without copies.
+ * Storage on the Java heap, shared by the backends that keep their data in plain arrays (scalar,
+ * simd): exactly one of the three arrays is non-null, matching the dtype. Plain arrays are what
+ * {@code FloatVector.fromArray}/{@code intoArray} load and store without copies, so the fields are
+ * open to kernels; only a backend's kernels should write them.
  */
-final class HeapStorage implements Storage {
-    final DType dtype;
-    final double[] f64;
-    final float[] f32;
-    final long[] i64;
+public final class HeapStorage implements Storage {
+    public final DType dtype;
+    public final double[] f64;
+    public final float[] f32;
+    public final long[] i64;
 
     private HeapStorage(DType dtype, double[] f64, float[] f32, long[] i64) {
         this.dtype = dtype;
@@ -20,19 +22,19 @@ final class HeapStorage implements Storage {
         this.i64 = i64;
     }
 
-    static HeapStorage ofDoubles(double[] values) {
+    public static HeapStorage ofDoubles(double[] values) {
         return new HeapStorage(DType.FLOAT64, values, null, null);
     }
 
-    static HeapStorage ofFloats(float[] values) {
+    public static HeapStorage ofFloats(float[] values) {
         return new HeapStorage(DType.FLOAT32, null, values, null);
     }
 
-    static HeapStorage ofLongs(long[] values) {
+    public static HeapStorage ofLongs(long[] values) {
         return new HeapStorage(DType.INT64, null, null, values);
     }
 
-    static HeapStorage allocate(DType dtype, int size) {
+    public static HeapStorage allocate(DType dtype, int size) {
         return switch (dtype) {
             case FLOAT64 -> ofDoubles(new double[size]);
             case FLOAT32 -> ofFloats(new float[size]);
@@ -40,7 +42,7 @@ final class HeapStorage implements Storage {
         };
     }
 
-    double get(int i) {
+    public double get(int i) {
         return switch (dtype) {
             case FLOAT64 -> f64[i];
             case FLOAT32 -> f32[i];
@@ -49,7 +51,7 @@ final class HeapStorage implements Storage {
     }
 
     /** Stores {@code v} rounded to this dtype (floating values truncate toward zero into INT64). */
-    void set(int i, double v) {
+    public void set(int i, double v) {
         switch (dtype) {
             case FLOAT64 -> f64[i] = v;
             case FLOAT32 -> f32[i] = (float) v;

@@ -1,4 +1,4 @@
-package dev.adjoint.engine.simd;
+package dev.adjoint.spi.heap;
 
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Layout;
@@ -6,16 +6,17 @@ import dev.adjoint.spi.Layout;
 /**
  * Walks every element of one shape in row-major order, tracking the storage position of that
  * element in several strided layouts at once (stride 0 stays put: broadcasting). Positions update
- * incrementally, O(1) amortised per step. The vector kernels use it over the outer dimensions only,
- * one call per contiguous row.
+ * incrementally, O(1) amortised per step. Vector kernels use it over the outer dimensions only, one
+ * call per contiguous row.
  */
-final class StridedCursor {
+public final class StridedCursor {
     private final int[] sizes;
     private final int[][] strides;
     private final int[] counter;
-    final int[] position;
+    /** The current element's position in each layout, in the order the layouts were given. */
+    public final int[] position;
 
-    StridedCursor(int[] sizes, int[][] strides, int[] offsets) {
+    public StridedCursor(int[] sizes, int[][] strides, int[] offsets) {
         this.sizes = sizes;
         this.strides = strides;
         this.counter = new int[sizes.length];
@@ -23,7 +24,7 @@ final class StridedCursor {
     }
 
     /** Walks {@code shape} over the given layouts (each of that shape's rank, or longer: extra trailing dims are ignored). */
-    static StridedCursor over(Shape shape, Layout... layouts) {
+    public static StridedCursor over(Shape shape, Layout... layouts) {
         int rank = shape.rank();
         int[][] strides = new int[layouts.length][];
         int[] offsets = new int[layouts.length];
@@ -35,7 +36,7 @@ final class StridedCursor {
     }
 
     /** Moves to the next element in row-major order. */
-    void advance() {
+    public void advance() {
         for (int d = sizes.length - 1; d >= 0; d--) {
             counter[d]++;
             if (counter[d] < sizes[d]) {

@@ -1,0 +1,73 @@
+package dev.adjoint.spi.heap;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+
+/**
+ * Storage and transfer for backends whose data lives in {@link HeapStorage}: allocation, copy-in
+ * and row-major copy-out, written once. A subclass adds the kernels.
+ */
+public abstract class HeapBackend implements Backend {
+
+    @Override
+    public Storage allocate(DType dtype, int size) {
+        return HeapStorage.allocate(dtype, size);
+    }
+
+    @Override
+    public Storage fromDoubles(double[] values, DType dtype) {
+        if (dtype == DType.FLOAT64) {
+            return HeapStorage.ofDoubles(values.clone());
+        }
+        HeapStorage s = HeapStorage.allocate(dtype, values.length);
+        for (int i = 0; i < values.length; i++) {
+            s.set(i, values[i]);
+        }
+        return s;
+    }
+
+    @Override
+    public Storage fromFloats(float[] values) {
+        return HeapStorage.ofFloats(values.clone());
+    }
+
+    @Override
+    public Storage fromLongs(long[] values) {
+        return HeapStorage.ofLongs(values.clone());
+    }
+
+    @Override
+    public double[] toDoubles(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        double[] out = new double[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = s.get(c.position[0]);
+        }
+        return out;
+    }
+
+    @Override
+    public float[] toFloats(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        float[] out = new float[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = (float) s.get(c.position[0]);
+        }
+        return out;
+    }
+
+    @Override
+    public long[] toLongs(Storage storage, Layout layout) {
+        HeapStorage s = (HeapStorage) storage;
+        long[] out = new long[layout.numel()];
+        StridedCursor c = StridedCursor.over(layout.shape(), layout);
+        for (int i = 0; i < out.length; i++, c.advance()) {
+            out[i] = s.dtype == DType.INT64 ? s.i64[c.position[0]] : (long) s.get(c.position[0]);
+        }
+        return out;
+    }
+}
