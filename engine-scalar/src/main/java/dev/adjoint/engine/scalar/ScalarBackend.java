@@ -1,6 +1,5 @@
 package dev.adjoint.engine.scalar;
 
-import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
@@ -12,6 +11,7 @@ import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.heap.HeapBackend;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedCursor;
+import dev.adjoint.spi.heap.StridedKernels;
 
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -20,7 +20,8 @@ import java.util.function.DoubleUnaryOperator;
  * The reference backend: plain loops over heap arrays. Every element is computed in double and
  * rounded once to the storage dtype, and every sum accumulates in double, so its FLOAT32 results
  * are as accurate as FLOAT32 can hold and its FLOAT64 results are the suite's reference values.
- * Clarity over speed; contiguous operands take a short path because the tape benchmarks run here.
+ * Clarity over speed: the arithmetic is {@link StridedKernels}'s; contiguous unary and binary ops take
+ * a short path here because the tape benchmarks run on this backend.
  */
 public final class ScalarBackend extends HeapBackend {
     public static final String NAME = "scalar";
@@ -45,48 +46,28 @@ public final class ScalarBackend extends HeapBackend {
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
-        HeapStorage o = (HeapStorage) out;
-        int n = outLayout.numel();
-        StridedCursor c = StridedCursor.over(outLayout.shape(), outLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[0], value);
-        }
+        StridedKernels.fill((HeapStorage) out, outLayout, value);
     }
 
     @Override
     public void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout) {
-        HeapStorage s = (HeapStorage) src;
-        HeapStorage d = (HeapStorage) dst;
-        int n = srcLayout.numel();
-        StridedCursor c = StridedCursor.over(srcLayout.shape(), srcLayout, dstLayout);
-        boolean longs = s.dtype == DType.INT64 && d.dtype == DType.INT64;
-        for (int i = 0; i < n; i++, c.advance()) {
-            if (longs) {
-                // Through double would lose index values above 2^53.
-                d.i64[c.position[1]] = s.i64[c.position[0]];
-            } else {
-                d.set(c.position[1], s.get(c.position[0]));
-            }
-        }
+        StridedKernels.copy((HeapStorage) src, srcLayout, (HeapStorage) dst, dstLayout);
     }
 
     @Override
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        DoubleUnaryOperator f = unaryFunction(op);
-        int n = outLayout.numel();
         if (xLayout.isContiguous() && outLayout.isContiguous()) {
+            DoubleUnaryOperator f = unaryFunction(op);
+            int n = outLayout.numel();
             int xo = xLayout.offset();
             for (int i = 0; i < n; i++) {
                 o.set(i, f.applyAsDouble(in.get(xo + i)));
             }
             return;
         }
-        StridedCursor c = StridedCursor.over(outLayout.shape(), xLayout, outLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[1], f.applyAsDouble(in.get(c.position[0])));
-        }
+        StridedKernels.unary(op, in, xLayout, o, outLayout);
     }
 
     @Override
@@ -95,9 +76,9 @@ public final class ScalarBackend extends HeapBackend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
-        DoubleBinaryOperator f = binaryFunction(op);
         int n = outLayout.numel();
         if (aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
+            DoubleBinaryOperator f = binaryFunction(op);
             int ao = aLayout.offset();
             int bo = bLayout.offset();
             for (int i = 0; i < n; i++) {
@@ -107,6 +88,7 @@ public final class ScalarBackend extends HeapBackend {
         }
         // x.add(1.0) and friends: a contiguous tensor with a broadcast scalar, common in backward formulas.
         if (aLayout.isContiguous() && bLayout.isBroadcastScalar() && outLayout.isContiguous()) {
+            DoubleBinaryOperator f = binaryFunction(op);
             int ao = aLayout.offset();
             double scalar = sb.get(bLayout.offset());
             for (int i = 0; i < n; i++) {
@@ -114,139 +96,49 @@ public final class ScalarBackend extends HeapBackend {
             }
             return;
         }
-        StridedCursor c = StridedCursor.over(outLayout.shape(), aLayout, bLayout, outLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[2], f.applyAsDouble(sa.get(c.position[0]), sb.get(c.position[1])));
-        }
+        StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
     }
 
     @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
-        HeapStorage sc = (HeapStorage) cond;
-        HeapStorage sa = (HeapStorage) a;
-        HeapStorage sb = (HeapStorage) b;
-        HeapStorage o = (HeapStorage) out;
-        int n = outLayout.numel();
-        StridedCursor c = StridedCursor.over(outLayout.shape(), condLayout, aLayout, bLayout, outLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            boolean pick = sc.get(c.position[0]) != 0.0;
-            o.set(c.position[3], pick ? sa.get(c.position[1]) : sb.get(c.position[2]));
-        }
+        StridedKernels.where((HeapStorage) cond, condLayout, (HeapStorage) a, aLayout, (HeapStorage) b, bLayout,
+                (HeapStorage) out, outLayout);
     }
 
     @Override
     public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
-        HeapStorage in = (HeapStorage) x;
-        HeapStorage o = (HeapStorage) out;
-        // Accumulate in double whatever the dtype: f32 sums keep their low bits.
-        double[] acc = new double[outLayout.numel()];
-        double init = switch (op) {
-            case SUM -> 0.0;
-            case MAX -> Double.NEGATIVE_INFINITY;
-            case MIN -> Double.POSITIVE_INFINITY;
-        };
-        java.util.Arrays.fill(acc, init);
-        // The output viewed with the input's shape: stride 0 along reduced dims maps every input
-        // element onto the accumulator slot it reduces into.
-        Layout accLayout = Layout.contiguous(outLayout.shape()).broadcastTo(xLayout.shape());
-        int n = xLayout.numel();
-        StridedCursor c = StridedCursor.over(xLayout.shape(), xLayout, accLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            double v = in.get(c.position[0]);
-            int slot = c.position[1];
-            switch (op) {
-                case SUM -> acc[slot] += v;
-                // NaN wins, as in PyTorch's amax/amin; once NaN, comparisons keep it.
-                case MAX -> {
-                    if (v > acc[slot] || Double.isNaN(v)) {
-                        acc[slot] = v;
-                    }
-                }
-                case MIN -> {
-                    if (v < acc[slot] || Double.isNaN(v)) {
-                        acc[slot] = v;
-                    }
-                }
-            }
-        }
-        for (int i = 0; i < acc.length; i++) {
-            o.set(outLayout.offset() + i, acc[i]);
-        }
+        StridedKernels.reduce(op, (HeapStorage) x, xLayout, (HeapStorage) out, outLayout);
     }
 
     @Override
     public void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout) {
-        HeapStorage sa = (HeapStorage) a;
-        HeapStorage sb = (HeapStorage) b;
-        HeapStorage o = (HeapStorage) out;
         int rank = outLayout.rank();
         int m = outLayout.shape().dim(rank - 2);
         int n = outLayout.shape().dim(rank - 1);
         int k = aLayout.shape().dim(rank - 1);
-        int aRow = aLayout.stride(rank - 2);
-        int aCol = aLayout.stride(rank - 1);
-        int bRow = bLayout.stride(rank - 2);
-        int bCol = bLayout.stride(rank - 1);
-        int oRow = outLayout.stride(rank - 2);
-        int oCol = outLayout.stride(rank - 1);
         Shape batch = Shape.of(java.util.Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
-        StridedCursor c = new StridedCursor(batch.toArray(),
-                new int[][] {batchStrides(aLayout), batchStrides(bLayout), batchStrides(outLayout)},
-                new int[] {aLayout.offset(), bLayout.offset(), outLayout.offset()});
-        double[] row = new double[n];
+        StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
         for (int t = 0; t < batches; t++, c.advance()) {
-            int aBase = c.position[0];
-            int bBase = c.position[1];
-            int oBase = c.position[2];
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(row, 0.0);
-                // i-p-j order streams rows of b; the double row accumulator keeps f32 products exact-ish.
-                for (int p = 0; p < k; p++) {
-                    double aip = sa.get(aBase + i * aRow + p * aCol);
-                    int bp = bBase + p * bRow;
-                    for (int j = 0; j < n; j++) {
-                        row[j] += aip * sb.get(bp + j * bCol);
-                    }
-                }
-                for (int j = 0; j < n; j++) {
-                    o.set(oBase + i * oRow + j * oCol, row[j]);
-                }
-            }
+            StridedKernels.matmul((HeapStorage) a, c.position[0], aLayout.stride(rank - 2), aLayout.stride(rank - 1),
+                    (HeapStorage) b, c.position[1], bLayout.stride(rank - 2), bLayout.stride(rank - 1),
+                    (HeapStorage) out, c.position[2], outLayout.stride(rank - 2), m, n, k);
         }
     }
 
     @Override
     public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
                        Layout outLayout) {
-        HeapStorage s = (HeapStorage) src;
-        HeapStorage idx = (HeapStorage) index;
-        HeapStorage o = (HeapStorage) out;
-        Shape shape = indexLayout.shape();
-        int dimStride = srcLayout.stride(dim);
-        int n = shape.numel();
-        StridedCursor c = StridedCursor.over(shape, indexLayout, alongIndex(srcLayout, shape, dim), outLayout);
-        for (int i = 0; i < n; i++, c.advance()) {
-            int along = (int) idx.i64[c.position[0]];
-            o.set(c.position[2], s.get(c.position[1] + along * dimStride));
-        }
+        StridedKernels.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout, (HeapStorage) out,
+                outLayout);
     }
 
     @Override
     public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
                            Layout srcLayout) {
-        HeapStorage d = (HeapStorage) dst;
-        HeapStorage idx = (HeapStorage) index;
-        HeapStorage s = (HeapStorage) src;
-        Shape shape = indexLayout.shape();
-        int dimStride = dstLayout.stride(dim);
-        int n = shape.numel();
-        StridedCursor c = StridedCursor.over(shape, indexLayout, srcLayout, alongIndex(dstLayout, shape, dim));
-        for (int i = 0; i < n; i++, c.advance()) {
-            int pos = c.position[2] + (int) idx.i64[c.position[0]] * dimStride;
-            d.set(pos, d.get(pos) + s.get(c.position[1]));
-        }
+        StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) src, srcLayout);
     }
 
     // ---- element functions ---------------------------------------------------------------------------
@@ -273,19 +165,5 @@ public final class ScalarBackend extends HeapBackend {
             case DIV -> (a, b) -> a / b;
             default -> (a, b) -> ElementMath.binary(op, a, b);
         };
-    }
-
-    // ---- layout helpers ---------------------------------------------------------------------------------
-
-    /** {@code layout} walked over the index's shape with the indexed dim pinned (stride 0); the index
-     *  value then picks the position along that dim. */
-    private static Layout alongIndex(Layout layout, Shape indexShape, int dim) {
-        int[] strides = layout.strides();
-        strides[dim] = 0;
-        return new Layout(indexShape, strides, layout.offset());
-    }
-
-    private static int[] batchStrides(Layout layout) {
-        return java.util.Arrays.copyOf(layout.strides(), layout.rank() - 2);
     }
 }

@@ -1,9 +1,10 @@
 package dev.adjoint.engine.simd;
 
-import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.heap.StridedKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;

@@ -1,27 +1,26 @@
-package dev.adjoint.engine.simd;
+package dev.adjoint.spi.heap;
 
-import dev.adjoint.spi.ElementMath;
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.UnaryOp;
-import dev.adjoint.spi.heap.HeapStorage;
-import dev.adjoint.spi.heap.StridedCursor;
 
 import java.util.Arrays;
 
 /**
- * The generic fallback: plain loops that handle any strided, offset or broadcast layout and every
- * dtype. Each element is computed in double and rounded once to the output dtype; sums accumulate in
- * double. No Vector API here, so this class also serves when the incubator module is absent.
+ * Every kernel as plain loops over {@link HeapStorage}: any strided, offset or broadcast layout and
+ * every dtype. Each element is computed in double and rounded once to the output dtype; sums and
+ * matmul rows accumulate in double. This is the scalar reference backend's arithmetic, and the
+ * fallback of faster heap backends for layouts their fast paths do not take.
  */
-final class StridedKernels {
+public final class StridedKernels {
     private StridedKernels() {
     }
 
-    static void fill(HeapStorage o, Layout layout, double value) {
+    public static void fill(HeapStorage o, Layout layout, double value) {
         int n = layout.numel();
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < n; i++, c.advance()) {
@@ -29,7 +28,7 @@ final class StridedKernels {
         }
     }
 
-    static void copy(HeapStorage s, Layout sl, HeapStorage d, Layout dl) {
+    public static void copy(HeapStorage s, Layout sl, HeapStorage d, Layout dl) {
         int n = sl.numel();
         StridedCursor c = StridedCursor.over(sl.shape(), sl, dl);
         boolean longs = s.dtype == DType.INT64 && d.dtype == DType.INT64;
@@ -43,7 +42,7 @@ final class StridedKernels {
         }
     }
 
-    static void unary(UnaryOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+    public static void unary(UnaryOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), xl, ol);
         for (int i = 0; i < n; i++, c.advance()) {
@@ -51,7 +50,7 @@ final class StridedKernels {
         }
     }
 
-    static void binary(BinaryOp op, HeapStorage a, Layout al, HeapStorage b, Layout bl, HeapStorage o, Layout ol) {
+    public static void binary(BinaryOp op, HeapStorage a, Layout al, HeapStorage b, Layout bl, HeapStorage o, Layout ol) {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), al, bl, ol);
         for (int i = 0; i < n; i++, c.advance()) {
@@ -59,7 +58,7 @@ final class StridedKernels {
         }
     }
 
-    static void where(HeapStorage cond, Layout cl, HeapStorage a, Layout al, HeapStorage b, Layout bl,
+    public static void where(HeapStorage cond, Layout cl, HeapStorage a, Layout al, HeapStorage b, Layout bl,
                       HeapStorage o, Layout ol) {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), cl, al, bl, ol);
@@ -69,7 +68,7 @@ final class StridedKernels {
         }
     }
 
-    static void reduce(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+    public static void reduce(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
         // Accumulate in double whatever the dtype: f32 sums keep their low bits.
         double[] acc = new double[ol.numel()];
         Arrays.fill(acc, identity(op));
@@ -87,7 +86,7 @@ final class StridedKernels {
         }
     }
 
-    static double identity(ReduceOp op) {
+    public static double identity(ReduceOp op) {
         return switch (op) {
             case SUM -> 0.0;
             case MAX -> Double.NEGATIVE_INFINITY;
@@ -96,7 +95,7 @@ final class StridedKernels {
     }
 
     /** One reduction step; NaN wins, as in PyTorch's amax/amin (once NaN, the comparisons keep it). */
-    static double combine(ReduceOp op, double acc, double v) {
+    public static double combine(ReduceOp op, double acc, double v) {
         return switch (op) {
             case SUM -> acc + v;
             case MAX -> v > acc || Double.isNaN(v) ? v : acc;
@@ -105,7 +104,7 @@ final class StridedKernels {
     }
 
     /** One matrix of a batched matmul, any strides; i-p-j order with a double row accumulator. */
-    static void matmul(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
+    public static void matmul(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
                        HeapStorage o, int oOff, int oRow, int m, int n, int k) {
         double[] row = new double[n];
         for (int i = 0; i < m; i++) {
@@ -123,7 +122,7 @@ final class StridedKernels {
         }
     }
 
-    static void gather(HeapStorage src, Layout sl, int dim, HeapStorage index, Layout il, HeapStorage o, Layout ol) {
+    public static void gather(HeapStorage src, Layout sl, int dim, HeapStorage index, Layout il, HeapStorage o, Layout ol) {
         Shape shape = il.shape();
         int dimStride = sl.stride(dim);
         int n = shape.numel();
@@ -134,7 +133,7 @@ final class StridedKernels {
         }
     }
 
-    static void scatterAdd(HeapStorage dst, Layout dl, int dim, HeapStorage index, Layout il, HeapStorage src,
+    public static void scatterAdd(HeapStorage dst, Layout dl, int dim, HeapStorage index, Layout il, HeapStorage src,
                            Layout sl) {
         Shape shape = il.shape();
         int dimStride = dl.stride(dim);
