@@ -41,6 +41,17 @@ public final class Layout {
         return new Layout(shape, shape.contiguousStrides());
     }
 
+    /**
+     * This layout walked over an index tensor's shape with dimension {@code dim} pinned (stride 0): for
+     * gather and scatter-add, where the index value, times {@code stride(dim)}, then picks the position
+     * along that dimension. Valid because an index is no larger than this layout outside {@code dim}.
+     */
+    public Layout pinnedAlong(int dim, Shape indexShape) {
+        int[] s = strides.clone();
+        s[dim] = 0;
+        return new Layout(indexShape, s, offset);
+    }
+
     /** True when every stride is 0: a single element repeated over the whole shape (a broadcast scalar). */
     public boolean isBroadcastScalar() {
         for (int s : strides) {

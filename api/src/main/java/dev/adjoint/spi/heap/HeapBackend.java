@@ -3,6 +3,7 @@ package dev.adjoint.spi.heap;
 import dev.adjoint.DType;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.Storage;
 
 /**

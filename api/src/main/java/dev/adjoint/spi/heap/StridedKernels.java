@@ -6,6 +6,7 @@ import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.UnaryOp;
 
 import java.util.Arrays;
@@ -126,7 +127,7 @@ public final class StridedKernels {
         Shape shape = il.shape();
         int dimStride = sl.stride(dim);
         int n = shape.numel();
-        StridedCursor c = StridedCursor.over(shape, il, alongIndex(sl, shape, dim), ol);
+        StridedCursor c = StridedCursor.over(shape, il, sl.pinnedAlong(dim, shape), ol);
         for (int i = 0; i < n; i++, c.advance()) {
             int along = (int) index.i64[c.position[0]];
             o.set(c.position[2], src.get(c.position[1] + along * dimStride));
@@ -138,18 +139,10 @@ public final class StridedKernels {
         Shape shape = il.shape();
         int dimStride = dl.stride(dim);
         int n = shape.numel();
-        StridedCursor c = StridedCursor.over(shape, il, sl, alongIndex(dl, shape, dim));
+        StridedCursor c = StridedCursor.over(shape, il, sl, dl.pinnedAlong(dim, shape));
         for (int i = 0; i < n; i++, c.advance()) {
             int pos = c.position[2] + (int) index.i64[c.position[0]] * dimStride;
             dst.set(pos, dst.get(pos) + src.get(c.position[1]));
         }
-    }
-
-    /** {@code layout} walked over the index's shape with the indexed dim pinned (stride 0); the index
-     *  value then picks the position along that dim. */
-    private static Layout alongIndex(Layout layout, Shape indexShape, int dim) {
-        int[] strides = layout.strides();
-        strides[dim] = 0;
-        return new Layout(indexShape, strides, layout.offset());
     }
 }

@@ -10,7 +10,7 @@ import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.heap.HeapBackend;
 import dev.adjoint.spi.heap.HeapStorage;
-import dev.adjoint.spi.heap.StridedCursor;
+import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.heap.StridedKernels;
 
 import java.util.function.DoubleBinaryOperator;

@@ -11,7 +11,7 @@ import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.heap.HeapBackend;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedKernels;
-import dev.adjoint.spi.heap.StridedCursor;
+import dev.adjoint.spi.StridedCursor;
 
 import java.util.Arrays;
 

@@ -3,7 +3,7 @@ package dev.adjoint.engine.simd;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.heap.HeapStorage;
-import dev.adjoint.spi.heap.StridedCursor;
+import dev.adjoint.spi.StridedCursor;
 
 import java.util.Arrays;
 

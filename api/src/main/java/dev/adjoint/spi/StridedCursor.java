@@ -1,7 +1,6 @@
-package dev.adjoint.spi.heap;
+package dev.adjoint.spi;
 
 import dev.adjoint.Shape;
-import dev.adjoint.spi.Layout;
 
 /**
  * Walks every element of one shape in row-major order, tracking the storage position of that
