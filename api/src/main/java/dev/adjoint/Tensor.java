@@ -7,10 +7,12 @@ import dev.adjoint.autograd.Node;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
+import dev.adjoint.ops.InPlaceOps;
 import dev.adjoint.ops.LinalgOps;
 import dev.adjoint.ops.ReductionOps;
 import dev.adjoint.ops.ShapeOps;
 import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 
@@ -224,6 +226,45 @@ public final class Tensor {
     public Tensor copyFrom(Tensor source) {
         ShapeOps.copyInto(this, source);
         return this;
+    }
+
+    // ---- in place ----------------------------------------------------------------------------------
+    // PyTorch's trailing-underscore ops: the result overwrites this tensor's storage (any view or
+    // detach() of it sees it) and this tensor is returned, so calls chain as in
+    // buf.mul_(momentum).add_(grad). The tape does not record them: like copyFrom they must run where
+    // no graph is recorded for this tensor, and the other operand broadcasts to this tensor's shape.
+
+    /** {@code this += other}. */
+    public Tensor add_(Tensor other) { return InPlaceOps.apply("add_", BinaryOp.ADD, this, other); }
+    /** {@code this += alpha * other} (torch's {@code add_(other, alpha=...)}). */
+    public Tensor add_(Tensor other, double alpha) {
+        return InPlaceOps.apply("add_", BinaryOp.ADD, this, alpha == 1 ? other : scaled(other, alpha));
+    }
+    public Tensor add_(double other) { return InPlaceOps.apply("add_", BinaryOp.ADD, this, scalarLike(other)); }
+    /** {@code this -= other}. */
+    public Tensor sub_(Tensor other) { return InPlaceOps.apply("sub_", BinaryOp.SUB, this, other); }
+    /** {@code this -= alpha * other}. */
+    public Tensor sub_(Tensor other, double alpha) {
+        return InPlaceOps.apply("sub_", BinaryOp.SUB, this, alpha == 1 ? other : scaled(other, alpha));
+    }
+    public Tensor sub_(double other) { return InPlaceOps.apply("sub_", BinaryOp.SUB, this, scalarLike(other)); }
+    /** {@code this *= other}. */
+    public Tensor mul_(Tensor other) { return InPlaceOps.apply("mul_", BinaryOp.MUL, this, other); }
+    public Tensor mul_(double other) { return InPlaceOps.apply("mul_", BinaryOp.MUL, this, scalarLike(other)); }
+    /** {@code this /= other}. */
+    public Tensor div_(Tensor other) { return InPlaceOps.apply("div_", BinaryOp.DIV, this, other); }
+    public Tensor div_(double other) { return InPlaceOps.apply("div_", BinaryOp.DIV, this, scalarLike(other)); }
+    /** Every element set to {@code value}. */
+    public Tensor fill_(double value) { return InPlaceOps.fill(this, value); }
+    /** Every element set to 0. */
+    public Tensor zero_() { return InPlaceOps.fill(this, 0); }
+
+    /**
+     * The scaled operand of add_/sub_, a temporary. It is recorded like any op, so an operand that
+     * requires grad outside noGrad() still makes the in-place op refuse, as it should.
+     */
+    private static Tensor scaled(Tensor other, double alpha) {
+        return other.mul(alpha);
     }
 
     /** The same values in another dtype; differentiable between floating types. */

@@ -54,9 +54,38 @@ public final class LinalgOps {
         Layout bLayout = b.layout().broadcastTo(withMatrix(batch, k, n));
         Tensor out = Dispatch.matmul(Dispatch.view(a, aLayout), Dispatch.view(b, bLayout), withMatrix(batch, m, n));
         // dA = dC @ B^T and dB = A^T @ dC; for broadcast batch dims the engine sums them back.
+        // Each gradient is computed in its input's layout: for an operand that is a transposed view
+        // (nn.Linear's x @ W^T) the product is taken transposed, (dC^T @ A)^T, so that the gradient
+        // reaching W through the transpose is dense and AccumulateGrad need not copy it.
+        boolean aColumnMajor = isColumnMajor(a);
+        boolean bColumnMajor = isColumnMajor(b);
         return Graph.record("MmBackward", out, of(a, b), of(a, b), (g, c) -> of(
-                c.needsInputGrad(0) ? g.matmul(c.saved(1).transpose(-1, -2)) : null,
-                c.needsInputGrad(1) ? c.saved(0).transpose(-1, -2).matmul(g) : null));
+                !c.needsInputGrad(0) ? null
+                        : aColumnMajor ? c.saved(1).matmul(g.transpose(-1, -2)).transpose(-1, -2)
+                        : g.matmul(c.saved(1).transpose(-1, -2)),
+                !c.needsInputGrad(1) ? null
+                        : bColumnMajor ? g.transpose(-1, -2).matmul(c.saved(0)).transpose(-1, -2)
+                        : c.saved(0).transpose(-1, -2).matmul(g)));
+    }
+
+    /** Whether {@code t} is the transpose of a dense tensor (and not itself dense). */
+    private static boolean isColumnMajor(Tensor t) {
+        if (t.isContiguous() || t.rank() < 2) {
+            return false;
+        }
+        Layout layout = t.layout();
+        int[] dims = t.shape().toArray();
+        int[] strides = layout.strides();
+        int r = dims.length;
+        swap(dims, r - 1, r - 2);
+        swap(strides, r - 1, r - 2);
+        return new Layout(Shape.of(dims), strides, layout.offset()).isContiguous();
+    }
+
+    private static void swap(int[] values, int i, int j) {
+        int v = values[i];
+        values[i] = values[j];
+        values[j] = v;
     }
 
     private static Shape batchShape(Shape s) {

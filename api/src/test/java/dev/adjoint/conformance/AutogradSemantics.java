@@ -10,6 +10,7 @@ import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.autograd.GraphFreedException;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.check.GradCheck;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.function.Executable;
@@ -71,6 +72,10 @@ public final class AutogradSemantics {
         add(tests, "shape checks run before any kernel", s::validationBeforeKernels);
         add(tests, "to(backend) and toType copy values", s::transfers);
         add(tests, "copyFrom updates a parameter in place, only outside recording", s::copyFrom);
+        add(tests, "add_, mul_ and friends update in place, with broadcasting, both dtypes", s::inPlaceArithmetic);
+        add(tests, "in-place ops refuse recording, expanded targets and bad shapes", s::inPlaceRefusals);
+        add(tests, "an in-place op reading its own storage through another view", s::inPlaceAliasing);
+        add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
         add(tests, "item, arrays and creation", s::creationAndReading);
         add(tests, "Backends lists what is available and why not", s::backendListing);
         return tests.stream();
@@ -417,6 +422,87 @@ public final class AutogradSemantics {
         Tensor strided = f.zeros(DType.FLOAT32, 3, 2);
         strided.transpose(0, 1).copyFrom(f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3));
         assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, strided.toDoubleArray(), 0, "writes through a strided view");
+    }
+
+    void inPlaceArithmetic() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor p = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).toType(dtype);
+            Tensor alias = p.detach();
+            Tensor row = f.fromArray(new double[] {10, 20, 30}, 3).toType(dtype);
+            assertSame(p, p.add_(row), "returns the target, for chaining");
+            assertArrayEquals(new double[] {11, 22, 33, 14, 25, 36}, p.toDoubleArray(), 0, dtype + " add_ broadcast");
+            p.sub_(row, 0.5).mul_(2).div_(f.full(4, dtype, 2, 1)).add_(1.5).sub_(0.5);
+            // ((11 - 5) * 2) / 4 + 1.5 - 0.5 = 4, and so on
+            assertArrayEquals(new double[] {4, 7, 10, 5.5, 8.5, 11.5}, p.toDoubleArray(), 1e-12, dtype + " chain");
+            assertArrayEquals(p.toDoubleArray(), alias.toDoubleArray(), 0, "views see in-place updates");
+            p.add_(row, -0.1);
+            assertArrayEquals(new double[] {3, 5, 7, 4.5, 6.5, 8.5}, p.toDoubleArray(), 1e-6, dtype + " add_ alpha");
+            p.mul_(p);
+            assertArrayEquals(new double[] {9, 25, 49, 20.25, 42.25, 72.25}, p.toDoubleArray(), 1e-5, "self operand");
+            Tensor strided = f.zeros(dtype, 3, 2);
+            strided.transpose(0, 1).add_(f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).toType(dtype));
+            assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, strided.toDoubleArray(), 0, "writes through a strided view");
+            Tensor column = f.zeros(dtype, 2, 3);
+            column.narrow(1, 1, 1).fill_(7);
+            assertArrayEquals(new double[] {0, 7, 0, 0, 7, 0}, column.toDoubleArray(), 0, "fill_ through a slice");
+            column.zero_();
+            assertArrayEquals(new double[6], column.toDoubleArray(), 0, "zero_");
+        }
+    }
+
+    void inPlaceRefusals() {
+        Tensor w = vec(1, 2, 3).requiresGrad(true);
+        IllegalStateException recording = assertThrows(IllegalStateException.class, () -> w.mul_(2));
+        assertTrue(recording.getMessage().contains("mul_: in-place update of a tensor of shape [3] while gradients are "
+                + "recorded for it"), recording.getMessage());
+        Tensor plain = vec(1, 2, 3);
+        IllegalStateException operand = assertThrows(IllegalStateException.class, () -> plain.add_(w, 2));
+        assertTrue(operand.getMessage().contains("add_: in-place update"), operand.getMessage());
+        Tensor computed = w.mul(2);
+        try (var scope = Tensor.noGrad()) {
+            IllegalStateException history = assertThrows(IllegalStateException.class, () -> computed.add_(1));
+            assertTrue(history.getMessage().contains("add_: the target (shape [3]) was computed by MulBackward"),
+                    history.getMessage());
+            assertSame(w, w.sub_(vec(1, 1, 1)), "a parameter updates under noGrad");
+        }
+        assertArrayEquals(new double[] {0, 1, 2}, w.toDoubleArray(), 0);
+        assertTrue(w.requiresGrad() && w.isLeaf() && w.gradFn() == null, "the update leaves no history");
+        TensorShapeException shape = assertThrows(TensorShapeException.class, () -> plain.add_(f.ones(DType.FLOAT64, 2, 3)));
+        assertTrue(shape.getMessage().contains("add_: the operand of shape [2, 3] does not broadcast to the in-place "
+                + "target's shape [3]"), shape.getMessage());
+        Tensor expanded = vec(1, 2, 3).expand(2, 3);
+        IllegalStateException overlap = assertThrows(IllegalStateException.class, () -> expanded.add_(1));
+        assertTrue(overlap.getMessage().contains("add_: the target of shape [2, 3] is an expanded view"),
+                overlap.getMessage());
+        assertThrows(DTypeMismatchException.class, () -> plain.add_(f.ones(DType.FLOAT32, 3)));
+    }
+
+    void inPlaceAliasing() {
+        // x += x^T must read the old values of x, although it overwrites them as it goes.
+        Tensor x = f.fromArray(new double[] {1, 2, 3, 4}, 2, 2);
+        x.add_(x.transpose(0, 1));
+        assertArrayEquals(new double[] {2, 5, 5, 8}, x.toDoubleArray(), 0);
+        Tensor y = f.fromArray(new double[] {1, 2, 3, 4, 5}, 5);
+        y.narrow(0, 1, 4).add_(y.narrow(0, 0, 4));
+        assertArrayEquals(new double[] {1, 3, 5, 7, 9}, y.toDoubleArray(), 0, "overlapping slices");
+    }
+
+    void transposedWeightGrad() {
+        // nn.Linear computes x @ W^T; the weight's grad must be dense, equal to g^T x, and twice
+        // differentiable like every other backward formula.
+        Tensor x = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);
+        Tensor w = f.fromArray(new double[] {0.5, -1, 2, 0, 1, -0.5, 3, 1, 1, 2, -2, 0.25}, 4, 3).requiresGrad(true);
+        Tensor g = f.fromArray(new double[] {1, 0, -1, 2, 0.5, 1, 1, -1}, 2, 4);
+        x.matmul(w.transpose(0, 1)).mul(g).sum().backward();
+        assertTrue(w.grad().isContiguous());
+        assertArrayEquals(g.transpose(0, 1).matmul(x.detach()).toDoubleArray(), w.grad().toDoubleArray(), 1e-12);
+        assertArrayEquals(g.matmul(w.detach()).toDoubleArray(), x.grad().toDoubleArray(), 1e-12);
+        GradCheck.gradgradcheck("x @ W^T", in -> in.get(0).matmul(in.get(1).transpose(0, 1)),
+                List.of(x.detach().requiresGrad(true), w.detach().requiresGrad(true)), GradCheck.Options.defaults());
+        Tensor xt = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 3, 2).requiresGrad(true);
+        xt.transpose(0, 1).matmul(w.detach().transpose(0, 1)).mul(g).sum().backward();
+        assertArrayEquals(w.detach().transpose(0, 1).matmul(g.transpose(0, 1)).toDoubleArray(),
+                xt.grad().toDoubleArray(), 1e-12, "grad of a transposed left operand");
     }
 
     void creationAndReading() {

@@ -213,6 +213,7 @@ public final class OpCatalogue {
                 .sample(of(3), of(3, 2))
                 .sample(of(2, 3), of(3, 4))
                 .sample(of(2, 3).transposed(), of(3, 4).sliced())
+                .sample(of(4, 3), of(3, 2).transposed()) // nn.Linear's x @ W^T
                 .sample(of(2, 2, 3), of(3, 2))
                 .sample(of(2, 1, 2, 3), of(3, 3, 2))
                 .sample(of(1, 2, 3).expandedTo(2, 2, 3), of(2, 3, 2).transposed())

@@ -62,8 +62,9 @@ public final class ScalarBackend extends HeapBackend {
             DoubleUnaryOperator f = unaryFunction(op);
             int n = outLayout.numel();
             int xo = xLayout.offset();
+            int oo = outLayout.offset();
             for (int i = 0; i < n; i++) {
-                o.set(i, f.applyAsDouble(in.get(xo + i)));
+                o.set(oo + i, f.applyAsDouble(in.get(xo + i)));
             }
             return;
         }
@@ -81,8 +82,9 @@ public final class ScalarBackend extends HeapBackend {
             DoubleBinaryOperator f = binaryFunction(op);
             int ao = aLayout.offset();
             int bo = bLayout.offset();
+            int oo = outLayout.offset();
             for (int i = 0; i < n; i++) {
-                o.set(i, f.applyAsDouble(sa.get(ao + i), sb.get(bo + i)));
+                o.set(oo + i, f.applyAsDouble(sa.get(ao + i), sb.get(bo + i)));
             }
             return;
         }
@@ -91,8 +93,9 @@ public final class ScalarBackend extends HeapBackend {
             DoubleBinaryOperator f = binaryFunction(op);
             int ao = aLayout.offset();
             double scalar = sb.get(bLayout.offset());
+            int oo = outLayout.offset();
             for (int i = 0; i < n; i++) {
-                o.set(i, f.applyAsDouble(sa.get(ao + i), scalar));
+                o.set(oo + i, f.applyAsDouble(sa.get(ao + i), scalar));
             }
             return;
         }

@@ -1,0 +1,69 @@
+package dev.adjoint.ops;
+
+import dev.adjoint.Shape;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.Layout;
+
+/**
+ * PyTorch's in-place arithmetic ({@code add_}, {@code mul_}, ...): the result is written into the
+ * target's own storage through the same backend kernels the out-of-place ops use, so an optimizer
+ * step costs one pass over the parameters per op and allocates nothing of parameter size.
+ *
+ * <p>The tape does not record in-place ops, so they are refused where a graph would be recorded:
+ * the same rule as {@code copyFrom}, which is why optimizers run inside {@code Tensor.noGrad()}.
+ */
+public final class InPlaceOps {
+    private InPlaceOps() {
+    }
+
+    /** {@code target = target (kernel) source}, with {@code source} broadcast to the target's shape. */
+    public static Tensor apply(String op, BinaryOp kernel, Tensor target, Tensor source) {
+        checkTarget(op, target, source);
+        Dispatch.checkSameDType(op, target, source);
+        Dispatch.checkFloating(op, target);
+        Shape shape = target.shape();
+        if (!Shape.broadcast(op, shape, source.shape()).equals(shape)) {
+            throw new TensorShapeException(op + ": the operand of shape " + source.shape()
+                    + " does not broadcast to the in-place target's shape " + shape);
+        }
+        if (source.storage() == target.storage() && !source.layout().equals(target.layout())) {
+            // x.add_(x.t()): reading elements the same call has already overwritten would give
+            // neither the old nor the new answer, so read from a snapshot.
+            source = Dispatch.contiguousCopy(source);
+        }
+        Layout out = target.layout();
+        target.backend().binary(kernel, target.storage(), out, source.storage(), source.layout().broadcastTo(shape),
+                target.storage(), out);
+        return target;
+    }
+
+    /** Every element of {@code target} set to {@code value}. */
+    public static Tensor fill(Tensor target, double value) {
+        checkTarget("fill_", target, target);
+        target.backend().fill(target.storage(), target.layout(), value);
+        return target;
+    }
+
+    private static void checkTarget(String op, Tensor target, Tensor source) {
+        Dispatch.checkSameBackend(op, target, source);
+        if (Graph.needsGraph(target, source)) {
+            throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
+                    + " while gradients are recorded for it; do it inside Tensor.noGrad() or on a detach()ed tensor");
+        }
+        if (!target.isLeaf()) {
+            throw new IllegalStateException(op + ": the target (shape " + target.shape() + ") was computed by "
+                    + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
+        }
+        int[] strides = target.layout().strides();
+        for (int d = 0; d < strides.length; d++) {
+            if (strides[d] == 0 && target.size(d) > 1) {
+                throw new IllegalStateException(op + ": the target of shape " + target.shape()
+                        + " is an expanded view whose elements share memory (stride 0 in dimension " + d
+                        + "); call contiguous() or clone() first");
+            }
+        }
+    }
+}
