@@ -67,14 +67,13 @@ abstract class AdamFamily extends Optimizer {
 
         Tensor g = grad;
         if (decoupled) {
-            p.copyFrom(p.mul(1 - lr * weightDecay));
+            p.mul_(1 - lr * weightDecay);
         } else if (weightDecay != 0) {
             g = g.add(p.mul(weightDecay));
         }
-        Tensor m = state.get("exp_avg").mul(beta1).add(g.mul(1 - beta1));
-        Tensor v = state.get("exp_avg_sq").mul(beta2).add(g.mul(1 - beta2).mul(g));
-        state.put("exp_avg", m);
-        state.put("exp_avg_sq", v);
+        // The moments are updated in their own storage, as torch's mul_/add_/addcmul_ do.
+        Tensor m = state.get("exp_avg").mul_(beta1).add_(g, 1 - beta1);
+        Tensor v = state.get("exp_avg_sq").mul_(beta2).add_(g.mul(1 - beta2).mul_(g));
 
         double biasCorrection1 = 1 - Math.pow(beta1, step);
         double biasCorrection2 = 1 - Math.pow(beta2, step);
@@ -82,10 +81,10 @@ abstract class AdamFamily extends Optimizer {
         double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
         Tensor second = v;
         if (amsgrad) {
-            second = state.get("max_exp_avg_sq").maximum(v);
-            state.put("max_exp_avg_sq", second);
+            second = state.get("max_exp_avg_sq");
+            second.copyFrom(second.maximum(v));
         }
-        Tensor denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
-        p.copyFrom(p.add(m.mul(-stepSize).div(denom)));
+        Tensor denom = second.sqrt().div_(biasCorrection2Sqrt).add_(eps);
+        p.add_(m.mul(-stepSize).div_(denom));
     }
 }

@@ -55,6 +55,8 @@ public final class SGD extends Optimizer {
     protected void update(Tensor p, Tensor grad, Map<String, Tensor> state) {
         double weightDecay = hyper("weight_decay");
         double momentum = hyper("momentum");
+        // In place where PyTorch updates in place: one pass per line over the parameter, and the
+        // momentum buffer is updated in its own storage instead of reallocated every step.
         Tensor d = grad;
         if (weightDecay != 0) {
             d = d.add(p.mul(weightDecay));
@@ -63,12 +65,12 @@ public final class SGD extends Optimizer {
             Tensor buf = state.get("momentum_buffer");
             if (buf == null) {
                 buf = copyOf(d);
+                state.put("momentum_buffer", buf);
             } else {
-                buf = buf.mul(momentum).add(d.mul(1 - hyper("dampening")));
+                buf.mul_(momentum).add_(d, 1 - hyper("dampening"));
             }
-            state.put("momentum_buffer", buf);
             d = hyper("nesterov") != 0 ? d.add(buf.mul(momentum)) : buf;
         }
-        p.copyFrom(p.sub(d.mul(lr())));
+        p.sub_(d, lr());
     }
 }
