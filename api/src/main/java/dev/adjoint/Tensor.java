@@ -238,14 +238,14 @@ public final class Tensor {
     public Tensor add_(Tensor other) { return InPlaceOps.apply("add_", BinaryOp.ADD, this, other); }
     /** {@code this += alpha * other} (torch's {@code add_(other, alpha=...)}). */
     public Tensor add_(Tensor other, double alpha) {
-        return InPlaceOps.apply("add_", BinaryOp.ADD, this, alpha == 1 ? other : scaled(other, alpha));
+        return InPlaceOps.addScaled("add_", this, other, alpha);
     }
     public Tensor add_(double other) { return InPlaceOps.apply("add_", BinaryOp.ADD, this, scalarLike(other)); }
     /** {@code this -= other}. */
     public Tensor sub_(Tensor other) { return InPlaceOps.apply("sub_", BinaryOp.SUB, this, other); }
     /** {@code this -= alpha * other}. */
     public Tensor sub_(Tensor other, double alpha) {
-        return InPlaceOps.apply("sub_", BinaryOp.SUB, this, alpha == 1 ? other : scaled(other, alpha));
+        return InPlaceOps.addScaled("sub_", this, other, -alpha);
     }
     public Tensor sub_(double other) { return InPlaceOps.apply("sub_", BinaryOp.SUB, this, scalarLike(other)); }
     /** {@code this *= other}. */
@@ -258,14 +258,6 @@ public final class Tensor {
     public Tensor fill_(double value) { return InPlaceOps.fill(this, value); }
     /** Every element set to 0. */
     public Tensor zero_() { return InPlaceOps.fill(this, 0); }
-
-    /**
-     * The scaled operand of add_/sub_, a temporary. It is recorded like any op, so an operand that
-     * requires grad outside noGrad() still makes the in-place op refuse, as it should.
-     */
-    private static Tensor scaled(Tensor other, double alpha) {
-        return other.mul(alpha);
-    }
 
     /** The same values in another dtype; differentiable between floating types. */
     public Tensor toType(DType target) {

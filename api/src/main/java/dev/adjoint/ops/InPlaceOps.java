@@ -21,6 +21,24 @@ public final class InPlaceOps {
 
     /** {@code target = target (kernel) source}, with {@code source} broadcast to the target's shape. */
     public static Tensor apply(String op, BinaryOp kernel, Tensor target, Tensor source) {
+        source = checkedOperand(op, target, source);
+        Layout operand = source.layout().broadcastTo(target.shape());
+        Layout out = target.layout();
+        target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
+        return target;
+    }
+
+    /** {@code target = target + alpha * source} in one pass (torch's {@code add_(other, alpha=...)}). */
+    public static Tensor addScaled(String op, Tensor target, Tensor source, double alpha) {
+        source = checkedOperand(op, target, source);
+        Layout operand = source.layout().broadcastTo(target.shape());
+        Layout out = target.layout();
+        target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(), out);
+        return target;
+    }
+
+    /** Checks an in-place binary op; returns the operand to read (see {@link #readable}). */
+    private static Tensor checkedOperand(String op, Tensor target, Tensor source) {
         checkTarget(op, target, source);
         Dispatch.checkSameDType(op, target, source);
         Dispatch.checkFloating(op, target);
@@ -29,15 +47,19 @@ public final class InPlaceOps {
             throw new TensorShapeException(op + ": the operand of shape " + source.shape()
                     + " does not broadcast to the in-place target's shape " + shape);
         }
+        return readable(target, source);
+    }
+
+    /**
+     * The operand itself, or a snapshot when it reads the target's storage through another layout:
+     * x.add_(x.t()) would otherwise read elements the same call has already overwritten and give
+     * neither the old nor the new answer.
+     */
+    private static Tensor readable(Tensor target, Tensor source) {
         if (source.storage() == target.storage() && !source.layout().equals(target.layout())) {
-            // x.add_(x.t()): reading elements the same call has already overwritten would give
-            // neither the old nor the new answer, so read from a snapshot.
-            source = Dispatch.contiguousCopy(source);
+            return Dispatch.contiguousCopy(source);
         }
-        Layout out = target.layout();
-        target.backend().binary(kernel, target.storage(), out, source.storage(), source.layout().broadcastTo(shape),
-                target.storage(), out);
-        return target;
+        return source;
     }
 
     /** Every element of {@code target} set to {@code value}. */

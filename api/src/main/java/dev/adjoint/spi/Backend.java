@@ -1,6 +1,7 @@
 package dev.adjoint.spi;
 
 import dev.adjoint.DType;
+import dev.adjoint.Shape;
 
 /**
  * The primitive kernels a compute backend provides. Everything else (autograd, broadcasting rules,
@@ -65,6 +66,31 @@ public interface Backend {
 
     /** {@code a} and {@code b} are already broadcast to the output shape (stride 0 where repeated). */
     void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout);
+
+    /**
+     * {@code out = scale * a + alpha * b} (floating dtypes; {@code b} already broadcast to the output
+     * shape; {@code out} may be {@code a} itself). It is what {@code add_(other, alpha)} and the
+     * optimizers' updates run: one pass instead of a scaled temporary and an add. The scalars are
+     * rounded to the dtype first, and the products are rounded before they are added, as the two
+     * separate ops would round them (no fused multiply-add), so results do not depend on whether a
+     * backend fuses.
+     *
+     * <p>The default composes {@link #binary} and needs a temporary; backends override it with one loop.
+     */
+    default void scaledAdd(double scale, Storage a, Layout aLayout, double alpha, Storage b, Layout bLayout,
+                           Storage out, Layout outLayout) {
+        DType dtype = out.dtype();
+        Layout scalar = Layout.contiguous(Shape.scalar()).broadcastTo(outLayout.shape());
+        Storage scaled = allocate(dtype, outLayout.numel());
+        Layout scaledLayout = Layout.contiguous(outLayout.shape());
+        binary(BinaryOp.MUL, b, bLayout, fromDoubles(new double[] {alpha}, dtype), scalar, scaled, scaledLayout);
+        if (scale != 1) {
+            binary(BinaryOp.MUL, a, aLayout, fromDoubles(new double[] {scale}, dtype), scalar, out, outLayout);
+            a = out;
+            aLayout = outLayout;
+        }
+        binary(BinaryOp.ADD, a, aLayout, scaled, scaledLayout, out, outLayout);
+    }
 
     /**
      * {@code out = cond != 0 ? a : b}, all views already broadcast to the output shape. {@code cond}

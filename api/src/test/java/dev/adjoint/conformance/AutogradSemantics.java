@@ -447,6 +447,26 @@ public final class AutogradSemantics {
             assertArrayEquals(new double[] {0, 7, 0, 0, 7, 0}, column.toDoubleArray(), 0, "fill_ through a slice");
             column.zero_();
             assertArrayEquals(new double[6], column.toDoubleArray(), 0, "zero_");
+            // Long enough for vector loops and a tail. add_(other, alpha) is one fused pass, and it
+            // rounds exactly as add(other.mul(alpha)) does (no fused multiply-add).
+            int n = 1037;
+            double[] pv = new double[n];
+            double[] gv = new double[n];
+            for (int i = 0; i < n; i++) {
+                pv[i] = Math.sin(i * 0.37) * 3;
+                gv[i] = Math.cos(i * 0.11) / 7;
+            }
+            Tensor big = f.fromArray(pv, n).toType(dtype);
+            Tensor grad = f.fromArray(gv, n).toType(dtype);
+            double[] expected = big.add(grad.mul(-0.3)).toDoubleArray();
+            big.add_(grad, -0.3);
+            assertArrayEquals(expected, big.toDoubleArray(), 0, dtype + " add_(other, alpha) rounds as add(mul)");
+            expected = big.sub(grad.mul(0.01)).toDoubleArray();
+            big.sub_(grad, 0.01);
+            assertArrayEquals(expected, big.toDoubleArray(), 0, dtype + " sub_(other, alpha)");
+            expected = big.mul(0.9).toDoubleArray();
+            big.mul_(0.9);
+            assertArrayEquals(expected, big.toDoubleArray(), 0, dtype + " mul_");
         }
     }
 

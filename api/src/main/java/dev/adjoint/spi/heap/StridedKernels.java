@@ -59,6 +59,24 @@ public final class StridedKernels {
         }
     }
 
+    /**
+     * {@code o = scale * a + alpha * b}. For FLOAT32 the scalars and each product are rounded to float
+     * before the sum, so the result is the one {@code mul} then {@code add} would give, not a fused one.
+     */
+    public static void scaledAdd(double scale, HeapStorage a, Layout al, double alpha, HeapStorage b, Layout bl,
+                                 HeapStorage o, Layout ol) {
+        boolean f32 = o.dtype == DType.FLOAT32;
+        double s = f32 ? (float) scale : scale;
+        double t = f32 ? (float) alpha : alpha;
+        int n = ol.numel();
+        StridedCursor c = StridedCursor.over(ol.shape(), al, bl, ol);
+        for (int i = 0; i < n; i++, c.advance()) {
+            double x = s * a.get(c.position[0]);
+            double y = t * b.get(c.position[1]);
+            o.set(c.position[2], f32 ? (float) x + (float) y : x + y);
+        }
+    }
+
     public static void where(HeapStorage cond, Layout cl, HeapStorage a, Layout al, HeapStorage b, Layout bl,
                       HeapStorage o, Layout ol) {
         int n = ol.numel();

@@ -103,6 +103,13 @@ public final class ScalarBackend extends HeapBackend {
     }
 
     @Override
+    public void scaledAdd(double scale, Storage a, Layout aLayout, double alpha, Storage b, Layout bLayout,
+                          Storage out, Layout outLayout) {
+        StridedKernels.scaledAdd(scale, (HeapStorage) a, aLayout, alpha, (HeapStorage) b, bLayout, (HeapStorage) out,
+                outLayout);
+    }
+
+    @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
         StridedKernels.where((HeapStorage) cond, condLayout, (HeapStorage) a, aLayout, (HeapStorage) b, bLayout,

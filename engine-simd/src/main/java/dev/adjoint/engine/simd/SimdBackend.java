@@ -159,6 +159,26 @@ public final class SimdBackend extends HeapBackend {
     }
 
     @Override
+    public void scaledAdd(double scale, Storage a, Layout aLayout, double alpha, Storage b, Layout bLayout,
+                          Storage out, Layout outLayout) {
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage o = (HeapStorage) out;
+        if (VECTORS && floating(o) && aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
+            int n = outLayout.numel();
+            if (o.dtype == DType.FLOAT32) {
+                ScaledAdd.floats((float) scale, sa.f32, aLayout.offset(), (float) alpha, sb.f32, bLayout.offset(),
+                        o.f32, outLayout.offset(), n);
+            } else {
+                ScaledAdd.doubles(scale, sa.f64, aLayout.offset(), alpha, sb.f64, bLayout.offset(), o.f64,
+                        outLayout.offset(), n);
+            }
+            return;
+        }
+        StridedKernels.scaledAdd(scale, sa, aLayout, alpha, sb, bLayout, o, outLayout);
+    }
+
+    @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
         HeapStorage sc = (HeapStorage) cond;
