@@ -31,16 +31,24 @@ public final class Tensor {
     private final Storage storage;
     private final Layout layout;
     private final Backend backend;
+    /**
+     * How many in-place writes the storage has seen, shared by every view and detach() of it (as
+     * PyTorch's version counter): a backward formula that reads a saved tensor checks it is still at
+     * the version it was saved at, so an in-place update in between fails loudly instead of giving a
+     * wrong gradient.
+     */
+    private final int[] version;
 
     private boolean requiresGrad;
     private Node gradFn;
     private AccumulateGrad gradAccumulator;
     private Tensor grad;
 
-    private Tensor(Storage storage, Layout layout, Backend backend) {
+    private Tensor(Storage storage, Layout layout, Backend backend, int[] version) {
         this.storage = storage;
         this.layout = layout;
         this.backend = backend;
+        this.version = version;
     }
 
     // ---- creation ----------------------------------------------------------------------------
@@ -123,7 +131,28 @@ public final class Tensor {
      * implementations; users create tensors through the factory methods.
      */
     public static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
-        return new Tensor(storage, layout, backend);
+        return new Tensor(storage, layout, backend, new int[1]);
+    }
+
+    /**
+     * Another view of this tensor's storage, with no autograd history, sharing its version counter.
+     * For op implementations (views record their own backward).
+     */
+    public Tensor viewAs(Layout newLayout) {
+        return new Tensor(storage, newLayout, backend, version);
+    }
+
+    /**
+     * The number of in-place writes to this tensor's storage through it or any view of it
+     * ({@code add_}, {@code copyFrom}, ...), as torch's {@code _version}.
+     */
+    public int version() {
+        return version[0];
+    }
+
+    /** Records an in-place write to this tensor's storage. For op implementations that write in place. */
+    public void markModifiedInPlace() {
+        version[0]++;
     }
 
     public Tensor zerosLike() {
@@ -314,7 +343,7 @@ public final class Tensor {
 
     /** A tensor sharing this one's data with no history and no gradient requirement. */
     public Tensor detach() {
-        return new Tensor(storage, layout, backend);
+        return new Tensor(storage, layout, backend, version);
     }
 
     /** Backward from a one-element tensor. */

@@ -7,17 +7,25 @@ import dev.adjoint.Tensor;
 final class OpNode extends Node implements BackwardContext {
     private final BackwardFormula formula;
     private Tensor[] saved;
+    /** Each saved tensor's version when it was saved: an in-place write since then is an error. */
+    private final int[] savedVersions;
     private Tensor output;
+    private int outputVersion;
     private boolean released;
 
     OpNode(String name, Node[] next, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
         super(name, next, inputShapes);
         this.saved = saved;
         this.formula = formula;
+        this.savedVersions = new int[saved.length];
+        for (int i = 0; i < saved.length; i++) {
+            savedVersions[i] = saved[i] == null ? 0 : saved[i].version();
+        }
     }
 
     void bindOutput(Tensor output) {
         this.output = output;
+        this.outputVersion = output.version();
     }
 
     @Override
@@ -37,7 +45,11 @@ final class OpNode extends Node implements BackwardContext {
         if (released) {
             throw freed();
         }
-        return saved[i];
+        Tensor t = saved[i];
+        if (t != null && t.version() != savedVersions[i]) {
+            throw modified("saved tensor " + i, t, savedVersions[i]);
+        }
+        return t;
     }
 
     @Override
@@ -45,12 +57,22 @@ final class OpNode extends Node implements BackwardContext {
         if (released) {
             throw freed();
         }
+        if (output.version() != outputVersion) {
+            throw modified("output", output, outputVersion);
+        }
         return output;
     }
 
     @Override
     public boolean needsInputGrad(int i) {
         return next()[i] != null;
+    }
+
+    private IllegalStateException modified(String what, Tensor t, int expected) {
+        return new IllegalStateException(name() + ": its " + what + " (shape " + t.shape() + ", " + t.dtype()
+                + "), needed for the gradient, was modified by an in-place operation: it is at version "
+                + t.version() + ", expected version " + expected + ". Use an out-of-place op (add instead of "
+                + "add_), or clone() the tensor before updating it.");
     }
 
     private GraphFreedException freed() {

@@ -79,7 +79,7 @@ public final class Dispatch {
 
     /** A view of {@code t} with another layout over the same storage (no history). */
     static Tensor view(Tensor t, Layout layout) {
-        return Tensor.fromStorage(t.storage(), layout, t.backend());
+        return t.viewAs(layout);
     }
 
     // ---- kernels ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ public final class InPlaceOps {
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
         target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
+        target.markModifiedInPlace();
         return target;
     }
 
@@ -34,6 +35,7 @@ public final class InPlaceOps {
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
         target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(), out);
+        target.markModifiedInPlace();
         return target;
     }
 
@@ -66,6 +68,7 @@ public final class InPlaceOps {
     public static Tensor fill(Tensor target, double value) {
         checkTarget("fill_", target, target);
         target.backend().fill(target.storage(), target.layout(), value);
+        target.markModifiedInPlace();
         return target;
     }
 

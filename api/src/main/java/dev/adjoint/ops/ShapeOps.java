@@ -229,6 +229,7 @@ public final class ShapeOps {
                     + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
         }
         Dispatch.copyInto(source, target, target.layout());
+        target.markModifiedInPlace();
     }
 
     public static Tensor cat(List<Tensor> tensors, int dim) {

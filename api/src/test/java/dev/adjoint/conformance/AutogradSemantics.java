@@ -75,6 +75,7 @@ public final class AutogradSemantics {
         add(tests, "add_, mul_ and friends update in place, with broadcasting, both dtypes", s::inPlaceArithmetic);
         add(tests, "in-place ops refuse recording, expanded targets and bad shapes", s::inPlaceRefusals);
         add(tests, "an in-place op reading its own storage through another view", s::inPlaceAliasing);
+        add(tests, "backward refuses a saved tensor that was modified in place", s::versionCounter);
         add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
         add(tests, "item, arrays and creation", s::creationAndReading);
         add(tests, "Backends lists what is available and why not", s::backendListing);
@@ -505,6 +506,42 @@ public final class AutogradSemantics {
         Tensor y = f.fromArray(new double[] {1, 2, 3, 4, 5}, 5);
         y.narrow(0, 1, 4).add_(y.narrow(0, 0, 4));
         assertArrayEquals(new double[] {1, 3, 5, 7, 9}, y.toDoubleArray(), 0, "overlapping slices");
+    }
+
+    void versionCounter() {
+        Tensor w = vec(1, 2, 3).requiresGrad(true);
+        Tensor x = vec(4, 5, 6);
+        Tensor y = w.mul(x).sum();
+        Tensor view = x.narrow(0, 1, 2);
+        assertEquals(0, x.version());
+        try (var scope = Tensor.noGrad()) {
+            view.mul_(2);
+        }
+        assertEquals(1, x.version(), "views share the counter");
+        assertEquals(1, x.detach().version(), "and so does detach()");
+        IllegalStateException stale = assertThrows(IllegalStateException.class, y::backward);
+        assertTrue(stale.getMessage().contains("MulBackward: its saved tensor 1 (shape [3], FLOAT64), needed for the "
+                + "gradient, was modified by an in-place operation: it is at version 1, expected version 0"),
+                stale.getMessage());
+
+        // exp saves its output; updating the output in place is caught the same way.
+        Tensor e = w.exp();
+        try (var scope = Tensor.noGrad()) {
+            e.detach().zero_();
+        }
+        IllegalStateException output = assertThrows(IllegalStateException.class, () -> e.sum().backward());
+        assertTrue(output.getMessage().contains("ExpBackward: its output"), output.getMessage());
+
+        // The training loop's order is fine: backward, then update the parameter, then a new forward.
+        Tensor loss = w.mul(w).sum();
+        loss.backward();
+        try (var scope = Tensor.noGrad()) {
+            w.sub_(w.grad(), 0.25);
+        }
+        assertEquals(1, w.version());
+        w.zeroGrad();
+        w.mul(w).sum().backward();
+        assertArrayEquals(new double[] {1, 2, 3}, w.grad().toDoubleArray(), 0);
     }
 
     void transposedWeightGrad() {

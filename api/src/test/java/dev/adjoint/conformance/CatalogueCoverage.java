@@ -18,6 +18,7 @@ final class CatalogueCoverage {
             "layout", "isContiguous", "item", "toDoubleArray", "toFloatArray", "toLongArray", "to",
             "requiresGrad", "grad", "setGrad", "zeroGrad", "gradFn", "isLeaf", "detach", "backward",
             "registerHook", "retainGrad", "copyFrom", "noGrad", "enableGrad", "gradEdge", "attachGradFn",
+            "version", "markModifiedInPlace", "viewAs",
             // In-place updates are not recorded, so there is nothing to gradient-check; AutogradSemantics
             // checks their values, broadcasting, aliasing and refusals on every backend.
             "add_", "sub_", "mul_", "div_", "fill_", "zero_",
