@@ -50,9 +50,6 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-// The simd engine needs the Vector API module (without it the fork would find "simd" unavailable);
-// nd4j's JNI libraries need native access.
-@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class TrainingStepBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
@@ -94,8 +91,28 @@ public class TrainingStepBenchmark {
         }
     }
 
+    // The simd engine needs the Vector API module (without it the fork would find "simd" unavailable);
+    // nd4j's JNI libraries need native access. adjoint.simd.threads is read once per JVM, so each
+    // thread count has its own forks; it sets how many threads simd's matmul may use (scalar is
+    // single-threaded, nd4j's OpenBLAS picks its own).
+
+    /** The step with simd's matmul on the calling thread only: compare with DJL's one-thread step. */
     @Benchmark
-    public Tensor step() {
+    @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            "-Dadjoint.simd.threads=1"})
+    public Tensor oneThread() {
+        return step();
+    }
+
+    /** The step with simd's matmul on two threads (this machine's two cores). */
+    @Benchmark
+    @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            "-Dadjoint.simd.threads=2"})
+    public Tensor twoThreads() {
+        return step();
+    }
+
+    private Tensor step() {
         optimizer.zeroGrad();
         Tensor loss = lossFunction.forward(model.forward(x), target);
         loss.backward();

@@ -35,9 +35,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Downloads: libtorch and DJL's JNI library come from Maven Central jars on the class path;
  *       the forks run with DJL's {@code offline} property, so a missing native fails instead of
  *       fetching.</li>
- *   <li>Threads: libtorch would use every core for its kernels (and its inter-op pool); the Adjoint
- *       engines here run on one thread, so the forks pin libtorch to one intra-op and one inter-op
- *       thread. Drop those properties to see libtorch's multi-threaded number.</li>
+ *   <li>Threads: libtorch would size its pools from the machine; each method pins its forks to
+ *       one or two intra-op threads (one inter-op thread), as TrainingStepBenchmark's methods pin
+ *       simd's matmul, so the two are compared at equal thread counts.</li>
  *   <li>Native memory: each step's temporaries live in a sub-manager closed at the end of the step
  *       (the input is attached to it temporarily, so ops on it allocate there); gradient handles
  *       are closed after the update. Without that, native memory would grow with every invocation.</li>
@@ -50,8 +50,6 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"-Doffline=true", "-Dai.djl.pytorch.num_threads=1",
-        "-Dai.djl.pytorch.num_interop_threads=1"})
 public class DjlTrainingStepBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
@@ -103,8 +101,23 @@ public class DjlTrainingStepBenchmark {
         manager.close();
     }
 
+    /** libtorch on one intra-op thread: next to TrainingStepBenchmark.oneThread. */
     @Benchmark
-    public float step() {
+    @Fork(value = 2, jvmArgsAppend = {"-Doffline=true", "-Dai.djl.pytorch.num_threads=1",
+            "-Dai.djl.pytorch.num_interop_threads=1"})
+    public float oneThread() {
+        return step();
+    }
+
+    /** libtorch on two intra-op threads (this machine's two cores): next to TrainingStepBenchmark.twoThreads. */
+    @Benchmark
+    @Fork(value = 2, jvmArgsAppend = {"-Doffline=true", "-Dai.djl.pytorch.num_threads=2",
+            "-Dai.djl.pytorch.num_interop_threads=1"})
+    public float twoThreads() {
+        return step();
+    }
+
+    private float step() {
         float value;
         try (NDManager stepManager = manager.newSubManager()) {
             x.tempAttach(stepManager);
