@@ -484,6 +484,15 @@ public final class Tensor {
     public Tensor amax(int dim, boolean keepDim) { return ReductionOps.amax(this, new int[] {dim}, keepDim); }
     public Tensor amax(int[] dims, boolean keepDim) { return ReductionOps.amax(this, dims, keepDim); }
     public Tensor amin() { return ReductionOps.amin(this, allDims(), false); }
+    /** The INT64 index of the largest element along {@code dim} (the first one on ties; NaN is largest). */
+    public Tensor argmax(int dim, boolean keepDim) { return ReductionOps.argExtremum("argmax", this, dim, keepDim, true); }
+    /** The INT64 index of the largest element of the flattened tensor, as a 0-d tensor. */
+    public Tensor argmax() { return ReductionOps.argExtremumFlat("argmax", this, true); }
+    /** The INT64 index of the smallest element along {@code dim} (the first one on ties; NaN is smallest). */
+    public Tensor argmin(int dim, boolean keepDim) { return ReductionOps.argExtremum("argmin", this, dim, keepDim, false); }
+    /** The INT64 index of the smallest element of the flattened tensor, as a 0-d tensor. */
+    public Tensor argmin() { return ReductionOps.argExtremumFlat("argmin", this, false); }
+
     public Tensor amin(int dim, boolean keepDim) { return ReductionOps.amin(this, new int[] {dim}, keepDim); }
     public Tensor amin(int[] dims, boolean keepDim) { return ReductionOps.amin(this, dims, keepDim); }
     public Tensor logSumExp(int dim, boolean keepDim) { return ReductionOps.logSumExp(this, new int[] {dim}, keepDim); }

@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -38,6 +39,45 @@ public final class ReductionOps {
             }
         }
         return sum(x, dims, keepDim).div((double) count);
+    }
+
+    /**
+     * torch.argmax / argmin along {@code dim}: the INT64 index of the first largest (smallest)
+     * element, NaN counting as the extreme as in torch. Indices have no gradient, so this is a
+     * composite of existing kernels under noGrad rather than a kernel of its own: the extreme, a
+     * mask of where it is hit, and the smallest position under the mask.
+     */
+    public static Tensor argExtremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
+        Dispatch.checkFloating(op, x);
+        if (x.rank() == 0) {
+            return Dispatch.scalar(x.backend(), x.dtype(), 0).toType(DType.INT64);
+        }
+        int d = x.shape().normalizeDim(dim, op);
+        int n = x.size(d);
+        if (n == 0) {
+            throw new TensorShapeException(op + ": cannot reduce over dimension " + d + " of size 0 (shape "
+                    + x.shape() + ")");
+        }
+        try (var scope = Tensor.noGrad()) {
+            Tensor v = x.detach();
+            Tensor extreme = max ? v.amax(d, true) : v.amin(d, true);
+            Tensor isNaN = v.eq(v).neg().add(1);
+            Tensor hit = v.eq(extreme).maximum(isNaN);
+            int[] positionShape = new int[x.rank()];
+            Arrays.fill(positionShape, 1);
+            positionShape[d] = n;
+            // Positions are exact in FLOAT32 up to 2^24, far beyond any dimension a tensor here can have.
+            Tensor positions = Tensor.on(x.backend()).arange(0, n, 1, x.dtype()).reshape(positionShape);
+            Tensor candidates = Tensor.where(hit, positions, Dispatch.scalar(x.backend(), x.dtype(), n));
+            return candidates.amin(d, keepDim).toType(DType.INT64);
+        }
+    }
+
+    /** argmax / argmin of the flattened tensor, as torch.argmax(x) without dim. */
+    public static Tensor argExtremumFlat(String op, Tensor x, boolean max) {
+        try (var scope = Tensor.noGrad()) {
+            return argExtremum(op, x.detach().reshape(-1), 0, false, max);
+        }
     }
 
     public static Tensor amax(Tensor x, int[] dims, boolean keepDim) {

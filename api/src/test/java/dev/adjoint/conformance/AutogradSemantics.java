@@ -77,6 +77,7 @@ public final class AutogradSemantics {
         add(tests, "an in-place op reading its own storage through another view", s::inPlaceAliasing);
         add(tests, "backward refuses a saved tensor that was modified in place", s::versionCounter);
         add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
+        add(tests, "argmax and argmin: first of ties, NaN as the extreme, INT64, no grad", s::argExtremes);
         add(tests, "item, arrays and creation", s::creationAndReading);
         add(tests, "Backends lists what is available and why not", s::backendListing);
         return tests.stream();
@@ -560,6 +561,25 @@ public final class AutogradSemantics {
         xt.transpose(0, 1).matmul(w.detach().transpose(0, 1)).mul(g).sum().backward();
         assertArrayEquals(w.detach().transpose(0, 1).matmul(g.transpose(0, 1)).toDoubleArray(),
                 xt.grad().toDoubleArray(), 1e-12, "grad of a transposed left operand");
+    }
+
+    void argExtremes() {
+        Tensor x = f.fromArray(new double[] {1, 7, 7, 0, -2, 3, -2, 5, Double.NaN, 4, Double.NaN, 9}, 3, 4)
+                .requiresGrad(true);
+        Tensor rows = x.argmax(1, false);
+        assertEquals(DType.INT64, rows.dtype());
+        assertFalse(rows.requiresGrad());
+        assertArrayEquals(new long[] {1, 3, 0}, rows.toLongArray(), "first of ties; NaN is the largest");
+        assertArrayEquals(new long[] {3, 0, 0}, x.argmin(1, false).toLongArray(), "NaN is also the smallest");
+        assertEquals(List.of(3, 1), List.of(x.argmax(1, true).size(0), x.argmax(1, true).size(1)));
+        assertArrayEquals(new long[] {2, 0, 2, 2}, x.argmax(0, false).toLongArray());
+        assertEquals(8, x.argmax().toLongArray()[0], "flattened, the first NaN");
+        assertEquals(0, x.argmax().rank());
+        assertEquals(4, f.fromArray(new double[] {3, 1, 2, 0, -1}, 5).toType(DType.FLOAT32).argmin().toLongArray()[0]);
+        TensorShapeException empty = assertThrows(TensorShapeException.class,
+                () -> f.zeros(DType.FLOAT64, 2, 0).argmax(1, false));
+        assertTrue(empty.getMessage().contains("argmax: cannot reduce over dimension 1 of size 0 (shape [2, 0])"),
+                empty.getMessage());
     }
 
     void creationAndReading() {

@@ -167,6 +167,16 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
         ops.add(OpInfo.op("mean(dim)", Set.of("mean"), in -> in.get(0).mean(0, false))
                 .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
+        for (String name : List.of("argmax", "argmin")) {
+            boolean max = name.equals("argmax");
+            ops.add(OpInfo.op(name, in -> max ? in.get(0).argmax() : in.get(0).argmin())
+                    .sample(of(5)).sample(of(3, 4).transposed()).sample(of())
+                    .notDifferentiable());
+            ops.add(OpInfo.op(name + "(dim)", Set.of(name),
+                            in -> max ? in.get(0).argmax(-1, false) : in.get(0).argmin(0, true))
+                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(2, 1, 3).expandedTo(2, 4, 3))
+                    .notDifferentiable());
+        }
         for (String name : List.of("amax", "amin")) {
             boolean max = name.equals("amax");
             ops.add(OpInfo.op(name, in -> max ? in.get(0).amax() : in.get(0).amin())

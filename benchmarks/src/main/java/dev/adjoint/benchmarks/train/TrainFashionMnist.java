@@ -224,20 +224,13 @@ public final class TrainFashionMnist {
         return new double[] {lossSum / seen, (double) correct / seen};
     }
 
-    /** Rows whose largest logit is at the label; ties go to the first index, as torch.argmax. */
+    /** Rows whose largest logit (torch.argmax: the first on ties) is at the label. */
     static long countCorrect(Tensor logits, Tensor labels) {
-        float[] z = logits.toFloatArray();
+        long[] predicted = logits.argmax(1, false).toLongArray();
         long[] y = labels.toLongArray();
-        int classes = logits.size(1);
         long correct = 0;
         for (int i = 0; i < y.length; i++) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-                if (z[i * classes + c] > z[i * classes + best]) {
-                    best = c;
-                }
-            }
-            if (best == y[i]) {
+            if (predicted[i] == y[i]) {
                 correct++;
             }
         }
