@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorOperators;
  * nearest integer to {@code x / ln2}, so {@code |r| <= ln2 / 2}; a polynomial for {@code e^r}; then
  * a multiply by {@code 2^k} built from exponent bits. Accuracy, measured over dense sweeps of the
  * whole domain against {@link StrictMath#exp} ({@code VectorExpTest}): within 1 ulp in both dtypes,
- * subnormal results included; tanh within 1.5 ulp (FLOAT32) and 2 ulp (FLOAT64) of
+ * subnormal results included; tanh within 2.5 ulp (FLOAT32) and 3 ulp (FLOAT64) of
  * {@link StrictMath#tanh}. The conformance tolerances (1e-4 / 1e-10 relative) are far wider.
  *
  * <p>Vectors whose lanes all lie where the result is a normal number (|x| <= 86 for floats, 708 for
@@ -67,6 +67,11 @@ final class VectorExp {
 
     /** e^r for r = x - k ln2, with k = shifted - ROUND_F; in [0.7, 1.42]. */
     private static FloatVector expOfRemainder(FloatVector x, FloatVector shifted) {
+        return expm1OfRemainder(x, shifted).add(1f);
+    }
+
+    /** e^r - 1 for r = x - k ln2, with k = shifted - ROUND_F. */
+    private static FloatVector expm1OfRemainder(FloatVector x, FloatVector shifted) {
         FloatVector k = shifted.sub(ROUND_F);
         FloatVector r = k.fma(x.broadcast(-LN2_HI_F), x);
         r = k.fma(x.broadcast(-LN2_LO_F), r);
@@ -76,29 +81,29 @@ final class VectorExp {
                 .fma(r, x.broadcast(4.1665795894e-2f))
                 .fma(r, x.broadcast(1.6666665459e-1f))
                 .fma(r, x.broadcast(5.0000001201e-1f));
-        return p.fma(r.mul(r), r).add(1f);
+        return p.fma(r.mul(r), r);
     }
 
-    /** Below this |x|, tanh is the odd polynomial; above, 1 - 2 / (e^2|x| + 1) loses no more than a bit to cancellation. */
-    private static final float TANH_SMALL_F = 0.625f;
+    /** 2|x| past which tanh(x) rounds to 1 in float (from |x| = 9.01); keeps 2^k far from overflow. */
+    private static final float TANH_CLAMP_F = 20f;
 
     /**
-     * tanh(x) from {@link #exp(FloatVector)} (Cephes tanhf): {@code 1 - 2 / (e^2|x| + 1)} for
-     * {@code |x| >= 0.625}, an odd minimax polynomial below, where that difference would cancel;
-     * both are computed and the lanes picked. The sign is x's own bit, so -0 stays -0 and NaN stays
-     * NaN; {@code e^2|x|} overflowing to +Inf gives exactly 1.
+     * tanh(x) = q / (q + 2) with q = e^2|x| - 1, x's sign bit put back (so -0 stays -0 and NaN
+     * stays NaN). q comes from the reduction of {@link #exp(FloatVector)} as
+     * {@code 2^k (e^r - 1) + (2^k - 1)}, with {@code e^r - 1} summed without its leading 1: for small
+     * |x| (k = 0) it is as accurate relative to x as e^r is, so one formula serves the whole range and
+     * no lane pays for a second branch.
      */
     static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs();
-        FloatVector large = x.broadcast(1f).sub(x.broadcast(2f).div(exp(a.add(a)).add(1f)));
-        FloatVector z = a.mul(a);
-        FloatVector small = x.broadcast(-5.70498872745e-3f).fma(z, x.broadcast(2.06390887954e-2f))
-                .fma(z, x.broadcast(-5.37397155531e-2f))
-                .fma(z, x.broadcast(1.33314422036e-1f))
-                .fma(z, x.broadcast(-3.33332819422e-1f))
-                .mul(z).fma(a, a);
-        FloatVector magnitude = small.blend(large, a.compare(VectorOperators.GE, TANH_SMALL_F));
-        return magnitude.reinterpretAsInts()
+        FloatVector twice = a.add(a);
+        // A compare and blend, cheaper than min's NaN handling; NaN compares false and stays.
+        FloatVector u = twice.blend(TANH_CLAMP_F, twice.compare(VectorOperators.GT, TANH_CLAMP_F));
+        FloatVector shifted = u.fma(LOG2E_F, ROUND_F);
+        FloatVector twoToK = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23)
+                .reinterpretAsFloats();
+        FloatVector q = expm1OfRemainder(u, shifted).fma(twoToK, twoToK.sub(1f));
+        return q.div(q.add(2f)).reinterpretAsInts()
                 .or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
                 .reinterpretAsFloats();
     }
@@ -138,6 +143,10 @@ final class VectorExp {
     }
 
     private static DoubleVector expOfRemainder(DoubleVector x, DoubleVector shifted) {
+        return expm1OfRemainder(x, shifted).add(1.0);
+    }
+
+    private static DoubleVector expm1OfRemainder(DoubleVector x, DoubleVector shifted) {
         DoubleVector k = shifted.sub(ROUND_D);
         DoubleVector r = k.fma(x.broadcast(-LN2_HI_D), x);
         r = k.fma(x.broadcast(-LN2_LO_D), r);
@@ -152,27 +161,22 @@ final class VectorExp {
                 .fma(r, x.broadcast(0.0416666666666665047591422))
                 .fma(r, x.broadcast(0.166666666666666851703837))
                 .fma(r, x.broadcast(0.5));
-        return p.fma(r.mul(r), r).add(1.0);
+        return p.fma(r.mul(r), r);
     }
 
-    private static final double TANH_SMALL_D = 0.625;
+    /** 2|x| past which tanh(x) rounds to 1 in double (from |x| = 19.06). */
+    private static final double TANH_CLAMP_D = 44;
 
-    /**
-     * tanh(x) from {@link #exp(DoubleVector)} (Cephes tanh): as {@link #tanh(FloatVector)}, with a
-     * rational function {@code x + x^3 P(x^2) / Q(x^2)} below 0.625.
-     */
+    /** tanh(x) as {@link #tanh(FloatVector)}. */
     static DoubleVector tanh(DoubleVector x) {
         DoubleVector a = x.abs();
-        DoubleVector large = x.broadcast(1.0).sub(x.broadcast(2.0).div(exp(a.add(a)).add(1.0)));
-        DoubleVector z = a.mul(a);
-        DoubleVector p = x.broadcast(-9.64399179425052238628e-1).fma(z, x.broadcast(-9.92877231001918586564e1))
-                .fma(z, x.broadcast(-1.61468768441708447952e3));
-        DoubleVector q = z.add(1.12811678491632931402e2)
-                .fma(z, x.broadcast(2.23548839060100448583e3))
-                .fma(z, x.broadcast(4.84406305325125486048e3));
-        DoubleVector small = p.div(q).mul(z).fma(a, a);
-        DoubleVector magnitude = small.blend(large, a.compare(VectorOperators.GE, TANH_SMALL_D));
-        return magnitude.reinterpretAsLongs()
+        DoubleVector twice = a.add(a);
+        DoubleVector u = twice.blend(TANH_CLAMP_D, twice.compare(VectorOperators.GT, TANH_CLAMP_D));
+        DoubleVector shifted = u.fma(LOG2E_D, ROUND_D);
+        DoubleVector twoToK = shifted.reinterpretAsLongs().lanewise(VectorOperators.LSHL, 52).add(1023L << 52)
+                .reinterpretAsDoubles();
+        DoubleVector q = expm1OfRemainder(u, shifted).fma(twoToK, twoToK.sub(1.0));
+        return q.div(q.add(2.0)).reinterpretAsLongs()
                 .or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
                 .reinterpretAsDoubles();
     }

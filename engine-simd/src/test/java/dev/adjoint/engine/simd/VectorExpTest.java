@@ -23,8 +23,8 @@ class VectorExpTest {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final double MAX_ULP_F32 = 1.0;
     private static final double MAX_ULP_F64 = 1.0;
-    private static final double MAX_ULP_TANH_F32 = 1.5;
-    private static final double MAX_ULP_TANH_F64 = 2.0;
+    private static final double MAX_ULP_TANH_F32 = 2.5;
+    private static final double MAX_ULP_TANH_F64 = 3.0;
 
     @Test
     void float32IsWithinOneUlpOverTheWholeDomain() {
@@ -105,7 +105,8 @@ class VectorExpTest {
     @Test
     void tanhIsCloseToStrictMathTanh() {
         // Every 64th float bit pattern of [0, 12] (tanh is 1 in float beyond 9), both signs, and a
-        // dense double grid over [-20, 20] plus the neighbourhood of the 0.625 switch.
+        // dense double grid over [-20, 20] plus the neighbourhood of ln2 / 4, where 2|x| = ln2 / 2 and
+        // the reduction's k goes from 0 (e^2|x| - 1 from the polynomial alone) to 1.
         int count = Float.floatToRawIntBits(12f) / 64 + 1;
         float[] xf = new float[2 * count];
         for (int i = 0; i < count; i++) {
@@ -129,7 +130,7 @@ class VectorExpTest {
             xd[i] = -20 + 40.0 * i / (2_000_000 - 1);
         }
         for (int d = -1000; d <= 1000; d++) {
-            xd[2_000_000 + 1000 + d] = Double.longBitsToDouble(Double.doubleToRawLongBits(0.625) + d);
+            xd[2_000_000 + 1000 + d] = Double.longBitsToDouble(Double.doubleToRawLongBits(0.17328679513998632) + d);
         }
         double[] td = tanhF64(xd);
         double worstD = 0;
