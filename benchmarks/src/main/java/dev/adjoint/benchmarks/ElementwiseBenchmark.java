@@ -6,8 +6,13 @@ import dev.adjoint.backend.Backends;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,14 +32,20 @@ import java.util.concurrent.TimeUnit;
 /**
  * The story: large elementwise ops are limited by memory, not arithmetic, so the yardstick is a
  * plain copy of the same number of bytes in the same run. Read the {@code gbytes} line of each
- * result (GB/s of bytes the op must read plus write): {@code add} moves 12 bytes per FLOAT32
- * element (two inputs, one output), {@code exp} and {@code copy} 8. At 10^3 elements everything is
- * in L1 and the numbers show per-call overhead; at 10^7 (40 MB per array) they show DRAM.
+ * result (GB/s of bytes the op must read plus write): a binary op moves three elements per element
+ * (two inputs, one output), a unary op and {@code copy} two, {@code sum} one. At 10^3 elements
+ * everything is in L1 and the numbers show per-call overhead; at 10^7 (40 MB per FLOAT32 array) they
+ * show DRAM.
+ *
+ * <p>{@code expJdk} and {@code tanhJdk} are the JDK's own vector {@code EXP} / {@code TANH}
+ * ({@code lanewise}, SVML stubs on x86) over the same arrays in the plainest loop: the baseline the
+ * backend's own polynomial {@code exp} and {@code tanh} have to beat.
  *
  * <p>Pitfalls avoided: kernels are called through the backend SPI into an output allocated once, so
- * the allocation of a fresh output (which the api does per op) is not what is timed; inputs are
- * state fields of random values in a range where exp neither overflows nor underflows; outputs are
- * returned.
+ * the allocation of a fresh output (which the api does per op) is not what is timed ({@code -prof gc}
+ * shows 0 B/op); inputs are state fields of seeded random values in [-1, 1), where exp neither
+ * overflows nor underflows and tanh takes both of its branches; outputs are returned; the vector
+ * species are {@code static final} constants.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -43,8 +54,15 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 public class ElementwiseBenchmark {
-    @Param({"simd", "scalar"})
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    /** "simd" by default; {@code -p backend=scalar} (or nd4j) for the other engines. */
+    @Param({"simd"})
     public String backend;
+
+    @Param({"FLOAT32", "FLOAT64"})
+    public DType dtype;
 
     @Param({"1000", "10000", "100000", "1000000", "10000000"})
     public int size;
@@ -53,9 +71,14 @@ public class ElementwiseBenchmark {
     private Storage x;
     private Storage y;
     private Storage out;
+    private Storage total;
     private Layout layout;
-    private float[] from;
-    private float[] to;
+    private Layout scalarLayout;
+    private float[] fromF;
+    private float[] toF;
+    private double[] fromD;
+    private double[] toD;
+    private int elementBytes;
 
     /** Bytes read plus written in this iteration, in units of 10^9: per second, GB/s. */
     @State(Scope.Thread)
@@ -73,36 +96,119 @@ public class ElementwiseBenchmark {
     public void setUp() {
         engine = Backends.get(backend);
         layout = Layout.contiguous(Shape.of(size));
+        scalarLayout = Layout.contiguous(Shape.of(1));
         double[] values = GemmBenchmark.uniform(size, 3);
-        x = engine.fromDoubles(values, DType.FLOAT32);
-        y = engine.fromDoubles(GemmBenchmark.uniform(size, 4), DType.FLOAT32);
-        out = engine.allocate(DType.FLOAT32, size);
-        from = new float[size];
+        x = engine.fromDoubles(values, dtype);
+        y = engine.fromDoubles(GemmBenchmark.uniform(size, 4), dtype);
+        out = engine.allocate(dtype, size);
+        total = engine.allocate(dtype, 1);
+        elementBytes = dtype == DType.FLOAT32 ? 4 : 8;
+        fromD = values;
+        toD = new double[size];
+        fromF = new float[size];
         for (int i = 0; i < size; i++) {
-            from[i] = (float) values[i];
+            fromF[i] = (float) values[i];
         }
-        to = new float[size];
-    }
-
-    @Benchmark
-    public Storage add(Bytes bytes) {
-        engine.binary(BinaryOp.ADD, x, layout, y, layout, out, layout);
-        bytes.gbytes += 12.0 * size / 1e9;
-        return out;
-    }
-
-    @Benchmark
-    public Storage exp(Bytes bytes) {
-        engine.unary(UnaryOp.EXP, x, layout, out, layout);
-        bytes.gbytes += 8.0 * size / 1e9;
-        return out;
+        toF = new float[size];
     }
 
     /** The memory-bandwidth yardstick: no backend, just the JDK's intrinsic copy. */
     @Benchmark
-    public float[] copy(Bytes bytes) {
-        System.arraycopy(from, 0, to, 0, size);
-        bytes.gbytes += 8.0 * size / 1e9;
-        return to;
+    public Object copy(Bytes bytes) {
+        count(bytes, 2);
+        if (dtype == DType.FLOAT32) {
+            System.arraycopy(fromF, 0, toF, 0, size);
+            return toF;
+        }
+        System.arraycopy(fromD, 0, toD, 0, size);
+        return toD;
+    }
+
+    @Benchmark
+    public Storage add(Bytes bytes) {
+        return binary(BinaryOp.ADD, bytes);
+    }
+
+    @Benchmark
+    public Storage mul(Bytes bytes) {
+        return binary(BinaryOp.MUL, bytes);
+    }
+
+    @Benchmark
+    public Storage exp(Bytes bytes) {
+        return unary(UnaryOp.EXP, bytes);
+    }
+
+    @Benchmark
+    public Storage tanh(Bytes bytes) {
+        return unary(UnaryOp.TANH, bytes);
+    }
+
+    @Benchmark
+    public Storage sigmoid(Bytes bytes) {
+        return unary(UnaryOp.SIGMOID, bytes);
+    }
+
+    @Benchmark
+    public Storage relu(Bytes bytes) {
+        return unary(UnaryOp.RELU, bytes);
+    }
+
+    @Benchmark
+    public Storage sum(Bytes bytes) {
+        engine.reduce(ReduceOp.SUM, x, layout, total, scalarLayout);
+        count(bytes, 1);
+        return total;
+    }
+
+    @Benchmark
+    public Object expJdk(Bytes bytes) {
+        count(bytes, 2);
+        if (dtype == DType.FLOAT32) {
+            int bound = F.loopBound(size);
+            for (int i = 0; i < bound; i += F.length()) {
+                FloatVector.fromArray(F, fromF, i).lanewise(VectorOperators.EXP).intoArray(toF, i);
+            }
+            return toF;
+        }
+        int bound = D.loopBound(size);
+        for (int i = 0; i < bound; i += D.length()) {
+            DoubleVector.fromArray(D, fromD, i).lanewise(VectorOperators.EXP).intoArray(toD, i);
+        }
+        return toD;
+    }
+
+    @Benchmark
+    public Object tanhJdk(Bytes bytes) {
+        count(bytes, 2);
+        if (dtype == DType.FLOAT32) {
+            int bound = F.loopBound(size);
+            for (int i = 0; i < bound; i += F.length()) {
+                FloatVector.fromArray(F, fromF, i).lanewise(VectorOperators.TANH).intoArray(toF, i);
+            }
+            return toF;
+        }
+        int bound = D.loopBound(size);
+        for (int i = 0; i < bound; i += D.length()) {
+            DoubleVector.fromArray(D, fromD, i).lanewise(VectorOperators.TANH).intoArray(toD, i);
+        }
+        return toD;
+    }
+
+    private Storage unary(UnaryOp op, Bytes bytes) {
+        engine.unary(op, x, layout, out, layout);
+        count(bytes, 2);
+        return out;
+    }
+
+    private Storage binary(BinaryOp op, Bytes bytes) {
+        engine.binary(op, x, layout, y, layout, out, layout);
+        count(bytes, 3);
+        return out;
+    }
+
+    /** {@code arrays} whole arrays of {@code size} elements read or written by one call. */
+    private void count(Bytes bytes, int arrays) {
+        bytes.gbytes += (double) arrays * elementBytes * size / 1e9;
     }
 }

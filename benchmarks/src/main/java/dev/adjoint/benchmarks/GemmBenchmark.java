@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * times {@code n x n} product (2 n^3 floating operations), on one thread and on two. Read the
  * {@code gflops} line of each result (JMH's secondary metric, "ops/s" there means GFLOP/s), next to
  * {@link FmaPeakBenchmark} from the same run for the percentage of peak, and next to
- * {@code benchmarks/run-peers} for OpenBLAS.
+ * {@code benchmarks/run-peers} for OpenBLAS. {@code benchmarks/gemm-sweep} runs all of it (and DJL's
+ * {@code DjlGemmBenchmark}) in one JMH run and prints one table.
  *
  * <p>Pitfalls avoided:
  * <ul>
@@ -36,7 +37,10 @@ import java.util.concurrent.TimeUnit;
  *       with an output storage allocated once, so a call allocates nothing but the engine's own
  *       bookkeeping ({@code -prof gc} shows it: {@code gc.alloc.rate.norm} stays near 0 B/op).</li>
  *   <li>Thread count: {@code adjoint.simd.threads} is read once per JVM, so each method sets it in
- *       its own forks' command line rather than through a parameter.</li>
+ *       its own forks' command line rather than through a parameter. The nd4j backend's OpenBLAS is
+ *       pinned to the same count in the set-up ({@link Nd4jBlasThreads}), which prints its core type
+ *       and thread count; run with {@code OPENBLAS_CORETYPE=SkylakeX} in the environment, or ND4J's
+ *       OpenBLAS picks its AVX2 kernels on this machine (gemm-sweep sets it).</li>
  *   <li>Dead-code elimination: the output storage is returned; constant folding: operands are
  *       state fields filled from a seeded {@link Random}.</li>
  *   <li>Warm-up: large n run few calls per second; 3 warm-up iterations of 2 s let C2 compile the
@@ -51,9 +55,12 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBenchmark {
-    @Param({"simd"})
+    /** The thread count of a method's forks, for the backends that do not read adjoint.simd.threads. */
+    static final String THREADS_PROPERTY = "adjoint.bench.threads";
+
+    @Param({"simd", "nd4j"})
     public String backend;
 
     @Param({"FLOAT32", "FLOAT64"})
@@ -83,6 +90,14 @@ public class GemmBenchmark {
     @Setup
     public void setUp() {
         engine = Backends.get(backend);
+        if (backend.equals("nd4j")) {
+            // The probe is a 512^3 product whatever n is, so that OpenBLAS always has work to split.
+            Layout probeLayout = Layout.contiguous(Shape.of(512, 512));
+            Storage pa = engine.fromDoubles(uniform(512 * 512, 5), dtype);
+            Storage pout = engine.allocate(dtype, 512 * 512);
+            System.out.println(Nd4jBlasThreads.pin(Integer.getInteger(THREADS_PROPERTY),
+                    () -> engine.matmul(pa, probeLayout, pa, probeLayout, pout, probeLayout)));
+        }
         layout = Layout.contiguous(Shape.of(n, n));
         a = engine.fromDoubles(uniform(n * n, 1), dtype);
         b = engine.fromDoubles(uniform(n * n, 2), dtype);
@@ -90,13 +105,15 @@ public class GemmBenchmark {
     }
 
     @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dadjoint.simd.threads=1"})
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Dadjoint.simd.threads=1", "-D" + THREADS_PROPERTY + "=1"})
     public Storage oneThread(Flops flops) {
         return multiply(flops);
     }
 
     @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dadjoint.simd.threads=2"})
+    @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Dadjoint.simd.threads=2", "-D" + THREADS_PROPERTY + "=2"})
     public Storage twoThreads(Flops flops) {
         return multiply(flops);
     }
