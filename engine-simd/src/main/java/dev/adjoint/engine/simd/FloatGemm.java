@@ -1,6 +1,8 @@
 package dev.adjoint.engine.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
@@ -33,6 +35,32 @@ final class FloatGemm {
     static final int KC = GemmBlocking.kc(NR * Float.BYTES);
     static final int MC = GemmBlocking.mc(KC, Float.BYTES, MR);
     static final int NC = GemmBlocking.nc(KC, Float.BYTES, NR);
+
+    /** An MR-long column of a transposed A, copied in one vector when the hardware has one that wide. */
+    private static final VectorSpecies<Float> A8 = S.vectorBitSize() >= MR * Float.SIZE
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE)) : S;
+    /**
+     * Two-vector shuffles of the in-register transposes: {@code LOg} interleaves groups of g elements
+     * from the low halves of two vectors, {@code HIg} from the high halves (null where g > L / 2).
+     */
+    private static final VectorShuffle<Float> LO1 = interleave(1, 0), HI1 = interleave(1, L / 2);
+    private static final VectorShuffle<Float> LO2 = interleave(2, 0), HI2 = interleave(2, L / 2);
+    private static final VectorShuffle<Float> LO4 = interleave(4, 0), HI4 = interleave(4, L / 2);
+    private static final VectorShuffle<Float> LO8 = interleave(8, 0), HI8 = interleave(8, L / 2);
+
+    private static VectorShuffle<Float> interleave(int g, int from) {
+        if (g > L / 2) {
+            return null;
+        }
+        int[] lanes = new int[L];
+        for (int j = 0; j < L; j++) {
+            int group = j / (2 * g);
+            int within = j % (2 * g);
+            // Lanes L..2L-1 name the second vector of a two-vector rearrange.
+            lanes[j] = within < g ? from + group * g + within : L + from + group * g + within - g;
+        }
+        return VectorShuffle.fromArray(S, lanes, 0);
+    }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
@@ -217,6 +245,22 @@ final class FloatGemm {
                     FloatVector.fromArray(S, b, src).intoArray(pb, dst);
                     FloatVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
                 }
+            } else if (bRow == 1 && nr == NR && (L == 8 || L == 16)) {
+                // A transposed B (w.T of a Linear layer): each column is contiguous along k, so
+                // L x L blocks are transposed in registers, for each half of the panel.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    if (L == 16) {
+                        transpose16(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose16(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    } else {
+                        transpose8(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose8(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    }
+                }
+                for (int j = 0; j < NR; j++) {
+                    packStrided(b, src + j * bCol + p, 1, true, kc - p, pb, dst + p * NR + j, NR);
+                }
             } else {
                 for (int j = 0; j < NR; j++) {
                     packStrided(b, src + j * bCol, bRow, j < nr, kc, pb, dst + j, NR);
@@ -235,9 +279,18 @@ final class FloatGemm {
             int mr = Math.min(MR, mc - ir);
             int dst = ir * kc;
             int src = a0 + ir * aRow;
-            if (aRow == 1 && mr == MR) {
+            if (aRow == 1 && mr == MR && MR == A8.length()) {
                 for (int p = 0; p < kc; p++, dst += MR, src += aCol) {
-                    System.arraycopy(a, src, pa, dst, MR);
+                    FloatVector.fromArray(A8, a, src).intoArray(pa, dst);
+                }
+            } else if (aCol == 1 && mr == MR && MR == 8 && L >= 8) {
+                // Row-major A: 8 rows x L columns are transposed in registers into L columns of 8.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    transpose8(a, src + p, aRow, pa, dst + p * MR, L);
+                }
+                for (int i = 0; i < MR; i++) {
+                    packStrided(a, src + i * aRow + p, 1, true, kc - p, pa, dst + p * MR + i, MR);
                 }
             } else {
                 for (int i = 0; i < MR; i++) {
@@ -245,6 +298,159 @@ final class FloatGemm {
                 }
             }
         }
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (8 of them, L elements each) to their transpose: L
+     * columns of 8, written as L / 8 columns (L elements) at a time at {@code dst + q * dstStride}. Three rounds of two-vector shuffles,
+     * interleaving 1, 2, then 4 elements of row pairs; the rows are read in bit-reversed order so the
+     * columns come out with their rows in order.
+     */
+    private static void transpose8(float[] x, int src, int rowStride, float[] to, int dst, int dstStride) {
+        FloatVector v0 = FloatVector.fromArray(S, x, src);
+        FloatVector v1 = FloatVector.fromArray(S, x, src + 4 * rowStride);
+        FloatVector v2 = FloatVector.fromArray(S, x, src + 2 * rowStride);
+        FloatVector v3 = FloatVector.fromArray(S, x, src + 6 * rowStride);
+        FloatVector v4 = FloatVector.fromArray(S, x, src + rowStride);
+        FloatVector v5 = FloatVector.fromArray(S, x, src + 5 * rowStride);
+        FloatVector v6 = FloatVector.fromArray(S, x, src + 3 * rowStride);
+        FloatVector v7 = FloatVector.fromArray(S, x, src + 7 * rowStride);
+        FloatVector t0 = v0.rearrange(LO1, v4);
+        FloatVector t1 = v0.rearrange(HI1, v4);
+        FloatVector t2 = v1.rearrange(LO1, v5);
+        FloatVector t3 = v1.rearrange(HI1, v5);
+        FloatVector t4 = v2.rearrange(LO1, v6);
+        FloatVector t5 = v2.rearrange(HI1, v6);
+        FloatVector t6 = v3.rearrange(LO1, v7);
+        FloatVector t7 = v3.rearrange(HI1, v7);
+        v0 = t0.rearrange(LO2, t4);
+        v1 = t0.rearrange(HI2, t4);
+        v2 = t1.rearrange(LO2, t5);
+        v3 = t1.rearrange(HI2, t5);
+        v4 = t2.rearrange(LO2, t6);
+        v5 = t2.rearrange(HI2, t6);
+        v6 = t3.rearrange(LO2, t7);
+        v7 = t3.rearrange(HI2, t7);
+        t0 = v0.rearrange(LO4, v4);
+        t1 = v0.rearrange(HI4, v4);
+        t2 = v1.rearrange(LO4, v5);
+        t3 = v1.rearrange(HI4, v5);
+        t4 = v2.rearrange(LO4, v6);
+        t5 = v2.rearrange(HI4, v6);
+        t6 = v3.rearrange(LO4, v7);
+        t7 = v3.rearrange(HI4, v7);
+        t0.intoArray(to, dst);
+        t1.intoArray(to, dst + dstStride);
+        t2.intoArray(to, dst + 2 * dstStride);
+        t3.intoArray(to, dst + 3 * dstStride);
+        t4.intoArray(to, dst + 4 * dstStride);
+        t5.intoArray(to, dst + 5 * dstStride);
+        t6.intoArray(to, dst + 6 * dstStride);
+        t7.intoArray(to, dst + 7 * dstStride);
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (16 of them, 16 elements each) to their transpose: 16
+     * columns of 16, column {@code q} stored at {@code dst + q * dstStride}. Four rounds of two-vector
+     * shuffles, as in {@link #transpose8}.
+     */
+    private static void transpose16(float[] x, int src, int rowStride, float[] to, int dst, int dstStride) {
+        FloatVector v0 = FloatVector.fromArray(S, x, src);
+        FloatVector v1 = FloatVector.fromArray(S, x, src + 8 * rowStride);
+        FloatVector v2 = FloatVector.fromArray(S, x, src + 4 * rowStride);
+        FloatVector v3 = FloatVector.fromArray(S, x, src + 12 * rowStride);
+        FloatVector v4 = FloatVector.fromArray(S, x, src + 2 * rowStride);
+        FloatVector v5 = FloatVector.fromArray(S, x, src + 10 * rowStride);
+        FloatVector v6 = FloatVector.fromArray(S, x, src + 6 * rowStride);
+        FloatVector v7 = FloatVector.fromArray(S, x, src + 14 * rowStride);
+        FloatVector v8 = FloatVector.fromArray(S, x, src + rowStride);
+        FloatVector v9 = FloatVector.fromArray(S, x, src + 9 * rowStride);
+        FloatVector v10 = FloatVector.fromArray(S, x, src + 5 * rowStride);
+        FloatVector v11 = FloatVector.fromArray(S, x, src + 13 * rowStride);
+        FloatVector v12 = FloatVector.fromArray(S, x, src + 3 * rowStride);
+        FloatVector v13 = FloatVector.fromArray(S, x, src + 11 * rowStride);
+        FloatVector v14 = FloatVector.fromArray(S, x, src + 7 * rowStride);
+        FloatVector v15 = FloatVector.fromArray(S, x, src + 15 * rowStride);
+        FloatVector t0 = v0.rearrange(LO1, v8);
+        FloatVector t1 = v0.rearrange(HI1, v8);
+        FloatVector t2 = v1.rearrange(LO1, v9);
+        FloatVector t3 = v1.rearrange(HI1, v9);
+        FloatVector t4 = v2.rearrange(LO1, v10);
+        FloatVector t5 = v2.rearrange(HI1, v10);
+        FloatVector t6 = v3.rearrange(LO1, v11);
+        FloatVector t7 = v3.rearrange(HI1, v11);
+        FloatVector t8 = v4.rearrange(LO1, v12);
+        FloatVector t9 = v4.rearrange(HI1, v12);
+        FloatVector t10 = v5.rearrange(LO1, v13);
+        FloatVector t11 = v5.rearrange(HI1, v13);
+        FloatVector t12 = v6.rearrange(LO1, v14);
+        FloatVector t13 = v6.rearrange(HI1, v14);
+        FloatVector t14 = v7.rearrange(LO1, v15);
+        FloatVector t15 = v7.rearrange(HI1, v15);
+        v0 = t0.rearrange(LO2, t8);
+        v1 = t0.rearrange(HI2, t8);
+        v2 = t1.rearrange(LO2, t9);
+        v3 = t1.rearrange(HI2, t9);
+        v4 = t2.rearrange(LO2, t10);
+        v5 = t2.rearrange(HI2, t10);
+        v6 = t3.rearrange(LO2, t11);
+        v7 = t3.rearrange(HI2, t11);
+        v8 = t4.rearrange(LO2, t12);
+        v9 = t4.rearrange(HI2, t12);
+        v10 = t5.rearrange(LO2, t13);
+        v11 = t5.rearrange(HI2, t13);
+        v12 = t6.rearrange(LO2, t14);
+        v13 = t6.rearrange(HI2, t14);
+        v14 = t7.rearrange(LO2, t15);
+        v15 = t7.rearrange(HI2, t15);
+        t0 = v0.rearrange(LO4, v8);
+        t1 = v0.rearrange(HI4, v8);
+        t2 = v1.rearrange(LO4, v9);
+        t3 = v1.rearrange(HI4, v9);
+        t4 = v2.rearrange(LO4, v10);
+        t5 = v2.rearrange(HI4, v10);
+        t6 = v3.rearrange(LO4, v11);
+        t7 = v3.rearrange(HI4, v11);
+        t8 = v4.rearrange(LO4, v12);
+        t9 = v4.rearrange(HI4, v12);
+        t10 = v5.rearrange(LO4, v13);
+        t11 = v5.rearrange(HI4, v13);
+        t12 = v6.rearrange(LO4, v14);
+        t13 = v6.rearrange(HI4, v14);
+        t14 = v7.rearrange(LO4, v15);
+        t15 = v7.rearrange(HI4, v15);
+        v0 = t0.rearrange(LO8, t8);
+        v1 = t0.rearrange(HI8, t8);
+        v2 = t1.rearrange(LO8, t9);
+        v3 = t1.rearrange(HI8, t9);
+        v4 = t2.rearrange(LO8, t10);
+        v5 = t2.rearrange(HI8, t10);
+        v6 = t3.rearrange(LO8, t11);
+        v7 = t3.rearrange(HI8, t11);
+        v8 = t4.rearrange(LO8, t12);
+        v9 = t4.rearrange(HI8, t12);
+        v10 = t5.rearrange(LO8, t13);
+        v11 = t5.rearrange(HI8, t13);
+        v12 = t6.rearrange(LO8, t14);
+        v13 = t6.rearrange(HI8, t14);
+        v14 = t7.rearrange(LO8, t15);
+        v15 = t7.rearrange(HI8, t15);
+        v0.intoArray(to, dst);
+        v1.intoArray(to, dst + dstStride);
+        v2.intoArray(to, dst + 2 * dstStride);
+        v3.intoArray(to, dst + 3 * dstStride);
+        v4.intoArray(to, dst + 4 * dstStride);
+        v5.intoArray(to, dst + 5 * dstStride);
+        v6.intoArray(to, dst + 6 * dstStride);
+        v7.intoArray(to, dst + 7 * dstStride);
+        v8.intoArray(to, dst + 8 * dstStride);
+        v9.intoArray(to, dst + 9 * dstStride);
+        v10.intoArray(to, dst + 10 * dstStride);
+        v11.intoArray(to, dst + 11 * dstStride);
+        v12.intoArray(to, dst + 12 * dstStride);
+        v13.intoArray(to, dst + 13 * dstStride);
+        v14.intoArray(to, dst + 14 * dstStride);
+        v15.intoArray(to, dst + 15 * dstStride);
     }
 
     /** {@code count} elements {@code step} apart from {@code src} (or zeros) to every {@code gap}-th slot of {@code dst}. */
