@@ -1,6 +1,9 @@
 package dev.adjoint.engine.simd;
 
+import dev.adjoint.spi.StridedCursor;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
@@ -12,7 +15,8 @@ import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
  * micro-panels; for each {@code MC}-row block A is packed into {@code MR x KC} micro-panels; then an
  * {@code MR x NR} register block of the output is computed per pair of micro-panels. Transposed
  * operands only change how the packing reads them. Products accumulate in double with fused
- * multiply-adds, as BLAS dgemm does. Mirrors {@link FloatGemm}; keep the two in step.
+ * multiply-adds, as BLAS dgemm does. Mirrors {@link FloatGemm} line for line (generated from it by
+ * replacing the element type); keep the two in step.
  *
  * <p>Runs on the calling thread; {@link MatmulThreads} splits large products into rectangles and
  * calls this once per rectangle. Packing buffers are per thread and grow to the largest block seen,
@@ -22,7 +26,7 @@ final class DoubleGemm {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * The register block: MR rows x 2 vectors. The same shape as {@link FloatGemm}'s: with 512-bit vectors, 16 accumulators, two
+     * The register block: MR rows x 2 vectors. With 512-bit vectors that is 16 accumulators, two
      * vectors of B and a broadcast of A: 19 of the 32 zmm registers, and 16 independent FMA chains,
      * enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured against 12 x 2, 6 x 3,
      * 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3 much slower (spills).
@@ -33,7 +37,34 @@ final class DoubleGemm {
     static final int MC = GemmBlocking.mc(KC, Double.BYTES, MR);
     static final int NC = GemmBlocking.nc(KC, Double.BYTES, NR);
 
+    /** An MR-long column of a transposed A, copied in one vector when the hardware has one that wide. */
+    private static final VectorSpecies<Double> A8 = S.vectorBitSize() >= MR * Double.SIZE
+            ? VectorSpecies.of(double.class, VectorShape.forBitSize(MR * Double.SIZE)) : S;
+    /**
+     * Two-vector shuffles of the in-register transposes: {@code LOg} interleaves groups of g elements
+     * from the low halves of two vectors, {@code HIg} from the high halves (null where g > L / 2).
+     */
+    private static final VectorShuffle<Double> LO1 = interleave(1, 0), HI1 = interleave(1, L / 2);
+    private static final VectorShuffle<Double> LO2 = interleave(2, 0), HI2 = interleave(2, L / 2);
+    private static final VectorShuffle<Double> LO4 = interleave(4, 0), HI4 = interleave(4, L / 2);
+    private static final VectorShuffle<Double> LO8 = interleave(8, 0), HI8 = interleave(8, L / 2);
+
+    private static VectorShuffle<Double> interleave(int g, int from) {
+        if (g > L / 2) {
+            return null;
+        }
+        int[] lanes = new int[L];
+        for (int j = 0; j < L; j++) {
+            int group = j / (2 * g);
+            int within = j % (2 * g);
+            // Lanes L..2L-1 name the second vector of a two-vector rearrange.
+            lanes[j] = within < g ? from + group * g + within : L + from + group * g + within - g;
+        }
+        return VectorShuffle.fromArray(S, lanes, 0);
+    }
+
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    private static final ThreadLocal<Product> PRODUCTS = ThreadLocal.withInitial(Product::new);
 
     /** One thread's packing space; grown, never shrunk. */
     private static final class Buffers {
@@ -60,47 +91,190 @@ final class DoubleGemm {
     private DoubleGemm() {
     }
 
+    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on the calling thread. */
     static void multiply(double[] a, int aOff, int aRow, int aCol, double[] b, int bOff, int bRow, int bCol,
                          double[] o, int oOff, int oRow, int m, int n, int k) {
-        if (m == 0 || n == 0) {
-            return;
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, 1);
+        p.aAt[0] = aOff;
+        p.bAt[0] = bOff;
+        p.oAt[0] = oOff;
+        MatmulThreads.run(p, 1);
+    }
+
+    /**
+     * Every matrix of a batch, the cursor giving each one's offsets in {@code a}, {@code b} and
+     * {@code o}, on up to {@code threads} threads: a batch at least as long as the thread count is
+     * shared out as whole matrices; otherwise the threads work on one matrix at a time, packing each
+     * pass of B together and then splitting its rows (columns, for an output of few rows).
+     */
+    static void multiply(double[] a, int aRow, int aCol, double[] b, int bRow, int bCol, double[] o, int oRow,
+                         int m, int n, int k, StridedCursor cursor, int batches, int threads) {
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, batches, threads);
+        for (int t = 0; t < batches; t++, cursor.advance()) {
+            p.aAt[t] = cursor.position[0];
+            p.bAt[t] = cursor.position[1];
+            p.oAt[t] = cursor.position[2];
         }
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0.0);
+        MatmulThreads.run(p, threads);
+    }
+
+    /**
+     * A batched product as {@link MatmulThreads} tickets; one per calling thread, reused. Shared
+     * mode: for each matrix, NC block of columns and pass over k, {@code packChunks} tickets pack
+     * that pass of B into {@link #pb} (shared by all threads), then {@code computeChunks} tickets
+     * each pack their own rows of A and multiply them against it.
+     */
+    private static final class Product extends MatmulThreads.Job {
+        double[] a, b, o;
+        int[] aAt = new int[1], bAt = new int[1], oAt = new int[1];
+        int aRow, aCol, bRow, bCol, oRow, m, n, k, batches;
+        /** Depth of a pass: k split into equal passes of at most KC, so no pass is a sliver. */
+        int kc, kBlocks, nBlocks;
+        /** True when each ticket is a whole matrix, on the thread's own buffers. */
+        boolean whole;
+        /** Split the rows of the output between compute tickets (else its columns). */
+        boolean splitRows;
+        int packChunks, computeChunks;
+        double[] pb = new double[0];
+
+        void set(double[] a, int aRow, int aCol, double[] b, int bRow, int bCol, double[] o, int oRow,
+                 int m, int n, int k, int batches, int threads) {
+            this.a = a;
+            this.b = b;
+            this.o = o;
+            this.aRow = aRow;
+            this.aCol = aCol;
+            this.bRow = bRow;
+            this.bCol = bCol;
+            this.oRow = oRow;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.batches = batches;
+            if (aAt.length < batches) {
+                aAt = new int[batches];
+                bAt = new int[batches];
+                oAt = new int[batches];
             }
-            return;
-        }
-        Buffers buffers = BUFFERS.get();
-        double[] pa = buffers.a(Math.min(MC, roundUp(m, MR)) * Math.min(KC, k));
-        double[] pb = buffers.b(Math.min(NC, roundUp(n, NR)) * Math.min(KC, k));
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kc, nc, pb);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, pa);
-                    // The first pass over k writes the output, later passes add to it.
-                    macroKernel(pa, pb, mc, nc, kc, o, oOff + ic * oRow + jc, oRow, pc > 0, buffers.tile);
+            int passes = Math.max(1, (k + KC - 1) / KC);
+            // Rounded to 16 so the in-register transposes of the packing cover whole passes.
+            kc = Math.min(KC, roundUp(Math.max(1, (k + passes - 1) / passes), 16));
+            kBlocks = Math.max(1, (k + kc - 1) / kc);
+            nBlocks = (n + NC - 1) / NC;
+            whole = threads <= 1 || batches >= threads || m == 0 || n == 0 || k == 0;
+            if (!whole) {
+                packChunks = Math.min(threads, (Math.min(NC, n) + NR - 1) / NR);
+                computeChunks = threads;
+                splitRows = m >= 2 * MR * threads;
+                int size = roundUp(Math.min(NC, n), NR) * Math.min(kc, k);
+                if (pb.length < size) {
+                    pb = new double[size];
                 }
+            }
+        }
+
+        @Override
+        int tickets() {
+            return whole ? batches : batches * nBlocks * kBlocks * (packChunks + computeChunks);
+        }
+
+        @Override
+        int phaseStart(int ticket) {
+            if (whole) {
+                return 0;
+            }
+            int r = ticket % (packChunks + computeChunks);
+            return ticket - (r < packChunks ? r : r - packChunks);
+        }
+
+        @Override
+        void run(int ticket) {
+            Buffers buffers = BUFFERS.get();
+            if (whole) {
+                one(aAt[ticket], bAt[ticket], oAt[ticket], buffers);
+                return;
+            }
+            int perStep = packChunks + computeChunks;
+            int step = ticket / perStep;
+            int r = ticket % perStep;
+            int t = step / (nBlocks * kBlocks);
+            int jc = step / kBlocks % nBlocks * NC;
+            int pc = step % kBlocks * kc;
+            int nc = Math.min(NC, n - jc);
+            int kcc = Math.min(kc, k - pc);
+            if (r < packChunks) {
+                int from = MatmulThreads.from(nc, r, packChunks, NR);
+                int to = MatmulThreads.from(nc, r + 1, packChunks, NR);
+                packB(b, bAt[t] + pc * bRow + jc * bCol, bRow, bCol, kcc, from, to, pb);
+                return;
+            }
+            int c = r - packChunks;
+            int rows0 = 0, rows1 = m, cols0 = 0, cols1 = nc;
+            if (splitRows) {
+                rows0 = MatmulThreads.from(m, c, computeChunks, MR);
+                rows1 = MatmulThreads.from(m, c + 1, computeChunks, MR);
+            } else {
+                cols0 = MatmulThreads.from(nc, c, computeChunks, NR);
+                cols1 = MatmulThreads.from(nc, c + 1, computeChunks, NR);
+            }
+            block(aAt[t] + pc * aCol, oAt[t] + jc, rows0, rows1, cols0, cols1, kcc, pc > 0, pb, buffers);
+        }
+
+        /** One whole matrix on this thread. */
+        private void one(int aOff, int bOff, int oOff, Buffers buffers) {
+            if (m == 0 || n == 0) {
+                return;
+            }
+            if (k == 0) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0.0);
+                }
+                return;
+            }
+            double[] pbOwn = buffers.b(roundUp(Math.min(NC, n), NR) * Math.min(kc, k));
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += kc) {
+                    int kcc = Math.min(kc, k - pc);
+                    packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kcc, 0, nc, pbOwn);
+                    block(aOff + pc * aCol, oOff + jc, 0, m, 0, nc, kcc, pc > 0, pbOwn, buffers);
+                }
+            }
+        }
+
+        /**
+         * Rows {@code [rows0, rows1)} x columns {@code [cols0, cols1)} of one pass (depth {@code kcc})
+         * of an NC block, against the packed B of that pass: A packed MC rows at a time.
+         */
+        private void block(int a0, int o0, int rows0, int rows1, int cols0, int cols1, int kcc, boolean add,
+                           double[] pbUsed, Buffers buffers) {
+            if (rows0 >= rows1 || cols0 >= cols1) {
+                return;
+            }
+            double[] pa = buffers.a(Math.min(MC, roundUp(rows1 - rows0, MR)) * kcc);
+            for (int ic = rows0; ic < rows1; ic += MC) {
+                int mc = Math.min(MC, rows1 - ic);
+                packA(a, a0 + ic * aRow, aRow, aCol, mc, kcc, pa);
+                macroKernel(pa, pbUsed, cols0 * kcc, mc, cols1 - cols0, kcc, o, o0 + ic * oRow + cols0, oRow, add,
+                        buffers.tile);
             }
         }
     }
 
     /** Every B micro-panel (kept in L1) against every A micro-panel of the block (streamed from L2). */
-    private static void macroKernel(double[] pa, double[] pb, int mc, int nc, int kc, double[] o, int o0, int oRow,
-                                    boolean add, double[] tile) {
+    private static void macroKernel(double[] pa, double[] pb, int pb0, int mc, int nc, int kc, double[] o, int o0,
+                                    int oRow, boolean add, double[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int c0 = o0 + ir * oRow + jr;
                 if (mr == MR && nr == NR) {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, o, c0, oRow, add);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, o, c0, oRow, add);
                 } else {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, tile, 0, NR, false);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, tile, 0, NR, false);
                     writeTile(tile, mr, nr, o, c0, oRow, add);
                 }
             }
@@ -201,20 +375,38 @@ final class DoubleGemm {
     }
 
     /**
-     * B rows {@code [0, kc)} and columns {@code [0, nc)} from {@code b0} into micro-panels of NR
-     * columns, each stored row after row ({@code kc x NR}), the last one padded with zeros. Reads
+     * B rows {@code [0, kc)} and columns {@code [from, to)} ({@code from} a multiple of NR) from
+     * {@code b0} into micro-panels of NR columns, each stored row after row ({@code kc x NR}) at
+     * {@code from * kc} onwards, the last one of the matrix padded with zeros. Reads
      * rows of B two vectors at a time when columns are contiguous, otherwise column by column
      * (contiguous for a transposed B).
      */
-    private static void packB(double[] b, int b0, int bRow, int bCol, int kc, int nc, double[] pb) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+    private static void packB(double[] b, int b0, int bRow, int bCol, int kc, int from, int to, double[] pb) {
+        for (int jr = from; jr < to; jr += NR) {
+            // Chunks end on a multiple of NR except at the end of the block, so this is the true edge.
+            int nr = Math.min(NR, to - jr);
             int dst = jr * kc;
             int src = b0 + jr * bCol;
             if (bCol == 1 && nr == NR) {
                 for (int p = 0; p < kc; p++, dst += NR, src += bRow) {
                     DoubleVector.fromArray(S, b, src).intoArray(pb, dst);
                     DoubleVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
+                }
+            } else if (bRow == 1 && nr == NR && (L == 8 || L == 16)) {
+                // A transposed B (w.T of a Linear layer): each column is contiguous along k, so
+                // L x L blocks are transposed in registers, for each half of the panel.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    if (L == 16) {
+                        transpose16(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose16(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    } else {
+                        transpose8(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose8(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    }
+                }
+                for (int j = 0; j < NR; j++) {
+                    packStrided(b, src + j * bCol + p, 1, true, kc - p, pb, dst + p * NR + j, NR);
                 }
             } else {
                 for (int j = 0; j < NR; j++) {
@@ -234,9 +426,18 @@ final class DoubleGemm {
             int mr = Math.min(MR, mc - ir);
             int dst = ir * kc;
             int src = a0 + ir * aRow;
-            if (aRow == 1 && mr == MR) {
+            if (aRow == 1 && mr == MR && MR == A8.length()) {
                 for (int p = 0; p < kc; p++, dst += MR, src += aCol) {
-                    System.arraycopy(a, src, pa, dst, MR);
+                    DoubleVector.fromArray(A8, a, src).intoArray(pa, dst);
+                }
+            } else if (aCol == 1 && mr == MR && MR == 8 && L >= 8) {
+                // Row-major A: 8 rows x L columns are transposed in registers into L columns of 8.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    transpose8(a, src + p, aRow, pa, dst + p * MR, L);
+                }
+                for (int i = 0; i < MR; i++) {
+                    packStrided(a, src + i * aRow + p, 1, true, kc - p, pa, dst + p * MR + i, MR);
                 }
             } else {
                 for (int i = 0; i < MR; i++) {
@@ -244,6 +445,159 @@ final class DoubleGemm {
                 }
             }
         }
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (8 of them, L elements each) to their transpose: L
+     * columns of 8, written as L / 8 columns (L elements) at a time at {@code dst + q * dstStride}. Three rounds of two-vector shuffles,
+     * interleaving 1, 2, then 4 elements of row pairs; the rows are read in bit-reversed order so the
+     * columns come out with their rows in order.
+     */
+    private static void transpose8(double[] x, int src, int rowStride, double[] to, int dst, int dstStride) {
+        DoubleVector v0 = DoubleVector.fromArray(S, x, src);
+        DoubleVector v1 = DoubleVector.fromArray(S, x, src + 4 * rowStride);
+        DoubleVector v2 = DoubleVector.fromArray(S, x, src + 2 * rowStride);
+        DoubleVector v3 = DoubleVector.fromArray(S, x, src + 6 * rowStride);
+        DoubleVector v4 = DoubleVector.fromArray(S, x, src + rowStride);
+        DoubleVector v5 = DoubleVector.fromArray(S, x, src + 5 * rowStride);
+        DoubleVector v6 = DoubleVector.fromArray(S, x, src + 3 * rowStride);
+        DoubleVector v7 = DoubleVector.fromArray(S, x, src + 7 * rowStride);
+        DoubleVector t0 = v0.rearrange(LO1, v4);
+        DoubleVector t1 = v0.rearrange(HI1, v4);
+        DoubleVector t2 = v1.rearrange(LO1, v5);
+        DoubleVector t3 = v1.rearrange(HI1, v5);
+        DoubleVector t4 = v2.rearrange(LO1, v6);
+        DoubleVector t5 = v2.rearrange(HI1, v6);
+        DoubleVector t6 = v3.rearrange(LO1, v7);
+        DoubleVector t7 = v3.rearrange(HI1, v7);
+        v0 = t0.rearrange(LO2, t4);
+        v1 = t0.rearrange(HI2, t4);
+        v2 = t1.rearrange(LO2, t5);
+        v3 = t1.rearrange(HI2, t5);
+        v4 = t2.rearrange(LO2, t6);
+        v5 = t2.rearrange(HI2, t6);
+        v6 = t3.rearrange(LO2, t7);
+        v7 = t3.rearrange(HI2, t7);
+        t0 = v0.rearrange(LO4, v4);
+        t1 = v0.rearrange(HI4, v4);
+        t2 = v1.rearrange(LO4, v5);
+        t3 = v1.rearrange(HI4, v5);
+        t4 = v2.rearrange(LO4, v6);
+        t5 = v2.rearrange(HI4, v6);
+        t6 = v3.rearrange(LO4, v7);
+        t7 = v3.rearrange(HI4, v7);
+        t0.intoArray(to, dst);
+        t1.intoArray(to, dst + dstStride);
+        t2.intoArray(to, dst + 2 * dstStride);
+        t3.intoArray(to, dst + 3 * dstStride);
+        t4.intoArray(to, dst + 4 * dstStride);
+        t5.intoArray(to, dst + 5 * dstStride);
+        t6.intoArray(to, dst + 6 * dstStride);
+        t7.intoArray(to, dst + 7 * dstStride);
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (16 of them, 16 elements each) to their transpose: 16
+     * columns of 16, column {@code q} stored at {@code dst + q * dstStride}. Four rounds of two-vector
+     * shuffles, as in {@link #transpose8}.
+     */
+    private static void transpose16(double[] x, int src, int rowStride, double[] to, int dst, int dstStride) {
+        DoubleVector v0 = DoubleVector.fromArray(S, x, src);
+        DoubleVector v1 = DoubleVector.fromArray(S, x, src + 8 * rowStride);
+        DoubleVector v2 = DoubleVector.fromArray(S, x, src + 4 * rowStride);
+        DoubleVector v3 = DoubleVector.fromArray(S, x, src + 12 * rowStride);
+        DoubleVector v4 = DoubleVector.fromArray(S, x, src + 2 * rowStride);
+        DoubleVector v5 = DoubleVector.fromArray(S, x, src + 10 * rowStride);
+        DoubleVector v6 = DoubleVector.fromArray(S, x, src + 6 * rowStride);
+        DoubleVector v7 = DoubleVector.fromArray(S, x, src + 14 * rowStride);
+        DoubleVector v8 = DoubleVector.fromArray(S, x, src + rowStride);
+        DoubleVector v9 = DoubleVector.fromArray(S, x, src + 9 * rowStride);
+        DoubleVector v10 = DoubleVector.fromArray(S, x, src + 5 * rowStride);
+        DoubleVector v11 = DoubleVector.fromArray(S, x, src + 13 * rowStride);
+        DoubleVector v12 = DoubleVector.fromArray(S, x, src + 3 * rowStride);
+        DoubleVector v13 = DoubleVector.fromArray(S, x, src + 11 * rowStride);
+        DoubleVector v14 = DoubleVector.fromArray(S, x, src + 7 * rowStride);
+        DoubleVector v15 = DoubleVector.fromArray(S, x, src + 15 * rowStride);
+        DoubleVector t0 = v0.rearrange(LO1, v8);
+        DoubleVector t1 = v0.rearrange(HI1, v8);
+        DoubleVector t2 = v1.rearrange(LO1, v9);
+        DoubleVector t3 = v1.rearrange(HI1, v9);
+        DoubleVector t4 = v2.rearrange(LO1, v10);
+        DoubleVector t5 = v2.rearrange(HI1, v10);
+        DoubleVector t6 = v3.rearrange(LO1, v11);
+        DoubleVector t7 = v3.rearrange(HI1, v11);
+        DoubleVector t8 = v4.rearrange(LO1, v12);
+        DoubleVector t9 = v4.rearrange(HI1, v12);
+        DoubleVector t10 = v5.rearrange(LO1, v13);
+        DoubleVector t11 = v5.rearrange(HI1, v13);
+        DoubleVector t12 = v6.rearrange(LO1, v14);
+        DoubleVector t13 = v6.rearrange(HI1, v14);
+        DoubleVector t14 = v7.rearrange(LO1, v15);
+        DoubleVector t15 = v7.rearrange(HI1, v15);
+        v0 = t0.rearrange(LO2, t8);
+        v1 = t0.rearrange(HI2, t8);
+        v2 = t1.rearrange(LO2, t9);
+        v3 = t1.rearrange(HI2, t9);
+        v4 = t2.rearrange(LO2, t10);
+        v5 = t2.rearrange(HI2, t10);
+        v6 = t3.rearrange(LO2, t11);
+        v7 = t3.rearrange(HI2, t11);
+        v8 = t4.rearrange(LO2, t12);
+        v9 = t4.rearrange(HI2, t12);
+        v10 = t5.rearrange(LO2, t13);
+        v11 = t5.rearrange(HI2, t13);
+        v12 = t6.rearrange(LO2, t14);
+        v13 = t6.rearrange(HI2, t14);
+        v14 = t7.rearrange(LO2, t15);
+        v15 = t7.rearrange(HI2, t15);
+        t0 = v0.rearrange(LO4, v8);
+        t1 = v0.rearrange(HI4, v8);
+        t2 = v1.rearrange(LO4, v9);
+        t3 = v1.rearrange(HI4, v9);
+        t4 = v2.rearrange(LO4, v10);
+        t5 = v2.rearrange(HI4, v10);
+        t6 = v3.rearrange(LO4, v11);
+        t7 = v3.rearrange(HI4, v11);
+        t8 = v4.rearrange(LO4, v12);
+        t9 = v4.rearrange(HI4, v12);
+        t10 = v5.rearrange(LO4, v13);
+        t11 = v5.rearrange(HI4, v13);
+        t12 = v6.rearrange(LO4, v14);
+        t13 = v6.rearrange(HI4, v14);
+        t14 = v7.rearrange(LO4, v15);
+        t15 = v7.rearrange(HI4, v15);
+        v0 = t0.rearrange(LO8, t8);
+        v1 = t0.rearrange(HI8, t8);
+        v2 = t1.rearrange(LO8, t9);
+        v3 = t1.rearrange(HI8, t9);
+        v4 = t2.rearrange(LO8, t10);
+        v5 = t2.rearrange(HI8, t10);
+        v6 = t3.rearrange(LO8, t11);
+        v7 = t3.rearrange(HI8, t11);
+        v8 = t4.rearrange(LO8, t12);
+        v9 = t4.rearrange(HI8, t12);
+        v10 = t5.rearrange(LO8, t13);
+        v11 = t5.rearrange(HI8, t13);
+        v12 = t6.rearrange(LO8, t14);
+        v13 = t6.rearrange(HI8, t14);
+        v14 = t7.rearrange(LO8, t15);
+        v15 = t7.rearrange(HI8, t15);
+        v0.intoArray(to, dst);
+        v1.intoArray(to, dst + dstStride);
+        v2.intoArray(to, dst + 2 * dstStride);
+        v3.intoArray(to, dst + 3 * dstStride);
+        v4.intoArray(to, dst + 4 * dstStride);
+        v5.intoArray(to, dst + 5 * dstStride);
+        v6.intoArray(to, dst + 6 * dstStride);
+        v7.intoArray(to, dst + 7 * dstStride);
+        v8.intoArray(to, dst + 8 * dstStride);
+        v9.intoArray(to, dst + 9 * dstStride);
+        v10.intoArray(to, dst + 10 * dstStride);
+        v11.intoArray(to, dst + 11 * dstStride);
+        v12.intoArray(to, dst + 12 * dstStride);
+        v13.intoArray(to, dst + 13 * dstStride);
+        v14.intoArray(to, dst + 14 * dstStride);
+        v15.intoArray(to, dst + 15 * dstStride);
     }
 
     /** {@code count} elements {@code step} apart from {@code src} (or zeros) to every {@code gap}-th slot of {@code dst}. */

@@ -1,5 +1,6 @@
 package dev.adjoint.engine.simd;
 
+import dev.adjoint.spi.StridedCursor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -63,6 +64,7 @@ final class FloatGemm {
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    private static final ThreadLocal<Product> PRODUCTS = ThreadLocal.withInitial(Product::new);
 
     /** One thread's packing space; grown, never shrunk. */
     private static final class Buffers {
@@ -89,47 +91,190 @@ final class FloatGemm {
     private FloatGemm() {
     }
 
+    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on the calling thread. */
     static void multiply(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow, int bCol,
                          float[] o, int oOff, int oRow, int m, int n, int k) {
-        if (m == 0 || n == 0) {
-            return;
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, 1);
+        p.aAt[0] = aOff;
+        p.bAt[0] = bOff;
+        p.oAt[0] = oOff;
+        MatmulThreads.run(p, 1);
+    }
+
+    /**
+     * Every matrix of a batch, the cursor giving each one's offsets in {@code a}, {@code b} and
+     * {@code o}, on up to {@code threads} threads: a batch at least as long as the thread count is
+     * shared out as whole matrices; otherwise the threads work on one matrix at a time, packing each
+     * pass of B together and then splitting its rows (columns, for an output of few rows).
+     */
+    static void multiply(float[] a, int aRow, int aCol, float[] b, int bRow, int bCol, float[] o, int oRow,
+                         int m, int n, int k, StridedCursor cursor, int batches, int threads) {
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, batches, threads);
+        for (int t = 0; t < batches; t++, cursor.advance()) {
+            p.aAt[t] = cursor.position[0];
+            p.bAt[t] = cursor.position[1];
+            p.oAt[t] = cursor.position[2];
         }
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0f);
+        MatmulThreads.run(p, threads);
+    }
+
+    /**
+     * A batched product as {@link MatmulThreads} tickets; one per calling thread, reused. Shared
+     * mode: for each matrix, NC block of columns and pass over k, {@code packChunks} tickets pack
+     * that pass of B into {@link #pb} (shared by all threads), then {@code computeChunks} tickets
+     * each pack their own rows of A and multiply them against it.
+     */
+    private static final class Product extends MatmulThreads.Job {
+        float[] a, b, o;
+        int[] aAt = new int[1], bAt = new int[1], oAt = new int[1];
+        int aRow, aCol, bRow, bCol, oRow, m, n, k, batches;
+        /** Depth of a pass: k split into equal passes of at most KC, so no pass is a sliver. */
+        int kc, kBlocks, nBlocks;
+        /** True when each ticket is a whole matrix, on the thread's own buffers. */
+        boolean whole;
+        /** Split the rows of the output between compute tickets (else its columns). */
+        boolean splitRows;
+        int packChunks, computeChunks;
+        float[] pb = new float[0];
+
+        void set(float[] a, int aRow, int aCol, float[] b, int bRow, int bCol, float[] o, int oRow,
+                 int m, int n, int k, int batches, int threads) {
+            this.a = a;
+            this.b = b;
+            this.o = o;
+            this.aRow = aRow;
+            this.aCol = aCol;
+            this.bRow = bRow;
+            this.bCol = bCol;
+            this.oRow = oRow;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.batches = batches;
+            if (aAt.length < batches) {
+                aAt = new int[batches];
+                bAt = new int[batches];
+                oAt = new int[batches];
             }
-            return;
-        }
-        Buffers buffers = BUFFERS.get();
-        float[] pa = buffers.a(Math.min(MC, roundUp(m, MR)) * Math.min(KC, k));
-        float[] pb = buffers.b(Math.min(NC, roundUp(n, NR)) * Math.min(KC, k));
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kc, nc, pb);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, pa);
-                    // The first pass over k writes the output, later passes add to it.
-                    macroKernel(pa, pb, mc, nc, kc, o, oOff + ic * oRow + jc, oRow, pc > 0, buffers.tile);
+            int passes = Math.max(1, (k + KC - 1) / KC);
+            // Rounded to 16 so the in-register transposes of the packing cover whole passes.
+            kc = Math.min(KC, roundUp(Math.max(1, (k + passes - 1) / passes), 16));
+            kBlocks = Math.max(1, (k + kc - 1) / kc);
+            nBlocks = (n + NC - 1) / NC;
+            whole = threads <= 1 || batches >= threads || m == 0 || n == 0 || k == 0;
+            if (!whole) {
+                packChunks = Math.min(threads, (Math.min(NC, n) + NR - 1) / NR);
+                computeChunks = threads;
+                splitRows = m >= 2 * MR * threads;
+                int size = roundUp(Math.min(NC, n), NR) * Math.min(kc, k);
+                if (pb.length < size) {
+                    pb = new float[size];
                 }
+            }
+        }
+
+        @Override
+        int tickets() {
+            return whole ? batches : batches * nBlocks * kBlocks * (packChunks + computeChunks);
+        }
+
+        @Override
+        int phaseStart(int ticket) {
+            if (whole) {
+                return 0;
+            }
+            int r = ticket % (packChunks + computeChunks);
+            return ticket - (r < packChunks ? r : r - packChunks);
+        }
+
+        @Override
+        void run(int ticket) {
+            Buffers buffers = BUFFERS.get();
+            if (whole) {
+                one(aAt[ticket], bAt[ticket], oAt[ticket], buffers);
+                return;
+            }
+            int perStep = packChunks + computeChunks;
+            int step = ticket / perStep;
+            int r = ticket % perStep;
+            int t = step / (nBlocks * kBlocks);
+            int jc = step / kBlocks % nBlocks * NC;
+            int pc = step % kBlocks * kc;
+            int nc = Math.min(NC, n - jc);
+            int kcc = Math.min(kc, k - pc);
+            if (r < packChunks) {
+                int from = MatmulThreads.from(nc, r, packChunks, NR);
+                int to = MatmulThreads.from(nc, r + 1, packChunks, NR);
+                packB(b, bAt[t] + pc * bRow + jc * bCol, bRow, bCol, kcc, from, to, pb);
+                return;
+            }
+            int c = r - packChunks;
+            int rows0 = 0, rows1 = m, cols0 = 0, cols1 = nc;
+            if (splitRows) {
+                rows0 = MatmulThreads.from(m, c, computeChunks, MR);
+                rows1 = MatmulThreads.from(m, c + 1, computeChunks, MR);
+            } else {
+                cols0 = MatmulThreads.from(nc, c, computeChunks, NR);
+                cols1 = MatmulThreads.from(nc, c + 1, computeChunks, NR);
+            }
+            block(aAt[t] + pc * aCol, oAt[t] + jc, rows0, rows1, cols0, cols1, kcc, pc > 0, pb, buffers);
+        }
+
+        /** One whole matrix on this thread. */
+        private void one(int aOff, int bOff, int oOff, Buffers buffers) {
+            if (m == 0 || n == 0) {
+                return;
+            }
+            if (k == 0) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0f);
+                }
+                return;
+            }
+            float[] pbOwn = buffers.b(roundUp(Math.min(NC, n), NR) * Math.min(kc, k));
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += kc) {
+                    int kcc = Math.min(kc, k - pc);
+                    packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kcc, 0, nc, pbOwn);
+                    block(aOff + pc * aCol, oOff + jc, 0, m, 0, nc, kcc, pc > 0, pbOwn, buffers);
+                }
+            }
+        }
+
+        /**
+         * Rows {@code [rows0, rows1)} x columns {@code [cols0, cols1)} of one pass (depth {@code kcc})
+         * of an NC block, against the packed B of that pass: A packed MC rows at a time.
+         */
+        private void block(int a0, int o0, int rows0, int rows1, int cols0, int cols1, int kcc, boolean add,
+                           float[] pbUsed, Buffers buffers) {
+            if (rows0 >= rows1 || cols0 >= cols1) {
+                return;
+            }
+            float[] pa = buffers.a(Math.min(MC, roundUp(rows1 - rows0, MR)) * kcc);
+            for (int ic = rows0; ic < rows1; ic += MC) {
+                int mc = Math.min(MC, rows1 - ic);
+                packA(a, a0 + ic * aRow, aRow, aCol, mc, kcc, pa);
+                macroKernel(pa, pbUsed, cols0 * kcc, mc, cols1 - cols0, kcc, o, o0 + ic * oRow + cols0, oRow, add,
+                        buffers.tile);
             }
         }
     }
 
     /** Every B micro-panel (kept in L1) against every A micro-panel of the block (streamed from L2). */
-    private static void macroKernel(float[] pa, float[] pb, int mc, int nc, int kc, float[] o, int o0, int oRow,
-                                    boolean add, float[] tile) {
+    private static void macroKernel(float[] pa, float[] pb, int pb0, int mc, int nc, int kc, float[] o, int o0,
+                                    int oRow, boolean add, float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int c0 = o0 + ir * oRow + jr;
                 if (mr == MR && nr == NR) {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, o, c0, oRow, add);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, o, c0, oRow, add);
                 } else {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, tile, 0, NR, false);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, tile, 0, NR, false);
                     writeTile(tile, mr, nr, o, c0, oRow, add);
                 }
             }
@@ -230,14 +375,16 @@ final class FloatGemm {
     }
 
     /**
-     * B rows {@code [0, kc)} and columns {@code [0, nc)} from {@code b0} into micro-panels of NR
-     * columns, each stored row after row ({@code kc x NR}), the last one padded with zeros. Reads
+     * B rows {@code [0, kc)} and columns {@code [from, to)} ({@code from} a multiple of NR) from
+     * {@code b0} into micro-panels of NR columns, each stored row after row ({@code kc x NR}) at
+     * {@code from * kc} onwards, the last one of the matrix padded with zeros. Reads
      * rows of B two vectors at a time when columns are contiguous, otherwise column by column
      * (contiguous for a transposed B).
      */
-    private static void packB(float[] b, int b0, int bRow, int bCol, int kc, int nc, float[] pb) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+    private static void packB(float[] b, int b0, int bRow, int bCol, int kc, int from, int to, float[] pb) {
+        for (int jr = from; jr < to; jr += NR) {
+            // Chunks end on a multiple of NR except at the end of the block, so this is the true edge.
+            int nr = Math.min(NR, to - jr);
             int dst = jr * kc;
             int src = b0 + jr * bCol;
             if (bCol == 1 && nr == NR) {

@@ -307,60 +307,16 @@ public final class SimdBackend extends HeapBackend {
     }
 
     /**
-     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads: a
-     * batch at least as long as the thread count is split into runs of whole matrices; otherwise each
-     * matrix is cut into row blocks (or column blocks, when it is wider than tall), in multiples of
-     * the micro-kernel's rows (columns) so that only the last part has an edge.
+     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads (the
+     * split between them is {@link FloatGemm}'s).
      */
     private static void packedMatmul(HeapStorage a, int aRow, int aCol, HeapStorage b, int bRow, int bCol,
                                      HeapStorage o, int oRow, int m, int n, int k, StridedCursor c, int batches) {
-        int[] aAt = new int[batches];
-        int[] bAt = new int[batches];
-        int[] oAt = new int[batches];
-        for (int t = 0; t < batches; t++, c.advance()) {
-            aAt[t] = c.position[0];
-            bAt[t] = c.position[1];
-            oAt[t] = c.position[2];
-        }
-        int parts = MatmulThreads.partsFor(2L * batches * m * n * k);
-        if (parts == 1 || batches >= parts) {
-            MatmulThreads.run(parts, (index, of) -> {
-                int to = MatmulThreads.from(batches, index + 1, of, 1);
-                for (int t = MatmulThreads.from(batches, index, of, 1); t < to; t++) {
-                    gemm(a, aAt[t], aRow, aCol, b, bAt[t], bRow, bCol, o, oAt[t], oRow, m, n, k);
-                }
-            });
-            return;
-        }
-        boolean f32 = o.dtype == DType.FLOAT32;
-        for (int t = 0; t < batches; t++) {
-            int ab = aAt[t];
-            int bb = bAt[t];
-            int ob = oAt[t];
-            if (m >= n) {
-                int mr = f32 ? FloatGemm.MR : DoubleGemm.MR;
-                MatmulThreads.run(parts, (index, of) -> {
-                    int from = MatmulThreads.from(m, index, of, mr);
-                    int to = MatmulThreads.from(m, index + 1, of, mr);
-                    gemm(a, ab + from * aRow, aRow, aCol, b, bb, bRow, bCol, o, ob + from * oRow, oRow, to - from, n, k);
-                });
-            } else {
-                int nr = f32 ? FloatGemm.NR : DoubleGemm.NR;
-                MatmulThreads.run(parts, (index, of) -> {
-                    int from = MatmulThreads.from(n, index, of, nr);
-                    int to = MatmulThreads.from(n, index + 1, of, nr);
-                    gemm(a, ab, aRow, aCol, b, bb + from * bCol, bRow, bCol, o, ob + from, oRow, m, to - from, k);
-                });
-            }
-        }
-    }
-
-    private static void gemm(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
-                             HeapStorage o, int oOff, int oRow, int m, int n, int k) {
+        int threads = MatmulThreads.partsFor(2L * batches * m * n * k);
         if (o.dtype == DType.FLOAT32) {
-            FloatGemm.multiply(a.f32, aOff, aRow, aCol, b.f32, bOff, bRow, bCol, o.f32, oOff, oRow, m, n, k);
+            FloatGemm.multiply(a.f32, aRow, aCol, b.f32, bRow, bCol, o.f32, oRow, m, n, k, c, batches, threads);
         } else {
-            DoubleGemm.multiply(a.f64, aOff, aRow, aCol, b.f64, bOff, bRow, bCol, o.f64, oOff, oRow, m, n, k);
+            DoubleGemm.multiply(a.f64, aRow, aCol, b.f64, bRow, bCol, o.f64, oRow, m, n, k, c, batches, threads);
         }
     }
 

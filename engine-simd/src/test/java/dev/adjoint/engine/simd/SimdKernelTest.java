@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -380,6 +381,57 @@ class SimdKernelTest {
         checkMatmul(1, 61, 290, 401, true, true);
         checkMatmul(2, 100, 200, 150, false, true);   // batch shorter than the thread count: split inside
         checkMatmul(5, 70, 200, 90, true, false);     // batch split into runs of whole matrices
+    }
+
+    @Test
+    void sharedPackingSplitsMatchANaiveDoubleLoop() {
+        // Over the thread threshold, one matrix: the threads pack each pass of B together, then split
+        // the rows (enough of them) or the columns (fewer than 2 * MR rows per thread).
+        checkMatmul(1, 5, 700, 2000, false, false);   // m < MR: columns split, every row block is edge
+        checkMatmul(1, 40, 400, 500, false, true);    // m < 2 * MR * 3 threads: columns split
+        checkMatmul(1, 400, 400, 40, true, false);    // two panels of B for three packers
+        checkMatmul(1, 300, 257, 300, false, false);  // k = 257: two passes of 144 and 113, not 256 and 1
+        checkMatmul(1, 9, 300, 4100, true, true);     // n > NC: a second shared block of B
+    }
+
+    @Test
+    void multiLayerPerceptronShapesMatchANaiveDoubleLoop() {
+        // nn.Linear: x @ w.T forward, dy.T @ x for the weight gradient, dy @ w for the input gradient.
+        checkMatmul(1, 64, 784, 256, false, true);
+        checkMatmul(1, 256, 64, 784, true, false);
+        checkMatmul(1, 64, 256, 784, false, false);
+        checkMatmul(1, 64, 256, 10, false, true);
+        checkMatmul(1, 10, 64, 256, true, false);
+        checkMatmul(1, 64, 10, 256, false, false);
+    }
+
+    @Test
+    void concurrentMatmulsFromSeveralThreadsAreEachCorrect() throws Exception {
+        // Only one product at a time gets the helper threads; the others run on their own thread.
+        // Either way every result must be right, and nobody may wait on a helper that never comes.
+        int callers = 4;
+        Thread[] threads = new Thread[callers];
+        Throwable[] failures = new Throwable[callers];
+        for (int i = 0; i < callers; i++) {
+            int index = i;
+            threads[i] = new Thread(() -> {
+                try {
+                    for (int round = 0; round < 3; round++) {
+                        checkMatmul(1, 150 + index, 300, 200, index % 2 == 0, round % 2 == 0);
+                    }
+                } catch (Throwable e) {
+                    failures[index] = e;
+                }
+            });
+            threads[i].start();
+        }
+        for (int i = 0; i < callers; i++) {
+            threads[i].join(60_000);
+            assertFalse(threads[i].isAlive(), "caller " + i + " still running after 60 s");
+            if (failures[i] != null) {
+                throw new AssertionError("caller " + i + " failed", failures[i]);
+            }
+        }
     }
 
     @Test
