@@ -121,10 +121,19 @@ final class FloatGemm {
     }
 
     /**
-     * A batched product as {@link MatmulThreads} tickets; one per calling thread, reused. Shared
-     * mode: for each matrix, NC block of columns and pass over k, {@code packChunks} tickets pack
-     * that pass of B into {@link #pb} (shared by all threads), then {@code computeChunks} tickets
-     * each pack their own rows of A and multiply them against it.
+     * A batched product as {@link MatmulThreads} tickets; one per calling thread, reused. Three modes:
+     * <ul>
+     *   <li>whole matrices: a ticket per matrix of the batch (one thread, or a batch at least as long
+     *       as the thread count);</li>
+     *   <li>columns: one matrix at a time, a ticket per block of columns (multiples of NR), each
+     *       packing its own A and its own columns of B: nothing shared, no phase to wait for. For
+     *       outputs at least twice as wide as tall (the MLP's {@code x @ w.T} and {@code dy.T @ x}),
+     *       where A is the small operand, so packing it once per thread costs little;</li>
+     *   <li>shared B: one matrix at a time; for each NC block of columns and pass over k,
+     *       {@code packChunks} tickets pack that pass of B into {@link #pb} together, then
+     *       {@code computeChunks} tickets each pack their own rows of A and multiply them against
+     *       it. For tall and square outputs, where B would otherwise be packed once per thread.</li>
+     * </ul>
      */
     private static final class Product extends MatmulThreads.Job {
         float[] a, b, o;
@@ -134,8 +143,8 @@ final class FloatGemm {
         int kc, kBlocks, nBlocks;
         /** True when each ticket is a whole matrix, on the thread's own buffers. */
         boolean whole;
-        /** Split the rows of the output between compute tickets (else its columns). */
-        boolean splitRows;
+        /** Independent column blocks (else shared B), when not whole. */
+        boolean columns;
         int packChunks, computeChunks;
         float[] pb = new float[0];
 
@@ -164,10 +173,10 @@ final class FloatGemm {
             kBlocks = Math.max(1, (k + kc - 1) / kc);
             nBlocks = (n + NC - 1) / NC;
             whole = threads <= 1 || batches >= threads || m == 0 || n == 0 || k == 0;
-            if (!whole) {
+            columns = !whole && (2 * m <= n || m < 2 * MR * threads);
+            computeChunks = threads;
+            if (!whole && !columns) {
                 packChunks = Math.min(threads, (Math.min(NC, n) + NR - 1) / NR);
-                computeChunks = threads;
-                splitRows = m >= 2 * MR * threads;
                 int size = roundUp(Math.min(NC, n), NR) * Math.min(kc, k);
                 if (pb.length < size) {
                     pb = new float[size];
@@ -177,12 +186,13 @@ final class FloatGemm {
 
         @Override
         int tickets() {
-            return whole ? batches : batches * nBlocks * kBlocks * (packChunks + computeChunks);
+            return whole ? batches : columns ? batches * computeChunks
+                    : batches * nBlocks * kBlocks * (packChunks + computeChunks);
         }
 
         @Override
         int phaseStart(int ticket) {
-            if (whole) {
+            if (whole || columns) {
                 return 0;
             }
             int r = ticket % (packChunks + computeChunks);
@@ -193,7 +203,17 @@ final class FloatGemm {
         void run(int ticket) {
             Buffers buffers = BUFFERS.get();
             if (whole) {
-                one(aAt[ticket], bAt[ticket], oAt[ticket], buffers);
+                one(aAt[ticket], bAt[ticket], oAt[ticket], n, buffers);
+                return;
+            }
+            if (columns) {
+                int t = ticket / computeChunks;
+                int c = ticket % computeChunks;
+                int from = MatmulThreads.from(n, c, computeChunks, NR);
+                int to = MatmulThreads.from(n, c + 1, computeChunks, NR);
+                if (from < to) {
+                    one(aAt[t], bAt[t] + from * bCol, oAt[t] + from, to - from, buffers);
+                }
                 return;
             }
             int perStep = packChunks + computeChunks;
@@ -211,19 +231,13 @@ final class FloatGemm {
                 return;
             }
             int c = r - packChunks;
-            int rows0 = 0, rows1 = m, cols0 = 0, cols1 = nc;
-            if (splitRows) {
-                rows0 = MatmulThreads.from(m, c, computeChunks, MR);
-                rows1 = MatmulThreads.from(m, c + 1, computeChunks, MR);
-            } else {
-                cols0 = MatmulThreads.from(nc, c, computeChunks, NR);
-                cols1 = MatmulThreads.from(nc, c + 1, computeChunks, NR);
-            }
-            block(aAt[t] + pc * aCol, oAt[t] + jc, rows0, rows1, cols0, cols1, kcc, pc > 0, pb, buffers);
+            int rows0 = MatmulThreads.from(m, c, computeChunks, MR);
+            int rows1 = MatmulThreads.from(m, c + 1, computeChunks, MR);
+            block(aAt[t] + pc * aCol, oAt[t] + jc, rows0, rows1, 0, nc, kcc, pc > 0, pb, buffers);
         }
 
-        /** One whole matrix on this thread. */
-        private void one(int aOff, int bOff, int oOff, Buffers buffers) {
+        /** One whole matrix (or its first {@code n} columns from the offsets given) on this thread. */
+        private void one(int aOff, int bOff, int oOff, int n, Buffers buffers) {
             if (m == 0 || n == 0) {
                 return;
             }

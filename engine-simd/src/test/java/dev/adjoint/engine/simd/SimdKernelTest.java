@@ -385,11 +385,13 @@ class SimdKernelTest {
 
     @Test
     void sharedPackingSplitsMatchANaiveDoubleLoop() {
-        // Over the thread threshold, one matrix: the threads pack each pass of B together, then split
-        // the rows (enough of them) or the columns (fewer than 2 * MR rows per thread).
-        checkMatmul(1, 5, 700, 2000, false, false);   // m < MR: columns split, every row block is edge
-        checkMatmul(1, 40, 400, 500, false, true);    // m < 2 * MR * 3 threads: columns split
-        checkMatmul(1, 400, 400, 40, true, false);    // two panels of B for three packers
+        // Over the thread threshold, one matrix: wide outputs (or fewer than 2 * MR rows per thread)
+        // are cut into independent column blocks; the others share each packed pass of B and split rows.
+        checkMatmul(1, 5, 700, 2000, false, false);   // m < MR: columns, every row block is edge
+        checkMatmul(1, 40, 400, 500, false, true);    // m < 2 * MR * 3 threads: columns
+        checkMatmul(1, 60, 400, 100, false, false);   // columns, though narrower than twice the rows
+        checkMatmul(1, 400, 400, 40, true, false);    // shared: two panels of B for three packers
+        checkMatmul(1, 200, 300, 390, false, true);   // shared, just under twice as wide as tall
         checkMatmul(1, 300, 257, 300, false, false);  // k = 257: two passes of 144 and 113, not 256 and 1
         checkMatmul(1, 9, 300, 4100, true, true);     // n > NC: a second shared block of B
     }
