@@ -26,20 +26,22 @@ final class DoubleGemm {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * The register block: MR rows x 2 vectors. With 512-bit vectors that is 16 accumulators, two
-     * vectors of B and a broadcast of A: 19 of the 32 zmm registers, and 16 independent FMA chains,
-     * enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured against 12 x 2, 6 x 3,
-     * 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3 much slower (spills).
+     * The register block: MR rows x 2 vectors. With 512-bit vectors (AVX-512: 32 registers) 8 rows:
+     * 16 accumulators, two vectors of B and a broadcast of A, 19 of the 32 zmm registers, and 16
+     * independent FMA chains, enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured
+     * against 12 x 2, 6 x 3, 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3
+     * much slower (spills). Narrower vectors mean AVX2's 16 ymm registers (or NEON's 32 of 128 bits),
+     * where 8 x 2 would spill: 6 rows, 12 accumulators + 3 = 15 registers, the classic Haswell block.
      */
-    static final int MR = 8;
+    static final int MR = S.vectorBitSize() >= 512 ? 8 : 6;
     static final int NR = 2 * L;
     static final int KC = GemmBlocking.kc(NR * Double.BYTES);
     static final int MC = GemmBlocking.mc(KC, Double.BYTES, MR);
     static final int NC = GemmBlocking.nc(KC, Double.BYTES, NR);
 
     /** An MR-long column of a transposed A, copied in one vector when the hardware has one that wide. */
-    private static final VectorSpecies<Double> A8 = S.vectorBitSize() >= MR * Double.SIZE
-            ? VectorSpecies.of(double.class, VectorShape.forBitSize(MR * Double.SIZE)) : S;
+    private static final VectorSpecies<Double> A8 = MR == 8 && S.vectorBitSize() >= 8 * Double.SIZE
+            ? VectorSpecies.of(double.class, VectorShape.forBitSize(8 * Double.SIZE)) : S;
     /**
      * Two-vector shuffles of the in-register transposes: {@code LOg} interleaves groups of g elements
      * from the low halves of two vectors, {@code HIg} from the high halves (null where g > L / 2).
@@ -296,10 +298,23 @@ final class DoubleGemm {
     }
 
     /**
+     * {@code c[0..MR, 0..NR] (+)= A micro-panel @ B micro-panel}, with the kernel of this machine's MR
+     * (a constant, so C2 keeps one branch).
+     */
+    private static void microKernel(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+                                    boolean add) {
+        if (MR == 8) {
+            microKernel8(kc, pa, a0, pb, b0, c, c0, cRow, add);
+        } else {
+            microKernel6(kc, pa, a0, pb, b0, c, c0, cRow, add);
+        }
+    }
+
+    /**
      * {@code c[0..MR, 0..NR] (+)= A micro-panel @ B micro-panel}. Each step of {@code p} loads one
      * row of the B panel (two vectors) and broadcasts MR elements of a column of the A panel.
      */
-    private static void microKernel(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+    private static void microKernel8(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
                                     boolean add) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
         DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
@@ -311,7 +326,7 @@ final class DoubleGemm {
         DoubleVector c70 = DoubleVector.zero(S), c71 = DoubleVector.zero(S);
         for (int p = 0; p < kc; p++) {
             // Indices linear in p, so C2 hoists every bounds check out of the loop.
-            int ai = a0 + p * MR;
+            int ai = a0 + p * 8;
             int bi = b0 + p * NR;
             DoubleVector b0v = DoubleVector.fromArray(S, pb, bi);
             DoubleVector b1v = DoubleVector.fromArray(S, pb, bi + L);
@@ -376,6 +391,70 @@ final class DoubleGemm {
         c61.intoArray(c, c0 + 6 * cRow + L);
         c70.intoArray(c, c0 + 7 * cRow);
         c71.intoArray(c, c0 + 7 * cRow + L);
+    }
+
+    /** {@link #microKernel} for 6 rows (MR on machines with 16 vector registers). */
+    private static void microKernel6(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+                                    boolean add) {
+        DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
+        DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
+        DoubleVector c20 = DoubleVector.zero(S), c21 = DoubleVector.zero(S);
+        DoubleVector c30 = DoubleVector.zero(S), c31 = DoubleVector.zero(S);
+        DoubleVector c40 = DoubleVector.zero(S), c41 = DoubleVector.zero(S);
+        DoubleVector c50 = DoubleVector.zero(S), c51 = DoubleVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            // Indices linear in p, so C2 hoists every bounds check out of the loop.
+            int ai = a0 + p * 6;
+            int bi = b0 + p * NR;
+            DoubleVector b0v = DoubleVector.fromArray(S, pb, bi);
+            DoubleVector b1v = DoubleVector.fromArray(S, pb, bi + L);
+            DoubleVector x = DoubleVector.broadcast(S, pa[ai]);
+            c00 = b0v.fma(x, c00);
+            c01 = b1v.fma(x, c01);
+            x = DoubleVector.broadcast(S, pa[ai + 1]);
+            c10 = b0v.fma(x, c10);
+            c11 = b1v.fma(x, c11);
+            x = DoubleVector.broadcast(S, pa[ai + 2]);
+            c20 = b0v.fma(x, c20);
+            c21 = b1v.fma(x, c21);
+            x = DoubleVector.broadcast(S, pa[ai + 3]);
+            c30 = b0v.fma(x, c30);
+            c31 = b1v.fma(x, c31);
+            x = DoubleVector.broadcast(S, pa[ai + 4]);
+            c40 = b0v.fma(x, c40);
+            c41 = b1v.fma(x, c41);
+            x = DoubleVector.broadcast(S, pa[ai + 5]);
+            c50 = b0v.fma(x, c50);
+            c51 = b1v.fma(x, c51);
+        }
+        // Written out rather than through a helper: a vector passed to a call C2 does not inline is
+        // boxed, an allocation per accumulator per call (measured: 15 MB per 1024^3 product).
+        if (add) {
+            c00 = c00.add(DoubleVector.fromArray(S, c, c0));
+            c01 = c01.add(DoubleVector.fromArray(S, c, c0 + L));
+            c10 = c10.add(DoubleVector.fromArray(S, c, c0 + cRow));
+            c11 = c11.add(DoubleVector.fromArray(S, c, c0 + cRow + L));
+            c20 = c20.add(DoubleVector.fromArray(S, c, c0 + 2 * cRow));
+            c21 = c21.add(DoubleVector.fromArray(S, c, c0 + 2 * cRow + L));
+            c30 = c30.add(DoubleVector.fromArray(S, c, c0 + 3 * cRow));
+            c31 = c31.add(DoubleVector.fromArray(S, c, c0 + 3 * cRow + L));
+            c40 = c40.add(DoubleVector.fromArray(S, c, c0 + 4 * cRow));
+            c41 = c41.add(DoubleVector.fromArray(S, c, c0 + 4 * cRow + L));
+            c50 = c50.add(DoubleVector.fromArray(S, c, c0 + 5 * cRow));
+            c51 = c51.add(DoubleVector.fromArray(S, c, c0 + 5 * cRow + L));
+        }
+        c00.intoArray(c, c0);
+        c01.intoArray(c, c0 + L);
+        c10.intoArray(c, c0 + cRow);
+        c11.intoArray(c, c0 + cRow + L);
+        c20.intoArray(c, c0 + 2 * cRow);
+        c21.intoArray(c, c0 + 2 * cRow + L);
+        c30.intoArray(c, c0 + 3 * cRow);
+        c31.intoArray(c, c0 + 3 * cRow + L);
+        c40.intoArray(c, c0 + 4 * cRow);
+        c41.intoArray(c, c0 + 4 * cRow + L);
+        c50.intoArray(c, c0 + 5 * cRow);
+        c51.intoArray(c, c0 + 5 * cRow + L);
     }
 
     private static void writeTile(double[] tile, int mr, int nr, double[] o, int c0, int oRow, boolean add) {

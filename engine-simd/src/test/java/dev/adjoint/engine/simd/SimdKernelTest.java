@@ -357,7 +357,7 @@ class SimdKernelTest {
     }
 
     // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
-    // AVX-512), KC = 256, MC = 512 (f32) / 256 (f64), NC = 4096 (f32) / 2048 (f64). The sizes below
+    // AVX-512; with -XX:UseAVX=2, 6 rows and 16 floats / 8 doubles, which these tests also pass), KC = 256, MC = 512 (f32) / 256 (f64), NC = 4096 (f32) / 2048 (f64). The sizes below
     // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
@@ -389,7 +389,7 @@ class SimdKernelTest {
         // are cut into independent column blocks; the others share each packed pass of B and split rows.
         checkMatmul(1, 5, 700, 2000, false, false);   // m < MR: columns, every row block is edge
         checkMatmul(1, 40, 400, 500, false, true);    // m < 2 * MR * 3 threads: columns
-        checkMatmul(1, 60, 400, 100, false, false);   // columns, though narrower than twice the rows
+        checkMatmul(1, 40, 2500, 60, false, false);   // columns, though narrower than twice the rows
         checkMatmul(1, 400, 400, 40, true, false);    // shared: two panels of B for three packers
         checkMatmul(1, 200, 300, 390, false, true);   // shared, just under twice as wide as tall
         checkMatmul(1, 300, 257, 300, false, false);  // k = 257: two passes of 144 and 113, not 256 and 1
