@@ -336,13 +336,16 @@ public final class SimdBackend extends HeapBackend {
          * read each operand in place.
          */
         static final long PACKED_MIN_MNK = 32L * 32 * 32;
+        /** Outputs narrower than this, with rows of a and columns of b dense, take dot products. */
+        static final int NARROW_N = 16;
 
         static MatmulPath choose(int m, int n, int k, int aCol, int bRow, int bCol) {
             // A size-1 dim has no meaningful stride: treat it as dense.
             boolean rowsOfB = bCol == 1 || n == 1;
             boolean dots = (aCol == 1 || k == 1) && (bRow == 1 || k == 1);
-            // A narrow output wastes most lanes of a row of b (and of a packed panel); dot products use all of them.
-            if (dots && n < 4) {
+            // A narrow output wastes most lanes of a row of b (and of a packed panel: 32 floats on
+            // AVX-512, of which x @ w.T with 10 outputs uses 10); dot products along k use all of them.
+            if (dots && n < NARROW_N) {
                 return DOTS;
             }
             // With fewer than 4 rows the packed panels of A are mostly padding: read b in place instead.

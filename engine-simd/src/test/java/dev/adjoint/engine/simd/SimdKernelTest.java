@@ -479,6 +479,9 @@ class SimdKernelTest {
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(200, 300, 1, 1, 300, 1));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(45, 66, 70, 2, 1, 210));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(97, 97, 260, 97, 1, 260));
+        // x @ w.T with 10 outputs (the MLP's last layer) takes dot products, not a 32-wide panel.
+        assertEquals(SimdBackend.MatmulPath.DOTS, SimdBackend.MatmulPath.choose(64, 10, 256, 1, 1, 256));
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(64, 16, 256, 1, 1, 256));
         // ... and the threaded ones really are cut into parts (threshold 2 * 180^3 flops).
         assertEquals(1, MatmulThreads.partsFor(2L * 179 * 179 * 179));
         assertEquals(3, MatmulThreads.partsFor(2L * 181 * 181 * 181));
