@@ -65,6 +65,8 @@ final class DoubleGemm {
         return VectorShuffle.fromArray(S, lanes, 0);
     }
 
+    /** Tickets per thread in each phase of a shared-B product. */
+    private static final int CHUNKS_PER_THREAD = 4;
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
     private static final ThreadLocal<Product> PRODUCTS = ThreadLocal.withInitial(Product::new);
 
@@ -176,9 +178,12 @@ final class DoubleGemm {
             nBlocks = (n + NC - 1) / NC;
             whole = threads <= 1 || batches >= threads || m == 0 || n == 0 || k == 0;
             columns = !whole && (2 * m <= n || m < 2 * MR * threads);
-            computeChunks = threads;
+            // Columns: one block per thread, as each packs all of A. Shared B: a few blocks of rows (and
+            // of B panels) per thread, so that a helper that starts late or loses its core to another
+            // process holds back little; A is packed once per pass either way.
+            computeChunks = columns ? threads : Math.min(CHUNKS_PER_THREAD * threads, (m + MR - 1) / MR);
             if (!whole && !columns) {
-                packChunks = Math.min(threads, (Math.min(NC, n) + NR - 1) / NR);
+                packChunks = Math.min(CHUNKS_PER_THREAD * threads, (Math.min(NC, n) + NR - 1) / NR);
                 int size = roundUp(Math.min(NC, n), NR) * Math.min(kc, k);
                 if (pb.length < size) {
                     pb = new double[size];
