@@ -95,15 +95,15 @@ final class DoubleGemm {
     private DoubleGemm() {
     }
 
-    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on the calling thread. */
+    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on up to {@code threads} threads (see the batched one). */
     static void multiply(double[] a, int aOff, int aRow, int aCol, double[] b, int bOff, int bRow, int bCol,
-                         double[] o, int oOff, int oRow, int m, int n, int k) {
+                         double[] o, int oOff, int oRow, int m, int n, int k, int threads) {
         Product p = PRODUCTS.get();
-        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, 1);
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, threads);
         p.aAt[0] = aOff;
         p.bAt[0] = bOff;
         p.oAt[0] = oOff;
-        MatmulThreads.run(p, 1);
+        MatmulThreads.run(p, threads);
     }
 
     /**

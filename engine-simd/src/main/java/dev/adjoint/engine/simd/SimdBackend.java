@@ -273,6 +273,23 @@ public final class SimdBackend extends HeapBackend {
         int oRow = outLayout.stride(rank - 2);
         MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
                 ? MatmulPath.choose(m, n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
+        if (rank == 2) {
+            // One matrix: no batch cursor, so a product allocates nothing here.
+            if (path == MatmulPath.PACKED) {
+                int threads = MatmulThreads.partsFor(2L * m * n * k);
+                if (so.dtype == DType.FLOAT32) {
+                    FloatGemm.multiply(sa.f32, aLayout.offset(), aRow, aCol, sb.f32, bLayout.offset(), bRow, bCol,
+                            so.f32, outLayout.offset(), oRow, m, n, k, threads);
+                } else {
+                    DoubleGemm.multiply(sa.f64, aLayout.offset(), aRow, aCol, sb.f64, bLayout.offset(), bRow, bCol,
+                            so.f64, outLayout.offset(), oRow, m, n, k, threads);
+                }
+            } else {
+                matrix(path, sa, aLayout.offset(), aRow, aCol, sb, bLayout.offset(), bRow, bCol, so,
+                        outLayout.offset(), oRow, m, n, k);
+            }
+            return;
+        }
         Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
         StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
@@ -281,28 +298,31 @@ public final class SimdBackend extends HeapBackend {
             return;
         }
         for (int t = 0; t < batches; t++, c.advance()) {
-            int ab = c.position[0];
-            int bb = c.position[1];
-            int ob = c.position[2];
-            boolean f32 = so.dtype == DType.FLOAT32;
-            switch (path) {
-                case ROWS_OF_B -> {
-                    if (f32) {
-                        FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
-                    } else {
-                        DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
-                    }
+            matrix(path, sa, c.position[0], aRow, aCol, sb, c.position[1], bRow, bCol, so, c.position[2], oRow, m, n, k);
+        }
+    }
+
+    /** One matrix of a matmul by one of the unpacked kernels. */
+    private static void matrix(MatmulPath path, HeapStorage sa, int ab, int aRow, int aCol, HeapStorage sb, int bb,
+                               int bRow, int bCol, HeapStorage so, int ob, int oRow, int m, int n, int k) {
+        boolean f32 = so.dtype == DType.FLOAT32;
+        switch (path) {
+            case ROWS_OF_B -> {
+                if (f32) {
+                    FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
+                } else {
+                    DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
                 }
-                case DOTS -> {
-                    if (f32) {
-                        FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
-                    } else {
-                        DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
-                    }
-                }
-                case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
-                case PACKED -> throw new AssertionError("handled above");
             }
+            case DOTS -> {
+                if (f32) {
+                    FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
+                } else {
+                    DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
+                }
+            }
+            case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
+            case PACKED -> throw new AssertionError("packed products are not run one matrix at a time here");
         }
     }
 

@@ -408,6 +408,43 @@ class SimdKernelTest {
     }
 
     @Test
+    void rankTwoProductsWithOffsetViewsMatchANaiveDoubleLoop() {
+        // Rank 2 skips the batch cursor: offsets and strides come straight from the layouts. Each
+        // case: x @ w.T (forward, over the thread threshold), dy.T @ x, and a narrow x @ w.T (dots).
+        int[][] cases = {{64, 784, 256}, {256, 64, 784}, {64, 256, 10}, {9, 40, 33}};
+        for (DType dtype : FLOATING) {
+            for (int[] mkn : cases) {
+                int m = mkn[0], k = mkn[1], n = mkn[2];
+                for (boolean aTransposed : new boolean[] {false, true}) {
+                    int offset = 3;
+                    double[] a = roundedTo(dtype, values(offset + m * k, m + k, -1, 1));
+                    double[] b = roundedTo(dtype, values(k * n, k + n, -1, 1));
+                    Layout aLayout = aTransposed
+                            ? new Layout(Shape.of(m, k), new int[] {1, m}, offset)
+                            : new Layout(Shape.of(m, k), new int[] {k, 1}, offset);
+                    Layout bLayout = new Layout(Shape.of(k, n), new int[] {1, k}, 0);
+                    Storage out = SIMD.allocate(dtype, m * n);
+                    Layout outLayout = Layout.contiguous(Shape.of(m, n));
+                    SIMD.matmul(SIMD.fromDoubles(a, dtype), aLayout, SIMD.fromDoubles(b, dtype), bLayout, out, outLayout);
+                    double[] expected = new double[m * n];
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++) {
+                                sum += a[offset + i * aLayout.stride(0) + p * aLayout.stride(1)] * b[p + j * k];
+                            }
+                            expected[i * n + j] = sum;
+                        }
+                    }
+                    assertMatmulClose(String.format("rank 2 [%d, %d] @ [%d, %d].T view%s %s", m, k, n, k,
+                            aTransposed ? ", a transposed" : "", dtype), expected, SIMD.toDoubles(out, outLayout), k,
+                            dtype);
+                }
+            }
+        }
+    }
+
+    @Test
     void concurrentMatmulsFromSeveralThreadsAreEachCorrect() throws Exception {
         // Only one product at a time gets the helper threads; the others run on their own thread.
         // Either way every result must be right, and nobody may wait on a helper that never comes.
