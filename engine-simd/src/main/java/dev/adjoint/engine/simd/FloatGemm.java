@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
 
 /**
- * FLOAT32 packed GEMM for one matrix (or one rectangle of it), {@code o[m, n] = a[m, k] @ b[k, n]},
+ * FLOAT32 packed GEMM for a batch of matrices, {@code o[m, n] = a[m, k] @ b[k, n]},
  * output rows contiguous, {@code a} and {@code b} with any strides. The BLIS loop nest: for each
  * {@code NC}-wide block of columns and {@code KC}-deep pass, B is packed into {@code KC x NR}
  * micro-panels; for each {@code MC}-row block A is packed into {@code MR x KC} micro-panels; then an
@@ -18,9 +18,9 @@ import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
  * multiply-adds, as BLAS sgemm does (the error grows like {@code k * ulp} of the sum of |products|).
  * {@link DoubleGemm} mirrors this class; keep the two in step.
  *
- * <p>Runs on the calling thread; {@link MatmulThreads} splits large products into rectangles and
- * calls this once per rectangle. Packing buffers are per thread and grow to the largest block seen,
- * so a steady stream of products allocates nothing here.
+ * <p>The work is cut into {@link MatmulThreads} tickets ({@link Product}), run by the calling
+ * thread alone or with the helper threads. Packing buffers and the product itself are per thread
+ * and grow to the largest block seen, so a steady stream of products allocates nothing here.
  */
 final class FloatGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -109,8 +109,8 @@ final class FloatGemm {
     /**
      * Every matrix of a batch, the cursor giving each one's offsets in {@code a}, {@code b} and
      * {@code o}, on up to {@code threads} threads: a batch at least as long as the thread count is
-     * shared out as whole matrices; otherwise the threads work on one matrix at a time, packing each
-     * pass of B together and then splitting its rows (columns, for an output of few rows).
+     * shared out as whole matrices; otherwise the threads work on one matrix at a time, in
+     * independent column blocks or sharing each packed pass of B (see {@link Product}).
      */
     static void multiply(float[] a, int aRow, int aCol, float[] b, int bRow, int bCol, float[] o, int oRow,
                          int m, int n, int k, StridedCursor cursor, int batches, int threads) {

@@ -25,8 +25,9 @@ final class MatmulThreads {
     static final int THREADS = configuredThreads();
     /**
      * 2 * 180^3 floating operations, about 25 us on one core here. Measured with GemmBenchmark on a
-     * quiet machine: a 128^3 f32 product is slower on 2 threads than on 1 (92 vs 176 GFLOP/s: the
-     * hand-off to a parked pool thread costs more than half the work), a 256^3 one faster (265 vs 208).
+     * quiet machine with the ForkJoinPool these helpers replaced: a 128^3 f32 product was slower on 2
+     * threads than on 1 (92 vs 176 GFLOP/s: the hand-off to a parked pool thread cost more than half
+     * the work), a 256^3 one faster (265 vs 208). Not yet re-measured with the polling helpers.
      */
     static final long PARALLEL_FLOPS = 2L * 180 * 180 * 180;
     /** How long an idle helper keeps polling for the next job before it parks (wake-up costs ~10-50 us). */
