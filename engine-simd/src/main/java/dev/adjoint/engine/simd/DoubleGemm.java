@@ -516,8 +516,9 @@ final class DoubleGemm {
 
     /**
      * A rows {@code [0, mc)} and columns {@code [0, kc)} from {@code a0} into micro-panels of MR rows,
-     * each stored column after column ({@code kc x MR}), the last one padded with zeros. Row by row
-     * (contiguous reads for a row-major A) or, for a transposed A, MR contiguous elements per column.
+     * each stored column after column ({@code kc x MR}), the last one padded with zeros. A row-major A
+     * is transposed in registers 8 rows x L columns at a time; a transposed A has its MR elements of a
+     * column contiguous (one vector copy); anything else, and edge panels, element by element.
      */
     private static void packA(double[] a, int a0, int aRow, int aCol, int mc, int kc, double[] pa) {
         for (int ir = 0; ir < mc; ir += MR) {
