@@ -1,39 +1,74 @@
 package dev.adjoint.engine.simd;
 
+import dev.adjoint.spi.StridedCursor;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import static dev.adjoint.engine.simd.GemmBlocking.roundUp;
 
 /**
- * FLOAT64 packed GEMM for one matrix (or one rectangle of it), {@code o[m, n] = a[m, k] @ b[k, n]},
+ * FLOAT64 packed GEMM for a batch of matrices, {@code o[m, n] = a[m, k] @ b[k, n]},
  * output rows contiguous, {@code a} and {@code b} with any strides. The BLIS loop nest: for each
  * {@code NC}-wide block of columns and {@code KC}-deep pass, B is packed into {@code KC x NR}
  * micro-panels; for each {@code MC}-row block A is packed into {@code MR x KC} micro-panels; then an
  * {@code MR x NR} register block of the output is computed per pair of micro-panels. Transposed
  * operands only change how the packing reads them. Products accumulate in double with fused
- * multiply-adds, as BLAS dgemm does. Mirrors {@link FloatGemm}; keep the two in step.
+ * multiply-adds, as BLAS dgemm does. Mirrors {@link FloatGemm} line for line (generated from it by
+ * replacing the element type); keep the two in step.
  *
- * <p>Runs on the calling thread; {@link MatmulThreads} splits large products into rectangles and
- * calls this once per rectangle. Packing buffers are per thread and grow to the largest block seen,
- * so a steady stream of products allocates nothing here.
+ * <p>The work is cut into {@link MatmulThreads} tickets ({@link Product}), run by the calling
+ * thread alone or with the helper threads. Packing buffers and the product itself are per thread
+ * and grow to the largest block seen, so a steady stream of products allocates nothing here.
  */
 final class DoubleGemm {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
-     * The register block: MR rows x 2 vectors. The same shape as {@link FloatGemm}'s: with 512-bit vectors, 16 accumulators, two
-     * vectors of B and a broadcast of A: 19 of the 32 zmm registers, and 16 independent FMA chains,
-     * enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured against 12 x 2, 6 x 3,
-     * 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3 much slower (spills).
+     * The register block: MR rows x 2 vectors. With 512-bit vectors (AVX-512: 32 registers) 8 rows:
+     * 16 accumulators, two vectors of B and a broadcast of A, 19 of the 32 zmm registers, and 16
+     * independent FMA chains, enough to cover the FMA latency (4 cycles) on both FMA pipes. Measured
+     * against 12 x 2, 6 x 3, 8 x 3, 4 x 4 and 6 x 4 on Zen 5 (docs/benchmarks.md): none faster, 8 x 3
+     * much slower (spills). Narrower vectors mean AVX2's 16 ymm registers (or NEON's 32 of 128 bits),
+     * where 8 x 2 would spill: 6 rows, 12 accumulators + 3 = 15 registers, the classic Haswell block.
      */
-    static final int MR = 8;
+    static final int MR = S.vectorBitSize() >= 512 ? 8 : 6;
     static final int NR = 2 * L;
     static final int KC = GemmBlocking.kc(NR * Double.BYTES);
     static final int MC = GemmBlocking.mc(KC, Double.BYTES, MR);
     static final int NC = GemmBlocking.nc(KC, Double.BYTES, NR);
 
+    /** An MR-long column of a transposed A, copied in one vector when the hardware has one that wide. */
+    private static final VectorSpecies<Double> A8 = MR == 8 && S.vectorBitSize() >= 8 * Double.SIZE
+            ? VectorSpecies.of(double.class, VectorShape.forBitSize(8 * Double.SIZE)) : S;
+    /**
+     * Two-vector shuffles of the in-register transposes: {@code LOg} interleaves groups of g elements
+     * from the low halves of two vectors, {@code HIg} from the high halves (null where g > L / 2).
+     */
+    private static final VectorShuffle<Double> LO1 = interleave(1, 0), HI1 = interleave(1, L / 2);
+    private static final VectorShuffle<Double> LO2 = interleave(2, 0), HI2 = interleave(2, L / 2);
+    private static final VectorShuffle<Double> LO4 = interleave(4, 0), HI4 = interleave(4, L / 2);
+    private static final VectorShuffle<Double> LO8 = interleave(8, 0), HI8 = interleave(8, L / 2);
+
+    private static VectorShuffle<Double> interleave(int g, int from) {
+        if (g > L / 2) {
+            return null;
+        }
+        int[] lanes = new int[L];
+        for (int j = 0; j < L; j++) {
+            int group = j / (2 * g);
+            int within = j % (2 * g);
+            // Lanes L..2L-1 name the second vector of a two-vector rearrange.
+            lanes[j] = within < g ? from + group * g + within : L + from + group * g + within - g;
+        }
+        return VectorShuffle.fromArray(S, lanes, 0);
+    }
+
+    /** Tickets per thread in each phase of a shared-B product. */
+    private static final int CHUNKS_PER_THREAD = 4;
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+    private static final ThreadLocal<Product> PRODUCTS = ThreadLocal.withInitial(Product::new);
 
     /** One thread's packing space; grown, never shrunk. */
     private static final class Buffers {
@@ -60,47 +95,207 @@ final class DoubleGemm {
     private DoubleGemm() {
     }
 
+    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on up to {@code threads} threads (see the batched one). */
     static void multiply(double[] a, int aOff, int aRow, int aCol, double[] b, int bOff, int bRow, int bCol,
-                         double[] o, int oOff, int oRow, int m, int n, int k) {
-        if (m == 0 || n == 0) {
-            return;
+                         double[] o, int oOff, int oRow, int m, int n, int k, int threads) {
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, threads);
+        p.aAt[0] = aOff;
+        p.bAt[0] = bOff;
+        p.oAt[0] = oOff;
+        MatmulThreads.run(p, threads);
+    }
+
+    /**
+     * Every matrix of a batch, the cursor giving each one's offsets in {@code a}, {@code b} and
+     * {@code o}, on up to {@code threads} threads: a batch at least as long as the thread count is
+     * shared out as whole matrices; otherwise the threads work on one matrix at a time, in
+     * independent column blocks or sharing each packed pass of B (see {@link Product}).
+     */
+    static void multiply(double[] a, int aRow, int aCol, double[] b, int bRow, int bCol, double[] o, int oRow,
+                         int m, int n, int k, StridedCursor cursor, int batches, int threads) {
+        Product p = PRODUCTS.get();
+        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, batches, threads);
+        for (int t = 0; t < batches; t++, cursor.advance()) {
+            p.aAt[t] = cursor.position[0];
+            p.bAt[t] = cursor.position[1];
+            p.oAt[t] = cursor.position[2];
         }
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0.0);
+        MatmulThreads.run(p, threads);
+    }
+
+    /**
+     * A batched product as {@link MatmulThreads} tickets; one per calling thread, reused. Three modes:
+     * <ul>
+     *   <li>whole matrices: a ticket per matrix of the batch (one thread, or a batch at least as long
+     *       as the thread count);</li>
+     *   <li>columns: one matrix at a time, a ticket per block of columns (multiples of NR), each
+     *       packing its own A and its own columns of B: nothing shared, no phase to wait for. For
+     *       outputs at least twice as wide as tall (the MLP's {@code x @ w.T} and {@code dy.T @ x}),
+     *       where A is the small operand, so packing it once per thread costs little;</li>
+     *   <li>shared B: one matrix at a time; for each NC block of columns and pass over k,
+     *       {@code packChunks} tickets pack that pass of B into {@link #pb} together, then
+     *       {@code computeChunks} tickets each pack their own rows of A and multiply them against
+     *       it. For tall and square outputs, where B would otherwise be packed once per thread.</li>
+     * </ul>
+     */
+    private static final class Product extends MatmulThreads.Job {
+        double[] a, b, o;
+        int[] aAt = new int[1], bAt = new int[1], oAt = new int[1];
+        int aRow, aCol, bRow, bCol, oRow, m, n, k, batches;
+        /** Depth of a pass: k split into equal passes of at most KC, so no pass is a sliver. */
+        int kc, kBlocks, nBlocks;
+        /** True when each ticket is a whole matrix, on the thread's own buffers. */
+        boolean whole;
+        /** Independent column blocks (else shared B), when not whole. */
+        boolean columns;
+        int packChunks, computeChunks;
+        double[] pb = new double[0];
+
+        void set(double[] a, int aRow, int aCol, double[] b, int bRow, int bCol, double[] o, int oRow,
+                 int m, int n, int k, int batches, int threads) {
+            this.a = a;
+            this.b = b;
+            this.o = o;
+            this.aRow = aRow;
+            this.aCol = aCol;
+            this.bRow = bRow;
+            this.bCol = bCol;
+            this.oRow = oRow;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.batches = batches;
+            if (aAt.length < batches) {
+                aAt = new int[batches];
+                bAt = new int[batches];
+                oAt = new int[batches];
             }
-            return;
-        }
-        Buffers buffers = BUFFERS.get();
-        double[] pa = buffers.a(Math.min(MC, roundUp(m, MR)) * Math.min(KC, k));
-        double[] pb = buffers.b(Math.min(NC, roundUp(n, NR)) * Math.min(KC, k));
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kc, nc, pb);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    packA(a, aOff + ic * aRow + pc * aCol, aRow, aCol, mc, kc, pa);
-                    // The first pass over k writes the output, later passes add to it.
-                    macroKernel(pa, pb, mc, nc, kc, o, oOff + ic * oRow + jc, oRow, pc > 0, buffers.tile);
+            int passes = Math.max(1, (k + KC - 1) / KC);
+            // Rounded to 16 so the in-register transposes of the packing cover whole passes.
+            kc = Math.min(KC, roundUp(Math.max(1, (k + passes - 1) / passes), 16));
+            kBlocks = Math.max(1, (k + kc - 1) / kc);
+            nBlocks = (n + NC - 1) / NC;
+            whole = threads <= 1 || batches >= threads || m == 0 || n == 0 || k == 0;
+            columns = !whole && (2 * m <= n || m < 2 * MR * threads);
+            // Columns: one block per thread, as each packs all of A. Shared B: a few blocks of rows (and
+            // of B panels) per thread, so that a helper that starts late or loses its core to another
+            // process holds back little; A is packed once per pass either way.
+            computeChunks = columns ? threads : Math.min(CHUNKS_PER_THREAD * threads, (m + MR - 1) / MR);
+            if (!whole && !columns) {
+                packChunks = Math.min(CHUNKS_PER_THREAD * threads, (Math.min(NC, n) + NR - 1) / NR);
+                int size = roundUp(Math.min(NC, n), NR) * Math.min(kc, k);
+                if (pb.length < size) {
+                    pb = new double[size];
                 }
+            }
+        }
+
+        @Override
+        int tickets() {
+            return whole ? batches : columns ? batches * computeChunks
+                    : batches * nBlocks * kBlocks * (packChunks + computeChunks);
+        }
+
+        @Override
+        int phaseStart(int ticket) {
+            if (whole || columns) {
+                return 0;
+            }
+            int r = ticket % (packChunks + computeChunks);
+            return ticket - (r < packChunks ? r : r - packChunks);
+        }
+
+        @Override
+        void run(int ticket) {
+            Buffers buffers = BUFFERS.get();
+            if (whole) {
+                one(aAt[ticket], bAt[ticket], oAt[ticket], n, buffers);
+                return;
+            }
+            if (columns) {
+                int t = ticket / computeChunks;
+                int c = ticket % computeChunks;
+                int from = MatmulThreads.from(n, c, computeChunks, NR);
+                int to = MatmulThreads.from(n, c + 1, computeChunks, NR);
+                if (from < to) {
+                    one(aAt[t], bAt[t] + from * bCol, oAt[t] + from, to - from, buffers);
+                }
+                return;
+            }
+            int perStep = packChunks + computeChunks;
+            int step = ticket / perStep;
+            int r = ticket % perStep;
+            int t = step / (nBlocks * kBlocks);
+            int jc = step / kBlocks % nBlocks * NC;
+            int pc = step % kBlocks * kc;
+            int nc = Math.min(NC, n - jc);
+            int kcc = Math.min(kc, k - pc);
+            if (r < packChunks) {
+                int from = MatmulThreads.from(nc, r, packChunks, NR);
+                int to = MatmulThreads.from(nc, r + 1, packChunks, NR);
+                packB(b, bAt[t] + pc * bRow + jc * bCol, bRow, bCol, kcc, from, to, pb);
+                return;
+            }
+            int c = r - packChunks;
+            int rows0 = MatmulThreads.from(m, c, computeChunks, MR);
+            int rows1 = MatmulThreads.from(m, c + 1, computeChunks, MR);
+            block(aAt[t] + pc * aCol, oAt[t] + jc, rows0, rows1, 0, nc, kcc, pc > 0, pb, buffers);
+        }
+
+        /** One whole matrix (or its first {@code n} columns from the offsets given) on this thread. */
+        private void one(int aOff, int bOff, int oOff, int n, Buffers buffers) {
+            if (m == 0 || n == 0) {
+                return;
+            }
+            if (k == 0) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(o, oOff + i * oRow, oOff + i * oRow + n, 0.0);
+                }
+                return;
+            }
+            double[] pbOwn = buffers.b(roundUp(Math.min(NC, n), NR) * Math.min(kc, k));
+            for (int jc = 0; jc < n; jc += NC) {
+                int nc = Math.min(NC, n - jc);
+                for (int pc = 0; pc < k; pc += kc) {
+                    int kcc = Math.min(kc, k - pc);
+                    packB(b, bOff + pc * bRow + jc * bCol, bRow, bCol, kcc, 0, nc, pbOwn);
+                    block(aOff + pc * aCol, oOff + jc, 0, m, 0, nc, kcc, pc > 0, pbOwn, buffers);
+                }
+            }
+        }
+
+        /**
+         * Rows {@code [rows0, rows1)} x columns {@code [cols0, cols1)} of one pass (depth {@code kcc})
+         * of an NC block, against the packed B of that pass: A packed MC rows at a time.
+         */
+        private void block(int a0, int o0, int rows0, int rows1, int cols0, int cols1, int kcc, boolean add,
+                           double[] pbUsed, Buffers buffers) {
+            if (rows0 >= rows1 || cols0 >= cols1) {
+                return;
+            }
+            double[] pa = buffers.a(Math.min(MC, roundUp(rows1 - rows0, MR)) * kcc);
+            for (int ic = rows0; ic < rows1; ic += MC) {
+                int mc = Math.min(MC, rows1 - ic);
+                packA(a, a0 + ic * aRow, aRow, aCol, mc, kcc, pa);
+                macroKernel(pa, pbUsed, cols0 * kcc, mc, cols1 - cols0, kcc, o, o0 + ic * oRow + cols0, oRow, add,
+                        buffers.tile);
             }
         }
     }
 
     /** Every B micro-panel (kept in L1) against every A micro-panel of the block (streamed from L2). */
-    private static void macroKernel(double[] pa, double[] pb, int mc, int nc, int kc, double[] o, int o0, int oRow,
-                                    boolean add, double[] tile) {
+    private static void macroKernel(double[] pa, double[] pb, int pb0, int mc, int nc, int kc, double[] o, int o0,
+                                    int oRow, boolean add, double[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 int c0 = o0 + ir * oRow + jr;
                 if (mr == MR && nr == NR) {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, o, c0, oRow, add);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, o, c0, oRow, add);
                 } else {
-                    microKernel(kc, pa, ir * kc, pb, jr * kc, tile, 0, NR, false);
+                    microKernel(kc, pa, ir * kc, pb, pb0 + jr * kc, tile, 0, NR, false);
                     writeTile(tile, mr, nr, o, c0, oRow, add);
                 }
             }
@@ -108,10 +303,23 @@ final class DoubleGemm {
     }
 
     /**
+     * {@code c[0..MR, 0..NR] (+)= A micro-panel @ B micro-panel}, with the kernel of this machine's MR
+     * (a constant, so C2 keeps one branch).
+     */
+    private static void microKernel(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+                                    boolean add) {
+        if (MR == 8) {
+            microKernel8(kc, pa, a0, pb, b0, c, c0, cRow, add);
+        } else {
+            microKernel6(kc, pa, a0, pb, b0, c, c0, cRow, add);
+        }
+    }
+
+    /**
      * {@code c[0..MR, 0..NR] (+)= A micro-panel @ B micro-panel}. Each step of {@code p} loads one
      * row of the B panel (two vectors) and broadcasts MR elements of a column of the A panel.
      */
-    private static void microKernel(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+    private static void microKernel8(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
                                     boolean add) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
         DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
@@ -123,7 +331,7 @@ final class DoubleGemm {
         DoubleVector c70 = DoubleVector.zero(S), c71 = DoubleVector.zero(S);
         for (int p = 0; p < kc; p++) {
             // Indices linear in p, so C2 hoists every bounds check out of the loop.
-            int ai = a0 + p * MR;
+            int ai = a0 + p * 8;
             int bi = b0 + p * NR;
             DoubleVector b0v = DoubleVector.fromArray(S, pb, bi);
             DoubleVector b1v = DoubleVector.fromArray(S, pb, bi + L);
@@ -190,6 +398,70 @@ final class DoubleGemm {
         c71.intoArray(c, c0 + 7 * cRow + L);
     }
 
+    /** {@link #microKernel} for 6 rows (MR on machines with 16 vector registers). */
+    private static void microKernel6(int kc, double[] pa, int a0, double[] pb, int b0, double[] c, int c0, int cRow,
+                                    boolean add) {
+        DoubleVector c00 = DoubleVector.zero(S), c01 = DoubleVector.zero(S);
+        DoubleVector c10 = DoubleVector.zero(S), c11 = DoubleVector.zero(S);
+        DoubleVector c20 = DoubleVector.zero(S), c21 = DoubleVector.zero(S);
+        DoubleVector c30 = DoubleVector.zero(S), c31 = DoubleVector.zero(S);
+        DoubleVector c40 = DoubleVector.zero(S), c41 = DoubleVector.zero(S);
+        DoubleVector c50 = DoubleVector.zero(S), c51 = DoubleVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            // Indices linear in p, so C2 hoists every bounds check out of the loop.
+            int ai = a0 + p * 6;
+            int bi = b0 + p * NR;
+            DoubleVector b0v = DoubleVector.fromArray(S, pb, bi);
+            DoubleVector b1v = DoubleVector.fromArray(S, pb, bi + L);
+            DoubleVector x = DoubleVector.broadcast(S, pa[ai]);
+            c00 = b0v.fma(x, c00);
+            c01 = b1v.fma(x, c01);
+            x = DoubleVector.broadcast(S, pa[ai + 1]);
+            c10 = b0v.fma(x, c10);
+            c11 = b1v.fma(x, c11);
+            x = DoubleVector.broadcast(S, pa[ai + 2]);
+            c20 = b0v.fma(x, c20);
+            c21 = b1v.fma(x, c21);
+            x = DoubleVector.broadcast(S, pa[ai + 3]);
+            c30 = b0v.fma(x, c30);
+            c31 = b1v.fma(x, c31);
+            x = DoubleVector.broadcast(S, pa[ai + 4]);
+            c40 = b0v.fma(x, c40);
+            c41 = b1v.fma(x, c41);
+            x = DoubleVector.broadcast(S, pa[ai + 5]);
+            c50 = b0v.fma(x, c50);
+            c51 = b1v.fma(x, c51);
+        }
+        // Written out rather than through a helper: a vector passed to a call C2 does not inline is
+        // boxed, an allocation per accumulator per call (measured: 15 MB per 1024^3 product).
+        if (add) {
+            c00 = c00.add(DoubleVector.fromArray(S, c, c0));
+            c01 = c01.add(DoubleVector.fromArray(S, c, c0 + L));
+            c10 = c10.add(DoubleVector.fromArray(S, c, c0 + cRow));
+            c11 = c11.add(DoubleVector.fromArray(S, c, c0 + cRow + L));
+            c20 = c20.add(DoubleVector.fromArray(S, c, c0 + 2 * cRow));
+            c21 = c21.add(DoubleVector.fromArray(S, c, c0 + 2 * cRow + L));
+            c30 = c30.add(DoubleVector.fromArray(S, c, c0 + 3 * cRow));
+            c31 = c31.add(DoubleVector.fromArray(S, c, c0 + 3 * cRow + L));
+            c40 = c40.add(DoubleVector.fromArray(S, c, c0 + 4 * cRow));
+            c41 = c41.add(DoubleVector.fromArray(S, c, c0 + 4 * cRow + L));
+            c50 = c50.add(DoubleVector.fromArray(S, c, c0 + 5 * cRow));
+            c51 = c51.add(DoubleVector.fromArray(S, c, c0 + 5 * cRow + L));
+        }
+        c00.intoArray(c, c0);
+        c01.intoArray(c, c0 + L);
+        c10.intoArray(c, c0 + cRow);
+        c11.intoArray(c, c0 + cRow + L);
+        c20.intoArray(c, c0 + 2 * cRow);
+        c21.intoArray(c, c0 + 2 * cRow + L);
+        c30.intoArray(c, c0 + 3 * cRow);
+        c31.intoArray(c, c0 + 3 * cRow + L);
+        c40.intoArray(c, c0 + 4 * cRow);
+        c41.intoArray(c, c0 + 4 * cRow + L);
+        c50.intoArray(c, c0 + 5 * cRow);
+        c51.intoArray(c, c0 + 5 * cRow + L);
+    }
+
     private static void writeTile(double[] tile, int mr, int nr, double[] o, int c0, int oRow, boolean add) {
         for (int i = 0; i < mr; i++) {
             int t = i * NR;
@@ -201,20 +473,38 @@ final class DoubleGemm {
     }
 
     /**
-     * B rows {@code [0, kc)} and columns {@code [0, nc)} from {@code b0} into micro-panels of NR
-     * columns, each stored row after row ({@code kc x NR}), the last one padded with zeros. Reads
+     * B rows {@code [0, kc)} and columns {@code [from, to)} ({@code from} a multiple of NR) from
+     * {@code b0} into micro-panels of NR columns, each stored row after row ({@code kc x NR}) at
+     * {@code from * kc} onwards, the last one of the matrix padded with zeros. Reads
      * rows of B two vectors at a time when columns are contiguous, otherwise column by column
      * (contiguous for a transposed B).
      */
-    private static void packB(double[] b, int b0, int bRow, int bCol, int kc, int nc, double[] pb) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
+    private static void packB(double[] b, int b0, int bRow, int bCol, int kc, int from, int to, double[] pb) {
+        for (int jr = from; jr < to; jr += NR) {
+            // Chunks end on a multiple of NR except at the end of the block, so this is the true edge.
+            int nr = Math.min(NR, to - jr);
             int dst = jr * kc;
             int src = b0 + jr * bCol;
             if (bCol == 1 && nr == NR) {
                 for (int p = 0; p < kc; p++, dst += NR, src += bRow) {
                     DoubleVector.fromArray(S, b, src).intoArray(pb, dst);
                     DoubleVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
+                }
+            } else if (bRow == 1 && nr == NR && (L == 8 || L == 16)) {
+                // A transposed B (w.T of a Linear layer): each column is contiguous along k, so
+                // L x L blocks are transposed in registers, for each half of the panel.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    if (L == 16) {
+                        transpose16(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose16(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    } else {
+                        transpose8(b, src + p, bCol, pb, dst + p * NR, NR);
+                        transpose8(b, src + p + L * bCol, bCol, pb, dst + p * NR + L, NR);
+                    }
+                }
+                for (int j = 0; j < NR; j++) {
+                    packStrided(b, src + j * bCol + p, 1, true, kc - p, pb, dst + p * NR + j, NR);
                 }
             } else {
                 for (int j = 0; j < NR; j++) {
@@ -226,17 +516,27 @@ final class DoubleGemm {
 
     /**
      * A rows {@code [0, mc)} and columns {@code [0, kc)} from {@code a0} into micro-panels of MR rows,
-     * each stored column after column ({@code kc x MR}), the last one padded with zeros. Row by row
-     * (contiguous reads for a row-major A) or, for a transposed A, MR contiguous elements per column.
+     * each stored column after column ({@code kc x MR}), the last one padded with zeros. A row-major A
+     * is transposed in registers 8 rows x L columns at a time; a transposed A has its MR elements of a
+     * column contiguous (one vector copy); anything else, and edge panels, element by element.
      */
     private static void packA(double[] a, int a0, int aRow, int aCol, int mc, int kc, double[] pa) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
             int dst = ir * kc;
             int src = a0 + ir * aRow;
-            if (aRow == 1 && mr == MR) {
+            if (aRow == 1 && mr == MR && MR == A8.length()) {
                 for (int p = 0; p < kc; p++, dst += MR, src += aCol) {
-                    System.arraycopy(a, src, pa, dst, MR);
+                    DoubleVector.fromArray(A8, a, src).intoArray(pa, dst);
+                }
+            } else if (aCol == 1 && mr == MR && MR == 8 && L >= 8) {
+                // Row-major A: 8 rows x L columns are transposed in registers into L columns of 8.
+                int p = 0;
+                for (; p + L <= kc; p += L) {
+                    transpose8(a, src + p, aRow, pa, dst + p * MR, L);
+                }
+                for (int i = 0; i < MR; i++) {
+                    packStrided(a, src + i * aRow + p, 1, true, kc - p, pa, dst + p * MR + i, MR);
                 }
             } else {
                 for (int i = 0; i < MR; i++) {
@@ -244,6 +544,159 @@ final class DoubleGemm {
                 }
             }
         }
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (8 of them, L elements each) to their transpose: L
+     * columns of 8, written as L / 8 columns (L elements) at a time at {@code dst + q * dstStride}. Three rounds of two-vector shuffles,
+     * interleaving 1, 2, then 4 elements of row pairs; the rows are read in bit-reversed order so the
+     * columns come out with their rows in order.
+     */
+    private static void transpose8(double[] x, int src, int rowStride, double[] to, int dst, int dstStride) {
+        DoubleVector v0 = DoubleVector.fromArray(S, x, src);
+        DoubleVector v1 = DoubleVector.fromArray(S, x, src + 4 * rowStride);
+        DoubleVector v2 = DoubleVector.fromArray(S, x, src + 2 * rowStride);
+        DoubleVector v3 = DoubleVector.fromArray(S, x, src + 6 * rowStride);
+        DoubleVector v4 = DoubleVector.fromArray(S, x, src + rowStride);
+        DoubleVector v5 = DoubleVector.fromArray(S, x, src + 5 * rowStride);
+        DoubleVector v6 = DoubleVector.fromArray(S, x, src + 3 * rowStride);
+        DoubleVector v7 = DoubleVector.fromArray(S, x, src + 7 * rowStride);
+        DoubleVector t0 = v0.rearrange(LO1, v4);
+        DoubleVector t1 = v0.rearrange(HI1, v4);
+        DoubleVector t2 = v1.rearrange(LO1, v5);
+        DoubleVector t3 = v1.rearrange(HI1, v5);
+        DoubleVector t4 = v2.rearrange(LO1, v6);
+        DoubleVector t5 = v2.rearrange(HI1, v6);
+        DoubleVector t6 = v3.rearrange(LO1, v7);
+        DoubleVector t7 = v3.rearrange(HI1, v7);
+        v0 = t0.rearrange(LO2, t4);
+        v1 = t0.rearrange(HI2, t4);
+        v2 = t1.rearrange(LO2, t5);
+        v3 = t1.rearrange(HI2, t5);
+        v4 = t2.rearrange(LO2, t6);
+        v5 = t2.rearrange(HI2, t6);
+        v6 = t3.rearrange(LO2, t7);
+        v7 = t3.rearrange(HI2, t7);
+        t0 = v0.rearrange(LO4, v4);
+        t1 = v0.rearrange(HI4, v4);
+        t2 = v1.rearrange(LO4, v5);
+        t3 = v1.rearrange(HI4, v5);
+        t4 = v2.rearrange(LO4, v6);
+        t5 = v2.rearrange(HI4, v6);
+        t6 = v3.rearrange(LO4, v7);
+        t7 = v3.rearrange(HI4, v7);
+        t0.intoArray(to, dst);
+        t1.intoArray(to, dst + dstStride);
+        t2.intoArray(to, dst + 2 * dstStride);
+        t3.intoArray(to, dst + 3 * dstStride);
+        t4.intoArray(to, dst + 4 * dstStride);
+        t5.intoArray(to, dst + 5 * dstStride);
+        t6.intoArray(to, dst + 6 * dstStride);
+        t7.intoArray(to, dst + 7 * dstStride);
+    }
+
+    /**
+     * Rows {@code src, src + rowStride, ...} (16 of them, 16 elements each) to their transpose: 16
+     * columns of 16, column {@code q} stored at {@code dst + q * dstStride}. Four rounds of two-vector
+     * shuffles, as in {@link #transpose8}.
+     */
+    private static void transpose16(double[] x, int src, int rowStride, double[] to, int dst, int dstStride) {
+        DoubleVector v0 = DoubleVector.fromArray(S, x, src);
+        DoubleVector v1 = DoubleVector.fromArray(S, x, src + 8 * rowStride);
+        DoubleVector v2 = DoubleVector.fromArray(S, x, src + 4 * rowStride);
+        DoubleVector v3 = DoubleVector.fromArray(S, x, src + 12 * rowStride);
+        DoubleVector v4 = DoubleVector.fromArray(S, x, src + 2 * rowStride);
+        DoubleVector v5 = DoubleVector.fromArray(S, x, src + 10 * rowStride);
+        DoubleVector v6 = DoubleVector.fromArray(S, x, src + 6 * rowStride);
+        DoubleVector v7 = DoubleVector.fromArray(S, x, src + 14 * rowStride);
+        DoubleVector v8 = DoubleVector.fromArray(S, x, src + rowStride);
+        DoubleVector v9 = DoubleVector.fromArray(S, x, src + 9 * rowStride);
+        DoubleVector v10 = DoubleVector.fromArray(S, x, src + 5 * rowStride);
+        DoubleVector v11 = DoubleVector.fromArray(S, x, src + 13 * rowStride);
+        DoubleVector v12 = DoubleVector.fromArray(S, x, src + 3 * rowStride);
+        DoubleVector v13 = DoubleVector.fromArray(S, x, src + 11 * rowStride);
+        DoubleVector v14 = DoubleVector.fromArray(S, x, src + 7 * rowStride);
+        DoubleVector v15 = DoubleVector.fromArray(S, x, src + 15 * rowStride);
+        DoubleVector t0 = v0.rearrange(LO1, v8);
+        DoubleVector t1 = v0.rearrange(HI1, v8);
+        DoubleVector t2 = v1.rearrange(LO1, v9);
+        DoubleVector t3 = v1.rearrange(HI1, v9);
+        DoubleVector t4 = v2.rearrange(LO1, v10);
+        DoubleVector t5 = v2.rearrange(HI1, v10);
+        DoubleVector t6 = v3.rearrange(LO1, v11);
+        DoubleVector t7 = v3.rearrange(HI1, v11);
+        DoubleVector t8 = v4.rearrange(LO1, v12);
+        DoubleVector t9 = v4.rearrange(HI1, v12);
+        DoubleVector t10 = v5.rearrange(LO1, v13);
+        DoubleVector t11 = v5.rearrange(HI1, v13);
+        DoubleVector t12 = v6.rearrange(LO1, v14);
+        DoubleVector t13 = v6.rearrange(HI1, v14);
+        DoubleVector t14 = v7.rearrange(LO1, v15);
+        DoubleVector t15 = v7.rearrange(HI1, v15);
+        v0 = t0.rearrange(LO2, t8);
+        v1 = t0.rearrange(HI2, t8);
+        v2 = t1.rearrange(LO2, t9);
+        v3 = t1.rearrange(HI2, t9);
+        v4 = t2.rearrange(LO2, t10);
+        v5 = t2.rearrange(HI2, t10);
+        v6 = t3.rearrange(LO2, t11);
+        v7 = t3.rearrange(HI2, t11);
+        v8 = t4.rearrange(LO2, t12);
+        v9 = t4.rearrange(HI2, t12);
+        v10 = t5.rearrange(LO2, t13);
+        v11 = t5.rearrange(HI2, t13);
+        v12 = t6.rearrange(LO2, t14);
+        v13 = t6.rearrange(HI2, t14);
+        v14 = t7.rearrange(LO2, t15);
+        v15 = t7.rearrange(HI2, t15);
+        t0 = v0.rearrange(LO4, v8);
+        t1 = v0.rearrange(HI4, v8);
+        t2 = v1.rearrange(LO4, v9);
+        t3 = v1.rearrange(HI4, v9);
+        t4 = v2.rearrange(LO4, v10);
+        t5 = v2.rearrange(HI4, v10);
+        t6 = v3.rearrange(LO4, v11);
+        t7 = v3.rearrange(HI4, v11);
+        t8 = v4.rearrange(LO4, v12);
+        t9 = v4.rearrange(HI4, v12);
+        t10 = v5.rearrange(LO4, v13);
+        t11 = v5.rearrange(HI4, v13);
+        t12 = v6.rearrange(LO4, v14);
+        t13 = v6.rearrange(HI4, v14);
+        t14 = v7.rearrange(LO4, v15);
+        t15 = v7.rearrange(HI4, v15);
+        v0 = t0.rearrange(LO8, t8);
+        v1 = t0.rearrange(HI8, t8);
+        v2 = t1.rearrange(LO8, t9);
+        v3 = t1.rearrange(HI8, t9);
+        v4 = t2.rearrange(LO8, t10);
+        v5 = t2.rearrange(HI8, t10);
+        v6 = t3.rearrange(LO8, t11);
+        v7 = t3.rearrange(HI8, t11);
+        v8 = t4.rearrange(LO8, t12);
+        v9 = t4.rearrange(HI8, t12);
+        v10 = t5.rearrange(LO8, t13);
+        v11 = t5.rearrange(HI8, t13);
+        v12 = t6.rearrange(LO8, t14);
+        v13 = t6.rearrange(HI8, t14);
+        v14 = t7.rearrange(LO8, t15);
+        v15 = t7.rearrange(HI8, t15);
+        v0.intoArray(to, dst);
+        v1.intoArray(to, dst + dstStride);
+        v2.intoArray(to, dst + 2 * dstStride);
+        v3.intoArray(to, dst + 3 * dstStride);
+        v4.intoArray(to, dst + 4 * dstStride);
+        v5.intoArray(to, dst + 5 * dstStride);
+        v6.intoArray(to, dst + 6 * dstStride);
+        v7.intoArray(to, dst + 7 * dstStride);
+        v8.intoArray(to, dst + 8 * dstStride);
+        v9.intoArray(to, dst + 9 * dstStride);
+        v10.intoArray(to, dst + 10 * dstStride);
+        v11.intoArray(to, dst + 11 * dstStride);
+        v12.intoArray(to, dst + 12 * dstStride);
+        v13.intoArray(to, dst + 13 * dstStride);
+        v14.intoArray(to, dst + 14 * dstStride);
+        v15.intoArray(to, dst + 15 * dstStride);
     }
 
     /** {@code count} elements {@code step} apart from {@code src} (or zeros) to every {@code gap}-th slot of {@code dst}. */

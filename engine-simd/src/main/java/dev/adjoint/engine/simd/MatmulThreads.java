@@ -1,16 +1,23 @@
 package dev.adjoint.engine.simd;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * When and how a matmul runs on more than one thread. A product of at least
- * {@link #PARALLEL_FLOPS} is cut into {@link #THREADS} independent parts (whole matrices of the
- * batch, or rectangles of one output matrix); the calling thread computes the first part and a
- * dedicated pool the others. Parts never share output, so they need no synchronisation beyond the
- * final join. Smaller products stay on the calling thread, where they finish sooner than the
- * hand-off to a pool thread would take.
+ * {@link #PARALLEL_FLOPS} is run as a {@link Job} by the calling thread together with
+ * {@link #THREADS} - 1 dedicated helper threads; smaller products stay on the calling thread, where
+ * they finish sooner than waking a helper would take.
+ *
+ * <p>A job is a numbered list of tickets grouped in phases (e.g. "pack this pass of B", then
+ * "multiply these rows against it"). Every participant claims the next ticket from one counter and
+ * runs it once all tickets of the earlier phases are done. That wait is only ever for tickets that
+ * were claimed before, by threads that are running them, so it cannot deadlock: a helper that starts
+ * late (or never, because another matmul holds the helpers) simply finds fewer tickets left, and the
+ * caller runs whatever nobody else claimed. This lets the threads of one product share a packed
+ * panel of B, with a phase boundary where BLAS would put a barrier.
  */
 final class MatmulThreads {
     /** System property capping the threads of one matmul, read once; default: available processors. */
@@ -18,58 +25,111 @@ final class MatmulThreads {
     static final int THREADS = configuredThreads();
     /**
      * 2 * 180^3 floating operations, about 25 us on one core here. Measured with GemmBenchmark on a
-     * quiet machine: a 128^3 f32 product is slower on 2 threads than on 1 (92 vs 176 GFLOP/s: the
-     * hand-off to a parked pool thread costs more than half the work), a 256^3 one faster (265 vs 208).
+     * quiet machine with the ForkJoinPool these helpers replaced: a 128^3 f32 product was slower on 2
+     * threads than on 1 (92 vs 176 GFLOP/s: the hand-off to a parked pool thread cost more than half
+     * the work), a 256^3 one faster (265 vs 208). Not yet re-measured with the polling helpers.
      */
     static final long PARALLEL_FLOPS = 2L * 180 * 180 * 180;
+    /** How long an idle helper keeps polling for the next job before it parks (wake-up costs ~10-50 us). */
+    private static final long IDLE_SPIN_NANOS = 50_000;
 
     private MatmulThreads() {
     }
 
-    /** The work of part {@code index} of {@code parts}. */
-    @FunctionalInterface
-    interface Part {
-        void run(int index, int parts);
-    }
-
-    /** How many parts a product of {@code flops} floating operations should be cut into. */
+    /** How many threads a product of {@code flops} floating operations should use. */
     static int partsFor(long flops) {
         return flops >= PARALLEL_FLOPS ? THREADS : 1;
     }
 
-    /** Runs parts {@code 0..parts-1}, part 0 on this thread; returns when all have finished. */
-    static void run(int parts, Part part) {
-        if (parts <= 1) {
-            part.run(0, 1);
-            return;
-        }
-        ForkJoinTask<?>[] others = new ForkJoinTask<?>[parts - 1];
-        for (int i = 1; i < parts; i++) {
-            int index = i;
-            others[i - 1] = Pool.POOL.submit(() -> part.run(index, parts));
-        }
-        try {
-            part.run(0, parts);
-        } finally {
-            // Join every part even if this one failed, so no part still writes the output after we return.
-            RuntimeException failure = null;
-            for (ForkJoinTask<?> other : others) {
+    /** The first of {@code total} items that part {@code index} of {@code parts} takes, in multiples of {@code multiple}. */
+    static int from(int total, int index, int parts, int multiple) {
+        int blocks = (total + multiple - 1) / multiple;
+        return Math.min(total, (int) ((long) blocks * index / parts) * multiple);
+    }
+
+    /**
+     * Work cut into tickets {@code 0..tickets()-1}. A subclass is reused product after product by
+     * one calling thread (no allocation per product); {@link #run} publishes new parameters before
+     * any helper can claim a ticket of the new product.
+     */
+    abstract static class Job {
+        /** Generation (high 32 bits) and next unclaimed ticket (low 32): a helper still holding an old generation claims nothing. */
+        private final AtomicLong next = new AtomicLong();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+        private int generation;
+        private int tickets;
+
+        /** The number of tickets of the product just set up. */
+        abstract int tickets();
+
+        /** The first ticket of the phase that {@code ticket} belongs to: every ticket before it must be done first. */
+        abstract int phaseStart(int ticket);
+
+        /** Runs one ticket on the current thread. */
+        abstract void run(int ticket);
+
+        /** Claims and runs tickets until none is left; returns without waiting for other participants. */
+        private void participate(long gen) {
+            while (true) {
+                long v = next.get();
+                int ticket = (int) v;
+                if ((v >>> 32) != gen || ticket >= tickets) {
+                    return;
+                }
+                if (!next.compareAndSet(v, v + 1)) {
+                    continue;
+                }
                 try {
-                    other.join();
-                } catch (RuntimeException e) {
+                    awaitDone(phaseStart(ticket));
+                    run(ticket);
+                } catch (Throwable e) {
                     failure = e;
+                } finally {
+                    done.incrementAndGet();
                 }
             }
-            if (failure != null) {
-                throw failure;
+        }
+
+        private void awaitDone(int count) {
+            int spins = 0;
+            while (done.get() < count) {
+                // Spin: phases last microseconds. Yield now and then, so that on a busy machine a
+                // descheduled participant gets its core back.
+                if (++spins % 1024 == 0) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
             }
         }
     }
 
-    /** The first and one-past-last of {@code total} items that part {@code index} of {@code parts} takes. */
-    static int from(int total, int index, int parts, int multiple) {
-        int blocks = (total + multiple - 1) / multiple;
-        return Math.min(total, (int) ((long) blocks * index / parts) * multiple);
+    /** Runs every ticket of {@code job} on this thread and up to {@code threads - 1} helpers; returns when all are done. */
+    static void run(Job job, int threads) {
+        job.tickets = job.tickets();
+        job.failure = null;
+        job.done.set(0);
+        long gen = ++job.generation & 0xFFFF_FFFFL;
+        // The volatile write publishes the parameters set by the caller (plain fields) to the helpers.
+        job.next.set(gen << 32);
+        boolean helped = threads > 1 && job.tickets > 1 && Team.TEAM.offer(job, gen);
+        try {
+            job.participate(gen);
+            job.awaitDone(job.tickets);
+        } finally {
+            if (helped) {
+                Team.TEAM.release();
+            }
+        }
+        Throwable failure = job.failure;
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        } else if (failure instanceof Error e) {
+            throw e;
+        } else if (failure != null) {
+            throw new IllegalStateException("engine-simd: matmul failed on a helper thread", failure);
+        }
     }
 
     private static int configuredThreads() {
@@ -90,13 +150,68 @@ final class MatmulThreads {
                 + " (threads of one matmul), got '" + value + "'");
     }
 
-    /** Created on first parallel product only; daemon threads, so it never keeps a JVM alive. */
-    private static final class Pool {
-        static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS - 1), pool -> {
-            ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-            thread.setName("adjoint-simd-matmul-" + thread.getPoolIndex());
-            thread.setDaemon(true);
-            return thread;
-        }, null, false);
+    /**
+     * The helper threads, THREADS - 1 daemons created on the first parallel product. One job at a
+     * time: a product that finds them busy runs on its own thread instead of queueing.
+     */
+    private static final class Team {
+        static final Team TEAM = new Team();
+
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private final Thread[] helpers = new Thread[Math.max(0, THREADS - 1)];
+        private volatile Job job;
+        private volatile long gen;
+        /** Bumped on every offer; a helper runs the posted job when it sees a new value. */
+        private volatile long posted;
+
+        private Team() {
+            for (int i = 0; i < helpers.length; i++) {
+                Thread helper = new Thread(this::serve, "adjoint-simd-matmul-" + (i + 1));
+                helper.setDaemon(true);
+                helpers[i] = helper;
+                helper.start();
+            }
+        }
+
+        boolean offer(Job job, long gen) {
+            if (helpers.length == 0 || !busy.compareAndSet(false, true)) {
+                return false;
+            }
+            this.job = job;
+            this.gen = gen;
+            posted++;
+            for (Thread helper : helpers) {
+                LockSupport.unpark(helper);
+            }
+            return true;
+        }
+
+        void release() {
+            busy.set(false);
+        }
+
+        private void serve() {
+            long seen = 0;
+            while (true) {
+                long now = posted;
+                if (now != seen) {
+                    seen = now;
+                    Job current = job;
+                    long currentGen = gen;
+                    if (current != null) {
+                        current.participate(currentGen);
+                    }
+                    continue;
+                }
+                long idleSince = System.nanoTime();
+                while (posted == seen && System.nanoTime() - idleSince < IDLE_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                }
+                if (posted == seen) {
+                    // unpark before park leaves a permit, so an offer between the check and here is not lost.
+                    LockSupport.park(this);
+                }
+            }
+        }
     }
 }

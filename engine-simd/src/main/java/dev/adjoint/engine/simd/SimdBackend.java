@@ -293,6 +293,23 @@ public final class SimdBackend extends HeapBackend {
         int oRow = outLayout.stride(rank - 2);
         MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
                 ? MatmulPath.choose(m, n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
+        if (rank == 2) {
+            // One matrix: no batch cursor, so a product allocates nothing here.
+            if (path == MatmulPath.PACKED) {
+                int threads = MatmulThreads.partsFor(2L * m * n * k);
+                if (so.dtype == DType.FLOAT32) {
+                    FloatGemm.multiply(sa.f32, aLayout.offset(), aRow, aCol, sb.f32, bLayout.offset(), bRow, bCol,
+                            so.f32, outLayout.offset(), oRow, m, n, k, threads);
+                } else {
+                    DoubleGemm.multiply(sa.f64, aLayout.offset(), aRow, aCol, sb.f64, bLayout.offset(), bRow, bCol,
+                            so.f64, outLayout.offset(), oRow, m, n, k, threads);
+                }
+            } else {
+                matrix(path, sa, aLayout.offset(), aRow, aCol, sb, bLayout.offset(), bRow, bCol, so,
+                        outLayout.offset(), oRow, m, n, k);
+            }
+            return;
+        }
         Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
         StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
         int batches = batch.numel();
@@ -301,86 +318,45 @@ public final class SimdBackend extends HeapBackend {
             return;
         }
         for (int t = 0; t < batches; t++, c.advance()) {
-            int ab = c.position[0];
-            int bb = c.position[1];
-            int ob = c.position[2];
-            boolean f32 = so.dtype == DType.FLOAT32;
-            switch (path) {
-                case ROWS_OF_B -> {
-                    if (f32) {
-                        FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
-                    } else {
-                        DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
-                    }
+            matrix(path, sa, c.position[0], aRow, aCol, sb, c.position[1], bRow, bCol, so, c.position[2], oRow, m, n, k);
+        }
+    }
+
+    /** One matrix of a matmul by one of the unpacked kernels. */
+    private static void matrix(MatmulPath path, HeapStorage sa, int ab, int aRow, int aCol, HeapStorage sb, int bb,
+                               int bRow, int bCol, HeapStorage so, int ob, int oRow, int m, int n, int k) {
+        boolean f32 = so.dtype == DType.FLOAT32;
+        switch (path) {
+            case ROWS_OF_B -> {
+                if (f32) {
+                    FloatMatmul.rowsOfB(sa.f32, ab, aRow, aCol, sb.f32, bb, bRow, so.f32, ob, oRow, m, n, k);
+                } else {
+                    DoubleMatmul.rowsOfB(sa.f64, ab, aRow, aCol, sb.f64, bb, bRow, so.f64, ob, oRow, m, n, k);
                 }
-                case DOTS -> {
-                    if (f32) {
-                        FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
-                    } else {
-                        DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
-                    }
-                }
-                case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
-                case PACKED -> throw new AssertionError("handled above");
             }
+            case DOTS -> {
+                if (f32) {
+                    FloatMatmul.dots(sa.f32, ab, aRow, sb.f32, bb, bCol, so.f32, ob, oRow, m, n, k);
+                } else {
+                    DoubleMatmul.dots(sa.f64, ab, aRow, sb.f64, bb, bCol, so.f64, ob, oRow, m, n, k);
+                }
+            }
+            case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
+            case PACKED -> throw new AssertionError("packed products are not run one matrix at a time here");
         }
     }
 
     /**
-     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads: a
-     * batch at least as long as the thread count is split into runs of whole matrices; otherwise each
-     * matrix is cut into row blocks (or column blocks, when it is wider than tall), in multiples of
-     * the micro-kernel's rows (columns) so that only the last part has an edge.
+     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads (the
+     * split between them is {@link FloatGemm}'s).
      */
     private static void packedMatmul(HeapStorage a, int aRow, int aCol, HeapStorage b, int bRow, int bCol,
                                      HeapStorage o, int oRow, int m, int n, int k, StridedCursor c, int batches) {
-        int[] aAt = new int[batches];
-        int[] bAt = new int[batches];
-        int[] oAt = new int[batches];
-        for (int t = 0; t < batches; t++, c.advance()) {
-            aAt[t] = c.position[0];
-            bAt[t] = c.position[1];
-            oAt[t] = c.position[2];
-        }
-        int parts = MatmulThreads.partsFor(2L * batches * m * n * k);
-        if (parts == 1 || batches >= parts) {
-            MatmulThreads.run(parts, (index, of) -> {
-                int to = MatmulThreads.from(batches, index + 1, of, 1);
-                for (int t = MatmulThreads.from(batches, index, of, 1); t < to; t++) {
-                    gemm(a, aAt[t], aRow, aCol, b, bAt[t], bRow, bCol, o, oAt[t], oRow, m, n, k);
-                }
-            });
-            return;
-        }
-        boolean f32 = o.dtype == DType.FLOAT32;
-        for (int t = 0; t < batches; t++) {
-            int ab = aAt[t];
-            int bb = bAt[t];
-            int ob = oAt[t];
-            if (m >= n) {
-                int mr = f32 ? FloatGemm.MR : DoubleGemm.MR;
-                MatmulThreads.run(parts, (index, of) -> {
-                    int from = MatmulThreads.from(m, index, of, mr);
-                    int to = MatmulThreads.from(m, index + 1, of, mr);
-                    gemm(a, ab + from * aRow, aRow, aCol, b, bb, bRow, bCol, o, ob + from * oRow, oRow, to - from, n, k);
-                });
-            } else {
-                int nr = f32 ? FloatGemm.NR : DoubleGemm.NR;
-                MatmulThreads.run(parts, (index, of) -> {
-                    int from = MatmulThreads.from(n, index, of, nr);
-                    int to = MatmulThreads.from(n, index + 1, of, nr);
-                    gemm(a, ab, aRow, aCol, b, bb + from * bCol, bRow, bCol, o, ob + from, oRow, m, to - from, k);
-                });
-            }
-        }
-    }
-
-    private static void gemm(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
-                             HeapStorage o, int oOff, int oRow, int m, int n, int k) {
+        int threads = MatmulThreads.partsFor(2L * batches * m * n * k);
         if (o.dtype == DType.FLOAT32) {
-            FloatGemm.multiply(a.f32, aOff, aRow, aCol, b.f32, bOff, bRow, bCol, o.f32, oOff, oRow, m, n, k);
+            FloatGemm.multiply(a.f32, aRow, aCol, b.f32, bRow, bCol, o.f32, oRow, m, n, k, c, batches, threads);
         } else {
-            DoubleGemm.multiply(a.f64, aOff, aRow, aCol, b.f64, bOff, bRow, bCol, o.f64, oOff, oRow, m, n, k);
+            DoubleGemm.multiply(a.f64, aRow, aCol, b.f64, bRow, bCol, o.f64, oRow, m, n, k, c, batches, threads);
         }
     }
 
@@ -400,13 +376,16 @@ public final class SimdBackend extends HeapBackend {
          * read each operand in place.
          */
         static final long PACKED_MIN_MNK = 32L * 32 * 32;
+        /** Outputs narrower than this, with rows of a and columns of b dense, take dot products. */
+        static final int NARROW_N = 16;
 
         static MatmulPath choose(int m, int n, int k, int aCol, int bRow, int bCol) {
             // A size-1 dim has no meaningful stride: treat it as dense.
             boolean rowsOfB = bCol == 1 || n == 1;
             boolean dots = (aCol == 1 || k == 1) && (bRow == 1 || k == 1);
-            // A narrow output wastes most lanes of a row of b (and of a packed panel); dot products use all of them.
-            if (dots && n < 4) {
+            // A narrow output wastes most lanes of a row of b (and of a packed panel: 32 floats on
+            // AVX-512, of which x @ w.T with 10 outputs uses 10); dot products along k use all of them.
+            if (dots && n < NARROW_N) {
                 return DOTS;
             }
             // With fewer than 4 rows the packed panels of A are mostly padding: read b in place instead.

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -356,14 +357,17 @@ class SimdKernelTest {
     }
 
     // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
-    // AVX-512), KC = 256, MC = 512 (f32) / 256 (f64), NC = 4096 (f32) / 2048 (f64). The sizes below
+    // AVX-512; with -XX:UseAVX=2, 6 rows and 16 floats / 8 doubles, which these tests also pass),
+    // KC = 512 (k cut into equal passes of at most that), MC = 256 (f32) / 128 (f64), NC = 2048 (f32) /
+    // 1024 (f64). The sizes below
     // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
     @Test
     void packedGemmEdgesOfTheRegisterAndCacheBlocksMatchANaiveDoubleLoop() {
-        checkMatmul(1, 9, 300, 33, false, false);     // k > KC, m and n one past MR / NR multiples
-        checkMatmul(1, 37, 513, 65, false, false);    // k > 2 KC with a 1-deep last pass
+        checkMatmul(1, 9, 600, 33, false, false);     // k > KC, m and n one past MR / NR multiples
+        checkMatmul(1, 37, 1100, 65, false, false);   // k > 2 KC: three passes, the last one shorter
+        checkMatmul(1, 37, 513, 65, false, false);    // k = KC + 1: two passes, not KC and 1
         checkMatmul(1, 520, 17, 40, false, false);    // m > MC in both dtypes
         checkMatmul(1, 13, 5, 4100, false, false);    // n > NC in both dtypes, a narrow last panel
         checkMatmul(1, 8, 64, 32, false, false);      // exactly one register block
@@ -380,6 +384,96 @@ class SimdKernelTest {
         checkMatmul(1, 61, 290, 401, true, true);
         checkMatmul(2, 100, 200, 150, false, true);   // batch shorter than the thread count: split inside
         checkMatmul(5, 70, 200, 90, true, false);     // batch split into runs of whole matrices
+    }
+
+    @Test
+    void sharedPackingSplitsMatchANaiveDoubleLoop() {
+        // Over the thread threshold, one matrix: wide outputs (or fewer than 2 * MR rows per thread)
+        // are cut into independent column blocks; the others share each packed pass of B and split rows.
+        checkMatmul(1, 5, 700, 2000, false, false);   // m < MR: columns, every row block is edge
+        checkMatmul(1, 40, 400, 500, false, true);    // m < 2 * MR * 3 threads: columns
+        checkMatmul(1, 40, 2500, 60, false, false);   // columns, though narrower than twice the rows
+        checkMatmul(1, 400, 400, 40, true, false);    // shared: two panels of B for three packers
+        checkMatmul(1, 200, 300, 390, false, true);   // shared, just under twice as wide as tall
+        checkMatmul(1, 300, 257, 300, false, false);  // k = 257: two passes of 144 and 113, not 256 and 1
+        checkMatmul(1, 9, 300, 4100, true, true);     // n > NC: a second shared block of B
+    }
+
+    @Test
+    void multiLayerPerceptronShapesMatchANaiveDoubleLoop() {
+        // nn.Linear: x @ w.T forward, dy.T @ x for the weight gradient, dy @ w for the input gradient.
+        checkMatmul(1, 64, 784, 256, false, true);
+        checkMatmul(1, 256, 64, 784, true, false);
+        checkMatmul(1, 64, 256, 784, false, false);
+        checkMatmul(1, 64, 256, 10, false, true);
+        checkMatmul(1, 10, 64, 256, true, false);
+        checkMatmul(1, 64, 10, 256, false, false);
+    }
+
+    @Test
+    void rankTwoProductsWithOffsetViewsMatchANaiveDoubleLoop() {
+        // Rank 2 skips the batch cursor: offsets and strides come straight from the layouts. Each
+        // case: x @ w.T (forward, over the thread threshold), dy.T @ x, and a narrow x @ w.T (dots).
+        int[][] cases = {{64, 784, 256}, {256, 64, 784}, {64, 256, 10}, {9, 40, 33}};
+        for (DType dtype : FLOATING) {
+            for (int[] mkn : cases) {
+                int m = mkn[0], k = mkn[1], n = mkn[2];
+                for (boolean aTransposed : new boolean[] {false, true}) {
+                    int offset = 3;
+                    double[] a = roundedTo(dtype, values(offset + m * k, m + k, -1, 1));
+                    double[] b = roundedTo(dtype, values(k * n, k + n, -1, 1));
+                    Layout aLayout = aTransposed
+                            ? new Layout(Shape.of(m, k), new int[] {1, m}, offset)
+                            : new Layout(Shape.of(m, k), new int[] {k, 1}, offset);
+                    Layout bLayout = new Layout(Shape.of(k, n), new int[] {1, k}, 0);
+                    Storage out = SIMD.allocate(dtype, m * n);
+                    Layout outLayout = Layout.contiguous(Shape.of(m, n));
+                    SIMD.matmul(SIMD.fromDoubles(a, dtype), aLayout, SIMD.fromDoubles(b, dtype), bLayout, out, outLayout);
+                    double[] expected = new double[m * n];
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++) {
+                                sum += a[offset + i * aLayout.stride(0) + p * aLayout.stride(1)] * b[p + j * k];
+                            }
+                            expected[i * n + j] = sum;
+                        }
+                    }
+                    assertMatmulClose(String.format("rank 2 [%d, %d] @ [%d, %d].T view%s %s", m, k, n, k,
+                            aTransposed ? ", a transposed" : "", dtype), expected, SIMD.toDoubles(out, outLayout), k,
+                            dtype);
+                }
+            }
+        }
+    }
+
+    @Test
+    void concurrentMatmulsFromSeveralThreadsAreEachCorrect() throws Exception {
+        // Only one product at a time gets the helper threads; the others run on their own thread.
+        // Either way every result must be right, and nobody may wait on a helper that never comes.
+        int callers = 4;
+        Thread[] threads = new Thread[callers];
+        Throwable[] failures = new Throwable[callers];
+        for (int i = 0; i < callers; i++) {
+            int index = i;
+            threads[i] = new Thread(() -> {
+                try {
+                    for (int round = 0; round < 3; round++) {
+                        checkMatmul(1, 150 + index, 300, 200, index % 2 == 0, round % 2 == 0);
+                    }
+                } catch (Throwable e) {
+                    failures[index] = e;
+                }
+            });
+            threads[i].start();
+        }
+        for (int i = 0; i < callers; i++) {
+            threads[i].join(60_000);
+            assertFalse(threads[i].isAlive(), "caller " + i + " still running after 60 s");
+            if (failures[i] != null) {
+                throw new AssertionError("caller " + i + " failed", failures[i]);
+            }
+        }
     }
 
     @Test
@@ -425,6 +519,9 @@ class SimdKernelTest {
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(200, 300, 1, 1, 300, 1));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(45, 66, 70, 2, 1, 210));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(97, 97, 260, 97, 1, 260));
+        // x @ w.T with 10 outputs (the MLP's last layer) takes dot products, not a 32-wide panel.
+        assertEquals(SimdBackend.MatmulPath.DOTS, SimdBackend.MatmulPath.choose(64, 10, 256, 1, 1, 256));
+        assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(64, 16, 256, 1, 1, 256));
         // ... and the threaded ones really are cut into parts (threshold 2 * 180^3 flops).
         assertEquals(1, MatmulThreads.partsFor(2L * 179 * 179 * 179));
         assertEquals(3, MatmulThreads.partsFor(2L * 181 * 181 * 181));
