@@ -33,7 +33,42 @@ public final class Backends {
 
     // Discovery happens once per class loader; backends are stateless singletons.
     private static final class Registry {
-        static final List<BackendInfo> ALL = discover();
+        static final List<Entry> ALL = discover();
+    }
+
+    /**
+     * A discovered backend whose availability is asked for only when needed: checking it may load a
+     * native library (nd4j loads libnd4j and OpenBLAS and starts their threads), which a program
+     * that picks another backend should not pay for at start-up.
+     */
+    private static final class Entry {
+        final String name;
+        final int priority;
+        final Backend backend;
+        private Availability availability;
+
+        Entry(String name, int priority, Backend backend, Availability known) {
+            this.name = name;
+            this.priority = priority;
+            this.backend = backend;
+            this.availability = known;
+        }
+
+        synchronized Availability availability() {
+            if (availability == null) {
+                try {
+                    availability = backend.availability();
+                } catch (RuntimeException | LinkageError e) {
+                    availability = Availability.unavailable(e.toString());
+                }
+            }
+            return availability;
+        }
+
+        BackendInfo info() {
+            Availability a = availability();
+            return new BackendInfo(name, priority, a.available(), a.reason(), backend);
+        }
     }
 
     // Separate holder: a bad adjoint.backend setting must not break list() and get().
@@ -43,18 +78,23 @@ public final class Backends {
 
     /** Every backend found on the class path, best first, each saying whether it is available and why not. */
     public static List<BackendInfo> list() {
-        return Registry.ALL;
+        List<BackendInfo> infos = new ArrayList<>();
+        for (Entry entry : Registry.ALL) {
+            infos.add(entry.info());
+        }
+        return List.copyOf(infos);
     }
 
     /** The backend named {@code name}; fails with the reason when it is unknown or unavailable. */
     public static Backend get(String name) {
         String wanted = name.trim().toLowerCase(Locale.ROOT);
-        for (BackendInfo info : Registry.ALL) {
-            if (info.name().equals(wanted)) {
-                if (!info.available()) {
-                    throw new BackendUnavailableException("backend '" + wanted + "' is unavailable: " + info.reason());
+        for (Entry entry : Registry.ALL) {
+            if (entry.name.equals(wanted)) {
+                Availability a = entry.availability();
+                if (!a.available()) {
+                    throw new BackendUnavailableException("backend '" + wanted + "' is unavailable: " + a.reason());
                 }
-                return info.backend();
+                return entry.backend;
             }
         }
         throw new BackendUnavailableException("no backend named '" + name + "'; found: " + describe());
@@ -68,37 +108,31 @@ public final class Backends {
     /** A one-line summary of every backend, for error messages and logs. */
     public static String describe() {
         List<String> parts = new ArrayList<>();
-        for (BackendInfo info : Registry.ALL) {
+        for (BackendInfo info : list()) {
             parts.add(info.toString());
         }
         return parts.isEmpty() ? "none (add an engine module such as adjoint-engine-scalar to the class path)"
                 : String.join("; ", parts);
     }
 
-    private static List<BackendInfo> discover() {
-        List<BackendInfo> found = new ArrayList<>();
+    private static List<Entry> discover() {
+        List<Entry> found = new ArrayList<>();
         ServiceLoader<Backend> loader = ServiceLoader.load(Backend.class, Backends.class.getClassLoader());
         var it = loader.stream().iterator();
         while (it.hasNext()) {
             var provider = it.next();
             try {
                 Backend b = provider.get();
-                Availability a;
-                try {
-                    a = b.availability();
-                } catch (RuntimeException | LinkageError e) {
-                    a = Availability.unavailable(e.toString());
-                }
-                found.add(new BackendInfo(b.name(), b.priority(), a.available(), a.reason(), b));
+                found.add(new Entry(b.name(), b.priority(), b, null));
             } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
                 // A backend whose class cannot even load (missing native library, missing module) is
                 // reported, not fatal: the others still work.
                 String name = provider.type().getSimpleName();
-                found.add(new BackendInfo(name.toLowerCase(Locale.ROOT), Integer.MIN_VALUE, false,
-                        "failed to load: " + e, null));
+                found.add(new Entry(name.toLowerCase(Locale.ROOT), Integer.MIN_VALUE, null,
+                        Availability.unavailable("failed to load: " + e)));
             }
         }
-        found.sort(Comparator.comparingInt(BackendInfo::priority).reversed());
+        found.sort(Comparator.comparingInt((Entry e) -> e.priority).reversed());
         return List.copyOf(found);
     }
 
@@ -117,9 +151,10 @@ public final class Backends {
                         + e.getMessage());
             }
         }
-        for (BackendInfo info : Registry.ALL) {
-            if (info.available()) {
-                return info.backend();
+        // Best first, asking each for its availability only until one is available.
+        for (Entry entry : Registry.ALL) {
+            if (entry.availability().available()) {
+                return entry.backend;
             }
         }
         throw new BackendUnavailableException("no available backend: " + describe());

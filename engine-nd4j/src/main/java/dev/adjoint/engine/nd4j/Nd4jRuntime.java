@@ -16,11 +16,19 @@ final class Nd4jRuntime {
         static final Availability AVAILABILITY = load();
     }
 
+    /** Whether anything has tried to load ND4J in this JVM yet (for the test that selection is lazy). */
+    private static volatile boolean attempted;
+
+    static boolean attempted() {
+        return attempted;
+    }
+
     static Availability availability() {
         return Holder.AVAILABILITY;
     }
 
     private static Availability load() {
+        attempted = true;
         try {
             // Touching the factory loads libnd4j, OpenBLAS and the JavaCPP presets.
             Nd4j.createBuffer(new float[] {0f});
