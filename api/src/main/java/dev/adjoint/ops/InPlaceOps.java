@@ -74,14 +74,7 @@ public final class InPlaceOps {
 
     private static void checkTarget(String op, Tensor target, Tensor source) {
         Dispatch.checkSameBackend(op, target, source);
-        if (Graph.needsGraph(target, source)) {
-            throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
-                    + " while gradients are recorded for it; do it inside Tensor.noGrad() or on a detach()ed tensor");
-        }
-        if (!target.isLeaf()) {
-            throw new IllegalStateException(op + ": the target (shape " + target.shape() + ") was computed by "
-                    + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
-        }
+        checkUpdatable(op, target, source);
         int[] strides = target.layout().strides();
         for (int d = 0; d < strides.length; d++) {
             if (strides[d] == 0 && target.size(d) > 1) {
@@ -89,6 +82,21 @@ public final class InPlaceOps {
                         + " is an expanded view whose elements share memory (stride 0 in dimension " + d
                         + "); call contiguous() or clone() first");
             }
+        }
+    }
+
+    /**
+     * The rule every in-place write (these ops and {@code copyFrom}) follows: no graph may be recorded
+     * for the target or the source, and the target has no history of its own.
+     */
+    static void checkUpdatable(String op, Tensor target, Tensor source) {
+        if (Graph.needsGraph(target, source)) {
+            throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
+                    + " while gradients are recorded for it; do it inside Tensor.noGrad() or on a detach()ed tensor");
+        }
+        if (!target.isLeaf()) {
+            throw new IllegalStateException(op + ": the target (shape " + target.shape() + ") was computed by "
+                    + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
         }
     }
 }

@@ -220,14 +220,7 @@ public final class ShapeOps {
             throw new TensorShapeException("copyFrom: source shape " + source.shape() + " does not match target shape "
                     + target.shape());
         }
-        if (Graph.needsGraph(target, source)) {
-            throw new IllegalStateException("copyFrom: in-place update of a tensor of shape " + target.shape()
-                    + " while gradients are recorded for it; do it inside Tensor.noGrad()");
-        }
-        if (!target.isLeaf()) {
-            throw new IllegalStateException("copyFrom: the target (shape " + target.shape() + ") was computed by "
-                    + target.gradFn().name() + "; only leaves and tensors without history can be updated in place");
-        }
+        InPlaceOps.checkUpdatable("copyFrom", target, source);
         Dispatch.copyInto(source, target, target.layout());
         target.markModifiedInPlace();
     }
