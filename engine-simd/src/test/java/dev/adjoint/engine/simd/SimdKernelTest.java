@@ -358,16 +358,16 @@ class SimdKernelTest {
 
     // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
     // AVX-512; with -XX:UseAVX=2, 6 rows and 16 floats / 8 doubles, which these tests also pass),
-    // KC = 512 (k cut into equal passes of at most that), MC = 256 (f32) / 128 (f64), NC = 2048 (f32) /
-    // 1024 (f64). The sizes below
+    // KC = 1024 (k cut into equal passes of at most that), MC = 128 (f32) / 64 (f64), NC = 1024 (f32) /
+    // 512 (f64). The sizes below
     // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
     @Test
     void packedGemmEdgesOfTheRegisterAndCacheBlocksMatchANaiveDoubleLoop() {
-        checkMatmul(1, 9, 600, 33, false, false);     // k > KC, m and n one past MR / NR multiples
-        checkMatmul(1, 37, 1100, 65, false, false);   // k > 2 KC: three passes, the last one shorter
-        checkMatmul(1, 37, 513, 65, false, false);    // k = KC + 1: two passes, not KC and 1
+        checkMatmul(1, 9, 1100, 33, false, false);    // k > KC, m and n one past MR / NR multiples
+        checkMatmul(1, 37, 2100, 65, false, false);   // k > 2 KC: three passes, the last one shorter
+        checkMatmul(1, 37, 1025, 65, false, false);   // k = KC + 1: two passes, not KC and 1
         checkMatmul(1, 520, 17, 40, false, false);    // m > MC in both dtypes
         checkMatmul(1, 13, 5, 4100, false, false);    // n > NC in both dtypes, a narrow last panel
         checkMatmul(1, 8, 64, 32, false, false);      // exactly one register block
@@ -395,7 +395,7 @@ class SimdKernelTest {
         checkMatmul(1, 40, 2500, 60, false, false);   // columns, though narrower than twice the rows
         checkMatmul(1, 400, 400, 40, true, false);    // shared: two panels of B for three packers
         checkMatmul(1, 200, 300, 390, false, true);   // shared, just under twice as wide as tall
-        checkMatmul(1, 300, 257, 300, false, false);  // k = 257: two passes of 144 and 113, not 256 and 1
+        checkMatmul(1, 300, 1025, 300, false, false); // k = KC + 1: two passes of 528 and 497, not 1024 and 1
         checkMatmul(1, 9, 300, 4100, true, true);     // n > NC: a second shared block of B
     }
 
