@@ -37,6 +37,13 @@ import java.util.concurrent.TimeUnit;
  * {@code step} runs all five once (the step's matmuls, ~52 MFLOP; the first layer's input gradient
  * is not needed, the input does not require grad): read its primary score as microseconds per step.
  *
+ * <p>Two batched products, as 8 attention heads of 128 tokens and width 64 issue them, are here for
+ * {@code -prof gc}: a batch takes each matrix's offsets from its index, so it allocates nothing either.
+ * <ul>
+ *   <li>{@code heads.scores}: {@code q @ k.T}, q and k {@code [8, 128, 64]} (k.T a transposed view);</li>
+ *   <li>{@code heads.values}: {@code p @ v}, p {@code [8, 128, 128]}, v {@code [8, 128, 64]}.</li>
+ * </ul>
+ *
  * <p>Pitfalls avoided: as in {@link GemmBenchmark}, the output storage is preallocated and returned
  * (no allocation to measure, no dead code), operands come from a seeded generator, and the thread
  * count is set per method in the forks' command line because the engine reads it once per JVM.
@@ -53,10 +60,12 @@ public class MatmulShapesBenchmark {
     @Param({"simd"})
     public String backend;
 
-    @Param({"fc1.forward", "fc1.weightGrad", "fc2.forward", "fc2.weightGrad", "fc2.inputGrad", "step"})
+    @Param({"fc1.forward", "fc1.weightGrad", "fc2.forward", "fc2.weightGrad", "fc2.inputGrad", "step",
+        "heads.scores", "heads.values"})
     public String shape;
 
     private static final int BATCH = 64, IN = 784, HIDDEN = 256, OUT = 10;
+    private static final int HEADS = 8, TOKENS = 128, WIDTH = 64;
 
     private Backend engine;
     private Product[] products;
@@ -91,6 +100,8 @@ public class MatmulShapesBenchmark {
             case "step" -> new Product[] {forward(BATCH, IN, HIDDEN, 1), forward(BATCH, HIDDEN, OUT, 3),
                     inputGrad(BATCH, OUT, HIDDEN, 5), weightGrad(BATCH, OUT, HIDDEN, 4),
                     weightGrad(BATCH, HIDDEN, IN, 2)};
+            case "heads.scores" -> new Product[] {scores(6)};
+            case "heads.values" -> new Product[] {values(7)};
             default -> throw new IllegalArgumentException("MatmulShapesBenchmark: unknown shape '" + shape + "'");
         };
         for (Product p : products) {
@@ -120,6 +131,26 @@ public class MatmulShapesBenchmark {
         Storage w = matrix(out * in, seed + 100);
         return product(dy, Layout.contiguous(Shape.of(batch, out)), w, Layout.contiguous(Shape.of(out, in)),
                 batch, out, in);
+    }
+
+    /** {@code q @ k.T} per head: q and k stored {@code [heads, tokens, width]}, scores {@code [heads, tokens, tokens]}. */
+    private Product scores(long seed) {
+        Storage q = matrix(HEADS * TOKENS * WIDTH, seed);
+        Storage k = matrix(HEADS * TOKENS * WIDTH, seed + 100);
+        Storage out = engine.allocate(DType.FLOAT32, HEADS * TOKENS * TOKENS);
+        return new Product(q, Layout.contiguous(Shape.of(HEADS, TOKENS, WIDTH)),
+                k, new Layout(Shape.of(HEADS, WIDTH, TOKENS), new int[] {TOKENS * WIDTH, 1, WIDTH}, 0),
+                out, Layout.contiguous(Shape.of(HEADS, TOKENS, TOKENS)), 2.0 * HEADS * TOKENS * TOKENS * WIDTH / 1e9);
+    }
+
+    /** {@code p @ v} per head: p {@code [heads, tokens, tokens]}, v {@code [heads, tokens, width]}. */
+    private Product values(long seed) {
+        Storage p = matrix(HEADS * TOKENS * TOKENS, seed);
+        Storage v = matrix(HEADS * TOKENS * WIDTH, seed + 100);
+        Storage out = engine.allocate(DType.FLOAT32, HEADS * TOKENS * WIDTH);
+        return new Product(p, Layout.contiguous(Shape.of(HEADS, TOKENS, TOKENS)),
+                v, Layout.contiguous(Shape.of(HEADS, TOKENS, WIDTH)),
+                out, Layout.contiguous(Shape.of(HEADS, TOKENS, WIDTH)), 2.0 * HEADS * TOKENS * TOKENS * WIDTH / 1e9);
     }
 
     private Product product(Storage a, Layout aLayout, Storage b, Layout bLayout, int m, int k, int n) {

@@ -1,6 +1,6 @@
 package dev.adjoint.engine.simd;
 
-import dev.adjoint.spi.StridedCursor;
+import dev.adjoint.spi.Layout;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -107,19 +107,21 @@ final class DoubleGemm {
     }
 
     /**
-     * Every matrix of a batch, the cursor giving each one's offsets in {@code a}, {@code b} and
-     * {@code o}, on up to {@code threads} threads: a batch at least as long as the thread count is
-     * shared out as whole matrices; otherwise the threads work on one matrix at a time, in
-     * independent column blocks or sharing each packed pass of B (see {@link Product}).
+     * Every matrix of a batch (the leading {@code batchRank} dims of {@code outLayout}, row-major),
+     * each starting where the three layouts say, on up to {@code threads} threads: a batch at least as
+     * long as the thread count is shared out as whole matrices; otherwise the threads work on one
+     * matrix at a time, in independent column blocks or sharing each packed pass of B (see
+     * {@link Product}).
      */
-    static void multiply(double[] a, int aRow, int aCol, double[] b, int bRow, int bCol, double[] o, int oRow,
-                         int m, int n, int k, StridedCursor cursor, int batches, int threads) {
+    static void multiply(double[] a, Layout aLayout, int aRow, int aCol, double[] b, Layout bLayout, int bRow, int bCol,
+                         double[] o, Layout outLayout, int oRow, int m, int n, int k, int batchRank, int batches,
+                         int threads) {
         Product p = PRODUCTS.get();
         p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, batches, threads);
-        for (int t = 0; t < batches; t++, cursor.advance()) {
-            p.aAt[t] = cursor.position[0];
-            p.bAt[t] = cursor.position[1];
-            p.oAt[t] = cursor.position[2];
+        for (int t = 0; t < batches; t++) {
+            p.aAt[t] = SimdBackend.batchOffset(outLayout, batchRank, aLayout, t);
+            p.bAt[t] = SimdBackend.batchOffset(outLayout, batchRank, bLayout, t);
+            p.oAt[t] = SimdBackend.batchOffset(outLayout, batchRank, outLayout, t);
         }
         MatmulThreads.run(p, threads);
     }

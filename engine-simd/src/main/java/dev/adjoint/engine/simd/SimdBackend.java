@@ -310,16 +310,43 @@ public final class SimdBackend extends HeapBackend {
             }
             return;
         }
-        Shape batch = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), rank - 2));
-        StridedCursor c = StridedCursor.over(batch, aLayout, bLayout, outLayout);
-        int batches = batch.numel();
+        // A batch: each matrix's offsets worked out from its index, so no cursor is built per product.
+        int batchRank = rank - 2;
+        int batches = 1;
+        for (int d = 0; d < batchRank; d++) {
+            batches *= outLayout.shape().dim(d);
+        }
         if (path == MatmulPath.PACKED) {
-            packedMatmul(sa, aRow, aCol, sb, bRow, bCol, so, oRow, m, n, k, c, batches);
+            int threads = MatmulThreads.partsFor(2L * batches * m * n * k);
+            if (so.dtype == DType.FLOAT32) {
+                FloatGemm.multiply(sa.f32, aLayout, aRow, aCol, sb.f32, bLayout, bRow, bCol, so.f32, outLayout, oRow,
+                        m, n, k, batchRank, batches, threads);
+            } else {
+                DoubleGemm.multiply(sa.f64, aLayout, aRow, aCol, sb.f64, bLayout, bRow, bCol, so.f64, outLayout, oRow,
+                        m, n, k, batchRank, batches, threads);
+            }
             return;
         }
-        for (int t = 0; t < batches; t++, c.advance()) {
-            matrix(path, sa, c.position[0], aRow, aCol, sb, c.position[1], bRow, bCol, so, c.position[2], oRow, m, n, k);
+        for (int t = 0; t < batches; t++) {
+            matrix(path, sa, batchOffset(outLayout, batchRank, aLayout, t), aRow, aCol,
+                    sb, batchOffset(outLayout, batchRank, bLayout, t), bRow, bCol,
+                    so, batchOffset(outLayout, batchRank, outLayout, t), oRow, m, n, k);
         }
+    }
+
+    /**
+     * Where matrix {@code t} of a batch starts in {@code layout}: {@code t} counts row-major over the
+     * leading {@code batchRank} dims of {@code outLayout}'s shape, and {@code layout} has the same
+     * rank (a broadcast operand has stride 0 there).
+     */
+    static int batchOffset(Layout outLayout, int batchRank, Layout layout, int t) {
+        int at = layout.offset();
+        for (int d = batchRank - 1; d >= 0; d--) {
+            int size = outLayout.shape().dim(d);
+            at += t % size * layout.stride(d);
+            t /= size;
+        }
+        return at;
     }
 
     /** One matrix of a matmul by one of the unpacked kernels. */
@@ -343,20 +370,6 @@ public final class SimdBackend extends HeapBackend {
             }
             case STRIDED -> StridedKernels.matmul(sa, ab, aRow, aCol, sb, bb, bRow, bCol, so, ob, oRow, m, n, k);
             case PACKED -> throw new AssertionError("packed products are not run one matrix at a time here");
-        }
-    }
-
-    /**
-     * The packed GEMM over every matrix of the batch, on {@link MatmulThreads#partsFor} threads (the
-     * split between them is {@link FloatGemm}'s).
-     */
-    private static void packedMatmul(HeapStorage a, int aRow, int aCol, HeapStorage b, int bRow, int bCol,
-                                     HeapStorage o, int oRow, int m, int n, int k, StridedCursor c, int batches) {
-        int threads = MatmulThreads.partsFor(2L * batches * m * n * k);
-        if (o.dtype == DType.FLOAT32) {
-            FloatGemm.multiply(a.f32, aRow, aCol, b.f32, bRow, bCol, o.f32, oRow, m, n, k, c, batches, threads);
-        } else {
-            DoubleGemm.multiply(a.f64, aRow, aCol, b.f64, bRow, bCol, o.f64, oRow, m, n, k, c, batches, threads);
         }
     }
 
