@@ -482,6 +482,16 @@ final class DoubleGemm {
      * (contiguous for a transposed B).
      */
     private static void packB(double[] b, int b0, int bRow, int bCol, int kc, int from, int to, double[] pb) {
+        if (bCol == 1) {
+            // Row-major B, four panels at a time: each row of B is read 4 NR wide, 8 cache lines in a
+            // row instead of 2, so every page of B visited yields four times the data (+0.5-1% at
+            // 1024^3, interleaved A/B runs). The rest, and any narrower edge, panel by panel below.
+            int grouped = from + (to - from) / (4 * NR) * (4 * NR);
+            for (int jr = from; jr < grouped; jr += 4 * NR) {
+                packFourPanels(b, b0 + jr, bRow, kc, pb, jr * kc);
+            }
+            from = grouped;
+        }
         for (int jr = from; jr < to; jr += NR) {
             // Chunks end on a multiple of NR except at the end of the block, so this is the true edge.
             int nr = Math.min(NR, to - jr);
@@ -513,6 +523,21 @@ final class DoubleGemm {
                     packStrided(b, src + j * bCol, bRow, j < nr, kc, pb, dst + j, NR);
                 }
             }
+        }
+    }
+
+    /** Four whole micro-panels of a row-major B (4 NR columns from {@code src}) to {@code dst} onwards. */
+    private static void packFourPanels(double[] b, int src, int bRow, int kc, double[] pb, int dst) {
+        int panel = NR * kc;
+        for (int p = 0; p < kc; p++, src += bRow, dst += NR) {
+            DoubleVector.fromArray(S, b, src).intoArray(pb, dst);
+            DoubleVector.fromArray(S, b, src + L).intoArray(pb, dst + L);
+            DoubleVector.fromArray(S, b, src + NR).intoArray(pb, dst + panel);
+            DoubleVector.fromArray(S, b, src + NR + L).intoArray(pb, dst + panel + L);
+            DoubleVector.fromArray(S, b, src + 2 * NR).intoArray(pb, dst + 2 * panel);
+            DoubleVector.fromArray(S, b, src + 2 * NR + L).intoArray(pb, dst + 2 * panel + L);
+            DoubleVector.fromArray(S, b, src + 3 * NR).intoArray(pb, dst + 3 * panel);
+            DoubleVector.fromArray(S, b, src + 3 * NR + L).intoArray(pb, dst + 3 * panel + L);
         }
     }
 
