@@ -75,10 +75,8 @@ final class FloatKernels {
             }
             // max(x, 0) follows Math.max: relu(NaN) = NaN and relu(-0) = +0, as the scalar x <= 0 ? 0 : x.
             case RELU -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).max(zero).intoArray(o, oo + i); } }
-            // No vector erf in the Vector API: the caller's element loop computes every lane.
-            case ERF -> {
-                return 0;
-            }
+            // No erf in the Vector API; VectorErf is inlined arithmetic like VectorExp.
+            case ERF -> { for (int i = 0; i < bound; i += l) { VectorErf.erf(v(x, xo + i)).intoArray(o, oo + i); } }
         }
         return bound;
     }
