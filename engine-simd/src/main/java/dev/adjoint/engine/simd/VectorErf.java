@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       there, so erf rounds to exactly 1, and erf(Inf) = 1.
  * </ul>
  * The coefficients are our own weighted minimax fits (Lawson's iteration on Chebyshev nodes, in
- * mpmath at 40 digits). The split at 0.875 keeps erfc below 0.22 in the tail, so the tail's
+ * mpmath at 40 digits; minimax-fits.py in the test resources redoes them). The split at 0.875 keeps erfc below 0.22 in the tail, so the tail's
  * rounding errors, exp's included, are scaled down by that factor before they reach erf.
  *
  * <p>e^(-x^2) is computed from the rounded square: x^2's rounding error (half an ulp of x^2) becomes

@@ -16,8 +16,9 @@ import jdk.incubator.vector.VectorOperators;
  * flooring), so {@code f = m - 1} is exact and in [-0.29, 0.41]. Then
  * {@code ln(1 + f) = 2 atanh(s)} with {@code s = f / (2 + f)}, |s| <= 0.172, written as
  * {@code f - s (f - R(s^2))} where {@code R(z) = 2 atanh(s)/s - 2} is a polynomial, z Q(z), with Q of
- * degree 6 (FLOAT64) or 2 (FLOAT32), our own minimax fit (Lawson's iteration, mpmath) for the least
- * absolute error of R (2^-58.5 and 2^-29.2). f is the bulk of the result and enters unrounded; the
+ * degree 6 (FLOAT64) or 2 (FLOAT32), our own minimax fit (Lawson's iteration, mpmath;
+ * minimax-fits.py in the test resources) for the least absolute error of R (2^-58.5 and 2^-29.2).
+ * f is the bulk of the result and enters unrounded; the
  * correction {@code s (f - R)} is at most a fifth of it, so its rounding errors are scaled down. The
  * result is {@code k ln2 + ln(1 + f)} with ln2 in two parts, the high part's product exact inside an fma.
  *
