@@ -96,7 +96,7 @@ final class VectorErf {
 
     /**
      * erf(a) for 0 <= a < SPLIT_F, as a + a (P(a^2) - 1): P is near 1.13, and a final a * P would let
-     * P's last-bit error (a relative 2^-23, 2^-52) reach the result whole; P - 1 is under 0.13, so
+     * P's last-bit error (a relative 2^-23, 2^-52) reach the result whole; |P - 1| is under 0.13, so
      * its rounding error is an eighth as large relative to a, and the fma rounds the sum once.
      */
     private static FloatVector head(FloatVector a) {
