@@ -39,12 +39,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code expJdk} and {@code tanhJdk} are the JDK's own vector {@code EXP} / {@code TANH}
  * ({@code lanewise}, SVML stubs on x86) over the same arrays in the plainest loop: the baseline the
- * backend's own polynomial {@code exp} and {@code tanh} have to beat.
+ * backend's own polynomial {@code exp} and {@code tanh} have to beat; {@code logJdk} and
+ * {@code log1pJdk} likewise for {@code log} and {@code log1p}.
  *
  * <p>Pitfalls avoided: kernels are called through the backend SPI into an output allocated once, so
  * the allocation of a fresh output (which the api does per op) is not what is timed ({@code -prof gc}
  * shows 0 B/op); inputs are state fields of seeded random values in [-1, 1), where exp neither
- * overflows nor underflows and tanh takes both of its branches; outputs are returned; the vector
+ * overflows nor underflows and tanh takes both of its branches (erf too: one value in sixteen lies
+ * past its split at 0.875, so many vectors need both of its formulas), except for log and log1p, whose
+ * inputs are 1 - x, in (0, 2] (log's argument must be positive); outputs are returned; the vector
  * species are {@code static final} constants.
  */
 @State(Scope.Thread)
@@ -69,6 +72,7 @@ public class ElementwiseBenchmark {
 
     private Backend engine;
     private Storage x;
+    private Storage positive;
     private Storage y;
     private Storage out;
     private Storage total;
@@ -77,6 +81,8 @@ public class ElementwiseBenchmark {
     private float[] fromF;
     private float[] toF;
     private double[] fromD;
+    private float[] positiveF;
+    private double[] positiveD;
     private double[] toD;
     private int elementBytes;
 
@@ -110,6 +116,13 @@ public class ElementwiseBenchmark {
             fromF[i] = (float) values[i];
         }
         toF = new float[size];
+        positiveD = new double[size];
+        positiveF = new float[size];
+        for (int i = 0; i < size; i++) {
+            positiveD[i] = 1 - values[i];
+            positiveF[i] = (float) positiveD[i];
+        }
+        positive = engine.fromDoubles(positiveD, dtype);
     }
 
     /** The memory-bandwidth yardstick: no backend, just the JDK's intrinsic copy. */
@@ -142,6 +155,21 @@ public class ElementwiseBenchmark {
     @Benchmark
     public Storage tanh(Bytes bytes) {
         return unary(UnaryOp.TANH, bytes);
+    }
+
+    @Benchmark
+    public Storage erf(Bytes bytes) {
+        return unary(UnaryOp.ERF, bytes);
+    }
+
+    @Benchmark
+    public Storage log(Bytes bytes) {
+        return unary(UnaryOp.LOG, positive, bytes);
+    }
+
+    @Benchmark
+    public Storage log1p(Bytes bytes) {
+        return unary(UnaryOp.LOG1P, positive, bytes);
     }
 
     @Benchmark
@@ -195,8 +223,46 @@ public class ElementwiseBenchmark {
         return toD;
     }
 
+    @Benchmark
+    public Object logJdk(Bytes bytes) {
+        count(bytes, 2);
+        if (dtype == DType.FLOAT32) {
+            int bound = F.loopBound(size);
+            for (int i = 0; i < bound; i += F.length()) {
+                FloatVector.fromArray(F, positiveF, i).lanewise(VectorOperators.LOG).intoArray(toF, i);
+            }
+            return toF;
+        }
+        int bound = D.loopBound(size);
+        for (int i = 0; i < bound; i += D.length()) {
+            DoubleVector.fromArray(D, positiveD, i).lanewise(VectorOperators.LOG).intoArray(toD, i);
+        }
+        return toD;
+    }
+
+    @Benchmark
+    public Object log1pJdk(Bytes bytes) {
+        count(bytes, 2);
+        if (dtype == DType.FLOAT32) {
+            int bound = F.loopBound(size);
+            for (int i = 0; i < bound; i += F.length()) {
+                FloatVector.fromArray(F, positiveF, i).lanewise(VectorOperators.LOG1P).intoArray(toF, i);
+            }
+            return toF;
+        }
+        int bound = D.loopBound(size);
+        for (int i = 0; i < bound; i += D.length()) {
+            DoubleVector.fromArray(D, positiveD, i).lanewise(VectorOperators.LOG1P).intoArray(toD, i);
+        }
+        return toD;
+    }
+
     private Storage unary(UnaryOp op, Bytes bytes) {
-        engine.unary(op, x, layout, out, layout);
+        return unary(op, x, bytes);
+    }
+
+    private Storage unary(UnaryOp op, Storage input, Bytes bytes) {
+        engine.unary(op, input, layout, out, layout);
         count(bytes, 2);
         return out;
     }

@@ -49,8 +49,9 @@ final class FloatKernels {
             case NEG -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).neg().intoArray(o, oo + i); } }
             // VectorExp instead of lanewise(EXP): inlined arithmetic, so large arrays run at memory speed.
             case EXP -> { for (int i = 0; i < bound; i += l) { VectorExp.exp(v(x, xo + i)).intoArray(o, oo + i); } }
-            case LOG -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i); } }
-            case LOG1P -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(o, oo + i); } }
+            // VectorLog instead of lanewise(LOG / LOG1P), for the same reason.
+            case LOG -> { for (int i = 0; i < bound; i += l) { VectorLog.log(v(x, xo + i)).intoArray(o, oo + i); } }
+            case LOG1P -> { for (int i = 0; i < bound; i += l) { VectorLog.log1p(v(x, xo + i)).intoArray(o, oo + i); } }
             case SQRT -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).sqrt().intoArray(o, oo + i); } }
             case SQUARE -> { for (int i = 0; i < bound; i += l) { FloatVector a = v(x, xo + i); a.mul(a).intoArray(o, oo + i); } }
             case ABS -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).abs().intoArray(o, oo + i); } }
@@ -75,10 +76,8 @@ final class FloatKernels {
             }
             // max(x, 0) follows Math.max: relu(NaN) = NaN and relu(-0) = +0, as the scalar x <= 0 ? 0 : x.
             case RELU -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).max(zero).intoArray(o, oo + i); } }
-            // No vector erf in the Vector API: the caller's element loop computes every lane.
-            case ERF -> {
-                return 0;
-            }
+            // No erf in the Vector API; VectorErf is inlined arithmetic like VectorExp.
+            case ERF -> { for (int i = 0; i < bound; i += l) { VectorErf.erf(v(x, xo + i)).intoArray(o, oo + i); } }
         }
         return bound;
     }

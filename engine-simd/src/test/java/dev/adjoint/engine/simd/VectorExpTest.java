@@ -193,7 +193,7 @@ class VectorExpTest {
     }
 
     /** Distance from the exact value in ulps of the float nearest to it; an infinity must match exactly. */
-    private static double ulpsF32(float actual, double exact) {
+    static double ulpsF32(float actual, double exact) {
         float rounded = (float) exact;
         if (Float.isInfinite(rounded) || Float.isNaN(rounded)) {
             return Float.compare(actual, rounded) == 0 ? 0 : Double.POSITIVE_INFINITY;
@@ -201,7 +201,7 @@ class VectorExpTest {
         return Math.abs(actual - exact) / Math.ulp(rounded);
     }
 
-    private static double ulpsF64(double actual, double exact) {
+    static double ulpsF64(double actual, double exact) {
         if (Double.isInfinite(exact) || Double.isNaN(exact)) {
             return Double.compare(actual, exact) == 0 ? 0 : Double.POSITIVE_INFINITY;
         }
