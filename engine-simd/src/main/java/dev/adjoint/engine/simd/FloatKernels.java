@@ -65,7 +65,8 @@ final class FloatKernels {
             }
             case SIN -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.SIN).intoArray(o, oo + i); } }
             case COS -> { for (int i = 0; i < bound; i += l) { v(x, xo + i).lanewise(VectorOperators.COS).intoArray(o, oo + i); } }
-            case TANH -> { for (int i = 0; i < bound; i += l) { VectorExp.tanh(v(x, xo + i)).intoArray(o, oo + i); } }
+            // Its own loop: most vectors take a rational function, the others the exp-based formula.
+            case TANH -> VectorExp.tanh(x, xo, o, oo, bound);
             // 1 / (1 + e^-x) without a branch: for very negative x, e^-x overflows to +Inf and the
             // quotient is +0, where the two-branch scalar form gives a subnormal; both round to 0 in
             // any tolerance that matters.

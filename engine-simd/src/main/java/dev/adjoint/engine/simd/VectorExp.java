@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * e^x lane by lane, in plain vector arithmetic, for the elementwise kernels: exp itself, and sigmoid
@@ -16,8 +17,10 @@ import jdk.incubator.vector.VectorOperators;
  * nearest integer to {@code x / ln2}, so {@code |r| <= ln2 / 2}; a polynomial for {@code e^r}; then
  * a multiply by {@code 2^k} built from exponent bits. Accuracy, measured over dense sweeps of the
  * whole domain against {@link StrictMath#exp} ({@code VectorExpTest}): within 1 ulp in both dtypes,
- * subnormal results included; tanh within 2.5 ulp (FLOAT32) and 3 ulp (FLOAT64) of
- * {@link StrictMath#tanh}. The conformance tolerances (1e-4 / 1e-10 relative) are far wider.
+ * subnormal results included. tanh has its own fast path, a rational function for the vectors whose
+ * lanes are all small (see {@link #tanh(float[], int, float[], int, int)}); it is within 4 ulp of
+ * {@link StrictMath#tanh} in both dtypes. The conformance tolerances (1e-4 / 1e-10 relative) are far
+ * wider.
  *
  * <p>Vectors whose lanes all lie where the result is a normal number (|x| <= 86 for floats, 708 for
  * doubles) take the short path: k is added straight to the exponent bits of e^r. Any other vector
@@ -28,6 +31,9 @@ import jdk.incubator.vector.VectorOperators;
  * correctly rounded multiply. +Inf therefore gives +Inf and -Inf gives 0.
  */
 final class VectorExp {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
     private VectorExp() {
     }
 
@@ -88,11 +94,65 @@ final class VectorExp {
     private static final float TANH_CLAMP_F = 20f;
 
     /**
+     * Below this |x| a FLOAT32 tanh vector takes {@link #tanhRational(FloatVector)}. Inputs to tanh in a
+     * network are mostly within a few units of 0, so nearly every vector does; the bound is as far as
+     * the degree (3, 3) rational stays within 4 ulp (past 3 its Horner roundings, which grow with x^2,
+     * reach 4 ulp).
+     */
+    private static final float TANH_RATIONAL_LIMIT_F = 3f;
+
+    /**
+     * {@code o[oo + i] = tanh(x[xo + i])} for {@code i < bound}, a multiple of the preferred species'
+     * length. A vector whose lanes all satisfy |x| <= {@link #TANH_RATIONAL_LIMIT_F} takes the rational
+     * function, about 10 instructions; any other (a larger lane, an infinity, a NaN, which fails the
+     * comparison) takes the exp-based {@link #tanh(FloatVector)}, about twice as many, which also
+     * gives exactly +-1 for large |x|. The choice is per vector, so the loop runs at the rational's
+     * speed unless large lanes are common, and then at about the exp-based one's
+     * ({@code ElementwiseBenchmark.tanhWide}).
+     */
+    static void tanh(float[] x, int xo, float[] o, int oo, int bound) {
+        for (int i = 0; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            if (v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_F).allTrue()) {
+                tanhRational(v).intoArray(o, oo + i);
+            } else {
+                tanhByExpAt(x, xo + i, o, oo + i);
+            }
+        }
+    }
+
+    /**
+     * The rare branch loads and stores its own vector: C2 may leave a cold call out of line, and a
+     * vector passed to a call that is not inlined is boxed, an allocation per vector.
+     */
+    private static void tanhByExpAt(float[] x, int xi, float[] o, int oi) {
+        tanh(FloatVector.fromArray(F, x, xi)).intoArray(o, oi);
+    }
+
+    /**
+     * tanh(x) for |x| <= {@link #TANH_RATIONAL_LIMIT_F}: {@code x P(x^2) / Q(x^2)}, a degree (3, 3)
+     * near-minimax fit of tanh(x) / x in relative error (2.9e-9 with the coefficients rounded to
+     * float), made for this class by {@code tools/fit-tanh-rational.py}. P(0) = Q(0) = 1, and the
+     * numerator is summed as {@code x + x^3 P'} and the denominator as {@code 1 + x^2 Q'}, so that
+     * neither 1 is rounded on its own: tiny x and -0 come out exact, and the error stays within 4 ulp
+     * (3.6 at worst over every float in [0, 3]). The function is odd, so negative x need no sign
+     * handling.
+     */
+    static FloatVector tanhRational(FloatVector x) {
+        FloatVector t = x.mul(x);
+        FloatVector p = x.broadcast(6.419148576242151e-06f).fma(t, x.broadcast(0.0026845107786357403f))
+                .fma(t, x.broadcast(0.1271734982728958f));
+        FloatVector q = x.broadcast(0.00019156788766849786f).fma(t, x.broadcast(0.022853467613458633f))
+                .fma(t, x.broadcast(0.4605068266391754f));
+        return x.mul(t).fma(p, x).div(q.fma(t, x.broadcast(1f)));
+    }
+
+    /**
      * tanh(x) = q / (q + 2) with q = e^2|x| - 1, x's sign bit put back (so -0 stays -0 and NaN
-     * stays NaN). q comes from the reduction of {@link #exp(FloatVector)} as
-     * {@code 2^k (e^r - 1) + (2^k - 1)}, with {@code e^r - 1} summed without its leading 1: for small
-     * |x| (k = 0) it is as accurate relative to x as e^r is, so one formula serves the whole range and
-     * no lane pays for a second branch.
+     * stays NaN); for any x, within 2.5 ulp, and exactly +-1 from |x| = 9.01. q comes from the
+     * reduction of {@link #exp(FloatVector)} as {@code 2^k (e^r - 1) + (2^k - 1)}, with
+     * {@code e^r - 1} summed without its leading 1: for small |x| (k = 0) it is as accurate relative to
+     * x as e^r is, so one formula serves the whole range and no lane pays for a second branch.
      */
     static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs();
@@ -167,7 +227,47 @@ final class VectorExp {
     /** 2|x| past which tanh(x) rounds to 1 in double (from |x| = 19.06). */
     private static final double TANH_CLAMP_D = 44;
 
-    /** tanh(x) as {@link #tanh(FloatVector)}. */
+    /**
+     * As {@link #TANH_RATIONAL_LIMIT_F}; FLOAT64 needs degree (5, 5) here, within 4 ulp of
+     * {@link StrictMath#tanh} (itself within 1 ulp of the exact value) up to 3.5.
+     */
+    private static final double TANH_RATIONAL_LIMIT_D = 3.5;
+
+    /** As {@link #tanh(float[], int, float[], int, int)}. */
+    static void tanh(double[] x, int xo, double[] o, int oo, int bound) {
+        for (int i = 0; i < bound; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            if (v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_D).allTrue()) {
+                tanhRational(v).intoArray(o, oo + i);
+            } else {
+                tanhByExpAt(x, xo + i, o, oo + i);
+            }
+        }
+    }
+
+    private static void tanhByExpAt(double[] x, int xi, double[] o, int oi) {
+        tanh(DoubleVector.fromArray(D, x, xi)).intoArray(o, oi);
+    }
+
+    /**
+     * As {@link #tanhRational(FloatVector)}, degree (5, 5) for |x| <= {@link #TANH_RATIONAL_LIMIT_D}
+     * (fit error 3.4e-17 relative with the coefficients rounded to double; the rest of the 4 ulp are
+     * the roundings of numerator, denominator and quotient).
+     */
+    static DoubleVector tanhRational(DoubleVector x) {
+        DoubleVector t = x.mul(x);
+        DoubleVector p = x.broadcast(6.408465736661955e-11).fma(t, x.broadcast(1.470206563290346e-07))
+                .fma(t, x.broadcast(4.7889845654450466e-05))
+                .fma(t, x.broadcast(0.004634156140954675))
+                .fma(t, x.broadcast(0.14253430103677311));
+        DoubleVector q = x.broadcast(4.39955938249803e-09).fma(t, x.broadcast(3.1487397001601185e-06))
+                .fma(t, x.broadcast(0.0005415817637778257))
+                .fma(t, x.broadcast(0.029923367597657884))
+                .fma(t, x.broadcast(0.47586763437010626));
+        return x.mul(t).fma(p, x).div(q.fma(t, x.broadcast(1.0)));
+    }
+
+    /** tanh(x) as {@link #tanh(FloatVector)}: within 3 ulp for any x, exactly +-1 from |x| = 19.06. */
     static DoubleVector tanh(DoubleVector x) {
         DoubleVector a = x.abs();
         DoubleVector twice = a.add(a);
