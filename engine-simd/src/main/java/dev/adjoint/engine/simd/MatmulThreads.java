@@ -24,12 +24,15 @@ final class MatmulThreads {
     static final String PROPERTY = "adjoint.simd.threads";
     static final int THREADS = configuredThreads();
     /**
-     * 2 * 180^3 floating operations, about 25 us on one core here. Measured with GemmBenchmark on a
-     * quiet machine with the ForkJoinPool these helpers replaced: a 128^3 f32 product was slower on 2
-     * threads than on 1 (92 vs 176 GFLOP/s: the hand-off to a parked pool thread cost more than half
-     * the work), a 256^3 one faster (265 vs 208). Not yet re-measured with the polling helpers.
+     * 2 * 128^3 floating operations, about 19 us on one core here. Measured with the polling helpers
+     * (benchmarks/ab/GemmAB.java, f32, back-to-back square products, quiet machine, best of 100 rounds):
+     * two threads against one gave 1.09x at n = 48, 1.2x at 64, 1.4x at 96, 1.74x at 128 (390 vs 224
+     * GFLOP/s) and 1.88x at 192; f64 1.4x at 64 and 1.8x at 128. Those are products that find the
+     * helper still polling; one that finds it parked pays an unpark (a few microseconds) on the calling
+     * thread while the helper wakes and joins late, which is why the line is not drawn lower. (With
+     * the ForkJoinPool these helpers replaced, 128^3 was slower on two threads: 92 vs 176.)
      */
-    static final long PARALLEL_FLOPS = 2L * 180 * 180 * 180;
+    static final long PARALLEL_FLOPS = 2L * 128 * 128 * 128;
     /** How long an idle helper keeps polling for the next job before it parks (wake-up costs ~10-50 us). */
     private static final long IDLE_SPIN_NANOS = 50_000;
 

@@ -360,7 +360,7 @@ class SimdKernelTest {
     // AVX-512; with -XX:UseAVX=2, 6 rows and 16 floats / 8 doubles, which these tests also pass),
     // KC = 1024 (k cut into equal passes of at most that), MC = 128 (f32) / 64 (f64), NC = 1024 (f32) /
     // 512 (f64). The sizes below
-    // straddle each of those, and the thread threshold 2 * 180^3 flops; surefire runs this module with
+    // straddle each of those, and the thread threshold 2 * 128^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
     @Test
@@ -378,8 +378,8 @@ class SimdKernelTest {
 
     @Test
     void packedGemmAroundTheThreadThresholdMatchesANaiveDoubleLoop() {
-        checkMatmul(1, 179, 179, 179, false, false);  // just under: one thread
-        checkMatmul(1, 181, 181, 181, false, false);  // just over: rows split across threads
+        checkMatmul(1, 127, 127, 127, false, false);  // just under: one thread
+        checkMatmul(1, 129, 129, 129, false, false);  // just over: rows split across threads
         checkMatmul(1, 60, 300, 400, false, false);   // wider than tall: columns split
         checkMatmul(1, 61, 290, 401, true, true);
         checkMatmul(2, 100, 200, 150, false, true);   // batch shorter than the thread count: split inside
@@ -522,9 +522,9 @@ class SimdKernelTest {
         // x @ w.T with 10 outputs (the MLP's last layer) takes dot products, not a 32-wide panel.
         assertEquals(SimdBackend.MatmulPath.DOTS, SimdBackend.MatmulPath.choose(64, 10, 256, 1, 1, 256));
         assertEquals(SimdBackend.MatmulPath.PACKED, SimdBackend.MatmulPath.choose(64, 16, 256, 1, 1, 256));
-        // ... and the threaded ones really are cut into parts (threshold 2 * 180^3 flops).
-        assertEquals(1, MatmulThreads.partsFor(2L * 179 * 179 * 179));
-        assertEquals(3, MatmulThreads.partsFor(2L * 181 * 181 * 181));
+        // ... and the threaded ones really are cut into parts (threshold 2 * 128^3 flops).
+        assertEquals(1, MatmulThreads.partsFor(2L * 127 * 127 * 127));
+        assertEquals(3, MatmulThreads.partsFor(2L * 129 * 129 * 129));
         assertEquals(3, MatmulThreads.partsFor(2L * 60 * 300 * 400));
         assertEquals(3, MatmulThreads.partsFor(2L * 61 * 290 * 401));
         assertEquals(3, MatmulThreads.partsFor(2L * 2 * 100 * 200 * 150));
