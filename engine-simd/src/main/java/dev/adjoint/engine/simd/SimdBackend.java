@@ -103,11 +103,25 @@ public final class SimdBackend extends HeapBackend {
         StridedKernels.unary(op, in, xLayout, o, outLayout);
     }
 
+    /**
+     * Long runs reach the kernels in pieces of at most this many elements. A kernel whose first calls
+     * are on 10^7-element arrays would otherwise spend them in one loop long enough for HotSpot to
+     * compile that loop on its own (on-stack replacement) before the method is compiled, and a process
+     * that calls the op a few hundred times keeps the OSR code: for the f64 sum it measured half the
+     * speed of the normal compile (17 against 35-40 GB/s at 10^7). Short loops per call get the whole
+     * method compiled within the first large call; a call per 2^14 elements costs nothing measurable.
+     * A multiple of every vector length, so only the last piece has a tail.
+     */
+    static final int RUN_PIECE = 1 << 14;
+
     private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
-        if (o.dtype == DType.FLOAT32) {
-            FloatKernels.unary(op, x.f32, xo, o.f32, oo, n);
-        } else {
-            DoubleKernels.unary(op, x.f64, xo, o.f64, oo, n);
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.unary(op, x.f32, xo + at, o.f32, oo + at, len);
+            } else {
+                DoubleKernels.unary(op, x.f64, xo + at, o.f64, oo + at, len);
+            }
         }
     }
 
@@ -149,12 +163,18 @@ public final class SimdBackend extends HeapBackend {
         StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
     }
 
+    /** In pieces of {@link #RUN_PIECE}; a repeated operand stays at its one element. */
     private static void binaryRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
                                   boolean bRepeated, HeapStorage o, int oo, int n) {
-        if (o.dtype == DType.FLOAT32) {
-            FloatKernels.binary(op, a.f32, ao, aRepeated, b.f32, bo, bRepeated, o.f32, oo, n);
-        } else {
-            DoubleKernels.binary(op, a.f64, ao, aRepeated, b.f64, bo, bRepeated, o.f64, oo, n);
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            int ai = aRepeated ? ao : ao + at;
+            int bi = bRepeated ? bo : bo + at;
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.binary(op, a.f32, ai, aRepeated, b.f32, bi, bRepeated, o.f32, oo + at, len);
+            } else {
+                DoubleKernels.binary(op, a.f64, ai, aRepeated, b.f64, bi, bRepeated, o.f64, oo + at, len);
+            }
         }
     }
 
@@ -212,6 +232,26 @@ public final class SimdBackend extends HeapBackend {
     }
 
     /**
+     * One dense run of {@code n > 0} elements reduced in pieces of {@link #RUN_PIECE}, the pieces'
+     * results combined in double (a sum of partial sums; max and min as Math.max / Math.min, which
+     * keep a NaN).
+     */
+    private static double reduceRun(ReduceOp op, HeapStorage x, int from, int n) {
+        double result = 0;
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            double piece = x.dtype == DType.FLOAT32 ? FloatKernels.reduce(op, x.f32, from + at, len)
+                    : DoubleKernels.reduce(op, x.f64, from + at, len);
+            result = at == 0 ? piece : switch (op) {
+                case SUM -> result + piece;
+                case MAX -> Math.max(result, piece);
+                case MIN -> Math.min(result, piece);
+            };
+        }
+        return result;
+    }
+
+    /**
      * A contiguous input whose reduced dims (ignoring size-1 dims) form one block is
      * {@code [outer, reduced, inner]} in memory. With {@code inner == 1} (sum over the last axes) each
      * output element reduces one dense run; otherwise each outer slice combines its {@code reduced}
@@ -254,21 +294,24 @@ public final class SimdBackend extends HeapBackend {
         boolean f32 = o.dtype == DType.FLOAT32;
         if (inner == 1) {
             for (int r = 0; r < outer; r++) {
-                int from = xo + r * reduced;
-                double v = f32 ? FloatKernels.reduce(op, x.f32, from, reduced) : DoubleKernels.reduce(op, x.f64, from, reduced);
-                o.set(oo + r, v);
+                o.set(oo + r, reduceRun(op, x, xo + r * reduced, reduced));
             }
             return true;
         }
         // Accumulate in double whatever the dtype, as the strided loop does.
         double[] acc = new double[outer * inner];
         Arrays.fill(acc, StridedKernels.identity(op));
+        // Rows in pieces of about RUN_PIECE elements, as runs are (see there).
+        int rowsPerPiece = Math.max(1, RUN_PIECE / inner);
         for (int r = 0; r < outer; r++) {
-            int from = xo + r * reduced * inner;
-            if (f32) {
-                FloatKernels.reduceRows(op, x.f32, from, reduced, inner, acc, r * inner);
-            } else {
-                DoubleKernels.reduceRows(op, x.f64, from, reduced, inner, acc, r * inner);
+            for (int row = 0; row < reduced; row += rowsPerPiece) {
+                int from = xo + (r * reduced + row) * inner;
+                int rows = Math.min(rowsPerPiece, reduced - row);
+                if (f32) {
+                    FloatKernels.reduceRows(op, x.f32, from, rows, inner, acc, r * inner);
+                } else {
+                    DoubleKernels.reduceRows(op, x.f64, from, rows, inner, acc, r * inner);
+                }
             }
         }
         for (int j = 0; j < acc.length; j++) {
