@@ -186,12 +186,18 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage o = (HeapStorage) out;
         if (VECTORS && floating(o) && aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
             int n = outLayout.numel();
-            if (o.dtype == DType.FLOAT32) {
-                ScaledAdd.floats((float) scale, sa.f32, aLayout.offset(), (float) alpha, sb.f32, bLayout.offset(),
-                        o.f32, outLayout.offset(), n);
-            } else {
-                ScaledAdd.doubles(scale, sa.f64, aLayout.offset(), alpha, sb.f64, bLayout.offset(), o.f64,
-                        outLayout.offset(), n);
+            int ao = aLayout.offset();
+            int bo = bLayout.offset();
+            int oo = outLayout.offset();
+            // In pieces, as unaryRun: an optimizer's update of a large parameter is one long run.
+            for (int at = 0; at < n; at += RUN_PIECE) {
+                int len = Math.min(RUN_PIECE, n - at);
+                if (o.dtype == DType.FLOAT32) {
+                    ScaledAdd.floats((float) scale, sa.f32, ao + at, (float) alpha, sb.f32, bo + at, o.f32, oo + at,
+                            len);
+                } else {
+                    ScaledAdd.doubles(scale, sa.f64, ao + at, alpha, sb.f64, bo + at, o.f64, oo + at, len);
+                }
             }
             return;
         }
@@ -208,12 +214,17 @@ public final class SimdBackend extends HeapBackend {
         if (VECTORS && floating(o) && sc.dtype == o.dtype && condLayout.isContiguous() && aLayout.isContiguous()
                 && bLayout.isContiguous() && outLayout.isContiguous()) {
             int n = outLayout.numel();
-            if (o.dtype == DType.FLOAT32) {
-                FloatKernels.where(sc.f32, condLayout.offset(), sa.f32, aLayout.offset(), sb.f32, bLayout.offset(),
-                        o.f32, outLayout.offset(), n);
-            } else {
-                DoubleKernels.where(sc.f64, condLayout.offset(), sa.f64, aLayout.offset(), sb.f64, bLayout.offset(),
-                        o.f64, outLayout.offset(), n);
+            int co = condLayout.offset();
+            int ao = aLayout.offset();
+            int bo = bLayout.offset();
+            int oo = outLayout.offset();
+            for (int at = 0; at < n; at += RUN_PIECE) {
+                int len = Math.min(RUN_PIECE, n - at);
+                if (o.dtype == DType.FLOAT32) {
+                    FloatKernels.where(sc.f32, co + at, sa.f32, ao + at, sb.f32, bo + at, o.f32, oo + at, len);
+                } else {
+                    DoubleKernels.where(sc.f64, co + at, sa.f64, ao + at, sb.f64, bo + at, o.f64, oo + at, len);
+                }
             }
             return;
         }

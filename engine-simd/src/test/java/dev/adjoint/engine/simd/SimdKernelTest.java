@@ -99,6 +99,27 @@ class SimdKernelTest {
     /** How operand b reaches the kernel; a is always dense [rows, cols]. */
     enum BLayout { DENSE, REPEATED, ROW_BROADCAST, COLUMN_BROADCAST, REPEATED_FIRST }
 
+    @Test
+    void scaledAddMatchesTheReferenceAtEverySize() {
+        // out = scale * a + alpha * b, the fused update behind add_(other, alpha) and the optimizers.
+        for (DType dtype : FLOATING) {
+            for (int n : SIZES) {
+                double[] a = values(n, n, -3, 3);
+                double[] b = values(n, n + 1, -3, 3);
+                Layout layout = Layout.contiguous(Shape.of(n));
+                double[][] results = new double[2][];
+                Backend[] backends = {SCALAR, SIMD};
+                for (int i = 0; i < 2; i++) {
+                    Storage out = backends[i].allocate(dtype, n);
+                    backends[i].scaledAdd(0.9, backends[i].fromDoubles(a, dtype), layout, -0.5,
+                            backends[i].fromDoubles(b, dtype), layout, out, layout);
+                    results[i] = backends[i].toDoubles(out, layout);
+                }
+                assertClose("scaledAdd " + dtype + " n=" + n, results[0], results[1], dtype);
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BinaryOp.class)
     void binaryMatchesTheReferenceForEveryOperandLayout(BinaryOp op) {
