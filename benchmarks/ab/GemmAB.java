@@ -1,3 +1,6 @@
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Layout;
+
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
@@ -58,8 +61,9 @@ public class GemmAB {
             ClassLoader loader = new ChildFirst(Path.of(dirs[v]).toUri().toURL(), GemmAB.class.getClassLoader());
             Class<?> gemm = Class.forName(F64 ? "dev.adjoint.engine.simd.DoubleGemm" : "dev.adjoint.engine.simd.FloatGemm",
                     true, loader);
-            Method m = gemm.getDeclaredMethod("multiply", array, int.class, int.class, int.class, array, int.class,
-                    int.class, int.class, array, int.class, int.class, int.class, int.class, int.class, int.class);
+            Method m = gemm.getDeclaredMethod("multiply", array, Layout.class, int.class, int.class, array, Layout.class,
+                    int.class, int.class, array, Layout.class, int.class, int.class, int.class, int.class, int.class,
+                    int.class, int.class);
             m.setAccessible(true);
             multiply[v] = MethodHandles.lookup().unreflect(m);
         }
@@ -79,6 +83,7 @@ public class GemmAB {
             b = y;
             o = new float[n * n];
         }
+        Layout layout = Layout.contiguous(Shape.of(n, n));
         // About 40 ms of work per round at ~250 GFLOP/s.
         int reps = Math.max(3, (int) (1e10 / (2.0 * n * n * n)));
         double[][] rates = new double[dirs.length][rounds];
@@ -86,7 +91,8 @@ public class GemmAB {
             for (int v = 0; v < dirs.length; v++) {
                 long start = System.nanoTime();
                 for (int i = 0; i < reps; i++) {
-                    multiply[v].invoke(a, 0, n, 1, b, 0, n, 1, o, 0, n, n, n, n, threads);
+                    // One product: batch rank 0, a batch of 1.
+                    multiply[v].invoke(a, layout, n, 1, b, layout, n, 1, o, layout, n, n, n, n, 0, 1, threads);
                 }
                 double gflops = 2.0 * n * n * n * reps / (System.nanoTime() - start);
                 if (round >= 0) {

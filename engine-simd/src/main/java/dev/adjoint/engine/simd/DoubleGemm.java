@@ -95,19 +95,9 @@ final class DoubleGemm {
     private DoubleGemm() {
     }
 
-    /** One {@code o[m, n] = a[m, k] @ b[k, n]} on up to {@code threads} threads (see the batched one). */
-    static void multiply(double[] a, int aOff, int aRow, int aCol, double[] b, int bOff, int bRow, int bCol,
-                         double[] o, int oOff, int oRow, int m, int n, int k, int threads) {
-        Product p = PRODUCTS.get();
-        p.set(a, aRow, aCol, b, bRow, bCol, o, oRow, m, n, k, 1, threads);
-        p.aAt[0] = aOff;
-        p.bAt[0] = bOff;
-        p.oAt[0] = oOff;
-        MatmulThreads.run(p, threads);
-    }
-
     /**
-     * Every matrix of a batch (the leading {@code batchRank} dims of {@code outLayout}, row-major),
+     * {@code o[m, n] = a[m, k] @ b[k, n]} for every matrix of a batch (the leading {@code batchRank}
+     * dims of {@code outLayout}, row-major; none for a single product),
      * each starting where the three layouts say, on up to {@code threads} threads: a batch at least as
      * long as the thread count is shared out as whole matrices; otherwise the threads work on one
      * matrix at a time, in independent column blocks or sharing each packed pass of B (see

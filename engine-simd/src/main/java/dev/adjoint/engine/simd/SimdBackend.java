@@ -347,24 +347,8 @@ public final class SimdBackend extends HeapBackend {
         int oRow = outLayout.stride(rank - 2);
         MatmulPath path = VECTORS && floating(so) && (outLayout.stride(rank - 1) == 1 || n == 1)
                 ? MatmulPath.choose(m, n, k, aCol, bRow, bCol) : MatmulPath.STRIDED;
-        if (rank == 2) {
-            // One matrix: no batch cursor, so a product allocates nothing here.
-            if (path == MatmulPath.PACKED) {
-                int threads = MatmulThreads.partsFor(2L * m * n * k);
-                if (so.dtype == DType.FLOAT32) {
-                    FloatGemm.multiply(sa.f32, aLayout.offset(), aRow, aCol, sb.f32, bLayout.offset(), bRow, bCol,
-                            so.f32, outLayout.offset(), oRow, m, n, k, threads);
-                } else {
-                    DoubleGemm.multiply(sa.f64, aLayout.offset(), aRow, aCol, sb.f64, bLayout.offset(), bRow, bCol,
-                            so.f64, outLayout.offset(), oRow, m, n, k, threads);
-                }
-            } else {
-                matrix(path, sa, aLayout.offset(), aRow, aCol, sb, bLayout.offset(), bRow, bCol, so,
-                        outLayout.offset(), oRow, m, n, k);
-            }
-            return;
-        }
-        // A batch: each matrix's offsets worked out from its index, so no cursor is built per product.
+        // Each matrix's offsets are worked out from its index (a rank-2 product is a batch of one, its
+        // offsets the layouts' own), so no cursor is built and a product allocates nothing here.
         int batchRank = rank - 2;
         int batches = 1;
         for (int d = 0; d < batchRank; d++) {
