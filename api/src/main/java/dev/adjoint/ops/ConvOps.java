@@ -198,15 +198,17 @@ public final class ConvOps {
             // A 1x1 kernel with stride 1 and no padding reads each pixel once: unfold would only move
             // the batch dimension. Multiply the input in place instead, one product per sample and
             // group; the weight gradient is summed over the batch by the engine.
-            Tensor product = weights.matmul(x.reshape(n, groups, depth, positions));
-            Tensor out = product.reshape(n, outChannels, window.outH(), window.outW());
-            return bias == null ? out : out.add(bias.reshape(1, outChannels, 1, 1));
+            Tensor product = weights.matmul(x.reshape(n, groups, depth, positions)).reshape(n, outChannels, positions);
+            Tensor out = bias == null ? product : product.add(bias.reshape(1, outChannels, 1));
+            return out.reshape(n, outChannels, window.outH(), window.outW());
         }
         Tensor cols = unfold(x, window).permute(1, 0, 2).reshape(groups, depth, n * positions);
         Tensor product = weights.matmul(cols);
-        Tensor out = product.reshape(outChannels, n, window.outH(), window.outW()).permute(1, 0, 2, 3);
-        // The bias add writes the output in [N, O, H, W] order; without one, a copy does.
-        return bias == null ? out.contiguous() : out.add(bias.reshape(1, outChannels, 1, 1));
+        // [N, O, positions] over the product's [O, N, positions] memory: each row of positions is dense, so
+        // the bias add (or, without one, a copy) writes the output in [N, O, H, W] order a row at a time.
+        Tensor out = product.reshape(outChannels, n, positions).permute(1, 0, 2);
+        out = bias == null ? out.contiguous() : out.add(bias.reshape(1, outChannels, 1));
+        return out.reshape(n, outChannels, window.outH(), window.outW());
     }
 
     private static boolean isPointwise(Window2d w) {

@@ -31,31 +31,29 @@ public final class NormOps {
         if ((runningMean == null) != (runningVar == null)) {
             throw new IllegalArgumentException(op + ": give both running statistics or neither");
         }
-        int[] statShape = new int[input.rank()];
-        java.util.Arrays.fill(statShape, 1);
-        statShape[1] = channels;
-        int[] reduced = new int[input.rank() - 1];
-        reduced[0] = 0;
-        for (int d = 2; d < input.rank(); d++) {
-            reduced[d - 1] = d;
-        }
         long count = input.numel() / Math.max(channels, 1);
-        Tensor normalized;
+        // Statistics and the normalisation run on the [N, C, L] view (L the product of the trailing dims):
+        // each reduction is then a sum along rows followed by a sum over the batch, and each broadcast of
+        // a per-channel value covers whole rows of L elements.
+        int n = input.size(0);
+        Tensor x = input.reshape(n, channels, -1);
+        Tensor y;
         if (training) {
             if (count <= 1) {
                 throw new IllegalArgumentException(op + ": expected more than 1 value per channel when training, got "
                         + "input shape " + input.shape());
             }
-            Tensor mean = input.mean(reduced, true);
-            Tensor centered = input.sub(mean);
-            Tensor variance = centered.square().mean(reduced, true);
-            normalized = centered.div(variance.add(eps).sqrt());
+            Tensor mean = channelSum(x).div((double) count);
+            Tensor centered = x.sub(mean.reshape(1, channels, 1));
+            // The biased variance normalises, as PyTorch; mean of squares of the centred values, not E[x^2] - E[x]^2,
+            // which cancels catastrophically when the mean is large against the spread.
+            Tensor variance = channelSum(centered.square()).div((double) count);
+            y = centered.mul(scale(variance, weight, eps).reshape(1, channels, 1));
             if (runningMean != null) {
                 try (var scope = Tensor.noGrad()) {
-                    runningMean.mul_(1 - momentum).add_(mean.detach().reshape(channels), momentum);
+                    runningMean.mul_(1 - momentum).add_(mean.detach(), momentum);
                     // The running variance estimates the population's: unbiased, n / (n - 1) times the batch's.
-                    runningVar.mul_(1 - momentum).add_(variance.detach().reshape(channels),
-                            momentum * count / (count - 1));
+                    runningVar.mul_(1 - momentum).add_(variance.detach(), momentum * count / (count - 1));
                 }
             }
         } else {
@@ -63,13 +61,23 @@ public final class NormOps {
                 throw new IllegalArgumentException(op + ": the running mean and variance are needed in evaluation mode "
                         + "(input shape " + input.shape() + ")");
             }
-            normalized = input.sub(runningMean.reshape(statShape))
-                    .div(runningVar.reshape(statShape).add(eps).sqrt());
+            y = x.sub(runningMean.reshape(1, channels, 1)).mul(scale(runningVar, weight, eps).reshape(1, channels, 1));
         }
-        if (weight != null) {
-            normalized = normalized.mul(weight.reshape(statShape));
+        if (bias != null) {
+            y = y.add(bias.reshape(1, channels, 1));
         }
-        return bias == null ? normalized : normalized.add(bias.reshape(statShape));
+        return y.reshape(input.shape().toArray());
+    }
+
+    /** Sum over dimensions 0 and 2 of {@code [N, C, L]}: along the rows first, then over the batch. */
+    private static Tensor channelSum(Tensor x) {
+        return x.sum(2, false).sum(0, false);
+    }
+
+    /** {@code weight / sqrt(variance + eps)} per channel ({@code [C]}), the factor the centred input is multiplied by. */
+    private static Tensor scale(Tensor variance, Tensor weight, double eps) {
+        Tensor inverseStd = variance.add(eps).sqrt().pow(-1.0);
+        return weight == null ? inverseStd : inverseStd.mul(weight);
     }
 
     private static void checkPerChannel(String op, Tensor input, Tensor t, String what, int channels) {

@@ -19,7 +19,7 @@ class TwinSourcesTest {
     private static final Path SOURCES = Path.of("src/main/java/dev/adjoint/engine/simd");
 
     @ParameterizedTest
-    @ValueSource(strings = {"Gemm", "Matmul"})
+    @ValueSource(strings = {"Gemm", "Matmul", "Windows"})
     void doubleClassIsTheFloatClassWithTheElementTypeReplaced(String name) throws IOException {
         List<String> expected = code(Files.readAllLines(SOURCES.resolve("Float" + name + ".java")).stream()
                 .map(line -> line.replace("float", "double").replace("Float", "Double").replaceAll("\\b0f\\b", "0.0"))
