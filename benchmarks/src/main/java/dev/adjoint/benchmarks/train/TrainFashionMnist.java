@@ -230,7 +230,7 @@ public final class TrainFashionMnist {
      * Two blocks of a 3x3 convolution (padding 1), batch norm, ReLU and 2x2 max pooling, 1 -> 32 -> 64
      * channels and 28 -> 14 -> 7 pixels, then a linear layer from the 64 x 7 x 7 features to the 10 classes.
      */
-    static Module cnn(NnContext ctx) {
+    public static Module cnn(NnContext ctx) {
         return new Sequential(
                 new Conv2d(1, 32, 3, 1, 1, ctx), new BatchNorm2d(32, ctx), new ReLU(), new MaxPool2d(2),
                 new Conv2d(32, 64, 3, 1, 1, ctx), new BatchNorm2d(64, ctx), new ReLU(), new MaxPool2d(2),

@@ -2,21 +2,105 @@ package dev.adjoint.engine.simd;
 
 import dev.adjoint.spi.Window2d;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
- * FLOAT64 sliding-window kernels, one image plane or one row of columns per call (the caller,
- * {@link SimdWindows}, picks the work and the threads). Image rows are dense; along a row, the
- * window positions whose tap falls inside the image form one range, so the padding is a fill on
- * either side and, at stride 1, the inside a single copy or vector add.
+ * FLOAT64 sliding-window kernels, one image plane per call (the caller, {@link SimdWindows}, picks
+ * the work and the threads). Image rows are dense. At stride 1 along the width the image is copied
+ * into (or accumulated in) a zero-bordered scratch image first, so that every row of every tap is one
+ * run of {@code outW} elements with no padding to test for: a vector copy or add, its last vector
+ * masked. At larger strides, along a row the positions whose tap falls inside the image form one
+ * range, and the padding is a fill on either side.
  * The FLOAT64 twin of {@link FloatWindows}; keep the two in step.
  */
 final class DoubleWindows {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
 
     private DoubleWindows() {
+    }
+
+    /** A thread's zero-bordered scratch image; grown, never shrunk. */
+    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[][] {new double[0]});
+
+    private static double[] scratch(int size) {
+        double[][] holder = SCRATCH.get();
+        if (holder[0].length < size) {
+            holder[0] = new double[size];
+        }
+        return holder[0];
+    }
+
+    /**
+     * unfold of one image at stride 1 along the width: the {@code taps} rows of columns it gives,
+     * row {@code t} at {@code out[at + t * rowStride ..]}. The image starts at {@code plane}, its rows
+     * {@code xRow} apart and its columns dense; {@code pad} is the scratch image's geometry.
+     */
+    static void unfoldPlane(double[] x, int plane, int xRow, Window2d w, PaddedImage pad, double[] out, int at,
+                            int rowStride) {
+        double[] image = scratch(pad.size());
+        Arrays.fill(image, 0, pad.size(), 0.0);
+        for (int h = 0; h < w.height(); h++) {
+            System.arraycopy(x, plane + h * xRow, image, pad.start(h), w.width());
+        }
+        int outW = w.outW();
+        for (int kh = 0, t = 0; kh < w.kernelH(); kh++) {
+            for (int kw = 0; kw < w.kernelW(); kw++, t++) {
+                int o = at + t * rowStride;
+                for (int oh = 0; oh < w.outH(); oh++, o += outW) {
+                    copyRun(image, pad.tap(oh, kh, kw), out, o, outW);
+                }
+            }
+        }
+    }
+
+    /**
+     * fold of one image at stride 1 along the width: its {@code taps} rows of columns (row {@code t}
+     * at {@code cols[at + t * rowStride ..]}) summed into a zero-bordered scratch image, whose inside
+     * is then copied to the dense image at {@code out[plane ..]}.
+     */
+    static void foldPlane(double[] cols, int at, int rowStride, Window2d w, PaddedImage pad, double[] out, int plane) {
+        double[] image = scratch(pad.size());
+        Arrays.fill(image, 0, pad.size(), 0.0);
+        int outW = w.outW();
+        for (int kh = 0, t = 0; kh < w.kernelH(); kh++) {
+            for (int kw = 0; kw < w.kernelW(); kw++, t++) {
+                int c = at + t * rowStride;
+                for (int oh = 0; oh < w.outH(); oh++, c += outW) {
+                    addMaskedRun(cols, c, image, pad.tap(oh, kh, kw), outW);
+                }
+            }
+        }
+        for (int h = 0; h < w.height(); h++) {
+            System.arraycopy(image, pad.start(h), out, plane + h * w.width(), w.width());
+        }
+    }
+
+    /** {@code dst[d .. d + n) = src[s .. s + n)}; {@code src} may be read up to a vector past the run. */
+    private static void copyRun(double[] src, int s, double[] dst, int d, int n) {
+        int l = S.length();
+        int i = 0;
+        for (; i + l <= n; i += l) {
+            DoubleVector.fromArray(S, src, s + i).intoArray(dst, d + i);
+        }
+        if (i < n) {
+            DoubleVector.fromArray(S, src, s + i).intoArray(dst, d + i, S.indexInRange(i, n));
+        }
+    }
+
+    /** {@code dst[d .. d + n) += src[s .. s + n)}; {@code dst} may be written (unchanged) up to a vector past the run. */
+    private static void addMaskedRun(double[] src, int s, double[] dst, int d, int n) {
+        int l = S.length();
+        int i = 0;
+        for (; i + l <= n; i += l) {
+            DoubleVector.fromArray(S, dst, d + i).add(DoubleVector.fromArray(S, src, s + i)).intoArray(dst, d + i);
+        }
+        if (i < n) {
+            VectorMask<Double> tail = S.indexInRange(i, n);
+            DoubleVector.fromArray(S, dst, d + i).add(DoubleVector.fromArray(S, src, s + i, tail)).intoArray(dst, d + i);
+        }
     }
 
     /**
@@ -91,35 +175,62 @@ final class DoubleWindows {
      * Max pooling of one image (at {@code plane}, rows {@code xRow} and columns {@code xCol} apart):
      * each window's largest tap inside the image and its position {@code h * width + w}, written from
      * {@code at}. A larger value or a NaN takes over, so ties keep the first tap and NaN wins, as the
-     * reference loops (and PyTorch) do.
+     * reference loops (and PyTorch) do. Windows wholly inside the image (all but a border at most
+     * padding wide) read their taps through precomputed offsets, without bounds tests.
      */
-    static void maxPoolPlane(double[] x, int plane, int xRow, int xCol, Window2d w, double[] out, long[] indices,
-                             int at) {
+    static void maxPoolPlane(double[] x, int plane, int xRow, int xCol, Window2d w, PoolTaps taps, double[] out,
+                             long[] indices, int at) {
         for (int oh = 0; oh < w.outH(); oh++) {
+            boolean rowInside = oh >= taps.firstRow() && oh < taps.endRow();
             for (int ow = 0; ow < w.outW(); ow++, at++) {
-                double best = Double.NEGATIVE_INFINITY;
-                int bestAt = -1;
-                for (int kh = 0; kh < w.kernelH(); kh++) {
-                    int h = w.row(oh, kh);
-                    if (h < 0 || h >= w.height()) {
-                        continue;
-                    }
-                    for (int kw = 0; kw < w.kernelW(); kw++) {
-                        int c = w.column(ow, kw);
-                        if (c < 0 || c >= w.width()) {
-                            continue;
-                        }
-                        double v = x[plane + h * xRow + c * xCol];
-                        if (bestAt < 0 || v > best || v != v) {
+                if (rowInside && ow >= taps.firstColumn() && ow < taps.endColumn()) {
+                    int h0 = oh * w.strideH() - w.padH();
+                    int c0 = ow * w.strideW() - w.padW();
+                    int base = plane + h0 * xRow + c0 * xCol;
+                    int[] offsets = taps.offsets();
+                    int[] positions = taps.positions();
+                    double best = x[base + offsets[0]];
+                    int bestTap = 0;
+                    for (int t = 1; t < offsets.length; t++) {
+                        double v = x[base + offsets[t]];
+                        if (v > best || v != v) {
                             best = v;
-                            bestAt = h * w.width() + c;
+                            bestTap = t;
                         }
                     }
+                    out[at] = best;
+                    indices[at] = h0 * w.width() + c0 + positions[bestTap];
+                } else {
+                    maxPoolBorder(x, plane, xRow, xCol, w, oh, ow, out, indices, at);
                 }
-                out[at] = best;
-                indices[at] = bestAt;
             }
         }
+    }
+
+    /** One window that may hang over the image's edge: only its taps inside the image compete. */
+    private static void maxPoolBorder(double[] x, int plane, int xRow, int xCol, Window2d w, int oh, int ow,
+                                      double[] out, long[] indices, int at) {
+        double best = Double.NEGATIVE_INFINITY;
+        int bestAt = -1;
+        for (int kh = 0; kh < w.kernelH(); kh++) {
+            int h = w.row(oh, kh);
+            if (h < 0 || h >= w.height()) {
+                continue;
+            }
+            for (int kw = 0; kw < w.kernelW(); kw++) {
+                int c = w.column(ow, kw);
+                if (c < 0 || c >= w.width()) {
+                    continue;
+                }
+                double v = x[plane + h * xRow + c * xCol];
+                if (bestAt < 0 || v > best || v != v) {
+                    best = v;
+                    bestAt = h * w.width() + c;
+                }
+            }
+        }
+        out[at] = best;
+        indices[at] = bestAt;
     }
 
     /** {@code dst[d + index[i]] += src[s + i]} for the {@code n} entries of one row (scatter-add along the last dim). */

@@ -43,9 +43,26 @@ final class SimdWindows {
             return false;
         }
         int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
         int rows = ol.shape().dim(1);
         int taps = w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (w.strideW() == 1) {
+            // Item i: image (i / channels, i % channels) and its taps rows, through a padded scratch copy.
+            PaddedImage pad = PaddedImage.of(w);
+            run(batch * channels, (long) ol.numel(), i -> {
+                int n = i / channels;
+                int c = i % channels;
+                int plane = xl.offset() + n * xl.stride(0) + c * xl.stride(1);
+                int at = ol.offset() + n * ol.stride(0) + c * taps * ol.stride(1);
+                if (f32) {
+                    FloatWindows.unfoldPlane(x.f32, plane, xl.stride(2), w, pad, o.f32, at, ol.stride(1));
+                } else {
+                    DoubleWindows.unfoldPlane(x.f64, plane, xl.stride(2), w, pad, o.f64, at, ol.stride(1));
+                }
+            });
+            return true;
+        }
         // Item i: sample i / rows, row i % rows; consecutive items read the same image plane.
         run(batch * rows, (long) ol.numel(), i -> {
             int n = i / rows;
@@ -74,6 +91,19 @@ final class SimdWindows {
         int taps = w.taps();
         boolean f32 = o.dtype == DType.FLOAT32;
         // Item i: image (i / channels, i % channels), summing its taps rows of columns.
+        if (w.strideW() == 1) {
+            PaddedImage pad = PaddedImage.of(w);
+            run(ol.shape().dim(0) * channels, (long) cl.numel(), i -> {
+                int at = cl.offset() + i / channels * cl.stride(0) + i % channels * taps * cl.stride(1);
+                int plane = ol.offset() + i * pixels;
+                if (f32) {
+                    FloatWindows.foldPlane(cols.f32, at, cl.stride(1), w, pad, o.f32, plane);
+                } else {
+                    DoubleWindows.foldPlane(cols.f64, at, cl.stride(1), w, pad, o.f64, plane);
+                }
+            });
+            return true;
+        }
         run(ol.shape().dim(0) * channels, (long) cl.numel(), i -> {
             int n = i / channels;
             int c = i % channels;
@@ -99,14 +129,15 @@ final class SimdWindows {
         int channels = xl.shape().dim(1);
         int positions = w.positions();
         boolean f32 = x.dtype == DType.FLOAT32;
+        PoolTaps taps = PoolTaps.of(w, xl.stride(2), xl.stride(3));
         run(xl.shape().dim(0) * channels, (long) ol.numel() * w.taps(), i -> {
             int plane = xl.offset() + i / channels * xl.stride(0) + i % channels * xl.stride(1);
             int at = i * positions;
             if (f32) {
-                FloatWindows.maxPoolPlane(x.f32, plane, xl.stride(2), xl.stride(3), w, o.f32, indices.i64,
+                FloatWindows.maxPoolPlane(x.f32, plane, xl.stride(2), xl.stride(3), w, taps, o.f32, indices.i64,
                         ol.offset() + at);
             } else {
-                DoubleWindows.maxPoolPlane(x.f64, plane, xl.stride(2), xl.stride(3), w, o.f64, indices.i64,
+                DoubleWindows.maxPoolPlane(x.f64, plane, xl.stride(2), xl.stride(3), w, taps, o.f64, indices.i64,
                         ol.offset() + at);
             }
         });
