@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""One table from a benchmarks/conv-sweep run: JMH's JSON (ConvBenchmark per backend) and
+torch_conv.py's lines (PyTorch 1.13), as Markdown.
+
+    conv_table.py RESULT.json [PEERS.txt] [RUN.log]
+
+Cells are milliseconds per call: JMH's mean +- 99.9% error for Adjoint, best / median of ~0.3 s rounds
+for PyTorch. The ratio is PyTorch's median over Adjoint's mean, so above 1.0x Adjoint is faster.
+The load lines (uptime) of the log are printed under the table.
+"""
+import json
+import os
+import sys
+
+
+def jmh_results(path):
+    results = {}  # (backend, case, threads) -> (score, error)
+    with open(path) as f:
+        for entry in json.load(f):
+            method = entry["benchmark"].rsplit(".", 1)[-1]
+            params = entry.get("params", {})
+            threads = 1 if method.endswith("OneThread") else 2
+            case = params["shape"] if method.startswith("conv") else "cnnStep"
+            metric = entry["primaryMetric"]
+            results[(params["backend"], case, threads)] = (float(metric["score"]), float(metric["scoreError"]))
+    return results
+
+
+def peer_results(path):
+    peers, header = {}, []
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.startswith("# torch"):
+                    header.append(line.strip("# \n"))
+                if line.startswith("#") or not line.strip():
+                    continue
+                fields = line.split()
+                if len(fields) >= 4:
+                    peers[(fields[0], int(fields[1]))] = (float(fields[2]), float(fields[3]), " ".join(fields[4:]))
+    return peers, header
+
+
+def main():
+    results = jmh_results(sys.argv[1])
+    peers, header = peer_results(sys.argv[2] if len(sys.argv) > 2 else None)
+    backends = sorted({b for (b, _, _) in results})
+    cases = []
+    for (_, case, _) in results:
+        if case not in cases:
+            cases.append(case)
+    order = ["resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2", "cnnStep"]
+    cases.sort(key=lambda c: order.index(c) if c in order else len(order))
+    head = ["case", "threads"] + [f"Adjoint {b}" for b in backends] + ["PyTorch 1.13 best / median", "PyTorch path"]
+    head += [f"{b} vs PyTorch" for b in backends]
+    print("| " + " | ".join(head) + " |")
+    print("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
+    for case in cases:
+        for threads in (1, 2):
+            row = [case, str(threads)]
+            mine = [results.get((b, case, threads)) for b in backends]
+            if all(m is None for m in mine):
+                continue
+            row += ["" if m is None else f"{m[0]:.2f} ± {m[1]:.2f}" for m in mine]
+            peer = peers.get((case, threads))
+            row += ["" if peer is None else f"{peer[0]:.2f} / {peer[1]:.2f}", "" if peer is None else peer[2]]
+            row += ["" if m is None or peer is None else f"{peer[1] / m[0]:.2f}x" for m in mine]
+            print("| " + " | ".join(row) + " |")
+    print()
+    print("Milliseconds per call (conv: forward + gradients of input, weight and bias; cnnStep: one Adam step of "
+          "benchmarks/train's CNN, batch 64). Ratio: PyTorch's median over Adjoint's mean.")
+    for line in header:
+        print(line)
+    if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
+        with open(sys.argv[3]) as f:
+            for line in f:
+                if line.startswith("# commit") or "load average" in line:
+                    print(line.strip("# \n"))
+
+
+if __name__ == "__main__":
+    main()
