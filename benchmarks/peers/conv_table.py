@@ -17,12 +17,13 @@ def jmh_results(path):
     results = {}  # (backend, case, threads) -> (score, error)
     with open(path) as f:
         for entry in json.load(f):
-            method = entry["benchmark"].rsplit(".", 1)[-1]
+            cls, method = entry["benchmark"].rsplit(".", 2)[-2:]
             params = entry.get("params", {})
+            backend = "djl" if cls == "DjlConvBenchmark" else params["backend"]
             threads = 1 if method.endswith("OneThread") else 2
             case = params["shape"] if method.startswith("conv") else "cnnStep"
             metric = entry["primaryMetric"]
-            results[(params["backend"], case, threads)] = (float(metric["score"]), float(metric["scoreError"]))
+            results[(backend, case, threads)] = (float(metric["score"]), float(metric["scoreError"]))
     return results
 
 
@@ -44,15 +45,17 @@ def peer_results(path):
 def main():
     results = jmh_results(sys.argv[1])
     peers, header = peer_results(sys.argv[2] if len(sys.argv) > 2 else None)
-    backends = sorted({b for (b, _, _) in results})
+    order_backends = ["simd", "nd4j", "scalar", "djl"]
+    backends = sorted({b for (b, _, _) in results}, key=lambda b: order_backends.index(b) if b in order_backends else 9)
+    names = {"djl": "DJL 0.35 / PyTorch 2.7.1"}
     cases = []
     for (_, case, _) in results:
         if case not in cases:
             cases.append(case)
     order = ["resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2", "cnnStep"]
     cases.sort(key=lambda c: order.index(c) if c in order else len(order))
-    head = ["case", "threads"] + [f"Adjoint {b}" for b in backends] + ["PyTorch 1.13 best / median", "PyTorch path"]
-    head += [f"{b} vs PyTorch" for b in backends]
+    head = ["case", "threads"] + [names.get(b, f"Adjoint {b}") for b in backends]
+    head += ["PyTorch 1.13 best / median", "PyTorch 1.13 path"] + [f"{b} vs PyTorch 1.13" for b in backends]
     print("| " + " | ".join(head) + " |")
     print("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
     for case in cases:
