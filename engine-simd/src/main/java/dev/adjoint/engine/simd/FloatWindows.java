@@ -2,7 +2,10 @@ package dev.adjoint.engine.simd;
 
 import dev.adjoint.spi.Window2d;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -18,6 +21,9 @@ import java.util.Arrays;
  */
 final class FloatWindows {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Ints with as many lanes as {@link #S}: the winning tap of each window. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class,
+            VectorShape.forBitSize(S.length() * Integer.SIZE));
 
     private FloatWindows() {
     }
@@ -176,35 +182,73 @@ final class FloatWindows {
      * each window's largest tap inside the image and its position {@code h * width + w}, written from
      * {@code at}. A larger value or a NaN takes over, so ties keep the first tap and NaN wins, as the
      * reference loops (and PyTorch) do. Windows wholly inside the image (all but a border at most
-     * padding wide) read their taps through precomputed offsets, without bounds tests.
+     * padding wide) go a vector of them at a time, their taps through precomputed offsets.
      */
     static void maxPoolPlane(float[] x, int plane, int xRow, int xCol, Window2d w, PoolTaps taps, float[] out,
                              long[] indices, int at) {
+        int l = S.length();
         for (int oh = 0; oh < w.outH(); oh++) {
             boolean rowInside = oh >= taps.firstRow() && oh < taps.endRow();
-            for (int ow = 0; ow < w.outW(); ow++, at++) {
-                if (rowInside && ow >= taps.firstColumn() && ow < taps.endColumn()) {
-                    int h0 = oh * w.strideH() - w.padH();
-                    int c0 = ow * w.strideW() - w.padW();
-                    int base = plane + h0 * xRow + c0 * xCol;
-                    int[] offsets = taps.offsets();
-                    int[] positions = taps.positions();
-                    float best = x[base + offsets[0]];
-                    int bestTap = 0;
-                    for (int t = 1; t < offsets.length; t++) {
-                        float v = x[base + offsets[t]];
-                        if (v > best || v != v) {
-                            best = v;
-                            bestTap = t;
-                        }
-                    }
-                    out[at] = best;
-                    indices[at] = h0 * w.width() + c0 + positions[bestTap];
-                } else {
-                    maxPoolBorder(x, plane, xRow, xCol, w, oh, ow, out, indices, at);
+            int ow = 0;
+            if (rowInside) {
+                for (; ow < taps.firstColumn(); ow++) {
+                    maxPoolBorder(x, plane, xRow, xCol, w, oh, ow, out, indices, at + ow);
+                }
+                for (; ow < taps.endColumn(); ow += Math.min(l, taps.endColumn() - ow)) {
+                    maxPoolVector(x, plane, xRow, xCol, w, taps, oh, ow, Math.min(l, taps.endColumn() - ow), out,
+                            indices, at + ow);
                 }
             }
+            for (; ow < w.outW(); ow++) {
+                maxPoolBorder(x, plane, xRow, xCol, w, oh, ow, out, indices, at + ow);
+            }
+            at += w.outW();
         }
+    }
+
+    /**
+     * Up to a vector of consecutive windows wholly inside the image ({@code count} of them, lane j the
+     * window at column {@code ow + j}): each tap is a load at stride {@code strideW * xCol} (a gather,
+     * or a plain load when that is 1), masked when fewer windows than lanes remain, and a lane takes
+     * the tap where it is larger or NaN, so the comparisons need no branches (a scalar loop
+     * mispredicts about every other one on random data).
+     */
+    private static void maxPoolVector(float[] x, int plane, int xRow, int xCol, Window2d w, PoolTaps taps, int oh,
+                                      int ow, int count, float[] out, long[] indices, int at) {
+        int h0 = oh * w.strideH() - w.padH();
+        int c0 = ow * w.strideW() - w.padW();
+        int base = plane + h0 * xRow + c0 * xCol;
+        int[] offsets = taps.offsets();
+        int[] lanes = taps.laneOffsets();
+        if (lanes != null && base + offsets[offsets.length - 1] + lanes[S.length() - 1] >= x.length) {
+            // A gather checks every lane's index, masked or not: near the end of the array, one window at a time.
+            for (int j = 0; j < count; j++) {
+                maxPoolBorder(x, plane, xRow, xCol, w, oh, ow + j, out, indices, at + j);
+            }
+            return;
+        }
+        VectorMask<Float> valid = S.indexInRange(0, count);
+        FloatVector best = load(x, base + offsets[0], lanes, valid);
+        IntVector bestTap = IntVector.zero(I);
+        for (int t = 1; t < offsets.length; t++) {
+            FloatVector v = load(x, base + offsets[t], lanes, valid);
+            VectorMask<Float> take = v.compare(VectorOperators.GT, best).or(v.test(VectorOperators.IS_NAN));
+            best = best.blend(v, take);
+            bestTap = bestTap.blend(t, take.cast(I));
+        }
+        best.intoArray(out, at, valid);
+        int[] winners = new int[S.length()];
+        bestTap.intoArray(winners, 0);
+        int first = h0 * w.width() + c0;
+        int[] positions = taps.positions();
+        for (int j = 0; j < count; j++) {
+            indices[at + j] = first + j * w.strideW() + positions[winners[j]];
+        }
+    }
+
+    /** The {@code valid} lanes from {@code x[at + lanes[j]]}, or {@code x[at + j]} when {@code lanes} is null. */
+    private static FloatVector load(float[] x, int at, int[] lanes, VectorMask<Float> valid) {
+        return lanes == null ? FloatVector.fromArray(S, x, at, valid) : FloatVector.fromArray(S, x, at, lanes, 0, valid);
     }
 
     /** One window that may hang over the image's edge: only its taps inside the image compete. */

@@ -92,6 +92,40 @@ class SimdWindowsTest {
     }
 
     @Test
+    void maxPoolOverRowsWideEnoughForVectorsMatchesTheReference() {
+        // Outputs 16 to 40 windows wide: whole vectors of windows (dense loads at stride 1 with
+        // dense columns, gathers otherwise), a scalar remainder, and border windows, with ties and NaNs.
+        Window2d[] windows = {
+            new Window2d(5, 64, 2, 2, 2, 2, 0, 0, 1, 1, 2, 32),
+            new Window2d(6, 81, 3, 3, 2, 2, 1, 1, 1, 1, 3, 41),
+            new Window2d(4, 40, 2, 3, 1, 1, 1, 1, 1, 2, 5, 38),
+            new Window2d(7, 50, 3, 2, 2, 3, 1, 1, 2, 1, 3, 17),
+        };
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows) {
+                for (int columnStride : new int[] {1, 2}) {
+                    Shape shape = Shape.of(2, 3, w.height(), w.width());
+                    int plane = w.height() * w.width() * columnStride;
+                    Layout input = new Layout(shape, new int[] {3 * plane, plane, w.width() * columnStride,
+                            columnStride}, 0);
+                    double[] x = values(6 * plane, w.hashCode() + columnStride);
+                    for (int i = 0; i + 1 < x.length; i += 7) {
+                        x[i] = x[i + 1];
+                    }
+                    for (int i = 3; i < x.length; i += 101) {
+                        x[i] = Double.NaN;
+                    }
+                    Object[] expected = maxPool(SCALAR, x, input, w, dtype);
+                    Object[] actual = maxPool(SIMD, x, input, w, dtype);
+                    String what = w + " column stride " + columnStride + " " + dtype;
+                    assertArrayEquals((double[]) expected[0], (double[]) actual[0], "values " + what);
+                    assertArrayEquals((long[]) expected[1], (long[]) actual[1], "indices " + what);
+                }
+            }
+        }
+    }
+
+    @Test
     void largeInputsShareTheWorkBetweenThreadsAndGiveTheSameResults() {
         // [32, 64, 30, 30], 3x3 stride 1 padding 1: 18 M elements of columns, far above the parallel threshold.
         Window2d w = new Window2d(30, 30, 3, 3, 1, 1, 1, 1, 1, 1, 30, 30);
