@@ -101,8 +101,9 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per case after warm-up")
     args = parser.parse_args()
-    print(f"# torch {torch.__version__}; oneDNN (MKL-DNN) available: {torch.backends.mkldnn.is_available()}; "
-          f"{torch.__config__.parallel_info().splitlines()[0]}")
+    config = [line.strip(" -") for line in torch.__config__.show().splitlines()
+              if "MKL-DNN" in line or "oneDNN" in line or "CPU capability" in line]
+    print(f"# torch {torch.__version__}; " + "; ".join(config))
     print(f"# {'case':14} {'threads':>7} {'best ms':>9} {'median':>9}  path")
     for threads in (int(t) for t in args.threads.split(",")):
         torch.set_num_threads(threads)
