@@ -53,7 +53,8 @@ public final class TrainFashionMnist {
               --optimizer NAME    adam or sgd (momentum 0.9) (default adam)
               --lr X              learning rate (default 0.01 for sgd, 0.001 for adam)
               --batch-size B      examples per step (default 64)
-              --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png)
+              --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png,
+                                  fashion-mnist-cnn-BACKEND.png for the CNN)
               --checkpoint FILE   also save model and optimizer there after every epoch (safetensors)
               --no-progress       no progress bar, only the per-epoch lines
             """;
@@ -148,7 +149,7 @@ public final class TrainFashionMnist {
             return;
         }
         Path out = options.out() != null ? options.out()
-                : Path.of("fashion-mnist-" + options.model() + "-" + backend.name() + ".png");
+                : Path.of("fashion-mnist-" + (options.model().equals("cnn") ? "cnn-" : "") + backend.name() + ".png");
         List<Epoch> history = train(options, backend, data, out);
         Epoch last = history.get(history.size() - 1);
         double total = history.stream().mapToDouble(Epoch::seconds).sum();
@@ -164,6 +165,7 @@ public final class TrainFashionMnist {
         Module model = cnn ? cnn(ctx) : new Sequential(new Linear(FashionMnist.IMAGE_SIZE, 256, ctx), new ReLU(),
                 new Linear(256, 10, ctx));
         String description = cnn ? CNN_DESCRIPTION : "MLP 784-256-10";
+        String shortName = cnn ? "CNN 32-64" : "MLP 784-256-10";
         Optimizer optimizer = options.optimizer().equals("sgd")
                 ? new SGD(model.parameters(), options.lr(), 0.9)
                 : new Adam(model.parameters(), options.lr());
@@ -177,7 +179,7 @@ public final class TrainFashionMnist {
                 description, backend.name(), options.optimizer(), options.lr(), options.batchSize(), options.seed(),
                 options.epochs());
 
-        TrainingChart chart = new TrainingChart(description + " on Fashion-MNIST, backend '" + backend.name() + "', "
+        TrainingChart chart = new TrainingChart(shortName + " on Fashion-MNIST, backend '" + backend.name() + "', "
                 + options.optimizer() + " lr " + options.lr() + ", batch " + options.batchSize());
         List<Epoch> history = new ArrayList<>();
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
