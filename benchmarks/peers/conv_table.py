@@ -23,7 +23,11 @@ def jmh_results(path):
             threads = 1 if method.endswith("OneThread") else 2
             case = params["shape"] if method.startswith("conv") else "cnnStep"
             metric = entry["primaryMetric"]
-            results[(backend, case, threads)] = (float(metric["score"]), float(metric["scoreError"]))
+            cpu = None
+            aux = entry.get("secondaryMetrics", {})
+            if "cpuNanos" in aux and "calls" in aux and float(aux["calls"]["score"]) > 0:
+                cpu = float(aux["cpuNanos"]["score"]) / float(aux["calls"]["score"]) / 1e6
+            results[(backend, case, threads)] = (float(metric["score"]), float(metric["scoreError"]), cpu)
     return results
 
 
@@ -37,8 +41,9 @@ def peer_results(path):
                 if line.startswith("#") or not line.strip():
                     continue
                 fields = line.split()
-                if len(fields) >= 4:
-                    peers[(fields[0], int(fields[1]))] = (float(fields[2]), float(fields[3]), " ".join(fields[4:]))
+                if len(fields) >= 5:
+                    peers[(fields[0], int(fields[1]))] = (float(fields[2]), float(fields[3]), float(fields[4]),
+                                                          " ".join(fields[5:]))
     return peers, header
 
 
@@ -55,7 +60,7 @@ def main():
     order = ["resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2", "cnnStep"]
     cases.sort(key=lambda c: order.index(c) if c in order else len(order))
     head = ["case", "threads"] + [names.get(b, f"Adjoint {b}") for b in backends]
-    head += ["PyTorch 1.13 best / median", "PyTorch 1.13 path"] + [f"{b} vs PyTorch 1.13" for b in backends]
+    head += ["PyTorch 1.13 best / median (CPU)"] + [f"{b} vs PyTorch 1.13: wall (CPU)" for b in backends]
     print("| " + " | ".join(head) + " |")
     print("| " + " | ".join(["---", "---:"] + ["---:"] * (len(head) - 2)) + " |")
     for case in cases:
@@ -64,14 +69,34 @@ def main():
             mine = [results.get((b, case, threads)) for b in backends]
             if all(m is None for m in mine):
                 continue
-            row += ["" if m is None else f"{m[0]:.2f} ± {m[1]:.2f}" for m in mine]
             peer = peers.get((case, threads))
-            row += ["" if peer is None else f"{peer[0]:.2f} / {peer[1]:.2f}", "" if peer is None else peer[2]]
-            row += ["" if m is None or peer is None else f"{peer[1] / m[0]:.2f}x" for m in mine]
+            for m in mine:
+                cell = "" if m is None else f"{m[0]:.2f} ± {m[1]:.2f}"
+                if m is not None and m[2] is not None and threads == 1:
+                    cell += f" ({m[2]:.2f})"
+                row.append(cell)
+            cell = "" if peer is None else f"{peer[0]:.2f} / {peer[1]:.2f}"
+            if peer is not None and threads == 1:
+                cell += f" ({peer[2]:.2f})"
+            row.append(cell)
+            for m in mine:
+                if m is None or peer is None:
+                    row.append("")
+                    continue
+                cell = f"{peer[1] / m[0]:.2f}x"
+                if threads == 1 and m[2]:
+                    cell += f" ({peer[2] / m[2]:.2f}x)"
+                row.append(cell)
             print("| " + " | ".join(row) + " |")
     print()
     print("Milliseconds per call (conv: forward + gradients of input, weight and bias; cnnStep: one Adam step of "
-          "benchmarks/train's CNN, batch 64). Ratio: PyTorch's median over Adjoint's mean.")
+          "benchmarks/train's CNN, batch 64): JMH mean ± 99.9% error of the wall time, and in brackets on one "
+          "thread the CPU time per call (Adjoint and DJL: the benchmark thread's; PyTorch: the process's, median "
+          "round). Ratios: PyTorch's median wall time over the mean, and PyTorch's CPU time over the CPU time; "
+          "above 1.0x the other is faster than PyTorch 1.13.")
+    paths = sorted({p[3] for p in peers.values()})
+    if paths:
+        print("PyTorch 1.13 ran: " + "; ".join(f"{case}: {p[3]}" for (case, t), p in sorted(peers.items()) if t == 1))
     for line in header:
         print(line)
     if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):

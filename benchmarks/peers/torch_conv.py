@@ -11,8 +11,9 @@ it judges them large enough, and on its own im2col + BLAS path otherwise; each l
 (torch.backends.mkldnn and the same rule as ATen's ConvParams::use_mkldnn), so the figure is known
 to be oneDNN's or not. torch.set_num_threads sets the OpenMP threads oneDNN and ATen use.
 
-Each line: shape, threads, best and median milliseconds per call over timed rounds of about 0.3 s
-after a warm-up. Best-of is quoted because the machine is shared; the median shows the spread.
+Each line: shape, threads, best and median wall milliseconds per call over timed rounds of about 0.3 s
+after a warm-up, and the process CPU milliseconds per call of the median round (on one thread the
+call's own CPU time, which a shared machine inflates far less than the wall time).
 """
 import argparse
 import statistics
@@ -43,6 +44,9 @@ def uses_mkldnn(x, w, stride, groups):
 
 
 def timed(call, seconds):
+    """Best and median wall milliseconds per call over rounds of about 0.3 s, and the median round's
+    process CPU milliseconds per call (on one thread, the call's own CPU time: fairer than the wall
+    time when other jobs share the cores)."""
     call()  # warm-up: thread pool, allocator, oneDNN primitive cache
     call()
     rounds = []
@@ -50,14 +54,17 @@ def timed(call, seconds):
     while time.perf_counter() < end or len(rounds) < 3:
         reps = 0
         t0 = time.perf_counter()
+        c0 = time.process_time()
         while True:
             call()
             reps += 1
             elapsed = time.perf_counter() - t0
             if elapsed > 0.3:
                 break
-        rounds.append(1e3 * elapsed / reps)
-    return min(rounds), statistics.median(rounds)
+        rounds.append((1e3 * elapsed / reps, 1e3 * (time.process_time() - c0) / reps))
+    walls = sorted(r[0] for r in rounds)
+    cpus = sorted(r[1] for r in rounds)
+    return walls[0], statistics.median(walls), statistics.median(cpus)
 
 
 def conv_call(name):
@@ -104,7 +111,7 @@ def main():
     config = [line.strip(" -") for line in torch.__config__.show().splitlines()
               if "MKL-DNN" in line or "oneDNN" in line or "CPU capability" in line]
     print(f"# torch {torch.__version__}; " + "; ".join(config))
-    print(f"# {'case':14} {'threads':>7} {'best ms':>9} {'median':>9}  path")
+    print(f"# {'case':14} {'threads':>7} {'best ms':>9} {'median':>9} {'cpu ms':>9}  path")
     for threads in (int(t) for t in args.threads.split(",")):
         torch.set_num_threads(threads)
         for name in args.shapes.split(","):
@@ -113,8 +120,8 @@ def main():
             else:
                 call, mkldnn = conv_call(name)
                 path = "oneDNN" if mkldnn else "ATen im2col + BLAS"
-            best, median = timed(call, args.seconds)
-            print(f"  {name:14} {threads:>7} {best:9.3f} {median:9.3f}  {path}", flush=True)
+            best, median, cpu = timed(call, args.seconds)
+            print(f"  {name:14} {threads:>7} {best:9.3f} {median:9.3f} {cpu:9.3f}  {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ import dev.adjoint.nn.NnContext;
 import dev.adjoint.nn.loss.CrossEntropyLoss;
 import dev.adjoint.nn.optim.Adam;
 import dev.adjoint.nn.optim.Optimizer;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -25,7 +27,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +60,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>Warm-up: the largest shapes take a few hundred milliseconds per call, so warm-up iterations
  *       are 3 s long, enough for C2 to compile the kernels before measuring.</li>
  *   <li>Reproducibility: every tensor comes from a seeded generator.</li>
+ *   <li>A shared machine: besides the wall time per call, the benchmark thread's CPU time per call
+ *       ({@link CpuTime}), the fairer one-thread figure when other jobs hold the cores.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -64,6 +71,34 @@ import java.util.concurrent.TimeUnit;
 public class ConvBenchmark {
     private static final String VECTOR = "--add-modules=jdk.incubator.vector";
     private static final String NATIVE = "--enable-native-access=ALL-UNNAMED";
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /**
+     * The benchmark thread's CPU time and calls in an iteration (JMH prints both as iteration totals;
+     * {@code benchmarks/peers/conv_table.py} divides them). On one thread all the work runs on the
+     * benchmark thread, so this is the call's CPU time, which a machine shared with other jobs
+     * inflates far less than the wall time: the one-thread figure to compare with PyTorch's CPU time.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class CpuTime {
+        public long cpuNanos;
+        public long calls;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            cpuNanos = 0;
+            calls = 0;
+        }
+
+        <T> T measure(Supplier<T> call) {
+            long start = THREADS.getCurrentThreadCpuTime();
+            T result = call.get();
+            cpuNanos += THREADS.getCurrentThreadCpuTime() - start;
+            calls++;
+            return result;
+        }
+    }
 
     /** One convolution's operands. */
     @State(Scope.Thread)
@@ -166,25 +201,25 @@ public class ConvBenchmark {
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=1", "-Dadjoint.bench.threads=1"})
-    public List<Tensor> convOneThread(Conv c) {
-        return c.forwardBackward();
+    public List<Tensor> convOneThread(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forwardBackward);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
-    public List<Tensor> convTwoThreads(Conv c) {
-        return c.forwardBackward();
+    public List<Tensor> convTwoThreads(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forwardBackward);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=1", "-Dadjoint.bench.threads=1"})
-    public Tensor cnnStepOneThread(Step s) {
-        return s.step();
+    public Tensor cnnStepOneThread(Step s, CpuTime cpu) {
+        return cpu.measure(s::step);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
-    public Tensor cnnStepTwoThreads(Step s) {
-        return s.step();
+    public Tensor cnnStepTwoThreads(Step s, CpuTime cpu) {
+        return cpu.measure(s::step);
     }
 }

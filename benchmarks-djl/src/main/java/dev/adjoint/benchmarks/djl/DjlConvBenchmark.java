@@ -10,9 +10,11 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.GradientCollector;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -23,6 +25,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -46,6 +50,29 @@ public class DjlConvBenchmark {
     private static final String TWO = "-Dai.djl.pytorch.num_threads=2";
     private static final String OFFLINE = "-Doffline=true";
     private static final String INTEROP = "-Dai.djl.pytorch.num_interop_threads=1";
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** The benchmark thread's CPU time and calls per iteration, as ConvBenchmark.CpuTime (libtorch on one thread works on the caller's). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class CpuTime {
+        public long cpuNanos;
+        public long calls;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            cpuNanos = 0;
+            calls = 0;
+        }
+
+        float measure(java.util.function.DoubleSupplier call) {
+            long start = THREADS.getCurrentThreadCpuTime();
+            float result = (float) call.getAsDouble();
+            cpuNanos += THREADS.getCurrentThreadCpuTime() - start;
+            calls++;
+            return result;
+        }
+    }
 
     /** One convolution's operands, as ConvBenchmark.Conv. */
     @State(Scope.Thread)
@@ -232,26 +259,26 @@ public class DjlConvBenchmark {
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {OFFLINE, ONE, INTEROP})
-    public float convOneThread(Conv c) {
-        return c.forwardBackward();
+    public float convOneThread(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forwardBackward);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {OFFLINE, TWO, INTEROP})
-    public float convTwoThreads(Conv c) {
-        return c.forwardBackward();
+    public float convTwoThreads(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forwardBackward);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {OFFLINE, ONE, INTEROP})
-    public float cnnStepOneThread(Step s) {
-        return s.step();
+    public float cnnStepOneThread(Step s, CpuTime cpu) {
+        return cpu.measure(s::step);
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {OFFLINE, TWO, INTEROP})
-    public float cnnStepTwoThreads(Step s) {
-        return s.step();
+    public float cnnStepTwoThreads(Step s, CpuTime cpu) {
+        return cpu.measure(s::step);
     }
 
     private static float[] uniform(Random random, long n, float low, float high) {
