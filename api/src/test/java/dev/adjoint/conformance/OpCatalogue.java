@@ -357,7 +357,7 @@ public final class OpCatalogue {
     private static void convolution(List<OpInfo> ops) {
         // Sums of up to a few dozen products of values in [-2, 2]: FLOAT32 keeps the matmul's tolerance.
         ops.add(conv2dOp("conv2d", ints(1), ints(0), ints(1), 1, true)
-                .sample(of(2, 2, 4, 4), of(3, 2, 3, 3), of(3))
+                .sample(of(2, 2, 4, 4), of(2, 2, 3, 3), of(2))
                 .sample(of(1, 2, 3, 5).transposed(), of(2, 2, 2, 2), of(2))
                 .error("input channels that do not match the weight", f -> Functional.conv2d(
                                 f.ones(DType.FLOAT64, 1, 3, 5, 5), f.ones(DType.FLOAT64, 4, 2, 3, 3), null),
@@ -376,12 +376,12 @@ public final class OpCatalogue {
                                 f.ones(DType.FLOAT64, 1, 1, 1, 1), null, 0, 0),
                         IllegalArgumentException.class, "conv2d: stride must be positive, got [0]"));
         ops.add(conv2dOp("conv2d(stride 2, padding 1, non-square)", ints(2), ints(1), ints(1), 1, true)
-                .sample(of(1, 2, 6, 5), of(2, 2, 3, 2), of(2))
-                .sample(of(1, 2, 4, 7), of(2, 2, 1, 3), of(2)));
+                .sample(of(1, 2, 5, 5), of(2, 2, 3, 2), of(2))
+                .sample(of(1, 1, 4, 7), of(2, 1, 1, 3), of(2)));
         ops.add(conv2dOp("conv2d(dilation 2, padding 2)", ints(1), ints(2), ints(2), 1, false)
                 .sample(of(1, 1, 6, 6), of(2, 1, 3, 3)));
         ops.add(conv2dOp("conv2d(depthwise)", ints(1), ints(1), ints(1), 3, true)
-                .sample(of(2, 3, 4, 4), of(3, 1, 3, 3), of(3)));
+                .sample(of(1, 3, 4, 4), of(3, 1, 3, 3), of(3)));
         ops.add(conv2dOp("conv2d(groups 2, stride (2, 1), padding (0, 1))", ints(2, 1), ints(0, 1), ints(1), 2, false)
                 .sample(of(1, 4, 4, 3), of(4, 2, 3, 2))
                 .error("output channels that do not split into the groups", f -> Functional.conv2d(
@@ -395,7 +395,7 @@ public final class OpCatalogue {
         ops.add(conv2dOp("conv2d(1x1, stride 2)", ints(2), ints(0), ints(1), 1, false)
                 .sample(of(1, 2, 5, 5), of(2, 2, 1, 1)));
         ops.add(conv2dOp("conv2d(batch 1, odd sizes, stride (2, 3))", ints(2, 3), ints(1, 2), ints(1), 1, true)
-                .sample(of(1, 2, 7, 7), of(3, 2, 3, 5), of(3)));
+                .sample(of(1, 1, 5, 7), of(2, 1, 3, 4), of(2)));
         ops.add(conv2dOp("conv2d(unbatched)", ints(1), ints(1), ints(1), 1, true)
                 .sample(of(2, 3, 3), of(2, 2, 2, 2), of(2)));
         ops.add(OpInfo.op("conv2d(padding same, even kernel, dilation (1, 2))", Set.of("conv2d"),
@@ -418,7 +418,7 @@ public final class OpCatalogue {
                 .tolerance32(1e-5, 1e-4));
         ops.add(OpInfo.op("convTranspose2d", in -> Functional.convTranspose2d(in.get(0), in.get(1), in.get(2),
                         ints(2), ints(1), ints(1), 1, ints(1)))
-                .sample(of(1, 2, 3, 3), of(2, 2, 3, 3), of(2))
+                .sample(of(1, 2, 3, 3), of(2, 1, 3, 3), of(1))
                 .sample(of(1, 2, 2, 3).transposed(), of(2, 2, 2, 3), of(2))
                 .tolerance32(1e-5, 1e-4)
                 .error("output padding as large as the stride", f -> Functional.convTranspose2d(
@@ -513,7 +513,7 @@ public final class OpCatalogue {
                     Tensor variance = mean.onesLike();
                     return Functional.batchNorm(x, mean, variance, in.get(1), in.get(2), true, 0.1, 1e-5);
                 })
-                .sample(of(3, 2, 2, 3), of(2), of(2))
+                .sample(of(2, 2, 2, 2), of(2), of(2))
                 .sample(of(2, 2, 2, 3).transposed(), of(2), of(2))
                 .tolerance32(1e-4, 1e-4)
                 .error("a weight of the wrong size", f -> Functional.batchNorm(f.ones(DType.FLOAT64, 2, 3), null, null,
