@@ -2,9 +2,12 @@ package dev.adjoint;
 
 import dev.adjoint.autograd.AccumulateGrad;
 import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.ForwardAD;
+import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Node;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.InPlaceOps;
@@ -15,6 +18,7 @@ import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -40,9 +44,43 @@ public final class Tensor {
     private final int[] version;
 
     private boolean requiresGrad;
+    /** The tangent of forward-mode AD, with the dual level it belongs to; see {@link ForwardAD}. */
+    private ForwardGrad forwardGrad;
     private Node gradFn;
+    /** Which output of {@link #gradFn} this tensor is (ops with several outputs: custom functions). */
+    private int outputSlot;
     private AccumulateGrad gradAccumulator;
     private Tensor grad;
+
+    static {
+        TensorInternals.install(new TensorInternals() {
+            @Override
+            public ForwardGrad forwardGrad(Tensor t) {
+                return t.forwardGrad;
+            }
+
+            @Override
+            public void setForwardGrad(Tensor t, ForwardGrad grad) {
+                t.forwardGrad = grad;
+            }
+
+            @Override
+            public int outputSlot(Tensor t) {
+                return t.outputSlot;
+            }
+
+            @Override
+            public void attachGradFn(Tensor t, Node node, int slot) {
+                if (t.gradFn != null || t.requiresGrad) {
+                    throw new IllegalStateException("attachGradFn: tensor already has autograd state ("
+                            + (t.gradFn != null ? t.gradFn.name() : "a leaf that requires grad") + ")");
+                }
+                t.gradFn = node;
+                t.outputSlot = slot;
+                t.requiresGrad = true;
+            }
+        });
+    }
 
     private Tensor(Storage storage, Layout layout, Backend backend, int[] version) {
         this.storage = storage;
@@ -372,7 +410,7 @@ public final class Tensor {
         if (!requiresGrad) {
             throw new IllegalStateException("registerHook: cannot register a hook on a tensor that does not require grad");
         }
-        gradEdge().registerHook(hook);
+        gradEdge().registerHook(outputSlot, hook);
     }
 
     /** Makes a non-leaf tensor keep its gradient in {@link #grad()} after backward. */
@@ -410,63 +448,52 @@ public final class Tensor {
         return gradAccumulator;
     }
 
-    /**
-     * Gives a freshly computed tensor the node that produced it. Called by
-     * {@link dev.adjoint.autograd.Graph#record}; not for use on tensors that already have history.
-     */
-    public void attachGradFn(Node node) {
-        if (gradFn != null || requiresGrad) {
-            throw new IllegalStateException("attachGradFn: tensor already has autograd state ("
-                    + (gradFn != null ? gradFn.name() : "a leaf that requires grad") + ")");
-        }
-        this.gradFn = node;
-        this.requiresGrad = true;
-    }
-
     // ---- elementwise ---------------------------------------------------------------------------------
 
-    public Tensor neg() { return ElementwiseOps.neg(this); }
-    public Tensor exp() { return ElementwiseOps.exp(this); }
-    public Tensor log() { return ElementwiseOps.log(this); }
-    public Tensor log1p() { return ElementwiseOps.log1p(this); }
-    public Tensor sqrt() { return ElementwiseOps.sqrt(this); }
-    public Tensor square() { return ElementwiseOps.square(this); }
-    public Tensor abs() { return ElementwiseOps.abs(this); }
-    public Tensor sign() { return ElementwiseOps.sign(this); }
-    public Tensor sin() { return ElementwiseOps.sin(this); }
-    public Tensor cos() { return ElementwiseOps.cos(this); }
-    public Tensor tanh() { return ElementwiseOps.tanh(this); }
-    public Tensor sigmoid() { return ElementwiseOps.sigmoid(this); }
-    public Tensor relu() { return ElementwiseOps.relu(this); }
+    public Tensor neg() { return ElementwiseOps.unary(UnaryOp.NEG, this); }
+    public Tensor exp() { return ElementwiseOps.unary(UnaryOp.EXP, this); }
+    public Tensor log() { return ElementwiseOps.unary(UnaryOp.LOG, this); }
+    public Tensor log1p() { return ElementwiseOps.unary(UnaryOp.LOG1P, this); }
+    public Tensor sqrt() { return ElementwiseOps.unary(UnaryOp.SQRT, this); }
+    public Tensor square() { return ElementwiseOps.unary(UnaryOp.SQUARE, this); }
+    public Tensor abs() { return ElementwiseOps.unary(UnaryOp.ABS, this); }
+    public Tensor sign() { return ElementwiseOps.unary(UnaryOp.SIGN, this); }
+    public Tensor sin() { return ElementwiseOps.unary(UnaryOp.SIN, this); }
+    public Tensor cos() { return ElementwiseOps.unary(UnaryOp.COS, this); }
+    public Tensor tanh() { return ElementwiseOps.unary(UnaryOp.TANH, this); }
+    public Tensor sigmoid() { return ElementwiseOps.unary(UnaryOp.SIGMOID, this); }
+    public Tensor relu() { return ElementwiseOps.unary(UnaryOp.RELU, this); }
     /** The Gauss error function (exact GELU is {@code x * (1 + erf(x / sqrt 2)) / 2}). */
-    public Tensor erf() { return ElementwiseOps.erf(this); }
+    public Tensor erf() { return ElementwiseOps.unary(UnaryOp.ERF, this); }
     public Tensor pow(double exponent) { return ElementwiseOps.pow(this, exponent); }
+    /** Elementwise {@code this^exponent}, broadcasting; differentiable in both. */
+    public Tensor pow(Tensor exponent) { return ElementwiseOps.binary(BinaryOp.POW, this, exponent); }
     public Tensor clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
 
-    public Tensor add(Tensor other) { return ElementwiseOps.add(this, other); }
-    public Tensor add(double other) { return ElementwiseOps.add(this, scalarLike(other)); }
-    public Tensor sub(Tensor other) { return ElementwiseOps.sub(this, other); }
-    public Tensor sub(double other) { return ElementwiseOps.sub(this, scalarLike(other)); }
-    public Tensor mul(Tensor other) { return ElementwiseOps.mul(this, other); }
-    public Tensor mul(double other) { return ElementwiseOps.mul(this, scalarLike(other)); }
-    public Tensor div(Tensor other) { return ElementwiseOps.div(this, other); }
-    public Tensor div(double other) { return ElementwiseOps.div(this, scalarLike(other)); }
-    public Tensor maximum(Tensor other) { return ElementwiseOps.maximum(this, other); }
-    public Tensor maximum(double other) { return ElementwiseOps.maximum(this, scalarLike(other)); }
-    public Tensor minimum(Tensor other) { return ElementwiseOps.minimum(this, other); }
-    public Tensor minimum(double other) { return ElementwiseOps.minimum(this, scalarLike(other)); }
+    public Tensor add(Tensor other) { return ElementwiseOps.binary(BinaryOp.ADD, this, other); }
+    public Tensor add(double other) { return ElementwiseOps.binary(BinaryOp.ADD, this, scalarLike(other)); }
+    public Tensor sub(Tensor other) { return ElementwiseOps.binary(BinaryOp.SUB, this, other); }
+    public Tensor sub(double other) { return ElementwiseOps.binary(BinaryOp.SUB, this, scalarLike(other)); }
+    public Tensor mul(Tensor other) { return ElementwiseOps.binary(BinaryOp.MUL, this, other); }
+    public Tensor mul(double other) { return ElementwiseOps.binary(BinaryOp.MUL, this, scalarLike(other)); }
+    public Tensor div(Tensor other) { return ElementwiseOps.binary(BinaryOp.DIV, this, other); }
+    public Tensor div(double other) { return ElementwiseOps.binary(BinaryOp.DIV, this, scalarLike(other)); }
+    public Tensor maximum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MAX, this, other); }
+    public Tensor maximum(double other) { return ElementwiseOps.binary(BinaryOp.MAX, this, scalarLike(other)); }
+    public Tensor minimum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MIN, this, other); }
+    public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarLike(other)); }
 
     /** 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. */
-    public Tensor gt(Tensor other) { return ElementwiseOps.gt(this, other); }
-    public Tensor gt(double other) { return ElementwiseOps.gt(this, scalarLike(other)); }
-    public Tensor lt(Tensor other) { return ElementwiseOps.lt(this, other); }
-    public Tensor lt(double other) { return ElementwiseOps.lt(this, scalarLike(other)); }
-    public Tensor ge(Tensor other) { return ElementwiseOps.ge(this, other); }
-    public Tensor ge(double other) { return ElementwiseOps.ge(this, scalarLike(other)); }
-    public Tensor le(Tensor other) { return ElementwiseOps.le(this, other); }
-    public Tensor le(double other) { return ElementwiseOps.le(this, scalarLike(other)); }
-    public Tensor eq(Tensor other) { return ElementwiseOps.eq(this, other); }
-    public Tensor eq(double other) { return ElementwiseOps.eq(this, scalarLike(other)); }
+    public Tensor gt(Tensor other) { return ElementwiseOps.binary(BinaryOp.GT, this, other); }
+    public Tensor gt(double other) { return ElementwiseOps.binary(BinaryOp.GT, this, scalarLike(other)); }
+    public Tensor lt(Tensor other) { return ElementwiseOps.binary(BinaryOp.LT, this, other); }
+    public Tensor lt(double other) { return ElementwiseOps.binary(BinaryOp.LT, this, scalarLike(other)); }
+    public Tensor ge(Tensor other) { return ElementwiseOps.binary(BinaryOp.GE, this, other); }
+    public Tensor ge(double other) { return ElementwiseOps.binary(BinaryOp.GE, this, scalarLike(other)); }
+    public Tensor le(Tensor other) { return ElementwiseOps.binary(BinaryOp.LE, this, other); }
+    public Tensor le(double other) { return ElementwiseOps.binary(BinaryOp.LE, this, scalarLike(other)); }
+    public Tensor eq(Tensor other) { return ElementwiseOps.binary(BinaryOp.EQ, this, other); }
+    public Tensor eq(double other) { return ElementwiseOps.binary(BinaryOp.EQ, this, scalarLike(other)); }
 
     /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }

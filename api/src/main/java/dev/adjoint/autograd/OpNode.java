@@ -13,8 +13,8 @@ final class OpNode extends Node implements BackwardContext {
     private int outputVersion;
     private boolean released;
 
-    OpNode(String name, Node[] next, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
-        super(name, next, inputShapes);
+    OpNode(String name, Node[] next, int[] nextSlot, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
+        super(name, next, nextSlot, inputShapes, 1);
         this.saved = saved;
         this.formula = formula;
         this.savedVersions = new int[saved.length];
@@ -29,8 +29,8 @@ final class OpNode extends Node implements BackwardContext {
     }
 
     @Override
-    protected Tensor[] apply(Tensor gradOutput) {
-        return formula.apply(gradOutput, this);
+    protected Tensor[] apply(Tensor[] gradOutputs) {
+        return formula.apply(gradOutputs[0], this);
     }
 
     @Override
@@ -65,7 +65,7 @@ final class OpNode extends Node implements BackwardContext {
 
     @Override
     public boolean needsInputGrad(int i) {
-        return next()[i] != null;
+        return inputWanted(i);
     }
 
     private IllegalStateException modified(String what, Tensor t, int expected) {

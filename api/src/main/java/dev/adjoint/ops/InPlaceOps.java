@@ -3,6 +3,7 @@ package dev.adjoint.ops;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
@@ -93,6 +94,11 @@ public final class InPlaceOps {
         if (Graph.needsGraph(target, source)) {
             throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
                     + " while gradients are recorded for it; do it inside Tensor.noGrad() or on a detach()ed tensor");
+        }
+        if (ForwardAD.tangentOf(target) != null || ForwardAD.tangentOf(source) != null) {
+            throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
+                    + " that carries a forward-mode tangent (or from one); in-place ops do not propagate tangents, "
+                    + "use the out-of-place op");
         }
         if (!target.isLeaf()) {
             throw new IllegalStateException(op + ": the target (shape " + target.shape() + ") was computed by "

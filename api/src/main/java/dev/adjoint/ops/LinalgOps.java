@@ -65,7 +65,10 @@ public final class LinalgOps {
                         : g.matmul(c.saved(1).transpose(-1, -2)),
                 !c.needsInputGrad(1) ? null
                         : bColumnMajor ? g.transpose(-1, -2).matmul(c.saved(0)).transpose(-1, -2)
-                        : c.saved(0).transpose(-1, -2).matmul(g)));
+                        : c.saved(0).transpose(-1, -2).matmul(g)),
+                // d(AB) = dA B + A dB
+                (t, in, y) -> t[0] == null ? in[0].matmul(t[1])
+                        : t[1] == null ? t[0].matmul(in[1]) : t[0].matmul(in[1]).add(in[0].matmul(t[1])));
     }
 
     /** Whether {@code t} is the transpose of a dense tensor (and not itself dense). */

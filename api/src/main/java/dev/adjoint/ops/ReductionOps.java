@@ -27,7 +27,8 @@ public final class ReductionOps {
         Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         // Each input element contributed once: the gradient is the output gradient broadcast back.
         return Graph.record("SumBackward", out, of(x), NOTHING,
-                (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())));
+                (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())),
+                (t, in, y) -> sum(t[0], dims, keepDim));
     }
 
     public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
@@ -95,10 +96,16 @@ public final class ReductionOps {
         Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         int[] reducedList = indicesOf(reduced);
         // The gradient is shared evenly between all elements that attain the extremum (PyTorch's amax rule).
-        return Graph.record(node, out, of(x), of(x, kept.detach()), (g, c) -> {
+        Tensor extreme = kept.detach();
+        return Graph.record(node, out, of(x), of(x, extreme), (g, c) -> {
             Tensor attained = c.saved(0).eq(c.saved(1));
             Tensor ties = attained.sum(reducedList, true);
             return of(g.reshape(keptShape.toArray()).mul(attained).div(ties));
+        }, (t, in, y) -> {
+            // The mean of the tangent over the elements that attain the extremum.
+            Tensor attained = in[0].eq(extreme);
+            Tensor ties = attained.sum(reducedList, true);
+            return t[0].mul(attained).sum(reducedList, true).div(ties).reshape(y.shape().toArray());
         });
     }
 

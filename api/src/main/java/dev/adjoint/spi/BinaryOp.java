@@ -1,14 +1,96 @@
 package dev.adjoint.spi;
 
+import dev.adjoint.Tensor;
+import dev.adjoint.autograd.Derivative;
+
+import java.util.function.DoubleBinaryOperator;
+
+import static dev.adjoint.autograd.Derivative.linear;
+import static dev.adjoint.autograd.Derivative.ofInputs;
+import static dev.adjoint.autograd.Derivative.ofInputsAndOutput;
+
 /**
- * Elementwise primitives of two inputs of the same dtype. Comparisons write 1 where the relation
- * holds and 0 elsewhere, in the inputs' dtype. {@code MAX}/{@code MIN} propagate NaN as PyTorch's
- * {@code maximum}/{@code minimum} do.
+ * Elementwise primitives of two inputs of the same dtype, each described once: name, the reference
+ * function every backend agrees with (in double), and the partial derivative with respect to each
+ * input — each one formula serving as JVP and VJP (see {@link Derivative}); gradients of broadcast
+ * inputs are summed back to their shapes by the engine. Comparisons write 1 where the relation holds
+ * and 0 elsewhere, in the inputs' dtype, and have no derivative. {@code MAX}/{@code MIN} propagate NaN
+ * as PyTorch's {@code maximum}/{@code minimum} do.
  */
 public enum BinaryOp {
-    ADD, SUB, MUL, DIV, MAX, MIN, POW, GT, LT, GE, LE, EQ;
+    //    name       node               reference                  d/da                              d/db
+    ADD("add", "AddBackward", Double::sum, linear(v -> v), linear(v -> v)),
+    SUB("sub", "SubBackward", (a, b) -> a - b, linear(v -> v), linear(Tensor::neg)),
+    MUL("mul", "MulBackward", (a, b) -> a * b, ofInputs((v, a, b) -> v.mul(b)), ofInputs((v, a, b) -> v.mul(a))),
+    // d(a/b)/db = -a / b^2
+    DIV("div", "DivBackward", (a, b) -> a / b, ofInputs((v, a, b) -> v.div(b)),
+            ofInputs((v, a, b) -> v.mul(a).div(b.square()).neg())),
+    // Math.max/min propagate NaN. The gradient goes to whichever input won and is halved on ties; an
+    // input loses only to a strictly better one, so with a NaN both get it (PyTorch's rule).
+    MAX("maximum", "MaximumBackward", Math::max, ofInputs((v, a, b) -> v.mul(share(a.lt(b), a.eq(b)))),
+            ofInputs((v, a, b) -> v.mul(share(a.gt(b), a.eq(b))))),
+    MIN("minimum", "MinimumBackward", Math::min, ofInputs((v, a, b) -> v.mul(share(a.gt(b), a.eq(b)))),
+            ofInputs((v, a, b) -> v.mul(share(a.lt(b), a.eq(b))))),
+    // d a^b / da = b a^(b-1), taken as 0 where b = 0 (not 0 * a^-1, NaN at a = 0); d a^b / db = a^b log a,
+    // taken as 0 where a = 0 and b >= 0 (the limit), as PyTorch does.
+    POW("pow", "PowBackward", Math::pow,
+            ofInputs((v, a, b) -> v.mul(Tensor.where(b.eq(0.0), b.zerosLike(), b.mul(a.pow(b.sub(1.0)))))),
+            ofInputsAndOutput((v, a, b, y) -> v.mul(Tensor.where(a.eq(0.0).mul(b.ge(0.0)), a.zerosLike(),
+                    y.mul(a.log()))))),
+    GT("gt", null, (a, b) -> a > b ? 1.0 : 0.0, null, null),
+    LT("lt", null, (a, b) -> a < b ? 1.0 : 0.0, null, null),
+    GE("ge", null, (a, b) -> a >= b ? 1.0 : 0.0, null, null),
+    LE("le", null, (a, b) -> a <= b ? 1.0 : 0.0, null, null),
+    EQ("eq", null, (a, b) -> a == b ? 1.0 : 0.0, null, null);
+
+    private final String opName;
+    private final String nodeName;
+    private final DoubleBinaryOperator reference;
+    private final Derivative first;
+    private final Derivative second;
+
+    BinaryOp(String opName, String nodeName, DoubleBinaryOperator reference, Derivative first, Derivative second) {
+        this.opName = opName;
+        this.nodeName = nodeName;
+        this.reference = reference;
+        this.first = first;
+        this.second = second;
+    }
 
     public boolean isComparison() {
         return ordinal() >= GT.ordinal();
+    }
+
+    /** The user-facing name, as in error messages: {@code "maximum"}. */
+    public String opName() {
+        return opName;
+    }
+
+    /** PyTorch's name of the backward node, {@code null} for comparisons. */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    public double apply(double a, double b) {
+        return reference.applyAsDouble(a, b);
+    }
+
+    public DoubleBinaryOperator reference() {
+        return reference;
+    }
+
+    /** The partial derivative with respect to the first input ({@code null} for comparisons). */
+    public Derivative first() {
+        return first;
+    }
+
+    /** The partial derivative with respect to the second input ({@code null} for comparisons). */
+    public Derivative second() {
+        return second;
+    }
+
+    /** 1 for the winner, 1/2 on a tie, 0 for the strict loser. */
+    private static Tensor share(Tensor loses, Tensor ties) {
+        return loses.add(ties.mul(0.5)).neg().add(1.0);
     }
 }
