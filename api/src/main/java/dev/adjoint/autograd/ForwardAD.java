@@ -153,6 +153,63 @@ public final class ForwardAD {
         return fg.tangent();
     }
 
+    /** The visible tangent of each input ({@code null} entries where none), or {@code null} if none has one. */
+    static Tensor[] visibleTangents(Tensor[] inputs) {
+        if (!anyForwardGrad(inputs)) {
+            return null;
+        }
+        State state = STATE.get();
+        Tensor[] tangents = null;
+        for (int i = 0; i < inputs.length; i++) {
+            Tensor tangent = visibleTangent(inputs[i], state);
+            if (tangent != null) {
+                if (tangents == null) {
+                    tangents = new Tensor[inputs.length];
+                }
+                tangents[i] = tangent;
+            }
+        }
+        return tangents;
+    }
+
+    /** Hides every tangent on this thread until closed: what JVP rules and custom forwards run under. */
+    static Hidden hideTangents() {
+        State state = STATE.get();
+        state.suspended++;
+        return new Hidden(state);
+    }
+
+    static final class Hidden implements AutoCloseable {
+        private final State state;
+
+        private Hidden(State state) {
+            this.state = state;
+        }
+
+        @Override
+        public void close() {
+            state.suspended--;
+        }
+    }
+
+    /** Attaches {@code tangent} to {@code out} at the open level, after the checks {@link #propagate} makes. */
+    static void attach(String op, Tensor out, Tensor tangent) {
+        State state = STATE.get();
+        if (state.open == null) {
+            return;
+        }
+        if (!tangent.shape().equals(out.shape())) {
+            try (var hidden = hideTangents()) {
+                tangent = tangent.expand(out.shape().toArray());
+            }
+        }
+        if (tangent.dtype() != out.dtype()) {
+            throw new IllegalStateException(op + ": its JVP rule returned a " + tangent.dtype()
+                    + " tangent for a " + out.dtype() + " output of shape " + out.shape());
+        }
+        INTERNALS.setForwardGrad(out, new ForwardGrad(state.open, tangent));
+    }
+
     /** Whether any of {@code inputs} has a tangent record at all: one field read each, as cheap as it gets. */
     static boolean anyForwardGrad(Tensor[] inputs) {
         for (Tensor t : inputs) {

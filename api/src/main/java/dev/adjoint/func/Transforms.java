@@ -114,11 +114,11 @@ public final class Transforms {
 
     /** The gradient of a function with one-element output, as a function: {@code grad(f).apply(x)}. */
     public static UnaryOperator<Tensor> grad(UnaryOperator<Tensor> f) {
-        return x -> grad(single(f)).apply(List.of(x)).get(0);
+        return x -> gradAll(single(f)).apply(List.of(x)).get(0);
     }
 
     /** The gradients with respect to every input of a function whose (first) output has one element. */
-    public static TensorFunction grad(TensorFunction f) {
+    public static TensorFunction gradAll(TensorFunction f) {
         return inputs -> {
             List<Tensor> tracked = track(inputs);
             Tensor out;

@@ -42,6 +42,16 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> forwardMode() {
+        return ForwardModeSemantics.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> transformsReference() {
+        return TransformsReference.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> pytorchReference() {
         return PyTorchReference.tests(backend());
     }
