@@ -1,6 +1,7 @@
 package dev.adjoint;
 
 import dev.adjoint.ops.LossOps;
+import dev.adjoint.ops.NormalizationOps;
 
 /** Functions that are not methods of a single tensor, in the spirit of {@code torch.nn.functional}. */
 public final class Functional {
@@ -23,5 +24,13 @@ public final class Functional {
 
     public static Tensor logSoftmax(Tensor x, int dim) {
         return x.logSoftmax(dim);
+    }
+
+    /**
+     * torch.nn.functional.layer_norm: normalises over the trailing {@code normalizedShape} dimensions
+     * (biased variance, {@code eps} added to it), then {@code * weight + bias}; either may be {@code null}.
+     */
+    public static Tensor layerNorm(Tensor input, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+        return NormalizationOps.layerNorm(input, normalizedShape, weight, bias, eps);
     }
 }

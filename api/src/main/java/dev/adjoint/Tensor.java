@@ -12,6 +12,7 @@ import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.InPlaceOps;
 import dev.adjoint.ops.LinalgOps;
+import dev.adjoint.ops.NormalizationOps;
 import dev.adjoint.ops.ReductionOps;
 import dev.adjoint.ops.ShapeOps;
 import dev.adjoint.spi.Backend;
@@ -524,8 +525,8 @@ public final class Tensor {
     public Tensor amin(int[] dims, boolean keepDim) { return ReductionOps.amin(this, dims, keepDim); }
     public Tensor logSumExp(int dim, boolean keepDim) { return ReductionOps.logSumExp(this, new int[] {dim}, keepDim); }
     public Tensor logSumExp(int[] dims, boolean keepDim) { return ReductionOps.logSumExp(this, dims, keepDim); }
-    public Tensor softmax(int dim) { return ReductionOps.softmax(this, dim); }
-    public Tensor logSoftmax(int dim) { return ReductionOps.logSoftmax(this, dim); }
+    public Tensor softmax(int dim) { return NormalizationOps.softmax(this, dim); }
+    public Tensor logSoftmax(int dim) { return NormalizationOps.logSoftmax(this, dim); }
 
     // ---- linear algebra --------------------------------------------------------------------------------
 

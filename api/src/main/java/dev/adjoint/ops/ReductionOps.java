@@ -12,7 +12,7 @@ import java.util.Arrays;
 
 import static dev.adjoint.ops.ElementwiseOps.of;
 
-/** Reductions and the numerically stable composites built on them (logSumExp, softmax, logSoftmax). */
+/** Reductions and logSumExp, the numerically stable composite built on them. */
 public final class ReductionOps {
     private static final Tensor[] NOTHING = new Tensor[0];
 
@@ -120,21 +120,6 @@ public final class ReductionOps {
         Tensor shift = finiteShift(x, indicesOf(reduced));
         Tensor lse = x.sub(shift).exp().sum(indicesOf(reduced), true).log().add(shift);
         return keepDim ? lse : lse.reshape(dropDims(lse.shape(), reduced).toArray());
-    }
-
-    /** exp(x - max) / sum(exp(x - max)) along {@code dim}: the max shift keeps exp from overflowing. */
-    public static Tensor softmax(Tensor x, int dim) {
-        Dispatch.checkFloating("softmax", x);
-        int d = x.shape().normalizeDim(dim, "softmax");
-        Tensor e = x.sub(finiteShift(x, new int[] {d})).exp();
-        return e.div(e.sum(d, true));
-    }
-
-    /** x - logSumExp(x) along {@code dim}, never log(softmax(x)), which underflows to -inf. */
-    public static Tensor logSoftmax(Tensor x, int dim) {
-        Dispatch.checkFloating("logSoftmax", x);
-        int d = x.shape().normalizeDim(dim, "logSoftmax");
-        return x.sub(logSumExp(x, new int[] {d}, true));
     }
 
     /** The detached max along {@code dims} (keepDim), with infinite maxima replaced by 0 so that

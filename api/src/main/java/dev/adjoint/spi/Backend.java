@@ -54,6 +54,14 @@ public interface Backend {
     /** The elements of the view, row-major, converted to long (floating values truncate toward zero). */
     long[] toLongs(Storage storage, Layout layout);
 
+    /**
+     * One-pass kernels for composites (softmax, layer norm), or {@code null} (the default) to have the
+     * api compose them from the primitives below.
+     */
+    default FusedKernels fused() {
+        return null;
+    }
+
     // ---- kernels -----------------------------------------------------------------------------
 
     /** Sets every element of the view {@code out} to {@code value}. */

@@ -36,6 +36,7 @@ public final class OpCatalogue {
         linearAlgebra(ops);
         movement(ops);
         indexing(ops);
+        normalization(ops);
         losses(ops);
         return ops;
     }
@@ -112,6 +113,10 @@ public final class OpCatalogue {
         ops.add(binaryOp("minimum", Tensor::minimum, -2, 2));
         ops.add(OpInfo.op("maximum(ties)", Set.of("maximum"), in -> in.get(0).maximum(in.get(0).mul(1.0)))
                 .sample(of(2, 3)));
+        ops.add(OpInfo.op("pow(tensor exponent)", Set.of("pow"), in -> in.get(0).pow(in.get(1)))
+                .sample(of(2, 3).domain(0.5, 2), of(2, 3).domain(-1.5, 2.5))
+                .sample(of(2, 3).domain(0.5, 2), of(3).domain(-1, 2))
+                .sample(of(3, 4).domain(0.5, 2).transposed(), of().domain(0.5, 3)));
         ops.add(scalarOp("add(scalar)", "add", t -> t.add(1.5), -2, 2));
         ops.add(scalarOp("sub(scalar)", "sub", t -> t.sub(1.5), -2, 2));
         ops.add(scalarOp("mul(scalar)", "mul", t -> t.mul(-1.5), -2, 2));
@@ -316,6 +321,25 @@ public final class OpCatalogue {
     }
 
     // ---- losses -----------------------------------------------------------------------------------------
+
+    private static void normalization(List<OpInfo> ops) {
+        ops.add(OpInfo.op("layerNorm", in -> Functional.layerNorm(in.get(0), new int[] {4}, in.get(1), in.get(2), 1e-5))
+                .sample(of(3, 4), of(4), of(4))
+                .sample(of(2, 3, 4).transposed(), of(4), of(4))
+                .sample(of(4), of(4), of(4))
+                .error("normalized shape that is not a suffix", f -> Functional.layerNorm(f.ones(DType.FLOAT64, 3, 4),
+                                new int[] {3}, null, null, 1e-5),
+                        TensorShapeException.class, "layerNorm: input shape [3, 4] must end in the normalized shape [3]")
+                .error("weight of the wrong shape", f -> Functional.layerNorm(f.ones(DType.FLOAT64, 3, 4),
+                                new int[] {4}, f.ones(DType.FLOAT64, 3), null, 1e-5),
+                        TensorShapeException.class, "layerNorm: weight has shape [3] but the normalized shape is [4]"));
+        ops.add(OpInfo.op("layerNorm(two dims, no affine)", Set.of("layerNorm"),
+                        in -> Functional.layerNorm(in.get(0), new int[] {3, 4}, null, null, 1e-3))
+                .sample(of(2, 3, 4)).sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
+        ops.add(OpInfo.op("layerNorm(weight only)", Set.of("layerNorm"),
+                        in -> Functional.layerNorm(in.get(0), new int[] {5}, in.get(1), null, 1e-5))
+                .sample(of(2, 5), of(5)).sample(of(1, 3, 5), of(5)));
+    }
 
     private static void losses(List<OpInfo> ops) {
         ops.add(OpInfo.op("mseLoss", in -> Functional.mseLoss(in.get(0), in.get(1)))

@@ -4,11 +4,13 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.heap.HeapBackend;
+import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedKernels;
 import dev.adjoint.spi.StridedCursor;
@@ -42,6 +44,14 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public Availability availability() {
         return VectorModule.availability(VectorModule.PRESENT);
+    }
+
+    /** One-pass softmax and layer norm (rows in plain loops for now; the composites cost 5-9 passes). */
+    private static final FusedKernels FUSED = new HeapFusedKernels();
+
+    @Override
+    public FusedKernels fused() {
+        return FUSED;
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
