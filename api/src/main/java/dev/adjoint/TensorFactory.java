@@ -86,6 +86,7 @@ public final class TensorFactory {
     public Tensor rand(Generator generator, DType dtype, int... shape) {
         Shape s = Shape.of(shape);
         double[] values = new double[s.numel()];
+        generator.aboutToDraw();
         for (int i = 0; i < values.length; i++) {
             values[i] = generator.nextUniform();
         }
@@ -95,6 +96,7 @@ public final class TensorFactory {
     public Tensor randn(Generator generator, DType dtype, int... shape) {
         Shape s = Shape.of(shape);
         double[] values = new double[s.numel()];
+        generator.aboutToDraw();
         for (int i = 0; i < values.length; i++) {
             values[i] = generator.nextGaussian();
         }

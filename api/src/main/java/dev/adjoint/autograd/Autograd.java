@@ -4,6 +4,7 @@ import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.func.TensorFunction;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -70,6 +71,28 @@ public final class Autograd {
             }
         }
         return Arrays.asList(captured);
+    }
+
+    /**
+     * Activation checkpointing, as {@code torch.utils.checkpoint}: runs {@code segment} without keeping
+     * its intermediates — only its inputs are saved — and runs it again during backward to compute its
+     * gradients. The gradients are the same bits as without checkpointing (random tensors the segment
+     * draws through the tensor factories, such as dropout masks, are replayed). Peak memory falls by
+     * the segment's activations; the price is one more forward of the segment per backward. Inside an
+     * open dual level (forward mode), where nothing is stored for backward, it simply runs the segment.
+     * Parameters the segment reads from outside (a module's weights) get their gradients as usual. A
+     * recorded backward (createGraph) differentiates through the recomputation like any other code.
+     */
+    public static List<Tensor> checkpoint(TensorFunction segment, List<Tensor> inputs) {
+        if (ForwardAD.isDualLevelOpen() || !GradMode.isEnabled()) {
+            return segment.apply(inputs);
+        }
+        return CheckpointFrame.run(segment, inputs);
+    }
+
+    /** {@link #checkpoint(TensorFunction, List)} for a segment of one input and one output. */
+    public static Tensor checkpoint(java.util.function.UnaryOperator<Tensor> segment, Tensor input) {
+        return checkpoint(in -> List.of(segment.apply(in.get(0))), List.of(input)).get(0);
     }
 
     /**

@@ -13,6 +13,10 @@ final class OpNode extends Node implements BackwardContext {
     private int outputVersion;
     private boolean released;
 
+    /** Inside a checkpointed segment: where the saved tensors, then the output, are kept instead. */
+    private CheckpointFrame frame;
+    private int framePosition;
+
     OpNode(String name, Node[] next, int[] nextSlot, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
         super(name, next, nextSlot, inputShapes, 1);
         this.saved = saved;
@@ -26,6 +30,19 @@ final class OpNode extends Node implements BackwardContext {
     void bindOutput(Tensor output) {
         this.output = output;
         this.outputVersion = output.version();
+        CheckpointFrame active = CheckpointFrame.active();
+        if (active != null) {
+            Tensor[] kept = java.util.Arrays.copyOf(saved, saved.length + 1);
+            kept[saved.length] = output;
+            int position = active.register(kept);
+            if (position >= 0) {
+                // Checkpointed: keep positions, not tensors; the frame recomputes them for backward.
+                frame = active;
+                framePosition = position;
+                saved = new Tensor[saved.length];
+                this.output = null;
+            }
+        }
     }
 
     @Override
@@ -38,12 +55,16 @@ final class OpNode extends Node implements BackwardContext {
         released = true;
         saved = null;
         output = null;
+        frame = null;
     }
 
     @Override
     public Tensor saved(int i) {
         if (released) {
             throw freed();
+        }
+        if (frame != null) {
+            return frame.get(framePosition + i, name());
         }
         Tensor t = saved[i];
         if (t != null && t.version() != savedVersions[i]) {
@@ -56,6 +77,9 @@ final class OpNode extends Node implements BackwardContext {
     public Tensor output() {
         if (released) {
             throw freed();
+        }
+        if (frame != null) {
+            return frame.get(framePosition + saved.length, name());
         }
         if (output.version() != outputVersion) {
             throw modified("output", output, outputVersion);

@@ -172,9 +172,11 @@ public final class NormalizationOps {
         Tensor[] in = inputs.toArray(new Tensor[0]);
         Tensor savedWeight = weight;
         int leading = dims.length - k;
-        return Graph.record("NativeLayerNormBackward", out, in, weight != null ? of(x, weight) : of(x), (g, c) -> {
+        // Everything backward reads is saved through the node (not captured), so checkpointing can drop it.
+        Tensor[] saved = weight != null ? of(x, mean, rstd, weight) : of(x, mean, rstd);
+        return Graph.record("NativeLayerNormBackward", out, in, saved, (g, c) -> {
             Tensor sx = c.saved(0);
-            Tensor sw = weight != null ? c.saved(1) : null;
+            Tensor sw = weight != null ? c.saved(3) : null;
             Tensor[] grads = new Tensor[in.length];
             boolean wantX = c.needsInputGrad(0);
             boolean wantW = weightAt >= 0 && c.needsInputGrad(weightAt);
@@ -184,8 +186,10 @@ public final class NormalizationOps {
                 Tensor gx = wantX ? Dispatch.empty(x.backend(), x.dtype(), x.shape()) : null;
                 Tensor gw = wantW ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
                 Tensor gb = wantB ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
-                fused.layerNormBackward(gc.storage(), gc.layout().offset(), xc.storage(), xc.layout().offset(),
-                        mean.storage(), rstd.storage(), sw == null ? null : Dispatch.contiguousCopy(sw).storage(),
+                Tensor sxc = sx.isContiguous() ? sx : Dispatch.contiguousCopy(sx);
+                fused.layerNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(), sxc.layout().offset(),
+                        c.saved(1).storage(), c.saved(2).storage(),
+                        sw == null ? null : Dispatch.contiguousCopy(sw).storage(),
                         rows, normalized, gx == null ? null : gx.storage(), gw == null ? null : gw.storage(),
                         gb == null ? null : gb.storage());
                 grads[0] = gx;

@@ -55,6 +55,7 @@ public final class ForwardModeSemantics {
         add(tests, "jvpcheck catches a wrong JVP and a JVP that disagrees with the VJP", s::jvpcheckCatches);
         add(tests, "detectAnomaly names the node, the input and the call site", s::anomaly);
         add(tests, "Autograd.grad runs only what leads to its inputs", s::pruning);
+        add(tests, "checkpoint: same gradients bit for bit, dropout replayed, nothing kept inside", s::checkpoint);
         return tests.stream();
     }
 
@@ -429,5 +430,45 @@ public final class ForwardModeSemantics {
         Autograd.grad(List.of(y), List.of(w), null, false, false, false);
         assertEquals(1, weightBranch.backwardCalls.get());
         assertNull(w.grad());
+    }
+
+    void checkpoint() {
+        dev.adjoint.Generator init = new dev.adjoint.Generator(5);
+        Tensor x = f.randn(init, DType.FLOAT64, 4, 6).requiresGrad(true);
+        Tensor w1 = f.randn(init, DType.FLOAT64, 6, 6).requiresGrad(true);
+        Tensor w2 = f.randn(init, DType.FLOAT64, 6, 6).requiresGrad(true);
+        java.util.function.BiFunction<Tensor, dev.adjoint.Generator, Tensor> block = (in, gen) -> {
+            Tensor h = in.matmul(w1).tanh();
+            // Dropout by hand: a mask from the generator, as nn.Dropout draws it.
+            Tensor mask = Tensor.on(h.backend()).rand(gen, h.dtype(), h.shape().toArray()).ge(0.3).mul(1 / 0.7);
+            return h.mul(mask).matmul(w2).sin();
+        };
+
+        dev.adjoint.Generator plainGen = new dev.adjoint.Generator(11);
+        Tensor plain = block.apply(x, plainGen).square().sum();
+        List<Tensor> expected = Autograd.grad(List.of(plain), List.of(x, w1, w2), null, false, false, false);
+
+        dev.adjoint.Generator checkpointGen = new dev.adjoint.Generator(11);
+        java.util.List<java.lang.ref.WeakReference<Tensor>> inside = new ArrayList<>();
+        Tensor out = Autograd.checkpoint(in -> {
+            Tensor y = block.apply(in, checkpointGen);
+            inside.add(new java.lang.ref.WeakReference<>(in.matmul(w1).tanh().mul(1.0)));
+            return y.add(inside.get(0).get().sum().mul(0.0));
+        }, x);
+        // The segment's intermediates are not kept by the graph: only its inputs and output are.
+        for (int i = 0; i < 20 && inside.get(0).get() != null; i++) {
+            System.gc();
+        }
+        assertNull(inside.get(0).get(), "an intermediate of the checkpointed segment is still reachable");
+        assertArrayEquals(plain.toDoubleArray(), out.square().sum().toDoubleArray());
+        inside.clear();
+        dev.adjoint.Generator.State afterForward = checkpointGen.state();
+        List<Tensor> got = Autograd.grad(List.of(out.square().sum()), List.of(x, w1, w2), null, false, false, false);
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(expected.get(i).toDoubleArray(), got.get(i).toDoubleArray(), "input " + i);
+        }
+        assertEquals(afterForward, checkpointGen.state(), "recomputation leaves the generator where it was");
+        assertEquals(plainGen.state(), checkpointGen.state());
+        assertNull(x.grad());
     }
 }

@@ -8,7 +8,7 @@ import dev.adjoint.nn.Module;
 import dev.adjoint.nn.NnContext;
 import dev.adjoint.nn.ReLU;
 import dev.adjoint.nn.Sequential;
-import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.io.Checkpoint;
 import dev.adjoint.nn.data.DataLoader;
 import dev.adjoint.nn.data.DatasetNotFoundException;
 import dev.adjoint.nn.data.FashionMnist;

@@ -2,7 +2,7 @@ package dev.adjoint.benchmarks.train;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
-import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.io.Checkpoint;
 import dev.adjoint.nn.data.FashionMnist;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.Test;

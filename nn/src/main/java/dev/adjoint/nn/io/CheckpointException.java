@@ -1,4 +1,4 @@
-package dev.adjoint.nn.checkpoint;
+package dev.adjoint.nn.io;
 
 import java.io.IOException;
 import java.nio.file.Path;

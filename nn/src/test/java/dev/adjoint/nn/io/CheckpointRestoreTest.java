@@ -1,4 +1,4 @@
-package dev.adjoint.nn.checkpoint;
+package dev.adjoint.nn.io;
 
 import dev.adjoint.DType;
 import dev.adjoint.Generator;

@@ -1,4 +1,4 @@
-package dev.adjoint.nn.checkpoint;
+package dev.adjoint.nn.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
