@@ -32,6 +32,9 @@ final class CheckpointFrame {
     private List<Tensor> materialized;
     /** True while the segment is being recomputed: records append to {@link #materialized}. */
     private boolean recomputing;
+    /** Nodes of the forward that still hold a position here. */
+    private int liveNodes;
+    private boolean released;
 
     private CheckpointFrame(TensorFunction segment, List<Tensor> inputs) {
         this.segment = segment;
@@ -74,11 +77,27 @@ final class CheckpointFrame {
         }
         int first = count;
         count += tensors.length;
+        liveNodes++;
         return first;
+    }
+
+    /**
+     * A node of the segment is done with its tensors (backward applied it): once every node is, the
+     * recomputed tensors go too, instead of living as long as the graph object does.
+     */
+    void nodeReleased() {
+        if (--liveNodes == 0) {
+            materialized = null;
+            released = true;
+        }
     }
 
     /** The tensor saved at {@code position}, recomputing the segment the first time. */
     Tensor get(int position, String node) {
+        if (released) {
+            throw new GraphFreedException(node + ": trying to backward through a checkpointed segment a second "
+                    + "time, but its recomputed tensors were freed after the first backward; pass retainGraph=true");
+        }
         if (materialized == null) {
             recompute(node);
         }

@@ -55,7 +55,10 @@ final class OpNode extends Node implements BackwardContext {
         released = true;
         saved = null;
         output = null;
-        frame = null;
+        if (frame != null) {
+            frame.nodeReleased();
+            frame = null;
+        }
     }
 
     @Override
