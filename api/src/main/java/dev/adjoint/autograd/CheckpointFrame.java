@@ -21,6 +21,12 @@ import java.util.Map;
  */
 final class CheckpointFrame {
     private static final ThreadLocal<CheckpointFrame> ACTIVE = new ThreadLocal<>();
+    /**
+     * Frames active on any thread: every recorded op asks whether it is inside one, and this volatile
+     * read answers "no" without the thread-local lookup when no checkpoint runs anywhere.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger ACTIVE_ANYWHERE =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private final TensorFunction segment;
     private final List<Tensor> inputs;
@@ -46,7 +52,7 @@ final class CheckpointFrame {
     }
 
     static CheckpointFrame active() {
-        return ACTIVE.get();
+        return ACTIVE_ANYWHERE.get() == 0 ? null : ACTIVE.get();
     }
 
     /** Runs the segment's forward with this frame active. */
@@ -55,9 +61,11 @@ final class CheckpointFrame {
         CheckpointFrame enclosing = ACTIVE.get();
         Map<Generator, Generator.State> enclosingRandom = RandomReplay.start();
         ACTIVE.set(frame);
+        ACTIVE_ANYWHERE.incrementAndGet();
         try {
             return segment.apply(frame.inputs);
         } finally {
+            ACTIVE_ANYWHERE.decrementAndGet();
             ACTIVE.set(enclosing);
             frame.randomStates = RandomReplay.stop(enclosingRandom);
         }
@@ -123,12 +131,14 @@ final class CheckpointFrame {
         materialized = recomputed;
         recomputing = true;
         ACTIVE.set(this);
+        ACTIVE_ANYWHERE.incrementAndGet();
         try (var grad = GradMode.enable()) {
             segment.apply(inputs);
         } catch (RuntimeException e) {
             materialized = null;
             throw e;
         } finally {
+            ACTIVE_ANYWHERE.decrementAndGet();
             recomputing = false;
             ACTIVE.set(enclosing);
             // Leave every generator where the rest of the program expects it.
