@@ -17,6 +17,7 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 
 import java.util.List;
+import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 
 /**
@@ -456,17 +457,23 @@ public final class Tensor {
     public Tensor minimum(Tensor other) { return ElementwiseOps.minimum(this, other); }
     public Tensor minimum(double other) { return ElementwiseOps.minimum(this, scalarLike(other)); }
 
-    /** 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. */
+    /**
+     * 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. Both operands
+     * have the same dtype, which may be INT64 ({@code logits.argmax(1, false).eq(labels)}): INT64
+     * operands compare exactly and give an INT64 mask, which {@code sum()} counts and
+     * {@code toType(DType.FLOAT32).mean()} turns into a fraction.
+     */
     public Tensor gt(Tensor other) { return ElementwiseOps.gt(this, other); }
-    public Tensor gt(double other) { return ElementwiseOps.gt(this, scalarLike(other)); }
+    /** An INT64 tensor compares with a number that is not a whole long (0.5, NaN, inf) as FLOAT64 would. */
+    public Tensor gt(double other) { return compareWith(ElementwiseOps::gt, other); }
     public Tensor lt(Tensor other) { return ElementwiseOps.lt(this, other); }
-    public Tensor lt(double other) { return ElementwiseOps.lt(this, scalarLike(other)); }
+    public Tensor lt(double other) { return compareWith(ElementwiseOps::lt, other); }
     public Tensor ge(Tensor other) { return ElementwiseOps.ge(this, other); }
-    public Tensor ge(double other) { return ElementwiseOps.ge(this, scalarLike(other)); }
+    public Tensor ge(double other) { return compareWith(ElementwiseOps::ge, other); }
     public Tensor le(Tensor other) { return ElementwiseOps.le(this, other); }
-    public Tensor le(double other) { return ElementwiseOps.le(this, scalarLike(other)); }
+    public Tensor le(double other) { return compareWith(ElementwiseOps::le, other); }
     public Tensor eq(Tensor other) { return ElementwiseOps.eq(this, other); }
-    public Tensor eq(double other) { return ElementwiseOps.eq(this, scalarLike(other)); }
+    public Tensor eq(double other) { return compareWith(ElementwiseOps::eq, other); }
 
     /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
@@ -541,6 +548,24 @@ public final class Tensor {
 
     private Tensor scalarLike(double value) {
         return Dispatch.scalar(backend, dtype(), value);
+    }
+
+    /**
+     * A comparison with a number. In an INT64 tensor's dtype the number would be truncated or saturate
+     * (0.5 to 0, NaN to 0, 1e19 to Long.MAX_VALUE), so an INT64 tensor meets a number that is not a
+     * whole long in FLOAT64 instead, with numbers beyond the long range taken as infinities (every long
+     * is below 2^63). What remains is NaN, an infinity, or a fraction below 2^52 in magnitude, and
+     * rounding a long to double never carries it across such a number: the comparison is exact. The
+     * mask is INT64 either way.
+     */
+    private Tensor compareWith(BinaryOperator<Tensor> comparison, double value) {
+        boolean inLongRange = value >= -0x1p63 && value < 0x1p63;
+        if (dtype() == DType.INT64 && !(inLongRange && value == Math.rint(value))) {
+            double beyond = inLongRange || Double.isNaN(value) ? value : Math.copySign(Double.POSITIVE_INFINITY, value);
+            return comparison.apply(toType(DType.FLOAT64), Dispatch.scalar(backend, DType.FLOAT64, beyond))
+                    .toType(DType.INT64);
+        }
+        return comparison.apply(this, scalarLike(value));
     }
 
     @Override

@@ -94,7 +94,10 @@ public final class Dispatch {
     static Tensor binary(String op, BinaryOp kernel, Tensor a, Tensor b) {
         checkSameBackend(op, a, b);
         checkSameDType(op, a, b);
-        checkFloating(op, a);
+        if (!kernel.isComparison()) {
+            // Comparisons also take INT64 operands (argmax(...).eq(labels)); arithmetic is floating only.
+            checkFloating(op, a);
+        }
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
         a.backend().binary(kernel, a.storage(), a.layout().broadcastTo(shape), b.storage(),
@@ -120,7 +123,10 @@ public final class Dispatch {
 
     /** Reduces along {@code dims} (already normalised, distinct), keeping them as size-1 dims. */
     static Tensor reduceKeepDim(String op, ReduceOp kernel, Tensor x, boolean[] reduced) {
-        checkFloating(op, x);
+        if (!(kernel == ReduceOp.SUM && x.dtype() == DType.INT64)) {
+            // An INT64 sum counts (mask.sum() after a comparison); other reductions are floating only.
+            checkFloating(op, x);
+        }
         int[] outDims = x.shape().toArray();
         for (int d = 0; d < outDims.length; d++) {
             if (reduced[d]) {

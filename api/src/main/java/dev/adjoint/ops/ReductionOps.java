@@ -31,6 +31,8 @@ public final class ReductionOps {
     }
 
     public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        // Named here: an INT64 x would otherwise fail in the division, as "div".
+        Dispatch.checkFloating("mean", x);
         boolean[] reduced = reducedDims("mean", x.shape(), dims);
         long count = 1;
         for (int d = 0; d < reduced.length; d++) {

@@ -37,6 +37,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> int64() {
+        return Int64Semantics.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> gradCheck() {
         return GradCheckBehaviour.tests(backend());
     }
