@@ -42,6 +42,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> badInputs() {
+        return BadInputMatrix.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> gradCheck() {
         return GradCheckBehaviour.tests(backend());
     }
