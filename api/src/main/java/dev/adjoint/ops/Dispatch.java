@@ -13,6 +13,8 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 
+import java.util.Arrays;
+
 /**
  * The forward half of every op: validate once, allocate the output, call the backend's kernel.
  * Nothing here records a graph; the op classes pair these calls with their backward formulas.
@@ -55,12 +57,28 @@ public final class Dispatch {
 
     /** Reads every index and fails with the op, position and valid range if one is out of bounds. */
     static void checkIndexValues(String op, Tensor index, int bound, int dim) {
+        checkIndexValues(op, "index", index, bound, "dimension " + dim + " of size " + bound,
+                "index shape " + index.shape());
+    }
+
+    /**
+     * Reads every value of {@code index} and fails on the first one outside {@code [0, bound)}, with a
+     * message in the user's terms: their op and argument, the value and where it is, what the values
+     * count ({@code range}, e.g. "3 classes") and the shapes involved ({@code shapes}). Ops built on
+     * others (crossEntropy and indexSelect on gather, nn's Embedding on indexSelect) check their own
+     * argument with this first, so the user never reads about an op they did not call.
+     */
+    public static void checkIndexValues(String op, String argument, Tensor index, int bound, String range,
+                                        String shapes) {
         long[] values = index.toLongArray();
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= bound) {
-                throw new IndexOutOfBoundsException(op + ": index " + values[i] + " at position " + i
-                        + " is out of range for dimension " + dim + " of size " + bound
-                        + " (index shape " + index.shape() + ")");
+                String position = index.rank() <= 1 ? String.valueOf(i)
+                        : Arrays.toString(index.shape().unravel(i));
+                throw new IndexOutOfBoundsException(op + ": " + argument + " " + values[i] + " at position "
+                        + position + " is out of range for " + range + " ("
+                        + (bound == 0 ? "no value is valid" : "valid values are 0 to " + (bound - 1)) + "; "
+                        + shapes + ")");
             }
         }
     }

@@ -96,7 +96,7 @@ public final class BadInputMatrix {
         // ---- indices ---------------------------------------------------------------------------------
         rows.add(row("gather with an index out of range",
                 c -> c.f.ones(DType.FLOAT64, 2, 3).gather(1, c.f.fromArray(new long[] {0, 3}, 2, 1)),
-                IndexOutOfBoundsException.class, "gather: index 3 at position 1 is out of range for dimension 1 of size 3"));
+                IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3"));
         rows.add(row("gather with a FLOAT64 index",
                 c -> c.f.ones(DType.FLOAT64, 2, 3).gather(1, c.f.ones(DType.FLOAT64, 2, 1)),
                 DTypeMismatchException.class, "gather: index must be INT64, got FLOAT64"));
@@ -106,6 +106,21 @@ public final class BadInputMatrix {
         rows.add(row("crossEntropy with a target of the wrong length",
                 c -> Functional.crossEntropy(c.f.ones(DType.FLOAT64, 4, 3), c.f.fromArray(new long[] {0, 1, 2}, 3)),
                 TensorShapeException.class, "crossEntropy: target shape [3] does not match logits shape [4, 3]"));
+        rows.add(row("crossEntropy with a class index out of range",
+                c -> Functional.crossEntropy(c.f.ones(DType.FLOAT64, 2, 3), c.f.fromArray(new long[] {0, 3}, 2)),
+                IndexOutOfBoundsException.class, "crossEntropy: target 3 at position 1 is out of range for 3 classes",
+                "valid values are 0 to 2", "target shape [2], logits shape [2, 3]"));
+        rows.add(row("crossEntropy with a negative class index",
+                c -> Functional.crossEntropy(c.f.ones(DType.FLOAT64, 2, 3), c.f.fromArray(new long[] {-1, 0}, 2)),
+                IndexOutOfBoundsException.class, "crossEntropy: target -1 at position 0 is out of range for 3 classes"));
+        rows.add(row("indexSelect with an index out of range",
+                c -> c.f.ones(DType.FLOAT64, 4, 3).indexSelect(0, c.f.fromArray(new long[] {1, 4}, 2)),
+                IndexOutOfBoundsException.class, "indexSelect: index 4 at position 1 is out of range for dimension 0 "
+                        + "of size 4", "valid values are 0 to 3", "index shape [2], input shape [4, 3]"));
+        rows.add(row("indexSelect along dim 1 with a negative index",
+                c -> c.f.ones(DType.FLOAT64, 4, 3).indexSelect(1, c.f.fromArray(new long[] {-1}, 1)),
+                IndexOutOfBoundsException.class, "indexSelect: index -1 at position 0 is out of range for dimension 1 "
+                        + "of size 3"));
         // ---- autograd ---------------------------------------------------------------------------------
         rows.add(row("requiresGrad on an INT64 tensor", c -> c.f.arange(3).requiresGrad(true),
                 DTypeMismatchException.class, "requiresGrad: only floating point tensors", "INT64"));

@@ -330,7 +330,7 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4), index(3, 2, 2, 4).expandedTo(2, 2, 4))
                 .error("index out of range", f -> f.ones(DType.FLOAT64, 2, 3)
                                 .gather(1, f.fromArray(new long[] {0, 3}, 2, 1)),
-                        IndexOutOfBoundsException.class, "gather: index 3 at position 1 is out of range for dimension 1 of size 3")
+                        IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3")
                 .error("floating index", f -> f.ones(DType.FLOAT64, 2, 3).gather(1, f.ones(DType.FLOAT64, 2, 1)),
                         DTypeMismatchException.class, "gather: index must be INT64"));
         ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1)).square())
@@ -367,7 +367,7 @@ public final class OpCatalogue {
                         TensorShapeException.class, "crossEntropy: target shape [3] does not match logits shape [4, 3]")
                 .error("class index out of range", f -> Functional.crossEntropy(f.ones(DType.FLOAT64, 2, 3),
                                 f.fromArray(new long[] {0, 3}, 2)),
-                        IndexOutOfBoundsException.class, "index 3 at position 1 is out of range for dimension 1 of size 3"));
+                        IndexOutOfBoundsException.class, "crossEntropy: target 3 at position 1 is out of range for 3 classes"));
         ops.add(OpInfo.op("logSoftmax(loss-sized)", Set.of("logSoftmax"),
                         in -> Functional.logSoftmax(in.get(0), 1).mul(Functional.softmax(in.get(0), 1)).sum())
                 .sample(of(3, 4)));
