@@ -117,25 +117,51 @@ public final class ReductionOps {
         return keepDim ? lse : lse.reshape(dropDims(lse.shape(), reduced).toArray());
     }
 
-    /** exp(x - max) / sum(exp(x - max)) along {@code dim}: the max shift keeps exp from overflowing. */
+    /**
+     * exp(x - max) / sum(exp(x - max)) along {@code dim}: the max shift keeps exp from overflowing.
+     * The shift is the max itself, as in PyTorch, so a row holding +inf or NaN, or only -inf, comes
+     * out all NaN (as torch.softmax), not as [NaN, 0] or a made-up distribution.
+     */
     public static Tensor softmax(Tensor x, int dim) {
         Dispatch.checkFloating("softmax", x);
         int d = x.shape().normalizeDim(dim, "softmax");
-        Tensor e = x.sub(finiteShift(x, new int[] {d})).exp();
+        Tensor e = x.sub(detachedMax(x, new int[] {d})).exp();
         return e.div(e.sum(d, true));
     }
 
-    /** x - logSumExp(x) along {@code dim}, never log(softmax(x)), which underflows to -inf. */
+    /**
+     * (x - max) - log(sum(exp(x - max))) along {@code dim}, never log(softmax(x)), which underflows to
+     * -inf. The same shift as softmax, so the same rows come out NaN as in torch.log_softmax.
+     */
     public static Tensor logSoftmax(Tensor x, int dim) {
         Dispatch.checkFloating("logSoftmax", x);
         int d = x.shape().normalizeDim(dim, "logSoftmax");
-        return x.sub(logSumExp(x, new int[] {d}, true));
+        Tensor shifted = x.sub(detachedMax(x, new int[] {d}));
+        return shifted.sub(shifted.exp().sum(d, true).log());
     }
 
-    /** The detached max along {@code dims} (keepDim), with infinite maxima replaced by 0 so that
-     *  rows of -inf give -inf (not NaN) from logSumExp. */
+    /**
+     * The detached max along {@code dims} (keepDim): the shift of the softmax family. Over an empty
+     * dimension, where there is no max and nothing to shift, it is 0, so softmax of an empty row is
+     * empty and logSumExp of one is log(0) = -inf, as in PyTorch.
+     */
+    private static Tensor detachedMax(Tensor x, int[] dims) {
+        for (int d : dims) {
+            if (x.size(d) == 0) {
+                int[] kept = x.shape().toArray();
+                for (int k : dims) {
+                    kept[k] = 1;
+                }
+                return Tensor.on(x.backend()).zeros(x.dtype(), kept);
+            }
+        }
+        return x.detach().amax(dims, true);
+    }
+
+    /** {@link #detachedMax} with infinite maxima replaced by 0, so that rows of -inf give -inf (not NaN)
+     *  from logSumExp, and a row holding +inf gives +inf, as torch.logsumexp. */
     private static Tensor finiteShift(Tensor x, int[] dims) {
-        Tensor m = x.detach().amax(dims, true);
+        Tensor m = detachedMax(x, dims);
         Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
         return Tensor.where(finite, m, m.zerosLike());
     }

@@ -87,6 +87,7 @@ public final class BadInputMatrix {
                 TensorShapeException.class, "reshape: shape [4, 2] is invalid for input of shape [2, 3]"));
         rows.add(row("sum over a dimension out of range", c -> c.f.ones(DType.FLOAT64, 2, 3).sum(2, false),
                 TensorShapeException.class, "sum: dimension 2 is out of range for shape [2, 3]"));
+        // softmax over an empty dimension is an empty tensor, as in PyTorch; amax has no value to give.
         rows.add(row("amax over an empty dimension", c -> c.f.zeros(DType.FLOAT64, 2, 0).amax(1, false),
                 TensorShapeException.class, "amax: cannot reduce over dimension 1 of size 0", "[2, 0]"));
         rows.add(row("item of a tensor with several elements", c -> c.vec(1, 2).item(),

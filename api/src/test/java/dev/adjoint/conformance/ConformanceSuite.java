@@ -42,6 +42,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> softmaxEdgeCases() {
+        return SoftmaxEdgeCases.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> badInputs() {
         return BadInputMatrix.tests(backend());
     }
