@@ -71,10 +71,12 @@ public final class Backends {
         }
     }
 
-    // Separate holder: a bad adjoint.backend setting must not break list() and get().
-    private static final class DefaultHolder {
-        static final Backend DEFAULT = chooseDefault();
-    }
+    /**
+     * The default once chosen. Not a class-initialisation holder: a bad adjoint.backend setting must
+     * fail as a BackendUnavailableException on every call, not once as an ExceptionInInitializerError
+     * and then as NoClassDefFoundError for the rest of the JVM; and it must not break list() and get().
+     */
+    private static volatile Backend chosenDefault;
 
     /** Every backend found on the class path, best first, each saying whether it is available and why not. */
     public static List<BackendInfo> list() {
@@ -102,7 +104,18 @@ public final class Backends {
 
     /** The backend used by {@code Tensor.zeros(...)} and the other creation methods without a backend. */
     public static Backend defaultBackend() {
-        return DefaultHolder.DEFAULT;
+        Backend chosen = chosenDefault;
+        if (chosen == null) {
+            synchronized (Backends.class) {
+                chosen = chosenDefault;
+                if (chosen == null) {
+                    // Throws, leaving nothing cached, when the setting names no usable backend.
+                    chosen = chooseDefault();
+                    chosenDefault = chosen;
+                }
+            }
+        }
+        return chosen;
     }
 
     /** A one-line summary of every backend, for error messages and logs. */

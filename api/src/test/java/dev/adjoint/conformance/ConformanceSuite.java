@@ -52,6 +52,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> defaultBackendSelection() {
+        return DefaultBackendSelection.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> gradCheck() {
         return GradCheckBehaviour.tests(backend());
     }
