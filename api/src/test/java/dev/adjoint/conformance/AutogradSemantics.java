@@ -376,6 +376,16 @@ public final class AutogradSemantics {
         Tensor moved = b.to(backend);
         assertSame(backend, moved.backend());
         assertArrayEquals(new double[] {2, 4}, a.add(moved).toDoubleArray(), 0);
+
+        // A seed gradient on another backend is refused before anything runs: the graph stays usable.
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.mul(3.0);
+        Tensor seed = Tensor.on(other).fromArray(new double[] {1, 2}, 2);
+        BackendMismatchException g = assertThrows(BackendMismatchException.class, () -> y.backward(seed));
+        assertTrue(g.getMessage().startsWith("backward: gradient is on backend 'other'"), g.getMessage());
+        assertNull(x.grad());
+        y.backward(seed.to(backend));
+        assertArrayEquals(new double[] {3, 6}, x.grad().toDoubleArray(), 0);
     }
 
     void validationBeforeKernels() {

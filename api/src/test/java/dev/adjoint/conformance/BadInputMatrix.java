@@ -137,6 +137,16 @@ public final class BadInputMatrix {
         rows.add(row("backward with a gradient of another dtype",
                 c -> c.param(1, 2).mul(2.0).backward(c.f.ones(DType.FLOAT32, 2)),
                 DTypeMismatchException.class, "backward: gradient has dtype FLOAT32 but the output has dtype FLOAT64"));
+        rows.add(row("backward with a gradient on another backend",
+                c -> c.param(1, 2).mul(2.0).backward(Tensor.on(c.other).fromArray(new double[] {1, 1}, 2)),
+                BackendMismatchException.class, "backward: gradient is on backend '{other}' (shape [2])",
+                "the output is on backend '{backend}' (shape [2])", "gradient.to(output.backend())"));
+        rows.add(row("Autograd.grad with a gradOutput on another backend", c -> {
+            Tensor x = c.param(1, 2);
+            Autograd.grad(List.of(x.mul(x)), List.of(x), List.of(Tensor.on(c.other).fromArray(new double[] {1, 1}, 2)),
+                    false, false, false);
+        }, BackendMismatchException.class, "grad: gradient is on backend '{other}' (shape [2])",
+                "the output is on backend '{backend}' (shape [2])"));
         rows.add(row("backward twice without retainGraph", c -> {
             Tensor x = c.param(1, 2);
             Tensor y = x.mul(x).sum();
