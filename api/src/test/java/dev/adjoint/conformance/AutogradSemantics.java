@@ -60,6 +60,9 @@ public final class AutogradSemantics {
         add(tests, "detach shares data and cuts history", s::detach);
         add(tests, "noGrad records nothing and restores the previous mode", s::noGrad);
         add(tests, "noGrad is confined to the current thread", s::noGradIsThreadConfined);
+        add(tests, "grad-mode scopes closed out of order fail and leave the mode from before them",
+                s::scopesClosedOutOfOrder);
+        add(tests, "a grad-mode scope closed on another thread fails and changes nothing", s::scopeClosedOnAnotherThread);
         add(tests, "graphs built on different threads are independent", s::threadsIndependent);
         add(tests, "createGraph gives Hessian-vector products", s::hessianVectorProduct);
         add(tests, "createGraph through matmul, softmax and a loss", s::doubleBackwardComposite);
@@ -225,6 +228,68 @@ public final class AutogradSemantics {
             release.countDown();
             other.join();
         }
+    }
+
+    void scopesClosedOutOfOrder() {
+        Tensor x = vec(1).requiresGrad(true);
+        var outer = Tensor.noGrad();
+        var inner = Tensor.enableGrad();
+        IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
+        assertTrue(e.getMessage().contains("GradMode: scopes closed out of order: the scope that disabled grad mode "
+                + "was closed while 1 scope opened after it"), e.getMessage());
+        assertTrue(x.mul(2.0).requiresGrad(), "grad mode is back to what it was before the outer scope");
+        inner.close();
+        outer.close();
+        assertTrue(x.mul(2.0).requiresGrad(), "closing them again changes nothing");
+
+        // Nested deeper, inside a disabled region: the mode returns to disabled.
+        try (var region = Tensor.noGrad()) {
+            var a = Tensor.enableGrad();
+            var b = Tensor.noGrad();
+            var c = Tensor.enableGrad();
+            IllegalStateException two = assertThrows(IllegalStateException.class, a::close);
+            assertTrue(two.getMessage().contains("2 scopes opened after it"), two.getMessage());
+            assertTrue(two.getMessage().contains("grad mode is disabled again"), two.getMessage());
+            assertFalse(x.mul(2.0).requiresGrad());
+            c.close();
+            b.close();
+            assertFalse(x.mul(2.0).requiresGrad());
+        }
+        assertTrue(x.mul(2.0).requiresGrad());
+
+        // Closing twice in order is harmless.
+        var once = Tensor.noGrad();
+        once.close();
+        once.close();
+        assertTrue(x.mul(2.0).requiresGrad());
+    }
+
+    void scopeClosedOnAnotherThread() throws Exception {
+        Tensor x = vec(1).requiresGrad(true);
+        var scope = Tensor.noGrad();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Boolean> otherThreadRecords = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                scope.close();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+            otherThreadRecords.set(x.mul(2.0).requiresGrad());
+        }, "closer");
+        try {
+            other.start();
+            other.join(10_000);
+            assertTrue(failure.get() instanceof IllegalStateException, String.valueOf(failure.get()));
+            String message = failure.get().getMessage();
+            assertTrue(message.contains("GradMode: the scope that disabled grad mode opened on thread '"
+                    + Thread.currentThread().getName() + "' was closed on thread 'closer'"), message);
+            assertTrue(otherThreadRecords.get(), "the other thread's grad mode is untouched");
+            assertFalse(x.mul(2.0).requiresGrad(), "this thread is still inside its scope");
+        } finally {
+            scope.close();
+        }
+        assertTrue(x.mul(2.0).requiresGrad(), "the scope closes on its own thread");
     }
 
     void threadsIndependent() throws Exception {

@@ -168,6 +168,37 @@ public final class BadInputMatrix {
             y.backward();
         }, IllegalStateException.class, "MulBackward: its saved tensor 1 (shape [3], FLOAT64)",
                 "modified by an in-place operation", "version 1, expected version 0"));
+        rows.add(row("grad-mode scopes closed out of order", c -> {
+            var outer = Tensor.noGrad();
+            var inner = Tensor.enableGrad();
+            try {
+                outer.close();
+            } finally {
+                inner.close();
+            }
+        }, IllegalStateException.class, "GradMode: scopes closed out of order", "the scope that disabled grad mode",
+                "1 scope opened after it", "grad mode is enabled again"));
+        rows.add(row("a grad-mode scope closed on another thread", c -> {
+            var scope = Tensor.noGrad();
+            Throwable[] failure = new Throwable[1];
+            Thread closer = new Thread(() -> {
+                try {
+                    scope.close();
+                } catch (Throwable t) {
+                    failure[0] = t;
+                }
+            }, "closer");
+            try {
+                closer.start();
+                closer.join();
+            } finally {
+                scope.close();
+            }
+            if (failure[0] instanceof RuntimeException e) {
+                throw e;
+            }
+        }, IllegalStateException.class, "GradMode: the scope that disabled grad mode opened on thread",
+                "was closed on thread 'closer'", "close a scope on the thread that opened it"));
         // ---- in place ---------------------------------------------------------------------------------
         rows.add(row("mul_ on a parameter while recording", c -> c.param(1, 2, 3).mul_(2),
                 IllegalStateException.class, "mul_: in-place update of a tensor of shape [3] while gradients are recorded",
