@@ -3,6 +3,7 @@ package dev.adjoint;
 import dev.adjoint.autograd.AccumulateGrad;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.autograd.GradMode;
+import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.ops.Dispatch;
@@ -233,18 +234,25 @@ public final class Tensor {
         return backend.toLongs(storage, layout);
     }
 
-    /** The same values on another backend (a copy with no autograd history unless it is this backend). */
+    /**
+     * The same values, dtype and shape on another backend ({@code this} itself when it is this
+     * backend). Differentiable, as PyTorch's {@code .to(device)}: the copy's gradient flows back to
+     * this tensor, moved to this tensor's backend.
+     */
     public Tensor to(Backend target) {
         if (target == backend) {
             return this;
         }
         TensorFactory there = on(target);
         int[] dims = shape().toArray();
-        return switch (dtype()) {
+        Tensor copy = switch (dtype()) {
             case FLOAT32 -> there.fromArray(toFloatArray(), dims);
             case FLOAT64 -> there.fromArray(toDoubleArray(), dims);
             case INT64 -> there.fromArray(toLongArray(), dims);
         };
+        Backend source = backend;
+        return Graph.record("ToCopyBackward", copy, new Tensor[] {this}, new Tensor[0],
+                (g, c) -> new Tensor[] {g.to(source)});
     }
 
     /**

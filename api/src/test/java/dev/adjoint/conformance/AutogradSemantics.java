@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -74,6 +75,7 @@ public final class AutogradSemantics {
         add(tests, "ops across backends fail naming both", s::backendMismatch);
         add(tests, "shape checks run before any kernel", s::validationBeforeKernels);
         add(tests, "to(backend) and toType copy values", s::transfers);
+        add(tests, "to(backend) is differentiable: gradients flow back to the source backend", s::transferGradients);
         add(tests, "copyFrom updates a parameter in place, only outside recording", s::copyFrom);
         add(tests, "add_, mul_ and friends update in place, with broadcasting, both dtypes", s::inPlaceArithmetic);
         add(tests, "in-place ops refuse recording, expanded targets and bad shapes", s::inPlaceRefusals);
@@ -479,6 +481,43 @@ public final class AutogradSemantics {
         xr.toType(DType.FLOAT32).mul(2.0).sum().backward();
         assertEquals(DType.FLOAT64, xr.grad().dtype());
         assertArrayEquals(new double[] {2, 2, 2}, xr.grad().toDoubleArray(), 0);
+    }
+
+    void transferGradients() {
+        // The reference backend, or the backend under test under another name when it is the reference.
+        Backend scalar = Backends.get(OpConformance.REFERENCE);
+        Backend other = scalar == backend || scalar.name().equals(backend.name())
+                ? new RenamedBackend(backend, "other") : scalar;
+        for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32)) {
+            Tensor x = f.fromArray(new double[] {0.5, -1, 2}, dtype, 3).requiresGrad(true);
+            Tensor there = x.to(other);
+            assertSame(other, there.backend());
+            assertEquals(dtype, there.dtype());
+            assertEquals("ToCopyBackward", there.gradFn().name());
+            there.sin().mul(there).sum().backward();
+            assertSame(backend, x.grad().backend(), "the gradient is on the source backend");
+            assertEquals(dtype, x.grad().dtype());
+            double[] g = x.grad().toDoubleArray();
+            double[] v = {0.5, -1, 2};
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Math.sin(v[i]) + v[i] * Math.cos(v[i]), g[i], dtype == DType.FLOAT64 ? 1e-15 : 1e-6);
+            }
+        }
+        // Out and back, mixed with work on both sides, once and twice differentiated.
+        Tensor a = f.fromArray(new double[] {0.3, -0.7, 1.1, 0.2, -1.5, 0.9}, 2, 3).requiresGrad(true);
+        Tensor b = f.fromArray(new double[] {0.4, 1.2, -0.6}, 3).requiresGrad(true);
+        Function<List<Tensor>, Tensor> roundTrip = in -> {
+            Tensor away = in.get(0).to(other).tanh().mul(in.get(1).to(other));
+            return away.to(backend).exp().add(in.get(0).square());
+        };
+        GradCheck.gradcheck("to(backend)", roundTrip, List.of(a, b), GradCheck.Options.defaults());
+        GradCheck.gradgradcheck("to(backend)", roundTrip, List.of(a, b), GradCheck.Options.defaults());
+        // Under noGrad it records nothing, and to() of the same backend is the tensor itself.
+        try (var scope = Tensor.noGrad()) {
+            assertFalse(a.to(other).requiresGrad());
+        }
+        assertSame(a, a.to(backend));
+        assertFalse(f.arange(3).to(other).requiresGrad(), "INT64 copies have no gradient");
     }
 
     void copyFrom() {
