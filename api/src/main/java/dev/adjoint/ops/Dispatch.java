@@ -19,6 +19,9 @@ import java.util.Arrays;
  * The forward half of every op: validate once, allocate the output, call the backend's kernel.
  * Nothing here records a graph; the op classes pair these calls with their backward formulas.
  * Because every check runs here, above the SPI, every backend fails the same way with the same message.
+ * No kernel is called where there is nothing to read or write (an empty tensor): an empty view may
+ * carry any offset (cat places an empty piece one past the end of an empty storage), which a
+ * backend's bulk copy would reject.
  */
 public final class Dispatch {
     private Dispatch() {
@@ -105,6 +108,9 @@ public final class Dispatch {
     static Tensor unary(String op, UnaryOp kernel, Tensor x) {
         checkFloating(op, x);
         Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        if (out.numel() == 0) {
+            return out;
+        }
         x.backend().unary(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
@@ -118,6 +124,9 @@ public final class Dispatch {
         }
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
+        if (out.numel() == 0) {
+            return out;
+        }
         a.backend().binary(kernel, a.storage(), a.layout().broadcastTo(shape), b.storage(),
                 b.layout().broadcastTo(shape), out.storage(), out.layout());
         return out;
@@ -134,6 +143,9 @@ public final class Dispatch {
         }
         Shape shape = Shape.broadcast("where", Shape.broadcast("where", mask.shape(), a.shape()), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
+        if (out.numel() == 0) {
+            return out;
+        }
         a.backend().where(mask.storage(), mask.layout().broadcastTo(shape), a.storage(), a.layout().broadcastTo(shape),
                 b.storage(), b.layout().broadcastTo(shape), out.storage(), out.layout());
         return out;
@@ -156,6 +168,10 @@ public final class Dispatch {
             }
         }
         Tensor out = empty(x.backend(), x.dtype(), Shape.of(outDims));
+        if (x.numel() == 0) {
+            // Only sums get here over an empty dimension: allocate's zeros are the empty sums.
+            return out;
+        }
         x.backend().reduce(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
@@ -163,12 +179,19 @@ public final class Dispatch {
     /** Batched matmul of operands that already have equal rank >= 2 and equal batch dims. */
     static Tensor matmul(Tensor a, Tensor b, Shape outShape) {
         Tensor out = empty(a.backend(), a.dtype(), outShape);
+        if (a.numel() == 0 || b.numel() == 0) {
+            // Nothing to multiply: every element is empty (allocate's zeros) or there are none.
+            return out;
+        }
         a.backend().matmul(a.storage(), a.layout(), b.storage(), b.layout(), out.storage(), out.layout());
         return out;
     }
 
     static Tensor gather(Tensor src, int dim, Tensor index) {
         Tensor out = empty(src.backend(), src.dtype(), index.shape());
+        if (out.numel() == 0) {
+            return out;
+        }
         src.backend().gather(src.storage(), src.layout(), dim, index.storage(), index.layout(),
                 out.storage(), out.layout());
         return out;
@@ -176,25 +199,30 @@ public final class Dispatch {
 
     static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
         Tensor out = contiguousCopy(base);
+        if (index.numel() == 0) {
+            return out;
+        }
         base.backend().scatterAdd(out.storage(), out.layout(), dim, index.storage(), index.layout(),
                 src.storage(), src.layout());
         return out;
     }
 
     static Tensor contiguousCopy(Tensor x) {
-        Tensor out = empty(x.backend(), x.dtype(), x.shape());
-        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
-        return out;
+        return convert(x, x.dtype());
     }
 
     static Tensor convert(Tensor x, DType dtype) {
         Tensor out = empty(x.backend(), dtype, x.shape());
-        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        if (out.numel() > 0) {
+            x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        }
         return out;
     }
 
     /** Copies {@code src} into the view {@code dstLayout} of {@code dst}'s storage. */
     static void copyInto(Tensor src, Tensor dst, Layout dstLayout) {
-        src.backend().copy(src.storage(), src.layout(), dst.storage(), dstLayout);
+        if (src.numel() > 0) {
+            src.backend().copy(src.storage(), src.layout(), dst.storage(), dstLayout);
+        }
     }
 }

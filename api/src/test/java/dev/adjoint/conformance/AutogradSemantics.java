@@ -84,6 +84,7 @@ public final class AutogradSemantics {
         add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
         add(tests, "argmax and argmin: first of ties, NaN as the extreme, INT64, no grad", s::argExtremes);
         add(tests, "item, arrays and creation", s::creationAndReading);
+        add(tests, "empty tensors go through every kind of op, and backward", s::emptyTensors);
         add(tests, "Backends lists what is available and why not", s::backendListing);
         return tests.stream();
     }
@@ -717,6 +718,27 @@ public final class AutogradSemantics {
         assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, t.toDoubleArray(), 0);
         assertFalse(t.isContiguous());
         assertTrue(t.toString().contains("shape=[3, 2]"), t.toString());
+    }
+
+    void emptyTensors() {
+        Tensor empty = f.zeros(DType.FLOAT64, 0).requiresGrad(true);
+        // The second piece of this stack starts one past the end of an empty storage.
+        Tensor stacked = Tensor.stack(List.of(empty, empty.exp()), 0);
+        assertArrayEquals(new int[] {2, 0}, stacked.shape().toArray());
+        Tensor wide = Tensor.cat(List.of(f.zeros(DType.FLOAT64, 2, 0), f.ones(DType.FLOAT64, 2, 3)), 1);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1, 1}, wide.toDoubleArray(), 0);
+        assertEquals(0, empty.add(empty).mul(2.0).sigmoid().numel());
+        assertEquals(0, Tensor.where(empty.gt(0.0), empty, empty).numel());
+        assertArrayEquals(new double[6], f.ones(DType.FLOAT64, 3, 0).matmul(f.ones(DType.FLOAT64, 0, 2))
+                .toDoubleArray(), 0, "a product over an empty inner dimension is zeros");
+        assertArrayEquals(new double[] {0, 0}, f.zeros(DType.FLOAT32, 2, 0).sum(1, false).toDoubleArray(), 0);
+        assertEquals(0, f.ones(DType.FLOAT64, 2, 3).gather(1, f.fromArray(new long[0], 2, 0)).numel());
+        assertEquals(0, f.ones(DType.FLOAT64, 0, 3).transpose(0, 1).contiguous().numel());
+        assertEquals(0, f.full(2.0, DType.FLOAT64, 0, 3).toType(DType.FLOAT32).numel());
+        Tensor plain = f.zeros(DType.FLOAT64, 0, 2);
+        assertSame(plain, plain.add_(1.0).fill_(3.0).mul_(f.ones(DType.FLOAT64, 2)));
+        stacked.sum().backward();
+        assertArrayEquals(new int[] {0}, empty.grad().shape().toArray());
     }
 
     void backendListing() {
