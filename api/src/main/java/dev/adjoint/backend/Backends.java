@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.ServiceConfigurationError;
@@ -128,12 +129,32 @@ public final class Backends {
                 : String.join("; ", parts);
     }
 
+    /** Providers whose class fails to load, at most, before discovery stops looking (a guard against a loop). */
+    private static final int MAX_LOAD_FAILURES = 64;
+
     private static List<Entry> discover() {
         List<Entry> found = new ArrayList<>();
         ServiceLoader<Backend> loader = ServiceLoader.load(Backend.class, Backends.class.getClassLoader());
-        var it = loader.stream().iterator();
-        while (it.hasNext()) {
-            var provider = it.next();
+        Iterator<ServiceLoader.Provider<Backend>> it = loader.stream().iterator();
+        int loadFailures = 0;
+        while (true) {
+            ServiceLoader.Provider<Backend> provider;
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                provider = it.next();
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // The provider class itself did not load: an engine jar on the class path without a
+                // library it is compiled against (adjoint-engine-nd4j without nd4j-api). ServiceLoader
+                // has moved past it, so the other backends are still found; this one is reported.
+                found.add(new Entry("(failed to load)", Integer.MIN_VALUE, null,
+                        Availability.unavailable("a backend class failed to load: " + e)));
+                if (++loadFailures >= MAX_LOAD_FAILURES) {
+                    break;
+                }
+                continue;
+            }
             try {
                 Backend b = provider.get();
                 found.add(new Entry(b.name(), b.priority(), b, null));
