@@ -5,6 +5,7 @@ import dev.adjoint.autograd.Autograd;
 import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.GradMode;
+import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.internal.TensorInternals;
@@ -271,18 +272,25 @@ public final class Tensor {
         return backend.toLongs(storage, layout);
     }
 
-    /** The same values on another backend (a copy with no autograd history unless it is this backend). */
+    /**
+     * The same values, dtype and shape on another backend ({@code this} itself when it is this
+     * backend). Differentiable, as PyTorch's {@code .to(device)}: the copy's gradient flows back to
+     * this tensor, moved to this tensor's backend.
+     */
     public Tensor to(Backend target) {
         if (target == backend) {
             return this;
         }
         TensorFactory there = on(target);
         int[] dims = shape().toArray();
-        return switch (dtype()) {
+        Tensor copy = switch (dtype()) {
             case FLOAT32 -> there.fromArray(toFloatArray(), dims);
             case FLOAT64 -> there.fromArray(toDoubleArray(), dims);
             case INT64 -> there.fromArray(toLongArray(), dims);
         };
+        Backend source = backend;
+        return Graph.record("ToCopyBackward", copy, new Tensor[] {this}, new Tensor[0],
+                (g, c) -> new Tensor[] {g.to(source)}, (t, in, y) -> t[0].to(target));
     }
 
     /**
@@ -484,17 +492,23 @@ public final class Tensor {
     public Tensor minimum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MIN, this, other); }
     public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarLike(other)); }
 
-    /** 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. */
+    /**
+     * 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. Both operands
+     * have the same dtype, which may be INT64 ({@code logits.argmax(1, false).eq(labels)}): INT64
+     * operands compare exactly and give an INT64 mask, which {@code sum()} counts and
+     * {@code toType(DType.FLOAT32).mean()} turns into a fraction.
+     */
     public Tensor gt(Tensor other) { return ElementwiseOps.binary(BinaryOp.GT, this, other); }
-    public Tensor gt(double other) { return ElementwiseOps.binary(BinaryOp.GT, this, scalarLike(other)); }
+    /** An INT64 tensor compares with a number that is not a whole long (0.5, NaN, inf) as FLOAT64 would. */
+    public Tensor gt(double other) { return compareWith(BinaryOp.GT, other); }
     public Tensor lt(Tensor other) { return ElementwiseOps.binary(BinaryOp.LT, this, other); }
-    public Tensor lt(double other) { return ElementwiseOps.binary(BinaryOp.LT, this, scalarLike(other)); }
+    public Tensor lt(double other) { return compareWith(BinaryOp.LT, other); }
     public Tensor ge(Tensor other) { return ElementwiseOps.binary(BinaryOp.GE, this, other); }
-    public Tensor ge(double other) { return ElementwiseOps.binary(BinaryOp.GE, this, scalarLike(other)); }
+    public Tensor ge(double other) { return compareWith(BinaryOp.GE, other); }
     public Tensor le(Tensor other) { return ElementwiseOps.binary(BinaryOp.LE, this, other); }
-    public Tensor le(double other) { return ElementwiseOps.binary(BinaryOp.LE, this, scalarLike(other)); }
+    public Tensor le(double other) { return compareWith(BinaryOp.LE, other); }
     public Tensor eq(Tensor other) { return ElementwiseOps.binary(BinaryOp.EQ, this, other); }
-    public Tensor eq(double other) { return ElementwiseOps.binary(BinaryOp.EQ, this, scalarLike(other)); }
+    public Tensor eq(double other) { return compareWith(BinaryOp.EQ, other); }
 
     /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
@@ -569,6 +583,24 @@ public final class Tensor {
 
     private Tensor scalarLike(double value) {
         return Dispatch.scalar(backend, dtype(), value);
+    }
+
+    /**
+     * A comparison with a number. In an INT64 tensor's dtype the number would be truncated or saturate
+     * (0.5 to 0, NaN to 0, 1e19 to Long.MAX_VALUE), so an INT64 tensor meets a number that is not a
+     * whole long in FLOAT64 instead, with numbers beyond the long range taken as infinities (every long
+     * is below 2^63). What remains is NaN, an infinity, or a fraction below 2^52 in magnitude, and
+     * rounding a long to double never carries it across such a number: the comparison is exact. The
+     * mask is INT64 either way.
+     */
+    private Tensor compareWith(BinaryOp comparison, double value) {
+        boolean inLongRange = value >= -0x1p63 && value < 0x1p63;
+        if (dtype() == DType.INT64 && !(inLongRange && value == Math.rint(value))) {
+            double beyond = inLongRange || Double.isNaN(value) ? value : Math.copySign(Double.POSITIVE_INFINITY, value);
+            return ElementwiseOps.binary(comparison, toType(DType.FLOAT64), Dispatch.scalar(backend, DType.FLOAT64, beyond))
+                    .toType(DType.INT64);
+        }
+        return ElementwiseOps.binary(comparison, this, scalarLike(value));
     }
 
     @Override

@@ -29,7 +29,7 @@ public final class TensorFactory {
         Shape s = Shape.of(shape);
         Storage storage = backend.allocate(dtype, s.numel());
         Layout layout = Layout.contiguous(s);
-        if (value != 0.0) {
+        if (value != 0.0 && s.numel() > 0) {
             backend.fill(storage, layout, value);
         }
         return Tensor.fromStorage(storage, layout, backend);

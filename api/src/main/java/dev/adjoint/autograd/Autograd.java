@@ -1,5 +1,6 @@
 package dev.adjoint.autograd;
 
+import dev.adjoint.BackendMismatchException;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
@@ -149,6 +150,12 @@ public final class Autograd {
         if (!gradient.shape().equals(root.shape())) {
             throw new TensorShapeException(op + ": gradient has shape " + gradient.shape()
                     + " but the output has shape " + root.shape());
+        }
+        if (gradient.backend() != root.backend()) {
+            // Checked here: otherwise the first backward formula fails on it, naming an op such as "mul".
+            throw new BackendMismatchException(op + ": gradient is on backend '" + gradient.backend().name()
+                    + "' (shape " + gradient.shape() + ") but the output is on backend '" + root.backend().name()
+                    + "' (shape " + root.shape() + "); move it with gradient.to(output.backend())");
         }
         if (gradient.dtype() != root.dtype()) {
             throw new DTypeMismatchException(op + ": gradient has dtype " + gradient.dtype()

@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.ServiceConfigurationError;
@@ -71,10 +72,12 @@ public final class Backends {
         }
     }
 
-    // Separate holder: a bad adjoint.backend setting must not break list() and get().
-    private static final class DefaultHolder {
-        static final Backend DEFAULT = chooseDefault();
-    }
+    /**
+     * The default once chosen. Not a class-initialisation holder: a bad adjoint.backend setting must
+     * fail as a BackendUnavailableException on every call, not once as an ExceptionInInitializerError
+     * and then as NoClassDefFoundError for the rest of the JVM; and it must not break list() and get().
+     */
+    private static volatile Backend chosenDefault;
 
     /** Every backend found on the class path, best first, each saying whether it is available and why not. */
     public static List<BackendInfo> list() {
@@ -102,7 +105,18 @@ public final class Backends {
 
     /** The backend used by {@code Tensor.zeros(...)} and the other creation methods without a backend. */
     public static Backend defaultBackend() {
-        return DefaultHolder.DEFAULT;
+        Backend chosen = chosenDefault;
+        if (chosen == null) {
+            synchronized (Backends.class) {
+                chosen = chosenDefault;
+                if (chosen == null) {
+                    // Throws, leaving nothing cached, when the setting names no usable backend.
+                    chosen = chooseDefault();
+                    chosenDefault = chosen;
+                }
+            }
+        }
+        return chosen;
     }
 
     /** A one-line summary of every backend, for error messages and logs. */
@@ -115,12 +129,32 @@ public final class Backends {
                 : String.join("; ", parts);
     }
 
+    /** Providers whose class fails to load, at most, before discovery stops looking (a guard against a loop). */
+    private static final int MAX_LOAD_FAILURES = 64;
+
     private static List<Entry> discover() {
         List<Entry> found = new ArrayList<>();
         ServiceLoader<Backend> loader = ServiceLoader.load(Backend.class, Backends.class.getClassLoader());
-        var it = loader.stream().iterator();
-        while (it.hasNext()) {
-            var provider = it.next();
+        Iterator<ServiceLoader.Provider<Backend>> it = loader.stream().iterator();
+        int loadFailures = 0;
+        while (true) {
+            ServiceLoader.Provider<Backend> provider;
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                provider = it.next();
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // The provider class itself did not load: an engine jar on the class path without a
+                // library it is compiled against (adjoint-engine-nd4j without nd4j-api). ServiceLoader
+                // has moved past it, so the other backends are still found; this one is reported.
+                found.add(new Entry("(failed to load)", Integer.MIN_VALUE, null,
+                        Availability.unavailable("a backend class failed to load: " + e)));
+                if (++loadFailures >= MAX_LOAD_FAILURES) {
+                    break;
+                }
+                continue;
+            }
             try {
                 Backend b = provider.get();
                 found.add(new Entry(b.name(), b.priority(), b, null));

@@ -25,7 +25,9 @@ public final class InPlaceOps {
         source = checkedOperand(op, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
-        target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
+        if (target.numel() > 0) {
+            target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
+        }
         target.markModifiedInPlace();
         return target;
     }
@@ -35,7 +37,10 @@ public final class InPlaceOps {
         source = checkedOperand(op, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
-        target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(), out);
+        if (target.numel() > 0) {
+            target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(),
+                    out);
+        }
         target.markModifiedInPlace();
         return target;
     }
@@ -68,7 +73,9 @@ public final class InPlaceOps {
     /** Every element of {@code target} set to {@code value}. */
     public static Tensor fill(Tensor target, double value) {
         checkTarget("fill_", target, target);
-        target.backend().fill(target.storage(), target.layout(), value);
+        if (target.numel() > 0) {
+            target.backend().fill(target.storage(), target.layout(), value);
+        }
         target.markModifiedInPlace();
         return target;
     }

@@ -32,6 +32,8 @@ public final class ReductionOps {
     }
 
     public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        // Named here: an INT64 x would otherwise fail in the division, as "div".
+        Dispatch.checkFloating("mean", x);
         boolean[] reduced = reducedDims("mean", x.shape(), dims);
         long count = 1;
         for (int d = 0; d < reduced.length; d++) {
@@ -122,10 +124,27 @@ public final class ReductionOps {
         return keepDim ? lse : lse.reshape(dropDims(lse.shape(), reduced).toArray());
     }
 
-    /** The detached max along {@code dims} (keepDim), with infinite maxima replaced by 0 so that
-     *  rows of -inf give -inf (not NaN) from logSumExp. */
+    /**
+     * The detached max along {@code dims} (keepDim). Over an empty dimension, where there is no max and
+     * nothing to shift, it is 0, so logSumExp of an empty row is log(0) = -inf, as in PyTorch.
+     */
+    private static Tensor detachedMax(Tensor x, int[] dims) {
+        for (int d : dims) {
+            if (x.size(d) == 0) {
+                int[] kept = x.shape().toArray();
+                for (int k : dims) {
+                    kept[k] = 1;
+                }
+                return Tensor.on(x.backend()).zeros(x.dtype(), kept);
+            }
+        }
+        return x.detach().amax(dims, true);
+    }
+
+    /** {@link #detachedMax} with infinite maxima replaced by 0, so that rows of -inf give -inf (not NaN)
+     *  from logSumExp, and a row holding +inf gives +inf, as torch.logsumexp. */
     private static Tensor finiteShift(Tensor x, int[] dims) {
-        Tensor m = x.detach().amax(dims, true);
+        Tensor m = detachedMax(x, dims);
         Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
         return Tensor.where(finite, m, m.zerosLike());
     }

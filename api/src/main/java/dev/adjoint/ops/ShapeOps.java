@@ -372,6 +372,8 @@ public final class ShapeOps {
         if (index.rank() != 1) {
             throw new TensorShapeException("indexSelect: index must be 1-D, got shape " + index.shape());
         }
+        Dispatch.checkIndexValues("indexSelect", "index", index, src.size(d), "dimension " + d + " of size "
+                + src.size(d), "index shape " + index.shape() + ", input shape " + src.shape());
         int[] viewShape = new int[src.rank()];
         Arrays.fill(viewShape, 1);
         viewShape[d] = index.numel();

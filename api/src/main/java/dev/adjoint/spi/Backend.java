@@ -16,6 +16,8 @@ import dev.adjoint.Shape;
  *       {@link #fill}, whose destination may be any non-overlapping strided view.</li>
  *   <li>All shape and dtype validation has already happened in the api: kernels may assume
  *       consistent arguments, and index tensors hold in-range values.</li>
+ *   <li>Kernels are not called for empty views (nothing to read or write), whose offsets may lie
+ *       anywhere; a backend still takes empty storages from {@link #allocate} and friends.</li>
  *   <li>FLOAT32 reductions and matmul should accumulate at least as accurately as the conformance
  *       tolerances demand.</li>
  * </ul>

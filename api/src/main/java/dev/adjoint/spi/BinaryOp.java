@@ -14,8 +14,10 @@ import static dev.adjoint.autograd.Derivative.ofInputsAndOutput;
  * function every backend agrees with (in double), and the partial derivative with respect to each
  * input — each one formula serving as JVP and VJP (see {@link Derivative}); gradients of broadcast
  * inputs are summed back to their shapes by the engine. Comparisons write 1 where the relation holds
- * and 0 elsewhere, in the inputs' dtype, and have no derivative. {@code MAX}/{@code MIN} propagate NaN
- * as PyTorch's {@code maximum}/{@code minimum} do.
+ * and 0 elsewhere, in the inputs' dtype, and have no derivative; they also take INT64 inputs, which
+ * they compare exactly as longs (not through double, which would merge neighbours above 2^53). The
+ * other ops take floating inputs only. {@code MAX}/{@code MIN} propagate NaN as PyTorch's
+ * {@code maximum}/{@code minimum} do.
  */
 public enum BinaryOp {
     //    name       node               reference                  d/da                              d/db

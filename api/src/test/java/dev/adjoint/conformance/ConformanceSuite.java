@@ -37,6 +37,26 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> int64() {
+        return Int64Semantics.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> softmaxEdgeCases() {
+        return SoftmaxEdgeCases.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> badInputs() {
+        return BadInputMatrix.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> defaultBackendSelection() {
+        return DefaultBackendSelection.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> gradCheck() {
         return GradCheckBehaviour.tests(backend());
     }

@@ -14,6 +14,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 import static dev.adjoint.conformance.InputSpec.index;
+import static dev.adjoint.conformance.InputSpec.indexValues;
 import static dev.adjoint.conformance.InputSpec.mask;
 import static dev.adjoint.conformance.InputSpec.of;
 
@@ -151,6 +152,33 @@ public final class OpCatalogue {
                 .sample(mask(2, 3))
                 .sample(mask())
                 .notDifferentiable());
+        // INT64 operands (argmax(...).eq(labels)): compared exactly, a 0/1 INT64 result. Values in
+        // [0, 3) tie often; the last sample differs only by 1 above 2^53, where doubles cannot tell.
+        long big = 1L << 53;
+        List<BiFunction<Tensor, Tensor, Tensor>> comparisons =
+                List.of(Tensor::gt, Tensor::lt, Tensor::ge, Tensor::le, Tensor::eq);
+        List<String> names = List.of("gt", "lt", "ge", "le", "eq");
+        for (int i = 0; i < names.size(); i++) {
+            BiFunction<Tensor, Tensor, Tensor> compare = comparisons.get(i);
+            ops.add(OpInfo.op(names.get(i) + "(INT64)", Set.of(names.get(i)), in -> compare.apply(in.get(0), in.get(1)))
+                    .sample(index(3, 2, 3), index(3, 2, 3))
+                    .sample(index(3, 2, 3), index(3, 3))
+                    .sample(index(3, 3, 4).transposed(), index(3, 3, 4).sliced())
+                    .sample(index(3, 1, 3).expandedTo(2, 3), index(3))
+                    .sample(indexValues(new long[] {big, big + 1, -big - 1, Long.MAX_VALUE}, 4),
+                            indexValues(new long[] {big + 1, big, -big - 1, Long.MAX_VALUE - 1}, 4))
+                    .notDifferentiable()
+                    .error("INT64 against FLOAT32", f -> compare.apply(f.arange(3), f.ones(DType.FLOAT32, 3)),
+                            DTypeMismatchException.class, names.get(i) + ": dtypes differ (INT64 for shape [3], FLOAT32"));
+        }
+        // A number that is not a whole long is compared in FLOAT64, not truncated into INT64.
+        ops.add(OpInfo.op("comparisons(INT64, scalar)", Set.of("gt", "lt", "ge", "le", "eq"),
+                        in -> Tensor.stack(List.of(in.get(0).gt(0.5), in.get(0).lt(1.5), in.get(0).ge(1),
+                                in.get(0).le(-0.5), in.get(0).eq(1), in.get(0).eq(1.5), in.get(0).lt(Double.NaN),
+                                in.get(0).lt(Double.POSITIVE_INFINITY)), 0))
+                .sample(index(3, 2, 3))
+                .sample(index(3, 4, 3).transposed())
+                .notDifferentiable());
     }
 
     // ---- reductions ---------------------------------------------------------------------------------
@@ -166,8 +194,15 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4)).sample(of(3, 1, 2)).sample(of(2, 1, 3).expandedTo(2, 4, 3))
                 .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).sum(new int[] {1, -1}, false),
                         TensorShapeException.class, "sum: dimension -1 appears twice"));
+        // Counting a comparison's INT64 mask: an exact INT64 sum.
+        ops.add(OpInfo.op("sum(INT64)", Set.of("sum"),
+                        in -> Tensor.cat(List.of(in.get(0).sum(1, false).reshape(-1), in.get(0).sum().reshape(1)), 0))
+                .sample(index(3, 3, 4)).sample(index(5, 4, 3).transposed()).sample(index(2, 1, 3).expandedTo(2, 4, 3))
+                .notDifferentiable());
         ops.add(OpInfo.op("mean", in -> in.get(0).mean())
-                .sample(of()).sample(of(3, 4)).sample(of(3, 4).sliced()));
+                .sample(of()).sample(of(3, 4)).sample(of(3, 4).sliced())
+                .error("INT64 input", f -> f.arange(4).mean(), DTypeMismatchException.class,
+                        "mean: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
         ops.add(OpInfo.op("mean(dims, keepDim)", Set.of("mean"), in -> in.get(0).mean(new int[] {1}, true))
                 .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
         ops.add(OpInfo.op("mean(dim)", Set.of("mean"), in -> in.get(0).mean(0, false))
@@ -300,7 +335,7 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4), index(3, 2, 2, 4).expandedTo(2, 2, 4))
                 .error("index out of range", f -> f.ones(DType.FLOAT64, 2, 3)
                                 .gather(1, f.fromArray(new long[] {0, 3}, 2, 1)),
-                        IndexOutOfBoundsException.class, "gather: index 3 at position 1 is out of range for dimension 1 of size 3")
+                        IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3")
                 .error("floating index", f -> f.ones(DType.FLOAT64, 2, 3).gather(1, f.ones(DType.FLOAT64, 2, 1)),
                         DTypeMismatchException.class, "gather: index must be INT64"));
         ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1)).square())
@@ -356,7 +391,7 @@ public final class OpCatalogue {
                         TensorShapeException.class, "crossEntropy: target shape [3] does not match logits shape [4, 3]")
                 .error("class index out of range", f -> Functional.crossEntropy(f.ones(DType.FLOAT64, 2, 3),
                                 f.fromArray(new long[] {0, 3}, 2)),
-                        IndexOutOfBoundsException.class, "index 3 at position 1 is out of range for dimension 1 of size 3"));
+                        IndexOutOfBoundsException.class, "crossEntropy: target 3 at position 1 is out of range for 3 classes"));
         ops.add(OpInfo.op("logSoftmax(loss-sized)", Set.of("logSoftmax"),
                         in -> Functional.logSoftmax(in.get(0), 1).mul(Functional.softmax(in.get(0), 1)).sum())
                 .sample(of(3, 4)));
