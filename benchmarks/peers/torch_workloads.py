@@ -5,7 +5,7 @@ Each workload here has the id of its Java twin in dev.adjoint.benchmarks.report.
 the same work: the same sizes, dtype (float32), loss and optimizer, the transformer block on the same
 weights (transformer_block.py). Timing mirrors the report's Sampler: a warm-up (PyTorch has no JIT to
 wait for, so a short one: a few calls, enough for the thread pool and the allocator), then samples
-of several calls each within a budget of seconds, the figure of each sample reported.
+of several calls each within a number of seconds, the figure of each sample reported.
 
     /usr/bin/python3 benchmarks/peers/torch_workloads.py                  every workload, 1 and 2 threads
     /usr/bin/python3 benchmarks/peers/torch_workloads.py --threads 1 transformer-block mlp-step
@@ -104,15 +104,17 @@ def exp_1e7():
     return (lambda: torch.exp(x, out=out)), 2 * 4 * 10_000_000 / 1e9
 
 
-def measure(call, work, metric, seconds):
-    """Samples of at least seconds/8 and one call each, after a warm-up of a fifth of the budget
-    (at least three calls); at least three samples (two when one call takes a third of the budget)."""
-    warmup_end = time.perf_counter() + seconds / 5
+def measure(call, work, metric, seconds, warmup_limit=5.0):
+    """A warm-up of at least three calls and half a second (PyTorch has no JIT to wait for; this covers
+    its thread pool and allocator), at most warmup_limit; then up to eight samples of at least
+    seconds/8 and one call each, at least three (two when one call takes a third of the time)."""
+    warmup_start = time.perf_counter()
     warmup_calls = 0
-    while warmup_calls < 3 or time.perf_counter() < warmup_end:
+    while warmup_calls < 3 or time.perf_counter() - warmup_start < min(0.5, warmup_limit):
         call()
         warmup_calls += 1
-    budget = seconds * 4 / 5
+    warmup_seconds = time.perf_counter() - warmup_start
+    budget = seconds
     sample_seconds = budget / 8
     samples = []
     calls = 0
@@ -134,7 +136,8 @@ def measure(call, work, metric, seconds):
         needed = 2 if (n == 1 and elapsed > budget / 3) else 3
         if len(samples) >= 8 or (time.perf_counter() - start >= budget and len(samples) >= needed):
             break
-    return {"status": "ok", "samples": samples, "calls": calls, "warmupCalls": warmup_calls}
+    return {"status": "ok", "samples": samples, "calls": calls, "warmupCalls": warmup_calls,
+            "warmupSeconds": warmup_seconds}
 
 
 class Blas:
@@ -163,14 +166,14 @@ class Blas:
                 raise RuntimeError(f"OpenBLAS runs {self.lib.openblas_get_num_threads()} threads, not {threads}")
 
 
-def run(blas, workload_id, threads, seconds):
+def run(blas, workload_id, threads, seconds, warmup_limit=5.0):
     if workload_id not in WORKLOADS:
         return {"status": "unsupported"}
     metric, setup = WORKLOADS[workload_id]
     try:
         blas.set_threads(threads)
         call, work = setup()
-        result = measure(call, work, metric, seconds)
+        result = measure(call, work, metric, seconds, warmup_limit)
         result["unit"] = metric
         return result
     except Exception as e:  # reported in the cell, the run goes on
@@ -181,7 +184,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", help=f"ids (default: all): {', '.join(WORKLOADS)}")
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--seconds", type=float, default=3.0, help="budget of each workload and thread count")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time for the samples of each workload and thread count")
     parser.add_argument("--serve", action="store_true", help="answer JSON requests on stdin (for the report)")
     args = parser.parse_args()
 
@@ -194,7 +197,8 @@ def main():
             if not line.strip():
                 continue
             request = json.loads(line)
-            reply = run(blas, request["workload"], int(request["threads"]), float(request["seconds"]))
+            reply = run(blas, request["workload"], int(request["threads"]), float(request["seconds"]),
+                        float(request.get("warmupLimit", 5.0)))
             print(json.dumps(reply), flush=True)
         return
 

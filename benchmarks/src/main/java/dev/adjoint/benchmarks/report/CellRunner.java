@@ -13,7 +13,7 @@ import java.util.ServiceLoader;
  * JIT profile, heap or native threads. It prints one line, {@value #RESULT_PREFIX} and a JSON
  * object, which {@link Report} reads; everything else it prints is the libraries' own output.
  *
- * <pre>java [jvmArguments(threads)] -cp benchmarks.jar dev.adjoint.benchmarks.report.CellRunner WORKLOAD IMPLEMENTATION SECONDS</pre>
+ * <pre>java [jvmArguments(threads)] -cp benchmarks.jar dev.adjoint.benchmarks.report.CellRunner WORKLOAD IMPLEMENTATION SECONDS WARMUP_LIMIT</pre>
  */
 public final class CellRunner {
     public static final String RESULT_PREFIX = "REPORT-CELL ";
@@ -47,8 +47,8 @@ public final class CellRunner {
     public static void main(String[] args) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode out = json.createObjectNode();
-        if (args.length != 3) {
-            System.err.println("usage: CellRunner WORKLOAD IMPLEMENTATION SECONDS");
+        if (args.length != 4) {
+            System.err.println("usage: CellRunner WORKLOAD IMPLEMENTATION SECONDS WARMUP_LIMIT");
             System.exit(2);
         }
         try {
@@ -57,7 +57,8 @@ public final class CellRunner {
             long setupStart = System.nanoTime();
             Operation op = operation(workload, args[1]);
             out.put("setupSeconds", (System.nanoTime() - setupStart) / 1e9);
-            Sampler.Measurement m = Sampler.measure(op, workload.metric(), Double.parseDouble(args[2]));
+            Sampler.Measurement m = Sampler.measure(op, workload.metric(), Double.parseDouble(args[2]),
+                    Double.parseDouble(args[3]));
             out.put("status", "ok");
             out.set("samples", json.valueToTree(m.samples()));
             out.put("calls", m.calls());

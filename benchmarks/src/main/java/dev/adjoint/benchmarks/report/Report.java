@@ -79,10 +79,11 @@ public final class Report {
             peerKeys.add(PYTORCH);
         }
         peers.forEach(p -> peerKeys.add(p.id()));
-        files.begin(plan.size(), titles, peerKeys, peerNotes(), options.cellSeconds());
+        files.begin(plan.size(), titles, peerKeys, peerNotes(), options.cellSeconds(), options.warmupLimit());
         Runtime.getRuntime().addShutdownHook(new Thread(this::interrupted, "report-interrupted"));
-        System.out.printf(Locale.ROOT, "Report: %d cells of about %.1f s each (plus a JVM start per cell); "
-                        + "results in %s%n", plan.size(), options.cellSeconds(), options.out());
+        System.out.printf(Locale.ROOT, "Report: %d cells, each %.1f s of samples after a warm-up until the JIT is "
+                        + "done (at most %.1f s); results in %s%n", plan.size(), options.cellSeconds(),
+                options.warmupLimit(), options.out());
         System.out.println("Machine: " + files.machine().cpu() + ", " + files.machine().cores() + " cores, "
                 + files.machine().jdk() + "; load average " + Machine.loadAverage());
 
@@ -181,7 +182,7 @@ public final class Report {
         long cellStart = System.nanoTime();
         try {
             JsonNode reply = cell.implementation().equals(PYTORCH)
-                    ? torch.measure(cell.workload().id(), cell.threads(), options.cellSeconds())
+                    ? torch.measure(cell.workload().id(), cell.threads(), options.cellSeconds(), options.warmupLimit())
                     : runJvm(cell);
             double seconds = (System.nanoTime() - cellStart) / 1e9;
             String status = reply.path("status").asText("failed");
@@ -212,7 +213,8 @@ public final class Report {
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(CellRunner.jvmArguments(cell.threads()));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), CellRunner.class.getName(),
-                cell.workload().id(), cell.implementation(), Double.toString(options.cellSeconds())));
+                cell.workload().id(), cell.implementation(), Double.toString(options.cellSeconds()),
+                Double.toString(options.warmupLimit())));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         running = process;
         Deque<String> tail = new ArrayDeque<>();
@@ -285,10 +287,11 @@ public final class Report {
     }
 
     /** The command line. */
-    record Options(double cellSeconds, Path out, Path python, Path peers, boolean pytorch, List<String> workloads,
-                   List<String> backends, boolean list) {
+    record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
+                   List<String> workloads, List<String> backends, boolean list) {
         static Options parse(String[] args) {
             double cellSeconds = 2.0;
+            double warmupLimit = 5.0;
             Path out = null;
             Path python = Path.of("/usr/bin/python3");
             Path peers = Path.of("benchmarks", "peers");
@@ -299,17 +302,8 @@ public final class Report {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--cell-seconds" -> {
-                        String v = value(args, ++i, a);
-                        try {
-                            cellSeconds = Double.parseDouble(v);
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException(a + " takes a number of seconds, got '" + v + "'");
-                        }
-                        if (!(cellSeconds > 0)) {
-                            throw new IllegalArgumentException(a + " must be positive, got '" + v + "'");
-                        }
-                    }
+                    case "--cell-seconds" -> cellSeconds = seconds(value(args, ++i, a), a);
+                    case "--warmup-limit" -> warmupLimit = seconds(value(args, ++i, a), a);
                     case "--out" -> out = Path.of(value(args, ++i, a));
                     case "--python" -> python = Path.of(value(args, ++i, a));
                     case "--peers" -> peers = Path.of(value(args, ++i, a));
@@ -331,7 +325,7 @@ public final class Report {
             if (out == null) {
                 out = Path.of("bench-results", Instant.now().toString().replaceAll("[:.]", "-").substring(0, 19));
             }
-            return new Options(cellSeconds, out, python, peers, pytorch, workloads, backends, list);
+            return new Options(cellSeconds, warmupLimit, out, python, peers, pytorch, workloads, backends, list);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -339,6 +333,19 @@ public final class Report {
                 throw new IllegalArgumentException(option + " needs a value");
             }
             return args[i];
+        }
+
+        private static double seconds(String value, String option) {
+            double s;
+            try {
+                s = Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes a number of seconds, got '" + value + "'");
+            }
+            if (!(s > 0) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException(option + " must be a positive number of seconds, got '" + value + "'");
+            }
+            return s;
         }
     }
 

@@ -38,6 +38,7 @@ final class ReportFiles {
     private List<String> peerNotes = List.of();
     private int planned;
     private double cellSeconds;
+    private double warmupLimit;
     private String status = "running";
     private String finishedAt;
     private String loadAtEnd;
@@ -61,7 +62,8 @@ final class ReportFiles {
      * @param peerKeys  the keys of the peers (the others are Adjoint backends, and {@code jvm})
      */
     synchronized void begin(int planned, Map<String, String> titles, Set<String> peerKeys, List<String> peerNotes,
-                            double cellSeconds) {
+                            double cellSeconds, double warmupLimit) {
+        this.warmupLimit = warmupLimit;
         this.planned = planned;
         this.titles = new LinkedHashMap<>(titles);
         this.peerKeys = Set.copyOf(peerKeys);
@@ -127,6 +129,7 @@ final class ReportFiles {
         root.put("cellsPlanned", planned);
         root.put("cellsDone", results.size());
         root.put("cellSeconds", cellSeconds);
+        root.put("warmupLimitSeconds", warmupLimit);
         root.set("machine", mapper.valueToTree(machine));
         root.put("loadAverageAtStart", loadAtStart);
         root.put("loadAverageAtEnd", loadAtEnd);
@@ -238,11 +241,12 @@ final class ReportFiles {
         sb.append(String.format(Locale.ROOT, "Every Adjoint and DJL cell ran in a JVM of its own, started with the "
                 + "flags of the JMH forks and the thread count in every library's setting (simd's matmul threads, "
                 + "nd4j's OpenBLAS and libnd4j pool, libtorch's intra-op threads); PyTorch ran in one Python process, "
-                + "its thread count set for PyTorch and for its OpenBLAS before each cell. A cell's budget was "
-                + "%.1f s: a warm-up of up to 45%% of it, which ends early once the JIT has compiled nothing for a "
-                + "quarter of a second (PyTorch: a fifth of it, at least three calls), then up to eight samples, each "
-                + "of as many calls as fill an eighth of the rest (at least one call; a slow step overruns the budget "
-                + "rather than give fewer than two or three samples).%n%n", cellSeconds));
+                + "its thread count set for PyTorch and for its OpenBLAS before each cell. Each cell warmed up until "
+                + "the JIT had finished compiling (nothing compiled for a quarter of a second and HotSpot's compile "
+                + "queues empty), for at most %.1f s (PyTorch, which has no JIT: at least three calls and half a "
+                + "second), then took up to eight samples over %.1f s, each of as many calls as fill an eighth of it "
+                + "(at least one call: a slow step overruns the time rather than give fewer than two or three "
+                + "samples).%n%n", warmupLimit, cellSeconds));
         List<String> unsettled = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (CellResult r : results) {
@@ -256,8 +260,8 @@ final class ReportFiles {
             }
         }
         if (!unsettled.isEmpty()) {
-            sb.append("Cells whose warm-up ended on the budget while the JIT was still compiling (their figures may "
-                    + "be pessimistic): ").append(String.join("; ", unsettled)).append(".\n\n");
+            sb.append("Cells whose warm-up reached its limit while the JIT was still compiling (their figures may "
+                    + "be pessimistic; a longer --warmup-limit, or a quieter machine, helps): ").append(String.join("; ", unsettled)).append(".\n\n");
         }
         if (!failed.isEmpty()) {
             sb.append("Cells without a figure:\n\n");

@@ -71,9 +71,9 @@ final class TorchPeer implements AutoCloseable {
     }
 
     /** One cell: the reply's JSON ({@code status} ok / unsupported / failed, {@code samples}, ...). */
-    JsonNode measure(String workloadId, int threads, double seconds) throws IOException {
+    JsonNode measure(String workloadId, int threads, double seconds, double warmupLimit) throws IOException {
         requests.write(json.createObjectNode().put("workload", workloadId).put("threads", threads)
-                .put("seconds", seconds).toString());
+                .put("seconds", seconds).put("warmupLimit", warmupLimit).toString());
         requests.write('\n');
         requests.flush();
         String reply = replies.readLine();

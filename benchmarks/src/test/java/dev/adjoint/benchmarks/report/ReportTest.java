@@ -28,7 +28,7 @@ class ReportTest {
 
     @Test
     void samplerWarmsUpThenTakesSeveralSamples() {
-        Sampler.Measurement m = Sampler.measure(Operation.timed(() -> new int[16]), Metric.NANOSECONDS, 0.3);
+        Sampler.Measurement m = Sampler.measure(Operation.timed(() -> new int[16]), Metric.NANOSECONDS, 0.3, 2.0);
         assertTrue(m.samples().length >= 3, "samples: " + m.samples().length);
         assertTrue(m.warmupCalls() >= 1 && m.calls() >= m.samples().length);
         for (double s : m.samples()) {
@@ -45,7 +45,7 @@ class ReportTest {
                 Thread.currentThread().interrupt();
             }
             return null;
-        }), Metric.MILLISECONDS, 0.1);
+        }), Metric.MILLISECONDS, 0.1, 0.2);
         assertTrue(m.samples().length >= 2, "samples: " + m.samples().length);
         assertEquals(m.samples().length, m.calls());
         for (double s : m.samples()) {
@@ -57,7 +57,7 @@ class ReportTest {
     void rateMetricsDivideTheWorkCountedByTheTime() {
         double[] work = {0};
         Sampler.Measurement m = Sampler.measure(Operation.counting(() -> work[0] += 2.0, () -> work[0]),
-                Metric.GFLOPS, 0.2);
+                Metric.GFLOPS, 0.2, 0.5);
         for (double s : m.samples()) {
             assertTrue(s > 0, "work per second: " + s);
         }
@@ -70,7 +70,7 @@ class ReportTest {
         titles.put("simd", "simd");
         titles.put("nd4j", "nd4j");
         titles.put("pytorch", "PyTorch 1.13");
-        files.begin(3, titles, Set.of("pytorch"), List.of(), 1.0);
+        files.begin(3, titles, Set.of("pytorch"), List.of(), 1.0, 5.0);
         files.add(ok("mlp-step", "simd", 0.4, 0.5, 0.7));
         files.add(ok("mlp-step", "nd4j", 9, 10, 11));
         files.add(ok("mlp-step", "pytorch", 0.9, 1.0, 1.2));
@@ -86,7 +86,9 @@ class ReportTest {
     void aBadOptionValueNamesTheOption() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Report.Options.parse(new String[] {"--cell-seconds", "x"}));
-        assertTrue(e.getMessage().contains("--cell-seconds"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("--cell-seconds takes a number of seconds"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Report.Options.parse(new String[] {"--warmup-limit", "0"}));
+        assertTrue(e.getMessage().startsWith("--warmup-limit must be a positive"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> Report.Options.parse(new String[] {"--workloads", "gemm-1024,bogus"}));
         assertTrue(e.getMessage().contains("bogus"), e.getMessage());
@@ -96,7 +98,7 @@ class ReportTest {
     void aRunWritesTheReportFilesAsItGoes() throws Exception {
         Path out = dir.resolve("run");
         Report.main(new String[] {"--workloads", "tape", "--backends", "scalar", "--no-pytorch", "--cell-seconds", "0.3",
-                "--out", out.toString()});
+                "--warmup-limit", "2", "--out", out.toString()});
         JsonNode json = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals("complete", json.get("status").asText());
         assertEquals(1, json.get("cells").size(), json.toString());
