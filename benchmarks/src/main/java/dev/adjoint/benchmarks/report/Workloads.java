@@ -47,12 +47,14 @@ public final class Workloads {
             new Workload("gemm-1024", "GEMM 1024 x 1024 x 1024, f32",
                     "A square FLOAT32 matrix product through the backend SPI into a preallocated output: how close "
                             + "the matmul kernel comes to the machine's FMA peak and to OpenBLAS / oneMKL.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak", "GemmBenchmark",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    "GemmBenchmark -p n=1024 -p dtype=FLOAT32",
                     false, backend -> gemm(backend, 1024, 1024, 1024)),
             new Workload("gemm-odd", "GEMM 1000 x 333 x 777, f32",
                     "A product whose sizes are multiples of no register or cache block (m = 1000, k = 333, "
                             + "n = 777): the edge handling that square powers of two never exercise.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak", "GemmBenchmark -p m=1000 -p k=333 -p n=777",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    "GemmBenchmark -p m=1000 -p k=333 -p n=777 -p dtype=FLOAT32",
                     false, backend -> gemm(backend, 1000, 333, 777)),
             new Workload("mlp-step", "MLP training step",
                     "One training step through the nn API: zeroGrad, Sequential(Linear(784, 256), ReLU, "
