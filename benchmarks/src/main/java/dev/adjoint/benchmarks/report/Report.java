@@ -45,6 +45,8 @@ public final class Report {
     private final List<PeerLibrary> peers = new ArrayList<>();
     private TorchPeer torch;
     private volatile Process running;
+    /** Set by the shutdown hook: no cell starts or is recorded after it. */
+    private volatile boolean stopping;
     private final long start = System.nanoTime();
 
     private Report(Options options) {
@@ -87,7 +89,7 @@ public final class Report {
         System.out.println("Machine: " + files.machine().cpu() + ", " + files.machine().cores() + " cores, "
                 + files.machine().jdk() + "; load average " + Machine.loadAverage());
 
-        for (int i = 0; i < plan.size(); i++) {
+        for (int i = 0; i < plan.size() && !stopping; i++) {
             Cell cell = plan.get(i);
             String label = String.format(Locale.ROOT, "[%2d/%d %s] %s | %s | %d thread%s", i + 1, plan.size(),
                     elapsed(), cell.workload().title(), titles.get(cell.implementation()), cell.threads(),
@@ -95,8 +97,14 @@ public final class Report {
             System.out.print(label + " ... ");
             System.out.flush();
             CellResult result = measure(cell);
+            if (stopping) {
+                break; // the cell was cut short by the interruption; the hook writes the report
+            }
             files.add(result);
             System.out.println(describe(cell.workload(), result));
+        }
+        if (stopping) {
+            return;
         }
         if (torch != null) {
             torch.close();
@@ -217,6 +225,10 @@ public final class Report {
                 Double.toString(options.warmupLimit())));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         running = process;
+        if (stopping) {
+            process.destroyForcibly();
+            throw new IOException("the run was interrupted");
+        }
         Deque<String> tail = new ArrayDeque<>();
         String result = null;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
@@ -271,6 +283,7 @@ public final class Report {
 
     /** The shutdown hook: a run stopped with Ctrl-C still leaves a report of what it measured. */
     private void interrupted() {
+        stopping = true;
         if (files.finished()) {
             return;
         }

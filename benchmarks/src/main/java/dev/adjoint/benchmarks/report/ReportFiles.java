@@ -77,7 +77,11 @@ final class ReportFiles {
         write();
     }
 
+    /** Records a cell and rewrites the files; after {@link #finish} nothing more is recorded. */
     synchronized void add(CellResult result) {
+        if (finishedAt != null) {
+            return;
+        }
         results.add(result);
         write();
     }
