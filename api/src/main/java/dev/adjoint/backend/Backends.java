@@ -66,6 +66,11 @@ public final class Backends {
             return availability;
         }
 
+        /** The availability if it has been checked already, else {@code null}; checks nothing. */
+        synchronized Availability knownAvailability() {
+            return availability;
+        }
+
         BackendInfo info() {
             Availability a = availability();
             return new BackendInfo(name, priority, a.available(), a.reason(), backend);
@@ -119,11 +124,26 @@ public final class Backends {
         return chosen;
     }
 
-    /** A one-line summary of every backend, for error messages and logs. */
+    /**
+     * A one-line summary of every backend, for error messages and logs. It checks availability only
+     * as far as choosing the default does (the backend {@value #PROPERTY} or {@value #ENV} asks for,
+     * otherwise each in priority order until one is available), so describing the backends loads
+     * none that the program would not use, such as nd4j's native libraries when simd is chosen; a
+     * backend not checked yet is listed as such. {@link #list()} checks every backend.
+     */
     public static String describe() {
         List<String> parts = new ArrayList<>();
-        for (BackendInfo info : list()) {
-            parts.add(info.toString());
+        String requested = requestedName();
+        boolean defaultFound = false;
+        for (Entry entry : Registry.ALL) {
+            boolean defaultWouldCheck = requested != null ? entry.name.equals(requested) : !defaultFound;
+            Availability a = defaultWouldCheck ? entry.availability() : entry.knownAvailability();
+            if (a == null) {
+                parts.add(entry.name + " (priority " + entry.priority + "): not checked yet (it is when chosen)");
+                continue;
+            }
+            parts.add(new BackendInfo(entry.name, entry.priority, a.available(), a.reason(), entry.backend).toString());
+            defaultFound |= requested == null && a.available();
         }
         return parts.isEmpty() ? "none (add an engine module such as adjoint-engine-scalar to the class path)"
                 : String.join("; ", parts);
@@ -131,6 +151,15 @@ public final class Backends {
 
     /** Providers whose class fails to load, at most, before discovery stops looking (a guard against a loop). */
     private static final int MAX_LOAD_FAILURES = 64;
+
+    /** The backend adjoint.backend or ADJOINT_BACKEND asks for, lower-cased, or {@code null}. */
+    private static String requestedName() {
+        String requested = System.getProperty(PROPERTY);
+        if (requested == null || requested.isBlank()) {
+            requested = System.getenv(ENV);
+        }
+        return requested == null || requested.isBlank() ? null : requested.trim().toLowerCase(Locale.ROOT);
+    }
 
     private static List<Entry> discover() {
         List<Entry> found = new ArrayList<>();
