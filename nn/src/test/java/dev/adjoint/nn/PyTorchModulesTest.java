@@ -1,0 +1,164 @@
+package dev.adjoint.nn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.adjoint.DType;
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+/**
+ * Activations, attention, the transformer encoder layer, recurrent layers and the newer losses against
+ * PyTorch 1.13: every output and the gradient of every input (parameters included), from
+ * {@code pytorch-layers.json} (written by {@code tools/pytorch-reference/generate_nn_layers.py}). Each
+ * Python case has an entry of the same name here; a case without one fails, so the files cannot drift
+ * apart silently.
+ *
+ * <p>Tolerances as {@link PyTorchLayerLossTest}: FLOAT64 1e-10 relative + 1e-12 absolute (the arithmetic
+ * is PyTorch's up to the order of summation); FLOAT32 (inputs rounded to float, compared with the float64
+ * reference) 2e-5 relative + 2e-6 absolute, except where a case says otherwise.
+ */
+final class PyTorchModulesTest {
+    static final String RESOURCE = "/dev/adjoint/nn/pytorch-layers.json";
+
+    private static final double RTOL_64 = 1e-10;
+    private static final double ATOL_64 = 1e-12;
+    private static final double RTOL_32 = 2e-5;
+    private static final double ATOL_32 = 2e-6;
+
+    /** One case's tensors on the backend and dtype under test. */
+    record Inputs(Map<String, Tensor> inputs, Map<String, Tensor> constants, Backend backend, DType dtype) {
+        Tensor in(String name) {
+            Tensor t = inputs.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("no input '" + name + "'; the case has " + inputs.keySet());
+            }
+            return t;
+        }
+
+        Tensor c(String name) {
+            Tensor t = constants.get(name);
+            if (t == null) {
+                throw new IllegalArgumentException("no constant '" + name + "'; the case has " + constants.keySet());
+            }
+            return t;
+        }
+
+        NnContext ctx() {
+            return NnContext.of(backend, dtype, new Generator(7));
+        }
+
+        /**
+         * Loads the inputs named as {@code module}'s parameters (prefixed by {@code prefix}) into it and
+         * makes its parameter tensors stand for those inputs, so their gradients are read back from the
+         * module's parameters.
+         */
+        <M extends Module> M load(M module, String prefix) {
+            Map<String, Tensor> state = new LinkedHashMap<>(module.stateDict());
+            for (String name : module.namedParameters().keySet()) {
+                state.put(name, in(prefix + name));
+            }
+            module.loadStateDict(state);
+            module.namedParameters().forEach((name, p) -> inputs.put(prefix + name, p));
+            return module;
+        }
+
+        <M extends Module> M load(M module) {
+            return load(module, "");
+        }
+    }
+
+    private static final Map<String, Function<Inputs, Map<String, Tensor>>> CASES = new LinkedHashMap<>();
+
+    private static void single(String name, Function<Inputs, Tensor> fn) {
+        CASES.put(name, i -> Map.of("output", fn.apply(i)));
+    }
+
+    static {
+        single("softmax_dim1", i -> new Softmax(1).forward(i.in("x")));
+        single("softmax_dim_last", i -> new Softmax(-1).forward(i.in("x")));
+        single("log_softmax_dim0", i -> new LogSoftmax(0).forward(i.in("x")));
+        single("silu", i -> new SiLU().forward(i.in("x")));
+        single("leaky_relu_default", i -> new LeakyReLU().forward(i.in("x")));
+        single("leaky_relu_0_2", i -> new LeakyReLU(0.2).forward(i.in("x")));
+        single("elu_default", i -> new ELU().forward(i.in("x")));
+        single("elu_alpha_0_5", i -> new ELU(0.5).forward(i.in("x")));
+        single("softplus_default", i -> new Softplus().forward(i.in("x")));
+        single("softplus_beta_2_threshold_5", i -> new Softplus(2.0, 5.0).forward(i.in("x")));
+        single("hardtanh_default", i -> new Hardtanh().forward(i.in("x")));
+        single("hardtanh_0_6", i -> new Hardtanh(0.0, 6.0).forward(i.in("x")));
+    }
+
+    @TestFactory
+    Stream<DynamicNode> casesOnEveryBackend() {
+        JsonNode cases = Reference.load(RESOURCE).get("cases");
+        List<DynamicNode> backends = new ArrayList<>();
+        for (Backend backend : Reference.backends()) {
+            List<DynamicNode> dtypes = new ArrayList<>();
+            for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32)) {
+                List<DynamicNode> tests = new ArrayList<>();
+                cases.fields().forEachRemaining(e -> tests.add(
+                        dynamicTest(e.getKey(), () -> check(e.getKey(), e.getValue(), backend, dtype))));
+                dtypes.add(dynamicContainer(dtype.name(), tests));
+            }
+            backends.add(dynamicContainer(backend.name(), dtypes));
+        }
+        return backends.stream();
+    }
+
+    private static void check(String name, JsonNode c, Backend backend, DType dtype) {
+        var fn = CASES.get(name);
+        if (fn == null) {
+            throw new AssertionError("case '" + name + "' has no Java counterpart in " + PyTorchModulesTest.class);
+        }
+        double rtol = dtype == DType.FLOAT64 ? RTOL_64 : RTOL_32;
+        double atol = dtype == DType.FLOAT64 ? ATOL_64 : ATOL_32;
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        c.get("inputs").fields().forEachRemaining(e -> inputs.put(e.getKey(),
+                Reference.tensor(e.getValue(), backend, dtype).requiresGrad(true)));
+        Map<String, Tensor> constants = new LinkedHashMap<>();
+        c.get("constants").fields().forEachRemaining(e -> constants.put(e.getKey(),
+                Reference.tensor(e.getValue(), backend, dtype)));
+        Inputs in = new Inputs(inputs, constants, backend, dtype);
+        Map<String, Tensor> outputs = fn.apply(in);
+        Tensor total = null;
+        JsonNode expectedOutputs = c.get("outputs");
+        if (!outputs.keySet().equals(new HashSet<>(fieldNames(expectedOutputs)))) {
+            throw new AssertionError(name + ": outputs " + outputs.keySet() + ", reference has "
+                    + fieldNames(expectedOutputs));
+        }
+        for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+            Reference.assertClose(name + " output " + e.getKey(), expectedOutputs.get(e.getKey()), e.getValue(), rtol,
+                    atol);
+            Tensor cotangent = Reference.tensor(c.get("cotangents").get(e.getKey()), backend, dtype);
+            Tensor term = e.getValue().mul(cotangent).sum();
+            total = total == null ? term : total.add(term);
+        }
+        total.backward();
+        c.get("grads").fields().forEachRemaining(e -> {
+            Tensor g = inputs.get(e.getKey()).grad();
+            if (g == null) {
+                throw new AssertionError(name + ": no gradient reached input '" + e.getKey() + "'");
+            }
+            Reference.assertClose(name + " gradient of " + e.getKey(), e.getValue(), g, rtol, atol);
+        });
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

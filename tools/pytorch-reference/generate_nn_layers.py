@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""PyTorch reference values for Adjoint's nn layers and losses beyond the first set: activations,
+attention, the transformer encoder layer, recurrent layers and cells, and the losses of issue 15.
+
+Regenerate (from the repository root, with a Python that has torch installed, e.g. the system one):
+
+    /usr/bin/python3 tools/pytorch-reference/generate_nn_layers.py
+
+This rewrites nn/src/test/resources/dev/adjoint/nn/pytorch-layers.json, which is committed; the Java
+test (nn/src/test/java/dev/adjoint/nn/PyTorchModulesTest.java) reads only that file, so running it
+needs neither Python nor torch. Each case here has a Java entry of the same name there.
+
+A case has differentiable "inputs" (a module's parameters are among them, under their state-dict
+names, so the Java side loads them into its own module), non-differentiable "constants" (targets,
+masks, initial states that are not differentiated), one or more named "outputs", and the gradient of
+every input of sum over outputs k of sum(output_k * cotangent_k), the cotangents being stored too.
+Everything is float64; inputs are stored by value, so the Java side never has to agree with torch's
+random numbers.
+"""
+
+import json
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.stateless import functional_call
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUTPUT = os.path.join(REPO_ROOT, "nn", "src", "test", "resources", "dev", "adjoint", "nn", "pytorch-layers.json")
+
+torch.set_default_dtype(torch.float64)
+gen = torch.Generator().manual_seed(2024)
+
+
+def enc(t):
+    t = t.detach()
+    out = {"shape": list(t.shape), "data": [float(v) if t.is_floating_point() else int(v)
+                                            for v in t.reshape(-1).tolist()]}
+    if not t.is_floating_point():
+        out["dtype"] = "INT64"
+    return out
+
+
+def randn(*shape, scale=1.0):
+    return torch.randn(*shape, generator=gen) * scale
+
+
+def rand(*shape, low=0.0, high=1.0):
+    return torch.rand(*shape, generator=gen) * (high - low) + low
+
+
+CASES = {}
+
+
+def case(name, fn, inputs, constants=None):
+    """fn(inputs, constants) returns a tensor (named "output") or a dict of named output tensors."""
+    constants = dict(constants or {})
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in inputs.items()}
+    outs = fn(leaves, constants)
+    if isinstance(outs, torch.Tensor):
+        outs = {"output": outs}
+    total = 0.0
+    cotangents = {}
+    for k, out in outs.items():
+        cot = randn(*out.shape)
+        cotangents[k] = cot
+        total = total + (out * cot).sum()
+    total.backward()
+    grads = {}
+    for k, leaf in leaves.items():
+        if leaf.grad is None:
+            raise AssertionError(f"{name}: input {k} received no gradient")
+        grads[k] = enc(leaf.grad)
+    CASES[name] = {"inputs": {k: enc(v) for k, v in inputs.items()},
+                   "constants": {k: enc(v) for k, v in constants.items()},
+                   "cotangents": {k: enc(v) for k, v in cotangents.items()},
+                   "outputs": {k: enc(v) for k, v in outs.items()},
+                   "grads": grads}
+
+
+def module_case(name, module, call, params, inputs=None, constants=None):
+    """A case whose inputs include the module's parameters (under their state-dict names)."""
+    inputs = dict(inputs or {})
+    names = [n for n, _ in module.named_parameters()]
+    for n in names:
+        if n not in params:
+            raise AssertionError(f"{name}: parameter {n} has no value")
+    all_inputs = dict(params, **inputs)
+
+    def fn(i, c):
+        return call(lambda *args, **kwargs: functional_call(module, {n: i[n] for n in names}, args, kwargs), i, c)
+
+    case(name, fn, all_inputs, constants)
+
+
+def params_of(module, scale=0.5):
+    """Random values for every parameter of module, so no case depends on torch's initialisation."""
+    return {n: randn(*p.shape, scale=scale) for n, p in module.named_parameters()}
+
+
+# ---- activations ------------------------------------------------------------------------------------------
+
+# Points where the functions switch branch (0, the Hardtanh ends, the Softplus threshold) and large values,
+# where an unstable formula overflows.
+act_x = torch.cat([torch.tensor([0.0, -1.0, 1.0, -2.0, 2.0, 10.0, -10.0, 19.0, 21.0, 40.0, -800.0, 800.0]),
+                   randn(12, scale=2.0)]).reshape(4, 6)
+case("softmax_dim1", lambda i, c: nn.Softmax(dim=1)(i["x"]), {"x": randn(3, 4, 5)})
+case("softmax_dim_last", lambda i, c: nn.Softmax(dim=-1)(i["x"]), {"x": randn(3, 4, 5, scale=3.0)})
+case("log_softmax_dim0", lambda i, c: nn.LogSoftmax(dim=0)(i["x"]), {"x": randn(3, 4, scale=3.0)})
+case("silu", lambda i, c: nn.SiLU()(i["x"]), {"x": act_x})
+case("leaky_relu_default", lambda i, c: nn.LeakyReLU()(i["x"]), {"x": act_x})
+case("leaky_relu_0_2", lambda i, c: nn.LeakyReLU(0.2)(i["x"]), {"x": act_x})
+case("elu_default", lambda i, c: nn.ELU()(i["x"]), {"x": act_x})
+case("elu_alpha_0_5", lambda i, c: nn.ELU(alpha=0.5)(i["x"]), {"x": act_x})
+case("softplus_default", lambda i, c: nn.Softplus()(i["x"]), {"x": act_x})
+case("softplus_beta_2_threshold_5", lambda i, c: nn.Softplus(beta=2.0, threshold=5.0)(i["x"]),
+     {"x": torch.cat([act_x.reshape(-1), torch.tensor([2.5, 2.4, 2.6])])})
+case("hardtanh_default", lambda i, c: nn.Hardtanh()(i["x"]), {"x": act_x})
+case("hardtanh_0_6", lambda i, c: nn.Hardtanh(0.0, 6.0)(i["x"]),
+     {"x": torch.cat([act_x.reshape(-1), torch.tensor([6.0, 5.5, 6.5])])})
+
+
+# ---- output -----------------------------------------------------------------------------------------------
+
+document = {
+    "generator": "tools/pytorch-reference/generate_nn_layers.py",
+    "torch_version": torch.__version__,
+    "cases": CASES,
+}
+os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
+with open(OUTPUT, "w") as f:
+    # One case per line, so a regenerated file diffs by case.
+    head = {k: v for k, v in document.items() if k != "cases"}
+    f.write(json.dumps(head, separators=(",", ":"))[:-1] + ',"cases":{\n')
+    f.write(",\n".join(json.dumps(k) + ":" + json.dumps(v, separators=(",", ":")) for k, v in CASES.items()))
+    f.write("\n}}\n")
+print("wrote", OUTPUT, os.path.getsize(OUTPUT), "bytes;", len(CASES), "cases")
