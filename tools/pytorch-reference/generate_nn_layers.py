@@ -43,11 +43,11 @@ def enc(t):
 
 
 def randn(*shape, scale=1.0):
-    return torch.randn(*shape, generator=gen) * scale
+    return torch.randn(shape, generator=gen) * scale
 
 
 def rand(*shape, low=0.0, high=1.0):
-    return torch.rand(*shape, generator=gen) * (high - low) + low
+    return torch.rand(shape, generator=gen) * (high - low) + low
 
 
 CASES = {}
@@ -119,6 +119,97 @@ case("softplus_beta_2_threshold_5", lambda i, c: nn.Softplus(beta=2.0, threshold
 case("hardtanh_default", lambda i, c: nn.Hardtanh()(i["x"]), {"x": act_x})
 case("hardtanh_0_6", lambda i, c: nn.Hardtanh(0.0, 6.0)(i["x"]),
      {"x": torch.cat([act_x.reshape(-1), torch.tensor([6.0, 5.5, 6.5])])})
+
+
+# ---- losses ----------------------------------------------------------------------------------------------
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+# Differences of exactly 0 and exactly at the branch points (0.5, 1, 2.5) sit in the first row.
+reg_x = torch.cat([torch.tensor([[0.25, 1.5, 3.0, -2.0, 0.75, 7.0]]), randn(3, 6, scale=2.0)])
+reg_y = torch.cat([torch.tensor([[0.25, 0.5, 0.5, -1.5, -0.25, 1.0]]), randn(3, 6)])
+for red in REDUCTIONS:
+    case("l1_" + red, lambda i, c, red=red: F.l1_loss(i["input"], i["target"], reduction=red),
+         {"input": reg_x, "target": reg_y})
+    case("smooth_l1_" + red, lambda i, c, red=red: F.smooth_l1_loss(i["input"], i["target"], reduction=red),
+         {"input": reg_x, "target": reg_y})
+    case("huber_" + red, lambda i, c, red=red: F.huber_loss(i["input"], i["target"], reduction=red),
+         {"input": reg_x, "target": reg_y})
+case("smooth_l1_beta_0_5", lambda i, c: F.smooth_l1_loss(i["input"], i["target"], beta=0.5),
+     {"input": reg_x, "target": reg_y})
+# With beta 0 PyTorch's derivative at d = 0 is -1 for the input and also -1 for the target (its kernel is
+# called with the arguments swapped); Adjoint matches the input's, so the target is a constant here.
+case("smooth_l1_beta_0", lambda i, c: F.smooth_l1_loss(i["input"], c["target"], beta=0.0, reduction="sum"),
+     {"input": reg_x}, {"target": reg_y})
+case("huber_delta_2_5", lambda i, c: F.huber_loss(i["input"], i["target"], delta=2.5, reduction="sum"),
+     {"input": reg_x, "target": reg_y})
+
+# Probabilities of exactly 0 and 1 (the clamped logs) and near them; the target is a constant there because
+# its derivative, log(1 - x) - log(x), is infinite at 0 and 1.
+# (1 - 2^-20 and 1e-30 are representable in float32 too, so the FLOAT32 run sees the same inputs.)
+bce_p = torch.tensor([[0.0, 1.0, 1e-30, 1.0 - 2.0 ** -20, 0.5, 0.3], [0.9, 0.01, 0.2, 0.7, 0.999, 1e-7]])
+bce_t = torch.tensor([[0.0, 1.0, 1.0, 0.0, 0.5, 1.0], [0.0, 0.3, 1.0, 0.7, 1.0, 0.0]])
+for red in REDUCTIONS:
+    case("bce_" + red, lambda i, c, red=red: F.binary_cross_entropy(i["input"], c["target"], reduction=red),
+         {"input": bce_p}, {"target": bce_t})
+case("bce_weight", lambda i, c: F.binary_cross_entropy(i["input"], c["target"], weight=c["weight"]),
+     {"input": bce_p}, {"target": bce_t, "weight": torch.tensor([0.5, 2.0, 1.0, 3.0, 0.1, 1.5])})
+case("bce_target_gradient", lambda i, c: F.binary_cross_entropy(i["input"], i["target"], reduction="sum"),
+     {"input": rand(3, 4, low=0.05, high=0.95), "target": rand(3, 4)})
+
+kl_x = F.log_softmax(randn(4, 5), dim=1)
+kl_y = F.softmax(randn(4, 5), dim=1)
+kl_y[0, 1] = 0.0  # xlogy: a zero probability contributes 0
+kl_y[2, 4] = 0.0
+for red in REDUCTIONS + ["batchmean"]:
+    case("kl_div_" + red, lambda i, c, red=red: F.kl_div(i["input"], c["target"], reduction=red),
+         {"input": kl_x}, {"target": kl_y})
+case("kl_div_target_gradient", lambda i, c: F.kl_div(i["input"], i["target"], reduction="batchmean"),
+     {"input": kl_x, "target": F.softmax(randn(4, 5), dim=1)})
+case("kl_div_log_target", lambda i, c: F.kl_div(i["input"], i["target"], reduction="batchmean", log_target=True),
+     {"input": kl_x, "target": F.log_softmax(randn(4, 5), dim=1)})
+
+ce_logits = randn(7, 4, scale=2.0)
+ce_target = torch.tensor([0, 3, 1, 1, 2, 1, 3])
+ce_weight = torch.tensor([0.2, 1.0, 2.5, 0.7])
+for red in REDUCTIONS:
+    case("cross_entropy_weight_" + red,
+         lambda i, c, red=red: F.cross_entropy(i["logits"], c["target"], weight=c["weight"], reduction=red),
+         {"logits": ce_logits}, {"target": ce_target, "weight": ce_weight})
+    case("cross_entropy_smoothing_" + red,
+         lambda i, c, red=red: F.cross_entropy(i["logits"], c["target"], label_smoothing=0.15, reduction=red),
+         {"logits": ce_logits}, {"target": ce_target})
+    case("cross_entropy_weight_ignore_smoothing_" + red,
+         lambda i, c, red=red: F.cross_entropy(i["logits"], c["target"], weight=c["weight"], ignore_index=1,
+                                               label_smoothing=0.2, reduction=red),
+         {"logits": ce_logits}, {"target": ce_target, "weight": ce_weight})
+ce_nd_logits = randn(2, 4, 3, 5, scale=2.0)
+ce_nd_target = torch.randint(0, 4, (2, 3, 5), generator=gen)
+ce_nd_target[0, 1, 2] = -100
+ce_nd_target[1, 2, 0] = -100
+case("cross_entropy_nd", lambda i, c: F.cross_entropy(i["logits"], c["target"]),
+     {"logits": ce_nd_logits}, {"target": ce_nd_target})
+case("cross_entropy_nd_none", lambda i, c: F.cross_entropy(i["logits"], c["target"], reduction="none"),
+     {"logits": ce_nd_logits}, {"target": ce_nd_target})
+case("cross_entropy_nd_weight_smoothing",
+     lambda i, c: F.cross_entropy(i["logits"], c["target"], weight=c["weight"], label_smoothing=0.1),
+     {"logits": ce_nd_logits}, {"target": ce_nd_target, "weight": ce_weight})
+case("cross_entropy_unbatched", lambda i, c: F.cross_entropy(i["logits"], c["target"]),
+     {"logits": randn(5)}, {"target": torch.tensor(3)})
+ce_probs = F.softmax(randn(7, 4), dim=1)
+for red in REDUCTIONS:
+    case("cross_entropy_probabilities_" + red,
+         lambda i, c, red=red: F.cross_entropy(i["logits"], i["target"], reduction=red),
+         {"logits": ce_logits, "target": ce_probs})
+case("cross_entropy_probabilities_weight_smoothing",
+     lambda i, c: F.cross_entropy(i["logits"], i["target"], weight=c["weight"], label_smoothing=0.3),
+     {"logits": ce_logits, "target": ce_probs}, {"weight": ce_weight})
+case("cross_entropy_probabilities_nd", lambda i, c: F.cross_entropy(i["logits"], i["target"]),
+     {"logits": ce_nd_logits, "target": F.softmax(randn(2, 4, 3, 5), dim=1)})
+for red in REDUCTIONS:
+    case("nll_nd_weight_ignore_" + red,
+         lambda i, c, red=red: F.nll_loss(i["input"], c["target"], weight=c["weight"], ignore_index=2, reduction=red),
+         {"input": F.log_softmax(ce_nd_logits, dim=1)}, {"target": ce_nd_target.clamp(min=0), "weight": ce_weight})
 
 
 # ---- output -----------------------------------------------------------------------------------------------

@@ -4,6 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
+import dev.adjoint.nn.loss.BCELoss;
+import dev.adjoint.nn.loss.CrossEntropyLoss;
+import dev.adjoint.nn.loss.HuberLoss;
+import dev.adjoint.nn.loss.KLDivLoss;
+import dev.adjoint.nn.loss.L1Loss;
+import dev.adjoint.nn.loss.NLLLoss;
+import dev.adjoint.nn.loss.Reduction;
+import dev.adjoint.nn.loss.SmoothL1Loss;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.TestFactory;
@@ -12,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -99,6 +108,41 @@ final class PyTorchModulesTest {
         single("softplus_beta_2_threshold_5", i -> new Softplus(2.0, 5.0).forward(i.in("x")));
         single("hardtanh_default", i -> new Hardtanh().forward(i.in("x")));
         single("hardtanh_0_6", i -> new Hardtanh(0.0, 6.0).forward(i.in("x")));
+
+        for (Reduction r : List.of(Reduction.MEAN, Reduction.SUM, Reduction.NONE)) {
+            String suffix = "_" + r.name().toLowerCase(Locale.ROOT);
+            single("l1" + suffix, i -> new L1Loss(r).forward(i.in("input"), i.in("target")));
+            single("smooth_l1" + suffix, i -> new SmoothL1Loss(r).forward(i.in("input"), i.in("target")));
+            single("huber" + suffix, i -> new HuberLoss(r).forward(i.in("input"), i.in("target")));
+            single("bce" + suffix, i -> new BCELoss(r).forward(i.in("input"), i.c("target")));
+            single("kl_div" + suffix, i -> new KLDivLoss(r).forward(i.in("input"), i.c("target")));
+            single("cross_entropy_weight" + suffix, i -> new CrossEntropyLoss(i.c("weight"), -100, r, 0.0)
+                    .forward(i.in("logits"), i.c("target")));
+            single("cross_entropy_smoothing" + suffix, i -> new CrossEntropyLoss(null, -100, r, 0.15)
+                    .forward(i.in("logits"), i.c("target")));
+            single("cross_entropy_weight_ignore_smoothing" + suffix, i -> new CrossEntropyLoss(i.c("weight"), 1, r, 0.2)
+                    .forward(i.in("logits"), i.c("target")));
+            single("cross_entropy_probabilities" + suffix, i -> new CrossEntropyLoss(r)
+                    .forward(i.in("logits"), i.in("target")));
+            single("nll_nd_weight_ignore" + suffix, i -> new NLLLoss(i.c("weight"), 2, r)
+                    .forward(i.in("input"), i.c("target")));
+        }
+        single("smooth_l1_beta_0_5", i -> new SmoothL1Loss(Reduction.MEAN, 0.5).forward(i.in("input"), i.in("target")));
+        single("smooth_l1_beta_0", i -> new SmoothL1Loss(Reduction.SUM, 0.0).forward(i.in("input"), i.c("target")));
+        single("huber_delta_2_5", i -> new HuberLoss(Reduction.SUM, 2.5).forward(i.in("input"), i.in("target")));
+        single("bce_weight", i -> new BCELoss(i.c("weight"), Reduction.MEAN).forward(i.in("input"), i.c("target")));
+        single("bce_target_gradient", i -> new BCELoss(Reduction.SUM).forward(i.in("input"), i.in("target")));
+        single("kl_div_batchmean", i -> new KLDivLoss(Reduction.BATCHMEAN).forward(i.in("input"), i.c("target")));
+        single("kl_div_target_gradient", i -> new KLDivLoss(Reduction.BATCHMEAN).forward(i.in("input"), i.in("target")));
+        single("kl_div_log_target", i -> new KLDivLoss(Reduction.BATCHMEAN, true).forward(i.in("input"), i.in("target")));
+        single("cross_entropy_nd", i -> new CrossEntropyLoss().forward(i.in("logits"), i.c("target")));
+        single("cross_entropy_nd_none", i -> new CrossEntropyLoss(Reduction.NONE).forward(i.in("logits"), i.c("target")));
+        single("cross_entropy_nd_weight_smoothing", i -> new CrossEntropyLoss(i.c("weight"), -100, Reduction.MEAN, 0.1)
+                .forward(i.in("logits"), i.c("target")));
+        single("cross_entropy_unbatched", i -> new CrossEntropyLoss().forward(i.in("logits"), i.c("target")));
+        single("cross_entropy_probabilities_weight_smoothing", i -> new CrossEntropyLoss(i.c("weight"), -100,
+                Reduction.MEAN, 0.3).forward(i.in("logits"), i.in("target")));
+        single("cross_entropy_probabilities_nd", i -> new CrossEntropyLoss().forward(i.in("logits"), i.in("target")));
     }
 
     @TestFactory
