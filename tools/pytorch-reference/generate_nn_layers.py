@@ -121,6 +121,69 @@ case("hardtanh_0_6", lambda i, c: nn.Hardtanh(0.0, 6.0)(i["x"]),
      {"x": torch.cat([act_x.reshape(-1), torch.tensor([6.0, 5.5, 6.5])])})
 
 
+# ---- attention and the transformer encoder layer -----------------------------------------------------------
+
+def mha_case(name, embed, heads, q, kv=None, bias=True, batch_first=False, kpm=None, attn_mask=None,
+             need_weights=True, average=True):
+    module = nn.MultiheadAttention(embed, heads, bias=bias, batch_first=batch_first)
+    inputs = {"query": q} if kv is None else {"query": q, "key": kv[0], "value": kv[1]}
+    constants = {}
+    if kpm is not None:
+        constants["key_padding_mask"] = kpm
+    if attn_mask is not None:
+        constants["attn_mask"] = attn_mask
+
+    def call(f, i, c):
+        key = i["query"] if kv is None else i["key"]
+        value = i["query"] if kv is None else i["value"]
+        out, weights = f(i["query"], key, value, key_padding_mask=c.get("key_padding_mask"),
+                         need_weights=need_weights, attn_mask=c.get("attn_mask"), average_attn_weights=average)
+        return {"output": out} if weights is None else {"output": out, "weights": weights}
+
+    module_case(name, module, call, params_of(module), inputs, constants)
+
+
+def causal(n):
+    return torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+
+
+mha_case("mha_self", 6, 2, randn(4, 2, 6))
+mha_case("mha_self_no_weights_no_bias", 6, 3, randn(4, 2, 6), bias=False, need_weights=False)
+mha_case("mha_cross_batch_first_masks", 8, 2, randn(2, 3, 8), kv=(randn(2, 5, 8), randn(2, 5, 8)),
+         batch_first=True, kpm=torch.tensor([[False, False, False, True, True], [False, False, False, False, True]]),
+         attn_mask=randn(3, 5), average=False)
+mha_case("mha_unbatched_causal", 4, 2, randn(5, 4), attn_mask=causal(5), kpm=torch.tensor([False] * 4 + [True]))
+mha_case("mha_3d_float_mask_and_bool_padding", 4, 2, randn(3, 2, 4), kv=(randn(4, 2, 4), randn(4, 2, 4)),
+         attn_mask=randn(4, 3, 4), kpm=torch.tensor([[False, True, False, False], [False, False, False, True]]))
+mha_case("mha_float_padding_mask", 4, 1, randn(3, 2, 4),
+         kpm=torch.tensor([[0.0, -1.5, 0.25], [0.5, 0.0, -3.0]]))
+
+
+def encoder_layer_case(name, d_model, nhead, ff, src, activation="relu", norm_first=False, batch_first=False,
+                       eps=1e-5, mask=None, kpm=None):
+    # dropout 0: the Java side draws its masks from its own generator, so only dropout-free runs compare.
+    module = nn.TransformerEncoderLayer(d_model, nhead, ff, dropout=0.0, activation=activation,
+                                        layer_norm_eps=eps, batch_first=batch_first, norm_first=norm_first)
+    module.train()
+    params = params_of(module, scale=0.4)
+    for n in ("norm1.weight", "norm2.weight"):
+        params[n] = params[n] + 1.0
+    constants = {}
+    if mask is not None:
+        constants["src_mask"] = mask
+    if kpm is not None:
+        constants["src_key_padding_mask"] = kpm
+    module_case(name, module, lambda f, i, c: f(i["src"], src_mask=c.get("src_mask"),
+                                                 src_key_padding_mask=c.get("src_key_padding_mask")),
+                params, {"src": src}, constants)
+
+
+encoder_layer_case("transformer_encoder_layer_post_norm_relu", 8, 2, 16, randn(5, 2, 8),
+                   kpm=torch.tensor([[False] * 5, [False, False, False, True, True]]))
+encoder_layer_case("transformer_encoder_layer_pre_norm_gelu_batch_first", 8, 4, 12, randn(2, 6, 8), activation="gelu",
+                   norm_first=True, batch_first=True, eps=1e-6, mask=causal(6))
+
+
 # ---- losses ----------------------------------------------------------------------------------------------
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -210,6 +273,17 @@ for red in REDUCTIONS:
     case("nll_nd_weight_ignore_" + red,
          lambda i, c, red=red: F.nll_loss(i["input"], c["target"], weight=c["weight"], ignore_index=2, reduction=red),
          {"input": F.log_softmax(ce_nd_logits, dim=1)}, {"target": ce_nd_target.clamp(min=0), "weight": ce_weight})
+
+
+# ---- encoder stack --------------------------------------------------------------------------------------------
+
+encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
+                                norm=nn.LayerNorm(8))
+encoder.train()
+module_case("transformer_encoder_two_layers_norm", encoder,
+            lambda f, i, c: f(i["src"], src_key_padding_mask=c["src_key_padding_mask"]),
+            params_of(encoder, scale=0.4), {"src": randn(3, 4, 8)},
+            {"src_key_padding_mask": torch.tensor([[False] * 4, [False, False, True, True], [False, False, False, True]])})
 
 
 # ---- output -----------------------------------------------------------------------------------------------

@@ -109,6 +109,25 @@ final class PyTorchModulesTest {
         single("hardtanh_default", i -> new Hardtanh().forward(i.in("x")));
         single("hardtanh_0_6", i -> new Hardtanh(0.0, 6.0).forward(i.in("x")));
 
+        CASES.put("mha_self", i -> attention(i, new MultiheadAttention(6, 2, i.ctx()), true, true));
+        CASES.put("mha_self_no_weights_no_bias",
+                i -> attention(i, new MultiheadAttention(6, 3, 0.0, false, false, i.ctx()), false, true));
+        CASES.put("mha_cross_batch_first_masks",
+                i -> attention(i, new MultiheadAttention(8, 2, 0.0, true, true, i.ctx()), true, false));
+        CASES.put("mha_unbatched_causal", i -> attention(i, new MultiheadAttention(4, 2, i.ctx()), true, true));
+        CASES.put("mha_3d_float_mask_and_bool_padding",
+                i -> attention(i, new MultiheadAttention(4, 2, i.ctx()), true, true));
+        CASES.put("mha_float_padding_mask", i -> attention(i, new MultiheadAttention(4, 1, i.ctx()), true, true));
+        single("transformer_encoder_layer_post_norm_relu", i -> i.load(new TransformerEncoderLayer(8, 2, 16, 0.0,
+                TransformerEncoderLayer.Activation.RELU, 1e-5, false, false, i.ctx()))
+                .forward(i.in("src"), null, i.c("src_key_padding_mask")));
+        single("transformer_encoder_layer_pre_norm_gelu_batch_first", i -> i.load(new TransformerEncoderLayer(8, 4, 12,
+                0.0, TransformerEncoderLayer.Activation.GELU, 1e-6, true, true, i.ctx()))
+                .forward(i.in("src"), i.c("src_mask"), null));
+        single("transformer_encoder_two_layers_norm", i -> i.load(new TransformerEncoder(
+                () -> new TransformerEncoderLayer(8, 2, 16, 0.0, TransformerEncoderLayer.Activation.RELU, 1e-5, true, false,
+                        i.ctx()), 2, new LayerNorm(8, i.ctx()))).forward(i.in("src"), null, i.c("src_key_padding_mask")));
+
         for (Reduction r : List.of(Reduction.MEAN, Reduction.SUM, Reduction.NONE)) {
             String suffix = "_" + r.name().toLowerCase(Locale.ROOT);
             single("l1" + suffix, i -> new L1Loss(r).forward(i.in("input"), i.in("target")));
@@ -143,6 +162,23 @@ final class PyTorchModulesTest {
         single("cross_entropy_probabilities_weight_smoothing", i -> new CrossEntropyLoss(i.c("weight"), -100,
                 Reduction.MEAN, 0.3).forward(i.in("logits"), i.in("target")));
         single("cross_entropy_probabilities_nd", i -> new CrossEntropyLoss().forward(i.in("logits"), i.in("target")));
+    }
+
+    /** generate_nn_layers.py's mha_case: self-attention when the case has no key and value. */
+    private static Map<String, Tensor> attention(Inputs i, MultiheadAttention mha, boolean needWeights, boolean average) {
+        i.load(mha);
+        Tensor q = i.in("query");
+        boolean self = !i.inputs().containsKey("key");
+        Tensor k = self ? q : i.in("key");
+        Tensor v = self ? q : i.in("value");
+        MultiheadAttention.Output out = mha.forward(q, k, v, i.constants().get("key_padding_mask"), needWeights,
+                i.constants().get("attn_mask"), average);
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        outputs.put("output", out.output());
+        if (needWeights) {
+            outputs.put("weights", out.weights());
+        }
+        return outputs;
     }
 
     @TestFactory
