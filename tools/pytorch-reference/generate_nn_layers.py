@@ -24,7 +24,6 @@ import os
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.stateless import functional_call
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUTPUT = os.path.join(REPO_ROOT, "nn", "src", "test", "resources", "dev", "adjoint", "nn", "pytorch-layers.json")
@@ -53,10 +52,16 @@ def rand(*shape, low=0.0, high=1.0):
 CASES = {}
 
 
-def case(name, fn, inputs, constants=None):
-    """fn(inputs, constants) returns a tensor (named "output") or a dict of named output tensors."""
+def case(name, fn, inputs, constants=None, leaves=None):
+    """fn(inputs, constants) returns a tensor (named "output") or a dict of named output tensors.
+
+    leaves, if given, are the differentiable tensors to pass for some inputs (a module's own parameters,
+    already holding the inputs' values)."""
     constants = dict(constants or {})
-    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in inputs.items()}
+    leaves = dict(leaves or {})
+    for k, v in inputs.items():
+        if k not in leaves:
+            leaves[k] = v.detach().clone().requires_grad_(True)
     outs = fn(leaves, constants)
     if isinstance(outs, torch.Tensor):
         outs = {"output": outs}
@@ -80,18 +85,18 @@ def case(name, fn, inputs, constants=None):
 
 
 def module_case(name, module, call, params, inputs=None, constants=None):
-    """A case whose inputs include the module's parameters (under their state-dict names)."""
+    """A case whose inputs include the module's parameters (under their state-dict names): the module's
+    own parameters take those values and are the leaves whose gradients are recorded."""
     inputs = dict(inputs or {})
-    names = [n for n, _ in module.named_parameters()]
-    for n in names:
+    own = dict(module.named_parameters())
+    for n in own:
         if n not in params:
             raise AssertionError(f"{name}: parameter {n} has no value")
-    all_inputs = dict(params, **inputs)
-
-    def fn(i, c):
-        return call(lambda *args, **kwargs: functional_call(module, {n: i[n] for n in names}, args, kwargs), i, c)
-
-    case(name, fn, all_inputs, constants)
+    with torch.no_grad():
+        for n, p in own.items():
+            p.copy_(params[n])
+            p.grad = None
+    case(name, lambda i, c: call(module, i, c), dict(params, **inputs), constants, leaves=own)
 
 
 def params_of(module, scale=0.5):
@@ -284,6 +289,47 @@ module_case("transformer_encoder_two_layers_norm", encoder,
             lambda f, i, c: f(i["src"], src_key_padding_mask=c["src_key_padding_mask"]),
             params_of(encoder, scale=0.4), {"src": randn(3, 4, 8)},
             {"src_key_padding_mask": torch.tensor([[False] * 4, [False, False, True, True], [False, False, False, True]])})
+
+
+# ---- recurrent layers and cells ------------------------------------------------------------------------------
+
+def lstm_call(f, i, c):
+    state = (i["h0"], i["c0"]) if "h0" in i else None
+    out, (h, cell) = f(i["input"], state)
+    return {"output": out, "h": h, "c": cell}
+
+
+def gru_call(f, i, c):
+    out, h = f(i["input"], i.get("h0"))
+    return {"output": out, "h": h}
+
+
+lstm = nn.LSTM(3, 4)
+module_case("lstm", lstm, lstm_call, params_of(lstm), {"input": randn(5, 2, 3)})
+lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=True)
+module_case("lstm_two_layers_bidirectional_batch_first_state", lstm, lstm_call, params_of(lstm),
+            {"input": randn(2, 4, 3), "h0": randn(4, 2, 4), "c0": randn(4, 2, 4)})
+lstm = nn.LSTM(2, 3, num_layers=2, bias=False)
+module_case("lstm_unbatched_no_bias", lstm, lstm_call, params_of(lstm),
+            {"input": randn(4, 2), "h0": randn(2, 3), "c0": randn(2, 3)})
+gru = nn.GRU(3, 4)
+module_case("gru", gru, gru_call, params_of(gru), {"input": randn(5, 2, 3)})
+gru = nn.GRU(3, 4, num_layers=2, batch_first=True, bidirectional=True)
+module_case("gru_two_layers_bidirectional_batch_first_state", gru, gru_call, params_of(gru),
+            {"input": randn(2, 4, 3), "h0": randn(4, 2, 4)})
+gru = nn.GRU(2, 3, bias=False)
+module_case("gru_unbatched_no_bias", gru, gru_call, params_of(gru), {"input": randn(4, 2), "h0": randn(1, 3)})
+
+cell = nn.LSTMCell(3, 5)
+module_case("lstm_cell", cell, lambda f, i, c: dict(zip(("h", "c"), f(i["input"], (i["h0"], i["c0"])))),
+            params_of(cell), {"input": randn(2, 3), "h0": randn(2, 5), "c0": randn(2, 5)})
+module_case("lstm_cell_zero_state_unbatched", cell, lambda f, i, c: dict(zip(("h", "c"), f(i["input"]))),
+            params_of(cell), {"input": randn(3)})
+cell = nn.GRUCell(3, 5)
+module_case("gru_cell", cell, lambda f, i, c: f(i["input"], i["h0"]), params_of(cell),
+            {"input": randn(2, 3), "h0": randn(2, 5)})
+cell = nn.GRUCell(3, 5, bias=False)
+module_case("gru_cell_zero_state_no_bias", cell, lambda f, i, c: f(i["input"]), params_of(cell), {"input": randn(2, 3)})
 
 
 # ---- output -----------------------------------------------------------------------------------------------

@@ -127,6 +127,25 @@ final class PyTorchModulesTest {
         single("transformer_encoder_two_layers_norm", i -> i.load(new TransformerEncoder(
                 () -> new TransformerEncoderLayer(8, 2, 16, 0.0, TransformerEncoderLayer.Activation.RELU, 1e-5, true, false,
                         i.ctx()), 2, new LayerNorm(8, i.ctx()))).forward(i.in("src"), null, i.c("src_key_padding_mask")));
+        CASES.put("lstm", i -> lstm(i, new LSTM(3, 4, i.ctx())));
+        CASES.put("lstm_two_layers_bidirectional_batch_first_state",
+                i -> lstm(i, new LSTM(3, 4, 2, true, true, 0.0, true, i.ctx())));
+        CASES.put("lstm_unbatched_no_bias", i -> lstm(i, new LSTM(2, 3, 2, false, false, 0.0, false, i.ctx())));
+        CASES.put("gru", i -> gru(i, new GRU(3, 4, i.ctx())));
+        CASES.put("gru_two_layers_bidirectional_batch_first_state",
+                i -> gru(i, new GRU(3, 4, 2, true, true, 0.0, true, i.ctx())));
+        CASES.put("gru_unbatched_no_bias", i -> gru(i, new GRU(2, 3, 1, false, false, 0.0, false, i.ctx())));
+        CASES.put("lstm_cell", i -> {
+            LSTMCell.State s = i.load(new LSTMCell(3, 5, i.ctx())).forward(i.in("input"),
+                    new LSTMCell.State(i.in("h0"), i.in("c0")));
+            return outputs("h", s.h(), "c", s.c());
+        });
+        CASES.put("lstm_cell_zero_state_unbatched", i -> {
+            LSTMCell.State s = i.load(new LSTMCell(3, 5, i.ctx())).forward(i.in("input"), null);
+            return outputs("h", s.h(), "c", s.c());
+        });
+        single("gru_cell", i -> i.load(new GRUCell(3, 5, i.ctx())).forward(i.in("input"), i.in("h0")));
+        single("gru_cell_zero_state_no_bias", i -> i.load(new GRUCell(3, 5, false, i.ctx())).forward(i.in("input")));
 
         for (Reduction r : List.of(Reduction.MEAN, Reduction.SUM, Reduction.NONE)) {
             String suffix = "_" + r.name().toLowerCase(Locale.ROOT);
@@ -162,6 +181,27 @@ final class PyTorchModulesTest {
         single("cross_entropy_probabilities_weight_smoothing", i -> new CrossEntropyLoss(i.c("weight"), -100,
                 Reduction.MEAN, 0.3).forward(i.in("logits"), i.in("target")));
         single("cross_entropy_probabilities_nd", i -> new CrossEntropyLoss().forward(i.in("logits"), i.in("target")));
+    }
+
+    private static Map<String, Tensor> outputs(Object... namesAndTensors) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int k = 0; k < namesAndTensors.length; k += 2) {
+            out.put((String) namesAndTensors[k], (Tensor) namesAndTensors[k + 1]);
+        }
+        return out;
+    }
+
+    private static Map<String, Tensor> lstm(Inputs i, LSTM lstm) {
+        i.load(lstm);
+        LSTMCell.State initial = i.inputs().containsKey("h0") ? new LSTMCell.State(i.in("h0"), i.in("c0")) : null;
+        LSTM.Output out = lstm.forward(i.in("input"), initial);
+        return outputs("output", out.output(), "h", out.state().h(), "c", out.state().c());
+    }
+
+    private static Map<String, Tensor> gru(Inputs i, GRU gru) {
+        i.load(gru);
+        GRU.Output out = gru.forward(i.in("input"), i.inputs().containsKey("h0") ? i.in("h0") : null);
+        return outputs("output", out.output(), "h", out.h());
     }
 
     /** generate_nn_layers.py's mha_case: self-attention when the case has no key and value. */
