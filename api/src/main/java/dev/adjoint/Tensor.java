@@ -7,6 +7,7 @@ import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
+import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.ops.Dispatch;
@@ -414,12 +415,13 @@ public final class Tensor {
     /**
      * Registers a hook called with this tensor's gradient during backward, before it is used or
      * accumulated; it may return a replacement (same shape) or {@code null} to keep the gradient.
+     * {@link RemovableHandle#remove()} on the returned handle unregisters it.
      */
-    public void registerHook(UnaryOperator<Tensor> hook) {
+    public RemovableHandle registerHook(UnaryOperator<Tensor> hook) {
         if (!requiresGrad) {
             throw new IllegalStateException("registerHook: cannot register a hook on a tensor that does not require grad");
         }
-        gradEdge().registerHook(outputSlot, hook);
+        return gradEdge().registerHook(outputSlot, hook);
     }
 
     /** Makes a non-leaf tensor keep its gradient in {@link #grad()} after backward. */

@@ -1,0 +1,37 @@
+package dev.adjoint.nn;
+
+import dev.adjoint.Tensor;
+
+/**
+ * Exponential linear unit, {@code x} for {@code x > 0}, else {@code alpha (exp(x) - 1)}, as
+ * {@code nn.ELU} (default alpha 1). At 0 the derivative is {@code alpha}, as PyTorch's.
+ */
+public final class ELU extends Module {
+    private final double alpha;
+
+    public ELU(double alpha) {
+        this.alpha = alpha;
+    }
+
+    public ELU() {
+        this(1.0);
+    }
+
+    public double alpha() {
+        return alpha;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor positive = x.gt(0.0);
+        // exp sees only the non-positive inputs: exp of a large positive x would overflow to inf, and
+        // where()'s zero gradient for the unselected branch times inf would be NaN.
+        Tensor negativePart = Tensor.where(positive, x.zerosLike(), x);
+        return Tensor.where(positive, x, negativePart.exp().sub(1.0).mul(alpha));
+    }
+
+    @Override
+    protected String describe() {
+        return "alpha=" + alpha;
+    }
+}
