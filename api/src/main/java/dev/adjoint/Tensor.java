@@ -474,6 +474,26 @@ public final class Tensor {
     public Tensor relu() { return ElementwiseOps.unary(UnaryOp.RELU, this); }
     /** The Gauss error function (exact GELU is {@code x * (1 + erf(x / sqrt 2)) / 2}). */
     public Tensor erf() { return ElementwiseOps.unary(UnaryOp.ERF, this); }
+    /** {@code e^x - 1}, accurate near 0 where {@code exp().sub(1)} cancels. */
+    public Tensor expm1() { return ElementwiseOps.unary(UnaryOp.EXPM1, this); }
+    public Tensor tan() { return ElementwiseOps.unary(UnaryOp.TAN, this); }
+    public Tensor asin() { return ElementwiseOps.unary(UnaryOp.ASIN, this); }
+    public Tensor acos() { return ElementwiseOps.unary(UnaryOp.ACOS, this); }
+    public Tensor atan() { return ElementwiseOps.unary(UnaryOp.ATAN, this); }
+    public Tensor sinh() { return ElementwiseOps.unary(UnaryOp.SINH, this); }
+    public Tensor cosh() { return ElementwiseOps.unary(UnaryOp.COSH, this); }
+    public Tensor asinh() { return ElementwiseOps.unary(UnaryOp.ASINH, this); }
+    /** NaN below 1. */
+    public Tensor acosh() { return ElementwiseOps.unary(UnaryOp.ACOSH, this); }
+    /** NaN beyond [-1, 1], infinite at +-1. */
+    public Tensor atanh() { return ElementwiseOps.unary(UnaryOp.ATANH, this); }
+    /** Rounds down; its gradient is zero, as torch.floor's. */
+    public Tensor floor() { return ElementwiseOps.unary(UnaryOp.FLOOR, this); }
+    public Tensor ceil() { return ElementwiseOps.unary(UnaryOp.CEIL, this); }
+    /** Rounds to the nearest integer, halves to even as torch.round: 0.5 to 0, 1.5 to 2, -2.5 to -2. */
+    public Tensor round() { return ElementwiseOps.unary(UnaryOp.ROUND, this); }
+    /** Rounds toward zero. */
+    public Tensor trunc() { return ElementwiseOps.unary(UnaryOp.TRUNC, this); }
     public Tensor pow(double exponent) { return ElementwiseOps.pow(this, exponent); }
     /** Elementwise {@code this^exponent}, broadcasting; differentiable in both. */
     public Tensor pow(Tensor exponent) { return ElementwiseOps.binary(BinaryOp.POW, this, exponent); }
@@ -491,6 +511,11 @@ public final class Tensor {
     public Tensor maximum(double other) { return ElementwiseOps.binary(BinaryOp.MAX, this, scalarLike(other)); }
     public Tensor minimum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MIN, this, other); }
     public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarLike(other)); }
+    /** The angle of the point {@code (other, this)} in (-pi, pi], elementwise: torch.atan2(this, other). */
+    public Tensor atan2(Tensor other) { return ElementwiseOps.binary(BinaryOp.ATAN2, this, other); }
+    /** {@code this mod other} with the sign of {@code other} (Python's %), as torch.remainder; NaN where other is 0. */
+    public Tensor remainder(Tensor other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, other); }
+    public Tensor remainder(double other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, scalarLike(other)); }
 
     /**
      * 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. Both operands

@@ -39,6 +39,9 @@ public final class OpCatalogue {
         indexing(ops);
         normalization(ops);
         losses(ops);
+        trigonometric(ops);
+        rounding(ops);
+        activations(ops);
         return ops;
     }
 
@@ -284,52 +287,53 @@ public final class OpCatalogue {
                 .sample(of(2, 3)).sample(of(3, 2).transposed()).sample(of(2, 3).sliced())
                 .error("wrong element count", f -> f.ones(DType.FLOAT64, 2, 3).reshape(4, 2),
                         TensorShapeException.class, "reshape: shape [4, 2] is invalid for input of shape [2, 3]"));
-        ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1).mul(in.get(0).transpose(0, -1)))
+        ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1)).then(Tensor::square)
                 .sample(of(2, 3)).sample(of(2, 3, 4)).sample(of(4, 3).sliced()));
-        ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1).exp())
+        ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1)).then(Tensor::exp)
                 .sample(of(2, 3, 4)).sample(of(2, 4, 3).transposed())
                 .error("not a permutation", f -> f.ones(DType.FLOAT64, 2, 3).permute(0, 0),
                         TensorShapeException.class, "permute: [0, 0] repeats dimension 0"));
-        ops.add(OpInfo.op("squeeze", in -> in.get(0).squeeze().square())
+        ops.add(OpInfo.op("squeeze", in -> in.get(0).squeeze()).then(Tensor::square)
                 .sample(of(2, 1, 3)).sample(of(1, 1)).sample(of(3, 1).transposed()));
-        ops.add(OpInfo.op("squeeze(dim)", Set.of("squeeze"), in -> in.get(0).squeeze(1).square())
+        ops.add(OpInfo.op("squeeze(dim)", Set.of("squeeze"), in -> in.get(0).squeeze(1)).then(Tensor::square)
                 .sample(of(2, 1, 3)).sample(of(2, 3)));
-        ops.add(OpInfo.op("unsqueeze", in -> in.get(0).unsqueeze(1).mul(in.get(0).unsqueeze(-1)))
+        ops.add(OpInfo.op("unsqueeze", in -> in.get(0).unsqueeze(1)).then((out, in) -> out.mul(in.get(0).unsqueeze(-1)))
                 .sample(of(3)).sample(of(2, 3).transposed())
                 .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2).unsqueeze(3),
                         TensorShapeException.class, "unsqueeze: dimension 3 is out of range for shape [2]"));
-        ops.add(OpInfo.op("expand", in -> in.get(0).expand(2, 3, -1).square())
+        ops.add(OpInfo.op("expand", in -> in.get(0).expand(2, 3, -1)).then(Tensor::square)
                 .sample(of(3, 1)).sample(of(1, 4)).sample(of(3, 2).transposed())
                 .error("incompatible size", f -> f.ones(DType.FLOAT64, 2, 3).expand(4, 3),
                         TensorShapeException.class, "expand: shape [2, 3] cannot be expanded to [4, 3]"));
-        ops.add(OpInfo.op("narrow", in -> in.get(0).narrow(1, 1, 2).square())
+        ops.add(OpInfo.op("narrow", in -> in.get(0).narrow(1, 1, 2)).then(Tensor::square)
                 .sample(of(2, 4)).sample(of(3, 4).transposed()).sample(of(2, 3, 5).sliced())
                 .error("out of range", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, 2, 2),
                         TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3"));
-        ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous().square())
+        ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous()).then(Tensor::square)
                 .sample(of(3, 4).transposed()).sample(of(2, 3)).sample(of(2, 3).sliced()));
-        ops.add(OpInfo.op("clone", in -> in.get(0).clone().mul(in.get(0)))
+        ops.add(OpInfo.op("clone", in -> in.get(0).clone()).then((out, in) -> out.mul(in.get(0)))
                 .sample(of(2, 3)).sample(of(3, 4).transposed()).sample(of()));
-        ops.add(OpInfo.op("cat", in -> Tensor.cat(List.of(in.get(0), in.get(1), in.get(2)), 1).square())
+        ops.add(OpInfo.op("cat", in -> Tensor.cat(List.of(in.get(0), in.get(1), in.get(2)), 1)).then(Tensor::square)
                 .sample(of(2, 1), of(2, 3), of(2, 2))
                 .sample(of(2, 3).transposed(), of(2, 1), of(2, 2).sliced())
                 .error("sizes differ outside the cat dimension",
                         f -> Tensor.cat(List.of(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 3, 3)), 1),
                         TensorShapeException.class, "cat: tensor 0 has shape [2, 3] but tensor 1 has shape [3, 3]"));
-        ops.add(OpInfo.op("cat(dim 0)", Set.of("cat"), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0).exp())
+        ops.add(OpInfo.op("cat(dim 0)", Set.of("cat"), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0)).then(Tensor::exp)
                 .sample(of(1, 3), of(2, 3)).sample(of(2), of(3)));
-        ops.add(OpInfo.op("stack", in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1).square())
+        ops.add(OpInfo.op("stack", in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1)).then(Tensor::square)
                 .sample(of(2, 3), of(2, 3)).sample(of(3), of(3).expandedTo(3))
                 .error("shapes differ", f -> Tensor.stack(List.of(f.ones(DType.FLOAT64, 2), f.ones(DType.FLOAT64, 3)), 0),
                         TensorShapeException.class, "stack: tensor 0 has shape [2] but tensor 1 has shape [3]"));
-        ops.add(OpInfo.op("toType", in -> in.get(0).toType(DType.FLOAT64).mul(2.0).toType(in.get(0).dtype()))
+        ops.add(OpInfo.op("toType", in -> in.get(0).toType(DType.FLOAT64))
+                .then((out, in) -> out.mul(2.0).toType(in.get(0).dtype()))
                 .sample(of(2, 3)).sample(of(3, 2).transposed()));
     }
 
     // ---- indexing ---------------------------------------------------------------------------------------
 
     private static void indexing(List<OpInfo> ops) {
-        ops.add(OpInfo.op("gather", in -> in.get(0).gather(1, in.get(1)).square())
+        ops.add(OpInfo.op("gather", in -> in.get(0).gather(1, in.get(1))).then(Tensor::square)
                 .sample(of(3, 4), index(4, 3, 2))
                 .sample(of(3, 4).transposed(), index(4, 2, 5))
                 .sample(of(2, 3, 4), index(3, 2, 2, 4).expandedTo(2, 2, 4))
@@ -338,20 +342,20 @@ public final class OpCatalogue {
                         IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3")
                 .error("floating index", f -> f.ones(DType.FLOAT64, 2, 3).gather(1, f.ones(DType.FLOAT64, 2, 1)),
                         DTypeMismatchException.class, "gather: index must be INT64"));
-        ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1)).square())
+        ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1))).then(Tensor::square)
                 .sample(of(3, 4), index(3, 5, 4)));
-        ops.add(OpInfo.op("scatterAdd", in -> in.get(0).scatterAdd(1, in.get(1), in.get(2)).square())
+        ops.add(OpInfo.op("scatterAdd", in -> in.get(0).scatterAdd(1, in.get(1), in.get(2))).then(Tensor::square)
                 .sample(of(3, 4), index(4, 3, 5), of(3, 5))
                 .sample(of(3, 4).transposed(), index(4, 2, 3), of(2, 3).sliced())
                 .error("index and src shapes differ", f -> f.ones(DType.FLOAT64, 2, 3)
                                 .scatterAdd(1, f.fromArray(new long[] {0, 1}, 2, 1), f.ones(DType.FLOAT64, 2, 2)),
                         TensorShapeException.class, "scatterAdd: index shape [2, 1] must equal src shape [2, 2]"));
-        ops.add(OpInfo.op("indexSelect", in -> in.get(0).indexSelect(0, in.get(1)).square())
+        ops.add(OpInfo.op("indexSelect", in -> in.get(0).indexSelect(0, in.get(1))).then(Tensor::square)
                 .sample(of(4, 3), index(4, 6))
                 .sample(of(3, 4).transposed(), index(3, 2))
                 .error("2-D index", f -> f.ones(DType.FLOAT64, 2, 3).indexSelect(0, f.fromArray(new long[] {0, 1}, 1, 2)),
                         TensorShapeException.class, "indexSelect: index must be 1-D, got shape [1, 2]"));
-        ops.add(OpInfo.op("indexSelect(dim 1)", Set.of("indexSelect"), in -> in.get(0).indexSelect(1, in.get(1)).exp())
+        ops.add(OpInfo.op("indexSelect(dim 1)", Set.of("indexSelect"), in -> in.get(0).indexSelect(1, in.get(1))).then(Tensor::exp)
                 .sample(of(2, 3, 4), index(3, 5)));
     }
 
@@ -394,6 +398,79 @@ public final class OpCatalogue {
                         IndexOutOfBoundsException.class, "crossEntropy: target 3 at position 1 is out of range for 3 classes"));
         ops.add(OpInfo.op("logSoftmax(loss-sized)", Set.of("logSoftmax"),
                         in -> Functional.logSoftmax(in.get(0), 1).mul(Functional.softmax(in.get(0), 1)).sum())
+                .sample(of(3, 4)));
+    }
+
+    // ---- trigonometric and hyperbolic ---------------------------------------------------------------
+
+    private static void trigonometric(List<OpInfo> ops) {
+        ops.add(unaryOp("expm1", Tensor::expm1, -2, 2));
+        // Domains keep away from the poles and branch points, where finite differences fail.
+        ops.add(unaryOp("tan", Tensor::tan, -1.2, 1.2));
+        ops.add(unaryOp("asin", Tensor::asin, -0.9, 0.9)
+                .error("INT64 input", f -> f.arange(3).asin(), DTypeMismatchException.class,
+                        "asin: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(unaryOp("acos", Tensor::acos, -0.9, 0.9));
+        ops.add(unaryOp("atan", Tensor::atan, -3, 3));
+        ops.add(unaryOp("sinh", Tensor::sinh, -2, 2));
+        ops.add(unaryOp("cosh", Tensor::cosh, -2, 2));
+        ops.add(unaryOp("asinh", Tensor::asinh, -3, 3));
+        ops.add(unaryOp("acosh", Tensor::acosh, 1.2, 3));
+        ops.add(unaryOp("atanh", Tensor::atanh, -0.9, 0.9));
+        ops.add(binaryOp("atan2", Tensor::atan2, -2, 2));
+    }
+
+    // ---- rounding and remainder ---------------------------------------------------------------------
+
+    private static void rounding(List<OpInfo> ops) {
+        // Piecewise constant with a zero gradient, as in PyTorch; random inputs are never within a
+        // finite-difference step of a jump.
+        ops.add(unaryOp("floor", Tensor::floor, -3, 3));
+        ops.add(unaryOp("ceil", Tensor::ceil, -3, 3));
+        ops.add(unaryOp("round", Tensor::round, -3, 3));
+        ops.add(unaryOp("trunc", Tensor::trunc, -3, 3));
+        // Halves round to even.
+        ops.add(OpInfo.op("round(halves)", Set.of("round"), in -> in.get(0).mul(0.0).add(
+                        Tensor.on(in.get(0).backend()).fromArray(new double[] {-2.5, -1.5, -0.5, 0.5, 1.5, 2.5},
+                                in.get(0).dtype(), 6)).round())
+                .sample(of(6)));
+        // Divisors of both signs; the jumps of remainder sit where a / b is a whole number, which random
+        // inputs miss.
+        ops.add(binaryOp("remainder", Tensor::remainder, 0.5, 2));
+        ops.add(OpInfo.op("remainder(negative divisor)", Set.of("remainder"), in -> in.get(0).remainder(in.get(1)))
+                .sample(of(2, 3).domain(-5, 5), of(2, 3).domain(-2, -0.5))
+                .sample(of(3, 2).domain(-5, 5).transposed(), of(2).domain(-2, -0.5)));
+        ops.add(scalarOp("remainder(scalar)", "remainder", t -> t.remainder(-0.75), -3, 3));
+    }
+
+    // ---- activations --------------------------------------------------------------------------------
+
+    private static void activations(List<OpInfo> ops) {
+        ops.add(unaryOp("silu", Functional::silu, -4, 4));
+        ops.add(unaryOp("logSigmoid", Functional::logSigmoid, -4, 4));
+        ops.add(unaryOp("softplus", Functional::softplus, -4, 4));
+        // Both sides of the threshold: x itself above it, with gradient 1.
+        ops.add(OpInfo.op("softplus(beta, threshold)", Set.of("softplus"),
+                        in -> Functional.softplus(in.get(0), 2.0, 3.0))
+                .sample(of(4, 5).domain(-3, 3))
+                .sample(of(3, 4).domain(-3, 3).transposed())
+                .sample(of(2, 5).domain(15, 25))
+                .error("beta 0", f -> Functional.softplus(f.ones(DType.FLOAT64, 2), 0, 20),
+                        IllegalArgumentException.class, "softplus: beta must be a non-zero number, got 0.0"));
+        ops.add(OpInfo.op("softplus(large)", Set.of("softplus"), in -> Functional.softplus(in.get(0)))
+                .sample(of(2, 5).domain(15, 25)));
+        ops.add(unaryOp("elu", t -> Functional.elu(t, 1.5), -2, 2)
+                .error("INT64 input", f -> Functional.elu(f.arange(3)), DTypeMismatchException.class,
+                        "elu: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("elu(default)", Set.of("elu"), in -> Functional.elu(in.get(0)))
+                .sample(of(3, 4)));
+        ops.add(unaryOp("leakyRelu", t -> Functional.leakyRelu(t, 0.2), -2, 2));
+        ops.add(OpInfo.op("leakyRelu(default)", Set.of("leakyRelu"), in -> Functional.leakyRelu(in.get(0)))
+                .sample(of(3, 4)));
+        ops.add(unaryOp("hardtanh", t -> Functional.hardtanh(t, -0.5, 0.75), -1, 1)
+                .error("min > max", f -> Functional.hardtanh(f.ones(DType.FLOAT64, 2), 1, 0),
+                        IllegalArgumentException.class, "hardtanh: need min <= max, got min=1.0 max=0.0"));
+        ops.add(OpInfo.op("hardtanh(default)", Set.of("hardtanh"), in -> Functional.hardtanh(in.get(0)))
                 .sample(of(3, 4)));
     }
 }

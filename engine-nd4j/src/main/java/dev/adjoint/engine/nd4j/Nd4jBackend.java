@@ -40,6 +40,19 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.ATan2;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Ceil;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Floor;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ACos;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ACosh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ASin;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ATan;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ATanh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Cosh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sinh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Tan;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Max;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
 import org.nd4j.linalg.factory.Nd4j;
@@ -219,7 +232,27 @@ public final class Nd4jBackend implements Backend {
                 case SIGMOID -> new Sigmoid(in, o);
                 case RELU -> new RectifiedLinear(in, o, 0.0);
                 case ERF -> new Erf(in, o);
+                case TAN -> new Tan(in, o);
+                case ASIN -> new ASin(in, o);
+                case ACOS -> new ACos(in, o);
+                case ATAN -> new ATan(in, o);
+                case SINH -> new Sinh(in, o);
+                case COSH -> new Cosh(in, o);
+                case ACOSH -> new ACosh(in, o);
+                case ATANH -> new ATanh(in, o);
+                case FLOOR -> new Floor(in, o);
+                case CEIL -> new Ceil(in, o);
+                // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
+                case ROUND -> new Rint(in, o);
+                case SILU -> new Swish(in, o);
+                // libnd4j's asinh and expm1 cancel near 0 (1e11 ulps at 1e-12), its softplus and log-sigmoid
+                // overflow beyond |x| = 88 (float) or 709, and it has no trunc: the reference loop instead.
+                case ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS -> null;
             };
+            if (kernel == null) {
+                ReferenceLoops.unary(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
+                return o;
+            }
             Nd4j.getExecutioner().exec(kernel);
             if (op == UnaryOp.SIGN) {
                 NanPropagation.copyNaNs(in, o);
@@ -261,9 +294,15 @@ public final class Nd4jBackend implements Backend {
                 case MAX -> new Max(x, y, z);
                 case MIN -> new Min(x, y, z);
                 case POW -> null;
+                case ATAN2 -> new ATan2(x, y, z);
+                // libnd4j's FloorMod differs from torch.remainder at infinities and signed zeros.
+                case REMAINDER -> null;
                 default -> throw new AssertionError(op);
             };
-            if (kernel == null) {
+            if (op == BinaryOp.REMAINDER) {
+                ReferenceLoops.binary(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout, (Nd4jStorage) out,
+                        outLayout);
+            } else if (kernel == null) {
                 Nd4j.getExecutioner().exec(new PowPairwise(x, y, z));
             } else {
                 Nd4j.getExecutioner().exec(kernel);
