@@ -9,6 +9,7 @@ import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.internal.TensorInternals;
+import dev.adjoint.ops.CumulativeOps;
 import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.InPlaceOps;
@@ -16,6 +17,7 @@ import dev.adjoint.ops.LinalgOps;
 import dev.adjoint.ops.NormalizationOps;
 import dev.adjoint.ops.ReductionOps;
 import dev.adjoint.ops.ShapeOps;
+import dev.adjoint.ops.SortOps;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
@@ -561,6 +563,55 @@ public final class Tensor {
     public Tensor argmin() { return ReductionOps.argExtremumFlat("argmin", this, false); }
 
     public Tensor amin(int dim, boolean keepDim) { return ReductionOps.amin(this, new int[] {dim}, keepDim); }
+    /** The largest element (0-d); tied maxima share the gradient, as torch.max(x) and amax. */
+    public Tensor max() { return ReductionOps.amax(this, allDims(), false); }
+    public Tensor min() { return ReductionOps.amin(this, allDims(), false); }
+    /**
+     * torch.max(x, dim): the largest element along {@code dim} (NaN counts as largest; the first on ties)
+     * and its INT64 index. The gradient goes to that one element, as PyTorch's.
+     */
+    public ValuesAndIndices max(int dim, boolean keepDim) { return SortOps.extremum("max", this, dim, keepDim, true); }
+    public ValuesAndIndices min(int dim, boolean keepDim) { return SortOps.extremum("min", this, dim, keepDim, false); }
+    /** The unbiased variance of all elements (0-d). */
+    public Tensor var() { return ReductionOps.var(this, allDims(), 1, false); }
+    /** The unbiased variance along {@code dim}. */
+    public Tensor var(int dim, boolean keepDim) { return ReductionOps.var(this, new int[] {dim}, 1, keepDim); }
+    /**
+     * The variance over {@code dims}: squared deviations from the mean summed and divided by
+     * {@code N - correction} (1 unbiased, 0 the population variance), as torch.var.
+     */
+    public Tensor var(int[] dims, int correction, boolean keepDim) { return ReductionOps.var(this, dims, correction, keepDim); }
+    public Tensor std() { return ReductionOps.std(this, allDims(), 1, false); }
+    public Tensor std(int dim, boolean keepDim) { return ReductionOps.std(this, new int[] {dim}, 1, keepDim); }
+    /** The square root of {@link #var(int[], int, boolean)}. */
+    public Tensor std(int[] dims, int correction, boolean keepDim) { return ReductionOps.std(this, dims, correction, keepDim); }
+    /** The Euclidean norm of all elements (0-d); its gradient at a zero tensor is 0, as PyTorch's. */
+    public Tensor norm() { return ReductionOps.norm(this, 2, allDims(), false); }
+    /** The p-norm of all elements: {@code (sum |x|^p)^(1/p)}; p may be infinite (max or min of |x|) or 0 (a count). */
+    public Tensor norm(double p) { return ReductionOps.norm(this, p, allDims(), false); }
+    public Tensor norm(double p, int dim, boolean keepDim) { return ReductionOps.norm(this, p, new int[] {dim}, keepDim); }
+    /** The p-norm over {@code dims}, as torch.norm(x, p, dim, keepdim) and torch.linalg.vector_norm. */
+    public Tensor norm(double p, int[] dims, boolean keepDim) { return ReductionOps.norm(this, p, dims, keepDim); }
+    /** The product of all elements (0-d); 1 for an empty tensor. */
+    public Tensor prod() { return CumulativeOps.prod(this); }
+    public Tensor prod(int dim, boolean keepDim) { return CumulativeOps.prod(this, dim, keepDim); }
+    /** Running sums along {@code dim}. */
+    public Tensor cumsum(int dim) { return CumulativeOps.cumsum(this, dim); }
+    /** Running products along {@code dim}; the gradient is exact where elements are 0, as PyTorch's. */
+    public Tensor cumprod(int dim) { return CumulativeOps.cumprod(this, dim); }
+    /** Sorted along the last dimension, ascending. */
+    public ValuesAndIndices sort() { return SortOps.sort(this, -1, false); }
+    /**
+     * Sorted along {@code dim}, stably (equal elements keep their order); NaN sorts above every number.
+     * The values' gradient goes back to the elements they came from.
+     */
+    public ValuesAndIndices sort(int dim, boolean descending) { return SortOps.sort(this, dim, descending); }
+    /** The INT64 positions that sort this tensor along {@code dim}: {@code sort(dim, descending).indices()}. */
+    public Tensor argsort(int dim, boolean descending) { return SortOps.sort(this, dim, descending).indices(); }
+    /** The {@code k} largest elements along the last dimension, largest first, and their indices. */
+    public ValuesAndIndices topk(int k) { return SortOps.topk(this, k, -1, true); }
+    /** The {@code k} largest (or, not {@code largest}, smallest) elements along {@code dim}, in sorted order. */
+    public ValuesAndIndices topk(int k, int dim, boolean largest) { return SortOps.topk(this, k, dim, largest); }
     public Tensor amin(int[] dims, boolean keepDim) { return ReductionOps.amin(this, dims, keepDim); }
     public Tensor logSumExp(int dim, boolean keepDim) { return ReductionOps.logSumExp(this, new int[] {dim}, keepDim); }
     public Tensor logSumExp(int[] dims, boolean keepDim) { return ReductionOps.logSumExp(this, dims, keepDim); }

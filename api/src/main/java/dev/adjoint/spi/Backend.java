@@ -116,6 +116,39 @@ public interface Backend {
     void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
 
     /**
+     * Running sums or products along the <em>last</em> dimension of {@code x} (floating dtypes), from the
+     * first element of each row to the last, or from the last to the first when {@code reverse}; the api
+     * moves another dimension there with a transposed view. {@code out} is contiguous with {@code x}'s
+     * shape. Results must agree with {@link RowKernels#scan} within the conformance tolerances.
+     *
+     * <p>The default copies the elements out, scans them in double and copies the result in: correct
+     * on any backend, and what a backend without a scan of its own runs.
+     */
+    default void scan(ScanOp op, boolean reverse, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        double[] values = toDoubles(x, xLayout);
+        RowKernels.scan(op, reverse, values, xLayout.shape().dim(xLayout.rank() - 1));
+        copy(fromDoubles(values, out.dtype()), Layout.contiguous(outLayout.shape()), out, outLayout);
+    }
+
+    /**
+     * Sorts along the <em>last</em> dimension of {@code x} (floating dtypes), stably, NaN above every
+     * number, as {@link RowKernels#sort}: the sorted elements into {@code values} (x's dtype) and their
+     * positions along that dimension into {@code indices} (INT64). Both outputs are contiguous with
+     * {@code x}'s shape.
+     *
+     * <p>The default copies the elements out, sorts them and copies the results in.
+     */
+    default void sort(Storage x, Layout xLayout, boolean descending, Storage values, Layout valuesLayout,
+                      Storage indices, Layout indicesLayout) {
+        double[] data = toDoubles(x, xLayout);
+        long[] positions = new long[data.length];
+        RowKernels.sort(data, xLayout.shape().dim(xLayout.rank() - 1), descending, positions);
+        Layout dense = Layout.contiguous(xLayout.shape());
+        copy(fromDoubles(data, values.dtype()), dense, values, valuesLayout);
+        copy(fromLongs(positions), dense, indices, indicesLayout);
+    }
+
+    /**
      * Batched matrix product: {@code a} is {@code [..., m, k]}, {@code b} is {@code [..., k, n]},
      * {@code out} is {@code [..., m, n]}; all three have the same rank (at least 2) and the same batch
      * dimensions (the api expands broadcast batch dims with stride 0). Transposed operands arrive as

@@ -42,6 +42,9 @@ public final class OpCatalogue {
         trigonometric(ops);
         rounding(ops);
         activations(ops);
+        cumulative(ops);
+        sorting(ops);
+        statistics(ops);
         return ops;
     }
 
@@ -472,5 +475,116 @@ public final class OpCatalogue {
                         IllegalArgumentException.class, "hardtanh: need min <= max, got min=1.0 max=0.0"));
         ops.add(OpInfo.op("hardtanh(default)", Set.of("hardtanh"), in -> Functional.hardtanh(in.get(0)))
                 .sample(of(3, 4)));
+    }
+
+    // ---- running sums and products ------------------------------------------------------------------
+
+    private static void cumulative(List<OpInfo> ops) {
+        ops.add(OpInfo.op("cumsum", in -> in.get(0).cumsum(1))
+                .sample(of(3, 4)).sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(3, 4).sliced())
+                .sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of(0, 3))
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2, 3).cumsum(2),
+                        TensorShapeException.class, "cumsum: dimension 2 is out of range for shape [2, 3]")
+                .error("INT64 input", f -> f.arange(3).cumsum(0), DTypeMismatchException.class,
+                        "cumsum: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("cumsum(last dim)", Set.of("cumsum"), in -> in.get(0).cumsum(-1))
+                .sample(of(5)).sample(of()).sample(of(3, 4).transposed()));
+        // Factors near 1 in magnitude keep the running product O(1).
+        ops.add(OpInfo.op("cumprod", in -> in.get(0).cumprod(1))
+                .sample(of(3, 4).domain(0.5, 1.5)).sample(of(2, 3, 4).domain(-1.5, 1.5))
+                .sample(of(4, 3).domain(0.5, 1.5).transposed()).sample(of(3, 4).domain(-1.5, 1.5).sliced())
+                .sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3))
+                .error("INT64 input", f -> f.arange(3).cumprod(0), DTypeMismatchException.class,
+                        "cumprod: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("cumprod(dim 0)", Set.of("cumprod"), in -> in.get(0).cumprod(0))
+                .sample(of(4, 3).domain(-1.5, 1.5)).sample(of(5).domain(0.5, 1.5)).sample(of().domain(0.5, 1.5)));
+        ops.add(OpInfo.op("prod", in -> in.get(0).prod())
+                .sample(of(2, 3).domain(0.5, 1.5)).sample(of(3, 2).domain(-1.5, 1.5).transposed())
+                .sample(of().domain(0.5, 1.5)).sample(of(0, 2)));
+        ops.add(OpInfo.op("prod(dim)", Set.of("prod"), in -> in.get(0).prod(1, false))
+                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 3, 4).domain(0.5, 1.5).sliced())
+                .sample(of(3, 0))
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2).prod(1, false),
+                        TensorShapeException.class, "prod: dimension 1 is out of range for shape [2]"));
+        ops.add(OpInfo.op("prod(dim, keepDim)", Set.of("prod"), in -> in.get(0).prod(0, true))
+                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3)));
+    }
+
+    // ---- sorting and selection ----------------------------------------------------------------------
+
+    private static void sorting(List<OpInfo> ops) {
+        // Random inputs have no ties, so the order (and the indices) are unique.
+        ops.add(OpInfo.op("sort", in -> in.get(0).sort(1, false).values())
+                .sample(of(3, 5)).sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(3, 4).sliced())
+                .sample(of(0, 3))
+                .error("INT64 input", f -> f.arange(3).sort().values(), DTypeMismatchException.class,
+                        "sort: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("sort(descending)", Set.of("sort"), in -> in.get(0).sort(0, true).values())
+                .sample(of(5, 3)).sample(of(4)).sample(of()).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("sort(indices)", Set.of("sort"), in -> in.get(0).sort().indices())
+                .sample(of(3, 5)).sample(of(4, 3).transposed()).notDifferentiable());
+        ops.add(OpInfo.op("argsort", in -> in.get(0).argsort(0, true))
+                .sample(of(5, 3)).sample(of(3, 4).sliced()).notDifferentiable());
+        ops.add(OpInfo.op("topk", in -> in.get(0).topk(2).values())
+                .sample(of(3, 5)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced())
+                .error("k larger than the dimension", f -> f.ones(DType.FLOAT64, 2, 3).topk(4).values(),
+                        TensorShapeException.class, "topk: k = 4 is out of range for dimension -1 of size 3"));
+        ops.add(OpInfo.op("topk(smallest, dim 0)", Set.of("topk"), in -> in.get(0).topk(3, 0, false).values())
+                .sample(of(4, 3)).sample(of(5)).sample(of(3, 2).expandedTo(3, 2)));
+        ops.add(OpInfo.op("topk(indices)", Set.of("topk"), in -> in.get(0).topk(2, 1, true).indices())
+                .sample(of(3, 5)).notDifferentiable());
+        for (String name : List.of("max", "min")) {
+            boolean isMax = name.equals("max");
+            ops.add(OpInfo.op(name + "(dim)", Set.of(name),
+                            in -> isMax ? in.get(0).max(1, false).values() : in.get(0).min(1, false).values())
+                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(4, 3).transposed()));
+            ops.add(OpInfo.op(name + "(dim, keepDim)", Set.of(name),
+                            in -> isMax ? in.get(0).max(-1, true).values() : in.get(0).min(0, true).values())
+                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of()));
+            ops.add(OpInfo.op(name + "(indices)", Set.of(name),
+                            in -> isMax ? in.get(0).max(1, false).indices() : in.get(0).min(1, false).indices())
+                    .sample(of(3, 4)).sample(of(4, 3).transposed()).notDifferentiable());
+            // All elements: the gradient is shared between ties, as amax / amin.
+            ops.add(OpInfo.op(name, in -> isMax ? in.get(0).max() : in.get(0).min())
+                    .sample(of(3, 4)).sample(of(5)).sample(of()));
+            ops.add(OpInfo.op(name + "(ties)", Set.of(name),
+                            in -> isMax ? in.get(0).expand(3, 2).max(0, false).values()
+                                    : in.get(0).expand(3, 2).min(0, false).values())
+                    .sample(of(1, 2)));
+        }
+    }
+
+    // ---- variance and norms -------------------------------------------------------------------------
+
+    private static void statistics(List<OpInfo> ops) {
+        ops.add(OpInfo.op("var", in -> in.get(0).var())
+                .sample(of(3, 4)).sample(of(5)).sample(of(4, 3).transposed()).sample(of(2, 1, 3).expandedTo(2, 4, 3))
+                .error("INT64 input", f -> f.arange(3).var(), DTypeMismatchException.class,
+                        "var: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("var(dim)", Set.of("var"), in -> in.get(0).var(1, false))
+                .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(4, 3).transposed()));
+        ops.add(OpInfo.op("var(dims, correction, keepDim)", Set.of("var"), in -> in.get(0).var(new int[] {0, -1}, 0, true))
+                .sample(of(2, 3, 4)).sample(of(3, 4).sliced())
+                .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).var(new int[] {1, -1}, 1, false),
+                        TensorShapeException.class, "var: dimension -1 appears twice"));
+        ops.add(OpInfo.op("std", in -> in.get(0).std())
+                .sample(of(3, 4)).sample(of(4, 3).transposed()));
+        ops.add(OpInfo.op("std(dim)", Set.of("std"), in -> in.get(0).std(0, true))
+                .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("std(dims, correction, keepDim)", Set.of("std"), in -> in.get(0).std(new int[] {1, 2}, 2, false))
+                .sample(of(2, 3, 4)));
+        ops.add(OpInfo.op("norm", in -> in.get(0).norm())
+                .sample(of(3, 4)).sample(of(5)).sample(of()).sample(of(4, 3).transposed())
+                .error("INT64 input", f -> f.arange(3).norm(), DTypeMismatchException.class,
+                        "norm: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        for (double p : new double[] {1, 3, 0.5, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0}) {
+            ops.add(OpInfo.op("norm(p=" + p + ")", Set.of("norm"), in -> in.get(0).norm(p))
+                    .sample(of(3, 4)).sample(of(2, 3).sliced()));
+            ops.add(OpInfo.op("norm(p=" + p + ", dims, keepDim)", Set.of("norm"),
+                            in -> in.get(0).norm(p, new int[] {-1}, true))
+                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        }
+        ops.add(OpInfo.op("norm(2, dim)", Set.of("norm"), in -> in.get(0).norm(2, 0, false))
+                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
     }
 }

@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import org.nd4j.linalg.api.buffer.DataBuffer;
@@ -41,6 +42,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.ATan2;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.CumProd;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Ceil;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Floor;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.ACos;
@@ -372,6 +375,35 @@ public final class Nd4jBackend implements Backend {
             Nd4j.getExecutioner().exec(kernel);
             if (op != ReduceOp.SUM) {
                 NanPropagation.reducedNaNs(in, dims, o);
+            }
+            return o;
+        }, xLayout, outLayout);
+    }
+
+    /**
+     * libnd4j's CumSum / CumProd along the last dim. Like {@link #reduce}, long FLOAT32 rows run in double
+     * (libnd4j accumulates float in float; the reference in double). Sort has no libnd4j counterpart that
+     * is stable and puts NaN where torch does: it takes the SPI's default, a loop over copied data.
+     */
+    @Override
+    public void scan(ScanOp op, boolean reverse, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("scan " + op, () -> {
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            int last = xLayout.rank() - 1;
+            boolean wide = in.dataType() == DataType.FLOAT && xLayout.shape().dim(last) > WIDE_SUM_ABOVE;
+            INDArray src = wide ? in.castTo(DataType.DOUBLE) : in;
+            INDArray dst = wide ? Nd4j.createUninitialized(DataType.DOUBLE, o.shape()) : o;
+            CustomOp kernel = op == ScanOp.SUM ? new CumSum(src, dst, false, reverse, last)
+                    : new CumProd(src, dst, false, reverse, last);
+            Nd4j.getExecutioner().exec(kernel);
+            if (wide) {
+                o.assign(dst);
+                src.close();
+                dst.close();
             }
             return o;
         }, xLayout, outLayout);
