@@ -1,10 +1,14 @@
 package dev.adjoint;
 
 import dev.adjoint.ops.ActivationOps;
+import dev.adjoint.ops.Einsum;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.LossOps;
 import dev.adjoint.ops.NormalizationOps;
+import dev.adjoint.ops.RearrangeOps;
 import dev.adjoint.spi.UnaryOp;
+
+import java.util.List;
 
 /** Functions that are not methods of a single tensor, in the spirit of {@code torch.nn.functional}. */
 public final class Functional {
@@ -27,6 +31,31 @@ public final class Functional {
 
     public static Tensor logSoftmax(Tensor x, int dim) {
         return x.logSoftmax(dim);
+    }
+
+    // ---- shape --------------------------------------------------------------------------------------
+
+    /** Constant zero padding; {@code pad} holds (before, after) pairs from the last dimension backward. */
+    public static Tensor pad(Tensor x, int[] pad) {
+        return RearrangeOps.pad(x, pad, PadMode.CONSTANT, 0.0);
+    }
+
+    /**
+     * torch.nn.functional.pad: {@code pad} holds (before, after) pairs from the last dimension backward
+     * ({@code [left, right, top, bottom]} pads the last two); {@code value} fills CONSTANT padding, where a
+     * negative pad crops.
+     */
+    public static Tensor pad(Tensor x, int[] pad, PadMode mode, double value) {
+        return RearrangeOps.pad(x, pad, mode, value);
+    }
+
+    /**
+     * torch.einsum: {@code einsum("ij,jk->ik", a, b)} is a matmul, {@code "bij,bkj->bik"} a batched one with b
+     * transposed, {@code "ii->i"} a diagonal, {@code "i,j->ij"} an outer product; {@code ...} names the dims
+     * not spelled out. Composed of differentiable ops (one batched matmul per pair of operands).
+     */
+    public static Tensor einsum(String equation, Tensor... operands) {
+        return Einsum.einsum(equation, List.of(operands));
     }
 
     // ---- activations ------------------------------------------------------------------------------

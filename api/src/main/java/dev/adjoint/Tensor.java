@@ -14,7 +14,10 @@ import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.InPlaceOps;
 import dev.adjoint.ops.LinalgOps;
+import dev.adjoint.ops.MaskingOps;
 import dev.adjoint.ops.NormalizationOps;
+import dev.adjoint.ops.PartitionOps;
+import dev.adjoint.ops.RearrangeOps;
 import dev.adjoint.ops.ReductionOps;
 import dev.adjoint.ops.ShapeOps;
 import dev.adjoint.ops.SortOps;
@@ -166,6 +169,26 @@ public final class Tensor {
     /** Standard normal. */
     public static Tensor randn(Generator generator, DType dtype, int... shape) {
         return defaults().randn(generator, dtype, shape);
+    }
+
+    /** INT64 integers uniform in {@code [low, high)}. */
+    public static Tensor randint(long low, long high, Generator generator, int... shape) {
+        return defaults().randint(low, high, generator, shape);
+    }
+
+    /** The FLOAT32 {@code n x n} identity. */
+    public static Tensor eye(int n) {
+        return defaults().eye(n, n, DType.FLOAT32);
+    }
+
+    /** {@code n x m}, ones on the diagonal. */
+    public static Tensor eye(int n, int m, DType dtype) {
+        return defaults().eye(n, m, dtype);
+    }
+
+    /** {@code steps} evenly spaced values from {@code start} to {@code end}, both included, as torch.linspace. */
+    public static Tensor linspace(double start, double end, int steps, DType dtype) {
+        return defaults().linspace(start, end, steps, dtype);
     }
 
     /**
@@ -537,6 +560,20 @@ public final class Tensor {
     public Tensor eq(Tensor other) { return ElementwiseOps.binary(BinaryOp.EQ, this, other); }
     public Tensor eq(double other) { return compareWith(BinaryOp.EQ, other); }
 
+    /**
+     * 1 with probability {@code p} (this tensor's elements, each in [0, 1]), else 0, in this dtype: one
+     * uniform draw per element from {@code generator}, in row-major order. No gradient.
+     */
+    public Tensor bernoulli(Generator generator) { return Sampling.bernoulli(this, generator); }
+    /**
+     * INT64 indices drawn from the categories of this tensor's last dim, weighted by its elements
+     * (non-negative, not necessarily summing to 1): {@code [numSamples]} for a vector, {@code [rows,
+     * numSamples]} for a matrix. Without {@code replacement}, a category drawn is not drawn again.
+     */
+    public Tensor multinomial(int numSamples, boolean replacement, Generator generator) {
+        return Sampling.multinomial(this, numSamples, replacement, generator);
+    }
+
     /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
 
@@ -622,6 +659,8 @@ public final class Tensor {
 
     /** torch.matmul: dot, matrix-vector, matrix-matrix, and batched with broadcast batch dims. */
     public Tensor matmul(Tensor other) { return LinalgOps.matmul(this, other); }
+    /** The outer product of two vectors: {@code [n] x [m] -> [n, m]}. */
+    public Tensor outer(Tensor other) { return LinalgOps.outer(this, other); }
 
     // ---- shape -----------------------------------------------------------------------------------------
 
@@ -644,6 +683,36 @@ public final class Tensor {
     public Tensor gather(int dim, Tensor index) { return ShapeOps.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: this tensor plus {@code src} added at {@code index} along {@code dim}. */
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return ShapeOps.scatterAdd(this, dim, index, src); }
+    /** The elements in reverse order along each of {@code dims} (a copy, as torch.flip). */
+    public Tensor flip(int... dims) { return RearrangeOps.flip(this, dims); }
+    /** The flattened elements shifted by {@code shift}, wrapping around, in this tensor's shape. */
+    public Tensor roll(int shift) { return RearrangeOps.roll(this, new int[] {shift}, new int[0]); }
+    /** The elements shifted by {@code shift} along {@code dim}, those pushed past the end coming back at the start. */
+    public Tensor roll(int shift, int dim) { return RearrangeOps.roll(this, new int[] {shift}, new int[] {dim}); }
+    public Tensor roll(int[] shifts, int[] dims) { return RearrangeOps.roll(this, shifts, dims); }
+    /** torch.Tensor.repeat: tiled {@code repeats[i]} times along dim i (leading dims added when there are more repeats). */
+    public Tensor repeat(int... repeats) { return RearrangeOps.repeat(this, repeats); }
+    /** torch.tile: {@link #repeat}, with 1s in front when {@code reps} is shorter than the rank. */
+    public Tensor tile(int... reps) { return RearrangeOps.tile(this, reps); }
+    /** Views of {@code size} elements along {@code dim}; the last is smaller when the size does not divide. */
+    public List<Tensor> split(int size, int dim) { return PartitionOps.split(this, size, dim); }
+    /** Views of the given sizes along {@code dim}, which must add up to its size. */
+    public List<Tensor> split(int[] sizes, int dim) { return PartitionOps.split(this, sizes, dim); }
+    /** At most {@code chunks} views of {@code ceil(size / chunks)} elements along {@code dim}, as torch.chunk. */
+    public List<Tensor> chunk(int chunks, int dim) { return PartitionOps.chunk(this, chunks, dim); }
+    /** The slices along {@code dim}, each a view without that dimension. */
+    public List<Tensor> unbind(int dim) { return PartitionOps.unbind(this, dim); }
+    /** {@code value} where {@code mask} is non-zero, this tensor elsewhere; the mask broadcasts to this shape. */
+    public Tensor maskedFill(Tensor mask, double value) { return MaskingOps.maskedFill(this, mask, value); }
+    /** {@link #maskedFill(Tensor, double)} with a 0-d tensor value, which receives the gradient of the filled elements. */
+    public Tensor maskedFill(Tensor mask, Tensor value) { return MaskingOps.maskedFill(this, mask, value); }
+    /** The lower triangle of the last two dims (element (i, j) kept where {@code j <= i}), zeros above. */
+    public Tensor tril() { return MaskingOps.triangle("tril", this, 0, true); }
+    /** Elements (i, j) with {@code j - i <= diagonal} kept, the others 0. */
+    public Tensor tril(int diagonal) { return MaskingOps.triangle("tril", this, diagonal, true); }
+    public Tensor triu() { return MaskingOps.triangle("triu", this, 0, false); }
+    /** Elements (i, j) with {@code j - i >= diagonal} kept, the others 0. */
+    public Tensor triu(int diagonal) { return MaskingOps.triangle("triu", this, diagonal, false); }
     public static Tensor cat(List<Tensor> tensors, int dim) { return ShapeOps.cat(tensors, dim); }
     public static Tensor stack(List<Tensor> tensors, int dim) { return ShapeOps.stack(tensors, dim); }
 

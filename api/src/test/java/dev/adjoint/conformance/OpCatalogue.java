@@ -3,6 +3,8 @@ package dev.adjoint.conformance;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Functional;
+import dev.adjoint.Generator;
+import dev.adjoint.PadMode;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -45,6 +47,11 @@ public final class OpCatalogue {
         cumulative(ops);
         sorting(ops);
         statistics(ops);
+        rearranging(ops);
+        partitions(ops);
+        masking(ops);
+        contractions(ops);
+        factories(ops);
         return ops;
     }
 
@@ -586,5 +593,180 @@ public final class OpCatalogue {
         }
         ops.add(OpInfo.op("norm(2, dim)", Set.of("norm"), in -> in.get(0).norm(2, 0, false))
                 .sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
+    }
+
+    // ---- rearranging --------------------------------------------------------------------------------
+
+    private static void rearranging(List<OpInfo> ops) {
+        ops.add(OpInfo.op("flip", in -> in.get(0).flip(1)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced()).sample(of(0, 3))
+                .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).flip(1, -1),
+                        TensorShapeException.class, "flip: dimension -1 appears twice"));
+        ops.add(OpInfo.op("flip(dims)", Set.of("flip"), in -> in.get(0).flip(0, 2)).then(Tensor::square)
+                .sample(of(2, 3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("roll", in -> in.get(0).roll(2, 1)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(3, 1)));
+        ops.add(OpInfo.op("roll(flattened)", Set.of("roll"), in -> in.get(0).roll(-5)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(2, 3).sliced()));
+        ops.add(OpInfo.op("roll(dims)", Set.of("roll"), in -> in.get(0).roll(new int[] {1, -7}, new int[] {0, 2}))
+                .then(Tensor::square)
+                .sample(of(2, 3, 4))
+                .error("shifts and dims of different lengths", f -> f.ones(DType.FLOAT64, 2, 3).roll(new int[] {1}, new int[] {0, 1}),
+                        TensorShapeException.class, "roll: 1 shifts [1] for 2 dims [0, 1]"));
+        ops.add(OpInfo.op("repeat", in -> in.get(0).repeat(2, 3)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(3, 2).transposed()).sample(of(1, 3).expandedTo(2, 3))
+                .error("fewer repeats than dims", f -> f.ones(DType.FLOAT64, 2, 3).repeat(2),
+                        TensorShapeException.class, "repeat: 1 repeats [2] for a tensor of 2 dimensions"));
+        ops.add(OpInfo.op("repeat(new dims)", Set.of("repeat"), in -> in.get(0).repeat(2, 1, 3)).then(Tensor::square)
+                .sample(of(3)).sample(of()).sample(of(2, 3)));
+        ops.add(OpInfo.op("tile", in -> in.get(0).tile(2)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(4)).sample(of(3, 2).transposed()));
+        ops.add(OpInfo.op("pad", in -> Functional.pad(in.get(0), new int[] {1, 2})).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(3)).sample(of(2, 0))
+                .error("odd padding", f -> Functional.pad(f.ones(DType.FLOAT64, 2, 3), new int[] {1, 2, 3}),
+                        TensorShapeException.class, "pad: padding [1, 2, 3] has an odd length")
+                .error("more pairs than dims", f -> Functional.pad(f.ones(DType.FLOAT64, 3), new int[] {1, 1, 1, 1}),
+                        TensorShapeException.class, "pad: padding [1, 1, 1, 1] has 2 pairs but the input has 1 dimensions"));
+        for (PadMode mode : PadMode.values()) {
+            ops.add(OpInfo.op("pad(" + mode + ")", Set.of("pad"),
+                            in -> Functional.pad(in.get(0), new int[] {2, 1, 1, 2}, mode, 1.5)).then(Tensor::square)
+                    .sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced()));
+        }
+        ops.add(OpInfo.op("pad(CONSTANT, cropping)", Set.of("pad"),
+                        in -> Functional.pad(in.get(0), new int[] {-1, 2, 0, -2}, PadMode.CONSTANT, -1))
+                .then(Tensor::square)
+                .sample(of(4, 5)).sample(of(5, 4).transposed())
+                .error("reflect padding as large as the dim", f -> Functional.pad(f.ones(DType.FLOAT64, 2, 3),
+                                new int[] {3, 0}, PadMode.REFLECT, 0),
+                        TensorShapeException.class, "pad: REFLECT padding (3, 0) of dimension 1 must be smaller than its size 3"));
+    }
+
+    // ---- partitions (lists of views; each entry reassembles them in another order) ------------------
+
+    private static Tensor reversedCat(List<Tensor> pieces, int dim) {
+        List<Tensor> reversed = new ArrayList<>(pieces);
+        java.util.Collections.reverse(reversed);
+        return Tensor.cat(reversed, dim);
+    }
+
+    private static void partitions(List<OpInfo> ops) {
+        ops.add(OpInfo.op("split", in -> reversedCat(in.get(0).split(2, 1), 1)).then(Tensor::square)
+                .sample(of(3, 5)).sample(of(5, 3).transposed()).sample(of(2, 4, 3).sliced())
+                .error("size 0", f -> f.ones(DType.FLOAT64, 2, 3).split(0, 1).get(0),
+                        TensorShapeException.class, "split: split size must be positive, got 0"));
+        ops.add(OpInfo.op("split(sizes)", Set.of("split"), in -> reversedCat(in.get(0).split(new int[] {1, 0, 3}, 0), 0))
+                .then(Tensor::square)
+                .sample(of(4, 2)).sample(of(4, 2).transposed())
+                .error("sizes that do not add up", f -> f.ones(DType.FLOAT64, 4, 2).split(new int[] {1, 2}, 0).get(0),
+                        TensorShapeException.class, "split: sizes [1, 2] add up to 3 but dimension 0 has size 4"));
+        ops.add(OpInfo.op("chunk", in -> reversedCat(in.get(0).chunk(3, -1), -1)).then(Tensor::square)
+                .sample(of(2, 7)).sample(of(2, 3)).sample(of(4, 2).transposed())
+                .error("0 chunks", f -> f.ones(DType.FLOAT64, 2).chunk(0, 0).get(0),
+                        TensorShapeException.class, "chunk: the number of chunks must be positive, got 0"));
+        ops.add(OpInfo.op("unbind", in -> Tensor.stack(in.get(0).unbind(1).reversed(), 0)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(2, 3, 2).sliced()).sample(of(3, 2).transposed()));
+    }
+
+    // ---- masking ------------------------------------------------------------------------------------
+
+    private static void masking(List<OpInfo> ops) {
+        ops.add(OpInfo.op("maskedFill", in -> in.get(0).maskedFill(in.get(1), -0.5))
+                .sample(of(2, 3), mask(2, 3)).sample(of(2, 3), mask(3)).sample(of(3, 2).transposed(), mask(3, 1))
+                .sample(of(), mask())
+                .error("a mask that does not broadcast to the input", f -> f.ones(DType.FLOAT64, 3).maskedFill(
+                                f.ones(DType.FLOAT64, 2, 3), 0),
+                        TensorShapeException.class, "maskedFill: mask shape [2, 3] does not broadcast to the input shape [3]"));
+        ops.add(OpInfo.op("maskedFill(tensor value)", Set.of("maskedFill"), in -> in.get(0).maskedFill(in.get(1), in.get(2)))
+                .sample(of(2, 3), mask(2, 3), of()).sample(of(3, 4).sliced(), mask(1, 4), of()));
+        for (String name : List.of("tril", "triu")) {
+            boolean lower = name.equals("tril");
+            ops.add(OpInfo.op(name, in -> lower ? in.get(0).tril() : in.get(0).triu())
+                    .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 3).sliced())
+                    .error("1-D input", f -> lower ? f.ones(DType.FLOAT64, 3).tril() : f.ones(DType.FLOAT64, 3).triu(),
+                            TensorShapeException.class, name + ": input must have at least 2 dimensions, got shape [3]"));
+            ops.add(OpInfo.op(name + "(diagonal)", Set.of(name), in -> lower ? in.get(0).tril(-1) : in.get(0).triu(2))
+                    .sample(of(4, 5)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        }
+    }
+
+    // ---- contractions -------------------------------------------------------------------------------
+
+    private static void contractions(List<OpInfo> ops) {
+        ops.add(OpInfo.op("outer", in -> in.get(0).outer(in.get(1)))
+                .sample(of(3), of(4)).sample(of(1), of(2)).sample(of(3).expandedTo(3), of(0))
+                .error("2-D argument", f -> f.ones(DType.FLOAT64, 2, 2).outer(f.ones(DType.FLOAT64, 2)),
+                        TensorShapeException.class, "outer: both arguments must be 1-D, got shapes [2, 2] and [2]"));
+        ops.add(OpInfo.op("einsum", in -> Functional.einsum("ij,jk->ik", in.get(0), in.get(1)))
+                .sample(of(2, 3), of(3, 4)).sample(of(2, 3).transposed(), of(3, 4).sliced())
+                .error("sizes that differ", f -> Functional.einsum("ij,jk->ik", f.ones(DType.FLOAT64, 2, 3),
+                                f.ones(DType.FLOAT64, 4, 4)),
+                        TensorShapeException.class, "einsum: subscript 'j' has size 3 in operand 0 but 4 in operand 1")
+                .error("too few operands", f -> Functional.einsum("ij,jk->ik", f.ones(DType.FLOAT64, 2, 3)),
+                        IllegalArgumentException.class, "einsum: equation \"ij,jk->ik\" has 2 operand subscripts but 1 operands")
+                .error("output subscript not in the inputs", f -> Functional.einsum("ij->iz", f.ones(DType.FLOAT64, 2, 3)),
+                        IllegalArgumentException.class, "einsum: output subscript 'z' in \"ij->iz\" does not appear in any operand"));
+        // Attention scores, a batched matmul with a transposed operand, a bilinear form with three
+        // operands, broadcast ellipsis dims, implicit output, a trace, a diagonal, a sum and a permutation.
+        String[] equations = {"bhqd,bhkd->bhqk", "bi,ij,bj->b", "...ij,...jk->...ik", "ij,jk", "ii", "ii->i", "ij->",
+                "ijk->kji", "i,i->", "ba,ab->a"};
+        InputSpec[][][] samples = {
+                {{of(2, 2, 3, 4), of(2, 2, 5, 4)}},
+                {{of(3, 2), of(2, 4), of(3, 4)}},
+                {{of(2, 1, 2, 3), of(3, 3, 2)}, {of(2, 3), of(4, 3, 2)}},
+                {{of(2, 3), of(3, 4)}},
+                {{of(3, 3)}, {of(3, 3).transposed()}},
+                {{of(4, 4)}},
+                {{of(3, 4)}},
+                {{of(2, 3, 4)}},
+                {{of(5), of(5)}},
+                {{of(3, 4), of(4, 3)}}};
+        for (int e = 0; e < equations.length; e++) {
+            String equation = equations[e];
+            OpInfo op = OpInfo.op("einsum(" + equation + ")", Set.of("einsum"),
+                    in -> Functional.einsum(equation, in.toArray(new Tensor[0])));
+            for (InputSpec[] sample : samples[e]) {
+                op.sample(sample);
+            }
+            ops.add(op);
+        }
+    }
+
+    // ---- factories and random draws -----------------------------------------------------------------
+
+    private static void factories(List<OpInfo> ops) {
+        // Each made on the tested backend and dtype; then multiplied by an input so there is a gradient.
+        ops.add(OpInfo.op("eye", in -> Tensor.on(in.get(0).backend()).eye(3, 4, in.get(0).dtype()))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(3, 4))
+                .error("negative size", f -> f.eye(-1, 2, DType.FLOAT64),
+                        TensorShapeException.class, "eye: sizes must not be negative, got -1 x 2"));
+        ops.add(OpInfo.op("linspace", in -> Tensor.on(in.get(0).backend()).linspace(-1.3, 2.9, 8, in.get(0).dtype()))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(8)).sample(of(2, 8).sliced())
+                .error("negative steps", f -> f.linspace(0, 1, -1, DType.FLOAT64),
+                        IllegalArgumentException.class, "linspace: need steps >= 0"));
+        ops.add(OpInfo.op("linspace(one step, none)", Set.of("linspace"), in -> Tensor.cat(List.of(
+                        Tensor.on(in.get(0).backend()).linspace(2, 5, 1, in.get(0).dtype()),
+                        Tensor.on(in.get(0).backend()).linspace(2, 5, 0, in.get(0).dtype())), 0))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(1)));
+        ops.add(OpInfo.op("randint", in -> Tensor.on(in.get(0).backend()).randint(-3, 4, new Generator(5), 3, 4))
+                .sample(of(1)).notDifferentiable()
+                .error("empty range", f -> f.randint(2, 2, new Generator(1), 3),
+                        IllegalArgumentException.class, "randint: need low < high, got low=2 high=2"));
+        ops.add(OpInfo.op("bernoulli", in -> in.get(0).bernoulli(new Generator(11)))
+                .sample(of(3, 4).domain(0, 1)).sample(of(4, 3).domain(0, 1).transposed()).notDifferentiable()
+                .error("probability above 1", f -> f.full(1.5, DType.FLOAT64, 2).bernoulli(new Generator(1)),
+                        IllegalArgumentException.class, "bernoulli: probability 1.5 at position [0] is outside [0, 1]"));
+        ops.add(OpInfo.op("multinomial", in -> in.get(0).multinomial(3, false, new Generator(13)))
+                .sample(of(5).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1).transposed())
+                .notDifferentiable()
+                .error("more samples than categories without replacement",
+                        f -> f.ones(DType.FLOAT64, 3).multinomial(4, false, new Generator(1)),
+                        IllegalArgumentException.class, "multinomial: cannot draw 4 samples from 3 categories without replacement")
+                .error("negative weight", f -> f.fromArray(new double[] {1, -1}, 2).multinomial(1, true, new Generator(1)),
+                        IllegalArgumentException.class, "multinomial: weight -1.0 of category 1 is not a finite number >= 0"));
+        ops.add(OpInfo.op("multinomial(replacement)", Set.of("multinomial"), in -> in.get(0).multinomial(20, true, new Generator(17)))
+                .sample(of(4).domain(0, 1)).sample(of(3, 5).domain(0, 1)).notDifferentiable());
     }
 }
