@@ -57,6 +57,18 @@ public interface Backend {
     long[] toLongs(Storage storage, Layout layout);
 
     /**
+     * Whether this backend runs {@code kernel} (a kernel method of this interface or of
+     * {@link FusedKernels}, by name: "unary", "sort", "softmax", ...) for {@code primitive} (the
+     * {@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp} or {@link ScanOp} it applies; null for the other
+     * kernels) with code of its own, such as vector loops or a native library, rather than the reference
+     * loops of {@code spi.heap} or a default of this interface. For reports (docs/coverage.md): no result
+     * depends on it. The default says no.
+     */
+    default boolean runsNatively(String kernel, Enum<?> primitive) {
+        return false;
+    }
+
+    /**
      * One-pass kernels for composites (softmax, layer norm), or {@code null} (the default) to have the
      * api compose them from the primitives below.
      */

@@ -152,7 +152,7 @@ public final class OpCatalogue {
         ops.add(binaryOp("ge", Tensor::ge, -2, 2).notDifferentiable());
         ops.add(binaryOp("le", Tensor::le, -2, 2).notDifferentiable());
         // Random inputs are never equal, so eq compares a tensor with a copy that matches where the mask is set.
-        ops.add(OpInfo.op("eq", in -> in.get(0).eq(Tensor.where(in.get(2), in.get(0), in.get(1))))
+        ops.add(OpInfo.op("eq(ties)", Set.of("eq"), in -> in.get(0).eq(Tensor.where(in.get(2), in.get(0), in.get(1))))
                 .sample(of(2, 3), of(2, 3), mask(2, 3))
                 .sample(of(2, 3), of(3), mask(1, 3))
                 .notDifferentiable());

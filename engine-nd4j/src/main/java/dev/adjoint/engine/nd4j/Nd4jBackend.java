@@ -61,6 +61,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -87,6 +89,27 @@ public final class Nd4jBackend implements Backend {
     public Availability availability() {
         return Nd4jRuntime.availability();
     }
+
+    /**
+     * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
+     * (loops over the native buffers) and sort (the SPI's default).
+     */
+    @Override
+    public boolean runsNatively(String kernel, Enum<?> primitive) {
+        return switch (kernel) {
+            case "unary" -> !REFERENCE_UNARY.contains(primitive);
+            case "binary" -> primitive != BinaryOp.REMAINDER;
+            case "gather", "scatterAdd", "sort" -> false;
+            default -> true;
+        };
+    }
+
+    /**
+     * libnd4j's asinh and expm1 cancel near 0 (1e11 ulps at 1e-12), its softplus and log-sigmoid overflow
+     * beyond |x| = 88 (float) or 709, and it has no trunc: these run the reference function instead.
+     */
+    private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.ASINH, UnaryOp.EXPM1, UnaryOp.TRUNC,
+            UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS);
 
     // ---- storage --------------------------------------------------------------------------------
 
@@ -248,11 +271,9 @@ public final class Nd4jBackend implements Backend {
                 // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
                 case ROUND -> new Rint(in, o);
                 case SILU -> new Swish(in, o);
-                // libnd4j's asinh and expm1 cancel near 0 (1e11 ulps at 1e-12), its softplus and log-sigmoid
-                // overflow beyond |x| = 88 (float) or 709, and it has no trunc: the reference loop instead.
                 case ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS -> null;
             };
-            if (kernel == null) {
+            if (REFERENCE_UNARY.contains(op)) {
                 ReferenceLoops.unary(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
                 return o;
             }

@@ -56,6 +56,18 @@ public final class SimdBackend extends HeapBackend {
         return VectorModule.availability(VectorModule.PRESENT);
     }
 
+    /** Vector loops for the elementwise ops in the sets above, reductions, matmul and copies; the strided loops otherwise. */
+    @Override
+    public boolean runsNatively(String kernel, Enum<?> primitive) {
+        return switch (kernel) {
+            case "unary" -> VECTOR_UNARY.contains(primitive);
+            case "binary" -> VECTOR_BINARY.contains(primitive);
+            case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
+                 "layerNormBackward" -> true;
+            default -> false;
+        };
+    }
+
     /** One-pass softmax and layer norm (rows in plain loops for now; the composites cost 5-9 passes). */
     private static final FusedKernels FUSED = new HeapFusedKernels();
 
