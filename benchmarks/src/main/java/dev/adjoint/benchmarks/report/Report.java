@@ -330,7 +330,16 @@ public final class Report {
                             }
                         }
                     }
-                    case "--backends" -> backends = List.of(value(args, ++i, a).split(","));
+                    case "--backends" -> {
+                        backends = List.of(value(args, ++i, a).split(","));
+                        List<String> known = Workloads.ALL.stream().flatMap(w -> w.backends().stream()).distinct().toList();
+                        for (String b : backends) {
+                            if (!known.contains(b)) {
+                                throw new IllegalArgumentException(a + ": no backend '" + b + "' in the report; there are "
+                                        + known);
+                            }
+                        }
+                    }
                     case "--list" -> list = true;
                     default -> throw new IllegalArgumentException("unknown option '" + a + "'");
                 }
