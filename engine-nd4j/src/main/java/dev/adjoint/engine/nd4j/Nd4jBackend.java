@@ -36,10 +36,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Cos;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Max;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
 import org.nd4j.linalg.factory.Nd4j;
@@ -204,28 +202,35 @@ public final class Nd4jBackend implements Backend {
         guard("unary " + op, () -> {
             INDArray in = ((Nd4jStorage) x).view(xLayout);
             INDArray o = ((Nd4jStorage) out).view(outLayout);
-            Op kernel = switch (op) {
-                case NEG -> new Negative(in, o);
-                case EXP -> new Exp(in, o);
-                case LOG -> new Log(in, o);
-                case LOG1P -> new Log1p(in, o);
-                case SQRT -> new Sqrt(in, o);
-                case SQUARE -> new Square(in, o);
-                case ABS -> new Abs(in, o);
-                case SIGN -> new Sign(in, o);
-                case SIN -> new Sin(in, o);
-                case COS -> new Cos(in, o);
-                case TANH -> new Tanh(in, o);
-                case SIGMOID -> new Sigmoid(in, o);
-                case RELU -> new RectifiedLinear(in, o, 0.0);
-                case ERF -> new Erf(in, o);
-            };
-            Nd4j.getExecutioner().exec(kernel);
+            switch (op) {
+                // libnd4j's own tanh and log1p cancel near 0; see NearZero.
+                case TANH -> NearZero.tanh(in, o);
+                case LOG1P -> NearZero.log1p(in, o);
+                default -> Nd4j.getExecutioner().exec(unaryKernel(op, in, o));
+            }
             if (op == UnaryOp.SIGN) {
                 NanPropagation.copyNaNs(in, o);
             }
             return o;
         }, xLayout, outLayout);
+    }
+
+    private static Op unaryKernel(UnaryOp op, INDArray in, INDArray o) {
+        return switch (op) {
+            case NEG -> new Negative(in, o);
+            case EXP -> new Exp(in, o);
+            case LOG -> new Log(in, o);
+            case SQRT -> new Sqrt(in, o);
+            case SQUARE -> new Square(in, o);
+            case ABS -> new Abs(in, o);
+            case SIGN -> new Sign(in, o);
+            case SIN -> new Sin(in, o);
+            case COS -> new Cos(in, o);
+            case SIGMOID -> new Sigmoid(in, o);
+            case RELU -> new RectifiedLinear(in, o, 0.0);
+            case ERF -> new Erf(in, o);
+            case TANH, LOG1P -> throw new AssertionError(op + " is composed in NearZero");
+        };
     }
 
     @Override
