@@ -121,6 +121,12 @@ public final class Nd4jBackend implements Backend {
         return new Nd4jStorage(DType.INT64, values.length, Nd4j.createBuffer(values));
     }
 
+    /** No {@link Nd4jScope} frees it: the garbage collector does, once it is unreachable. */
+    @Override
+    public void markLongLived(Storage storage) {
+        ((Nd4jStorage) storage).markLongLived();
+    }
+
     @Override
     public double[] toDoubles(Storage storage, Layout layout) {
         Nd4jStorage s = (Nd4jStorage) storage;

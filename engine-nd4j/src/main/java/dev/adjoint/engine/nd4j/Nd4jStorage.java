@@ -19,6 +19,8 @@ final class Nd4jStorage implements Storage {
     private final DataBuffer buffer;
     /** Set when an {@link Nd4jScope} freed the buffer: any later use fails instead of reading freed memory. */
     private volatile boolean released;
+    /** State that outlives a step (see {@link Nd4jBackend#markLongLived}): no scope frees it. */
+    private volatile boolean longLived;
 
     /** The last view handed out, reused while callers ask for the same layout (the common case:
      *  a tensor used by several ops in a row). Views are cheap, but not free: a shape-info lookup each. */
@@ -67,7 +69,9 @@ final class Nd4jStorage implements Storage {
     private void checkLive() {
         if (released) {
             throw new ReleasedStorageException("nd4j backend: a " + dtype + " storage of " + size
-                    + " elements was used after the Nd4jScope it was allocated in closed; keep it with scope.keep(tensor)");
+                    + " elements was used after the Nd4jScope it was allocated in closed; keep a result with"
+                    + " scope.keep(tensor), and mark state that lives across steps with"
+                    + " tensor.backend().markLongLived(tensor.storage())");
         }
     }
 
@@ -81,6 +85,14 @@ final class Nd4jStorage implements Storage {
         if (buffer != null && buffer.closeable()) {
             buffer.close();
         }
+    }
+
+    void markLongLived() {
+        longLived = true;
+    }
+
+    boolean longLived() {
+        return longLived;
     }
 
     INDArray createView(Layout layout, char order) {

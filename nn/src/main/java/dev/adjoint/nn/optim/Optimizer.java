@@ -18,7 +18,9 @@ import java.util.Map;
  *
  * <p>Hyperparameters are doubles by name ({@code "lr"}, {@code "momentum"}, ...; flags as 0/1). Per-parameter
  * state ({@code "exp_avg"}, {@code "step"}, ...) is held in tensors on the parameter's backend and dtype
- * ({@code step} is a 0-d FLOAT64), created at the first step, as PyTorch's lazy state.
+ * ({@code step} is a 0-d FLOAT64), created at the first step, as PyTorch's lazy state. After each
+ * {@link #update} the state map's tensors are marked long-lived ({@link dev.adjoint.spi.Backend#markLongLived}),
+ * so a subclass may create state whenever it likes, even inside a backend's memory scope.
  *
  * <p>{@link #stateDict()} flattens both for checkpoints: {@code "group.lr"}, {@code "group.momentum"}, ...
  * as 0-d FLOAT64 tensors, and {@code "state.<paramIndex>.<name>"} for each parameter that has state.
@@ -56,8 +58,19 @@ public abstract class Optimizer {
                 Tensor p = params.get(i);
                 if (p.grad() != null) {
                     update(p, p.grad().detach(), state.get(i));
+                    markLongLived(state.get(i));
                 }
             }
+        }
+    }
+
+    /**
+     * The state outlives the step, however late {@link #update} created it: a backend that frees a
+     * step's memory by scope (nd4j's {@code Nd4jScope}) must not free it with the step's temporaries.
+     */
+    private static void markLongLived(Map<String, Tensor> state) {
+        for (Tensor t : state.values()) {
+            t.backend().markLongLived(t.storage());
         }
     }
 
@@ -177,6 +190,7 @@ public abstract class Optimizer {
                     s.put(name, copyOf(v.to(params.get(i).backend())));
                 }
             }
+            markLongLived(s);
         }
     }
 
