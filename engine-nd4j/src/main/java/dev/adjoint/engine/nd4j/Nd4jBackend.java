@@ -8,7 +8,6 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
@@ -43,6 +42,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -53,6 +53,17 @@ import java.util.function.Supplier;
  */
 public final class Nd4jBackend implements Backend {
     public static final String NAME = "nd4j";
+
+    /** Where this backend's storages are counted; one for the JVM, except in tests of its limits. */
+    private final NativeMemory memory;
+
+    public Nd4jBackend() {
+        this(NativeMemory.SHARED);
+    }
+
+    Nd4jBackend(NativeMemory memory) {
+        this.memory = memory;
+    }
 
     @Override
     public String name() {
@@ -75,17 +86,17 @@ public final class Nd4jBackend implements Backend {
     @Override
     public Storage allocate(DType dtype, int size) {
         if (size == 0) {
-            return new Nd4jStorage(dtype, 0, null);
+            return Nd4jStorage.empty(dtype);
         }
-        return new Nd4jStorage(dtype, size, Nd4j.createBuffer(Nd4jStorage.nd4jType(dtype), size, true));
+        return Nd4jStorage.allocate(memory, dtype, size, () -> Nd4j.createBuffer(Nd4jStorage.nd4jType(dtype), size, true));
     }
 
     @Override
     public Storage fromDoubles(double[] values, DType dtype) {
         if (values.length == 0) {
-            return new Nd4jStorage(dtype, 0, null);
+            return Nd4jStorage.empty(dtype);
         }
-        DataBuffer buffer = switch (dtype) {
+        return Nd4jStorage.allocate(memory, dtype, values.length, () -> switch (dtype) {
             case FLOAT64 -> Nd4j.createBuffer(values);
             case FLOAT32 -> {
                 float[] f = new float[values.length];
@@ -101,24 +112,23 @@ public final class Nd4jBackend implements Backend {
                 }
                 yield Nd4j.createBuffer(l);
             }
-        };
-        return new Nd4jStorage(dtype, values.length, buffer);
+        });
     }
 
     @Override
     public Storage fromFloats(float[] values) {
         if (values.length == 0) {
-            return new Nd4jStorage(DType.FLOAT32, 0, null);
+            return Nd4jStorage.empty(DType.FLOAT32);
         }
-        return new Nd4jStorage(DType.FLOAT32, values.length, Nd4j.createBuffer(values));
+        return Nd4jStorage.allocate(memory, DType.FLOAT32, values.length, () -> Nd4j.createBuffer(values));
     }
 
     @Override
     public Storage fromLongs(long[] values) {
         if (values.length == 0) {
-            return new Nd4jStorage(DType.INT64, 0, null);
+            return Nd4jStorage.empty(DType.INT64);
         }
-        return new Nd4jStorage(DType.INT64, values.length, Nd4j.createBuffer(values));
+        return Nd4jStorage.allocate(memory, DType.INT64, values.length, () -> Nd4j.createBuffer(values));
     }
 
     /** No {@link Nd4jScope} frees it: the garbage collector does, once it is unreachable. */
@@ -138,7 +148,7 @@ public final class Nd4jBackend implements Backend {
             if (layout.isContiguous()) {
                 return s.buffer().getDoublesAt(layout.offset(), n);
             }
-            return s.view(layout).dup('c').data().asDouble();
+            return contiguousCopy(s, layout, copy -> copy.data().asDouble());
         }, layout);
     }
 
@@ -153,7 +163,7 @@ public final class Nd4jBackend implements Backend {
             if (layout.isContiguous()) {
                 return s.buffer().getFloatsAt(layout.offset(), n);
             }
-            return s.view(layout).dup('c').data().asFloat();
+            return contiguousCopy(s, layout, copy -> copy.data().asFloat());
         }, layout);
     }
 
@@ -169,7 +179,7 @@ public final class Nd4jBackend implements Backend {
                 if (layout.isContiguous()) {
                     return s.buffer().getLongsAt(layout.offset(), n);
                 }
-                return s.view(layout).dup('c').data().asLong();
+                return contiguousCopy(s, layout, copy -> copy.data().asLong());
             }
             // Floating values truncate toward zero, as a Java (long) cast does.
             double[] d = toDoubles(storage, layout);
@@ -179,6 +189,16 @@ public final class Nd4jBackend implements Backend {
             }
             return out;
         }, layout);
+    }
+
+    /** Reads a strided view through a row-major copy, freed at once rather than left to the GC. */
+    private static <T> T contiguousCopy(Nd4jStorage s, Layout layout, Function<INDArray, T> read) {
+        INDArray copy = s.view(layout).dup('c');
+        try {
+            return read.apply(copy);
+        } finally {
+            copy.close();
+        }
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
@@ -421,18 +441,24 @@ public final class Nd4jBackend implements Backend {
     }
 
     /** Runs {@code body}; anything ND4J throws comes back naming the kernel and the operands' layouts. */
-    private static <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
+    private <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
         try {
             return body.get();
-        } catch (ReleasedStorageException e) {
+        } catch (ReleasedStorageException | Nd4jOutOfMemoryError e) {
             throw e;
+        } catch (OutOfMemoryError e) {
+            throw new Nd4jOutOfMemoryError("in kernel " + kernel + " on " + describe(layouts),
+                    "a temporary's native allocation failed", memory.liveBytes(), e);
         } catch (RuntimeException | LinkageError e) {
-            StringBuilder message = new StringBuilder("nd4j backend: ").append(kernel).append(" failed on ");
-            for (int i = 0; i < layouts.length; i++) {
-                message.append(i == 0 ? "" : ", ").append(layouts[i]);
-            }
-            message.append(": ").append(e);
-            throw new Nd4jKernelException(message.toString(), e);
+            throw new Nd4jKernelException("nd4j backend: " + kernel + " failed on " + describe(layouts) + ": " + e, e);
         }
+    }
+
+    private static String describe(Layout... layouts) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < layouts.length; i++) {
+            s.append(i == 0 ? "" : ", ").append(layouts[i]);
+        }
+        return s.toString();
     }
 }

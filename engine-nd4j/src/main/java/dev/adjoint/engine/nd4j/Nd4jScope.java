@@ -33,7 +33,7 @@ import java.util.Map;
  * it is passed to {@link #keep}; one that was freed fails with a message naming this scope on its
  * next use, never reads freed memory. Scopes nest; a kept storage moves to the enclosing scope, if
  * any. Without a scope nothing changes: storages are freed by ND4J's deallocator after a GC finds
- * them unreachable.
+ * them unreachable ({@code NativeMemory} keeps that bounded).
  */
 public final class Nd4jScope implements AutoCloseable {
     private static final ThreadLocal<Deque<Nd4jScope>> OPEN = ThreadLocal.withInitial(ArrayDeque::new);
