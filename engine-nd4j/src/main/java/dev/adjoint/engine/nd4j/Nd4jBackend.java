@@ -226,14 +226,14 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("unary " + op, () -> {
+            if (NearZero.handles(op)) {
+                // libnd4j's own tanh and log1p cancel near 0.
+                NearZero.apply(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
+                return null;
+            }
             INDArray in = ((Nd4jStorage) x).view(xLayout);
             INDArray o = ((Nd4jStorage) out).view(outLayout);
-            switch (op) {
-                // libnd4j's own tanh and log1p cancel near 0; see NearZero.
-                case TANH -> NearZero.tanh(in, o);
-                case LOG1P -> NearZero.log1p(in, o);
-                default -> Nd4j.getExecutioner().exec(unaryKernel(op, in, o));
-            }
+            Nd4j.getExecutioner().exec(unaryKernel(op, in, o));
             if (op == UnaryOp.SIGN) {
                 NanPropagation.copyNaNs(in, o);
             }
@@ -255,7 +255,7 @@ public final class Nd4jBackend implements Backend {
             case SIGMOID -> new Sigmoid(in, o);
             case RELU -> new RectifiedLinear(in, o, 0.0);
             case ERF -> new Erf(in, o);
-            case TANH, LOG1P -> throw new AssertionError(op + " is composed in NearZero");
+            case TANH, LOG1P -> throw new AssertionError(op + " runs in NearZero");
         };
     }
 

@@ -1,87 +1,58 @@
 package dev.adjoint.engine.nd4j;
 
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.controlflow.Select;
-import org.nd4j.linalg.api.ops.impl.scalar.ScalarAdd;
-import org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication;
-import org.nd4j.linalg.api.ops.impl.transforms.clip.ClipByValue;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.LessThan;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.DivOp;
-import org.nd4j.linalg.api.ops.impl.transforms.same.Abs;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.ATanh;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Cosh;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Sinh;
-import org.nd4j.linalg.factory.Nd4j;
+import dev.adjoint.DType;
+import dev.adjoint.spi.ElementMath;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.StridedCursor;
+import dev.adjoint.spi.UnaryOp;
+
+import java.lang.ref.Reference;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 
 /**
- * tanh and log1p that keep their relative accuracy near 0. libnd4j computes log1p as {@code log(1 + x)}
- * and tanh from {@code e^2x}, so both cancel: relative error about eps / |x| (log1p(1e-10) off in the
- * 8th digit, tanh(1e-8f) = 0). Here they are built from libnd4j kernels that keep their relative
- * accuracy near 0 (sinh, cosh, atanh), still running natively on the operands' views.
+ * The unary ops whose libnd4j kernels lose their relative accuracy near 0: log1p, computed as
+ * {@code log(1 + x)}, and tanh, computed from {@code e^2x}, both cancel (relative error about
+ * eps / |x|: log1p(1e-10) off in the 8th digit, tanh(1e-8f) = 0). These run element by element in
+ * Java with {@link ElementMath}, the reference semantics ({@code Math.log1p}, {@code Math.tanh}, in
+ * double, rounded once to FLOAT32), reading and writing the native buffers in place.
+ *
+ * <p>Composing libnd4j kernels that stay accurate (tanh as sinh/cosh of the clipped input, log1p as
+ * {@code log(u) - ((u - 1) - x) / u}) was measured too: four to eight ND4J ops, each with ND4J's
+ * per-op cost, took 13-88x libnd4j's own kernel on 1,024 elements and 3-6x on 2^20; this loop (one
+ * core) takes 1-4x in most runs. Figures in docs/nd4j.md.
  */
 final class NearZero {
     private NearZero() {
     }
 
-    /**
-     * tanh(x) = sinh(c) / cosh(c) with c = x clipped to [-25, 25]: tanh(25) rounds to 1 in both dtypes,
-     * and the clip keeps sinh and cosh finite (they overflow past 89 in FLOAT32). The clip keeps NaN.
-     * Within 4 ulps everywhere; libnd4j's tanh is off by 2,000 ulps at 1e-4.
-     */
-    static void tanh(INDArray in, INDArray out) {
-        INDArray clipped = temporary(out);
-        INDArray cosh = temporary(out);
-        try {
-            ClipByValue clip = new ClipByValue(in, -TANH_SATURATES, TANH_SATURATES);
-            clip.addOutputArgument(clipped);
-            Nd4j.getExecutioner().exec(clip);
-            Nd4j.getExecutioner().exec(new Sinh(clipped, out));
-            Nd4j.getExecutioner().exec(new Cosh(clipped, cosh));
-            Nd4j.getExecutioner().exec(new DivOp(out, cosh, out));
-        } finally {
-            clipped.close();
-            cosh.close();
-        }
+    static boolean handles(UnaryOp op) {
+        return op == UnaryOp.TANH || op == UnaryOp.LOG1P;
     }
 
-    /** |x| from which tanh(x) is +-1 in FLOAT64 (19.1) and FLOAT32 (9.1), with room to spare. */
-    private static final double TANH_SATURATES = 25;
-
-    /**
-     * log1p(x) = 2 atanh(x / (x + 2)) for |x| < 1/2, and libnd4j's log(1 + x) elsewhere. The identity
-     * has no cancellation near 0 (x + 2 and the quotient are accurate to an ulp, atanh is flat there);
-     * from |x| = 1/2 on, 1 + x is exact or nearly so and the logarithm is at least 0.4, so log(1 + x)
-     * is accurate. The split also keeps the identity away from x -> -1 and x -> inf, where
-     * x / (x + 2) nears +-1 and atanh magnifies its rounding. NaN and x <= -1 take the log branch.
-     */
-    static void log1p(INDArray in, INDArray out) {
-        INDArray small = temporary(out);
-        INDArray magnitude = temporary(out);
-        INDArray useSmall = Nd4j.createUninitialized(DataType.BOOL, out.shape());
-        INDArray half = Nd4j.scalar(out.dataType(), LOG1P_SPLIT);
+    /** {@code out = op(x)} over {@code x}'s layout (any strides, stride 0 included) into {@code out}'s. */
+    static void apply(UnaryOp op, Nd4jStorage x, Layout xLayout, Nd4jStorage out, Layout outLayout) {
+        int n = outLayout.numel();
+        StridedCursor c = StridedCursor.over(outLayout.shape(), xLayout, outLayout);
         try {
-            Nd4j.getExecutioner().exec(new ScalarAdd(in, null, small, 2.0));
-            Nd4j.getExecutioner().exec(new DivOp(in, small, small));
-            Nd4j.getExecutioner().exec(new ATanh(small, small));
-            Nd4j.getExecutioner().exec(new ScalarMultiplication(small, null, small, 2.0));
-            Nd4j.getExecutioner().exec(new Log1p(in, out));
-            Nd4j.getExecutioner().exec(new Abs(in, magnitude));
-            Nd4j.getExecutioner().exec(new LessThan(magnitude, half, useSmall));
-            Nd4j.getExecutioner().exec(new Select(new INDArray[] {useSmall, small, out}, new INDArray[] {out}));
+            if (out.dtype() == DType.FLOAT32) {
+                FloatBuffer in = x.buffer().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                FloatBuffer o = out.buffer().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                for (int i = 0; i < n; i++, c.advance()) {
+                    o.put(c.position[1], (float) ElementMath.unary(op, in.get(c.position[0])));
+                }
+            } else {
+                DoubleBuffer in = x.buffer().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+                DoubleBuffer o = out.buffer().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+                for (int i = 0; i < n; i++, c.advance()) {
+                    o.put(c.position[1], ElementMath.unary(op, in.get(c.position[0])));
+                }
+            }
         } finally {
-            small.close();
-            magnitude.close();
-            useSmall.close();
-            half.close();
+            // The NIO views do not keep the buffers alive; the storages do, until the loop is done.
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(out);
         }
-    }
-
-    /** Below this |x| log1p uses the atanh identity. */
-    private static final double LOG1P_SPLIT = 0.5;
-
-    private static INDArray temporary(INDArray like) {
-        return Nd4j.createUninitialized(like.dataType(), like.shape());
     }
 }
