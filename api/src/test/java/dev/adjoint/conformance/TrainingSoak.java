@@ -41,14 +41,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>The first half of the run is warm-up: the JIT, G1 growing the young generation for the first
  * seconds of a high allocation rate (every region it adds is resident once touched), allocator
  * pools, nd4j's first native collections. The second half is cut into {@value #WINDOWS} windows, and
- * the peak of the process's resident set (VmRSS in /proc/self/status, sampled {@value #SAMPLES}
- * times) in each must be within 10% of the peak in the first: a garbage-collected program's memory
- * is a sawtooth, flat when its peaks are, and memory that leaks raises every peak after it.
+ * no window's peak of the process's resident set (VmRSS in /proc/self/status, sampled {@value #SAMPLES}
+ * times) may be more than 10% above the first window's: a garbage-collected program's memory is a
+ * sawtooth, flat when its peaks are, and memory that leaks raises every peak after it. A lower peak
+ * is memory handed back (a full collection shrinking the heap, malloc trimming its arenas), which
+ * the report shows but the test accepts.
  */
 public abstract class TrainingSoak {
     private static final int STEPS = Integer.getInteger("adjoint.soak.steps", 5_000);
     private static final int WARM_UP = STEPS / 2;
-    private static final int SAMPLES = 100;
+    private static final int SAMPLES = 200;
     private static final int WINDOWS = 4;
     private static final double TOLERANCE = 0.10;
     private static final int BATCH = 64;
@@ -155,10 +157,10 @@ public abstract class TrainingSoak {
 
         assertTrue(lastLoss < firstLoss, report + ": the loss should fall");
         for (int w = 1; w < WINDOWS; w++) {
-            double change = (double) (peaks[w] - peaks[0]) / peaks[0];
-            assertTrue(Math.abs(change) <= TOLERANCE, String.format(Locale.ROOT,
+            double growth = (double) (peaks[w] - peaks[0]) / peaks[0];
+            assertTrue(growth <= TOLERANCE, String.format(Locale.ROOT,
                     "peak resident memory in quarter %d after warm-up is %d MiB, %+.1f%% from %d MiB in the first"
-                            + " (at most 10%% allowed)%n%s", w + 1, mib(peaks[w]), 100 * change, mib(peaks[0]), report));
+                            + " (at most +10%% allowed)%n%s", w + 1, mib(peaks[w]), 100 * growth, mib(peaks[0]), report));
         }
     }
 
