@@ -47,6 +47,14 @@ public interface Backend {
 
     Storage fromLongs(long[] values);
 
+    /**
+     * {@code storage} holds state that must live across steps, such as an optimizer's moment
+     * estimates, however it was allocated: a backend that frees memory by scope (nd4j's
+     * {@code Nd4jScope}) leaves it to the garbage collector instead. Others ignore it.
+     */
+    default void markLongLived(Storage storage) {
+    }
+
     /** The elements of the view, row-major, converted to double. */
     double[] toDoubles(Storage storage, Layout layout);
 

@@ -58,13 +58,18 @@ public final class OpCatalogue {
     // ---- unary ---------------------------------------------------------------------------------------
 
     private static OpInfo unaryOp(String name, UnaryOperator<Tensor> f, double lo, double hi) {
-        return OpInfo.op(name, in -> f.apply(in.get(0)))
+        OpInfo op = OpInfo.op(name, in -> f.apply(in.get(0)))
                 .sample(of().domain(lo, hi))
                 .sample(of(5).domain(lo, hi))
                 .sample(of(2, 3).domain(lo, hi))
                 .sample(of(3, 4).domain(lo, hi).transposed())
                 .sample(of(3, 4).domain(lo, hi).sliced())
                 .sample(of(2, 1, 3).domain(lo, hi).expandedTo(2, 4, 3));
+        if (lo < 0 && hi > 0) {
+            // Near 0, checked in ulps. Long enough for a vectorised kernel's main loop, not only its tail.
+            op.sample(of(100).domain(lo, hi).tiny());
+        }
+        return op;
     }
 
     private static void unary(List<OpInfo> ops) {

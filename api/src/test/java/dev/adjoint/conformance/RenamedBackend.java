@@ -36,6 +36,7 @@ final class RenamedBackend implements Backend {
     @Override public double[] toDoubles(Storage s, Layout l) { return delegate.toDoubles(s, l); }
     @Override public float[] toFloats(Storage s, Layout l) { return delegate.toFloats(s, l); }
     @Override public long[] toLongs(Storage s, Layout l) { return delegate.toLongs(s, l); }
+    @Override public void markLongLived(Storage s) { delegate.markLongLived(s); }
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
