@@ -11,7 +11,8 @@ import static dev.adjoint.ops.ElementwiseOps.of;
 
 /**
  * Convolutions as composites over two movement primitives, unfold (im2col) and fold (col2im),
- * each recorded with the other as its vector-Jacobian product. A convolution is unfold, one
+ * each recorded with the other as its vector-Jacobian product and itself as its Jacobian-vector
+ * product (both are linear). A convolution is unfold, one
  * (grouped) matrix product with the weight, and a reshape; a transposed convolution is a matrix
  * product and a fold. Their gradients are therefore ordinary differentiable ops: the input gradient
  * of a convolution comes out as a transposed convolution and the weight gradient as a convolution,
@@ -30,13 +31,15 @@ public final class ConvOps {
     static Tensor unfold(Tensor x, Window2d window) {
         Tensor out = Dispatch.unfold(x, window);
         int channels = x.size(1);
-        return Graph.record("Im2ColBackward", out, of(x), NOTHING, (g, c) -> of(fold(g, window, channels)));
+        return Graph.record("Im2ColBackward", out, of(x), NOTHING, (g, c) -> of(fold(g, window, channels)),
+                (t, in, y) -> unfold(t[0], window));
     }
 
     /** fold of {@code [N, channels * taps, positions]} columns into {@code [N, channels, height, width]}. */
     static Tensor fold(Tensor cols, Window2d window, int channels) {
         Tensor out = Dispatch.fold(cols, window, channels);
-        return Graph.record("Col2ImBackward", out, of(cols), NOTHING, (g, c) -> of(unfold(g, window)));
+        return Graph.record("Col2ImBackward", out, of(cols), NOTHING, (g, c) -> of(unfold(g, window)),
+                (t, in, y) -> fold(t[0], window, channels));
     }
 
     /** torch.nn.functional.unfold: {@code [N, C, H, W]} (or unbatched {@code [C, H, W]}) to {@code [N, C * kH * kW, L]}. */

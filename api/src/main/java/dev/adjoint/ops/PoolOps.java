@@ -31,7 +31,8 @@ public final class PoolOps {
         Tensor[] pooled = Dispatch.maxPool2d(x, window);
         Tensor indices = pooled[1];
         Tensor out = Graph.record("MaxPool2DWithIndicesBackward", pooled[0], of(x), of(indices),
-                (g, c) -> of(scatterToMaxima(g, c.saved(0), window)));
+                (g, c) -> of(scatterToMaxima(g, c.saved(0), window)),
+                (t, in, y) -> atMaxima(t[0], indices, window));
         return new Tensor[] {WindowArgs.unbatched(out, input, 2), WindowArgs.unbatched(indices, input, 2)};
     }
 
@@ -41,12 +42,21 @@ public final class PoolOps {
      */
     private static Tensor scatterToMaxima(Tensor grad, Tensor indices, Window2d window) {
         Tensor out = Dispatch.maxPool2dBackward(grad, indices, window);
-        int n = grad.size(0);
-        int channels = grad.size(1);
-        return Graph.record("MaxPool2DWithIndicesBackwardBackward", out, of(grad), of(indices), (g, c) -> of(
-                g.reshape(n, channels, window.height() * window.width())
-                        .gather(2, c.saved(0).reshape(n, channels, window.positions()))
-                        .reshape(n, channels, window.outH(), window.outW())));
+        return Graph.record("MaxPool2DWithIndicesBackwardBackward", out, of(grad), of(indices),
+                (g, c) -> of(atMaxima(g, c.saved(0), window)),
+                (t, in, y) -> scatterToMaxima(t[0], indices, window));
+    }
+
+    /**
+     * The values of {@code image} ({@code [N, C, H, W]}) at the maxima: max pooling's tangent, and the
+     * VJP of its input gradient.
+     */
+    private static Tensor atMaxima(Tensor image, Tensor indices, Window2d window) {
+        int n = image.size(0);
+        int channels = image.size(1);
+        return image.reshape(n, channels, window.height() * window.width())
+                .gather(2, indices.reshape(n, channels, window.positions()))
+                .reshape(n, channels, window.outH(), window.outW());
     }
 
     /**

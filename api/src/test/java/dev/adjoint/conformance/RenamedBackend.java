@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.Window2d;
@@ -36,6 +37,7 @@ final class RenamedBackend implements Backend {
     @Override public double[] toDoubles(Storage s, Layout l) { return delegate.toDoubles(s, l); }
     @Override public float[] toFloats(Storage s, Layout l) { return delegate.toFloats(s, l); }
     @Override public long[] toLongs(Storage s, Layout l) { return delegate.toLongs(s, l); }
+    @Override public void markLongLived(Storage s) { delegate.markLongLived(s); }
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
@@ -106,5 +108,18 @@ final class RenamedBackend implements Backend {
     public void maxPool2d(Storage x, Layout xl, Window2d window, Storage out, Layout ol, Storage indices, Layout il) {
         kernelCalls.incrementAndGet();
         delegate.maxPool2d(x, xl, window, out, ol, indices, il);
+    }
+
+
+    @Override
+    public void scan(ScanOp op, boolean reverse, Storage x, Layout xl, Storage out, Layout ol) {
+        kernelCalls.incrementAndGet();
+        delegate.scan(op, reverse, x, xl, out, ol);
+    }
+
+    @Override
+    public void sort(Storage x, Layout xl, boolean descending, Storage values, Layout vl, Storage indices, Layout il) {
+        kernelCalls.incrementAndGet();
+        delegate.sort(x, xl, descending, values, vl, indices, il);
     }
 }

@@ -5,7 +5,7 @@ import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.backend.Backends;
-import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.io.Checkpoint;
 import dev.adjoint.nn.loss.CrossEntropyLoss;
 import dev.adjoint.nn.optim.SGD;
 import org.junit.jupiter.api.Test;
