@@ -9,6 +9,8 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
@@ -502,6 +504,41 @@ public final class Nd4jBackend implements Backend {
                     (Nd4jStorage) src, srcLayout);
             return null;
         }, dstLayout, indexLayout, srcLayout);
+    }
+
+    @Override
+    public void unfold(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("unfold", () -> {
+            SlidingWindows.unfold((Nd4jStorage) x, xLayout, window, (Nd4jStorage) out, outLayout);
+            return null;
+        }, xLayout, outLayout);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0 || colsLayout.numel() == 0) {
+            return;
+        }
+        guard("fold", () -> {
+            SlidingWindows.fold((Nd4jStorage) cols, colsLayout, window, (Nd4jStorage) out, outLayout);
+            return null;
+        }, colsLayout, outLayout);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
+                          Layout indicesLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("maxPool2d", () -> {
+            SlidingWindows.maxPool2d((Nd4jStorage) x, xLayout, window, (Nd4jStorage) out, outLayout,
+                    (Nd4jStorage) indices, indicesLayout);
+            return null;
+        }, xLayout, outLayout);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------
