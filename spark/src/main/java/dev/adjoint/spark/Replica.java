@@ -57,12 +57,38 @@ final class Replica {
 
     ReplicaReport run() throws IOException {
         int microBatch = plan.globalBatchSize() / replicas;
+        CheckpointDirectory checkpoints = plan.checkpointDir() == null ? null
+                : new CheckpointDirectory(Path.of(plan.checkpointDir()), plan.keepCheckpoints());
+        RingAllReduce.Listener listener = plan.collective() == Collective.RING
+                ? RingAllReduce.listen(new RingAllReduce.Options(host, plan.chunkBytes(), plan.collectiveTimeout(),
+                        plan.runId() * 31 + attempt))
+                : null;
+        AllReduce collective;
         int stepsPerEpoch;
-        try {
-            stepsPerEpoch = agreeOnStepsPerEpoch(microBatch);
-        } catch (SetUpProblem e) {
-            // Every replica found it from the same exchanged sizes; the driver reports it without retrying.
-            return ReplicaReport.problem(rank, replicas, attempt, e.getMessage());
+        long first;
+        try (listener) {
+            // One exchange for everything the replicas must agree on before they start: Spark's allGather
+            // takes about a second per call (BarrierTaskContext polls for the reply once a second). Rank 0
+            // picks the checkpoint and everyone loads that one, even if a newer file appears meanwhile.
+            long proposed = rank == 0 && checkpoints != null ? checkpoints.latestStep() : 0;
+            String[] all = gather.allGather(labels.length + " " + featureCount + " " + proposed + " "
+                    + (listener == null ? "-" : listener.address()));
+            try {
+                stepsPerEpoch = agreeOnStepsPerEpoch(all, microBatch);
+            } catch (SetUpProblem e) {
+                // Every replica found it in the same exchange; the driver reports it without retrying.
+                return ReplicaReport.problem(rank, replicas, attempt, e.getMessage());
+            }
+            first = Long.parseLong(all[0].split(" ")[2]);
+            if (listener != null) {
+                String[] addresses = new String[all.length];
+                for (int r = 0; r < all.length; r++) {
+                    addresses[r] = all[r].split(" ")[3];
+                }
+                collective = listener.connect(rank, replicas, addresses);
+            } else {
+                collective = new SparkAllGatherReduce(rank, replicas, gather);
+            }
         }
         long total = plan.steps() > 0 ? plan.steps() : (long) plan.epochs() * stepsPerEpoch;
 
@@ -84,14 +110,8 @@ final class Replica {
                 x = x.toType(dtype);
             }
         }
-        CheckpointDirectory checkpoints = plan.checkpointDir() == null ? null
-                : new CheckpointDirectory(Path.of(plan.checkpointDir()), plan.keepCheckpoints());
 
-        try (AllReduce collective = openCollective()) {
-            // Rank 0 picks the checkpoint and everyone loads that one, so all start from the same step
-            // even if a file appears while they look.
-            long proposed = rank == 0 && checkpoints != null ? checkpoints.latestStep() : 0;
-            long first = Long.parseLong(gather.allGather(Long.toString(proposed))[0]);
+        try (collective) {
             if (first > 0) {
                 checkpoints.restore(first, model, optimizer);
             } else {
@@ -101,7 +121,7 @@ final class Replica {
                 parameters.load(initial);
             }
             syncBuffers(collective, buffers);
-            String[] hashes = compareHashes(parameters);
+            String[] hashes = compareHashes(collective, parameters);
             if (hashes != null) {
                 return report(first, first, stepsPerEpoch, backend, collective, new double[0], 0, 0, first, hashes,
                         null, null);
@@ -145,7 +165,7 @@ final class Replica {
                 losses[(int) (done - first)] = ParameterVector.get(gradients, parameters.extraSlot(0));
                 done++;
                 if ((plan.hashEvery() > 0 && done % plan.hashEvery() == 0) || done == total) {
-                    hashes = compareHashes(parameters);
+                    hashes = compareHashes(collective, parameters);
                     if (hashes != null) {
                         return report(first, done, stepsPerEpoch, backend, collective,
                                 java.util.Arrays.copyOf(losses, (int) (done - first)), seconds(start), collectiveNanos / 1e9,
@@ -187,16 +207,28 @@ final class Replica {
         }
     }
 
-    /** Every rank's parameter hash, in rank order, if they are not all equal; null if they are. */
-    private String[] compareHashes(ParameterVector parameters) throws IOException {
-        String own = Long.toHexString(parameters.values().bitHash());
-        String[] all = gather.allGather(own);
-        for (String h : all) {
-            if (!h.equals(all[0])) {
-                return all;
-            }
+    /**
+     * Every rank's parameter hash, in rank order, if they are not all equal; null if they are. The
+     * comparison runs over the collective, so it costs a tiny all-reduce: the hash's eight bytes
+     * {@code b} and their squares are summed over the ranks, and all ranks held the same byte exactly when
+     * {@code n * sum(b^2) == sum(b)^2} (equality in Cauchy-Schwarz; every sum is an integer below 2^53, so
+     * exact in FLOAT64). Every rank sees the same sums and so decides the same; only then are the hashes
+     * themselves gathered, for the message.
+     */
+    private String[] compareHashes(AllReduce collective, ParameterVector parameters) throws IOException {
+        long hash = parameters.values().bitHash();
+        double[] pieces = new double[16];
+        for (int i = 0; i < 8; i++) {
+            double b = (hash >>> (8 * i)) & 0xff;
+            pieces[i] = b;
+            pieces[8 + i] = b * b;
         }
-        return null;
+        collective.allReduce(new ReduceBuffer.Float64(pieces), false);
+        boolean agree = true;
+        for (int i = 0; i < 8; i++) {
+            agree &= replicas * pieces[8 + i] == pieces[i] * pieces[i];
+        }
+        return agree ? null : gather.allGather(Long.toHexString(hash));
     }
 
     /** A mistake in the run's set-up, found alike by every replica from the exchanged shard sizes. */
@@ -207,11 +239,10 @@ final class Replica {
     }
 
     /**
-     * Exchanges shard sizes: every replica runs the steps the smallest shard allows, and all must see
-     * the same number of features ({@code featureCount} is -1 for a shard whose examples disagree).
+     * From the exchanged shard sizes: every replica runs the steps the smallest shard allows, and all
+     * must see the same number of features ({@code featureCount} is -1 for a shard whose examples disagree).
      */
-    private int agreeOnStepsPerEpoch(int microBatch) throws IOException, SetUpProblem {
-        String[] all = gather.allGather(labels.length + " " + featureCount);
+    private int agreeOnStepsPerEpoch(String[] all, int microBatch) throws SetUpProblem {
         int smallest = Integer.MAX_VALUE;
         int smallestRank = 0;
         int width = -2;
@@ -244,13 +275,5 @@ final class Replica {
                     + " replicas = " + microBatch + "); use fewer replicas, a smaller batch or more data");
         }
         return ShardSampler.stepsPerEpoch(smallest, microBatch);
-    }
-
-    private AllReduce openCollective() throws IOException {
-        return switch (plan.collective()) {
-            case RING -> RingAllReduce.connect(rank, replicas, gather, new RingAllReduce.Options(host, plan.chunkBytes(),
-                    plan.collectiveTimeout(), plan.runId() * 31 + attempt));
-            case SPARK_ALLGATHER -> new SparkAllGatherReduce(rank, replicas, gather);
-        };
     }
 }

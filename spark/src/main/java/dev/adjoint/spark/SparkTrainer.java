@@ -5,14 +5,12 @@ import dev.adjoint.nn.Module;
 import dev.adjoint.nn.optim.Optimizer;
 import dev.adjoint.spi.Backend;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import scala.Tuple2;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -97,25 +95,31 @@ public final class SparkTrainer {
     }
 
     /**
-     * Trains on {@code examples}, numbered in their order (their partitions in order, each in order),
-     * which decides the shards: an input whose order is fixed (a file, a parallelized list, a sorted
-     * query) gives repeatable runs and exact resumption.
+     * Trains on {@code examples}, split into {@code replicas} shards by {@link Shards#of} (the replica
+     * count set on the builder, else Spark's default parallelism).
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
     public TrainingResult fit(JavaRDD<Example> examples) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(examples.context());
-        int replicas = config.replicas > 0 ? config.replicas : sc.defaultParallelism();
+        return fit(Shards.of(examples, config.replicas > 0 ? config.replicas : sc.defaultParallelism()));
+    }
+
+    /** Trains one replica per shard. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public TrainingResult fit(Shards shards) {
+        int replicas = shards.replicas();
+        if (config.replicas > 0 && config.replicas != replicas) {
+            throw new IllegalArgumentException("SparkTrainer: set for " + config.replicas + " replicas, given "
+                    + replicas + " shards");
+        }
         if (config.globalBatchSize % replicas != 0) {
             throw new IllegalArgumentException("SparkTrainer: the global batch (" + config.globalBatchSize
                     + ") must split evenly over " + replicas + " replicas");
         }
         TrainingPlan plan = config.plan(new SecureRandom().nextLong());
-
-        JavaPairRDD<Long, Example> numbered = examples.zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
-        JavaPairRDD<Long, Example> shards = numbered.partitionBy(new ShardPartitioner(replicas));
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.byReplica().context());
         ClassTag<ReplicaReport> reportTag = ClassTag$.MODULE$.apply(ReplicaReport.class);
-        RDD<ReplicaReport> training = ((RDD) shards.rdd()).barrier().mapPartitions(new ReplicaTask(plan), false,
-                reportTag);
+        RDD<ReplicaReport> training = ((RDD) shards.byReplica().rdd()).barrier().mapPartitions(new ReplicaTask(plan),
+                false, reportTag);
 
         sc.setJobDescription("adjoint: data-parallel training, " + replicas + " replicas");
         // Interrupt the other replicas' threads when Spark cancels a failed attempt, so that they

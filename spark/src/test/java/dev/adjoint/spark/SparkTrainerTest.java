@@ -111,10 +111,11 @@ class SparkTrainerTest {
 
     @Test
     void theRingAndSparksAllGatherGiveTheSameBits() {
+        // Few steps: each of Spark's allGather calls takes about a second.
         TestModels.Mlp factory = TestModels.Mlp.plain(DType.FLOAT32);
-        TrainingResult ring = exact(factory, TestModels.adam(), 2, 16, 20).collective(Collective.RING)
+        TrainingResult ring = exact(factory, TestModels.adam(), 2, 16, 6).collective(Collective.RING)
                 .ringChunkBytes(256).build().fit(rdd());
-        TrainingResult gathered = exact(factory, TestModels.adam(), 2, 16, 20).collective(Collective.SPARK_ALLGATHER)
+        TrainingResult gathered = exact(factory, TestModels.adam(), 2, 16, 6).collective(Collective.SPARK_ALLGATHER)
                 .build().fit(rdd());
         assertEquals("ring", ring.collective());
         assertEquals("spark-allgather", gathered.collective());

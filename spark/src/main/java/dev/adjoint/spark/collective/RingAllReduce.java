@@ -11,7 +11,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.ArrayDeque;
 
 /**
  * A chunked all-reduce over TCP around a ring of ranks: rank {@code r} holds one connection to its
@@ -38,11 +38,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  * {@code n = 3}, approaching 1x as {@code n} grows): the price of results that do not depend on the
  * chunking.
  *
- * <p>Writes run on a sender thread, so a rank never blocks on a write while its predecessor waits for
- * it to read (which could close a cycle of full socket buffers around the ring). Reads wait at most the
- * configured timeout for progress; a peer that closes its connection (its task failed, its executor
- * died) fails this rank's call at once with a {@link CollectiveException}, and closing this rank's
- * connections passes the failure on around the ring.
+ * <p>Both connections are non-blocking and served by the calling thread from one selector: a message
+ * is queued, and the queue is written whenever the socket takes more, also while this rank waits to
+ * read. So a rank never blocks on a write while its predecessor waits for it to read (which could
+ * close a cycle of full socket buffers around the ring), and no thread hand-off sits between a
+ * message arriving and the next one leaving. A call waits at most the configured timeout without
+ * progress; a peer that closes its connection (its task failed, its executor died) fails this rank's
+ * call at once with a {@link CollectiveException}, and closing this rank's connections passes the
+ * failure on around the ring.
  */
 public final class RingAllReduce implements AllReduce {
     private static final int MAGIC = 0x41444a52; // "ADJR"
@@ -57,8 +60,10 @@ public final class RingAllReduce implements AllReduce {
     private final Options options;
     private final SocketChannel toNext;
     private final SocketChannel fromPrevious;
-    private final Selector readable;
-    private final Sender sender;
+    private final Selector selector;
+    private final SelectionKey writeKey;
+    /** Messages (slices of {@link #staging}) not yet fully written to the successor, in order. */
+    private final ArrayDeque<ByteBuffer> unsent = new ArrayDeque<>();
     private ByteBuffer staging = ByteBuffer.allocateDirect(0);
     private ByteBuffer incoming = ByteBuffer.allocateDirect(0);
     private int sequence;
@@ -89,14 +94,14 @@ public final class RingAllReduce implements AllReduce {
         this.toNext = toNext;
         this.fromPrevious = fromPrevious;
         if (size > 1) {
+            toNext.configureBlocking(false);
             fromPrevious.configureBlocking(false);
-            readable = Selector.open();
-            fromPrevious.register(readable, SelectionKey.OP_READ);
-            sender = new Sender();
-            sender.start();
+            selector = Selector.open();
+            fromPrevious.register(selector, SelectionKey.OP_READ);
+            writeKey = toNext.register(selector, 0);
         } else {
-            readable = null;
-            sender = null;
+            selector = null;
+            writeKey = null;
         }
     }
 
@@ -106,22 +111,55 @@ public final class RingAllReduce implements AllReduce {
      */
     public static RingAllReduce connect(int rank, int size, StringAllGather exchange, Options options)
             throws IOException {
-        if (size < 1 || rank < 0 || rank >= size) {
-            throw new IllegalArgumentException("RingAllReduce: rank " + rank + " of " + size);
+        try (Listener listener = listen(options)) {
+            return listener.connect(rank, size, exchange.allGather(listener.address()));
         }
-        if (size == 1) {
-            return new RingAllReduce(0, 1, options, null, null);
-        }
-        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+    }
+
+    /**
+     * The first half of {@link #connect}, for a caller that exchanges the address together with other
+     * things (each exchange through Spark's allGather costs about a second).
+     */
+    public static Listener listen(Options options) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open();
+        try {
             server.bind(new InetSocketAddress(0));
-            String own = options.host() + ":" + server.socket().getLocalPort();
-            String[] all = exchange.allGather(own);
-            if (all.length != size) {
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        return new Listener(server, options);
+    }
+
+    /** A bound, listening end of a ring to be: hand out {@link #address()}, then {@link #connect}. */
+    public static final class Listener implements AutoCloseable {
+        private final ServerSocketChannel server;
+        private final Options options;
+
+        private Listener(ServerSocketChannel server, Options options) {
+            this.server = server;
+            this.options = options;
+        }
+
+        /** {@code host:port} for the others to connect to. */
+        public String address() {
+            return options.host() + ":" + server.socket().getLocalPort();
+        }
+
+        /** Connects to rank {@code rank + 1} and accepts rank {@code rank - 1}; {@code addresses} in rank order. */
+        public RingAllReduce connect(int rank, int size, String[] addresses) throws IOException {
+            if (size < 1 || rank < 0 || rank >= size) {
+                throw new IllegalArgumentException("RingAllReduce: rank " + rank + " of " + size);
+            }
+            if (addresses.length != size) {
                 throw new CollectiveException("RingAllReduce: rank " + rank + " expected " + size + " addresses, got "
-                        + all.length);
+                        + addresses.length);
+            }
+            if (size == 1) {
+                return new RingAllReduce(0, 1, options, null, null);
             }
             int next = (rank + 1) % size;
-            SocketChannel toNext = connectTo(all[next], next, rank, options);
+            SocketChannel toNext = connectTo(addresses[next], next, rank, options);
             SocketChannel fromPrevious = null;
             try {
                 fromPrevious = acceptFrom(server, (rank + size - 1) % size, rank, options);
@@ -133,6 +171,12 @@ public final class RingAllReduce implements AllReduce {
                 }
                 throw e;
             }
+        }
+
+        /** Stops listening; connections already made stay open. */
+        @Override
+        public void close() throws IOException {
+            server.close();
         }
     }
 
@@ -273,7 +317,7 @@ public final class RingAllReduce implements AllReduce {
                 }
             }
         }
-        sender.awaitDrained();
+        flushAll();
     }
 
     @Override
@@ -294,7 +338,7 @@ public final class RingAllReduce implements AllReduce {
                 send(BROADCAST, call, k, buffer, perChunk, chunks);
             }
         }
-        sender.awaitDrained();
+        flushAll();
     }
 
     private static int from(int chunk, int perChunk) {
@@ -307,8 +351,8 @@ public final class RingAllReduce implements AllReduce {
 
     /**
      * Sizes the staging area: each message is encoded into a slot of its own (partials in the first
-     * half, finished chunks in the second), because the sender may still be writing a chunk when this
-     * rank overwrites the same elements with the finished sum.
+     * half, finished chunks in the second), because a partial sum may still be queued when this rank
+     * overwrites the same elements with the finished sum.
      */
     private void prepare(ReduceBuffer buffer, int perChunk, int chunks) {
         int slot = HEADER_BYTES + perChunk * buffer.elementBytes();
@@ -335,7 +379,7 @@ public final class RingAllReduce implements AllReduce {
         message.putInt(kind).putInt(call).putInt(chunk).putInt(count * buffer.elementBytes());
         buffer.encode(from(chunk, perChunk), count, message);
         message.flip();
-        sender.enqueue(message);
+        unsent.add(message);
     }
 
     private void receive(int kind, int call, int chunk, ReduceBuffer buffer, int perChunk, boolean add)
@@ -383,12 +427,15 @@ public final class RingAllReduce implements AllReduce {
         return (rank + 1) % size;
     }
 
-    /** Reads until {@code buffer} is full, failing if no byte arrives for the timeout. */
+    /**
+     * Reads until {@code buffer} is full, writing queued messages whenever the successor takes them;
+     * fails if neither makes progress for the timeout.
+     */
     private void readFully(ByteBuffer buffer) throws IOException {
         long timeoutNanos = options.timeout().toNanos();
         long deadline = System.nanoTime() + timeoutNanos;
         while (buffer.hasRemaining()) {
-            sender.checkFailure();
+            boolean progress = writeSome();
             int n;
             try {
                 n = fromPrevious.read(buffer);
@@ -398,21 +445,62 @@ public final class RingAllReduce implements AllReduce {
             if (n < 0) {
                 throw fail(lost(null));
             }
-            if (n > 0) {
+            if (n > 0 || progress) {
                 deadline = System.nanoTime() + timeoutNanos;
                 continue;
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw fail(new CollectiveException("RingAllReduce: rank " + rank + " received nothing from rank "
-                        + previous() + " for " + options.timeout()));
+            await(deadline, "received nothing from rank " + previous());
+        }
+    }
+
+    /** Writes every queued message; fails if the successor takes nothing for the timeout. */
+    private void flushAll() throws IOException {
+        long timeoutNanos = options.timeout().toNanos();
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (!unsent.isEmpty()) {
+            if (writeSome()) {
+                deadline = System.nanoTime() + timeoutNanos;
+            } else {
+                await(deadline, "could not send to rank " + next());
             }
-            readable.select(Math.max(1, left / 1_000_000));
-            readable.selectedKeys().clear();
-            if (Thread.interrupted()) {
-                Thread.currentThread().interrupt();
-                throw fail(new InterruptedIOException("RingAllReduce: rank " + rank + " interrupted"));
+        }
+        writeKey.interestOps(0);
+    }
+
+    /** Writes queued messages until the socket takes no more; true if it took anything. */
+    private boolean writeSome() throws IOException {
+        boolean wrote = false;
+        while (!unsent.isEmpty()) {
+            ByteBuffer head = unsent.peek();
+            try {
+                if (toNext.write(head) > 0) {
+                    wrote = true;
+                }
+            } catch (IOException e) {
+                throw fail(new CollectiveException("RingAllReduce: rank " + rank + " lost its connection to rank "
+                        + next() + " (that task failed or was killed)", e));
             }
+            if (head.hasRemaining()) {
+                break;
+            }
+            unsent.poll();
+        }
+        // Wake on writability only while something waits to be written.
+        writeKey.interestOps(unsent.isEmpty() ? 0 : SelectionKey.OP_WRITE);
+        return wrote;
+    }
+
+    /** Sleeps in the selector until a socket is ready or {@code deadline}; an interrupt fails the call. */
+    private void await(long deadline, String what) throws IOException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw fail(new CollectiveException("RingAllReduce: rank " + rank + " " + what + " for " + options.timeout()));
+        }
+        selector.select(Math.max(1, left / 1_000_000));
+        selector.selectedKeys().clear();
+        if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            throw fail(new InterruptedIOException("RingAllReduce: rank " + rank + " interrupted"));
         }
     }
 
@@ -441,12 +529,10 @@ public final class RingAllReduce implements AllReduce {
             return;
         }
         closed = true;
-        if (sender != null) {
-            sender.interrupt();
-        }
+        unsent.clear();
         closeQuietly(toNext);
         closeQuietly(fromPrevious);
-        closeQuietly(readable);
+        closeQuietly(selector);
     }
 
     private static void closeQuietly(AutoCloseable c) {
@@ -457,96 +543,6 @@ public final class RingAllReduce implements AllReduce {
             c.close();
         } catch (Exception ignored) {
             // Closing is best effort: the connection is being abandoned either way.
-        }
-    }
-
-    /** Writes queued messages to the successor, in order, on its own thread. */
-    private final class Sender extends Thread {
-        private final LinkedBlockingQueue<ByteBuffer> queue = new LinkedBlockingQueue<>();
-        private final Object progress = new Object();
-        private long queued;
-        private long written;
-        private volatile IOException failure;
-
-        Sender() {
-            super("adjoint-ring-send-" + rank);
-            setDaemon(true);
-        }
-
-        void enqueue(ByteBuffer message) {
-            synchronized (progress) {
-                queued++;
-            }
-            queue.add(message);
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (!closed) {
-                    ByteBuffer message = queue.take();
-                    while (message.hasRemaining()) {
-                        toNext.write(message);
-                    }
-                    synchronized (progress) {
-                        written++;
-                        progress.notifyAll();
-                    }
-                }
-            } catch (InterruptedException e) {
-                // close() stops the thread.
-            } catch (IOException e) {
-                failure = closed ? null : new CollectiveException("RingAllReduce: rank " + rank
-                        + " lost its connection to rank " + next() + " (that task failed or was killed)", e);
-                synchronized (progress) {
-                    progress.notifyAll();
-                }
-                if (failure != null) {
-                    // Wake the reader: it fails with this cause instead of waiting for its timeout.
-                    readable.wakeup();
-                }
-            }
-        }
-
-        void checkFailure() throws CollectiveException {
-            IOException f = failure;
-            if (f != null) {
-                close();
-                throw new CollectiveException(f.getMessage(), f.getCause());
-            }
-        }
-
-        /**
-         * Returns once every queued message has been handed to the socket; fails if the successor
-         * takes nothing for the timeout.
-         */
-        void awaitDrained() throws IOException {
-            long timeoutNanos = options.timeout().toNanos();
-            synchronized (progress) {
-                long seen = written;
-                long deadline = System.nanoTime() + timeoutNanos;
-                while (written < queued) {
-                    checkFailure();
-                    if (closed) {
-                        throw new CollectiveException("RingAllReduce: rank " + rank + " closed while sending");
-                    }
-                    if (written != seen) {
-                        seen = written;
-                        deadline = System.nanoTime() + timeoutNanos;
-                    } else if (System.nanoTime() - deadline > 0) {
-                        throw fail(new CollectiveException("RingAllReduce: rank " + rank + " could not send to rank "
-                                + next() + " for " + options.timeout()));
-                    }
-                    try {
-                        progress.wait(100);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw fail(new InterruptedIOException("RingAllReduce: rank " + rank
-                                + " interrupted while sending"));
-                    }
-                }
-            }
-            checkFailure();
         }
     }
 }
