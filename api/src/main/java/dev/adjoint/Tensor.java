@@ -73,6 +73,26 @@ public final class Tensor {
             }
 
             @Override
+            public Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
+                return Tensor.fromStorage(storage, layout, backend);
+            }
+
+            @Override
+            public Tensor viewAs(Tensor t, Layout layout) {
+                return new Tensor(t.storage, layout, t.backend, t.version);
+            }
+
+            @Override
+            public void markModifiedInPlace(Tensor t) {
+                t.version[0]++;
+            }
+
+            @Override
+            public Node gradEdge(Tensor t) {
+                return t.gradEdge();
+            }
+
+            @Override
             public int outputSlot(Tensor t) {
                 return t.outputSlot;
             }
@@ -192,20 +212,9 @@ public final class Tensor {
         return defaults().linspace(start, end, steps, dtype);
     }
 
-    /**
-     * Wraps a backend's storage as a tensor with no autograd history. For backends and op
-     * implementations; users create tensors through the factory methods.
-     */
-    public static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
+    /** A backend's storage as a tensor with no autograd history (op plumbing: {@link TensorInternals}). */
+    static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
         return new Tensor(storage, layout, backend, new int[1]);
-    }
-
-    /**
-     * Another view of this tensor's storage, with no autograd history, sharing its version counter.
-     * For op implementations (views record their own backward).
-     */
-    public Tensor viewAs(Layout newLayout) {
-        return new Tensor(storage, newLayout, backend, version);
     }
 
     /**
@@ -216,10 +225,6 @@ public final class Tensor {
         return version[0];
     }
 
-    /** Records an in-place write to this tensor's storage. For op implementations that write in place. */
-    public void markModifiedInPlace() {
-        version[0]++;
-    }
 
     public Tensor zerosLike() {
         return on(backend).zeros(dtype(), shape().toArray());
@@ -471,7 +476,7 @@ public final class Tensor {
     }
 
     /** The node gradients of this tensor flow into: its gradFn, or for a leaf its accumulator. */
-    public Node gradEdge() {
+    private Node gradEdge() {
         if (gradFn != null) {
             return gradFn;
         }

@@ -67,7 +67,7 @@ public abstract class Node {
     }
 
     /** {@link #registerHook(UnaryOperator)} for the tensor in output slot {@code output}. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public RemovableHandle registerHook(int output, UnaryOperator<Tensor> hook) {
         if (hooks == null) {
             hooks = new List[outputs];

@@ -6,6 +6,7 @@ import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
@@ -25,6 +26,7 @@ import java.util.Arrays;
  * backend's bulk copy would reject.
  */
 public final class Dispatch {
+    private static final TensorInternals INTERNALS = TensorInternals.get();
     private Dispatch() {
     }
 
@@ -92,16 +94,21 @@ public final class Dispatch {
     /** A 0-d tensor holding {@code value}, for the scalar forms of binary ops. */
     public static Tensor scalar(Backend backend, DType dtype, double value) {
         Storage s = backend.fromDoubles(new double[] {value}, dtype);
-        return Tensor.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
+        return INTERNALS.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
     }
 
     static Tensor empty(Backend backend, DType dtype, Shape shape) {
-        return Tensor.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+        return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+    }
+
+    /** Records an in-place write to {@code t}'s storage. */
+    static void markModifiedInPlace(Tensor t) {
+        INTERNALS.markModifiedInPlace(t);
     }
 
     /** A view of {@code t} with another layout over the same storage (no history). */
     static Tensor view(Tensor t, Layout layout) {
-        return t.viewAs(layout);
+        return INTERNALS.viewAs(t, layout);
     }
 
     // ---- kernels ----------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ public final class AutogradSemantics {
         assertFalse(d.requiresGrad());
         assertNull(d.gradFn());
         assertTrue(d.isLeaf());
-        assertSame(a.gradEdge(), c.gradFn().nextFunctions().get(0));
+        // A leaf's gradient flows into its AccumulateGrad node, as torch's next_functions show.
+        assertSame(a, ((dev.adjoint.autograd.AccumulateGrad) c.gradFn().nextFunctions().get(0)).leaf());
         assertNull(c.gradFn().nextFunctions().get(1));
     }
 

@@ -13,12 +13,12 @@ import java.util.TreeSet;
 final class CatalogueCoverage {
     /** Public Tensor methods that are not ops: creation, metadata, reading, autograd plumbing. */
     private static final Set<String> NOT_OPS = Set.of(
-            "on", "zeros", "ones", "full", "scalar", "fromArray", "arange", "rand", "randn", "fromStorage",
+            "on", "zeros", "ones", "full", "scalar", "fromArray", "arange", "rand", "randn",
             "zerosLike", "onesLike", "fullLike", "shape", "size", "rank", "numel", "dtype", "backend", "storage",
             "layout", "isContiguous", "item", "toDoubleArray", "toFloatArray", "toLongArray", "to",
             "requiresGrad", "grad", "setGrad", "zeroGrad", "gradFn", "isLeaf", "detach", "backward",
-            "registerHook", "retainGrad", "copyFrom", "noGrad", "enableGrad", "gradEdge", "attachGradFn",
-            "version", "markModifiedInPlace", "viewAs",
+            "registerHook", "retainGrad", "copyFrom", "noGrad", "enableGrad",
+            "version",
             // In-place updates are not recorded, so there is nothing to gradient-check; AutogradSemantics
             // checks their values, broadcasting, aliasing and refusals on every backend.
             "add_", "sub_", "mul_", "div_", "fill_", "zero_",

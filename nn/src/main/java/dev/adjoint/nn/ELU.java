@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -23,11 +24,7 @@ public final class ELU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor positive = x.gt(0.0);
-        // exp sees only the non-positive inputs: exp of a large positive x would overflow to inf, and
-        // where()'s zero gradient for the unselected branch times inf would be NaN.
-        Tensor negativePart = Tensor.where(positive, x.zerosLike(), x);
-        return Tensor.where(positive, x, negativePart.exp().sub(1.0).mul(alpha));
+        return Functional.elu(x, alpha);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -25,8 +26,7 @@ public final class Hardtanh extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor inside = x.gt(minVal).mul(x.lt(maxVal));
-        return Tensor.where(inside, x, x.detach().clamp(minVal, maxVal));
+        return Functional.hardtanh(x, minVal, maxVal);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -25,7 +26,7 @@ public final class LeakyReLU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Tensor.where(x.gt(0.0), x, x.mul(negativeSlope));
+        return Functional.leakyRelu(x, negativeSlope);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -24,15 +25,7 @@ public final class Softplus extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor scaled = beta == 1.0 ? x : x.mul(beta);
-        // log(1 + e^u) = max(u, 0) + log1p(e^-|u|): exp never sees a positive argument, so no overflow.
-        // maximum() rather than relu() because it splits the derivative at u = 0 (relu's is 0 there), and
-        // abs' is 0 there, giving sigmoid(0) = 1/2 as the exact formula does.
-        Tensor soft = scaled.maximum(0.0).add(scaled.abs().neg().exp().log1p());
-        if (beta != 1.0) {
-            soft = soft.div(beta);
-        }
-        return Tensor.where(scaled.gt(threshold), x, soft);
+        return Functional.softplus(x, beta, threshold);
     }
 
     @Override
