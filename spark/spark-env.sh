@@ -26,6 +26,9 @@ spark_prepare() {
         echo "==> building spark/target (adjoint-spark and its class path)" >&2
         # Maven may run on an older default JDK; the parent pom's toolchain step compiles with a JDK >= 21.
         (cd "$root" && mvn -B -q -DskipTests package -pl spark -am) || die "build failed"
+        # The dependency plugin leaves classpath.txt alone when the class path did not change; its time
+        # marks the build for spark_stale.
+        touch "$spark_target/classpath.txt"
     fi
     [[ -f "$spark_target/classpath.txt" ]] || die "spark/target/classpath.txt does not exist; run without --no-build"
     local jar
