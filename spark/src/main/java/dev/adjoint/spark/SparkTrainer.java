@@ -36,7 +36,7 @@ import java.util.Objects;
  *         .globalBatchSize(64).epochs(10).replicas(2)
  *         .checkpointDir(Path.of("/shared/run-1")).checkpointEvery(500)
  *         .build();
- * TrainingResult result = trainer.fit(IdxData.examples(spark, images, labels, 1 / 255.0));
+ * TrainingResult result = trainer.fit(IdxData.examples(spark, images, labels, 1 / 255.0, 2));
  * Module model = result.model();
  * }</pre>
  *

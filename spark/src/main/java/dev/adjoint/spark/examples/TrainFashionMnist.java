@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * trained data-parallel on Spark: {@code --replicas} replicas with the global batch split between
  * them. One {@link SparkTrainer#fit} per epoch, each resuming from the previous one's checkpoint, so
  * the driver can print the test accuracy after every epoch. Run it with
- * {@code benchmarks/train --spark local[2]}, or with spark-submit (README, "Scale out").
+ * {@code benchmarks/train --spark local[2]}, or with spark-submit (README, "Training on Spark").
  */
 public final class TrainFashionMnist {
     static final String USAGE = """
