@@ -92,6 +92,11 @@ public final class TrainFashionMnist {
                             throw new IllegalArgumentException("the Spark version trains with Adam only");
                         }
                     }
+                    case "--model" -> {
+                        if (!value(args, ++i, a).equalsIgnoreCase("mlp")) {
+                            throw new IllegalArgumentException("the Spark version trains the MLP (--model mlp) only");
+                        }
+                    }
                     default -> throw new IllegalArgumentException("unknown option '" + a + "'");
                 }
             }
