@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * seconds of a high allocation rate (every region it adds is resident once touched), allocator
  * pools, nd4j's first native collections. The second half is cut into {@value #WINDOWS} windows, and
  * no window's peak of the process's resident set (VmRSS in /proc/self/status, sampled {@value #SAMPLES}
- * times) may be more than 10% above the first window's: a garbage-collected program's memory is a
+ * times) may be more than {@link #TOLERANCE} above the first window's (10% with {@code -Psoak}): a garbage-collected program's memory is a
  * sawtooth, flat when its peaks are, and memory that leaks raises every peak after it. A lower peak
  * is memory handed back (a full collection shrinking the heap, malloc trimming its arenas), which
  * the report shows but the test accepts.
@@ -52,7 +52,13 @@ public abstract class TrainingSoak {
     private static final int WARM_UP = STEPS / 2;
     private static final int SAMPLES = 200;
     private static final int WINDOWS = 4;
-    private static final double TOLERANCE = 0.10;
+    /**
+     * How far a quarter's peak may rise above the first's: 10% in the long run ({@code -Psoak}); 25% in the
+     * default build's 5,000 steps, where one late collection (nd4j frees its storages only when the collector
+     * runs, up to its 64 MiB threshold on a ~300 MiB process) on a loaded machine moves a quarter's peak by
+     * more than 10%, while the leak this test exists for (+165 MiB per 1,000 steps) is far above either.
+     */
+    private static final double TOLERANCE = Double.parseDouble(System.getProperty("adjoint.soak.tolerance", "0.25"));
     private static final int BATCH = 64;
     private static final int IN = 64;
     private static final int HIDDEN = 128;
@@ -160,7 +166,8 @@ public abstract class TrainingSoak {
             double growth = (double) (peaks[w] - peaks[0]) / peaks[0];
             assertTrue(growth <= TOLERANCE, String.format(Locale.ROOT,
                     "peak resident memory in quarter %d after warm-up is %d MiB, %+.1f%% from %d MiB in the first"
-                            + " (at most +10%% allowed)%n%s", w + 1, mib(peaks[w]), 100 * growth, mib(peaks[0]), report));
+                            + " (at most %+.0f%% allowed)%n%s", w + 1, mib(peaks[w]), 100 * growth, mib(peaks[0]),
+                    100 * TOLERANCE, report));
         }
     }
 
