@@ -56,7 +56,7 @@ public final class Autograd {
                 throw new IllegalArgumentException("grad: input " + i + " (shape " + in.shape()
                         + ") does not require grad");
             }
-            Integer earlier = captureIndex.put(new Edge(in.gradEdge(), Graph.outputSlot(in)), i);
+            Integer earlier = captureIndex.put(new Edge(Graph.gradEdge(in), Graph.outputSlot(in)), i);
             if (earlier != null) {
                 throw new IllegalArgumentException("grad: inputs " + earlier + " and " + i
                         + " are the same tensor (shape " + in.shape() + "); pass each input once");
@@ -136,7 +136,7 @@ public final class Autograd {
                     + " does not require grad and has no gradFn; mark an input with requiresGrad(true) "
                     + "and make sure it was not computed inside noGrad()");
         }
-        return new Edge(root.gradEdge(), Graph.outputSlot(root));
+        return new Edge(Graph.gradEdge(root), Graph.outputSlot(root));
     }
 
     private static Tensor seedGradient(Tensor root, Tensor gradient, String op) {

@@ -135,7 +135,7 @@ public final class ForwardAD {
 
     /** A new tensor over {@code t}'s storage whose gradient flows to {@code t}, with no tangent. */
     private static Tensor alias(Tensor t, String node) {
-        Tensor out = t.viewAs(t.layout());
+        Tensor out = INTERNALS.viewAs(t, t.layout());
         State state = STATE.get();
         state.suspended++;
         try {

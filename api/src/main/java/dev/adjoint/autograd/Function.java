@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.Backend;
 
 import java.util.Arrays;
@@ -36,6 +37,7 @@ import java.util.Arrays;
  * formulas are right. {@link dev.adjoint.check.GradCheck} checks a Function like any other function.
  */
 public abstract class Function {
+    private static final TensorInternals INTERNALS = TensorInternals.get();
 
     /**
      * Computes the outputs. Runs with gradient recording off and tangents hidden; save what backward
@@ -90,16 +92,16 @@ public abstract class Function {
             }
             if (isInput(out, inputs)) {
                 if (ctx.isDirty(out)) {
-                    out.markModifiedInPlace();
+                    INTERNALS.markModifiedInPlace(out);
                 }
                 // A tensor object carries one history: an input returned as output gets a view of its own.
-                outputs[k] = out.viewAs(out.layout());
+                outputs[k] = INTERNALS.viewAs(out, out.layout());
                 if (ctx.isNonDifferentiable(out)) {
                     ctx.markNonDifferentiable(outputs[k]);
                 }
             } else if (out.requiresGrad() || out.gradFn() != null) {
                 // Made under noGrad, so this can only be a tensor created outside the forward.
-                outputs[k] = out.viewAs(out.layout());
+                outputs[k] = INTERNALS.viewAs(out, out.layout());
             }
         }
         if (tangents != null) {

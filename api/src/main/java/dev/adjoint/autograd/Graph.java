@@ -8,7 +8,7 @@ import dev.adjoint.internal.TensorInternals;
  * Records ops into the reverse-mode graph. Every differentiable op of the api goes through
  * {@link #record}; it is also the way to define a custom differentiable function:
  * <pre>{@code
- * Tensor out = Tensor.fromStorage(...);   // or any forward computed under noGrad
+ * Tensor out = ...;   // the forward, computed under noGrad
  * return Graph.record("CubeBackward", out, new Tensor[] {x}, new Tensor[] {x},
  *         (g, ctx) -> new Tensor[] {g.mul(ctx.saved(0).square().mul(3))});
  * }</pre>
@@ -66,7 +66,7 @@ public final class Graph {
         for (int i = 0; i < inputs.length; i++) {
             shapes[i] = inputs[i].shape();
             if (inputs[i].requiresGrad()) {
-                next[i] = inputs[i].gradEdge();
+                next[i] = INTERNALS.gradEdge(inputs[i]);
                 slots[i] = INTERNALS.outputSlot(inputs[i]);
             }
         }
@@ -75,6 +75,10 @@ public final class Graph {
     /** Gives {@code out} its producing node and output slot. */
     static void attach(Tensor out, Node node, int slot) {
         INTERNALS.attachGradFn(out, node, slot);
+    }
+
+    static Node gradEdge(Tensor t) {
+        return INTERNALS.gradEdge(t);
     }
 
     static int outputSlot(Tensor t) {

@@ -60,21 +60,26 @@ public abstract class Node {
     /**
      * Registers a hook that sees (and may replace, by returning a tensor of the same shape) the
      * gradient of this node's (first) tensor before it is used. Returning {@code null} keeps the gradient.
+     * The handle removes it.
      */
-    public void registerHook(UnaryOperator<Tensor> hook) {
-        registerHook(0, hook);
+    public RemovableHandle registerHook(UnaryOperator<Tensor> hook) {
+        return registerHook(0, hook);
     }
 
     /** {@link #registerHook(UnaryOperator)} for the tensor in output slot {@code output}. */
-    @SuppressWarnings("unchecked")
-    public void registerHook(int output, UnaryOperator<Tensor> hook) {
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public RemovableHandle registerHook(int output, UnaryOperator<Tensor> hook) {
         if (hooks == null) {
             hooks = new List[outputs];
         }
         if (hooks[output] == null) {
             hooks[output] = new ArrayList<>(1);
         }
-        hooks[output].add(hook);
+        // A wrapper of its own, so removing one registration of a hook registered twice removes only that one.
+        UnaryOperator<Tensor> entry = hook::apply;
+        List<UnaryOperator<Tensor>> list = hooks[output];
+        list.add(entry);
+        return () -> list.remove(entry);
     }
 
     Node[] next() {
@@ -97,7 +102,8 @@ public abstract class Node {
         if (hooks == null || hooks[output] == null) {
             return grad;
         }
-        for (UnaryOperator<Tensor> hook : hooks[output]) {
+        // A copy, so a hook may remove itself (or another) while the hooks run.
+        for (UnaryOperator<Tensor> hook : List.copyOf(hooks[output])) {
             Tensor replaced = hook.apply(grad);
             if (replaced != null) {
                 if (!replaced.shape().equals(grad.shape())) {

@@ -3,6 +3,9 @@ package dev.adjoint.internal;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.Node;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
 
 /**
  * What the api's own packages (autograd, ops) may do to a tensor and users may not: the plumbing
@@ -36,6 +39,18 @@ public abstract class TensorInternals {
         }
         return i;
     }
+
+    /** A backend's storage as a tensor with no autograd history. */
+    public abstract Tensor fromStorage(Storage storage, Layout layout, Backend backend);
+
+    /** Another view of {@code t}'s storage, with no autograd history, sharing its version counter. */
+    public abstract Tensor viewAs(Tensor t, Layout layout);
+
+    /** Records an in-place write to {@code t}'s storage (every view of it sees the new version). */
+    public abstract void markModifiedInPlace(Tensor t);
+
+    /** The node gradients of {@code t} flow into: its gradFn, or for a leaf its accumulator; null if none. */
+    public abstract Node gradEdge(Tensor t);
 
     /** The tangent record of {@code t} (any level, possibly closed), or {@code null}. */
     public abstract ForwardGrad forwardGrad(Tensor t);

@@ -6,10 +6,12 @@ import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 
@@ -24,6 +26,7 @@ import java.util.Arrays;
  * backend's bulk copy would reject.
  */
 public final class Dispatch {
+    private static final TensorInternals INTERNALS = TensorInternals.get();
     private Dispatch() {
     }
 
@@ -91,16 +94,21 @@ public final class Dispatch {
     /** A 0-d tensor holding {@code value}, for the scalar forms of binary ops. */
     public static Tensor scalar(Backend backend, DType dtype, double value) {
         Storage s = backend.fromDoubles(new double[] {value}, dtype);
-        return Tensor.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
+        return INTERNALS.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
     }
 
     static Tensor empty(Backend backend, DType dtype, Shape shape) {
-        return Tensor.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+        return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+    }
+
+    /** Records an in-place write to {@code t}'s storage. */
+    static void markModifiedInPlace(Tensor t) {
+        INTERNALS.markModifiedInPlace(t);
     }
 
     /** A view of {@code t} with another layout over the same storage (no history). */
     static Tensor view(Tensor t, Layout layout) {
-        return t.viewAs(layout);
+        return INTERNALS.viewAs(t, layout);
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
@@ -174,6 +182,52 @@ public final class Dispatch {
         }
         x.backend().reduce(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
+    }
+
+    /**
+     * A running {@code kernel} of {@code x} (rank >= 1) along {@code dim}: the kernel works along the last
+     * dim, so another one is moved there by a transposed view, and the result viewed back.
+     */
+    static Tensor scan(String op, ScanOp kernel, boolean reverse, Tensor x, int dim) {
+        checkFloating(op, x);
+        int last = x.rank() - 1;
+        Layout moved = swapped(x.layout(), dim, last);
+        Tensor out = empty(x.backend(), x.dtype(), moved.shape());
+        if (out.numel() > 0) {
+            x.backend().scan(kernel, reverse, x.storage(), moved, out.storage(), out.layout());
+        }
+        return view(out, swapped(out.layout(), dim, last));
+    }
+
+    /** Sorted values and their INT64 positions along {@code dim} of {@code x} (rank >= 1), as views. */
+    static Tensor[] sort(String op, Tensor x, int dim, boolean descending) {
+        checkFloating(op, x);
+        int last = x.rank() - 1;
+        Layout moved = swapped(x.layout(), dim, last);
+        Tensor values = empty(x.backend(), x.dtype(), moved.shape());
+        Tensor indices = empty(x.backend(), DType.INT64, moved.shape());
+        if (values.numel() > 0) {
+            x.backend().sort(x.storage(), moved, descending, values.storage(), values.layout(), indices.storage(),
+                    indices.layout());
+        }
+        return new Tensor[] {view(values, swapped(values.layout(), dim, last)),
+                view(indices, swapped(indices.layout(), dim, last))};
+    }
+
+    /** {@code layout} with dims {@code d0} and {@code d1} exchanged (itself when they are the same). */
+    static Layout swapped(Layout layout, int d0, int d1) {
+        if (d0 == d1) {
+            return layout;
+        }
+        int[] dims = layout.shape().toArray();
+        int[] strides = layout.strides();
+        int size = dims[d0];
+        dims[d0] = dims[d1];
+        dims[d1] = size;
+        int stride = strides[d0];
+        strides[d0] = strides[d1];
+        strides[d1] = stride;
+        return new Layout(Shape.of(dims), strides, layout.offset());
     }
 
     /** Batched matmul of operands that already have equal rank >= 2 and equal batch dims. */

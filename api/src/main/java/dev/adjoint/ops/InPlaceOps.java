@@ -28,7 +28,7 @@ public final class InPlaceOps {
         if (target.numel() > 0) {
             target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
         }
-        target.markModifiedInPlace();
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 
@@ -41,7 +41,7 @@ public final class InPlaceOps {
             target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(),
                     out);
         }
-        target.markModifiedInPlace();
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 
@@ -76,7 +76,7 @@ public final class InPlaceOps {
         if (target.numel() > 0) {
             target.backend().fill(target.storage(), target.layout(), value);
         }
-        target.markModifiedInPlace();
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 

@@ -44,6 +44,16 @@ public final class LinalgOps {
         return product;
     }
 
+    /** torch.outer: {@code a[i] * b[j]} for vectors a and b, a broadcast product. */
+    public static Tensor outer(Tensor a, Tensor b) {
+        Dispatch.checkSameBackend("outer", a, b);
+        Dispatch.checkSameDType("outer", a, b);
+        if (a.rank() != 1 || b.rank() != 1) {
+            throw new TensorShapeException("outer: both arguments must be 1-D, got shapes " + a.shape() + " and " + b.shape());
+        }
+        return a.unsqueeze(1).mul(b.unsqueeze(0));
+    }
+
     /** Both operands have rank >= 2 and matching inner sizes; batch dims broadcast. */
     private static Tensor batchedMatmul(Tensor a, Tensor b) {
         Shape batch = Shape.broadcast("matmul", batchShape(a.shape()), batchShape(b.shape()));

@@ -239,7 +239,7 @@ public final class ShapeOps {
         }
         InPlaceOps.checkUpdatable("copyFrom", target, source);
         Dispatch.copyInto(source, target, target.layout());
-        target.markModifiedInPlace();
+        Dispatch.markModifiedInPlace(target);
     }
 
     public static Tensor cat(List<Tensor> tensors, int dim) {

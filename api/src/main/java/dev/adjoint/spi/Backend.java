@@ -57,6 +57,18 @@ public interface Backend {
     long[] toLongs(Storage storage, Layout layout);
 
     /**
+     * Whether this backend runs {@code kernel} (a kernel method of this interface or of
+     * {@link FusedKernels}, by name: "unary", "sort", "softmax", ...) for {@code primitive} (the
+     * {@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp} or {@link ScanOp} it applies; null for the other
+     * kernels) with code of its own, such as vector loops or a native library, rather than the reference
+     * loops of {@code spi.heap} or a default of this interface. For reports (docs/coverage.md): no result
+     * depends on it. The default says no.
+     */
+    default boolean runsNatively(String kernel, Enum<?> primitive) {
+        return false;
+    }
+
+    /**
      * One-pass kernels for composites (softmax, layer norm), or {@code null} (the default) to have the
      * api compose them from the primitives below.
      */
@@ -114,6 +126,39 @@ public interface Backend {
      * does not. Both layouts have the same rank (the api reduces with keepDim and reshapes after).
      */
     void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
+
+    /**
+     * Running sums or products along the <em>last</em> dimension of {@code x} (floating dtypes), from the
+     * first element of each row to the last, or from the last to the first when {@code reverse}; the api
+     * moves another dimension there with a transposed view. {@code out} is contiguous with {@code x}'s
+     * shape. Results must agree with {@link RowKernels#scan} within the conformance tolerances.
+     *
+     * <p>The default copies the elements out, scans them in double and copies the result in: correct
+     * on any backend, and what a backend without a scan of its own runs.
+     */
+    default void scan(ScanOp op, boolean reverse, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        double[] values = toDoubles(x, xLayout);
+        RowKernels.scan(op, reverse, values, xLayout.shape().dim(xLayout.rank() - 1));
+        copy(fromDoubles(values, out.dtype()), Layout.contiguous(outLayout.shape()), out, outLayout);
+    }
+
+    /**
+     * Sorts along the <em>last</em> dimension of {@code x} (floating dtypes), stably, NaN above every
+     * number, as {@link RowKernels#sort}: the sorted elements into {@code values} (x's dtype) and their
+     * positions along that dimension into {@code indices} (INT64). Both outputs are contiguous with
+     * {@code x}'s shape.
+     *
+     * <p>The default copies the elements out, sorts them and copies the results in.
+     */
+    default void sort(Storage x, Layout xLayout, boolean descending, Storage values, Layout valuesLayout,
+                      Storage indices, Layout indicesLayout) {
+        double[] data = toDoubles(x, xLayout);
+        long[] positions = new long[data.length];
+        RowKernels.sort(data, xLayout.shape().dim(xLayout.rank() - 1), descending, positions);
+        Layout dense = Layout.contiguous(xLayout.shape());
+        copy(fromDoubles(data, values.dtype()), dense, values, valuesLayout);
+        copy(fromLongs(positions), dense, indices, indicesLayout);
+    }
 
     /**
      * Batched matrix product: {@code a} is {@code [..., m, k]}, {@code b} is {@code [..., k, n]},

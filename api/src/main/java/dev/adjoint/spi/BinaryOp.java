@@ -39,6 +39,13 @@ public enum BinaryOp {
             ofInputs((v, a, b) -> v.mul(Tensor.where(b.eq(0.0), b.zerosLike(), b.mul(a.pow(b.sub(1.0)))))),
             ofInputsAndOutput((v, a, b, y) -> v.mul(Tensor.where(a.eq(0.0).mul(b.ge(0.0)), a.zerosLike(),
                     y.mul(a.log()))))),
+    // atan2(a, b) is the angle of the point (b, a); d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+    ATAN2("atan2", "Atan2Backward", Math::atan2, ofInputs((v, a, b) -> v.mul(b).div(a.square().add(b.square()))),
+            ofInputs((v, a, b) -> v.mul(a).div(a.square().add(b.square())).neg())),
+    // PyTorch's remainder takes the divisor's sign (Python's %), unlike Java's % (fmod): the fmod
+    // result is shifted by b where the signs differ. d/db = -floor(a / b), as PyTorch.
+    REMAINDER("remainder", "RemainderBackward", BinaryOp::remainder, linear(v -> v),
+            ofInputs((v, a, b) -> v.mul(a.div(b).floor()).neg())),
     GT("gt", null, (a, b) -> a > b ? 1.0 : 0.0, null, null),
     LT("lt", null, (a, b) -> a < b ? 1.0 : 0.0, null, null),
     GE("ge", null, (a, b) -> a >= b ? 1.0 : 0.0, null, null),
@@ -89,6 +96,15 @@ public enum BinaryOp {
     /** The partial derivative with respect to the second input ({@code null} for comparisons). */
     public Derivative second() {
         return second;
+    }
+
+    /** {@code a mod b} with the sign of {@code b}, computed from the exact fmod as torch.remainder does. */
+    public static double remainder(double a, double b) {
+        double m = a % b;
+        if (m != 0 && (b < 0) != (m < 0)) {
+            m += b;
+        }
+        return m;
     }
 
     /** 1 for the winner, 1/2 on a tie, 0 for the strict loser. */

@@ -40,7 +40,37 @@ public enum UnaryOp {
     // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
     RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput((v, y) -> v.mul(y.gt(0.0)))),
     // d erf(x) = 2/sqrt(pi) exp(-x^2)
-    ERF("erf", "ErfBackward", Erf::erf, ofInput((v, x) -> v.mul(x.square().neg().exp().mul(2.0 / Math.sqrt(Math.PI)))));
+    ERF("erf", "ErfBackward", Erf::erf, ofInput((v, x) -> v.mul(x.square().neg().exp().mul(2.0 / Math.sqrt(Math.PI))))),
+    // e^x - 1 without the cancellation near 0 (elu's negative branch); d = e^x = y + 1, as PyTorch.
+    EXPM1("expm1", "Expm1Backward", Math::expm1, ofOutput((v, y) -> v.mul(y.add(1.0)))),
+    // d tan = 1 + tan^2, from the output as PyTorch.
+    TAN("tan", "TanBackward", Math::tan, ofOutput((v, y) -> v.mul(y.square().add(1.0)))),
+    ASIN("asin", "AsinBackward", Math::asin, ofInput((v, x) -> v.div(x.square().neg().add(1.0).sqrt()))),
+    ACOS("acos", "AcosBackward", Math::acos, ofInput((v, x) -> v.div(x.square().neg().add(1.0).sqrt()).neg())),
+    ATAN("atan", "AtanBackward", Math::atan, ofInput((v, x) -> v.div(x.square().add(1.0)))),
+    SINH("sinh", "SinhBackward", Math::sinh, ofInput((v, x) -> v.mul(x.cosh()))),
+    COSH("cosh", "CoshBackward", Math::cosh, ofInput((v, x) -> v.mul(x.sinh()))),
+    ASINH("asinh", "AsinhBackward", InverseHyperbolic::asinh, ofInput((v, x) -> v.div(x.square().add(1.0).sqrt()))),
+    ACOSH("acosh", "AcoshBackward", InverseHyperbolic::acosh, ofInput((v, x) -> v.div(x.square().sub(1.0).sqrt()))),
+    ATANH("atanh", "AtanhBackward", InverseHyperbolic::atanh, ofInput((v, x) -> v.div(x.square().neg().add(1.0)))),
+    // Piecewise constant: a zero gradient (not none), as PyTorch's floor/ceil/round/trunc.
+    FLOOR("floor", "FloorBackward", Math::floor, zero()),
+    CEIL("ceil", "CeilBackward", Math::ceil, zero()),
+    // Halves round to even (Math.rint), as torch.round: round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2.
+    ROUND("round", "RoundBackward", Math::rint, zero()),
+    TRUNC("trunc", "TruncBackward", x -> x < 0 ? Math.ceil(x) : Math.floor(x), zero()),
+    // x * sigmoid(x) as PyTorch computes it, x / (1 + e^-x); d = s (1 + x (1 - s)) with s = sigmoid(x).
+    SILU("silu", "SiluBackward", x -> x / (1.0 + Math.exp(-x)), ofInput((v, x) -> {
+        Tensor s = x.sigmoid();
+        return v.mul(s.mul(x.mul(s.neg().add(1.0)).add(1.0)));
+    })),
+    // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|): neither term overflows or cancels; d = sigmoid(-x).
+    LOG_SIGMOID("logSigmoid", "LogSigmoidBackward", x -> Math.min(x, 0.0) - Math.log1p(Math.exp(-Math.abs(x))),
+            ofInput((v, x) -> v.mul(x.neg().sigmoid()))),
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every finite x; d = sigmoid(x). The
+    // user-facing softplus (beta, threshold) is composed on this in ActivationOps.
+    SOFTPLUS("softplus", "SoftplusBackward", x -> Math.max(x, 0.0) + Math.log1p(Math.exp(-Math.abs(x))),
+            ofInput((v, x) -> v.mul(x.sigmoid())));
 
     private final String opName;
     private final String nodeName;

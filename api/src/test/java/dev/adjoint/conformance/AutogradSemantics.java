@@ -9,6 +9,7 @@ import dev.adjoint.TensorFactory;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.autograd.GraphFreedException;
+import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.check.GradCheck;
 import dev.adjoint.spi.Backend;
@@ -25,6 +26,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -69,6 +71,7 @@ public final class AutogradSemantics {
         add(tests, "createGraph through matmul, softmax and a loss", s::doubleBackwardComposite);
         add(tests, "Autograd.grad checks its arguments", s::gradArguments);
         add(tests, "hooks see and may replace gradients", s::hooks);
+        add(tests, "a hook's handle removes that hook only", s::hookHandles);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
         add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
@@ -111,7 +114,8 @@ public final class AutogradSemantics {
         assertFalse(d.requiresGrad());
         assertNull(d.gradFn());
         assertTrue(d.isLeaf());
-        assertSame(a.gradEdge(), c.gradFn().nextFunctions().get(0));
+        // A leaf's gradient flows into its AccumulateGrad node, as torch's next_functions show.
+        assertSame(a, ((dev.adjoint.autograd.AccumulateGrad) c.gradFn().nextFunctions().get(0)).leaf());
         assertNull(c.gradFn().nextFunctions().get(1));
     }
 
@@ -399,6 +403,40 @@ public final class AutogradSemantics {
         assertArrayEquals(new double[] {1, 1}, seen.get(0), 0);
         assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0);
         assertThrows(IllegalStateException.class, () -> vec(1).registerHook(g -> g));
+    }
+
+    void hookHandles() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        UnaryOperator<Tensor> times10 = g -> g.mul(10.0);
+        RemovableHandle first = x.registerHook(times10);
+        RemovableHandle second = x.registerHook(times10);
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {300, 300}, x.grad().toDoubleArray(), 0);
+        first.remove();
+        first.remove();
+        x.zeroGrad();
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0, "removing twice removes one registration");
+        try (second) {
+            x.zeroGrad();
+            x.mul(3.0).sum().backward();
+            assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0);
+        }
+        x.zeroGrad();
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {3, 3}, x.grad().toDoubleArray(), 0, "closing the handle removes the hook");
+        // A hook that removes itself while the hooks run: it runs once.
+        Tensor h = x.mul(1.0);
+        int[] calls = {0};
+        RemovableHandle[] self = new RemovableHandle[1];
+        self[0] = h.registerHook(g -> {
+            calls[0]++;
+            self[0].remove();
+            return null;
+        });
+        h.sum().backward(null, true, false);
+        h.sum().backward(null, true, false);
+        assertEquals(1, calls[0]);
     }
 
     void retainGrad() {

@@ -47,6 +47,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> scanAndSortEdgeCases() {
+        return ScanAndSortEdgeCases.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> badInputs() {
         return BadInputMatrix.tests(backend());
     }

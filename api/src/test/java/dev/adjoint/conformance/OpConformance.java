@@ -255,7 +255,7 @@ public final class OpConformance {
             for (int i = 0; i < leaves.size(); i++) {
                 viewed.add(sample.inputs().get(i).view(leaves.get(i)));
             }
-            return op.op.apply(viewed);
+            return op.apply(viewed);
         };
     }
 }

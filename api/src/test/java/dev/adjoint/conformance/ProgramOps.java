@@ -3,6 +3,7 @@ package dev.adjoint.conformance;
 import dev.adjoint.DType;
 import dev.adjoint.Functional;
 import dev.adjoint.Generator;
+import dev.adjoint.PadMode;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.conformance.ProgramGenome.StepGene;
@@ -394,7 +395,131 @@ final class ProgramOps {
                     v -> v.get(x.id()).scatterAdd(d, Tensor.on(v.get(x.id()).backend()).fromArray(index, shape),
                             v.get(src.id())));
         }));
+        wider(ops);
         return List.copyOf(ops);
+    }
+
+    /** The op set of issue 15 that takes any shape: more elementwise ops, running ops, selection, rearranging. */
+    private static void wider(List<Op> ops) {
+        // ---- elementwise: away from poles, branch points and jumps ------------------------------------------
+        ops.add(unary("expm1", Tensor::expm1, x -> max(x) <= 4));
+        ops.add(unary("tan", Tensor::tan, x -> maxAbs(x) <= 1.2));
+        ops.add(unary("asin", Tensor::asin, x -> maxAbs(x) <= 0.9));
+        ops.add(unary("acos", Tensor::acos, x -> maxAbs(x) <= 0.9));
+        ops.add(unary("atan", Tensor::atan, x -> true));
+        ops.add(unary("sinh", Tensor::sinh, x -> maxAbs(x) <= 4));
+        ops.add(unary("cosh", Tensor::cosh, x -> maxAbs(x) <= 4));
+        ops.add(unary("asinh", Tensor::asinh, x -> true));
+        ops.add(unary("acosh", Tensor::acosh, x -> min(x) >= 1 + SINGULAR_MARGIN));
+        ops.add(unary("atanh", Tensor::atanh, x -> maxAbs(x) <= 0.75));
+        ops.add(unary("floor", Tensor::floor, x -> awayFromGrid(x, 0)));
+        ops.add(unary("ceil", Tensor::ceil, x -> awayFromGrid(x, 0)));
+        ops.add(unary("round", Tensor::round, x -> awayFromGrid(x, 0.5)));
+        ops.add(unary("trunc", Tensor::trunc, x -> awayFromGrid(x, 0)));
+        ops.add(unary("remainder(-0.75)", t -> t.remainder(-0.75), x -> awayFromGrid(x.div(0.75), 0)));
+        ops.add(unary("silu", Functional::silu, x -> true));
+        ops.add(unary("logSigmoid", Functional::logSigmoid, x -> true));
+        ops.add(unary("softplus", Functional::softplus, x -> awayFrom(x, 20)));
+        ops.add(unary("elu(1.5)", t -> Functional.elu(t, 1.5), x -> awayFrom(x, 0)));
+        ops.add(unary("leakyRelu(0.2)", t -> Functional.leakyRelu(t, 0.2), x -> awayFrom(x, 0)));
+        ops.add(unary("hardtanh(-0.5, 0.75)", t -> Functional.hardtanh(t, -0.5, 0.75),
+                x -> awayFrom(x, -0.5) && awayFrom(x, 0.75)));
+        // atan2 jumps where the point crosses the negative x axis (a = 0, b < 0) and has a pole at the origin.
+        ops.add(binary("atan2", Tensor::atan2, (a, b) -> minAbs(a.square().add(b.square())) >= SINGULAR_MARGIN
+                && (awayFrom(a, 0) || min(b) > 0)));
+        ops.add(binary("remainder", Tensor::remainder, (a, b) -> minAbs(b) >= SINGULAR_MARGIN
+                && awayFromGrid(a.div(b), 0)));
+        // ---- along a dim --------------------------------------------------------------------------------------
+        ops.add(alongDim("cumsum", false, (t, d, keep) -> t.cumsum(d), (x, d) -> true));
+        ops.add(alongDim("cumprod", false, (t, d, keep) -> t.cumprod(d), (x, d) -> maxAbs(x) <= 2));
+        ops.add(alongDim("prod", true, (t, d, keep) -> t.prod(d, keep), (x, d) -> maxAbs(x) <= 2));
+        ops.add(alongDim("var", true, (t, d, keep) -> t.var(d, keep), (x, d) -> x.shape().dim(d) >= 2));
+        ops.add(alongDim("std", true, (t, d, keep) -> t.std(d, keep),
+                (x, d) -> x.shape().dim(d) >= 2 && min(x.var(d, true)) >= SINGULAR_MARGIN));
+        ops.add(alongDim("norm", true, (t, d, keep) -> t.norm(2, d, keep),
+                (x, d) -> x.shape().dim(d) >= 1 && min(x.norm(2, d, true)) >= SINGULAR_MARGIN));
+        ops.add(alongDim("sortDescending", false, (t, d, keep) -> t.sort(d, true).values(),
+                (x, d) -> distinctOrTied(x, d)));
+        ops.add(alongDim("topkSmallest2", false, (t, d, keep) -> t.topk(Math.min(2, t.size(d)), d, false).values(),
+                (x, d) -> distinctOrTied(x, d)));
+        ops.add(alongDim("max", true, (t, d, keep) -> t.max(d, keep).values(), (x, d) -> clearExtremum(x, d)));
+        ops.add(alongDim("flip", false, (t, d, keep) -> t.flip(d), (x, d) -> true));
+        ops.add(alongDim("rollBy2", false, (t, d, keep) -> t.roll(2, d), (x, d) -> true));
+        ops.add(alongDim("chunk2Reversed", false, (t, d, keep) -> {
+            List<Tensor> pieces = new ArrayList<>(t.chunk(2, d));
+            java.util.Collections.reverse(pieces);
+            return Tensor.cat(pieces, d);
+        }, (x, d) -> x.shape().dim(d) >= 1));
+        ops.add(alongDim("unbindThenStackLast", false, (t, d, keep) -> Tensor.stack(t.unbind(d), -1),
+                (x, d) -> x.shape().dim(d) >= 1));
+        // ---- rearranging --------------------------------------------------------------------------------------
+        ops.add(new Op("repeat", (values, g) -> {
+            Value x = pick(values, g.a());
+            int[] repeats = new int[x.rank() + g.b() % 2];
+            for (int i = 0; i < repeats.length; i++) {
+                repeats[i] = 1 + Math.floorMod(g.c() >> i, 2);
+            }
+            return new Step(x + ".repeat(" + join(repeats) + ")", v -> v.get(x.id()).repeat(repeats));
+        }));
+        ops.add(new Op("pad", (values, g) -> {
+            Value x = pick(values, g.a());
+            if (x.rank() == 0) {
+                return null;
+            }
+            PadMode mode = PadMode.values()[Math.floorMod(g.p(), PadMode.values().length)];
+            int n = x.shape().dim(x.rank() - 1);
+            int before = Math.floorMod(g.c(), 3);
+            int after = Math.floorMod(g.b(), 3);
+            boolean fits = switch (mode) {
+                case REFLECT -> before < n && after < n;
+                case CIRCULAR -> before <= n && after <= n;
+                case REPLICATE -> n > 0;
+                case CONSTANT -> true;
+            };
+            if (!fits) {
+                return null;
+            }
+            int[] pad = {before, after};
+            return new Step("pad(" + x + ", [" + join(pad) + "], " + mode + ", 0.5)",
+                    v -> Functional.pad(v.get(x.id()), pad, mode, 0.5));
+        }));
+        ops.add(new Op("tril/triu", (values, g) -> {
+            Value x = pick(values, g.a());
+            if (x.rank() < 2) {
+                return null;
+            }
+            int diagonal = Math.floorMod(g.c(), 3) - 1;
+            boolean lower = g.p() % 2 == 0;
+            return new Step(x + (lower ? ".tril(" : ".triu(") + diagonal + ")",
+                    v -> lower ? v.get(x.id()).tril(diagonal) : v.get(x.id()).triu(diagonal));
+        }));
+        ops.add(new Op("maskedFill", (values, g) -> {
+            Value x = pick(values, g.a());
+            Value m = partner(values, g.b(), s -> broadcasts(s, x.shape()) && Shape.broadcast("maskedFill", s, x.shape())
+                    .equals(x.shape()));
+            if (!awayFrom(m.ref(), 0)) {
+                return null;
+            }
+            return new Step(x + ".maskedFill(" + m + " > 0, -0.5)", v -> v.get(x.id()).maskedFill(v.get(m.id()).gt(0.0), -0.5));
+        }));
+        ops.add(new Op("outer", (values, g) -> {
+            Value x = pick(values, g.a());
+            if (x.rank() != 1) {
+                return null;
+            }
+            Value y = partnerOrNull(values, g.b(), s -> s.rank() == 1);
+            Value other = y == null ? x : y;
+            return new Step(x + ".outer(" + other + ")", v -> v.get(x.id()).outer(v.get(other.id())));
+        }));
+        ops.add(new Op("einsum transposed product", (values, g) -> {
+            Value x = pick(values, g.a());
+            if (x.rank() < 2) {
+                return null;
+            }
+            // x^T x over the last two dims, batch dims kept: a contraction and a broadcast batch in one equation.
+            return new Step("einsum(\"...ji,...jk->...ik\", " + x + ", " + x + ")",
+                    v -> Functional.einsum("...ji,...jk->...ik", v.get(x.id()), v.get(x.id())));
+        }));
     }
 
     // ---- builders ---------------------------------------------------------------------------------------
@@ -548,6 +673,30 @@ final class ProgramOps {
 
     static double minAbs(Tensor t) {
         return fold(t, Double.POSITIVE_INFINITY, Math::min, Math::abs);
+    }
+
+    static double maxAbs(Tensor t) {
+        return fold(t, 0, Math::max, Math::abs);
+    }
+
+    /** Every element at least the margin away from {@code offset + k} for every integer k (the jumps of floor and friends). */
+    private static boolean awayFromGrid(Tensor t, double offset) {
+        return fold(t, Double.POSITIVE_INFINITY, Math::min, v -> {
+            double shifted = v - offset;
+            return Math.abs(shifted - Math.rint(shifted));
+        }) >= KINK_MARGIN;
+    }
+
+    /** Along {@code d}, any two elements are exactly equal (a tie both dtypes keep) or the margin apart, so sort's order is the same in both dtypes. */
+    private static boolean distinctOrTied(Tensor x, int d) {
+        int n = x.shape().dim(d);
+        for (int i = 0; i < n; i++) {
+            Tensor gap = x.sub(x.narrow(d, i, 1)).abs();
+            if (!exactOrApart(gap)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean awayFrom(Tensor t, double point) {

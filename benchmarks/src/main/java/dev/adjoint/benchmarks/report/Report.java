@@ -303,8 +303,8 @@ public final class Report {
     record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
                    List<String> workloads, List<String> backends, boolean list) {
         static Options parse(String[] args) {
-            double cellSeconds = 2.0;
-            double warmupLimit = 5.0;
+            double cellSeconds = 1.5;
+            double warmupLimit = 4.0;
             Path out = null;
             Path python = Path.of("/usr/bin/python3");
             Path peers = Path.of("benchmarks", "peers");
@@ -330,7 +330,16 @@ public final class Report {
                             }
                         }
                     }
-                    case "--backends" -> backends = List.of(value(args, ++i, a).split(","));
+                    case "--backends" -> {
+                        backends = List.of(value(args, ++i, a).split(","));
+                        List<String> known = Workloads.ALL.stream().flatMap(w -> w.backends().stream()).distinct().toList();
+                        for (String b : backends) {
+                            if (!known.contains(b)) {
+                                throw new IllegalArgumentException(a + ": no backend '" + b + "' in the report; there are "
+                                        + known);
+                            }
+                        }
+                    }
                     case "--list" -> list = true;
                     default -> throw new IllegalArgumentException("unknown option '" + a + "'");
                 }

@@ -92,6 +92,9 @@ class ReportTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Report.Options.parse(new String[] {"--workloads", "gemm-1024,bogus"}));
         assertTrue(e.getMessage().contains("bogus"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Report.Options.parse(new String[] {"--backends", "simdd"}));
+        assertTrue(e.getMessage().startsWith("--backends: no backend 'simdd'"), e.getMessage());
     }
 
     @Test
