@@ -114,6 +114,10 @@ public class GemmAB {
             ClassLoader loader = new ChildFirst(Path.of(spec[0]).toUri().toURL(), GemmAB.class.getClassLoader());
             Backend backend = (Backend) Class.forName("dev.adjoint.engine.simd.SimdBackend", true, loader)
                     .getConstructor().newInstance();
+            Class<?> gemm = Class.forName(DTYPE == DType.FLOAT64 ? "dev.adjoint.engine.simd.DoubleGemm"
+                    : "dev.adjoint.engine.simd.FloatGemm", true, loader);
+            System.out.printf("%s: register block %d x %d, KC %d, NC %d (%s)%n", args[v], constant(gemm, "MR"),
+                    constant(gemm, "NR"), constant(gemm, "KC"), constant(gemm, "NC"), DTYPE);
             Storage a = backend.fromDoubles(x, DTYPE);
             Storage b = backend.fromDoubles(y, DTYPE);
             Storage out = backend.allocate(DTYPE, batch * m * n);
@@ -167,6 +171,17 @@ public class GemmAB {
             System.out.printf("%s %s threads=%d %-40s best %.1f  median %.1f GFLOP/s (%d rounds), median %.0f%% of the peak%n",
                     DTYPE, args[0], threads, builds.get(v).label, sorted[rounds - 1], sorted[rounds / 2], rounds,
                     100 * sorted[rounds / 2] / peak);
+        }
+    }
+
+    /** A build's GEMM block size (a static final int of FloatGemm or DoubleGemm), or -1 where it has none by that name. */
+    private static int constant(Class<?> gemm, String name) {
+        try {
+            java.lang.reflect.Field field = gemm.getDeclaredField(name);
+            field.setAccessible(true);
+            return field.getInt(null);
+        } catch (ReflectiveOperationException e) {
+            return -1;
         }
     }
 

@@ -112,8 +112,8 @@ class GemmTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder builder = new ProcessBuilder(java, "-Xint", "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), Interpreted.class.getName()).redirectErrorStream(true);
-        builder.environment().remove("JDK_JAVA_OPTIONS");
-        builder.environment().remove("JAVA_TOOL_OPTIONS");
+        // The environment is inherited: JVM options given there (-XX:UseAVX=2, say) change the vector
+        // width and so the blocks, and the child must run with the same ones.
         Process process = builder.start();
         String output;
         try (var in = process.getInputStream()) {
@@ -121,6 +121,7 @@ class GemmTest {
         }
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish: " + output);
         assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains(Interpreted.blocks()), "the child JVM derived other blocks: " + output);
         assertTrue(output.contains("bits " + Arrays.hashCode(expected)), c + " interpreted: " + output);
     }
 
@@ -131,7 +132,12 @@ class GemmTest {
         public static void main(String[] args) {
             float[] out = new float[CASE.batch * CASE.m * CASE.n];
             multiply(CASE, floats(CASE.batch * CASE.m * CASE.k, 1), floats(CASE.bSize(), 2), out, 2);
+            System.out.println(blocks());
             System.out.println("bits " + Arrays.hashCode(out));
+        }
+
+        static String blocks() {
+            return "blocks " + FloatGemm.MR + " x " + FloatGemm.NR + ", KC " + FloatGemm.KC;
         }
     }
 
