@@ -1,18 +1,24 @@
+import dev.adjoint.DType;
 import dev.adjoint.Shape;
+import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.reflect.Method;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
- * Paired A/B of engine-simd GEMM builds in one JVM, for changes too small for separate JMH runs on a
- * shared machine to resolve (a few percent). Each build's {@code dev.adjoint.engine.simd} classes
+ * Paired A/B of engine-simd builds' matmul in one JVM, for changes too small for separate JMH runs on
+ * a shared machine to resolve (a few percent). Each build's {@code dev.adjoint.engine.simd} classes
  * (a directory, e.g. a copy of {@code engine-simd/target/classes}) get their own class loader; the
  * builds then take turns, one short round each, and every build's best and median round is printed.
  * Another process slowing the machine down slows all builds' rounds around the same time, so the
@@ -21,12 +27,25 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar benchmarks/ab/GemmAB.java \
- *     n threads rounds dirA dirB ...        (DT=f64 in the environment for DoubleGemm)
+ *     shape threads rounds dirA dirB ...
  * </pre>
+ * {@code shape} is {@code n} (square), {@code MxKxN}, or {@code BxMxKxN} (a batch of B products);
+ * a trailing {@code t} on it ({@code 64x784x256t}) passes B as a transposed view ({@code x @ w.T}), a
+ * leading {@code t} ({@code t256x64x784}) A ({@code dy.T @ x}). The product goes through the backend's
+ * {@code matmul}, so the path and thread split it chooses are part of what is measured. A build may
+ * carry system properties set while its classes initialise, {@code dir@name=value,name=value}, to
+ * compare settings read once at start-up within one build. {@code DT=f64} in the environment for FLOAT64;
+ * {@code CLOCK=cpu} for rates from the thread's CPU time (one thread only); {@code ROUND_MS=10} for shorter rounds.
  * Wrap it in {@code flock /tmp/adjoint-bench.lock} like every benchmark here.
  */
 public class GemmAB {
-    private static final boolean F64 = "f64".equals(System.getenv("DT"));
+    private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
+    /**
+     * CLOCK=cpu: rates from this thread's CPU time rather than wall time, for one thread on a machine
+     * so busy that a round is often descheduled (what is left is the slowdown of shared caches).
+     */
+    private static final boolean CPU_TIME = "cpu".equals(System.getenv("CLOCK"));
+    private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
 
     /** Loads engine-simd's classes from its own directory, everything else from the parent. */
     private static final class ChildFirst extends URLClassLoader {
@@ -46,65 +65,168 @@ public class GemmAB {
         }
     }
 
+    /** One build's backend and operands. */
+    private record Build(String label, Backend backend, Storage a, Storage b, Storage out) {
+    }
+
     public static void main(String[] args) throws Throwable {
         if (args.length < 4) {
-            System.err.println("usage: GemmAB n threads rounds dir...");
+            System.err.println("usage: GemmAB shape threads rounds dir[@prop=value,...]...");
             System.exit(2);
         }
-        int n = Integer.parseInt(args[0]);
+        String shape = args[0].toLowerCase();
+        boolean aTransposed = shape.startsWith("t");
+        boolean bTransposed = shape.endsWith("t");
+        String[] dims = shape.replaceAll("^t|t$", "").split("x");
+        int[] d = Arrays.stream(dims).mapToInt(Integer::parseInt).toArray();
+        int batch = d.length == 4 ? d[0] : 1;
+        int m = d.length == 1 ? d[0] : d[d.length - 3];
+        int k = d.length == 1 ? d[0] : d[d.length - 2];
+        int n = d[d.length - 1];
         int threads = Integer.parseInt(args[1]);
+        if (CPU_TIME && threads != 1) {
+            throw new IllegalArgumentException("CLOCK=cpu measures the calling thread alone: use it with threads = 1");
+        }
         int rounds = Integer.parseInt(args[2]);
-        String[] dirs = Arrays.copyOfRange(args, 3, args.length);
-        Class<?> array = F64 ? double[].class : float[].class;
-        MethodHandle[] multiply = new MethodHandle[dirs.length];
-        for (int v = 0; v < dirs.length; v++) {
-            ClassLoader loader = new ChildFirst(Path.of(dirs[v]).toUri().toURL(), GemmAB.class.getClassLoader());
-            Class<?> gemm = Class.forName(F64 ? "dev.adjoint.engine.simd.DoubleGemm" : "dev.adjoint.engine.simd.FloatGemm",
-                    true, loader);
-            Method m = gemm.getDeclaredMethod("multiply", array, Layout.class, int.class, int.class, array, Layout.class,
-                    int.class, int.class, array, Layout.class, int.class, int.class, int.class, int.class, int.class,
-                    int.class, int.class);
-            m.setAccessible(true);
-            multiply[v] = MethodHandles.lookup().unreflect(m);
-        }
-        Random random = new Random(1);
-        Object a, b, o;
-        if (F64) {
-            a = random.doubles(n * n).toArray();
-            b = random.doubles(n * n).toArray();
-            o = new double[n * n];
-        } else {
-            float[] x = new float[n * n], y = new float[n * n];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = random.nextFloat();
-                y[i] = random.nextFloat();
-            }
-            a = x;
-            b = y;
-            o = new float[n * n];
-        }
-        Layout layout = Layout.contiguous(Shape.of(n, n));
-        // About 40 ms of work per round at ~250 GFLOP/s.
-        int reps = Math.max(3, (int) (1e10 / (2.0 * n * n * n)));
-        double[][] rates = new double[dirs.length][rounds];
-        for (int round = -3; round < rounds; round++) {
-            for (int v = 0; v < dirs.length; v++) {
-                long start = System.nanoTime();
-                for (int i = 0; i < reps; i++) {
-                    // One product: batch rank 0, a batch of 1.
-                    multiply[v].invoke(a, layout, n, 1, b, layout, n, 1, o, layout, n, n, n, n, 0, 1, threads);
+        System.setProperty("adjoint.simd.threads", Integer.toString(threads));
+
+        Layout aLayout = aTransposed
+                ? new Layout(Shape.of(batch, m, k), new int[] {m * k, 1, m}, 0)
+                : Layout.contiguous(Shape.of(batch, m, k));
+        Layout bLayout = bTransposed
+                ? new Layout(Shape.of(batch, k, n), new int[] {k * n, 1, k}, 0)
+                : Layout.contiguous(Shape.of(batch, k, n));
+        Layout outLayout = Layout.contiguous(Shape.of(batch, m, n));
+        double[] x = uniform(batch * m * k, 1);
+        double[] y = uniform(batch * k * n, 2);
+
+        List<Build> builds = new ArrayList<>();
+        for (int v = 3; v < args.length; v++) {
+            String[] spec = args[v].split("@", 2);
+            List<String> set = new ArrayList<>();
+            if (spec.length == 2) {
+                for (String assignment : spec[1].split(",")) {
+                    String[] nv = assignment.split("=", 2);
+                    System.setProperty(nv[0], nv[1]);
+                    set.add(nv[0]);
                 }
-                double gflops = 2.0 * n * n * n * reps / (System.nanoTime() - start);
+            }
+            ClassLoader loader = new ChildFirst(Path.of(spec[0]).toUri().toURL(), GemmAB.class.getClassLoader());
+            Backend backend = (Backend) Class.forName("dev.adjoint.engine.simd.SimdBackend", true, loader)
+                    .getConstructor().newInstance();
+            Class<?> gemm = Class.forName(DTYPE == DType.FLOAT64 ? "dev.adjoint.engine.simd.DoubleGemm"
+                    : "dev.adjoint.engine.simd.FloatGemm", true, loader);
+            System.out.printf("%s: register block %d x %d, KC %d, NC %d (%s)%n", args[v], constant(gemm, "MR"),
+                    constant(gemm, "NR"), constant(gemm, "KC"), constant(gemm, "NC"), DTYPE);
+            Storage a = backend.fromDoubles(x, DTYPE);
+            Storage b = backend.fromDoubles(y, DTYPE);
+            Storage out = backend.allocate(DTYPE, batch * m * n);
+            // The first product initialises the build's GEMM classes (their blocking) while its properties are set.
+            backend.matmul(a, aLayout, b, bLayout, out, outLayout);
+            set.forEach(System::clearProperty);
+            builds.add(new Build(args[v], backend, a, b, out));
+        }
+        double flop = 2.0 * batch * m * k * n;
+        // About 40 ms of work per round at ~250 GFLOP/s, or ROUND_MS in the environment: shorter rounds
+        // make an undisturbed best round likelier on a busy machine.
+        double roundMs = Double.parseDouble(System.getenv().getOrDefault("ROUND_MS", "40"));
+        int reps = Math.max(1, (int) (roundMs * 2.5e8 / flop));
+        double[][] rates = new double[builds.size()][rounds];
+        double[] peaks = new double[rounds];
+        for (int round = -3; round < rounds; round++) {
+            // The FMA peak of one core, measured between the builds' rounds the same way, so that a
+            // build's rate can be read as a share of what the machine gave this process just then.
+            long peakStart = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
+            double sink = 0;
+            int peakCalls = Math.max(1, (int) (roundMs * 2.5e8 / FmaPeak.FLOPS_PER_CALL / 4));
+            for (int i = 0; i < peakCalls; i++) {
+                sink += FmaPeak.chains(0.999999f, 1e-7f);
+            }
+            long peakEnd = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
+            if (round >= 0) {
+                peaks[round] = FmaPeak.FLOPS_PER_CALL * peakCalls / (peakEnd - peakStart) + (sink == 42 ? 1 : 0);
+            }
+            for (int v = 0; v < builds.size(); v++) {
+                Build build = builds.get(v);
+                long start = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
+                for (int i = 0; i < reps; i++) {
+                    build.backend.matmul(build.a, aLayout, build.b, bLayout, build.out, outLayout);
+                }
+                long end = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
+                double gflops = flop * reps / (end - start);
                 if (round >= 0) {
                     rates[v][round] = gflops;
                 }
             }
         }
-        for (int v = 0; v < dirs.length; v++) {
+        double[] peakSorted = peaks.clone();
+        Arrays.sort(peakSorted);
+        double peak = peakSorted[rounds / 2];
+        System.out.printf("FMA peak (FLOAT32, one thread): median %.1f GFLOP/s%n", peak);
+        for (int v = 0; v < builds.size(); v++) {
             double[] sorted = rates[v].clone();
             Arrays.sort(sorted);
-            System.out.printf("%s n=%d threads=%d %-40s best %.1f  median %.1f GFLOP/s (%d rounds)%n",
-                    F64 ? "f64" : "f32", n, threads, dirs[v], sorted[rounds - 1], sorted[rounds / 2], rounds);
+            // Against the FLOAT32 peak of one thread: a FLOAT64 product's share is to be doubled, a
+            // two-thread product's halved.
+            System.out.printf("%s %s threads=%d %-40s best %.1f  median %.1f GFLOP/s (%d rounds), median %.0f%% of the peak%n",
+                    DTYPE, args[0], threads, builds.get(v).label, sorted[rounds - 1], sorted[rounds / 2], rounds,
+                    100 * sorted[rounds / 2] / peak);
+        }
+    }
+
+    /** A build's GEMM block size (a static final int of FloatGemm or DoubleGemm), or -1 where it has none by that name. */
+    private static int constant(Class<?> gemm, String name) {
+        try {
+            java.lang.reflect.Field field = gemm.getDeclaredField(name);
+            field.setAccessible(true);
+            return field.getInt(null);
+        } catch (ReflectiveOperationException e) {
+            return -1;
+        }
+    }
+
+    private static double[] uniform(int size, long seed) {
+        Random random = new Random(seed);
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = 2 * random.nextDouble() - 1;
+        }
+        return v;
+    }
+
+    /** FmaPeakBenchmark's FLOAT32 loop: 16 independent FMA chains on preferred-width vectors, nothing from memory. */
+    private static final class FmaPeak {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        static final int STEPS = 4096;
+        static final double FLOPS_PER_CALL = 2.0 * STEPS * 16 * F.length();
+
+        static float chains(float multiplier, float addend) {
+            FloatVector m = FloatVector.broadcast(F, multiplier);
+            FloatVector c = FloatVector.broadcast(F, addend);
+            FloatVector x0 = c, x1 = c.add(1), x2 = c.add(2), x3 = c.add(3);
+            FloatVector x4 = c.add(4), x5 = c.add(5), x6 = c.add(6), x7 = c.add(7);
+            FloatVector x8 = c.add(8), x9 = c.add(9), x10 = c.add(10), x11 = c.add(11);
+            FloatVector x12 = c.add(12), x13 = c.add(13), x14 = c.add(14), x15 = c.add(15);
+            for (int i = 0; i < STEPS; i++) {
+                x0 = x0.fma(m, c);
+                x1 = x1.fma(m, c);
+                x2 = x2.fma(m, c);
+                x3 = x3.fma(m, c);
+                x4 = x4.fma(m, c);
+                x5 = x5.fma(m, c);
+                x6 = x6.fma(m, c);
+                x7 = x7.fma(m, c);
+                x8 = x8.fma(m, c);
+                x9 = x9.fma(m, c);
+                x10 = x10.fma(m, c);
+                x11 = x11.fma(m, c);
+                x12 = x12.fma(m, c);
+                x13 = x13.fma(m, c);
+                x14 = x14.fma(m, c);
+                x15 = x15.fma(m, c);
+            }
+            return x0.add(x1).add(x2).add(x3).add(x4).add(x5).add(x6).add(x7)
+                    .add(x8).add(x9).add(x10).add(x11).add(x12).add(x13).add(x14).add(x15).lane(0);
         }
     }
 }

@@ -1,45 +1,159 @@
 package dev.adjoint.engine.simd;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
 /**
- * Cache block sizes of the packed GEMM ({@link FloatGemm}, {@link DoubleGemm}), the three loops of
- * the BLIS scheme around the register-blocked micro-kernel:
+ * The register block and the cache blocks of the packed GEMM ({@link FloatGemm}, {@link DoubleGemm}),
+ * derived from this machine's caches and vector registers rather than tuned on one CPU.
+ *
+ * <p>The GEMM's loop nest, outermost first: {@code NC} columns of B; a pass of {@code KC} over k, for
+ * which that {@code KC x NC} block of B is packed into {@code KC x NR} micro-panels; then for each
+ * {@code MR} rows of A, packed into one {@code MR x KC} micro-panel, every micro-panel of B in turn,
+ * each pair multiplied by the register-blocked micro-kernel into an {@code MR x NR} block of the
+ * output. So the A micro-panel is reused against the whole B block from L1 while the B micro-panels
+ * stream past it from L2, and the B block is reused by every micro-panel of A. (This is the BLIS
+ * scheme for the transposed product: A broadcast from L1, B loaded as vectors, as Goto's GEMM does
+ * with the roles of A and B swapped.) Hence:
  * <ul>
- *   <li>{@code KC}, the depth of one packed pass: one {@code KC x NR} micro-panel of B is walked
- *       against every {@code MR x KC} micro-panel of A. Up to 1024 deep, a 128 KiB B panel with
- *       512-bit vectors: it streams from L2 (128 bytes per 16 FMAs, far below what L2 delivers),
- *       and every pass over k costs a load and a store of all of C, so fewer, deeper passes win.
- *       Measured at f32 on one thread, n = 256 ... 2048 in paired interleaved runs: 1024 deep beat
- *       512 by 0.4-2% at every size (and 512 had beaten 256 by 2-3%);</li>
- *   <li>{@code MC}, the rows of A packed at once: an {@code MC x KC} block stays in this core's L2,
- *       using about half of it so the B micro-panels and C lines passing through do not evict it;</li>
- *   <li>{@code NC}, the columns of B packed at once: a {@code KC x NC} block lives in L3, shared.</li>
+ *   <li>{@code KC}: each line of the A micro-panel is used once per step of k, and between two uses of
+ *       it a whole B micro-panel streams through L1; both must fit, {@code (MR + NR) x KC} elements,
+ *       within L1 less one way (left to the output block and the stack). Measured on an Intel Xeon
+ *       (48 KiB L1d, FLOAT32, 1024^3): the derived 256 ran at 73% of the FMA peak, 512 (twice L1)
+ *       at 58%;</li>
+ *   <li>{@code NC}: the B block ({@code KC x NC}) is reused from L2 by one micro-panel of A after another,
+ *       while the A rows being packed, the output rows and the hardware prefetchers' lines also pass
+ *       through L2; it gets half of this core's share of L2.</li>
  * </ul>
- * The numbers are AMD Zen 5's (48 KiB L1d and 1 MiB L2 per core, 32 MiB L3 per CCD); other x86
- * cores of the last decade have at least 32 KiB L1d and 512 KiB L2, where these blocks spill one
- * level down and cost some speed but never correctness. Sizes are derived from the micro-kernel's
- * shape in bytes, so a narrower vector species (wider {@code KC}) keeps the same cache footprint.
+ * A needs no block of its own beyond its micro-panel (each is used in one sweep over the B block),
+ * and no block is sized from L3.
+ *
+ * <p>The register block: {@code NR} is two vectors; {@code MR} rows give {@code 2 MR} accumulators, three
+ * quarters of the vector registers (the rest hold two vectors of B, a broadcast of A and spare room
+ * for the register allocator): 12 rows with the 32 registers of AVX-512 or AArch64, 6 with the 16 of
+ * AVX2, the shapes BLIS uses on those machines (transposed). Rounding {@code KC} to a multiple of 16
+ * lets the in-register transposes of the packing cover whole passes.
+ *
+ * <p>The blocks change the order in which a product's terms are added (the passes over k) and so its
+ * last bits, between machines with different caches; on one machine they are fixed at start-up, so a
+ * product gives the same bits on every run, cold or compiled.
  */
 final class GemmBlocking {
-    static final int L2_BYTES = 1024 * 1024;
-    /** What one thread's packed B block may take of the shared L3. */
-    static final int L3_SHARE_BYTES = 4 * 1024 * 1024;
+    /**
+     * One core's data caches: the size and associativity of its L1 data cache, and its share of L2 (an
+     * L2 shared by a cluster of cores, as on hybrid Intel parts, divided by the cores sharing it).
+     */
+    record Caches(int l1Bytes, int l1Ways, int l2Bytes) {
+    }
+
+    /** The register block {@code MR x NR} and the cache blocks of one element type, in elements. */
+    record Blocks(int mr, int nr, int kc, int nc) {
+    }
+
+    /**
+     * Where the OS does not describe its caches (not Linux, or a container hiding sysfs): an L1 and L2
+     * no x86 or AArch64 core of the last decade is smaller than, so the blocks still fit there.
+     */
+    static final Caches FALLBACK = new Caches(32 * 1024, 8, 512 * 1024);
+
+    /** This machine's, read once from Linux's description of CPU 0's caches. */
+    static final Caches CACHES = read(Path.of("/sys/devices/system/cpu/cpu0/cache"));
 
     private GemmBlocking() {
     }
 
-    /** Depth of a pass for a B micro-panel of {@code panelRowBytes} per step of k: 128 KiB of panel, at most 1024 deep. */
-    static int kc(int panelRowBytes) {
-        return Math.max(16, Math.min(1024, roundDown(128 * 1024 / panelRowBytes, 16)));
+    /**
+     * Vector registers the JIT can allocate for a vector of {@code vectorBits}: x86 has 32 (zmm0-31)
+     * with AVX-512 and 16 without (C2 only uses the upper 16 when AVX-512 is enabled, and then prefers
+     * 512-bit vectors); AArch64 has 32, NEON or SVE.
+     */
+    static int vectorRegisters(String osArch, int vectorBits) {
+        boolean x86 = osArch.equals("amd64") || osArch.equals("x86_64") || osArch.equals("x86") || osArch.equals("i386");
+        return x86 && vectorBits < 512 ? 16 : 32;
     }
 
-    /** Rows of A per packed block, a multiple of {@code mr}. */
-    static int mc(int kc, int elementBytes, int mr) {
-        return Math.max(mr, roundDown(L2_BYTES / 2 / (kc * elementBytes), mr));
+    /** Rows of the register block for {@code registers} vector registers: {@code 2 MR} accumulators, 3/4 of them. */
+    static int microRows(int registers) {
+        return registers * 3 / 8;
     }
 
-    /** Columns of B per packed block, a multiple of {@code nr}. */
-    static int nc(int kc, int elementBytes, int nr) {
-        return Math.max(nr, roundDown(L3_SHARE_BYTES / (kc * elementBytes), nr));
+    /** The cache blocks for {@code caches}, elements of {@code elementBytes} and an {@code mr x nr} register block. */
+    static Blocks derive(Caches caches, int elementBytes, int mr, int nr) {
+        int l1 = caches.l1Bytes() / caches.l1Ways() * (caches.l1Ways() - 1);
+        int kc = Math.max(16, roundDown(l1 / ((mr + nr) * elementBytes), 16));
+        int nc = Math.max(nr, roundDown(caches.l2Bytes() / 2 / (kc * elementBytes), nr));
+        return new Blocks(mr, nr, kc, nc);
+    }
+
+    /**
+     * The caches described under {@code dir} (Linux sysfs: {@code index*} directories with
+     * {@code level}, {@code type}, {@code size}, {@code ways_of_associativity}, {@code shared_cpu_list}),
+     * or {@link #FALLBACK} for what is missing or unreadable.
+     */
+    static Caches read(Path dir) {
+        int l1 = 0, l1Ways = 0, l1Cpus = 1, l2 = 0, l2Cpus = 1;
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path index : entries.filter(p -> p.getFileName().toString().startsWith("index")).toList()) {
+                String level = text(index.resolve("level"));
+                String type = text(index.resolve("type"));
+                if ("1".equals(level) && "Data".equals(type)) {
+                    l1 = bytes(text(index.resolve("size")));
+                    l1Ways = number(text(index.resolve("ways_of_associativity")));
+                    l1Cpus = Math.max(1, cpus(text(index.resolve("shared_cpu_list"))));
+                } else if ("2".equals(level) && ("Unified".equals(type) || "Data".equals(type))) {
+                    l2 = bytes(text(index.resolve("size")));
+                    l2Cpus = Math.max(1, cpus(text(index.resolve("shared_cpu_list"))));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return FALLBACK;
+        }
+        // CPUs sharing L1 are one core's hardware threads; L2 shared by more CPUs than that is shared by cores.
+        int l2Cores = Math.max(1, l2Cpus / l1Cpus);
+        return new Caches(l1 > 0 && l1Ways > 1 ? l1 : FALLBACK.l1Bytes(), l1 > 0 && l1Ways > 1 ? l1Ways : FALLBACK.l1Ways(),
+                l2 > 0 ? l2 / l2Cores : FALLBACK.l2Bytes());
+    }
+
+    /** A sysfs cache size: {@code 48K}, {@code 2048K}, {@code 1M}, or plain bytes; 0 if not one. */
+    static int bytes(String size) {
+        if (size == null || size.isEmpty()) {
+            return 0;
+        }
+        char unit = Character.toUpperCase(size.charAt(size.length() - 1));
+        long scale = unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : unit == 'G' ? 1024 * 1024 * 1024 : 1;
+        long value = number(scale == 1 ? size : size.substring(0, size.length() - 1));
+        return (int) Math.min(Integer.MAX_VALUE, value * scale);
+    }
+
+    /** How many CPUs a sysfs CPU list names ({@code 0}, {@code 0-1}, {@code 0,2,4-7}); 0 if none. */
+    static int cpus(String list) {
+        if (list == null || list.isEmpty()) {
+            return 0;
+        }
+        int count = 0;
+        for (String range : list.split(",")) {
+            String[] ends = range.split("-");
+            count += ends.length == 2 ? number(ends[1]) - number(ends[0]) + 1 : 1;
+        }
+        return count;
+    }
+
+    private static int number(String s) {
+        try {
+            return s == null ? 0 : Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static String text(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     static int roundDown(int x, int multiple) {

@@ -1,0 +1,308 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Layout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packed GEMM ({@link FloatGemm}, {@link DoubleGemm}) gives, bit for bit, the textbook sum in the
+ * order it documents: each output element one chain of fused multiply-adds per pass over k
+ * ({@link FloatGemm#passDepth}), the passes added in order. A reference written that way with
+ * {@link Math#fma} is exact IEEE arithmetic in the interpreter and in compiled code alike, so bitwise
+ * agreement with it shows the GEMM right, independent of its register and cache blocks and of the
+ * thread count, and the same cold or compiled (a child JVM runs it interpreted). Shapes: odd ones
+ * where no dimension is a multiple of a block, tall-skinny and short-wide products, every layout
+ * of the operands (transposed views), batches with a broadcast operand. And the blocking is derived
+ * from a machine's description of its caches.
+ */
+class GemmTest {
+    /** {@code [batch, m, k] @ [batch, k, n]}, A and/or B passed as transposed views; B broadcast over the batch. */
+    private record Case(int batch, int m, int k, int n, boolean aTransposed, boolean bTransposed, boolean bBroadcast) {
+        static Case of(int m, int k, int n, boolean aTransposed, boolean bTransposed) {
+            return new Case(1, m, k, n, aTransposed, bTransposed, false);
+        }
+
+        Layout aLayout() {
+            return aTransposed ? new Layout(Shape.of(batch, m, k), new int[] {m * k, 1, m}, 0)
+                    : Layout.contiguous(Shape.of(batch, m, k));
+        }
+
+        Layout bLayout() {
+            int batchStride = bBroadcast ? 0 : k * n;
+            return bTransposed ? new Layout(Shape.of(batch, k, n), new int[] {batchStride, 1, k}, 0)
+                    : new Layout(Shape.of(batch, k, n), new int[] {batchStride, n, 1}, 0);
+        }
+
+        int bSize() {
+            return (bBroadcast ? 1 : batch) * k * n;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("[%d, %d, %d] @ [%d, %d, %d]%s%s%s", batch, m, k, batch, k, n,
+                    aTransposed ? ", a transposed" : "", bTransposed ? ", b transposed" : "",
+                    bBroadcast ? ", b broadcast" : "");
+        }
+    }
+
+    private static final List<Case> CASES = List.of(
+            Case.of(1000, 333, 777, false, false),
+            Case.of(1000, 333, 777, true, false),
+            Case.of(1000, 333, 777, false, true),
+            Case.of(1000, 333, 777, true, true),
+            Case.of(4096, 64, 256, false, false),
+            Case.of(4096, 64, 256, false, true),
+            Case.of(64, 4096, 64, false, false),
+            Case.of(64, 4096, 64, true, false),
+            // k = 2 KC + 1 at the largest KC of any machine: three passes, the last a short one.
+            Case.of(37, 2100, 65, false, false),
+            // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
+            Case.of(130, 100, 1024, false, false),
+            Case.of(20, 100, 1024, false, false),
+            Case.of(7, 5, 31, true, true),
+            new Case(3, 67, 300, 45, true, false, true),
+            new Case(4, 29, 130, 70, false, true, false));
+
+    @Test
+    void floatProductsHaveTheBitsOfTheDocumentedSumOnAnyThreadCount() {
+        for (Case c : CASES) {
+            float[] a = floats(c.batch * c.m * c.k, 1);
+            float[] b = floats(c.bSize(), 2);
+            float[] expected = reference(c, a, b);
+            for (int threads = 1; threads <= 3; threads++) {
+                float[] out = new float[c.batch * c.m * c.n];
+                multiply(c, a, b, out, threads);
+                assertBitsEqual(c + " FLOAT32 on " + threads + " threads", expected, out);
+            }
+        }
+    }
+
+    @Test
+    void doubleProductsHaveTheBitsOfTheDocumentedSumOnAnyThreadCount() {
+        for (Case c : CASES) {
+            double[] a = doubles(c.batch * c.m * c.k, 3);
+            double[] b = doubles(c.bSize(), 4);
+            double[] expected = reference(c, a, b);
+            for (int threads = 1; threads <= 3; threads += 2) {
+                double[] out = new double[c.batch * c.m * c.n];
+                multiply(c, a, b, out, threads);
+                assertBitsEqual(c + " FLOAT64 on " + threads + " threads", expected, out);
+            }
+        }
+    }
+
+    @Test
+    void aProductInTheInterpreterHasTheSameBits() throws IOException, InterruptedException {
+        Case c = Interpreted.CASE;
+        float[] expected = reference(c, floats(c.batch * c.m * c.k, 1), floats(c.bSize(), 2));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xint", "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), Interpreted.class.getName()).redirectErrorStream(true);
+        // The environment is inherited: JVM options given there (-XX:UseAVX=2, say) change the vector
+        // width and so the blocks, and the child must run with the same ones.
+        Process process = builder.start();
+        String output;
+        try (var in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains(Interpreted.blocks()), "the child JVM derived other blocks: " + output);
+        assertTrue(output.contains("bits " + Arrays.hashCode(expected)), c + " interpreted: " + output);
+    }
+
+    /** Run with {@code -Xint} by {@link #aProductInTheInterpreterHasTheSameBits}: prints the hash of its product's bits. */
+    static final class Interpreted {
+        static final Case CASE = new Case(2, 29, 300, 70, false, true, false);
+
+        public static void main(String[] args) {
+            float[] out = new float[CASE.batch * CASE.m * CASE.n];
+            multiply(CASE, floats(CASE.batch * CASE.m * CASE.k, 1), floats(CASE.bSize(), 2), out, 2);
+            System.out.println(blocks());
+            System.out.println("bits " + Arrays.hashCode(out));
+        }
+
+        static String blocks() {
+            return "blocks " + FloatGemm.MR + " x " + FloatGemm.NR + ", KC " + FloatGemm.KC;
+        }
+    }
+
+    @Test
+    void blocksAreDerivedFromTheCachesTheMachineDescribes(@TempDir Path sys) throws IOException {
+        // An Intel Xeon of the Sapphire Rapids class: 48 KiB 12-way L1d, 2 MiB L2, per core.
+        cache(sys, 0, "1", "Data", "48K", "12", "0");
+        cache(sys, 1, "1", "Instruction", "32K", "8", "0");
+        cache(sys, 2, "2", "Unified", "2048K", "16", "0");
+        cache(sys, 3, "3", "Unified", "491520K", "16", "0-1");
+        GemmBlocking.Caches xeon = GemmBlocking.read(sys);
+        assertEquals(new GemmBlocking.Caches(48 * 1024, 12, 2048 * 1024), xeon);
+        // FLOAT32, 12 x 32: 11 of 12 ways of L1 hold 44 KiB = (12 + 32) x 256 floats; half of L2 holds 256 x 1024.
+        assertEquals(new GemmBlocking.Blocks(12, 32, 256, 1024), GemmBlocking.derive(xeon, 4, 12, 32));
+        assertEquals(new GemmBlocking.Blocks(12, 16, 192, 672), GemmBlocking.derive(xeon, 8, 12, 16));
+        // An AVX2 core: 32 KiB 8-way L1d, 256 KiB L2; 6 x 16 floats.
+        assertEquals(new GemmBlocking.Blocks(6, 16, 320, 96),
+                GemmBlocking.derive(new GemmBlocking.Caches(32 * 1024, 8, 256 * 1024), 4, 6, 16));
+        // An L2 shared by a cluster of four cores (hybrid Intel parts) is a quarter each.
+        Path cluster = sys.resolve("cluster");
+        cache(cluster, 0, "1", "Data", "32K", "8", "0");
+        cache(cluster, 2, "2", "Unified", "2048K", "16", "0-3");
+        assertEquals(new GemmBlocking.Caches(32 * 1024, 8, 512 * 1024), GemmBlocking.read(cluster));
+        assertEquals(GemmBlocking.FALLBACK, GemmBlocking.read(sys.resolve("missing")));
+        // The register block from the vector registers: AVX-512 and AArch64 32, AVX2 16.
+        assertEquals(12, GemmBlocking.microRows(GemmBlocking.vectorRegisters("amd64", 512)));
+        assertEquals(6, GemmBlocking.microRows(GemmBlocking.vectorRegisters("amd64", 256)));
+        assertEquals(12, GemmBlocking.microRows(GemmBlocking.vectorRegisters("aarch64", 128)));
+    }
+
+    @Test
+    void passesAreEqualAndNeverSlivers() {
+        int kc = FloatGemm.KC;
+        assertEquals(16, FloatGemm.passDepth(9));
+        assertEquals(kc, FloatGemm.passDepth(kc));
+        // k = KC + 1: two passes of about half, not KC and 1.
+        assertTrue(FloatGemm.passDepth(kc + 1) <= kc / 2 + 16, "pass depth " + FloatGemm.passDepth(kc + 1));
+    }
+
+    private static void cache(Path sys, int index, String level, String type, String size, String ways, String cpus)
+            throws IOException {
+        Path dir = Files.createDirectories(sys.resolve("index" + index));
+        Files.writeString(dir.resolve("level"), level + "\n");
+        Files.writeString(dir.resolve("type"), type + "\n");
+        Files.writeString(dir.resolve("size"), size + "\n");
+        Files.writeString(dir.resolve("ways_of_associativity"), ways + "\n");
+        Files.writeString(dir.resolve("shared_cpu_list"), cpus + "\n");
+    }
+
+    private static void multiply(Case c, float[] a, float[] b, float[] out, int threads) {
+        Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+        FloatGemm.multiply(a, aLayout, aLayout.stride(1), aLayout.stride(2), b, bLayout, bLayout.stride(1),
+                bLayout.stride(2), out, Layout.contiguous(Shape.of(c.batch, c.m, c.n)), c.n, c.m, c.n, c.k, 1, c.batch,
+                threads);
+    }
+
+    private static void multiply(Case c, double[] a, double[] b, double[] out, int threads) {
+        Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+        DoubleGemm.multiply(a, aLayout, aLayout.stride(1), aLayout.stride(2), b, bLayout, bLayout.stride(1),
+                bLayout.stride(2), out, Layout.contiguous(Shape.of(c.batch, c.m, c.n)), c.n, c.m, c.n, c.k, 1, c.batch,
+                threads);
+    }
+
+    /** Each element: per pass over k, {@code s = fma(a, b, s)} from 0 in order of k; the passes' sums added in order. */
+    private static float[] reference(Case c, float[] a, float[] b) {
+        Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+        int kc = FloatGemm.passDepth(c.k);
+        float[] out = new float[c.batch * c.m * c.n];
+        float[] row = new float[c.k];
+        float[] columns = new float[c.n * c.k];
+        for (int t = 0; t < c.batch; t++) {
+            for (int j = 0; j < c.n; j++) {
+                for (int p = 0; p < c.k; p++) {
+                    columns[j * c.k + p] = b[at(bLayout, t, p, j)];
+                }
+            }
+            for (int i = 0; i < c.m; i++) {
+                for (int p = 0; p < c.k; p++) {
+                    row[p] = a[at(aLayout, t, i, p)];
+                }
+                for (int j = 0; j < c.n; j++) {
+                    float sum = 0;
+                    for (int pc = 0; pc < c.k; pc += kc) {
+                        float s = 0;
+                        for (int p = pc; p < Math.min(c.k, pc + kc); p++) {
+                            s = Math.fma(row[p], columns[j * c.k + p], s);
+                        }
+                        sum = pc == 0 ? s : sum + s;
+                    }
+                    out[(t * c.m + i) * c.n + j] = sum;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double[] reference(Case c, double[] a, double[] b) {
+        Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+        int kc = DoubleGemm.passDepth(c.k);
+        double[] out = new double[c.batch * c.m * c.n];
+        double[] row = new double[c.k];
+        double[] columns = new double[c.n * c.k];
+        for (int t = 0; t < c.batch; t++) {
+            for (int j = 0; j < c.n; j++) {
+                for (int p = 0; p < c.k; p++) {
+                    columns[j * c.k + p] = b[at(bLayout, t, p, j)];
+                }
+            }
+            for (int i = 0; i < c.m; i++) {
+                for (int p = 0; p < c.k; p++) {
+                    row[p] = a[at(aLayout, t, i, p)];
+                }
+                for (int j = 0; j < c.n; j++) {
+                    double sum = 0;
+                    for (int pc = 0; pc < c.k; pc += kc) {
+                        double s = 0;
+                        for (int p = pc; p < Math.min(c.k, pc + kc); p++) {
+                            s = Math.fma(row[p], columns[j * c.k + p], s);
+                        }
+                        sum = pc == 0 ? s : sum + s;
+                    }
+                    out[(t * c.m + i) * c.n + j] = sum;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int at(Layout layout, int t, int r, int c) {
+        return layout.offset() + t * layout.stride(0) + r * layout.stride(1) + c * layout.stride(2);
+    }
+
+    private static void assertBitsEqual(String what, float[] expected, float[] actual) {
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + actual[i] + ", the documented sum "
+                        + expected[i]);
+            }
+        }
+    }
+
+    private static void assertBitsEqual(String what, double[] expected, double[] actual) {
+        for (int i = 0; i < expected.length; i++) {
+            if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i])) {
+                throw new AssertionError(what + ": element " + i + " is " + actual[i] + ", the documented sum "
+                        + expected[i]);
+            }
+        }
+    }
+
+    private static float[] floats(int size, long seed) {
+        Random random = new Random(seed);
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = 2 * random.nextFloat() - 1;
+        }
+        return v;
+    }
+
+    private static double[] doubles(int size, long seed) {
+        Random random = new Random(seed);
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = 2 * random.nextDouble() - 1;
+        }
+        return v;
+    }
+}
