@@ -380,11 +380,10 @@ class SimdKernelTest {
         }
     }
 
-    // The packed GEMM (FloatGemm/DoubleGemm): MR = 8 rows, NR = 2 vectors (32 floats, 16 doubles on
-    // AVX-512; with -XX:UseAVX=2, 6 rows and 16 floats / 8 doubles, which these tests also pass),
-    // KC = 1024 (k cut into equal passes of at most that), MC = 128 (f32) / 64 (f64), NC = 1024 (f32) /
-    // 512 (f64). The sizes below
-    // straddle each of those, and the thread threshold 2 * 128^3 flops; surefire runs this module with
+    // The packed GEMM (FloatGemm/DoubleGemm): NR = 2 vectors, MR = 12 rows with 32 vector registers
+    // (6 with AVX2's 16), KC and NC derived from the L1d and L2 sizes (GemmBlocking; e.g. KC 256, NC 1024
+    // for FLOAT32 with a 48 KiB L1d and 2 MiB L2). The sizes below straddle blocks of those orders,
+    // and the thread threshold 2 * 128^3 flops; surefire runs this module with
     // -Dadjoint.simd.threads=3, so splits are uneven and a batch of 2 is split inside each matrix.
 
     @Test
