@@ -13,9 +13,12 @@ public final class MaskingOps {
     private MaskingOps() {
     }
 
-    /** {@code value} where {@code mask} is non-zero, else {@code x}; the mask broadcasts to x's shape. */
+    /**
+     * {@code value} where {@code mask} is true, else {@code x}; the mask (BOOL; another dtype counts its
+     * non-zero elements) broadcasts to x's shape. The result has x's dtype: a value for an integer
+     * {@code x} truncates toward zero, as PyTorch's masked_fill.
+     */
     public static Tensor maskedFill(Tensor x, Tensor mask, Tensor value) {
-        Dispatch.checkFloating("maskedFill", x);
         if (value.rank() != 0) {
             throw new TensorShapeException("maskedFill: the value must be a 0-d tensor, got shape " + value.shape()
                     + " (input shape " + x.shape() + ")");
@@ -25,11 +28,10 @@ public final class MaskingOps {
             throw new TensorShapeException("maskedFill: mask shape " + mask.shape() + " does not broadcast to the input shape "
                     + x.shape() + " (it would make " + broadcast + ")");
         }
-        return Tensor.where(mask, value, x);
+        return Tensor.where(mask, value.dtype() == x.dtype() ? value : value.toType(x.dtype()), x);
     }
 
     public static Tensor maskedFill(Tensor x, Tensor mask, double value) {
-        Dispatch.checkFloating("maskedFill", x);
         return maskedFill(x, mask, Dispatch.scalar(x.backend(), x.dtype(), value));
     }
 

@@ -50,7 +50,7 @@ public final class Int64Semantics {
                 -1.0f, -2.0f, 4.0f}, 4, 3).requiresGrad(true);
         Tensor labels = f.fromArray(new long[] {1, 0, 2, 2}, 4);
         Tensor hits = logits.argmax(1, false).eq(labels);
-        assertEquals(DType.INT64, hits.dtype());
+        assertEquals(DType.BOOL, hits.dtype());
         assertArrayEquals(new long[] {1, 1, 0, 1}, hits.toLongArray());
         assertFalse(hits.requiresGrad(), "a comparison has no gradient");
         assertEquals(0.75, hits.toType(DType.FLOAT32).mean().item(), 0);
@@ -96,8 +96,8 @@ public final class Int64Semantics {
         assertArrayEquals(new long[] {0, 0, 0, 0, 1}, x.ge(0x1p63 - 1024).toLongArray());
         assertArrayEquals(new long[] {1, 1, 1, 1, 1}, x.gt(-0x1p64).toLongArray());
         assertArrayEquals(new long[] {0, 0, 0, 0, 0}, x.le(-0x1p64).toLongArray());
-        assertEquals(DType.INT64, x.gt(0.5).dtype());
-        assertEquals(DType.INT64, x.eq(1).dtype());
+        assertEquals(DType.BOOL, x.gt(0.5).dtype());
+        assertEquals(DType.BOOL, x.eq(1).dtype());
         assertArrayEquals(new long[] {0, 0, 1, 0, 0}, x.eq(1).toLongArray());
     }
 

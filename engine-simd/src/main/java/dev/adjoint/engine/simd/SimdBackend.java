@@ -37,8 +37,8 @@ public final class SimdBackend extends HeapBackend {
     private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
             UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
             UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF);
-    private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.complementOf(EnumSet.of(BinaryOp.ATAN2,
-            BinaryOp.REMAINDER));
+    private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
+            BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
 
     @Override
     public String name() {
@@ -81,7 +81,7 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
         HeapStorage o = (HeapStorage) out;
-        if (outLayout.isContiguous() && o.dtype != DType.INT64) {
+        if (outLayout.isContiguous() && floating(o)) {
             int from = outLayout.offset();
             int to = from + outLayout.numel();
             if (o.dtype == DType.FLOAT32) {
@@ -115,7 +115,7 @@ public final class SimdBackend extends HeapBackend {
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && outLayout.isContiguous()) {
+        if (VECTORS && VECTOR_UNARY.contains(op) && floating(in) && outLayout.isContiguous()) {
             if (xLayout.isContiguous()) {
                 unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
                 return;
@@ -165,7 +165,8 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
         // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
-        if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && outLayout.isContiguous() && n > 0) {
+        // Comparisons (a BOOL output) and integer operands take the strided loops, in long for integers.
+        if (VECTORS && VECTOR_BINARY.contains(op) && floating(sa) && outLayout.isContiguous() && n > 0) {
             boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
             boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
             if (aWhole && bWhole) {
@@ -243,6 +244,7 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
+        // A BOOL condition (every where since comparisons return BOOL) takes the strided loop, which has a dense path.
         if (VECTORS && floating(o) && sc.dtype == o.dtype && condLayout.isContiguous() && aLayout.isContiguous()
                 && bLayout.isContiguous() && outLayout.isContiguous()) {
             int n = outLayout.numel();
@@ -498,7 +500,7 @@ public final class SimdBackend extends HeapBackend {
     // ---- layout helpers ---------------------------------------------------------------------------------
 
     private static boolean floating(HeapStorage s) {
-        return s.dtype != DType.INT64;
+        return s.dtype.isFloatingPoint();
     }
 
     /** One element repeated over the whole view: every dim of size > 1 has stride 0. */
@@ -521,6 +523,8 @@ public final class SimdBackend extends HeapBackend {
             case FLOAT64 -> s.f64;
             case FLOAT32 -> s.f32;
             case INT64 -> s.i64;
+            case INT32 -> s.i32;
+            case BOOL -> s.bool;
         };
     }
 }
