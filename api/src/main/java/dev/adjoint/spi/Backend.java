@@ -192,14 +192,16 @@ public interface Backend {
 
     /**
      * torch.gather: {@code out[i][j][k] = src[i][index[i][j][k]][k]} for {@code dim == 1}, and so on.
-     * {@code index} is INT64 with the output's shape; its values are in range.
+     * {@code index} is INT64 with the output's shape; its values are in range. {@code src} and
+     * {@code out} share any dtype (integer sources are copied exactly).
      */
     void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout,
                 Storage out, Layout outLayout);
 
     /**
      * torch.scatter_add_ in place: {@code dst[i][index[i][j][k]][k] += src[i][j][k]} for {@code dim == 1}.
-     * {@code index} and {@code src} have the same shape; {@code dst} is contiguous.
+     * {@code index} and {@code src} have the same shape; {@code dst} is contiguous; {@code dst} and
+     * {@code src} share any dtype (integer sums are exact).
      */
     void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout,
                     Storage src, Layout srcLayout);
