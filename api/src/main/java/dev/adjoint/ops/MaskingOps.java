@@ -46,13 +46,13 @@ public final class MaskingOps {
         }
         int rows = x.size(-2);
         int cols = x.size(-1);
-        double[] keep = new double[rows * cols];
+        boolean[] keep = new boolean[rows * cols];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
-                keep[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+                keep[i * cols + j] = lower ? j - i <= diagonal : j - i >= diagonal;
             }
         }
-        Tensor mask = Tensor.on(x.backend()).fromArray(keep, x.dtype(), rows, cols);
+        Tensor mask = Tensor.on(x.backend()).fromArray(keep, rows, cols);
         return Tensor.where(mask, x, Dispatch.scalar(x.backend(), x.dtype(), 0.0));
     }
 }

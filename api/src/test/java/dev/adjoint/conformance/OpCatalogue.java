@@ -144,9 +144,11 @@ public final class OpCatalogue {
         ops.add(scalarOp("maximum(scalar)", "maximum", t -> t.maximum(0.25), -2, 2));
         ops.add(scalarOp("minimum(scalar)", "minimum", t -> t.minimum(0.25), -2, 2));
         ops.add(OpInfo.op("where", in -> Tensor.where(in.get(0), in.get(1), in.get(2)))
+                .sample(bools(2, 3), of(2, 3), of(2, 3))
+                .sample(bools(2, 1), of(3), of(2, 3))
+                .sample(bools(3), of(2, 3).transposed().domain(-1, 1), of())
+                // A mask of the floating dtype counts its non-zero elements as true.
                 .sample(mask(2, 3), of(2, 3), of(2, 3))
-                .sample(mask(2, 1), of(3), of(2, 3))
-                .sample(mask(3), of(2, 3).transposed().domain(-1, 1), of())
                 .error("shapes that do not broadcast", f -> Tensor.where(f.ones(DType.FLOAT64, 2),
                         f.ones(DType.FLOAT64, 3), f.ones(DType.FLOAT64, 3)), TensorShapeException.class,
                         "where: shapes [2] and [3] cannot be broadcast"));
@@ -675,13 +677,13 @@ public final class OpCatalogue {
 
     private static void masking(List<OpInfo> ops) {
         ops.add(OpInfo.op("maskedFill", in -> in.get(0).maskedFill(in.get(1), -0.5))
-                .sample(of(2, 3), mask(2, 3)).sample(of(2, 3), mask(3)).sample(of(3, 2).transposed(), mask(3, 1))
-                .sample(of(), mask())
+                .sample(of(2, 3), bools(2, 3)).sample(of(2, 3), bools(3)).sample(of(3, 2).transposed(), bools(3, 1))
+                .sample(of(), bools())
                 .error("a mask that does not broadcast to the input", f -> f.ones(DType.FLOAT64, 3).maskedFill(
                                 f.ones(DType.FLOAT64, 2, 3), 0),
                         TensorShapeException.class, "maskedFill: mask shape [2, 3] does not broadcast to the input shape [3]"));
         ops.add(OpInfo.op("maskedFill(tensor value)", Set.of("maskedFill"), in -> in.get(0).maskedFill(in.get(1), in.get(2)))
-                .sample(of(2, 3), mask(2, 3), of()).sample(of(3, 4).sliced(), mask(1, 4), of()));
+                .sample(of(2, 3), bools(2, 3), of()).sample(of(3, 4).sliced(), bools(1, 4), of()));
         for (String name : List.of("tril", "triu")) {
             boolean lower = name.equals("tril");
             ops.add(OpInfo.op(name, in -> lower ? in.get(0).tril() : in.get(0).triu())
