@@ -172,6 +172,16 @@ public final class Tensor {
         return defaults().fromArray(data, shape);
     }
 
+    /** An INT32 tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor fromArray(int[] data, int... shape) {
+        return defaults().fromArray(data, shape);
+    }
+
+    /** A BOOL tensor holding {@code data} (row-major) with the given shape. */
+    public static Tensor fromArray(boolean[] data, int... shape) {
+        return defaults().fromArray(data, shape);
+    }
+
     /** INT64 {@code [0, 1, ..., end-1]}. */
     public static Tensor arange(long end) {
         return defaults().arange(end);
@@ -298,9 +308,29 @@ public final class Tensor {
         return backend.toFloats(storage, layout);
     }
 
-    /** The elements in row-major order, as longs (floating values truncate toward zero). */
+    /** The elements in row-major order, as longs (exact for integer and BOOL tensors; floating values truncate toward zero). */
     public long[] toLongArray() {
         return backend.toLongs(storage, layout);
+    }
+
+    /** The elements in row-major order, as ints (INT64 values wrap to their low 32 bits; floating values truncate). */
+    public int[] toIntArray() {
+        long[] values = toLongArray();
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (int) values[i];
+        }
+        return out;
+    }
+
+    /** The elements in row-major order, each true where it is non-zero (NaN too), as a BOOL tensor holds them. */
+    public boolean[] toBooleanArray() {
+        long[] values = (dtype().isFloatingPoint() ? toType(DType.BOOL) : this).toLongArray();
+        boolean[] out = new boolean[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i] != 0;
+        }
+        return out;
     }
 
     /**
@@ -318,6 +348,8 @@ public final class Tensor {
             case FLOAT32 -> there.fromArray(toFloatArray(), dims);
             case FLOAT64 -> there.fromArray(toDoubleArray(), dims);
             case INT64 -> there.fromArray(toLongArray(), dims);
+            case INT32 -> there.fromArray(toIntArray(), dims);
+            case BOOL -> there.fromArray(toBooleanArray(), dims);
         };
         Backend source = backend;
         return Graph.record("ToCopyBackward", copy, new Tensor[] {this}, new Tensor[0],
@@ -366,8 +398,18 @@ public final class Tensor {
     /** Every element set to 0. */
     public Tensor zero_() { return InPlaceOps.fill(this, 0); }
 
-    /** The same values in another dtype; differentiable between floating types. */
+    /**
+     * The same values in another dtype (this tensor itself if it has it); differentiable between
+     * floating types. As PyTorch converts: floating to integer truncates toward zero, anything to BOOL
+     * is whether it is non-zero (NaN too), BOOL to numbers is 0 and 1; integer conversions are exact
+     * (INT64 to INT32 keeps the low 32 bits).
+     */
     public Tensor toType(DType target) {
+        return ShapeOps.toType(this, target);
+    }
+
+    /** torch's {@code .to(dtype)}: {@link #toType(DType)}. */
+    public Tensor to(DType target) {
         return ShapeOps.toType(this, target);
     }
 
@@ -384,8 +426,9 @@ public final class Tensor {
                     + "was computed by " + gradFn.name() + " (use detach() to get a leaf)");
         }
         if (requires && !dtype().isFloatingPoint()) {
-            throw new DTypeMismatchException("requiresGrad: only floating point tensors can require gradients, got "
-                    + dtype());
+            throw new DTypeMismatchException("requiresGrad: only FLOAT32 and FLOAT64 tensors can require gradients, "
+                    + "got a " + dtype() + " tensor of shape " + shape() + " (" + dtype()
+                    + " tensors are never differentiable; convert with toType(DType.FLOAT32) first)");
         }
         this.requiresGrad = requires;
         return this;
@@ -531,41 +574,90 @@ public final class Tensor {
     public Tensor pow(Tensor exponent) { return ElementwiseOps.binary(BinaryOp.POW, this, exponent); }
     public Tensor clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
 
+    // Scalar operands follow torch's rule for Python numbers: a number never raises a tensor's dtype
+    // within its category. A long keeps an integer tensor's dtype (a BOOL tensor becomes INT64); a
+    // double keeps a floating tensor's dtype and makes an integer or BOOL one FLOAT32. Java picks the
+    // long overload for int and long arguments: intTensor.add(2) is INT32, intTensor.add(2.0) FLOAT32.
+
     public Tensor add(Tensor other) { return ElementwiseOps.binary(BinaryOp.ADD, this, other); }
-    public Tensor add(double other) { return ElementwiseOps.binary(BinaryOp.ADD, this, scalarLike(other)); }
+    public Tensor add(double other) { return ElementwiseOps.binary(BinaryOp.ADD, this, scalarFor("add", other)); }
+    public Tensor add(long other) { return ElementwiseOps.binary(BinaryOp.ADD, this, scalarFor("add", other)); }
     public Tensor sub(Tensor other) { return ElementwiseOps.binary(BinaryOp.SUB, this, other); }
-    public Tensor sub(double other) { return ElementwiseOps.binary(BinaryOp.SUB, this, scalarLike(other)); }
+    public Tensor sub(double other) { return ElementwiseOps.binary(BinaryOp.SUB, this, scalarFor("sub", other)); }
+    public Tensor sub(long other) { return ElementwiseOps.binary(BinaryOp.SUB, this, scalarFor("sub", other)); }
     public Tensor mul(Tensor other) { return ElementwiseOps.binary(BinaryOp.MUL, this, other); }
-    public Tensor mul(double other) { return ElementwiseOps.binary(BinaryOp.MUL, this, scalarLike(other)); }
+    public Tensor mul(double other) { return ElementwiseOps.binary(BinaryOp.MUL, this, scalarFor("mul", other)); }
+    public Tensor mul(long other) { return ElementwiseOps.binary(BinaryOp.MUL, this, scalarFor("mul", other)); }
+    /** True division: integer and BOOL operands give FLOAT32, as torch.div. */
     public Tensor div(Tensor other) { return ElementwiseOps.binary(BinaryOp.DIV, this, other); }
-    public Tensor div(double other) { return ElementwiseOps.binary(BinaryOp.DIV, this, scalarLike(other)); }
+    public Tensor div(double other) { return ElementwiseOps.binary(BinaryOp.DIV, this, scalarFor("div", other)); }
+    public Tensor div(long other) { return ElementwiseOps.binary(BinaryOp.DIV, this, scalarFor("div", other)); }
+    /**
+     * torch.div with {@code rounding_mode}: {@code null} is true division, {@code "trunc"} rounds the
+     * quotient toward zero and {@code "floor"} toward -inf; the rounded forms keep integer dtypes
+     * (exact; a zero integer divisor fails) and have a zero gradient.
+     */
+    public Tensor div(Tensor other, String roundingMode) { return ElementwiseOps.binary(roundedDivision(roundingMode), this, other); }
+    public Tensor div(long other, String roundingMode) {
+        return ElementwiseOps.binary(roundedDivision(roundingMode), this, scalarFor("div", other));
+    }
+    public Tensor div(double other, String roundingMode) {
+        return ElementwiseOps.binary(roundedDivision(roundingMode), this, scalarFor("div", other));
+    }
+    /** {@code this // other}, rounded toward -inf (Python's //), as torch.floor_divide; integers stay integers. */
+    public Tensor floorDivide(Tensor other) { return ElementwiseOps.binary(BinaryOp.FLOOR_DIVIDE, this, other); }
+    public Tensor floorDivide(long other) { return ElementwiseOps.binary(BinaryOp.FLOOR_DIVIDE, this, scalarFor("floorDivide", other)); }
+    public Tensor floorDivide(double other) { return ElementwiseOps.binary(BinaryOp.FLOOR_DIVIDE, this, scalarFor("floorDivide", other)); }
     public Tensor maximum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MAX, this, other); }
-    public Tensor maximum(double other) { return ElementwiseOps.binary(BinaryOp.MAX, this, scalarLike(other)); }
+    public Tensor maximum(double other) { return ElementwiseOps.binary(BinaryOp.MAX, this, scalarFor("maximum", other)); }
     public Tensor minimum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MIN, this, other); }
-    public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarLike(other)); }
+    public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarFor("minimum", other)); }
     /** The angle of the point {@code (other, this)} in (-pi, pi], elementwise: torch.atan2(this, other). */
     public Tensor atan2(Tensor other) { return ElementwiseOps.binary(BinaryOp.ATAN2, this, other); }
-    /** {@code this mod other} with the sign of {@code other} (Python's %), as torch.remainder; NaN where other is 0. */
+    /**
+     * {@code this mod other} with the sign of {@code other} (Python's %), as torch.remainder; NaN where
+     * a floating {@code other} is 0. Integers stay integers, exactly; a zero integer divisor fails.
+     */
     public Tensor remainder(Tensor other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, other); }
-    public Tensor remainder(double other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, scalarLike(other)); }
+    public Tensor remainder(double other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, scalarFor("remainder", other)); }
+    public Tensor remainder(long other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, scalarFor("remainder", other)); }
 
     /**
-     * 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. Both operands
-     * have the same dtype, which may be INT64 ({@code logits.argmax(1, false).eq(labels)}): INT64
-     * operands compare exactly and give an INT64 mask, which {@code sum()} counts and
+     * A BOOL tensor, true where {@code this > other}; never requires grad. Operands of different dtypes
+     * are compared in their promoted dtype (integers exactly, as longs): {@code logits.argmax(1,
+     * false).eq(labels)} is a BOOL mask that {@code sum()} counts (INT64) and
      * {@code toType(DType.FLOAT32).mean()} turns into a fraction.
      */
     public Tensor gt(Tensor other) { return ElementwiseOps.binary(BinaryOp.GT, this, other); }
-    /** An INT64 tensor compares with a number that is not a whole long (0.5, NaN, inf) as FLOAT64 would. */
+    /** An integer tensor compares with a number that is not a whole long (0.5, NaN, inf) exactly, as real numbers. */
     public Tensor gt(double other) { return compareWith(BinaryOp.GT, other); }
+    /** An integer tensor compares with a long exactly. */
+    public Tensor gt(long other) { return compareWith(BinaryOp.GT, other); }
     public Tensor lt(Tensor other) { return ElementwiseOps.binary(BinaryOp.LT, this, other); }
     public Tensor lt(double other) { return compareWith(BinaryOp.LT, other); }
+    public Tensor lt(long other) { return compareWith(BinaryOp.LT, other); }
     public Tensor ge(Tensor other) { return ElementwiseOps.binary(BinaryOp.GE, this, other); }
     public Tensor ge(double other) { return compareWith(BinaryOp.GE, other); }
+    public Tensor ge(long other) { return compareWith(BinaryOp.GE, other); }
     public Tensor le(Tensor other) { return ElementwiseOps.binary(BinaryOp.LE, this, other); }
     public Tensor le(double other) { return compareWith(BinaryOp.LE, other); }
+    public Tensor le(long other) { return compareWith(BinaryOp.LE, other); }
     public Tensor eq(Tensor other) { return ElementwiseOps.binary(BinaryOp.EQ, this, other); }
     public Tensor eq(double other) { return compareWith(BinaryOp.EQ, other); }
+    public Tensor eq(long other) { return compareWith(BinaryOp.EQ, other); }
+    /** True where {@code this != other}; NaN differs from everything, itself included ({@code x.ne(x)} finds NaNs). */
+    public Tensor ne(Tensor other) { return ElementwiseOps.binary(BinaryOp.NE, this, other); }
+    public Tensor ne(double other) { return compareWith(BinaryOp.NE, other); }
+    public Tensor ne(long other) { return compareWith(BinaryOp.NE, other); }
+
+    /** torch.logical_and: BOOL, true where both are non-zero (any dtypes). */
+    public Tensor logicalAnd(Tensor other) { return ElementwiseOps.logical("logicalAnd", BinaryOp.MIN, this, other); }
+    /** torch.logical_or: BOOL, true where either is non-zero. */
+    public Tensor logicalOr(Tensor other) { return ElementwiseOps.logical("logicalOr", BinaryOp.MAX, this, other); }
+    /** torch.logical_xor: BOOL, true where exactly one is non-zero. */
+    public Tensor logicalXor(Tensor other) { return ElementwiseOps.logical("logicalXor", BinaryOp.NE, this, other); }
+    /** torch.logical_not: BOOL, true where this is zero. */
+    public Tensor logicalNot() { return ElementwiseOps.logicalNot(this); }
 
     /**
      * 1 with probability {@code p} (this tensor's elements, each in [0, 1]), else 0, in this dtype: one
@@ -581,7 +673,11 @@ public final class Tensor {
         return Sampling.multinomial(this, numSamples, replacement, generator);
     }
 
-    /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
+    /**
+     * Elementwise {@code mask ? a : b}, broadcasting all three; {@code a} and {@code b} are promoted as
+     * in arithmetic. The mask is BOOL (a comparison's result); one of another dtype counts its non-zero
+     * elements as true.
+     */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
 
     // ---- reductions ------------------------------------------------------------------------------------
@@ -737,22 +833,63 @@ public final class Tensor {
         return Dispatch.scalar(backend, dtype(), value);
     }
 
+    /** A double as torch wraps a Python float: this dtype if floating, else FLOAT32. */
+    private Tensor scalarFor(String op, double value) {
+        return Dispatch.scalar(backend, dtype().isFloatingPoint() ? dtype() : DType.DEFAULT_FLOATING, value);
+    }
+
     /**
-     * A comparison with a number. In an INT64 tensor's dtype the number would be truncated or saturate
-     * (0.5 to 0, NaN to 0, 1e19 to Long.MAX_VALUE), so an INT64 tensor meets a number that is not a
-     * whole long in FLOAT64 instead, with numbers beyond the long range taken as infinities (every long
-     * is below 2^63). What remains is NaN, an infinity, or a fraction below 2^52 in magnitude, and
-     * rounding a long to double never carries it across such a number: the comparison is exact. The
-     * mask is INT64 either way.
+     * A long as torch wraps a Python int: this dtype (INT64 for a BOOL tensor). A value an INT32 tensor
+     * cannot hold fails, as in PyTorch, rather than wrapping.
+     */
+    private Tensor scalarFor(String op, long value) {
+        DType type = dtype() == DType.BOOL ? DType.DEFAULT_INTEGRAL : dtype();
+        if (type == DType.INT32 && (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException(op + ": the value " + value + " cannot be converted to INT32 without "
+                    + "overflow (INT32 tensor of shape " + shape() + "); convert the tensor with toType(DType.INT64)");
+        }
+        return Dispatch.scalar(backend, type, value);
+    }
+
+    private static BinaryOp roundedDivision(String roundingMode) {
+        if (roundingMode == null) {
+            return BinaryOp.DIV;
+        }
+        return switch (roundingMode) {
+            case "trunc" -> BinaryOp.TRUNC_DIVIDE;
+            case "floor" -> BinaryOp.FLOOR_DIVIDE;
+            default -> throw new IllegalArgumentException("div: rounding mode must be null, \"trunc\" or \"floor\", got \""
+                    + roundingMode + "\"");
+        };
+    }
+
+    /** A comparison with a long: exact for integer tensors (in INT64), in this dtype for floating ones. */
+    private Tensor compareWith(BinaryOp comparison, long value) {
+        if (dtype().isFloatingPoint()) {
+            return ElementwiseOps.binary(comparison, this, scalarLike((double) value));
+        }
+        Tensor self = dtype() == DType.INT64 ? this : toType(DType.INT64);
+        return ElementwiseOps.binary(comparison, self, Dispatch.scalar(backend, DType.INT64, value));
+    }
+
+    /**
+     * A comparison with a number. In an integer tensor's dtype the number would be truncated or
+     * saturate (0.5 to 0, NaN to 0, 1e19 to Long.MAX_VALUE), so an integer or BOOL tensor meets a
+     * number that is not a whole long in FLOAT64 instead, with numbers beyond the long range taken as
+     * infinities (every long is below 2^63). What remains is NaN, an infinity, or a fraction below 2^52
+     * in magnitude, and rounding a long to double never carries it across such a number: the comparison
+     * is exact. A whole number compares as a long, exactly. The mask is BOOL either way.
      */
     private Tensor compareWith(BinaryOp comparison, double value) {
-        boolean inLongRange = value >= -0x1p63 && value < 0x1p63;
-        if (dtype() == DType.INT64 && !(inLongRange && value == Math.rint(value))) {
-            double beyond = inLongRange || Double.isNaN(value) ? value : Math.copySign(Double.POSITIVE_INFINITY, value);
-            return ElementwiseOps.binary(comparison, toType(DType.FLOAT64), Dispatch.scalar(backend, DType.FLOAT64, beyond))
-                    .toType(DType.INT64);
+        if (dtype().isFloatingPoint()) {
+            return ElementwiseOps.binary(comparison, this, scalarLike(value));
         }
-        return ElementwiseOps.binary(comparison, this, scalarLike(value));
+        boolean inLongRange = value >= -0x1p63 && value < 0x1p63;
+        if (inLongRange && value == Math.rint(value)) {
+            return compareWith(comparison, (long) value);
+        }
+        double beyond = inLongRange || Double.isNaN(value) ? value : Math.copySign(Double.POSITIVE_INFINITY, value);
+        return ElementwiseOps.binary(comparison, toType(DType.FLOAT64), Dispatch.scalar(backend, DType.FLOAT64, beyond));
     }
 
     @Override

@@ -54,6 +54,27 @@ public final class TensorFactory {
         return wrap(backend.fromLongs(data.clone()), s);
     }
 
+    /** An INT32 tensor holding {@code data}. */
+    public Tensor fromArray(int[] data, int... shape) {
+        Shape s = checkedShape("fromArray", data.length, shape);
+        double[] values = new double[data.length];
+        for (int i = 0; i < data.length; i++) {
+            values[i] = data[i];
+        }
+        // Every int is exact in double.
+        return wrap(backend.fromDoubles(values, DType.INT32), s);
+    }
+
+    /** A BOOL tensor holding {@code data}. */
+    public Tensor fromArray(boolean[] data, int... shape) {
+        Shape s = checkedShape("fromArray", data.length, shape);
+        double[] values = new double[data.length];
+        for (int i = 0; i < data.length; i++) {
+            values[i] = data[i] ? 1 : 0;
+        }
+        return wrap(backend.fromDoubles(values, DType.BOOL), s);
+    }
+
     /** {@code data} converted to {@code dtype}. */
     public Tensor fromArray(double[] data, DType dtype, int... shape) {
         Shape s = checkedShape("fromArray", data.length, shape);

@@ -1,5 +1,7 @@
 package dev.adjoint;
 
+import java.util.function.IntFunction;
+
 /** PyTorch-like printing: nested brackets, elided in the middle for large tensors. */
 final class TensorFormat {
     private static final int EDGE = 3;
@@ -10,10 +12,18 @@ final class TensorFormat {
 
     static String format(Tensor t) {
         StringBuilder sb = new StringBuilder("tensor(");
-        double[] values = t.toDoubleArray();
         int[] dims = t.shape().toArray();
-        boolean integral = t.dtype() == DType.INT64;
-        appendLevel(sb, values, dims, 0, 0, integral, values.length > FULL_LIMIT);
+        // Integers read as longs: through double, INT64 neighbours above 2^53 would print alike.
+        IntFunction<String> element;
+        if (t.dtype().isFloatingPoint()) {
+            double[] values = t.toDoubleArray();
+            element = i -> formatNumber(values[i]);
+        } else {
+            long[] values = t.toLongArray();
+            boolean bool = t.dtype() == DType.BOOL;
+            element = i -> bool ? (values[i] != 0 ? "true" : "false") : Long.toString(values[i]);
+        }
+        appendLevel(sb, element, dims, 0, 0, t.numel() > FULL_LIMIT);
         sb.append(", shape=").append(t.shape()).append(", dtype=").append(t.dtype())
                 .append(", backend=").append(t.backend().name());
         if (t.gradFn() != null) {
@@ -24,10 +34,10 @@ final class TensorFormat {
         return sb.append(')').toString();
     }
 
-    private static void appendLevel(StringBuilder sb, double[] v, int[] dims, int level, int base,
-                                    boolean integral, boolean elide) {
+    private static void appendLevel(StringBuilder sb, IntFunction<String> element, int[] dims, int level, int base,
+                                    boolean elide) {
         if (level == dims.length) {
-            sb.append(integral ? Long.toString((long) v[base]) : formatNumber(v[base]));
+            sb.append(element.apply(base));
             return;
         }
         int n = dims[level];
@@ -41,7 +51,7 @@ final class TensorFormat {
                 sb.append("..., ");
                 i = n - EDGE;
             }
-            appendLevel(sb, v, dims, level + 1, base + i * block, integral, elide);
+            appendLevel(sb, element, dims, level + 1, base + i * block, elide);
             if (i < n - 1) {
                 sb.append(", ");
             }

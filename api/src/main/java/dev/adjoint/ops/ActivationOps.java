@@ -74,6 +74,6 @@ public final class ActivationOps {
     }
 
     private static Tensor strictlyInside(Tensor x, double min, double max) {
-        return x.gt(min).mul(x.lt(max));
+        return x.gt(min).logicalAnd(x.lt(max));
     }
 }

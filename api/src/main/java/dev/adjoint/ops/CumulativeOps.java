@@ -126,7 +126,8 @@ public final class CumulativeOps {
         ZeroRegions(Tensor x, int d) {
             zero = Dispatch.scalar(x.backend(), x.dtype(), 0.0);
             Tensor one = Dispatch.scalar(x.backend(), x.dtype(), 1.0);
-            Tensor isZero = x.detach().eq(0.0);
+            // As x's dtype: the running count of zeros is a cumsum, which takes floating tensors.
+            Tensor isZero = x.detach().eq(0.0).toType(x.dtype());
             zerosSoFar = cumsum(isZero, d);
             beforeFirstZero = zerosSoFar.eq(0.0);
             firstZero = isZero.mul(zerosSoFar.eq(1.0));

@@ -48,10 +48,78 @@ public final class Dispatch {
         }
     }
 
-    static void checkFloating(String op, Tensor t) {
+    /**
+     * The dtype {@code a (op) b} computes in: torch.result_type. The higher of
+     * {@code BOOL < INT32 < INT64 < FLOAT32 < FLOAT64}, except that a 0-d operand (a number the api
+     * wrapped, or a 0-d tensor) with a dimensioned one raises the dtype only when it is of a higher
+     * category (bool, integral, floating): {@code int32Tensor.add(5)} stays INT32, and
+     * {@code int64Tensor.mul(0.5)} is FLOAT32, the 0.5 having been wrapped as FLOAT32. A FLOAT32 and a
+     * FLOAT64 operand are refused, deliberately unlike PyTorch (see {@link DType}).
+     */
+    public static DType resultType(String op, Tensor a, Tensor b) {
+        DType da = a.dtype();
+        DType db = b.dtype();
+        if (da == db) {
+            return da;
+        }
+        if (da.isFloatingPoint() && db.isFloatingPoint()) {
+            throw new DTypeMismatchException(op + ": dtypes differ (" + da + " for shape " + a.shape() + ", " + db
+                    + " for shape " + b.shape() + "); FLOAT32 and FLOAT64 are not promoted silently, convert one "
+                    + "with toType(...)");
+        }
+        boolean aDims = a.rank() > 0;
+        boolean bDims = b.rank() > 0;
+        if (aDims != bDims) {
+            DType dimensioned = aDims ? da : db;
+            DType zeroDim = aDims ? db : da;
+            return zeroDim.category().compareTo(dimensioned.category()) > 0 ? zeroDim : dimensioned;
+        }
+        return DType.promote(da, db);
+    }
+
+    /**
+     * {@code a} and {@code b} converted to the dtype {@code kernel} computes in for them: their
+     * {@link #resultType}, or FLOAT32 for integers where the op has no exact rule (div, pow, atan2 of
+     * integers are FLOAT32 in torch). Only bool and integer tensors are ever converted, and they carry
+     * no gradient, so the conversion is not recorded. BOOL operands are refused where PyTorch refuses
+     * them (sub, division, remainder); add and mul of BOOLs are logical or and and, as in PyTorch.
+     */
+    static Tensor[] promoted(String op, BinaryOp kernel, Tensor a, Tensor b) {
+        checkSameBackend(op, a, b);
+        DType common = resultType(op, a, b);
+        if (!common.isFloatingPoint() && !kernel.hasExact()) {
+            common = DType.DEFAULT_FLOATING;
+        }
+        if (common == DType.BOOL && !(kernel.isComparison() || kernel == BinaryOp.ADD || kernel == BinaryOp.MUL
+                || kernel == BinaryOp.MAX || kernel == BinaryOp.MIN)) {
+            throw new DTypeMismatchException(op + ": not defined for BOOL operands (shapes " + a.shape() + " and "
+                    + b.shape() + "), as in PyTorch; use logicalXor / logicalNot for masks, or convert with "
+                    + "toType(DType.INT64)");
+        }
+        Tensor ca = a.dtype() == common ? a : convert(a, common);
+        Tensor cb = b.dtype() == common ? b : convert(b, common);
+        if (kernel.dividesIntegers() && !common.isFloatingPoint()) {
+            checkNoZero(op, cb);
+        }
+        return new Tensor[] {ca, cb};
+    }
+
+    /** Integer division by zero has no value (PyTorch raises ZeroDivisionError): fail naming the op and where. */
+    private static void checkNoZero(String op, Tensor divisor) {
+        long[] values = divisor.toLongArray();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == 0) {
+                String position = divisor.rank() <= 1 ? String.valueOf(i) : Arrays.toString(divisor.shape().unravel(i));
+                throw new ArithmeticException(op + ": integer division by zero (the " + divisor.dtype()
+                        + " divisor of shape " + divisor.shape() + " is 0 at position " + position + ")");
+            }
+        }
+    }
+
+    public static void checkFloating(String op, Tensor t) {
         if (!t.dtype().isFloatingPoint()) {
             throw new DTypeMismatchException(op + ": expected a FLOAT32 or FLOAT64 tensor, got " + t.dtype()
-                    + " with shape " + t.shape());
+                    + " with shape " + t.shape() + "; convert with toType(DType.FLOAT32)");
         }
     }
 
@@ -98,6 +166,14 @@ public final class Dispatch {
         return INTERNALS.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
     }
 
+    /** A 0-d tensor holding {@code value} exactly (INT64 beyond 2^53 too), converted to {@code dtype}. */
+    public static Tensor scalar(Backend backend, DType dtype, long value) {
+        if (dtype != DType.INT64) {
+            return scalar(backend, dtype, (double) value);
+        }
+        return INTERNALS.fromStorage(backend.fromLongs(new long[] {value}), Layout.contiguous(Shape.scalar()), backend);
+    }
+
     static Tensor empty(Backend backend, DType dtype, Shape shape) {
         return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
     }
@@ -114,8 +190,27 @@ public final class Dispatch {
 
     // ---- kernels ----------------------------------------------------------------------------------
 
+    /**
+     * {@code x} in the dtype {@code kernel} computes in: itself for floating tensors and for integer ones
+     * where the op has an exact rule, else FLOAT32 (as torch computes exp of an integer tensor). The
+     * exact ops are refused on BOOL, as in PyTorch.
+     */
+    static Tensor promoted(String op, UnaryOp kernel, Tensor x) {
+        if (x.dtype().isFloatingPoint()) {
+            return x;
+        }
+        if (!kernel.hasExact()) {
+            return convert(x, DType.DEFAULT_FLOATING);
+        }
+        if (x.dtype() == DType.BOOL) {
+            throw new DTypeMismatchException(op + ": not defined for a BOOL tensor (shape " + x.shape()
+                    + ")" + (kernel == UnaryOp.NEG ? "; to invert a mask use logicalNot()" : "; convert with toType(...)"));
+        }
+        return x;
+    }
+
     static Tensor unary(String op, UnaryOp kernel, Tensor x) {
-        checkFloating(op, x);
+        x = promoted(op, kernel, x);
         Tensor out = empty(x.backend(), x.dtype(), x.shape());
         if (out.numel() == 0) {
             return out;
@@ -124,15 +219,13 @@ public final class Dispatch {
         return out;
     }
 
+    /** {@code a (kernel) b} in their promoted dtype ({@link #promoted}); a comparison's output is BOOL. */
     static Tensor binary(String op, BinaryOp kernel, Tensor a, Tensor b) {
-        checkSameBackend(op, a, b);
-        checkSameDType(op, a, b);
-        if (!kernel.isComparison()) {
-            // Comparisons also take INT64 operands (argmax(...).eq(labels)); arithmetic is floating only.
-            checkFloating(op, a);
-        }
+        Tensor[] operands = promoted(op, kernel, a, b);
+        a = operands[0];
+        b = operands[1];
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
-        Tensor out = empty(a.backend(), a.dtype(), shape);
+        Tensor out = empty(a.backend(), kernel.isComparison() ? DType.BOOL : a.dtype(), shape);
         if (out.numel() == 0) {
             return out;
         }
@@ -141,15 +234,24 @@ public final class Dispatch {
         return out;
     }
 
-    static Tensor where(Tensor mask, Tensor a, Tensor b) {
+    /**
+     * {@code a} and {@code b} promoted to their {@link #resultType} (only bool and integer tensors are
+     * converted), the mask as BOOL: a mask of another dtype counts its non-zero elements as true.
+     */
+    static Tensor[] whereOperands(Tensor mask, Tensor a, Tensor b) {
         checkSameBackend("where", a, b);
         checkSameBackend("where", mask, a);
-        checkSameDType("where", a, b);
-        checkFloating("where", a);
-        if (mask.dtype() != a.dtype()) {
-            // Masks from comparisons share their operands' dtype; accept any mask by converting it.
-            mask = convert(mask, a.dtype());
-        }
+        DType common = resultType("where", a, b);
+        return new Tensor[] {mask.dtype() == DType.BOOL ? mask : convert(mask, DType.BOOL),
+                a.dtype() == common ? a : convert(a, common), b.dtype() == common ? b : convert(b, common)};
+    }
+
+    /** {@code mask ? a : b}, broadcasting all three; the operands as {@link #whereOperands} gives them. */
+    static Tensor where(Tensor mask, Tensor a, Tensor b) {
+        Tensor[] operands = whereOperands(mask, a, b);
+        mask = operands[0];
+        a = operands[1];
+        b = operands[2];
         Shape shape = Shape.broadcast("where", Shape.broadcast("where", mask.shape(), a.shape()), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
         if (out.numel() == 0) {
@@ -161,11 +263,8 @@ public final class Dispatch {
     }
 
     /** Reduces along {@code dims} (already normalised, distinct), keeping them as size-1 dims. */
+    /** The SUM of BOOL and integer tensors is INT64 (torch.sum); the other reductions keep x's dtype. */
     static Tensor reduceKeepDim(String op, ReduceOp kernel, Tensor x, boolean[] reduced) {
-        if (!(kernel == ReduceOp.SUM && x.dtype() == DType.INT64)) {
-            // An INT64 sum counts (mask.sum() after a comparison); other reductions are floating only.
-            checkFloating(op, x);
-        }
         int[] outDims = x.shape().toArray();
         for (int d = 0; d < outDims.length; d++) {
             if (reduced[d]) {
@@ -176,7 +275,8 @@ public final class Dispatch {
                 outDims[d] = 1;
             }
         }
-        Tensor out = empty(x.backend(), x.dtype(), Shape.of(outDims));
+        DType outType = kernel == ReduceOp.SUM && !x.dtype().isFloatingPoint() ? DType.INT64 : x.dtype();
+        Tensor out = empty(x.backend(), outType, Shape.of(outDims));
         if (x.numel() == 0) {
             // Only sums get here over an empty dimension: allocate's zeros are the empty sums.
             return out;

@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.Derivative;
 import dev.adjoint.autograd.Graph;
@@ -26,6 +27,8 @@ public final class ElementwiseOps {
     // ---- the primitives ----------------------------------------------------------------------------
 
     public static Tensor unary(UnaryOp op, Tensor x) {
+        // Bool and integer inputs of ops without an exact rule compute in FLOAT32; they carry no gradient.
+        x = Dispatch.promoted(op.opName(), op, x);
         Tensor out = Dispatch.unary(op.opName(), op, x);
         Derivative d = op.derivative();
         boolean readsInput = d.readsInputs();
@@ -36,6 +39,11 @@ public final class ElementwiseOps {
     }
 
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        // Promotion converts only bool and integer operands, which carry no gradient: the converted
+        // tensors stand for the inputs in the graph and in the derivative formulas.
+        Tensor[] operands = Dispatch.promoted(op.opName(), op, a, b);
+        a = operands[0];
+        b = operands[1];
         Tensor out = Dispatch.binary(op.opName(), op, a, b);
         if (op.isComparison()) {
             return out;
@@ -61,6 +69,9 @@ public final class ElementwiseOps {
 
     /** {@code x^exponent} for a constant exponent: one kernel call, and a derivative without log(x). */
     public static Tensor pow(Tensor x, double exponent) {
+        // An integer base computes in FLOAT32, as torch.pow of an integer tensor and a float exponent.
+        x = Dispatch.promoted("pow", BinaryOp.POW, x, x.dtype().isFloatingPoint() ? x
+                : Dispatch.scalar(x.backend(), DType.DEFAULT_FLOATING, exponent))[0];
         Tensor out = Dispatch.binary("pow", BinaryOp.POW, x, Dispatch.scalar(x.backend(), x.dtype(), exponent));
         return Graph.record("PowBackward", out, of(x), of(x),
                 (g, c) -> of(powDerivative(g, c.saved(0), exponent)),
@@ -72,6 +83,24 @@ public final class ElementwiseOps {
             return v.zerosLike();
         }
         return v.mul(x.pow(exponent - 1.0).mul(exponent));
+    }
+
+    /** {@code x} itself for BOOL, else whether each element is non-zero (NaN counts), as torch.logical_*. */
+    static Tensor asBool(Tensor x) {
+        return x.dtype() == DType.BOOL ? x : Dispatch.convert(x, DType.BOOL);
+    }
+
+    /**
+     * torch.logical_and / or / xor: both operands read as BOOL (non-zero is true), the result BOOL.
+     * On 0/1 elements and is min, or is max and xor is ne, so they run those kernels.
+     */
+    public static Tensor logical(String op, BinaryOp kernel, Tensor a, Tensor b) {
+        return Dispatch.binary(op, kernel, asBool(a), asBool(b));
+    }
+
+    /** torch.logical_not: true where {@code x} is zero. */
+    public static Tensor logicalNot(Tensor x) {
+        return Dispatch.binary("logicalNot", BinaryOp.EQ, asBool(x), Dispatch.scalar(x.backend(), DType.BOOL, 0.0));
     }
 
     public static Tensor clamp(Tensor x, double min, double max) {
@@ -88,11 +117,18 @@ public final class ElementwiseOps {
     }
 
     private static Tensor inRange(Tensor x, double min, double max) {
-        return x.ge(min).mul(x.le(max));
+        return x.ge(min).logicalAnd(x.le(max)).toType(x.dtype());
     }
 
-    /** {@code mask != 0 ? a : b}; the mask is not differentiated. */
-    public static Tensor where(Tensor mask, Tensor a, Tensor b) {
+    /**
+     * {@code mask ? a : b}; the mask is not differentiated. {@code a} and {@code b} are promoted as a
+     * binary op's operands; a mask that is not BOOL counts its non-zero elements as true.
+     */
+    public static Tensor where(Tensor maskArgument, Tensor first, Tensor second) {
+        Tensor[] operands = Dispatch.whereOperands(maskArgument, first, second);
+        Tensor mask = operands[0];
+        Tensor a = operands[1];
+        Tensor b = operands[2];
         Tensor out = Dispatch.where(mask, a, b);
         return Graph.record("WhereBackward", out, of(a, b), of(mask.detach()), (g, c) -> {
             Tensor condition = c.saved(0);

@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -22,7 +23,7 @@ public final class InPlaceOps {
 
     /** {@code target = target (kernel) source}, with {@code source} broadcast to the target's shape. */
     public static Tensor apply(String op, BinaryOp kernel, Tensor target, Tensor source) {
-        source = checkedOperand(op, target, source);
+        source = checkedOperand(op, kernel, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
         if (target.numel() > 0) {
@@ -34,7 +35,8 @@ public final class InPlaceOps {
 
     /** {@code target = target + alpha * source} in one pass (torch's {@code add_(other, alpha=...)}). */
     public static Tensor addScaled(String op, Tensor target, Tensor source, double alpha) {
-        source = checkedOperand(op, target, source);
+        Dispatch.checkFloating(op, target);
+        source = checkedOperand(op, BinaryOp.ADD, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
         if (target.numel() > 0) {
@@ -45,11 +47,20 @@ public final class InPlaceOps {
         return target;
     }
 
-    /** Checks an in-place binary op; returns the operand to read (see {@link #readable}). */
-    private static Tensor checkedOperand(String op, Tensor target, Tensor source) {
+    /**
+     * Checks an in-place binary op; returns the operand to read (see {@link #readable}), in the target's
+     * dtype. As in PyTorch, the result type of the op must be the target's own: an INT64 target takes
+     * {@code add_} of an INT32 or BOOL operand, but not {@code div_} or a FLOAT32 operand.
+     */
+    private static Tensor checkedOperand(String op, BinaryOp kernel, Tensor target, Tensor source) {
         checkTarget(op, target, source);
-        Dispatch.checkSameDType(op, target, source);
-        Dispatch.checkFloating(op, target);
+        Tensor[] operands = Dispatch.promoted(op, kernel, target, source);
+        if (operands[0].dtype() != target.dtype()) {
+            throw new DTypeMismatchException(op + ": the result type " + operands[0].dtype() + " (of the " + target.dtype()
+                    + " target of shape " + target.shape() + " and the " + source.dtype() + " operand of shape "
+                    + source.shape() + ") cannot be written into the " + target.dtype() + " target");
+        }
+        source = operands[1];
         Shape shape = target.shape();
         if (!Shape.broadcast(op, shape, source.shape()).equals(shape)) {
             throw new TensorShapeException(op + ": the operand of shape " + source.shape()

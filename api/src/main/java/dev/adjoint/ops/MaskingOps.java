@@ -13,9 +13,12 @@ public final class MaskingOps {
     private MaskingOps() {
     }
 
-    /** {@code value} where {@code mask} is non-zero, else {@code x}; the mask broadcasts to x's shape. */
+    /**
+     * {@code value} where {@code mask} is true, else {@code x}; the mask (BOOL; another dtype counts its
+     * non-zero elements) broadcasts to x's shape. The result has x's dtype: a value for an integer
+     * {@code x} truncates toward zero, as PyTorch's masked_fill.
+     */
     public static Tensor maskedFill(Tensor x, Tensor mask, Tensor value) {
-        Dispatch.checkFloating("maskedFill", x);
         if (value.rank() != 0) {
             throw new TensorShapeException("maskedFill: the value must be a 0-d tensor, got shape " + value.shape()
                     + " (input shape " + x.shape() + ")");
@@ -25,11 +28,10 @@ public final class MaskingOps {
             throw new TensorShapeException("maskedFill: mask shape " + mask.shape() + " does not broadcast to the input shape "
                     + x.shape() + " (it would make " + broadcast + ")");
         }
-        return Tensor.where(mask, value, x);
+        return Tensor.where(mask, value.dtype() == x.dtype() ? value : value.toType(x.dtype()), x);
     }
 
     public static Tensor maskedFill(Tensor x, Tensor mask, double value) {
-        Dispatch.checkFloating("maskedFill", x);
         return maskedFill(x, mask, Dispatch.scalar(x.backend(), x.dtype(), value));
     }
 
@@ -44,13 +46,13 @@ public final class MaskingOps {
         }
         int rows = x.size(-2);
         int cols = x.size(-1);
-        double[] keep = new double[rows * cols];
+        boolean[] keep = new boolean[rows * cols];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
-                keep[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
+                keep[i * cols + j] = lower ? j - i <= diagonal : j - i >= diagonal;
             }
         }
-        Tensor mask = Tensor.on(x.backend()).fromArray(keep, x.dtype(), rows, cols);
+        Tensor mask = Tensor.on(x.backend()).fromArray(keep, rows, cols);
         return Tensor.where(mask, x, Dispatch.scalar(x.backend(), x.dtype(), 0.0));
     }
 }

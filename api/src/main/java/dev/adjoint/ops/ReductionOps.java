@@ -139,9 +139,8 @@ public final class ReductionOps {
      * mask of where it is hit, and the smallest position under the mask.
      */
     public static Tensor argExtremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
-        Dispatch.checkFloating(op, x);
         if (x.rank() == 0) {
-            return Dispatch.scalar(x.backend(), x.dtype(), 0).toType(DType.INT64);
+            return Dispatch.scalar(x.backend(), DType.INT64, 0L);
         }
         int d = x.shape().normalizeDim(dim, op);
         int n = x.size(d);
@@ -152,14 +151,16 @@ public final class ReductionOps {
         try (var scope = Tensor.noGrad()) {
             Tensor v = x.detach();
             Tensor extreme = max ? v.amax(d, true) : v.amin(d, true);
-            Tensor isNaN = v.eq(v).neg().add(1);
-            Tensor hit = v.eq(extreme).maximum(isNaN);
+            // Only NaN differs from itself; integer tensors have none.
+            Tensor hit = v.dtype().isFloatingPoint() ? v.eq(extreme).logicalOr(v.ne(v)) : v.eq(extreme);
             int[] positionShape = new int[x.rank()];
             Arrays.fill(positionShape, 1);
             positionShape[d] = n;
-            // Positions are exact in FLOAT32 up to 2^24, far beyond any dimension a tensor here can have.
-            Tensor positions = Tensor.on(x.backend()).arange(0, n, 1, x.dtype()).reshape(positionShape);
-            Tensor candidates = Tensor.where(hit, positions, Dispatch.scalar(x.backend(), x.dtype(), n));
+            // Floating positions are exact in FLOAT32 up to 2^24, far beyond any dimension a tensor here
+            // can have; integer and BOOL tensors take INT64 positions.
+            DType positionType = x.dtype().isFloatingPoint() ? x.dtype() : DType.INT64;
+            Tensor positions = Tensor.on(x.backend()).arange(0, n, 1, positionType).reshape(positionShape);
+            Tensor candidates = Tensor.where(hit, positions, Dispatch.scalar(x.backend(), positionType, n));
             return candidates.amin(d, keepDim).toType(DType.INT64);
         }
     }

@@ -314,7 +314,6 @@ public final class ShapeOps {
     public static Tensor gather(Tensor src, int dim, Tensor index) {
         Dispatch.checkSameBackend("gather", src, index);
         Dispatch.checkIndex("gather", index);
-        Dispatch.checkFloating("gather", src);
         int d = src.shape().normalizeDim(dim, "gather");
         if (index.rank() != src.rank()) {
             throw new TensorShapeException("gather: index shape " + index.shape() + " and input shape " + src.shape()
@@ -340,7 +339,6 @@ public final class ShapeOps {
         Dispatch.checkSameBackend("scatterAdd", base, index);
         Dispatch.checkSameDType("scatterAdd", base, src);
         Dispatch.checkIndex("scatterAdd", index);
-        Dispatch.checkFloating("scatterAdd", base);
         int d = base.shape().normalizeDim(dim, "scatterAdd");
         if (!index.shape().equals(src.shape())) {
             throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " must equal src shape "

@@ -56,7 +56,6 @@ public final class SortOps {
      * between ties instead.
      */
     public static ValuesAndIndices extremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
-        Dispatch.checkFloating(op, x);
         if (x.rank() == 0) {
             checkScalarDim(op, dim);
             return new ValuesAndIndices(ShapeOps.alias(x), zeroIndex(x));

@@ -40,7 +40,11 @@ public interface Backend {
     /** A zero-filled storage of {@code size} elements. */
     Storage allocate(DType dtype, int size);
 
-    /** A storage holding {@code values} converted to {@code dtype} (FLOAT32, FLOAT64 or INT64). */
+    /**
+     * A storage holding {@code values} converted to {@code dtype}: floating values truncate toward zero
+     * into INT32 and INT64, and BOOL holds whether each is non-zero. (INT64 values beyond 2^53 come
+     * through {@link #fromLongs}.)
+     */
     Storage fromDoubles(double[] values, DType dtype);
 
     Storage fromFloats(float[] values);
@@ -61,7 +65,7 @@ public interface Backend {
     /** The elements of the view, row-major, converted to float. */
     float[] toFloats(Storage storage, Layout layout);
 
-    /** The elements of the view, row-major, converted to long (floating values truncate toward zero). */
+    /** The elements of the view, row-major, converted to long (exact for the integer dtypes and BOOL; floating values truncate toward zero). */
     long[] toLongs(Storage storage, Layout layout);
 
     /**
@@ -89,12 +93,20 @@ public interface Backend {
     /** Sets every element of the view {@code out} to {@code value}. */
     void fill(Storage out, Layout outLayout, double value);
 
-    /** Copies view {@code src} into view {@code dst} of the same shape, converting dtype if they differ. */
+    /**
+     * Copies view {@code src} into view {@code dst} of the same shape, converting dtype if they differ
+     * as {@link #fromDoubles} does; integer and BOOL sources convert exactly (no trip through double).
+     */
     void copy(Storage src, Layout srcLayout, Storage dst, Layout dstLayout);
 
+    /** {@code x} and {@code out} share a dtype; integer inputs come only for ops with {@link UnaryOp#hasExact}. */
     void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
 
-    /** {@code a} and {@code b} are already broadcast to the output shape (stride 0 where repeated). */
+    /**
+     * {@code a} and {@code b} are already broadcast to the output shape (stride 0 where repeated) and
+     * share a dtype, which {@code out} has too, except for comparisons, whose {@code out} is BOOL.
+     * Integer and BOOL operands follow {@link BinaryOp#applyExact}, exactly.
+     */
     void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout);
 
     /**
@@ -123,8 +135,8 @@ public interface Backend {
     }
 
     /**
-     * {@code out = cond != 0 ? a : b}, all views already broadcast to the output shape. {@code cond}
-     * has the same dtype as {@code a} and {@code b}.
+     * {@code out = cond ? a : b}, all views already broadcast to the output shape. {@code cond} is
+     * BOOL; {@code a}, {@code b} and {@code out} share any dtype.
      */
     void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                Storage out, Layout outLayout);
@@ -132,6 +144,8 @@ public interface Backend {
     /**
      * Reduces {@code x} along every dimension where {@code outLayout} has size 1 and {@code xLayout}
      * does not. Both layouts have the same rank (the api reduces with keepDim and reshapes after).
+     * {@code out} has x's dtype, except that the SUM of BOOL or INT32 is INT64 (as torch.sum); integer
+     * reductions are exact, the sum wrapping on overflow as PyTorch's.
      */
     void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
 
@@ -178,14 +192,16 @@ public interface Backend {
 
     /**
      * torch.gather: {@code out[i][j][k] = src[i][index[i][j][k]][k]} for {@code dim == 1}, and so on.
-     * {@code index} is INT64 with the output's shape; its values are in range.
+     * {@code index} is INT64 with the output's shape; its values are in range. {@code src} and
+     * {@code out} share any dtype (integer sources are copied exactly).
      */
     void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout,
                 Storage out, Layout outLayout);
 
     /**
      * torch.scatter_add_ in place: {@code dst[i][index[i][j][k]][k] += src[i][j][k]} for {@code dim == 1}.
-     * {@code index} and {@code src} have the same shape; {@code dst} is contiguous.
+     * {@code index} and {@code src} have the same shape; {@code dst} is contiguous; {@code dst} and
+     * {@code src} share any dtype (integer sums are exact).
      */
     void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout,
                     Storage src, Layout srcLayout);

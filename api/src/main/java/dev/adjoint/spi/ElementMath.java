@@ -21,17 +21,4 @@ public final class ElementMath {
     public static double binary(BinaryOp op, double a, double b) {
         return op.apply(a, b);
     }
-
-    /** A comparison of two INT64 elements, exact at any magnitude: 1 where it holds, else 0. */
-    public static long compare(BinaryOp op, long a, long b) {
-        boolean holds = switch (op) {
-            case GT -> a > b;
-            case LT -> a < b;
-            case GE -> a >= b;
-            case LE -> a <= b;
-            case EQ -> a == b;
-            default -> throw new IllegalArgumentException(op + " is not a comparison");
-        };
-        return holds ? 1 : 0;
-    }
 }

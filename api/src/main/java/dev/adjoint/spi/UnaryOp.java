@@ -14,8 +14,11 @@ import static dev.adjoint.autograd.Derivative.zero;
  * Elementwise primitives of one input, each described once: its name, the reference function every
  * backend's kernel must agree with (in double; the scalar backend runs it as is, other backends use it
  * for tails and fallbacks), and its derivative — one formula that is both the JVP and the VJP, because
- * an elementwise Jacobian is diagonal (see {@link Derivative}). Each maps a floating-point element to
- * one of the same dtype.
+ * an elementwise Jacobian is diagonal (see {@link Derivative}). Each maps an element to one of the same
+ * dtype. The ops with an exact integer rule ({@link #hasExact}: neg, abs, sign, square, relu and the
+ * roundings) also take INT32 and INT64 elements, computed in long ({@link #applyExact}); the api
+ * converts integer and bool inputs of the others to FLOAT32 first, as torch computes {@code exp} of an
+ * integer tensor in its default dtype.
  *
  * <p>Adding a primitive is one line here, a method on {@link Tensor}, a catalogue entry, and a vector
  * kernel wherever a backend wants one (a backend without one falls back to {@link #apply}).
@@ -38,7 +41,10 @@ public enum UnaryOp {
     TANH("tanh", "TanhBackward", Math::tanh, ofOutput((v, y) -> v.mul(y.square().neg().add(1.0)))),
     SIGMOID("sigmoid", "SigmoidBackward", UnaryOp::sigmoid, ofOutput((v, y) -> v.mul(y.mul(y.neg().add(1.0))))),
     // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
-    RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput((v, y) -> v.mul(y.gt(0.0)))),
+    // The gradient where y > 0, else exactly 0 (a where, as torch's threshold_backward: an inf in v
+    // does not leak into the zeros).
+    RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput((v, y) -> Tensor.where(y.gt(0.0), v,
+            dev.adjoint.ops.Dispatch.scalar(v.backend(), v.dtype(), 0.0)))),
     // d erf(x) = 2/sqrt(pi) exp(-x^2)
     ERF("erf", "ErfBackward", Erf::erf, ofInput((v, x) -> v.mul(x.square().neg().exp().mul(2.0 / Math.sqrt(Math.PI))))),
     // e^x - 1 without the cancellation near 0 (elu's negative branch); d = e^x = y + 1, as PyTorch.
@@ -97,6 +103,31 @@ public enum UnaryOp {
     /** The reference semantics of one element, in double. */
     public double apply(double x) {
         return reference.applyAsDouble(x);
+    }
+
+    /** Whether the op has an exact rule on integers ({@link #applyExact}). */
+    public boolean hasExact() {
+        return switch (this) {
+            case NEG, ABS, SIGN, SQUARE, RELU, FLOOR, CEIL, ROUND, TRUNC -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * The op on an integer element, exact in long arithmetic (wrapping as PyTorch's integer ops do:
+     * the negation and absolute value of the most negative value are itself); the roundings leave
+     * integers as they are.
+     */
+    public long applyExact(long x) {
+        return switch (this) {
+            case NEG -> -x;
+            case ABS -> Math.abs(x);
+            case SIGN -> Long.signum(x);
+            case SQUARE -> x * x;
+            case RELU -> Math.max(x, 0);
+            case FLOOR, CEIL, ROUND, TRUNC -> x;
+            default -> throw new IllegalArgumentException(opName + " has no integer rule");
+        };
     }
 
     /** The function itself, for loops that want one call per element without a switch. */

@@ -76,13 +76,21 @@ public final class BadInputMatrix {
         rows.add(row("matmul with inner sizes that differ",
                 c -> c.f.ones(DType.FLOAT64, 3, 4).matmul(c.f.ones(DType.FLOAT64, 5, 2)),
                 TensorShapeException.class, "matmul: shapes [3, 4] and [5, 2] cannot be multiplied (4 != 5)"));
-        rows.add(row("log of an INT64 tensor", c -> c.f.arange(3).log(),
-                DTypeMismatchException.class, "log: expected a FLOAT32 or FLOAT64 tensor, got INT64", "[3]"));
+        rows.add(row("matmul of INT64 tensors", c -> c.f.arange(3).matmul(c.f.arange(3)),
+                DTypeMismatchException.class, "matmul: expected a FLOAT32 or FLOAT64 tensor, got INT64", "[3]"));
         rows.add(row("mean of an INT64 tensor", c -> c.f.arange(4).mean(),
                 DTypeMismatchException.class, "mean: expected a FLOAT32 or FLOAT64 tensor, got INT64", "[4]"));
-        rows.add(row("eq of INT64 labels and FLOAT32 predictions",
-                c -> c.f.arange(3).eq(c.f.ones(DType.FLOAT32, 3)),
-                DTypeMismatchException.class, "eq: dtypes differ (INT64 for shape [3], FLOAT32 for shape [3])"));
+        rows.add(row("eq of FLOAT64 and FLOAT32 tensors",
+                c -> c.f.ones(DType.FLOAT64, 3).eq(c.f.ones(DType.FLOAT32, 3)),
+                DTypeMismatchException.class, "eq: dtypes differ (FLOAT64 for shape [3], FLOAT32 for shape [3])",
+                "not promoted"));
+        rows.add(row("sub of BOOL tensors", c -> c.f.ones(DType.BOOL, 2).sub(c.f.ones(DType.BOOL, 2)),
+                DTypeMismatchException.class, "sub: not defined for BOOL operands", "logicalXor"));
+        rows.add(row("integer floorDivide by zero",
+                c -> c.f.fromArray(new long[] {7, 8}, 2).floorDivide(c.f.fromArray(new long[] {2, 0}, 2)),
+                ArithmeticException.class, "floorDivide: integer division by zero", "INT64", "position 1"));
+        rows.add(row("in-place div_ of an INT64 tensor", c -> c.f.arange(3).div_(2.0),
+                DTypeMismatchException.class, "div_: the result type FLOAT32", "INT64 target"));
         rows.add(row("reshape to another element count", c -> c.f.ones(DType.FLOAT64, 2, 3).reshape(4, 2),
                 TensorShapeException.class, "reshape: shape [4, 2] is invalid for input of shape [2, 3]"));
         rows.add(row("sum over a dimension out of range", c -> c.f.ones(DType.FLOAT64, 2, 3).sum(2, false),
@@ -124,7 +132,9 @@ public final class BadInputMatrix {
                         + "of size 3"));
         // ---- autograd ---------------------------------------------------------------------------------
         rows.add(row("requiresGrad on an INT64 tensor", c -> c.f.arange(3).requiresGrad(true),
-                DTypeMismatchException.class, "requiresGrad: only floating point tensors", "INT64"));
+                DTypeMismatchException.class, "requiresGrad: only FLOAT32 and FLOAT64 tensors", "INT64"));
+        rows.add(row("requiresGrad on a BOOL mask", c -> c.f.ones(DType.FLOAT64, 2).gt(0.5).requiresGrad(true),
+                DTypeMismatchException.class, "requiresGrad:", "BOOL tensor of shape [2]"));
         rows.add(row("requiresGrad(false) on a computed tensor", c -> c.param(1).mul(2.0).requiresGrad(false),
                 IllegalStateException.class, "requiresGrad: only leaf tensors", "MulBackward"));
         rows.add(row("backward of a tensor without a graph", c -> c.vec(1).sum().backward(),

@@ -42,6 +42,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> pytorchDtypes() {
+        return DTypeReference.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> softmaxEdgeCases() {
         return SoftmaxEdgeCases.tests(backend());
     }

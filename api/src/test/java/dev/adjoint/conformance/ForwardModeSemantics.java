@@ -440,7 +440,7 @@ public final class ForwardModeSemantics {
         java.util.function.BiFunction<Tensor, dev.adjoint.Generator, Tensor> block = (in, gen) -> {
             Tensor h = in.matmul(w1).tanh();
             // Dropout by hand: a mask from the generator, as nn.Dropout draws it.
-            Tensor mask = Tensor.on(h.backend()).rand(gen, h.dtype(), h.shape().toArray()).ge(0.3).mul(1 / 0.7);
+            Tensor mask = Tensor.on(h.backend()).rand(gen, h.dtype(), h.shape().toArray()).ge(0.3).toType(h.dtype()).mul(1 / 0.7);
             return h.mul(mask).matmul(w2).sin();
         };
 

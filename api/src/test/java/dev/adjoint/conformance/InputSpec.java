@@ -14,7 +14,7 @@ import java.util.Arrays;
  * leaf. Gradients are checked with respect to the leaf, so the view's own backward is covered too.
  */
 public final class InputSpec {
-    enum Kind { FLOAT, INDEX, MASK }
+    enum Kind { FLOAT, INDEX, MASK, INTEGER, BOOL }
 
     enum View { NONE, TRANSPOSED, SLICED, EXPANDED }
 
@@ -28,6 +28,8 @@ public final class InputSpec {
     final long[] fixedIndex;
     /** Values of magnitude {@link #TINY_MIN} to {@link #TINY_MAX} instead of uniform in [lo, hi). */
     final boolean tiny;
+    /** INT32 or INT64 for {@link Kind#INTEGER} inputs. */
+    final DType integerType;
 
     /** The magnitudes a {@link #tiny()} input spans: normal numbers in both dtypes, up to where {@code 1 + x}
      *  still drops 10 of x's 24 bits in FLOAT32, so a kernel that cancels near 0 fails in either dtype. */
@@ -35,7 +37,7 @@ public final class InputSpec {
     static final double TINY_MAX = 1e-3;
 
     private InputSpec(Kind kind, int[] shape, double lo, double hi, View view, int[] expandTo, long indexBound,
-                      long[] fixedIndex, boolean tiny) {
+                      long[] fixedIndex, boolean tiny, DType integerType) {
         this.kind = kind;
         this.shape = shape;
         this.lo = lo;
@@ -45,45 +47,56 @@ public final class InputSpec {
         this.indexBound = indexBound;
         this.fixedIndex = fixedIndex;
         this.tiny = tiny;
+        this.integerType = integerType;
     }
 
     /** A floating input uniform in [-2, 2). */
     public static InputSpec of(int... shape) {
-        return new InputSpec(Kind.FLOAT, shape, -2, 2, View.NONE, null, 0, null, false);
+        return new InputSpec(Kind.FLOAT, shape, -2, 2, View.NONE, null, 0, null, false, null);
     }
 
     /** An INT64 input uniform in [0, bound): indices, or class labels for comparisons. */
     public static InputSpec index(long bound, int... shape) {
-        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, bound, null, false);
+        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, bound, null, false, null);
     }
 
     /** An INT64 index input with exactly these values. */
     public static InputSpec indexValues(long[] values, int... shape) {
-        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, 0, values, false);
+        return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, 0, values, false, null);
     }
 
     /** A 0/1 mask in the tested floating dtype (no gradient). */
     public static InputSpec mask(int... shape) {
-        return new InputSpec(Kind.MASK, shape, 0, 1, View.NONE, null, 0, null, false);
+        return new InputSpec(Kind.MASK, shape, 0, 1, View.NONE, null, 0, null, false, null);
+    }
+
+    /** Integers uniform in [lo, hi) of {@code dtype} (INT32 or INT64), negative ones too (no gradient). */
+    public static InputSpec integers(DType dtype, long lo, long hi, int... shape) {
+        return new InputSpec(Kind.INTEGER, shape, lo, hi, View.NONE, null, 0, null, false, dtype);
+    }
+
+    /** A BOOL input, true with probability 1/2. */
+    public static InputSpec bools(int... shape) {
+        return new InputSpec(Kind.BOOL, shape, 0, 1, View.NONE, null, 0, null, false, null);
     }
 
     public InputSpec domain(double low, double high) {
-        return new InputSpec(kind, shape, low, high, view, expandTo, indexBound, fixedIndex, tiny);
+        return new InputSpec(kind, shape, low, high, view, expandTo, indexBound, fixedIndex, tiny, integerType);
     }
 
     /** The op sees {@code leaf.transpose(-1, -2)} of a leaf stored with the last two dims swapped. */
     public InputSpec transposed() {
-        return new InputSpec(kind, shape, lo, hi, View.TRANSPOSED, null, indexBound, fixedIndex, tiny);
+        return new InputSpec(kind, shape, lo, hi, View.TRANSPOSED, null, indexBound, fixedIndex, tiny, integerType);
     }
 
     /** The op sees a narrow() of a leaf whose last dim is wider, so rows are not adjacent in memory. */
     public InputSpec sliced() {
-        return new InputSpec(kind, shape, lo, hi, View.SLICED, null, indexBound, fixedIndex, tiny);
+        return new InputSpec(kind, shape, lo, hi, View.SLICED, null, indexBound, fixedIndex, tiny, integerType);
     }
 
     /** The op sees {@code leaf.expand(target)}: stride-0 dims over a leaf of this spec's shape. */
     public InputSpec expandedTo(int... target) {
-        return new InputSpec(kind, shape, lo, hi, View.EXPANDED, target, indexBound, fixedIndex, tiny);
+        return new InputSpec(kind, shape, lo, hi, View.EXPANDED, target, indexBound, fixedIndex, tiny, integerType);
     }
 
     /**
@@ -93,7 +106,7 @@ public final class InputSpec {
      * result near 0 would meet.
      */
     public InputSpec tiny() {
-        return new InputSpec(kind, shape, lo, hi, view, expandTo, indexBound, fixedIndex, true);
+        return new InputSpec(kind, shape, lo, hi, view, expandTo, indexBound, fixedIndex, true, integerType);
     }
 
     boolean differentiable() {
@@ -126,7 +139,8 @@ public final class InputSpec {
         for (int i = 0; i < n; i++) {
             v[i] = switch (kind) {
                 case FLOAT -> tiny ? tinyValue(gen) : lo + (hi - lo) * gen.nextUniform();
-                case MASK -> gen.nextUniform() < 0.5 ? 0.0 : 1.0;
+                case MASK, BOOL -> gen.nextUniform() < 0.5 ? 0.0 : 1.0;
+                case INTEGER -> lo + gen.nextLong((long) (hi - lo));
                 case INDEX -> fixedIndex != null ? fixedIndex[i] : gen.nextLong(indexBound);
             };
         }
@@ -153,6 +167,10 @@ public final class InputSpec {
             }
             return Tensor.on(backend).fromArray(l, leafShape());
         }
+        if (kind == Kind.INTEGER || kind == Kind.BOOL) {
+            // Small integers: exact in double.
+            return Tensor.on(backend).fromArray(values, kind == Kind.BOOL ? DType.BOOL : integerType, leafShape());
+        }
         Tensor t = Tensor.on(backend).fromArray(values, dtype, leafShape());
         return kind == Kind.FLOAT ? t.requiresGrad(true) : t;
     }
@@ -169,7 +187,13 @@ public final class InputSpec {
 
     @Override
     public String toString() {
-        String base = (kind == Kind.INDEX ? "index" : kind == Kind.MASK ? "mask" : "") + Arrays.toString(shape)
+        String base = switch (kind) {
+            case INDEX -> "index";
+            case MASK -> "mask";
+            case INTEGER -> integerType.name().toLowerCase(java.util.Locale.ROOT);
+            case BOOL -> "bool";
+            case FLOAT -> "";
+        } + Arrays.toString(shape)
                 + (tiny ? "(tiny)" : "");
         return switch (view) {
             case NONE -> base;

@@ -47,7 +47,7 @@ public final class Dropout extends Module {
         }
         Tensor uniform = Tensor.on(input.backend()).rand(generator, input.dtype(), input.shape().toArray());
         // keep with probability 1 - p; the scale is folded into the mask so the graph holds one multiply.
-        Tensor mask = uniform.ge(p).mul(1.0 / (1.0 - p));
+        Tensor mask = uniform.ge(p).toType(input.dtype()).mul(1.0 / (1.0 - p));
         return input.mul(mask);
     }
 

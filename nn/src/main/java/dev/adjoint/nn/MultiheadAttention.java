@@ -1,6 +1,8 @@
 package dev.adjoint.nn;
 
 import dev.adjoint.Generator;
+import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -15,7 +17,7 @@ import dev.adjoint.TensorShapeException;
  * {@code [N, S, E]} with {@code batchFirst}), or unbatched {@code [L, E]} and {@code [S, E]}.
  *
  * <p>Masks, as PyTorch's, where a floating mask is added to the attention scores and a boolean mask
- * (here any INT64 mask, e.g. {@code tokens.eq(PAD)}: non-zero means "do not attend") puts -inf there:
+ * (BOOL, e.g. {@code tokens.eq(PAD)}: true means "do not attend") puts -inf there:
  * {@code keyPaddingMask} {@code [N, S]} (or {@code [S]} unbatched) hides padded keys of each sequence;
  * {@code attnMask} {@code [L, S]} or {@code [N * numHeads, L, S]} hides positions for every sequence or
  * per sequence and head (e.g. a causal mask). Both may be given; a query whose keys are all hidden gets
@@ -208,7 +210,7 @@ public final class MultiheadAttention extends Module {
 
     /**
      * The key-padding and attention masks as one additive mask broadcasting against the scores
-     * {@code [N * heads, L, S]}, or {@code null}. A boolean (INT64) mask becomes -inf where it is non-zero
+     * {@code [N * heads, L, S]}, or {@code null}. A BOOL mask becomes -inf where it is true
      * and 0 elsewhere, so adding masks is PyTorch's logical or / masked_fill.
      */
     private Tensor combinedMask(Tensor keyPaddingMask, Tensor attnMask, int batch, int tgtLen, int srcLen,
@@ -241,6 +243,11 @@ public final class MultiheadAttention extends Module {
         Tensor m = mask.to(scores.backend());
         if (m.dtype().isFloatingPoint()) {
             return m.toType(scores.dtype());
+        }
+        if (m.dtype() != DType.BOOL) {
+            throw new DTypeMismatchException("MultiheadAttention: a mask must be BOOL (true hides a position) or "
+                    + "floating (added to the scores), got " + m.dtype() + " of shape " + m.shape()
+                    + "; a comparison makes a BOOL mask, e.g. tokens.eq(PAD)");
         }
         var create = Tensor.on(scores.backend());
         return Tensor.where(m, create.scalar(Double.NEGATIVE_INFINITY, scores.dtype()), create.scalar(0.0, scores.dtype()));

@@ -105,7 +105,8 @@ final class AttentionTest {
         MultiheadAttention batchFirst = new MultiheadAttention(6, 3, 0.0, true, true, ctx(backend, 3));
         batchFirst.loadStateDict(seqFirst.stateDict());
         Tensor x = randn(backend, 6, 5, 2, 6);
-        Tensor padding = Tensor.on(backend).fromArray(new long[] {0, 0, 0, 1, 1, 0, 0, 0, 0, 0}, 2, 5);
+        Tensor padding = Tensor.on(backend).fromArray(
+                new boolean[] {false, false, false, true, true, false, false, false, false, false}, 2, 5);
         var a = seqFirst.forward(x, x, x, padding, true, null);
         Tensor xb = x.transpose(0, 1).contiguous();
         var b = batchFirst.forward(xb, xb, xb, padding, true, null);
@@ -120,7 +121,8 @@ final class AttentionTest {
     @MethodSource("backends")
     void attentionHasCorrectFirstAndSecondDerivatives(String backend) {
         MultiheadAttention mha = new MultiheadAttention(4, 2, ctx(backend, 11));
-        Tensor causal = Tensor.on(backend).fromArray(new long[] {0, 1, 1, 0, 0, 1, 0, 0, 0}, 3, 3);
+        Tensor causal = Tensor.on(backend).fromArray(
+                new boolean[] {false, true, true, false, false, true, false, false, false}, 3, 3);
         // The parameters' derivatives are PyTorch's (PyTorchModulesTest); here the input's, to second order.
         List<Tensor> inputs = List.of(randn(backend, 12, 3, 2, 4).requiresGrad(true),
                 randn(backend, 13, 2, 2, 4).requiresGrad(true));

@@ -238,6 +238,14 @@ final class PyTorchModulesTest {
         return backends.stream();
     }
 
+    /**
+     * generate_nn_layers.py writes torch.bool tensors with integer dtype "INT64"; the masks among the
+     * constants were torch.bool, and MultiheadAttention takes BOOL (or floating) masks, as PyTorch.
+     */
+    private static Tensor boolMask(String name, Tensor t) {
+        return name.endsWith("mask") && t.dtype() == DType.INT64 ? t.toType(DType.BOOL) : t;
+    }
+
     private static void check(String name, JsonNode c, Backend backend, DType dtype) {
         var fn = CASES.get(name);
         if (fn == null) {
@@ -250,7 +258,7 @@ final class PyTorchModulesTest {
                 Reference.tensor(e.getValue(), backend, dtype).requiresGrad(true)));
         Map<String, Tensor> constants = new LinkedHashMap<>();
         c.get("constants").fields().forEachRemaining(e -> constants.put(e.getKey(),
-                Reference.tensor(e.getValue(), backend, dtype)));
+                boolMask(e.getKey(), Reference.tensor(e.getValue(), backend, dtype))));
         Inputs in = new Inputs(inputs, constants, backend, dtype);
         Map<String, Tensor> outputs = fn.apply(in);
         Tensor total = null;

@@ -67,7 +67,7 @@ public abstract class HeapBackend implements Backend {
         long[] out = new long[layout.numel()];
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < out.length; i++, c.advance()) {
-            out[i] = s.dtype == DType.INT64 ? s.i64[c.position[0]] : (long) s.get(c.position[0]);
+            out[i] = s.getLong(c.position[0]);
         }
         return out;
     }

@@ -5,33 +5,49 @@ import dev.adjoint.spi.Storage;
 
 /**
  * Storage on the Java heap, shared by the backends that keep their data in plain arrays (scalar,
- * simd): exactly one of the three arrays is non-null, matching the dtype. Plain arrays are what
+ * simd): exactly one of the arrays is non-null, matching the dtype. Plain arrays are what
  * {@code FloatVector.fromArray}/{@code intoArray} load and store without copies, so the fields are
  * open to kernels; only a backend's kernels should write them.
+ *
+ * <p>Two element accessors: {@link #get}/{@link #set} in double (floating kernels), and
+ * {@link #getLong}/{@link #setLong} for bool and integer kernels, which must not pass through double
+ * (it would merge INT64 neighbours above 2^53).
  */
 public final class HeapStorage implements Storage {
     public final DType dtype;
     public final double[] f64;
     public final float[] f32;
     public final long[] i64;
+    public final int[] i32;
+    public final boolean[] bool;
 
-    private HeapStorage(DType dtype, double[] f64, float[] f32, long[] i64) {
+    private HeapStorage(DType dtype, double[] f64, float[] f32, long[] i64, int[] i32, boolean[] bool) {
         this.dtype = dtype;
         this.f64 = f64;
         this.f32 = f32;
         this.i64 = i64;
+        this.i32 = i32;
+        this.bool = bool;
     }
 
     public static HeapStorage ofDoubles(double[] values) {
-        return new HeapStorage(DType.FLOAT64, values, null, null);
+        return new HeapStorage(DType.FLOAT64, values, null, null, null, null);
     }
 
     public static HeapStorage ofFloats(float[] values) {
-        return new HeapStorage(DType.FLOAT32, null, values, null);
+        return new HeapStorage(DType.FLOAT32, null, values, null, null, null);
     }
 
     public static HeapStorage ofLongs(long[] values) {
-        return new HeapStorage(DType.INT64, null, null, values);
+        return new HeapStorage(DType.INT64, null, null, values, null, null);
+    }
+
+    public static HeapStorage ofInts(int[] values) {
+        return new HeapStorage(DType.INT32, null, null, null, values, null);
+    }
+
+    public static HeapStorage ofBooleans(boolean[] values) {
+        return new HeapStorage(DType.BOOL, null, null, null, null, values);
     }
 
     public static HeapStorage allocate(DType dtype, int size) {
@@ -39,23 +55,55 @@ public final class HeapStorage implements Storage {
             case FLOAT64 -> ofDoubles(new double[size]);
             case FLOAT32 -> ofFloats(new float[size]);
             case INT64 -> ofLongs(new long[size]);
+            case INT32 -> ofInts(new int[size]);
+            case BOOL -> ofBooleans(new boolean[size]);
         };
     }
 
+    /** Element {@code i} as a double (true is 1). */
     public double get(int i) {
         return switch (dtype) {
             case FLOAT64 -> f64[i];
             case FLOAT32 -> f32[i];
             case INT64 -> i64[i];
+            case INT32 -> i32[i];
+            case BOOL -> bool[i] ? 1.0 : 0.0;
         };
     }
 
-    /** Stores {@code v} rounded to this dtype (floating values truncate toward zero into INT64). */
+    /**
+     * Stores {@code v} converted to this dtype as PyTorch converts: floating values truncate toward
+     * zero into the integer dtypes, and any non-zero value (NaN too) is true.
+     */
     public void set(int i, double v) {
         switch (dtype) {
             case FLOAT64 -> f64[i] = v;
             case FLOAT32 -> f32[i] = (float) v;
             case INT64 -> i64[i] = (long) v;
+            case INT32 -> i32[i] = (int) v;
+            case BOOL -> bool[i] = v != 0.0;
+        }
+    }
+
+    /** Element {@code i} as a long: exact for the integer dtypes, truncated toward zero for floating ones. */
+    public long getLong(int i) {
+        return switch (dtype) {
+            case INT64 -> i64[i];
+            case INT32 -> i32[i];
+            case BOOL -> bool[i] ? 1L : 0L;
+            case FLOAT64 -> (long) f64[i];
+            case FLOAT32 -> (long) f32[i];
+        };
+    }
+
+    /** Stores {@code v}; into INT32 it wraps to the low 32 bits, as int32 arithmetic overflows in PyTorch. */
+    public void setLong(int i, long v) {
+        switch (dtype) {
+            case INT64 -> i64[i] = v;
+            case INT32 -> i32[i] = (int) v;
+            case BOOL -> bool[i] = v != 0;
+            case FLOAT64 -> f64[i] = v;
+            case FLOAT32 -> f32[i] = v;
         }
     }
 
@@ -70,6 +118,8 @@ public final class HeapStorage implements Storage {
             case FLOAT64 -> f64.length;
             case FLOAT32 -> f32.length;
             case INT64 -> i64.length;
+            case INT32 -> i32.length;
+            case BOOL -> bool.length;
         };
     }
 }

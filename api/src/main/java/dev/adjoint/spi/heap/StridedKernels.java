@@ -13,8 +13,9 @@ import java.util.Arrays;
 
 /**
  * Every kernel as plain loops over {@link HeapStorage}: any strided, offset or broadcast layout and
- * every dtype. Each element is computed in double and rounded once to the output dtype; sums and
- * matmul rows accumulate in double. This is the scalar reference backend's arithmetic, and the
+ * every dtype. Floating elements are computed in double and rounded once to the output dtype; sums and
+ * matmul rows accumulate in double. Bool and integer elements are computed in long
+ * ({@link HeapStorage#getLong}, {@link BinaryOp#applyExact}), never through double. This is the scalar reference backend's arithmetic, and the
  * fallback of faster heap backends for layouts their fast paths do not take.
  */
 public final class StridedKernels {
@@ -31,33 +32,78 @@ public final class StridedKernels {
 
     public static void copy(HeapStorage s, Layout sl, HeapStorage d, Layout dl) {
         int n = sl.numel();
-        StridedCursor c = StridedCursor.over(sl.shape(), sl, dl);
-        boolean longs = s.dtype == DType.INT64 && d.dtype == DType.INT64;
-        for (int i = 0; i < n; i++, c.advance()) {
-            if (longs) {
-                // Through double would lose index values above 2^53.
-                d.i64[c.position[1]] = s.i64[c.position[0]];
+        if (sl.isContiguous() && dl.isContiguous()) {
+            // A dtype conversion of a whole tensor (a mask to FLOAT32, INT64 to FLOAT32) without a cursor.
+            int so = sl.offset();
+            int dO = dl.offset();
+            if (!s.dtype.isFloatingPoint()) {
+                for (int i = 0; i < n; i++) {
+                    d.setLong(dO + i, s.getLong(so + i));
+                }
             } else {
-                d.set(c.position[1], s.get(c.position[0]));
+                for (int i = 0; i < n; i++) {
+                    d.set(dO + i, s.get(so + i));
+                }
             }
+            return;
+        }
+        StridedCursor c = StridedCursor.over(sl.shape(), sl, dl);
+        if (!s.dtype.isFloatingPoint()) {
+            // Through double would lose INT64 values above 2^53.
+            for (int i = 0; i < n; i++, c.advance()) {
+                d.setLong(c.position[1], s.getLong(c.position[0]));
+            }
+            return;
+        }
+        // Floating into an integer dtype truncates toward zero, into BOOL tests for non-zero (HeapStorage.set).
+        for (int i = 0; i < n; i++, c.advance()) {
+            d.set(c.position[1], s.get(c.position[0]));
         }
     }
 
     public static void unary(UnaryOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), xl, ol);
+        if (!x.dtype.isFloatingPoint()) {
+            for (int i = 0; i < n; i++, c.advance()) {
+                o.setLong(c.position[1], op.applyExact(x.getLong(c.position[0])));
+            }
+            return;
+        }
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[1], ElementMath.unary(op, x.get(c.position[0])));
         }
     }
 
+    /**
+     * Any dtype: {@code a} and {@code b} share one, {@code o} has it too or is BOOL (comparisons). A
+     * contiguous output whose operands are each dense or one repeated element (a comparison with a
+     * number, a mask of a whole tensor) is walked by index arithmetic instead of a cursor.
+     */
     public static void binary(BinaryOp op, HeapStorage a, Layout al, HeapStorage b, Layout bl, HeapStorage o, Layout ol) {
         int n = ol.numel();
+        boolean exact = !a.dtype.isFloatingPoint();
+        if (ol.isContiguous() && denseOrRepeated(al) && denseOrRepeated(bl)) {
+            int ao = al.offset();
+            int bo = bl.offset();
+            int oo = ol.offset();
+            int as = al.isContiguous() ? 1 : 0;
+            int bs = bl.isContiguous() ? 1 : 0;
+            if (exact) {
+                for (int i = 0; i < n; i++) {
+                    o.setLong(oo + i, op.applyExact(a.getLong(ao + i * as), b.getLong(bo + i * bs)));
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    o.set(oo + i, op.apply(a.get(ao + i * as), b.get(bo + i * bs)));
+                }
+            }
+            return;
+        }
         StridedCursor c = StridedCursor.over(ol.shape(), al, bl, ol);
-        if (a.dtype == DType.INT64) {
-            // Only comparisons reach here with INT64 (the api checks), compared as longs.
+        if (exact) {
             for (int i = 0; i < n; i++, c.advance()) {
-                o.i64[c.position[2]] = ElementMath.compare(op, a.i64[c.position[0]], b.i64[c.position[1]]);
+                o.setLong(c.position[2], op.applyExact(a.getLong(c.position[0]), b.getLong(c.position[1])));
             }
             return;
         }
@@ -84,19 +130,46 @@ public final class StridedKernels {
         }
     }
 
+    /** {@code cond} is BOOL; {@code a}, {@code b} and {@code o} share any dtype. */
     public static void where(HeapStorage cond, Layout cl, HeapStorage a, Layout al, HeapStorage b, Layout bl,
                       HeapStorage o, Layout ol) {
         int n = ol.numel();
+        if (cond.dtype == DType.BOOL && o.dtype.isFloatingPoint() && ol.isContiguous() && denseOrRepeated(cl)
+                && denseOrRepeated(al) && denseOrRepeated(bl)) {
+            // The common case (a mask from a comparison, a tensor or a number on each side) without a cursor.
+            int co = cl.offset();
+            int ao = al.offset();
+            int bo = bl.offset();
+            int oo = ol.offset();
+            int cs = cl.isContiguous() ? 1 : 0;
+            int as = al.isContiguous() ? 1 : 0;
+            int bs = bl.isContiguous() ? 1 : 0;
+            if (o.dtype == DType.FLOAT32) {
+                for (int i = 0; i < n; i++) {
+                    o.f32[oo + i] = cond.bool[co + i * cs] ? a.f32[ao + i * as] : b.f32[bo + i * bs];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    o.f64[oo + i] = cond.bool[co + i * cs] ? a.f64[ao + i * as] : b.f64[bo + i * bs];
+                }
+            }
+            return;
+        }
         StridedCursor c = StridedCursor.over(ol.shape(), cl, al, bl, ol);
+        boolean exact = !o.dtype.isFloatingPoint();
         for (int i = 0; i < n; i++, c.advance()) {
             boolean pick = cond.get(c.position[0]) != 0.0;
-            o.set(c.position[3], pick ? a.get(c.position[1]) : b.get(c.position[2]));
+            if (exact) {
+                o.setLong(c.position[3], pick ? a.getLong(c.position[1]) : b.getLong(c.position[2]));
+            } else {
+                o.set(c.position[3], pick ? a.get(c.position[1]) : b.get(c.position[2]));
+            }
         }
     }
 
     public static void reduce(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
-        if (x.dtype == DType.INT64) {
-            sumLongs(x, xl, o, ol);
+        if (!x.dtype.isFloatingPoint()) {
+            reduceExact(op, x, xl, o, ol);
             return;
         }
         // Accumulate in double whatever the dtype: f32 sums keep their low bits.
@@ -116,16 +189,37 @@ public final class StridedKernels {
         }
     }
 
-    /** The INT64 sum (the only INT64 reduction): exact, wrapping on overflow as torch's int64 sum. */
-    private static void sumLongs(HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+    /**
+     * Bool and integer reductions in long: the sum exact and wrapping on overflow as torch's int64 sum
+     * (into an INT64 output, whatever the input's integer dtype), max and min exact.
+     */
+    private static void reduceExact(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
         long[] acc = new long[ol.numel()];
+        Arrays.fill(acc, switch (op) {
+            case SUM -> 0L;
+            case MAX -> Long.MIN_VALUE;
+            case MIN -> Long.MAX_VALUE;
+        });
         Layout accLayout = Layout.contiguous(ol.shape()).broadcastTo(xl.shape());
         int n = xl.numel();
         StridedCursor c = StridedCursor.over(xl.shape(), xl, accLayout);
         for (int i = 0; i < n; i++, c.advance()) {
-            acc[c.position[1]] += x.i64[c.position[0]];
+            int slot = c.position[1];
+            long v = x.getLong(c.position[0]);
+            acc[slot] = switch (op) {
+                case SUM -> acc[slot] + v;
+                case MAX -> Math.max(acc[slot], v);
+                case MIN -> Math.min(acc[slot], v);
+            };
         }
-        System.arraycopy(acc, 0, o.i64, ol.offset(), acc.length);
+        for (int i = 0; i < acc.length; i++) {
+            o.setLong(ol.offset() + i, acc[i]);
+        }
+    }
+
+    /** Contiguous, or one element repeated over the whole view: walked by {@code offset + i * (0 or 1)}. */
+    private static boolean denseOrRepeated(Layout layout) {
+        return layout.isContiguous() || layout.isBroadcastScalar();
     }
 
     public static double identity(ReduceOp op) {
@@ -169,9 +263,14 @@ public final class StridedKernels {
         int dimStride = sl.stride(dim);
         int n = shape.numel();
         StridedCursor c = StridedCursor.over(shape, il, sl.pinnedAlong(dim, shape), ol);
+        boolean exact = !src.dtype.isFloatingPoint();
         for (int i = 0; i < n; i++, c.advance()) {
-            int along = (int) index.i64[c.position[0]];
-            o.set(c.position[2], src.get(c.position[1] + along * dimStride));
+            int at = c.position[1] + (int) index.i64[c.position[0]] * dimStride;
+            if (exact) {
+                o.setLong(c.position[2], src.getLong(at));
+            } else {
+                o.set(c.position[2], src.get(at));
+            }
         }
     }
 
@@ -181,9 +280,14 @@ public final class StridedKernels {
         int dimStride = dl.stride(dim);
         int n = shape.numel();
         StridedCursor c = StridedCursor.over(shape, il, sl, dl.pinnedAlong(dim, shape));
+        boolean exact = !dst.dtype.isFloatingPoint();
         for (int i = 0; i < n; i++, c.advance()) {
             int pos = c.position[2] + (int) index.i64[c.position[0]] * dimStride;
-            dst.set(pos, dst.get(pos) + src.get(c.position[1]));
+            if (exact) {
+                dst.setLong(pos, dst.getLong(pos) + src.getLong(c.position[1]));
+            } else {
+                dst.set(pos, dst.get(pos) + src.get(c.position[1]));
+            }
         }
     }
 }

@@ -23,9 +23,15 @@ final class IndexLoops {
         DataBuffer idx = index.buffer();
         DataBuffer o = out.buffer();
         int n = shape.numel();
+        boolean exact = !src.dtype().isFloatingPoint();
         for (int i = 0; i < n; i++, c.advance()) {
             long along = idx.getLong(c.position[0]);
-            o.put(c.position[2], s.getDouble(c.position[1] + along * dimStride));
+            long at = c.position[1] + along * dimStride;
+            if (exact) {
+                ReferenceLoops.putLong(o, out.dtype(), c.position[2], ReferenceLoops.getLong(s, src.dtype(), at));
+            } else {
+                o.put(c.position[2], s.getDouble(at));
+            }
         }
     }
 
@@ -38,9 +44,15 @@ final class IndexLoops {
         DataBuffer idx = index.buffer();
         DataBuffer s = src.buffer();
         int n = shape.numel();
+        boolean exact = !dst.dtype().isFloatingPoint();
         for (int i = 0; i < n; i++, c.advance()) {
             long pos = c.position[2] + idx.getLong(c.position[0]) * dimStride;
-            d.put(pos, d.getDouble(pos) + s.getDouble(c.position[1]));
+            if (exact) {
+                long sum = ReferenceLoops.getLong(d, dst.dtype(), pos) + ReferenceLoops.getLong(s, src.dtype(), c.position[1]);
+                ReferenceLoops.putLong(d, dst.dtype(), pos, sum);
+            } else {
+                d.put(pos, d.getDouble(pos) + s.getDouble(c.position[1]));
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
+import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.Window2d;
@@ -109,7 +110,8 @@ public final class Nd4jBackend implements Backend {
     public boolean runsNatively(String kernel, Enum<?> primitive) {
         return switch (kernel) {
             case "unary" -> !REFERENCE_UNARY.contains(primitive);
-            case "binary" -> primitive != BinaryOp.REMAINDER;
+            case "binary" -> primitive != BinaryOp.REMAINDER && primitive != BinaryOp.FLOOR_DIVIDE
+                    && primitive != BinaryOp.TRUNC_DIVIDE;
             case "gather", "scatterAdd", "sort" -> false;
             default -> true;
         };
@@ -155,6 +157,21 @@ public final class Nd4jBackend implements Backend {
                 }
                 yield Nd4j.createBuffer(l);
             }
+            case INT32 -> {
+                int[] l = new int[values.length];
+                for (int i = 0; i < l.length; i++) {
+                    l[i] = (int) values[i];
+                }
+                yield Nd4j.createBuffer(l);
+            }
+            case BOOL -> {
+                // Any non-zero value (NaN too) is true, as PyTorch converts to bool.
+                org.nd4j.linalg.api.buffer.DataBuffer b = Nd4j.createBuffer(DataType.BOOL, values.length, true);
+                for (int i = 0; i < values.length; i++) {
+                    b.put(i, values[i] != 0.0);
+                }
+                yield b;
+            }
         });
     }
 
@@ -187,6 +204,15 @@ public final class Nd4jBackend implements Backend {
         if (n == 0) {
             return new double[0];
         }
+        if (s.dtype() == DType.BOOL || s.dtype() == DType.INT32) {
+            // Exact in double; read element by element rather than trust a bool buffer's bulk reads.
+            long[] longs = toLongs(storage, layout);
+            double[] out = new double[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = longs[i];
+            }
+            return out;
+        }
         return guard("toDoubles", () -> {
             if (layout.isContiguous()) {
                 return s.buffer().getDoublesAt(layout.offset(), n);
@@ -201,6 +227,14 @@ public final class Nd4jBackend implements Backend {
         int n = layout.numel();
         if (n == 0) {
             return new float[0];
+        }
+        if (!s.dtype().isFloatingPoint()) {
+            double[] d = toDoubles(storage, layout);
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = (float) d[i];
+            }
+            return out;
         }
         return guard("toFloats", () -> {
             if (layout.isContiguous()) {
@@ -223,6 +257,14 @@ public final class Nd4jBackend implements Backend {
                     return s.buffer().getLongsAt(layout.offset(), n);
                 }
                 return contiguousCopy(s, layout, copy -> copy.data().asLong());
+            }
+            if (!s.dtype().isFloatingPoint()) {
+                long[] out = new long[n];
+                StridedCursor c = StridedCursor.over(layout.shape(), layout);
+                for (int i = 0; i < n; i++, c.advance()) {
+                    out[i] = ReferenceLoops.getLong(s.buffer(), s.dtype(), c.position[0]);
+                }
+                return out;
             }
             // Floating values truncate toward zero, as a Java (long) cast does.
             double[] d = toDoubles(storage, layout);
@@ -269,6 +311,10 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("unary " + op, () -> {
+            if (!x.dtype().isFloatingPoint()) {
+                ReferenceLoops.unaryExact(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
+                return null;
+            }
             if (REFERENCE_UNARY.contains(op)) {
                 ReferenceLoops.unary(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
                 return null;
@@ -325,19 +371,30 @@ public final class Nd4jBackend implements Backend {
             INDArray x = ((Nd4jStorage) a).view(aLayout);
             INDArray y = ((Nd4jStorage) b).view(bLayout);
             INDArray z = ((Nd4jStorage) out).view(outLayout);
+            if (!a.dtype().isFloatingPoint() || op == BinaryOp.FLOOR_DIVIDE || op == BinaryOp.TRUNC_DIVIDE) {
+                // Integer and bool operands in exact long loops; floor and trunc division have no libnd4j
+                // kernel with torch's rounding of floats.
+                if (a.dtype().isFloatingPoint()) {
+                    ReferenceLoops.binary(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout, (Nd4jStorage) out,
+                            outLayout);
+                } else {
+                    ReferenceLoops.binaryExact(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout,
+                            (Nd4jStorage) out, outLayout);
+                }
+                return z;
+            }
             if (op.isComparison()) {
-                INDArray mask = Nd4j.createUninitialized(DataType.BOOL, z.shape());
+                // Straight into the BOOL output.
                 CustomOp compare = switch (op) {
-                    case GT -> new GreaterThan(x, y, mask);
-                    case LT -> new LessThan(x, y, mask);
-                    case GE -> new GreaterThanOrEqual(x, y, mask);
-                    case LE -> new LessThanOrEqual(x, y, mask);
-                    case EQ -> new EqualTo(x, y, mask);
+                    case GT -> new GreaterThan(x, y, z);
+                    case LT -> new LessThan(x, y, z);
+                    case GE -> new GreaterThanOrEqual(x, y, z);
+                    case LE -> new LessThanOrEqual(x, y, z);
+                    case EQ -> new EqualTo(x, y, z);
+                    case NE -> new NotEqualTo(x, y, z);
                     default -> throw new AssertionError(op);
                 };
                 Nd4j.getExecutioner().exec(compare);
-                z.assign(mask);
-                mask.close();
                 return z;
             }
             CustomOp kernel = switch (op) {
@@ -376,16 +433,17 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("where", () -> {
+            if (!out.dtype().isFloatingPoint()) {
+                ReferenceLoops.whereExact((Nd4jStorage) cond, condLayout, (Nd4jStorage) a, aLayout, (Nd4jStorage) b,
+                        bLayout, (Nd4jStorage) out, outLayout);
+                return null;
+            }
+            // The condition is BOOL: libnd4j's Select takes it as it is.
             INDArray c = ((Nd4jStorage) cond).view(condLayout);
             INDArray x = ((Nd4jStorage) a).view(aLayout);
             INDArray y = ((Nd4jStorage) b).view(bLayout);
             INDArray z = ((Nd4jStorage) out).view(outLayout);
-            INDArray mask = Nd4j.createUninitialized(DataType.BOOL, z.shape());
-            INDArray zero = Nd4j.scalar(c.dataType(), 0.0);
-            Nd4j.getExecutioner().exec(new NotEqualTo(c, zero, mask));
-            Nd4j.getExecutioner().exec(new Select(new INDArray[] {mask, x, y}, new INDArray[] {z}));
-            mask.close();
-            zero.close();
+            Nd4j.getExecutioner().exec(new Select(new INDArray[] {c, x, y}, new INDArray[] {z}));
             return z;
         }, condLayout, aLayout, bLayout, outLayout);
     }
@@ -401,6 +459,10 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("reduce " + op, () -> {
+            if (!x.dtype().isFloatingPoint()) {
+                ReferenceLoops.reduceExact(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
+                return null;
+            }
             INDArray in = ((Nd4jStorage) x).view(xLayout);
             INDArray o = ((Nd4jStorage) out).view(outLayout);
             int[] dims = reducedDims(xLayout, outLayout);

@@ -76,6 +76,8 @@ final class Nd4jStorage implements Storage {
             case FLOAT32 -> DataType.FLOAT;
             case FLOAT64 -> DataType.DOUBLE;
             case INT64 -> DataType.LONG;
+            case INT32 -> DataType.INT;
+            case BOOL -> DataType.BOOL;
         };
     }
 

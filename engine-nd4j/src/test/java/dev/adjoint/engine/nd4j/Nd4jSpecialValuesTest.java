@@ -43,13 +43,15 @@ class Nd4jSpecialValuesTest {
     @EnumSource(BinaryOp.class)
     void binary(BinaryOp op) {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
-            double[] expected = run(scalar, dtype, (be, a, b, out, l) -> be.binary(op, a, l, b, l, out, l));
+            // A comparison writes a BOOL output, as the SPI says.
+            DType outType = op.isComparison() ? DType.BOOL : dtype;
+            double[] expected = run(scalar, dtype, outType, (be, a, b, out, l) -> be.binary(op, a, l, b, l, out, l));
             if (op == BinaryOp.POW) {
                 // pow(1, NaN): the reference follows Java (NaN), ND4J follows C and PyTorch (1).
                 expected[1] = 1.0;
             }
             assertSame(op + " " + dtype, expected,
-                    run(nd4j, dtype, (be, a, b, out, l) -> be.binary(op, a, l, b, l, out, l)), dtype);
+                    run(nd4j, dtype, outType, (be, a, b, out, l) -> be.binary(op, a, l, b, l, out, l)), dtype);
         }
     }
 
@@ -78,8 +80,12 @@ class Nd4jSpecialValuesTest {
     }
 
     private static double[] run(Backend be, DType dtype, Kernel kernel) {
+        return run(be, dtype, dtype, kernel);
+    }
+
+    private static double[] run(Backend be, DType dtype, DType outType, Kernel kernel) {
         Layout l = Layout.contiguous(Shape.of(A.length));
-        Storage out = be.allocate(dtype, A.length);
+        Storage out = be.allocate(outType, A.length);
         kernel.run(be, be.fromDoubles(A, dtype), be.fromDoubles(B, dtype), out, l);
         return be.toDoubles(out, l);
     }

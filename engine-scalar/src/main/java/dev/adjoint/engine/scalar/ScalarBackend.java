@@ -61,7 +61,7 @@ public final class ScalarBackend extends HeapBackend {
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (xLayout.isContiguous() && outLayout.isContiguous()) {
+        if (in.dtype.isFloatingPoint() && xLayout.isContiguous() && outLayout.isContiguous()) {
             DoubleUnaryOperator f = unaryFunction(op);
             int n = outLayout.numel();
             int xo = xLayout.offset();
@@ -81,8 +81,8 @@ public final class ScalarBackend extends HeapBackend {
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
-        if (sa.dtype == DType.INT64) {
-            // INT64 comparisons: compared as longs there, never through double.
+        if (!sa.dtype.isFloatingPoint() || op.isComparison()) {
+            // Integers in long, never through double; comparisons write BOOL.
             StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
             return;
         }

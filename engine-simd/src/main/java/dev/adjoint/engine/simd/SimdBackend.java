@@ -39,8 +39,8 @@ public final class SimdBackend extends HeapBackend {
     private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
             UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
             UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF);
-    private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.complementOf(EnumSet.of(BinaryOp.ATAN2,
-            BinaryOp.REMAINDER));
+    private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
+            BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
 
     @Override
     public String name() {
@@ -63,7 +63,7 @@ public final class SimdBackend extends HeapBackend {
     public boolean runsNatively(String kernel, Enum<?> primitive) {
         return switch (kernel) {
             case "unary" -> VECTOR_UNARY.contains(primitive);
-            case "binary" -> VECTOR_BINARY.contains(primitive);
+            case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
             case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
                  "layerNormBackward" -> true;
             default -> false;
@@ -83,7 +83,7 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
         HeapStorage o = (HeapStorage) out;
-        if (outLayout.isContiguous() && o.dtype != DType.INT64) {
+        if (outLayout.isContiguous() && floating(o)) {
             int from = outLayout.offset();
             int to = from + outLayout.numel();
             if (o.dtype == DType.FLOAT32) {
@@ -117,7 +117,7 @@ public final class SimdBackend extends HeapBackend {
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && outLayout.isContiguous()) {
+        if (VECTORS && VECTOR_UNARY.contains(op) && floating(in) && outLayout.isContiguous()) {
             if (xLayout.isContiguous()) {
                 unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
                 return;
@@ -167,7 +167,15 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
         // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
-        if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && outLayout.isContiguous() && n > 0) {
+        if (VECTORS && op.isComparison() && floating(sa) && outLayout.isContiguous() && n > 0
+                && (aLayout.isContiguous() || isRepeated(aLayout)) && (bLayout.isContiguous() || isRepeated(bLayout))) {
+            // A BOOL mask of dense or repeated operands (x.gt(0.0), a.eq(b)).
+            compareRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(), !bLayout.isContiguous(),
+                    o, outLayout.offset(), n);
+            return;
+        }
+        // Integer operands take the strided loops, in long.
+        if (VECTORS && VECTOR_BINARY.contains(op) && floating(sa) && outLayout.isContiguous() && n > 0) {
             boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
             boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
             if (aWhole && bWhole) {
@@ -212,6 +220,21 @@ public final class SimdBackend extends HeapBackend {
         }
     }
 
+    /** In pieces of {@link #RUN_PIECE}, as binaryRun. */
+    private static void compareRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
+                                   boolean bRepeated, HeapStorage o, int oo, int n) {
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            int ai = aRepeated ? ao : ao + at;
+            int bi = bRepeated ? bo : bo + at;
+            if (a.dtype == DType.FLOAT32) {
+                FloatMasks.compare(op, a.f32, ai, aRepeated, b.f32, bi, bRepeated, o.bool, oo + at, len);
+            } else {
+                DoubleMasks.compare(op, a.f64, ai, aRepeated, b.f64, bi, bRepeated, o.bool, oo + at, len);
+            }
+        }
+    }
+
     @Override
     public void scaledAdd(double scale, Storage a, Layout aLayout, double alpha, Storage b, Layout bLayout,
                           Storage out, Layout outLayout) {
@@ -245,19 +268,25 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && floating(o) && sc.dtype == o.dtype && condLayout.isContiguous() && aLayout.isContiguous()
-                && bLayout.isContiguous() && outLayout.isContiguous()) {
+        // The condition is BOOL (the api converts any other mask); a and b dense or one repeated element.
+        if (VECTORS && floating(o) && sc.dtype == DType.BOOL && condLayout.isContiguous() && outLayout.isContiguous()
+                && (aLayout.isContiguous() || isRepeated(aLayout)) && (bLayout.isContiguous() || isRepeated(bLayout))
+                && outLayout.numel() > 0) {
             int n = outLayout.numel();
             int co = condLayout.offset();
             int ao = aLayout.offset();
             int bo = bLayout.offset();
             int oo = outLayout.offset();
+            boolean aRepeated = !aLayout.isContiguous();
+            boolean bRepeated = !bLayout.isContiguous();
             for (int at = 0; at < n; at += RUN_PIECE) {
                 int len = Math.min(RUN_PIECE, n - at);
+                int ai = aRepeated ? ao : ao + at;
+                int bi = bRepeated ? bo : bo + at;
                 if (o.dtype == DType.FLOAT32) {
-                    FloatKernels.where(sc.f32, co + at, sa.f32, ao + at, sb.f32, bo + at, o.f32, oo + at, len);
+                    FloatMasks.where(sc.bool, co + at, sa.f32, ai, aRepeated, sb.f32, bi, bRepeated, o.f32, oo + at, len);
                 } else {
-                    DoubleKernels.where(sc.f64, co + at, sa.f64, ao + at, sb.f64, bo + at, o.f64, oo + at, len);
+                    DoubleMasks.where(sc.bool, co + at, sa.f64, ai, aRepeated, sb.f64, bi, bRepeated, o.f64, oo + at, len);
                 }
             }
             return;
@@ -578,7 +607,7 @@ public final class SimdBackend extends HeapBackend {
     // ---- layout helpers ---------------------------------------------------------------------------------
 
     private static boolean floating(HeapStorage s) {
-        return s.dtype != DType.INT64;
+        return s.dtype.isFloatingPoint();
     }
 
     /** One element repeated over the whole view: every dim of size > 1 has stride 0. */
@@ -601,6 +630,8 @@ public final class SimdBackend extends HeapBackend {
             case FLOAT64 -> s.f64;
             case FLOAT32 -> s.f32;
             case INT64 -> s.i64;
+            case INT32 -> s.i32;
+            case BOOL -> s.bool;
         };
     }
 }

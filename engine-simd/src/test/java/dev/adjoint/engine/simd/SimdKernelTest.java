@@ -204,7 +204,8 @@ class SimdKernelTest {
                                    Layout bLayout, DType dtype, Shape shape, boolean swap) {
         Storage sa = backend.fromDoubles(a, dtype);
         Storage sb = backend.fromDoubles(b, dtype);
-        Storage out = backend.allocate(dtype, shape.numel());
+        // A comparison writes a BOOL output, as the SPI says.
+        Storage out = backend.allocate(op.isComparison() ? DType.BOOL : dtype, shape.numel());
         Layout outLayout = Layout.contiguous(shape);
         if (swap) {
             backend.binary(op, sb, bLayout, sa, aLayout, out, outLayout);
@@ -230,7 +231,8 @@ class SimdKernelTest {
                 for (int k = 0; k < 2; k++) {
                     Backend be = backends[k];
                     Storage out = be.allocate(dtype, n);
-                    be.where(be.fromDoubles(cond, dtype), layout, be.fromDoubles(a, dtype), layout,
+                    // The condition is BOOL, as the SPI says: NaN is true, -0.0 false.
+                    be.where(be.fromDoubles(cond, DType.BOOL), layout, be.fromDoubles(a, dtype), layout,
                             be.fromDoubles(b, dtype), layout, out, layout);
                     results[k] = be.toDoubles(out, layout);
                 }

@@ -185,6 +185,13 @@ public final class SafeTensors {
             case FLOAT32 -> buf.asFloatBuffer().put(t.toFloatArray());
             case FLOAT64 -> buf.asDoubleBuffer().put(t.toDoubleArray());
             case INT64 -> buf.asLongBuffer().put(t.toLongArray());
+            case INT32 -> buf.asIntBuffer().put(t.toIntArray());
+            case BOOL -> {
+                for (boolean b : t.toBooleanArray()) {
+                    buf.put((byte) (b ? 1 : 0));
+                }
+                buf.flip();
+            }
         }
         return buf;
     }
@@ -314,8 +321,10 @@ public final class SafeTensors {
             case "F32" -> DType.FLOAT32;
             case "F64" -> DType.FLOAT64;
             case "I64" -> DType.INT64;
+            case "I32" -> DType.INT32;
+            case "BOOL" -> DType.BOOL;
             default -> throw new CheckpointException(file, where + " has unknown or unsupported dtype '"
-                    + dtypeNode.textValue() + "' (supported: F32, F64, I64)");
+                    + dtypeNode.textValue() + "' (supported: F32, F64, I64, I32, BOOL)");
         };
         JsonNode shapeNode = node.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) {
@@ -409,6 +418,18 @@ public final class SafeTensors {
                 data.asLongBuffer().get(values);
                 yield on.fromArray(values, d.shape);
             }
+            case INT32 -> {
+                int[] values = new int[n];
+                data.asIntBuffer().get(values);
+                yield on.fromArray(values, d.shape);
+            }
+            case BOOL -> {
+                boolean[] values = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    values[i] = data.get() != 0;
+                }
+                yield on.fromArray(values, d.shape);
+            }
         };
     }
 
@@ -428,6 +449,8 @@ public final class SafeTensors {
             case FLOAT32 -> "F32";
             case FLOAT64 -> "F64";
             case INT64 -> "I64";
+            case INT32 -> "I32";
+            case BOOL -> "BOOL";
         };
     }
 }

@@ -36,7 +36,7 @@ public final class BCELoss implements Loss {
         }
         // PyTorch refuses probabilities outside [0, 1] (and NaN): the loss would silently be NaN.
         if (input.numel() > 0) {
-            Tensor inRange = input.detach().ge(0.0).mul(input.detach().le(1.0));
+            Tensor inRange = input.detach().ge(0.0).logicalAnd(input.detach().le(1.0));
             if (inRange.sum().item() != input.numel()) {
                 throw new IllegalArgumentException("BCELoss: every element of the input (shape " + input.shape()
                         + ") must be a probability in [0, 1]; apply sigmoid first, or use BCEWithLogitsLoss on logits");
