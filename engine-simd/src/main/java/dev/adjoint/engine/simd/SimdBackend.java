@@ -36,7 +36,8 @@ public final class SimdBackend extends HeapBackend {
      *  reference function in the strided loop. */
     private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
             UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
-            UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF);
+            UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF, UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
+            UnaryOp.GELU_TANH_DERIVATIVE);
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.complementOf(EnumSet.of(BinaryOp.ATAN2,
             BinaryOp.REMAINDER));
 
@@ -196,7 +197,13 @@ public final class SimdBackend extends HeapBackend {
     private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
         for (int at = 0; at < n; at += RUN_PIECE) {
             int len = Math.min(RUN_PIECE, n - at);
-            if (o.dtype == DType.FLOAT32) {
+            if (FloatActivations.covers(op)) {
+                if (o.dtype == DType.FLOAT32) {
+                    FloatActivations.unary(op, x.f32, xo + at, o.f32, oo + at, len);
+                } else {
+                    DoubleActivations.unary(op, x.f64, xo + at, o.f64, oo + at, len);
+                }
+            } else if (o.dtype == DType.FLOAT32) {
                 FloatKernels.unary(op, x.f32, xo + at, o.f32, oo + at, len);
             } else {
                 DoubleKernels.unary(op, x.f64, xo + at, o.f64, oo + at, len);
