@@ -96,6 +96,20 @@ final class RowWalk {
         return true;
     }
 
+    /** A new walk over the same rows, positioned at row {@code row}; called on a walk still at its first row. */
+    RowWalk from(int row) {
+        RowWalk w = new RowWalk(sizes, strides, at);
+        for (int d = sizes.length - 2; d >= 0; d--) {
+            int i = row % sizes[d];
+            row /= sizes[d];
+            w.index[d] = i;
+            for (int k = 0; k < at.length; k++) {
+                w.at[k] += i * strides[k][d];
+            }
+        }
+        return w;
+    }
+
     int rowLength() {
         return sizes[sizes.length - 1];
     }

@@ -69,8 +69,8 @@ public final class SimdBackend extends HeapBackend {
         };
     }
 
-    /** One-pass softmax and layer norm (rows in plain loops for now; the composites cost 5-9 passes). */
-    private static final FusedKernels FUSED = new HeapFusedKernels();
+    /** One-pass softmax and layer norm with vector rows (the composites cost 5-9 passes); plain loops without the Vector API. */
+    private static final FusedKernels FUSED = VECTORS ? new SimdFusedKernels() : new HeapFusedKernels();
 
     @Override
     public FusedKernels fused() {
@@ -164,7 +164,11 @@ public final class SimdBackend extends HeapBackend {
         int n = outLayout.numel();
         if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && in.dtype == o.dtype && n > 0) {
             if (xLayout.isContiguous() && outLayout.isContiguous()) {
-                unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), n);
+                int xo = xLayout.offset();
+                int oo = outLayout.offset();
+                // In pieces of RUN_PIECE, the pieces split over threads when there are enough.
+                RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> unaryRun(op, in, xo + from * RUN_PIECE, o,
+                        oo + from * RUN_PIECE, Math.min(to * RUN_PIECE, n) - from * RUN_PIECE));
                 return;
             }
             RowWalk w = RowWalk.over(outLayout, xLayout);
@@ -174,9 +178,12 @@ public final class SimdBackend extends HeapBackend {
                     return;
                 }
                 int len = w.rowLength();
-                for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
-                    unaryRun(op, in, w.at[1], o, w.at[0], len);
-                }
+                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
+                    RowWalk p = w.from(from);
+                    for (int r = from; r < to; r++, p.next()) {
+                        unaryRun(op, in, p.at[1], o, p.at[0], len);
+                    }
+                });
                 return;
             }
         }
@@ -193,6 +200,11 @@ public final class SimdBackend extends HeapBackend {
      * A multiple of every vector length, so only the last piece has a tail.
      */
     static final int RUN_PIECE = 1 << 14;
+
+    /** How many pieces of {@link #RUN_PIECE} a run of {@code n} elements is. */
+    private static int pieces(int n) {
+        return (n + RUN_PIECE - 1) / RUN_PIECE;
+    }
 
     private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
         for (int at = 0; at < n; at += RUN_PIECE) {
@@ -240,9 +252,24 @@ public final class SimdBackend extends HeapBackend {
                 boolean aRepeated = w.rowStride(1) == 0;
                 boolean bRepeated = w.rowStride(2) == 0;
                 int len = w.rowLength();
-                for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
-                    binaryRun(op, sa, w.at[1], aRepeated, sb, w.at[2], bRepeated, o, w.at[0], len);
+                if (w.rows() == 1) {
+                    // One run (dense operands, or a scalar against a dense one): its pieces over threads.
+                    int ao = w.at[1];
+                    int bo = w.at[2];
+                    int oo = w.at[0];
+                    RowThreads.forRows(pieces(len), RUN_PIECE, (from, to, part) -> {
+                        int at = from * RUN_PIECE;
+                        binaryRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb, bRepeated ? bo : bo + at, bRepeated,
+                                o, oo + at, Math.min(to * RUN_PIECE, len) - at);
+                    });
+                    return;
                 }
+                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
+                    RowWalk p = w.from(from);
+                    for (int r = from; r < to; r++, p.next()) {
+                        binaryRun(op, sa, p.at[1], aRepeated, sb, p.at[2], bRepeated, o, p.at[0], len);
+                    }
+                });
                 return;
             }
         }

@@ -114,6 +114,28 @@ class SimdStridedLayoutsTest {
         }
     }
 
+    @Test
+    void callsLargeEnoughToSplitOverThreadsMatchTheReference() {
+        // Past RowThreads.PARALLEL_ELEMENTS: rows (and pieces of one run) are cut into parts, each
+        // part's walk starting mid-way.
+        Shape shape = Shape.of(3, 131, 257);
+        assertEquals(true, RowThreads.parts(shape.numel() / 257, 257) > 1, "the calls must be split");
+        for (DType dtype : FLOATING) {
+            for (View va : new View[] {View.DENSE, View.BROADCAST_MIDDLE, View.LAST_TWO_SWAPPED}) {
+                for (View vb : new View[] {View.DENSE, View.BROADCAST_FIRST, View.BROADCAST_LAST}) {
+                    Operand a = operand(shape, va, 7);
+                    Operand b = operand(shape, vb, 8);
+                    String what = "add " + dtype + " " + shape + " a " + va + " b " + vb;
+                    assertSame(what, binary(SCALAR, BinaryOp.ADD, a, b, dtype), binary(SIMD, BinaryOp.ADD, a, b, dtype),
+                            dtype);
+                }
+                Operand x = operand(shape, va, 9);
+                assertSame("gelu " + dtype + " " + va, run(SCALAR, "gelu", x, x, x, dtype), run(SIMD, "gelu", x, x, x, dtype),
+                        dtype);
+            }
+        }
+    }
+
     private static double[] binary(Backend be, BinaryOp op, Operand a, Operand b, DType dtype) {
         Shape shape = a.layout().shape();
         Storage out = be.allocate(dtype, shape.numel());
@@ -156,6 +178,7 @@ class SimdStridedLayoutsTest {
         Layout outLayout = Layout.contiguous(shape);
         switch (kernel) {
             case "exp" -> be.unary(UnaryOp.EXP, sx, x.layout(), out, outLayout);
+            case "gelu" -> be.unary(UnaryOp.GELU, sx, x.layout(), out, outLayout);
             case "copy" -> be.copy(sx, x.layout(), out, outLayout);
             case "scaledAdd" -> be.scaledAdd(0.75, sx, x.layout(), -1.5, sy, y.layout(), out, outLayout);
             case "where" -> be.where(be.fromDoubles(cond.storage(), dtype), cond.layout(), sx, x.layout(), sy,
