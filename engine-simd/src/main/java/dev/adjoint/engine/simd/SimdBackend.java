@@ -20,9 +20,12 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Heap arrays with {@code jdk.incubator.vector} kernels where the operands are contiguous, and the
- * plain strided loops of {@link StridedKernels} everywhere else. This class decides which path a
- * call takes from the layouts alone and never names a Vector API type itself, so
+ * Heap arrays with {@code jdk.incubator.vector} kernels. Elementwise calls walk the rows of their
+ * output ({@link RowWalk}) with each operand dense or repeated along the row, copying a permuted
+ * operand dense in tiles first; reductions over any dims walk x in the order of its strides; the
+ * plain strided loops of {@link StridedKernels} remain for INT64, outputs whose rows are not dense,
+ * and the elementwise ops without a vector kernel. This class decides which path a call takes from
+ * the layouts alone and never names a Vector API type itself, so
  * {@link java.util.ServiceLoader} can instantiate it in a JVM without the incubator module and it
  * then reports itself unavailable.
  */
