@@ -345,6 +345,20 @@ def activations():
     return c
 
 
+def gelu():
+    c = Case("gelu", "gelu exact and tanh forms on inputs from the far negative tail (where the exact form is 0 "
+             "in FLOAT32) through 0 to large positive ones; loss = weighted sums", seed=21)
+    x = c.input("x", torch.tensor([-12.0, -6.5, -3.0, -1.2, -0.3, -1e-4, 0.0, 2e-4, 0.45, 1.1, 2.7, 5.0, 9.0],
+                                  dtype=torch.float64))
+    outputs = {"gelu": F.gelu(x), "gelu_tanh": F.gelu(x, approximate="tanh")}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
 def cumulative():
     c = Case("cumulative", "cumsum along each dim, cumprod of rows with zeros (one, two, none), prod of all, "
              "prod along dim 1 with keepdim; loss = weighted sums", seed=16)
@@ -454,7 +468,7 @@ def contractions():
 
 CASES = [mlp, attention, layer_norm, branch_reuse, log_softmax_large, softmax_large, logsumexp_large,
          cross_entropy_large, mse_loss, hessian_vector_product, batched_matmul_broadcast, vector_matmul,
-         trig_hyperbolic, rounding_remainder, activations, cumulative, selection, statistics, rearranging,
+         trig_hyperbolic, rounding_remainder, activations, gelu, cumulative, selection, statistics, rearranging,
          contractions]
 
 

@@ -221,6 +221,24 @@ public final class Functional {
         return ElementwiseOps.unary(UnaryOp.SILU, x);
     }
 
+    /** torch.nn.functional.gelu: the exact form, {@code x * Phi(x) = x/2 * (1 + erf(x / sqrt 2))}. */
+    public static Tensor gelu(Tensor x) {
+        return ElementwiseOps.unary(UnaryOp.GELU, x);
+    }
+
+    /**
+     * torch.nn.functional.gelu with PyTorch's {@code approximate} argument: {@code "none"} for the exact
+     * form, {@code "tanh"} for {@code x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))}.
+     */
+    public static Tensor gelu(Tensor x, String approximate) {
+        return switch (approximate) {
+            case "none" -> ElementwiseOps.unary(UnaryOp.GELU, x);
+            case "tanh" -> ElementwiseOps.unary(UnaryOp.GELU_TANH, x);
+            default -> throw new IllegalArgumentException("gelu: approximate must be 'none' or 'tanh', got '"
+                    + approximate + "'");
+        };
+    }
+
     /** {@code log(sigmoid(x))}, finite for large negative x where composing the two would give -inf. */
     public static Tensor logSigmoid(Tensor x) {
         return ElementwiseOps.unary(UnaryOp.LOG_SIGMOID, x);

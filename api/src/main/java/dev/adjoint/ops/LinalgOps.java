@@ -34,6 +34,15 @@ public final class LinalgOps {
         }
         Tensor left = a.rank() == 1 ? a.unsqueeze(0) : a;
         Tensor right = b.rank() == 1 ? b.unsqueeze(1) : b;
+        if (left.rank() > 2 && b.rank() == 2 && left.isContiguous() && ka > 0) {
+            // A batch of matrices times one matrix (nn.Linear on [batch, tokens, features]): the batch
+            // folds into the rows, as torch.matmul does, so the product is one matrix product and the
+            // gradient of b one product over all rows, instead of a product per batch element and a
+            // sum over the batch afterwards.
+            int[] outShape = left.shape().toArray();
+            outShape[outShape.length - 1] = b.shape().dim(1);
+            return batchedMatmul(left.reshape(left.numel() / ka, ka), right).reshape(outShape);
+        }
         Tensor product = batchedMatmul(left, right);
         if (b.rank() == 1) {
             product = product.squeeze(-1);

@@ -76,7 +76,15 @@ public enum UnaryOp {
     // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every finite x; d = sigmoid(x). The
     // user-facing softplus (beta, threshold) is composed on this in ActivationOps.
     SOFTPLUS("softplus", "SoftplusBackward", x -> Math.max(x, 0.0) + Math.log1p(Math.exp(-Math.abs(x))),
-            ofInput((v, x) -> v.mul(x.sigmoid())));
+            ofInput((v, x) -> v.mul(x.sigmoid()))),
+    // Gaussian error linear units, exact (erf) and tanh forms, as PyTorch computes them (see Gelu).
+    // Each derivative is a primitive too, so the backward is one kernel and a product.
+    GELU("gelu", "GeluBackward", Gelu::exact, ofInput(Gelu::exactTimes)),
+    GELU_DERIVATIVE("geluDerivative", "GeluBackwardBackward", Gelu::exactDerivative,
+            ofInput(Gelu::exactDerivativeTimes)),
+    GELU_TANH("geluTanh", "GeluBackward", Gelu::tanhForm, ofInput(Gelu::tanhFormTimes)),
+    GELU_TANH_DERIVATIVE("geluTanhDerivative", "GeluBackwardBackward", Gelu::tanhFormDerivative,
+            ofInput(Gelu::tanhFormDerivativeTimes));
 
     private final String opName;
     private final String nodeName;

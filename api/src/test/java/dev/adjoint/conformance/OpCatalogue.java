@@ -64,7 +64,12 @@ public final class OpCatalogue {
     // ---- unary ---------------------------------------------------------------------------------------
 
     private static OpInfo unaryOp(String name, UnaryOperator<Tensor> f, double lo, double hi) {
-        OpInfo op = OpInfo.op(name, in -> f.apply(in.get(0)))
+        return unaryOp(name, Set.of(name), f, lo, hi);
+    }
+
+    /** As above, for an entry covering api methods with other names than its own. */
+    private static OpInfo unaryOp(String name, Set<String> covers, UnaryOperator<Tensor> f, double lo, double hi) {
+        OpInfo op = OpInfo.op(name, covers, in -> f.apply(in.get(0)))
                 .sample(of().domain(lo, hi))
                 .sample(of(5).domain(lo, hi))
                 .sample(of(2, 3).domain(lo, hi))
@@ -660,6 +665,15 @@ public final class OpCatalogue {
 
     private static void activations(List<OpInfo> ops) {
         ops.add(unaryOp("silu", Functional::silu, -4, 4));
+        ops.add(unaryOp("gelu", Functional::gelu, -4, 4)
+                .error("unknown approximation", f -> Functional.gelu(f.ones(DType.FLOAT64, 2), "sigmoid"),
+                        IllegalArgumentException.class, "gelu: approximate must be 'none' or 'tanh', got 'sigmoid'"));
+        ops.add(unaryOp("gelu(tanh)", Set.of("gelu"), t -> Functional.gelu(t, "tanh"), -4, 4));
+        // Far into both tails: 0 (then -0) below about -6 in FLOAT32, x itself above.
+        ops.add(OpInfo.op("gelu(large)", Set.of("gelu"), in -> Functional.gelu(in.get(0)))
+                .sample(of(2, 20).domain(-12, 12)));
+        ops.add(OpInfo.op("gelu(tanh, large)", Set.of("gelu"), in -> Functional.gelu(in.get(0), "tanh"))
+                .sample(of(2, 20).domain(-12, 12)));
         ops.add(unaryOp("logSigmoid", Functional::logSigmoid, -4, 4));
         ops.add(unaryOp("softplus", Functional::softplus, -4, 4));
         // Both sides of the threshold: x itself above it, with gradient 1.

@@ -88,6 +88,7 @@ public final class PyTorchReference {
             Map.entry("trig_hyperbolic", PyTorchReference::trigHyperbolic),
             Map.entry("rounding_remainder", PyTorchReference::roundingRemainder),
             Map.entry("activations", PyTorchReference::activations),
+            Map.entry("gelu", PyTorchReference::gelu),
             Map.entry("cumulative", PyTorchReference::cumulative),
             Map.entry("selection", PyTorchReference::selection),
             Map.entry("statistics", PyTorchReference::statistics),
@@ -246,6 +247,11 @@ public final class PyTorchReference {
                 "softplus", Functional.softplus(x), "softplus_beta", Functional.softplus(x, 2.0, 3.0),
                 "elu", Functional.elu(x, 1.5), "leaky_relu", Functional.leakyRelu(x, 0.2),
                 "hardtanh", Functional.hardtanh(x, -0.5, 0.75)));
+    }
+
+    static Computed gelu(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return weighted(in, named("gelu", Functional.gelu(x), "gelu_tanh", Functional.gelu(x, "tanh")));
     }
 
     static Computed cumulative(CaseInputs in) {

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -10,9 +11,6 @@ import dev.adjoint.Tensor;
 public final class GELU extends Module {
     /** PyTorch's {@code approximate} argument. */
     public enum Approximation { NONE, TANH }
-
-    private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
-    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
     private final Approximation approximation;
 
@@ -26,11 +24,7 @@ public final class GELU extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        if (approximation == Approximation.TANH) {
-            Tensor inner = x.add(x.pow(3.0).mul(0.044715)).mul(SQRT_2_OVER_PI);
-            return x.mul(0.5).mul(inner.tanh().add(1.0));
-        }
-        return x.mul(0.5).mul(x.mul(INV_SQRT2).erf().add(1.0));
+        return Functional.gelu(x, approximation == Approximation.TANH ? "tanh" : "none");
     }
 
     @Override

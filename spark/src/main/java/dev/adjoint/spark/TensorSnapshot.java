@@ -16,6 +16,8 @@ record TensorSnapshot(String name, DType dtype, int[] shape, Object data) implem
             case FLOAT32 -> t.toFloatArray();
             case FLOAT64 -> t.toDoubleArray();
             case INT64 -> t.toLongArray();
+            case INT32 -> t.toIntArray();
+            case BOOL -> t.toBooleanArray();
         };
         return new TensorSnapshot(name, t.dtype(), t.shape().toArray(), data);
     }
@@ -26,6 +28,8 @@ record TensorSnapshot(String name, DType dtype, int[] shape, Object data) implem
             case FLOAT32 -> on.fromArray((float[]) data, shape);
             case FLOAT64 -> on.fromArray((double[]) data, shape);
             case INT64 -> on.fromArray((long[]) data, shape);
+            case INT32 -> on.fromArray((int[]) data, shape);
+            case BOOL -> on.fromArray((boolean[]) data, shape);
         };
     }
 

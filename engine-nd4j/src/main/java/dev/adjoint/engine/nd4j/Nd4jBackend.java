@@ -122,9 +122,12 @@ public final class Nd4jBackend implements Backend {
      * {@code e^2x}: relative error about eps/|x|, 1e11 ulps at 1e-12), its softplus and log-sigmoid
      * overflow beyond |x| = 88 (float) or 709, and it has no trunc: these run the reference function
      * instead. Compositions of libnd4j kernels that stay accurate cost 3-88x the loop (docs/nd4j.md).
+     * libnd4j's GELU is the sigmoid approximation {@code x sigmoid(1.702 x)}, not PyTorch's exact GELU, and
+     * its PreciseGELU (the tanh form) builds on its tanh: the GELU family runs the loop too.
      */
     private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.TANH, UnaryOp.LOG1P, UnaryOp.ASINH,
-            UnaryOp.EXPM1, UnaryOp.TRUNC, UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS);
+            UnaryOp.EXPM1, UnaryOp.TRUNC, UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS, UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE,
+            UnaryOp.GELU_TANH, UnaryOp.GELU_TANH_DERIVATIVE);
 
     // ---- storage --------------------------------------------------------------------------------
 
@@ -356,7 +359,8 @@ public final class Nd4jBackend implements Backend {
             // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
             case ROUND -> new Rint(in, o);
             case SILU -> new Swish(in, o);
-            case TANH, LOG1P, ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS ->
+            case TANH, LOG1P, ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS, GELU, GELU_DERIVATIVE, GELU_TANH,
+                 GELU_TANH_DERIVATIVE ->
                     throw new AssertionError(op + " runs the reference loop (REFERENCE_UNARY)");
         };
     }

@@ -1,7 +1,6 @@
 package dev.adjoint.engine.simd;
 
 import dev.adjoint.DType;
-import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.FusedKernels;
@@ -15,16 +14,18 @@ import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedKernels;
 import dev.adjoint.spi.heap.WindowKernels;
-import dev.adjoint.spi.StridedCursor;
 
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Heap arrays with {@code jdk.incubator.vector} kernels where the operands are contiguous, and the
- * plain strided loops of {@link StridedKernels} everywhere else. This class decides which path a
- * call takes from the layouts alone and never names a Vector API type itself, so
+ * Heap arrays with {@code jdk.incubator.vector} kernels. Elementwise calls walk the rows of their
+ * output ({@link RowWalk}) with each operand dense or repeated along the row, copying a permuted
+ * operand dense in tiles first; reductions over any dims walk x in the order of its strides; the
+ * plain strided loops of {@link StridedKernels} remain for INT64, outputs whose rows are not dense,
+ * and the elementwise ops without a vector kernel. This class decides which path a call takes from
+ * the layouts alone and never names a Vector API type itself, so
  * {@link java.util.ServiceLoader} can instantiate it in a JVM without the incubator module and it
  * then reports itself unavailable.
  */
@@ -38,7 +39,9 @@ public final class SimdBackend extends HeapBackend {
      *  reference function in the strided loop. */
     private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
             UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
-            UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF);
+            UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF, UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
+            UnaryOp.GELU_TANH_DERIVATIVE);
+    /** Floating ops with a vector kernel; comparisons (into BOOL) have their own, integer operands take the strided loops. */
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
             BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
 
@@ -70,8 +73,8 @@ public final class SimdBackend extends HeapBackend {
         };
     }
 
-    /** One-pass softmax and layer norm (rows in plain loops for now; the composites cost 5-9 passes). */
-    private static final FusedKernels FUSED = new HeapFusedKernels();
+    /** One-pass softmax and layer norm with vector rows (the composites cost 5-9 passes); plain loops without the Vector API. */
+    private static final FusedKernels FUSED = VECTORS ? new SimdFusedKernels() : new HeapFusedKernels();
 
     @Override
     public FusedKernels fused() {
@@ -106,6 +109,9 @@ public final class SimdBackend extends HeapBackend {
             System.arraycopy(from, srcLayout.offset(), to, dstLayout.offset(), srcLayout.numel());
             return;
         }
+        if (s.dtype == d.dtype && floating(d) && dstLayout.numel() > 0 && copyRows(s, srcLayout, d, dstLayout)) {
+            return;
+        }
         if (TiledCopy.applies(s, srcLayout, d, dstLayout)) {
             TiledCopy.copy(s, srcLayout, d, dstLayout);
             return;
@@ -113,24 +119,75 @@ public final class SimdBackend extends HeapBackend {
         StridedKernels.copy(s, srcLayout, d, dstLayout);
     }
 
+    /**
+     * Rows dense in both (a copy per row) or a source repeated along the row (a fill per row); false
+     * for anything else, a transpose above all, which {@link TiledCopy} does in tiles.
+     */
+    private static boolean copyRows(HeapStorage s, Layout srcLayout, HeapStorage d, Layout dstLayout) {
+        RowWalk w = RowWalk.over(dstLayout, srcLayout);
+        int step = w.rowStride(1);
+        if (w.rowStride(0) != 1 || (step != 1 && step != 0)) {
+            return false;
+        }
+        int len = w.rowLength();
+        for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
+            int to = w.at[0];
+            int from = w.at[1];
+            if (step == 1) {
+                System.arraycopy(array(s), from, array(d), to, len);
+            } else if (d.dtype == DType.FLOAT32) {
+                Arrays.fill(d.f32, to, to + len, s.f32[from]);
+            } else {
+                Arrays.fill(d.f64, to, to + len, s.f64[from]);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A dense copy of a view whose rows are not dense (a permuted or transposed operand, or one
+     * repeated along the row where the kernel has no repeated form), made with the tiled copy so that
+     * the row kernels can then read it in order: one pass over the operand instead of a walk element
+     * by element.
+     */
+    private HeapStorage dense(HeapStorage s, Layout layout) {
+        HeapStorage d = HeapStorage.allocate(s.dtype, layout.numel());
+        copy(s, layout, d, Layout.contiguous(layout.shape()));
+        return d;
+    }
+
+    /** Whether a row stride lets the row kernels read the operand: dense, or repeated where allowed. */
+    private static boolean readable(int rowStride, boolean repeatAllowed) {
+        return rowStride == 1 || (repeatAllowed && rowStride == 0);
+    }
+
     @Override
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && VECTOR_UNARY.contains(op) && floating(in) && outLayout.isContiguous()) {
-            if (xLayout.isContiguous()) {
-                unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
+        int n = outLayout.numel();
+        if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && in.dtype == o.dtype && n > 0) {
+            if (xLayout.isContiguous() && outLayout.isContiguous()) {
+                int xo = xLayout.offset();
+                int oo = outLayout.offset();
+                // In pieces of RUN_PIECE, the pieces split over threads when there are enough.
+                RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> unaryRun(op, in, xo + from * RUN_PIECE, o,
+                        oo + from * RUN_PIECE, Math.min(to * RUN_PIECE, n) - from * RUN_PIECE));
                 return;
             }
-            int rank = xLayout.rank();
-            if (rank >= 2 && xLayout.stride(rank - 1) == 1) {
-                // Rows of x are contiguous (a slice or a view of one): one vector run per row.
-                int inner = xLayout.shape().dim(rank - 1);
-                StridedCursor c = StridedCursor.over(outer(xLayout), xLayout);
-                int rows = outLayout.numel() / Math.max(inner, 1);
-                for (int r = 0; r < rows; r++, c.advance()) {
-                    unaryRun(op, in, c.position[0], o, outLayout.offset() + r * inner, inner);
+            RowWalk w = RowWalk.over(outLayout, xLayout);
+            if (w.rowStride(0) == 1) {
+                if (!readable(w.rowStride(1), false)) {
+                    unary(op, dense(in, xLayout), Layout.contiguous(xLayout.shape()), o, outLayout);
+                    return;
                 }
+                int len = w.rowLength();
+                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
+                    RowWalk p = w.from(from);
+                    for (int r = from; r < to; r++, p.next()) {
+                        unaryRun(op, in, p.at[1], o, p.at[0], len);
+                    }
+                });
                 return;
             }
         }
@@ -148,10 +205,21 @@ public final class SimdBackend extends HeapBackend {
      */
     static final int RUN_PIECE = 1 << 14;
 
+    /** How many pieces of {@link #RUN_PIECE} a run of {@code n} elements is. */
+    private static int pieces(int n) {
+        return (n + RUN_PIECE - 1) / RUN_PIECE;
+    }
+
     private static void unaryRun(UnaryOp op, HeapStorage x, int xo, HeapStorage o, int oo, int n) {
         for (int at = 0; at < n; at += RUN_PIECE) {
             int len = Math.min(RUN_PIECE, n - at);
-            if (o.dtype == DType.FLOAT32) {
+            if (FloatActivations.covers(op)) {
+                if (o.dtype == DType.FLOAT32) {
+                    FloatActivations.unary(op, x.f32, xo + at, o.f32, oo + at, len);
+                } else {
+                    DoubleActivations.unary(op, x.f64, xo + at, o.f64, oo + at, len);
+                }
+            } else if (o.dtype == DType.FLOAT32) {
                 FloatKernels.unary(op, x.f32, xo + at, o.f32, oo + at, len);
             } else {
                 DoubleKernels.unary(op, x.f64, xo + at, o.f64, oo + at, len);
@@ -159,6 +227,12 @@ public final class SimdBackend extends HeapBackend {
         }
     }
 
+    /**
+     * Any broadcast or view: the dims are merged where all three are contiguous, and the vector
+     * kernel runs along each row of the output with each operand dense or repeated along it (a bias
+     * row, a column broadcast across rows, a scalar); an operand permuted across the row (its row
+     * stride neither 0 nor 1) is first copied dense in tiles.
+     */
     @Override
     public void binary(BinaryOp op, Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out,
                        Layout outLayout) {
@@ -174,32 +248,40 @@ public final class SimdBackend extends HeapBackend {
                     o, outLayout.offset(), n);
             return;
         }
-        // Integer operands take the strided loops, in long.
-        if (VECTORS && VECTOR_BINARY.contains(op) && floating(sa) && outLayout.isContiguous() && n > 0) {
-            boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
-            boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
-            if (aWhole && bWhole) {
-                // Each operand is either dense or one element repeated (x.add(1.0), a 0-d tensor).
-                binaryRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(),
-                        !bLayout.isContiguous(), o, outLayout.offset(), n);
-                return;
-            }
-            int rank = outLayout.rank();
-            if (rank >= 2) {
-                int as = aLayout.stride(rank - 1);
-                int bs = bLayout.stride(rank - 1);
-                if ((as == 0 || as == 1) && (bs == 0 || bs == 1)) {
-                    // Along the last dim each operand is dense or repeated (a bias row, a column
-                    // broadcast across a row): one vector run per output row.
-                    int inner = outLayout.shape().dim(rank - 1);
-                    StridedCursor c = StridedCursor.over(outer(outLayout), aLayout, bLayout);
-                    int rows = n / Math.max(inner, 1);
-                    for (int r = 0; r < rows; r++, c.advance()) {
-                        binaryRun(op, sa, c.position[0], as == 0, sb, c.position[1], bs == 0,
-                                o, outLayout.offset() + r * inner, inner);
-                    }
+        if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype
+                && n > 0) {
+            RowWalk w = RowWalk.over(outLayout, aLayout, bLayout);
+            if (w.rowStride(0) == 1) {
+                if (!readable(w.rowStride(1), true)) {
+                    binary(op, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), sb, bLayout, o, outLayout);
                     return;
                 }
+                if (!readable(w.rowStride(2), true)) {
+                    binary(op, sa, aLayout, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o, outLayout);
+                    return;
+                }
+                boolean aRepeated = w.rowStride(1) == 0;
+                boolean bRepeated = w.rowStride(2) == 0;
+                int len = w.rowLength();
+                if (w.rows() == 1) {
+                    // One run (dense operands, or a scalar against a dense one): its pieces over threads.
+                    int ao = w.at[1];
+                    int bo = w.at[2];
+                    int oo = w.at[0];
+                    RowThreads.forRows(pieces(len), RUN_PIECE, (from, to, part) -> {
+                        int at = from * RUN_PIECE;
+                        binaryRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb, bRepeated ? bo : bo + at, bRepeated,
+                                o, oo + at, Math.min(to * RUN_PIECE, len) - at);
+                    });
+                    return;
+                }
+                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
+                    RowWalk p = w.from(from);
+                    for (int r = from; r < to; r++, p.next()) {
+                        binaryRun(op, sa, p.at[1], aRepeated, sb, p.at[2], bRepeated, o, p.at[0], len);
+                    }
+                });
+                return;
             }
         }
         StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
@@ -220,6 +302,7 @@ public final class SimdBackend extends HeapBackend {
         }
     }
 
+    /** As {@link #binary}; the kernel has no repeated form, so an operand not dense along the rows is copied dense. */
     /** In pieces of {@link #RUN_PIECE}, as binaryRun. */
     private static void compareRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
                                    boolean bRepeated, HeapStorage o, int oo, int n) {
@@ -241,26 +324,44 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && floating(o) && aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
-            int n = outLayout.numel();
-            int ao = aLayout.offset();
-            int bo = bLayout.offset();
-            int oo = outLayout.offset();
-            // In pieces, as unaryRun: an optimizer's update of a large parameter is one long run.
-            for (int at = 0; at < n; at += RUN_PIECE) {
-                int len = Math.min(RUN_PIECE, n - at);
-                if (o.dtype == DType.FLOAT32) {
-                    ScaledAdd.floats((float) scale, sa.f32, ao + at, (float) alpha, sb.f32, bo + at, o.f32, oo + at,
-                            len);
-                } else {
-                    ScaledAdd.doubles(scale, sa.f64, ao + at, alpha, sb.f64, bo + at, o.f64, oo + at, len);
+        int n = outLayout.numel();
+        if (VECTORS && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
+            RowWalk w = RowWalk.over(outLayout, aLayout, bLayout);
+            if (w.rowStride(0) == 1) {
+                if (!readable(w.rowStride(1), false)) {
+                    scaledAdd(scale, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), alpha, sb, bLayout, o,
+                            outLayout);
+                    return;
                 }
+                if (!readable(w.rowStride(2), false)) {
+                    scaledAdd(scale, sa, aLayout, alpha, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o,
+                            outLayout);
+                    return;
+                }
+                int len = w.rowLength();
+                for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
+                    scaledAddRun(scale, sa, w.at[1], alpha, sb, w.at[2], o, w.at[0], len);
+                }
+                return;
             }
-            return;
         }
         StridedKernels.scaledAdd(scale, sa, aLayout, alpha, sb, bLayout, o, outLayout);
     }
 
+    /** In pieces, as unaryRun: an optimizer's update of a large parameter is one long run. */
+    private static void scaledAddRun(double scale, HeapStorage a, int ao, double alpha, HeapStorage b, int bo,
+                                     HeapStorage o, int oo, int n) {
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            if (o.dtype == DType.FLOAT32) {
+                ScaledAdd.floats((float) scale, a.f32, ao + at, (float) alpha, b.f32, bo + at, o.f32, oo + at, len);
+            } else {
+                ScaledAdd.doubles(scale, a.f64, ao + at, alpha, b.f64, bo + at, o.f64, oo + at, len);
+            }
+        }
+    }
+
+    /** As {@link #scaledAdd}: rows of the output, each operand dense along them or copied dense first. */
     @Override
     public void where(Storage cond, Layout condLayout, Storage a, Layout aLayout, Storage b, Layout bLayout,
                       Storage out, Layout outLayout) {
@@ -268,11 +369,11 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
-        // The condition is BOOL (the api converts any other mask); a and b dense or one repeated element.
+        int n = outLayout.numel();
+        // A BOOL condition (the api converts any other mask) over dense or repeated operands.
         if (VECTORS && floating(o) && sc.dtype == DType.BOOL && condLayout.isContiguous() && outLayout.isContiguous()
                 && (aLayout.isContiguous() || isRepeated(aLayout)) && (bLayout.isContiguous() || isRepeated(bLayout))
-                && outLayout.numel() > 0) {
-            int n = outLayout.numel();
+                && n > 0) {
             int co = condLayout.offset();
             int ao = aLayout.offset();
             int bo = bLayout.offset();
@@ -291,61 +392,150 @@ public final class SimdBackend extends HeapBackend {
             }
             return;
         }
+        if (VECTORS && floating(o) && sc.dtype == o.dtype && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
+            RowWalk w = RowWalk.over(outLayout, condLayout, aLayout, bLayout);
+            if (w.rowStride(0) == 1) {
+                if (!readable(w.rowStride(1), false)) {
+                    where(dense(sc, condLayout), Layout.contiguous(condLayout.shape()), sa, aLayout, sb, bLayout, o,
+                            outLayout);
+                    return;
+                }
+                if (!readable(w.rowStride(2), false)) {
+                    where(sc, condLayout, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), sb, bLayout, o,
+                            outLayout);
+                    return;
+                }
+                if (!readable(w.rowStride(3), false)) {
+                    where(sc, condLayout, sa, aLayout, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o,
+                            outLayout);
+                    return;
+                }
+                int len = w.rowLength();
+                for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
+                    whereRun(sc, w.at[1], sa, w.at[2], sb, w.at[3], o, w.at[0], len);
+                }
+                return;
+            }
+        }
         StridedKernels.where(sc, condLayout, sa, aLayout, sb, bLayout, o, outLayout);
+    }
+
+    private static void whereRun(HeapStorage c, int co, HeapStorage a, int ao, HeapStorage b, int bo, HeapStorage o,
+                                 int oo, int n) {
+        for (int at = 0; at < n; at += RUN_PIECE) {
+            int len = Math.min(RUN_PIECE, n - at);
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.where(c.f32, co + at, a.f32, ao + at, b.f32, bo + at, o.f32, oo + at, len);
+            } else {
+                DoubleKernels.where(c.f64, co + at, a.f64, ao + at, b.f64, bo + at, o.f64, oo + at, len);
+            }
+        }
     }
 
     @Override
     public void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && floating(in) && in.dtype == o.dtype && xLayout.isContiguous() && outLayout.isContiguous()
-                && (reduceContiguous(op, in, xLayout, o, outLayout) || reduceTrailingRuns(op, in, xLayout, o, outLayout))) {
+        if (VECTORS && floating(in) && in.dtype == o.dtype && xLayout.numel() > 0
+                && (xLayout.isContiguous() && outLayout.isContiguous() && reduceContiguous(op, in, xLayout, o, outLayout)
+                || reduceRows(op, in, xLayout, o, outLayout))) {
             return;
         }
         StridedKernels.reduce(op, in, xLayout, o, outLayout);
     }
 
-    /** Trailing reduced runs shorter than this go to the strided loop: a vector call per run would cost more. */
-    private static final int MIN_TRAILING_RUN = 8;
-
     /**
-     * A contiguous input whose trailing dims (after the last kept one) are all reduced, with kept dims
-     * between reduced ones before them: {@code [N, C, H * W]} to {@code [1, C, 1]}, the sum of a
-     * per-channel gradient over the batch and the pixels. Each trailing run reduces as one dense run;
-     * the run results combine into their output slot in double, walking only the leading dims.
+     * Any set of reduced dims over any view. The dims are taken in the order of x's strides, largest
+     * first, and merged where contiguous, so each row of the walk is x's densest run: a reduced row
+     * reduces as one dense run into its output slot (row sums, {@code [N, C, H * W]} to {@code [1, C, 1]}),
+     * a kept row combines lane-wise into a row of slots (sum over the batch, or over dim 0 of a
+     * transposed view such as a batched weight gradient). Slots are doubles whatever the dtype, as in the
+     * strided loop, kept in x's dim order and written to the output's layout at the end. The order in
+     * which elements are combined depends on the layouts alone, so a result is the same from run to run.
+     * An x whose densest dim is not dense (a strided slice, a broadcast) is copied dense first.
      */
-    private static boolean reduceTrailingRuns(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o,
-                                              Layout outLayout) {
+    private boolean reduceRows(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o, Layout outLayout) {
         int rank = xLayout.rank();
-        int lastKept = -1;
-        for (int d = 0; d < rank; d++) {
+        int[] shape = xLayout.shape().toArray();
+        int[] xStrides = xLayout.strides();
+        int[] order = byStrideDescending(xStrides);
+        // Slots: contiguous over the kept dims in that order, 0 along reduced ones (and size-1 dims).
+        int[] slotStrides = new int[rank];
+        int slots = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            int d = order[i];
             if (outLayout.shape().dim(d) != 1) {
-                lastKept = d;
+                slotStrides[d] = slots;
+                slots *= shape[d];
             }
         }
-        int inner = 1;
-        for (int d = lastKept + 1; d < rank; d++) {
-            inner *= xLayout.shape().dim(d);
-        }
-        if (lastKept < 0 || inner < MIN_TRAILING_RUN) {
+        RowWalk w = RowWalk.of(shape, order, new int[] {xLayout.offset(), 0}, new int[][] {xStrides, slotStrides});
+        if (w.rowStride(0) != 1) {
+            if (!xLayout.isContiguous()) {
+                reduce(op, dense(x, xLayout), Layout.contiguous(xLayout.shape()), o, outLayout);
+                return true;
+            }
             return false;
         }
-        Shape lead = Shape.of(Arrays.copyOf(xLayout.shape().toArray(), lastKept + 1));
-        Shape leadOut = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), lastKept + 1));
-        // The output seen with the leading dims' shape: stride 0 along reduced dims maps each run onto its slot.
-        StridedCursor c = StridedCursor.over(lead, Layout.contiguous(leadOut).broadcastTo(lead));
-        double[] acc = new double[outLayout.numel()];
+        double[] acc = new double[slots];
         Arrays.fill(acc, StridedKernels.identity(op));
-        int xo = xLayout.offset();
-        for (int r = 0, runs = lead.numel(); r < runs; r++, c.advance()) {
-            int slot = c.position[0];
-            acc[slot] = StridedKernels.combine(op, acc[slot], reduceRun(op, x, xo + r * inner, inner));
+        int len = w.rowLength();
+        boolean reducedRow = w.rowStride(1) == 0;
+        for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
+            int from = w.at[0];
+            int slot = w.at[1];
+            if (reducedRow) {
+                acc[slot] = StridedKernels.combine(op, acc[slot], reduceRun(op, x, from, len));
+                continue;
+            }
+            for (int at = 0; at < len; at += RUN_PIECE) {
+                int piece = Math.min(RUN_PIECE, len - at);
+                if (x.dtype == DType.FLOAT32) {
+                    FloatKernels.reduceRows(op, x.f32, from + at, 1, piece, acc, slot + at);
+                } else {
+                    DoubleKernels.reduceRows(op, x.f64, from + at, 1, piece, acc, slot + at);
+                }
+            }
         }
-        int oo = outLayout.offset();
-        for (int j = 0; j < acc.length; j++) {
-            o.set(oo + j, acc[j]);
-        }
+        writeSlots(acc, order, outLayout, slotStrides, o);
         return true;
+    }
+
+    /** Dims from the largest stride to the smallest; equal strides keep their order. */
+    private static int[] byStrideDescending(int[] strides) {
+        Integer[] dims = new Integer[strides.length];
+        for (int d = 0; d < dims.length; d++) {
+            dims[d] = d;
+        }
+        Arrays.sort(dims, (p, q) -> Integer.compare(strides[q], strides[p]));
+        int[] order = new int[dims.length];
+        for (int d = 0; d < dims.length; d++) {
+            order[d] = dims[d];
+        }
+        return order;
+    }
+
+    /** The slots of {@link #reduceRows} (in x's dim order) into the output, whatever its layout. */
+    private static void writeSlots(double[] acc, int[] order, Layout outLayout, int[] slotStrides,
+                                   HeapStorage o) {
+        RowWalk w = RowWalk.of(outLayout.shape().toArray(), order, new int[] {outLayout.offset(), 0},
+                new int[][] {outLayout.strides(), slotStrides});
+        int len = w.rowLength();
+        int outStep = w.rowStride(0);
+        int slotStep = w.rowStride(1);
+        for (int r = 0, rows = w.rows(); r < rows; r++, w.next()) {
+            int to = w.at[0];
+            int from = w.at[1];
+            if (o.dtype == DType.FLOAT32) {
+                for (int j = 0; j < len; j++) {
+                    o.f32[to + j * outStep] = (float) acc[from + j * slotStep];
+                }
+            } else {
+                for (int j = 0; j < len; j++) {
+                    o.f64[to + j * outStep] = acc[from + j * slotStep];
+                }
+            }
+        }
     }
 
     /**
@@ -618,11 +808,6 @@ public final class SimdBackend extends HeapBackend {
             }
         }
         return true;
-    }
-
-    /** The shape without its last dim: the rows a row-wise kernel walks. */
-    private static Shape outer(Layout layout) {
-        return Shape.of(Arrays.copyOf(layout.shape().toArray(), layout.rank() - 1));
     }
 
     private static Object array(HeapStorage s) {

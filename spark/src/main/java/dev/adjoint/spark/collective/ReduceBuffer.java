@@ -17,7 +17,8 @@ public abstract sealed class ReduceBuffer permits ReduceBuffer.Float32, ReduceBu
         return switch (dtype) {
             case FLOAT32 -> new Float32(new float[length]);
             case FLOAT64 -> new Float64(new double[length]);
-            case INT64 -> throw new IllegalArgumentException("ReduceBuffer: gradients are FLOAT32 or FLOAT64, got INT64");
+            case INT64, INT32, BOOL -> throw new IllegalArgumentException(
+                    "ReduceBuffer: gradients are FLOAT32 or FLOAT64, got " + dtype);
         };
     }
 

@@ -1,0 +1,68 @@
+package dev.adjoint.engine.simd;
+
+/**
+ * Rows of a large row-wise or elementwise call split over the matmul's threads ({@link MatmulThreads}):
+ * the rows are cut into a number of parts that depends on the work alone, never on how many threads
+ * there are, and each part is a ticket that whichever thread is free runs. So a part's result (a row,
+ * or a part's partial column sums) is computed the same way on one thread or two.
+ */
+final class RowThreads {
+    /** One part of the rows: {@code [from, to)}, the {@code part}-th of them. */
+    interface Part {
+        void run(int from, int to, int part);
+    }
+
+    /**
+     * Calls of fewer elements than this stay on the calling thread: about the work at which a
+     * second thread starts to pay, as for the matmul (MatmulThreads.PARALLEL_FLOPS, ~20 us of work on
+     * one core, since a helper found parked costs tens of microseconds to wake). Measured with
+     * benchmarks/ab/RowThreadsAB.java (FLOAT32 rows of 256, best of 300 rounds, one thread against two,
+     * Intel Xeon Sapphire/Emerald Rapids class, load average 18-20 on 2 cores, so the second core was
+     * mostly taken): two threads gained from 2^14 elements for softmax (9.6 against 5.6 us) and 2^15
+     * for GELU and layer norm, never below 2^14; at 2^16 one thread takes 8 us (add) to 39 us
+     * (softmax). The system property {@code adjoint.simd.parallelElements} overrides it, for that
+     * measurement.
+     */
+    static final long PARALLEL_ELEMENTS = Long.getLong("adjoint.simd.parallelElements", 1L << 16);
+    /**
+     * Parts per large call: a few per core, so that a thread that starts late (a helper woken from
+     * parking, or a core shared with another process) still finds work, and the faster thread takes more.
+     */
+    static final int PARTS = 8;
+
+    private RowThreads() {
+    }
+
+    /** How many parts {@code rows} rows of {@code rowLength} elements are cut into. */
+    static int parts(int rows, int rowLength) {
+        return (long) rows * rowLength >= PARALLEL_ELEMENTS ? Math.max(1, Math.min(PARTS, rows)) : 1;
+    }
+
+    /** Runs {@code body} over every part of the rows, on this thread and up to the matmul's helpers. */
+    static void forRows(int rows, int rowLength, Part body) {
+        int parts = parts(rows, rowLength);
+        if (parts == 1 || MatmulThreads.THREADS == 1) {
+            for (int p = 0; p < parts; p++) {
+                body.run(MatmulThreads.from(rows, p, parts, 1), MatmulThreads.from(rows, p + 1, parts, 1), p);
+            }
+            return;
+        }
+        MatmulThreads.run(new MatmulThreads.Job() {
+            @Override
+            int tickets() {
+                return parts;
+            }
+
+            @Override
+            int phaseStart(int ticket) {
+                return 0;
+            }
+
+            @Override
+            void run(int ticket) {
+                body.run(MatmulThreads.from(rows, ticket, parts, 1), MatmulThreads.from(rows, ticket + 1, parts, 1),
+                        ticket);
+            }
+        }, MatmulThreads.THREADS);
+    }
+}

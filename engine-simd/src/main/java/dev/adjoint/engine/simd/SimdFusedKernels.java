@@ -1,0 +1,148 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.heap.HeapFusedKernels;
+import dev.adjoint.spi.heap.HeapStorage;
+
+/**
+ * The fused softmax and layer norm with vector rows ({@link FloatRows}, {@link DoubleRows}) wherever a
+ * row is contiguous, and the plain loops of {@link HeapFusedKernels} for strided rows (a softmax over a
+ * dim other than the last). Large calls split their rows over the matmul's threads
+ * ({@link RowThreads}); each row is computed the same way whichever thread takes it, and the layer
+ * norm's column sums are combined part by part in part order, so results do not depend on the number
+ * of threads that ran.
+ */
+final class SimdFusedKernels extends HeapFusedKernels {
+
+    @Override
+    protected void softmaxRow(HeapStorage x, int xo, int stride, HeapStorage o, int oo, int n, boolean log) {
+        if (stride != 1) {
+            super.softmaxRow(x, xo, stride, o, oo, n, log);
+        } else if (o.dtype == DType.FLOAT32) {
+            FloatRows.softmax(x.f32, xo, o.f32, oo, n, log);
+        } else {
+            DoubleRows.softmax(x.f64, xo, o.f64, oo, n, log);
+        }
+    }
+
+    @Override
+    public void softmax(Storage x, Layout xLayout, boolean log, Storage out, Layout outLayout) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        if (!xLayout.isContiguous() || !outLayout.isContiguous()) {
+            super.softmax(x, xLayout, log, out, outLayout);
+            return;
+        }
+        int n = lastSize(xLayout);
+        int xo = xLayout.offset();
+        int oo = outLayout.offset();
+        RowThreads.forRows(rowCount(xLayout), n, (from, to, part) -> {
+            for (int r = from; r < to; r++) {
+                softmaxRow(in, xo + r * n, 1, o, oo + r * n, n, log);
+            }
+        });
+    }
+
+    @Override
+    public void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log, Storage out,
+                                Layout outLayout) {
+        if (!gradLayout.isContiguous() || !yLayout.isContiguous() || !outLayout.isContiguous()) {
+            super.softmaxBackward(grad, gradLayout, y, yLayout, log, out, outLayout);
+            return;
+        }
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage s = (HeapStorage) y;
+        HeapStorage o = (HeapStorage) out;
+        int n = lastSize(gradLayout);
+        int go = gradLayout.offset();
+        int yo = yLayout.offset();
+        int oo = outLayout.offset();
+        RowThreads.forRows(rowCount(gradLayout), n, (from, to, part) -> {
+            for (int r = from; r < to; r++) {
+                if (o.dtype == DType.FLOAT32) {
+                    FloatRows.softmaxBackward(g.f32, go + r * n, s.f32, yo + r * n, o.f32, oo + r * n, n, log);
+                } else {
+                    DoubleRows.softmaxBackward(g.f64, go + r * n, s.f64, yo + r * n, o.f64, oo + r * n, n, log);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias, double eps,
+                          Storage out, Storage mean, Storage rstd) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage b = (HeapStorage) bias;
+        HeapStorage o = (HeapStorage) out;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        boolean f32 = in.dtype == DType.FLOAT32;
+        RowThreads.forRows(rows, normalized, (from, to, part) -> {
+            double[] stats = new double[2];
+            for (int row = from; row < to; row++) {
+                int xo = offset + row * normalized;
+                int oo = row * normalized;
+                if (f32) {
+                    FloatRows.layerNorm(in.f32, xo, normalized, w == null ? null : w.f32, b == null ? null : b.f32, eps,
+                            o.f32, oo, stats);
+                } else {
+                    DoubleRows.layerNorm(in.f64, xo, normalized, w == null ? null : w.f64, b == null ? null : b.f64,
+                            eps, o.f64, oo, stats);
+                }
+                m.set(row, stats[0]);
+                r.set(row, stats[1]);
+            }
+        });
+    }
+
+    @Override
+    public void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                  Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
+                                  Storage gradBias) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage gx = (HeapStorage) gradX;
+        boolean f32 = in.dtype == DType.FLOAT32;
+        int parts = RowThreads.parts(rows, normalized);
+        // Column sums per part, added in part order at the end: the same sums on one thread or two.
+        double[][] gw = gradWeight == null ? null : new double[parts][normalized];
+        double[][] gb = gradBias == null ? null : new double[parts][normalized];
+        RowThreads.forRows(rows, normalized, (from, to, part) -> {
+            double[] gwPart = gw == null ? null : gw[part];
+            double[] gbPart = gb == null ? null : gb[part];
+            for (int row = from; row < to; row++) {
+                int go = gradOffset + row * normalized;
+                int xo = xOffset + row * normalized;
+                int oo = row * normalized;
+                if (f32) {
+                    FloatRows.layerNormBackward(g.f32, go, in.f32, xo, m.get(row), r.get(row), w == null ? null : w.f32,
+                            normalized, gx == null ? null : gx.f32, oo, gwPart, gbPart);
+                } else {
+                    DoubleRows.layerNormBackward(g.f64, go, in.f64, xo, m.get(row), r.get(row),
+                            w == null ? null : w.f64, normalized, gx == null ? null : gx.f64, oo, gwPart, gbPart);
+                }
+            }
+        });
+        writeColumnSums(gw, (HeapStorage) gradWeight, normalized);
+        writeColumnSums(gb, (HeapStorage) gradBias, normalized);
+    }
+
+    private static void writeColumnSums(double[][] parts, HeapStorage out, int n) {
+        if (parts == null) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            double sum = parts[0][i];
+            for (int p = 1; p < parts.length; p++) {
+                sum += parts[p][i];
+            }
+            out.set(i, sum);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.heap.HeapFusedKernels;
+import dev.adjoint.spi.heap.HeapStorage;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The vector rows of the fused softmax and layer norm against the plain loops of
+ * {@link HeapFusedKernels}, at row lengths around and beyond the lane count (tails in every row) and
+ * with enough rows for a call to be split into parts over threads; NaN and infinite rows follow the
+ * plain loops.
+ */
+class SimdFusedKernelsTest {
+    private static final FusedKernels VECTOR = new SimdFusedKernels();
+    private static final FusedKernels PLAIN = new HeapFusedKernels();
+    private static final int[] LENGTHS = {1, 7, 16, 17, 33, 256, 1000};
+    private static final DType[] FLOATING = {DType.FLOAT64, DType.FLOAT32};
+
+    /** Enough rows that the longer lengths pass the threshold for splitting a call into parts. */
+    private static int rowsFor(int n) {
+        return (int) Math.max(3, RowThreads.PARALLEL_ELEMENTS / n + 5);
+    }
+
+    @Test
+    void softmaxForwardAndBackwardMatchThePlainLoops() {
+        for (DType dtype : FLOATING) {
+            for (int n : LENGTHS) {
+                int rows = Math.min(rowsFor(n), 2000);
+                Shape shape = Shape.of(rows, n);
+                Layout layout = Layout.contiguous(shape);
+                double[] x = values(rows * n, n, -6, 6);
+                double[] g = values(rows * n, n + 1, -1, 1);
+                if (n > 16) {
+                    x[5] = Double.NaN;
+                    x[n + 3] = Double.POSITIVE_INFINITY;
+                    x[2 * n + 1] = Double.NEGATIVE_INFINITY;
+                }
+                for (boolean log : new boolean[] {false, true}) {
+                    String what = (log ? "logSoftmax " : "softmax ") + dtype + " " + shape;
+                    double[][] y = new double[2][];
+                    double[][] dx = new double[2][];
+                    FusedKernels[] kernels = {PLAIN, VECTOR};
+                    for (int k = 0; k < 2; k++) {
+                        HeapStorage out = HeapStorage.allocate(dtype, rows * n);
+                        kernels[k].softmax(storage(x, dtype), layout, log, out, layout);
+                        y[k] = doubles(out);
+                        HeapStorage back = HeapStorage.allocate(dtype, rows * n);
+                        // The backward from the plain forward, so both backward kernels read the same y.
+                        kernels[k].softmaxBackward(storage(g, dtype), layout, storage(y[0], dtype), layout, log, back,
+                                layout);
+                        dx[k] = doubles(back);
+                    }
+                    assertClose(what, y[0], y[1], dtype, 0.01);
+                    assertClose(what + " backward", dx[0], dx[1], dtype, 0.01);
+                }
+            }
+        }
+    }
+
+    @Test
+    void layerNormForwardAndBackwardMatchThePlainLoops() {
+        for (DType dtype : FLOATING) {
+            for (int n : LENGTHS) {
+                int rows = Math.min(rowsFor(n), 2000);
+                double[] x = values(rows * n, n, -3, 5);
+                double[] g = values(rows * n, n + 1, -1, 1);
+                double[] w = values(n, n + 2, 0.5, 1.5);
+                double[] b = values(n, n + 3, -1, 1);
+                for (boolean affine : new boolean[] {false, true}) {
+                    String what = "layerNorm " + dtype + " [" + rows + ", " + n + "]" + (affine ? " affine" : "");
+                    double[][][] results = new double[2][][];
+                    FusedKernels[] kernels = {PLAIN, VECTOR};
+                    for (int k = 0; k < 2; k++) {
+                        HeapStorage sw = affine ? storage(w, dtype) : null;
+                        HeapStorage out = HeapStorage.allocate(dtype, rows * n);
+                        HeapStorage mean = HeapStorage.allocate(dtype, rows);
+                        HeapStorage rstd = HeapStorage.allocate(dtype, rows);
+                        kernels[k].layerNorm(storage(x, dtype), 0, rows, n, sw, affine ? storage(b, dtype) : null, 1e-5,
+                                out, mean, rstd);
+                        HeapStorage gx = HeapStorage.allocate(dtype, rows * n);
+                        HeapStorage gw = affine ? HeapStorage.allocate(dtype, n) : null;
+                        HeapStorage gb = affine ? HeapStorage.allocate(dtype, n) : null;
+                        kernels[k].layerNormBackward(storage(g, dtype), 0, storage(x, dtype), 0, mean, rstd, sw, rows,
+                                n, gx, gw, gb);
+                        results[k] = new double[][] {doubles(out), doubles(mean), doubles(rstd), doubles(gx),
+                                affine ? doubles(gw) : new double[0], affine ? doubles(gb) : new double[0]};
+                    }
+                    String[] names = {"out", "mean", "rstd", "gradX", "gradWeight", "gradBias"};
+                    for (int i = 0; i < names.length; i++) {
+                        // Column sums over rows cancel: measured against the rows' magnitude, not the sum's.
+                        double floor = i >= 4 ? 0.01 * rows : 0.01;
+                        assertClose(what + " " + names[i], results[0][i], results[1][i], dtype, floor);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void columnSumsDoNotDependOnTheThreadsThatRan() {
+        // Parts are fixed by the work: the same call twice gives bit-identical gradients.
+        int rows = rowsFor(256);
+        int n = 256;
+        assertTrue(RowThreads.parts(rows, n) > 1, "the call must be split for this test to mean anything");
+        double[] x = values(rows * n, 1, -3, 5);
+        double[] g = values(rows * n, 2, -1, 1);
+        double[][] gw = new double[2][];
+        for (int k = 0; k < 2; k++) {
+            HeapStorage mean = HeapStorage.allocate(DType.FLOAT32, rows);
+            HeapStorage rstd = HeapStorage.allocate(DType.FLOAT32, rows);
+            HeapStorage out = HeapStorage.allocate(DType.FLOAT32, rows * n);
+            VECTOR.layerNorm(storage(x, DType.FLOAT32), 0, rows, n, null, null, 1e-5, out, mean, rstd);
+            HeapStorage w = HeapStorage.allocate(DType.FLOAT32, n);
+            VECTOR.layerNormBackward(storage(g, DType.FLOAT32), 0, storage(x, DType.FLOAT32), 0, mean, rstd, null,
+                    rows, n, null, w, null);
+            gw[k] = doubles(w);
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(gw[0][i], gw[1][i], 0.0, "gradWeight " + i);
+        }
+    }
+
+    private static HeapStorage storage(double[] values, DType dtype) {
+        HeapStorage s = HeapStorage.allocate(dtype, values.length);
+        for (int i = 0; i < values.length; i++) {
+            s.set(i, values[i]);
+        }
+        return s;
+    }
+
+    private static double[] doubles(HeapStorage s) {
+        double[] v = new double[s.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = s.get(i);
+        }
+        return v;
+    }
+
+    private static double[] values(int n, long seed, double lo, double hi) {
+        Random random = new Random(seed);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = lo + (hi - lo) * random.nextDouble();
+        }
+        return v;
+    }
+
+    /**
+     * NaN where the plain loop gives NaN; otherwise FLOAT64 within 1e-12 and FLOAT32 within 2e-5 of the
+     * larger of |expected| and {@code floor} (FLOAT32 sums run in float lanes, and the outputs are O(1)
+     * or gradients scaled by O(1) row statistics).
+     */
+    private static void assertClose(String what, double[] expected, double[] actual, DType dtype, double floor) {
+        assertEquals(expected.length, actual.length, what + ": element count");
+        double tol = dtype == DType.FLOAT64 ? 1e-12 : 2e-5;
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i];
+            double a = actual[i];
+            boolean ok = Double.isNaN(e) ? Double.isNaN(a)
+                    : Double.isInfinite(e) ? e == a
+                    : Math.abs(a - e) <= tol * Math.max(Math.abs(e), floor);
+            if (!ok) {
+                throw new AssertionError(what + ": element " + i + " is " + a + " but the plain loop gives " + e);
+            }
+        }
+    }
+}
