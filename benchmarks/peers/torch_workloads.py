@@ -75,6 +75,25 @@ def mlp_step():
     return step, 0
 
 
+@workload("cnn-step", "ms")
+def cnn_step():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = torch.rand(64, 1, 28, 28)
+    labels = torch.randint(10, (64,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step, 0
+
+
 @workload("transformer-block", "ms")
 def block_step():
     block = transformer_block.build()

@@ -55,7 +55,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Pitfalls avoided:
  * <ul>
  *   <li>Thread count: {@code adjoint.simd.threads} is read once per JVM, so each method sets it in
- *       its own forks' command line ({@code oneThread}/{@code twoThreads} suffixes), as GemmBenchmark does.</li>
+ *       its own forks' command line ({@code oneThread}/{@code twoThreads} suffixes), as GemmBenchmark does;
+ *       on nd4j the set-up pins OpenBLAS and libnd4j's pool to that count ({@link Nd4jBlasThreads}).</li>
  *   <li>Dead-code elimination: the gradients and the loss are returned.</li>
  *   <li>Warm-up: the largest shapes take a few hundred milliseconds per call, so warm-up iterations
  *       are 3 s long, enough for C2 to compile the kernels before measuring.</li>
@@ -145,7 +146,7 @@ public class ConvBenchmark {
                 out = Functional.conv2d(x, w, b, stride, padding, new int[] {1}, groups);
             }
             g = f.randn(gen, dtype, out.shape().toArray());
-            pinNd4jThreads(backend, this::forwardBackward);
+            Nd4jBlasThreads.pinIfNd4j(Backends.get(backend));
         }
 
         List<Tensor> forwardBackward() {
@@ -180,22 +181,16 @@ public class ConvBenchmark {
                 y[i] = gen.nextLong(10);
             }
             labels = f.fromArray(y, 64);
-            pinNd4jThreads(backend, this::step);
+            Nd4jBlasThreads.pinIfNd4j(ctx.backend());
         }
 
-        Tensor step() {
+        /** One step; the report's {@code cnn-step} workload times this too. */
+        public Tensor step() {
             optimizer.zeroGrad();
             Tensor l = loss.forward(model.forward(images), labels);
             l.backward();
             optimizer.step();
             return l;
-        }
-    }
-
-    /** For nd4j: its OpenBLAS gets the method's thread count (see GemmBenchmark), checked while {@code probe} runs. */
-    static void pinNd4jThreads(String backend, Runnable probe) {
-        if (backend.equals("nd4j")) {
-            System.out.println(Nd4jBlasThreads.pin(Integer.getInteger(GemmBenchmark.THREADS_PROPERTY), probe));
         }
     }
 

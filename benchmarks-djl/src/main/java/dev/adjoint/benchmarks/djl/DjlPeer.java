@@ -15,7 +15,8 @@ import java.util.Set;
  * benchmarks' state objects, set up as JMH would, timed by the report like Adjoint's own.
  */
 public final class DjlPeer implements PeerLibrary {
-    private static final Set<String> WORKLOADS = Set.of("gemm-1024", "gemm-odd", "mlp-step", "transformer-block", "tape");
+    private static final Set<String> WORKLOADS = Set.of("gemm-1024", "gemm-odd", "mlp-step", "cnn-step", "transformer-block",
+            "tape");
 
     @Override
     public String id() {
@@ -42,6 +43,11 @@ public final class DjlPeer implements PeerLibrary {
                 bench.batchSize = 64;
                 bench.setUp();
                 yield Operation.timed(bench::oneThread);
+            }
+            case "cnn-step" -> {
+                DjlConvBenchmark.Step step = new DjlConvBenchmark.Step();
+                step.setUp();
+                yield Operation.timed(step::step);
             }
             case "transformer-block" -> {
                 DjlTransformerBlockBenchmark bench = new DjlTransformerBlockBenchmark();

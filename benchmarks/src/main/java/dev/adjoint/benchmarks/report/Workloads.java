@@ -1,6 +1,7 @@
 package dev.adjoint.benchmarks.report;
 
 import dev.adjoint.DType;
+import dev.adjoint.benchmarks.ConvBenchmark;
 import dev.adjoint.benchmarks.ElementwiseBenchmark;
 import dev.adjoint.benchmarks.FmaPeakBenchmark;
 import dev.adjoint.benchmarks.GemmBenchmark;
@@ -62,6 +63,14 @@ public final class Workloads {
                             + "The step benchmarks/train repeats 938 times per Fashion-MNIST epoch.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), null, "TrainingStepBenchmark",
                     false, Workloads::trainingStep),
+            new Workload("cnn-step", "CNN training step",
+                    "One training step of benchmarks/train's Fashion-MNIST CNN: zeroGrad, 2 x (Conv2d 3x3 "
+                            + "padding 1 -> BatchNorm2d -> ReLU -> MaxPool2d(2)) with 32 and 64 channels, then "
+                            + "Linear(3136, 10), on a batch of 64 images [64, 1, 28, 28], cross-entropy, backward, "
+                            + "Adam; FLOAT32. The step benchmarks/train --model cnn repeats 938 times per epoch; "
+                            + "ConvBenchmark times the convolutions alone.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), null, "ConvBenchmark.cnnStep",
+                    false, Workloads::cnnStep),
             new Workload("transformer-block", "Transformer block, fwd + bwd",
                     "A pre-LN transformer block forward and backward: x [8, 128, 256] -> LayerNorm -> "
                             + "Linear 256->768 -> 4 heads of softmax(q k^T / 8) v -> Linear -> residual -> LayerNorm "
@@ -108,6 +117,13 @@ public final class Workloads {
         bench.batchSize = 64;
         bench.setUp();
         return Operation.timed(bench::oneThread);
+    }
+
+    private static Operation cnnStep(String backend) {
+        ConvBenchmark.Step step = new ConvBenchmark.Step();
+        step.backend = backend;
+        step.setUp();
+        return Operation.timed(step::step);
     }
 
     private static Operation transformerBlock(String backend) {
