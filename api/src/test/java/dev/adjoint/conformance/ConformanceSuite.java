@@ -47,6 +47,11 @@ public abstract class ConformanceSuite {
     }
 
     @Test
+    void resultsDoNotChangeOnceTheJitCompilesTheKernels() throws Exception {
+        JitDeterminism.check(backend());
+    }
+
+    @Test
     void everyApiOpHasACatalogueEntry() {
         CatalogueCoverage.assertEveryOpCovered();
     }
