@@ -10,9 +10,10 @@ if [[ -f "$dir/train-images-idx3-ubyte.gz" && -f "$dir/t10k-labels-idx1-ubyte.gz
     exit 0
 fi
 
+# apt-get needs root: as root it runs directly, as another user through sudo.
 sudo=()
 if [[ "$(id -u)" != 0 ]]; then
-    command -v sudo >/dev/null || { echo "install-fashion-mnist: run as root (apt-get needs it)" >&2; exit 1; }
+    command -v sudo >/dev/null || { echo "install-fashion-mnist: apt-get needs root; run this script as root" >&2; exit 1; }
     sudo=(sudo)
 fi
 command -v apt-get >/dev/null || {

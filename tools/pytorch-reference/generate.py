@@ -287,8 +287,175 @@ def vector_matmul():
     return c
 
 
+# ---- the op set of issue 15: one case per family, each through the public API ---------------------------
+
+
+def weighted_sum(c, name, y):
+    """sum(y * w) with a fixed random weight per element, so every output element has its own cotangent."""
+    weight = torch.randn(tuple(y.shape), generator=c.generator, dtype=torch.float64)
+    return (y * c.constant(name, weight)).sum()
+
+
+def trig_hyperbolic():
+    c = Case("trig_hyperbolic", "tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, expm1 of one input "
+             "(tiny magnitudes included, where textbook asinh/atanh/expm1 cancel), atan2(x, y); "
+             "loss = sum of sum(op(x) * w_op)", seed=13)
+    x = c.input("x", torch.tensor([-0.9, -0.5, -1e-9, 0.3, 1e-12, 0.8], dtype=torch.float64))
+    y = c.input("y", torch.tensor([1.5, -0.7, 2.0, -3.0, -1e-3, 0.25], dtype=torch.float64))
+    a = c.input("a", torch.tensor([1.1, 1.5, 2.0, 3.5, 10.0, 1e3], dtype=torch.float64))
+    outputs = {"tan": torch.tan(x), "asin": torch.asin(x), "acos": torch.acos(x), "atan": torch.atan(y),
+               "sinh": torch.sinh(y), "cosh": torch.cosh(y), "asinh": torch.asinh(x), "acosh": torch.acosh(a),
+               "atanh": torch.atanh(x), "expm1": torch.expm1(x), "atan2": torch.atan2(x, y)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def rounding_remainder():
+    c = Case("rounding_remainder", "floor, ceil, round (halves to even), trunc of x (zero gradients); "
+             "remainder(x, d) with divisors of both signs and remainder(x, -0.75); loss = weighted sums", seed=14)
+    x = c.input("x", torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.3, 2.7, 5.3, -5.3], dtype=torch.float64))
+    d = c.input("d", torch.tensor([2.0, -2.0, 0.7, -0.7, 3.0, -3.0, 1.1, -1.1, 2.0, 2.0], dtype=torch.float64))
+    outputs = {"floor": torch.floor(x), "ceil": torch.ceil(x), "round": torch.round(x), "trunc": torch.trunc(x),
+               "remainder": torch.remainder(x, d), "remainder_scalar": torch.remainder(x, -0.75)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def activations():
+    c = Case("activations", "silu, logsigmoid, softplus (default; beta=2, threshold=3), elu (alpha=1.5), "
+             "leaky_relu (0.2), hardtanh (-0.5, 0.75) on inputs that include 0, the hardtanh bounds and both "
+             "sides of softplus's threshold, where PyTorch's gradient conventions show", seed=15)
+    x = c.input("x", torch.tensor([-30.0, -2.0, -0.5, 0.0, 0.75, 1.4, 1.6, 3.0, 25.0], dtype=torch.float64))
+    outputs = {"silu": F.silu(x), "logsigmoid": F.logsigmoid(x), "softplus": F.softplus(x),
+               "softplus_beta": F.softplus(x, beta=2.0, threshold=3.0), "elu": F.elu(x, alpha=1.5),
+               "leaky_relu": F.leaky_relu(x, 0.2), "hardtanh": F.hardtanh(x, -0.5, 0.75)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def cumulative():
+    c = Case("cumulative", "cumsum along each dim, cumprod of rows with zeros (one, two, none), prod of all, "
+             "prod along dim 1 with keepdim; loss = weighted sums", seed=16)
+    x = c.input("x", c.randn(3, 4))
+    z = c.input("z", torch.tensor([[2.0, 0.0, 3.0, 0.5], [0.0, 1.5, 0.0, 2.0], [1.5, -2.0, 0.5, 3.0]],
+                                  dtype=torch.float64))
+    outputs = {"cumsum0": torch.cumsum(x, 0), "cumsum1": torch.cumsum(x, 1), "cumprod": torch.cumprod(z, 1),
+               "prod": torch.prod(z).reshape(1), "prod_dim": torch.prod(x, 1, keepdim=True)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def selection():
+    c = Case("selection", "sort (ascending along 1, descending along 0), topk(2), max and min along dims, "
+             "with their INT64 indices; loss = weighted sums of the values", seed=17)
+    x = c.input("x", c.randn(3, 5))
+    up = torch.sort(x, dim=1)
+    down = torch.sort(x, dim=0, descending=True)
+    top = torch.topk(x, 2)
+    bottom = torch.topk(x, 2, dim=0, largest=False)
+    mx = torch.max(x, 1)
+    mn = torch.min(x, 0, keepdim=True)
+    values = {"sort": up.values, "sort_desc": down.values, "topk": top.values, "topk_smallest": bottom.values,
+              "max": mx.values, "min": mn.values, "max_all": torch.max(x).reshape(1)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in values.items())
+    for name, out in values.items():
+        c.output(name, out)
+    c.output("sort_indices", up.indices)
+    c.output("sort_desc_indices", down.indices)
+    c.output("topk_indices", top.indices)
+    c.output("topk_smallest_indices", bottom.indices)
+    c.output("max_indices", mx.indices)
+    c.output("min_indices", mn.indices)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def statistics():
+    c = Case("statistics", "var (unbiased; correction 0 over dims 0 and 2 with keepdim), std along dim 1, "
+             "norm: 2 of all, 2 along dim 1 with a zero row (gradient 0 there), 1, 3, inf along dim 0; "
+             "loss = weighted sums", seed=18)
+    x = c.input("x", c.randn(2, 3, 4))
+    m = c.input("m", torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0], [1.5, 0.25, -0.75]], dtype=torch.float64))
+    outputs = {"var": torch.var(x).reshape(1), "var_dims": torch.var(x, dim=(0, 2), correction=0, keepdim=True),
+               "std": torch.std(x, 1), "norm": torch.norm(x).reshape(1), "norm_rows": torch.norm(m, 2, dim=1),
+               "norm1": torch.norm(m, 1, dim=1), "norm3": torch.norm(m, 3, dim=1),
+               "norm_inf": torch.norm(m, float("inf"), dim=0)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def rearranging():
+    c = Case("rearranging", "flip, roll, repeat, tile, pad (constant with cropping; reflect, replicate and "
+             "circular of the last two dims), split/chunk/unbind reassembled, masked_fill, tril/triu; loss = weighted sums", seed=19)
+    x = c.input("x", c.randn(2, 3, 4))
+    mask = c.constant("mask", (c.randn(3, 4) > 0).to(torch.float64))
+    outputs = {
+        "flip": torch.flip(x, [0, 2]), "roll": torch.roll(x, shifts=(1, -2), dims=(1, 2)),
+        "roll_flat": torch.roll(x, 5), "repeat": x.repeat(2, 1, 1, 2), "tile": torch.tile(x[0], (2,)),
+        "pad_constant": F.pad(x, (1, -1, -1, 2), mode="constant", value=0.5),
+        # PyTorch 1.13 pads the last two dims of 4-D input only in these modes: x seen as [1, 2, 3, 4].
+        "pad_reflect": F.pad(x.unsqueeze(0), (2, 3, 1, 1), mode="reflect"),
+        "pad_replicate": F.pad(x.unsqueeze(0), (2, 1, 0, 3), mode="replicate"),
+        "pad_circular": F.pad(x.unsqueeze(0), (1, 2, 2, 0), mode="circular"),
+        "split": torch.cat(list(reversed(torch.split(x, 2, dim=2))), dim=2),
+        "chunk": torch.cat(list(reversed(torch.chunk(x, 2, dim=1))), dim=1),
+        "unbind": torch.stack(list(reversed(torch.unbind(x, 0))), 2),
+        "masked_fill": x.masked_fill(mask > 0, -2.5), "tril": torch.tril(x, -1), "triu": torch.triu(x, 1)}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def contractions():
+    c = Case("contractions", "einsum: attention scores bhqd,bhkd->bhqk, a bilinear form bi,ij,bj->b, "
+             "a trace ii, broadcast ...ij,...jk->...ik; outer; eye and linspace; loss = weighted sums", seed=20)
+    q = c.input("q", c.randn(2, 2, 3, 4))
+    k = c.input("k", c.randn(2, 2, 5, 4))
+    u = c.input("u", c.randn(3, 2))
+    a = c.input("A", c.randn(2, 4))
+    v = c.input("v", c.randn(3, 4))
+    s = c.input("S", c.randn(3, 3))
+    b = c.input("B", c.randn(2, 1, 2, 3))
+    outputs = {"scores": torch.einsum("bhqd,bhkd->bhqk", q, k), "bilinear": torch.einsum("bi,ij,bj->b", u, a, v),
+               "trace": torch.einsum("ii", s).reshape(1), "batched": torch.einsum("...ij,...jk->...ik", b, v),
+               "outer": torch.outer(u[:, 0], v[0]), "eye": torch.eye(3, 4, dtype=torch.float64) * s[:, :1],
+               "linspace": torch.linspace(-1.3, 2.9, 8, dtype=torch.float64) * v.flatten()[:8]}
+    loss = sum(weighted_sum(c, "w_" + name, out) for name, out in outputs.items())
+    for name, out in outputs.items():
+        c.output(name, out)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
 CASES = [mlp, attention, layer_norm, branch_reuse, log_softmax_large, softmax_large, logsumexp_large,
-         cross_entropy_large, mse_loss, hessian_vector_product, batched_matmul_broadcast, vector_matmul]
+         cross_entropy_large, mse_loss, hessian_vector_product, batched_matmul_broadcast, vector_matmul,
+         trig_hyperbolic, rounding_remainder, activations, cumulative, selection, statistics, rearranging,
+         contractions]
 
 
 # ---- output -----------------------------------------------------------------------------------------

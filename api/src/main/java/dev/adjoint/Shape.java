@@ -104,6 +104,20 @@ public final class Shape {
         return new Shape(copy);
     }
 
+    /** The coordinates of the {@code flatIndex}-th element in row-major order (numpy's unravel_index). */
+    public int[] unravel(int flatIndex) {
+        if (flatIndex < 0 || flatIndex >= numel) {
+            throw new IndexOutOfBoundsException("unravel: flat index " + flatIndex + " is out of range for shape "
+                    + this + " (" + numel + " elements)");
+        }
+        int[] coordinates = new int[dims.length];
+        for (int d = dims.length - 1; d >= 0; d--) {
+            coordinates[d] = flatIndex % dims[d];
+            flatIndex /= dims[d];
+        }
+        return coordinates;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (o == this) {

@@ -2,19 +2,31 @@ package dev.adjoint;
 
 import dev.adjoint.autograd.AccumulateGrad;
 import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.ForwardAD;
+import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.GradMode;
+import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
+import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.internal.TensorInternals;
+import dev.adjoint.ops.CumulativeOps;
 import dev.adjoint.ops.Dispatch;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.InPlaceOps;
 import dev.adjoint.ops.LinalgOps;
+import dev.adjoint.ops.MaskingOps;
+import dev.adjoint.ops.NormalizationOps;
+import dev.adjoint.ops.PartitionOps;
+import dev.adjoint.ops.RearrangeOps;
 import dev.adjoint.ops.ReductionOps;
 import dev.adjoint.ops.ShapeOps;
+import dev.adjoint.ops.SortOps;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
 
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -40,9 +52,63 @@ public final class Tensor {
     private final int[] version;
 
     private boolean requiresGrad;
+    /** The tangent of forward-mode AD, with the dual level it belongs to; see {@link ForwardAD}. */
+    private ForwardGrad forwardGrad;
     private Node gradFn;
+    /** Which output of {@link #gradFn} this tensor is (ops with several outputs: custom functions). */
+    private int outputSlot;
     private AccumulateGrad gradAccumulator;
     private Tensor grad;
+
+    static {
+        TensorInternals.install(new TensorInternals() {
+            @Override
+            public ForwardGrad forwardGrad(Tensor t) {
+                return t.forwardGrad;
+            }
+
+            @Override
+            public void setForwardGrad(Tensor t, ForwardGrad grad) {
+                t.forwardGrad = grad;
+            }
+
+            @Override
+            public Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
+                return Tensor.fromStorage(storage, layout, backend);
+            }
+
+            @Override
+            public Tensor viewAs(Tensor t, Layout layout) {
+                return new Tensor(t.storage, layout, t.backend, t.version);
+            }
+
+            @Override
+            public void markModifiedInPlace(Tensor t) {
+                t.version[0]++;
+            }
+
+            @Override
+            public Node gradEdge(Tensor t) {
+                return t.gradEdge();
+            }
+
+            @Override
+            public int outputSlot(Tensor t) {
+                return t.outputSlot;
+            }
+
+            @Override
+            public void attachGradFn(Tensor t, Node node, int slot) {
+                if (t.gradFn != null || t.requiresGrad) {
+                    throw new IllegalStateException("attachGradFn: tensor already has autograd state ("
+                            + (t.gradFn != null ? t.gradFn.name() : "a leaf that requires grad") + ")");
+                }
+                t.gradFn = node;
+                t.outputSlot = slot;
+                t.requiresGrad = true;
+            }
+        });
+    }
 
     private Tensor(Storage storage, Layout layout, Backend backend, int[] version) {
         this.storage = storage;
@@ -126,20 +192,29 @@ public final class Tensor {
         return defaults().randn(generator, dtype, shape);
     }
 
-    /**
-     * Wraps a backend's storage as a tensor with no autograd history. For backends and op
-     * implementations; users create tensors through the factory methods.
-     */
-    public static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
-        return new Tensor(storage, layout, backend, new int[1]);
+    /** INT64 integers uniform in {@code [low, high)}. */
+    public static Tensor randint(long low, long high, Generator generator, int... shape) {
+        return defaults().randint(low, high, generator, shape);
     }
 
-    /**
-     * Another view of this tensor's storage, with no autograd history, sharing its version counter.
-     * For op implementations (views record their own backward).
-     */
-    public Tensor viewAs(Layout newLayout) {
-        return new Tensor(storage, newLayout, backend, version);
+    /** The FLOAT32 {@code n x n} identity. */
+    public static Tensor eye(int n) {
+        return defaults().eye(n, n, DType.FLOAT32);
+    }
+
+    /** {@code n x m}, ones on the diagonal. */
+    public static Tensor eye(int n, int m, DType dtype) {
+        return defaults().eye(n, m, dtype);
+    }
+
+    /** {@code steps} evenly spaced values from {@code start} to {@code end}, both included, as torch.linspace. */
+    public static Tensor linspace(double start, double end, int steps, DType dtype) {
+        return defaults().linspace(start, end, steps, dtype);
+    }
+
+    /** A backend's storage as a tensor with no autograd history (op plumbing: {@link TensorInternals}). */
+    static Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
+        return new Tensor(storage, layout, backend, new int[1]);
     }
 
     /**
@@ -150,10 +225,6 @@ public final class Tensor {
         return version[0];
     }
 
-    /** Records an in-place write to this tensor's storage. For op implementations that write in place. */
-    public void markModifiedInPlace() {
-        version[0]++;
-    }
 
     public Tensor zerosLike() {
         return on(backend).zeros(dtype(), shape().toArray());
@@ -232,18 +303,25 @@ public final class Tensor {
         return backend.toLongs(storage, layout);
     }
 
-    /** The same values on another backend (a copy with no autograd history unless it is this backend). */
+    /**
+     * The same values, dtype and shape on another backend ({@code this} itself when it is this
+     * backend). Differentiable, as PyTorch's {@code .to(device)}: the copy's gradient flows back to
+     * this tensor, moved to this tensor's backend.
+     */
     public Tensor to(Backend target) {
         if (target == backend) {
             return this;
         }
         TensorFactory there = on(target);
         int[] dims = shape().toArray();
-        return switch (dtype()) {
+        Tensor copy = switch (dtype()) {
             case FLOAT32 -> there.fromArray(toFloatArray(), dims);
             case FLOAT64 -> there.fromArray(toDoubleArray(), dims);
             case INT64 -> there.fromArray(toLongArray(), dims);
         };
+        Backend source = backend;
+        return Graph.record("ToCopyBackward", copy, new Tensor[] {this}, new Tensor[0],
+                (g, c) -> new Tensor[] {g.to(source)}, (t, in, y) -> t[0].to(target));
     }
 
     /**
@@ -367,12 +445,13 @@ public final class Tensor {
     /**
      * Registers a hook called with this tensor's gradient during backward, before it is used or
      * accumulated; it may return a replacement (same shape) or {@code null} to keep the gradient.
+     * {@link RemovableHandle#remove()} on the returned handle unregisters it.
      */
-    public void registerHook(UnaryOperator<Tensor> hook) {
+    public RemovableHandle registerHook(UnaryOperator<Tensor> hook) {
         if (!requiresGrad) {
             throw new IllegalStateException("registerHook: cannot register a hook on a tensor that does not require grad");
         }
-        gradEdge().registerHook(hook);
+        return gradEdge().registerHook(outputSlot, hook);
     }
 
     /** Makes a non-leaf tensor keep its gradient in {@link #grad()} after backward. */
@@ -397,7 +476,7 @@ public final class Tensor {
     }
 
     /** The node gradients of this tensor flow into: its gradFn, or for a leaf its accumulator. */
-    public Node gradEdge() {
+    private Node gradEdge() {
         if (gradFn != null) {
             return gradFn;
         }
@@ -410,63 +489,97 @@ public final class Tensor {
         return gradAccumulator;
     }
 
-    /**
-     * Gives a freshly computed tensor the node that produced it. Called by
-     * {@link dev.adjoint.autograd.Graph#record}; not for use on tensors that already have history.
-     */
-    public void attachGradFn(Node node) {
-        if (gradFn != null || requiresGrad) {
-            throw new IllegalStateException("attachGradFn: tensor already has autograd state ("
-                    + (gradFn != null ? gradFn.name() : "a leaf that requires grad") + ")");
-        }
-        this.gradFn = node;
-        this.requiresGrad = true;
-    }
-
     // ---- elementwise ---------------------------------------------------------------------------------
 
-    public Tensor neg() { return ElementwiseOps.neg(this); }
-    public Tensor exp() { return ElementwiseOps.exp(this); }
-    public Tensor log() { return ElementwiseOps.log(this); }
-    public Tensor log1p() { return ElementwiseOps.log1p(this); }
-    public Tensor sqrt() { return ElementwiseOps.sqrt(this); }
-    public Tensor square() { return ElementwiseOps.square(this); }
-    public Tensor abs() { return ElementwiseOps.abs(this); }
-    public Tensor sign() { return ElementwiseOps.sign(this); }
-    public Tensor sin() { return ElementwiseOps.sin(this); }
-    public Tensor cos() { return ElementwiseOps.cos(this); }
-    public Tensor tanh() { return ElementwiseOps.tanh(this); }
-    public Tensor sigmoid() { return ElementwiseOps.sigmoid(this); }
-    public Tensor relu() { return ElementwiseOps.relu(this); }
+    public Tensor neg() { return ElementwiseOps.unary(UnaryOp.NEG, this); }
+    public Tensor exp() { return ElementwiseOps.unary(UnaryOp.EXP, this); }
+    public Tensor log() { return ElementwiseOps.unary(UnaryOp.LOG, this); }
+    public Tensor log1p() { return ElementwiseOps.unary(UnaryOp.LOG1P, this); }
+    public Tensor sqrt() { return ElementwiseOps.unary(UnaryOp.SQRT, this); }
+    public Tensor square() { return ElementwiseOps.unary(UnaryOp.SQUARE, this); }
+    public Tensor abs() { return ElementwiseOps.unary(UnaryOp.ABS, this); }
+    public Tensor sign() { return ElementwiseOps.unary(UnaryOp.SIGN, this); }
+    public Tensor sin() { return ElementwiseOps.unary(UnaryOp.SIN, this); }
+    public Tensor cos() { return ElementwiseOps.unary(UnaryOp.COS, this); }
+    public Tensor tanh() { return ElementwiseOps.unary(UnaryOp.TANH, this); }
+    public Tensor sigmoid() { return ElementwiseOps.unary(UnaryOp.SIGMOID, this); }
+    public Tensor relu() { return ElementwiseOps.unary(UnaryOp.RELU, this); }
     /** The Gauss error function (exact GELU is {@code x * (1 + erf(x / sqrt 2)) / 2}). */
-    public Tensor erf() { return ElementwiseOps.erf(this); }
+    public Tensor erf() { return ElementwiseOps.unary(UnaryOp.ERF, this); }
+    /** {@code e^x - 1}, accurate near 0 where {@code exp().sub(1)} cancels. */
+    public Tensor expm1() { return ElementwiseOps.unary(UnaryOp.EXPM1, this); }
+    public Tensor tan() { return ElementwiseOps.unary(UnaryOp.TAN, this); }
+    public Tensor asin() { return ElementwiseOps.unary(UnaryOp.ASIN, this); }
+    public Tensor acos() { return ElementwiseOps.unary(UnaryOp.ACOS, this); }
+    public Tensor atan() { return ElementwiseOps.unary(UnaryOp.ATAN, this); }
+    public Tensor sinh() { return ElementwiseOps.unary(UnaryOp.SINH, this); }
+    public Tensor cosh() { return ElementwiseOps.unary(UnaryOp.COSH, this); }
+    public Tensor asinh() { return ElementwiseOps.unary(UnaryOp.ASINH, this); }
+    /** NaN below 1. */
+    public Tensor acosh() { return ElementwiseOps.unary(UnaryOp.ACOSH, this); }
+    /** NaN beyond [-1, 1], infinite at +-1. */
+    public Tensor atanh() { return ElementwiseOps.unary(UnaryOp.ATANH, this); }
+    /** Rounds down; its gradient is zero, as torch.floor's. */
+    public Tensor floor() { return ElementwiseOps.unary(UnaryOp.FLOOR, this); }
+    public Tensor ceil() { return ElementwiseOps.unary(UnaryOp.CEIL, this); }
+    /** Rounds to the nearest integer, halves to even as torch.round: 0.5 to 0, 1.5 to 2, -2.5 to -2. */
+    public Tensor round() { return ElementwiseOps.unary(UnaryOp.ROUND, this); }
+    /** Rounds toward zero. */
+    public Tensor trunc() { return ElementwiseOps.unary(UnaryOp.TRUNC, this); }
     public Tensor pow(double exponent) { return ElementwiseOps.pow(this, exponent); }
+    /** Elementwise {@code this^exponent}, broadcasting; differentiable in both. */
+    public Tensor pow(Tensor exponent) { return ElementwiseOps.binary(BinaryOp.POW, this, exponent); }
     public Tensor clamp(double min, double max) { return ElementwiseOps.clamp(this, min, max); }
 
-    public Tensor add(Tensor other) { return ElementwiseOps.add(this, other); }
-    public Tensor add(double other) { return ElementwiseOps.add(this, scalarLike(other)); }
-    public Tensor sub(Tensor other) { return ElementwiseOps.sub(this, other); }
-    public Tensor sub(double other) { return ElementwiseOps.sub(this, scalarLike(other)); }
-    public Tensor mul(Tensor other) { return ElementwiseOps.mul(this, other); }
-    public Tensor mul(double other) { return ElementwiseOps.mul(this, scalarLike(other)); }
-    public Tensor div(Tensor other) { return ElementwiseOps.div(this, other); }
-    public Tensor div(double other) { return ElementwiseOps.div(this, scalarLike(other)); }
-    public Tensor maximum(Tensor other) { return ElementwiseOps.maximum(this, other); }
-    public Tensor maximum(double other) { return ElementwiseOps.maximum(this, scalarLike(other)); }
-    public Tensor minimum(Tensor other) { return ElementwiseOps.minimum(this, other); }
-    public Tensor minimum(double other) { return ElementwiseOps.minimum(this, scalarLike(other)); }
+    public Tensor add(Tensor other) { return ElementwiseOps.binary(BinaryOp.ADD, this, other); }
+    public Tensor add(double other) { return ElementwiseOps.binary(BinaryOp.ADD, this, scalarLike(other)); }
+    public Tensor sub(Tensor other) { return ElementwiseOps.binary(BinaryOp.SUB, this, other); }
+    public Tensor sub(double other) { return ElementwiseOps.binary(BinaryOp.SUB, this, scalarLike(other)); }
+    public Tensor mul(Tensor other) { return ElementwiseOps.binary(BinaryOp.MUL, this, other); }
+    public Tensor mul(double other) { return ElementwiseOps.binary(BinaryOp.MUL, this, scalarLike(other)); }
+    public Tensor div(Tensor other) { return ElementwiseOps.binary(BinaryOp.DIV, this, other); }
+    public Tensor div(double other) { return ElementwiseOps.binary(BinaryOp.DIV, this, scalarLike(other)); }
+    public Tensor maximum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MAX, this, other); }
+    public Tensor maximum(double other) { return ElementwiseOps.binary(BinaryOp.MAX, this, scalarLike(other)); }
+    public Tensor minimum(Tensor other) { return ElementwiseOps.binary(BinaryOp.MIN, this, other); }
+    public Tensor minimum(double other) { return ElementwiseOps.binary(BinaryOp.MIN, this, scalarLike(other)); }
+    /** The angle of the point {@code (other, this)} in (-pi, pi], elementwise: torch.atan2(this, other). */
+    public Tensor atan2(Tensor other) { return ElementwiseOps.binary(BinaryOp.ATAN2, this, other); }
+    /** {@code this mod other} with the sign of {@code other} (Python's %), as torch.remainder; NaN where other is 0. */
+    public Tensor remainder(Tensor other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, other); }
+    public Tensor remainder(double other) { return ElementwiseOps.binary(BinaryOp.REMAINDER, this, scalarLike(other)); }
 
-    /** 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. */
-    public Tensor gt(Tensor other) { return ElementwiseOps.gt(this, other); }
-    public Tensor gt(double other) { return ElementwiseOps.gt(this, scalarLike(other)); }
-    public Tensor lt(Tensor other) { return ElementwiseOps.lt(this, other); }
-    public Tensor lt(double other) { return ElementwiseOps.lt(this, scalarLike(other)); }
-    public Tensor ge(Tensor other) { return ElementwiseOps.ge(this, other); }
-    public Tensor ge(double other) { return ElementwiseOps.ge(this, scalarLike(other)); }
-    public Tensor le(Tensor other) { return ElementwiseOps.le(this, other); }
-    public Tensor le(double other) { return ElementwiseOps.le(this, scalarLike(other)); }
-    public Tensor eq(Tensor other) { return ElementwiseOps.eq(this, other); }
-    public Tensor eq(double other) { return ElementwiseOps.eq(this, scalarLike(other)); }
+    /**
+     * 1 where {@code this > other}, else 0, in this tensor's dtype; never requires grad. Both operands
+     * have the same dtype, which may be INT64 ({@code logits.argmax(1, false).eq(labels)}): INT64
+     * operands compare exactly and give an INT64 mask, which {@code sum()} counts and
+     * {@code toType(DType.FLOAT32).mean()} turns into a fraction.
+     */
+    public Tensor gt(Tensor other) { return ElementwiseOps.binary(BinaryOp.GT, this, other); }
+    /** An INT64 tensor compares with a number that is not a whole long (0.5, NaN, inf) as FLOAT64 would. */
+    public Tensor gt(double other) { return compareWith(BinaryOp.GT, other); }
+    public Tensor lt(Tensor other) { return ElementwiseOps.binary(BinaryOp.LT, this, other); }
+    public Tensor lt(double other) { return compareWith(BinaryOp.LT, other); }
+    public Tensor ge(Tensor other) { return ElementwiseOps.binary(BinaryOp.GE, this, other); }
+    public Tensor ge(double other) { return compareWith(BinaryOp.GE, other); }
+    public Tensor le(Tensor other) { return ElementwiseOps.binary(BinaryOp.LE, this, other); }
+    public Tensor le(double other) { return compareWith(BinaryOp.LE, other); }
+    public Tensor eq(Tensor other) { return ElementwiseOps.binary(BinaryOp.EQ, this, other); }
+    public Tensor eq(double other) { return compareWith(BinaryOp.EQ, other); }
+
+    /**
+     * 1 with probability {@code p} (this tensor's elements, each in [0, 1]), else 0, in this dtype: one
+     * uniform draw per element from {@code generator}, in row-major order. No gradient.
+     */
+    public Tensor bernoulli(Generator generator) { return Sampling.bernoulli(this, generator); }
+    /**
+     * INT64 indices drawn from the categories of this tensor's last dim, weighted by its elements
+     * (non-negative, not necessarily summing to 1): {@code [numSamples]} for a vector, {@code [rows,
+     * numSamples]} for a matrix. Without {@code replacement}, a category drawn is not drawn again.
+     */
+    public Tensor multinomial(int numSamples, boolean replacement, Generator generator) {
+        return Sampling.multinomial(this, numSamples, replacement, generator);
+    }
 
     /** Elementwise {@code mask != 0 ? a : b}, broadcasting all three. */
     public static Tensor where(Tensor mask, Tensor a, Tensor b) { return ElementwiseOps.where(mask, a, b); }
@@ -494,16 +607,67 @@ public final class Tensor {
     public Tensor argmin() { return ReductionOps.argExtremumFlat("argmin", this, false); }
 
     public Tensor amin(int dim, boolean keepDim) { return ReductionOps.amin(this, new int[] {dim}, keepDim); }
+    /** The largest element (0-d); tied maxima share the gradient, as torch.max(x) and amax. */
+    public Tensor max() { return ReductionOps.amax(this, allDims(), false); }
+    public Tensor min() { return ReductionOps.amin(this, allDims(), false); }
+    /**
+     * torch.max(x, dim): the largest element along {@code dim} (NaN counts as largest; the first on ties)
+     * and its INT64 index. The gradient goes to that one element, as PyTorch's.
+     */
+    public ValuesAndIndices max(int dim, boolean keepDim) { return SortOps.extremum("max", this, dim, keepDim, true); }
+    public ValuesAndIndices min(int dim, boolean keepDim) { return SortOps.extremum("min", this, dim, keepDim, false); }
+    /** The unbiased variance of all elements (0-d). */
+    public Tensor var() { return ReductionOps.var(this, allDims(), 1, false); }
+    /** The unbiased variance along {@code dim}. */
+    public Tensor var(int dim, boolean keepDim) { return ReductionOps.var(this, new int[] {dim}, 1, keepDim); }
+    /**
+     * The variance over {@code dims}: squared deviations from the mean summed and divided by
+     * {@code N - correction} (1 unbiased, 0 the population variance), as torch.var.
+     */
+    public Tensor var(int[] dims, int correction, boolean keepDim) { return ReductionOps.var(this, dims, correction, keepDim); }
+    public Tensor std() { return ReductionOps.std(this, allDims(), 1, false); }
+    public Tensor std(int dim, boolean keepDim) { return ReductionOps.std(this, new int[] {dim}, 1, keepDim); }
+    /** The square root of {@link #var(int[], int, boolean)}. */
+    public Tensor std(int[] dims, int correction, boolean keepDim) { return ReductionOps.std(this, dims, correction, keepDim); }
+    /** The Euclidean norm of all elements (0-d); its gradient at a zero tensor is 0, as PyTorch's. */
+    public Tensor norm() { return ReductionOps.norm(this, 2, allDims(), false); }
+    /** The p-norm of all elements: {@code (sum |x|^p)^(1/p)}; p may be infinite (max or min of |x|) or 0 (a count). */
+    public Tensor norm(double p) { return ReductionOps.norm(this, p, allDims(), false); }
+    public Tensor norm(double p, int dim, boolean keepDim) { return ReductionOps.norm(this, p, new int[] {dim}, keepDim); }
+    /** The p-norm over {@code dims}, as torch.norm(x, p, dim, keepdim) and torch.linalg.vector_norm. */
+    public Tensor norm(double p, int[] dims, boolean keepDim) { return ReductionOps.norm(this, p, dims, keepDim); }
+    /** The product of all elements (0-d); 1 for an empty tensor. */
+    public Tensor prod() { return CumulativeOps.prod(this); }
+    public Tensor prod(int dim, boolean keepDim) { return CumulativeOps.prod(this, dim, keepDim); }
+    /** Running sums along {@code dim}. */
+    public Tensor cumsum(int dim) { return CumulativeOps.cumsum(this, dim); }
+    /** Running products along {@code dim}; the gradient is exact where elements are 0, as PyTorch's. */
+    public Tensor cumprod(int dim) { return CumulativeOps.cumprod(this, dim); }
+    /** Sorted along the last dimension, ascending. */
+    public ValuesAndIndices sort() { return SortOps.sort(this, -1, false); }
+    /**
+     * Sorted along {@code dim}, stably (equal elements keep their order); NaN sorts above every number.
+     * The values' gradient goes back to the elements they came from.
+     */
+    public ValuesAndIndices sort(int dim, boolean descending) { return SortOps.sort(this, dim, descending); }
+    /** The INT64 positions that sort this tensor along {@code dim}: {@code sort(dim, descending).indices()}. */
+    public Tensor argsort(int dim, boolean descending) { return SortOps.sort(this, dim, descending).indices(); }
+    /** The {@code k} largest elements along the last dimension, largest first, and their indices. */
+    public ValuesAndIndices topk(int k) { return SortOps.topk(this, k, -1, true); }
+    /** The {@code k} largest (or, not {@code largest}, smallest) elements along {@code dim}, in sorted order. */
+    public ValuesAndIndices topk(int k, int dim, boolean largest) { return SortOps.topk(this, k, dim, largest); }
     public Tensor amin(int[] dims, boolean keepDim) { return ReductionOps.amin(this, dims, keepDim); }
     public Tensor logSumExp(int dim, boolean keepDim) { return ReductionOps.logSumExp(this, new int[] {dim}, keepDim); }
     public Tensor logSumExp(int[] dims, boolean keepDim) { return ReductionOps.logSumExp(this, dims, keepDim); }
-    public Tensor softmax(int dim) { return ReductionOps.softmax(this, dim); }
-    public Tensor logSoftmax(int dim) { return ReductionOps.logSoftmax(this, dim); }
+    public Tensor softmax(int dim) { return NormalizationOps.softmax(this, dim); }
+    public Tensor logSoftmax(int dim) { return NormalizationOps.logSoftmax(this, dim); }
 
     // ---- linear algebra --------------------------------------------------------------------------------
 
     /** torch.matmul: dot, matrix-vector, matrix-matrix, and batched with broadcast batch dims. */
     public Tensor matmul(Tensor other) { return LinalgOps.matmul(this, other); }
+    /** The outer product of two vectors: {@code [n] x [m] -> [n, m]}. */
+    public Tensor outer(Tensor other) { return LinalgOps.outer(this, other); }
 
     // ---- shape -----------------------------------------------------------------------------------------
 
@@ -526,6 +690,36 @@ public final class Tensor {
     public Tensor gather(int dim, Tensor index) { return ShapeOps.gather(this, dim, index); }
     /** Out-of-place torch.scatter_add: this tensor plus {@code src} added at {@code index} along {@code dim}. */
     public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return ShapeOps.scatterAdd(this, dim, index, src); }
+    /** The elements in reverse order along each of {@code dims} (a copy, as torch.flip). */
+    public Tensor flip(int... dims) { return RearrangeOps.flip(this, dims); }
+    /** The flattened elements shifted by {@code shift}, wrapping around, in this tensor's shape. */
+    public Tensor roll(int shift) { return RearrangeOps.roll(this, new int[] {shift}, new int[0]); }
+    /** The elements shifted by {@code shift} along {@code dim}, those pushed past the end coming back at the start. */
+    public Tensor roll(int shift, int dim) { return RearrangeOps.roll(this, new int[] {shift}, new int[] {dim}); }
+    public Tensor roll(int[] shifts, int[] dims) { return RearrangeOps.roll(this, shifts, dims); }
+    /** torch.Tensor.repeat: tiled {@code repeats[i]} times along dim i (leading dims added when there are more repeats). */
+    public Tensor repeat(int... repeats) { return RearrangeOps.repeat(this, repeats); }
+    /** torch.tile: {@link #repeat}, with 1s in front when {@code reps} is shorter than the rank. */
+    public Tensor tile(int... reps) { return RearrangeOps.tile(this, reps); }
+    /** Views of {@code size} elements along {@code dim}; the last is smaller when the size does not divide. */
+    public List<Tensor> split(int size, int dim) { return PartitionOps.split(this, size, dim); }
+    /** Views of the given sizes along {@code dim}, which must add up to its size. */
+    public List<Tensor> split(int[] sizes, int dim) { return PartitionOps.split(this, sizes, dim); }
+    /** At most {@code chunks} views of {@code ceil(size / chunks)} elements along {@code dim}, as torch.chunk. */
+    public List<Tensor> chunk(int chunks, int dim) { return PartitionOps.chunk(this, chunks, dim); }
+    /** The slices along {@code dim}, each a view without that dimension. */
+    public List<Tensor> unbind(int dim) { return PartitionOps.unbind(this, dim); }
+    /** {@code value} where {@code mask} is non-zero, this tensor elsewhere; the mask broadcasts to this shape. */
+    public Tensor maskedFill(Tensor mask, double value) { return MaskingOps.maskedFill(this, mask, value); }
+    /** {@link #maskedFill(Tensor, double)} with a 0-d tensor value, which receives the gradient of the filled elements. */
+    public Tensor maskedFill(Tensor mask, Tensor value) { return MaskingOps.maskedFill(this, mask, value); }
+    /** The lower triangle of the last two dims (element (i, j) kept where {@code j <= i}), zeros above. */
+    public Tensor tril() { return MaskingOps.triangle("tril", this, 0, true); }
+    /** Elements (i, j) with {@code j - i <= diagonal} kept, the others 0. */
+    public Tensor tril(int diagonal) { return MaskingOps.triangle("tril", this, diagonal, true); }
+    public Tensor triu() { return MaskingOps.triangle("triu", this, 0, false); }
+    /** Elements (i, j) with {@code j - i >= diagonal} kept, the others 0. */
+    public Tensor triu(int diagonal) { return MaskingOps.triangle("triu", this, diagonal, false); }
     public static Tensor cat(List<Tensor> tensors, int dim) { return ShapeOps.cat(tensors, dim); }
     public static Tensor stack(List<Tensor> tensors, int dim) { return ShapeOps.stack(tensors, dim); }
 
@@ -541,6 +735,24 @@ public final class Tensor {
 
     private Tensor scalarLike(double value) {
         return Dispatch.scalar(backend, dtype(), value);
+    }
+
+    /**
+     * A comparison with a number. In an INT64 tensor's dtype the number would be truncated or saturate
+     * (0.5 to 0, NaN to 0, 1e19 to Long.MAX_VALUE), so an INT64 tensor meets a number that is not a
+     * whole long in FLOAT64 instead, with numbers beyond the long range taken as infinities (every long
+     * is below 2^63). What remains is NaN, an infinity, or a fraction below 2^52 in magnitude, and
+     * rounding a long to double never carries it across such a number: the comparison is exact. The
+     * mask is INT64 either way.
+     */
+    private Tensor compareWith(BinaryOp comparison, double value) {
+        boolean inLongRange = value >= -0x1p63 && value < 0x1p63;
+        if (dtype() == DType.INT64 && !(inLongRange && value == Math.rint(value))) {
+            double beyond = inLongRange || Double.isNaN(value) ? value : Math.copySign(Double.POSITIVE_INFINITY, value);
+            return ElementwiseOps.binary(comparison, toType(DType.FLOAT64), Dispatch.scalar(backend, DType.FLOAT64, beyond))
+                    .toType(DType.INT64);
+        }
+        return ElementwiseOps.binary(comparison, this, scalarLike(value));
     }
 
     @Override

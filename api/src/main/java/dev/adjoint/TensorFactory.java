@@ -29,7 +29,7 @@ public final class TensorFactory {
         Shape s = Shape.of(shape);
         Storage storage = backend.allocate(dtype, s.numel());
         Layout layout = Layout.contiguous(s);
-        if (value != 0.0) {
+        if (value != 0.0 && s.numel() > 0) {
             backend.fill(storage, layout, value);
         }
         return Tensor.fromStorage(storage, layout, backend);
@@ -86,6 +86,7 @@ public final class TensorFactory {
     public Tensor rand(Generator generator, DType dtype, int... shape) {
         Shape s = Shape.of(shape);
         double[] values = new double[s.numel()];
+        generator.aboutToDraw();
         for (int i = 0; i < values.length; i++) {
             values[i] = generator.nextUniform();
         }
@@ -95,10 +96,60 @@ public final class TensorFactory {
     public Tensor randn(Generator generator, DType dtype, int... shape) {
         Shape s = Shape.of(shape);
         double[] values = new double[s.numel()];
+        generator.aboutToDraw();
         for (int i = 0; i < values.length; i++) {
             values[i] = generator.nextGaussian();
         }
         return wrap(backend.fromDoubles(values, floating("randn", dtype)), s);
+    }
+
+    /** INT64 integers uniform in {@code [low, high)}, one draw per element in row-major order. */
+    public Tensor randint(long low, long high, Generator generator, int... shape) {
+        return Sampling.randint(this, low, high, generator, Shape.of(shape));
+    }
+
+    /** {@code n x m} with ones on the main diagonal and zeros elsewhere. */
+    public Tensor eye(int n, int m, DType dtype) {
+        if (n < 0 || m < 0) {
+            throw new TensorShapeException("eye: sizes must not be negative, got " + n + " x " + m);
+        }
+        double[] values = new double[n * m];
+        for (int i = 0; i < Math.min(n, m); i++) {
+            values[i * m + i] = 1;
+        }
+        return wrap(backend.fromDoubles(values, dtype), Shape.of(n, m));
+    }
+
+    /**
+     * torch.linspace: {@code steps} values from {@code start} to {@code end}, both included. As PyTorch
+     * computes them: the first half as {@code start + i * step}, the second as {@code end - (steps - 1 - i) * step}
+     * (so the last value is {@code end} exactly), in FLOAT32 arithmetic for a FLOAT32 result.
+     */
+    public Tensor linspace(double start, double end, int steps, DType dtype) {
+        if (steps < 0 || Double.isNaN(start) || Double.isNaN(end)) {
+            throw new IllegalArgumentException("linspace: need steps >= 0 and numeric ends, got start=" + start
+                    + " end=" + end + " steps=" + steps);
+        }
+        floating("linspace", dtype);
+        double[] values = new double[steps];
+        int halfway = steps / 2;
+        if (dtype == DType.FLOAT32) {
+            float s = (float) start;
+            float e = (float) end;
+            float step = steps > 1 ? (e - s) / (steps - 1) : 0f;
+            for (int i = 0; i < steps; i++) {
+                values[i] = i < halfway ? s + step * i : e - step * (steps - 1 - i);
+            }
+        } else {
+            double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+            for (int i = 0; i < steps; i++) {
+                values[i] = i < halfway ? start + step * i : end - step * (steps - 1 - i);
+            }
+        }
+        if (steps == 1) {
+            values[0] = dtype == DType.FLOAT32 ? (float) start : start;
+        }
+        return wrap(backend.fromDoubles(values, dtype), Shape.of(steps));
     }
 
     private static DType floating(String op, DType dtype) {

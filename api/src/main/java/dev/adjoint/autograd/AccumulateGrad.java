@@ -32,7 +32,7 @@ public final class AccumulateGrad extends Node {
     }
 
     @Override
-    protected Tensor[] apply(Tensor gradOutput) {
+    protected Tensor[] apply(Tensor[] gradOutputs) {
         return new Tensor[0];
     }
 }

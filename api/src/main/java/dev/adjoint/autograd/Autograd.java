@@ -1,9 +1,11 @@
 package dev.adjoint.autograd;
 
+import dev.adjoint.BackendMismatchException;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.func.TensorFunction;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,16 +24,18 @@ public final class Autograd {
 
     /** {@code root.backward(gradient, retainGraph, createGraph)}: accumulates into leaves' {@code grad}. */
     public static void backward(Tensor root, Tensor gradient, boolean retainGraph, boolean createGraph) {
-        Node edge = rootEdge(root, "backward");
+        Edge edge = rootEdge(root, "backward");
         Tensor seed = seedGradient(root, gradient, "backward");
-        run(new Node[] {edge}, new Tensor[] {seed}, null, true, retainGraph, createGraph);
+        run(new Edge[] {edge}, new Tensor[] {seed}, null, true, retainGraph, createGraph);
     }
 
     /**
      * torch.autograd.grad: the gradients of {@code outputs} (weighted by {@code gradOutputs}, which
      * may be {@code null} for scalar outputs) with respect to {@code inputs}, returned instead of
      * accumulated into {@code grad}. An input the outputs do not depend on yields {@code null} when
-     * {@code allowUnused}, and an error otherwise.
+     * {@code allowUnused}, and an error otherwise. Only the part of the graph that leads to
+     * {@code inputs} runs: gradients of other leaves (a model's weights, when asking for the input's
+     * gradient) are not computed.
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
                                     boolean retainGraph, boolean createGraph, boolean allowUnused) {
@@ -39,20 +43,20 @@ public final class Autograd {
             throw new IllegalArgumentException("grad: " + gradOutputs.size() + " gradOutputs for "
                     + outputs.size() + " outputs; pass one per output (or null for scalar outputs)");
         }
-        Node[] roots = new Node[outputs.size()];
+        Edge[] roots = new Edge[outputs.size()];
         Tensor[] seeds = new Tensor[outputs.size()];
         for (int i = 0; i < outputs.size(); i++) {
             roots[i] = rootEdge(outputs.get(i), "grad");
             seeds[i] = seedGradient(outputs.get(i), gradOutputs == null ? null : gradOutputs.get(i), "grad");
         }
-        Map<Node, Integer> captureIndex = new IdentityHashMap<>();
+        Map<Edge, Integer> captureIndex = new java.util.HashMap<>();
         for (int i = 0; i < inputs.size(); i++) {
             Tensor in = inputs.get(i);
             if (!in.requiresGrad()) {
                 throw new IllegalArgumentException("grad: input " + i + " (shape " + in.shape()
                         + ") does not require grad");
             }
-            Integer earlier = captureIndex.put(in.gradEdge(), i);
+            Integer earlier = captureIndex.put(new Edge(Graph.gradEdge(in), Graph.outputSlot(in)), i);
             if (earlier != null) {
                 throw new IllegalArgumentException("grad: inputs " + earlier + " and " + i
                         + " are the same tensor (shape " + in.shape() + "); pass each input once");
@@ -70,16 +74,69 @@ public final class Autograd {
         return Arrays.asList(captured);
     }
 
-    private record Capture(Map<Node, Integer> index, Tensor[] grads) {
+    /**
+     * Activation checkpointing, as {@code torch.utils.checkpoint}: runs {@code segment} without keeping
+     * its intermediates — only its inputs are saved — and runs it again during backward to compute its
+     * gradients. The gradients are the same bits as without checkpointing (random tensors the segment
+     * draws through the tensor factories, such as dropout masks, are replayed). Peak memory falls by
+     * the segment's activations; the price is one more forward of the segment per backward. Inside an
+     * open dual level (forward mode), where nothing is stored for backward, it simply runs the segment.
+     * Parameters the segment reads from outside (a module's weights) get their gradients as usual. A
+     * recorded backward (createGraph) differentiates through the recomputation like any other code.
+     */
+    public static List<Tensor> checkpoint(TensorFunction segment, List<Tensor> inputs) {
+        if (ForwardAD.isDualLevelOpen() || !GradMode.isEnabled()) {
+            return segment.apply(inputs);
+        }
+        return CheckpointFrame.run(segment, inputs);
     }
 
-    private static Node rootEdge(Tensor root, String op) {
+    /** {@link #checkpoint(TensorFunction, List)} for a segment of one input and one output. */
+    public static Tensor checkpoint(java.util.function.UnaryOperator<Tensor> segment, Tensor input) {
+        return checkpoint(in -> List.of(segment.apply(in.get(0))), List.of(input)).get(0);
+    }
+
+    /**
+     * Anomaly detection, as {@code torch.autograd.detect_anomaly}: while the returned scope is open,
+     * every op records where it was called, and a backward node that produces a NaN or infinite
+     * gradient fails with an {@link AnomalyException} naming the node, the input and that call site.
+     * Off by default, and then it costs nothing measurable. Process-wide, as in PyTorch.
+     */
+    public static AnomalyScope detectAnomaly() {
+        Anomaly.open();
+        return new AnomalyScope();
+    }
+
+    /** Ends anomaly detection when closed (scopes nest). */
+    public static final class AnomalyScope implements AutoCloseable {
+        private boolean closed;
+
+        private AnomalyScope() {
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                Anomaly.close();
+            }
+        }
+    }
+
+    /** One output slot of a node: where a tensor's gradient is delivered. */
+    record Edge(Node node, int slot) {
+    }
+
+    private record Capture(Map<Edge, Integer> index, Tensor[] grads) {
+    }
+
+    private static Edge rootEdge(Tensor root, String op) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException(op + ": the tensor of shape " + root.shape()
                     + " does not require grad and has no gradFn; mark an input with requiresGrad(true) "
                     + "and make sure it was not computed inside noGrad()");
         }
-        return root.gradEdge();
+        return new Edge(Graph.gradEdge(root), Graph.outputSlot(root));
     }
 
     private static Tensor seedGradient(Tensor root, Tensor gradient, String op) {
@@ -94,6 +151,12 @@ public final class Autograd {
             throw new TensorShapeException(op + ": gradient has shape " + gradient.shape()
                     + " but the output has shape " + root.shape());
         }
+        if (gradient.backend() != root.backend()) {
+            // Checked here: otherwise the first backward formula fails on it, naming an op such as "mul".
+            throw new BackendMismatchException(op + ": gradient is on backend '" + gradient.backend().name()
+                    + "' (shape " + gradient.shape() + ") but the output is on backend '" + root.backend().name()
+                    + "' (shape " + root.shape() + "); move it with gradient.to(output.backend())");
+        }
         if (gradient.dtype() != root.dtype()) {
             throw new DTypeMismatchException(op + ": gradient has dtype " + gradient.dtype()
                     + " but the output has dtype " + root.dtype());
@@ -101,39 +164,64 @@ public final class Autograd {
         return gradient;
     }
 
-    private static void run(Node[] roots, Tensor[] seeds, Capture capture, boolean accumulate,
+    private static void run(Edge[] roots, Tensor[] seeds, Capture capture, boolean accumulate,
                             boolean retainGraph, boolean createGraph) {
         Map<Node, Integer> dependencies = countDependencies(roots);
-        Map<Node, Tensor> pending = new IdentityHashMap<>();
-        for (int i = 0; i < roots.length; i++) {
-            addGradient(pending, roots[i], seeds[i]);
-        }
-        ArrayDeque<Node> ready = new ArrayDeque<>();
-        for (Node root : roots) {
-            if (dependencies.getOrDefault(root, 0) == 0 && !ready.contains(root)) {
-                ready.push(root);
+        Map<Node, Boolean> needed = null;
+        if (capture != null) {
+            // Without accumulation into leaves, only nodes that lead to a captured input need to run;
+            // the parents of a needed node are needed too, so counting among them stays consistent.
+            needed = neededNodes(topologicalOrder(roots, dependencies), capture.index());
+            dependencies = new IdentityHashMap<>();
+            for (Node node : needed.keySet()) {
+                for (Node child : node.next()) {
+                    if (child != null && needed.containsKey(child)) {
+                        dependencies.merge(child, 1, Integer::sum);
+                    }
+                }
             }
         }
+        Map<Node, Tensor[]> pending = new IdentityHashMap<>();
+        for (int i = 0; i < roots.length; i++) {
+            addGradient(pending, roots[i].node(), roots[i].slot(), seeds[i]);
+        }
+        ArrayDeque<Node> ready = new ArrayDeque<>();
+        for (Edge root : roots) {
+            Node node = root.node();
+            if ((needed == null || needed.containsKey(node)) && dependencies.getOrDefault(node, 0) == 0
+                    && !ready.contains(node)) {
+                ready.push(node);
+            }
+        }
+        boolean anomaly = Anomaly.enabled();
         // The backward pass itself is recorded only when asked to, so that higher-order gradients work.
         try (GradMode.Scope scope = GradMode.set(createGraph)) {
             while (!ready.isEmpty()) {
                 Node node = ready.pop();
-                Tensor grad = pending.remove(node);
+                Tensor[] grads = pending.remove(node);
                 Tensor[] inputGrads = null;
-                if (grad != null) {
-                    grad = node.runHooks(grad);
-                    if (capture != null) {
-                        Integer slot = capture.index().get(node);
-                        if (slot != null) {
-                            capture.grads()[slot] = grad;
+                if (grads != null) {
+                    for (int s = 0; s < grads.length; s++) {
+                        if (grads[s] == null) {
+                            continue;
+                        }
+                        grads[s] = node.runHooks(s, grads[s]);
+                        if (capture != null) {
+                            Integer at = capture.index().get(new Edge(node, s));
+                            if (at != null) {
+                                capture.grads()[at] = grads[s];
+                            }
                         }
                     }
                     if (node instanceof AccumulateGrad leafSink) {
                         if (accumulate) {
-                            leafSink.accumulate(grad, createGraph);
+                            leafSink.accumulate(grads[0], createGraph);
                         }
                     } else {
-                        inputGrads = node.apply(grad);
+                        inputGrads = node.run(grads, needed == null ? null : wantedInputs(node, needed));
+                        if (anomaly) {
+                            checkFinite(node, inputGrads);
+                        }
                         if (!retainGraph) {
                             node.release();
                         }
@@ -142,11 +230,12 @@ public final class Autograd {
                 Node[] next = node.next();
                 for (int i = 0; i < next.length; i++) {
                     Node child = next[i];
-                    if (child == null) {
+                    if (child == null || (needed != null && !needed.containsKey(child))) {
                         continue;
                     }
                     if (inputGrads != null && inputGrads[i] != null) {
-                        addGradient(pending, child, reduceToShape(inputGrads[i], node.inputShape(i), node));
+                        addGradient(pending, child, node.nextSlot(i),
+                                reduceToShape(inputGrads[i], node.inputShape(i), node));
                     }
                     int left = dependencies.merge(child, -1, Integer::sum);
                     if (left == 0) {
@@ -157,14 +246,15 @@ public final class Autograd {
         }
     }
 
-    private static Map<Node, Integer> countDependencies(Node[] roots) {
+    /** How many consumers deliver a gradient to each node reachable from the roots. */
+    private static Map<Node, Integer> countDependencies(Edge[] roots) {
         Map<Node, Integer> dependencies = new IdentityHashMap<>();
         Map<Node, Boolean> seen = new IdentityHashMap<>();
         // Iterative depth-first walk: deep graphs (long RNN chains) must not overflow the stack.
         ArrayDeque<Node> stack = new ArrayDeque<>();
-        for (Node root : roots) {
-            if (seen.put(root, Boolean.TRUE) == null) {
-                stack.push(root);
+        for (Edge root : roots) {
+            if (seen.put(root.node(), Boolean.TRUE) == null) {
+                stack.push(root.node());
             }
         }
         while (!stack.isEmpty()) {
@@ -182,9 +272,86 @@ public final class Autograd {
         return dependencies;
     }
 
-    private static void addGradient(Map<Node, Tensor> pending, Node node, Tensor grad) {
-        Tensor existing = pending.get(node);
-        pending.put(node, existing == null ? grad : existing.add(grad));
+    /** Every node reachable from the roots, each after all the nodes that feed it gradients. */
+    private static List<Node> topologicalOrder(Edge[] roots, Map<Node, Integer> dependencies) {
+        Map<Node, Integer> left = new IdentityHashMap<>(dependencies);
+        ArrayDeque<Node> stack = new ArrayDeque<>();
+        for (Edge root : roots) {
+            if (left.getOrDefault(root.node(), 0) == 0 && !stack.contains(root.node())) {
+                stack.push(root.node());
+            }
+        }
+        List<Node> order = new ArrayList<>(left.size());
+        while (!stack.isEmpty()) {
+            Node node = stack.pop();
+            order.add(node);
+            for (Node child : node.next()) {
+                if (child != null && left.merge(child, -1, Integer::sum) == 0) {
+                    stack.push(child);
+                }
+            }
+        }
+        return order;
+    }
+
+    /** The nodes from which a captured edge can be reached (children are visited before parents). */
+    private static Map<Node, Boolean> neededNodes(List<Node> order, Map<Edge, Integer> captures) {
+        Map<Node, Boolean> targets = new IdentityHashMap<>();
+        for (Edge e : captures.keySet()) {
+            targets.put(e.node(), Boolean.TRUE);
+        }
+        Map<Node, Boolean> needed = new IdentityHashMap<>();
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Node node = order.get(i);
+            boolean need = targets.containsKey(node);
+            for (Node child : node.next()) {
+                if (child != null && needed.containsKey(child)) {
+                    need = true;
+                    break;
+                }
+            }
+            if (need) {
+                needed.put(node, Boolean.TRUE);
+            }
+        }
+        return needed;
+    }
+
+    private static boolean[] wantedInputs(Node node, Map<Node, Boolean> needed) {
+        Node[] next = node.next();
+        boolean[] wanted = new boolean[next.length];
+        for (int i = 0; i < next.length; i++) {
+            wanted[i] = next[i] != null && needed.containsKey(next[i]);
+        }
+        return wanted;
+    }
+
+    private static void checkFinite(Node node, Tensor[] inputGrads) {
+        if (inputGrads == null) {
+            return;
+        }
+        for (int i = 0; i < inputGrads.length; i++) {
+            Tensor g = inputGrads[i];
+            if (g == null) {
+                continue;
+            }
+            for (double v : g.toDoubleArray()) {
+                if (!Double.isFinite(v)) {
+                    throw new AnomalyException(node.name() + " returned " + (Double.isNaN(v) ? "NaN" : "an infinite")
+                            + " value in its gradient for input " + i + " (shape " + g.shape()
+                            + "). The op was called at:\n" + Anomaly.format(node.creationSite()));
+                }
+            }
+        }
+    }
+
+    private static void addGradient(Map<Node, Tensor[]> pending, Node node, int slot, Tensor grad) {
+        Tensor[] grads = pending.get(node);
+        if (grads == null) {
+            grads = new Tensor[node.outputCount()];
+            pending.put(node, grads);
+        }
+        grads[slot] = grads[slot] == null ? grad : grads[slot].add(grad);
     }
 
     /** Sums a gradient that has an input's broadcast shape back down to the input's own shape. */

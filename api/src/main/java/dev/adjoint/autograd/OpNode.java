@@ -13,8 +13,12 @@ final class OpNode extends Node implements BackwardContext {
     private int outputVersion;
     private boolean released;
 
-    OpNode(String name, Node[] next, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
-        super(name, next, inputShapes);
+    /** Inside a checkpointed segment: where the saved tensors, then the output, are kept instead. */
+    private CheckpointFrame frame;
+    private int framePosition;
+
+    OpNode(String name, Node[] next, int[] nextSlot, Shape[] inputShapes, Tensor[] saved, BackwardFormula formula) {
+        super(name, next, nextSlot, inputShapes, 1);
         this.saved = saved;
         this.formula = formula;
         this.savedVersions = new int[saved.length];
@@ -26,11 +30,24 @@ final class OpNode extends Node implements BackwardContext {
     void bindOutput(Tensor output) {
         this.output = output;
         this.outputVersion = output.version();
+        CheckpointFrame active = CheckpointFrame.active();
+        if (active != null) {
+            Tensor[] kept = java.util.Arrays.copyOf(saved, saved.length + 1);
+            kept[saved.length] = output;
+            int position = active.register(kept);
+            if (position >= 0) {
+                // Checkpointed: keep positions, not tensors; the frame recomputes them for backward.
+                frame = active;
+                framePosition = position;
+                saved = new Tensor[saved.length];
+                this.output = null;
+            }
+        }
     }
 
     @Override
-    protected Tensor[] apply(Tensor gradOutput) {
-        return formula.apply(gradOutput, this);
+    protected Tensor[] apply(Tensor[] gradOutputs) {
+        return formula.apply(gradOutputs[0], this);
     }
 
     @Override
@@ -38,12 +55,19 @@ final class OpNode extends Node implements BackwardContext {
         released = true;
         saved = null;
         output = null;
+        if (frame != null) {
+            frame.nodeReleased();
+            frame = null;
+        }
     }
 
     @Override
     public Tensor saved(int i) {
         if (released) {
             throw freed();
+        }
+        if (frame != null) {
+            return frame.get(framePosition + i, name());
         }
         Tensor t = saved[i];
         if (t != null && t.version() != savedVersions[i]) {
@@ -57,6 +81,9 @@ final class OpNode extends Node implements BackwardContext {
         if (released) {
             throw freed();
         }
+        if (frame != null) {
+            return frame.get(framePosition + saved.length, name());
+        }
         if (output.version() != outputVersion) {
             throw modified("output", output, outputVersion);
         }
@@ -65,7 +92,7 @@ final class OpNode extends Node implements BackwardContext {
 
     @Override
     public boolean needsInputGrad(int i) {
-        return next()[i] != null;
+        return inputWanted(i);
     }
 
     private IllegalStateException modified(String what, Tensor t, int expected) {

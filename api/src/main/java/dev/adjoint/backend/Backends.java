@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.ServiceConfigurationError;
@@ -65,16 +66,23 @@ public final class Backends {
             return availability;
         }
 
+        /** The availability if it has been checked already, else {@code null}; checks nothing. */
+        synchronized Availability knownAvailability() {
+            return availability;
+        }
+
         BackendInfo info() {
             Availability a = availability();
             return new BackendInfo(name, priority, a.available(), a.reason(), backend);
         }
     }
 
-    // Separate holder: a bad adjoint.backend setting must not break list() and get().
-    private static final class DefaultHolder {
-        static final Backend DEFAULT = chooseDefault();
-    }
+    /**
+     * The default once chosen. Not a class-initialisation holder: a bad adjoint.backend setting must
+     * fail as a BackendUnavailableException on every call, not once as an ExceptionInInitializerError
+     * and then as NoClassDefFoundError for the rest of the JVM; and it must not break list() and get().
+     */
+    private static volatile Backend chosenDefault;
 
     /** Every backend found on the class path, best first, each saying whether it is available and why not. */
     public static List<BackendInfo> list() {
@@ -102,25 +110,80 @@ public final class Backends {
 
     /** The backend used by {@code Tensor.zeros(...)} and the other creation methods without a backend. */
     public static Backend defaultBackend() {
-        return DefaultHolder.DEFAULT;
+        Backend chosen = chosenDefault;
+        if (chosen == null) {
+            synchronized (Backends.class) {
+                chosen = chosenDefault;
+                if (chosen == null) {
+                    // Throws, leaving nothing cached, when the setting names no usable backend.
+                    chosen = chooseDefault();
+                    chosenDefault = chosen;
+                }
+            }
+        }
+        return chosen;
     }
 
-    /** A one-line summary of every backend, for error messages and logs. */
+    /**
+     * A one-line summary of every backend, for error messages and logs. It checks availability only
+     * as far as choosing the default does (the backend {@value #PROPERTY} or {@value #ENV} asks for,
+     * otherwise each in priority order until one is available), so describing the backends loads
+     * none that the program would not use, such as nd4j's native libraries when simd is chosen; a
+     * backend not checked yet is listed as such. {@link #list()} checks every backend.
+     */
     public static String describe() {
         List<String> parts = new ArrayList<>();
-        for (BackendInfo info : list()) {
-            parts.add(info.toString());
+        String requested = requestedName();
+        boolean defaultFound = false;
+        for (Entry entry : Registry.ALL) {
+            boolean defaultWouldCheck = requested != null ? entry.name.equals(requested) : !defaultFound;
+            Availability a = defaultWouldCheck ? entry.availability() : entry.knownAvailability();
+            if (a == null) {
+                parts.add(entry.name + " (priority " + entry.priority + "): not checked yet (it is when chosen)");
+                continue;
+            }
+            parts.add(new BackendInfo(entry.name, entry.priority, a.available(), a.reason(), entry.backend).toString());
+            defaultFound |= requested == null && a.available();
         }
         return parts.isEmpty() ? "none (add an engine module such as adjoint-engine-scalar to the class path)"
                 : String.join("; ", parts);
     }
 
+    /** Providers whose class fails to load, at most, before discovery stops looking (a guard against a loop). */
+    private static final int MAX_LOAD_FAILURES = 64;
+
+    /** The backend adjoint.backend or ADJOINT_BACKEND asks for, lower-cased, or {@code null}. */
+    private static String requestedName() {
+        String requested = System.getProperty(PROPERTY);
+        if (requested == null || requested.isBlank()) {
+            requested = System.getenv(ENV);
+        }
+        return requested == null || requested.isBlank() ? null : requested.trim().toLowerCase(Locale.ROOT);
+    }
+
     private static List<Entry> discover() {
         List<Entry> found = new ArrayList<>();
         ServiceLoader<Backend> loader = ServiceLoader.load(Backend.class, Backends.class.getClassLoader());
-        var it = loader.stream().iterator();
-        while (it.hasNext()) {
-            var provider = it.next();
+        Iterator<ServiceLoader.Provider<Backend>> it = loader.stream().iterator();
+        int loadFailures = 0;
+        while (true) {
+            ServiceLoader.Provider<Backend> provider;
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                provider = it.next();
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // The provider class itself did not load: an engine jar on the class path without a
+                // library it is compiled against (adjoint-engine-nd4j without nd4j-api). ServiceLoader
+                // has moved past it, so the other backends are still found; this one is reported.
+                found.add(new Entry("(failed to load)", Integer.MIN_VALUE, null,
+                        Availability.unavailable("a backend class failed to load: " + e)));
+                if (++loadFailures >= MAX_LOAD_FAILURES) {
+                    break;
+                }
+                continue;
+            }
             try {
                 Backend b = provider.get();
                 found.add(new Entry(b.name(), b.priority(), b, null));

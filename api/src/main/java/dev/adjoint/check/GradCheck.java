@@ -5,6 +5,7 @@ import dev.adjoint.Generator;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.GradMode;
 
 import java.util.ArrayList;
@@ -214,6 +215,121 @@ public final class GradCheck {
             directional(second, vjp, extended, options);
         } else {
             fullJacobian(second, vjp, extended, options);
+        }
+    }
+
+    /**
+     * The forward-mode check, the counterpart of {@link #directionalCheck} for JVP rules. For a seeded
+     * random direction {@code v} of unit length over all inputs that require grad, it compares
+     * <ul>
+     *   <li>the JVP {@code J v}, computed in one forward pass with dual tensors ({@link ForwardAD}), entry
+     *       by entry with the central difference {@code (f(x + eps v) - f(x - eps v)) / (2 eps)};</li>
+     *   <li>{@code <u, J v>} (forward mode) with {@code <J^T u, v>} (reverse mode) for a seeded random unit
+     *       cotangent {@code u}: the two modes must be transposes of each other (the dot-product test).</li>
+     * </ul>
+     * A wrong JVP rule fails the first; a JVP and a VJP that disagree fail the second even where finite
+     * differences are too coarse to see it.
+     *
+     * @throws GradCheckException naming the output element or the two inner products on a mismatch
+     */
+    public static void jvpcheck(String name, Function<List<Tensor>, Tensor> f, List<Tensor> inputs, Options options) {
+        Subject subject = Subject.of("jvpcheck", name, inputs);
+        validate(subject, f, inputs, options);
+        boolean[] which = differentiable(inputs);
+        int[] positions = positions(which);
+        Generator generator = new Generator(options.seed());
+        double eps = options.eps();
+
+        int total = 0;
+        for (int i : positions) {
+            total += inputs.get(i).numel();
+        }
+        double[] direction = unitVector(generator, total);
+        List<Tensor> plus = new ArrayList<>(inputs);
+        List<Tensor> minus = new ArrayList<>(inputs);
+        List<Tensor> tangents = new ArrayList<>(Collections.nCopies(inputs.size(), null));
+        int at = 0;
+        for (int i : positions) {
+            Tensor x = inputs.get(i);
+            double[] base = x.toDoubleArray();
+            double[] up = new double[base.length];
+            double[] down = new double[base.length];
+            // The direction actually taken after rounding to the input's dtype, as in directionalCheck.
+            double[] taken = new double[base.length];
+            for (int j = 0; j < base.length; j++) {
+                double d = direction[at + j];
+                up[j] = roundTo(x.dtype(), base[j] + eps * d);
+                down[j] = roundTo(x.dtype(), base[j] - eps * d);
+                taken[j] = (up[j] - down[j]) / (2 * eps);
+            }
+            at += base.length;
+            plus.set(i, perturbed(x, up));
+            minus.set(i, perturbed(x, down));
+            tangents.set(i, Tensor.on(x.backend()).fromArray(taken, x.dtype(), x.shape().toArray()));
+        }
+
+        Tensor output;
+        double[] jvp;
+        try (GradMode.Scope scope = GradMode.enable(); ForwardAD.DualLevel level = ForwardAD.dualLevel()) {
+            List<Tensor> duals = new ArrayList<>(inputs);
+            for (int i : positions) {
+                duals.set(i, ForwardAD.makeDual(inputs.get(i), tangents.get(i)));
+            }
+            output = checkedOutput(subject, f.apply(duals));
+            Tensor tangent = ForwardAD.unpackDual(output).tangent();
+            jvp = tangent == null ? new double[output.numel()] : tangent.toDoubleArray();
+            if (tangent != null && !tangent.shape().equals(output.shape())) {
+                throw new GradCheckException(subject.header() + ": the tangent has shape " + tangent.shape()
+                        + " but the output has shape " + output.shape());
+            }
+        }
+        double[] up = evaluate(subject, f, plus, output.numel());
+        double[] down = evaluate(subject, f, minus, output.numel());
+        for (int k = 0; k < jvp.length; k++) {
+            double numerical = (up[k] - down[k]) / (2 * eps);
+            double difference = Math.abs(jvp[k] - numerical);
+            double allowed = options.atol() + options.rtol() * Math.abs(numerical);
+            if (!(difference <= allowed)) {
+                throw new GradCheckException(subject.header() + ": the forward-mode tangent J v does not match "
+                        + "finite differences at " + subject.outputLabel(output.shape(), k) + " along a random unit "
+                        + "direction v over all inputs (seed " + options.seed() + "): JVP " + jvp[k]
+                        + ", numerical (f(x + eps v) - f(x - eps v)) / (2 eps) = " + numerical + " (|difference| "
+                        + difference + " > atol + rtol * |numerical| = " + allowed + "). "
+                        + options.describe("central differences"));
+            }
+        }
+
+        if (output.numel() == 0) {
+            return;
+        }
+        double[] u = unitVector(generator, output.numel());
+        double forward = dot(u, jvp);
+        double reverse = 0;
+        try (GradMode.Scope scope = GradMode.enable()) {
+            Tensor y = checkedOutput(subject, f.apply(inputs));
+            if (y.requiresGrad()) {
+                List<Tensor> wrt = new ArrayList<>();
+                for (int i : positions) {
+                    wrt.add(inputs.get(i));
+                }
+                Tensor cotangent = Tensor.on(y.backend()).fromArray(u, y.dtype(), y.shape().toArray());
+                List<Tensor> grads = Autograd.grad(List.of(y), wrt, List.of(cotangent), false, false, true);
+                for (int p = 0; p < positions.length; p++) {
+                    Tensor g = grads.get(p);
+                    if (g != null) {
+                        int i = positions[p];
+                        reverse += dot(checkedGradient(subject, g, inputs.get(i), i).toDoubleArray(),
+                                tangents.get(i).toDoubleArray());
+                    }
+                }
+            }
+        }
+        double allowed = options.atol() + options.rtol() * Math.max(Math.abs(forward), Math.abs(reverse));
+        if (!(Math.abs(forward - reverse) <= allowed)) {
+            throw new GradCheckException(subject.header() + ": forward and reverse mode disagree (the dot-product "
+                    + "test, seed " + options.seed() + "): <u, J v> from the JVP = " + forward + " but <J^T u, v> "
+                    + "from the VJP = " + reverse + " (|difference| " + Math.abs(forward - reverse) + " > " + allowed
+                    + "); one of the op's two rules is wrong. " + options.describe("central differences"));
         }
     }
 

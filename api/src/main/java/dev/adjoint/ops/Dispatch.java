@@ -6,19 +6,27 @@ import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+
+import java.util.Arrays;
 
 /**
  * The forward half of every op: validate once, allocate the output, call the backend's kernel.
  * Nothing here records a graph; the op classes pair these calls with their backward formulas.
  * Because every check runs here, above the SPI, every backend fails the same way with the same message.
+ * No kernel is called where there is nothing to read or write (an empty tensor): an empty view may
+ * carry any offset (cat places an empty piece one past the end of an empty storage), which a
+ * backend's bulk copy would reject.
  */
 public final class Dispatch {
+    private static final TensorInternals INTERNALS = TensorInternals.get();
     private Dispatch() {
     }
 
@@ -55,12 +63,28 @@ public final class Dispatch {
 
     /** Reads every index and fails with the op, position and valid range if one is out of bounds. */
     static void checkIndexValues(String op, Tensor index, int bound, int dim) {
+        checkIndexValues(op, "index", index, bound, "dimension " + dim + " of size " + bound,
+                "index shape " + index.shape());
+    }
+
+    /**
+     * Reads every value of {@code index} and fails on the first one outside {@code [0, bound)}, with a
+     * message in the user's terms: their op and argument, the value and where it is, what the values
+     * count ({@code range}, e.g. "3 classes") and the shapes involved ({@code shapes}). Ops built on
+     * others (crossEntropy and indexSelect on gather, nn's Embedding on indexSelect) check their own
+     * argument with this first, so the user never reads about an op they did not call.
+     */
+    public static void checkIndexValues(String op, String argument, Tensor index, int bound, String range,
+                                        String shapes) {
         long[] values = index.toLongArray();
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= bound) {
-                throw new IndexOutOfBoundsException(op + ": index " + values[i] + " at position " + i
-                        + " is out of range for dimension " + dim + " of size " + bound
-                        + " (index shape " + index.shape() + ")");
+                String position = index.rank() <= 1 ? String.valueOf(i)
+                        : Arrays.toString(index.shape().unravel(i));
+                throw new IndexOutOfBoundsException(op + ": " + argument + " " + values[i] + " at position "
+                        + position + " is out of range for " + range + " ("
+                        + (bound == 0 ? "no value is valid" : "valid values are 0 to " + (bound - 1)) + "; "
+                        + shapes + ")");
             }
         }
     }
@@ -70,16 +94,21 @@ public final class Dispatch {
     /** A 0-d tensor holding {@code value}, for the scalar forms of binary ops. */
     public static Tensor scalar(Backend backend, DType dtype, double value) {
         Storage s = backend.fromDoubles(new double[] {value}, dtype);
-        return Tensor.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
+        return INTERNALS.fromStorage(s, Layout.contiguous(Shape.scalar()), backend);
     }
 
     static Tensor empty(Backend backend, DType dtype, Shape shape) {
-        return Tensor.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+        return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
+    }
+
+    /** Records an in-place write to {@code t}'s storage. */
+    static void markModifiedInPlace(Tensor t) {
+        INTERNALS.markModifiedInPlace(t);
     }
 
     /** A view of {@code t} with another layout over the same storage (no history). */
     static Tensor view(Tensor t, Layout layout) {
-        return t.viewAs(layout);
+        return INTERNALS.viewAs(t, layout);
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
@@ -87,6 +116,9 @@ public final class Dispatch {
     static Tensor unary(String op, UnaryOp kernel, Tensor x) {
         checkFloating(op, x);
         Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        if (out.numel() == 0) {
+            return out;
+        }
         x.backend().unary(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
@@ -94,9 +126,15 @@ public final class Dispatch {
     static Tensor binary(String op, BinaryOp kernel, Tensor a, Tensor b) {
         checkSameBackend(op, a, b);
         checkSameDType(op, a, b);
-        checkFloating(op, a);
+        if (!kernel.isComparison()) {
+            // Comparisons also take INT64 operands (argmax(...).eq(labels)); arithmetic is floating only.
+            checkFloating(op, a);
+        }
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
+        if (out.numel() == 0) {
+            return out;
+        }
         a.backend().binary(kernel, a.storage(), a.layout().broadcastTo(shape), b.storage(),
                 b.layout().broadcastTo(shape), out.storage(), out.layout());
         return out;
@@ -113,6 +151,9 @@ public final class Dispatch {
         }
         Shape shape = Shape.broadcast("where", Shape.broadcast("where", mask.shape(), a.shape()), b.shape());
         Tensor out = empty(a.backend(), a.dtype(), shape);
+        if (out.numel() == 0) {
+            return out;
+        }
         a.backend().where(mask.storage(), mask.layout().broadcastTo(shape), a.storage(), a.layout().broadcastTo(shape),
                 b.storage(), b.layout().broadcastTo(shape), out.storage(), out.layout());
         return out;
@@ -120,7 +161,10 @@ public final class Dispatch {
 
     /** Reduces along {@code dims} (already normalised, distinct), keeping them as size-1 dims. */
     static Tensor reduceKeepDim(String op, ReduceOp kernel, Tensor x, boolean[] reduced) {
-        checkFloating(op, x);
+        if (!(kernel == ReduceOp.SUM && x.dtype() == DType.INT64)) {
+            // An INT64 sum counts (mask.sum() after a comparison); other reductions are floating only.
+            checkFloating(op, x);
+        }
         int[] outDims = x.shape().toArray();
         for (int d = 0; d < outDims.length; d++) {
             if (reduced[d]) {
@@ -132,19 +176,76 @@ public final class Dispatch {
             }
         }
         Tensor out = empty(x.backend(), x.dtype(), Shape.of(outDims));
+        if (x.numel() == 0) {
+            // Only sums get here over an empty dimension: allocate's zeros are the empty sums.
+            return out;
+        }
         x.backend().reduce(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
+    }
+
+    /**
+     * A running {@code kernel} of {@code x} (rank >= 1) along {@code dim}: the kernel works along the last
+     * dim, so another one is moved there by a transposed view, and the result viewed back.
+     */
+    static Tensor scan(String op, ScanOp kernel, boolean reverse, Tensor x, int dim) {
+        checkFloating(op, x);
+        int last = x.rank() - 1;
+        Layout moved = swapped(x.layout(), dim, last);
+        Tensor out = empty(x.backend(), x.dtype(), moved.shape());
+        if (out.numel() > 0) {
+            x.backend().scan(kernel, reverse, x.storage(), moved, out.storage(), out.layout());
+        }
+        return view(out, swapped(out.layout(), dim, last));
+    }
+
+    /** Sorted values and their INT64 positions along {@code dim} of {@code x} (rank >= 1), as views. */
+    static Tensor[] sort(String op, Tensor x, int dim, boolean descending) {
+        checkFloating(op, x);
+        int last = x.rank() - 1;
+        Layout moved = swapped(x.layout(), dim, last);
+        Tensor values = empty(x.backend(), x.dtype(), moved.shape());
+        Tensor indices = empty(x.backend(), DType.INT64, moved.shape());
+        if (values.numel() > 0) {
+            x.backend().sort(x.storage(), moved, descending, values.storage(), values.layout(), indices.storage(),
+                    indices.layout());
+        }
+        return new Tensor[] {view(values, swapped(values.layout(), dim, last)),
+                view(indices, swapped(indices.layout(), dim, last))};
+    }
+
+    /** {@code layout} with dims {@code d0} and {@code d1} exchanged (itself when they are the same). */
+    static Layout swapped(Layout layout, int d0, int d1) {
+        if (d0 == d1) {
+            return layout;
+        }
+        int[] dims = layout.shape().toArray();
+        int[] strides = layout.strides();
+        int size = dims[d0];
+        dims[d0] = dims[d1];
+        dims[d1] = size;
+        int stride = strides[d0];
+        strides[d0] = strides[d1];
+        strides[d1] = stride;
+        return new Layout(Shape.of(dims), strides, layout.offset());
     }
 
     /** Batched matmul of operands that already have equal rank >= 2 and equal batch dims. */
     static Tensor matmul(Tensor a, Tensor b, Shape outShape) {
         Tensor out = empty(a.backend(), a.dtype(), outShape);
+        if (a.numel() == 0 || b.numel() == 0) {
+            // Nothing to multiply: every element is empty (allocate's zeros) or there are none.
+            return out;
+        }
         a.backend().matmul(a.storage(), a.layout(), b.storage(), b.layout(), out.storage(), out.layout());
         return out;
     }
 
     static Tensor gather(Tensor src, int dim, Tensor index) {
         Tensor out = empty(src.backend(), src.dtype(), index.shape());
+        if (out.numel() == 0) {
+            return out;
+        }
         src.backend().gather(src.storage(), src.layout(), dim, index.storage(), index.layout(),
                 out.storage(), out.layout());
         return out;
@@ -152,25 +253,30 @@ public final class Dispatch {
 
     static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
         Tensor out = contiguousCopy(base);
+        if (index.numel() == 0) {
+            return out;
+        }
         base.backend().scatterAdd(out.storage(), out.layout(), dim, index.storage(), index.layout(),
                 src.storage(), src.layout());
         return out;
     }
 
     static Tensor contiguousCopy(Tensor x) {
-        Tensor out = empty(x.backend(), x.dtype(), x.shape());
-        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
-        return out;
+        return convert(x, x.dtype());
     }
 
     static Tensor convert(Tensor x, DType dtype) {
         Tensor out = empty(x.backend(), dtype, x.shape());
-        x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        if (out.numel() > 0) {
+            x.backend().copy(x.storage(), x.layout(), out.storage(), out.layout());
+        }
         return out;
     }
 
     /** Copies {@code src} into the view {@code dstLayout} of {@code dst}'s storage. */
     static void copyInto(Tensor src, Tensor dst, Layout dstLayout) {
-        src.backend().copy(src.storage(), src.layout(), dst.storage(), dstLayout);
+        if (src.numel() > 0) {
+            src.backend().copy(src.storage(), src.layout(), dst.storage(), dstLayout);
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.adjoint.ops;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
@@ -24,8 +25,10 @@ public final class InPlaceOps {
         source = checkedOperand(op, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
-        target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
-        target.markModifiedInPlace();
+        if (target.numel() > 0) {
+            target.backend().binary(kernel, target.storage(), out, source.storage(), operand, target.storage(), out);
+        }
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 
@@ -34,8 +37,11 @@ public final class InPlaceOps {
         source = checkedOperand(op, target, source);
         Layout operand = source.layout().broadcastTo(target.shape());
         Layout out = target.layout();
-        target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(), out);
-        target.markModifiedInPlace();
+        if (target.numel() > 0) {
+            target.backend().scaledAdd(1, target.storage(), out, alpha, source.storage(), operand, target.storage(),
+                    out);
+        }
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 
@@ -67,8 +73,10 @@ public final class InPlaceOps {
     /** Every element of {@code target} set to {@code value}. */
     public static Tensor fill(Tensor target, double value) {
         checkTarget("fill_", target, target);
-        target.backend().fill(target.storage(), target.layout(), value);
-        target.markModifiedInPlace();
+        if (target.numel() > 0) {
+            target.backend().fill(target.storage(), target.layout(), value);
+        }
+        Dispatch.markModifiedInPlace(target);
         return target;
     }
 
@@ -93,6 +101,11 @@ public final class InPlaceOps {
         if (Graph.needsGraph(target, source)) {
             throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
                     + " while gradients are recorded for it; do it inside Tensor.noGrad() or on a detach()ed tensor");
+        }
+        if (ForwardAD.tangentOf(target) != null || ForwardAD.tangentOf(source) != null) {
+            throw new IllegalStateException(op + ": in-place update of a tensor of shape " + target.shape()
+                    + " that carries a forward-mode tangent (or from one); in-place ops do not propagate tangents, "
+                    + "use the out-of-place op");
         }
         if (!target.isLeaf()) {
             throw new IllegalStateException(op + ": the target (shape " + target.shape() + ") was computed by "

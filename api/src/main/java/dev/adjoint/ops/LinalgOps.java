@@ -44,6 +44,16 @@ public final class LinalgOps {
         return product;
     }
 
+    /** torch.outer: {@code a[i] * b[j]} for vectors a and b, a broadcast product. */
+    public static Tensor outer(Tensor a, Tensor b) {
+        Dispatch.checkSameBackend("outer", a, b);
+        Dispatch.checkSameDType("outer", a, b);
+        if (a.rank() != 1 || b.rank() != 1) {
+            throw new TensorShapeException("outer: both arguments must be 1-D, got shapes " + a.shape() + " and " + b.shape());
+        }
+        return a.unsqueeze(1).mul(b.unsqueeze(0));
+    }
+
     /** Both operands have rank >= 2 and matching inner sizes; batch dims broadcast. */
     private static Tensor batchedMatmul(Tensor a, Tensor b) {
         Shape batch = Shape.broadcast("matmul", batchShape(a.shape()), batchShape(b.shape()));
@@ -65,7 +75,10 @@ public final class LinalgOps {
                         : g.matmul(c.saved(1).transpose(-1, -2)),
                 !c.needsInputGrad(1) ? null
                         : bColumnMajor ? g.transpose(-1, -2).matmul(c.saved(0)).transpose(-1, -2)
-                        : c.saved(0).transpose(-1, -2).matmul(g)));
+                        : c.saved(0).transpose(-1, -2).matmul(g)),
+                // d(AB) = dA B + A dB
+                (t, in, y) -> t[0] == null ? in[0].matmul(t[1])
+                        : t[1] == null ? t[0].matmul(in[1]) : t[0].matmul(in[1]).add(in[0].matmul(t[1])));
     }
 
     /** Whether {@code t} is the transpose of a dense tensor (and not itself dense). */

@@ -35,6 +35,9 @@ public final class LossOps {
             throw new TensorShapeException("crossEntropy: target shape " + target.shape()
                     + " does not match logits shape " + logits.shape() + " (expected [" + logits.size(0) + "])");
         }
+        int classes = logits.size(1);
+        Dispatch.checkIndexValues("crossEntropy", "target", target, classes, classes + " classes",
+                "target shape " + target.shape() + ", logits shape " + logits.shape());
         Tensor picked = logits.logSoftmax(1).gather(1, target.unsqueeze(1));
         return picked.mean().neg();
     }

@@ -12,7 +12,7 @@ import java.util.Arrays;
 
 import static dev.adjoint.ops.ElementwiseOps.of;
 
-/** Reductions and the numerically stable composites built on them (logSumExp, softmax, logSoftmax). */
+/** Reductions and logSumExp, the numerically stable composite built on them. */
 public final class ReductionOps {
     private static final Tensor[] NOTHING = new Tensor[0];
 
@@ -27,10 +27,13 @@ public final class ReductionOps {
         Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         // Each input element contributed once: the gradient is the output gradient broadcast back.
         return Graph.record("SumBackward", out, of(x), NOTHING,
-                (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())));
+                (g, c) -> of(g.reshape(keptShape.toArray()).expand(inShape.toArray())),
+                (t, in, y) -> sum(t[0], dims, keepDim));
     }
 
     public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        // Named here: an INT64 x would otherwise fail in the division, as "div".
+        Dispatch.checkFloating("mean", x);
         boolean[] reduced = reducedDims("mean", x.shape(), dims);
         long count = 1;
         for (int d = 0; d < reduced.length; d++) {
@@ -39,6 +42,94 @@ public final class ReductionOps {
             }
         }
         return sum(x, dims, keepDim).div((double) count);
+    }
+
+    /**
+     * torch.var: the mean squared deviation from the mean over {@code dims}, divided by
+     * {@code N - correction} (1: the unbiased estimate; 0: the population variance); inf or NaN when
+     * that is not positive, as in PyTorch. Two passes (the mean, then the squared deviations), which
+     * stays accurate where the one-pass {@code E[x^2] - E[x]^2} cancels.
+     */
+    public static Tensor var(Tensor x, int[] dims, int correction, boolean keepDim) {
+        Dispatch.checkFloating("var", x);
+        boolean[] reduced = reducedDims("var", x.shape(), dims);
+        long count = 1;
+        for (int d = 0; d < reduced.length; d++) {
+            if (reduced[d]) {
+                count *= x.shape().dim(d);
+            }
+        }
+        int[] reducedList = indicesOf(reduced);
+        Tensor centered = x.sub(x.mean(reducedList, true));
+        return centered.square().sum(reducedList, keepDim).div((double) Math.max(0, count - correction));
+    }
+
+    /** torch.std: the square root of {@link #var}. */
+    public static Tensor std(Tensor x, int[] dims, int correction, boolean keepDim) {
+        Dispatch.checkFloating("std", x);
+        return var(x, dims, correction, keepDim).sqrt();
+    }
+
+    /**
+     * torch.norm / torch.linalg.vector_norm: {@code (sum |x|^p)^(1/p)} over {@code dims}; p = inf and -inf
+     * are the largest and smallest |x|, p = 0 counts the non-zero elements. p = 1, +-inf and 0 are the
+     * compositions (abs, then sum, amax, amin or a count), whose gradients are PyTorch's. Other p, 2
+     * among them, are a node of their own: the composite {@code sqrt(sum(x^2))} would give 0 * inf = NaN
+     * as the gradient of a zero vector, where PyTorch gives 0.
+     */
+    public static Tensor norm(Tensor x, double p, int[] dims, boolean keepDim) {
+        Dispatch.checkFloating("norm", x);
+        if (Double.isNaN(p)) {
+            throw new IllegalArgumentException("norm: p must be a number, got NaN (shape " + x.shape() + ")");
+        }
+        boolean[] reduced = reducedDims("norm", x.shape(), dims);
+        int[] reducedList = indicesOf(reduced);
+        if (p == Double.POSITIVE_INFINITY) {
+            return x.abs().amax(reducedList, keepDim);
+        }
+        if (p == Double.NEGATIVE_INFINITY) {
+            return x.abs().amin(reducedList, keepDim);
+        }
+        if (p == 0) {
+            // sign(|x|) is 1 for every non-zero element and has a zero gradient, as the count has in PyTorch.
+            return x.abs().sign().sum(reducedList, keepDim);
+        }
+        if (p == 1) {
+            return x.abs().sum(reducedList, keepDim);
+        }
+        Tensor out;
+        Tensor v = x.detach();
+        try (var scope = Tensor.noGrad()) {
+            out = p == 2 ? v.square().sum(reducedList, keepDim).sqrt()
+                    : v.abs().pow(p).sum(reducedList, keepDim).pow(1.0 / p);
+        }
+        int[] kept = x.shape().toArray();
+        for (int d : reducedList) {
+            kept[d] = 1;
+        }
+        return Graph.record("NormBackward", out, of(x), of(x),
+                (g, c) -> of(normScaledInput(c.saved(0), p).mul(overNormPower(g.reshape(kept), c.output().reshape(kept), p))),
+                (t, in, y) -> overNormPower(normScaledInput(in[0], p).mul(t[0]).sum(reducedList, true), y.reshape(kept), p)
+                        .reshape(y.shape().toArray()));
+    }
+
+    /** {@code d ||x||_p^p / dx / p = sign(x) |x|^(p-1)}, written as PyTorch writes it for each range of p. */
+    private static Tensor normScaledInput(Tensor x, double p) {
+        if (p == 2) {
+            return x;
+        }
+        return p < 2 ? x.sign().mul(x.abs().pow(p - 1)) : x.mul(x.abs().pow(p - 2));
+    }
+
+    /**
+     * {@code v / norm^(p-1)}, and 0 where the norm is 0 (PyTorch's choice there); the division runs on a
+     * norm with those zeros replaced by 1, so no inf or NaN arises even in the branch where() discards.
+     */
+    private static Tensor overNormPower(Tensor v, Tensor norm, double p) {
+        Tensor isZero = norm.eq(0.0);
+        Tensor safe = Tensor.where(isZero, norm.onesLike(), norm);
+        Tensor scaled = v.div(p == 2 ? safe : safe.pow(p - 1));
+        return Tensor.where(isZero, Dispatch.scalar(v.backend(), v.dtype(), 0.0), scaled);
     }
 
     /**
@@ -95,10 +186,16 @@ public final class ReductionOps {
         Tensor out = keepDim ? kept : Dispatch.view(kept, Layout.contiguous(dropDims(keptShape, reduced)));
         int[] reducedList = indicesOf(reduced);
         // The gradient is shared evenly between all elements that attain the extremum (PyTorch's amax rule).
-        return Graph.record(node, out, of(x), of(x, kept.detach()), (g, c) -> {
+        Tensor extreme = kept.detach();
+        return Graph.record(node, out, of(x), of(x, extreme), (g, c) -> {
             Tensor attained = c.saved(0).eq(c.saved(1));
             Tensor ties = attained.sum(reducedList, true);
             return of(g.reshape(keptShape.toArray()).mul(attained).div(ties));
+        }, (t, in, y) -> {
+            // The mean of the tangent over the elements that attain the extremum.
+            Tensor attained = in[0].eq(extreme);
+            Tensor ties = attained.sum(reducedList, true);
+            return t[0].mul(attained).sum(reducedList, true).div(ties).reshape(y.shape().toArray());
         });
     }
 
@@ -115,25 +212,27 @@ public final class ReductionOps {
         return keepDim ? lse : lse.reshape(dropDims(lse.shape(), reduced).toArray());
     }
 
-    /** exp(x - max) / sum(exp(x - max)) along {@code dim}: the max shift keeps exp from overflowing. */
-    public static Tensor softmax(Tensor x, int dim) {
-        Dispatch.checkFloating("softmax", x);
-        int d = x.shape().normalizeDim(dim, "softmax");
-        Tensor e = x.sub(finiteShift(x, new int[] {d})).exp();
-        return e.div(e.sum(d, true));
+    /**
+     * The detached max along {@code dims} (keepDim). Over an empty dimension, where there is no max and
+     * nothing to shift, it is 0, so logSumExp of an empty row is log(0) = -inf, as in PyTorch.
+     */
+    private static Tensor detachedMax(Tensor x, int[] dims) {
+        for (int d : dims) {
+            if (x.size(d) == 0) {
+                int[] kept = x.shape().toArray();
+                for (int k : dims) {
+                    kept[k] = 1;
+                }
+                return Tensor.on(x.backend()).zeros(x.dtype(), kept);
+            }
+        }
+        return x.detach().amax(dims, true);
     }
 
-    /** x - logSumExp(x) along {@code dim}, never log(softmax(x)), which underflows to -inf. */
-    public static Tensor logSoftmax(Tensor x, int dim) {
-        Dispatch.checkFloating("logSoftmax", x);
-        int d = x.shape().normalizeDim(dim, "logSoftmax");
-        return x.sub(logSumExp(x, new int[] {d}, true));
-    }
-
-    /** The detached max along {@code dims} (keepDim), with infinite maxima replaced by 0 so that
-     *  rows of -inf give -inf (not NaN) from logSumExp. */
+    /** {@link #detachedMax} with infinite maxima replaced by 0, so that rows of -inf give -inf (not NaN)
+     *  from logSumExp, and a row holding +inf gives +inf, as torch.logsumexp. */
     private static Tensor finiteShift(Tensor x, int[] dims) {
-        Tensor m = x.detach().amax(dims, true);
+        Tensor m = detachedMax(x, dims);
         Tensor finite = m.abs().lt(Double.POSITIVE_INFINITY);
         return Tensor.where(finite, m, m.zerosLike());
     }

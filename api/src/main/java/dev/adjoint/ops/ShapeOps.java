@@ -32,7 +32,8 @@ public final class ShapeOps {
         Tensor source = x.isContiguous() ? x : Dispatch.contiguousCopy(x);
         Layout layout = new Layout(target, target.contiguousStrides(), source.layout().offset());
         Tensor out = Dispatch.view(source, layout);
-        return Graph.record("ViewBackward", out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())));
+        return Graph.record("ViewBackward", out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())),
+                (t, in, y) -> t[0].reshape(target.toArray()));
     }
 
     public static Tensor transpose(Tensor x, int dim0, int dim1) {
@@ -42,7 +43,8 @@ public final class ShapeOps {
         perm[d0] = d1;
         perm[d1] = d0;
         Tensor out = Dispatch.view(x, permuted(x.layout(), perm));
-        return Graph.record("TransposeBackward", out, of(x), NOTHING, (g, c) -> of(g.transpose(d0, d1)));
+        return Graph.record("TransposeBackward", out, of(x), NOTHING, (g, c) -> of(g.transpose(d0, d1)),
+                (t, in, y) -> t[0].transpose(d0, d1));
     }
 
     public static Tensor permute(Tensor x, int... dims) {
@@ -65,7 +67,8 @@ public final class ShapeOps {
             inverse[perm[i]] = i;
         }
         Tensor out = Dispatch.view(x, permuted(x.layout(), perm));
-        return Graph.record("PermuteBackward", out, of(x), NOTHING, (g, c) -> of(g.permute(inverse)));
+        return Graph.record("PermuteBackward", out, of(x), NOTHING, (g, c) -> of(g.permute(inverse)),
+                (t, in, y) -> t[0].permute(perm));
     }
 
     public static Tensor squeeze(Tensor x) {
@@ -105,7 +108,8 @@ public final class ShapeOps {
         }
         Shape inShape = x.shape();
         Tensor out = Dispatch.view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
-        return Graph.record(node, out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())));
+        return Graph.record(node, out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())),
+                (t, in, y) -> t[0].reshape(dims));
     }
 
     public static Tensor unsqueeze(Tensor x, int dim) {
@@ -128,7 +132,8 @@ public final class ShapeOps {
             }
         }
         Tensor out = Dispatch.view(x, new Layout(Shape.of(dims), strides, x.layout().offset()));
-        return Graph.record("UnsqueezeBackward", out, of(x), NOTHING, (g, c) -> of(g.squeeze(d)));
+        return Graph.record("UnsqueezeBackward", out, of(x), NOTHING, (g, c) -> of(g.squeeze(d)),
+                (t, in, y) -> t[0].unsqueeze(d));
     }
 
     public static Tensor expand(Tensor x, int... shape) {
@@ -157,7 +162,8 @@ public final class ShapeOps {
         }
         Tensor out = Dispatch.view(x, x.layout().broadcastTo(targetShape));
         // The engine sums the gradient back over the expanded dimensions.
-        return Graph.record("ExpandBackward", out, of(x), NOTHING, (g, c) -> of(g));
+        return Graph.record("ExpandBackward", out, of(x), NOTHING, (g, c) -> of(g),
+                (t, in, y) -> t[0].expand(target));
     }
 
     public static Tensor narrow(Tensor x, int dim, int start, int length) {
@@ -184,7 +190,17 @@ public final class ShapeOps {
                 parts.add(Tensor.on(g.backend()).zeros(g.dtype(), inShape.withDim(d, after).toArray()));
             }
             return of(parts.size() == 1 ? g : cat(parts, d));
-        });
+        }, (t, inputs, y) -> t[0].narrow(d, start, length));
+    }
+
+    /**
+     * A new tensor object over the same storage whose gradient flows to {@code x} and whose tangent is
+     * {@code x}'s: an identity op, for the function transforms, which need a tensor of their own to
+     * differentiate with respect to without touching the caller's.
+     */
+    public static Tensor alias(Tensor x) {
+        Tensor out = Dispatch.view(x, x.layout());
+        return Graph.record("AliasBackward", out, of(x), NOTHING, (g, c) -> of(g), (t, in, y) -> t[0]);
     }
 
     public static Tensor contiguous(Tensor x) {
@@ -192,13 +208,13 @@ public final class ShapeOps {
             return x;
         }
         Tensor out = Dispatch.contiguousCopy(x);
-        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g));
+        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g), (t, in, y) -> t[0]);
     }
 
     /** A copy with its own contiguous storage, always (contiguous() returns the tensor itself when it can). */
     public static Tensor copy(Tensor x) {
         Tensor out = Dispatch.contiguousCopy(x);
-        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g));
+        return Graph.record("CloneBackward", out, of(x), NOTHING, (g, c) -> of(g), (t, in, y) -> t[0]);
     }
 
     public static Tensor toType(Tensor x, DType dtype) {
@@ -210,7 +226,8 @@ public final class ShapeOps {
             return out;
         }
         DType original = x.dtype();
-        return Graph.record("ToCopyBackward", out, of(x), NOTHING, (g, c) -> of(g.toType(original)));
+        return Graph.record("ToCopyBackward", out, of(x), NOTHING, (g, c) -> of(g.toType(original)),
+                (t, in, y) -> t[0].toType(dtype));
     }
 
     /** In-place {@code target[...] = source[...]}, refused where it would corrupt a recorded graph. */
@@ -222,7 +239,7 @@ public final class ShapeOps {
         }
         InPlaceOps.checkUpdatable("copyFrom", target, source);
         Dispatch.copyInto(source, target, target.layout());
-        target.markModifiedInPlace();
+        Dispatch.markModifiedInPlace(target);
     }
 
     public static Tensor cat(List<Tensor> tensors, int dim) {
@@ -269,6 +286,12 @@ public final class ShapeOps {
                 }
             }
             return grads;
+        }, (t, in, y) -> {
+            List<Tensor> parts = new ArrayList<>(in.length);
+            for (int i = 0; i < in.length; i++) {
+                parts.add(t[i] != null ? t[i] : in[i].zerosLike());
+            }
+            return cat(parts, d);
         });
     }
 
@@ -308,7 +331,8 @@ public final class ShapeOps {
         Shape inShape = src.shape();
         Tensor idx = index.detach();
         return Graph.record("GatherBackward", out, of(src), of(idx), (g, c) -> of(
-                Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray()).scatterAdd(d, c.saved(0), g)));
+                Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray()).scatterAdd(d, c.saved(0), g)),
+                (t, in, y) -> t[0].gather(d, idx));
     }
 
     public static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
@@ -336,7 +360,9 @@ public final class ShapeOps {
         Tensor out = Dispatch.scatterAdd(base, d, index, src);
         Tensor idx = index.detach();
         return Graph.record("ScatterAddBackward", out, of(base, src), of(idx), (g, c) -> of(
-                g, c.needsInputGrad(1) ? g.gather(d, c.saved(0)) : null));
+                g, c.needsInputGrad(1) ? g.gather(d, c.saved(0)) : null),
+                (t, in, y) -> (t[0] != null ? t[0] : in[0].zerosLike())
+                        .scatterAdd(d, idx, t[1] != null ? t[1] : in[1].zerosLike()));
     }
 
     /** torch.index_select, as a gather whose index is the 1-D index broadcast along the other dims. */
@@ -346,6 +372,8 @@ public final class ShapeOps {
         if (index.rank() != 1) {
             throw new TensorShapeException("indexSelect: index must be 1-D, got shape " + index.shape());
         }
+        Dispatch.checkIndexValues("indexSelect", "index", index, src.size(d), "dimension " + d + " of size "
+                + src.size(d), "index shape " + index.shape() + ", input shape " + src.shape());
         int[] viewShape = new int[src.rank()];
         Arrays.fill(viewShape, 1);
         viewShape[d] = index.numel();

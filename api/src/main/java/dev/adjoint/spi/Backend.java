@@ -16,6 +16,8 @@ import dev.adjoint.Shape;
  *       {@link #fill}, whose destination may be any non-overlapping strided view.</li>
  *   <li>All shape and dtype validation has already happened in the api: kernels may assume
  *       consistent arguments, and index tensors hold in-range values.</li>
+ *   <li>Kernels are not called for empty views (nothing to read or write), whose offsets may lie
+ *       anywhere; a backend still takes empty storages from {@link #allocate} and friends.</li>
  *   <li>FLOAT32 reductions and matmul should accumulate at least as accurately as the conformance
  *       tolerances demand.</li>
  * </ul>
@@ -53,6 +55,26 @@ public interface Backend {
 
     /** The elements of the view, row-major, converted to long (floating values truncate toward zero). */
     long[] toLongs(Storage storage, Layout layout);
+
+    /**
+     * Whether this backend runs {@code kernel} (a kernel method of this interface or of
+     * {@link FusedKernels}, by name: "unary", "sort", "softmax", ...) for {@code primitive} (the
+     * {@link UnaryOp}, {@link BinaryOp}, {@link ReduceOp} or {@link ScanOp} it applies; null for the other
+     * kernels) with code of its own, such as vector loops or a native library, rather than the reference
+     * loops of {@code spi.heap} or a default of this interface. For reports (docs/coverage.md): no result
+     * depends on it. The default says no.
+     */
+    default boolean runsNatively(String kernel, Enum<?> primitive) {
+        return false;
+    }
+
+    /**
+     * One-pass kernels for composites (softmax, layer norm), or {@code null} (the default) to have the
+     * api compose them from the primitives below.
+     */
+    default FusedKernels fused() {
+        return null;
+    }
 
     // ---- kernels -----------------------------------------------------------------------------
 
@@ -104,6 +126,39 @@ public interface Backend {
      * does not. Both layouts have the same rank (the api reduces with keepDim and reshapes after).
      */
     void reduce(ReduceOp op, Storage x, Layout xLayout, Storage out, Layout outLayout);
+
+    /**
+     * Running sums or products along the <em>last</em> dimension of {@code x} (floating dtypes), from the
+     * first element of each row to the last, or from the last to the first when {@code reverse}; the api
+     * moves another dimension there with a transposed view. {@code out} is contiguous with {@code x}'s
+     * shape. Results must agree with {@link RowKernels#scan} within the conformance tolerances.
+     *
+     * <p>The default copies the elements out, scans them in double and copies the result in: correct
+     * on any backend, and what a backend without a scan of its own runs.
+     */
+    default void scan(ScanOp op, boolean reverse, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        double[] values = toDoubles(x, xLayout);
+        RowKernels.scan(op, reverse, values, xLayout.shape().dim(xLayout.rank() - 1));
+        copy(fromDoubles(values, out.dtype()), Layout.contiguous(outLayout.shape()), out, outLayout);
+    }
+
+    /**
+     * Sorts along the <em>last</em> dimension of {@code x} (floating dtypes), stably, NaN above every
+     * number, as {@link RowKernels#sort}: the sorted elements into {@code values} (x's dtype) and their
+     * positions along that dimension into {@code indices} (INT64). Both outputs are contiguous with
+     * {@code x}'s shape.
+     *
+     * <p>The default copies the elements out, sorts them and copies the results in.
+     */
+    default void sort(Storage x, Layout xLayout, boolean descending, Storage values, Layout valuesLayout,
+                      Storage indices, Layout indicesLayout) {
+        double[] data = toDoubles(x, xLayout);
+        long[] positions = new long[data.length];
+        RowKernels.sort(data, xLayout.shape().dim(xLayout.rank() - 1), descending, positions);
+        Layout dense = Layout.contiguous(xLayout.shape());
+        copy(fromDoubles(data, values.dtype()), dense, values, valuesLayout);
+        copy(fromLongs(positions), dense, indices, indicesLayout);
+    }
 
     /**
      * Batched matrix product: {@code a} is {@code [..., m, k]}, {@code b} is {@code [..., k, n]},

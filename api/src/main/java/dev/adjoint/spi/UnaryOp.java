@@ -1,6 +1,119 @@
 package dev.adjoint.spi;
 
-/** Elementwise primitives of one input. Each maps a floating-point element to one of the same dtype. */
+import dev.adjoint.Tensor;
+import dev.adjoint.autograd.Derivative;
+
+import java.util.function.DoubleUnaryOperator;
+
+import static dev.adjoint.autograd.Derivative.linear;
+import static dev.adjoint.autograd.Derivative.ofInput;
+import static dev.adjoint.autograd.Derivative.ofOutput;
+import static dev.adjoint.autograd.Derivative.zero;
+
+/**
+ * Elementwise primitives of one input, each described once: its name, the reference function every
+ * backend's kernel must agree with (in double; the scalar backend runs it as is, other backends use it
+ * for tails and fallbacks), and its derivative — one formula that is both the JVP and the VJP, because
+ * an elementwise Jacobian is diagonal (see {@link Derivative}). Each maps a floating-point element to
+ * one of the same dtype.
+ *
+ * <p>Adding a primitive is one line here, a method on {@link Tensor}, a catalogue entry, and a vector
+ * kernel wherever a backend wants one (a backend without one falls back to {@link #apply}).
+ */
 public enum UnaryOp {
-    NEG, EXP, LOG, LOG1P, SQRT, SQUARE, ABS, SIGN, SIN, COS, TANH, SIGMOID, RELU, ERF
+    //     name      node              reference             v * f'(x), from x or from y = f(x)
+    NEG("neg", "NegBackward", x -> -x, linear(Tensor::neg)),
+    EXP("exp", "ExpBackward", Math::exp, ofOutput((v, y) -> v.mul(y))),
+    LOG("log", "LogBackward", Math::log, ofInput((v, x) -> v.div(x))),
+    LOG1P("log1p", "Log1PBackward", Math::log1p, ofInput((v, x) -> v.div(x.add(1.0)))),
+    // 1 / (2 sqrt(x)) from the output rather than a second root.
+    SQRT("sqrt", "SqrtBackward", Math::sqrt, ofOutput((v, y) -> v.div(y.mul(2.0)))),
+    SQUARE("square", "PowBackward", x -> x * x, ofInput((v, x) -> v.mul(x.mul(2.0)))),
+    // sign(0) = 0: the subgradient PyTorch uses at the kink.
+    ABS("abs", "AbsBackward", Math::abs, ofInput((v, x) -> v.mul(x.sign()))),
+    SIGN("sign", "SignBackward", Math::signum, zero()),
+    SIN("sin", "SinBackward", Math::sin, ofInput((v, x) -> v.mul(x.cos()))),
+    COS("cos", "CosBackward", Math::cos, ofInput((v, x) -> v.mul(x.sin().neg()))),
+    // 1 - tanh^2 from the output, as PyTorch does; it stays differentiable through the output.
+    TANH("tanh", "TanhBackward", Math::tanh, ofOutput((v, y) -> v.mul(y.square().neg().add(1.0)))),
+    SIGMOID("sigmoid", "SigmoidBackward", UnaryOp::sigmoid, ofOutput((v, y) -> v.mul(y.mul(y.neg().add(1.0))))),
+    // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
+    RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput((v, y) -> v.mul(y.gt(0.0)))),
+    // d erf(x) = 2/sqrt(pi) exp(-x^2)
+    ERF("erf", "ErfBackward", Erf::erf, ofInput((v, x) -> v.mul(x.square().neg().exp().mul(2.0 / Math.sqrt(Math.PI))))),
+    // e^x - 1 without the cancellation near 0 (elu's negative branch); d = e^x = y + 1, as PyTorch.
+    EXPM1("expm1", "Expm1Backward", Math::expm1, ofOutput((v, y) -> v.mul(y.add(1.0)))),
+    // d tan = 1 + tan^2, from the output as PyTorch.
+    TAN("tan", "TanBackward", Math::tan, ofOutput((v, y) -> v.mul(y.square().add(1.0)))),
+    ASIN("asin", "AsinBackward", Math::asin, ofInput((v, x) -> v.div(x.square().neg().add(1.0).sqrt()))),
+    ACOS("acos", "AcosBackward", Math::acos, ofInput((v, x) -> v.div(x.square().neg().add(1.0).sqrt()).neg())),
+    ATAN("atan", "AtanBackward", Math::atan, ofInput((v, x) -> v.div(x.square().add(1.0)))),
+    SINH("sinh", "SinhBackward", Math::sinh, ofInput((v, x) -> v.mul(x.cosh()))),
+    COSH("cosh", "CoshBackward", Math::cosh, ofInput((v, x) -> v.mul(x.sinh()))),
+    ASINH("asinh", "AsinhBackward", InverseHyperbolic::asinh, ofInput((v, x) -> v.div(x.square().add(1.0).sqrt()))),
+    ACOSH("acosh", "AcoshBackward", InverseHyperbolic::acosh, ofInput((v, x) -> v.div(x.square().sub(1.0).sqrt()))),
+    ATANH("atanh", "AtanhBackward", InverseHyperbolic::atanh, ofInput((v, x) -> v.div(x.square().neg().add(1.0)))),
+    // Piecewise constant: a zero gradient (not none), as PyTorch's floor/ceil/round/trunc.
+    FLOOR("floor", "FloorBackward", Math::floor, zero()),
+    CEIL("ceil", "CeilBackward", Math::ceil, zero()),
+    // Halves round to even (Math.rint), as torch.round: round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2.
+    ROUND("round", "RoundBackward", Math::rint, zero()),
+    TRUNC("trunc", "TruncBackward", x -> x < 0 ? Math.ceil(x) : Math.floor(x), zero()),
+    // x * sigmoid(x) as PyTorch computes it, x / (1 + e^-x); d = s (1 + x (1 - s)) with s = sigmoid(x).
+    SILU("silu", "SiluBackward", x -> x / (1.0 + Math.exp(-x)), ofInput((v, x) -> {
+        Tensor s = x.sigmoid();
+        return v.mul(s.mul(x.mul(s.neg().add(1.0)).add(1.0)));
+    })),
+    // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|): neither term overflows or cancels; d = sigmoid(-x).
+    LOG_SIGMOID("logSigmoid", "LogSigmoidBackward", x -> Math.min(x, 0.0) - Math.log1p(Math.exp(-Math.abs(x))),
+            ofInput((v, x) -> v.mul(x.neg().sigmoid()))),
+    // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every finite x; d = sigmoid(x). The
+    // user-facing softplus (beta, threshold) is composed on this in ActivationOps.
+    SOFTPLUS("softplus", "SoftplusBackward", x -> Math.max(x, 0.0) + Math.log1p(Math.exp(-Math.abs(x))),
+            ofInput((v, x) -> v.mul(x.sigmoid())));
+
+    private final String opName;
+    private final String nodeName;
+    private final DoubleUnaryOperator reference;
+    private final Derivative derivative;
+
+    UnaryOp(String opName, String nodeName, DoubleUnaryOperator reference, Derivative derivative) {
+        this.opName = opName;
+        this.nodeName = nodeName;
+        this.reference = reference;
+        this.derivative = derivative;
+    }
+
+    /** The user-facing name, as in error messages: {@code "exp"}. */
+    public String opName() {
+        return opName;
+    }
+
+    /** PyTorch's name of the backward node: {@code "ExpBackward"}. */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    /** The reference semantics of one element, in double. */
+    public double apply(double x) {
+        return reference.applyAsDouble(x);
+    }
+
+    /** The function itself, for loops that want one call per element without a switch. */
+    public DoubleUnaryOperator reference() {
+        return reference;
+    }
+
+    public Derivative derivative() {
+        return derivative;
+    }
+
+    /** 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so neither branch overflows. */
+    public static double sigmoid(double x) {
+        if (x >= 0) {
+            return 1.0 / (1.0 + Math.exp(-x));
+        }
+        double e = Math.exp(x);
+        return e / (1.0 + e);
+    }
 }

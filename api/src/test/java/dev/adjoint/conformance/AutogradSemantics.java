@@ -9,6 +9,7 @@ import dev.adjoint.TensorFactory;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.autograd.GraphFreedException;
+import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.check.GradCheck;
 import dev.adjoint.spi.Backend;
@@ -24,6 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -60,17 +63,22 @@ public final class AutogradSemantics {
         add(tests, "detach shares data and cuts history", s::detach);
         add(tests, "noGrad records nothing and restores the previous mode", s::noGrad);
         add(tests, "noGrad is confined to the current thread", s::noGradIsThreadConfined);
+        add(tests, "grad-mode scopes closed out of order fail and leave the mode from before them",
+                s::scopesClosedOutOfOrder);
+        add(tests, "a grad-mode scope closed on another thread fails and changes nothing", s::scopeClosedOnAnotherThread);
         add(tests, "graphs built on different threads are independent", s::threadsIndependent);
         add(tests, "createGraph gives Hessian-vector products", s::hessianVectorProduct);
         add(tests, "createGraph through matmul, softmax and a loss", s::doubleBackwardComposite);
         add(tests, "Autograd.grad checks its arguments", s::gradArguments);
         add(tests, "hooks see and may replace gradients", s::hooks);
+        add(tests, "a hook's handle removes that hook only", s::hookHandles);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
         add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
         add(tests, "ops across backends fail naming both", s::backendMismatch);
         add(tests, "shape checks run before any kernel", s::validationBeforeKernels);
         add(tests, "to(backend) and toType copy values", s::transfers);
+        add(tests, "to(backend) is differentiable: gradients flow back to the source backend", s::transferGradients);
         add(tests, "copyFrom updates a parameter in place, only outside recording", s::copyFrom);
         add(tests, "add_, mul_ and friends update in place, with broadcasting, both dtypes", s::inPlaceArithmetic);
         add(tests, "in-place ops refuse recording, expanded targets and bad shapes", s::inPlaceRefusals);
@@ -79,6 +87,7 @@ public final class AutogradSemantics {
         add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
         add(tests, "argmax and argmin: first of ties, NaN as the extreme, INT64, no grad", s::argExtremes);
         add(tests, "item, arrays and creation", s::creationAndReading);
+        add(tests, "empty tensors go through every kind of op, and backward", s::emptyTensors);
         add(tests, "Backends lists what is available and why not", s::backendListing);
         return tests.stream();
     }
@@ -105,7 +114,8 @@ public final class AutogradSemantics {
         assertFalse(d.requiresGrad());
         assertNull(d.gradFn());
         assertTrue(d.isLeaf());
-        assertSame(a.gradEdge(), c.gradFn().nextFunctions().get(0));
+        // A leaf's gradient flows into its AccumulateGrad node, as torch's next_functions show.
+        assertSame(a, ((dev.adjoint.autograd.AccumulateGrad) c.gradFn().nextFunctions().get(0)).leaf());
         assertNull(c.gradFn().nextFunctions().get(1));
     }
 
@@ -227,6 +237,68 @@ public final class AutogradSemantics {
         }
     }
 
+    void scopesClosedOutOfOrder() {
+        Tensor x = vec(1).requiresGrad(true);
+        var outer = Tensor.noGrad();
+        var inner = Tensor.enableGrad();
+        IllegalStateException e = assertThrows(IllegalStateException.class, outer::close);
+        assertTrue(e.getMessage().contains("GradMode: scopes closed out of order: the scope that disabled grad mode "
+                + "was closed while 1 scope opened after it"), e.getMessage());
+        assertTrue(x.mul(2.0).requiresGrad(), "grad mode is back to what it was before the outer scope");
+        inner.close();
+        outer.close();
+        assertTrue(x.mul(2.0).requiresGrad(), "closing them again changes nothing");
+
+        // Nested deeper, inside a disabled region: the mode returns to disabled.
+        try (var region = Tensor.noGrad()) {
+            var a = Tensor.enableGrad();
+            var b = Tensor.noGrad();
+            var c = Tensor.enableGrad();
+            IllegalStateException two = assertThrows(IllegalStateException.class, a::close);
+            assertTrue(two.getMessage().contains("2 scopes opened after it"), two.getMessage());
+            assertTrue(two.getMessage().contains("grad mode is disabled again"), two.getMessage());
+            assertFalse(x.mul(2.0).requiresGrad());
+            c.close();
+            b.close();
+            assertFalse(x.mul(2.0).requiresGrad());
+        }
+        assertTrue(x.mul(2.0).requiresGrad());
+
+        // Closing twice in order is harmless.
+        var once = Tensor.noGrad();
+        once.close();
+        once.close();
+        assertTrue(x.mul(2.0).requiresGrad());
+    }
+
+    void scopeClosedOnAnotherThread() throws Exception {
+        Tensor x = vec(1).requiresGrad(true);
+        var scope = Tensor.noGrad();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Boolean> otherThreadRecords = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                scope.close();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+            otherThreadRecords.set(x.mul(2.0).requiresGrad());
+        }, "closer");
+        try {
+            other.start();
+            other.join(10_000);
+            assertTrue(failure.get() instanceof IllegalStateException, String.valueOf(failure.get()));
+            String message = failure.get().getMessage();
+            assertTrue(message.contains("GradMode: the scope that disabled grad mode opened on thread '"
+                    + Thread.currentThread().getName() + "' was closed on thread 'closer'"), message);
+            assertTrue(otherThreadRecords.get(), "the other thread's grad mode is untouched");
+            assertFalse(x.mul(2.0).requiresGrad(), "this thread is still inside its scope");
+        } finally {
+            scope.close();
+        }
+        assertTrue(x.mul(2.0).requiresGrad(), "the scope closes on its own thread");
+    }
+
     void threadsIndependent() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
@@ -333,6 +405,40 @@ public final class AutogradSemantics {
         assertThrows(IllegalStateException.class, () -> vec(1).registerHook(g -> g));
     }
 
+    void hookHandles() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        UnaryOperator<Tensor> times10 = g -> g.mul(10.0);
+        RemovableHandle first = x.registerHook(times10);
+        RemovableHandle second = x.registerHook(times10);
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {300, 300}, x.grad().toDoubleArray(), 0);
+        first.remove();
+        first.remove();
+        x.zeroGrad();
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0, "removing twice removes one registration");
+        try (second) {
+            x.zeroGrad();
+            x.mul(3.0).sum().backward();
+            assertArrayEquals(new double[] {30, 30}, x.grad().toDoubleArray(), 0);
+        }
+        x.zeroGrad();
+        x.mul(3.0).sum().backward();
+        assertArrayEquals(new double[] {3, 3}, x.grad().toDoubleArray(), 0, "closing the handle removes the hook");
+        // A hook that removes itself while the hooks run: it runs once.
+        Tensor h = x.mul(1.0);
+        int[] calls = {0};
+        RemovableHandle[] self = new RemovableHandle[1];
+        self[0] = h.registerHook(g -> {
+            calls[0]++;
+            self[0].remove();
+            return null;
+        });
+        h.sum().backward(null, true, false);
+        h.sum().backward(null, true, false);
+        assertEquals(1, calls[0]);
+    }
+
     void retainGrad() {
         Tensor x = vec(1, 2).requiresGrad(true);
         Tensor h = x.mul(3.0);
@@ -376,6 +482,16 @@ public final class AutogradSemantics {
         Tensor moved = b.to(backend);
         assertSame(backend, moved.backend());
         assertArrayEquals(new double[] {2, 4}, a.add(moved).toDoubleArray(), 0);
+
+        // A seed gradient on another backend is refused before anything runs: the graph stays usable.
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor y = x.mul(3.0);
+        Tensor seed = Tensor.on(other).fromArray(new double[] {1, 2}, 2);
+        BackendMismatchException g = assertThrows(BackendMismatchException.class, () -> y.backward(seed));
+        assertTrue(g.getMessage().startsWith("backward: gradient is on backend 'other'"), g.getMessage());
+        assertNull(x.grad());
+        y.backward(seed.to(backend));
+        assertArrayEquals(new double[] {3, 6}, x.grad().toDoubleArray(), 0);
     }
 
     void validationBeforeKernels() {
@@ -404,6 +520,43 @@ public final class AutogradSemantics {
         xr.toType(DType.FLOAT32).mul(2.0).sum().backward();
         assertEquals(DType.FLOAT64, xr.grad().dtype());
         assertArrayEquals(new double[] {2, 2, 2}, xr.grad().toDoubleArray(), 0);
+    }
+
+    void transferGradients() {
+        // The reference backend, or the backend under test under another name when it is the reference.
+        Backend scalar = Backends.get(OpConformance.REFERENCE);
+        Backend other = scalar == backend || scalar.name().equals(backend.name())
+                ? new RenamedBackend(backend, "other") : scalar;
+        for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32)) {
+            Tensor x = f.fromArray(new double[] {0.5, -1, 2}, dtype, 3).requiresGrad(true);
+            Tensor there = x.to(other);
+            assertSame(other, there.backend());
+            assertEquals(dtype, there.dtype());
+            assertEquals("ToCopyBackward", there.gradFn().name());
+            there.sin().mul(there).sum().backward();
+            assertSame(backend, x.grad().backend(), "the gradient is on the source backend");
+            assertEquals(dtype, x.grad().dtype());
+            double[] g = x.grad().toDoubleArray();
+            double[] v = {0.5, -1, 2};
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Math.sin(v[i]) + v[i] * Math.cos(v[i]), g[i], dtype == DType.FLOAT64 ? 1e-15 : 1e-6);
+            }
+        }
+        // Out and back, mixed with work on both sides, once and twice differentiated.
+        Tensor a = f.fromArray(new double[] {0.3, -0.7, 1.1, 0.2, -1.5, 0.9}, 2, 3).requiresGrad(true);
+        Tensor b = f.fromArray(new double[] {0.4, 1.2, -0.6}, 3).requiresGrad(true);
+        Function<List<Tensor>, Tensor> roundTrip = in -> {
+            Tensor away = in.get(0).to(other).tanh().mul(in.get(1).to(other));
+            return away.to(backend).exp().add(in.get(0).square());
+        };
+        GradCheck.gradcheck("to(backend)", roundTrip, List.of(a, b), GradCheck.Options.defaults());
+        GradCheck.gradgradcheck("to(backend)", roundTrip, List.of(a, b), GradCheck.Options.defaults());
+        // Under noGrad it records nothing, and to() of the same backend is the tensor itself.
+        try (var scope = Tensor.noGrad()) {
+            assertFalse(a.to(other).requiresGrad());
+        }
+        assertSame(a, a.to(backend));
+        assertFalse(f.arange(3).to(other).requiresGrad(), "INT64 copies have no gradient");
     }
 
     void copyFrom() {
@@ -603,6 +756,27 @@ public final class AutogradSemantics {
         assertArrayEquals(new double[] {1, 4, 2, 5, 3, 6}, t.toDoubleArray(), 0);
         assertFalse(t.isContiguous());
         assertTrue(t.toString().contains("shape=[3, 2]"), t.toString());
+    }
+
+    void emptyTensors() {
+        Tensor empty = f.zeros(DType.FLOAT64, 0).requiresGrad(true);
+        // The second piece of this stack starts one past the end of an empty storage.
+        Tensor stacked = Tensor.stack(List.of(empty, empty.exp()), 0);
+        assertArrayEquals(new int[] {2, 0}, stacked.shape().toArray());
+        Tensor wide = Tensor.cat(List.of(f.zeros(DType.FLOAT64, 2, 0), f.ones(DType.FLOAT64, 2, 3)), 1);
+        assertArrayEquals(new double[] {1, 1, 1, 1, 1, 1}, wide.toDoubleArray(), 0);
+        assertEquals(0, empty.add(empty).mul(2.0).sigmoid().numel());
+        assertEquals(0, Tensor.where(empty.gt(0.0), empty, empty).numel());
+        assertArrayEquals(new double[6], f.ones(DType.FLOAT64, 3, 0).matmul(f.ones(DType.FLOAT64, 0, 2))
+                .toDoubleArray(), 0, "a product over an empty inner dimension is zeros");
+        assertArrayEquals(new double[] {0, 0}, f.zeros(DType.FLOAT32, 2, 0).sum(1, false).toDoubleArray(), 0);
+        assertEquals(0, f.ones(DType.FLOAT64, 2, 3).gather(1, f.fromArray(new long[0], 2, 0)).numel());
+        assertEquals(0, f.ones(DType.FLOAT64, 0, 3).transpose(0, 1).contiguous().numel());
+        assertEquals(0, f.full(2.0, DType.FLOAT64, 0, 3).toType(DType.FLOAT32).numel());
+        Tensor plain = f.zeros(DType.FLOAT64, 0, 2);
+        assertSame(plain, plain.add_(1.0).fill_(3.0).mul_(f.ones(DType.FLOAT64, 2)));
+        stacked.sum().backward();
+        assertArrayEquals(new int[] {0}, empty.grad().shape().toArray());
     }
 
     void backendListing() {

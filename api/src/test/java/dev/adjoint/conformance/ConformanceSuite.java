@@ -37,8 +37,43 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> int64() {
+        return Int64Semantics.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> softmaxEdgeCases() {
+        return SoftmaxEdgeCases.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> scanAndSortEdgeCases() {
+        return ScanAndSortEdgeCases.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> badInputs() {
+        return BadInputMatrix.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> defaultBackendSelection() {
+        return DefaultBackendSelection.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> gradCheck() {
         return GradCheckBehaviour.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> forwardMode() {
+        return ForwardModeSemantics.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> transformsReference() {
+        return TransformsReference.tests(backend());
     }
 
     @TestFactory

@@ -44,7 +44,7 @@ public final class InputSpec {
         return new InputSpec(Kind.FLOAT, shape, -2, 2, View.NONE, null, 0, null);
     }
 
-    /** An INT64 index input uniform in [0, bound). */
+    /** An INT64 input uniform in [0, bound): indices, or class labels for comparisons. */
     public static InputSpec index(long bound, int... shape) {
         return new InputSpec(Kind.INDEX, shape, 0, 0, View.NONE, null, bound, null);
     }
@@ -117,6 +117,10 @@ public final class InputSpec {
 
     /** The leaf tensor on {@code backend}: values rounded to {@code dtype}, requiring grad when floating. */
     Tensor leaf(double[] values, Backend backend, DType dtype) {
+        if (kind == Kind.INDEX && fixedIndex != null) {
+            // Exactly as given: values above 2^53 would not survive the trip through double.
+            return Tensor.on(backend).fromArray(fixedIndex.clone(), leafShape());
+        }
         if (kind == Kind.INDEX) {
             long[] l = new long[values.length];
             for (int i = 0; i < l.length; i++) {

@@ -3,6 +3,8 @@ package dev.adjoint.conformance;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Functional;
+import dev.adjoint.Generator;
+import dev.adjoint.PadMode;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -14,6 +16,7 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 import static dev.adjoint.conformance.InputSpec.index;
+import static dev.adjoint.conformance.InputSpec.indexValues;
 import static dev.adjoint.conformance.InputSpec.mask;
 import static dev.adjoint.conformance.InputSpec.of;
 
@@ -36,7 +39,19 @@ public final class OpCatalogue {
         linearAlgebra(ops);
         movement(ops);
         indexing(ops);
+        normalization(ops);
         losses(ops);
+        trigonometric(ops);
+        rounding(ops);
+        activations(ops);
+        cumulative(ops);
+        sorting(ops);
+        statistics(ops);
+        rearranging(ops);
+        partitions(ops);
+        masking(ops);
+        contractions(ops);
+        factories(ops);
         return ops;
     }
 
@@ -112,6 +127,10 @@ public final class OpCatalogue {
         ops.add(binaryOp("minimum", Tensor::minimum, -2, 2));
         ops.add(OpInfo.op("maximum(ties)", Set.of("maximum"), in -> in.get(0).maximum(in.get(0).mul(1.0)))
                 .sample(of(2, 3)));
+        ops.add(OpInfo.op("pow(tensor exponent)", Set.of("pow"), in -> in.get(0).pow(in.get(1)))
+                .sample(of(2, 3).domain(0.5, 2), of(2, 3).domain(-1.5, 2.5))
+                .sample(of(2, 3).domain(0.5, 2), of(3).domain(-1, 2))
+                .sample(of(3, 4).domain(0.5, 2).transposed(), of().domain(0.5, 3)));
         ops.add(scalarOp("add(scalar)", "add", t -> t.add(1.5), -2, 2));
         ops.add(scalarOp("sub(scalar)", "sub", t -> t.sub(1.5), -2, 2));
         ops.add(scalarOp("mul(scalar)", "mul", t -> t.mul(-1.5), -2, 2));
@@ -133,7 +152,7 @@ public final class OpCatalogue {
         ops.add(binaryOp("ge", Tensor::ge, -2, 2).notDifferentiable());
         ops.add(binaryOp("le", Tensor::le, -2, 2).notDifferentiable());
         // Random inputs are never equal, so eq compares a tensor with a copy that matches where the mask is set.
-        ops.add(OpInfo.op("eq", in -> in.get(0).eq(Tensor.where(in.get(2), in.get(0), in.get(1))))
+        ops.add(OpInfo.op("eq(ties)", Set.of("eq"), in -> in.get(0).eq(Tensor.where(in.get(2), in.get(0), in.get(1))))
                 .sample(of(2, 3), of(2, 3), mask(2, 3))
                 .sample(of(2, 3), of(3), mask(1, 3))
                 .notDifferentiable());
@@ -145,6 +164,33 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("eq(scalar)", Set.of("eq"), in -> in.get(0).eq(1.0))
                 .sample(mask(2, 3))
                 .sample(mask())
+                .notDifferentiable());
+        // INT64 operands (argmax(...).eq(labels)): compared exactly, a 0/1 INT64 result. Values in
+        // [0, 3) tie often; the last sample differs only by 1 above 2^53, where doubles cannot tell.
+        long big = 1L << 53;
+        List<BiFunction<Tensor, Tensor, Tensor>> comparisons =
+                List.of(Tensor::gt, Tensor::lt, Tensor::ge, Tensor::le, Tensor::eq);
+        List<String> names = List.of("gt", "lt", "ge", "le", "eq");
+        for (int i = 0; i < names.size(); i++) {
+            BiFunction<Tensor, Tensor, Tensor> compare = comparisons.get(i);
+            ops.add(OpInfo.op(names.get(i) + "(INT64)", Set.of(names.get(i)), in -> compare.apply(in.get(0), in.get(1)))
+                    .sample(index(3, 2, 3), index(3, 2, 3))
+                    .sample(index(3, 2, 3), index(3, 3))
+                    .sample(index(3, 3, 4).transposed(), index(3, 3, 4).sliced())
+                    .sample(index(3, 1, 3).expandedTo(2, 3), index(3))
+                    .sample(indexValues(new long[] {big, big + 1, -big - 1, Long.MAX_VALUE}, 4),
+                            indexValues(new long[] {big + 1, big, -big - 1, Long.MAX_VALUE - 1}, 4))
+                    .notDifferentiable()
+                    .error("INT64 against FLOAT32", f -> compare.apply(f.arange(3), f.ones(DType.FLOAT32, 3)),
+                            DTypeMismatchException.class, names.get(i) + ": dtypes differ (INT64 for shape [3], FLOAT32"));
+        }
+        // A number that is not a whole long is compared in FLOAT64, not truncated into INT64.
+        ops.add(OpInfo.op("comparisons(INT64, scalar)", Set.of("gt", "lt", "ge", "le", "eq"),
+                        in -> Tensor.stack(List.of(in.get(0).gt(0.5), in.get(0).lt(1.5), in.get(0).ge(1),
+                                in.get(0).le(-0.5), in.get(0).eq(1), in.get(0).eq(1.5), in.get(0).lt(Double.NaN),
+                                in.get(0).lt(Double.POSITIVE_INFINITY)), 0))
+                .sample(index(3, 2, 3))
+                .sample(index(3, 4, 3).transposed())
                 .notDifferentiable());
     }
 
@@ -161,8 +207,15 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4)).sample(of(3, 1, 2)).sample(of(2, 1, 3).expandedTo(2, 4, 3))
                 .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).sum(new int[] {1, -1}, false),
                         TensorShapeException.class, "sum: dimension -1 appears twice"));
+        // Counting a comparison's INT64 mask: an exact INT64 sum.
+        ops.add(OpInfo.op("sum(INT64)", Set.of("sum"),
+                        in -> Tensor.cat(List.of(in.get(0).sum(1, false).reshape(-1), in.get(0).sum().reshape(1)), 0))
+                .sample(index(3, 3, 4)).sample(index(5, 4, 3).transposed()).sample(index(2, 1, 3).expandedTo(2, 4, 3))
+                .notDifferentiable());
         ops.add(OpInfo.op("mean", in -> in.get(0).mean())
-                .sample(of()).sample(of(3, 4)).sample(of(3, 4).sliced()));
+                .sample(of()).sample(of(3, 4)).sample(of(3, 4).sliced())
+                .error("INT64 input", f -> f.arange(4).mean(), DTypeMismatchException.class,
+                        "mean: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
         ops.add(OpInfo.op("mean(dims, keepDim)", Set.of("mean"), in -> in.get(0).mean(new int[] {1}, true))
                 .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
         ops.add(OpInfo.op("mean(dim)", Set.of("mean"), in -> in.get(0).mean(0, false))
@@ -244,78 +297,98 @@ public final class OpCatalogue {
                 .sample(of(2, 3)).sample(of(3, 2).transposed()).sample(of(2, 3).sliced())
                 .error("wrong element count", f -> f.ones(DType.FLOAT64, 2, 3).reshape(4, 2),
                         TensorShapeException.class, "reshape: shape [4, 2] is invalid for input of shape [2, 3]"));
-        ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1).mul(in.get(0).transpose(0, -1)))
+        ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1)).then(Tensor::square)
                 .sample(of(2, 3)).sample(of(2, 3, 4)).sample(of(4, 3).sliced()));
-        ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1).exp())
+        ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1)).then(Tensor::exp)
                 .sample(of(2, 3, 4)).sample(of(2, 4, 3).transposed())
                 .error("not a permutation", f -> f.ones(DType.FLOAT64, 2, 3).permute(0, 0),
                         TensorShapeException.class, "permute: [0, 0] repeats dimension 0"));
-        ops.add(OpInfo.op("squeeze", in -> in.get(0).squeeze().square())
+        ops.add(OpInfo.op("squeeze", in -> in.get(0).squeeze()).then(Tensor::square)
                 .sample(of(2, 1, 3)).sample(of(1, 1)).sample(of(3, 1).transposed()));
-        ops.add(OpInfo.op("squeeze(dim)", Set.of("squeeze"), in -> in.get(0).squeeze(1).square())
+        ops.add(OpInfo.op("squeeze(dim)", Set.of("squeeze"), in -> in.get(0).squeeze(1)).then(Tensor::square)
                 .sample(of(2, 1, 3)).sample(of(2, 3)));
-        ops.add(OpInfo.op("unsqueeze", in -> in.get(0).unsqueeze(1).mul(in.get(0).unsqueeze(-1)))
+        ops.add(OpInfo.op("unsqueeze", in -> in.get(0).unsqueeze(1)).then((out, in) -> out.mul(in.get(0).unsqueeze(-1)))
                 .sample(of(3)).sample(of(2, 3).transposed())
                 .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2).unsqueeze(3),
                         TensorShapeException.class, "unsqueeze: dimension 3 is out of range for shape [2]"));
-        ops.add(OpInfo.op("expand", in -> in.get(0).expand(2, 3, -1).square())
+        ops.add(OpInfo.op("expand", in -> in.get(0).expand(2, 3, -1)).then(Tensor::square)
                 .sample(of(3, 1)).sample(of(1, 4)).sample(of(3, 2).transposed())
                 .error("incompatible size", f -> f.ones(DType.FLOAT64, 2, 3).expand(4, 3),
                         TensorShapeException.class, "expand: shape [2, 3] cannot be expanded to [4, 3]"));
-        ops.add(OpInfo.op("narrow", in -> in.get(0).narrow(1, 1, 2).square())
+        ops.add(OpInfo.op("narrow", in -> in.get(0).narrow(1, 1, 2)).then(Tensor::square)
                 .sample(of(2, 4)).sample(of(3, 4).transposed()).sample(of(2, 3, 5).sliced())
                 .error("out of range", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, 2, 2),
                         TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3"));
-        ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous().square())
+        ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous()).then(Tensor::square)
                 .sample(of(3, 4).transposed()).sample(of(2, 3)).sample(of(2, 3).sliced()));
-        ops.add(OpInfo.op("clone", in -> in.get(0).clone().mul(in.get(0)))
+        ops.add(OpInfo.op("clone", in -> in.get(0).clone()).then((out, in) -> out.mul(in.get(0)))
                 .sample(of(2, 3)).sample(of(3, 4).transposed()).sample(of()));
-        ops.add(OpInfo.op("cat", in -> Tensor.cat(List.of(in.get(0), in.get(1), in.get(2)), 1).square())
+        ops.add(OpInfo.op("cat", in -> Tensor.cat(List.of(in.get(0), in.get(1), in.get(2)), 1)).then(Tensor::square)
                 .sample(of(2, 1), of(2, 3), of(2, 2))
                 .sample(of(2, 3).transposed(), of(2, 1), of(2, 2).sliced())
                 .error("sizes differ outside the cat dimension",
                         f -> Tensor.cat(List.of(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 3, 3)), 1),
                         TensorShapeException.class, "cat: tensor 0 has shape [2, 3] but tensor 1 has shape [3, 3]"));
-        ops.add(OpInfo.op("cat(dim 0)", Set.of("cat"), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0).exp())
+        ops.add(OpInfo.op("cat(dim 0)", Set.of("cat"), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0)).then(Tensor::exp)
                 .sample(of(1, 3), of(2, 3)).sample(of(2), of(3)));
-        ops.add(OpInfo.op("stack", in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1).square())
+        ops.add(OpInfo.op("stack", in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1)).then(Tensor::square)
                 .sample(of(2, 3), of(2, 3)).sample(of(3), of(3).expandedTo(3))
                 .error("shapes differ", f -> Tensor.stack(List.of(f.ones(DType.FLOAT64, 2), f.ones(DType.FLOAT64, 3)), 0),
                         TensorShapeException.class, "stack: tensor 0 has shape [2] but tensor 1 has shape [3]"));
-        ops.add(OpInfo.op("toType", in -> in.get(0).toType(DType.FLOAT64).mul(2.0).toType(in.get(0).dtype()))
+        ops.add(OpInfo.op("toType", in -> in.get(0).toType(DType.FLOAT64))
+                .then((out, in) -> out.mul(2.0).toType(in.get(0).dtype()))
                 .sample(of(2, 3)).sample(of(3, 2).transposed()));
     }
 
     // ---- indexing ---------------------------------------------------------------------------------------
 
     private static void indexing(List<OpInfo> ops) {
-        ops.add(OpInfo.op("gather", in -> in.get(0).gather(1, in.get(1)).square())
+        ops.add(OpInfo.op("gather", in -> in.get(0).gather(1, in.get(1))).then(Tensor::square)
                 .sample(of(3, 4), index(4, 3, 2))
                 .sample(of(3, 4).transposed(), index(4, 2, 5))
                 .sample(of(2, 3, 4), index(3, 2, 2, 4).expandedTo(2, 2, 4))
                 .error("index out of range", f -> f.ones(DType.FLOAT64, 2, 3)
                                 .gather(1, f.fromArray(new long[] {0, 3}, 2, 1)),
-                        IndexOutOfBoundsException.class, "gather: index 3 at position 1 is out of range for dimension 1 of size 3")
+                        IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3")
                 .error("floating index", f -> f.ones(DType.FLOAT64, 2, 3).gather(1, f.ones(DType.FLOAT64, 2, 1)),
                         DTypeMismatchException.class, "gather: index must be INT64"));
-        ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1)).square())
+        ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1))).then(Tensor::square)
                 .sample(of(3, 4), index(3, 5, 4)));
-        ops.add(OpInfo.op("scatterAdd", in -> in.get(0).scatterAdd(1, in.get(1), in.get(2)).square())
+        ops.add(OpInfo.op("scatterAdd", in -> in.get(0).scatterAdd(1, in.get(1), in.get(2))).then(Tensor::square)
                 .sample(of(3, 4), index(4, 3, 5), of(3, 5))
                 .sample(of(3, 4).transposed(), index(4, 2, 3), of(2, 3).sliced())
                 .error("index and src shapes differ", f -> f.ones(DType.FLOAT64, 2, 3)
                                 .scatterAdd(1, f.fromArray(new long[] {0, 1}, 2, 1), f.ones(DType.FLOAT64, 2, 2)),
                         TensorShapeException.class, "scatterAdd: index shape [2, 1] must equal src shape [2, 2]"));
-        ops.add(OpInfo.op("indexSelect", in -> in.get(0).indexSelect(0, in.get(1)).square())
+        ops.add(OpInfo.op("indexSelect", in -> in.get(0).indexSelect(0, in.get(1))).then(Tensor::square)
                 .sample(of(4, 3), index(4, 6))
                 .sample(of(3, 4).transposed(), index(3, 2))
                 .error("2-D index", f -> f.ones(DType.FLOAT64, 2, 3).indexSelect(0, f.fromArray(new long[] {0, 1}, 1, 2)),
                         TensorShapeException.class, "indexSelect: index must be 1-D, got shape [1, 2]"));
-        ops.add(OpInfo.op("indexSelect(dim 1)", Set.of("indexSelect"), in -> in.get(0).indexSelect(1, in.get(1)).exp())
+        ops.add(OpInfo.op("indexSelect(dim 1)", Set.of("indexSelect"), in -> in.get(0).indexSelect(1, in.get(1))).then(Tensor::exp)
                 .sample(of(2, 3, 4), index(3, 5)));
     }
 
     // ---- losses -----------------------------------------------------------------------------------------
+
+    private static void normalization(List<OpInfo> ops) {
+        ops.add(OpInfo.op("layerNorm", in -> Functional.layerNorm(in.get(0), new int[] {4}, in.get(1), in.get(2), 1e-5))
+                .sample(of(3, 4), of(4), of(4))
+                .sample(of(2, 3, 4).transposed(), of(4), of(4))
+                .sample(of(4), of(4), of(4))
+                .error("normalized shape that is not a suffix", f -> Functional.layerNorm(f.ones(DType.FLOAT64, 3, 4),
+                                new int[] {3}, null, null, 1e-5),
+                        TensorShapeException.class, "layerNorm: input shape [3, 4] must end in the normalized shape [3]")
+                .error("weight of the wrong shape", f -> Functional.layerNorm(f.ones(DType.FLOAT64, 3, 4),
+                                new int[] {4}, f.ones(DType.FLOAT64, 3), null, 1e-5),
+                        TensorShapeException.class, "layerNorm: weight has shape [3] but the normalized shape is [4]"));
+        ops.add(OpInfo.op("layerNorm(two dims, no affine)", Set.of("layerNorm"),
+                        in -> Functional.layerNorm(in.get(0), new int[] {3, 4}, null, null, 1e-3))
+                .sample(of(2, 3, 4)).sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
+        ops.add(OpInfo.op("layerNorm(weight only)", Set.of("layerNorm"),
+                        in -> Functional.layerNorm(in.get(0), new int[] {5}, in.get(1), null, 1e-5))
+                .sample(of(2, 5), of(5)).sample(of(1, 3, 5), of(5)));
+    }
 
     private static void losses(List<OpInfo> ops) {
         ops.add(OpInfo.op("mseLoss", in -> Functional.mseLoss(in.get(0), in.get(1)))
@@ -332,9 +405,368 @@ public final class OpCatalogue {
                         TensorShapeException.class, "crossEntropy: target shape [3] does not match logits shape [4, 3]")
                 .error("class index out of range", f -> Functional.crossEntropy(f.ones(DType.FLOAT64, 2, 3),
                                 f.fromArray(new long[] {0, 3}, 2)),
-                        IndexOutOfBoundsException.class, "index 3 at position 1 is out of range for dimension 1 of size 3"));
+                        IndexOutOfBoundsException.class, "crossEntropy: target 3 at position 1 is out of range for 3 classes"));
         ops.add(OpInfo.op("logSoftmax(loss-sized)", Set.of("logSoftmax"),
                         in -> Functional.logSoftmax(in.get(0), 1).mul(Functional.softmax(in.get(0), 1)).sum())
                 .sample(of(3, 4)));
+    }
+
+    // ---- trigonometric and hyperbolic ---------------------------------------------------------------
+
+    private static void trigonometric(List<OpInfo> ops) {
+        ops.add(unaryOp("expm1", Tensor::expm1, -2, 2));
+        // Domains keep away from the poles and branch points, where finite differences fail.
+        ops.add(unaryOp("tan", Tensor::tan, -1.2, 1.2));
+        ops.add(unaryOp("asin", Tensor::asin, -0.9, 0.9)
+                .error("INT64 input", f -> f.arange(3).asin(), DTypeMismatchException.class,
+                        "asin: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(unaryOp("acos", Tensor::acos, -0.9, 0.9));
+        ops.add(unaryOp("atan", Tensor::atan, -3, 3));
+        ops.add(unaryOp("sinh", Tensor::sinh, -2, 2));
+        ops.add(unaryOp("cosh", Tensor::cosh, -2, 2));
+        ops.add(unaryOp("asinh", Tensor::asinh, -3, 3));
+        ops.add(unaryOp("acosh", Tensor::acosh, 1.2, 3));
+        ops.add(unaryOp("atanh", Tensor::atanh, -0.9, 0.9));
+        ops.add(binaryOp("atan2", Tensor::atan2, -2, 2));
+    }
+
+    // ---- rounding and remainder ---------------------------------------------------------------------
+
+    private static void rounding(List<OpInfo> ops) {
+        // Piecewise constant with a zero gradient, as in PyTorch; random inputs are never within a
+        // finite-difference step of a jump.
+        ops.add(unaryOp("floor", Tensor::floor, -3, 3));
+        ops.add(unaryOp("ceil", Tensor::ceil, -3, 3));
+        ops.add(unaryOp("round", Tensor::round, -3, 3));
+        ops.add(unaryOp("trunc", Tensor::trunc, -3, 3));
+        // Halves round to even.
+        ops.add(OpInfo.op("round(halves)", Set.of("round"), in -> in.get(0).mul(0.0).add(
+                        Tensor.on(in.get(0).backend()).fromArray(new double[] {-2.5, -1.5, -0.5, 0.5, 1.5, 2.5},
+                                in.get(0).dtype(), 6)).round())
+                .sample(of(6)));
+        // Divisors of both signs; the jumps of remainder sit where a / b is a whole number, which random
+        // inputs miss.
+        ops.add(binaryOp("remainder", Tensor::remainder, 0.5, 2));
+        ops.add(OpInfo.op("remainder(negative divisor)", Set.of("remainder"), in -> in.get(0).remainder(in.get(1)))
+                .sample(of(2, 3).domain(-5, 5), of(2, 3).domain(-2, -0.5))
+                .sample(of(3, 2).domain(-5, 5).transposed(), of(2).domain(-2, -0.5)));
+        ops.add(scalarOp("remainder(scalar)", "remainder", t -> t.remainder(-0.75), -3, 3));
+    }
+
+    // ---- activations --------------------------------------------------------------------------------
+
+    private static void activations(List<OpInfo> ops) {
+        ops.add(unaryOp("silu", Functional::silu, -4, 4));
+        ops.add(unaryOp("logSigmoid", Functional::logSigmoid, -4, 4));
+        ops.add(unaryOp("softplus", Functional::softplus, -4, 4));
+        // Both sides of the threshold: x itself above it, with gradient 1.
+        ops.add(OpInfo.op("softplus(beta, threshold)", Set.of("softplus"),
+                        in -> Functional.softplus(in.get(0), 2.0, 3.0))
+                .sample(of(4, 5).domain(-3, 3))
+                .sample(of(3, 4).domain(-3, 3).transposed())
+                .sample(of(2, 5).domain(15, 25))
+                .error("beta 0", f -> Functional.softplus(f.ones(DType.FLOAT64, 2), 0, 20),
+                        IllegalArgumentException.class, "softplus: beta must be a non-zero number, got 0.0"));
+        ops.add(OpInfo.op("softplus(large)", Set.of("softplus"), in -> Functional.softplus(in.get(0)))
+                .sample(of(2, 5).domain(15, 25)));
+        ops.add(unaryOp("elu", t -> Functional.elu(t, 1.5), -2, 2)
+                .error("INT64 input", f -> Functional.elu(f.arange(3)), DTypeMismatchException.class,
+                        "elu: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("elu(default)", Set.of("elu"), in -> Functional.elu(in.get(0)))
+                .sample(of(3, 4)));
+        ops.add(unaryOp("leakyRelu", t -> Functional.leakyRelu(t, 0.2), -2, 2));
+        ops.add(OpInfo.op("leakyRelu(default)", Set.of("leakyRelu"), in -> Functional.leakyRelu(in.get(0)))
+                .sample(of(3, 4)));
+        ops.add(unaryOp("hardtanh", t -> Functional.hardtanh(t, -0.5, 0.75), -1, 1)
+                .error("min > max", f -> Functional.hardtanh(f.ones(DType.FLOAT64, 2), 1, 0),
+                        IllegalArgumentException.class, "hardtanh: need min <= max, got min=1.0 max=0.0"));
+        ops.add(OpInfo.op("hardtanh(default)", Set.of("hardtanh"), in -> Functional.hardtanh(in.get(0)))
+                .sample(of(3, 4)));
+    }
+
+    // ---- running sums and products ------------------------------------------------------------------
+
+    private static void cumulative(List<OpInfo> ops) {
+        ops.add(OpInfo.op("cumsum", in -> in.get(0).cumsum(1))
+                .sample(of(3, 4)).sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(3, 4).sliced())
+                .sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of(0, 3))
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2, 3).cumsum(2),
+                        TensorShapeException.class, "cumsum: dimension 2 is out of range for shape [2, 3]")
+                .error("INT64 input", f -> f.arange(3).cumsum(0), DTypeMismatchException.class,
+                        "cumsum: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("cumsum(last dim)", Set.of("cumsum"), in -> in.get(0).cumsum(-1))
+                .sample(of(5)).sample(of()).sample(of(3, 4).transposed()));
+        // Factors near 1 in magnitude keep the running product O(1).
+        ops.add(OpInfo.op("cumprod", in -> in.get(0).cumprod(1))
+                .sample(of(3, 4).domain(0.5, 1.5)).sample(of(2, 3, 4).domain(-1.5, 1.5))
+                .sample(of(4, 3).domain(0.5, 1.5).transposed()).sample(of(3, 4).domain(-1.5, 1.5).sliced())
+                .sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3))
+                .error("INT64 input", f -> f.arange(3).cumprod(0), DTypeMismatchException.class,
+                        "cumprod: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("cumprod(dim 0)", Set.of("cumprod"), in -> in.get(0).cumprod(0))
+                .sample(of(4, 3).domain(-1.5, 1.5)).sample(of(5).domain(0.5, 1.5)).sample(of().domain(0.5, 1.5)));
+        ops.add(OpInfo.op("prod", in -> in.get(0).prod())
+                .sample(of(2, 3).domain(0.5, 1.5)).sample(of(3, 2).domain(-1.5, 1.5).transposed())
+                .sample(of().domain(0.5, 1.5)).sample(of(0, 2)));
+        ops.add(OpInfo.op("prod(dim)", Set.of("prod"), in -> in.get(0).prod(1, false))
+                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 3, 4).domain(0.5, 1.5).sliced())
+                .sample(of(3, 0))
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2).prod(1, false),
+                        TensorShapeException.class, "prod: dimension 1 is out of range for shape [2]"));
+        ops.add(OpInfo.op("prod(dim, keepDim)", Set.of("prod"), in -> in.get(0).prod(0, true))
+                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3)));
+    }
+
+    // ---- sorting and selection ----------------------------------------------------------------------
+
+    private static void sorting(List<OpInfo> ops) {
+        // Random inputs have no ties, so the order (and the indices) are unique.
+        ops.add(OpInfo.op("sort", in -> in.get(0).sort(1, false).values())
+                .sample(of(3, 5)).sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(3, 4).sliced())
+                .sample(of(0, 3))
+                .error("INT64 input", f -> f.arange(3).sort().values(), DTypeMismatchException.class,
+                        "sort: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("sort(descending)", Set.of("sort"), in -> in.get(0).sort(0, true).values())
+                .sample(of(5, 3)).sample(of(4)).sample(of()).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("sort(indices)", Set.of("sort"), in -> in.get(0).sort().indices())
+                .sample(of(3, 5)).sample(of(4, 3).transposed()).notDifferentiable());
+        ops.add(OpInfo.op("argsort", in -> in.get(0).argsort(0, true))
+                .sample(of(5, 3)).sample(of(3, 4).sliced()).notDifferentiable());
+        ops.add(OpInfo.op("topk", in -> in.get(0).topk(2).values())
+                .sample(of(3, 5)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced())
+                .error("k larger than the dimension", f -> f.ones(DType.FLOAT64, 2, 3).topk(4).values(),
+                        TensorShapeException.class, "topk: k = 4 is out of range for dimension -1 of size 3"));
+        ops.add(OpInfo.op("topk(smallest, dim 0)", Set.of("topk"), in -> in.get(0).topk(3, 0, false).values())
+                .sample(of(4, 3)).sample(of(5)).sample(of(3, 2).expandedTo(3, 2)));
+        ops.add(OpInfo.op("topk(indices)", Set.of("topk"), in -> in.get(0).topk(2, 1, true).indices())
+                .sample(of(3, 5)).notDifferentiable());
+        for (String name : List.of("max", "min")) {
+            boolean isMax = name.equals("max");
+            ops.add(OpInfo.op(name + "(dim)", Set.of(name),
+                            in -> isMax ? in.get(0).max(1, false).values() : in.get(0).min(1, false).values())
+                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(4, 3).transposed()));
+            ops.add(OpInfo.op(name + "(dim, keepDim)", Set.of(name),
+                            in -> isMax ? in.get(0).max(-1, true).values() : in.get(0).min(0, true).values())
+                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of()));
+            ops.add(OpInfo.op(name + "(indices)", Set.of(name),
+                            in -> isMax ? in.get(0).max(1, false).indices() : in.get(0).min(1, false).indices())
+                    .sample(of(3, 4)).sample(of(4, 3).transposed()).notDifferentiable());
+            // All elements: the gradient is shared between ties, as amax / amin.
+            ops.add(OpInfo.op(name, in -> isMax ? in.get(0).max() : in.get(0).min())
+                    .sample(of(3, 4)).sample(of(5)).sample(of()));
+            ops.add(OpInfo.op(name + "(ties)", Set.of(name),
+                            in -> isMax ? in.get(0).expand(3, 2).max(0, false).values()
+                                    : in.get(0).expand(3, 2).min(0, false).values())
+                    .sample(of(1, 2)));
+        }
+    }
+
+    // ---- variance and norms -------------------------------------------------------------------------
+
+    private static void statistics(List<OpInfo> ops) {
+        ops.add(OpInfo.op("var", in -> in.get(0).var())
+                .sample(of(3, 4)).sample(of(5)).sample(of(4, 3).transposed()).sample(of(2, 1, 3).expandedTo(2, 4, 3))
+                .error("INT64 input", f -> f.arange(3).var(), DTypeMismatchException.class,
+                        "var: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        ops.add(OpInfo.op("var(dim)", Set.of("var"), in -> in.get(0).var(1, false))
+                .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(4, 3).transposed()));
+        ops.add(OpInfo.op("var(dims, correction, keepDim)", Set.of("var"), in -> in.get(0).var(new int[] {0, -1}, 0, true))
+                .sample(of(2, 3, 4)).sample(of(3, 4).sliced())
+                .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).var(new int[] {1, -1}, 1, false),
+                        TensorShapeException.class, "var: dimension -1 appears twice"));
+        ops.add(OpInfo.op("std", in -> in.get(0).std())
+                .sample(of(3, 4)).sample(of(4, 3).transposed()));
+        ops.add(OpInfo.op("std(dim)", Set.of("std"), in -> in.get(0).std(0, true))
+                .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("std(dims, correction, keepDim)", Set.of("std"), in -> in.get(0).std(new int[] {1, 2}, 2, false))
+                .sample(of(2, 3, 4)));
+        ops.add(OpInfo.op("norm", in -> in.get(0).norm())
+                .sample(of(3, 4)).sample(of(5)).sample(of()).sample(of(4, 3).transposed())
+                .error("INT64 input", f -> f.arange(3).norm(), DTypeMismatchException.class,
+                        "norm: expected a FLOAT32 or FLOAT64 tensor, got INT64"));
+        for (double p : new double[] {1, 3, 0.5, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0}) {
+            ops.add(OpInfo.op("norm(p=" + p + ")", Set.of("norm"), in -> in.get(0).norm(p))
+                    .sample(of(3, 4)).sample(of(2, 3).sliced()));
+            ops.add(OpInfo.op("norm(p=" + p + ", dims, keepDim)", Set.of("norm"),
+                            in -> in.get(0).norm(p, new int[] {-1}, true))
+                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        }
+        ops.add(OpInfo.op("norm(2, dim)", Set.of("norm"), in -> in.get(0).norm(2, 0, false))
+                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
+    }
+
+    // ---- rearranging --------------------------------------------------------------------------------
+
+    private static void rearranging(List<OpInfo> ops) {
+        ops.add(OpInfo.op("flip", in -> in.get(0).flip(1)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced()).sample(of(0, 3))
+                .error("repeated dimension", f -> f.ones(DType.FLOAT64, 2, 3).flip(1, -1),
+                        TensorShapeException.class, "flip: dimension -1 appears twice"));
+        ops.add(OpInfo.op("flip(dims)", Set.of("flip"), in -> in.get(0).flip(0, 2)).then(Tensor::square)
+                .sample(of(2, 3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        ops.add(OpInfo.op("roll", in -> in.get(0).roll(2, 1)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(3, 1)));
+        ops.add(OpInfo.op("roll(flattened)", Set.of("roll"), in -> in.get(0).roll(-5)).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(2, 3).sliced()));
+        ops.add(OpInfo.op("roll(dims)", Set.of("roll"), in -> in.get(0).roll(new int[] {1, -7}, new int[] {0, 2}))
+                .then(Tensor::square)
+                .sample(of(2, 3, 4))
+                .error("shifts and dims of different lengths", f -> f.ones(DType.FLOAT64, 2, 3).roll(new int[] {1}, new int[] {0, 1}),
+                        TensorShapeException.class, "roll: 1 shifts [1] for 2 dims [0, 1]"));
+        ops.add(OpInfo.op("repeat", in -> in.get(0).repeat(2, 3)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(3, 2).transposed()).sample(of(1, 3).expandedTo(2, 3))
+                .error("fewer repeats than dims", f -> f.ones(DType.FLOAT64, 2, 3).repeat(2),
+                        TensorShapeException.class, "repeat: 1 repeats [2] for a tensor of 2 dimensions"));
+        ops.add(OpInfo.op("repeat(new dims)", Set.of("repeat"), in -> in.get(0).repeat(2, 1, 3)).then(Tensor::square)
+                .sample(of(3)).sample(of()).sample(of(2, 3)));
+        ops.add(OpInfo.op("tile", in -> in.get(0).tile(2)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(4)).sample(of(3, 2).transposed()));
+        ops.add(OpInfo.op("pad", in -> Functional.pad(in.get(0), new int[] {1, 2})).then(Tensor::square)
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(3)).sample(of(2, 0))
+                .error("odd padding", f -> Functional.pad(f.ones(DType.FLOAT64, 2, 3), new int[] {1, 2, 3}),
+                        TensorShapeException.class, "pad: padding [1, 2, 3] has an odd length")
+                .error("more pairs than dims", f -> Functional.pad(f.ones(DType.FLOAT64, 3), new int[] {1, 1, 1, 1}),
+                        TensorShapeException.class, "pad: padding [1, 1, 1, 1] has 2 pairs but the input has 1 dimensions"));
+        for (PadMode mode : PadMode.values()) {
+            ops.add(OpInfo.op("pad(" + mode + ")", Set.of("pad"),
+                            in -> Functional.pad(in.get(0), new int[] {2, 1, 1, 2}, mode, 1.5)).then(Tensor::square)
+                    .sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced()));
+        }
+        ops.add(OpInfo.op("pad(CONSTANT, cropping)", Set.of("pad"),
+                        in -> Functional.pad(in.get(0), new int[] {-1, 2, 0, -2}, PadMode.CONSTANT, -1))
+                .then(Tensor::square)
+                .sample(of(4, 5)).sample(of(5, 4).transposed())
+                .error("reflect padding as large as the dim", f -> Functional.pad(f.ones(DType.FLOAT64, 2, 3),
+                                new int[] {3, 0}, PadMode.REFLECT, 0),
+                        TensorShapeException.class, "pad: REFLECT padding (3, 0) of dimension 1 must be smaller than its size 3"));
+    }
+
+    // ---- partitions (lists of views; each entry reassembles them in another order) ------------------
+
+    private static Tensor reversedCat(List<Tensor> pieces, int dim) {
+        List<Tensor> reversed = new ArrayList<>(pieces);
+        java.util.Collections.reverse(reversed);
+        return Tensor.cat(reversed, dim);
+    }
+
+    private static void partitions(List<OpInfo> ops) {
+        ops.add(OpInfo.op("split", in -> reversedCat(in.get(0).split(2, 1), 1)).then(Tensor::square)
+                .sample(of(3, 5)).sample(of(5, 3).transposed()).sample(of(2, 4, 3).sliced())
+                .error("size 0", f -> f.ones(DType.FLOAT64, 2, 3).split(0, 1).get(0),
+                        TensorShapeException.class, "split: split size must be positive, got 0"));
+        ops.add(OpInfo.op("split(sizes)", Set.of("split"), in -> reversedCat(in.get(0).split(new int[] {1, 0, 3}, 0), 0))
+                .then(Tensor::square)
+                .sample(of(4, 2)).sample(of(4, 2).transposed())
+                .error("sizes that do not add up", f -> f.ones(DType.FLOAT64, 4, 2).split(new int[] {1, 2}, 0).get(0),
+                        TensorShapeException.class, "split: sizes [1, 2] add up to 3 but dimension 0 has size 4"));
+        ops.add(OpInfo.op("chunk", in -> reversedCat(in.get(0).chunk(3, -1), -1)).then(Tensor::square)
+                .sample(of(2, 7)).sample(of(2, 3)).sample(of(4, 2).transposed())
+                .error("0 chunks", f -> f.ones(DType.FLOAT64, 2).chunk(0, 0).get(0),
+                        TensorShapeException.class, "chunk: the number of chunks must be positive, got 0"));
+        ops.add(OpInfo.op("unbind", in -> Tensor.stack(in.get(0).unbind(1).reversed(), 0)).then(Tensor::square)
+                .sample(of(2, 3)).sample(of(2, 3, 2).sliced()).sample(of(3, 2).transposed()));
+    }
+
+    // ---- masking ------------------------------------------------------------------------------------
+
+    private static void masking(List<OpInfo> ops) {
+        ops.add(OpInfo.op("maskedFill", in -> in.get(0).maskedFill(in.get(1), -0.5))
+                .sample(of(2, 3), mask(2, 3)).sample(of(2, 3), mask(3)).sample(of(3, 2).transposed(), mask(3, 1))
+                .sample(of(), mask())
+                .error("a mask that does not broadcast to the input", f -> f.ones(DType.FLOAT64, 3).maskedFill(
+                                f.ones(DType.FLOAT64, 2, 3), 0),
+                        TensorShapeException.class, "maskedFill: mask shape [2, 3] does not broadcast to the input shape [3]"));
+        ops.add(OpInfo.op("maskedFill(tensor value)", Set.of("maskedFill"), in -> in.get(0).maskedFill(in.get(1), in.get(2)))
+                .sample(of(2, 3), mask(2, 3), of()).sample(of(3, 4).sliced(), mask(1, 4), of()));
+        for (String name : List.of("tril", "triu")) {
+            boolean lower = name.equals("tril");
+            ops.add(OpInfo.op(name, in -> lower ? in.get(0).tril() : in.get(0).triu())
+                    .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 3).sliced())
+                    .error("1-D input", f -> lower ? f.ones(DType.FLOAT64, 3).tril() : f.ones(DType.FLOAT64, 3).triu(),
+                            TensorShapeException.class, name + ": input must have at least 2 dimensions, got shape [3]"));
+            ops.add(OpInfo.op(name + "(diagonal)", Set.of(name), in -> lower ? in.get(0).tril(-1) : in.get(0).triu(2))
+                    .sample(of(4, 5)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+        }
+    }
+
+    // ---- contractions -------------------------------------------------------------------------------
+
+    private static void contractions(List<OpInfo> ops) {
+        ops.add(OpInfo.op("outer", in -> in.get(0).outer(in.get(1)))
+                .sample(of(3), of(4)).sample(of(1), of(2)).sample(of(3).expandedTo(3), of(0))
+                .error("2-D argument", f -> f.ones(DType.FLOAT64, 2, 2).outer(f.ones(DType.FLOAT64, 2)),
+                        TensorShapeException.class, "outer: both arguments must be 1-D, got shapes [2, 2] and [2]"));
+        ops.add(OpInfo.op("einsum", in -> Functional.einsum("ij,jk->ik", in.get(0), in.get(1)))
+                .sample(of(2, 3), of(3, 4)).sample(of(2, 3).transposed(), of(3, 4).sliced())
+                .error("sizes that differ", f -> Functional.einsum("ij,jk->ik", f.ones(DType.FLOAT64, 2, 3),
+                                f.ones(DType.FLOAT64, 4, 4)),
+                        TensorShapeException.class, "einsum: subscript 'j' has size 3 in operand 0 but 4 in operand 1")
+                .error("too few operands", f -> Functional.einsum("ij,jk->ik", f.ones(DType.FLOAT64, 2, 3)),
+                        IllegalArgumentException.class, "einsum: equation \"ij,jk->ik\" has 2 operand subscripts but 1 operands")
+                .error("output subscript not in the inputs", f -> Functional.einsum("ij->iz", f.ones(DType.FLOAT64, 2, 3)),
+                        IllegalArgumentException.class, "einsum: output subscript 'z' in \"ij->iz\" does not appear in any operand"));
+        // Attention scores, a batched matmul with a transposed operand, a bilinear form with three
+        // operands, broadcast ellipsis dims, implicit output, a trace, a diagonal, a sum and a permutation.
+        String[] equations = {"bhqd,bhkd->bhqk", "bi,ij,bj->b", "...ij,...jk->...ik", "ij,jk", "ii", "ii->i", "ij->",
+                "ijk->kji", "i,i->", "ba,ab->a"};
+        InputSpec[][][] samples = {
+                {{of(2, 2, 3, 4), of(2, 2, 5, 4)}},
+                {{of(3, 2), of(2, 4), of(3, 4)}},
+                {{of(2, 1, 2, 3), of(3, 3, 2)}, {of(2, 3), of(4, 3, 2)}},
+                {{of(2, 3), of(3, 4)}},
+                {{of(3, 3)}, {of(3, 3).transposed()}},
+                {{of(4, 4)}},
+                {{of(3, 4)}},
+                {{of(2, 3, 4)}},
+                {{of(5), of(5)}},
+                {{of(3, 4), of(4, 3)}}};
+        for (int e = 0; e < equations.length; e++) {
+            String equation = equations[e];
+            OpInfo op = OpInfo.op("einsum(" + equation + ")", Set.of("einsum"),
+                    in -> Functional.einsum(equation, in.toArray(new Tensor[0])));
+            for (InputSpec[] sample : samples[e]) {
+                op.sample(sample);
+            }
+            ops.add(op);
+        }
+    }
+
+    // ---- factories and random draws -----------------------------------------------------------------
+
+    private static void factories(List<OpInfo> ops) {
+        // Each made on the tested backend and dtype; then multiplied by an input so there is a gradient.
+        ops.add(OpInfo.op("eye", in -> Tensor.on(in.get(0).backend()).eye(3, 4, in.get(0).dtype()))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(3, 4))
+                .error("negative size", f -> f.eye(-1, 2, DType.FLOAT64),
+                        TensorShapeException.class, "eye: sizes must not be negative, got -1 x 2"));
+        ops.add(OpInfo.op("linspace", in -> Tensor.on(in.get(0).backend()).linspace(-1.3, 2.9, 8, in.get(0).dtype()))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(8)).sample(of(2, 8).sliced())
+                .error("negative steps", f -> f.linspace(0, 1, -1, DType.FLOAT64),
+                        IllegalArgumentException.class, "linspace: need steps >= 0"));
+        ops.add(OpInfo.op("linspace(one step, none)", Set.of("linspace"), in -> Tensor.cat(List.of(
+                        Tensor.on(in.get(0).backend()).linspace(2, 5, 1, in.get(0).dtype()),
+                        Tensor.on(in.get(0).backend()).linspace(2, 5, 0, in.get(0).dtype())), 0))
+                .then((out, in) -> out.mul(in.get(0)))
+                .sample(of(1)));
+        ops.add(OpInfo.op("randint", in -> Tensor.on(in.get(0).backend()).randint(-3, 4, new Generator(5), 3, 4))
+                .sample(of(1)).notDifferentiable()
+                .error("empty range", f -> f.randint(2, 2, new Generator(1), 3),
+                        IllegalArgumentException.class, "randint: need low < high, got low=2 high=2"));
+        ops.add(OpInfo.op("bernoulli", in -> in.get(0).bernoulli(new Generator(11)))
+                .sample(of(3, 4).domain(0, 1)).sample(of(4, 3).domain(0, 1).transposed()).notDifferentiable()
+                .error("probability above 1", f -> f.full(1.5, DType.FLOAT64, 2).bernoulli(new Generator(1)),
+                        IllegalArgumentException.class, "bernoulli: probability 1.5 at position [0] is outside [0, 1]"));
+        ops.add(OpInfo.op("multinomial", in -> in.get(0).multinomial(3, false, new Generator(13)))
+                .sample(of(5).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1).transposed())
+                .notDifferentiable()
+                .error("more samples than categories without replacement",
+                        f -> f.ones(DType.FLOAT64, 3).multinomial(4, false, new Generator(1)),
+                        IllegalArgumentException.class, "multinomial: cannot draw 4 samples from 3 categories without replacement")
+                .error("negative weight", f -> f.fromArray(new double[] {1, -1}, 2).multinomial(1, true, new Generator(1)),
+                        IllegalArgumentException.class, "multinomial: weight -1.0 of category 1 is not a finite number >= 0"));
+        ops.add(OpInfo.op("multinomial(replacement)", Set.of("multinomial"), in -> in.get(0).multinomial(20, true, new Generator(17)))
+                .sample(of(4).domain(0, 1)).sample(of(3, 5).domain(0, 1)).notDifferentiable());
     }
 }

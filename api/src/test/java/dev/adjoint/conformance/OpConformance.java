@@ -5,6 +5,8 @@ import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorFactory;
 import dev.adjoint.autograd.Autograd;
+import dev.adjoint.autograd.ForwardAD;
+import dev.adjoint.func.Transforms;
 import dev.adjoint.backend.Backends;
 import dev.adjoint.check.GradCheck;
 import dev.adjoint.spi.Backend;
@@ -37,12 +39,15 @@ public final class OpConformance {
         final AtomicInteger samples = new AtomicInteger();
         final AtomicInteger gradChecks = new AtomicInteger();
         final AtomicInteger gradGradChecks = new AtomicInteger();
+        final AtomicInteger jvpChecks = new AtomicInteger();
+        final AtomicInteger jacobianPairs = new AtomicInteger();
         final AtomicInteger errorCases = new AtomicInteger();
 
         public String summary(String backend) {
             return "conformance on '" + backend + "': " + opDtypeCases.size() + " op x dtype cases passed ("
                     + samples.get() + " samples, " + gradChecks.get() + " gradchecks, " + gradGradChecks.get()
-                    + " gradgradchecks, " + errorCases.get() + " error cases)";
+                    + " gradgradchecks, " + jvpChecks.get() + " jvpchecks, " + jacobianPairs.get()
+                    + " jacfwd = jacrev, " + errorCases.get() + " error cases)";
         }
     }
 
@@ -116,6 +121,9 @@ public final class OpConformance {
                         expected.grads.get(i), actual.grads.get(i), atol, rtol);
             }
         }
+        if (expected.jvp != null) {
+            Compare.assertClose(where + " forward-mode tangent", expected.jvp, actual.jvp, atol, rtol);
+        }
         if (dtype == DType.FLOAT64 && op.differentiable) {
             List<Tensor> leaves = leaves(sample, values, backend, dtype);
             Function<List<Tensor>, Tensor> f = applyThroughViews(op, sample);
@@ -125,10 +133,51 @@ public final class OpConformance {
                 GradCheck.gradgradcheck(op.name, f, leaves, GradCheck.Options.defaults());
                 tally.gradGradChecks.incrementAndGet();
             }
+            GradCheck.jvpcheck(op.name, f, leaves, GradCheck.Options.defaults());
+            tally.jvpChecks.incrementAndGet();
+            if (jacobiansAgree(op, f, leaves, where)) {
+                tally.jacobianPairs.incrementAndGet();
+            }
         }
     }
 
-    private record Result(int[] shape, double[] output, List<double[]> grads) {
+    /** Largest Jacobian (output x input elements) compared both ways per sample; both cost a pass per row or column. */
+    private static final int JACOBIAN_LIMIT = 256;
+
+    /**
+     * jacfwd and jacrev of the op with respect to each small differentiable input (the others held fixed)
+     * agree: n forward passes and m backward passes must build the same matrix. Returns whether any
+     * input was small enough to compare.
+     */
+    private static boolean jacobiansAgree(OpInfo op, Function<List<Tensor>, Tensor> f, List<Tensor> leaves,
+                                          String where) {
+        boolean compared = false;
+        int outNumel;
+        try (var scope = Tensor.noGrad()) {
+            outNumel = f.apply(leaves).numel();
+        }
+        for (int i = 0; i < leaves.size(); i++) {
+            Tensor leaf = leaves.get(i);
+            if (!leaf.requiresGrad() || (long) leaf.numel() * outNumel > JACOBIAN_LIMIT || leaf.numel() == 0
+                    || outNumel == 0) {
+                continue;
+            }
+            int at = i;
+            java.util.function.UnaryOperator<Tensor> g = x -> {
+                List<Tensor> args = new ArrayList<>(leaves);
+                args.set(at, x);
+                return f.apply(args);
+            };
+            Tensor x = leaf.detach();
+            double[] forward = Transforms.jacfwd(g, x).toDoubleArray();
+            double[] reverse = Transforms.jacrev(g, x).toDoubleArray();
+            Compare.assertClose(where + " jacfwd against jacrev for input " + i, reverse, forward, 1e-12, 1e-10);
+            compared = true;
+        }
+        return compared;
+    }
+
+    private record Result(int[] shape, double[] output, List<double[]> grads, double[] jvp) {
     }
 
     /** Forward, then the vector-Jacobian product with a seeded cotangent, w.r.t. every floating leaf. */
@@ -164,7 +213,32 @@ public final class OpConformance {
             Tensor g = computed.get(k++);
             grads.add(g == null ? new double[leaf.numel()] : g.toDoubleArray());
         }
-        return new Result(out.shape().toArray(), output, grads);
+        return new Result(out.shape().toArray(), output, grads,
+                op.differentiable && !differentiable.isEmpty() ? tangentOf(op, sample, leaves, seed, dtype) : null);
+    }
+
+    /** The op's forward-mode tangent along a seeded direction (every differentiable leaf moves). */
+    private static double[] tangentOf(OpInfo op, OpInfo.Sample sample, List<Tensor> leaves, long seed, DType dtype) {
+        Generator directionGen = new Generator(seed ^ 0x7A3D5L);
+        try (var level = ForwardAD.dualLevel()) {
+            List<Tensor> duals = new ArrayList<>(leaves.size());
+            for (Tensor leaf : leaves) {
+                if (!leaf.requiresGrad()) {
+                    duals.add(leaf);
+                    continue;
+                }
+                double[] v = new double[leaf.numel()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = dtype == DType.FLOAT32 ? (float) (2 * directionGen.nextUniform() - 1)
+                            : 2 * directionGen.nextUniform() - 1;
+                }
+                Tensor tangent = Tensor.on(leaf.backend()).fromArray(v, dtype, leaf.shape().toArray());
+                duals.add(ForwardAD.makeDual(leaf, tangent));
+            }
+            Tensor out = applyThroughViews(op, sample).apply(duals);
+            Tensor tangent = ForwardAD.unpackDual(out).tangent();
+            return tangent == null ? new double[out.numel()] : tangent.toDoubleArray();
+        }
     }
 
     private static List<Tensor> leaves(OpInfo.Sample sample, List<double[]> values, Backend backend, DType dtype) {
@@ -181,7 +255,7 @@ public final class OpConformance {
             for (int i = 0; i < leaves.size(); i++) {
                 viewed.add(sample.inputs().get(i).view(leaves.get(i)));
             }
-            return op.op.apply(viewed);
+            return op.apply(viewed);
         };
     }
 }

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * One catalogue entry: an op, the inputs it is exercised with, its tolerances and its error cases.
@@ -29,7 +31,10 @@ public final class OpInfo {
     }
 
     final String name;
+    /** The op itself: what the coverage table traces. */
     final Function<List<Tensor>, Tensor> op;
+    /** Applied to the op's output before the checks (see {@link #then}); null for none. */
+    BiFunction<Tensor, List<Tensor>, Tensor> after;
     final Set<String> covers;
     final List<Sample> samples = new ArrayList<>();
     final List<ErrorCase> errors = new ArrayList<>();
@@ -54,6 +59,27 @@ public final class OpInfo {
     /** An entry covering api methods with other names than its own (e.g. "add(scalar)" covers "add"). */
     public static OpInfo op(String name, Set<String> covers, Function<List<Tensor>, Tensor> op) {
         return new OpInfo(name, covers, op);
+    }
+
+    /**
+     * Checks {@code after(op(inputs))} rather than the op's output alone: a nonlinear function of a
+     * linear op's result ({@code .square()} after a view) makes its second derivative depend on the input,
+     * so gradgradcheck has something to check. The op stays separate so the coverage table sees only it.
+     */
+    public OpInfo then(UnaryOperator<Tensor> after) {
+        return then((out, inputs) -> after.apply(out));
+    }
+
+    /** {@link #then(UnaryOperator)} with the op's inputs at hand. */
+    public OpInfo then(BiFunction<Tensor, List<Tensor>, Tensor> after) {
+        this.after = after;
+        return this;
+    }
+
+    /** The op followed by its {@link #then} function: what every check runs. */
+    Tensor apply(List<Tensor> inputs) {
+        Tensor out = op.apply(inputs);
+        return after == null ? out : after.apply(out, inputs);
     }
 
     public OpInfo sample(InputSpec... inputs) {

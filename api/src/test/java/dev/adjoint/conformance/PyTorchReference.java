@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.Functional;
+import dev.adjoint.PadMode;
 import dev.adjoint.Tensor;
+import dev.adjoint.ValuesAndIndices;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
@@ -15,6 +17,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +30,11 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 /**
  * Composite functions (an MLP with cross-entropy, attention, layer norm, a graph that reuses a
- * tensor, large-logit softmax family, a Hessian-vector product, broadcast and vector matmul) checked
- * against outputs and gradients PyTorch computed in float64.
+ * tensor, large-logit softmax family, a Hessian-vector product, broadcast and vector matmul) and one
+ * case per family of the wider op set (trigonometric and hyperbolic, rounding and remainder,
+ * activations, running sums and products, sorting and selection with their indices, variance and
+ * norms, rearranging, einsum and factories) checked against outputs and gradients PyTorch computed in
+ * float64.
  *
  * <p>The reference values live in {@code pytorch-reference.json}, written by
  * {@code tools/pytorch-reference/generate.py}; the file carries every input's values, so these
@@ -60,7 +66,15 @@ public final class PyTorchReference {
             Map.entry("mse_loss", PyTorchReference::mseLoss),
             Map.entry("hessian_vector_product", PyTorchReference::hessianVectorProduct),
             Map.entry("batched_matmul_broadcast", PyTorchReference::batchedMatmulBroadcast),
-            Map.entry("vector_matmul", PyTorchReference::vectorMatmul));
+            Map.entry("vector_matmul", PyTorchReference::vectorMatmul),
+            Map.entry("trig_hyperbolic", PyTorchReference::trigHyperbolic),
+            Map.entry("rounding_remainder", PyTorchReference::roundingRemainder),
+            Map.entry("activations", PyTorchReference::activations),
+            Map.entry("cumulative", PyTorchReference::cumulative),
+            Map.entry("selection", PyTorchReference::selection),
+            Map.entry("statistics", PyTorchReference::statistics),
+            Map.entry("rearranging", PyTorchReference::rearranging),
+            Map.entry("contractions", PyTorchReference::contractions));
 
     private PyTorchReference() {
     }
@@ -172,6 +186,107 @@ public final class PyTorchReference {
         return gradsByBackward(in, named("uM", um, "Mw", mw, "loss", loss));
     }
 
+    // ---- the op set of issue 15 ----------------------------------------------------------------
+
+    static Computed trigHyperbolic(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor y = in.tensor("y");
+        Tensor a = in.tensor("a");
+        return weighted(in, named("tan", x.tan(), "asin", x.asin(), "acos", x.acos(), "atan", y.atan(),
+                "sinh", y.sinh(), "cosh", y.cosh(), "asinh", x.asinh(), "acosh", a.acosh(), "atanh", x.atanh(),
+                "expm1", x.expm1(), "atan2", x.atan2(y)));
+    }
+
+    static Computed roundingRemainder(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return weighted(in, named("floor", x.floor(), "ceil", x.ceil(), "round", x.round(), "trunc", x.trunc(),
+                "remainder", x.remainder(in.tensor("d")), "remainder_scalar", x.remainder(-0.75)));
+    }
+
+    static Computed activations(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return weighted(in, named("silu", Functional.silu(x), "logsigmoid", Functional.logSigmoid(x),
+                "softplus", Functional.softplus(x), "softplus_beta", Functional.softplus(x, 2.0, 3.0),
+                "elu", Functional.elu(x, 1.5), "leaky_relu", Functional.leakyRelu(x, 0.2),
+                "hardtanh", Functional.hardtanh(x, -0.5, 0.75)));
+    }
+
+    static Computed cumulative(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor z = in.tensor("z");
+        return weighted(in, named("cumsum0", x.cumsum(0), "cumsum1", x.cumsum(1), "cumprod", z.cumprod(1),
+                "prod", z.prod().reshape(1), "prod_dim", x.prod(1, true)));
+    }
+
+    static Computed selection(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        ValuesAndIndices up = x.sort(1, false);
+        ValuesAndIndices down = x.sort(0, true);
+        ValuesAndIndices top = x.topk(2);
+        ValuesAndIndices bottom = x.topk(2, 0, false);
+        ValuesAndIndices max = x.max(1, false);
+        ValuesAndIndices min = x.min(0, true);
+        Computed computed = weighted(in, named("sort", up.values(), "sort_desc", down.values(), "topk", top.values(),
+                "topk_smallest", bottom.values(), "max", max.values(), "min", min.values(),
+                "max_all", x.max().reshape(1)));
+        computed.outputs().putAll(named("sort_indices", up.indices(), "sort_desc_indices", down.indices(),
+                "topk_indices", top.indices(), "topk_smallest_indices", bottom.indices(), "max_indices", max.indices(),
+                "min_indices", min.indices()));
+        return computed;
+    }
+
+    static Computed statistics(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor m = in.tensor("m");
+        return weighted(in, named("var", x.var().reshape(1), "var_dims", x.var(new int[] {0, 2}, 0, true),
+                "std", x.std(1, false), "norm", x.norm().reshape(1), "norm_rows", m.norm(2, 1, false),
+                "norm1", m.norm(1, 1, false), "norm3", m.norm(3, 1, false),
+                "norm_inf", m.norm(Double.POSITIVE_INFINITY, 0, false)));
+    }
+
+    static Computed rearranging(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor x4 = x.unsqueeze(0);
+        List<Tensor> split = new ArrayList<>(x.split(2, 2));
+        List<Tensor> chunks = new ArrayList<>(x.chunk(2, 1));
+        Collections.reverse(split);
+        Collections.reverse(chunks);
+        return weighted(in, named("flip", x.flip(0, 2), "roll", x.roll(new int[] {1, -2}, new int[] {1, 2}),
+                "roll_flat", x.roll(5), "repeat", x.repeat(2, 1, 1, 2), "tile", x.unbind(0).get(0).tile(2),
+                "pad_constant", Functional.pad(x, new int[] {1, -1, -1, 2}, PadMode.CONSTANT, 0.5),
+                "pad_reflect", Functional.pad(x4, new int[] {2, 3, 1, 1}, PadMode.REFLECT, 0),
+                "pad_replicate", Functional.pad(x4, new int[] {2, 1, 0, 3}, PadMode.REPLICATE, 0),
+                "pad_circular", Functional.pad(x4, new int[] {1, 2, 2, 0}, PadMode.CIRCULAR, 0),
+                "split", Tensor.cat(split, 2), "chunk", Tensor.cat(chunks, 1),
+                "unbind", Tensor.stack(x.unbind(0).reversed(), 2),
+                "masked_fill", x.maskedFill(in.tensor("mask"), -2.5), "tril", x.tril(-1), "triu", x.triu(1)));
+    }
+
+    static Computed contractions(CaseInputs in) {
+        Tensor s = in.tensor("S");
+        Tensor v = in.tensor("v");
+        Tensor u = in.tensor("u");
+        Tensor eye = Tensor.on(s.backend()).eye(3, 4, s.dtype());
+        Tensor linspace = Tensor.on(s.backend()).linspace(-1.3, 2.9, 8, s.dtype());
+        return weighted(in, named("scores", Functional.einsum("bhqd,bhkd->bhqk", in.tensor("q"), in.tensor("k")),
+                "bilinear", Functional.einsum("bi,ij,bj->b", u, in.tensor("A"), v),
+                "trace", Functional.einsum("ii", s).reshape(1),
+                "batched", Functional.einsum("...ij,...jk->...ik", in.tensor("B"), v),
+                "outer", u.narrow(1, 0, 1).squeeze(1).outer(v.narrow(0, 0, 1).squeeze(0)),
+                "eye", eye.mul(s.narrow(1, 0, 1)), "linspace", linspace.mul(v.reshape(-1).narrow(0, 0, 8))));
+    }
+
+    /** The outputs, and {@code loss = sum over outputs of sum(output * w_output)}, backward from it. */
+    private static Computed weighted(CaseInputs in, Map<String, Tensor> outputs) {
+        Tensor loss = null;
+        for (Map.Entry<String, Tensor> out : outputs.entrySet()) {
+            Tensor term = out.getValue().mul(in.tensor("w_" + out.getKey())).sum();
+            loss = loss == null ? term : loss.add(term);
+        }
+        outputs.put("loss", loss);
+        return gradsByBackward(in, outputs);
+    }
+
     // ---- running and comparing ------------------------------------------------------------------
 
     /** What a case computed: named outputs and the gradient for each differentiable input. */
@@ -247,8 +362,10 @@ public final class PyTorchReference {
             failures.add(what + " has shape " + actual.shape() + ", expected " + Arrays.toString(expected.shape()));
             return;
         }
-        if (actual.dtype() != dtype) {
-            failures.add(what + " has dtype " + actual.dtype() + ", expected " + dtype);
+        // Indices stay INT64 whatever the floating dtype of the run.
+        DType expectedType = expected.dtype() == DType.INT64 ? DType.INT64 : dtype;
+        if (actual.dtype() != expectedType) {
+            failures.add(what + " has dtype " + actual.dtype() + ", expected " + expectedType);
             return;
         }
         double[] got = actual.toDoubleArray();

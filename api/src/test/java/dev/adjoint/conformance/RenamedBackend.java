@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 
@@ -88,5 +89,17 @@ final class RenamedBackend implements Backend {
     public void scatterAdd(Storage dst, Layout dl, int dim, Storage index, Layout il, Storage src, Layout sl) {
         kernelCalls.incrementAndGet();
         delegate.scatterAdd(dst, dl, dim, index, il, src, sl);
+    }
+
+    @Override
+    public void scan(ScanOp op, boolean reverse, Storage x, Layout xl, Storage out, Layout ol) {
+        kernelCalls.incrementAndGet();
+        delegate.scan(op, reverse, x, xl, out, ol);
+    }
+
+    @Override
+    public void sort(Storage x, Layout xl, boolean descending, Storage values, Layout vl, Storage indices, Layout il) {
+        kernelCalls.incrementAndGet();
+        delegate.sort(x, xl, descending, values, vl, indices, il);
     }
 }

@@ -109,6 +109,7 @@ public class ElementwiseBenchmark {
     @Setup
     public void setUp() {
         engine = Backends.get(backend);
+        Nd4jBlasThreads.pinIfNd4j(engine);
         layout = Layout.contiguous(Shape.of(size));
         scalarLayout = Layout.contiguous(Shape.of(1));
         double[] values = GemmBenchmark.uniform(size, 3);

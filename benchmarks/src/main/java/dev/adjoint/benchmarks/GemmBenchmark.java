@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The story: how close the backend's matmul comes to the machine, as GFLOP/s of an {@code n x n}
- * times {@code n x n} product (2 n^3 floating operations), on one thread and on two. Read the
+ * times {@code n x n} product (2 n^3 floating operations), on one thread and on two; with
+ * {@code -p m=1000 -p k=333 -p n=777} of an {@code m x k} times {@code k x n} product (2 m k n), where
+ * no dimension is a multiple of a register or cache block. Read the
  * {@code gflops} line of each result (JMH's secondary metric, "ops/s" there means GFLOP/s), next to
  * {@link FmaPeakBenchmark} from the same run for the percentage of peak, and next to
  * {@code benchmarks/run-peers} for OpenBLAS. {@code benchmarks/gemm-sweep} runs all of it (and DJL's
@@ -38,9 +40,10 @@ import java.util.concurrent.TimeUnit;
  *       bookkeeping ({@code -prof gc} shows it: {@code gc.alloc.rate.norm} stays near 0 B/op).</li>
  *   <li>Thread count: {@code adjoint.simd.threads} is read once per JVM, so each method sets it in
  *       its own forks' command line rather than through a parameter. The nd4j backend's OpenBLAS is
- *       pinned to the same count in the set-up ({@link Nd4jBlasThreads}), which prints its core type
- *       and thread count; run with {@code OPENBLAS_CORETYPE=SkylakeX} in the environment, or ND4J's
- *       OpenBLAS picks its AVX2 kernels on this machine (gemm-sweep sets it).</li>
+ *       pinned to the same count in the set-up ({@link Nd4jBlasThreads}), which prints the thread
+ *       count it checked. ND4J's OpenBLAS (0.3.19) picks its kernels by CPU model; on a CPU newer than
+ *       it knows it may fall back to older ones, which {@code OPENBLAS_CORETYPE} in the environment
+ *       overrides (e.g. {@code SkylakeX} for AVX-512; gemm-sweep sets it).</li>
  *   <li>Dead-code elimination: the output storage is returned; constant folding: operands are
  *       state fields filled from a seeded {@link Random}.</li>
  *   <li>Warm-up: large n run few calls per second; 3 warm-up iterations of 2 s let C2 compile the
@@ -69,11 +72,22 @@ public class GemmBenchmark {
     @Param({"64", "128", "256", "512", "1024", "2048"})
     public int n;
 
+    /** Rows of A; 0 means n (a square product). */
+    @Param({"0"})
+    public int m;
+
+    /** Columns of A and rows of B; 0 means n. */
+    @Param({"0"})
+    public int k;
+
     private Backend engine;
     private Storage a;
     private Storage b;
     private Storage out;
-    private Layout layout;
+    private Layout aLayout;
+    private Layout bLayout;
+    private Layout outLayout;
+    private double gflopPerCall;
 
     /** Floating operations done in this iteration, in units of 10^9: per second, GFLOP/s. */
     @State(Scope.Thread)
@@ -90,18 +104,16 @@ public class GemmBenchmark {
     @Setup
     public void setUp() {
         engine = Backends.get(backend);
-        if (backend.equals("nd4j")) {
-            // The probe is a 512^3 product whatever n is, so that OpenBLAS always has work to split.
-            Layout probeLayout = Layout.contiguous(Shape.of(512, 512));
-            Storage pa = engine.fromDoubles(uniform(512 * 512, 5), dtype);
-            Storage pout = engine.allocate(dtype, 512 * 512);
-            System.out.println(Nd4jBlasThreads.pin(Integer.getInteger(THREADS_PROPERTY),
-                    () -> engine.matmul(pa, probeLayout, pa, probeLayout, pout, probeLayout)));
-        }
-        layout = Layout.contiguous(Shape.of(n, n));
-        a = engine.fromDoubles(uniform(n * n, 1), dtype);
-        b = engine.fromDoubles(uniform(n * n, 2), dtype);
-        out = engine.allocate(dtype, n * n);
+        Nd4jBlasThreads.pinIfNd4j(engine);
+        int rows = m == 0 ? n : m;
+        int depth = k == 0 ? n : k;
+        aLayout = Layout.contiguous(Shape.of(rows, depth));
+        bLayout = Layout.contiguous(Shape.of(depth, n));
+        outLayout = Layout.contiguous(Shape.of(rows, n));
+        a = engine.fromDoubles(uniform(rows * depth, 1), dtype);
+        b = engine.fromDoubles(uniform(depth * n, 2), dtype);
+        out = engine.allocate(dtype, rows * n);
+        gflopPerCall = 2.0 * rows * depth * n / 1e9;
     }
 
     @Benchmark
@@ -119,8 +131,8 @@ public class GemmBenchmark {
     }
 
     private Storage multiply(Flops flops) {
-        engine.matmul(a, layout, b, layout, out, layout);
-        flops.gflops += 2.0 * n * n * n / 1e9;
+        engine.matmul(a, aLayout, b, bLayout, out, outLayout);
+        flops.gflops += gflopPerCall;
         return out;
     }
 

@@ -1,6 +1,12 @@
 package dev.adjoint.benchmarks;
 
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
 import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +32,28 @@ import java.util.stream.Stream;
  */
 final class Nd4jBlasThreads {
     private Nd4jBlasThreads() {
+    }
+
+    /**
+     * For a benchmark whose backend is {@code engine}: when that is nd4j and the fork names a thread
+     * count ({@value GemmBenchmark#THREADS_PROPERTY}), pins its OpenBLAS and libnd4j's own pool
+     * (elementwise ops, reductions) to it and returns the line {@link #pin} prints. Otherwise does
+     * nothing (ND4J keeps its defaults, a thread per core) and returns {@code null}, touching no ND4J
+     * class. The probe is a 512^3 product whatever the benchmark runs, so that OpenBLAS always has
+     * work to split.
+     */
+    static String pinIfNd4j(Backend engine) {
+        Integer threads = Integer.getInteger(GemmBenchmark.THREADS_PROPERTY);
+        if (!engine.name().equals("nd4j") || threads == null) {
+            return null;
+        }
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Layout layout = Layout.contiguous(Shape.of(512, 512));
+        Storage a = engine.fromDoubles(GemmBenchmark.uniform(512 * 512, 5), DType.FLOAT32);
+        Storage out = engine.allocate(DType.FLOAT32, 512 * 512);
+        String line = pin(threads, () -> engine.matmul(a, layout, a, layout, out, layout));
+        System.out.println(line);
+        return line;
     }
 
     /** Sets the thread count; returns a line for the log with the count of OpenBLAS workers seen busy in {@code probe}. */

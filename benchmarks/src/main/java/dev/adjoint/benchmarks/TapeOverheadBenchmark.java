@@ -74,6 +74,7 @@ public class TapeOverheadBenchmark {
     @Setup
     public void setUp() {
         TensorFactory on = Tensor.on(backend);
+        Nd4jBlasThreads.pinIfNd4j(on.backend());
         Generator generator = new Generator(42);
         a = on.randn(generator, DType.FLOAT32, SIZE).requiresGrad(true);
         b = on.randn(generator, DType.FLOAT32, SIZE).requiresGrad(true);

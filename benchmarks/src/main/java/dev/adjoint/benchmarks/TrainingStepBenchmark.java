@@ -71,6 +71,7 @@ public class TrainingStepBenchmark {
     @Setup
     public void setUp() {
         var engine = Backends.get(backend);
+        Nd4jBlasThreads.pinIfNd4j(engine);
         Generator generator = new Generator(2024);
         NnContext ctx = NnContext.of(engine, generator.split());
         model = new Sequential(new Linear(IN, HIDDEN, ctx), new ReLU(), new Linear(HIDDEN, CLASSES, ctx));
@@ -93,13 +94,13 @@ public class TrainingStepBenchmark {
 
     // The simd engine needs the Vector API module (without it the fork would find "simd" unavailable);
     // nd4j's JNI libraries need native access. adjoint.simd.threads is read once per JVM, so each
-    // thread count has its own forks; it sets how many threads simd's matmul may use (scalar is
-    // single-threaded, nd4j's OpenBLAS picks its own).
+    // thread count has its own forks; it sets how many threads simd's matmul may use; nd4j's OpenBLAS
+    // and libnd4j pool are pinned to the same count in the set-up; scalar is single-threaded.
 
     /** The step with simd's matmul on the calling thread only: compare with DJL's one-thread step. */
     @Benchmark
     @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-            "-Dadjoint.simd.threads=1"})
+            "-Dadjoint.simd.threads=1", "-D" + GemmBenchmark.THREADS_PROPERTY + "=1"})
     public Tensor oneThread() {
         return step();
     }
@@ -107,7 +108,7 @@ public class TrainingStepBenchmark {
     /** The step with simd's matmul on two threads (this machine's two cores). */
     @Benchmark
     @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-            "-Dadjoint.simd.threads=2"})
+            "-Dadjoint.simd.threads=2", "-D" + GemmBenchmark.THREADS_PROPERTY + "=2"})
     public Tensor twoThreads() {
         return step();
     }

@@ -4,7 +4,7 @@ import dev.adjoint.Tensor;
 
 import java.util.List;
 
-/** Gradient clipping, as {@code torch.nn.utils.clip_grad_norm_}. */
+/** Gradient clipping, as {@code torch.nn.utils.clip_grad_norm_} and {@code clip_grad_value_}. */
 public final class ClipGrad {
     private ClipGrad() {
     }
@@ -44,6 +44,24 @@ public final class ClipGrad {
                 }
             }
             return total;
+        }
+    }
+
+    /**
+     * Clamps every gradient elementwise to {@code [-clipValue, clipValue]}, as
+     * {@code clip_grad_value_}. Parameters without a gradient are skipped.
+     */
+    public static void clipGradValue(List<Tensor> parameters, double clipValue) {
+        if (!(clipValue >= 0)) {
+            throw new IllegalArgumentException("clipGradValue: clipValue must be non-negative, got " + clipValue);
+        }
+        try (var scope = Tensor.noGrad()) {
+            for (Tensor p : parameters) {
+                Tensor g = p.grad();
+                if (g != null) {
+                    p.setGrad(g.detach().clamp(-clipValue, clipValue));
+                }
+            }
         }
     }
 }

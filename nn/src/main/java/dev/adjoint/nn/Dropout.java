@@ -26,7 +26,19 @@ public final class Dropout extends Module {
 
     @Override
     public Tensor forward(Tensor input) {
-        if (!isTraining() || p == 0.0) {
+        if (!isTraining()) {
+            return input;
+        }
+        return apply(input, p, generator);
+    }
+
+    /**
+     * Inverted dropout of {@code input} with probability {@code p}, the mask drawn from {@code generator}:
+     * what this module does in training, for layers that drop inside their forward (attention weights,
+     * recurrent layers between layers).
+     */
+    static Tensor apply(Tensor input, double p, Generator generator) {
+        if (p == 0.0) {
             return input;
         }
         if (p == 1.0) {

@@ -3,6 +3,7 @@ package dev.adjoint.nn;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
+import dev.adjoint.ops.Dispatch;
 
 import java.util.Arrays;
 
@@ -43,7 +44,8 @@ public final class Embedding extends Module {
         int[] shape = indices.shape().toArray();
         int[] outShape = Arrays.copyOf(shape, shape.length + 1);
         outShape[shape.length] = embeddingDim;
-        // indexSelect checks the range of every index and names the offending one.
+        Dispatch.checkIndexValues("Embedding", "index", indices, numEmbeddings, numEmbeddings + " embeddings",
+                "indices shape " + indices.shape() + ", weight shape " + weight().shape());
         return weight().indexSelect(0, indices.reshape(-1)).reshape(outShape);
     }
 

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -49,20 +50,7 @@ public final class LayerNorm extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        int k = normalizedShape.length;
-        int[] dims = x.shape().toArray();
-        if (dims.length < k || !Arrays.equals(Arrays.copyOfRange(dims, dims.length - k, dims.length), normalizedShape)) {
-            throw new TensorShapeException("LayerNorm: input shape " + x.shape() + " must end in normalized shape "
-                    + Arrays.toString(normalizedShape));
-        }
-        int[] reduce = new int[k];
-        for (int i = 0; i < k; i++) {
-            reduce[i] = dims.length - k + i;
-        }
-        Tensor centered = x.sub(x.mean(reduce, true));
-        Tensor variance = centered.square().mean(reduce, true);
-        Tensor y = centered.div(variance.add(eps).sqrt());
-        return elementwiseAffine ? y.mul(weight()).add(bias()) : y;
+        return Functional.layerNorm(x, normalizedShape, weight(), bias(), eps);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.adjoint.nn;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
+import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.spi.Backend;
 
 import java.util.ArrayList;
@@ -23,14 +24,82 @@ import java.util.function.UnaryOperator;
  * <p>Parameters are plain tensors registered by name. Layers look them up by name at each forward
  * rather than keeping them in fields, so {@link #to(Backend)} and {@link #loadStateDict(Map)} are the
  * only places that change them. Names follow PyTorch: {@code "0.weight"}, {@code "layers.1.bias"}.
+ *
+ * <p>{@link #call(Tensor)} is PyTorch's {@code module(x)}: it runs the forward pre-hooks, {@link #forward},
+ * then the forward hooks. Calling {@link #forward} directly skips the hooks, as {@code module.forward(x)}
+ * does in PyTorch. Containers call their children through {@code call}.
  */
 public abstract class Module {
     private final LinkedHashMap<String, Tensor> parameters = new LinkedHashMap<>();
     private final LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
     private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
+    private final List<ForwardPreHook> forwardPreHooks = new ArrayList<>(0);
+    private final List<ForwardHook> forwardHooks = new ArrayList<>(0);
     private boolean training = true;
 
     public abstract Tensor forward(Tensor input);
+
+    // ---- hooks ---------------------------------------------------------------------------------------
+
+    /** Runs before {@link #forward} in {@link #call}; as {@code register_forward_pre_hook}. */
+    @FunctionalInterface
+    public interface ForwardPreHook {
+        /** Returns a replacement input for the forward, or {@code null} to keep {@code input}. */
+        Tensor apply(Module module, Tensor input);
+    }
+
+    /** Runs after {@link #forward} in {@link #call}; as {@code register_forward_hook}. */
+    @FunctionalInterface
+    public interface ForwardHook {
+        /**
+         * Sees the input the forward received and its output; returns a replacement output, or
+         * {@code null} to keep {@code output}.
+         */
+        Tensor apply(Module module, Tensor input, Tensor output);
+    }
+
+    /**
+     * {@code module(input)}: the forward pre-hooks in registration order (each may replace the input),
+     * {@link #forward}, then the forward hooks in registration order (each may replace the output).
+     */
+    public final Tensor call(Tensor input) {
+        if (forwardPreHooks.isEmpty() && forwardHooks.isEmpty()) {
+            return forward(input);
+        }
+        Tensor x = input;
+        // Copies, so a hook may remove itself (or another) while the hooks run.
+        for (ForwardPreHook hook : List.copyOf(forwardPreHooks)) {
+            Tensor replaced = hook.apply(this, x);
+            if (replaced != null) {
+                x = replaced;
+            }
+        }
+        Tensor y = forward(x);
+        for (ForwardHook hook : List.copyOf(forwardHooks)) {
+            Tensor replaced = hook.apply(this, x, y);
+            if (replaced != null) {
+                y = replaced;
+            }
+        }
+        return y;
+    }
+
+    /** Adds a hook run before each {@link #call}'s forward; the handle removes it. */
+    public final RemovableHandle registerForwardPreHook(ForwardPreHook hook) {
+        Objects.requireNonNull(hook, "hook");
+        // A wrapper of its own, so a hook registered twice is removed once per handle.
+        ForwardPreHook entry = hook::apply;
+        forwardPreHooks.add(entry);
+        return () -> forwardPreHooks.remove(entry);
+    }
+
+    /** Adds a hook run after each {@link #call}'s forward; the handle removes it. */
+    public final RemovableHandle registerForwardHook(ForwardHook hook) {
+        Objects.requireNonNull(hook, "hook");
+        ForwardHook entry = hook::apply;
+        forwardHooks.add(entry);
+        return () -> forwardHooks.remove(entry);
+    }
 
     // ---- registration (for subclasses) ---------------------------------------------------------------
 

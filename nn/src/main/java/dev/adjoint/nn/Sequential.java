@@ -5,7 +5,10 @@ import dev.adjoint.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Applies its children in order, named "0", "1", ... as {@code nn.Sequential}. */
+/**
+ * Applies its children in order, named "0", "1", ... as {@code nn.Sequential}; each child through
+ * {@link Module#call}, so its hooks run.
+ */
 public final class Sequential extends Module {
     private final List<Module> layers = new ArrayList<>();
 
@@ -40,7 +43,7 @@ public final class Sequential extends Module {
     public Tensor forward(Tensor input) {
         Tensor x = input;
         for (Module m : layers) {
-            x = m.forward(x);
+            x = m.call(x);
         }
         return x;
     }

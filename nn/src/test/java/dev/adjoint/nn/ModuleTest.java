@@ -280,8 +280,20 @@ final class ModuleTest {
         double[] g = embedding.weight().grad().toDoubleArray();
         assertEquals(2.0, g[4]);   // row 1 used twice
         assertEquals(0.0, g[8]);   // row 2 unused
-        assertThrows(RuntimeException.class,
-                () -> embedding.forward(Tensor.on(backend).fromArray(new long[] {10}, 1)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void embeddingNamesItselfAndItsSizeForAnIndexOutOfRange(String backend) {
+        Embedding embedding = new Embedding(10, 4, NnContext.of(Backends.get(backend), DType.FLOAT64, new Generator(0)));
+        IndexOutOfBoundsException tooLarge = assertThrows(IndexOutOfBoundsException.class,
+                () -> embedding.forward(Tensor.on(backend).fromArray(new long[] {1, 9, 10, 0}, 2, 2)));
+        assertEquals("Embedding: index 10 at position [1, 0] is out of range for 10 embeddings (valid values are 0 "
+                + "to 9; indices shape [2, 2], weight shape [10, 4])", tooLarge.getMessage());
+        IndexOutOfBoundsException negative = assertThrows(IndexOutOfBoundsException.class,
+                () -> embedding.forward(Tensor.on(backend).fromArray(new long[] {-1}, 1)));
+        assertTrue(negative.getMessage().startsWith("Embedding: index -1 at position 0 is out of range for 10 "
+                + "embeddings"), negative.getMessage());
     }
 
     static final class Holder extends Module {

@@ -172,16 +172,17 @@ final class OptimizerTest {
         trainStep(model, opt, xy[0], xy[1]);
         trainStep(model, opt, xy[0], xy[1]);
         Map<String, Tensor> state = opt.stateDict();
-        assertEquals(List.of("group.lr", "group.beta1", "group.beta2", "group.eps", "group.weight_decay", "group.amsgrad",
-                "state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq"),
-                List.copyOf(state.keySet()).subList(0, 10));
-        assertEquals(6 + 4 * 4, state.size());
+        assertEquals(List.of("group.0.lr", "group.0.beta1", "group.0.beta2", "group.0.eps", "group.0.weight_decay",
+                "group.0.amsgrad", "group.0.params", "state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq",
+                "state.0.max_exp_avg_sq"), List.copyOf(state.keySet()).subList(0, 11));
+        assertEquals(7 + 4 * 4, state.size());
+        assertEquals(4.0, state.get("group.0.params").item());
         Tensor step = state.get("state.0.step");
         assertEquals(DType.FLOAT64, step.dtype());
         assertEquals(0, step.rank());
         assertEquals(2.0, step.item());
         assertEquals(DType.FLOAT32, state.get("state.1.exp_avg").dtype());
-        assertEquals(DType.FLOAT64, state.get("group.lr").dtype());
+        assertEquals(DType.FLOAT64, state.get("group.0.lr").dtype());
 
         Map<String, Tensor> before = copy(opt.stateDict());
         Map<String, Tensor> bad = new LinkedHashMap<>(state);
@@ -191,9 +192,9 @@ final class OptimizerTest {
 
         Map<String, Tensor> unexpected = new LinkedHashMap<>(state);
         unexpected.put("state.7.exp_avg", state.get("state.0.exp_avg"));
-        unexpected.put("group.momentum", state.get("group.lr"));
+        unexpected.put("group.0.momentum", state.get("group.0.lr"));
         e = assertThrows(StateDictException.class, () -> opt.loadStateDict(unexpected));
-        assertTrue(e.getMessage().contains("unexpected keys [group.momentum, state.7.exp_avg]"), e.getMessage());
+        assertTrue(e.getMessage().contains("unexpected keys [group.0.momentum, state.7.exp_avg]"), e.getMessage());
 
         Map<String, Tensor> wrongShape = new LinkedHashMap<>(state);
         wrongShape.put("state.0.exp_avg", state.get("state.2.exp_avg"));
@@ -201,10 +202,10 @@ final class OptimizerTest {
         assertTrue(e.getMessage().contains("size mismatch for 'state.0.exp_avg'"), e.getMessage());
 
         Map<String, Tensor> noLr = new LinkedHashMap<>(state);
-        noLr.remove("group.lr");
-        noLr.put("group.lr", Tensor.on(backend).fromArray(new double[] {0.5, 0.5}, 2));
+        noLr.remove("group.0.lr");
+        noLr.put("group.0.lr", Tensor.on(backend).fromArray(new double[] {0.5, 0.5}, 2));
         e = assertThrows(StateDictException.class, () -> opt.loadStateDict(noLr));
-        assertTrue(e.getMessage().contains("group.lr"), e.getMessage());
+        assertTrue(e.getMessage().contains("group.0.lr"), e.getMessage());
 
         Map<String, Tensor> after = opt.stateDict();
         assertEquals(before.keySet(), after.keySet());
@@ -212,7 +213,7 @@ final class OptimizerTest {
 
         // A fresh optimizer's (state-free) dict is valid and clears the state.
         opt.loadStateDict(new Adam(model.parameters(), 0.02, 0.9, 0.999, 1e-8, 0, true).stateDict());
-        assertEquals(6, opt.stateDict().size());
+        assertEquals(7, opt.stateDict().size());
         assertEquals(0.02, opt.lr());
     }
 

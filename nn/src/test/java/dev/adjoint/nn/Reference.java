@@ -24,7 +24,7 @@ final class Reference {
     static final String RESOURCE = "/dev/adjoint/nn/pytorch-trajectories.json";
 
     private static final class Holder {
-        static final JsonNode ROOT = load();
+        static final JsonNode ROOT = load(RESOURCE);
     }
 
     private Reference() {
@@ -34,11 +34,12 @@ final class Reference {
         return Holder.ROOT;
     }
 
-    private static JsonNode load() {
-        try (InputStream in = Reference.class.getResourceAsStream(RESOURCE)) {
+    /** A committed reference file; its "generator" field names the script that rewrites it. */
+    static JsonNode load(String resource) {
+        try (InputStream in = Reference.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException(RESOURCE + " is missing; regenerate it with "
-                        + "/usr/bin/python3 tools/pytorch-reference/generate_nn.py");
+                throw new IllegalStateException(resource + " is missing; regenerate it with the matching "
+                        + "/usr/bin/python3 tools/pytorch-reference/generate_nn*.py");
             }
             return new ObjectMapper().readTree(in);
         } catch (IOException e) {

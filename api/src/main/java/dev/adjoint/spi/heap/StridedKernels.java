@@ -54,6 +54,13 @@ public final class StridedKernels {
     public static void binary(BinaryOp op, HeapStorage a, Layout al, HeapStorage b, Layout bl, HeapStorage o, Layout ol) {
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), al, bl, ol);
+        if (a.dtype == DType.INT64) {
+            // Only comparisons reach here with INT64 (the api checks), compared as longs.
+            for (int i = 0; i < n; i++, c.advance()) {
+                o.i64[c.position[2]] = ElementMath.compare(op, a.i64[c.position[0]], b.i64[c.position[1]]);
+            }
+            return;
+        }
         for (int i = 0; i < n; i++, c.advance()) {
             o.set(c.position[2], ElementMath.binary(op, a.get(c.position[0]), b.get(c.position[1])));
         }
@@ -88,6 +95,10 @@ public final class StridedKernels {
     }
 
     public static void reduce(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+        if (x.dtype == DType.INT64) {
+            sumLongs(x, xl, o, ol);
+            return;
+        }
         // Accumulate in double whatever the dtype: f32 sums keep their low bits.
         double[] acc = new double[ol.numel()];
         Arrays.fill(acc, identity(op));
@@ -103,6 +114,18 @@ public final class StridedKernels {
         for (int i = 0; i < acc.length; i++) {
             o.set(ol.offset() + i, acc[i]);
         }
+    }
+
+    /** The INT64 sum (the only INT64 reduction): exact, wrapping on overflow as torch's int64 sum. */
+    private static void sumLongs(HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+        long[] acc = new long[ol.numel()];
+        Layout accLayout = Layout.contiguous(ol.shape()).broadcastTo(xl.shape());
+        int n = xl.numel();
+        StridedCursor c = StridedCursor.over(xl.shape(), xl, accLayout);
+        for (int i = 0; i < n; i++, c.advance()) {
+            acc[c.position[1]] += x.i64[c.position[0]];
+        }
+        System.arraycopy(acc, 0, o.i64, ol.offset(), acc.length);
     }
 
     public static double identity(ReduceOp op) {

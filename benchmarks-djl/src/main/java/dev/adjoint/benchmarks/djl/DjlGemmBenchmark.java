@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.GemmBenchmark} on DJL 0.35 with PyTorch 2.7.1 - an
- * {@code n x n} times {@code n x n} {@code NDArray.matMul}, counted as 2 n^3 floating operations, on
- * one and on two libtorch threads - so that one JMH run (the benchmarks-djl jar,
+ * {@code n x n} times {@code n x n} {@code NDArray.matMul}, counted as 2 n^3 floating operations (or
+ * {@code m x k} times {@code k x n} with {@code -p m=... -p k=...}, 2 m k n), on one and on two
+ * libtorch threads - so that one JMH run (the benchmarks-djl jar,
  * {@code benchmarks/gemm-sweep}) puts libtorch beside Adjoint's engines. Read the {@code gflops}
  * line, as there.
  *
@@ -63,6 +64,16 @@ public class DjlGemmBenchmark {
     @Param({"64", "128", "256", "512", "1024", "2048"})
     public int n;
 
+    /** Rows of A; 0 means n (a square product), as in GemmBenchmark. */
+    @Param({"0"})
+    public int m;
+
+    /** Columns of A and rows of B; 0 means n. */
+    @Param({"0"})
+    public int k;
+
+    private double gflopPerCall;
+
     private NDManager manager;
     private NDArray a;
     private NDArray b;
@@ -92,8 +103,11 @@ public class DjlGemmBenchmark {
                 + " inter-op; " + engine.toString().replaceAll("\\s+", " "));
         manager = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
         DataType type = dtype.equals("FLOAT32") ? DataType.FLOAT32 : DataType.FLOAT64;
-        a = manager.create(uniform(n * n, 1), new Shape(n, n)).toType(type, false);
-        b = manager.create(uniform(n * n, 2), new Shape(n, n)).toType(type, false);
+        int rows = m == 0 ? n : m;
+        int depth = k == 0 ? n : k;
+        a = manager.create(uniform(rows * depth, 1), new Shape(rows, depth)).toType(type, false);
+        b = manager.create(uniform(depth * n, 2), new Shape(depth, n)).toType(type, false);
+        gflopPerCall = 2.0 * rows * depth * n / 1e9;
     }
 
     @TearDown
@@ -118,7 +132,7 @@ public class DjlGemmBenchmark {
         try (NDArray c = a.matMul(b)) {
             size = c.size();
         }
-        flops.gflops += 2.0 * n * n * n / 1e9;
+        flops.gflops += gflopPerCall;
         return size;
     }
 

@@ -8,7 +8,7 @@ import dev.adjoint.nn.Module;
 import dev.adjoint.nn.NnContext;
 import dev.adjoint.nn.ReLU;
 import dev.adjoint.nn.Sequential;
-import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.io.Checkpoint;
 import dev.adjoint.nn.data.DataLoader;
 import dev.adjoint.nn.data.DatasetNotFoundException;
 import dev.adjoint.nn.data.FashionMnist;
@@ -35,20 +35,8 @@ import java.util.Locale;
  * the loss and accuracy curves to a PNG. Run it with {@code benchmarks/train --help}.
  */
 public final class TrainFashionMnist {
-    static final String USAGE = """
-            usage: benchmarks/train [options]
-              --backend NAME      scalar, simd, nd4j, ... (default: Backends.defaultBackend(), now '%s')
-              --epochs N          passes over the 60,000 training images (default 10)
-              --data DIR          directory with the four Fashion-MNIST IDX files, plain or .gz
-                                  (default %s)
-              --seed S            seed of the initial weights and of the shuffling (default 0)
-              --optimizer NAME    adam or sgd (momentum 0.9) (default adam)
-              --lr X              learning rate (default 0.01 for sgd, 0.001 for adam)
-              --batch-size B      examples per step (default 64)
-              --out FILE.png      where to write the loss/accuracy chart (default fashion-mnist-BACKEND.png)
-              --checkpoint FILE   also save model and optimizer there after every epoch (safetensors)
-              --no-progress       no progress bar, only the per-epoch lines
-            """;
+    /** Where the options are described: the script's --help, which needs no build. */
+    static final String HELP = "benchmarks/train --help lists the options";
 
     /** The command line, parsed. */
     record Options(String backend, int epochs, Path data, long seed, String optimizer, double lr, int batchSize,
@@ -69,12 +57,12 @@ public final class TrainFashionMnist {
                 String a = args[i];
                 switch (a) {
                     case "--backend" -> backend = value(args, ++i, a);
-                    case "--epochs" -> epochs = Integer.parseInt(value(args, ++i, a));
+                    case "--epochs" -> epochs = whole(value(args, ++i, a), a);
                     case "--data" -> data = Path.of(value(args, ++i, a));
-                    case "--seed" -> seed = Long.parseLong(value(args, ++i, a));
+                    case "--seed" -> seed = wholeLong(value(args, ++i, a), a);
                     case "--optimizer" -> optimizer = value(args, ++i, a).toLowerCase(Locale.ROOT);
-                    case "--lr" -> lr = Double.parseDouble(value(args, ++i, a));
-                    case "--batch-size" -> batchSize = Integer.parseInt(value(args, ++i, a));
+                    case "--lr" -> lr = number(value(args, ++i, a), a);
+                    case "--batch-size" -> batchSize = whole(value(args, ++i, a), a);
                     case "--out" -> out = Path.of(value(args, ++i, a));
                     case "--checkpoint" -> checkpoint = Path.of(value(args, ++i, a));
                     case "--no-progress" -> progress = false;
@@ -84,8 +72,14 @@ public final class TrainFashionMnist {
             if (!optimizer.equals("sgd") && !optimizer.equals("adam")) {
                 throw new IllegalArgumentException("--optimizer must be sgd or adam, got '" + optimizer + "'");
             }
-            if (epochs < 1 || batchSize < 1) {
-                throw new IllegalArgumentException("--epochs and --batch-size must be at least 1");
+            if (epochs < 1) {
+                throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+            }
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+            }
+            if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+                throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
             }
             return new Options(backend, epochs, data, seed, optimizer,
                     lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3, batchSize, out, checkpoint, progress);
@@ -96,6 +90,30 @@ public final class TrainFashionMnist {
                 throw new IllegalArgumentException(option + " needs a value");
             }
             return args[i];
+        }
+
+        private static int whole(String value, String option) {
+            try {
+                return Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes a whole number, got '" + value + "'");
+            }
+        }
+
+        private static long wholeLong(String value, String option) {
+            try {
+                return Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes a whole number, got '" + value + "'");
+            }
+        }
+
+        private static double number(String value, String option) {
+            try {
+                return Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes a number, got '" + value + "'");
+            }
         }
     }
 
@@ -111,15 +129,14 @@ public final class TrainFashionMnist {
         // The chart is drawn off-screen; without this a machine with no display may fail to start AWT.
         System.setProperty("java.awt.headless", "true");
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-            System.out.printf(USAGE, defaultBackendName(), FashionMnist.DEFAULT_DIR);
+            System.out.println(HELP);
             return;
         }
         Options options;
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            System.err.println("train: " + e.getMessage());
-            System.err.printf(USAGE, defaultBackendName(), FashionMnist.DEFAULT_DIR);
+            System.err.println("train: " + e.getMessage() + " (" + HELP + ")");
             System.exit(2);
             return;
         }
@@ -130,7 +147,8 @@ public final class TrainFashionMnist {
             data = FashionMnist.load(options.data(), backend);
         } catch (DatasetNotFoundException e) {
             System.err.println("train: " + e.getMessage());
-            System.err.println("train: e.g. `sudo tools/install-fashion-mnist.sh`, then run again (or pass --data DIR)");
+            System.err.println("train: tools/install-fashion-mnist.sh installs it (as root: it runs apt-get), then run "
+                    + "again; or pass --data DIR");
             System.exit(3);
             return;
         }
@@ -254,13 +272,5 @@ public final class TrainFashionMnist {
             builder.setStyle(ProgressBarStyle.UNICODE_BLOCK).setUpdateIntervalMillis(250);
         }
         return builder.build();
-    }
-
-    private static String defaultBackendName() {
-        try {
-            return Backends.defaultBackend().name();
-        } catch (RuntimeException e) {
-            return "none: " + e.getMessage();
-        }
     }
 }

@@ -2,7 +2,7 @@ package dev.adjoint.benchmarks.train;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
-import dev.adjoint.nn.checkpoint.Checkpoint;
+import dev.adjoint.nn.io.Checkpoint;
 import dev.adjoint.nn.data.FashionMnist;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.Test;
@@ -61,6 +61,11 @@ class TrainFashionMnistTest {
         assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--bogus"}));
         assertThrows(IllegalArgumentException.class,
                 () -> TrainFashionMnist.Options.parse(new String[] {"--optimizer", "lbfgs"}));
+        for (String option : new String[] {"--epochs", "--batch-size", "--seed", "--lr"}) {
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> TrainFashionMnist.Options.parse(new String[] {option, "x"}));
+            assertTrue(bad.getMessage().startsWith(option + " takes a"), "names the option: " + bad.getMessage());
+        }
     }
 
     @Test

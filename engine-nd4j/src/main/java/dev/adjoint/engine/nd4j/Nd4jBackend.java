@@ -6,6 +6,7 @@ import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import org.nd4j.linalg.api.buffer.DataBuffer;
@@ -40,11 +41,28 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.ATan2;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.CumProd;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Ceil;
+import org.nd4j.linalg.api.ops.impl.transforms.same.Floor;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ACos;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ACosh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ASin;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ATan;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.ATanh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Cosh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Rint;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Sinh;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Tan;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Max;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.Min;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -71,6 +89,27 @@ public final class Nd4jBackend implements Backend {
     public Availability availability() {
         return Nd4jRuntime.availability();
     }
+
+    /**
+     * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
+     * (loops over the native buffers) and sort (the SPI's default).
+     */
+    @Override
+    public boolean runsNatively(String kernel, Enum<?> primitive) {
+        return switch (kernel) {
+            case "unary" -> !REFERENCE_UNARY.contains(primitive);
+            case "binary" -> primitive != BinaryOp.REMAINDER;
+            case "gather", "scatterAdd", "sort" -> false;
+            default -> true;
+        };
+    }
+
+    /**
+     * libnd4j's asinh and expm1 cancel near 0 (1e11 ulps at 1e-12), its softplus and log-sigmoid overflow
+     * beyond |x| = 88 (float) or 709, and it has no trunc: these run the reference function instead.
+     */
+    private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.ASINH, UnaryOp.EXPM1, UnaryOp.TRUNC,
+            UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS);
 
     // ---- storage --------------------------------------------------------------------------------
 
@@ -219,7 +258,25 @@ public final class Nd4jBackend implements Backend {
                 case SIGMOID -> new Sigmoid(in, o);
                 case RELU -> new RectifiedLinear(in, o, 0.0);
                 case ERF -> new Erf(in, o);
+                case TAN -> new Tan(in, o);
+                case ASIN -> new ASin(in, o);
+                case ACOS -> new ACos(in, o);
+                case ATAN -> new ATan(in, o);
+                case SINH -> new Sinh(in, o);
+                case COSH -> new Cosh(in, o);
+                case ACOSH -> new ACosh(in, o);
+                case ATANH -> new ATanh(in, o);
+                case FLOOR -> new Floor(in, o);
+                case CEIL -> new Ceil(in, o);
+                // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
+                case ROUND -> new Rint(in, o);
+                case SILU -> new Swish(in, o);
+                case ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS -> null;
             };
+            if (REFERENCE_UNARY.contains(op)) {
+                ReferenceLoops.unary(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
+                return o;
+            }
             Nd4j.getExecutioner().exec(kernel);
             if (op == UnaryOp.SIGN) {
                 NanPropagation.copyNaNs(in, o);
@@ -261,9 +318,15 @@ public final class Nd4jBackend implements Backend {
                 case MAX -> new Max(x, y, z);
                 case MIN -> new Min(x, y, z);
                 case POW -> null;
+                case ATAN2 -> new ATan2(x, y, z);
+                // libnd4j's FloorMod differs from torch.remainder at infinities and signed zeros.
+                case REMAINDER -> null;
                 default -> throw new AssertionError(op);
             };
-            if (kernel == null) {
+            if (op == BinaryOp.REMAINDER) {
+                ReferenceLoops.binary(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout, (Nd4jStorage) out,
+                        outLayout);
+            } else if (kernel == null) {
                 Nd4j.getExecutioner().exec(new PowPairwise(x, y, z));
             } else {
                 Nd4j.getExecutioner().exec(kernel);
@@ -333,6 +396,35 @@ public final class Nd4jBackend implements Backend {
             Nd4j.getExecutioner().exec(kernel);
             if (op != ReduceOp.SUM) {
                 NanPropagation.reducedNaNs(in, dims, o);
+            }
+            return o;
+        }, xLayout, outLayout);
+    }
+
+    /**
+     * libnd4j's CumSum / CumProd along the last dim. Like {@link #reduce}, long FLOAT32 rows run in double
+     * (libnd4j accumulates float in float; the reference in double). Sort has no libnd4j counterpart that
+     * is stable and puts NaN where torch does: it takes the SPI's default, a loop over copied data.
+     */
+    @Override
+    public void scan(ScanOp op, boolean reverse, Storage x, Layout xLayout, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("scan " + op, () -> {
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            int last = xLayout.rank() - 1;
+            boolean wide = in.dataType() == DataType.FLOAT && xLayout.shape().dim(last) > WIDE_SUM_ABOVE;
+            INDArray src = wide ? in.castTo(DataType.DOUBLE) : in;
+            INDArray dst = wide ? Nd4j.createUninitialized(DataType.DOUBLE, o.shape()) : o;
+            CustomOp kernel = op == ScanOp.SUM ? new CumSum(src, dst, false, reverse, last)
+                    : new CumProd(src, dst, false, reverse, last);
+            Nd4j.getExecutioner().exec(kernel);
+            if (wide) {
+                o.assign(dst);
+                src.close();
+                dst.close();
             }
             return o;
         }, xLayout, outLayout);

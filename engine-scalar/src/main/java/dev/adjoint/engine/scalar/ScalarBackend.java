@@ -1,5 +1,6 @@
 package dev.adjoint.engine.scalar;
 
+import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
@@ -78,6 +79,11 @@ public final class ScalarBackend extends HeapBackend {
         HeapStorage sb = (HeapStorage) b;
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
+        if (sa.dtype == DType.INT64) {
+            // INT64 comparisons: compared as longs there, never through double.
+            StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
+            return;
+        }
         if (aLayout.isContiguous() && bLayout.isContiguous() && outLayout.isContiguous()) {
             DoubleBinaryOperator f = binaryFunction(op);
             int ao = aLayout.offset();

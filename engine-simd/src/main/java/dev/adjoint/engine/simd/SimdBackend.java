@@ -4,16 +4,20 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.heap.HeapBackend;
+import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedKernels;
 import dev.adjoint.spi.StridedCursor;
 
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * Heap arrays with {@code jdk.incubator.vector} kernels where the operands are contiguous, and the
@@ -27,6 +31,14 @@ public final class SimdBackend extends HeapBackend {
 
     /** Without the incubator module every call takes the strided loops (and the backend says it is unavailable). */
     private static final boolean VECTORS = VectorModule.PRESENT;
+
+    /** The elementwise primitives FloatKernels and DoubleKernels have vector loops for; the others run the
+     *  reference function in the strided loop. */
+    private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
+            UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
+            UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF);
+    private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.complementOf(EnumSet.of(BinaryOp.ATAN2,
+            BinaryOp.REMAINDER));
 
     @Override
     public String name() {
@@ -42,6 +54,26 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public Availability availability() {
         return VectorModule.availability(VectorModule.PRESENT);
+    }
+
+    /** Vector loops for the elementwise ops in the sets above, reductions, matmul and copies; the strided loops otherwise. */
+    @Override
+    public boolean runsNatively(String kernel, Enum<?> primitive) {
+        return switch (kernel) {
+            case "unary" -> VECTOR_UNARY.contains(primitive);
+            case "binary" -> VECTOR_BINARY.contains(primitive);
+            case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
+                 "layerNormBackward" -> true;
+            default -> false;
+        };
+    }
+
+    /** One-pass softmax and layer norm (rows in plain loops for now; the composites cost 5-9 passes). */
+    private static final FusedKernels FUSED = new HeapFusedKernels();
+
+    @Override
+    public FusedKernels fused() {
+        return FUSED;
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
@@ -83,7 +115,7 @@ public final class SimdBackend extends HeapBackend {
     public void unary(UnaryOp op, Storage x, Layout xLayout, Storage out, Layout outLayout) {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
-        if (VECTORS && floating(o) && outLayout.isContiguous()) {
+        if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && outLayout.isContiguous()) {
             if (xLayout.isContiguous()) {
                 unaryRun(op, in, xLayout.offset(), o, outLayout.offset(), outLayout.numel());
                 return;
@@ -133,7 +165,7 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
         // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
-        if (VECTORS && floating(o) && outLayout.isContiguous() && n > 0) {
+        if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && outLayout.isContiguous() && n > 0) {
             boolean aWhole = aLayout.isContiguous() || isRepeated(aLayout);
             boolean bWhole = bLayout.isContiguous() || isRepeated(bLayout);
             if (aWhole && bWhole) {

@@ -42,6 +42,6 @@ public final class BCEWithLogitsLoss implements Loss {
             Tensor logWeight = posWeight.sub(1.0).mul(y).add(1.0);
             loss = y.neg().add(1.0).mul(x).add(logWeight.mul(softplusNeg));
         }
-        return Reductions.reduce(loss, reduction);
+        return Reductions.reduce("BCEWithLogitsLoss", loss, reduction);
     }
 }

@@ -22,6 +22,6 @@ public final class MSELoss implements Loss {
             throw new TensorShapeException("MSELoss: input shape " + input.shape() + " and target shape "
                     + target.shape() + " must be equal");
         }
-        return Reductions.reduce(input.sub(target).square(), reduction);
+        return Reductions.reduce("MSELoss", input.sub(target).square(), reduction);
     }
 }

@@ -4,8 +4,16 @@ package dev.adjoint.nn.loss;
 public enum Reduction {
     /** The per-element (per-sample) losses, unreduced. */
     NONE,
-    /** Their mean (for NLL/cross-entropy: over the targets that are not ignored). */
+    /**
+     * Their mean (for NLL/cross-entropy with class indices: over the targets that are not ignored,
+     * weighted by the class weights).
+     */
     MEAN,
     /** Their sum. */
-    SUM
+    SUM,
+    /**
+     * The sum divided by the batch size (the input's first dimension), PyTorch's {@code 'batchmean'}:
+     * for {@link KLDivLoss} only, where it is the mathematically correct KL divergence per sample.
+     */
+    BATCHMEAN
 }

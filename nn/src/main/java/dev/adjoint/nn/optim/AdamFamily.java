@@ -16,21 +16,17 @@ import java.util.Map;
  *   p = p - lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
  * </pre>
  * The bias corrections are computed in double on the host from the step count, as PyTorch does.
+ * Group hyperparameters: {@code lr}, {@code beta1}, {@code beta2} (PyTorch's {@code betas}), {@code eps},
+ * {@code weight_decay}, {@code amsgrad} (0/1).
  */
 abstract class AdamFamily extends Optimizer {
+    private final String name;
     private final boolean decoupled;
 
     AdamFamily(List<Tensor> params, double lr, double beta1, double beta2, double eps, double weightDecay,
                boolean amsgrad, boolean decoupled) {
         super(params);
-        String name = decoupled ? "AdamW" : "Adam";
-        if (!(lr >= 0) || !(eps >= 0) || !(weightDecay >= 0)) {
-            throw new IllegalArgumentException(name + ": lr, eps and weightDecay must be non-negative, got lr=" + lr
-                    + " eps=" + eps + " weightDecay=" + weightDecay);
-        }
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-            throw new IllegalArgumentException(name + ": betas must be in [0, 1), got (" + beta1 + ", " + beta2 + ")");
-        }
+        this.name = decoupled ? "AdamW" : "Adam";
         this.decoupled = decoupled;
         defineHyper("lr", lr);
         defineHyper("beta1", beta1);
@@ -38,6 +34,23 @@ abstract class AdamFamily extends Optimizer {
         defineHyper("eps", eps);
         defineHyper("weight_decay", weightDecay);
         defineHyper("amsgrad", amsgrad ? 1 : 0);
+        checkHyperparameters(hyperparameters());
+    }
+
+    @Override
+    protected void checkHyperparameters(Map<String, Double> h) {
+        double lr = h.get("lr");
+        double eps = h.get("eps");
+        double weightDecay = h.get("weight_decay");
+        if (!(lr >= 0) || !(eps >= 0) || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException(name + ": lr, eps and weightDecay must be non-negative, got lr=" + lr
+                    + " eps=" + eps + " weightDecay=" + weightDecay);
+        }
+        double beta1 = h.get("beta1");
+        double beta2 = h.get("beta2");
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException(name + ": betas must be in [0, 1), got (" + beta1 + ", " + beta2 + ")");
+        }
     }
 
     @Override

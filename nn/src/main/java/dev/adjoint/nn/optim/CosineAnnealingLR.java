@@ -25,8 +25,8 @@ public final class CosineAnnealingLR extends LRScheduler {
     }
 
     @Override
-    protected double computeLr(double lr, int epoch) {
-        double base = baseLr();
+    protected double computeLr(int group, double lr, int epoch) {
+        double base = baseLr(group);
         if (epoch == 0) {
             return lr;
         }
@@ -39,5 +39,15 @@ public final class CosineAnnealingLR extends LRScheduler {
         }
         return (1 + Math.cos(Math.PI * epoch / tMax)) / (1 + Math.cos(Math.PI * (epoch - 1) / tMax))
                 * (lr - etaMin) + etaMin;
+    }
+
+    @Override
+    protected boolean hasClosedForm() {
+        return true;
+    }
+
+    @Override
+    protected double closedFormLr(int group, int epoch) {
+        return etaMin + (baseLr(group) - etaMin) * (1 + Math.cos(Math.PI * epoch / tMax)) / 2;
     }
 }

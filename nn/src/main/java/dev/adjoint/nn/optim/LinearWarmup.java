@@ -31,7 +31,7 @@ public final class LinearWarmup extends LRScheduler {
     }
 
     @Override
-    protected double computeLr(double lr, int epoch) {
+    protected double computeLr(int group, double lr, int epoch) {
         if (epoch == 0) {
             return lr * startFactor;
         }
@@ -40,5 +40,15 @@ public final class LinearWarmup extends LRScheduler {
         }
         return lr * (1.0 + (endFactor - startFactor)
                 / (totalIters * startFactor + (epoch - 1) * (endFactor - startFactor)));
+    }
+
+    @Override
+    protected boolean hasClosedForm() {
+        return true;
+    }
+
+    @Override
+    protected double closedFormLr(int group, int epoch) {
+        return baseLr(group) * (startFactor + (endFactor - startFactor) * Math.min(totalIters, epoch) / totalIters);
     }
 }

@@ -15,25 +15,19 @@ import java.util.Map;
  *   d = nesterov ? d + momentum * buf : buf
  *   p = p - lr * d
  * </pre>
- * State: {@code momentum_buffer} when momentum is not 0.
+ * State: {@code momentum_buffer} when momentum is not 0. Group hyperparameters: {@code lr},
+ * {@code momentum}, {@code dampening}, {@code weight_decay}, {@code nesterov} (0/1).
  */
 public final class SGD extends Optimizer {
     public SGD(List<Tensor> params, double lr, double momentum, double dampening, double weightDecay,
                boolean nesterov) {
         super(params);
-        if (!(lr >= 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
-            throw new IllegalArgumentException("SGD: lr, momentum and weightDecay must be non-negative, got lr=" + lr
-                    + " momentum=" + momentum + " weightDecay=" + weightDecay);
-        }
-        if (nesterov && (momentum <= 0 || dampening != 0)) {
-            throw new IllegalArgumentException("SGD: Nesterov momentum requires a momentum and zero dampening, got "
-                    + "momentum=" + momentum + " dampening=" + dampening);
-        }
         defineHyper("lr", lr);
         defineHyper("momentum", momentum);
         defineHyper("dampening", dampening);
         defineHyper("weight_decay", weightDecay);
         defineHyper("nesterov", nesterov ? 1 : 0);
+        checkHyperparameters(hyperparameters());
     }
 
     /** Plain SGD. */
@@ -44,6 +38,21 @@ public final class SGD extends Optimizer {
     /** SGD with momentum (no dampening, decay or Nesterov). */
     public SGD(List<Tensor> params, double lr, double momentum) {
         this(params, lr, momentum, 0, 0, false);
+    }
+
+    @Override
+    protected void checkHyperparameters(Map<String, Double> h) {
+        double lr = h.get("lr");
+        double momentum = h.get("momentum");
+        double weightDecay = h.get("weight_decay");
+        if (!(lr >= 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException("SGD: lr, momentum and weightDecay must be non-negative, got lr=" + lr
+                    + " momentum=" + momentum + " weightDecay=" + weightDecay);
+        }
+        if (h.get("nesterov") != 0 && (momentum <= 0 || h.get("dampening") != 0)) {
+            throw new IllegalArgumentException("SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                    + "momentum=" + momentum + " dampening=" + h.get("dampening"));
+        }
     }
 
     @Override

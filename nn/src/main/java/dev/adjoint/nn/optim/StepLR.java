@@ -16,7 +16,17 @@ public final class StepLR extends LRScheduler {
     }
 
     @Override
-    protected double computeLr(double lr, int epoch) {
+    protected double computeLr(int group, double lr, int epoch) {
         return epoch == 0 || epoch % stepSize != 0 ? lr : lr * gamma;
+    }
+
+    @Override
+    protected boolean hasClosedForm() {
+        return true;
+    }
+
+    @Override
+    protected double closedFormLr(int group, int epoch) {
+        return baseLr(group) * Math.pow(gamma, Math.floorDiv(epoch, stepSize));
     }
 }

@@ -1,0 +1,204 @@
+package dev.adjoint.spi.heap;
+
+import dev.adjoint.Shape;
+import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.StridedCursor;
+import dev.adjoint.spi.Storage;
+
+/**
+ * {@link FusedKernels} over heap arrays as plain loops: one pass per row, sums in double, no
+ * temporaries. A backend with vector kernels overrides the rows it can do faster and keeps these for
+ * the rest.
+ */
+public class HeapFusedKernels implements FusedKernels {
+
+    @Override
+    public void softmax(Storage x, Layout xLayout, boolean log, Storage out, Layout outLayout) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage o = (HeapStorage) out;
+        int n = lastSize(xLayout);
+        int stride = lastStride(xLayout);
+        StridedCursor c = rows(xLayout);
+        int rows = rowCount(xLayout);
+        for (int r = 0; r < rows; r++, c.advance()) {
+            softmaxRow(in, c.position[0], stride, o, outLayout.offset() + r * n, n, log);
+        }
+    }
+
+    /** One row: x at {@code xo + i * stride}, out contiguous at {@code oo}. */
+    protected void softmaxRow(HeapStorage x, int xo, int stride, HeapStorage o, int oo, int n, boolean log) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            // Math.max propagates NaN, as amax does.
+            max = Math.max(max, x.get(xo + i * stride));
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double e = Math.exp(x.get(xo + i * stride) - max);
+            sum += e;
+            if (!log) {
+                o.set(oo + i, e);
+            }
+        }
+        if (log) {
+            double logSum = Math.log(sum);
+            for (int i = 0; i < n; i++) {
+                o.set(oo + i, x.get(xo + i * stride) - max - logSum);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                o.set(oo + i, o.get(oo + i) / sum);
+            }
+        }
+    }
+
+    @Override
+    public void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log,
+                                Storage out, Layout outLayout) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage s = (HeapStorage) y;
+        HeapStorage o = (HeapStorage) out;
+        int n = lastSize(gradLayout);
+        int gs = lastStride(gradLayout);
+        int ys = lastStride(yLayout);
+        StridedCursor c = StridedCursor.over(outer(gradLayout.shape()), gradLayout, yLayout);
+        int rows = rowCount(gradLayout);
+        for (int r = 0; r < rows; r++, c.advance()) {
+            int go = c.position[0];
+            int yo = c.position[1];
+            int oo = outLayout.offset() + r * n;
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                double gi = g.get(go + i * gs);
+                total += log ? gi : gi * s.get(yo + i * ys);
+            }
+            for (int i = 0; i < n; i++) {
+                double gi = g.get(go + i * gs);
+                double yi = s.get(yo + i * ys);
+                o.set(oo + i, log ? gi - Math.exp(yi) * total : yi * (gi - total));
+            }
+        }
+    }
+
+    @Override
+    public void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias, double eps,
+                          Storage out, Storage mean, Storage rstd) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage b = (HeapStorage) bias;
+        HeapStorage o = (HeapStorage) out;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        for (int row = 0; row < rows; row++) {
+            int base = offset + row * normalized;
+            double sum = 0;
+            for (int i = 0; i < normalized; i++) {
+                sum += in.get(base + i);
+            }
+            double mu = sum / normalized;
+            // Two passes: the variance of centred values, not E[x^2] - E[x]^2, which cancels badly.
+            double squares = 0;
+            for (int i = 0; i < normalized; i++) {
+                double d = in.get(base + i) - mu;
+                squares += d * d;
+            }
+            double inv = 1.0 / Math.sqrt(squares / normalized + eps);
+            m.set(row, mu);
+            r.set(row, inv);
+            int ob = row * normalized;
+            for (int i = 0; i < normalized; i++) {
+                double v = (in.get(base + i) - mu) * inv;
+                if (w != null) {
+                    v *= w.get(i);
+                }
+                if (b != null) {
+                    v += b.get(i);
+                }
+                o.set(ob + i, v);
+            }
+        }
+    }
+
+    @Override
+    public void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                  Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
+                                  Storage gradBias) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage gx = (HeapStorage) gradX;
+        double[] gw = gradWeight == null ? null : new double[normalized];
+        double[] gb = gradBias == null ? null : new double[normalized];
+        for (int row = 0; row < rows; row++) {
+            int gbase = gradOffset + row * normalized;
+            int xbase = xOffset + row * normalized;
+            double mu = m.get(row);
+            double inv = r.get(row);
+            double sumH = 0;
+            double sumHX = 0;
+            for (int i = 0; i < normalized; i++) {
+                double gi = g.get(gbase + i);
+                double xhat = (in.get(xbase + i) - mu) * inv;
+                double h = w != null ? gi * w.get(i) : gi;
+                sumH += h;
+                sumHX += h * xhat;
+                if (gw != null) {
+                    gw[i] += gi * xhat;
+                }
+                if (gb != null) {
+                    gb[i] += gi;
+                }
+            }
+            if (gx != null) {
+                double meanH = sumH / normalized;
+                double meanHX = sumHX / normalized;
+                int ob = row * normalized;
+                for (int i = 0; i < normalized; i++) {
+                    double xhat = (in.get(xbase + i) - mu) * inv;
+                    double h = w != null ? g.get(gbase + i) * w.get(i) : g.get(gbase + i);
+                    gx.set(ob + i, inv * (h - meanH - xhat * meanHX));
+                }
+            }
+        }
+        for (int i = 0; i < normalized; i++) {
+            if (gw != null) {
+                ((HeapStorage) gradWeight).set(i, gw[i]);
+            }
+            if (gb != null) {
+                ((HeapStorage) gradBias).set(i, gb[i]);
+            }
+        }
+    }
+
+    // ---- rows ------------------------------------------------------------------------------------------
+
+    protected static int lastSize(Layout layout) {
+        return layout.rank() == 0 ? 1 : layout.shape().dim(layout.rank() - 1);
+    }
+
+    protected static int lastStride(Layout layout) {
+        return layout.rank() == 0 ? 1 : layout.stride(layout.rank() - 1);
+    }
+
+    protected static int rowCount(Layout layout) {
+        int n = lastSize(layout);
+        return n == 0 ? 0 : layout.numel() / n;
+    }
+
+    /** A cursor over the first element of every row. */
+    protected static StridedCursor rows(Layout layout) {
+        return StridedCursor.over(outer(layout.shape()), layout);
+    }
+
+    /** The shape without its last dimension. */
+    protected static Shape outer(Shape shape) {
+        int[] dims = new int[Math.max(shape.rank() - 1, 0)];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.dim(i);
+        }
+        return Shape.of(dims);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.DType;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorFactory;
+import dev.adjoint.ValuesAndIndices;
+import dev.adjoint.check.GradCheck;
+import dev.adjoint.spi.Backend;
+import org.junit.jupiter.api.DynamicNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+/**
+ * What the catalogue's random samples never reach: running products and prod through exact zeros
+ * (where {@code y / x} is no gradient), sort's order of NaN, signed zeros and ties, and max along a
+ * dimension with NaN and ties. Expected values are PyTorch 1.13's (float64).
+ */
+public final class ScanAndSortEdgeCases {
+    private static final double NAN = Double.NaN;
+
+    private ScanAndSortEdgeCases() {
+    }
+
+    public static Stream<DynamicNode> tests(Backend backend) {
+        List<DynamicNode> nodes = new ArrayList<>();
+        for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32)) {
+            TensorFactory f = Tensor.on(backend);
+            nodes.add(dynamicContainer(dtype.name(), Stream.of(
+                    dynamicTest("cumprod through zeros: gradient as PyTorch's", () -> cumprodThroughZeros(f, dtype)),
+                    dynamicTest("prod with one zero and with two", () -> prodWithZeros(f, dtype)),
+                    dynamicTest("sort: NaN above every number, -0.0 equal to 0.0, ties stable", () -> sortOrder(f, dtype)),
+                    dynamicTest("topk with NaN", () -> topkWithNaN(f, dtype)),
+                    dynamicTest("max and min along a dim: NaN wins, the first tie wins, the gradient goes to it",
+                            () -> extremaAlongDim(f, dtype)))));
+        }
+        nodes.add(dynamicTest("cumprod and prod through zeros pass gradcheck, gradgradcheck and jvpcheck",
+                () -> zerosPassGradChecks(Tensor.on(backend))));
+        return nodes.stream();
+    }
+
+    private static void cumprodThroughZeros(TensorFactory f, DType dtype) {
+        // torch: x = [2, 0, 3, 0, 4]; torch.cumprod(x, 0).backward([1, 2, 3, 4, 5]) gives [1, 22, 0, 0, 0]
+        Tensor x = f.fromArray(new double[] {2, 0, 3, 0, 4}, dtype, 5).requiresGrad(true);
+        Tensor y = x.cumprod(0);
+        assertArrayEquals(new double[] {2, 0, 0, 0, 0}, y.toDoubleArray());
+        y.backward(f.fromArray(new double[] {1, 2, 3, 4, 5}, dtype, 5));
+        assertArrayEquals(new double[] {1, 22, 0, 0, 0}, x.grad().toDoubleArray());
+        // Along dim 1 of a matrix, each row with its own zeros.
+        Tensor m = f.fromArray(new double[] {0, 2, 3, 1, 2, 0, 4, 5, 6}, dtype, 3, 3).requiresGrad(true);
+        m.cumprod(1).sum().backward();
+        // Row 0 [0, 2, 3]: d/dx0 = 1 + 2 + 6 = 9; row 1 [1, 2, 0]: [1 + 2, 1, 2]; row 2 [4, 5, 6]: [1 + 5 + 30, 4 + 24, 20].
+        assertArrayEquals(new double[] {9, 0, 0, 3, 1, 2, 36, 28, 20}, m.grad().toDoubleArray());
+    }
+
+    private static void prodWithZeros(TensorFactory f, DType dtype) {
+        // torch.prod([2, 0, 3, 5, 4]).backward() gives [0, 120, 0, 0, 0]
+        Tensor x = f.fromArray(new double[] {2, 0, 3, 5, 4}, dtype, 5).requiresGrad(true);
+        x.prod().backward();
+        assertArrayEquals(new double[] {0, 120, 0, 0, 0}, x.grad().toDoubleArray());
+        Tensor two = f.fromArray(new double[] {2, 0, 3, 0}, dtype, 4).requiresGrad(true);
+        two.prod().backward();
+        assertArrayEquals(new double[] {0, 0, 0, 0}, two.grad().toDoubleArray());
+        Tensor rows = f.fromArray(new double[] {1, 2, 0, 3}, dtype, 2, 2).requiresGrad(true);
+        Tensor p = rows.prod(1, true);
+        assertArrayEquals(new int[] {2, 1}, p.shape().toArray());
+        p.sum().backward();
+        assertArrayEquals(new double[] {2, 1, 3, 0}, rows.grad().toDoubleArray());
+        assertArrayEquals(new double[] {1, 1}, f.zeros(dtype, 2, 0).prod(1, false).toDoubleArray());
+    }
+
+    private static void sortOrder(TensorFactory f, DType dtype) {
+        Tensor x = f.fromArray(new double[] {1, NAN, 2, -0.0, 0.0, 1, NAN, -1}, dtype, 8);
+        // torch.sort(x, stable=True) and torch.sort(x, descending=True, stable=True)
+        ValuesAndIndices up = x.sort(0, false);
+        assertArrayEquals(new double[] {-1, -0.0, 0.0, 1, 1, 2, NAN, NAN}, up.values().toDoubleArray());
+        assertArrayEquals(new long[] {7, 3, 4, 0, 5, 2, 1, 6}, up.indices().toLongArray());
+        ValuesAndIndices down = x.sort(0, true);
+        assertArrayEquals(new double[] {NAN, NAN, 2, 1, 1, -0.0, 0.0, -1}, down.values().toDoubleArray());
+        assertArrayEquals(new long[] {1, 6, 2, 0, 5, 3, 4, 7}, down.indices().toLongArray());
+        // The gradient of the sorted values goes back to where each value was.
+        Tensor leaf = f.fromArray(new double[] {3, 1, 2}, dtype, 3).requiresGrad(true);
+        leaf.sort().values().mul(f.fromArray(new double[] {10, 20, 30}, dtype, 3)).sum().backward();
+        assertArrayEquals(new double[] {30, 10, 20}, leaf.grad().toDoubleArray());
+    }
+
+    private static void topkWithNaN(TensorFactory f, DType dtype) {
+        Tensor x = f.fromArray(new double[] {1, NAN, 2, -0.0, 0.0, 1, NAN, -1}, dtype, 8);
+        ValuesAndIndices top = x.topk(3);
+        // torch.topk(x, 3): values [nan, nan, 2], indices [1, 6, 2]
+        assertArrayEquals(new double[] {NAN, NAN, 2}, top.values().toDoubleArray());
+        assertArrayEquals(new long[] {1, 6, 2}, top.indices().toLongArray());
+    }
+
+    private static void extremaAlongDim(TensorFactory f, DType dtype) {
+        Tensor x = f.fromArray(new double[] {1, 3, 3, NAN, 1, 2}, dtype, 2, 3).requiresGrad(true);
+        // torch.max(x, 1): values [3, nan], indices [1, 0]
+        ValuesAndIndices max = x.max(1, false);
+        assertArrayEquals(new double[] {3, NAN}, max.values().toDoubleArray());
+        assertArrayEquals(new long[] {1, 0}, max.indices().toLongArray());
+        max.values().sum().backward();
+        assertArrayEquals(new double[] {0, 1, 0, 1, 0, 0}, x.grad().toDoubleArray());
+        ValuesAndIndices min = f.fromArray(new double[] {2, 1, 1, 5}, dtype, 4).min(0, true);
+        assertArrayEquals(new double[] {1}, min.values().toDoubleArray());
+        assertArrayEquals(new long[] {1}, min.indices().toLongArray());
+        assertArrayEquals(new int[] {1}, min.values().shape().toArray());
+    }
+
+    private static void zerosPassGradChecks(TensorFactory f) {
+        double[][] rows = {
+                {2, 0, 3, 0, 4}, {0, 1.5, -2, 0.5, 3}, {1.5, -2, 0.5, 3, 0}, {1.5, 0, 0, 2, 0.5}, {1.5, -2, 0.5, 3, 1.25}};
+        List<Function<List<Tensor>, Tensor>> functions = List.of(
+                in -> in.get(0).cumprod(0), in -> in.get(0).prod(), in -> in.get(0).prod(0, true),
+                in -> in.get(0).reshape(5, 1).expand(5, 2).cumprod(0));
+        for (double[] row : rows) {
+            for (Function<List<Tensor>, Tensor> fn : functions) {
+                List<Tensor> inputs = List.of(f.fromArray(row, DType.FLOAT64, row.length).requiresGrad(true));
+                GradCheck.gradcheck("cumprod", fn, inputs, GradCheck.Options.defaults());
+                GradCheck.gradgradcheck("cumprod", fn, inputs, GradCheck.Options.defaults());
+                GradCheck.jvpcheck("cumprod", fn, inputs, GradCheck.Options.defaults());
+            }
+        }
+    }
+}

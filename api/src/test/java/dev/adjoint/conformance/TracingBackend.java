@@ -1,0 +1,174 @@
+package dev.adjoint.conformance;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Availability;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.ScanOp;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Another backend under its own name, recording every kernel call (not allocation or transfer) with the
+ * primitive it applies: what an op runs on that backend, for the coverage table.
+ */
+final class TracingBackend implements Backend {
+    /** One kernel call: the kernel's method name and its primitive (null for kernels without one). */
+    record Call(String kernel, Enum<?> primitive) {
+        @Override
+        public String toString() {
+            return primitive == null ? kernel : kernel + " " + primitive;
+        }
+    }
+
+    private final Backend delegate;
+    private final List<Call> calls = new ArrayList<>();
+
+    TracingBackend(Backend delegate) {
+        this.delegate = delegate;
+    }
+
+    /** The calls since the last {@link #clear()}. */
+    List<Call> calls() {
+        return List.copyOf(calls);
+    }
+
+    void clear() {
+        calls.clear();
+    }
+
+    Backend delegate() {
+        return delegate;
+    }
+
+    private void record(String kernel, Enum<?> primitive) {
+        calls.add(new Call(kernel, primitive));
+    }
+
+    @Override public String name() { return delegate.name(); }
+    @Override public int priority() { return delegate.priority(); }
+    @Override public Availability availability() { return delegate.availability(); }
+    @Override public boolean runsNatively(String kernel, Enum<?> primitive) { return delegate.runsNatively(kernel, primitive); }
+    @Override public Storage allocate(DType dtype, int size) { return delegate.allocate(dtype, size); }
+    @Override public Storage fromDoubles(double[] values, DType dtype) { return delegate.fromDoubles(values, dtype); }
+    @Override public Storage fromFloats(float[] values) { return delegate.fromFloats(values); }
+    @Override public Storage fromLongs(long[] values) { return delegate.fromLongs(values); }
+    @Override public double[] toDoubles(Storage s, Layout l) { return delegate.toDoubles(s, l); }
+    @Override public float[] toFloats(Storage s, Layout l) { return delegate.toFloats(s, l); }
+    @Override public long[] toLongs(Storage s, Layout l) { return delegate.toLongs(s, l); }
+
+    @Override
+    public FusedKernels fused() {
+        FusedKernels fused = delegate.fused();
+        if (fused == null) {
+            return null;
+        }
+        return new FusedKernels() {
+            @Override
+            public void softmax(Storage x, Layout xl, boolean log, Storage out, Layout ol) {
+                record("softmax", null);
+                fused.softmax(x, xl, log, out, ol);
+            }
+
+            @Override
+            public void softmaxBackward(Storage g, Layout gl, Storage y, Layout yl, boolean log, Storage out, Layout ol) {
+                record("softmaxBackward", null);
+                fused.softmaxBackward(g, gl, y, yl, log, out, ol);
+            }
+
+            @Override
+            public void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias,
+                                  double eps, Storage out, Storage mean, Storage rstd) {
+                record("layerNorm", null);
+                fused.layerNorm(x, offset, rows, normalized, weight, bias, eps, out, mean, rstd);
+            }
+
+            @Override
+            public void layerNormBackward(Storage g, int gOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                          Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
+                                          Storage gradBias) {
+                record("layerNormBackward", null);
+                fused.layerNormBackward(g, gOffset, x, xOffset, mean, rstd, weight, rows, normalized, gradX, gradWeight,
+                        gradBias);
+            }
+        };
+    }
+
+    @Override
+    public void fill(Storage out, Layout ol, double value) {
+        record("fill", null);
+        delegate.fill(out, ol, value);
+    }
+
+    @Override
+    public void copy(Storage src, Layout sl, Storage dst, Layout dl) {
+        record("copy", null);
+        delegate.copy(src, sl, dst, dl);
+    }
+
+    @Override
+    public void unary(UnaryOp op, Storage x, Layout xl, Storage out, Layout ol) {
+        record("unary", op);
+        delegate.unary(op, x, xl, out, ol);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Storage a, Layout al, Storage b, Layout bl, Storage out, Layout ol) {
+        record("binary", op);
+        delegate.binary(op, a, al, b, bl, out, ol);
+    }
+
+    @Override
+    public void scaledAdd(double scale, Storage a, Layout al, double alpha, Storage b, Layout bl, Storage out, Layout ol) {
+        record("scaledAdd", null);
+        delegate.scaledAdd(scale, a, al, alpha, b, bl, out, ol);
+    }
+
+    @Override
+    public void where(Storage c, Layout cl, Storage a, Layout al, Storage b, Layout bl, Storage out, Layout ol) {
+        record("where", null);
+        delegate.where(c, cl, a, al, b, bl, out, ol);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Storage x, Layout xl, Storage out, Layout ol) {
+        record("reduce", op);
+        delegate.reduce(op, x, xl, out, ol);
+    }
+
+    @Override
+    public void scan(ScanOp op, boolean reverse, Storage x, Layout xl, Storage out, Layout ol) {
+        record("scan", op);
+        delegate.scan(op, reverse, x, xl, out, ol);
+    }
+
+    @Override
+    public void sort(Storage x, Layout xl, boolean descending, Storage values, Layout vl, Storage indices, Layout il) {
+        record("sort", null);
+        delegate.sort(x, xl, descending, values, vl, indices, il);
+    }
+
+    @Override
+    public void matmul(Storage a, Layout al, Storage b, Layout bl, Storage out, Layout ol) {
+        record("matmul", null);
+        delegate.matmul(a, al, b, bl, out, ol);
+    }
+
+    @Override
+    public void gather(Storage src, Layout sl, int dim, Storage index, Layout il, Storage out, Layout ol) {
+        record("gather", null);
+        delegate.gather(src, sl, dim, index, il, out, ol);
+    }
+
+    @Override
+    public void scatterAdd(Storage dst, Layout dl, int dim, Storage index, Layout il, Storage src, Layout sl) {
+        record("scatterAdd", null);
+        delegate.scatterAdd(dst, dl, dim, index, il, src, sl);
+    }
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""The report's workloads in PyTorch: the peer column of `benchmarks/run`.
+
+Each workload here has the id of its Java twin in dev.adjoint.benchmarks.report.Workloads and does
+the same work: the same sizes, dtype (float32), loss and optimizer, the transformer block on the same
+weights (transformer_block.py). Timing mirrors the report's Sampler: a warm-up (PyTorch has no JIT to
+wait for, so a short one: a few calls, enough for the thread pool and the allocator), then samples
+of several calls each within a number of seconds, the figure of each sample reported.
+
+    /usr/bin/python3 benchmarks/peers/torch_workloads.py                  every workload, 1 and 2 threads
+    /usr/bin/python3 benchmarks/peers/torch_workloads.py --threads 1 transformer-block mlp-step
+    /usr/bin/python3 benchmarks/peers/torch_workloads.py --serve          what the report uses: one JSON
+        request per line on stdin ({"workload": ..., "threads": ..., "seconds": ...}), one JSON reply per line
+
+Threads: torch.set_num_threads sets PyTorch's own (OpenMP) threads, but Debian's torch calls the
+pthread build of OpenBLAS for matrix products, which keeps its own pool; so openblas_set_num_threads
+is called too, on the library torch loaded, and checked.
+"""
+import argparse
+import ctypes
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import transformer_block  # noqa: E402 (the directory of this script)
+
+WORKLOADS = {}  # id -> (metric, set-up returning (call, work per call))
+
+
+def workload(workload_id, metric):
+    def register(setup):
+        WORKLOADS[workload_id] = (metric, setup)
+        return setup
+    return register
+
+
+def gemm(m, k, n):
+    a = torch.rand(m, k) * 2 - 1
+    b = torch.rand(k, n) * 2 - 1
+    out = torch.empty(m, n)
+    return (lambda: torch.mm(a, b, out=out)), 2.0 * m * k * n / 1e9
+
+
+@workload("gemm-1024", "GFLOP/s")
+def gemm_1024():
+    return gemm(1024, 1024, 1024)
+
+
+@workload("gemm-odd", "GFLOP/s")
+def gemm_odd():
+    return gemm(1000, 333, 777)
+
+
+@workload("mlp-step", "ms")
+def mlp_step():
+    torch.manual_seed(2024)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(64, 784)
+    y = torch.randint(10, (64,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step, 0
+
+
+@workload("transformer-block", "ms")
+def block_step():
+    block = transformer_block.build()
+    x = transformer_block.reference_input().requires_grad_()
+
+    def step():
+        x.grad = None
+        block.zero_grad(set_to_none=True)
+        loss = block(x).square().mean()
+        loss.backward()
+        return loss
+    return step, 0
+
+
+@workload("tape", "ns")
+def tape():
+    torch.manual_seed(42)
+    a = torch.randn(16, requires_grad=True)
+    b = torch.randn(16, requires_grad=True)
+    return (lambda: a + b), 0
+
+
+@workload("exp-1e7", "GB/s")
+def exp_1e7():
+    x = torch.rand(10_000_000) * 2 - 1
+    out = torch.empty_like(x)
+    return (lambda: torch.exp(x, out=out)), 2 * 4 * 10_000_000 / 1e9
+
+
+def measure(call, work, metric, seconds, warmup_limit=5.0):
+    """A warm-up of at least three calls and half a second (PyTorch has no JIT to wait for; this covers
+    its thread pool and allocator), at most warmup_limit; then up to eight samples of at least
+    seconds/8 and one call each, at least three (two when one call takes a third of the time)."""
+    warmup_start = time.perf_counter()
+    warmup_calls = 0
+    while warmup_calls < 3 or time.perf_counter() - warmup_start < min(0.5, warmup_limit):
+        call()
+        warmup_calls += 1
+    warmup_seconds = time.perf_counter() - warmup_start
+    budget = seconds
+    sample_seconds = budget / 8
+    samples = []
+    calls = 0
+    start = time.perf_counter()
+    while True:
+        n = 0
+        t0 = time.perf_counter()
+        while True:
+            call()
+            n += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= sample_seconds:
+                break
+        calls += n
+        if metric in ("GFLOP/s", "GB/s"):
+            samples.append(work * n / elapsed)
+        else:
+            samples.append(elapsed / n * (1e3 if metric == "ms" else 1e9))
+        needed = 2 if (n == 1 and elapsed > budget / 3) else 3
+        if len(samples) >= 8 or (time.perf_counter() - start >= budget and len(samples) >= needed):
+            break
+    return {"status": "ok", "samples": samples, "calls": calls, "warmupCalls": warmup_calls,
+            "warmupSeconds": warmup_seconds}
+
+
+class Blas:
+    """The OpenBLAS library torch has loaded (found in this process's memory map)."""
+
+    def __init__(self):
+        torch.mm(torch.ones(2, 2), torch.ones(2, 2))  # make sure BLAS is loaded
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "libopenblas" in line})
+        self.lib = None
+        if paths:
+            self.lib = ctypes.CDLL(paths[0])
+            self.lib.openblas_get_corename.restype = ctypes.c_char_p
+            self.lib.openblas_get_config.restype = ctypes.c_char_p
+
+    def describe(self):
+        if self.lib is None:
+            return "BLAS: not OpenBLAS"
+        return f"{self.lib.openblas_get_config().decode()}, core type {self.lib.openblas_get_corename().decode()}"
+
+    def set_threads(self, threads):
+        torch.set_num_threads(threads)
+        if self.lib is not None:
+            self.lib.openblas_set_num_threads(threads)
+            if self.lib.openblas_get_num_threads() != threads:
+                raise RuntimeError(f"OpenBLAS runs {self.lib.openblas_get_num_threads()} threads, not {threads}")
+
+
+def run(blas, workload_id, threads, seconds, warmup_limit=5.0):
+    if workload_id not in WORKLOADS:
+        return {"status": "unsupported"}
+    metric, setup = WORKLOADS[workload_id]
+    try:
+        blas.set_threads(threads)
+        call, work = setup()
+        result = measure(call, work, metric, seconds, warmup_limit)
+        result["unit"] = metric
+        return result
+    except Exception as e:  # reported in the cell, the run goes on
+        return {"status": "failed", "message": f"{type(e).__name__}: {e}"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", help=f"ids (default: all): {', '.join(WORKLOADS)}")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--seconds", type=float, default=2.0, help="time for the samples of each workload and thread count")
+    parser.add_argument("--serve", action="store_true", help="answer JSON requests on stdin (for the report)")
+    args = parser.parse_args()
+
+    blas = Blas()
+    info = {"title": f"PyTorch {torch.__version__.split('+')[0]}", "torch": torch.__version__,
+            "blas": blas.describe(), "python": sys.version.split()[0]}
+    if args.serve:
+        print(json.dumps({"info": info}), flush=True)
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            reply = run(blas, request["workload"], int(request["threads"]), float(request["seconds"]),
+                        float(request.get("warmupLimit", 5.0)))
+            print(json.dumps(reply), flush=True)
+        return
+
+    print(f"# {info['title']}; {info['blas']}")
+    for workload_id in args.workloads or WORKLOADS:
+        for threads in (int(t) for t in args.threads.split(",")):
+            r = run(blas, workload_id, threads, args.seconds)
+            if r["status"] != "ok":
+                print(f"{workload_id:18} {threads} thread(s): {r['status']} {r.get('message', '')}")
+                continue
+            s = sorted(r["samples"])
+            median = s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
+            print(f"{workload_id:18} {threads} thread(s): {median:10.4g} {r['unit']:8} "
+                  f"(min {s[0]:.4g}, max {s[-1]:.4g}; {len(s)} samples, {r['calls']} calls)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+package dev.adjoint.benchmarks.report;
+
+import java.util.Arrays;
+
+/**
+ * What one cell of the report measured: a workload run by one implementation (an Adjoint backend,
+ * a peer, or the JVM alone for a yardstick) at one thread count. The figure quoted is the median of
+ * the samples, the spread their minimum and maximum.
+ *
+ * @param implementation the column key: a backend name, {@code pytorch}, a {@link PeerLibrary#id()},
+ *                       or {@code jvm} for a yardstick
+ * @param status         {@code ok}, {@code failed} (see message) or {@code skipped}
+ * @param jitSettled     whether the warm-up ended because the JIT had stopped compiling (always false
+ *                       for PyTorch, which has no JIT and gets a short fixed warm-up)
+ * @param loadBefore     the 1-minute load average just before the cell started
+ */
+public record CellResult(String workload, String implementation, int threads, String status, double[] samples,
+                         long calls, double warmupSeconds, long warmupCalls, boolean jitSettled,
+                         double seconds, double loadBefore, double loadAfter, String message) {
+
+    public static CellResult failed(String workload, String implementation, int threads, double seconds,
+                                    double loadBefore, String message) {
+        return new CellResult(workload, implementation, threads, "failed", new double[0], 0, 0, 0, false, seconds,
+                loadBefore, Machine.load1(), message);
+    }
+
+    public boolean ok() {
+        return status.equals("ok") && samples.length > 0;
+    }
+
+    public double median() {
+        double[] s = sorted();
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    public double min() {
+        return sorted()[0];
+    }
+
+    public double max() {
+        double[] s = sorted();
+        return s[s.length - 1];
+    }
+
+    private double[] sorted() {
+        double[] s = samples.clone();
+        Arrays.sort(s);
+        return s;
+    }
+}

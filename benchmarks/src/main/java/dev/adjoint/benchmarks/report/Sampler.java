@@ -1,0 +1,136 @@
+package dev.adjoint.benchmarks.report;
+
+import javax.management.JMException;
+import javax.management.ObjectName;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Times an {@link Operation} the way a JMH fork would, sized to a budget: a warm-up that runs until
+ * the JIT has finished compiling (so the figures are of C2's code, not the interpreter's or C1's or
+ * an on-stack-replaced loop's), then several samples, each of enough calls to last a slice of the
+ * measuring budget. A call longer than a slice is a sample on its own, so a slow operation still
+ * gets at least {@value #MIN_SAMPLES} samples (two when a single call takes a third of the budget)
+ * and overruns its budget rather than report one call.
+ *
+ * <p>"Finished compiling" is read from HotSpot itself: the JIT's total compilation time has not
+ * moved for {@value #QUIET_SECONDS} s, and its compile queues (the {@code Compiler.queue}
+ * diagnostic command, as {@code jcmd PID Compiler.queue} shows it) hold nothing and nothing is being
+ * compiled. The first alone is not enough: one large C2 compile can run longer than the quiet window.
+ *
+ * <p>Results are kept from dead-code elimination by a volatile write of each call's result; the
+ * operations return objects that cannot be scalar-replaced (tensors, storages, boxed sums).
+ */
+public final class Sampler {
+    private static final int MIN_SAMPLES = 3;
+    private static final int TARGET_SAMPLES = 8;
+    /** Warm-up slices are a twentieth of the measuring budget. */
+    private static final int SLICES = 20;
+    private static final double QUIET_SECONDS = 0.25;
+
+    @SuppressWarnings("unused") // written to keep results alive; never read
+    private static volatile Object sink;
+
+    private Sampler() {
+    }
+
+    /**
+     * What a cell measured: the figure of each sample in the metric's unit, the calls they made, and
+     * how the warm-up went.
+     */
+    public record Measurement(double[] samples, long calls, double warmupSeconds, long warmupCalls,
+                              boolean jitSettled, double measureSeconds) {
+    }
+
+    /**
+     * @param measureSeconds the time for the samples
+     * @param warmupLimit    the longest warm-up; if the JIT is still compiling then, the samples are
+     *                       taken anyway and {@link Measurement#jitSettled()} says so
+     */
+    public static Measurement measure(Operation op, Metric metric, double measureSeconds, double warmupLimit) {
+        Jit jit = new Jit();
+        double slice = measureSeconds / SLICES;
+        long start = System.nanoTime();
+        long warmupCalls = 0;
+        boolean settled = false;
+        while (!settled && seconds(start) < warmupLimit) {
+            long sliceStart = System.nanoTime();
+            do {
+                sink = op.call();
+                warmupCalls++;
+            } while (seconds(sliceStart) < slice);
+            settled = jit.settled();
+        }
+        double warmupSeconds = seconds(start);
+
+        // Samples: each at least an eighth of the budget and at least one call.
+        double sampleSeconds = measureSeconds / TARGET_SAMPLES;
+        List<Double> samples = new ArrayList<>();
+        long calls = 0;
+        long measureStart = System.nanoTime();
+        while (true) {
+            double workBefore = op.workDone();
+            long sampleCalls = 0;
+            long sampleStart = System.nanoTime();
+            double elapsed;
+            do {
+                sink = op.call();
+                sampleCalls++;
+                elapsed = seconds(sampleStart);
+            } while (elapsed < sampleSeconds);
+            calls += sampleCalls;
+            samples.add(metric.value(elapsed, sampleCalls, op.workDone() - workBefore));
+            boolean slow = sampleCalls == 1 && elapsed > measureSeconds / 3;
+            int needed = slow ? 2 : MIN_SAMPLES;
+            if (samples.size() >= TARGET_SAMPLES || (seconds(measureStart) >= measureSeconds && samples.size() >= needed)) {
+                break;
+            }
+        }
+        return new Measurement(samples.stream().mapToDouble(Double::doubleValue).toArray(), calls, warmupSeconds,
+                warmupCalls, settled, seconds(measureStart));
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    /** HotSpot's JIT, watched through its management beans. */
+    private static final class Jit {
+        private final CompilationMXBean compilation = ManagementFactory.getCompilationMXBean();
+        private final boolean timed = compilation != null && compilation.isCompilationTimeMonitoringSupported();
+        private long compiledMillis = timed ? compilation.getTotalCompilationTime() : 0;
+        private long lastChange = System.nanoTime();
+
+        /** Whether nothing has been compiled for QUIET_SECONDS and nothing is queued or being compiled. */
+        boolean settled() {
+            if (!timed) {
+                return false;
+            }
+            long now = compilation.getTotalCompilationTime();
+            if (now != compiledMillis) {
+                compiledMillis = now;
+                lastChange = System.nanoTime();
+                return false;
+            }
+            return seconds(lastChange) >= QUIET_SECONDS && queuesEmpty();
+        }
+
+        /**
+         * The {@code Compiler.queue} diagnostic command lists the compiles in progress and queued, one
+         * per line under its headings; without it (not HotSpot) the quiet time alone decides.
+         */
+        private static boolean queuesEmpty() {
+            try {
+                String queue = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+                        new Object[] {null}, new String[] {String[].class.getName()});
+                return queue.lines().map(String::trim).allMatch(line -> line.isEmpty() || line.equals("Empty")
+                        || line.endsWith("queue:") || line.startsWith("Current compiles:"));
+            } catch (JMException | RuntimeException e) {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.adjoint.benchmarks.report;
+
+import dev.adjoint.DType;
+import dev.adjoint.benchmarks.ElementwiseBenchmark;
+import dev.adjoint.benchmarks.FmaPeakBenchmark;
+import dev.adjoint.benchmarks.GemmBenchmark;
+import dev.adjoint.benchmarks.TapeOverheadBenchmark;
+import dev.adjoint.benchmarks.TrainingStepBenchmark;
+import dev.adjoint.benchmarks.TransformerBlockBenchmark;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The report's workloads, in the order of its table: the place to register a new one (an entry
+ * here, the same workload in {@code benchmarks/peers/torch_workloads.py} under the same id for the
+ * PyTorch column, and in a {@link PeerLibrary} for DJL's). Each entry sets up the state object of
+ * the JMH benchmark that tells the same story, and times the method JMH times.
+ *
+ * <p>The thread count is never a parameter here: the report starts a JVM per cell with the count in
+ * its system properties ({@link CellRunner#jvmArguments}), as the JMH methods {@code oneThread} and
+ * {@code twoThreads} do through their forks' arguments; so one method serves both counts.
+ */
+public final class Workloads {
+    private Workloads() {
+    }
+
+    private static final List<Integer> ONE_AND_TWO = List.of(1, 2);
+    private static final List<Integer> ONE = List.of(1);
+
+    /** Machine limits the workloads are read against: not rows of their own, the table's "machine" column. */
+    public static final List<Workload> YARDSTICKS = List.of(
+            new Workload("fma-peak", "FMA peak, one core",
+                    "The FMA peak of one core: 16 independent chains of fused multiply-adds on the JVM's "
+                            + "preferred vector species, no memory traffic. The GEMM rows are read as a share of it "
+                            + "(times the thread count).",
+                    Metric.GFLOPS, ONE, List.of("jvm"), null, "FmaPeakBenchmark.float32",
+                    true, backend -> fmaPeak()),
+            new Workload("copy-1e7", "memory copy, 10^7 floats",
+                    "System.arraycopy of 10^7 floats: the memory bandwidth an elementwise op on 40 MB arrays "
+                            + "can hope for.",
+                    Metric.GBPS, ONE, List.of("jvm"), null, "ElementwiseBenchmark.copy",
+                    false, backend -> elementwise("scalar", "copy")));
+
+    public static final List<Workload> ALL = List.of(
+            new Workload("gemm-1024", "GEMM 1024 x 1024 x 1024, f32",
+                    "A square FLOAT32 matrix product through the backend SPI into a preallocated output: how close "
+                            + "the matmul kernel comes to the machine's FMA peak and to OpenBLAS / oneMKL.",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    "GemmBenchmark -p n=1024 -p dtype=FLOAT32",
+                    false, backend -> gemm(backend, 1024, 1024, 1024)),
+            new Workload("gemm-odd", "GEMM 1000 x 333 x 777, f32",
+                    "A product whose sizes are multiples of no register or cache block (m = 1000, k = 333, "
+                            + "n = 777): the edge handling that square powers of two never exercise.",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    "GemmBenchmark -p m=1000 -p k=333 -p n=777 -p dtype=FLOAT32",
+                    false, backend -> gemm(backend, 1000, 333, 777)),
+            new Workload("mlp-step", "MLP training step",
+                    "One training step through the nn API: zeroGrad, Sequential(Linear(784, 256), ReLU, "
+                            + "Linear(256, 10)) on a batch of 64, cross-entropy, backward, SGD with momentum; FLOAT32. "
+                            + "The step benchmarks/train repeats 938 times per Fashion-MNIST epoch.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), null, "TrainingStepBenchmark",
+                    false, Workloads::trainingStep),
+            new Workload("transformer-block", "Transformer block, fwd + bwd",
+                    "A pre-LN transformer block forward and backward: x [8, 128, 256] -> LayerNorm -> "
+                            + "Linear 256->768 -> 4 heads of softmax(q k^T / 8) v -> Linear -> residual -> LayerNorm "
+                            + "-> Linear 256->1024 -> GELU -> Linear 1024->256 -> residual; loss mean(out^2); "
+                            + "gradients of x and every parameter; FLOAT32. Scalar takes seconds per step and runs "
+                            + "in the JMH suite only.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), null, "TransformerBlockBenchmark",
+                    false, Workloads::transformerBlock),
+            new Workload("tape", "Tape: one recorded add",
+                    "A 16-element FLOAT32 add whose inputs require grad: the output, its graph node, "
+                            + "validation and dispatch; the arithmetic is a few nanoseconds, the rest is the price "
+                            + "of an op on the tape.",
+                    Metric.NANOSECONDS, ONE, List.of("simd", "nd4j", "scalar"), null, "TapeOverheadBenchmark.addRecorded",
+                    false, Workloads::tape),
+            new Workload("exp-1e7", "exp on 10^7 floats",
+                    "exp over 10^7 FLOAT32 elements (40 MB in, 40 MB out) into a preallocated output, in GB/s "
+                            + "of bytes read and written: at this size an elementwise op is bounded by memory, so "
+                            + "the yardstick is a plain copy of the same bytes.",
+                    Metric.GBPS, ONE, List.of("simd", "nd4j", "scalar"), "copy-1e7", "ElementwiseBenchmark.exp -p size=10000000 -p dtype=FLOAT32",
+                    false, backend -> elementwise(backend, "exp")));
+
+    /** A workload or yardstick by id. */
+    public static Optional<Workload> byId(String id) {
+        return Stream.concat(ALL.stream(), YARDSTICKS.stream()).filter(w -> w.id().equals(id)).findFirst();
+    }
+
+    // ---- set-ups: the JMH state objects, configured as their @Param fields would be -------------------
+
+    private static Operation gemm(String backend, int m, int k, int n) {
+        GemmBenchmark bench = new GemmBenchmark();
+        bench.backend = backend;
+        bench.dtype = DType.FLOAT32;
+        bench.m = m;
+        bench.k = k;
+        bench.n = n;
+        bench.setUp();
+        GemmBenchmark.Flops flops = new GemmBenchmark.Flops();
+        return Operation.counting(() -> bench.oneThread(flops), () -> flops.gflops);
+    }
+
+    private static Operation trainingStep(String backend) {
+        TrainingStepBenchmark bench = new TrainingStepBenchmark();
+        bench.backend = backend;
+        bench.batchSize = 64;
+        bench.setUp();
+        return Operation.timed(bench::oneThread);
+    }
+
+    private static Operation transformerBlock(String backend) {
+        TransformerBlockBenchmark bench = new TransformerBlockBenchmark();
+        bench.backend = backend;
+        bench.setUp();
+        return Operation.timed(bench::oneThread);
+    }
+
+    private static Operation tape(String backend) {
+        TapeOverheadBenchmark bench = new TapeOverheadBenchmark();
+        bench.backend = backend;
+        bench.setUp();
+        return Operation.timed(bench::addRecorded);
+    }
+
+    private static Operation elementwise(String backend, String op) {
+        ElementwiseBenchmark bench = new ElementwiseBenchmark();
+        bench.backend = backend;
+        bench.dtype = DType.FLOAT32;
+        bench.size = 10_000_000;
+        bench.setUp();
+        ElementwiseBenchmark.Bytes bytes = new ElementwiseBenchmark.Bytes();
+        return switch (op) {
+            case "exp" -> Operation.counting(() -> bench.exp(bytes), () -> bytes.gbytes);
+            case "copy" -> Operation.counting(() -> bench.copy(bytes), () -> bytes.gbytes);
+            default -> throw new IllegalArgumentException("Workloads: no elementwise op '" + op + "'");
+        };
+    }
+
+    private static Operation fmaPeak() {
+        FmaPeakBenchmark bench = new FmaPeakBenchmark();
+        FmaPeakBenchmark.Flops flops = new FmaPeakBenchmark.Flops();
+        return Operation.counting(() -> bench.float32(flops), () -> flops.gflops);
+    }
+}

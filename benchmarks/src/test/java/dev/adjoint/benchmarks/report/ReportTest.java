@@ -1,0 +1,127 @@
+package dev.adjoint.benchmarks.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The report's machinery on trivial work: the sampler, the table's ratios, the options, and one
+ * real run of a single cheap cell in its own JVM that leaves report.json, report.md and a chart.
+ * No figure is checked against a speed: tests do not time things.
+ */
+class ReportTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void samplerWarmsUpThenTakesSeveralSamples() {
+        Sampler.Measurement m = Sampler.measure(Operation.timed(() -> new int[16]), Metric.NANOSECONDS, 0.3, 2.0);
+        assertTrue(m.samples().length >= 3, "samples: " + m.samples().length);
+        assertTrue(m.warmupCalls() >= 1 && m.calls() >= m.samples().length);
+        for (double s : m.samples()) {
+            assertTrue(s > 0 && Double.isFinite(s), "a sample's time per call: " + s);
+        }
+    }
+
+    @Test
+    void aSlowCallIsItsOwnSampleAndStillGivesTwo() {
+        Sampler.Measurement m = Sampler.measure(Operation.timed(() -> {
+            try {
+                Thread.sleep(60);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }), Metric.MILLISECONDS, 0.1, 0.2);
+        assertTrue(m.samples().length >= 2, "samples: " + m.samples().length);
+        assertEquals(m.samples().length, m.calls());
+        for (double s : m.samples()) {
+            assertTrue(s >= 59, "one 60 ms call per sample, in ms: " + s);
+        }
+    }
+
+    @Test
+    void rateMetricsDivideTheWorkCountedByTheTime() {
+        double[] work = {0};
+        Sampler.Measurement m = Sampler.measure(Operation.counting(() -> work[0] += 2.0, () -> work[0]),
+                Metric.GFLOPS, 0.2, 0.5);
+        for (double s : m.samples()) {
+            assertTrue(s > 0, "work per second: " + s);
+        }
+    }
+
+    @Test
+    void theTableQuotesMediansRangesAndTheFastestBackendAgainstEachPeer() {
+        ReportFiles files = new ReportFiles(dir, Machine.current());
+        Map<String, String> titles = new LinkedHashMap<>();
+        titles.put("simd", "simd");
+        titles.put("nd4j", "nd4j");
+        titles.put("pytorch", "PyTorch 1.13");
+        files.begin(3, titles, Set.of("pytorch"), List.of(), 1.0, 5.0);
+        files.add(ok("mlp-step", "simd", 0.4, 0.5, 0.7));
+        files.add(ok("mlp-step", "nd4j", 9, 10, 11));
+        files.add(ok("mlp-step", "pytorch", 0.9, 1.0, 1.2));
+        String table = files.table();
+        assertTrue(table.contains("| MLP training step (ms ↓) | 1 | 0.500 (0.400–0.700) | 10.0 (9.00–11.0) | 1.00 (0.900–1.20) "
+                + "| 2.00x (simd) |"), table);
+        assertTrue(!table.contains("| 2 |"), "no row for a thread count without results: " + table);
+        files.finish("complete");
+        assertTrue(Files.exists(dir.resolve("mlp-step.png")));
+    }
+
+    @Test
+    void aBadOptionValueNamesTheOption() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Report.Options.parse(new String[] {"--cell-seconds", "x"}));
+        assertTrue(e.getMessage().startsWith("--cell-seconds takes a number of seconds"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Report.Options.parse(new String[] {"--warmup-limit", "0"}));
+        assertTrue(e.getMessage().startsWith("--warmup-limit must be a positive"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Report.Options.parse(new String[] {"--workloads", "gemm-1024,bogus"}));
+        assertTrue(e.getMessage().contains("bogus"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Report.Options.parse(new String[] {"--backends", "simdd"}));
+        assertTrue(e.getMessage().startsWith("--backends: no backend 'simdd'"), e.getMessage());
+    }
+
+    @Test
+    void aRunWritesTheReportFilesAsItGoes() throws Exception {
+        Path out = dir.resolve("run");
+        Report.main(new String[] {"--workloads", "tape", "--backends", "scalar", "--no-pytorch", "--cell-seconds", "0.3",
+                "--warmup-limit", "2", "--out", out.toString()});
+        JsonNode json = new ObjectMapper().readTree(out.resolve("report.json").toFile());
+        assertEquals("complete", json.get("status").asText());
+        assertEquals(1, json.get("cells").size(), json.toString());
+        JsonNode cell = json.get("cells").get(0);
+        assertEquals("ok", cell.get("status").asText(), cell.toString());
+        assertEquals("scalar", cell.get("implementation").asText());
+        assertTrue(cell.get("samples").size() >= 3);
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| Tape: one recorded add (ns ↓) | 1 |"), md);
+        assertTrue(Files.size(out.resolve("tape.png")) > 0);
+    }
+
+    private static CellResult ok(String workload, String implementation, double... samples) {
+        return new CellResult(workload, implementation, 1, "ok", samples, samples.length, 0.1, 5, true, 1, 0, 0, null);
+    }
+
+    @Test
+    void cellResultMedianOfAnEvenCount() {
+        CellResult r = ok("tape", "simd", 4, 1, 3, 2);
+        assertEquals(2.5, r.median());
+        assertArrayEquals(new double[] {1, 4}, new double[] {r.min(), r.max()});
+    }
+}

@@ -1,0 +1,254 @@
+package dev.adjoint.nn;
+
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorShapeException;
+
+/**
+ * Multi-head scaled dot-product attention, as {@code nn.MultiheadAttention} (PyTorch 1.13):
+ * {@code softmax(Q K^T / sqrt(headDim) + mask) V} per head, with {@code Q, K, V} the query, key and value
+ * projected by the packed {@code in_proj_weight} ({@code [3E, E]}) and {@code in_proj_bias}, the heads
+ * concatenated and projected by {@code out_proj}. Parameter names and initialisation are PyTorch's
+ * (Xavier-uniform in-projection, zero biases), so a PyTorch state dict loads as is.
+ *
+ * <p>Shapes: query {@code [L, N, E]}, key and value {@code [S, N, E]} ({@code [N, L, E]} and
+ * {@code [N, S, E]} with {@code batchFirst}), or unbatched {@code [L, E]} and {@code [S, E]}.
+ *
+ * <p>Masks, as PyTorch's, where a floating mask is added to the attention scores and a boolean mask
+ * (here any INT64 mask, e.g. {@code tokens.eq(PAD)}: non-zero means "do not attend") puts -inf there:
+ * {@code keyPaddingMask} {@code [N, S]} (or {@code [S]} unbatched) hides padded keys of each sequence;
+ * {@code attnMask} {@code [L, S]} or {@code [N * numHeads, L, S]} hides positions for every sequence or
+ * per sequence and head (e.g. a causal mask). Both may be given; a query whose keys are all hidden gets
+ * NaN, as in PyTorch. Dropout on the attention weights uses the module's generator, in training mode only.
+ */
+public final class MultiheadAttention extends Module {
+    private final int embedDim;
+    private final int numHeads;
+    private final int headDim;
+    private final double dropout;
+    private final boolean hasBias;
+    private final boolean batchFirst;
+    private final Generator generator;
+    private final Linear outProj;
+
+    /** The attention output and, when asked for, the attention weights ({@code null} otherwise). */
+    public record Output(Tensor output, Tensor weights) {
+    }
+
+    public MultiheadAttention(int embedDim, int numHeads, double dropout, boolean bias, boolean batchFirst,
+                              NnContext ctx) {
+        if (embedDim <= 0 || numHeads <= 0 || embedDim % numHeads != 0) {
+            throw new IllegalArgumentException("MultiheadAttention: embedDim (" + embedDim + ") must be a positive "
+                    + "multiple of numHeads (" + numHeads + ")");
+        }
+        if (!(dropout >= 0 && dropout <= 1)) {
+            throw new IllegalArgumentException("MultiheadAttention: dropout must be in [0, 1], got " + dropout);
+        }
+        this.embedDim = embedDim;
+        this.numHeads = numHeads;
+        this.headDim = embedDim / numHeads;
+        this.dropout = dropout;
+        this.hasBias = bias;
+        this.batchFirst = batchFirst;
+        this.generator = ctx.generator();
+        var create = Tensor.on(ctx.backend());
+        Tensor inProjWeight = create.zeros(ctx.dtype(), 3 * embedDim, embedDim);
+        registerParameter("in_proj_weight", Init.xavierUniform(inProjWeight, 1.0, ctx.generator()));
+        if (bias) {
+            registerParameter("in_proj_bias", create.zeros(ctx.dtype(), 3 * embedDim));
+        }
+        outProj = registerModule("out_proj", new Linear(embedDim, embedDim, bias, ctx));
+        if (bias) {
+            Init.zeros(outProj.bias());
+        }
+    }
+
+    /** No dropout, with biases, sequence-first ({@code [L, N, E]}). */
+    public MultiheadAttention(int embedDim, int numHeads, NnContext ctx) {
+        this(embedDim, numHeads, 0.0, true, false, ctx);
+    }
+
+    public int embedDim() {
+        return embedDim;
+    }
+
+    public int numHeads() {
+        return numHeads;
+    }
+
+    public boolean batchFirst() {
+        return batchFirst;
+    }
+
+    public Tensor inProjWeight() {
+        return parameter("in_proj_weight");
+    }
+
+    /** {@code null} when built without biases. */
+    public Tensor inProjBias() {
+        return hasBias ? parameter("in_proj_bias") : null;
+    }
+
+    public Linear outProj() {
+        return outProj;
+    }
+
+    /** Self-attention of {@code x} without masks: the output only. */
+    @Override
+    public Tensor forward(Tensor x) {
+        return forward(x, x, x, null, false, null, true).output();
+    }
+
+    /** Attention without masks, with the head-averaged weights. */
+    public Output forward(Tensor query, Tensor key, Tensor value) {
+        return forward(query, key, value, null, true, null, true);
+    }
+
+    /** As PyTorch's {@code forward(query, key, value, key_padding_mask, need_weights, attn_mask)}. */
+    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights,
+                          Tensor attnMask) {
+        return forward(query, key, value, keyPaddingMask, needWeights, attnMask, true);
+    }
+
+    /**
+     * The full form; masks may be {@code null}. With {@code needWeights} the weights are returned,
+     * averaged over the heads ({@code [N, L, S]}) or per head ({@code [N, numHeads, L, S]}) as
+     * {@code averageAttnWeights} says; with dropout they are the weights after dropout, as PyTorch's.
+     */
+    public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights,
+                          Tensor attnMask, boolean averageAttnWeights) {
+        boolean batched = checkShapes(query, key, value);
+        if (!batched) {
+            query = query.unsqueeze(1);
+            key = key.unsqueeze(1);
+            value = value.unsqueeze(1);
+            if (keyPaddingMask != null) {
+                keyPaddingMask = keyPaddingMask.unsqueeze(0);
+            }
+        } else if (batchFirst) {
+            query = query.transpose(0, 1);
+            key = key.transpose(0, 1);
+            value = value.transpose(0, 1);
+        }
+        int tgtLen = query.size(0);
+        int batch = query.size(1);
+        int srcLen = key.size(0);
+
+        Tensor w = inProjWeight();
+        Tensor b = inProjBias();
+        Tensor q = project(query, w, b, 0);
+        Tensor k = project(key, w, b, 1);
+        Tensor v = project(value, w, b, 2);
+        // [L, N, E] -> [N * heads, L, headDim]: head h of sequence n is batch entry n * heads + h, as PyTorch.
+        q = q.reshape(tgtLen, batch * numHeads, headDim).transpose(0, 1);
+        k = k.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
+        v = v.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
+
+        Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(1, 2));
+        Tensor mask = combinedMask(keyPaddingMask, attnMask, batch, tgtLen, srcLen, scores);
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        Tensor weights = scores.softmax(-1);
+        if (isTraining() && dropout > 0) {
+            weights = Dropout.apply(weights, dropout, generator);
+        }
+        Tensor attended = weights.matmul(v).transpose(0, 1).reshape(tgtLen * batch, embedDim);
+        Tensor out = outProj.call(attended).reshape(tgtLen, batch, embedDim);
+
+        Tensor returnedWeights = null;
+        if (needWeights) {
+            returnedWeights = weights.reshape(batch, numHeads, tgtLen, srcLen);
+            if (averageAttnWeights) {
+                returnedWeights = returnedWeights.sum(1, false).div(numHeads);
+            }
+            if (!batched) {
+                returnedWeights = returnedWeights.squeeze(0);
+            }
+        }
+        if (!batched) {
+            out = out.squeeze(1);
+        } else if (batchFirst) {
+            out = out.transpose(0, 1);
+        }
+        return new Output(out, returnedWeights);
+    }
+
+    /** {@code x W_i^T + b_i} with {@code W_i} the i-th block of rows of the packed weight (q, k, v). */
+    private Tensor project(Tensor x, Tensor w, Tensor b, int i) {
+        Tensor y = x.matmul(w.narrow(0, i * embedDim, embedDim).transpose(0, 1));
+        return b == null ? y : y.add(b.narrow(0, i * embedDim, embedDim));
+    }
+
+    private boolean checkShapes(Tensor query, Tensor key, Tensor value) {
+        int rank = query.rank();
+        if (rank != 2 && rank != 3) {
+            throw new TensorShapeException("MultiheadAttention: query must be [L, E], [L, N, E] or (batchFirst) "
+                    + "[N, L, E], got " + query.shape());
+        }
+        if (key.rank() != rank || value.rank() != rank) {
+            throw new TensorShapeException("MultiheadAttention: query, key and value must have the same rank, got "
+                    + query.shape() + ", " + key.shape() + " and " + value.shape());
+        }
+        if (query.size(-1) != embedDim || key.size(-1) != embedDim || value.size(-1) != embedDim) {
+            throw new TensorShapeException("MultiheadAttention: query, key and value must end in embedDim=" + embedDim
+                    + ", got " + query.shape() + ", " + key.shape() + " and " + value.shape());
+        }
+        if (!key.shape().equals(value.shape())) {
+            throw new TensorShapeException("MultiheadAttention: key shape " + key.shape() + " and value shape "
+                    + value.shape() + " must be equal");
+        }
+        int batchDim = batchFirst ? 0 : 1;
+        if (rank == 3 && query.size(batchDim) != key.size(batchDim)) {
+            throw new TensorShapeException("MultiheadAttention: query " + query.shape() + " and key " + key.shape()
+                    + " have different batch sizes (batchFirst=" + batchFirst + ")");
+        }
+        return rank == 3;
+    }
+
+    /**
+     * The key-padding and attention masks as one additive mask broadcasting against the scores
+     * {@code [N * heads, L, S]}, or {@code null}. A boolean (INT64) mask becomes -inf where it is non-zero
+     * and 0 elsewhere, so adding masks is PyTorch's logical or / masked_fill.
+     */
+    private Tensor combinedMask(Tensor keyPaddingMask, Tensor attnMask, int batch, int tgtLen, int srcLen,
+                                Tensor scores) {
+        Tensor mask = null;
+        if (attnMask != null) {
+            boolean ok = attnMask.rank() == 2 ? attnMask.size(0) == tgtLen && attnMask.size(1) == srcLen
+                    : attnMask.rank() == 3 && attnMask.size(0) == batch * numHeads && attnMask.size(1) == tgtLen
+                    && attnMask.size(2) == srcLen;
+            if (!ok) {
+                throw new TensorShapeException("MultiheadAttention: attnMask must be [" + tgtLen + ", " + srcLen + "] or ["
+                        + batch * numHeads + ", " + tgtLen + ", " + srcLen + "] (batch * numHeads, L, S), got "
+                        + attnMask.shape());
+            }
+            mask = additive(attnMask, scores);
+        }
+        if (keyPaddingMask != null) {
+            if (keyPaddingMask.rank() != 2 || keyPaddingMask.size(0) != batch || keyPaddingMask.size(1) != srcLen) {
+                throw new TensorShapeException("MultiheadAttention: keyPaddingMask must be [" + batch + ", " + srcLen
+                        + "] (N, S), got " + keyPaddingMask.shape());
+            }
+            Tensor padding = additive(keyPaddingMask, scores).reshape(batch, 1, 1, srcLen)
+                    .expand(batch, numHeads, 1, srcLen).reshape(batch * numHeads, 1, srcLen);
+            mask = mask == null ? padding : mask.add(padding);
+        }
+        return mask;
+    }
+
+    private static Tensor additive(Tensor mask, Tensor scores) {
+        Tensor m = mask.to(scores.backend());
+        if (m.dtype().isFloatingPoint()) {
+            return m.toType(scores.dtype());
+        }
+        var create = Tensor.on(scores.backend());
+        return Tensor.where(m, create.scalar(Double.NEGATIVE_INFINITY, scores.dtype()), create.scalar(0.0, scores.dtype()));
+    }
+
+    @Override
+    protected String describe() {
+        return "embed_dim=" + embedDim + ", num_heads=" + numHeads + ", dropout=" + dropout + ", batch_first="
+                + batchFirst;
+    }
+}
