@@ -9,12 +9,12 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The kernels that add the lanes of a vector add them in the order {@link FloatLaneSums} and
- * {@link DoubleLaneSums} document, a tree of halves: checked against that tree written out in plain
+ * The kernels that add the lanes of a vector add them in the order {@link FloatLaneReductions} and
+ * {@link DoubleLaneReductions} document, a tree of halves: checked against that tree written out in plain
  * Java, on values of mixed magnitude, where another order rounds differently. Whether the order also
  * holds once C2 has compiled the kernels is {@code JitDeterminism}'s part, in the conformance suite.
  */
-class LaneSumOrderTest {
+class LaneReductionOrderTest {
     private static final int F = FloatVector.SPECIES_PREFERRED.length();
     private static final int D = DoubleVector.SPECIES_PREFERRED.length();
     private static final int TRIALS = 100;
@@ -81,6 +81,36 @@ class LaneSumOrderTest {
                 accumulated[i] = x[i] + x[i + D];
             }
             assertEquals(tree(accumulated, false), DoubleKernels.sum(x, 0, x.length), "FLOAT64 sum");
+        }
+    }
+
+    /**
+     * max and min agree with Math.max / Math.min folded over the elements: a NaN anywhere gives NaN,
+     * and -0.0 is below 0.0, on vectors of zeros of both signs, ties and NaN in every lane.
+     */
+    @Test
+    void maxAndMinFollowMathMaxAndMin() {
+        SplittableRandom random = new SplittableRandom(4);
+        double[] values = {0.0, -0.0, 0.5, -0.5, Double.NaN};
+        for (int trial = 0; trial < 20 * TRIALS; trial++) {
+            int len = 1 + random.nextInt(3 * F);
+            float[] f = new float[len];
+            double[] x = new double[len];
+            for (int i = 0; i < len; i++) {
+                // NaN in one trial in five.
+                x[i] = values[random.nextInt(trial % 5 == 0 ? 5 : 4)];
+                f[i] = (float) x[i];
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            double min = Double.POSITIVE_INFINITY;
+            for (double v : x) {
+                max = Math.max(max, v);
+                min = Math.min(min, v);
+            }
+            assertEquals(max, FloatKernels.max(f, 0, len), "FLOAT32 max of " + java.util.Arrays.toString(f));
+            assertEquals(min, FloatKernels.min(f, 0, len), "FLOAT32 min of " + java.util.Arrays.toString(f));
+            assertEquals(max, DoubleKernels.max(x, 0, len), "FLOAT64 max of " + java.util.Arrays.toString(x));
+            assertEquals(min, DoubleKernels.min(x, 0, len), "FLOAT64 min of " + java.util.Arrays.toString(x));
         }
     }
 
