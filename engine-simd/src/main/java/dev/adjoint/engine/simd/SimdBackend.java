@@ -131,6 +131,12 @@ public final class SimdBackend extends HeapBackend {
                 }
                 return;
             }
+            // Any other view (a transpose): gathered into the output, then the vector kernel in place.
+            // The strided loop would run the double-precision reference, whose last bit differs from
+            // the vector formulas, so x.t().exp() would not be x.exp().t().
+            StridedKernels.copy(in, xLayout, o, outLayout);
+            unaryRun(op, o, outLayout.offset(), o, outLayout.offset(), outLayout.numel());
+            return;
         }
         StridedKernels.unary(op, in, xLayout, o, outLayout);
     }
