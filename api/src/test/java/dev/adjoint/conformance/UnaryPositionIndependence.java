@@ -22,13 +22,14 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
  * different formula (the scalar reference, a library call) rounds some of them differently in the last
  * bit, and a kernel that picks a formula per vector from all its lanes makes a value's result depend
  * on its neighbours; either way {@code x.exp()} and {@code x.narrow(0, 1, n - 1).exp()} disagree on
- * the same element. This happened on simd for exp, log, log1p, tanh, sigmoid and erf.
+ * the same element; and a kernel that runs views through another formula makes a value's result
+ * depend on the layout. This happened on simd for exp, log, log1p, tanh, sigmoid and erf.
  *
  * <p>Every op runs on tensors of every length from 1 to {@value #MAX_LENGTH} (three vectors of the
  * widest x86 species, 16 floats, so every length has whole vectors and tails of every size in both
  * dtypes), each filled with a cycle of {@link #PROBES} that starts at every probe in turn, so each
- * probe meets each index with varied neighbours. Each element is compared bit for bit with the op on
- * the probe alone; NaN matches any NaN.
+ * probe meets each index with varied neighbours; and on a transpose. Each element is compared bit for
+ * bit with the op on the probe alone; NaN matches any NaN.
  */
 final class UnaryPositionIndependence {
     static final int MAX_LENGTH = 48;
@@ -64,22 +65,54 @@ final class UnaryPositionIndependence {
             alone[p] = op.apply(f.fromArray(new double[] {PROBES[p]}, dtype, 1)).toDoubleArray()[0];
         }
         for (int n = 1; n <= MAX_LENGTH; n++) {
-            for (int start = 0; start < probes; start++) {
-                double[] x = new double[n];
-                for (int i = 0; i < n; i++) {
-                    x[i] = PROBES[(start + i) % probes];
-                }
-                double[] y = op.apply(f.fromArray(x, dtype, n)).toDoubleArray();
-                for (int i = 0; i < n; i++) {
-                    int p = (start + i) % probes;
-                    if (Double.doubleToLongBits(y[i]) != Double.doubleToLongBits(alone[p])) {
-                        fail(name + " " + dtype + " of " + PROBES[p] + " is " + y[i] + " at index " + i
-                                + " of a tensor of " + n + " elements, " + alone[p] + " alone (bits "
-                                + Long.toHexString(Double.doubleToLongBits(y[i])) + " against "
-                                + Long.toHexString(Double.doubleToLongBits(alone[p])) + ")");
-                    }
+            // Row s holds the cycle from probe s, so every probe meets every index. The rows are
+            // separate runs of n elements (a view whose rows are contiguous, one kernel call per row
+            // on simd), which costs one call per length where a tensor per row cost 25: nd4j spent a
+            // minute on those.
+            double[] grid = new double[probes * (n + 1)];
+            for (int s = 0; s < probes; s++) {
+                for (int i = 0; i <= n; i++) {
+                    grid[s * (n + 1) + i] = PROBES[(s + i) % probes];
                 }
             }
+            Tensor rows = f.fromArray(grid, dtype, probes, n + 1).narrow(1, 0, n);
+            compare(name, dtype, "a row of " + n + " elements", rows, op.apply(rows), alone);
+            // And one plain tensor of n elements, from a different probe for each n.
+            Tensor plain = rows.narrow(0, n % probes, 1).reshape(n).contiguous();
+            compare(name, dtype, "a tensor of " + n + " elements", plain, op.apply(plain), alone);
         }
+        // A transpose: no element in a contiguous run.
+        double[] grid = new double[probes * 7];
+        for (int i = 0; i < grid.length; i++) {
+            grid[i] = PROBES[i % probes];
+        }
+        Tensor transposed = f.fromArray(grid, dtype, probes, 7).transpose(0, 1);
+        compare(name, dtype, "a transposed view", transposed, op.apply(transposed), alone);
+    }
+
+    /** Fails at the first element of {@code y} whose bits differ from {@code op} of its probe alone. */
+    private static void compare(String name, DType dtype, String where, Tensor x, Tensor y, double[] alone) {
+        double[] in = x.contiguous().toDoubleArray();
+        double[] out = y.toDoubleArray();
+        int last = x.shape().dim(x.shape().rank() - 1);
+        for (int i = 0; i < in.length; i++) {
+            int p = indexOf(in[i], dtype);
+            if (Double.doubleToLongBits(out[i]) != Double.doubleToLongBits(alone[p])) {
+                fail(name + " " + dtype + " of " + PROBES[p] + " is " + out[i] + " at index " + i % last + " of "
+                        + where + ", " + alone[p] + " alone (bits " + Long.toHexString(Double.doubleToLongBits(out[i]))
+                        + " against " + Long.toHexString(Double.doubleToLongBits(alone[p])) + ")");
+            }
+        }
+    }
+
+    /** Which probe {@code value} holds (as stored in {@code dtype}). */
+    private static int indexOf(double value, DType dtype) {
+        for (int p = 0; p < PROBES.length; p++) {
+            double probe = dtype == DType.FLOAT32 ? (float) PROBES[p] : PROBES[p];
+            if (Double.doubleToLongBits(probe) == Double.doubleToLongBits(value)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException(value + " is not a probe");
     }
 }
