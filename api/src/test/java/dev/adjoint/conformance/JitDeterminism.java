@@ -365,6 +365,9 @@ public final class JitDeterminism {
         put(cases, "matmul packed a.T @ b" + d, () -> pT.matmul(q));
         put(cases, "matmul packed a.T @ b.T" + d, () -> pT.matmul(qT));
         put(cases, "matmul packed batch @ matrix" + d, () -> batchP.matmul(q));
+        // Large enough for simd to share it between threads (2 * 128^3 operations and up).
+        Tensor big = in.uniform(-2, 2, 130, 130);
+        put(cases, "matmul packed, threaded" + d, () -> big.matmul(big.transpose(0, 1)));
     }
 
     private static void reductions(Map<String, Supplier<double[]>> cases, Inputs in, String d) {
