@@ -458,6 +458,241 @@ CASES = [mlp, attention, layer_norm, branch_reuse, log_softmax_large, softmax_la
          contractions]
 
 
+# ---- convolution, pooling, batch norm ---------------------------------------------------------------
+# Weights are scaled by about 1/sqrt(fan-in) so outputs stay O(1) and the FLOAT32 run keeps the default
+# tolerance. Each case's loss is sum(out * c) over its outputs, so every output element's gradient matters.
+
+
+def conv_case(name, description, seed, make):
+    c = Case(name, description, seed)
+    outputs = make(c)
+    loss = 0
+    for i, (out_name, out) in enumerate(outputs):
+        c.output(out_name, out)
+        loss = loss + (out * c.constant("c" + str(i), c.randn(*out.shape))).sum()
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def conv2d_stride_padding():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 7, 6))
+        w = c.input("w", c.randn(4, 3, 3, 2, scale=0.3))
+        b = c.input("b", c.randn(4, scale=0.1))
+        return [("out", F.conv2d(x, w, b, stride=2, padding=1))]
+    return conv_case("conv2d_stride_padding", "conv2d, 3x2 kernel, stride 2, padding 1, with bias", 20, make)
+
+
+def conv2d_dilation_groups():
+    def make(c):
+        x = c.input("x", c.randn(1, 4, 7, 7))
+        w = c.input("w", c.randn(6, 2, 3, 3, scale=0.4))
+        return [("out", F.conv2d(x, w, None, padding=2, dilation=2, groups=2))]
+    return conv_case("conv2d_dilation_groups", "conv2d, dilation 2, padding 2, groups 2, no bias", 21, make)
+
+
+def conv2d_depthwise():
+    def make(c):
+        x = c.input("x", c.randn(2, 4, 6, 5))
+        w = c.input("w", c.randn(4, 1, 3, 3, scale=0.5))
+        b = c.input("b", c.randn(4, scale=0.1))
+        return [("out", F.conv2d(x, w, b, padding=1, groups=4))]
+    return conv_case("conv2d_depthwise", "depthwise conv2d (groups = channels = 4), 3x3, padding 1", 22, make)
+
+
+def conv2d_1x1():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 4, 5))
+        w = c.input("w", c.randn(5, 3, 1, 1, scale=0.5))
+        b = c.input("b", c.randn(5, scale=0.1))
+        return [("out", F.conv2d(x, w, b)), ("strided", F.conv2d(x, w, None, stride=2))]
+    return conv_case("conv2d_1x1", "1x1 conv2d, stride 1 (with bias) and stride 2 (without)", 23, make)
+
+
+def conv2d_same_even():
+    def make(c):
+        x = c.input("x", c.randn(1, 2, 5, 6))
+        w = c.input("w", c.randn(3, 2, 4, 3, scale=0.4))
+        b = c.input("b", c.randn(3, scale=0.1))
+        return [("out", F.conv2d(x, w, b, padding="same", dilation=(1, 2)))]
+    return conv_case("conv2d_same_even", "conv2d padding 'same' with an even kernel height and dilation (1, 2) "
+                     "(more padding after than before)", 24, make)
+
+
+def conv2d_batch1_odd():
+    def make(c):
+        x = c.input("x", c.randn(1, 3, 9, 7))
+        w = c.input("w", c.randn(5, 3, 3, 5, scale=0.3))
+        b = c.input("b", c.randn(5, scale=0.1))
+        return [("out", F.conv2d(x, w, b, stride=(2, 3), padding=(1, 2)))]
+    return conv_case("conv2d_batch1_odd", "batch 1, odd sizes, 3x5 kernel, stride (2, 3), padding (1, 2)", 25, make)
+
+
+def conv1d():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 9))
+        w = c.input("w", c.randn(4, 3, 3, scale=0.4))
+        b = c.input("b", c.randn(4, scale=0.1))
+        w2 = c.input("w2", c.randn(3, 1, 4, scale=0.5))
+        return [("out", F.conv1d(x, w, b, stride=2, padding=1)),
+                ("same", F.conv1d(x, w2, None, padding="same", dilation=2, groups=3))]
+    return conv_case("conv1d", "conv1d stride 2 padding 1; conv1d padding 'same', even kernel, dilation 2, "
+                     "groups 3", 26, make)
+
+
+def conv_transpose2d():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 3, 4))
+        w = c.input("w", c.randn(3, 2, 3, 3, scale=0.4))
+        b = c.input("b", c.randn(2, scale=0.1))
+        return [("out", F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1))]
+    return conv_case("conv_transpose2d", "conv_transpose2d stride 2, padding 1, output_padding 1", 27, make)
+
+
+def conv_transpose2d_groups_dilation():
+    def make(c):
+        x = c.input("x", c.randn(1, 4, 3, 2))
+        w = c.input("w", c.randn(4, 1, 2, 3, scale=0.5))
+        return [("out", F.conv_transpose2d(x, w, None, stride=(1, 2), padding=(1, 0), output_padding=(0, 1),
+                                           groups=2, dilation=2))]
+    return conv_case("conv_transpose2d_groups_dilation", "conv_transpose2d, groups 2, dilation 2, stride (1, 2), "
+                     "padding (1, 0), output_padding (0, 1)", 28, make)
+
+
+def unfold_fold():
+    def make(c):
+        x = c.input("x", c.randn(2, 2, 5, 6))
+        cols = F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))
+        m = c.constant("m", c.randn(*cols.shape))
+        return [("cols", cols),
+                ("folded", F.fold(cols * m, (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)))]
+    return conv_case("unfold_fold", "unfold (2x3 kernel, dilation (1, 2), padding 1, stride (2, 1)), and fold of "
+                     "the columns times m back to 5x6", 29, make)
+
+
+def max_pool2d():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 7, 6))
+        out, indices = F.max_pool2d(x, (3, 2), stride=2, padding=1, return_indices=True)
+        return [("k2", F.max_pool2d(x, 2)),
+                ("k3x2", out),
+                ("dilated_ceil", F.max_pool2d(x, 2, stride=2, padding=1, dilation=2, ceil_mode=True)),
+                ("indices", indices.double())]
+    return conv_case("max_pool2d", "max_pool2d: 2x2; 3x2 stride 2 padding 1 with indices (as float64); 2x2 "
+                     "stride 2 padding 1 dilation 2 ceil_mode", 30, make)
+
+
+def avg_pool2d():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 7, 6))
+        return [("k2", F.avg_pool2d(x, 2)),
+                ("ceil", F.avg_pool2d(x, (3, 2), stride=2, padding=1, ceil_mode=True)),
+                ("exclude_pad", F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False))]
+    return conv_case("avg_pool2d", "avg_pool2d: 2x2; 3x2 stride 2 padding 1 ceil_mode; 3x3 stride 2 padding 1 "
+                     "ceil_mode count_include_pad=False", 31, make)
+
+
+def adaptive_avg_pool2d():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 7, 5))
+        return [("to3x2", F.adaptive_avg_pool2d(x, (3, 2))),
+                ("to4x4", F.adaptive_avg_pool2d(x, 4)),
+                ("to1x1", F.adaptive_avg_pool2d(x, 1))]
+    return conv_case("adaptive_avg_pool2d", "adaptive_avg_pool2d of 7x5 to 3x2, 4x4 (overlapping windows) and 1x1",
+                     32, make)
+
+
+def batch_norm_case(name, description, seed, training):
+    c = Case(name, description, seed)
+    x = c.input("x", c.randn(4, 3, 3, 2, scale=2.0, shift=0.5))
+    weight = c.input("weight", c.randn(3, scale=0.3, shift=1.0))
+    bias = c.input("bias", c.randn(3, scale=0.3))
+    running_mean = c.constant("running_mean", c.randn(3, scale=0.5))
+    running_var = c.constant("running_var", torch.rand(3, generator=c.generator, dtype=torch.float64) + 0.5)
+    momentum = c.param("momentum", 0.1)
+    eps = c.param("eps", 1e-5)
+    mean_after = running_mean.clone()
+    var_after = running_var.clone()
+    y = F.batch_norm(x, mean_after, var_after, weight, bias, training=training, momentum=momentum, eps=eps)
+    loss = (y * c.constant("c", c.randn(*y.shape))).sum()
+    c.output("y", y)
+    if training:
+        c.output("running_mean_after", mean_after)
+        c.output("running_var_after", var_after)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def batch_norm_train():
+    return batch_norm_case("batch_norm_train", "batch_norm in training: batch statistics; the running statistics "
+                           "move by momentum 0.1 towards the batch mean and the unbiased batch variance", 33, True)
+
+
+def batch_norm_eval():
+    return batch_norm_case("batch_norm_eval", "batch_norm in evaluation: normalised with the running statistics",
+                           34, False)
+
+
+def batch_norm_1d():
+    def make(c):
+        x = c.input("x", c.randn(6, 4, scale=1.5))
+        x3 = c.input("x3", c.randn(3, 2, 5))
+        return [("y", F.batch_norm(x, None, None, training=True)),
+                ("y3", F.batch_norm(x3, None, None, training=True, eps=1e-3))]
+    return conv_case("batch_norm_1d", "batch_norm of [N, C] and [N, C, L] in training, no running statistics, "
+                     "no affine", 35, make)
+
+
+def small_cnn():
+    c = Case("small_cnn", "conv(1->4, 3x3, pad 1) - batch_norm(train) - relu - max_pool 2 - conv(4->6, 3x3, pad 1) "
+             "- relu - adaptive_avg_pool (2, 2) - flatten - linear(24 -> 3) - cross_entropy", 36)
+    x = c.input("x", c.randn(4, 1, 8, 8))
+    w1 = c.input("w1", c.randn(4, 1, 3, 3, scale=0.3))
+    b1 = c.input("b1", c.randn(4, scale=0.1))
+    gamma = c.input("gamma", c.randn(4, scale=0.1, shift=1.0))
+    beta = c.input("beta", c.randn(4, scale=0.1))
+    w2 = c.input("w2", c.randn(6, 4, 3, 3, scale=0.2))
+    b2 = c.input("b2", c.randn(6, scale=0.1))
+    w3 = c.input("w3", c.randn(3, 24, scale=0.2))
+    b3 = c.input("b3", c.randn(3, scale=0.1))
+    target = c.constant("target", torch.randint(0, 3, (4,), generator=c.generator, dtype=torch.int64))
+    h = F.conv2d(x, w1, b1, padding=1)
+    h = F.relu(F.batch_norm(h, None, None, gamma, beta, training=True))
+    h = F.max_pool2d(h, 2)
+    h = F.relu(F.conv2d(h, w2, b2, padding=1))
+    h = F.adaptive_avg_pool2d(h, (2, 2)).flatten(1)
+    logits = F.linear(h, w3, b3)
+    loss = F.cross_entropy(logits, target)
+    c.output("logits", logits)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
+def conv_double_backward():
+    c = Case("conv_double_backward", "f = sum(max_pool2d(tanh(conv2d(x, w, stride 2, padding 1)), 2)^2); "
+             "g = df/dx with create_graph; grads are d(sum(g*v))/dx and d(sum(g*v))/dw", 37)
+    x = c.input("x", c.randn(2, 2, 6, 7))
+    w = c.input("w", c.randn(3, 2, 3, 3, scale=0.4))
+    f = (F.max_pool2d(torch.tanh(F.conv2d(x, w, stride=2, padding=1)), 2) ** 2).sum()
+    (g,) = torch.autograd.grad(f, [x], create_graph=True)
+    v = c.constant("v", c.randn(*x.shape))
+    hx, hw = torch.autograd.grad((g * v).sum(), [x, w])
+    c.output("f", f)
+    c.output("df_dx", g)
+    c.grads["x"] = hx
+    c.grads["w"] = hw
+    return c
+
+
+CASES += [conv2d_stride_padding, conv2d_dilation_groups, conv2d_depthwise, conv2d_1x1, conv2d_same_even,
+          conv2d_batch1_odd, conv1d, conv_transpose2d, conv_transpose2d_groups_dilation, unfold_fold, max_pool2d,
+          avg_pool2d, adaptive_avg_pool2d, batch_norm_train, batch_norm_eval, batch_norm_1d, small_cnn,
+          conv_double_backward]
+
+
 # ---- output -----------------------------------------------------------------------------------------
 
 

@@ -219,6 +219,51 @@ case("linear", lambda i, c: F.linear(i["x"], i["weight"], i["bias"]),
 case("sequential_mlp", lambda i, c: F.linear(torch.tanh(F.linear(i["x"], i["w0"], i["b0"])), i["w2"], i["b2"]),
      {"x": randn(5, 4), "w0": randn(8, 4), "b0": randn(8), "w2": randn(3, 8), "b2": randn(3)}, {})
 
+# Convolution layers: the module's parameters are the case's inputs, as for "linear".
+case("conv2d", lambda i, c: F.conv2d(i["x"], i["weight"], i["bias"], stride=2, padding=1),
+     {"x": randn(2, 3, 7, 6), "weight": randn(4, 3, 3, 3, scale=0.3), "bias": randn(4, scale=0.1)}, {})
+case("conv1d_same", lambda i, c: F.conv1d(i["x"], i["weight"], i["bias"], padding="same", dilation=2),
+     {"x": randn(2, 3, 9), "weight": randn(2, 3, 4, scale=0.3), "bias": randn(2, scale=0.1)}, {})
+case("conv_transpose2d", lambda i, c: F.conv_transpose2d(i["x"], i["weight"], i["bias"], stride=2, padding=1,
+                                                         output_padding=1),
+     {"x": randn(2, 4, 3, 3), "weight": randn(4, 2, 3, 3, scale=0.3), "bias": randn(2, scale=0.1)}, {})
+
+
+def cnn_model():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+                         nn.Linear(24, 3))
+
+
+CNN_PARAMS = {"0.weight": randn(4, 1, 3, 3, scale=0.3), "0.bias": randn(4, scale=0.1),
+              "1.weight": randn(4, scale=0.1) + 1, "1.bias": randn(4, scale=0.1),
+              "4.weight": randn(6, 4, 3, 3, scale=0.2), "4.bias": randn(6, scale=0.1),
+              "8.weight": randn(3, 24, scale=0.2), "8.bias": randn(3, scale=0.1)}
+
+
+def cnn_forward(i, c, train_batches=()):
+    model = cnn_model()
+    # The case's inputs become the model's parameters, so their gradients are the parameters'.
+    for name, module in model.named_modules():
+        for pname in ("weight", "bias"):
+            key = (name + "." + pname) if name else pname
+            if key in i:
+                delattr(module, pname)
+                setattr(module, pname, i[key])
+    model.train()
+    for batch in train_batches:
+        with torch.no_grad():
+            model(c[batch])
+    if train_batches:
+        model.eval()
+    return model(i["x"])
+
+
+case("cnn_sequential_train", lambda i, c: cnn_forward(i, c), dict(CNN_PARAMS, x=randn(4, 1, 8, 8)), {})
+case("cnn_sequential_eval_after_training", lambda i, c: cnn_forward(i, c, ("batch0", "batch1", "batch2")),
+     dict(CNN_PARAMS, x=randn(3, 1, 8, 8)),
+     {"batch0": randn(5, 1, 8, 8, scale=2.0) + 0.5, "batch1": randn(5, 1, 8, 8), "batch2": randn(5, 1, 8, 8) - 0.3})
+
 document = {
     "generator": "tools/pytorch-reference/generate_nn.py",
     "torch_version": torch.__version__,

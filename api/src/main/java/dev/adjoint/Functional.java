@@ -1,10 +1,13 @@
 package dev.adjoint;
 
 import dev.adjoint.ops.ActivationOps;
+import dev.adjoint.ops.ConvOps;
 import dev.adjoint.ops.Einsum;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.LossOps;
+import dev.adjoint.ops.BatchNormOps;
 import dev.adjoint.ops.NormalizationOps;
+import dev.adjoint.ops.PoolOps;
 import dev.adjoint.ops.RearrangeOps;
 import dev.adjoint.spi.UnaryOp;
 
@@ -31,6 +34,159 @@ public final class Functional {
 
     public static Tensor logSoftmax(Tensor x, int dim) {
         return x.logSoftmax(dim);
+    }
+    // ---- convolution ---------------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution (cross-correlation, as PyTorch) of {@code input} {@code [N, C, H, W]} (or
+     * unbatched {@code [C, H, W]}) with {@code weight} {@code [O, C / groups, kH, kW]}, plus
+     * {@code bias} {@code [O]} when not null. {@code stride}, {@code padding} and {@code dilation}
+     * give one value for both dimensions or one per dimension (height, width).
+     */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int[] stride, int[] padding, int[] dilation,
+                                int groups) {
+        return ConvOps.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** conv2d with {@code padding} "same" (the output keeps the input's size; stride 1) or "valid" (no padding). */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int[] stride, String padding, int[] dilation,
+                                int groups) {
+        return ConvOps.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** conv2d with the same stride and padding in both dimensions, dilation 1 and one group. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding) {
+        return ConvOps.conv2d(input, weight, bias, new int[] {stride}, new int[] {padding}, new int[] {1}, 1);
+    }
+
+    /** conv2d with stride 1, no padding, dilation 1 and one group; {@code bias} may be null. */
+    public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias) {
+        return conv2d(input, weight, bias, 1, 0);
+    }
+
+    /**
+     * 1-D convolution of {@code input} {@code [N, C, L]} (or unbatched {@code [C, L]}) with
+     * {@code weight} {@code [O, C / groups, k]}, plus {@code bias} {@code [O]} when not null.
+     */
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias, int stride, int padding, int dilation,
+                                int groups) {
+        return ConvOps.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** conv1d with {@code padding} "same" or "valid". */
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias, int stride, String padding, int dilation,
+                                int groups) {
+        return ConvOps.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** conv1d with stride 1, no padding, dilation 1 and one group; {@code bias} may be null. */
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor bias) {
+        return ConvOps.conv1d(input, weight, bias, 1, 0, 1, 1);
+    }
+
+    /**
+     * The transposed 2-D convolution (the gradient of conv2d with respect to its input) of
+     * {@code input} {@code [N, C_in, H, W]} with {@code weight} {@code [C_in, C_out / groups, kH, kW]}:
+     * the output is {@code (H - 1) stride - 2 padding + dilation (kH - 1) + outputPadding + 1} high,
+     * and likewise wide. Argument order as torch.nn.functional.conv_transpose2d.
+     */
+    public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, int[] stride, int[] padding,
+                                         int[] outputPadding, int groups, int[] dilation) {
+        return ConvOps.convTranspose2d(input, weight, bias, stride, padding, outputPadding, groups, dilation);
+    }
+
+    /** convTranspose2d with the same stride and padding in both dimensions, no output padding, one group, dilation 1. */
+    public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, int stride, int padding) {
+        return ConvOps.convTranspose2d(input, weight, bias, new int[] {stride}, new int[] {padding}, new int[] {0}, 1,
+                new int[] {1});
+    }
+
+    /**
+     * Sliding-window columns (im2col): {@code [N, C, H, W]} to {@code [N, C * kH * kW, L]}, column
+     * {@code l} holding the window at position {@code l} (row-major over the output positions), zeros
+     * where it covers the padding. Argument order as torch.nn.functional.unfold.
+     */
+    public static Tensor unfold(Tensor input, int[] kernelSize, int[] dilation, int[] padding, int[] stride) {
+        return ConvOps.unfold(input, kernelSize, dilation, padding, stride);
+    }
+
+    /**
+     * The adjoint of {@link #unfold} (col2im): sums {@code [N, C * kH * kW, L]} columns into an image of
+     * {@code outputSize}, overlapping windows adding up. Argument order as torch.nn.functional.fold.
+     */
+    public static Tensor fold(Tensor input, int[] outputSize, int[] kernelSize, int[] dilation, int[] padding,
+                              int[] stride) {
+        return ConvOps.fold(input, outputSize, kernelSize, dilation, padding, stride);
+    }
+
+    // ---- pooling -------------------------------------------------------------------------------------
+
+    /** Pooled values and where each came from, as torch's {@code max_pool2d(..., return_indices=True)}. */
+    public record MaxPoolResult(Tensor output, Tensor indices) {
+    }
+
+    /**
+     * 2-D max pooling of {@code [N, C, H, W]} (or {@code [C, H, W]}); padding never wins. A null or
+     * empty {@code stride} means the kernel size.
+     */
+    public static Tensor maxPool2d(Tensor input, int[] kernelSize, int[] stride, int[] padding, int[] dilation,
+                                   boolean ceilMode) {
+        return PoolOps.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode)[0];
+    }
+
+    public static Tensor maxPool2d(Tensor input, int[] kernelSize, int[] stride, int[] padding) {
+        return maxPool2d(input, kernelSize, stride, padding, new int[] {1}, false);
+    }
+
+    /** Square windows of {@code kernelSize}, stride {@code kernelSize}, no padding. */
+    public static Tensor maxPool2d(Tensor input, int kernelSize) {
+        return maxPool2d(input, new int[] {kernelSize}, null, new int[] {0});
+    }
+
+    /**
+     * maxPool2d that also returns, for each output, the INT64 position {@code h * W + w} of its maximum
+     * within its image (torch's {@code return_indices=True}). Only the output carries a gradient.
+     */
+    public static MaxPoolResult maxPool2dWithIndices(Tensor input, int[] kernelSize, int[] stride, int[] padding,
+                                                     int[] dilation, boolean ceilMode) {
+        Tensor[] pooled = PoolOps.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
+        return new MaxPoolResult(pooled[0], pooled[1]);
+    }
+
+    /**
+     * 2-D average pooling. {@code countIncludePad}: whether the padding a window covers counts in its
+     * divisor (PyTorch's default: true). A null or empty {@code stride} means the kernel size.
+     */
+    public static Tensor avgPool2d(Tensor input, int[] kernelSize, int[] stride, int[] padding, boolean ceilMode,
+                                   boolean countIncludePad) {
+        return PoolOps.avgPool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad);
+    }
+
+    public static Tensor avgPool2d(Tensor input, int[] kernelSize, int[] stride, int[] padding) {
+        return avgPool2d(input, kernelSize, stride, padding, false, true);
+    }
+
+    /** Square windows of {@code kernelSize}, stride {@code kernelSize}, no padding. */
+    public static Tensor avgPool2d(Tensor input, int kernelSize) {
+        return avgPool2d(input, new int[] {kernelSize}, null, new int[] {0});
+    }
+
+    /** Averages over windows that tile the image into {@code outputSize} (one value for both dimensions, or two). */
+    public static Tensor adaptiveAvgPool2d(Tensor input, int[] outputSize) {
+        return PoolOps.adaptiveAvgPool2d(input, outputSize);
+    }
+
+    // ---- normalisation -------------------------------------------------------------------------------
+
+    /**
+     * Batch normalisation over dimension 1 of {@code input} {@code [N, C, ...]}, as
+     * torch.nn.functional.batch_norm. Training: normalises with the batch's statistics and, when the
+     * running statistics are given, updates them in place (momentum, unbiased variance). Evaluation:
+     * normalises with the running statistics. {@code weight} and {@code bias} ({@code [C]}) may be null.
+     */
+    public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                   boolean training, double momentum, double eps) {
+        return BatchNormOps.batchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps);
     }
 
     // ---- shape --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 
 import java.util.Arrays;
 
@@ -259,6 +260,59 @@ public final class Dispatch {
         base.backend().scatterAdd(out.storage(), out.layout(), dim, index.storage(), index.layout(),
                 src.storage(), src.layout());
         return out;
+    }
+
+    // ---- sliding windows ------------------------------------------------------------------------
+
+    /**
+     * unfold's output {@code [N, C * taps, positions]}, stored as {@code [C * taps, N, positions]}:
+     * permuted to that order it is contiguous, so a convolution multiplies it as one matrix with
+     * {@code N * positions} columns.
+     */
+    static Tensor unfold(Tensor x, Window2d window) {
+        int n = x.size(0);
+        int rows = x.size(1) * window.taps();
+        int positions = window.positions();
+        Storage storage = x.backend().allocate(x.dtype(), n * rows * positions);
+        Layout layout = new Layout(Shape.of(n, rows, positions), new int[] {positions, n * positions, 1}, 0);
+        x.backend().unfold(x.storage(), x.layout(), window, storage, layout);
+        return INTERNALS.fromStorage(storage, layout, x.backend());
+    }
+
+    /** fold of {@code cols} ({@code [N, channels * taps, positions]}) into a new {@code [N, channels, height, width]}. */
+    static Tensor fold(Tensor cols, Window2d window, int channels) {
+        Tensor out = empty(cols.backend(), cols.dtype(),
+                Shape.of(cols.size(0), channels, window.height(), window.width()));
+        cols.backend().fold(cols.storage(), cols.layout(), window, out.storage(), out.layout());
+        return out;
+    }
+
+    /** Max pooling of {@code x} ({@code [N, C, H, W]}): the pooled values and their INT64 positions in each image. */
+    static Tensor[] maxPool2d(Tensor x, Window2d window) {
+        Shape shape = Shape.of(x.size(0), x.size(1), window.outH(), window.outW());
+        Tensor values = empty(x.backend(), x.dtype(), shape);
+        Tensor indices = empty(x.backend(), DType.INT64, shape);
+        x.backend().maxPool2d(x.storage(), x.layout(), window, values.storage(), values.layout(), indices.storage(),
+                indices.layout());
+        return new Tensor[] {values, indices};
+    }
+
+    /**
+     * Max pooling's input gradient: {@code grad} ({@code [N, C, outH, outW]}) added into a zero
+     * {@code [N, C, height, width]} at {@code indices}, which are positions within each image and
+     * come from {@link #maxPool2d}, so they need no range check.
+     */
+    static Tensor maxPool2dBackward(Tensor grad, Tensor indices, Window2d window) {
+        int n = grad.size(0);
+        int c = grad.size(1);
+        Tensor dense = grad.isContiguous() ? grad : contiguousCopy(grad);
+        Shape flat = Shape.of(n, c, window.positions());
+        Tensor out = empty(grad.backend(), grad.dtype(), Shape.of(n, c, window.height() * window.width()));
+        grad.backend().scatterAdd(out.storage(), out.layout(), 2, indices.storage(),
+                new Layout(flat, flat.contiguousStrides(), indices.layout().offset()), dense.storage(),
+                new Layout(flat, flat.contiguousStrides(), dense.layout().offset()));
+        Shape image = Shape.of(n, c, window.height(), window.width());
+        return view(out, Layout.contiguous(image));
     }
 
     static Tensor contiguousCopy(Tensor x) {

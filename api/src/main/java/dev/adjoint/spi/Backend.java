@@ -47,6 +47,14 @@ public interface Backend {
 
     Storage fromLongs(long[] values);
 
+    /**
+     * {@code storage} holds state that must live across steps, such as an optimizer's moment
+     * estimates, however it was allocated: a backend that frees memory by scope (nd4j's
+     * {@code Nd4jScope}) leaves it to the garbage collector instead. Others ignore it.
+     */
+    default void markLongLived(Storage storage) {
+    }
+
     /** The elements of the view, row-major, converted to double. */
     double[] toDoubles(Storage storage, Layout layout);
 
@@ -181,4 +189,37 @@ public interface Backend {
      */
     void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout,
                     Storage src, Layout srcLayout);
+
+    // ---- sliding windows (convolution and pooling) ----------------------------------------------
+
+    /**
+     * im2col, torch.nn.functional.unfold: for {@code x} of shape {@code [N, C, height, width]} (any
+     * strides), {@code out[n][(c * kernelH + kh) * kernelW + kw][oh * outW + ow]} is the pixel that
+     * tap {@code (kh, kw)} of window position {@code (oh, ow)} reads (see {@link Window2d}), or 0
+     * where it reads the padding. {@code out} has shape {@code [N, C * kernelH * kernelW, outH * outW]}
+     * and may be any non-overlapping strided view: the api lays it out as {@code [C * taps, N, positions]}
+     * in memory, so that a convolution of the whole batch is one matrix product.
+     * {@link #fold} is its adjoint.
+     */
+    void unfold(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout);
+
+    /**
+     * col2im, torch.nn.functional.fold, the adjoint of {@link #unfold}: every element of {@code cols}
+     * ({@code [N, C * kernelH * kernelW, outH * outW]}, any strides) is added to the pixel of
+     * {@code out} ({@code [N, C, height, width]}, contiguous) that {@link #unfold} would have read it
+     * from; elements that fall on the padding are dropped. {@code out} arrives zero-filled, as
+     * {@link #allocate} returns it.
+     */
+    void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout);
+
+    /**
+     * Max pooling: for {@code x} of shape {@code [N, C, height, width]} (any strides), {@code out}
+     * ({@code [N, C, outH, outW]}, contiguous) holds the largest tap of each window that lies inside
+     * the image (padding never wins), and {@code indices} (INT64, same shape, contiguous) its position
+     * {@code h * width + w} in its image. The first largest tap in row-major window order wins, and a
+     * NaN tap wins over any number (the last NaN, as PyTorch's CPU kernel). Every window has at least one tap in
+     * the image (the api guarantees it).
+     */
+    void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
+                   Layout indicesLayout);
 }

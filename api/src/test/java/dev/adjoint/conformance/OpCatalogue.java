@@ -41,6 +41,9 @@ public final class OpCatalogue {
         indexing(ops);
         normalization(ops);
         losses(ops);
+        convolution(ops);
+        pooling(ops);
+        batchNormalization(ops);
         trigonometric(ops);
         rounding(ops);
         activations(ops);
@@ -58,13 +61,18 @@ public final class OpCatalogue {
     // ---- unary ---------------------------------------------------------------------------------------
 
     private static OpInfo unaryOp(String name, UnaryOperator<Tensor> f, double lo, double hi) {
-        return OpInfo.op(name, in -> f.apply(in.get(0)))
+        OpInfo op = OpInfo.op(name, in -> f.apply(in.get(0)))
                 .sample(of().domain(lo, hi))
                 .sample(of(5).domain(lo, hi))
                 .sample(of(2, 3).domain(lo, hi))
                 .sample(of(3, 4).domain(lo, hi).transposed())
                 .sample(of(3, 4).domain(lo, hi).sliced())
                 .sample(of(2, 1, 3).domain(lo, hi).expandedTo(2, 4, 3));
+        if (lo < 0 && hi > 0) {
+            // Near 0, checked in ulps. Long enough for a vectorised kernel's main loop, not only its tail.
+            op.sample(of(100).domain(lo, hi).tiny());
+        }
+        return op;
     }
 
     private static void unary(List<OpInfo> ops) {
@@ -409,6 +417,200 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("logSoftmax(loss-sized)", Set.of("logSoftmax"),
                         in -> Functional.logSoftmax(in.get(0), 1).mul(Functional.softmax(in.get(0), 1)).sum())
                 .sample(of(3, 4)));
+    }
+    // ---- convolution ------------------------------------------------------------------------------------
+
+    /** A 2-D convolution entry with fixed geometry; {@code in.get(2)} is the bias when {@code withBias}. */
+    private static OpInfo conv2dOp(String name, int[] stride, int[] padding, int[] dilation, int groups,
+                                   boolean withBias) {
+        return OpInfo.op(name, Set.of("conv2d"), in -> Functional.conv2d(in.get(0), in.get(1),
+                        withBias ? in.get(2) : null, stride, padding, dilation, groups))
+                .tolerance32(1e-5, 1e-4);
+    }
+
+    private static int[] ints(int... values) {
+        return values;
+    }
+
+    private static void convolution(List<OpInfo> ops) {
+        // Sums of up to a few dozen products of values in [-2, 2]: FLOAT32 keeps the matmul's tolerance.
+        ops.add(conv2dOp("conv2d", ints(1), ints(0), ints(1), 1, true)
+                .sample(of(2, 2, 4, 4), of(2, 2, 3, 3), of(2))
+                .sample(of(1, 2, 3, 5).transposed(), of(2, 2, 2, 2), of(2))
+                .error("input channels that do not match the weight", f -> Functional.conv2d(
+                                f.ones(DType.FLOAT64, 1, 3, 5, 5), f.ones(DType.FLOAT64, 4, 2, 3, 3), null),
+                        TensorShapeException.class,
+                        "conv2d: input shape [1, 3, 5, 5] has 3 channels, but weight shape [4, 2, 3, 3] with groups 1 expects 2")
+                .error("a kernel larger than the padded input", f -> Functional.conv2d(
+                                f.ones(DType.FLOAT64, 1, 1, 2, 2), f.ones(DType.FLOAT64, 1, 1, 3, 3), null),
+                        TensorShapeException.class, "conv2d: the kernel 3x3 with dilation 1x1 spans 3 along dimension 0")
+                .error("a bias of the wrong size", f -> Functional.conv2d(f.ones(DType.FLOAT64, 1, 1, 3, 3),
+                                f.ones(DType.FLOAT64, 2, 1, 1, 1), f.ones(DType.FLOAT64, 3)),
+                        TensorShapeException.class, "conv2d: bias shape [3] must be [2]")
+                .error("a 2-D input", f -> Functional.conv2d(f.ones(DType.FLOAT64, 3, 3),
+                                f.ones(DType.FLOAT64, 1, 1, 1, 1), null),
+                        TensorShapeException.class, "conv2d: expected a 3-D (unbatched) or 4-D (batched) input, got shape [3, 3]")
+                .error("a zero stride", f -> Functional.conv2d(f.ones(DType.FLOAT64, 1, 1, 3, 3),
+                                f.ones(DType.FLOAT64, 1, 1, 1, 1), null, 0, 0),
+                        IllegalArgumentException.class, "conv2d: stride must be positive, got [0]"));
+        ops.add(conv2dOp("conv2d(stride 2, padding 1, non-square)", ints(2), ints(1), ints(1), 1, true)
+                .sample(of(1, 2, 5, 5), of(2, 2, 3, 2), of(2))
+                .sample(of(1, 1, 4, 7), of(2, 1, 1, 3), of(2)));
+        ops.add(conv2dOp("conv2d(dilation 2, padding 2)", ints(1), ints(2), ints(2), 1, false)
+                .sample(of(1, 1, 6, 6), of(2, 1, 3, 3)));
+        ops.add(conv2dOp("conv2d(depthwise)", ints(1), ints(1), ints(1), 3, true)
+                .sample(of(1, 3, 4, 4), of(3, 1, 3, 3), of(3)));
+        ops.add(conv2dOp("conv2d(groups 2, stride (2, 1), padding (0, 1))", ints(2, 1), ints(0, 1), ints(1), 2, false)
+                .sample(of(1, 4, 4, 3), of(4, 2, 3, 2))
+                .error("output channels that do not split into the groups", f -> Functional.conv2d(
+                                f.ones(DType.FLOAT64, 1, 4, 3, 3), f.ones(DType.FLOAT64, 3, 2, 1, 1), null,
+                                ints(1), ints(0), ints(1), 2),
+                        TensorShapeException.class, "conv2d: weight shape [3, 2, 1, 1] has 3 channels in dimension 0, "
+                                + "which do not split into 2 groups"));
+        ops.add(conv2dOp("conv2d(1x1)", ints(1), ints(0), ints(1), 1, true)
+                .sample(of(2, 2, 3, 3), of(3, 2, 1, 1), of(3))
+                .sample(of(1, 2, 2, 3).transposed(), of(2, 2, 1, 1), of(2)));
+        ops.add(conv2dOp("conv2d(1x1, stride 2)", ints(2), ints(0), ints(1), 1, false)
+                .sample(of(1, 2, 5, 5), of(2, 2, 1, 1)));
+        ops.add(conv2dOp("conv2d(batch 1, odd sizes, stride (2, 3))", ints(2, 3), ints(1, 2), ints(1), 1, true)
+                .sample(of(1, 1, 5, 7), of(2, 1, 3, 4), of(2)));
+        ops.add(conv2dOp("conv2d(unbatched)", ints(1), ints(1), ints(1), 1, true)
+                .sample(of(2, 3, 3), of(2, 2, 2, 2), of(2)));
+        ops.add(OpInfo.op("conv2d(padding same, even kernel, dilation (1, 2))", Set.of("conv2d"),
+                        in -> Functional.conv2d(in.get(0), in.get(1), in.get(2), ints(1), "same", ints(1, 2), 1))
+                .sample(of(1, 2, 4, 5), of(2, 2, 4, 3), of(2))
+                .tolerance32(1e-5, 1e-4)
+                .error("same with a stride", f -> Functional.conv2d(f.ones(DType.FLOAT64, 1, 1, 4, 4),
+                                f.ones(DType.FLOAT64, 1, 1, 3, 3), null, ints(2), "same", ints(1), 1),
+                        IllegalArgumentException.class, "conv2d: padding \"same\" needs stride 1"));
+        ops.add(OpInfo.op("conv1d", in -> Functional.conv1d(in.get(0), in.get(1), in.get(2), 2, 1, 1, 1))
+                .sample(of(2, 2, 7), of(3, 2, 3), of(3))
+                .sample(of(3, 8), of(2, 3, 2), of(2))
+                .tolerance32(1e-5, 1e-4)
+                .error("a 4-D input", f -> Functional.conv1d(f.ones(DType.FLOAT64, 1, 1, 3, 3),
+                                f.ones(DType.FLOAT64, 1, 1, 1), null),
+                        TensorShapeException.class, "conv1d: expected a 2-D (unbatched) or 3-D (batched) input, got shape [1, 1, 3, 3]"));
+        ops.add(OpInfo.op("conv1d(padding same, dilation 2, groups 2)", Set.of("conv1d"),
+                        in -> Functional.conv1d(in.get(0), in.get(1), null, 1, "same", 2, 2))
+                .sample(of(1, 4, 9), of(2, 2, 4))
+                .tolerance32(1e-5, 1e-4));
+        ops.add(OpInfo.op("convTranspose2d", in -> Functional.convTranspose2d(in.get(0), in.get(1), in.get(2),
+                        ints(2), ints(1), ints(1), 1, ints(1)))
+                .sample(of(1, 2, 3, 3), of(2, 1, 3, 3), of(1))
+                .sample(of(1, 2, 2, 3).transposed(), of(2, 2, 2, 3), of(2))
+                .tolerance32(1e-5, 1e-4)
+                .error("output padding as large as the stride", f -> Functional.convTranspose2d(
+                                f.ones(DType.FLOAT64, 1, 1, 3, 3), f.ones(DType.FLOAT64, 1, 1, 3, 3), null,
+                                ints(2), ints(0), ints(2), 1, ints(1)),
+                        IllegalArgumentException.class,
+                        "convTranspose2d: output padding 2x2 must be smaller than either the stride 2x2 or the dilation 1x1"));
+        ops.add(OpInfo.op("convTranspose2d(groups 2, dilation 2, non-square)", Set.of("convTranspose2d"),
+                        in -> Functional.convTranspose2d(in.get(0), in.get(1), null, ints(1, 2), ints(1, 0), ints(0, 1),
+                                2, ints(2)))
+                .sample(of(1, 4, 3, 2), of(4, 1, 2, 3))
+                .tolerance32(1e-5, 1e-4));
+        ops.add(OpInfo.op("convTranspose2d(stride 1)", Set.of("convTranspose2d"),
+                        in -> Functional.convTranspose2d(in.get(0), in.get(1), in.get(2), 1, 0))
+                .sample(of(1, 2, 3, 3), of(2, 2, 2, 2), of(2))
+                .tolerance32(1e-5, 1e-4));
+        ops.add(OpInfo.op("unfold", in -> Functional.unfold(in.get(0), ints(2, 3), ints(1, 2), ints(1), ints(2, 1)))
+                .sample(of(1, 2, 5, 6))
+                .sample(of(2, 4, 5).transposed())
+                .error("a kernel larger than the padded input", f -> Functional.unfold(f.ones(DType.FLOAT64, 1, 1, 2, 2),
+                                ints(4), ints(1), ints(0), ints(1)),
+                        TensorShapeException.class, "unfold: the kernel 4x4 with dilation 1x1 spans 4"));
+        ops.add(OpInfo.op("fold", in -> Functional.fold(in.get(0), ints(5, 6), ints(2, 3), ints(1, 2), ints(1), ints(2, 1)))
+                .sample(of(1, 12, 12))
+                .sample(of(12, 12).transposed())
+                .error("columns that do not match the windows", f -> Functional.fold(f.ones(DType.FLOAT64, 1, 4, 5),
+                                ints(3, 3), ints(2), ints(1), ints(0), ints(1)),
+                        TensorShapeException.class, "fold: the input (shape [1, 4, 5]) has 5 window positions, but"));
+    }
+
+    // ---- pooling ----------------------------------------------------------------------------------------
+
+    private static void pooling(List<OpInfo> ops) {
+        // Random inputs have no ties, so each window has one maximum and the gradient is well defined.
+        ops.add(OpInfo.op("maxPool2d", in -> Functional.maxPool2d(in.get(0), 2))
+                .sample(of(1, 2, 4, 6))
+                .sample(of(1, 1, 5, 5).transposed())
+                .sample(of(2, 4, 4))
+                .error("padding more than half the kernel", f -> Functional.maxPool2d(f.ones(DType.FLOAT64, 1, 1, 4, 4),
+                                ints(3), null, ints(2)),
+                        IllegalArgumentException.class, "maxPool2d: padding 2x2 must be at most half the kernel size 3x3")
+                .error("a kernel larger than the input", f -> Functional.maxPool2d(f.ones(DType.FLOAT64, 1, 1, 2, 2), 3),
+                        TensorShapeException.class, "maxPool2d: the output would be empty for input shape [1, 1, 2, 2]"));
+        ops.add(OpInfo.op("maxPool2d(kernel 3, stride 2, padding 1, non-square)", Set.of("maxPool2d"),
+                        in -> Functional.maxPool2d(in.get(0), ints(3, 2), ints(2), ints(1)))
+                .sample(of(1, 2, 7, 6)));
+        ops.add(OpInfo.op("maxPool2d(dilation 2, ceil mode)", Set.of("maxPool2d"),
+                        in -> Functional.maxPool2d(in.get(0), ints(2), ints(2), ints(1), ints(2), true))
+                .sample(of(1, 2, 6, 7)));
+        ops.add(OpInfo.op("maxPool2d(ceil mode, stride 2)", Set.of("maxPool2d"),
+                        in -> Functional.maxPool2d(in.get(0), ints(3), ints(2), ints(0), ints(1), true))
+                .sample(of(1, 1, 6, 8)));
+        ops.add(OpInfo.op("maxPool2dWithIndices", in -> Functional.maxPool2dWithIndices(in.get(0), ints(2, 3), ints(2),
+                        ints(1), ints(1), false).output())
+                .sample(of(1, 2, 5, 7)));
+        ops.add(OpInfo.op("maxPool2dWithIndices(indices)", Set.of("maxPool2dWithIndices"),
+                        in -> Functional.maxPool2dWithIndices(in.get(0), ints(2, 3), ints(2), ints(1), ints(1), true)
+                                .indices().toType(in.get(0).dtype()))
+                .sample(of(2, 2, 5, 7))
+                .notDifferentiable());
+        ops.add(OpInfo.op("avgPool2d", in -> Functional.avgPool2d(in.get(0), 2))
+                .sample(of(1, 2, 4, 6))
+                .sample(of(1, 1, 5, 5).transposed())
+                .error("padding more than half the kernel", f -> Functional.avgPool2d(f.ones(DType.FLOAT64, 1, 1, 4, 4),
+                                ints(2), null, ints(2)),
+                        IllegalArgumentException.class, "avgPool2d: padding 2x2 must be at most half the kernel size 2x2"));
+        ops.add(OpInfo.op("avgPool2d(kernel 3, stride 2, padding 1, ceil mode)", Set.of("avgPool2d"),
+                        in -> Functional.avgPool2d(in.get(0), ints(3, 2), ints(2), ints(1), true, true))
+                .sample(of(1, 2, 6, 7)));
+        ops.add(OpInfo.op("avgPool2d(count_include_pad false, ceil mode)", Set.of("avgPool2d"),
+                        in -> Functional.avgPool2d(in.get(0), ints(3), ints(2), ints(1), true, false))
+                .sample(of(1, 2, 6, 5))
+                .sample(of(2, 5, 4)));
+        ops.add(OpInfo.op("adaptiveAvgPool2d", in -> Functional.adaptiveAvgPool2d(in.get(0), ints(3, 2)))
+                .sample(of(1, 2, 7, 5))
+                .sample(of(1, 2, 3, 4).transposed())
+                .sample(of(2, 5, 6))
+                .error("a zero output size", f -> Functional.adaptiveAvgPool2d(f.ones(DType.FLOAT64, 1, 1, 4, 4), ints(0)),
+                        IllegalArgumentException.class, "adaptiveAvgPool2d: output size must be positive"));
+        ops.add(OpInfo.op("adaptiveAvgPool2d(1x1)", Set.of("adaptiveAvgPool2d"),
+                        in -> Functional.adaptiveAvgPool2d(in.get(0), ints(1)))
+                .sample(of(2, 2, 4, 5)));
+    }
+
+    // ---- normalization ------------------------------------------------------------------------------------
+
+    private static void batchNormalization(List<OpInfo> ops) {
+        // Training: batch statistics; the running statistics are made inside so every call starts from the same.
+        ops.add(OpInfo.op("batchNorm", in -> {
+                    Tensor x = in.get(0);
+                    Tensor mean = x.zerosLike().sum(new int[] {0, 2, 3}, false);
+                    Tensor variance = mean.onesLike();
+                    return Functional.batchNorm(x, mean, variance, in.get(1), in.get(2), true, 0.1, 1e-5);
+                })
+                .sample(of(2, 2, 2, 2), of(2), of(2))
+                .sample(of(2, 2, 2, 3).transposed(), of(2), of(2))
+                .tolerance32(1e-4, 1e-4)
+                .error("a weight of the wrong size", f -> Functional.batchNorm(f.ones(DType.FLOAT64, 2, 3), null, null,
+                                f.ones(DType.FLOAT64, 2), null, true, 0.1, 1e-5),
+                        TensorShapeException.class, "batchNorm: weight shape [2] must be [3]")
+                .error("one value per channel in training", f -> Functional.batchNorm(f.ones(DType.FLOAT64, 1, 3),
+                                null, null, null, null, true, 0.1, 1e-5),
+                        IllegalArgumentException.class, "batchNorm: expected more than 1 value per channel when training"));
+        ops.add(OpInfo.op("batchNorm(1-D input, no affine)", Set.of("batchNorm"),
+                        in -> Functional.batchNorm(in.get(0), null, null, null, null, true, 0.1, 1e-5))
+                .sample(of(5, 3))
+                .sample(of(3, 2, 4))
+                .tolerance32(1e-4, 1e-4));
+        ops.add(OpInfo.op("batchNorm(eval)", Set.of("batchNorm"), in -> Functional.batchNorm(in.get(0), in.get(1),
+                        in.get(2), in.get(3), in.get(4), false, 0.1, 1e-5))
+                .sample(of(2, 3, 2, 2), of(3), of(3).domain(0.5, 2), of(3), of(3))
+                .error("no running statistics in evaluation", f -> Functional.batchNorm(f.ones(DType.FLOAT64, 2, 3),
+                                null, null, null, null, false, 0.1, 1e-5),
+                        IllegalArgumentException.class, "batchNorm: the running mean and variance are needed in evaluation mode"));
     }
 
     // ---- trigonometric and hyperbolic ---------------------------------------------------------------

@@ -19,6 +19,11 @@ import java.util.function.UnaryOperator;
 public final class OpInfo {
     /** A set of inputs for one run of the op. */
     public record Sample(List<InputSpec> inputs) {
+        /** Whether an input has {@link InputSpec#tiny()} magnitudes, so results are compared in ulps. */
+        boolean tinyMagnitudes() {
+            return inputs.stream().anyMatch(in -> in.tiny);
+        }
+
         @Override
         public String toString() {
             return inputs.toString();

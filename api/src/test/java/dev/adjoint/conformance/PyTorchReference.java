@@ -67,6 +67,24 @@ public final class PyTorchReference {
             Map.entry("hessian_vector_product", PyTorchReference::hessianVectorProduct),
             Map.entry("batched_matmul_broadcast", PyTorchReference::batchedMatmulBroadcast),
             Map.entry("vector_matmul", PyTorchReference::vectorMatmul),
+            Map.entry("conv2d_stride_padding", PyTorchReference::conv2dStridePadding),
+            Map.entry("conv2d_dilation_groups", PyTorchReference::conv2dDilationGroups),
+            Map.entry("conv2d_depthwise", PyTorchReference::conv2dDepthwise),
+            Map.entry("conv2d_1x1", PyTorchReference::conv2d1x1),
+            Map.entry("conv2d_same_even", PyTorchReference::conv2dSameEven),
+            Map.entry("conv2d_batch1_odd", PyTorchReference::conv2dBatch1Odd),
+            Map.entry("conv1d", PyTorchReference::conv1d),
+            Map.entry("conv_transpose2d", PyTorchReference::convTranspose2d),
+            Map.entry("conv_transpose2d_groups_dilation", PyTorchReference::convTranspose2dGroupsDilation),
+            Map.entry("unfold_fold", PyTorchReference::unfoldFold),
+            Map.entry("max_pool2d", PyTorchReference::maxPool2d),
+            Map.entry("avg_pool2d", PyTorchReference::avgPool2d),
+            Map.entry("adaptive_avg_pool2d", PyTorchReference::adaptiveAvgPool2d),
+            Map.entry("batch_norm_train", PyTorchReference::batchNormTrain),
+            Map.entry("batch_norm_eval", PyTorchReference::batchNormEval),
+            Map.entry("batch_norm_1d", PyTorchReference::batchNorm1d),
+            Map.entry("small_cnn", PyTorchReference::smallCnn),
+            Map.entry("conv_double_backward", PyTorchReference::convDoubleBackward),
             Map.entry("trig_hyperbolic", PyTorchReference::trigHyperbolic),
             Map.entry("rounding_remainder", PyTorchReference::roundingRemainder),
             Map.entry("activations", PyTorchReference::activations),
@@ -186,6 +204,25 @@ public final class PyTorchReference {
         return gradsByBackward(in, named("uM", um, "Mw", mw, "loss", loss));
     }
 
+    // ---- convolution, pooling, batch norm: each loss is sum(out_i * c_i) over the case's outputs -------
+
+    private static int[] ints(int... values) {
+        return values;
+    }
+
+    /** The case's outputs in order, then the loss {@code sum(out_i * c_i)} and the gradients by backward. */
+    private static Computed withLoss(CaseInputs in, Object... namesAndTensors) {
+        Map<String, Tensor> outputs = named(namesAndTensors);
+        Tensor loss = null;
+        int i = 0;
+        for (Tensor out : outputs.values()) {
+            Tensor term = out.mul(in.tensor("c" + i++)).sum();
+            loss = loss == null ? term : loss.add(term);
+        }
+        outputs.put("loss", loss);
+        return gradsByBackward(in, outputs);
+    }
+
     // ---- the op set of issue 15 ----------------------------------------------------------------
 
     static Computed trigHyperbolic(CaseInputs in) {
@@ -285,6 +322,125 @@ public final class PyTorchReference {
         }
         outputs.put("loss", loss);
         return gradsByBackward(in, outputs);
+    }
+
+    static Computed conv2dStridePadding(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), 2, 1));
+    }
+
+    static Computed conv2dDilationGroups(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), null, ints(1), ints(2), ints(2), 2));
+    }
+
+    static Computed conv2dDepthwise(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(1), ints(1),
+                ints(1), 4));
+    }
+
+    static Computed conv2d1x1(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor w = in.tensor("w");
+        return withLoss(in, "out", Functional.conv2d(x, w, in.tensor("b")), "strided", Functional.conv2d(x, w, null, 2, 0));
+    }
+
+    static Computed conv2dSameEven(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(1), "same",
+                ints(1, 2), 1));
+    }
+
+    static Computed conv2dBatch1Odd(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(2, 3),
+                ints(1, 2), ints(1), 1));
+    }
+
+    static Computed conv1d(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return withLoss(in, "out", Functional.conv1d(x, in.tensor("w"), in.tensor("b"), 2, 1, 1, 1),
+                "same", Functional.conv1d(x, in.tensor("w2"), null, 1, "same", 2, 3));
+    }
+
+    static Computed convTranspose2d(CaseInputs in) {
+        return withLoss(in, "out", Functional.convTranspose2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(2),
+                ints(1), ints(1), 1, ints(1)));
+    }
+
+    static Computed convTranspose2dGroupsDilation(CaseInputs in) {
+        return withLoss(in, "out", Functional.convTranspose2d(in.tensor("x"), in.tensor("w"), null, ints(1, 2),
+                ints(1, 0), ints(0, 1), 2, ints(2)));
+    }
+
+    static Computed unfoldFold(CaseInputs in) {
+        Tensor cols = Functional.unfold(in.tensor("x"), ints(2, 3), ints(1, 2), ints(1), ints(2, 1));
+        Tensor folded = Functional.fold(cols.mul(in.tensor("m")), ints(5, 6), ints(2, 3), ints(1, 2), ints(1), ints(2, 1));
+        return withLoss(in, "cols", cols, "folded", folded);
+    }
+
+    static Computed maxPool2d(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Functional.MaxPoolResult withIndices = Functional.maxPool2dWithIndices(x, ints(3, 2), ints(2), ints(1), ints(1),
+                false);
+        return withLoss(in, "k2", Functional.maxPool2d(x, 2), "k3x2", withIndices.output(),
+                "dilated_ceil", Functional.maxPool2d(x, ints(2), ints(2), ints(1), ints(2), true),
+                "indices", withIndices.indices().toType(x.dtype()));
+    }
+
+    static Computed avgPool2d(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return withLoss(in, "k2", Functional.avgPool2d(x, 2),
+                "ceil", Functional.avgPool2d(x, ints(3, 2), ints(2), ints(1), true, true),
+                "exclude_pad", Functional.avgPool2d(x, ints(3), ints(2), ints(1), true, false));
+    }
+
+    static Computed adaptiveAvgPool2d(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return withLoss(in, "to3x2", Functional.adaptiveAvgPool2d(x, ints(3, 2)),
+                "to4x4", Functional.adaptiveAvgPool2d(x, ints(4)), "to1x1", Functional.adaptiveAvgPool2d(x, ints(1)));
+    }
+
+    private static Computed batchNorm(CaseInputs in, boolean training) {
+        // Copies: the op updates the running statistics in place, and the case reports them afterwards.
+        Tensor runningMean = in.tensor("running_mean").clone();
+        Tensor runningVar = in.tensor("running_var").clone();
+        Tensor y = Functional.batchNorm(in.tensor("x"), runningMean, runningVar, in.tensor("weight"), in.tensor("bias"),
+                training, in.param("momentum"), in.param("eps"));
+        Tensor loss = y.mul(in.tensor("c")).sum();
+        return gradsByBackward(in, training
+                ? named("y", y, "running_mean_after", runningMean, "running_var_after", runningVar, "loss", loss)
+                : named("y", y, "loss", loss));
+    }
+
+    static Computed batchNormTrain(CaseInputs in) {
+        return batchNorm(in, true);
+    }
+
+    static Computed batchNormEval(CaseInputs in) {
+        return batchNorm(in, false);
+    }
+
+    static Computed batchNorm1d(CaseInputs in) {
+        return withLoss(in, "y", Functional.batchNorm(in.tensor("x"), null, null, null, null, true, 0.1, 1e-5),
+                "y3", Functional.batchNorm(in.tensor("x3"), null, null, null, null, true, 0.1, 1e-3));
+    }
+
+    static Computed smallCnn(CaseInputs in) {
+        Tensor h = Functional.conv2d(in.tensor("x"), in.tensor("w1"), in.tensor("b1"), 1, 1);
+        h = Functional.batchNorm(h, null, null, in.tensor("gamma"), in.tensor("beta"), true, 0.1, 1e-5).relu();
+        h = Functional.maxPool2d(h, 2);
+        h = Functional.conv2d(h, in.tensor("w2"), in.tensor("b2"), 1, 1).relu();
+        h = Functional.adaptiveAvgPool2d(h, ints(2, 2)).reshape(h.size(0), -1);
+        Tensor logits = h.matmul(in.tensor("w3").transpose(0, 1)).add(in.tensor("b3"));
+        Tensor loss = Functional.crossEntropy(logits, in.tensor("target"));
+        return gradsByBackward(in, named("logits", logits, "loss", loss));
+    }
+
+    static Computed convDoubleBackward(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor w = in.tensor("w");
+        Tensor f = Functional.maxPool2d(Functional.conv2d(x, w, null, 2, 1).tanh(), 2).pow(2.0).sum();
+        Tensor dfdx = Autograd.grad(List.of(f), List.of(x), null, true, true, false).get(0);
+        Tensor directional = dfdx.mul(in.tensor("v")).sum();
+        List<Tensor> second = Autograd.grad(List.of(directional), List.of(x, w), null, false, false, false);
+        return new Computed(named("f", f, "df_dx", dfdx), named("x", second.get(0), "w", second.get(1)));
     }
 
     // ---- running and comparing ------------------------------------------------------------------

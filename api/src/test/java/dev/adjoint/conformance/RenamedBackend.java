@@ -9,6 +9,7 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,6 +37,7 @@ final class RenamedBackend implements Backend {
     @Override public double[] toDoubles(Storage s, Layout l) { return delegate.toDoubles(s, l); }
     @Override public float[] toFloats(Storage s, Layout l) { return delegate.toFloats(s, l); }
     @Override public long[] toLongs(Storage s, Layout l) { return delegate.toLongs(s, l); }
+    @Override public void markLongLived(Storage s) { delegate.markLongLived(s); }
 
     @Override
     public void fill(Storage out, Layout outLayout, double value) {
@@ -90,6 +92,24 @@ final class RenamedBackend implements Backend {
         kernelCalls.incrementAndGet();
         delegate.scatterAdd(dst, dl, dim, index, il, src, sl);
     }
+    @Override
+    public void unfold(Storage x, Layout xl, Window2d window, Storage out, Layout ol) {
+        kernelCalls.incrementAndGet();
+        delegate.unfold(x, xl, window, out, ol);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout cl, Window2d window, Storage out, Layout ol) {
+        kernelCalls.incrementAndGet();
+        delegate.fold(cols, cl, window, out, ol);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xl, Window2d window, Storage out, Layout ol, Storage indices, Layout il) {
+        kernelCalls.incrementAndGet();
+        delegate.maxPool2d(x, xl, window, out, ol, indices, il);
+    }
+
 
     @Override
     public void scan(ScanOp op, boolean reverse, Storage x, Layout xl, Storage out, Layout ol) {

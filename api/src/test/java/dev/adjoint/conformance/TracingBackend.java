@@ -10,6 +10,7 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -170,5 +171,23 @@ final class TracingBackend implements Backend {
     public void scatterAdd(Storage dst, Layout dl, int dim, Storage index, Layout il, Storage src, Layout sl) {
         record("scatterAdd", null);
         delegate.scatterAdd(dst, dl, dim, index, il, src, sl);
+    }
+
+    @Override
+    public void unfold(Storage x, Layout xl, Window2d window, Storage out, Layout ol) {
+        record("unfold", null);
+        delegate.unfold(x, xl, window, out, ol);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout cl, Window2d window, Storage out, Layout ol) {
+        record("fold", null);
+        delegate.fold(cols, cl, window, out, ol);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xl, Window2d window, Storage out, Layout ol, Storage indices, Layout il) {
+        record("maxPool2d", null);
+        delegate.maxPool2d(x, xl, window, out, ol, indices, il);
     }
 }

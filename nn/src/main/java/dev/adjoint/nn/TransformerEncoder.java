@@ -24,9 +24,8 @@ public final class TransformerEncoder extends Module {
         if (numLayers <= 0) {
             throw new IllegalArgumentException("TransformerEncoder: numLayers must be positive, got " + numLayers);
         }
-        // Held in a Sequential only for PyTorch's names "layers.<i>. ..."; its own forward is not used, as
-        // every layer also takes the masks.
-        Sequential holder = registerModule("layers", new Sequential());
+        // A ModuleList, as PyTorch's, for the names "layers.<i>. ..."; the forward calls each layer with the masks.
+        ModuleList holder = registerModule("layers", new ModuleList());
         for (int i = 0; i < numLayers; i++) {
             TransformerEncoderLayer l = layer.get();
             holder.add(l);

@@ -92,6 +92,36 @@ final class PyTorchLayerLossTest {
             return withParameters(m, Map.of("0.weight", "w0", "0.bias", "b0", "2.weight", "w2", "2.bias", "b2"), i)
                     .forward(i.in("x"));
         });
+
+        CASES.put("conv2d", i -> withParameters(new Conv2d(3, 4, 3, 2, 1, i.ctx()),
+                Map.of("weight", "weight", "bias", "bias"), i).forward(i.in("x")));
+        CASES.put("conv1d_same", i -> withParameters(new Conv1d(3, 2, 4, 1, "same", 2, 1, true, i.ctx()),
+                Map.of("weight", "weight", "bias", "bias"), i).forward(i.in("x")));
+        CASES.put("conv_transpose2d", i -> withParameters(new ConvTranspose2d(4, 2, new int[] {3}, new int[] {2},
+                        new int[] {1}, new int[] {1}, 1, true, new int[] {1}, i.ctx()),
+                Map.of("weight", "weight", "bias", "bias"), i).forward(i.in("x")));
+        CASES.put("cnn_sequential_train", i -> cnn(i).forward(i.in("x")));
+        CASES.put("cnn_sequential_eval_after_training", i -> {
+            Sequential model = cnn(i);
+            try (var scope = Tensor.noGrad()) {
+                for (String batch : List.of("batch0", "batch1", "batch2")) {
+                    model.forward(i.c(batch));
+                }
+            }
+            model.eval();
+            return model.forward(i.in("x"));
+        });    }
+
+    /** generate_nn.py's cnn_model() with the case's inputs as its parameters, in training mode. */
+    private static Sequential cnn(Inputs i) {
+        Sequential model = new Sequential(new Conv2d(1, 4, 3, 1, 1, i.ctx()), new BatchNorm2d(4, i.ctx()), new ReLU(),
+                new MaxPool2d(2), new Conv2d(4, 6, 3, 1, 1, i.ctx()), new ReLU(), new AdaptiveAvgPool2d(2),
+                new Flatten(), new Linear(24, 3, i.ctx()));
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String p : List.of("0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "8.weight", "8.bias")) {
+            names.put(p, p);
+        }
+        return withParameters(model, names, i);
     }
 
     private static Tensor withAffine(LayerNorm norm, Inputs i) {

@@ -3,7 +3,11 @@ package dev.adjoint.benchmarks.train;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.nn.BatchNorm2d;
+import dev.adjoint.nn.Conv2d;
+import dev.adjoint.nn.Flatten;
 import dev.adjoint.nn.Linear;
+import dev.adjoint.nn.MaxPool2d;
 import dev.adjoint.nn.Module;
 import dev.adjoint.nn.NnContext;
 import dev.adjoint.nn.ReLU;
@@ -29,21 +33,24 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains an MLP 784-256-10 (Linear, ReLU, Linear; PyTorch's default initialisation from a seeded
- * generator) on Fashion-MNIST with cross-entropy, on the backend named on the command line. Prints a
- * progress bar with the running loss and accuracy, the test accuracy after every epoch, and writes
- * the loss and accuracy curves to a PNG. Run it with {@code benchmarks/train --help}.
+ * Trains a model on Fashion-MNIST with cross-entropy, on the backend named on the command line: an
+ * MLP 784-256-10 (Linear, ReLU, Linear), or a CNN of two blocks of Conv2d 3x3 (padding 1),
+ * BatchNorm2d, ReLU and MaxPool2d 2, with 32 and 64 channels, and a linear head (PyTorch's default
+ * initialisation from a seeded generator). Prints a progress bar with the running loss and
+ * accuracy, the test accuracy after every epoch (in eval mode), and writes the loss and accuracy
+ * curves to a PNG. Run it with {@code benchmarks/train --help}.
  */
 public final class TrainFashionMnist {
     /** Where the options are described: the script's --help, which needs no build. */
     static final String HELP = "benchmarks/train --help lists the options";
 
     /** The command line, parsed. */
-    record Options(String backend, int epochs, Path data, long seed, String optimizer, double lr, int batchSize,
-                   Path out, Path checkpoint, boolean progress) {
+    record Options(String backend, String model, int epochs, Path data, long seed, String optimizer, double lr,
+                   int batchSize, Path out, Path checkpoint, boolean progress) {
 
         static Options parse(String[] args) {
             String backend = null;
+            String model = "mlp";
             int epochs = 10;
             Path data = FashionMnist.DEFAULT_DIR;
             long seed = 0;
@@ -57,6 +64,7 @@ public final class TrainFashionMnist {
                 String a = args[i];
                 switch (a) {
                     case "--backend" -> backend = value(args, ++i, a);
+                    case "--model" -> model = value(args, ++i, a).toLowerCase(Locale.ROOT);
                     case "--epochs" -> epochs = whole(value(args, ++i, a), a);
                     case "--data" -> data = Path.of(value(args, ++i, a));
                     case "--seed" -> seed = wholeLong(value(args, ++i, a), a);
@@ -68,6 +76,9 @@ public final class TrainFashionMnist {
                     case "--no-progress" -> progress = false;
                     default -> throw new IllegalArgumentException("unknown option '" + a + "'");
                 }
+            }
+            if (!model.equals("mlp") && !model.equals("cnn")) {
+                throw new IllegalArgumentException("--model must be mlp or cnn, got '" + model + "'");
             }
             if (!optimizer.equals("sgd") && !optimizer.equals("adam")) {
                 throw new IllegalArgumentException("--optimizer must be sgd or adam, got '" + optimizer + "'");
@@ -81,7 +92,7 @@ public final class TrainFashionMnist {
             if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
                 throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
             }
-            return new Options(backend, epochs, data, seed, optimizer,
+            return new Options(backend, model, epochs, data, seed, optimizer,
                     lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3, batchSize, out, checkpoint, progress);
         }
 
@@ -152,7 +163,8 @@ public final class TrainFashionMnist {
             System.exit(3);
             return;
         }
-        Path out = options.out() != null ? options.out() : Path.of("fashion-mnist-" + backend.name() + ".png");
+        Path out = options.out() != null ? options.out()
+                : Path.of("fashion-mnist-" + (options.model().equals("cnn") ? "cnn-" : "") + backend.name() + ".png");
         List<Epoch> history = train(options, backend, data, out);
         Epoch last = history.get(history.size() - 1);
         double total = history.stream().mapToDouble(Epoch::seconds).sum();
@@ -164,7 +176,11 @@ public final class TrainFashionMnist {
             throws IOException {
         Generator generator = new Generator(options.seed());
         NnContext ctx = NnContext.of(backend, generator.split());
-        Module model = new Sequential(new Linear(FashionMnist.IMAGE_SIZE, 256, ctx), new ReLU(), new Linear(256, 10, ctx));
+        boolean cnn = options.model().equals("cnn");
+        Module model = cnn ? cnn(ctx) : new Sequential(new Linear(FashionMnist.IMAGE_SIZE, 256, ctx), new ReLU(),
+                new Linear(256, 10, ctx));
+        String description = cnn ? CNN_DESCRIPTION : "MLP 784-256-10";
+        String shortName = cnn ? "CNN 32-64" : "MLP 784-256-10";
         Optimizer optimizer = options.optimizer().equals("sgd")
                 ? new SGD(model.parameters(), options.lr(), 0.9)
                 : new Adam(model.parameters(), options.lr());
@@ -173,11 +189,12 @@ public final class TrainFashionMnist {
                 .shuffle(generator.split()).backend(backend).build();
         DataLoader test = DataLoader.builder(data.test()).batchSize(1000).backend(backend).build();
 
-        System.out.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images; MLP 784-256-10 on backend '%s'; "
+        System.out.printf(Locale.ROOT, "Fashion-MNIST: %d train, %d test images; %s on backend '%s'; "
                         + "%s lr %s, batch %d, seed %d, %d epochs%n", data.train().size(), data.test().size(),
-                backend.name(), options.optimizer(), options.lr(), options.batchSize(), options.seed(), options.epochs());
+                description, backend.name(), options.optimizer(), options.lr(), options.batchSize(), options.seed(),
+                options.epochs());
 
-        TrainingChart chart = new TrainingChart("MLP 784-256-10 on Fashion-MNIST, backend '" + backend.name() + "', "
+        TrainingChart chart = new TrainingChart(shortName + " on Fashion-MNIST, backend '" + backend.name() + "', "
                 + options.optimizer() + " lr " + options.lr() + ", batch " + options.batchSize());
         List<Epoch> history = new ArrayList<>();
         for (int epoch = 1; epoch <= options.epochs(); epoch++) {
@@ -190,7 +207,7 @@ public final class TrainFashionMnist {
                 int step = 0;
                 for (DataLoader.Batch batch : train) {
                     optimizer.zeroGrad();
-                    Tensor logits = model.forward(batch.features());
+                    Tensor logits = model.forward(images(batch, cnn));
                     Tensor loss = lossFunction.forward(logits, batch.labels());
                     loss.backward();
                     optimizer.step();
@@ -209,7 +226,7 @@ public final class TrainFashionMnist {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            double[] testResult = evaluate(model, lossFunction, test);
+            double[] testResult = evaluate(model, lossFunction, test, cnn);
             Epoch e = new Epoch(epoch, lossSum / seen, (double) correct / seen, testResult[0], testResult[1], seconds);
             history.add(e);
             chart.addEpoch(e);
@@ -224,15 +241,34 @@ public final class TrainFashionMnist {
         return history;
     }
 
+    static final String CNN_DESCRIPTION = "CNN 2 x (conv3x3-BN-ReLU-maxpool2) 32-64, Linear(3136, 10)";
+
+    /**
+     * Two blocks of a 3x3 convolution (padding 1), batch norm, ReLU and 2x2 max pooling, 1 -> 32 -> 64
+     * channels and 28 -> 14 -> 7 pixels, then a linear layer from the 64 x 7 x 7 features to the 10 classes.
+     */
+    public static Module cnn(NnContext ctx) {
+        return new Sequential(
+                new Conv2d(1, 32, 3, 1, 1, ctx), new BatchNorm2d(32, ctx), new ReLU(), new MaxPool2d(2),
+                new Conv2d(32, 64, 3, 1, 1, ctx), new BatchNorm2d(64, ctx), new ReLU(), new MaxPool2d(2),
+                new Flatten(), new Linear(64 * 7 * 7, 10, ctx));
+    }
+
+    /** The batch's images: flat rows of 784 pixels for the MLP, {@code [B, 1, 28, 28]} for the CNN. */
+    static Tensor images(DataLoader.Batch batch, boolean cnn) {
+        Tensor x = batch.features();
+        return cnn ? x.reshape(-1, 1, 28, 28) : x;
+    }
+
     /** Mean loss and accuracy over {@code loader}, in eval mode and without recording a graph. */
-    static double[] evaluate(Module model, CrossEntropyLoss lossFunction, DataLoader loader) {
+    static double[] evaluate(Module model, CrossEntropyLoss lossFunction, DataLoader loader, boolean cnn) {
         model.eval();
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
         try (var scope = Tensor.noGrad()) {
             for (DataLoader.Batch batch : loader) {
-                Tensor logits = model.forward(batch.features());
+                Tensor logits = model.forward(images(batch, cnn));
                 lossSum += lossFunction.forward(logits, batch.labels()).item() * batch.size();
                 correct += countCorrect(logits, batch.labels());
                 seen += batch.size();

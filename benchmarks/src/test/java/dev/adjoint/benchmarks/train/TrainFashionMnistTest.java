@@ -48,10 +48,25 @@ class TrainFashionMnistTest {
         assertTrue(saved.optimizer().containsKey("state.0.momentum_buffer"));
     }
 
+    /** A smoke test of --model cnn: one epoch of ten steps on the subset learns something and saves BN's buffers. */
+    @Test
+    void theCnnTrainsOnTheSubset() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Path ckpt = dir.resolve("cnn.safetensors");
+        TrainFashionMnist.Options options = TrainFashionMnist.Options.parse(new String[] {"--model", "cnn", "--epochs",
+                "1", "--seed", "3", "--batch-size", "20", "--no-progress", "--checkpoint", ckpt.toString()});
+        List<TrainFashionMnist.Epoch> history = TrainFashionMnist.train(options, SCALAR,
+                FashionMnist.load(SUBSET, SCALAR), dir.resolve("cnn.png"));
+        assertEquals(1, history.size());
+        assertTrue(history.get(0).testAccuracy() > 0.3, "well above chance (10%): " + history);
+        assertTrue(Checkpoint.load(ckpt, SCALAR).model().containsKey("5.running_var"));
+    }
+
     @Test
     void optionsHaveTheDocumentedDefaults() {
         TrainFashionMnist.Options o = TrainFashionMnist.Options.parse(new String[0]);
         assertEquals(10, o.epochs());
+        assertEquals("mlp", o.model());
         assertEquals(64, o.batchSize());
         assertEquals("adam", o.optimizer());
         assertEquals(1e-3, o.lr());
@@ -61,6 +76,8 @@ class TrainFashionMnistTest {
         assertThrows(IllegalArgumentException.class, () -> TrainFashionMnist.Options.parse(new String[] {"--bogus"}));
         assertThrows(IllegalArgumentException.class,
                 () -> TrainFashionMnist.Options.parse(new String[] {"--optimizer", "lbfgs"}));
+        assertThrows(IllegalArgumentException.class,
+                () -> TrainFashionMnist.Options.parse(new String[] {"--model", "resnet"}));
         for (String option : new String[] {"--epochs", "--batch-size", "--seed", "--lr"}) {
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                     () -> TrainFashionMnist.Options.parse(new String[] {option, "x"}));

@@ -9,6 +9,7 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,10 +38,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Cos;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Log1p;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sin;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.ATan2;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.CumProd;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
@@ -63,6 +62,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -73,6 +73,17 @@ import java.util.function.Supplier;
  */
 public final class Nd4jBackend implements Backend {
     public static final String NAME = "nd4j";
+
+    /** Where this backend's storages are counted; one for the JVM, except in tests of its limits. */
+    private final NativeMemory memory;
+
+    public Nd4jBackend() {
+        this(NativeMemory.SHARED);
+    }
+
+    Nd4jBackend(NativeMemory memory) {
+        this.memory = memory;
+    }
 
     @Override
     public String name() {
@@ -105,28 +116,30 @@ public final class Nd4jBackend implements Backend {
     }
 
     /**
-     * libnd4j's asinh and expm1 cancel near 0 (1e11 ulps at 1e-12), its softplus and log-sigmoid overflow
-     * beyond |x| = 88 (float) or 709, and it has no trunc: these run the reference function instead.
+     * libnd4j's tanh, log1p, asinh and expm1 cancel near 0 (log1p as {@code log(1 + x)}, tanh from
+     * {@code e^2x}: relative error about eps/|x|, 1e11 ulps at 1e-12), its softplus and log-sigmoid
+     * overflow beyond |x| = 88 (float) or 709, and it has no trunc: these run the reference function
+     * instead. Compositions of libnd4j kernels that stay accurate cost 3-88x the loop (docs/nd4j.md).
      */
-    private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.ASINH, UnaryOp.EXPM1, UnaryOp.TRUNC,
-            UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS);
+    private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.TANH, UnaryOp.LOG1P, UnaryOp.ASINH,
+            UnaryOp.EXPM1, UnaryOp.TRUNC, UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS);
 
     // ---- storage --------------------------------------------------------------------------------
 
     @Override
     public Storage allocate(DType dtype, int size) {
         if (size == 0) {
-            return new Nd4jStorage(dtype, 0, null);
+            return Nd4jStorage.empty(dtype);
         }
-        return new Nd4jStorage(dtype, size, Nd4j.createBuffer(Nd4jStorage.nd4jType(dtype), size, true));
+        return Nd4jStorage.allocate(memory, dtype, size, () -> Nd4j.createBuffer(Nd4jStorage.nd4jType(dtype), size, true));
     }
 
     @Override
     public Storage fromDoubles(double[] values, DType dtype) {
         if (values.length == 0) {
-            return new Nd4jStorage(dtype, 0, null);
+            return Nd4jStorage.empty(dtype);
         }
-        DataBuffer buffer = switch (dtype) {
+        return Nd4jStorage.allocate(memory, dtype, values.length, () -> switch (dtype) {
             case FLOAT64 -> Nd4j.createBuffer(values);
             case FLOAT32 -> {
                 float[] f = new float[values.length];
@@ -142,24 +155,29 @@ public final class Nd4jBackend implements Backend {
                 }
                 yield Nd4j.createBuffer(l);
             }
-        };
-        return new Nd4jStorage(dtype, values.length, buffer);
+        });
     }
 
     @Override
     public Storage fromFloats(float[] values) {
         if (values.length == 0) {
-            return new Nd4jStorage(DType.FLOAT32, 0, null);
+            return Nd4jStorage.empty(DType.FLOAT32);
         }
-        return new Nd4jStorage(DType.FLOAT32, values.length, Nd4j.createBuffer(values));
+        return Nd4jStorage.allocate(memory, DType.FLOAT32, values.length, () -> Nd4j.createBuffer(values));
     }
 
     @Override
     public Storage fromLongs(long[] values) {
         if (values.length == 0) {
-            return new Nd4jStorage(DType.INT64, 0, null);
+            return Nd4jStorage.empty(DType.INT64);
         }
-        return new Nd4jStorage(DType.INT64, values.length, Nd4j.createBuffer(values));
+        return Nd4jStorage.allocate(memory, DType.INT64, values.length, () -> Nd4j.createBuffer(values));
+    }
+
+    /** No {@link Nd4jScope} frees it: the garbage collector does, once it is unreachable. */
+    @Override
+    public void markLongLived(Storage storage) {
+        ((Nd4jStorage) storage).markLongLived();
     }
 
     @Override
@@ -173,7 +191,7 @@ public final class Nd4jBackend implements Backend {
             if (layout.isContiguous()) {
                 return s.buffer().getDoublesAt(layout.offset(), n);
             }
-            return s.view(layout).dup('c').data().asDouble();
+            return contiguousCopy(s, layout, copy -> copy.data().asDouble());
         }, layout);
     }
 
@@ -188,7 +206,7 @@ public final class Nd4jBackend implements Backend {
             if (layout.isContiguous()) {
                 return s.buffer().getFloatsAt(layout.offset(), n);
             }
-            return s.view(layout).dup('c').data().asFloat();
+            return contiguousCopy(s, layout, copy -> copy.data().asFloat());
         }, layout);
     }
 
@@ -204,7 +222,7 @@ public final class Nd4jBackend implements Backend {
                 if (layout.isContiguous()) {
                     return s.buffer().getLongsAt(layout.offset(), n);
                 }
-                return s.view(layout).dup('c').data().asLong();
+                return contiguousCopy(s, layout, copy -> copy.data().asLong());
             }
             // Floating values truncate toward zero, as a Java (long) cast does.
             double[] d = toDoubles(storage, layout);
@@ -214,6 +232,16 @@ public final class Nd4jBackend implements Backend {
             }
             return out;
         }, layout);
+    }
+
+    /** Reads a strided view through a row-major copy, freed at once rather than left to the GC. */
+    private static <T> T contiguousCopy(Nd4jStorage s, Layout layout, Function<INDArray, T> read) {
+        INDArray copy = s.view(layout).dup('c');
+        try {
+            return read.apply(copy);
+        } finally {
+            copy.close();
+        }
     }
 
     // ---- kernels ----------------------------------------------------------------------------------
@@ -241,48 +269,50 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("unary " + op, () -> {
-            INDArray in = ((Nd4jStorage) x).view(xLayout);
-            INDArray o = ((Nd4jStorage) out).view(outLayout);
-            Op kernel = switch (op) {
-                case NEG -> new Negative(in, o);
-                case EXP -> new Exp(in, o);
-                case LOG -> new Log(in, o);
-                case LOG1P -> new Log1p(in, o);
-                case SQRT -> new Sqrt(in, o);
-                case SQUARE -> new Square(in, o);
-                case ABS -> new Abs(in, o);
-                case SIGN -> new Sign(in, o);
-                case SIN -> new Sin(in, o);
-                case COS -> new Cos(in, o);
-                case TANH -> new Tanh(in, o);
-                case SIGMOID -> new Sigmoid(in, o);
-                case RELU -> new RectifiedLinear(in, o, 0.0);
-                case ERF -> new Erf(in, o);
-                case TAN -> new Tan(in, o);
-                case ASIN -> new ASin(in, o);
-                case ACOS -> new ACos(in, o);
-                case ATAN -> new ATan(in, o);
-                case SINH -> new Sinh(in, o);
-                case COSH -> new Cosh(in, o);
-                case ACOSH -> new ACosh(in, o);
-                case ATANH -> new ATanh(in, o);
-                case FLOOR -> new Floor(in, o);
-                case CEIL -> new Ceil(in, o);
-                // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
-                case ROUND -> new Rint(in, o);
-                case SILU -> new Swish(in, o);
-                case ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS -> null;
-            };
             if (REFERENCE_UNARY.contains(op)) {
                 ReferenceLoops.unary(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
-                return o;
+                return null;
             }
-            Nd4j.getExecutioner().exec(kernel);
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            Nd4j.getExecutioner().exec(unaryKernel(op, in, o));
             if (op == UnaryOp.SIGN) {
                 NanPropagation.copyNaNs(in, o);
             }
             return o;
         }, xLayout, outLayout);
+    }
+
+    private static Op unaryKernel(UnaryOp op, INDArray in, INDArray o) {
+        return switch (op) {
+            case NEG -> new Negative(in, o);
+            case EXP -> new Exp(in, o);
+            case LOG -> new Log(in, o);
+            case SQRT -> new Sqrt(in, o);
+            case SQUARE -> new Square(in, o);
+            case ABS -> new Abs(in, o);
+            case SIGN -> new Sign(in, o);
+            case SIN -> new Sin(in, o);
+            case COS -> new Cos(in, o);
+            case SIGMOID -> new Sigmoid(in, o);
+            case RELU -> new RectifiedLinear(in, o, 0.0);
+            case ERF -> new Erf(in, o);
+            case TAN -> new Tan(in, o);
+            case ASIN -> new ASin(in, o);
+            case ACOS -> new ACos(in, o);
+            case ATAN -> new ATan(in, o);
+            case SINH -> new Sinh(in, o);
+            case COSH -> new Cosh(in, o);
+            case ACOSH -> new ACosh(in, o);
+            case ATANH -> new ATanh(in, o);
+            case FLOOR -> new Floor(in, o);
+            case CEIL -> new Ceil(in, o);
+            // Rint rounds halves to even as torch.round; libnd4j's Round takes them away from zero.
+            case ROUND -> new Rint(in, o);
+            case SILU -> new Swish(in, o);
+            case TANH, LOG1P, ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS ->
+                    throw new AssertionError(op + " runs the reference loop (REFERENCE_UNARY)");
+        };
     }
 
     @Override
@@ -476,6 +506,41 @@ public final class Nd4jBackend implements Backend {
         }, dstLayout, indexLayout, srcLayout);
     }
 
+    @Override
+    public void unfold(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("unfold", () -> {
+            SlidingWindows.unfold((Nd4jStorage) x, xLayout, window, (Nd4jStorage) out, outLayout);
+            return null;
+        }, xLayout, outLayout);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0 || colsLayout.numel() == 0) {
+            return;
+        }
+        guard("fold", () -> {
+            SlidingWindows.fold((Nd4jStorage) cols, colsLayout, window, (Nd4jStorage) out, outLayout);
+            return null;
+        }, colsLayout, outLayout);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
+                          Layout indicesLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        guard("maxPool2d", () -> {
+            SlidingWindows.maxPool2d((Nd4jStorage) x, xLayout, window, (Nd4jStorage) out, outLayout,
+                    (Nd4jStorage) indices, indicesLayout);
+            return null;
+        }, xLayout, outLayout);
+    }
+
     // ---- helpers ------------------------------------------------------------------------------------
 
     /** Elements summed into one FLOAT32 output above which the sum runs in double. */
@@ -502,18 +567,24 @@ public final class Nd4jBackend implements Backend {
     }
 
     /** Runs {@code body}; anything ND4J throws comes back naming the kernel and the operands' layouts. */
-    private static <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
+    private <T> T guard(String kernel, Supplier<T> body, Layout... layouts) {
         try {
             return body.get();
-        } catch (ReleasedStorageException e) {
+        } catch (ReleasedStorageException | Nd4jOutOfMemoryError e) {
             throw e;
+        } catch (OutOfMemoryError e) {
+            throw new Nd4jOutOfMemoryError("in kernel " + kernel + " on " + describe(layouts),
+                    "a temporary's native allocation failed", memory.liveBytes(), e);
         } catch (RuntimeException | LinkageError e) {
-            StringBuilder message = new StringBuilder("nd4j backend: ").append(kernel).append(" failed on ");
-            for (int i = 0; i < layouts.length; i++) {
-                message.append(i == 0 ? "" : ", ").append(layouts[i]);
-            }
-            message.append(": ").append(e);
-            throw new Nd4jKernelException(message.toString(), e);
+            throw new Nd4jKernelException("nd4j backend: " + kernel + " failed on " + describe(layouts) + ": " + e, e);
         }
+    }
+
+    private static String describe(Layout... layouts) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < layouts.length; i++) {
+            s.append(i == 0 ? "" : ", ").append(layouts[i]);
+        }
+        return s.toString();
     }
 }

@@ -26,11 +26,14 @@ import java.util.Map;
  *     }
  * }
  * }</pre>
- * Parameters created before the scope and updated in place with {@code copyFrom} are not touched.
- * A tensor made inside the scope that must outlive it is passed to {@link #keep}; one that was
- * freed fails with a message naming this scope on its next use, never reads freed memory.
- * Scopes nest; a kept storage moves to the enclosing scope, if any. Without a scope nothing changes:
- * storages are freed by ND4J's deallocator after a GC finds them unreachable.
+ * Parameters created before the scope and updated in place with {@code copyFrom} are not touched,
+ * nor is state marked long-lived with {@link dev.adjoint.spi.Backend#markLongLived}, which the nn
+ * optimizers do for their momentum and moment buffers however late they create them: the garbage
+ * collector frees those once they are unreachable. A tensor made inside the scope that must outlive
+ * it is passed to {@link #keep}; one that was freed fails with a message naming this scope on its
+ * next use, never reads freed memory. Scopes nest; a kept storage moves to the enclosing scope, if
+ * any. Without a scope nothing changes: storages are freed by ND4J's deallocator after a GC finds
+ * them unreachable ({@code NativeMemory} keeps that bounded).
  */
 public final class Nd4jScope implements AutoCloseable {
     private static final ThreadLocal<Deque<Nd4jScope>> OPEN = ThreadLocal.withInitial(ArrayDeque::new);
@@ -92,7 +95,9 @@ public final class Nd4jScope implements AutoCloseable {
         List<Nd4jStorage> toFree = new ArrayList<>(owned.keySet());
         owned.clear();
         for (Nd4jStorage s : toFree) {
-            s.release();
+            if (!s.longLived()) {
+                s.release();
+            }
         }
     }
 

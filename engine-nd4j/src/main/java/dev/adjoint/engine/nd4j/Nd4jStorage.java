@@ -8,17 +8,23 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.function.Supplier;
+
 /**
  * Elements in one ND4J {@link DataBuffer} (native memory, freed by ND4J's deallocator once this
- * storage is unreachable). Kernels see it through {@link #view} arrays that share the buffer.
+ * storage is unreachable, or at once by an {@link Nd4jScope}; counted in {@link NativeMemory} in
+ * between). Kernels see it through {@link #view} arrays that share the buffer.
  * An empty storage has no buffer: ND4J does not allocate zero-length buffers, and no kernel reads one.
  */
 final class Nd4jStorage implements Storage {
     private final DType dtype;
     private final int size;
     private final DataBuffer buffer;
+    private final NativeMemory.Allocation allocation;
     /** Set when an {@link Nd4jScope} freed the buffer: any later use fails instead of reading freed memory. */
     private volatile boolean released;
+    /** State that outlives a step (see {@link Nd4jBackend#markLongLived}): no scope frees it. */
+    private volatile boolean longLived;
 
     /** The last view handed out, reused while callers ask for the same layout (the common case:
      *  a tensor used by several ops in a row). Views are cheap, but not free: a shape-info lookup each. */
@@ -27,11 +33,42 @@ final class Nd4jStorage implements Storage {
     private record CachedView(Layout layout, INDArray array) {
     }
 
-    Nd4jStorage(DType dtype, int size, DataBuffer buffer) {
+    private Nd4jStorage(DType dtype, int size, DataBuffer buffer, NativeMemory.Allocation allocation) {
         this.dtype = dtype;
         this.size = size;
         this.buffer = buffer;
+        this.allocation = allocation;
         Nd4jScope.register(this);
+    }
+
+    /** A storage without elements (and without a buffer). */
+    static Nd4jStorage empty(DType dtype) {
+        return new Nd4jStorage(dtype, 0, null, null);
+    }
+
+    /**
+     * A storage over the buffer {@code create} allocates for {@code size} elements. The bytes are first
+     * reserved in {@code memory} (which may collect garbage to make room); a failure of the native
+     * allocation itself becomes an {@link Nd4jOutOfMemoryError} naming the operation and the size.
+     */
+    static Nd4jStorage allocate(NativeMemory memory, DType dtype, int size, Supplier<DataBuffer> create) {
+        long bytes = (long) size * dtype.byteSize();
+        memory.reserve(dtype, size, bytes);
+        DataBuffer buffer;
+        try {
+            buffer = create.get();
+        } catch (OutOfMemoryError e) {
+            throw new Nd4jOutOfMemoryError(Nd4jOutOfMemoryError.allocating(dtype, size, bytes),
+                    "the native allocation failed", memory.liveBytes(), e);
+        } catch (RuntimeException e) {
+            // ND4J's own words when libnd4j's allocation still fails after its retries.
+            if (String.valueOf(e.getMessage()).startsWith("Allocation failed")) {
+                throw new Nd4jOutOfMemoryError(Nd4jOutOfMemoryError.allocating(dtype, size, bytes),
+                        "the native allocation failed", memory.liveBytes(), e);
+            }
+            throw e;
+        }
+        return new Nd4jStorage(dtype, size, buffer, memory.allocated(buffer, bytes));
     }
 
     static DataType nd4jType(DType dtype) {
@@ -67,7 +104,9 @@ final class Nd4jStorage implements Storage {
     private void checkLive() {
         if (released) {
             throw new ReleasedStorageException("nd4j backend: a " + dtype + " storage of " + size
-                    + " elements was used after the Nd4jScope it was allocated in closed; keep it with scope.keep(tensor)");
+                    + " elements was used after the Nd4jScope it was allocated in closed; keep a result with"
+                    + " scope.keep(tensor), and mark state that lives across steps with"
+                    + " tensor.backend().markLongLived(tensor.storage())");
         }
     }
 
@@ -80,7 +119,16 @@ final class Nd4jStorage implements Storage {
         cached = null;
         if (buffer != null && buffer.closeable()) {
             buffer.close();
+            allocation.free();
         }
+    }
+
+    void markLongLived() {
+        longLived = true;
+    }
+
+    boolean longLived() {
+        return longLived;
     }
 
     INDArray createView(Layout layout, char order) {

@@ -67,4 +67,20 @@ class Nd4jBackendTest {
         }
         assertThrows(ReleasedStorageException.class, inner::toDoubleArray);
     }
+
+    /** State marked long-lived (optimizer buffers) is left to the garbage collector, even when made in a scope. */
+    @Test
+    void aScopeLeavesLongLivedStorages() {
+        Tensor state;
+        Tensor temporary;
+        try (Nd4jScope scope = Nd4jScope.open()) {
+            state = Tensor.on(backend).ones(DType.FLOAT32, 3);
+            temporary = state.mul(2.0);
+            backend.markLongLived(state.storage());
+        }
+        state.mul_(3.0);
+        assertArrayEquals(new double[] {3, 3, 3}, state.toDoubleArray());
+        ReleasedStorageException e = assertThrows(ReleasedStorageException.class, temporary::toDoubleArray);
+        assertTrue(e.getMessage().contains("markLongLived"), e.getMessage());
+    }
 }

@@ -9,10 +9,12 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapBackend;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.heap.StridedKernels;
+import dev.adjoint.spi.heap.WindowKernels;
 
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -155,6 +157,23 @@ public final class ScalarBackend extends HeapBackend {
                            Layout srcLayout) {
         StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
                 (HeapStorage) src, srcLayout);
+    }
+
+    @Override
+    public void unfold(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout) {
+        WindowKernels.unfold((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout) {
+        WindowKernels.fold((HeapStorage) cols, colsLayout, window, (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
+                          Layout indicesLayout) {
+        WindowKernels.maxPool2d((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout, (HeapStorage) indices,
+                indicesLayout);
     }
 
     // ---- element functions ---------------------------------------------------------------------------

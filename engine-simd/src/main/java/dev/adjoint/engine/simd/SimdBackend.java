@@ -9,10 +9,12 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
+import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapBackend;
 import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 import dev.adjoint.spi.heap.StridedKernels;
+import dev.adjoint.spi.heap.WindowKernels;
 import dev.adjoint.spi.StridedCursor;
 
 import java.util.Arrays;
@@ -274,10 +276,53 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage in = (HeapStorage) x;
         HeapStorage o = (HeapStorage) out;
         if (VECTORS && floating(in) && in.dtype == o.dtype && xLayout.isContiguous() && outLayout.isContiguous()
-                && reduceContiguous(op, in, xLayout, o, outLayout)) {
+                && (reduceContiguous(op, in, xLayout, o, outLayout) || reduceTrailingRuns(op, in, xLayout, o, outLayout))) {
             return;
         }
         StridedKernels.reduce(op, in, xLayout, o, outLayout);
+    }
+
+    /** Trailing reduced runs shorter than this go to the strided loop: a vector call per run would cost more. */
+    private static final int MIN_TRAILING_RUN = 8;
+
+    /**
+     * A contiguous input whose trailing dims (after the last kept one) are all reduced, with kept dims
+     * between reduced ones before them: {@code [N, C, H * W]} to {@code [1, C, 1]}, the sum of a
+     * per-channel gradient over the batch and the pixels. Each trailing run reduces as one dense run;
+     * the run results combine into their output slot in double, walking only the leading dims.
+     */
+    private static boolean reduceTrailingRuns(ReduceOp op, HeapStorage x, Layout xLayout, HeapStorage o,
+                                              Layout outLayout) {
+        int rank = xLayout.rank();
+        int lastKept = -1;
+        for (int d = 0; d < rank; d++) {
+            if (outLayout.shape().dim(d) != 1) {
+                lastKept = d;
+            }
+        }
+        int inner = 1;
+        for (int d = lastKept + 1; d < rank; d++) {
+            inner *= xLayout.shape().dim(d);
+        }
+        if (lastKept < 0 || inner < MIN_TRAILING_RUN) {
+            return false;
+        }
+        Shape lead = Shape.of(Arrays.copyOf(xLayout.shape().toArray(), lastKept + 1));
+        Shape leadOut = Shape.of(Arrays.copyOf(outLayout.shape().toArray(), lastKept + 1));
+        // The output seen with the leading dims' shape: stride 0 along reduced dims maps each run onto its slot.
+        StridedCursor c = StridedCursor.over(lead, Layout.contiguous(leadOut).broadcastTo(lead));
+        double[] acc = new double[outLayout.numel()];
+        Arrays.fill(acc, StridedKernels.identity(op));
+        int xo = xLayout.offset();
+        for (int r = 0, runs = lead.numel(); r < runs; r++, c.advance()) {
+            int slot = c.position[0];
+            acc[slot] = StridedKernels.combine(op, acc[slot], reduceRun(op, x, xo + r * inner, inner));
+        }
+        int oo = outLayout.offset();
+        for (int j = 0; j < acc.length; j++) {
+            o.set(oo + j, acc[j]);
+        }
+        return true;
     }
 
     /**
@@ -491,6 +536,10 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
                        Layout outLayout) {
+        if (VECTORS && SimdWindows.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) out, outLayout)) {
+            return;
+        }
         StridedKernels.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
                 (HeapStorage) out, outLayout);
     }
@@ -498,9 +547,40 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
                            Layout srcLayout) {
+        if (VECTORS && SimdWindows.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) src, srcLayout)) {
+            return;
+        }
         StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
                 (HeapStorage) src, srcLayout);
     }
+    @Override
+    public void unfold(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout) {
+        if (VECTORS && SimdWindows.unfold((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout)) {
+            return;
+        }
+        WindowKernels.unfold((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout) {
+        if (VECTORS && SimdWindows.fold((HeapStorage) cols, colsLayout, window, (HeapStorage) out, outLayout)) {
+            return;
+        }
+        WindowKernels.fold((HeapStorage) cols, colsLayout, window, (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
+                          Layout indicesLayout) {
+        if (VECTORS && SimdWindows.maxPool2d((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout,
+                (HeapStorage) indices, indicesLayout)) {
+            return;
+        }
+        WindowKernels.maxPool2d((HeapStorage) x, xLayout, window, (HeapStorage) out, outLayout, (HeapStorage) indices,
+                indicesLayout);
+    }
+
     // ---- layout helpers ---------------------------------------------------------------------------------
 
     private static boolean floating(HeapStorage s) {

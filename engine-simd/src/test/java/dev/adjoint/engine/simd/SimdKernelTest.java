@@ -269,7 +269,9 @@ class SimdKernelTest {
                 double[] x = values(shape.numel(), inner, -5, 5);
                 Layout xLayout = Layout.contiguous(shape);
                 Shape[] outs = {Shape.of(4, 1, 5, inner), Shape.of(4, 1, 1, inner), Shape.of(1, 1, 5, inner),
-                        Shape.of(4, 3, 1, 1), Shape.of(1, 3, 1, inner), Shape.of(4, 1, 5, 1), Shape.of(1, 1, 1, 1)};
+                        Shape.of(4, 3, 1, 1), Shape.of(1, 3, 1, inner), Shape.of(4, 1, 5, 1), Shape.of(1, 1, 1, 1),
+                        // Kept dims between reduced ones, trailing dims reduced: batch norm's per-channel sums.
+                        Shape.of(1, 3, 1, 1), Shape.of(1, 1, 5, 1), Shape.of(1, 3, 5, 1)};
                 for (Shape outShape : outs) {
                     String what = op + " " + dtype + " " + shape + " -> " + outShape;
                     assertClose(what, reduce(SCALAR, op, x, xLayout, outShape, dtype),

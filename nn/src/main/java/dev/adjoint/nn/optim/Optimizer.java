@@ -30,6 +30,9 @@ import java.util.Set;
  * Hyperparameters are doubles by name ({@code "lr"}, {@code "momentum"}, ...; flags as 0/1).
  * Per-parameter state ({@code "exp_avg"}, {@code "step"}, ...) is held in tensors on the parameter's
  * backend and dtype ({@code step} is a 0-d FLOAT64), created at the first step, as PyTorch's lazy state.
+ * After each {@link #update} the state's tensors are marked long-lived
+ * ({@link dev.adjoint.spi.Backend#markLongLived}), so a subclass may create state whenever it likes, even
+ * inside a backend's memory scope.
  *
  * <p>{@link #stateDict()} flattens both for checkpoints: {@code "group.<g>.lr"}, ... as 0-d FLOAT64
  * tensors ({@code "group.<g>.params"} is the group's parameter count), and
@@ -188,6 +191,7 @@ public abstract class Optimizer {
                     for (Tensor p : g.params) {
                         if (p.grad() != null) {
                             update(p, p.grad().detach(), state.get(index));
+                            markLongLived(state.get(index));
                         }
                         index++;
                     }
@@ -195,6 +199,16 @@ public abstract class Optimizer {
                     active = null;
                 }
             }
+        }
+    }
+
+    /**
+     * The state outlives the step, however late {@link #update} created it: a backend that frees a
+     * step's memory by scope (nd4j's {@code Nd4jScope}) must not free it with the step's temporaries.
+     */
+    private static void markLongLived(Map<String, Tensor> state) {
+        for (Tensor t : state.values()) {
+            t.backend().markLongLived(t.storage());
         }
     }
 
@@ -376,6 +390,7 @@ public abstract class Optimizer {
                         s.put(name, copyOf(v.to(p.backend())));
                     }
                 }
+                markLongLived(s);
                 index++;
             }
         }

@@ -1,0 +1,92 @@
+package dev.adjoint.engine.nd4j;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Window2d;
+import dev.adjoint.spi.heap.HeapStorage;
+import dev.adjoint.spi.heap.WindowKernels;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * unfold, fold and max pooling on ND4J buffers. unfold and fold run libnd4j's native {@code im2col}
+ * and {@code col2im}, which read and write any strides: the api's {@code [N, C * taps, positions]}
+ * columns are handed over as the 6-D {@code [N, C, kH, kW, outH, outW]} view libnd4j expects, over
+ * the same memory. Two things libnd4j does not do go through the heap reference loops on a copy:
+ * im2col with more window positions than its own formula gives (padding "same" with an even kernel,
+ * ceil-mode average pooling), and max pooling with torch-style indices (its {@code max_pool_with_argmax}
+ * has TensorFlow's conventions).
+ */
+final class SlidingWindows {
+    private SlidingWindows() {
+    }
+
+    static void unfold(Nd4jStorage x, Layout xLayout, Window2d w, Nd4jStorage out, Layout outLayout) {
+        if (!matchesNativeExtent(w)) {
+            HeapStorage heapOut = HeapStorage.allocate(DType.FLOAT64, outLayout.numel());
+            Layout dense = Layout.contiguous(outLayout.shape());
+            WindowKernels.unfold(onHeap(x, xLayout), Layout.contiguous(xLayout.shape()), w, heapOut, dense);
+            out.view(outLayout).assign(Nd4j.create(heapOut.f64, toLongs(outLayout.shape())));
+            return;
+        }
+        INDArray cols = out.createView(columns(outLayout, w), 'c');
+        Nd4j.exec(DynamicCustomOp.builder("im2col").addInputs(x.view(xLayout)).addOutputs(cols)
+                .addIntegerArguments(w.kernelH(), w.kernelW(), w.strideH(), w.strideW(), w.padH(), w.padW(),
+                        w.dilationH(), w.dilationW(), 0)
+                .build());
+    }
+
+    static void fold(Nd4jStorage cols, Layout colsLayout, Window2d w, Nd4jStorage out, Layout outLayout) {
+        INDArray columns = cols.createView(columns(colsLayout, w), 'c');
+        // col2im zeroes its output before adding into it, and takes the window positions from the columns' shape.
+        Nd4j.exec(DynamicCustomOp.builder("col2im").addInputs(columns).addOutputs(out.view(outLayout))
+                .addIntegerArguments(w.strideH(), w.strideW(), w.padH(), w.padW(), w.height(), w.width(),
+                        w.dilationH(), w.dilationW(), 0)
+                .build());
+    }
+
+    static void maxPool2d(Nd4jStorage x, Layout xLayout, Window2d w, Nd4jStorage out, Layout outLayout,
+                          Nd4jStorage indices, Layout indicesLayout) {
+        int n = outLayout.numel();
+        HeapStorage values = HeapStorage.allocate(DType.FLOAT64, n);
+        HeapStorage positions = HeapStorage.allocate(DType.INT64, n);
+        Layout dense = Layout.contiguous(outLayout.shape());
+        WindowKernels.maxPool2d(onHeap(x, xLayout), Layout.contiguous(xLayout.shape()), w, values, dense, positions,
+                dense);
+        long[] shape = toLongs(outLayout.shape());
+        out.view(outLayout).assign(Nd4j.create(values.f64, shape));
+        indices.view(indicesLayout).assign(Nd4j.createFromArray(positions.i64).reshape(shape));
+    }
+
+    /** Whether libnd4j's im2col, which sizes its output by the floor formula with the padding on both sides, gives {@code w}'s positions. */
+    private static boolean matchesNativeExtent(Window2d w) {
+        return w.outH() == Window2d.outputSize(w.height(), w.kernelH(), w.strideH(), w.padH(), w.dilationH(), false)
+                && w.outW() == Window2d.outputSize(w.width(), w.kernelW(), w.strideW(), w.padW(), w.dilationW(), false);
+    }
+
+    /** {@code [N, C * taps, positions]} with its strides, seen as libnd4j's {@code [N, C, kH, kW, outH, outW]}. */
+    private static Layout columns(Layout layout, Window2d w) {
+        int rowStride = layout.stride(1);
+        int positionStride = layout.stride(2);
+        int channels = layout.shape().dim(1) / w.taps();
+        return new Layout(Shape.of(layout.shape().dim(0), channels, w.kernelH(), w.kernelW(), w.outH(), w.outW()),
+                new int[] {layout.stride(0), rowStride * w.taps(), rowStride * w.kernelW(), rowStride,
+                        positionStride * w.outW(), positionStride},
+                layout.offset());
+    }
+
+    /** The view's elements, row-major, in a FLOAT64 heap storage (exact for FLOAT32). */
+    private static HeapStorage onHeap(Nd4jStorage x, Layout layout) {
+        return HeapStorage.ofDoubles(x.view(layout).dup('c').data().asDouble());
+    }
+
+    private static long[] toLongs(Shape shape) {
+        long[] out = new long[shape.rank()];
+        for (int d = 0; d < out.length; d++) {
+            out[d] = shape.dim(d);
+        }
+        return out;
+    }
+}
