@@ -316,7 +316,14 @@ public final class SimdBackend extends HeapBackend {
         int xo = xLayout.offset();
         for (int r = 0, runs = lead.numel(); r < runs; r++, c.advance()) {
             int slot = c.position[0];
-            acc[slot] = StridedKernels.combine(op, acc[slot], reduceRun(op, x, xo + r * inner, inner));
+            // Math.max / Math.min as in the runs (-0.0 below 0.0), not StridedKernels.combine, which
+            // keeps the first of two zeros: the result would depend on which run held which zero.
+            double run = reduceRun(op, x, xo + r * inner, inner);
+            acc[slot] = switch (op) {
+                case SUM -> acc[slot] + run;
+                case MAX -> Math.max(acc[slot], run);
+                case MIN -> Math.min(acc[slot], run);
+            };
         }
         int oo = outLayout.offset();
         for (int j = 0; j < acc.length; j++) {
