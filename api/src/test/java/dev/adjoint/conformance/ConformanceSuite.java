@@ -86,6 +86,16 @@ public abstract class ConformanceSuite {
         return PyTorchReference.tests(backend());
     }
 
+    @TestFactory
+    Stream<DynamicNode> unaryResultsDoNotDependOnPosition() {
+        return UnaryPositionIndependence.tests(backend());
+    }
+
+    @Test
+    void resultsDoNotChangeOnceTheJitCompilesTheKernels() throws Exception {
+        JitDeterminism.check(backend());
+    }
+
     @Test
     void everyApiOpHasACatalogueEntry() {
         CatalogueCoverage.assertEveryOpCovered();

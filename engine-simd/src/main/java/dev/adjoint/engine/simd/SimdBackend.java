@@ -190,6 +190,12 @@ public final class SimdBackend extends HeapBackend {
                 });
                 return;
             }
+            // Any other view (a transpose): gathered into the output, then the vector kernel in place.
+            // The strided loop would run the double-precision reference, whose last bit differs from
+            // the vector formulas, so x.t().exp() would not be x.exp().t().
+            StridedKernels.copy(in, xLayout, o, outLayout);
+            unaryRun(op, o, outLayout.offset(), o, outLayout.offset(), outLayout.numel());
+            return;
         }
         StridedKernels.unary(op, in, xLayout, o, outLayout);
     }
@@ -485,7 +491,14 @@ public final class SimdBackend extends HeapBackend {
             int from = w.at[0];
             int slot = w.at[1];
             if (reducedRow) {
-                acc[slot] = StridedKernels.combine(op, acc[slot], reduceRun(op, x, from, len));
+                // Math.max / Math.min as in the runs (-0.0 below 0.0), not StridedKernels.combine, which
+                // keeps the first of two zeros: the result would depend on which run held which zero.
+                double run = reduceRun(op, x, from, len);
+                acc[slot] = switch (op) {
+                    case SUM -> acc[slot] + run;
+                    case MAX -> Math.max(acc[slot], run);
+                    case MIN -> Math.min(acc[slot], run);
+                };
                 continue;
             }
             for (int at = 0; at < len; at += RUN_PIECE) {

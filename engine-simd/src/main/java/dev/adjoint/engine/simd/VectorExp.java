@@ -4,6 +4,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,8 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * nearest integer to {@code x / ln2}, so {@code |r| <= ln2 / 2}; a polynomial for {@code e^r}; then
  * a multiply by {@code 2^k} built from exponent bits. Accuracy, measured over dense sweeps of the
  * whole domain against {@link StrictMath#exp} ({@code VectorExpTest}): within 1 ulp in both dtypes,
- * subnormal results included. tanh has its own fast path, a rational function for the vectors whose
- * lanes are all small (see {@link #tanh(float[], int, float[], int, int)}); it is within 4 ulp of
+ * subnormal results included. tanh has its own fast path, a rational function for the lanes that
+ * are small (see {@link #tanh(float[], int, float[], int, int)}); it is within 4 ulp of
  * {@link StrictMath#tanh} in both dtypes. The conformance tolerances (1e-4 / 1e-10 relative) are far
  * wider.
  *
@@ -28,7 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  * to a range just wider than the finite results (min/max keep NaN, so NaN gives NaN) and {@code 2^k}
  * is applied as two factors {@code 2^(k/2)} and {@code 2^(k - k/2)}, each a normal number: results
  * past the largest value overflow to +Inf, and those below the smallest subnormal round to 0, in one
- * correctly rounded multiply. +Inf therefore gives +Inf and -Inf gives 0.
+ * correctly rounded multiply. +Inf therefore gives +Inf and -Inf gives 0. A lane within the short
+ * path's range gets the same bits from either path (both scale e^r by 2^k exactly), so a value's
+ * result does not depend on the other lanes of its vector.
  */
 final class VectorExp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -103,11 +106,12 @@ final class VectorExp {
 
     /**
      * {@code o[oo + i] = tanh(x[xo + i])} for {@code i < bound}, a multiple of the preferred species'
-     * length. A vector whose lanes all satisfy |x| <= {@link #TANH_RATIONAL_LIMIT_F} takes the rational
-     * function, about 10 instructions; any other (a larger lane, an infinity, a NaN, which fails the
-     * comparison) takes the exp-based {@link #tanh(FloatVector)}, about twice as many, which also
-     * gives exactly +-1 for large |x|. The choice is per vector, so the loop runs at the rational's
-     * speed unless large lanes are common, and then at about the exp-based one's
+     * length. Each lane with |x| <= {@link #TANH_RATIONAL_LIMIT_F} takes the rational function, about
+     * 10 instructions; any other (a larger lane, an infinity, a NaN, which fails the comparison) the
+     * exp-based {@link #tanh(FloatVector)}, about twice as many, which also gives exactly +-1 for large
+     * |x|. The choice is per lane, so that a value's result does not depend on its neighbours; a
+     * vector computes only the formulas its lanes need, so the loop runs at the rational's speed
+     * unless large lanes are common, and then at about the exp-based one's
      * ({@code ElementwiseBenchmark.tanhWide}).
      */
     static void tanh(float[] x, int xo, float[] o, int oo, int bound) {
@@ -116,17 +120,25 @@ final class VectorExp {
             if (v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_F).allTrue()) {
                 tanhRational(v).intoArray(o, oo + i);
             } else {
-                tanhByExpAt(x, xo + i, o, oo + i);
+                tanhLaneByLaneAt(x, xo + i, o, oo + i);
             }
         }
     }
 
     /**
-     * The rare branch loads and stores its own vector: C2 may leave a cold call out of line, and a
-     * vector passed to a call that is not inlined is boxed, an allocation per vector.
+     * A vector with a lane past the rational's range: the exp-based formula, and the rational in the
+     * lanes within that range if there are any. The rare branch loads and stores its own vector: C2
+     * may leave a cold call out of line, and a vector passed to a call that is not inlined is boxed,
+     * an allocation per vector.
      */
-    private static void tanhByExpAt(float[] x, int xi, float[] o, int oi) {
-        tanh(FloatVector.fromArray(F, x, xi)).intoArray(o, oi);
+    private static void tanhLaneByLaneAt(float[] x, int xi, float[] o, int oi) {
+        FloatVector v = FloatVector.fromArray(F, x, xi);
+        VectorMask<Float> small = v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_F);
+        FloatVector y = tanh(v);
+        if (small.anyTrue()) {
+            y = y.blend(tanhRational(v), small);
+        }
+        y.intoArray(o, oi);
     }
 
     /**
@@ -240,13 +252,19 @@ final class VectorExp {
             if (v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_D).allTrue()) {
                 tanhRational(v).intoArray(o, oo + i);
             } else {
-                tanhByExpAt(x, xo + i, o, oo + i);
+                tanhLaneByLaneAt(x, xo + i, o, oo + i);
             }
         }
     }
 
-    private static void tanhByExpAt(double[] x, int xi, double[] o, int oi) {
-        tanh(DoubleVector.fromArray(D, x, xi)).intoArray(o, oi);
+    private static void tanhLaneByLaneAt(double[] x, int xi, double[] o, int oi) {
+        DoubleVector v = DoubleVector.fromArray(D, x, xi);
+        VectorMask<Double> small = v.abs().compare(VectorOperators.LE, TANH_RATIONAL_LIMIT_D);
+        DoubleVector y = tanh(v);
+        if (small.anyTrue()) {
+            y = y.blend(tanhRational(v), small);
+        }
+        y.intoArray(o, oi);
     }
 
     /**

@@ -33,7 +33,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Vectors whose lanes are all positive, normal and finite (for log1p: above -1 and finite) take the
  * short path; any other vector takes the long one, which scales subnormals by 2^52 (2^23) into normal
  * range, then puts in the special values: ln(±0) = -Inf, ln(negative) = NaN, ln(+Inf) = +Inf, NaN
- * stays NaN; log1p(-1) = -Inf, log1p(x < -1) = NaN.
+ * stays NaN; log1p(-1) = -Inf, log1p(x < -1) = NaN. The long path computes the short path's lanes
+ * with the same operations, so a value's result does not depend on the other lanes of its vector.
  */
 final class VectorLog {
     private VectorLog() {
