@@ -192,7 +192,7 @@ final class SimdWindows {
     /** Along the last dim, all three layouts contiguous, the indexed one with the index's outer dims, rows non-empty. */
     private static boolean alongRows(HeapStorage data, Layout dataLayout, int dim, Layout il, Layout other) {
         int rank = il.rank();
-        if (data.dtype == DType.INT64 || dim != rank - 1 || il.numel() == 0 || !dataLayout.isContiguous()
+        if (!data.dtype.isFloatingPoint() || dim != rank - 1 || il.numel() == 0 || !dataLayout.isContiguous()
                 || !il.isContiguous() || !other.isContiguous()) {
             return false;
         }
@@ -210,7 +210,7 @@ final class SimdWindows {
     }
 
     private static boolean floating(HeapStorage a, HeapStorage b) {
-        return a.dtype == b.dtype && a.dtype != DType.INT64;
+        return a.dtype == b.dtype && a.dtype.isFloatingPoint();
     }
 
     /** Runs {@code body} for items {@code 0 .. items - 1}, on the helper threads too when the work is large. */
