@@ -23,8 +23,9 @@ import java.util.Set;
  * Heap arrays with {@code jdk.incubator.vector} kernels. Elementwise calls walk the rows of their
  * output ({@link RowWalk}) with each operand dense or repeated along the row, copying a permuted
  * operand dense in tiles first; reductions over any dims walk x in the order of its strides; the
- * plain strided loops of {@link StridedKernels} remain for INT64, outputs whose rows are not dense,
- * and the elementwise ops without a vector kernel. This class decides which path a call takes from
+ * plain strided loops of {@link StridedKernels} remain for integer and BOOL data (comparisons and
+ * where masks aside), outputs whose rows are not dense, and the elementwise ops without a vector
+ * kernel. This class decides which path a call takes from
  * the layouts alone and never names a Vector API type itself, so
  * {@link java.util.ServiceLoader} can instantiate it in a JVM without the incubator module and it
  * then reports itself unavailable.
@@ -308,7 +309,6 @@ public final class SimdBackend extends HeapBackend {
         }
     }
 
-    /** As {@link #binary}; the kernel has no repeated form, so an operand not dense along the rows is copied dense. */
     /** In pieces of {@link #RUN_PIECE}, as binaryRun. */
     private static void compareRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
                                    boolean bRepeated, HeapStorage o, int oo, int n) {
@@ -324,6 +324,7 @@ public final class SimdBackend extends HeapBackend {
         }
     }
 
+    /** As {@link #binary}; the kernel has no repeated form, so an operand not dense along the rows is copied dense. */
     @Override
     public void scaledAdd(double scale, Storage a, Layout aLayout, double alpha, Storage b, Layout bLayout,
                           Storage out, Layout outLayout) {
