@@ -65,6 +65,32 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = grad.dtype == DType.FLOAT32;
+        if (w.strideH() == 1 && w.padH() <= w.dilationH() * (w.kernelH() - 1)
+                && w.padW() <= w.dilationW() * (w.kernelW() - 1)) {
+            // At stride 1 the input gradient is a convolution of the output gradient, padded by the
+            // kernel's span less the padding, with the kernel flipped and each group's weights
+            // transposed: the forward kernel, which sums in registers where the scatter below adds
+            // into memory once per tap.
+            Window2d flipped = new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1,
+                    w.dilationH() * (w.kernelH() - 1) - w.padH(), w.dilationW() * (w.kernelW() - 1) - w.padW(),
+                    w.dilationH(), w.dilationW(), w.height(), w.width());
+            PaddedImage pad = PaddedImage.of(flipped);
+            HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, og, cg, w.taps());
+            SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+                int n = i / groups;
+                int g = i % groups;
+                int at = gl.offset() + (n * outChannels + g * og) * w.positions();
+                int plane = ol.offset() + (n * channels + g * cg) * pixels;
+                if (f32) {
+                    FloatConvolution.forward(grad.f32, at, transposed.f32, g * groupWeights, flipped, pad, og, cg,
+                            out.f32, plane);
+                } else {
+                    DoubleConvolution.forward(grad.f64, at, transposed.f64, g * groupWeights, flipped, pad, og, cg,
+                            out.f64, plane);
+                }
+            });
+            return true;
+        }
         PaddedImage pad = PaddedImage.of(w);
         SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
             int n = i / groups;
@@ -109,6 +135,26 @@ final class SimdConvolution {
             }
         });
         return true;
+    }
+
+    /**
+     * The weights {@code [groups * og, cg, taps]} from {@code offset} as {@code [groups, cg, og, taps]}
+     * with the taps in reverse order (the kernel turned by 180 degrees), a new storage.
+     */
+    private static HeapStorage flippedTransposed(HeapStorage weight, int offset, int groups, int og, int cg, int taps) {
+        HeapStorage out = HeapStorage.allocate(weight.dtype, groups * og * cg * taps);
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < og; o++) {
+                for (int c = 0; c < cg; c++) {
+                    int from = offset + ((g * og + o) * cg + c) * taps;
+                    int to = ((g * cg + c) * og + o) * taps;
+                    for (int t = 0; t < taps; t++) {
+                        out.set(to + t, weight.get(from + taps - 1 - t));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
