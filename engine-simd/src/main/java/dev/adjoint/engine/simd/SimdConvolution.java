@@ -6,17 +6,18 @@ import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapStorage;
 
 /**
- * The convolution primitives on engine-simd: which geometries take the direct kernels of
- * {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is shared between
+ * The convolution primitives on engine-simd: which geometries take the direct or the banded kernels
+ * of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is shared between
  * threads. Each method returns false when the operands do not suit it, and the caller takes the
- * SPI's default (unfold, the packed GEMM, fold).
+ * SPI's default (unfold of the whole batch, the packed GEMM, fold).
  *
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
  * convolution would be one product of a single row per channel. They need stride 1 along the width
  * (a tap's reads along an output row are then one dense run). Forward and input gradient take one
  * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
- * so no result depends on the number of threads.
+ * so no result depends on the number of threads. Other convolutions take the banded kernels, a
+ * sample per item, when the batch has a sample for every thread.
  */
 final class SimdConvolution {
     private SimdConvolution() {
@@ -27,7 +28,8 @@ final class SimdConvolution {
         int channels = xl.shape().dim(1);
         int outChannels = wl.shape().dim(0);
         if (!direct(x, out, w, outChannels / groups)) {
-            return false;
+            return banded(x, out, xl.shape().dim(0))
+                    && bandedForward(x, xl, weight, wl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
         int batch = xl.shape().dim(0);
         int cg = channels / groups;
@@ -57,7 +59,8 @@ final class SimdConvolution {
         int channels = ol.shape().dim(1);
         int outChannels = gl.shape().dim(1);
         if (!direct(grad, out, w, outChannels / groups)) {
-            return false;
+            return banded(grad, out, gl.shape().dim(0))
+                    && bandedInputGrad(grad, gl, weight, wl, w, groups, out, ol, bandRows(w, channels, grad.dtype));
         }
         int batch = gl.shape().dim(0);
         int cg = channels / groups;
@@ -113,7 +116,8 @@ final class SimdConvolution {
         int channels = xl.shape().dim(1);
         int outChannels = gl.shape().dim(1);
         if (!direct(x, out, w, outChannels / groups)) {
-            return false;
+            return banded(x, out, xl.shape().dim(0))
+                    && bandedWeightGrad(x, xl, grad, gl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
         int batch = xl.shape().dim(0);
         int cg = channels / groups;
@@ -135,6 +139,112 @@ final class SimdConvolution {
             }
         });
         return true;
+    }
+
+    static boolean bandedForward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, Window2d w,
+                                         int groups, HeapStorage out, Layout ol, int band) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = wl.shape().dim(0);
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int plane = xl.offset() + n * channels * pixels;
+            int at = ol.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.bandedForward(x.f32, plane, channels, weight.f32, wl.offset(), w, pad, groups,
+                        outChannels, band, out.f32, at);
+            } else {
+                DoubleConvolution.bandedForward(x.f64, plane, channels, weight.f64, wl.offset(), w, pad, groups,
+                        outChannels, band, out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    static boolean bandedInputGrad(HeapStorage grad, Layout gl, HeapStorage weight, Layout wl, Window2d w,
+                                           int groups, HeapStorage out, Layout ol, int band) {
+        int batch = gl.shape().dim(0);
+        int channels = ol.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        boolean f32 = grad.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int at = gl.offset() + n * outChannels * w.positions();
+            int plane = ol.offset() + n * channels * pixels;
+            if (f32) {
+                FloatConvolution.bandedInputGrad(grad.f32, at, weight.f32, wl.offset(), w, pad, groups, channels,
+                        outChannels, band, out.f32, plane);
+            } else {
+                DoubleConvolution.bandedInputGrad(grad.f64, at, weight.f64, wl.offset(), w, pad, groups, channels,
+                        outChannels, band, out.f64, plane);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Each sample's weight gradient into a slice of its own, then the slices summed in sample order
+     * into {@code out}: the result does not depend on which thread took which sample.
+     */
+    static boolean bandedWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                            int groups, HeapStorage out, Layout ol, int band) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        int size = ol.numel();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        HeapStorage partials = HeapStorage.allocate(x.dtype, batch * size);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int plane = xl.offset() + n * channels * pixels;
+            int at = gl.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.bandedWeightGrad(x.f32, plane, channels, grad.f32, at, w, pad, groups, outChannels,
+                        band, partials.f32, n * size, new float[size]);
+            } else {
+                DoubleConvolution.bandedWeightGrad(x.f64, plane, channels, grad.f64, at, w, pad, groups, outChannels,
+                        band, partials.f64, n * size, new double[size]);
+            }
+        });
+        for (int n = 0; n < batch; n++) {
+            if (f32) {
+                FloatConvolution.addInto(partials.f32, n * size, out.f32, ol.offset(), size);
+            } else {
+                DoubleConvolution.addInto(partials.f64, n * size, out.f64, ol.offset(), size);
+            }
+        }
+        return true;
+    }
+
+    /** The floating operations of a convolution, its input gradient or its weight gradient: the GEMM's measure for threads. */
+    private static long flops(Window2d w, int channels, int outChannels, int groups, int batch) {
+        return 2L * batch * outChannels * (channels / groups) * w.taps() * w.positions();
+    }
+
+    /**
+     * Output rows per band: a band's columns ({@code channels * taps} rows of {@code rows * outW})
+     * get a quarter of this core's L2, so that they, the GEMM's packed block of them (half of L2,
+     * see {@link GemmBlocking}) and the weights stay there while the band is multiplied.
+     */
+    private static int bandRows(Window2d w, int channels, DType dtype) {
+        long row = (long) channels * w.taps() * w.outW() * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
+        return (int) Math.max(1, Math.min(w.outH(), GemmBlocking.CACHES.l2Bytes() / 4 / row));
+    }
+
+    /**
+     * Whether a convolution takes the banded kernels: one sample per thread at a time, so the batch
+     * must give every thread one; smaller batches take the default, whose one product over the
+     * whole batch the GEMM shares between threads.
+     */
+    private static boolean banded(HeapStorage a, HeapStorage b, int batch) {
+        return a.dtype == b.dtype && a.dtype.isFloatingPoint() && batch >= MatmulThreads.THREADS;
     }
 
     /**
