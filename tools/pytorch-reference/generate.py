@@ -701,10 +701,30 @@ def conv_double_backward():
     return c
 
 
+def conv2d_depthwise_multiplier():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 6, 19))
+        w = c.input("w", c.randn(6, 1, 3, 3, scale=0.5))
+        b = c.input("b", c.randn(6, scale=0.1))
+        return [("out", F.conv2d(x, w, b, stride=(2, 1), padding=1, groups=3))]
+    return conv_case("conv2d_depthwise_multiplier",
+                     "depthwise conv2d with channel multiplier 2 (groups 3, 6 outputs), stride (2, 1), rows of 19",
+                     38, make)
+
+
+def conv2d_many_channels():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 7, 6))
+        w = c.input("w", c.randn(13, 3, 3, 3, scale=0.3))
+        b = c.input("b", c.randn(13, scale=0.1))
+        return [("out", F.conv2d(x, w, b, padding=1))]
+    return conv_case("conv2d_many_channels", "conv2d with 13 output channels, 3x3, padding 1, batch 2", 39, make)
+
+
 CASES += [conv2d_stride_padding, conv2d_dilation_groups, conv2d_depthwise, conv2d_1x1, conv2d_same_even,
           conv2d_batch1_odd, conv1d, conv_transpose2d, conv_transpose2d_groups_dilation, unfold_fold, max_pool2d,
           avg_pool2d, adaptive_avg_pool2d, batch_norm_train, batch_norm_eval, batch_norm_1d, small_cnn,
-          conv_double_backward]
+          conv_double_backward, conv2d_depthwise_multiplier, conv2d_many_channels]
 
 
 # ---- output -----------------------------------------------------------------------------------------

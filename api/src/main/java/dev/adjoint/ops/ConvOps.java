@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
@@ -10,13 +11,13 @@ import java.util.Locale;
 import static dev.adjoint.ops.ElementwiseOps.of;
 
 /**
- * Convolutions as composites over two movement primitives, unfold (im2col) and fold (col2im),
- * each recorded with the other as its vector-Jacobian product and itself as its Jacobian-vector
- * product (both are linear). A convolution is unfold, one
- * (grouped) matrix product with the weight, and a reshape; a transposed convolution is a matrix
- * product and a fold. Their gradients are therefore ordinary differentiable ops: the input gradient
- * of a convolution comes out as a transposed convolution and the weight gradient as a convolution,
- * and gradients of gradients work without a formula of their own. conv1d is conv2d over images of
+ * Convolutions over three primitives, the convolution without bias and its two adjoints (its input
+ * gradient, a transposed convolution, and its weight gradient). Each is linear in both operands,
+ * and the derivatives of each are the other two: recorded with those as vector-Jacobian products
+ * and with themselves as Jacobian-vector products, gradients of gradients work without a formula
+ * of their own. A backend may run the three with kernels of its own; the SPI's defaults compose
+ * them from unfold, matmul and fold. The movement primitives unfold (im2col) and fold (col2im)
+ * are also ops of their own here, each the other's adjoint. conv1d is conv2d over images of
  * height 1.
  */
 public final class ConvOps {
@@ -40,6 +41,55 @@ public final class ConvOps {
         Tensor out = Dispatch.fold(cols, window, channels);
         return Graph.record("Col2ImBackward", out, of(cols), NOTHING, (g, c) -> of(unfold(g, window)),
                 (t, in, y) -> fold(t[0], window, channels));
+    }
+
+    /**
+     * {@code x [N, C, H, W]} convolved with {@code w [O, C / groups, kH, kW]}, no bias. Its gradients:
+     * for the input, {@link #convolutionInputGrad}; for the weight, {@link #convolutionWeightGrad}.
+     */
+    static Tensor convolution(Tensor x, Tensor w, Window2d window, int groups) {
+        Tensor out = Dispatch.conv2d(x, w, window, groups);
+        return Graph.record("ConvolutionBackward", out, of(x, w), of(x, w), (g, c) -> of(
+                        c.needsInputGrad(0) ? convolutionInputGrad(g, c.saved(1), window, groups) : null,
+                        c.needsInputGrad(1) ? convolutionWeightGrad(c.saved(0), g, window, groups, w.shape()) : null),
+                (t, in, y) -> bilinear(t, in, (a, b) -> convolution(a, b, window, groups)));
+    }
+
+    /**
+     * The input gradient of {@link #convolution} for output gradient {@code g} ({@code [N, O, outH,
+     * outW]}): a transposed convolution, {@code [N, w.size(1) * groups, H, W]}. With
+     * {@code <convolution(x, w), g> = <x, inputGrad(g, w)>} for every x, its derivatives with respect
+     * to g and w, against a gradient {@code u} shaped like x, are {@code convolution(u, w)} and
+     * {@code weightGrad(u, g)}.
+     */
+    static Tensor convolutionInputGrad(Tensor g, Tensor w, Window2d window, int groups) {
+        Tensor out = Dispatch.conv2dInputGrad(g, w, window, groups);
+        return Graph.record("ConvolutionInputGradBackward", out, of(g, w), of(g, w), (u, c) -> of(
+                        c.needsInputGrad(0) ? convolution(u, c.saved(1), window, groups) : null,
+                        c.needsInputGrad(1) ? convolutionWeightGrad(u, c.saved(0), window, groups, w.shape()) : null),
+                (t, in, y) -> bilinear(t, in, (a, b) -> convolutionInputGrad(a, b, window, groups)));
+    }
+
+    /**
+     * The weight gradient of {@link #convolution} for input {@code x} and output gradient {@code g}:
+     * shaped {@code weightShape}. With {@code <convolution(x, w), g> = <w, weightGrad(x, g)>}, its
+     * derivatives with respect to x and g, against a gradient {@code u} shaped like the weight, are
+     * {@code inputGrad(g, u)} and {@code convolution(x, u)}.
+     */
+    static Tensor convolutionWeightGrad(Tensor x, Tensor g, Window2d window, int groups, Shape weightShape) {
+        Tensor out = Dispatch.conv2dWeightGrad(x, g, window, groups, weightShape);
+        return Graph.record("ConvolutionWeightGradBackward", out, of(x, g), of(x, g), (u, c) -> of(
+                        c.needsInputGrad(0) ? convolutionInputGrad(c.saved(1), u, window, groups) : null,
+                        c.needsInputGrad(1) ? convolution(c.saved(0), u, window, groups) : null),
+                (t, in, y) -> bilinear(t, in, (a, b) -> convolutionWeightGrad(a, b, window, groups, weightShape)));
+    }
+
+    /** The tangent of a bilinear {@code f(a, b)}: {@code f(ta, b) + f(a, tb)}, either term absent without its tangent. */
+    private static Tensor bilinear(Tensor[] t, Tensor[] in, java.util.function.BinaryOperator<Tensor> f) {
+        if (t[0] == null) {
+            return f.apply(in[0], t[1]);
+        }
+        return t[1] == null ? f.apply(t[0], in[1]) : f.apply(t[0], in[1]).add(f.apply(in[0], t[1]));
     }
 
     /** torch.nn.functional.unfold: {@code [N, C, H, W]} (or unbatched {@code [C, H, W]}) to {@code [N, C * kH * kW, L]}. */
@@ -184,34 +234,23 @@ public final class ConvOps {
     }
 
     /**
-     * {@code x [N, C, H, W]} convolved with {@code w [O, C / groups, kH, kW]}: the unfolded input,
-     * stored as {@code [C * taps, N, positions]}, is viewed as {@code [groups, C / groups * taps,
-     * N * positions]} and multiplied by the weight viewed as {@code [groups, O / groups, C / groups *
-     * taps]}: one matrix product per group over the whole batch, giving {@code [O, N, positions]}.
-     * Backward, the same layout makes the weight gradient one product per group with the batch in its
-     * inner dimension (no sum over samples afterwards).
+     * {@code x [N, C, H, W]} convolved with {@code w [O, C / groups, kH, kW]}, plus the bias. A 1x1
+     * kernel with stride 1 and no padding reads each pixel once: that is one matrix product per
+     * sample and group over the input in place (the engine sums the weight gradient over the batch).
      */
     private static Tensor convolve(Tensor x, Tensor w, Tensor bias, Window2d window, int groups) {
         int n = x.size(0);
         int outChannels = w.size(0);
-        int depth = w.size(1) * window.taps();
-        int positions = window.positions();
-        Tensor weights = w.reshape(groups, outChannels / groups, depth);
+        Tensor product;
         if (isPointwise(window)) {
-            // A 1x1 kernel with stride 1 and no padding reads each pixel once: unfold would only move
-            // the batch dimension. Multiply the input in place instead, one product per sample and
-            // group; the weight gradient is summed over the batch by the engine.
-            Tensor product = weights.matmul(x.reshape(n, groups, depth, positions)).reshape(n, outChannels, positions);
-            Tensor out = bias == null ? product : product.add(bias.reshape(1, outChannels, 1));
-            return out.reshape(n, outChannels, window.outH(), window.outW());
+            int depth = w.size(1);
+            product = w.reshape(groups, outChannels / groups, depth)
+                    .matmul(x.reshape(n, groups, depth, window.positions()))
+                    .reshape(n, outChannels, window.outH(), window.outW());
+        } else {
+            product = convolution(x, w, window, groups);
         }
-        Tensor cols = unfold(x, window).permute(1, 0, 2).reshape(groups, depth, n * positions);
-        Tensor product = weights.matmul(cols);
-        // [N, O, positions] over the product's [O, N, positions] memory: each row of positions is dense, so
-        // the bias add (or, without one, a copy) writes the output in [N, O, H, W] order a row at a time.
-        Tensor out = product.reshape(outChannels, n, positions).permute(1, 0, 2);
-        out = bias == null ? out.contiguous() : out.add(bias.reshape(1, outChannels, 1));
-        return out.reshape(n, outChannels, window.outH(), window.outW());
+        return bias == null ? product : product.add(bias.reshape(1, outChannels, 1, 1));
     }
 
     private static boolean isPointwise(Window2d w) {
@@ -221,8 +260,8 @@ public final class ConvOps {
 
     /**
      * torch.nn.functional.conv_transpose2d: the adjoint of conv2d with respect to its input. The
-     * input {@code [N, C_in, H, W]} times the weight {@code [C_in, C_out / groups, kH, kW]} gives the
-     * columns a conv2d of the output-sized image would have unfolded, and fold sums them into it.
+     * input {@code [N, C_in, H, W]} is the output gradient of a conv2d of the output-sized image by
+     * the weight {@code [C_in, C_out / groups, kH, kW]}, and the result that conv2d's input gradient.
      */
     public static Tensor convTranspose2d(Tensor input, Tensor weight, Tensor bias, int[] stride, int[] padding,
                                          int[] outputPadding, int groups, int[] dilation) {
@@ -260,15 +299,8 @@ public final class ConvOps {
         }
         Window2d window = new Window2d(outSize[0], outSize[1], kernel[0], kernel[1], s[0], s[1], p[0], p[1], d[0], d[1],
                 size[0], size[1]);
-        Tensor x = WindowArgs.batched(input, 2);
-        int n = x.size(0);
-        int positions = window.positions();
-        int inPerGroup = weight.size(0) / groups;
-        int depth = weight.size(1) * window.taps();
-        Tensor pixels = x.reshape(n, groups, inPerGroup, positions).permute(1, 2, 0, 3)
-                .reshape(groups, inPerGroup, n * positions);
-        Tensor cols = weight.reshape(groups, inPerGroup, depth).transpose(1, 2).matmul(pixels);
-        Tensor out = fold(cols.reshape(groups * depth, n, positions).permute(1, 0, 2), window, outChannels);
+        // The adjoint of a convolution of the output-sized image by the same weight.
+        Tensor out = convolutionInputGrad(WindowArgs.batched(input, 2), weight, window, groups);
         if (bias != null) {
             out = out.add(bias.reshape(1, outChannels, 1, 1));
         }

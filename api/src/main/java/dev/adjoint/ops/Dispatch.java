@@ -387,6 +387,50 @@ public final class Dispatch {
         return out;
     }
 
+    /** A convolution without bias of {@code x} ({@code [N, C, H, W]}) and {@code w} ({@code [O, C / groups, kH, kW]}). */
+    static Tensor conv2d(Tensor x, Tensor w, Window2d window, int groups) {
+        Tensor out = empty(x.backend(), x.dtype(), Shape.of(x.size(0), w.size(0), window.outH(), window.outW()));
+        if (out.numel() == 0 || x.numel() == 0 || w.numel() == 0) {
+            return out;
+        }
+        Tensor xs = dense(x);
+        Tensor ws = dense(w);
+        x.backend().conv2d(xs.storage(), xs.layout(), ws.storage(), ws.layout(), window, groups, out.storage(),
+                out.layout());
+        return out;
+    }
+
+    /** The input gradient of {@link #conv2d}: {@code [N, w.size(1) * groups, height, width]}. */
+    static Tensor conv2dInputGrad(Tensor grad, Tensor w, Window2d window, int groups) {
+        Tensor out = empty(grad.backend(), grad.dtype(),
+                Shape.of(grad.size(0), w.size(1) * groups, window.height(), window.width()));
+        if (out.numel() == 0 || grad.numel() == 0 || w.numel() == 0) {
+            return out;
+        }
+        Tensor gs = dense(grad);
+        Tensor ws = dense(w);
+        grad.backend().conv2dInputGrad(gs.storage(), gs.layout(), ws.storage(), ws.layout(), window, groups,
+                out.storage(), out.layout());
+        return out;
+    }
+
+    /** The weight gradient of {@link #conv2d}, of shape {@code weightShape}. */
+    static Tensor conv2dWeightGrad(Tensor x, Tensor grad, Window2d window, int groups, Shape weightShape) {
+        Tensor out = empty(x.backend(), x.dtype(), weightShape);
+        if (out.numel() == 0 || x.numel() == 0 || grad.numel() == 0) {
+            return out;
+        }
+        Tensor xs = dense(x);
+        Tensor gs = dense(grad);
+        x.backend().conv2dWeightGrad(xs.storage(), xs.layout(), gs.storage(), gs.layout(), window, groups,
+                out.storage(), out.layout());
+        return out;
+    }
+
+    private static Tensor dense(Tensor t) {
+        return t.isContiguous() ? t : contiguousCopy(t);
+    }
+
     /** Max pooling of {@code x} ({@code [N, C, H, W]}): the pooled values and their INT64 positions in each image. */
     static Tensor[] maxPool2d(Tensor x, Window2d window) {
         Shape shape = Shape.of(x.size(0), x.size(1), window.outH(), window.outW());

@@ -229,6 +229,116 @@ public interface Backend {
     void fold(Storage cols, Layout colsLayout, Window2d window, Storage out, Layout outLayout);
 
     /**
+     * A convolution without bias, the forward of conv2d: {@code x} ({@code [N, C, height, width]})
+     * correlated with {@code weight} ({@code [O, C / groups, kernelH, kernelW]}) along {@code window}
+     * into {@code out} ({@code [N, O, outH, outW]}):
+     * {@code out[n][o][oh][ow] = sum over c, kh, kw of weight[o][c][kh][kw] * x[n][g * C / groups + c][row][column]}
+     * with {@code g = o / (O / groups)} and the row and column that tap {@code (kh, kw)} of position
+     * {@code (oh, ow)} reads (see {@link Window2d}; padding reads 0). All three operands are contiguous
+     * ({@code out} zero-filled). Linear in each operand; {@link #conv2dInputGrad} and
+     * {@link #conv2dWeightGrad} are its adjoints.
+     *
+     * <p>The default unfolds the whole batch and multiplies each group's columns as one matrix
+     * (unfold, matmul, a copy into place): any backend with those primitives runs it unchanged.
+     */
+    default void conv2d(Storage x, Layout xLayout, Storage weight, Layout weightLayout, Window2d window, int groups,
+                        Storage out, Layout outLayout) {
+        int n = xLayout.shape().dim(0);
+        int channels = xLayout.shape().dim(1);
+        int outChannels = weightLayout.shape().dim(0);
+        int perGroup = outChannels / groups;
+        int depth = channels / groups * window.taps();
+        int positions = window.positions();
+        int columns = n * positions;
+        Storage cols = unfoldedBatch(x, xLayout, window);
+        // [O, N, positions]: each group's rows of output are one product over the whole batch.
+        Storage product = allocate(out.dtype(), outChannels * columns);
+        matmul(weight, new Layout(Shape.of(groups, perGroup, depth), new int[] {perGroup * depth, depth, 1},
+                        weightLayout.offset()),
+                cols, Layout.contiguous(Shape.of(groups, depth, columns)),
+                product, Layout.contiguous(Shape.of(groups, perGroup, columns)));
+        Shape image = Shape.of(n, outChannels, positions);
+        copy(product, new Layout(image, new int[] {positions, columns, 1}, 0),
+                out, new Layout(image, image.contiguousStrides(), outLayout.offset()));
+    }
+
+    /**
+     * The input gradient of {@link #conv2d}, a transposed convolution: every element of {@code grad}
+     * ({@code [N, O, outH, outW]}) times each weight it met in the forward, added into the pixel of
+     * {@code out} ({@code [N, C, height, width]}, C = {@code weight.size(1) * groups}) that weight
+     * read. Padding taps are dropped. All contiguous, {@code out} zero-filled.
+     *
+     * <p>The default multiplies each group's transposed weight with the batch's gradient in
+     * {@code [O, N, positions]} order and folds the columns.
+     */
+    default void conv2dInputGrad(Storage grad, Layout gradLayout, Storage weight, Layout weightLayout, Window2d window,
+                                 int groups, Storage out, Layout outLayout) {
+        int n = gradLayout.shape().dim(0);
+        int outChannels = gradLayout.shape().dim(1);
+        int channels = outLayout.shape().dim(1);
+        int perGroup = outChannels / groups;
+        int depth = channels / groups * window.taps();
+        int positions = window.positions();
+        int columns = n * positions;
+        Storage byChannel = outputChannelsFirst(grad, gradLayout);
+        Storage cols = allocate(out.dtype(), channels * window.taps() * columns);
+        matmul(weight, new Layout(Shape.of(groups, depth, perGroup), new int[] {perGroup * depth, 1, depth},
+                        weightLayout.offset()),
+                byChannel, Layout.contiguous(Shape.of(groups, perGroup, columns)),
+                cols, Layout.contiguous(Shape.of(groups, depth, columns)));
+        fold(cols, new Layout(Shape.of(n, channels * window.taps(), positions), new int[] {positions, columns, 1}, 0),
+                window, out, outLayout);
+    }
+
+    /**
+     * The weight gradient of {@link #conv2d}: {@code out[o][c][kh][kw]} ({@code [O, C / groups, kernelH,
+     * kernelW]}) is the sum over the batch and the window positions of {@code grad[n][o][oh][ow]}
+     * ({@code [N, O, outH, outW]}) times the pixel of {@code x} ({@code [N, C, height, width]}) that
+     * tap read. All contiguous, {@code out} zero-filled.
+     *
+     * <p>The default unfolds the batch as {@link #conv2d} does and multiplies each group's gradient
+     * rows by its transposed columns: the sum over the batch is the product's inner dimension.
+     */
+    default void conv2dWeightGrad(Storage x, Layout xLayout, Storage grad, Layout gradLayout, Window2d window,
+                                  int groups, Storage out, Layout outLayout) {
+        int n = xLayout.shape().dim(0);
+        int outChannels = gradLayout.shape().dim(1);
+        int perGroup = outChannels / groups;
+        int depth = xLayout.shape().dim(1) / groups * window.taps();
+        int columns = n * window.positions();
+        Storage cols = unfoldedBatch(x, xLayout, window);
+        Storage byChannel = outputChannelsFirst(grad, gradLayout);
+        matmul(byChannel, Layout.contiguous(Shape.of(groups, perGroup, columns)),
+                cols, new Layout(Shape.of(groups, columns, depth), new int[] {depth * columns, 1, columns}, 0),
+                out, new Layout(Shape.of(groups, perGroup, depth), new int[] {perGroup * depth, depth, 1},
+                        outLayout.offset()));
+    }
+
+    /**
+     * The unfolded batch in {@code [C * taps, N, positions]} order, a new storage: per group of
+     * channels, one {@code [depth, N * positions]} matrix. For the defaults of the convolutions.
+     */
+    private Storage unfoldedBatch(Storage x, Layout xLayout, Window2d window) {
+        int n = xLayout.shape().dim(0);
+        int rows = xLayout.shape().dim(1) * window.taps();
+        int positions = window.positions();
+        Storage cols = allocate(x.dtype(), rows * n * positions);
+        unfold(x, xLayout, window, cols, new Layout(Shape.of(n, rows, positions), new int[] {positions, n * positions, 1}, 0));
+        return cols;
+    }
+
+    /** {@code grad} ({@code [N, O, positions...]}) copied into {@code [O, N, positions]} order, a new storage. */
+    private Storage outputChannelsFirst(Storage grad, Layout gradLayout) {
+        int n = gradLayout.shape().dim(0);
+        int outChannels = gradLayout.shape().dim(1);
+        int positions = gradLayout.numel() / Math.max(1, n * outChannels);
+        Storage out = allocate(grad.dtype(), gradLayout.numel());
+        Shape image = Shape.of(n, outChannels, positions);
+        copy(grad, new Layout(image, image.contiguousStrides(), gradLayout.offset()),
+                out, new Layout(image, new int[] {positions, n * positions, 1}, 0));
+        return out;
+    }
+    /**
      * Max pooling: for {@code x} of shape {@code [N, C, height, width]} (any strides), {@code out}
      * ({@code [N, C, outH, outW]}, contiguous) holds the largest tap of each window that lies inside
      * the image (padding never wins), and {@code indices} (INT64, same shape, contiguous) its position

@@ -468,6 +468,19 @@ public final class OpCatalogue {
                 .sample(of(1, 1, 6, 6), of(2, 1, 3, 3)));
         ops.add(conv2dOp("conv2d(depthwise)", ints(1), ints(1), ints(1), 3, true)
                 .sample(of(1, 3, 4, 4), of(3, 1, 3, 3), of(3)));
+        // Rows of 37 span more than one vector of either dtype, with a masked last one: the direct kernels' tails.
+        ops.add(conv2dOp("conv2d(depthwise, channel multiplier 2, wide rows)", ints(1), ints(1), ints(1), 2, true)
+                .sample(of(2, 2, 3, 37), of(4, 1, 3, 3), of(4)));
+        ops.add(conv2dOp("conv2d(depthwise, channel multiplier 2, stride 2)", ints(2), ints(1), ints(1), 3, true)
+                .sample(of(2, 3, 5, 6), of(6, 1, 3, 3), of(6)));
+        ops.add(conv2dOp("conv2d(depthwise, stride (2, 1), padding (1, 2), dilation 2)", ints(2, 1), ints(1, 2),
+                        ints(2), 2, false)
+                .sample(of(1, 2, 6, 7), of(2, 1, 2, 3)));
+        // More output channels per group than a GEMM micro-kernel has rows (12 on AVX-512): simd's banded kernels.
+        ops.add(conv2dOp("conv2d(13 output channels)", ints(1), ints(1), ints(1), 1, true)
+                .sample(of(2, 2, 4, 5), of(13, 2, 3, 3), of(13)));
+        ops.add(conv2dOp("conv2d(groups 2, stride 2)", ints(2), ints(1), ints(1), 2, true)
+                .sample(of(1, 4, 5, 5), of(4, 2, 3, 3), of(4)));
         ops.add(conv2dOp("conv2d(groups 2, stride (2, 1), padding (0, 1))", ints(2, 1), ints(0, 1), ints(1), 2, false)
                 .sample(of(1, 4, 4, 3), of(4, 2, 3, 2))
                 .error("output channels that do not split into the groups", f -> Functional.conv2d(

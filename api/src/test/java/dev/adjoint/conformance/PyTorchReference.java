@@ -85,6 +85,8 @@ public final class PyTorchReference {
             Map.entry("batch_norm_1d", PyTorchReference::batchNorm1d),
             Map.entry("small_cnn", PyTorchReference::smallCnn),
             Map.entry("conv_double_backward", PyTorchReference::convDoubleBackward),
+            Map.entry("conv2d_depthwise_multiplier", PyTorchReference::conv2dDepthwiseMultiplier),
+            Map.entry("conv2d_many_channels", PyTorchReference::conv2dManyChannels),
             Map.entry("trig_hyperbolic", PyTorchReference::trigHyperbolic),
             Map.entry("rounding_remainder", PyTorchReference::roundingRemainder),
             Map.entry("activations", PyTorchReference::activations),
@@ -341,6 +343,16 @@ public final class PyTorchReference {
     static Computed conv2dDepthwise(CaseInputs in) {
         return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(1), ints(1),
                 ints(1), 4));
+    }
+
+    static Computed conv2dDepthwiseMultiplier(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(2, 1), ints(1),
+                ints(1), 3));
+    }
+
+    static Computed conv2dManyChannels(CaseInputs in) {
+        return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(1), ints(1),
+                ints(1), 1));
     }
 
     static Computed conv2d1x1(CaseInputs in) {

@@ -186,6 +186,26 @@ final class TracingBackend implements Backend {
     }
 
     @Override
+    public void conv2d(Storage x, Layout xl, Storage w, Layout wl, Window2d window, int groups, Storage out, Layout ol) {
+        record("conv2d", null);
+        delegate.conv2d(x, xl, w, wl, window, groups, out, ol);
+    }
+
+    @Override
+    public void conv2dInputGrad(Storage g, Layout gl, Storage w, Layout wl, Window2d window, int groups, Storage out,
+                                Layout ol) {
+        record("conv2dInputGrad", null);
+        delegate.conv2dInputGrad(g, gl, w, wl, window, groups, out, ol);
+    }
+
+    @Override
+    public void conv2dWeightGrad(Storage x, Layout xl, Storage g, Layout gl, Window2d window, int groups, Storage out,
+                                 Layout ol) {
+        record("conv2dWeightGrad", null);
+        delegate.conv2dWeightGrad(x, xl, g, gl, window, groups, out, ol);
+    }
+
+    @Override
     public void maxPool2d(Storage x, Layout xl, Window2d window, Storage out, Layout ol, Storage indices, Layout il) {
         record("maxPool2d", null);
         delegate.maxPool2d(x, xl, window, out, ol, indices, il);

@@ -69,7 +69,7 @@ public final class SimdBackend extends HeapBackend {
             case "unary" -> VECTOR_UNARY.contains(primitive);
             case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
             case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
-                 "layerNormBackward" -> true;
+                 "layerNormBackward", "conv2d", "conv2dInputGrad", "conv2dWeightGrad" -> true;
             default -> false;
         };
     }
@@ -795,6 +795,33 @@ public final class SimdBackend extends HeapBackend {
             return;
         }
         WindowKernels.fold((HeapStorage) cols, colsLayout, window, (HeapStorage) out, outLayout);
+    }
+
+    @Override
+    public void conv2d(Storage x, Layout xLayout, Storage weight, Layout weightLayout, Window2d window, int groups,
+                       Storage out, Layout outLayout) {
+        if (!VECTORS || !SimdConvolution.conv2d((HeapStorage) x, xLayout, (HeapStorage) weight, weightLayout, window,
+                groups, (HeapStorage) out, outLayout)) {
+            super.conv2d(x, xLayout, weight, weightLayout, window, groups, out, outLayout);
+        }
+    }
+
+    @Override
+    public void conv2dInputGrad(Storage grad, Layout gradLayout, Storage weight, Layout weightLayout, Window2d window,
+                                int groups, Storage out, Layout outLayout) {
+        if (!VECTORS || !SimdConvolution.inputGrad((HeapStorage) grad, gradLayout, (HeapStorage) weight, weightLayout,
+                window, groups, (HeapStorage) out, outLayout)) {
+            super.conv2dInputGrad(grad, gradLayout, weight, weightLayout, window, groups, out, outLayout);
+        }
+    }
+
+    @Override
+    public void conv2dWeightGrad(Storage x, Layout xLayout, Storage grad, Layout gradLayout, Window2d window,
+                                 int groups, Storage out, Layout outLayout) {
+        if (!VECTORS || !SimdConvolution.weightGrad((HeapStorage) x, xLayout, (HeapStorage) grad, gradLayout, window,
+                groups, (HeapStorage) out, outLayout)) {
+            super.conv2dWeightGrad(x, xLayout, grad, gradLayout, window, groups, out, outLayout);
+        }
     }
 
     @Override

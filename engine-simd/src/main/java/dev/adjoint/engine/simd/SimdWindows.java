@@ -215,7 +215,11 @@ final class SimdWindows {
 
     /** Runs {@code body} for items {@code 0 .. items - 1}, on the helper threads too when the work is large. */
     static void run(int items, long elements, java.util.function.IntConsumer body) {
-        int threads = elements >= PARALLEL_ELEMENTS ? MatmulThreads.THREADS : 1;
+        runOn(items, elements >= PARALLEL_ELEMENTS ? MatmulThreads.THREADS : 1, body);
+    }
+
+    /** Runs {@code body} for items {@code 0 .. items - 1} on up to {@code threads} threads. */
+    static void runOn(int items, int threads, java.util.function.IntConsumer body) {
         if (threads == 1 || items == 1) {
             for (int i = 0; i < items; i++) {
                 body.accept(i);

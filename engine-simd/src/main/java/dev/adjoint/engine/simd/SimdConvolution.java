@@ -1,0 +1,277 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Window2d;
+import dev.adjoint.spi.heap.HeapStorage;
+
+/**
+ * The convolution primitives on engine-simd: which geometries take the direct or the banded kernels
+ * of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is shared between
+ * threads. Each method returns false when the operands do not suit it, and the caller takes the
+ * SPI's default (unfold of the whole batch, the packed GEMM, fold).
+ *
+ * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
+ * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
+ * convolution would be one product of a single row per channel. They need stride 1 along the width
+ * (a tap's reads along an output row are then one dense run). Forward and input gradient take one
+ * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
+ * so no result depends on the number of threads. Other convolutions take the banded kernels, a
+ * sample per item, when the batch has a sample for every thread.
+ */
+final class SimdConvolution {
+    private SimdConvolution() {
+    }
+
+    static boolean conv2d(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, Window2d w, int groups,
+                          HeapStorage out, Layout ol) {
+        int channels = xl.shape().dim(1);
+        int outChannels = wl.shape().dim(0);
+        if (!direct(x, out, w, outChannels / groups)) {
+            return banded(x, out, xl.shape().dim(0))
+                    && bandedForward(x, xl, weight, wl, w, groups, out, ol, bandRows(w, channels, x.dtype));
+        }
+        int batch = xl.shape().dim(0);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int pixels = w.height() * w.width();
+        int groupWeights = og * cg * w.taps();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int plane = xl.offset() + (n * channels + g * cg) * pixels;
+            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            if (f32) {
+                FloatConvolution.forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, pad, cg, og,
+                        out.f32, at);
+            } else {
+                DoubleConvolution.forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, pad, cg, og,
+                        out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    static boolean inputGrad(HeapStorage grad, Layout gl, HeapStorage weight, Layout wl, Window2d w, int groups,
+                             HeapStorage out, Layout ol) {
+        int channels = ol.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        if (!direct(grad, out, w, outChannels / groups)) {
+            return banded(grad, out, gl.shape().dim(0))
+                    && bandedInputGrad(grad, gl, weight, wl, w, groups, out, ol, bandRows(w, channels, grad.dtype));
+        }
+        int batch = gl.shape().dim(0);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int pixels = w.height() * w.width();
+        int groupWeights = og * cg * w.taps();
+        boolean f32 = grad.dtype == DType.FLOAT32;
+        if (w.strideH() == 1 && w.padH() <= w.dilationH() * (w.kernelH() - 1)
+                && w.padW() <= w.dilationW() * (w.kernelW() - 1)) {
+            // At stride 1 the input gradient is a convolution of the output gradient, padded by the
+            // kernel's span less the padding, with the kernel flipped and each group's weights
+            // transposed: the forward kernel, which sums in registers where the scatter below adds
+            // into memory once per tap.
+            Window2d flipped = new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1,
+                    w.dilationH() * (w.kernelH() - 1) - w.padH(), w.dilationW() * (w.kernelW() - 1) - w.padW(),
+                    w.dilationH(), w.dilationW(), w.height(), w.width());
+            PaddedImage pad = PaddedImage.of(flipped);
+            HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, og, cg, w.taps());
+            SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+                int n = i / groups;
+                int g = i % groups;
+                int at = gl.offset() + (n * outChannels + g * og) * w.positions();
+                int plane = ol.offset() + (n * channels + g * cg) * pixels;
+                if (f32) {
+                    FloatConvolution.forward(grad.f32, at, transposed.f32, g * groupWeights, flipped, pad, og, cg,
+                            out.f32, plane);
+                } else {
+                    DoubleConvolution.forward(grad.f64, at, transposed.f64, g * groupWeights, flipped, pad, og, cg,
+                            out.f64, plane);
+                }
+            });
+            return true;
+        }
+        PaddedImage pad = PaddedImage.of(w);
+        SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int at = gl.offset() + (n * outChannels + g * og) * w.positions();
+            int plane = ol.offset() + (n * channels + g * cg) * pixels;
+            if (f32) {
+                FloatConvolution.inputGrad(grad.f32, at, weight.f32, wl.offset() + g * groupWeights, w, pad, cg, og,
+                        out.f32, plane);
+            } else {
+                DoubleConvolution.inputGrad(grad.f64, at, weight.f64, wl.offset() + g * groupWeights, w, pad, cg, og,
+                        out.f64, plane);
+            }
+        });
+        return true;
+    }
+
+    static boolean weightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w, int groups,
+                              HeapStorage out, Layout ol) {
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        if (!direct(x, out, w, outChannels / groups)) {
+            return banded(x, out, xl.shape().dim(0))
+                    && bandedWeightGrad(x, xl, grad, gl, w, groups, out, ol, bandRows(w, channels, x.dtype));
+        }
+        int batch = xl.shape().dim(0);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int pixels = w.height() * w.width();
+        int groupWeights = og * cg * w.taps();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
+            int plane = xl.offset() + g * cg * pixels;
+            int at = gl.offset() + g * og * w.positions();
+            int wAt = ol.offset() + g * groupWeights;
+            if (f32) {
+                FloatConvolution.weightGrad(x.f32, plane, channels * pixels, grad.f32, at, outChannels * w.positions(),
+                        batch, w, pad, cg, og, out.f32, wAt);
+            } else {
+                DoubleConvolution.weightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                        outChannels * w.positions(), batch, w, pad, cg, og, out.f64, wAt);
+            }
+        });
+        return true;
+    }
+
+    static boolean bandedForward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, Window2d w,
+                                         int groups, HeapStorage out, Layout ol, int band) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = wl.shape().dim(0);
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int plane = xl.offset() + n * channels * pixels;
+            int at = ol.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.bandedForward(x.f32, plane, channels, weight.f32, wl.offset(), w, pad, groups,
+                        outChannels, band, out.f32, at);
+            } else {
+                DoubleConvolution.bandedForward(x.f64, plane, channels, weight.f64, wl.offset(), w, pad, groups,
+                        outChannels, band, out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    static boolean bandedInputGrad(HeapStorage grad, Layout gl, HeapStorage weight, Layout wl, Window2d w,
+                                           int groups, HeapStorage out, Layout ol, int band) {
+        int batch = gl.shape().dim(0);
+        int channels = ol.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        boolean f32 = grad.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int at = gl.offset() + n * outChannels * w.positions();
+            int plane = ol.offset() + n * channels * pixels;
+            if (f32) {
+                FloatConvolution.bandedInputGrad(grad.f32, at, weight.f32, wl.offset(), w, pad, groups, channels,
+                        outChannels, band, out.f32, plane);
+            } else {
+                DoubleConvolution.bandedInputGrad(grad.f64, at, weight.f64, wl.offset(), w, pad, groups, channels,
+                        outChannels, band, out.f64, plane);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Each sample's weight gradient into a slice of its own, then the slices summed in sample order
+     * into {@code out}: the result does not depend on which thread took which sample.
+     */
+    static boolean bandedWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                            int groups, HeapStorage out, Layout ol, int band) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        int size = ol.numel();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        HeapStorage partials = HeapStorage.allocate(x.dtype, batch * size);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(batch, threads, n -> {
+            int plane = xl.offset() + n * channels * pixels;
+            int at = gl.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.bandedWeightGrad(x.f32, plane, channels, grad.f32, at, w, pad, groups, outChannels,
+                        band, partials.f32, n * size, new float[size]);
+            } else {
+                DoubleConvolution.bandedWeightGrad(x.f64, plane, channels, grad.f64, at, w, pad, groups, outChannels,
+                        band, partials.f64, n * size, new double[size]);
+            }
+        });
+        for (int n = 0; n < batch; n++) {
+            if (f32) {
+                FloatConvolution.addInto(partials.f32, n * size, out.f32, ol.offset(), size);
+            } else {
+                DoubleConvolution.addInto(partials.f64, n * size, out.f64, ol.offset(), size);
+            }
+        }
+        return true;
+    }
+
+    /** The floating operations of a convolution, its input gradient or its weight gradient: the GEMM's measure for threads. */
+    private static long flops(Window2d w, int channels, int outChannels, int groups, int batch) {
+        return 2L * batch * outChannels * (channels / groups) * w.taps() * w.positions();
+    }
+
+    /**
+     * Output rows per band: a band's columns ({@code channels * taps} rows of {@code rows * outW})
+     * get a quarter of this core's L2, so that they, the GEMM's packed block of them (half of L2,
+     * see {@link GemmBlocking}) and the weights stay there while the band is multiplied.
+     */
+    private static int bandRows(Window2d w, int channels, DType dtype) {
+        long row = (long) channels * w.taps() * w.outW() * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
+        return (int) Math.max(1, Math.min(w.outH(), GemmBlocking.CACHES.l2Bytes() / 4 / row));
+    }
+
+    /**
+     * Whether a convolution takes the banded kernels: one sample per thread at a time, so the batch
+     * must give every thread one; smaller batches take the default, whose one product over the
+     * whole batch the GEMM shares between threads.
+     */
+    private static boolean banded(HeapStorage a, HeapStorage b, int batch) {
+        return a.dtype == b.dtype && a.dtype.isFloatingPoint() && batch >= MatmulThreads.THREADS;
+    }
+
+    /**
+     * The weights {@code [groups * og, cg, taps]} from {@code offset} as {@code [groups, cg, og, taps]}
+     * with the taps in reverse order (the kernel turned by 180 degrees), a new storage.
+     */
+    private static HeapStorage flippedTransposed(HeapStorage weight, int offset, int groups, int og, int cg, int taps) {
+        HeapStorage out = HeapStorage.allocate(weight.dtype, groups * og * cg * taps);
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < og; o++) {
+                for (int c = 0; c < cg; c++) {
+                    int from = offset + ((g * og + o) * cg + c) * taps;
+                    int to = ((g * cg + c) * og + o) * taps;
+                    for (int t = 0; t < taps; t++) {
+                        out.set(to + t, weight.get(from + taps - 1 - t));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
+    private static boolean direct(HeapStorage a, HeapStorage b, Window2d w, int og) {
+        if (a.dtype != b.dtype || !a.dtype.isFloatingPoint() || w.strideW() != 1) {
+            return false;
+        }
+        return og < (a.dtype == DType.FLOAT32 ? FloatGemm.MR : DoubleGemm.MR);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.engine.scalar.ScalarBackend;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.Window2d;
+import dev.adjoint.spi.heap.HeapStorage;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The convolution primitives on simd (direct kernels for few channels per group, banded GEMM for
+ * many) against the scalar backend's composites, over window geometries and channel counts the
+ * conformance suite's few samples do not reach, and with bands of one and two output rows, which
+ * the image sizes of a test never get from the L2-derived band height.
+ */
+class SimdConvolutionTest {
+    private static final Backend SIMD = new SimdBackend();
+    private static final Backend SCALAR = new ScalarBackend();
+
+    /** Channels, output channels and groups: depthwise, channel multiplier 2, groups of 2, many channels (banded). */
+    private static final int[][] CHANNELS = {{3, 3, 3}, {2, 4, 2}, {4, 8, 2}, {3, 13, 1}, {4, 26, 2}};
+
+    private static List<Window2d> windows(int height, int width) {
+        List<Window2d> out = new ArrayList<>();
+        for (int k = 1; k <= 3; k++) {
+            for (int s = 1; s <= 2; s++) {
+                for (int p = 0; p <= 2; p++) {
+                    for (int d = 1; d <= 2; d++) {
+                        for (int extra = 0; extra <= 1; extra++) {
+                            int outH = Window2d.outputSize(height, k, s, p, d, false) + extra;
+                            int outW = Window2d.outputSize(width, k + 1, 1, p, d, false) + extra;
+                            if (outH > 0 && outW > 0) {
+                                out.add(new Window2d(height, width, k, k + 1, s, 1, p, p, d, d, outH, outW));
+                            }
+                            outW = Window2d.outputSize(width, k + 1, s, p, d, false) + extra;
+                            if (outH > 0 && outW > 0) {
+                                out.add(new Window2d(height, width, k, k + 1, s, s, p, p, d, d, outH, outW));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyPrimitiveMatchesTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(5, 19)) {
+                for (int[] ch : CHANNELS) {
+                    Operands op = new Operands(2, ch[0], ch[1], ch[2], w, dtype);
+                    String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", " + dtype;
+                    assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                    assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                    assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
+                }
+            }
+        }
+    }
+
+    @Test
+    void bandsOfOneAndTwoRowsMatchTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(6, 9)) {
+                for (int band = 1; band <= 2; band++) {
+                    Operands op = new Operands(3, 4, 26, 2, w, dtype);
+                    String what = w + ", band " + band + ", " + dtype;
+                    HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                    SimdConvolution.bandedForward(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout(), band);
+                    assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.outLayout()), dtype);
+                    HeapStorage gx = (HeapStorage) SIMD.allocate(dtype, op.xl.numel());
+                    SimdConvolution.bandedInputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl, band);
+                    assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                    HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
+                    SimdConvolution.bandedWeightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl, band);
+                    assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
+                }
+            }
+        }
+    }
+
+    /** Random input, weight and output gradient for one geometry, held as heap storages both backends read. */
+    private static final class Operands {
+        final int groups;
+        final Window2d window;
+        final Shape outShape;
+        final HeapStorage x, w, g;
+        final Layout xl, wl, gl;
+
+        Operands(int n, int channels, int outChannels, int groups, Window2d window, DType dtype) {
+            this.groups = groups;
+            this.window = window;
+            Random random = new Random(window.hashCode() * 31L + channels * 7L + outChannels);
+            Shape xs = Shape.of(n, channels, window.height(), window.width());
+            Shape ws = Shape.of(outChannels, channels / groups, window.kernelH(), window.kernelW());
+            outShape = Shape.of(n, outChannels, window.outH(), window.outW());
+            xl = Layout.contiguous(xs);
+            wl = Layout.contiguous(ws);
+            gl = Layout.contiguous(outShape);
+            x = values(xs.numel(), random, dtype);
+            w = values(ws.numel(), random, dtype);
+            g = values(outShape.numel(), random, dtype);
+        }
+
+        Layout outLayout() {
+            return gl;
+        }
+
+        double[] forward(Backend b) {
+            Storage out = b.allocate(x.dtype(), outShape.numel());
+            b.conv2d(x, xl, w, wl, window, groups, out, gl);
+            return b.toDoubles(out, gl);
+        }
+
+        double[] inputGrad(Backend b) {
+            Storage out = b.allocate(x.dtype(), xl.numel());
+            b.conv2dInputGrad(g, gl, w, wl, window, groups, out, xl);
+            return b.toDoubles(out, xl);
+        }
+
+        double[] weightGrad(Backend b) {
+            Storage out = b.allocate(x.dtype(), wl.numel());
+            b.conv2dWeightGrad(x, xl, g, gl, window, groups, out, wl);
+            return b.toDoubles(out, wl);
+        }
+
+        private static HeapStorage values(int size, Random random, DType dtype) {
+            HeapStorage s = HeapStorage.allocate(dtype, size);
+            for (int i = 0; i < size; i++) {
+                s.set(i, random.nextDouble() * 4 - 2);
+            }
+            return s;
+        }
+    }
+
+    /** Sums of up to a few hundred products of values in [-2, 2], in another order than the reference's. */
+    private static void assertClose(String what, double[] expected, double[] actual, DType dtype) {
+        assertEquals(expected.length, actual.length, what);
+        double tolerance = dtype == DType.FLOAT32 ? 1e-3 : 1e-10;
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], tolerance * Math.max(1, Math.abs(expected[i])), what + " at " + i);
+        }
+    }
+}
