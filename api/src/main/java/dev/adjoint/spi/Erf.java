@@ -20,7 +20,8 @@ public final class Erf {
         }
         double a = Math.abs(x);
         double value = a < SERIES_LIMIT ? series(a) : 1.0 - erfcContinuedFraction(a);
-        return x < 0 ? -value : value;
+        // erf is odd: x's sign goes back on, which keeps erf(-0) = -0 (x < 0 would lose it).
+        return Math.copySign(value, x);
     }
 
     /** 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1)). */

@@ -52,6 +52,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> signedZeros() {
+        return SignedZeros.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> scanAndSortEdgeCases() {
         return ScanAndSortEdgeCases.tests(backend());
     }

@@ -37,11 +37,11 @@ public final class CheckpointBenchmark {
         int batch = 256;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--backend" -> backend = args[++i];
-                case "--layers" -> layers = Integer.parseInt(args[++i]);
-                case "--segment" -> segment = Integer.parseInt(args[++i]);
-                case "--width" -> width = Integer.parseInt(args[++i]);
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--backend" -> backend = CommandLine.value(args, ++i, "--backend");
+                case "--layers" -> layers = CommandLine.wholeNumber(args, ++i, "--layers");
+                case "--segment" -> segment = CommandLine.wholeNumber(args, ++i, "--segment");
+                case "--width" -> width = CommandLine.wholeNumber(args, ++i, "--width");
+                case "--batch" -> batch = CommandLine.wholeNumber(args, ++i, "--batch");
                 default -> throw new IllegalArgumentException("CheckpointBenchmark: unknown option " + args[i]
                         + " (options: --backend, --layers, --segment, --width, --batch)");
             }

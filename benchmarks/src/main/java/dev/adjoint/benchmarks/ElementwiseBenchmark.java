@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -115,7 +115,8 @@ public class ElementwiseBenchmark {
         double[] values = GemmBenchmark.uniform(size, 3);
         x = engine.fromDoubles(values, dtype);
         y = engine.fromDoubles(GemmBenchmark.uniform(size, 4), dtype);
-        Random random = new Random(5);
+        // SplittableRandom's nextGaussian is the ziggurat method, many times faster than Random's polar one.
+        SplittableRandom random = new SplittableRandom(5);
         double[] gaussian = new double[size];
         for (int i = 0; i < size; i++) {
             gaussian[i] = 2 * random.nextGaussian();

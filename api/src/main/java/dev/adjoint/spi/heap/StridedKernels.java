@@ -3,7 +3,6 @@ package dev.adjoint.spi.heap;
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.BinaryOp;
-import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.StridedCursor;
@@ -71,7 +70,7 @@ public final class StridedKernels {
             return;
         }
         for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[1], ElementMath.unary(op, x.get(c.position[0])));
+            o.set(c.position[1], op.apply(x.get(c.position[0])));
         }
     }
 
@@ -108,7 +107,7 @@ public final class StridedKernels {
             return;
         }
         for (int i = 0; i < n; i++, c.advance()) {
-            o.set(c.position[2], ElementMath.binary(op, a.get(c.position[0]), b.get(c.position[1])));
+            o.set(c.position[2], op.apply(a.get(c.position[0]), b.get(c.position[1])));
         }
     }
 

@@ -19,6 +19,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
+import static dev.adjoint.benchmarks.CommandLine.longNumber;
+import static dev.adjoint.benchmarks.CommandLine.number;
+import static dev.adjoint.benchmarks.CommandLine.value;
+import static dev.adjoint.benchmarks.CommandLine.wholeNumber;
+
 /**
  * Trains {@link CharLstm} on {@link CharCorpus#genesis()}, the way char-rnn's PyTorch ports read: random
  * windows of the text, cross-entropy of the logits {@code [N, vocab, T]} against the next characters
@@ -58,17 +63,17 @@ public final class TrainCharLstm {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--backend" -> backend = Args.value(args, ++i, a);
-                    case "--steps" -> steps = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--eval-every" -> evalEvery = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--batch-size" -> batchSize = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--length" -> length = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--hidden" -> hidden = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--lr" -> lr = Double.parseDouble(Args.value(args, ++i, a));
-                    case "--seed" -> seed = Long.parseLong(Args.value(args, ++i, a));
-                    case "--sample" -> sample = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--out" -> out = Path.of(Args.value(args, ++i, a));
-                    default -> throw new IllegalArgumentException("unknown option " + a);
+                    case "--backend" -> backend = value(args, ++i, a);
+                    case "--steps" -> steps = wholeNumber(args, ++i, a);
+                    case "--eval-every" -> evalEvery = wholeNumber(args, ++i, a);
+                    case "--batch-size" -> batchSize = wholeNumber(args, ++i, a);
+                    case "--length" -> length = wholeNumber(args, ++i, a);
+                    case "--hidden" -> hidden = wholeNumber(args, ++i, a);
+                    case "--lr" -> lr = number(args, ++i, a);
+                    case "--seed" -> seed = longNumber(args, ++i, a);
+                    case "--sample" -> sample = wholeNumber(args, ++i, a);
+                    case "--out" -> out = Path.of(value(args, ++i, a));
+                    default -> throw new IllegalArgumentException("unknown option '" + a + "' (--help lists the options)");
                 }
             }
             return new Options(backend, steps, evalEvery, batchSize, length, hidden, lr, seed, sample, out);
@@ -91,7 +96,14 @@ public final class TrainCharLstm {
             System.out.printf(USAGE, Backends.defaultBackend().name());
             return;
         }
-        Options options = Options.parse(args);
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("TrainCharLstm: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Backend backend = options.backend() == null ? Backends.defaultBackend() : Backends.get(options.backend());
         CharCorpus corpus = CharCorpus.genesis();
         System.out.printf(Locale.ROOT, "char LSTM on '%s': %d characters (%d for training), vocabulary of %d%n",

@@ -21,6 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static dev.adjoint.benchmarks.CommandLine.longNumber;
+import static dev.adjoint.benchmarks.CommandLine.number;
+import static dev.adjoint.benchmarks.CommandLine.value;
+import static dev.adjoint.benchmarks.CommandLine.wholeNumber;
+
 /**
  * Trains {@link TransformerClassifier} on {@link SequenceOrderTask} (is A before B?), the way the PyTorch
  * loop reads: AdamW without weight decay on biases, norms and embeddings (a second parameter group),
@@ -57,15 +62,15 @@ public final class TrainTransformerClassifier {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--backend" -> backend = Args.value(args, ++i, a);
-                    case "--epochs" -> epochs = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--train" -> train = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--test" -> test = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--batch-size" -> batchSize = Integer.parseInt(Args.value(args, ++i, a));
-                    case "--lr" -> lr = Double.parseDouble(Args.value(args, ++i, a));
-                    case "--seed" -> seed = Long.parseLong(Args.value(args, ++i, a));
-                    case "--out" -> out = Path.of(Args.value(args, ++i, a));
-                    default -> throw new IllegalArgumentException("unknown option " + a);
+                    case "--backend" -> backend = value(args, ++i, a);
+                    case "--epochs" -> epochs = wholeNumber(args, ++i, a);
+                    case "--train" -> train = wholeNumber(args, ++i, a);
+                    case "--test" -> test = wholeNumber(args, ++i, a);
+                    case "--batch-size" -> batchSize = wholeNumber(args, ++i, a);
+                    case "--lr" -> lr = number(args, ++i, a);
+                    case "--seed" -> seed = longNumber(args, ++i, a);
+                    case "--out" -> out = Path.of(value(args, ++i, a));
+                    default -> throw new IllegalArgumentException("unknown option '" + a + "' (--help lists the options)");
                 }
             }
             return new Options(backend, epochs, train, test, batchSize, lr, seed, out);
@@ -84,7 +89,14 @@ public final class TrainTransformerClassifier {
             System.out.printf(USAGE, Backends.defaultBackend().name());
             return;
         }
-        Options options = Options.parse(args);
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("TrainTransformerClassifier: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Backend backend = options.backend() == null ? Backends.defaultBackend() : Backends.get(options.backend());
         System.out.printf(Locale.ROOT, "transformer classifier on '%s': %d training and %d test sequences of length %d-%d%n",
                 backend.name(), options.train(), options.test(), MIN_LENGTH, MAX_LENGTH);

@@ -303,8 +303,8 @@ public final class Report {
     record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
                    List<String> workloads, List<String> backends, boolean list) {
         static Options parse(String[] args) {
-            double cellSeconds = 1.5;
-            double warmupLimit = 4.0;
+            double cellSeconds = 1.0;
+            double warmupLimit = 3.0;
             Path out = null;
             Path python = Path.of("/usr/bin/python3");
             Path peers = Path.of("benchmarks", "peers");

@@ -32,6 +32,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import static dev.adjoint.benchmarks.CommandLine.longNumber;
+import static dev.adjoint.benchmarks.CommandLine.number;
+import static dev.adjoint.benchmarks.CommandLine.value;
+import static dev.adjoint.benchmarks.CommandLine.wholeNumber;
+
 /**
  * Trains a model on Fashion-MNIST with cross-entropy, on the backend named on the command line: an
  * MLP 784-256-10 (Linear, ReLU, Linear), or a CNN of two blocks of Conv2d 3x3 (padding 1),
@@ -65,12 +70,12 @@ public final class TrainFashionMnist {
                 switch (a) {
                     case "--backend" -> backend = value(args, ++i, a);
                     case "--model" -> model = value(args, ++i, a).toLowerCase(Locale.ROOT);
-                    case "--epochs" -> epochs = whole(value(args, ++i, a), a);
+                    case "--epochs" -> epochs = wholeNumber(args, ++i, a);
                     case "--data" -> data = Path.of(value(args, ++i, a));
-                    case "--seed" -> seed = wholeLong(value(args, ++i, a), a);
+                    case "--seed" -> seed = longNumber(args, ++i, a);
                     case "--optimizer" -> optimizer = value(args, ++i, a).toLowerCase(Locale.ROOT);
-                    case "--lr" -> lr = number(value(args, ++i, a), a);
-                    case "--batch-size" -> batchSize = whole(value(args, ++i, a), a);
+                    case "--lr" -> lr = number(args, ++i, a);
+                    case "--batch-size" -> batchSize = wholeNumber(args, ++i, a);
                     case "--out" -> out = Path.of(value(args, ++i, a));
                     case "--checkpoint" -> checkpoint = Path.of(value(args, ++i, a));
                     case "--no-progress" -> progress = false;
@@ -94,37 +99,6 @@ public final class TrainFashionMnist {
             }
             return new Options(backend, model, epochs, data, seed, optimizer,
                     lr != null ? lr : optimizer.equals("sgd") ? 0.01 : 1e-3, batchSize, out, checkpoint, progress);
-        }
-
-        private static String value(String[] args, int i, String option) {
-            if (i >= args.length) {
-                throw new IllegalArgumentException(option + " needs a value");
-            }
-            return args[i];
-        }
-
-        private static int whole(String value, String option) {
-            try {
-                return Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + " takes a whole number, got '" + value + "'");
-            }
-        }
-
-        private static long wholeLong(String value, String option) {
-            try {
-                return Long.parseLong(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + " takes a whole number, got '" + value + "'");
-            }
-        }
-
-        private static double number(String value, String option) {
-            try {
-                return Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + " takes a number, got '" + value + "'");
-            }
         }
     }
 

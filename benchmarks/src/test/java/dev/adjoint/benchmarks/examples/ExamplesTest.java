@@ -107,6 +107,12 @@ class ExamplesTest {
         assertEquals(2, TrainCharLstm.draw(new double[] {0.2, 0.5, 0.3}, 0.7));
         assertThrows(IllegalArgumentException.class, () -> TrainCharLstm.Options.parse(new String[] {"--steps"}));
         assertThrows(IllegalArgumentException.class, () -> TrainTransformerClassifier.Options.parse(new String[] {"--x"}));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> TrainCharLstm.Options.parse(new String[] {"--hidden", "wide"}));
+        assertEquals("--hidden takes a whole number, got 'wide'", bad.getMessage());
+        bad = assertThrows(IllegalArgumentException.class,
+                () -> TrainTransformerClassifier.Options.parse(new String[] {"--lr", "fast"}));
+        assertEquals("--lr takes a number, got 'fast'", bad.getMessage());
     }
 
     private static void assertPng(Path png) throws Exception {

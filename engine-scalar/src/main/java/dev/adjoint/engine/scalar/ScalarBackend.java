@@ -4,7 +4,6 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.BinaryOp;
-import dev.adjoint.spi.ElementMath;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
@@ -178,7 +177,7 @@ public final class ScalarBackend extends HeapBackend {
 
     // ---- element functions ---------------------------------------------------------------------------
 
-    /** One lambda per op, so the element loops make no per-element switch; semantics from ElementMath. */
+    /** One lambda per op, so the element loops make no per-element switch; semantics from UnaryOp/BinaryOp.apply. */
     static DoubleUnaryOperator unaryFunction(UnaryOp op) {
         return switch (op) {
             case NEG -> x -> -x;
@@ -188,7 +187,7 @@ public final class ScalarBackend extends HeapBackend {
             case SQRT -> Math::sqrt;
             case SQUARE -> x -> x * x;
             case ABS -> Math::abs;
-            default -> x -> ElementMath.unary(op, x);
+            default -> op::apply;
         };
     }
 
@@ -198,7 +197,7 @@ public final class ScalarBackend extends HeapBackend {
             case SUB -> (a, b) -> a - b;
             case MUL -> (a, b) -> a * b;
             case DIV -> (a, b) -> a / b;
-            default -> (a, b) -> ElementMath.binary(op, a, b);
+            default -> op::apply;
         };
     }
 }
