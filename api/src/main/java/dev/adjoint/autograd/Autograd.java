@@ -182,8 +182,11 @@ public final class Autograd {
             }
         }
         Map<Node, Tensor[]> pending = new IdentityHashMap<>();
+        // Sums of gradients this pass made itself and nothing else holds yet: further gradients for
+        // the same slot are added into them in place, unless the pass is recorded.
+        Map<Tensor, Boolean> ownSums = createGraph ? null : new IdentityHashMap<>();
         for (int i = 0; i < roots.length; i++) {
-            addGradient(pending, roots[i].node(), roots[i].slot(), seeds[i]);
+            addGradient(pending, roots[i].node(), roots[i].slot(), seeds[i], null);
         }
         ArrayDeque<Node> ready = new ArrayDeque<>();
         for (Edge root : roots) {
@@ -201,6 +204,13 @@ public final class Autograd {
                 Tensor[] grads = pending.remove(node);
                 Tensor[] inputGrads = null;
                 if (grads != null) {
+                    if (ownSums != null) {
+                        // Handed on from here (to hooks, formulas that pass a gradient through, leaves):
+                        // no longer the pass's alone.
+                        for (Tensor grad : grads) {
+                            ownSums.remove(grad);
+                        }
+                    }
                     for (int s = 0; s < grads.length; s++) {
                         if (grads[s] == null) {
                             continue;
@@ -235,7 +245,7 @@ public final class Autograd {
                     }
                     if (inputGrads != null && inputGrads[i] != null) {
                         addGradient(pending, child, node.nextSlot(i),
-                                reduceToShape(inputGrads[i], node.inputShape(i), node));
+                                reduceToShape(inputGrads[i], node.inputShape(i), node), ownSums);
                     }
                     int left = dependencies.merge(child, -1, Integer::sum);
                     if (left == 0) {
@@ -345,13 +355,31 @@ public final class Autograd {
         }
     }
 
-    private static void addGradient(Map<Node, Tensor[]> pending, Node node, int slot, Tensor grad) {
+    /**
+     * Adds {@code grad} to what {@code node}'s output {@code slot} has received so far. The first sum
+     * is a new tensor; when {@code ownSums} is given (the pass is not recorded), that sum is noted
+     * there and later gradients for the slot are added into it in place, so a tensor used k times
+     * costs one buffer for its gradient's sum instead of k - 1.
+     */
+    private static void addGradient(Map<Node, Tensor[]> pending, Node node, int slot, Tensor grad,
+                                    Map<Tensor, Boolean> ownSums) {
         Tensor[] grads = pending.get(node);
         if (grads == null) {
             grads = new Tensor[node.outputCount()];
             pending.put(node, grads);
         }
-        grads[slot] = grads[slot] == null ? grad : grads[slot].add(grad);
+        Tensor sum = grads[slot];
+        if (sum == null) {
+            grads[slot] = grad;
+        } else if (ownSums != null && ownSums.containsKey(sum) && sum.shape().equals(grad.shape())
+                && sum.dtype() == grad.dtype() && sum.storage() != grad.storage()) {
+            sum.add_(grad);
+        } else {
+            grads[slot] = sum.add(grad);
+            if (ownSums != null) {
+                ownSums.put(grads[slot], Boolean.TRUE);
+            }
+        }
     }
 
     /** Sums a gradient that has an input's broadcast shape back down to the input's own shape. */

@@ -3,6 +3,8 @@ package dev.adjoint.ops;
 import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.Derivative;
+import dev.adjoint.autograd.ForwardAD;
+import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.UnaryOp;
@@ -36,6 +38,26 @@ public final class ElementwiseOps {
         return Graph.record(op.nodeName(), out, of(x), readsInput ? of(x) : NOTHING,
                 (g, c) -> of(d.times(g, readsInput ? c.saved(0) : null, null, readsOutput ? c.output() : null)),
                 (t, in, y) -> d.times(t[0], in[0], null, y));
+    }
+
+    /**
+     * {@code fresh (op) other}, written into {@code fresh} itself when nothing is being recorded (no
+     * graph, no dual level) and the result has fresh's dense shape and dtype; the ordinary op
+     * otherwise. {@code fresh} must be a tensor the caller has just created and holds alone, as a
+     * backward formula's factor in {@code v * f'(x)}: the product then costs no second buffer of the
+     * gradient's size. The kernel computes {@code fresh (op) other} in that operand order.
+     */
+    public static Tensor binaryIntoFresh(BinaryOp op, Tensor fresh, Tensor other) {
+        if (GradMode.isEnabled() || ForwardAD.isDualLevelOpen() || op.isComparison() || !fresh.isContiguous()
+                || fresh.dtype() != other.dtype() || fresh.backend() != other.backend()
+                || fresh.storage() == other.storage() || !other.shape().equals(fresh.shape())) {
+            return binary(op, fresh, other);
+        }
+        if (fresh.numel() > 0) {
+            fresh.backend().binary(op, fresh.storage(), fresh.layout(), other.storage(), other.layout(),
+                    fresh.storage(), fresh.layout());
+        }
+        return fresh;
     }
 
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {

@@ -4,6 +4,8 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.ForwardAD;
+import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.Layout;
 
@@ -178,8 +180,17 @@ public final class ShapeOps {
         Tensor out = Dispatch.view(x, layout);
         Shape inShape = x.shape();
         // Backward pads the gradient with zeros back to the input's extent, using cat so that the
-        // pad itself stays differentiable.
+        // pad itself stays differentiable. When nothing is recorded, the gradient is copied into its
+        // slice of one zero tensor instead: one buffer of the input's size rather than the pads and
+        // their cat (q, k and v split from one projection: 5 such buffers become 3).
         return Graph.record("NarrowBackward", out, of(x), NOTHING, (g, c) -> {
+            if (!GradMode.isEnabled() && !ForwardAD.isDualLevelOpen()) {
+                Tensor padded = Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray());
+                Layout whole = padded.layout();
+                Dispatch.copyInto(g, padded, new Layout(g.shape(), whole.strides(),
+                        whole.offset() + start * whole.stride(d)));
+                return of(padded);
+            }
             List<Tensor> parts = new ArrayList<>(3);
             if (start > 0) {
                 parts.add(Tensor.on(g.backend()).zeros(g.dtype(), inShape.withDim(d, start).toArray()));

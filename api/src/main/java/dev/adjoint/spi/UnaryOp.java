@@ -2,6 +2,7 @@ package dev.adjoint.spi;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.Derivative;
+import dev.adjoint.ops.ElementwiseOps;
 
 import java.util.function.DoubleUnaryOperator;
 
@@ -31,7 +32,8 @@ public enum UnaryOp {
     LOG1P("log1p", "Log1PBackward", Math::log1p, ofInput((v, x) -> v.div(x.add(1.0)))),
     // 1 / (2 sqrt(x)) from the output rather than a second root.
     SQRT("sqrt", "SqrtBackward", Math::sqrt, ofOutput((v, y) -> v.div(y.mul(2.0)))),
-    SQUARE("square", "PowBackward", x -> x * x, ofInput((v, x) -> v.mul(x.mul(2.0)))),
+    SQUARE("square", "PowBackward", x -> x * x,
+            ofInput((v, x) -> ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, x.mul(2.0), v))),
     // sign(0) = 0: the subgradient PyTorch uses at the kink.
     ABS("abs", "AbsBackward", Math::abs, ofInput((v, x) -> v.mul(x.sign()))),
     SIGN("sign", "SignBackward", Math::signum, zero()),

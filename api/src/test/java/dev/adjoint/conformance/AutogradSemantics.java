@@ -58,6 +58,8 @@ public final class AutogradSemantics {
         add(tests, "backward on a non-scalar without a gradient fails clearly", s::nonScalarNeedsGradient);
         add(tests, "gradients accumulate across backward calls", s::accumulatesAcrossCalls);
         add(tests, "gradients accumulate at branches (a tensor used twice)", s::accumulatesAtBranches);
+        add(tests, "summing gradients at a branch leaves the gradients handed to other branches intact",
+                s::branchSumsLeaveSharedGradientsIntact);
         add(tests, "zeroGrad clears the gradient", s::zeroGrad);
         add(tests, "saved tensors are freed after backward unless retainGraph", s::graphFreed);
         add(tests, "detach shares data and cuts history", s::detach);
@@ -161,6 +163,22 @@ public final class AutogradSemantics {
             double v = i == 0 ? 2 : 3;
             assertEquals(2 * v + Math.sin(v) + v * Math.cos(v) + 1, g[i], 1e-12);
         }
+    }
+
+    void branchSumsLeaveSharedGradientsIntact() {
+        // The pass adds the later gradients of a slot into the sum it made itself; a's gradient is
+        // such a sum, then handed to x twice (add passes one tensor to both inputs) and kept by
+        // retainGrad, so an in-place add into it would change a.grad and x.grad.
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor a = x.add(x);
+        a.retainGrad();
+        Tensor b = a.mul(1.0);
+        b.retainGrad();
+        // y = sum(b + x + x + a), b = a, a = 2x: dy/db = 1, dy/da = 2, dy/dx = 2 + 2 * 2.
+        b.add(x).add(x).add(a).sum().backward();
+        assertArrayEquals(new double[] {1, 1}, b.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {2, 2}, a.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {6, 6}, x.grad().toDoubleArray(), 0);
     }
 
     void zeroGrad() {

@@ -1,11 +1,7 @@
 package dev.adjoint.engine.simd;
 
-import dev.adjoint.Shape;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.heap.HeapStorage;
-import dev.adjoint.spi.StridedCursor;
-
-import java.util.Arrays;
 
 /**
  * Copies a strided view into a destination whose rows are dense, matrix by matrix. The common case
@@ -26,66 +22,86 @@ final class TiledCopy {
         return s.dtype == d.dtype && s.dtype.isFloatingPoint() && rank >= 2 && dl.stride(rank - 1) == 1;
     }
 
+    /**
+     * Bands of {@link #TILE} rows of every matrix, over threads when there are enough elements
+     * ({@link RowThreads}); a copy is the same whichever thread writes a band.
+     */
     static void copy(HeapStorage s, Layout sl, HeapStorage d, Layout dl) {
         int rank = sl.rank();
-        Shape batch = Shape.of(Arrays.copyOf(sl.shape().toArray(), rank - 2));
-        int rows = sl.shape().dim(rank - 2);
-        int cols = sl.shape().dim(rank - 1);
+        int[] shape = sl.shape().toArray();
+        int rows = shape[rank - 2];
+        int cols = shape[rank - 1];
         int srcRow = sl.stride(rank - 2);
         int srcCol = sl.stride(rank - 1);
         int dstRow = dl.stride(rank - 2);
-        StridedCursor c = StridedCursor.over(batch, sl, dl);
-        int matrices = batch.numel();
-        for (int m = 0; m < matrices; m++, c.advance()) {
-            if (s.f32 != null) {
-                matrix(s.f32, c.position[0], srcRow, srcCol, d.f32, c.position[1], dstRow, rows, cols);
-            } else {
-                matrix(s.f64, c.position[0], srcRow, srcCol, d.f64, c.position[1], dstRow, rows, cols);
-            }
+        int matrices = 1;
+        for (int dim = 0; dim < rank - 2; dim++) {
+            matrices *= shape[dim];
         }
+        int bands = (rows + TILE - 1) / TILE;
+        RowThreads.forRows(matrices * bands, TILE * cols, (first, last, part) -> {
+            for (int t = first; t < last; t++) {
+                int m = t / bands;
+                int r0 = t % bands * TILE;
+                int r1 = Math.min(rows, r0 + TILE);
+                int from = matrixStart(shape, rank - 2, sl, m) + r0 * srcRow;
+                int to = matrixStart(shape, rank - 2, dl, m) + r0 * dstRow;
+                if (s.f32 != null) {
+                    band(s.f32, from, srcRow, srcCol, d.f32, to, dstRow, r1 - r0, cols);
+                } else {
+                    band(s.f64, from, srcRow, srcCol, d.f64, to, dstRow, r1 - r0, cols);
+                }
+            }
+        });
     }
 
-    private static void matrix(float[] src, int s, int srcRow, int srcCol, float[] dst, int d, int dstRow,
-                               int rows, int cols) {
+    /** Where matrix {@code m} (row-major over the leading {@code batchRank} dims of {@code shape}) starts in {@code layout}. */
+    private static int matrixStart(int[] shape, int batchRank, Layout layout, int m) {
+        int at = layout.offset();
+        for (int dim = batchRank - 1; dim >= 0; dim--) {
+            at += m % shape[dim] * layout.stride(dim);
+            m /= shape[dim];
+        }
+        return at;
+    }
+
+    /** {@code rows <= TILE} rows, in tiles of {@link #TILE} columns. */
+    private static void band(float[] src, int s, int srcRow, int srcCol, float[] dst, int d, int dstRow,
+                             int rows, int cols) {
         if (srcCol == 1) {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(src, s + r * srcRow, dst, d + r * dstRow, cols);
             }
             return;
         }
-        for (int r0 = 0; r0 < rows; r0 += TILE) {
-            int rEnd = Math.min(rows, r0 + TILE);
-            for (int c0 = 0; c0 < cols; c0 += TILE) {
-                int cEnd = Math.min(cols, c0 + TILE);
-                for (int r = r0; r < rEnd; r++) {
-                    int from = s + r * srcRow;
-                    int to = d + r * dstRow;
-                    for (int col = c0; col < cEnd; col++) {
-                        dst[to + col] = src[from + col * srcCol];
-                    }
+        for (int c0 = 0; c0 < cols; c0 += TILE) {
+            int cEnd = Math.min(cols, c0 + TILE);
+            for (int r = 0; r < rows; r++) {
+                int from = s + r * srcRow;
+                int to = d + r * dstRow;
+                for (int col = c0; col < cEnd; col++) {
+                    dst[to + col] = src[from + col * srcCol];
                 }
             }
         }
     }
 
-    private static void matrix(double[] src, int s, int srcRow, int srcCol, double[] dst, int d, int dstRow,
-                               int rows, int cols) {
+    /** {@code rows <= TILE} rows, in tiles of {@link #TILE} columns. */
+    private static void band(double[] src, int s, int srcRow, int srcCol, double[] dst, int d, int dstRow,
+                             int rows, int cols) {
         if (srcCol == 1) {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(src, s + r * srcRow, dst, d + r * dstRow, cols);
             }
             return;
         }
-        for (int r0 = 0; r0 < rows; r0 += TILE) {
-            int rEnd = Math.min(rows, r0 + TILE);
-            for (int c0 = 0; c0 < cols; c0 += TILE) {
-                int cEnd = Math.min(cols, c0 + TILE);
-                for (int r = r0; r < rEnd; r++) {
-                    int from = s + r * srcRow;
-                    int to = d + r * dstRow;
-                    for (int col = c0; col < cEnd; col++) {
-                        dst[to + col] = src[from + col * srcCol];
-                    }
+        for (int c0 = 0; c0 < cols; c0 += TILE) {
+            int cEnd = Math.min(cols, c0 + TILE);
+            for (int r = 0; r < rows; r++) {
+                int from = s + r * srcRow;
+                int to = d + r * dstRow;
+                for (int col = c0; col < cEnd; col++) {
+                    dst[to + col] = src[from + col * srcCol];
                 }
             }
         }

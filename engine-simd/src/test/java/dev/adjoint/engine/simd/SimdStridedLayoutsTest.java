@@ -116,8 +116,8 @@ class SimdStridedLayoutsTest {
 
     @Test
     void callsLargeEnoughToSplitOverThreadsMatchTheReference() {
-        // Past RowThreads.PARALLEL_ELEMENTS: rows (and pieces of one run) are cut into parts, each
-        // part's walk starting mid-way.
+        // Past RowThreads.PARALLEL_ELEMENTS: rows (and pieces of one run, bands of a tiled copy, blocks
+        // of columns of a reduction) are cut into parts, each part's walk starting mid-way.
         Shape shape = Shape.of(3, 131, 257);
         assertEquals(true, RowThreads.parts(shape.numel() / 257, 257) > 1, "the calls must be split");
         for (DType dtype : FLOATING) {
@@ -132,6 +132,25 @@ class SimdStridedLayoutsTest {
                 Operand x = operand(shape, va, 9);
                 assertSame("gelu " + dtype + " " + va, run(SCALAR, "gelu", x, x, x, dtype), run(SIMD, "gelu", x, x, x, dtype),
                         dtype);
+                // Copies (whole, by rows, in tiles), scaledAdd and where split by rows or pieces too.
+                Operand y = operand(shape, View.DENSE, 10);
+                Operand cond = operand(shape, View.DENSE, 11);
+                for (int i = 0; i < cond.storage().length; i++) {
+                    cond.storage()[i] = cond.storage()[i] > 1.2 ? 1 : 0;
+                }
+                for (String kernel : new String[] {"copy", "scaledAdd", "where", "copyIntoTransposed"}) {
+                    assertSame(kernel + " " + dtype + " " + va, run(SCALAR, kernel, x, y, cond, dtype),
+                            run(SIMD, kernel, x, y, cond, dtype), dtype);
+                }
+                // Reductions: a whole run's pieces, outputs of runs, blocks of columns, kept dims between reduced ones.
+                for (Shape outShape : new Shape[] {Shape.of(1, 1, 1), Shape.of(3, 131, 1), Shape.of(1, 1, 257),
+                        Shape.of(3, 1, 257), Shape.of(1, 131, 1)}) {
+                    for (ReduceOp op : ReduceOp.values()) {
+                        String what = op + " " + dtype + " " + va + " " + shape + " -> " + outShape;
+                        assertSame(what, reduce(SCALAR, op, x, outShape, dtype), reduce(SIMD, op, x, outShape, dtype),
+                                dtype);
+                    }
+                }
             }
         }
     }
