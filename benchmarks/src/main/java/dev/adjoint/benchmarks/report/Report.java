@@ -169,7 +169,8 @@ public final class Report {
             for (int threads : w.threads()) {
                 for (String backend : w.backends()) {
                     boolean wanted = options.backends().isEmpty() || options.backends().contains(backend);
-                    if (wanted && (threads == 1 || !SINGLE_THREADED.contains(backend))) {
+                    boolean threaded = !SINGLE_THREADED.contains(backend) && !w.oneThreadOnly().contains(backend);
+                    if (wanted && (threads == 1 || threaded)) {
                         plan.add(new Cell(w, backend, threads));
                     }
                 }
@@ -303,7 +304,7 @@ public final class Report {
     record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
                    List<String> workloads, List<String> backends, boolean list) {
         static Options parse(String[] args) {
-            double cellSeconds = 1.0;
+            double cellSeconds = 0.8;
             double warmupLimit = 3.0;
             Path out = null;
             Path python = Path.of("/usr/bin/python3");

@@ -103,6 +103,13 @@ public final class Sampler {
         private long compiledMillis = timed ? compilation.getTotalCompilationTime() : 0;
         private long lastChange = System.nanoTime();
 
+        Jit() {
+            // The first Compiler.queue call sets up HotSpot's diagnostic commands (JFR's among them,
+            // which parse their XML settings): a wave of compiles of its own. Made here, that wave
+            // overlaps the workload's first compiles instead of restarting the quiet time later.
+            queuesEmpty();
+        }
+
         /** Whether nothing has been compiled for QUIET_SECONDS and nothing is queued or being compiled. */
         boolean settled() {
             if (!timed) {

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param metric      the figure's unit and direction
  * @param threads     the thread counts it runs at
  * @param backends    the Adjoint backends it runs on in the report (the JMH suite may have more)
+ * @param oneThreadOnly the backends among them timed at one thread only on this workload: those
+ *                    whose second thread was measured to gain nothing here (the report stays short)
  * @param yardstick   the id of the {@link Workloads#YARDSTICKS yardstick} shown beside it (the FMA
  *                    peak, a memory copy), or {@code null}
  * @param jmhBenchmark the JMH benchmark (class and method) with the same workload, for
@@ -24,7 +26,7 @@ import java.util.Objects;
  * @param adjoint     sets the workload up on a backend, in the JVM that will time it
  */
 public record Workload(String id, String title, String description, Metric metric, List<Integer> threads,
-                       List<String> backends, String yardstick, String jmhBenchmark, boolean perCore,
+                       List<String> backends, List<String> oneThreadOnly, String yardstick, String jmhBenchmark, boolean perCore,
                        Factory adjoint) {
 
     /** Sets a workload up on one backend (or, for a yardstick, on the JVM alone). */
@@ -37,5 +39,6 @@ public record Workload(String id, String title, String description, Metric metri
         Objects.requireNonNull(id, "id");
         threads = List.copyOf(threads);
         backends = List.copyOf(backends);
+        oneThreadOnly = List.copyOf(oneThreadOnly);
     }
 }

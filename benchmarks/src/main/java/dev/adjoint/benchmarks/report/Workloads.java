@@ -29,6 +29,12 @@ public final class Workloads {
 
     private static final List<Integer> ONE_AND_TWO = List.of(1, 2);
     private static final List<Integer> ONE = List.of(1);
+    /**
+     * nd4j's training steps are chains of small ops with ND4J's per-op cost: a second thread gained
+     * nothing when measured (idle Intel Xeon: MLP 6.9 ms at one thread and 13.5 at two, CNN 768 and
+     * 818, transformer block 349 and 342), so the report times them at one thread; the JMH suite has both.
+     */
+    private static final List<String> ND4J_STEPS = List.of("nd4j");
 
     /** Machine limits the workloads are read against: not rows of their own, the table's "machine" column. */
     public static final List<Workload> YARDSTICKS = List.of(
@@ -36,32 +42,32 @@ public final class Workloads {
                     "The FMA peak of one core: 16 independent chains of fused multiply-adds on the JVM's "
                             + "preferred vector species, no memory traffic. The GEMM rows are read as a share of it "
                             + "(times the thread count).",
-                    Metric.GFLOPS, ONE, List.of("jvm"), null, "FmaPeakBenchmark.float32",
+                    Metric.GFLOPS, ONE, List.of("jvm"), List.of(), null, "FmaPeakBenchmark.float32",
                     true, backend -> fmaPeak()),
             new Workload("copy-1e7", "memory copy, 10^7 floats",
                     "System.arraycopy of 10^7 floats: the memory bandwidth an elementwise op on 40 MB arrays "
                             + "can hope for.",
-                    Metric.GBPS, ONE, List.of("jvm"), null, "ElementwiseBenchmark.copy",
+                    Metric.GBPS, ONE, List.of("jvm"), List.of(), null, "ElementwiseBenchmark.copy",
                     false, backend -> elementwise("scalar", "copy")));
 
     public static final List<Workload> ALL = List.of(
             new Workload("gemm-1024", "GEMM 1024 x 1024 x 1024, f32",
                     "A square FLOAT32 matrix product through the backend SPI into a preallocated output: how close "
                             + "the matmul kernel comes to the machine's FMA peak and to OpenBLAS / oneMKL.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
                     "GemmBenchmark -p n=1024 -p dtype=FLOAT32",
                     false, backend -> gemm(backend, 1024, 1024, 1024)),
             new Workload("gemm-odd", "GEMM 1000 x 333 x 777, f32",
                     "A product whose sizes are multiples of no register or cache block (m = 1000, k = 333, "
                             + "n = 777): the edge handling that square powers of two never exercise.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), "fma-peak",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
                     "GemmBenchmark -p m=1000 -p k=333 -p n=777 -p dtype=FLOAT32",
                     false, backend -> gemm(backend, 1000, 333, 777)),
             new Workload("mlp-step", "MLP training step",
                     "One training step through the nn API: zeroGrad, Sequential(Linear(784, 256), ReLU, "
                             + "Linear(256, 10)) on a batch of 64, cross-entropy, backward, SGD with momentum; FLOAT32. "
                             + "The step benchmarks/train repeats 938 times per Fashion-MNIST epoch.",
-                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), null, "TrainingStepBenchmark",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), ND4J_STEPS, null, "TrainingStepBenchmark",
                     false, Workloads::trainingStep),
             new Workload("cnn-step", "CNN training step",
                     "One training step of benchmarks/train's Fashion-MNIST CNN: zeroGrad, 2 x (Conv2d 3x3 "
@@ -69,7 +75,7 @@ public final class Workloads {
                             + "Linear(3136, 10), on a batch of 64 images [64, 1, 28, 28], cross-entropy, backward, "
                             + "Adam; FLOAT32. The step benchmarks/train --model cnn repeats 938 times per epoch; "
                             + "ConvBenchmark times the convolutions alone.",
-                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), null, "ConvBenchmark.cnnStep",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), ND4J_STEPS, null, "ConvBenchmark.cnnStep",
                     false, Workloads::cnnStep),
             new Workload("transformer-block", "Transformer block, fwd + bwd",
                     "A pre-LN transformer block forward and backward: x [8, 128, 256] -> LayerNorm -> "
@@ -77,19 +83,19 @@ public final class Workloads {
                             + "-> Linear 256->1024 -> GELU -> Linear 1024->256 -> residual; loss mean(out^2); "
                             + "gradients of x and every parameter; FLOAT32. Scalar takes seconds per step and runs "
                             + "in the JMH suite only.",
-                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), null, "TransformerBlockBenchmark",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "TransformerBlockBenchmark",
                     false, Workloads::transformerBlock),
             new Workload("tape", "Tape: one recorded add",
                     "A 16-element FLOAT32 add whose inputs require grad: the output, its graph node, "
                             + "validation and dispatch; the arithmetic is a few nanoseconds, the rest is the price "
                             + "of an op on the tape.",
-                    Metric.NANOSECONDS, ONE, List.of("simd", "nd4j", "scalar"), null, "TapeOverheadBenchmark.addRecorded",
+                    Metric.NANOSECONDS, ONE, List.of("simd", "nd4j", "scalar"), List.of(), null, "TapeOverheadBenchmark.addRecorded",
                     false, Workloads::tape),
             new Workload("exp-1e7", "exp on 10^7 floats",
                     "exp over 10^7 FLOAT32 elements (40 MB in, 40 MB out) into a preallocated output, in GB/s "
                             + "of bytes read and written: at this size an elementwise op is bounded by memory, so "
                             + "the yardstick is a plain copy of the same bytes.",
-                    Metric.GBPS, ONE, List.of("simd", "nd4j", "scalar"), "copy-1e7", "ElementwiseBenchmark.exp -p size=10000000 -p dtype=FLOAT32",
+                    Metric.GBPS, ONE, List.of("simd", "nd4j", "scalar"), List.of(), "copy-1e7", "ElementwiseBenchmark.exp -p size=10000000 -p dtype=FLOAT32",
                     false, backend -> elementwise(backend, "exp")));
 
     /** A workload or yardstick by id. */
