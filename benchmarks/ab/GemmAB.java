@@ -1,10 +1,9 @@
 import dev.adjoint.DType;
+import dev.adjoint.benchmarks.FmaPeakBenchmark;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -46,6 +45,7 @@ public class GemmAB {
      */
     private static final boolean CPU_TIME = "cpu".equals(System.getenv("CLOCK"));
     private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
+    private static final FmaPeakBenchmark FMA_PEAK = new FmaPeakBenchmark();
 
     /** Loads engine-simd's classes from its own directory, everything else from the parent. */
     private static final class ChildFirst extends URLClassLoader {
@@ -133,18 +133,22 @@ public class GemmAB {
         int reps = Math.max(1, (int) (roundMs * 2.5e8 / flop));
         double[][] rates = new double[builds.size()][rounds];
         double[] peaks = new double[rounds];
+        // FmaPeakBenchmark's FLOAT32 loop, sized to a quarter of a round from the work of one call.
+        FmaPeakBenchmark.Flops probe = new FmaPeakBenchmark.Flops();
+        FMA_PEAK.float32(probe);
+        int peakCalls = Math.max(1, (int) (roundMs * 2.5e8 / (probe.gflops * 1e9) / 4));
         for (int round = -3; round < rounds; round++) {
             // The FMA peak of one core, measured between the builds' rounds the same way, so that a
             // build's rate can be read as a share of what the machine gave this process just then.
+            FmaPeakBenchmark.Flops peakFlops = new FmaPeakBenchmark.Flops();
             long peakStart = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
             double sink = 0;
-            int peakCalls = Math.max(1, (int) (roundMs * 2.5e8 / FmaPeak.FLOPS_PER_CALL / 4));
             for (int i = 0; i < peakCalls; i++) {
-                sink += FmaPeak.chains(0.999999f, 1e-7f);
+                sink += FMA_PEAK.float32(peakFlops);
             }
             long peakEnd = CPU_TIME ? BEAN.getCurrentThreadCpuTime() : System.nanoTime();
             if (round >= 0) {
-                peaks[round] = FmaPeak.FLOPS_PER_CALL * peakCalls / (peakEnd - peakStart) + (sink == 42 ? 1 : 0);
+                peaks[round] = peakFlops.gflops * 1e9 / (peakEnd - peakStart) + (sink == 42 ? 1 : 0);
             }
             for (int v = 0; v < builds.size(); v++) {
                 Build build = builds.get(v);
@@ -192,41 +196,5 @@ public class GemmAB {
             v[i] = 2 * random.nextDouble() - 1;
         }
         return v;
-    }
-
-    /** FmaPeakBenchmark's FLOAT32 loop: 16 independent FMA chains on preferred-width vectors, nothing from memory. */
-    private static final class FmaPeak {
-        static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-        static final int STEPS = 4096;
-        static final double FLOPS_PER_CALL = 2.0 * STEPS * 16 * F.length();
-
-        static float chains(float multiplier, float addend) {
-            FloatVector m = FloatVector.broadcast(F, multiplier);
-            FloatVector c = FloatVector.broadcast(F, addend);
-            FloatVector x0 = c, x1 = c.add(1), x2 = c.add(2), x3 = c.add(3);
-            FloatVector x4 = c.add(4), x5 = c.add(5), x6 = c.add(6), x7 = c.add(7);
-            FloatVector x8 = c.add(8), x9 = c.add(9), x10 = c.add(10), x11 = c.add(11);
-            FloatVector x12 = c.add(12), x13 = c.add(13), x14 = c.add(14), x15 = c.add(15);
-            for (int i = 0; i < STEPS; i++) {
-                x0 = x0.fma(m, c);
-                x1 = x1.fma(m, c);
-                x2 = x2.fma(m, c);
-                x3 = x3.fma(m, c);
-                x4 = x4.fma(m, c);
-                x5 = x5.fma(m, c);
-                x6 = x6.fma(m, c);
-                x7 = x7.fma(m, c);
-                x8 = x8.fma(m, c);
-                x9 = x9.fma(m, c);
-                x10 = x10.fma(m, c);
-                x11 = x11.fma(m, c);
-                x12 = x12.fma(m, c);
-                x13 = x13.fma(m, c);
-                x14 = x14.fma(m, c);
-                x15 = x15.fma(m, c);
-            }
-            return x0.add(x1).add(x2).add(x3).add(x4).add(x5).add(x6).add(x7)
-                    .add(x8).add(x9).add(x10).add(x11).add(x12).add(x13).add(x14).add(x15).lane(0);
-        }
     }
 }
