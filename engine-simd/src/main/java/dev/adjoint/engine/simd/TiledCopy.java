@@ -47,9 +47,9 @@ final class TiledCopy {
                 int from = matrixStart(shape, rank - 2, sl, m) + r0 * srcRow;
                 int to = matrixStart(shape, rank - 2, dl, m) + r0 * dstRow;
                 if (s.f32 != null) {
-                    band(s.f32, from, srcRow, srcCol, d.f32, to, dstRow, r1 - r0, cols);
+                    FloatKernels.copyBand(s.f32, from, srcRow, srcCol, d.f32, to, dstRow, r1 - r0, cols, TILE);
                 } else {
-                    band(s.f64, from, srcRow, srcCol, d.f64, to, dstRow, r1 - r0, cols);
+                    DoubleKernels.copyBand(s.f64, from, srcRow, srcCol, d.f64, to, dstRow, r1 - r0, cols, TILE);
                 }
             }
         });
@@ -63,47 +63,5 @@ final class TiledCopy {
             m /= shape[dim];
         }
         return at;
-    }
-
-    /** {@code rows <= TILE} rows, in tiles of {@link #TILE} columns. */
-    private static void band(float[] src, int s, int srcRow, int srcCol, float[] dst, int d, int dstRow,
-                             int rows, int cols) {
-        if (srcCol == 1) {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(src, s + r * srcRow, dst, d + r * dstRow, cols);
-            }
-            return;
-        }
-        for (int c0 = 0; c0 < cols; c0 += TILE) {
-            int cEnd = Math.min(cols, c0 + TILE);
-            for (int r = 0; r < rows; r++) {
-                int from = s + r * srcRow;
-                int to = d + r * dstRow;
-                for (int col = c0; col < cEnd; col++) {
-                    dst[to + col] = src[from + col * srcCol];
-                }
-            }
-        }
-    }
-
-    /** {@code rows <= TILE} rows, in tiles of {@link #TILE} columns. */
-    private static void band(double[] src, int s, int srcRow, int srcCol, double[] dst, int d, int dstRow,
-                             int rows, int cols) {
-        if (srcCol == 1) {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(src, s + r * srcRow, dst, d + r * dstRow, cols);
-            }
-            return;
-        }
-        for (int c0 = 0; c0 < cols; c0 += TILE) {
-            int cEnd = Math.min(cols, c0 + TILE);
-            for (int r = 0; r < rows; r++) {
-                int from = s + r * srcRow;
-                int to = d + r * dstRow;
-                for (int col = c0; col < cEnd; col++) {
-                    dst[to + col] = src[from + col * srcCol];
-                }
-            }
-        }
     }
 }
