@@ -28,8 +28,13 @@ final class SimdConvolution {
         int channels = xl.shape().dim(1);
         int outChannels = wl.shape().dim(0);
         if (!direct(x, out, w, outChannels / groups)) {
-            return banded(x, out, xl.shape().dim(0))
-                    && bandedForward(x, xl, weight, wl, w, groups, out, ol, bandRows(w, channels, x.dtype));
+            int batch = xl.shape().dim(0);
+            if (!banded(x, out, batch)) {
+                return false;
+            }
+            int chunk = Math.min(chunkSamples(w, channels, x.dtype, batch), perThread(batch));
+            return chunk > 0 ? chunkedForward(x, xl, weight, wl, w, groups, out, ol, chunk)
+                    : bandedForward(x, xl, weight, wl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
         int batch = xl.shape().dim(0);
         int cg = channels / groups;
@@ -59,8 +64,13 @@ final class SimdConvolution {
         int channels = ol.shape().dim(1);
         int outChannels = gl.shape().dim(1);
         if (!direct(grad, out, w, outChannels / groups)) {
-            return banded(grad, out, gl.shape().dim(0))
-                    && bandedInputGrad(grad, gl, weight, wl, w, groups, out, ol, bandRows(w, channels, grad.dtype));
+            int batch = gl.shape().dim(0);
+            if (!banded(grad, out, batch)) {
+                return false;
+            }
+            int chunk = Math.min(chunkSamples(w, channels, grad.dtype, batch), perThread(batch));
+            return chunk > 0 ? chunkedInputGrad(grad, gl, weight, wl, w, groups, out, ol, chunk)
+                    : bandedInputGrad(grad, gl, weight, wl, w, groups, out, ol, bandRows(w, channels, grad.dtype));
         }
         int batch = gl.shape().dim(0);
         int cg = channels / groups;
@@ -116,8 +126,15 @@ final class SimdConvolution {
         int channels = xl.shape().dim(1);
         int outChannels = gl.shape().dim(1);
         if (!direct(x, out, w, outChannels / groups)) {
-            return banded(x, out, xl.shape().dim(0))
-                    && bandedWeightGrad(x, xl, grad, gl, w, groups, out, ol, bandRows(w, channels, x.dtype));
+            int batch = xl.shape().dim(0);
+            if (!banded(x, out, batch)) {
+                return false;
+            }
+            // Not limited by the thread count, as forward and input gradient are: the chunk is the
+            // depth of each product, so it decides the order of the sums and must not vary with threads.
+            int chunk = chunkSamples(w, channels, x.dtype, batch);
+            return chunk > 0 ? chunkedWeightGrad(x, xl, grad, gl, w, groups, out, ol, chunk)
+                    : bandedWeightGrad(x, xl, grad, gl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
         int batch = xl.shape().dim(0);
         int cg = channels / groups;
@@ -138,6 +155,107 @@ final class SimdConvolution {
                         outChannels * w.positions(), batch, w, pad, cg, og, out.f64, wAt);
             }
         });
+        return true;
+    }
+
+    /** A convolution {@code samples} samples at a time ({@link FloatConvolution#chunkForward}), a chunk per item. */
+    static boolean chunkedForward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, Window2d w, int groups,
+                                  HeapStorage out, Layout ol, int samples) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = wl.shape().dim(0);
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int chunks = (batch + samples - 1) / samples;
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(chunks, threads, i -> {
+            int n = i * samples;
+            int count = Math.min(samples, batch - n);
+            int plane = xl.offset() + n * channels * pixels;
+            int at = ol.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.chunkForward(x.f32, plane, channels, weight.f32, wl.offset(), w, pad, groups,
+                        outChannels, count, out.f32, at);
+            } else {
+                DoubleConvolution.chunkForward(x.f64, plane, channels, weight.f64, wl.offset(), w, pad, groups,
+                        outChannels, count, out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    /** An input gradient {@code samples} samples at a time ({@link FloatConvolution#chunkInputGrad}), a chunk per item. */
+    static boolean chunkedInputGrad(HeapStorage grad, Layout gl, HeapStorage weight, Layout wl, Window2d w,
+                                    int groups, HeapStorage out, Layout ol, int samples) {
+        int batch = gl.shape().dim(0);
+        int channels = ol.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        boolean f32 = grad.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int chunks = (batch + samples - 1) / samples;
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(chunks, threads, i -> {
+            int n = i * samples;
+            int count = Math.min(samples, batch - n);
+            int at = gl.offset() + n * outChannels * w.positions();
+            int plane = ol.offset() + n * channels * pixels;
+            if (f32) {
+                FloatConvolution.chunkInputGrad(grad.f32, at, weight.f32, wl.offset(), w, pad, groups, channels,
+                        outChannels, count, out.f32, plane);
+            } else {
+                DoubleConvolution.chunkInputGrad(grad.f64, at, weight.f64, wl.offset(), w, pad, groups, channels,
+                        outChannels, count, out.f64, plane);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * A weight gradient {@code samples} samples at a time ({@link FloatConvolution#chunkWeightGrad}):
+     * each chunk's sum into a slice of its own, then the slices added in chunk order and turned into
+     * the weight's layout, so the result does not depend on which thread took which chunk.
+     */
+    static boolean chunkedWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                     int groups, HeapStorage out, Layout ol, int samples) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int pixels = w.height() * w.width();
+        int depth = channels / groups * w.taps();
+        int og = outChannels / groups;
+        int size = ol.numel();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        PaddedImage pad = PaddedImage.of(w);
+        int chunks = (batch + samples - 1) / samples;
+        HeapStorage partials = HeapStorage.allocate(x.dtype, chunks * size);
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch));
+        SimdWindows.runOn(chunks, threads, i -> {
+            int n = i * samples;
+            int count = Math.min(samples, batch - n);
+            int plane = xl.offset() + n * channels * pixels;
+            int at = gl.offset() + n * outChannels * w.positions();
+            if (f32) {
+                FloatConvolution.chunkWeightGrad(x.f32, plane, channels, grad.f32, at, w, pad, groups, outChannels,
+                        count, partials.f32, i * size);
+            } else {
+                DoubleConvolution.chunkWeightGrad(x.f64, plane, channels, grad.f64, at, w, pad, groups, outChannels,
+                        count, partials.f64, i * size);
+            }
+        });
+        for (int i = 1; i < chunks; i++) {
+            if (f32) {
+                FloatConvolution.addInto(partials.f32, i * size, partials.f32, 0, size);
+            } else {
+                DoubleConvolution.addInto(partials.f64, i * size, partials.f64, 0, size);
+            }
+        }
+        if (f32) {
+            FloatConvolution.untransposeGroups(partials.f32, 0, groups, depth, og, out.f32, ol.offset());
+        } else {
+            DoubleConvolution.untransposeGroups(partials.f64, 0, groups, depth, og, out.f64, ol.offset());
+        }
         return true;
     }
 
@@ -236,6 +354,21 @@ final class SimdConvolution {
     private static int bandRows(Window2d w, int channels, DType dtype) {
         long row = (long) channels * w.taps() * w.outW() * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
         return (int) Math.max(1, Math.min(w.outH(), GemmBlocking.CACHES.l2Bytes() / 4 / row));
+    }
+
+    /**
+     * Samples per chunk for {@link #chunkedForward} and its gradients: as many as the band's share of
+     * L2 holds whole samples' columns (see {@link #bandRows}), at most the batch; 0 when one sample's
+     * columns do not fit, and the convolution takes the banded kernels instead.
+     */
+    static int chunkSamples(Window2d w, int channels, DType dtype, int batch) {
+        long sample = (long) channels * w.taps() * w.positions() * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
+        return (int) Math.min(batch, GemmBlocking.CACHES.l2Bytes() / 4 / Math.max(1, sample));
+    }
+
+    /** A chunk small enough that the batch gives every thread one. */
+    private static int perThread(int batch) {
+        return Math.max(1, (batch + MatmulThreads.THREADS - 1) / MatmulThreads.THREADS);
     }
 
     /**

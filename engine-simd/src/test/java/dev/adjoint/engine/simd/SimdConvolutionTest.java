@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The convolution primitives on simd (direct kernels for few channels per group, banded GEMM for
  * many) against the scalar backend's composites, over window geometries and channel counts the
  * conformance suite's few samples do not reach, and with bands of one and two output rows, which
- * the image sizes of a test never get from the L2-derived band height.
+ * the image sizes of a test never get from the L2-derived band height, and with chunks of one to
+ * three samples, which the batches of a test never get from the L2-derived chunk.
  */
 class SimdConvolutionTest {
     private static final Backend SIMD = new SimdBackend();
@@ -83,6 +84,28 @@ class SimdConvolutionTest {
                     assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
                     HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
                     SimdConvolution.bandedWeightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl, band);
+                    assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
+                }
+            }
+        }
+    }
+
+    @Test
+    void chunksOfOneToThreeSamplesMatchTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(6, 9)) {
+                for (int chunk = 1; chunk <= 3; chunk++) {
+                    // A batch of 5: chunks of 2 and 3 leave a shorter last chunk.
+                    Operands op = new Operands(5, 4, 26, 2, w, dtype);
+                    String what = w + ", chunks of " + chunk + ", " + dtype;
+                    HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                    SimdConvolution.chunkedForward(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout(), chunk);
+                    assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.outLayout()), dtype);
+                    HeapStorage gx = (HeapStorage) SIMD.allocate(dtype, op.xl.numel());
+                    SimdConvolution.chunkedInputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl, chunk);
+                    assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                    HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
+                    SimdConvolution.chunkedWeightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl, chunk);
                     assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
                 }
             }
