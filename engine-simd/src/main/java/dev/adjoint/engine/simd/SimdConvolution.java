@@ -244,7 +244,19 @@ final class SimdConvolution {
                         count, partials.f64, i * size);
             }
         });
-        for (int i = 1; i < chunks; i++) {
+        untransposeSum(partials, chunks, size, groups, depth, og, out, ol);
+        return true;
+    }
+
+    /**
+     * The {@code count} transposed weight gradients of {@code size} in {@code partials} (from
+     * {@link FloatConvolution#chunkWeightGrad} or {@link FloatConvolution#bandedWeightGrad}) added in
+     * order into the first, which is then written to {@code out} in the weight's layout.
+     */
+    private static void untransposeSum(HeapStorage partials, int count, int size, int groups, int depth, int og,
+                                       HeapStorage out, Layout ol) {
+        boolean f32 = partials.dtype == DType.FLOAT32;
+        for (int i = 1; i < count; i++) {
             if (f32) {
                 FloatConvolution.addInto(partials.f32, i * size, partials.f32, 0, size);
             } else {
@@ -256,7 +268,6 @@ final class SimdConvolution {
         } else {
             DoubleConvolution.untransposeGroups(partials.f64, 0, groups, depth, og, out.f64, ol.offset());
         }
-        return true;
     }
 
     static boolean bandedForward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, Window2d w,
@@ -307,7 +318,7 @@ final class SimdConvolution {
 
     /**
      * Each sample's weight gradient into a slice of its own, then the slices summed in sample order
-     * into {@code out}: the result does not depend on which thread took which sample.
+     * and turned into the weight's layout: the result does not depend on which thread took which sample.
      */
     static boolean bandedWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
                                             int groups, HeapStorage out, Layout ol, int band) {
@@ -331,13 +342,7 @@ final class SimdConvolution {
                         band, partials.f64, n * size, new double[size]);
             }
         });
-        for (int n = 0; n < batch; n++) {
-            if (f32) {
-                FloatConvolution.addInto(partials.f32, n * size, out.f32, ol.offset(), size);
-            } else {
-                DoubleConvolution.addInto(partials.f64, n * size, out.f64, ol.offset(), size);
-            }
-        }
+        untransposeSum(partials, batch, size, groups, channels / groups * w.taps(), outChannels / groups, out, ol);
         return true;
     }
 
