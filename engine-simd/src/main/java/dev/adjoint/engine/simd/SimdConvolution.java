@@ -13,11 +13,12 @@ import dev.adjoint.spi.heap.HeapStorage;
  *
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
- * convolution would be one product of a single row per channel. They need stride 1 along the width
- * (a tap's reads along an output row are then one dense run). Forward and input gradient take one
+ * convolution would be one product of a single row per channel. A window strided along the width
+ * reads phased scratch images ({@link PaddedImage#phased}). Forward and input gradient take one
  * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
- * so no result depends on the number of threads. Other convolutions take the banded kernels, a
- * sample per item, when the batch has a sample for every thread.
+ * so no result depends on the number of threads. Other convolutions, when the batch has a sample
+ * for every thread, take the chunked kernels (a chunk of samples per item) where a sample's columns
+ * fit the band's share of L2, else the banded ones (a sample per item).
  */
 final class SimdConvolution {
     private SimdConvolution() {
@@ -42,7 +43,7 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        PaddedImage pad = PaddedImage.of(w);
+        PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
             int n = i / groups;
             int g = i % groups;
@@ -78,7 +79,7 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = grad.dtype == DType.FLOAT32;
-        if (w.strideH() == 1 && w.padH() <= w.dilationH() * (w.kernelH() - 1)
+        if (w.strideH() == 1 && w.strideW() == 1 && w.padH() <= w.dilationH() * (w.kernelH() - 1)
                 && w.padW() <= w.dilationW() * (w.kernelW() - 1)) {
             // At stride 1 the input gradient is a convolution of the output gradient, padded by the
             // kernel's span less the padding, with the kernel flipped and each group's weights
@@ -104,7 +105,7 @@ final class SimdConvolution {
             });
             return true;
         }
-        PaddedImage pad = PaddedImage.of(w);
+        PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
             int n = i / groups;
             int g = i % groups;
@@ -142,7 +143,7 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        PaddedImage pad = PaddedImage.of(w);
+        PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
             int plane = xl.offset() + g * cg * pixels;
             int at = gl.offset() + g * og * w.positions();
@@ -407,7 +408,7 @@ final class SimdConvolution {
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
     private static boolean direct(HeapStorage a, HeapStorage b, Window2d w, int og) {
-        if (a.dtype != b.dtype || !a.dtype.isFloatingPoint() || w.strideW() != 1) {
+        if (a.dtype != b.dtype || !a.dtype.isFloatingPoint()) {
             return false;
         }
         return og < (a.dtype == DType.FLOAT32 ? FloatGemm.MR : DoubleGemm.MR);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The convolution primitives on simd (direct kernels for few channels per group, banded GEMM for
@@ -84,6 +85,29 @@ class SimdConvolutionTest {
                     assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
                     HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
                     SimdConvolution.bandedWeightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl, band);
+                    assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
+                }
+            }
+        }
+    }
+
+    @Test
+    void depthwiseStridedAlongTheWidthTakesTheDirectKernels() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int stride = 2; stride <= 3; stride++) {
+                for (int pad = 0; pad <= 2; pad++) {
+                    Window2d w = new Window2d(7, 23, 3, 3, 1, stride, pad, pad, 1, 2,
+                            Window2d.outputSize(7, 3, 1, pad, 1, false), Window2d.outputSize(23, 3, stride, pad, 2, false));
+                    Operands op = new Operands(2, 5, 5, 5, w, dtype);
+                    String what = w + ", depthwise, " + dtype;
+                    HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                    assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout()), what);
+                    assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.outLayout()), dtype);
+                    HeapStorage gx = (HeapStorage) SIMD.allocate(dtype, op.xl.numel());
+                    assertTrue(SimdConvolution.inputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl), what);
+                    assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                    HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
+                    assertTrue(SimdConvolution.weightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl), what);
                     assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
                 }
             }
