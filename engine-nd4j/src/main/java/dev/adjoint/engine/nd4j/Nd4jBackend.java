@@ -104,7 +104,8 @@ public final class Nd4jBackend implements Backend {
 
     /**
      * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
-     * (loops over the native buffers) and sort (the SPI's default).
+     * (loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolutions (which
+     * compose libnd4j's unfold, matmul and fold rather than calling its conv2d).
      */
     @Override
     public boolean runsNatively(String kernel, Enum<?> primitive) {
@@ -112,7 +113,7 @@ public final class Nd4jBackend implements Backend {
             case "unary" -> !REFERENCE_UNARY.contains(primitive);
             case "binary" -> primitive != BinaryOp.REMAINDER && primitive != BinaryOp.FLOOR_DIVIDE
                     && primitive != BinaryOp.TRUNC_DIVIDE;
-            case "gather", "scatterAdd", "sort" -> false;
+            case "gather", "scatterAdd", "sort", "scaledAdd", "conv2d", "conv2dInputGrad", "conv2dWeightGrad" -> false;
             default -> true;
         };
     }
