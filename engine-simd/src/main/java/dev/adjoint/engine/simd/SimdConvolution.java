@@ -33,7 +33,8 @@ final class SimdConvolution {
             if (!banded(x, out, batch)) {
                 return false;
             }
-            int chunk = Math.min(chunkSamples(w, channels, x.dtype, batch), perThread(batch));
+            int chunk = narrow(w, x.dtype) ? Math.min(chunkSamples(w, channels, outChannels, x.dtype, batch),
+                    perThread(batch)) : 0;
             return chunk > 0 ? chunkedForward(x, xl, weight, wl, w, groups, out, ol, chunk)
                     : bandedForward(x, xl, weight, wl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
@@ -69,7 +70,8 @@ final class SimdConvolution {
             if (!banded(grad, out, batch)) {
                 return false;
             }
-            int chunk = Math.min(chunkSamples(w, channels, grad.dtype, batch), perThread(batch));
+            int chunk = narrow(w, grad.dtype) ? Math.min(chunkSamples(w, channels, outChannels, grad.dtype, batch),
+                    perThread(batch)) : 0;
             return chunk > 0 ? chunkedInputGrad(grad, gl, weight, wl, w, groups, out, ol, chunk)
                     : bandedInputGrad(grad, gl, weight, wl, w, groups, out, ol, bandRows(w, channels, grad.dtype));
         }
@@ -133,7 +135,7 @@ final class SimdConvolution {
             }
             // Not limited by the thread count, as forward and input gradient are: the chunk is the
             // depth of each product, so it decides the order of the sums and must not vary with threads.
-            int chunk = chunkSamples(w, channels, x.dtype, batch);
+            int chunk = chunkSamples(w, channels, outChannels, x.dtype, batch);
             return chunk > 0 ? chunkedWeightGrad(x, xl, grad, gl, w, groups, out, ol, chunk)
                     : bandedWeightGrad(x, xl, grad, gl, w, groups, out, ol, bandRows(w, channels, x.dtype));
         }
@@ -364,12 +366,31 @@ final class SimdConvolution {
 
     /**
      * Samples per chunk for {@link #chunkedForward} and its gradients: as many as the band's share of
-     * L2 holds whole samples' columns (see {@link #bandRows}), at most the batch; 0 when one sample's
-     * columns do not fit, and the convolution takes the banded kernels instead.
+     * L2 holds whole samples' columns and output (gradient) images side by side (see {@link #bandRows}),
+     * at most the batch; 0 when one sample's do not fit, and the convolution takes the banded kernels
+     * instead. The images count as much as the columns where the channels are few: [64, 1, 28, 28]
+     * to 32 channels has 9 rows of columns and 32 of images a sample, and chunks sized by the
+     * columns alone (37 samples) had the images spill from L2 (forward 0.9 -> 1.4 ms against a
+     * sample at a time, Intel Xeon).
      */
-    static int chunkSamples(Window2d w, int channels, DType dtype, int batch) {
-        long sample = (long) channels * w.taps() * w.positions() * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
+    static int chunkSamples(Window2d w, int channels, int outChannels, DType dtype, int batch) {
+        long sample = ((long) channels * w.taps() + outChannels) * w.positions()
+                * (dtype == DType.FLOAT32 ? Float.BYTES : Double.BYTES);
         return (int) Math.min(batch, GemmBlocking.CACHES.l2Bytes() / 4 / Math.max(1, sample));
+    }
+
+    /**
+     * Whether a forward or input gradient product of one sample is narrow: fewer positions than 8
+     * micro-panels of B ({@link FloatGemm#NR} columns each), so that each packed panel of A meets
+     * few panels of B and the last, partly padded panel is a large share of them; chunks of samples
+     * then pay for the copy of their outputs. Wider, a sample at a time is as fast and copies
+     * nothing: measured on an Intel Xeon, FLOAT32, one thread, [64, 32, 14, 14] to 64 channels (196
+     * positions, 6 panels) ran its forward 7.1 -> 6.2 ms in chunks, [64, 1, 28, 28] to 32 channels
+     * (784 positions) 0.9 -> 1.1 ms. The weight gradient takes chunks whatever the width: there
+     * they lengthen the product's depth.
+     */
+    private static boolean narrow(Window2d w, DType dtype) {
+        return w.positions() < 8 * (dtype == DType.FLOAT32 ? FloatGemm.NR : DoubleGemm.NR);
     }
 
     /** A chunk small enough that the batch gives every thread one. */
@@ -378,9 +399,9 @@ final class SimdConvolution {
     }
 
     /**
-     * Whether a convolution takes the banded kernels: one sample per thread at a time, so the batch
-     * must give every thread one; smaller batches take the default, whose one product over the
-     * whole batch the GEMM shares between threads.
+     * Whether a convolution takes the chunked or banded kernels: a chunk or a sample per thread at a
+     * time, so the batch must give every thread one; smaller batches take the default, whose one
+     * product over the whole batch the GEMM shares between threads.
      */
     private static boolean banded(HeapStorage a, HeapStorage b, int batch) {
         return a.dtype == b.dtype && a.dtype.isFloatingPoint() && batch >= MatmulThreads.THREADS;
