@@ -13,7 +13,8 @@ import dev.adjoint.spi.heap.HeapStorage;
  * {@link DoubleBatchNorm}). Large calls split their rows, or channels, over the matmul's threads
  * ({@link RowThreads}); each row or channel is computed the same way whichever thread takes it, and
  * the layer norm's column sums are combined part by part in part order, so results do not depend on
- * the number of threads that ran.
+ * the number of threads that ran. Batch norm over rows shorter than a vector (a {@code [N, C]} input)
+ * goes by columns instead: a row of the batch, all channels, at a time.
  */
 final class SimdFusedKernels extends HeapFusedKernels {
 
@@ -145,6 +146,30 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage r = (HeapStorage) rstd;
         HeapStorage v = (HeapStorage) variance;
         boolean f32 = in.dtype == DType.FLOAT32;
+        if (f32 ? FloatBatchNorm.byColumns(inner) : DoubleBatchNorm.byColumns(inner)) {
+            double[] wc = perChannel(w, channels, 1);
+            double[] bc = perChannel(b, channels, 0);
+            double[] mc = training ? new double[channels] : perChannel(m, channels, 0);
+            double[] rc = training ? new double[channels] : perChannel(r, channels, 0);
+            double[] vc = new double[channels];
+            if (f32) {
+                FloatBatchNorm.forwardByColumns(in.f32, offset, o.f32, batch, channels, inner, training, eps, wc, bc,
+                        mc, rc, vc);
+            } else {
+                DoubleBatchNorm.forwardByColumns(in.f64, offset, o.f64, batch, channels, inner, training, eps, wc, bc,
+                        mc, rc, vc);
+            }
+            if (training) {
+                for (int c = 0; c < channels; c++) {
+                    m.set(c, mc[c]);
+                    r.set(c, rc[c]);
+                    if (v != null) {
+                        v.set(c, vc[c]);
+                    }
+                }
+            }
+            return;
+        }
         RowThreads.forRows(channels, batch * inner, (from, to, part) -> {
             double[] stats = new double[3];
             for (int c = from; c < to; c++) {
@@ -186,6 +211,29 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage gb = (HeapStorage) gradBias;
         boolean f32 = in.dtype == DType.FLOAT32;
         boolean wantSums = gw != null || gb != null;
+        if (f32 ? FloatBatchNorm.byColumns(inner) : DoubleBatchNorm.byColumns(inner)) {
+            double[] mc = perChannel(m, channels, 0);
+            double[] rc = perChannel(r, channels, 0);
+            double[] wc = perChannel(w, channels, 1);
+            double[] sumG = new double[channels];
+            double[] sumGX = new double[channels];
+            if (f32) {
+                FloatBatchNorm.backwardByColumns(g.f32, gradOffset, in.f32, xOffset, gx == null ? null : gx.f32, batch,
+                        channels, inner, training, mc, rc, wc, wantSums, sumG, sumGX);
+            } else {
+                DoubleBatchNorm.backwardByColumns(g.f64, gradOffset, in.f64, xOffset, gx == null ? null : gx.f64,
+                        batch, channels, inner, training, mc, rc, wc, wantSums, sumG, sumGX);
+            }
+            for (int c = 0; c < channels; c++) {
+                if (gw != null) {
+                    gw.set(c, sumGX[c] * rc[c]);
+                }
+                if (gb != null) {
+                    gb.set(c, sumG[c]);
+                }
+            }
+            return;
+        }
         RowThreads.forRows(channels, batch * inner, (from, to, part) -> {
             double[] sums = new double[2];
             for (int c = from; c < to; c++) {
@@ -207,6 +255,15 @@ final class SimdFusedKernels extends HeapFusedKernels {
                 }
             }
         });
+    }
+
+    /** A per-channel vector's values in double, or {@code channels} copies of {@code absent} when it is null. */
+    private static double[] perChannel(HeapStorage s, int channels, double absent) {
+        double[] values = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            values[c] = s == null ? absent : s.get(c);
+        }
+        return values;
     }
 
     private static void writeColumnSums(double[][] parts, HeapStorage out, int n) {

@@ -132,8 +132,10 @@ class SimdFusedKernelsTest {
     @Test
     void batchNormForwardAndBackwardMatchThePlainLoops() {
         // {batch, channels, inner}: one value per row, rows shorter than a vector, tails, a channel-split call.
+        // Rows shorter than a vector go by columns: [N, C] inputs, and a column-split call of each kind.
         int[][] shapes = {{5, 3, 1}, {2, 3, 7}, {1, 3, 17}, {3, 4, 33}, {4, 5, 256},
-                {2, 3, (int) (RowThreads.PARALLEL_ELEMENTS / 6 + 37)}};
+                {2, 3, (int) (RowThreads.PARALLEL_ELEMENTS / 6 + 37)},
+                {64, (int) (RowThreads.PARALLEL_ELEMENTS / 64 + 3), 1}, {8, (int) (RowThreads.PARALLEL_ELEMENTS / 40), 5}};
         for (DType dtype : FLOATING) {
             for (int[] shape : shapes) {
                 int batch = shape[0];
@@ -186,12 +188,20 @@ class SimdFusedKernelsTest {
     @Test
     void batchNormChannelsDoNotDependOnTheThreadsThatRan() {
         // A call large enough to be split over threads against each channel alone in a call of its own:
-        // every channel's results are bit-identical, so no split (no thread count) changes them.
-        int batch = 3;
-        int channels = 5;
-        int inner = (int) (RowThreads.PARALLEL_ELEMENTS / 4);
+        // every channel's results are bit-identical, so no split (no thread count) changes them. By
+        // channels (long rows) and by columns (rows of 1 and 3, the columns split anywhere).
+        int[][] shapes = {{3, 5, (int) (RowThreads.PARALLEL_ELEMENTS / 4)},
+                {64, (int) (RowThreads.PARALLEL_ELEMENTS / 64 + 5), 1}, {16, (int) (RowThreads.PARALLEL_ELEMENTS / 40), 3}};
+        for (int[] shape : shapes) {
+            for (DType dtype : FLOATING) {
+                assertChannelsComputedAlone(shape[0], shape[1], shape[2], dtype);
+            }
+        }
+    }
+
+    private static void assertChannelsComputedAlone(int batch, int channels, int inner, DType dtype) {
         assertTrue(RowThreads.parts(channels, batch * inner) > 1, "the call must be split for this test to mean anything");
-        for (DType dtype : FLOATING) {
+        {
             int size = batch * channels * inner;
             double[] x = values(size, 7, 90, 110);
             double[] g = values(size, 8, -1, 1);
@@ -220,7 +230,7 @@ class SimdFusedKernelsTest {
                 HeapStorage gw1 = HeapStorage.allocate(dtype, 1);
                 VECTOR.batchNormBackward(storage(gc, dtype), 0, storage(xc, dtype), 0, mean1, rstd1, null, true,
                         batch, 1, inner, gx1, gw1, null);
-                String what = dtype + " channel " + c;
+                String what = dtype + " [" + batch + ", " + channels + ", " + inner + "] channel " + c;
                 assertEquals(mean.get(c), mean1.get(0), 0.0, what + " mean");
                 assertEquals(rstd.get(c), rstd1.get(0), 0.0, what + " rstd");
                 assertEquals(gw.get(c), gw1.get(0), 0.0, what + " gradWeight");
