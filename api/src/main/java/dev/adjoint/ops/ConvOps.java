@@ -4,6 +4,7 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
+import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Window2d;
 
 import java.util.Locale;
@@ -248,9 +249,37 @@ public final class ConvOps {
                     .matmul(x.reshape(n, groups, depth, window.positions()))
                     .reshape(n, outChannels, window.outH(), window.outW());
         } else {
-            product = convolution(x, w, window, groups);
+            return bias == null ? convolution(x, w, window, groups) : convolution(x, w, bias, window, groups);
         }
         return bias == null ? product : product.add(bias.reshape(1, outChannels, 1, 1));
+    }
+
+    /**
+     * {@link #convolution} plus a per-channel {@code bias} ({@code [O]}), added into the fresh output
+     * in place: one node, and no second output-sized tensor and pass as {@code add} would make. The
+     * bias's gradient is the output gradient summed over the batch and the positions; its tangent
+     * adds like the bias.
+     */
+    static Tensor convolution(Tensor x, Tensor w, Tensor bias, Window2d window, int groups) {
+        Tensor out = Dispatch.conv2d(x, w, window, groups);
+        Tensor channelBias = bias.reshape(1, w.size(0), 1, 1);
+        if (out.numel() > 0) {
+            out.backend().binary(BinaryOp.ADD, out.storage(), out.layout(), channelBias.storage(),
+                    channelBias.layout().broadcastTo(out.shape()), out.storage(), out.layout());
+        }
+        return Graph.record("ConvolutionBackward", out, of(x, w, bias), of(x, w), (g, c) -> of(
+                        c.needsInputGrad(0) ? convolutionInputGrad(g, c.saved(1), window, groups) : null,
+                        c.needsInputGrad(1) ? convolutionWeightGrad(c.saved(0), g, window, groups, w.shape()) : null,
+                        c.needsInputGrad(2) ? g.sum(new int[] {0, 2, 3}, false) : null),
+                (t, in, y) -> {
+                    Tensor product = t[0] == null && t[1] == null ? null
+                            : bilinear(t, in, (a, b) -> convolution(a, b, window, groups));
+                    if (t[2] == null) {
+                        return product;
+                    }
+                    Tensor tb = t[2].reshape(1, w.size(0), 1, 1);
+                    return product == null ? tb : product.add(tb);
+                });
     }
 
     private static boolean isPointwise(Window2d w) {

@@ -31,11 +31,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The story: whether the nd4j backend should call libnd4j's native {@code conv2d} / {@code conv2d_bp}
- * instead of composing convolution as it does today (the api's unfold, run by libnd4j's {@code im2col},
- * then a matmul on ND4J's OpenBLAS; the backward through {@code col2im} and two more matmuls). Both
- * sides get the same FLOAT32 values; the set-up checks that the native op computes the same
- * convolution (and gradients) as the composite before anything is timed.
+ * The story: Adjoint's convolution on the nd4j backend against libnd4j's own {@code conv2d} /
+ * {@code conv2d_bp} ops. The backend runs libnd4j's {@code conv2d} for the forward (one group, padding
+ * alike on both sides) and composes the gradients (the api's unfold, run by libnd4j's {@code im2col},
+ * matmuls on ND4J's OpenBLAS, and {@code col2im}), as {@code conv2d_bp} measured no faster. Both sides
+ * get the same FLOAT32 values; the set-up checks that the native ops compute the same convolution (and
+ * gradients) as Adjoint before anything is timed.
  *
  * <ul>
  *   <li>{@link #adjointForward} / {@link #nativeForward}: {@code conv2d(x, w, b)}, no graph.</li>

@@ -104,7 +104,8 @@ public final class Nd4jBackend implements Backend {
 
     /**
      * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
-     * (loops over the native buffers) and sort (the SPI's default).
+     * (loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's gradients (which
+     * compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and measured no faster).
      */
     @Override
     public boolean runsNatively(String kernel, Enum<?> primitive) {
@@ -112,7 +113,7 @@ public final class Nd4jBackend implements Backend {
             case "unary" -> !REFERENCE_UNARY.contains(primitive);
             case "binary" -> primitive != BinaryOp.REMAINDER && primitive != BinaryOp.FLOOR_DIVIDE
                     && primitive != BinaryOp.TRUNC_DIVIDE;
-            case "gather", "scatterAdd", "sort" -> false;
+            case "gather", "scatterAdd", "sort", "scaledAdd", "conv2dInputGrad", "conv2dWeightGrad" -> false;
             default -> true;
         };
     }
@@ -592,6 +593,20 @@ public final class Nd4jBackend implements Backend {
             SlidingWindows.fold((Nd4jStorage) cols, colsLayout, window, (Nd4jStorage) out, outLayout);
             return null;
         }, colsLayout, outLayout);
+    }
+
+    @Override
+    public void conv2d(Storage x, Layout xLayout, Storage weight, Layout weightLayout, Window2d window, int groups,
+                       Storage out, Layout outLayout) {
+        if (outLayout.numel() == 0 || !SlidingWindows.nativeConvolution(window, groups)) {
+            Backend.super.conv2d(x, xLayout, weight, weightLayout, window, groups, out, outLayout);
+            return;
+        }
+        guard("conv2d", () -> {
+            SlidingWindows.conv2d((Nd4jStorage) x, xLayout, (Nd4jStorage) weight, weightLayout, window,
+                    (Nd4jStorage) out, outLayout);
+            return null;
+        }, xLayout, weightLayout, outLayout);
     }
 
     @Override
