@@ -251,7 +251,7 @@ public final class NormalizationOps {
     // ---- helpers -------------------------------------------------------------------------------------
 
     /** Whether values alone are needed: no graph would be recorded and no tangent is visible. */
-    private static boolean plain(Tensor... tensors) {
+    static boolean plain(Tensor... tensors) {
         for (Tensor t : tensors) {
             if (t != null && ForwardAD.tangentOf(t) != null) {
                 return false;

@@ -2,15 +2,16 @@ package dev.adjoint.spi;
 
 /**
  * Optional one-pass kernels for composites the api otherwise builds from the primitives of
- * {@link Backend}: softmax and layer norm, forward and backward. A backend offers them through
+ * {@link Backend}: softmax, layer norm and batch norm, forward and backward. A backend offers them through
  * {@link Backend#fused()} when a benchmark shows they matter; the api then calls them wherever no
  * graph is being recorded through them (the derivatives of a recorded backward are taken from the
  * composite formulas, which are differentiable). Results must agree with the composites within the
  * conformance tolerances; FLOAT32 sums should accumulate in double or an equally accurate order.
  *
- * <p>Every kernel works along the <em>last</em> dimension of its layouts ("rows"); the api moves
- * another dimension there with a transposed view. Inputs may be strided unless stated; outputs are
- * freshly allocated and contiguous.
+ * <p>Softmax and layer norm work along the <em>last</em> dimension of their layouts ("rows"); the api
+ * moves another dimension there with a transposed view. Batch norm works per channel of a contiguous
+ * {@code [batch, channels, inner]} view. Inputs may be strided unless stated; outputs are freshly
+ * allocated and contiguous.
  */
 public interface FusedKernels {
     /**
@@ -50,4 +51,33 @@ public interface FusedKernels {
     void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
                            Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
                            Storage gradBias);
+
+    /**
+     * Batch norm of a contiguous {@code x} viewed as {@code [batch, channels, inner]} ({@code inner} the
+     * product of the dimensions after the channel), statistics per channel over {@code batch} and
+     * {@code inner}. In {@code training} it computes each channel's mean and biased variance (the mean
+     * square of the centred values, never E[x^2] - E[x]^2, which cancels), and writes the mean,
+     * {@code rstd = 1 / sqrt(var + eps)} and, when {@code variance} is not null, the biased variance;
+     * otherwise it reads {@code mean} and {@code rstd} (from the running statistics) and ignores
+     * {@code eps}. Then {@code out = (x - mean) * rstd * weight + bias}. {@code weight} and {@code bias}
+     * are contiguous vectors of {@code channels} elements, or {@code null}; {@code mean}, {@code rstd}
+     * and {@code variance} are contiguous {@code [channels]} of the dtype of x; {@code out} is
+     * contiguous like x.
+     */
+    void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                   boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance);
+
+    /**
+     * The gradients of batch norm from the output gradient {@code grad} (contiguous, like x), the input
+     * {@code x}, and the {@code mean} and {@code rstd} of the forward: with
+     * {@code xhat = (x - mean) * rstd}, sums and means per channel over batch and inner,
+     * {@code gradWeight = sum(grad * xhat)}, {@code gradBias = sum(grad)}, and
+     * {@code gradX = weight * rstd * (grad - mean(grad) - xhat * mean(grad * xhat))} in {@code training}
+     * (the batch statistics depend on x), {@code gradX = weight * rstd * grad} otherwise (the running
+     * statistics do not). {@code weight} is contiguous {@code [channels]} or {@code null} (ones); any of
+     * {@code gradX}, {@code gradWeight}, {@code gradBias} may be {@code null} (not wanted).
+     */
+    void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                           Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
+                           Storage gradWeight, Storage gradBias);
 }

@@ -98,6 +98,24 @@ final class TracingBackend implements Backend {
                 fused.layerNormBackward(g, gOffset, x, xOffset, mean, rstd, weight, rows, normalized, gradX, gradWeight,
                         gradBias);
             }
+
+            @Override
+            public void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight,
+                                  Storage bias, boolean training, double eps, Storage out, Storage mean, Storage rstd,
+                                  Storage variance) {
+                record("batchNorm", null);
+                fused.batchNorm(x, offset, batch, channels, inner, weight, bias, training, eps, out, mean, rstd,
+                        variance);
+            }
+
+            @Override
+            public void batchNormBackward(Storage g, int gOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                          Storage weight, boolean training, int batch, int channels, int inner,
+                                          Storage gradX, Storage gradWeight, Storage gradBias) {
+                record("batchNormBackward", null);
+                fused.batchNormBackward(g, gOffset, x, xOffset, mean, rstd, weight, training, batch, channels, inner,
+                        gradX, gradWeight, gradBias);
+            }
         };
     }
 

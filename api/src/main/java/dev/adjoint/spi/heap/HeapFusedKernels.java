@@ -173,6 +173,108 @@ public class HeapFusedKernels implements FusedKernels {
         }
     }
 
+    @Override
+    public void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                          boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage b = (HeapStorage) bias;
+        HeapStorage o = (HeapStorage) out;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        int stride = channels * inner;
+        long count = (long) batch * inner;
+        for (int c = 0; c < channels; c++) {
+            int first = c * inner;
+            double mu;
+            double inv;
+            if (training) {
+                double sum = 0;
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < inner; i++) {
+                        sum += in.get(offset + n * stride + first + i);
+                    }
+                }
+                mu = sum / count;
+                // Two passes: the variance of centred values, not E[x^2] - E[x]^2, which cancels badly.
+                double squares = 0;
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < inner; i++) {
+                        double d = in.get(offset + n * stride + first + i) - mu;
+                        squares += d * d;
+                    }
+                }
+                double var = squares / count;
+                inv = 1.0 / Math.sqrt(var + eps);
+                m.set(c, mu);
+                r.set(c, inv);
+                if (variance != null) {
+                    ((HeapStorage) variance).set(c, var);
+                }
+            } else {
+                mu = m.get(c);
+                inv = r.get(c);
+            }
+            double scale = w != null ? inv * w.get(c) : inv;
+            double shift = b != null ? b.get(c) : 0;
+            for (int n = 0; n < batch; n++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = n * stride + first + i;
+                    o.set(at, (in.get(offset + at) - mu) * scale + shift);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                  Storage weight, boolean training, int batch, int channels, int inner,
+                                  Storage gradX, Storage gradWeight, Storage gradBias) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage gx = (HeapStorage) gradX;
+        int stride = channels * inner;
+        long count = (long) batch * inner;
+        boolean sums = training && gradX != null || gradWeight != null || gradBias != null;
+        for (int c = 0; c < channels; c++) {
+            int first = c * inner;
+            double mu = ((HeapStorage) mean).get(c);
+            double inv = ((HeapStorage) rstd).get(c);
+            double sumG = 0;
+            double sumGX = 0;
+            if (sums) {
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < inner; i++) {
+                        double gi = g.get(gradOffset + n * stride + first + i);
+                        sumG += gi;
+                        sumGX += gi * (in.get(xOffset + n * stride + first + i) - mu);
+                    }
+                }
+            }
+            if (gradWeight != null) {
+                ((HeapStorage) gradWeight).set(c, sumGX * inv);
+            }
+            if (gradBias != null) {
+                ((HeapStorage) gradBias).set(c, sumG);
+            }
+            if (gx == null) {
+                continue;
+            }
+            double k = w != null ? inv * w.get(c) : inv;
+            // gradX = k (g - mean(g) - xhat mean(g xhat)) = k g + (x - mean) slope + shift.
+            double slope = training ? -k * inv * inv * sumGX / count : 0;
+            double shift = training ? -k * sumG / count : 0;
+            for (int n = 0; n < batch; n++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = n * stride + first + i;
+                    double xc = in.get(xOffset + at) - mu;
+                    gx.set(at, g.get(gradOffset + at) * k + xc * slope + shift);
+                }
+            }
+        }
+    }
+
     // ---- rows ------------------------------------------------------------------------------------------
 
     protected static int lastSize(Layout layout) {

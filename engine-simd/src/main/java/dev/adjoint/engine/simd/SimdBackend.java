@@ -69,12 +69,16 @@ public final class SimdBackend extends HeapBackend {
             case "unary" -> VECTOR_UNARY.contains(primitive);
             case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
             case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
-                 "layerNormBackward", "conv2d", "conv2dInputGrad", "conv2dWeightGrad" -> true;
+                 "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dInputGrad",
+                 "conv2dWeightGrad" -> true;
             default -> false;
         };
     }
 
-    /** One-pass softmax and layer norm with vector rows (the composites cost 5-9 passes); plain loops without the Vector API. */
+    /**
+     * One-pass softmax and layer norm with vector rows, batch norm with vector channels (the composites cost
+     * 5-20 passes); plain loops without the Vector API.
+     */
     private static final FusedKernels FUSED = VECTORS ? new SimdFusedKernels() : new HeapFusedKernels();
 
     @Override

@@ -9,10 +9,12 @@ import dev.adjoint.spi.heap.HeapStorage;
 /**
  * The fused softmax and layer norm with vector rows ({@link FloatRows}, {@link DoubleRows}) wherever a
  * row is contiguous, and the plain loops of {@link HeapFusedKernels} for strided rows (a softmax over a
- * dim other than the last). Large calls split their rows over the matmul's threads
- * ({@link RowThreads}); each row is computed the same way whichever thread takes it, and the layer
- * norm's column sums are combined part by part in part order, so results do not depend on the number
- * of threads that ran.
+ * dim other than the last); the fused batch norm a channel at a time ({@link FloatBatchNorm},
+ * {@link DoubleBatchNorm}). Large calls split their rows, or channels, over the matmul's threads
+ * ({@link RowThreads}); each row or channel is computed the same way whichever thread takes it, and
+ * the layer norm's column sums are combined part by part in part order, so results do not depend on
+ * the number of threads that ran. Batch norm over rows shorter than a vector (a {@code [N, C]} input)
+ * goes by columns instead: a row of the batch, all channels, at a time.
  */
 final class SimdFusedKernels extends HeapFusedKernels {
 
@@ -131,6 +133,137 @@ final class SimdFusedKernels extends HeapFusedKernels {
         });
         writeColumnSums(gw, (HeapStorage) gradWeight, normalized);
         writeColumnSums(gb, (HeapStorage) gradBias, normalized);
+    }
+
+    @Override
+    public void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                          boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance) {
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage b = (HeapStorage) bias;
+        HeapStorage o = (HeapStorage) out;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        HeapStorage v = (HeapStorage) variance;
+        boolean f32 = in.dtype == DType.FLOAT32;
+        if (f32 ? FloatBatchNorm.byColumns(inner) : DoubleBatchNorm.byColumns(inner)) {
+            double[] wc = perChannel(w, channels, 1);
+            double[] bc = perChannel(b, channels, 0);
+            double[] mc = training ? new double[channels] : perChannel(m, channels, 0);
+            double[] rc = training ? new double[channels] : perChannel(r, channels, 0);
+            double[] vc = new double[channels];
+            if (f32) {
+                FloatBatchNorm.forwardByColumns(in.f32, offset, o.f32, batch, channels, inner, training, eps, wc, bc,
+                        mc, rc, vc);
+            } else {
+                DoubleBatchNorm.forwardByColumns(in.f64, offset, o.f64, batch, channels, inner, training, eps, wc, bc,
+                        mc, rc, vc);
+            }
+            if (training) {
+                for (int c = 0; c < channels; c++) {
+                    m.set(c, mc[c]);
+                    r.set(c, rc[c]);
+                    if (v != null) {
+                        v.set(c, vc[c]);
+                    }
+                }
+            }
+            return;
+        }
+        RowThreads.forRows(channels, batch * inner, (from, to, part) -> {
+            double[] stats = new double[3];
+            for (int c = from; c < to; c++) {
+                if (!training) {
+                    stats[0] = m.get(c);
+                    stats[1] = r.get(c);
+                }
+                double wc = w == null ? 1 : w.get(c);
+                double bc = b == null ? 0 : b.get(c);
+                if (f32) {
+                    FloatBatchNorm.forward(in.f32, offset, o.f32, c, batch, channels, inner, training, eps, wc, bc,
+                            stats);
+                } else {
+                    DoubleBatchNorm.forward(in.f64, offset, o.f64, c, batch, channels, inner, training, eps, wc, bc,
+                            stats);
+                }
+                if (training) {
+                    m.set(c, stats[0]);
+                    r.set(c, stats[1]);
+                    if (v != null) {
+                        v.set(c, stats[2]);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                  Storage weight, boolean training, int batch, int channels, int inner,
+                                  Storage gradX, Storage gradWeight, Storage gradBias) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage in = (HeapStorage) x;
+        HeapStorage m = (HeapStorage) mean;
+        HeapStorage r = (HeapStorage) rstd;
+        HeapStorage w = (HeapStorage) weight;
+        HeapStorage gx = (HeapStorage) gradX;
+        HeapStorage gw = (HeapStorage) gradWeight;
+        HeapStorage gb = (HeapStorage) gradBias;
+        boolean f32 = in.dtype == DType.FLOAT32;
+        boolean wantSums = gw != null || gb != null;
+        if (f32 ? FloatBatchNorm.byColumns(inner) : DoubleBatchNorm.byColumns(inner)) {
+            double[] mc = perChannel(m, channels, 0);
+            double[] rc = perChannel(r, channels, 0);
+            double[] wc = perChannel(w, channels, 1);
+            double[] sumG = new double[channels];
+            double[] sumGX = new double[channels];
+            if (f32) {
+                FloatBatchNorm.backwardByColumns(g.f32, gradOffset, in.f32, xOffset, gx == null ? null : gx.f32, batch,
+                        channels, inner, training, mc, rc, wc, wantSums, sumG, sumGX);
+            } else {
+                DoubleBatchNorm.backwardByColumns(g.f64, gradOffset, in.f64, xOffset, gx == null ? null : gx.f64,
+                        batch, channels, inner, training, mc, rc, wc, wantSums, sumG, sumGX);
+            }
+            for (int c = 0; c < channels; c++) {
+                if (gw != null) {
+                    gw.set(c, sumGX[c] * rc[c]);
+                }
+                if (gb != null) {
+                    gb.set(c, sumG[c]);
+                }
+            }
+            return;
+        }
+        RowThreads.forRows(channels, batch * inner, (from, to, part) -> {
+            double[] sums = new double[2];
+            for (int c = from; c < to; c++) {
+                double mu = m.get(c);
+                double inv = r.get(c);
+                double wc = w == null ? 1 : w.get(c);
+                if (f32) {
+                    FloatBatchNorm.backward(g.f32, gradOffset, in.f32, xOffset, gx == null ? null : gx.f32, c, batch,
+                            channels, inner, training, mu, inv, wc, wantSums, sums);
+                } else {
+                    DoubleBatchNorm.backward(g.f64, gradOffset, in.f64, xOffset, gx == null ? null : gx.f64, c, batch,
+                            channels, inner, training, mu, inv, wc, wantSums, sums);
+                }
+                if (gw != null) {
+                    gw.set(c, sums[1] * inv);
+                }
+                if (gb != null) {
+                    gb.set(c, sums[0]);
+                }
+            }
+        });
+    }
+
+    /** A per-channel vector's values in double, or {@code channels} copies of {@code absent} when it is null. */
+    private static double[] perChannel(HeapStorage s, int channels, double absent) {
+        double[] values = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            values[c] = s == null ? absent : s.get(c);
+        }
+        return values;
     }
 
     private static void writeColumnSums(double[][] parts, HeapStorage out, int n) {

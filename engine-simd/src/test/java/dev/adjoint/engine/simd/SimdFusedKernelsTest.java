@@ -14,10 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The vector rows of the fused softmax and layer norm against the plain loops of
+ * The vector rows of the fused softmax, layer norm and batch norm against the plain loops of
  * {@link HeapFusedKernels}, at row lengths around and beyond the lane count (tails in every row) and
- * with enough rows for a call to be split into parts over threads; NaN and infinite rows follow the
- * plain loops.
+ * with enough rows (or channels) for a call to be split into parts over threads; NaN and infinite rows
+ * follow the plain loops.
  */
 class SimdFusedKernelsTest {
     private static final FusedKernels VECTOR = new SimdFusedKernels();
@@ -126,6 +126,122 @@ class SimdFusedKernelsTest {
         }
         for (int i = 0; i < n; i++) {
             assertEquals(gw[0][i], gw[1][i], 0.0, "gradWeight " + i);
+        }
+    }
+
+    @Test
+    void batchNormForwardAndBackwardMatchThePlainLoops() {
+        // {batch, channels, inner}: one value per row, rows shorter than a vector, tails, a channel-split call.
+        // Rows shorter than a vector go by columns: [N, C] inputs, and a column-split call of each kind.
+        int[][] shapes = {{5, 3, 1}, {2, 3, 7}, {1, 3, 17}, {3, 4, 33}, {4, 5, 256},
+                {2, 3, (int) (RowThreads.PARALLEL_ELEMENTS / 6 + 37)},
+                {64, (int) (RowThreads.PARALLEL_ELEMENTS / 64 + 3), 1}, {8, (int) (RowThreads.PARALLEL_ELEMENTS / 40), 5}};
+        for (DType dtype : FLOATING) {
+            for (int[] shape : shapes) {
+                int batch = shape[0];
+                int channels = shape[1];
+                int inner = shape[2];
+                int size = batch * channels * inner;
+                double[] x = values(size, inner, -3, 5);
+                double[] g = values(size, inner + 1, -1, 1);
+                double[] w = values(channels, 3, 0.5, 1.5);
+                double[] b = values(channels, 4, -1, 1);
+                double[] runningMean = values(channels, 5, -1, 1);
+                double[] runningRstd = values(channels, 6, 0.5, 2);
+                for (boolean training : new boolean[] {true, false}) {
+                    for (boolean affine : new boolean[] {false, true}) {
+                        String what = "batchNorm " + dtype + " [" + batch + ", " + channels + ", " + inner + "]"
+                                + (training ? " training" : " eval") + (affine ? " affine" : "");
+                        double[][][] results = new double[2][][];
+                        FusedKernels[] kernels = {PLAIN, VECTOR};
+                        for (int k = 0; k < 2; k++) {
+                            HeapStorage sw = affine ? storage(w, dtype) : null;
+                            HeapStorage out = HeapStorage.allocate(dtype, size);
+                            HeapStorage mean = training ? HeapStorage.allocate(dtype, channels)
+                                    : storage(runningMean, dtype);
+                            HeapStorage rstd = training ? HeapStorage.allocate(dtype, channels)
+                                    : storage(runningRstd, dtype);
+                            HeapStorage variance = HeapStorage.allocate(dtype, channels);
+                            kernels[k].batchNorm(storage(x, dtype), 0, batch, channels, inner, sw,
+                                    affine ? storage(b, dtype) : null, training, 1e-5, out, mean, rstd, variance);
+                            HeapStorage gx = HeapStorage.allocate(dtype, size);
+                            HeapStorage gw = HeapStorage.allocate(dtype, channels);
+                            HeapStorage gb = HeapStorage.allocate(dtype, channels);
+                            kernels[k].batchNormBackward(storage(g, dtype), 0, storage(x, dtype), 0, mean, rstd, sw,
+                                    training, batch, channels, inner, gx, gw, gb);
+                            results[k] = new double[][] {doubles(out), doubles(mean), doubles(rstd),
+                                    training ? doubles(variance) : new double[0], doubles(gx), doubles(gw),
+                                    doubles(gb)};
+                        }
+                        String[] names = {"out", "mean", "rstd", "variance", "gradX", "gradWeight", "gradBias"};
+                        for (int i = 0; i < names.length; i++) {
+                            // Channel sums cancel: measured against the values' magnitude, not the sum's.
+                            double floor = i >= 5 ? 0.01 * batch * inner : 0.01;
+                            assertClose(what + " " + names[i], results[0][i], results[1][i], dtype, floor);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchNormChannelsDoNotDependOnTheThreadsThatRan() {
+        // A call large enough to be split over threads against each channel alone in a call of its own:
+        // every channel's results are bit-identical, so no split (no thread count) changes them. By
+        // channels (long rows) and by columns (rows of 1 and 3, the columns split anywhere).
+        int[][] shapes = {{3, 5, (int) (RowThreads.PARALLEL_ELEMENTS / 4)},
+                {64, (int) (RowThreads.PARALLEL_ELEMENTS / 64 + 5), 1}, {16, (int) (RowThreads.PARALLEL_ELEMENTS / 40), 3}};
+        for (int[] shape : shapes) {
+            for (DType dtype : FLOATING) {
+                assertChannelsComputedAlone(shape[0], shape[1], shape[2], dtype);
+            }
+        }
+    }
+
+    private static void assertChannelsComputedAlone(int batch, int channels, int inner, DType dtype) {
+        assertTrue(RowThreads.parts(channels, batch * inner) > 1, "the call must be split for this test to mean anything");
+        {
+            int size = batch * channels * inner;
+            double[] x = values(size, 7, 90, 110);
+            double[] g = values(size, 8, -1, 1);
+            HeapStorage out = HeapStorage.allocate(dtype, size);
+            HeapStorage mean = HeapStorage.allocate(dtype, channels);
+            HeapStorage rstd = HeapStorage.allocate(dtype, channels);
+            VECTOR.batchNorm(storage(x, dtype), 0, batch, channels, inner, null, null, true, 1e-5, out, mean, rstd,
+                    null);
+            HeapStorage gx = HeapStorage.allocate(dtype, size);
+            HeapStorage gw = HeapStorage.allocate(dtype, channels);
+            VECTOR.batchNormBackward(storage(g, dtype), 0, storage(x, dtype), 0, mean, rstd, null, true, batch,
+                    channels, inner, gx, gw, null);
+            for (int c = 0; c < channels; c++) {
+                double[] xc = new double[batch * inner];
+                double[] gc = new double[batch * inner];
+                for (int n = 0; n < batch; n++) {
+                    System.arraycopy(x, (n * channels + c) * inner, xc, n * inner, inner);
+                    System.arraycopy(g, (n * channels + c) * inner, gc, n * inner, inner);
+                }
+                HeapStorage out1 = HeapStorage.allocate(dtype, batch * inner);
+                HeapStorage mean1 = HeapStorage.allocate(dtype, 1);
+                HeapStorage rstd1 = HeapStorage.allocate(dtype, 1);
+                VECTOR.batchNorm(storage(xc, dtype), 0, batch, 1, inner, null, null, true, 1e-5, out1, mean1, rstd1,
+                        null);
+                HeapStorage gx1 = HeapStorage.allocate(dtype, batch * inner);
+                HeapStorage gw1 = HeapStorage.allocate(dtype, 1);
+                VECTOR.batchNormBackward(storage(gc, dtype), 0, storage(xc, dtype), 0, mean1, rstd1, null, true,
+                        batch, 1, inner, gx1, gw1, null);
+                String what = dtype + " [" + batch + ", " + channels + ", " + inner + "] channel " + c;
+                assertEquals(mean.get(c), mean1.get(0), 0.0, what + " mean");
+                assertEquals(rstd.get(c), rstd1.get(0), 0.0, what + " rstd");
+                assertEquals(gw.get(c), gw1.get(0), 0.0, what + " gradWeight");
+                for (int n = 0; n < batch; n++) {
+                    for (int i = 0; i < inner; i++) {
+                        int at = (n * channels + c) * inner + i;
+                        assertEquals(out.get(at), out1.get(n * inner + i), 0.0, what + " out");
+                        assertEquals(gx.get(at), gx1.get(n * inner + i), 0.0, what + " gradX");
+                    }
+                }
+            }
         }
     }
 
