@@ -196,15 +196,16 @@ public interface Backend {
      * contiguous, and {@code bias} a vector of {@code n} elements (any stride) added to every row, or
      * {@code null}. All rank 2, one dtype; {@code m}, {@code n} and {@code k} are all at least 1.
      *
-     * <p>The default is {@link #matmul} and then {@link #scaledAdd} of the bias rows into {@code out}
-     * in place; a backend whose GEMM can add the bias as it writes each block of the output (an
-     * epilogue) overrides it, so the bias costs no pass of its own.
+     * <p>The default is {@link #matmul} and then a {@link #binary} ADD of the bias rows into
+     * {@code out} in place (as the api's {@code add_} runs it); a backend whose GEMM can add the bias
+     * as it writes each block of the output (an epilogue) overrides it, so the bias costs no pass of
+     * its own.
      */
     default void linear(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage bias, Layout biasLayout,
                         Storage out, Layout outLayout) {
         matmul(a, aLayout, b, bLayout, out, outLayout);
         if (bias != null) {
-            scaledAdd(1, out, outLayout, 1, bias, biasLayout.broadcastTo(outLayout.shape()), out, outLayout);
+            binary(BinaryOp.ADD, out, outLayout, bias, biasLayout.broadcastTo(outLayout.shape()), out, outLayout);
         }
     }
 
