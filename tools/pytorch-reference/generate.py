@@ -466,10 +466,29 @@ def contractions():
     return c
 
 
+def linear():
+    c = Case("linear", "F.linear of a [2,3,5] input with weight [4,5] and bias [4], and of a [5] vector without bias; "
+             "loss = sum(y*c) + sum(v*d)", seed=13)
+    x = c.input("x", c.randn(2, 3, 5))
+    w = c.input("W", c.randn(4, 5, scale=0.5))
+    b = c.input("b", c.randn(4, scale=0.1))
+    u = c.input("u", c.randn(5))
+    weight_c = c.constant("c", c.randn(2, 3, 4))
+    weight_d = c.constant("d", c.randn(4))
+    y = F.linear(x, w, b)
+    v = F.linear(u, w)
+    loss = (y * weight_c).sum() + (v * weight_d).sum()
+    c.output("y", y)
+    c.output("v", v)
+    c.output("loss", loss)
+    c.grads_by_backward(loss)
+    return c
+
+
 CASES = [mlp, attention, layer_norm, branch_reuse, log_softmax_large, softmax_large, logsumexp_large,
          cross_entropy_large, mse_loss, hessian_vector_product, batched_matmul_broadcast, vector_matmul,
          trig_hyperbolic, rounding_remainder, activations, gelu, cumulative, selection, statistics, rearranging,
-         contractions]
+         contractions, linear]
 
 
 # ---- convolution, pooling, batch norm ---------------------------------------------------------------

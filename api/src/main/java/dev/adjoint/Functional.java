@@ -3,6 +3,7 @@ package dev.adjoint;
 import dev.adjoint.ops.ActivationOps;
 import dev.adjoint.ops.ConvOps;
 import dev.adjoint.ops.Einsum;
+import dev.adjoint.ops.LinearOps;
 import dev.adjoint.ops.ElementwiseOps;
 import dev.adjoint.ops.LossOps;
 import dev.adjoint.ops.BatchNormOps;
@@ -35,6 +36,18 @@ public final class Functional {
     public static Tensor logSoftmax(Tensor x, int dim) {
         return x.logSoftmax(dim);
     }
+    // ---- linear ---------------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.functional.linear: {@code input @ weight^T + bias} for {@code input} {@code [..., in]},
+     * {@code weight} {@code [out, in]} and {@code bias} {@code [out]} or {@code null}; the result is
+     * {@code [..., out]}. One op with its own backward (the weight's gradient {@code g^T x}, the
+     * bias's the sum of {@code g} over every leading dim), what {@code nn.Linear} runs.
+     */
+    public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
+        return LinearOps.linear(input, weight, bias);
+    }
+
     // ---- convolution ---------------------------------------------------------------------------------
 
     /**

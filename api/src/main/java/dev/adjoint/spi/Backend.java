@@ -191,6 +191,25 @@ public interface Backend {
     void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout);
 
     /**
+     * The forward of torch.nn.functional.linear: {@code out = a @ b + bias}, {@code a} {@code [m, k]},
+     * {@code b} {@code [k, n]} (the weight, usually a transposed view), {@code out} {@code [m, n]}
+     * contiguous, and {@code bias} a vector of {@code n} elements (any stride) added to every row, or
+     * {@code null}. All rank 2, one dtype; {@code m}, {@code n} and {@code k} are all at least 1.
+     *
+     * <p>The default is {@link #matmul} and then a {@link #binary} ADD of the bias rows into
+     * {@code out} in place (as the api's {@code add_} runs it); a backend whose GEMM can add the bias
+     * as it writes each block of the output (an epilogue) overrides it, so the bias costs no pass of
+     * its own.
+     */
+    default void linear(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage bias, Layout biasLayout,
+                        Storage out, Layout outLayout) {
+        matmul(a, aLayout, b, bLayout, out, outLayout);
+        if (bias != null) {
+            binary(BinaryOp.ADD, out, outLayout, bias, biasLayout.broadcastTo(outLayout.shape()), out, outLayout);
+        }
+    }
+
+    /**
      * torch.gather: {@code out[i][j][k] = src[i][index[i][j][k]][k]} for {@code dim == 1}, and so on.
      * {@code index} is INT64 with the output's shape; its values are in range. {@code src} and
      * {@code out} share any dtype (integer sources are copied exactly).

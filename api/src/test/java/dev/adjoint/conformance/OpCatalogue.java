@@ -304,6 +304,37 @@ public final class OpCatalogue {
                 .error("batch dims that do not broadcast",
                         f -> f.ones(DType.FLOAT64, 2, 3, 4).matmul(f.ones(DType.FLOAT64, 3, 4, 2)),
                         TensorShapeException.class, "matmul: shapes [2] and [3] cannot be broadcast"));
+        // nn.Linear's op. The [2, 20, 24] sample folds into a 40 x 24 @ 24 x 40 product, large enough for
+        // a packed GEMM with partial register blocks (where a bias epilogue meets the edges); the
+        // narrow ones take products without packing, with the weight dense or transposed.
+        ops.add(OpInfo.op("linear", in -> Functional.linear(in.get(0), in.get(1), in.get(2)))
+                .sample(of(3), of(4, 3), of(4))
+                .sample(of(5, 3), of(4, 3), of(4))
+                .sample(of(5, 3).transposed(), of(4, 3).transposed(), of(4).sliced())
+                .sample(of(2, 3, 4), of(5, 4), of(5))
+                .sample(of(3, 2, 4).transposed(), of(2, 4), of(2))
+                .sample(of(2, 20, 24), of(40, 24), of(40))
+                .tolerance32(1e-5, 1e-4)
+                .error("input that does not end in in_features",
+                        f -> Functional.linear(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 4, 5), null),
+                        TensorShapeException.class, "linear: input shape [2, 3] must end in in_features=5 (weight shape [4, 5])")
+                .error("1-D weight",
+                        f -> Functional.linear(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 3), null),
+                        TensorShapeException.class, "linear: weight must be 2-D [out_features, in_features], got shape [3]")
+                .error("bias of the wrong size",
+                        f -> Functional.linear(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 4, 3),
+                                f.ones(DType.FLOAT64, 3)),
+                        TensorShapeException.class, "linear: bias shape [3] must be [4]")
+                .error("bias of another dtype",
+                        f -> Functional.linear(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 4, 3),
+                                f.ones(DType.FLOAT32, 4)),
+                        DTypeMismatchException.class, "linear: dtypes differ"));
+        ops.add(OpInfo.op("linear(no bias)", Set.of("linear"), in -> Functional.linear(in.get(0), in.get(1), null))
+                .sample(of(3), of(4, 3))
+                .sample(of(5, 3), of(4, 3).transposed())
+                .sample(of(2, 3, 4).transposed(), of(5, 4))
+                .sample(of(2, 20, 24), of(40, 24))
+                .tolerance32(1e-5, 1e-4));
     }
 
     // ---- movement -------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 /**
  * Composite functions (an MLP with cross-entropy, attention, layer norm, a graph that reuses a
- * tensor, large-logit softmax family, a Hessian-vector product, broadcast and vector matmul) and one
+ * tensor, large-logit softmax family, a Hessian-vector product, broadcast and vector matmul, F.linear) and one
  * case per family of the wider op set (trigonometric and hyperbolic, rounding and remainder,
  * activations, running sums and products, sorting and selection with their indices, variance and
  * norms, rearranging, einsum and factories) checked against outputs and gradients PyTorch computed in
@@ -58,6 +58,7 @@ public final class PyTorchReference {
             Map.entry("mlp", PyTorchReference::mlp),
             Map.entry("attention", PyTorchReference::attention),
             Map.entry("layer_norm", PyTorchReference::layerNorm),
+            Map.entry("linear", PyTorchReference::linear),
             Map.entry("branch_reuse", PyTorchReference::branchReuse),
             Map.entry("log_softmax_large", PyTorchReference::logSoftmaxLarge),
             Map.entry("softmax_large", PyTorchReference::softmaxLarge),
@@ -130,6 +131,13 @@ public final class PyTorchReference {
         Tensor out = attn.matmul(v);
         Tensor loss = out.mul(in.tensor("c")).sum();
         return gradsByBackward(in, named("attn", attn, "out", out, "loss", loss));
+    }
+
+    static Computed linear(CaseInputs in) {
+        Tensor y = Functional.linear(in.tensor("x"), in.tensor("W"), in.tensor("b"));
+        Tensor v = Functional.linear(in.tensor("u"), in.tensor("W"), null);
+        Tensor loss = y.mul(in.tensor("c")).sum().add(v.mul(in.tensor("d")).sum());
+        return gradsByBackward(in, named("y", y, "v", v, "loss", loss));
     }
 
     /** Composed from primitives; generate.py asserts this composition equals F.layer_norm. */

@@ -180,6 +180,12 @@ final class TracingBackend implements Backend {
     }
 
     @Override
+    public void linear(Storage a, Layout al, Storage b, Layout bl, Storage bias, Layout biasl, Storage out, Layout ol) {
+        record("linear", null);
+        delegate.linear(a, al, b, bl, bias, biasl, out, ol);
+    }
+
+    @Override
     public void gather(Storage src, Layout sl, int dim, Storage index, Layout il, Storage out, Layout ol) {
         record("gather", null);
         delegate.gather(src, sl, dim, index, il, out, ol);

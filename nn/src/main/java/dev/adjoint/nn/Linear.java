@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -64,8 +65,7 @@ public final class Linear extends Module {
             throw new TensorShapeException("Linear: input shape " + input.shape() + " must end in in_features="
                     + inFeatures + " (weight shape " + weight().shape() + ")");
         }
-        Tensor y = input.matmul(weight().transpose(0, 1));
-        return hasBias ? y.add(bias()) : y;
+        return Functional.linear(input, weight(), bias());
     }
 
     @Override

@@ -68,8 +68,8 @@ public final class SimdBackend extends HeapBackend {
         return switch (kernel) {
             case "unary" -> VECTOR_UNARY.contains(primitive);
             case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
-            case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "softmax", "softmaxBackward", "layerNorm",
-                 "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dInputGrad",
+            case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "linear", "softmax", "softmaxBackward",
+                 "layerNorm", "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dInputGrad",
                  "conv2dWeightGrad" -> true;
             default -> false;
         };
@@ -800,6 +800,40 @@ public final class SimdBackend extends HeapBackend {
             matrix(path, sa, batchOffset(outLayout, batchRank, aLayout, t), aRow, aCol,
                     sb, batchOffset(outLayout, batchRank, bLayout, t), bRow, bCol,
                     so, batchOffset(outLayout, batchRank, outLayout, t), oRow, m, n, k);
+        }
+    }
+
+    /**
+     * A product the packed GEMM takes gets the bias as the epilogue of each output block's first pass
+     * ({@link FloatGemm#multiply} with a bias); the small products of the unpacked kernels, and a bias
+     * that is not contiguous, have it added to the finished rows.
+     */
+    @Override
+    public void linear(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage bias, Layout biasLayout,
+                       Storage out, Layout outLayout) {
+        HeapStorage so = (HeapStorage) out;
+        int m = outLayout.shape().dim(0);
+        int n = outLayout.shape().dim(1);
+        int k = aLayout.shape().dim(1);
+        boolean packed = VECTORS && floating(so) && bias != null
+                && (biasLayout.stride(0) == 1 || n == 1)
+                && MatmulPath.choose(m, n, k, aLayout.stride(1), bLayout.stride(0), bLayout.stride(1)) == MatmulPath.PACKED;
+        if (!packed) {
+            super.linear(a, aLayout, b, bLayout, bias, biasLayout, out, outLayout);
+            return;
+        }
+        HeapStorage sa = (HeapStorage) a;
+        HeapStorage sb = (HeapStorage) b;
+        HeapStorage sbias = (HeapStorage) bias;
+        int threads = MatmulThreads.partsFor(2L * m * n * k);
+        if (so.dtype == DType.FLOAT32) {
+            FloatGemm.multiply(sa.f32, aLayout, aLayout.stride(0), aLayout.stride(1), sb.f32, bLayout, bLayout.stride(0),
+                    bLayout.stride(1), sbias.f32, biasLayout.offset(), so.f32, outLayout, outLayout.stride(0), m, n, k, 0, 1,
+                    threads);
+        } else {
+            DoubleGemm.multiply(sa.f64, aLayout, aLayout.stride(0), aLayout.stride(1), sb.f64, bLayout, bLayout.stride(0),
+                    bLayout.stride(1), sbias.f64, biasLayout.offset(), so.f64, outLayout, outLayout.stride(0), m, n, k, 0, 1,
+                    threads);
         }
     }
 

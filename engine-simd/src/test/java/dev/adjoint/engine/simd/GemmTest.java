@@ -105,6 +105,40 @@ class GemmTest {
         }
     }
 
+    /**
+     * nn.Linear's epilogue: a bias added to each block of the output before its first pass's products,
+     * so each element is {@code bias + pass 1 + pass 2 ...}, on every path (whole matrices, column
+     * blocks, shared B, B in place) and at the edges.
+     */
+    @Test
+    void aBiasIsTheFirstTermOfEachSum() {
+        for (Case c : CASES) {
+            float[] a = floats(c.batch * c.m * c.k, 1);
+            float[] b = floats(c.bSize(), 2);
+            float[] bias = floats(c.n + 3, 5);
+            float[] expected = reference(c, a, b, Arrays.copyOfRange(bias, 3, bias.length));
+            for (int threads = 1; threads <= 3; threads++) {
+                float[] out = new float[c.batch * c.m * c.n];
+                Arrays.fill(out, Float.NaN);
+                Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+                FloatGemm.multiply(a, aLayout, aLayout.stride(1), aLayout.stride(2), b, bLayout, bLayout.stride(1),
+                        bLayout.stride(2), bias, 3, out, Layout.contiguous(Shape.of(c.batch, c.m, c.n)), c.n, c.m, c.n,
+                        c.k, 1, c.batch, threads);
+                assertBitsEqual(c + " FLOAT32 with a bias on " + threads + " threads", expected, out);
+            }
+            double[] ad = doubles(c.batch * c.m * c.k, 3);
+            double[] bd = doubles(c.bSize(), 4);
+            double[] biasD = doubles(c.n, 6);
+            double[] expectedD = reference(c, ad, bd, biasD);
+            double[] outD = new double[c.batch * c.m * c.n];
+            Layout aLayout = c.aLayout(), bLayout = c.bLayout();
+            DoubleGemm.multiply(ad, aLayout, aLayout.stride(1), aLayout.stride(2), bd, bLayout, bLayout.stride(1),
+                    bLayout.stride(2), biasD, 0, outD, Layout.contiguous(Shape.of(c.batch, c.m, c.n)), c.n, c.m, c.n,
+                    c.k, 1, c.batch, 2);
+            assertBitsEqual(c + " FLOAT64 with a bias on 2 threads", expectedD, outD);
+        }
+    }
+
     @Test
     void aProductInTheInterpreterHasTheSameBits() throws IOException, InterruptedException {
         Case c = Interpreted.CASE;
@@ -203,6 +237,11 @@ class GemmTest {
 
     /** Each element: per pass over k, {@code s = fma(a, b, s)} from 0 in order of k; the passes' sums added in order. */
     private static float[] reference(Case c, float[] a, float[] b) {
+        return reference(c, a, b, null);
+    }
+
+    /** {@link #reference(Case, float[], float[])} with {@code bias[j]} (when not null) the first term of column j's sum. */
+    private static float[] reference(Case c, float[] a, float[] b, float[] bias) {
         Layout aLayout = c.aLayout(), bLayout = c.bLayout();
         int kc = FloatGemm.passDepth(c.k);
         float[] out = new float[c.batch * c.m * c.n];
@@ -225,7 +264,7 @@ class GemmTest {
                         for (int p = pc; p < Math.min(c.k, pc + kc); p++) {
                             s = Math.fma(row[p], columns[j * c.k + p], s);
                         }
-                        sum = pc == 0 ? s : sum + s;
+                        sum = pc == 0 ? (bias == null ? s : bias[j] + s) : sum + s;
                     }
                     out[(t * c.m + i) * c.n + j] = sum;
                 }
@@ -235,6 +274,10 @@ class GemmTest {
     }
 
     private static double[] reference(Case c, double[] a, double[] b) {
+        return reference(c, a, b, null);
+    }
+
+    private static double[] reference(Case c, double[] a, double[] b, double[] bias) {
         Layout aLayout = c.aLayout(), bLayout = c.bLayout();
         int kc = DoubleGemm.passDepth(c.k);
         double[] out = new double[c.batch * c.m * c.n];
@@ -257,7 +300,7 @@ class GemmTest {
                         for (int p = pc; p < Math.min(c.k, pc + kc); p++) {
                             s = Math.fma(row[p], columns[j * c.k + p], s);
                         }
-                        sum = pc == 0 ? s : sum + s;
+                        sum = pc == 0 ? (bias == null ? s : bias[j] + s) : sum + s;
                     }
                     out[(t * c.m + i) * c.n + j] = sum;
                 }

@@ -181,6 +181,47 @@ class VectorErfTest {
         }
     }
 
+    /**
+     * erf given e^(-x^2) (GELU's derivative shares one exp between erf's tail and the density) has the
+     * bits of erf alone: across the split, up to and past the clamp, at 0, -0, the infinities and NaN.
+     */
+    @Test
+    void erfGivenTheGaussianHasTheBitsOfErf() {
+        List<Double> values = new ArrayList<>(List.of(0.0, -0.0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+                Double.NaN, 1e-30, 3.9, 4.0, 4.1, 5.9, 6.0, 6.1, 30.0));
+        for (double v = -8; v <= 8; v += 1.0 / 256) {
+            values.add(v);
+        }
+        double[] xd = values.stream().mapToDouble(Double::doubleValue).toArray();
+        int paddedD = (xd.length + D.length() - 1) / D.length() * D.length();
+        double[] ind = Arrays.copyOf(xd, paddedD);
+        for (int i = 0; i < paddedD; i += D.length()) {
+            DoubleVector x = DoubleVector.fromArray(D, ind, i);
+            DoubleVector gaussian = VectorExp.exp(x.mul(x).neg());
+            double[] plain = VectorErf.erf(x).toArray();
+            double[] given = VectorErf.erf(x, gaussian).toArray();
+            for (int j = 0; j < plain.length; j++) {
+                assertEquals(Double.doubleToRawLongBits(plain[j]), Double.doubleToRawLongBits(given[j]),
+                        "FLOAT64 erf(" + ind[i + j] + ")");
+            }
+        }
+        int paddedF = (xd.length + F.length() - 1) / F.length() * F.length();
+        float[] inf = new float[paddedF];
+        for (int i = 0; i < xd.length; i++) {
+            inf[i] = (float) xd[i];
+        }
+        for (int i = 0; i < paddedF; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, inf, i);
+            FloatVector gaussian = VectorExp.exp(x.mul(x).neg());
+            float[] plain = VectorErf.erf(x).toArray();
+            float[] given = VectorErf.erf(x, gaussian).toArray();
+            for (int j = 0; j < plain.length; j++) {
+                assertEquals(Float.floatToRawIntBits(plain[j]), Float.floatToRawIntBits(given[j]),
+                        "FLOAT32 erf(" + inf[i + j] + ")");
+            }
+        }
+    }
+
     static float[] erfF32(float[] x) {
         int padded = (x.length + F.length() - 1) / F.length() * F.length();
         float[] in = Arrays.copyOf(x, padded);

@@ -1,0 +1,87 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.UnaryOp;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The GELU kernels allocate nothing once C2 has compiled them: each loop body must fit what C2
+ * inlines in one compilation, or a transcendental is left a call and every vector is boxed (the
+ * exact derivative in FLOAT32 allocated 12 bytes per element that way, 12 MB per 2^20 floats, and
+ * ran three times slower). Each kernel is called until one call allocates (almost) nothing, which
+ * the compiled code does; the interpreter and C1 box, so the first calls always allocate.
+ * Allocation is counted per thread by the JVM, so nothing depends on the machine's speed or load.
+ *
+ * <p>The kernels run in a child JVM, as a program using them would: in this test JVM, after the
+ * conformance suite has run every op through the same dispatch methods, C2's profiles differ from
+ * any real program's.
+ */
+class GeluKernelAllocationTest {
+    private static final int N = 1 << 14;
+    /** Calls before giving up: C2 compiles a loop this hot within a few hundred. */
+    private static final int MAX_CALLS = 20_000;
+
+    @Test
+    void geluKernelsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), Child.class.getName()).redirectErrorStream(true).start();
+        String output;
+        try (var in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        // Every FLOAT32 kernel; FLOAT64's exact derivative (a degree-10 and a degree-11 polynomial with
+        // exp) still does not fit and boxes.
+        for (String kernel : new String[] {"GELU FLOAT32", "GELU_DERIVATIVE FLOAT32", "GELU_TANH FLOAT32",
+                "GELU_TANH_DERIVATIVE FLOAT32", "GELU FLOAT64", "GELU_TANH FLOAT64", "GELU_TANH_DERIVATIVE FLOAT64"}) {
+            assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+        }
+    }
+
+    /** Run by {@link #geluKernelsStopAllocatingOnceCompiled}: one line per kernel and dtype. */
+    static final class Child {
+        public static void main(String[] args) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (UnaryOp op : new UnaryOp[] {UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
+                        UnaryOp.GELU_TANH_DERIVATIVE}) {
+                    long least = leastAllocation(op, dtype);
+                    System.out.println(op + " " + dtype + (least <= 1024 ? " stops allocating"
+                            : " still allocates " + least + " bytes per call on " + N + " elements after "
+                            + MAX_CALLS + " calls (boxed vectors: see -XX:+PrintInlining)"));
+                }
+            }
+        }
+
+        private static long leastAllocation(UnaryOp op, DType dtype) {
+            SimdBackend backend = new SimdBackend();
+            double[] values = new double[N];
+            for (int i = 0; i < N; i++) {
+                values[i] = (i % 2000 - 1000) / 250.0;
+            }
+            Storage x = backend.fromDoubles(values, dtype);
+            Storage out = backend.allocate(dtype, N);
+            Layout layout = Layout.contiguous(Shape.of(N));
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long least = Long.MAX_VALUE;
+            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                backend.unary(op, x, layout, out, layout);
+                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            }
+            return least;
+        }
+    }
+}
