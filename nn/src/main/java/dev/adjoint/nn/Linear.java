@@ -2,7 +2,6 @@ package dev.adjoint.nn;
 
 import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
-import dev.adjoint.TensorShapeException;
 
 /**
  * {@code y = x W^T + b} with weight {@code [out, in]} and bias {@code [out]}, as {@code nn.Linear}.
@@ -61,10 +60,7 @@ public final class Linear extends Module {
 
     @Override
     public Tensor forward(Tensor input) {
-        if (input.rank() < 1 || input.size(-1) != inFeatures) {
-            throw new TensorShapeException("Linear: input shape " + input.shape() + " must end in in_features="
-                    + inFeatures + " (weight shape " + weight().shape() + ")");
-        }
+        // Functional.linear checks the input against the weight ("must end in in_features=...").
         return Functional.linear(input, weight(), bias());
     }
 
