@@ -16,7 +16,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.Op;
-import org.nd4j.linalg.api.ops.impl.controlflow.Select;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.EqualTo;
@@ -443,13 +442,9 @@ public final class Nd4jBackend implements Backend {
                         bLayout, (Nd4jStorage) out, outLayout);
                 return null;
             }
-            // The condition is BOOL: libnd4j's Select takes it as it is.
-            INDArray c = ((Nd4jStorage) cond).view(condLayout);
-            INDArray x = ((Nd4jStorage) a).view(aLayout);
-            INDArray y = ((Nd4jStorage) b).view(bLayout);
-            INDArray z = ((Nd4jStorage) out).view(outLayout);
-            Nd4j.getExecutioner().exec(new Select(new INDArray[] {c, x, y}, new INDArray[] {z}));
-            return z;
+            BufferLoops.where((Nd4jStorage) cond, condLayout, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout,
+                    (Nd4jStorage) out, outLayout);
+            return null;
         }, condLayout, aLayout, bLayout, outLayout);
     }
 

@@ -6,6 +6,7 @@ import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
+import dev.adjoint.spi.RowWalk;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import dev.adjoint.spi.Window2d;

@@ -1,24 +1,22 @@
-package dev.adjoint.engine.simd;
-
-import dev.adjoint.spi.Layout;
+package dev.adjoint.spi;
 
 import java.util.Arrays;
 
 /**
  * The iteration space of one kernel call over several strided operands, reduced to as few dims as
- * the strides allow and walked one innermost row at a time, so that a vector kernel runs along each
- * row and only the row starts are computed here. Dims of size 1 are dropped, and neighbouring dims
- * are merged wherever every operand is contiguous across them ({@code stride[outer] == stride[inner]
- * * size[inner]}), so a dense operand beside a broadcast bias row is two dims, a permuted gradient
- * three or four, however many dims the tensors have.
+ * the strides allow and walked one innermost row at a time, so that a kernel (a vector loop, or a
+ * loop over native buffers) runs along each row and only the row starts are computed here. Dims of
+ * size 1 are dropped, and neighbouring dims are merged wherever every operand is contiguous across
+ * them ({@code stride[outer] == stride[inner] * size[inner]}), so a dense operand beside a broadcast
+ * bias row is two dims, a permuted gradient three or four, however many dims the tensors have.
  */
-final class RowWalk {
+public final class RowWalk {
     /** Sizes of the merged dims, outermost first; the last is the row. */
-    final int[] sizes;
+    public final int[] sizes;
     /** {@code strides[operand][dim]} over the merged dims. */
-    final int[][] strides;
+    public final int[][] strides;
     /** Where the current row starts in each operand. */
-    final int[] at;
+    public final int[] at;
     private final int[] index;
 
     private RowWalk(int[] sizes, int[][] strides, int[] offsets) {
@@ -29,7 +27,7 @@ final class RowWalk {
     }
 
     /** Over {@code layouts[0]}'s shape in its own dim order; every layout has that shape (broadcast ones stride 0). */
-    static RowWalk over(Layout... layouts) {
+    public static RowWalk over(Layout... layouts) {
         int rank = layouts[0].rank();
         int[] order = new int[rank];
         for (int d = 0; d < rank; d++) {
@@ -48,7 +46,7 @@ final class RowWalk {
      * Over {@code shape} with its dims taken in {@code order} (outermost first), each operand given
      * by its start offset and its strides in the original dim order.
      */
-    static RowWalk of(int[] shape, int[] order, int[] offsets, int[][] strides) {
+    public static RowWalk of(int[] shape, int[] order, int[] offsets, int[][] strides) {
         int operands = strides.length;
         // At least one dim: a 0-d tensor is one row of one element.
         int[] sizes = new int[Math.max(order.length, 1)];
@@ -97,7 +95,7 @@ final class RowWalk {
     }
 
     /** A new walk over the same rows, positioned at row {@code row}; called on a walk still at its first row. */
-    RowWalk from(int row) {
+    public RowWalk from(int row) {
         RowWalk w = new RowWalk(sizes, strides, at);
         for (int d = sizes.length - 2; d >= 0; d--) {
             int i = row % sizes[d];
@@ -110,11 +108,11 @@ final class RowWalk {
         return w;
     }
 
-    int rowLength() {
+    public int rowLength() {
         return sizes[sizes.length - 1];
     }
 
-    int rows() {
+    public int rows() {
         int rows = 1;
         for (int d = 0; d < sizes.length - 1; d++) {
             rows *= sizes[d];
@@ -123,12 +121,12 @@ final class RowWalk {
     }
 
     /** The stride of {@code operand} along the row. */
-    int rowStride(int operand) {
+    public int rowStride(int operand) {
         return strides[operand][sizes.length - 1];
     }
 
     /** Moves {@link #at} to the next row (row-major over the outer dims). */
-    void next() {
+    public void next() {
         for (int d = sizes.length - 2; d >= 0; d--) {
             index[d]++;
             for (int i = 0; i < at.length; i++) {
