@@ -471,13 +471,8 @@ public final class Nd4jBackend implements Backend {
             }
             if (op == ReduceOp.SUM && in.dataType() == DataType.FLOAT && reducedCount(xLayout, dims) > WIDE_SUM_ABOVE) {
                 // The SPI sums FLOAT32 in double; libnd4j sums float in float. Short sums stay in float
-                // (error below n * 2^-24, far inside FLOAT32 tolerances), long ones go through double.
-                INDArray wideIn = in.castTo(DataType.DOUBLE);
-                INDArray wide = Nd4j.createUninitialized(DataType.DOUBLE, o.shape());
-                Nd4j.getExecutioner().exec(new Sum(wideIn, wide, true, dims));
-                o.assign(wide);
-                wideIn.close();
-                wide.close();
+                // (error below n * 2^-24, far inside FLOAT32 tolerances), long ones accumulate in double.
+                BufferLoops.sumFloat32((Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
                 return o;
             }
             Op kernel = switch (op) {
