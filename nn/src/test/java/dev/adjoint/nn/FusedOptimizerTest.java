@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -151,7 +152,7 @@ final class FusedOptimizerTest {
                     plain.sgdStep(p.storage(), 0, g.storage(), 0, h[1] != 0 ? buf.storage() : null, 0, p.numel(), h[0],
                             h[1], h[2], h[3], h[4] != 0, step == 1);
                     assertArrayEquals(reference.toDoubleArray(), p.toDoubleArray(),
-                            "SGD " + java.util.Arrays.toString(h) + " " + dtype + " step " + step);
+                            "SGD " + Arrays.toString(h) + " " + dtype + " step " + step);
                 }
             }
             for (double[] h : adam) {
@@ -175,7 +176,7 @@ final class FusedOptimizerTest {
                     plain.adamStep(p.storage(), 0, g.storage(), 0, m, 0, v, 0, vmax, 0, p.numel(), h[0], h[1], h[2], h[3],
                             h[4], decoupled, stepSize, correction);
                     assertArrayEquals(reference.toDoubleArray(), p.toDoubleArray(),
-                            (decoupled ? "AdamW " : "Adam ") + java.util.Arrays.toString(h) + " " + dtype + " step " + step);
+                            (decoupled ? "AdamW " : "Adam ") + Arrays.toString(h) + " " + dtype + " step " + step);
                 }
             }
         }
