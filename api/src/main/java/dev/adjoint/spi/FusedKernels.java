@@ -2,7 +2,8 @@ package dev.adjoint.spi;
 
 /**
  * Optional one-pass kernels for composites the api otherwise builds from the primitives of
- * {@link Backend}: softmax, layer norm and batch norm, forward and backward. A backend offers them through
+ * {@link Backend}: softmax, layer norm and batch norm, forward and backward, and the optimizers'
+ * parameter updates (SGD, Adam and AdamW), which are otherwise a chain of in-place ops. A backend offers them through
  * {@link Backend#fused()} when a benchmark shows they matter; the api then calls them wherever no
  * graph is being recorded through them (the derivatives of a recorded backward are taken from the
  * composite formulas, which are differentiable). Results must agree with the composites within the
@@ -12,6 +13,12 @@ package dev.adjoint.spi;
  * moves another dimension there with a transposed view. Batch norm works per channel of a contiguous
  * {@code [batch, channels, inner]} view. Inputs may be strided unless stated; outputs are freshly
  * allocated and contiguous.
+ *
+ * <p>The optimizer updates work in place on contiguous runs of one floating dtype and must give the
+ * result of the in-place ops they replace (dev.adjoint.nn.optim's composition) bit for bit: every
+ * hyperparameter is rounded to the dtype before use, and every product, quotient, square root and sum
+ * is rounded where the separate ops round it (never a fused multiply-add), so an optimizer's result does
+ * not depend on whether a backend fuses.
  */
 public interface FusedKernels {
     /**
@@ -80,4 +87,43 @@ public interface FusedKernels {
     void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
                            Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
                            Storage gradWeight, Storage gradBias);
+
+    /**
+     * One step of SGD ({@code torch.optim.SGD}) on {@code n} contiguous elements of the parameter
+     * {@code param} at {@code paramOffset}, from its gradient at {@code gradOffset}, in place:
+     * <pre>
+     *   d = grad + weightDecay * p               (when weightDecay is not 0)
+     *   buf = d                                  (firstStep)
+     *   buf = momentum * buf + (1 - dampening) * d (later steps)
+     *   d = nesterov ? d + momentum * buf : buf  (when momentum is not 0)
+     *   p = p - lr * d
+     * </pre>
+     * {@code momentumBuffer} (at {@code bufferOffset}) is read and written when {@code momentum} is not
+     * 0 and is {@code null} otherwise; on the {@code firstStep} it is only written. The grad is not
+     * written.
+     */
+    void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
+                 int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
+                 boolean nesterov, boolean firstStep);
+
+    /**
+     * One step of Adam or AdamW ({@code torch.optim.Adam(W)}, {@code _single_tensor_adam(w)}) on
+     * {@code n} contiguous elements, in place; every storage is read at its own offset:
+     * <pre>
+     *   p = p * (1 - lr * weightDecay)                        (decoupled: AdamW)
+     *   g = grad + weightDecay * p                            (not decoupled, weightDecay not 0: Adam)
+     *   m = beta1 * m + (1 - beta1) * g
+     *   v = beta2 * v + (1 - beta2) * g * g                   ((g * (1 - beta2)) * g, in that order)
+     *   vmax = max(vmax, v)                                   (when maxExpAvgSq is not null: amsgrad)
+     *   p = p + (m * -stepSize) / (sqrt(vmax or v) / biasCorrection2Sqrt + eps)
+     * </pre>
+     * {@code stepSize} ({@code lr / (1 - beta1^step)}) and {@code biasCorrection2Sqrt}
+     * ({@code sqrt(1 - beta2^step)}) come from the caller, computed in double from the step count as
+     * PyTorch computes them. The maximum propagates NaN, as {@code maximum} does. The grad is not
+     * written.
+     */
+    void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg, int expAvgOffset,
+                  Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq, int maxExpAvgSqOffset, int n,
+                  double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
+                  double stepSize, double biasCorrection2Sqrt);
 }

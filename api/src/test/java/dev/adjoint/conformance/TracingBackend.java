@@ -116,6 +116,25 @@ final class TracingBackend implements Backend {
                 fused.batchNormBackward(g, gOffset, x, xOffset, mean, rstd, weight, training, batch, channels, inner,
                         gradX, gradWeight, gradBias);
             }
+
+            @Override
+            public void sgdStep(Storage p, int pOffset, Storage g, int gOffset, Storage buf, int bufOffset, int n,
+                                double lr, double momentum, double dampening, double weightDecay, boolean nesterov,
+                                boolean firstStep) {
+                record("sgdStep", null);
+                fused.sgdStep(p, pOffset, g, gOffset, buf, bufOffset, n, lr, momentum, dampening, weightDecay, nesterov,
+                        firstStep);
+            }
+
+            @Override
+            public void adamStep(Storage p, int pOffset, Storage g, int gOffset, Storage m, int mOffset, Storage v,
+                                 int vOffset, Storage vmax, int vmaxOffset, int n, double lr, double beta1, double beta2,
+                                 double eps, double weightDecay, boolean decoupled, double stepSize,
+                                 double biasCorrection2Sqrt) {
+                record("adamStep", null);
+                fused.adamStep(p, pOffset, g, gOffset, m, mOffset, v, vOffset, vmax, vmaxOffset, n, lr, beta1, beta2,
+                        eps, weightDecay, decoupled, stepSize, biasCorrection2Sqrt);
+            }
         };
     }
 

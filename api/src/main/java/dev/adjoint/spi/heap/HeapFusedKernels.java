@@ -1,5 +1,6 @@
 package dev.adjoint.spi.heap;
 
+import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
@@ -276,6 +277,90 @@ public class HeapFusedKernels implements FusedKernels {
     }
 
     // ---- rows ------------------------------------------------------------------------------------------
+
+    // ---- optimizer updates ----------------------------------------------------------------------
+    // Worked in double and rounded to the dtype after every operation: for FLOAT32 that is each float
+    // operation's own result (a float sum, product, quotient or square root computed in double and
+    // rounded once is the correctly rounded float result), so these loops round exactly where the
+    // in-place ops they replace round.
+
+    @Override
+    public void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
+                        int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
+                        boolean nesterov, boolean firstStep) {
+        HeapStorage p = (HeapStorage) param;
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage buf = (HeapStorage) momentumBuffer;
+        boolean single = p.dtype() == DType.FLOAT32;
+        double negLr = round(-lr, single);
+        double m = round(momentum, single);
+        double keep = round(1 - dampening, single);
+        double decay = round(weightDecay, single);
+        for (int i = 0; i < n; i++) {
+            double pi = p.get(paramOffset + i);
+            double d = g.get(gradOffset + i);
+            if (weightDecay != 0) {
+                d = round(d + round(pi * decay, single), single);
+            }
+            if (momentum != 0) {
+                double b = firstStep ? d
+                        : round(round(buf.get(bufferOffset + i) * m, single) + round(keep * d, single), single);
+                buf.set(bufferOffset + i, b);
+                d = nesterov ? round(d + round(b * m, single), single) : b;
+            }
+            p.set(paramOffset + i, round(pi + round(negLr * d, single), single));
+        }
+    }
+
+    @Override
+    public void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg,
+                         int expAvgOffset, Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq,
+                         int maxExpAvgSqOffset, int n, double lr, double beta1, double beta2, double eps,
+                         double weightDecay, boolean decoupled, double stepSize, double biasCorrection2Sqrt) {
+        HeapStorage p = (HeapStorage) param;
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage mStore = (HeapStorage) expAvg;
+        HeapStorage vStore = (HeapStorage) expAvgSq;
+        HeapStorage maxStore = (HeapStorage) maxExpAvgSq;
+        boolean single = p.dtype() == DType.FLOAT32;
+        double shrink = round(1 - lr * weightDecay, single);
+        double decay = round(weightDecay, single);
+        double b1 = round(beta1, single);
+        double oneMinusB1 = round(1 - beta1, single);
+        double b2 = round(beta2, single);
+        double oneMinusB2 = round(1 - beta2, single);
+        double negStep = round(-stepSize, single);
+        double correction = round(biasCorrection2Sqrt, single);
+        double epsilon = round(eps, single);
+        for (int i = 0; i < n; i++) {
+            double pi = p.get(paramOffset + i);
+            double gi = g.get(gradOffset + i);
+            if (decoupled) {
+                pi = round(pi * shrink, single);
+            } else if (weightDecay != 0) {
+                gi = round(gi + round(pi * decay, single), single);
+            }
+            double m = round(round(mStore.get(expAvgOffset + i) * b1, single) + round(oneMinusB1 * gi, single), single);
+            mStore.set(expAvgOffset + i, m);
+            double v = round(round(vStore.get(expAvgSqOffset + i) * b2, single)
+                    + round(round(gi * oneMinusB2, single) * gi, single), single);
+            vStore.set(expAvgSqOffset + i, v);
+            double second = v;
+            if (maxStore != null) {
+                double old = maxStore.get(maxExpAvgSqOffset + i);
+                // Math.max propagates NaN, as maximum does.
+                second = Math.max(old, v);
+                maxStore.set(maxExpAvgSqOffset + i, second);
+            }
+            double denom = round(round(round(Math.sqrt(second), single) / correction, single) + epsilon, single);
+            p.set(paramOffset + i, round(pi + round(round(m * negStep, single) / denom, single), single));
+        }
+    }
+
+    /** {@code x} rounded to float when {@code single}, else itself. */
+    private static double round(double x, boolean single) {
+        return single ? (float) x : x;
+    }
 
     protected static int lastSize(Layout layout) {
         return layout.rank() == 0 ? 1 : layout.shape().dim(layout.rank() - 1);

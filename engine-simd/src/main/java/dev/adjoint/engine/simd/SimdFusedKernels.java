@@ -257,6 +257,77 @@ final class SimdFusedKernels extends HeapFusedKernels {
         });
     }
 
+    /**
+     * One pass per parameter ({@link FloatOptimizerSteps}, {@link DoubleOptimizerSteps}), in pieces of
+     * {@link SimdBackend#RUN_PIECE} over the matmul's threads when the parameter is large, as the
+     * elementwise kernels split a run; every element is computed alone, so the thread count never
+     * changes a result.
+     */
+    @Override
+    public void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
+                        int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
+                        boolean nesterov, boolean firstStep) {
+        HeapStorage p = (HeapStorage) param;
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage buf = momentum != 0 ? (HeapStorage) momentumBuffer : null;
+        boolean hasDecay = weightDecay != 0;
+        inPieces(n, (at, length) -> {
+            if (p.dtype == DType.FLOAT32) {
+                FloatOptimizerSteps.sgd(p.f32, paramOffset + at, g.f32, gradOffset + at, buf == null ? null : buf.f32,
+                        bufferOffset + at, length, (float) -lr, (float) momentum, (float) (1 - dampening),
+                        (float) weightDecay, hasDecay, nesterov, firstStep);
+            } else {
+                DoubleOptimizerSteps.sgd(p.f64, paramOffset + at, g.f64, gradOffset + at, buf == null ? null : buf.f64,
+                        bufferOffset + at, length, -lr, momentum, 1 - dampening, weightDecay, hasDecay, nesterov,
+                        firstStep);
+            }
+        });
+    }
+
+    @Override
+    public void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg,
+                         int expAvgOffset, Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq,
+                         int maxExpAvgSqOffset, int n, double lr, double beta1, double beta2, double eps,
+                         double weightDecay, boolean decoupled, double stepSize, double biasCorrection2Sqrt) {
+        HeapStorage p = (HeapStorage) param;
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage m = (HeapStorage) expAvg;
+        HeapStorage v = (HeapStorage) expAvgSq;
+        HeapStorage vmax = (HeapStorage) maxExpAvgSq;
+        boolean hasDecay = weightDecay != 0;
+        double shrink = 1 - lr * weightDecay;
+        inPieces(n, (at, length) -> {
+            if (p.dtype == DType.FLOAT32) {
+                FloatOptimizerSteps.adam(p.f32, paramOffset + at, g.f32, gradOffset + at, m.f32, expAvgOffset + at, v.f32,
+                        expAvgSqOffset + at, vmax == null ? null : vmax.f32, maxExpAvgSqOffset + at, length, decoupled,
+                        (float) shrink, hasDecay, (float) weightDecay, (float) beta1, (float) (1 - beta1),
+                        (float) beta2, (float) (1 - beta2), (float) -stepSize, (float) biasCorrection2Sqrt,
+                        (float) eps);
+            } else {
+                DoubleOptimizerSteps.adam(p.f64, paramOffset + at, g.f64, gradOffset + at, m.f64, expAvgOffset + at,
+                        v.f64, expAvgSqOffset + at, vmax == null ? null : vmax.f64, maxExpAvgSqOffset + at, length,
+                        decoupled, shrink, hasDecay, weightDecay, beta1, 1 - beta1, beta2, 1 - beta2, -stepSize,
+                        biasCorrection2Sqrt, eps);
+            }
+        });
+    }
+
+    /** A run of {@code n} elements from {@code at}. */
+    private interface Run {
+        void run(int at, int length);
+    }
+
+    private static void inPieces(int n, Run body) {
+        if (n == 0) {
+            return;
+        }
+        int piece = SimdBackend.RUN_PIECE;
+        RowThreads.forRows((n + piece - 1) / piece, piece, (from, to, part) -> {
+            int at = from * piece;
+            body.run(at, Math.min(to * piece, n) - at);
+        });
+    }
+
     /** A per-channel vector's values in double, or {@code channels} copies of {@code absent} when it is null. */
     private static double[] perChannel(HeapStorage s, int channels, double absent) {
         double[] values = new double[channels];

@@ -8,13 +8,15 @@ import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The vector rows of the fused softmax, layer norm and batch norm against the plain loops of
+ * The vector rows of the fused softmax, layer norm and batch norm, and the optimizer updates, against the plain loops of
  * {@link HeapFusedKernels}, at row lengths around and beyond the lane count (tails in every row) and
  * with enough rows (or channels) for a call to be split into parts over threads; NaN and infinite rows
  * follow the plain loops.
@@ -239,6 +241,75 @@ class SimdFusedKernelsTest {
                         int at = (n * channels + c) * inner + i;
                         assertEquals(out.get(at), out1.get(n * inner + i), 0.0, what + " out");
                         assertEquals(gx.get(at), gx1.get(n * inner + i), 0.0, what + " gradX");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The optimizer updates, vector against plain loops, bit for bit: every SGD and Adam variant, lengths
+     * with and without vector tails and one of several pieces (split over threads), each storage read at
+     * its own offset (the elements before it must stay untouched), four steps with the state carried.
+     */
+    @Test
+    void optimizerStepsMatchThePlainLoopsBitForBit() {
+        int[] lengths = {0, 1, 17, 33, 1000, 2 * SimdBackend.RUN_PIECE + 9};
+        // {lr, momentum, dampening, weightDecay, nesterov}
+        double[][] sgd = {{0.1, 0, 0, 0, 0}, {0.1, 0, 0, 0.01, 0}, {0.1, 0.9, 0, 0, 0}, {0.1, 0.9, 0.3, 0, 0},
+                {0.05, 0.9, 0.1, 0.02, 0}, {0.1, 0.9, 0, 0, 1}, {0.1, 0.8, 0, 0.03, 1}};
+        // {lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled}
+        double[][] adam = {{1e-2, 0.9, 0.999, 1e-8, 0, 0, 0}, {1e-2, 0.8, 0.99, 1e-6, 0.1, 0, 0},
+                {1e-2, 0.9, 0.999, 1e-8, 0, 1, 0}, {1e-2, 0.9, 0.999, 1e-8, 0.01, 0, 1},
+                {3e-3, 0.85, 0.995, 1e-7, 0.05, 1, 1}};
+        int[] offsets = {3, 5, 7, 9, 11};
+        for (DType dtype : FLOATING) {
+            for (int n : lengths) {
+                for (double[] h : sgd) {
+                    HeapStorage[][] st = new HeapStorage[2][];
+                    for (int k = 0; k < 2; k++) {
+                        st[k] = new HeapStorage[] {storage(values(n + 3, 1, -2, 2), dtype),
+                                storage(values(n + 5, 2, -1, 1), dtype), HeapStorage.allocate(dtype, n + 7)};
+                    }
+                    for (int step = 1; step <= 4; step++) {
+                        double[] g = values(n + 5, 10 + step, -1, 1);
+                        FusedKernels[] kernels = {PLAIN, VECTOR};
+                        for (int k = 0; k < 2; k++) {
+                            st[k][1] = storage(g, dtype);
+                            kernels[k].sgdStep(st[k][0], offsets[0], st[k][1], offsets[1], h[1] != 0 ? st[k][2] : null,
+                                    offsets[2], n, h[0], h[1], h[2], h[3], h[4] != 0, step == 1);
+                        }
+                        String what = "sgdStep " + Arrays.toString(h) + " " + dtype + " n=" + n + " step " + step;
+                        assertArrayEquals(doubles(st[0][0]), doubles(st[1][0]), what);
+                        assertArrayEquals(doubles(st[0][2]), doubles(st[1][2]), what);
+                    }
+                }
+                for (double[] h : adam) {
+                    boolean amsgrad = h[5] != 0;
+                    HeapStorage[][] st = new HeapStorage[2][];
+                    for (int k = 0; k < 2; k++) {
+                        st[k] = new HeapStorage[] {storage(values(n + 3, 1, -2, 2), dtype), null,
+                                HeapStorage.allocate(dtype, n + 7), HeapStorage.allocate(dtype, n + 9),
+                                HeapStorage.allocate(dtype, n + 11)};
+                    }
+                    for (int step = 1; step <= 4; step++) {
+                        double[] g = values(n + 5, 20 + step, -1, 1);
+                        double stepSize = h[0] / (1 - Math.pow(h[1], step));
+                        double correction = Math.sqrt(1 - Math.pow(h[2], step));
+                        FusedKernels[] kernels = {PLAIN, VECTOR};
+                        for (int k = 0; k < 2; k++) {
+                            st[k][1] = storage(g, dtype);
+                            kernels[k].adamStep(st[k][0], offsets[0], st[k][1], offsets[1], st[k][2], offsets[2], st[k][3],
+                                    offsets[3], amsgrad ? st[k][4] : null, offsets[4], n, h[0], h[1], h[2], h[3], h[4],
+                                    h[6] != 0, stepSize, correction);
+                        }
+                        String what = "adamStep " + Arrays.toString(h) + " " + dtype + " n=" + n + " step " + step;
+                        for (int s = 0; s < 5; s++) {
+                            if (s != 1) {
+                                assertArrayEquals(doubles(st[0][s]), doubles(st[1][s]),
+                                        what + " storage " + s);
+                            }
+                        }
                     }
                 }
             }

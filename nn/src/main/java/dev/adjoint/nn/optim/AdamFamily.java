@@ -1,6 +1,7 @@
 package dev.adjoint.nn.optim;
 
 import dev.adjoint.Tensor;
+import dev.adjoint.ops.OptimizerSteps;
 
 import java.util.List;
 import java.util.Map;
@@ -77,7 +78,21 @@ abstract class AdamFamily extends Optimizer {
         }
         double step = state.get("step").item() + 1;
         state.put("step", stepCounter(p, step));
+        double biasCorrection1 = 1 - Math.pow(beta1, step);
+        double biasCorrection2 = 1 - Math.pow(beta2, step);
+        double stepSize = lr / biasCorrection1;
+        double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
 
+        Tensor expAvg = state.get("exp_avg");
+        Tensor expAvgSq = state.get("exp_avg_sq");
+        Tensor maxExpAvgSq = amsgrad ? state.get("max_exp_avg_sq") : null;
+        if ((!amsgrad || maxExpAvgSq != null) && OptimizerSteps.fusable(p, grad, expAvg, expAvgSq, maxExpAvgSq)) {
+            // One pass over the parameter, its gradient and its moments, with the composition's results
+            // bit for bit.
+            OptimizerSteps.adam(p, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled,
+                    stepSize, biasCorrection2Sqrt);
+            return;
+        }
         Tensor g = grad;
         if (decoupled) {
             p.mul_(1 - lr * weightDecay);
@@ -85,16 +100,11 @@ abstract class AdamFamily extends Optimizer {
             g = g.add(p.mul(weightDecay));
         }
         // The moments are updated in their own storage, as torch's mul_/add_/addcmul_ do.
-        Tensor m = state.get("exp_avg").mul_(beta1).add_(g, 1 - beta1);
-        Tensor v = state.get("exp_avg_sq").mul_(beta2).add_(g.mul(1 - beta2).mul_(g));
-
-        double biasCorrection1 = 1 - Math.pow(beta1, step);
-        double biasCorrection2 = 1 - Math.pow(beta2, step);
-        double stepSize = lr / biasCorrection1;
-        double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+        Tensor m = expAvg.mul_(beta1).add_(g, 1 - beta1);
+        Tensor v = expAvgSq.mul_(beta2).add_(g.mul(1 - beta2).mul_(g));
         Tensor second = v;
         if (amsgrad) {
-            second = state.get("max_exp_avg_sq");
+            second = maxExpAvgSq;
             second.copyFrom(second.maximum(v));
         }
         Tensor denom = second.sqrt().div_(biasCorrection2Sqrt).add_(eps);

@@ -1,6 +1,7 @@
 package dev.adjoint.nn.optim;
 
 import dev.adjoint.Tensor;
+import dev.adjoint.ops.OptimizerSteps;
 
 import java.util.List;
 import java.util.Map;
@@ -64,6 +65,19 @@ public final class SGD extends Optimizer {
     protected void update(Tensor p, Tensor grad, Map<String, Tensor> state) {
         double weightDecay = hyper("weight_decay");
         double momentum = hyper("momentum");
+        Tensor existing = state.get("momentum_buffer");
+        if (OptimizerSteps.fusable(p, grad, existing)) {
+            // One pass over the parameter, its gradient and its buffer (a fresh one on the first step),
+            // with the composition's results bit for bit.
+            boolean firstStep = momentum != 0 && existing == null;
+            Tensor buf = firstStep ? p.zerosLike() : existing;
+            OptimizerSteps.sgd(p, grad, momentum != 0 ? buf : null, lr(), momentum, hyper("dampening"), weightDecay,
+                    hyper("nesterov") != 0, firstStep);
+            if (firstStep) {
+                state.put("momentum_buffer", buf);
+            }
+            return;
+        }
         // In place where PyTorch updates in place: one pass per line over the parameter, and the
         // momentum buffer is updated in its own storage instead of reallocated every step.
         Tensor d = grad;
