@@ -401,6 +401,11 @@ public final class Nd4jBackend implements Backend {
                 Nd4j.getExecutioner().exec(compare);
                 return z;
             }
+            if (BufferLoops.isBroadcastArithmetic(op, a.dtype(), aLayout, bLayout)) {
+                BufferLoops.broadcastArithmetic(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout,
+                        (Nd4jStorage) out, outLayout);
+                return z;
+            }
             CustomOp kernel = switch (op) {
                 case ADD -> new AddOp(x, y, z);
                 case SUB -> new SubOp(x, y, z);
