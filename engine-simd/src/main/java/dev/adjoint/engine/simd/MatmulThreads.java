@@ -1,5 +1,7 @@
 package dev.adjoint.engine.simd;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,7 +19,10 @@ import java.util.concurrent.locks.LockSupport;
  * were claimed before, by threads that are running them, so it cannot deadlock: a helper that starts
  * late (or never, because another matmul holds the helpers) simply finds fewer tickets left, and the
  * caller runs whatever nobody else claimed. This lets the threads of one product share a packed
- * panel of B, with a phase boundary where BLAS would put a barrier.
+ * panel of B, with a phase boundary where BLAS would put a barrier. A job may instead wait for the
+ * particular earlier tickets it reads from ({@link Job#awaitInputs}, {@link Job#awaitTicket}), so
+ * that a thread which finishes its share of one phase goes on with the next instead of idling until
+ * the slowest ticket of the phase is done.
  */
 final class MatmulThreads {
     /** System property capping the threads of one matmul, read once; default: available processors. */
@@ -56,12 +61,15 @@ final class MatmulThreads {
      * any helper can claim a ticket of the new product.
      */
     abstract static class Job {
+        private static final VarHandle FINISHED = MethodHandles.arrayElementVarHandle(int[].class);
         /** Generation (high 32 bits) and next unclaimed ticket (low 32): a helper still holding an old generation claims nothing. */
         private final AtomicLong next = new AtomicLong();
         private final AtomicInteger done = new AtomicInteger();
         private volatile Throwable failure;
         private int generation;
         private int tickets;
+        /** Per ticket, the generation in which it was last finished: a ticket is done in this run when it holds the current one. */
+        private int[] finished = new int[0];
 
         /** The number of tickets of the product just set up. */
         abstract int tickets();
@@ -71,6 +79,28 @@ final class MatmulThreads {
 
         /** Runs one ticket on the current thread. */
         abstract void run(int ticket);
+
+        /**
+         * Waits until every ticket that {@code ticket} reads from is done: by default, every ticket of the
+         * earlier phases ({@link #phaseStart}). A job that overrides it waits on particular tickets with
+         * {@link #awaitTicket} instead, and must then do so for all its tickets: the count of finished
+         * tickets that {@link #phaseStart} relies on no longer tells which ones are done.
+         */
+        void awaitInputs(int ticket) {
+            awaitDone(phaseStart(ticket));
+        }
+
+        /** Waits until {@code ticket} (claimed before the caller's, as every input is) has finished in this run. */
+        final void awaitTicket(int ticket) {
+            int spins = 0;
+            while ((int) FINISHED.getAcquire(finished, ticket) != generation) {
+                if (++spins % 1024 == 0) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        }
 
         /** Claims and runs tickets until none is left; returns without waiting for other participants. */
         private void participate(long gen) {
@@ -84,11 +114,12 @@ final class MatmulThreads {
                     continue;
                 }
                 try {
-                    awaitDone(phaseStart(ticket));
+                    awaitInputs(ticket);
                     run(ticket);
                 } catch (Throwable e) {
                     failure = e;
                 } finally {
+                    FINISHED.setRelease(finished, ticket, (int) gen);
                     done.incrementAndGet();
                 }
             }
@@ -113,7 +144,14 @@ final class MatmulThreads {
         job.tickets = job.tickets();
         job.failure = null;
         job.done.set(0);
-        long gen = ++job.generation & 0xFFFF_FFFFL;
+        if (job.finished.length < job.tickets) {
+            job.finished = new int[job.tickets];
+        }
+        // Never 0, the value of a ticket not yet finished in any run.
+        if (++job.generation == 0) {
+            job.generation = 1;
+        }
+        long gen = job.generation & 0xFFFF_FFFFL;
         // The volatile write publishes the parameters set by the caller (plain fields) to the helpers.
         job.next.set(gen << 32);
         boolean helped = threads > 1 && job.tickets > 1 && Team.TEAM.offer(job, gen);

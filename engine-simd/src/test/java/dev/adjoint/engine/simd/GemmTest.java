@@ -70,6 +70,9 @@ class GemmTest {
             Case.of(64, 4096, 64, true, false),
             // k = 2 KC + 1 at the largest KC of any machine: three passes, the last a short one.
             Case.of(37, 2100, 65, false, false),
+            // Shared packed B over four passes on 2 and 3 threads: both buffers of packed B reused, each
+            // block of rows adding a pass after its own previous one while the other thread is elsewhere.
+            Case.of(200, 800, 300, false, true),
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
