@@ -13,8 +13,9 @@ import dev.adjoint.spi.heap.HeapStorage;
  *
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
- * convolution would be one product of a single row per channel. A window strided along the width
- * reads phased scratch images ({@link PaddedImage#phased}). Forward and input gradient take one
+ * convolution would be one product of a single row per channel. At stride 1 with output rows as
+ * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
+ * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input gradient take one
  * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
  * so no result depends on the number of threads. Other convolutions, when the batch has a sample
  * for every thread, take the chunked kernels (a chunk of samples per item) where a sample's columns
@@ -44,6 +45,23 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat(w)) {
+            long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
+            SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
+                int n = i / groups;
+                int g = i % groups;
+                int plane = xl.offset() + (n * channels + g * cg) * pixels;
+                int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+                if (f32) {
+                    FloatConvolution.flatForward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
+                            cg, og, out.f32, at);
+                } else {
+                    DoubleConvolution.flatForward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
+                            cg, og, out.f64, at);
+                }
+            });
+            return true;
+        }
         PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
             int n = i / groups;
@@ -90,8 +108,25 @@ final class SimdConvolution {
             Window2d flipped = new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1,
                     w.dilationH() * (w.kernelH() - 1) - w.padH(), w.dilationW() * (w.kernelW() - 1) - w.padW(),
                     w.dilationH(), w.dilationW(), w.height(), w.width());
-            PaddedImage pad = PaddedImage.of(flipped);
             HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, og, cg, w.taps());
+            if (flat(flipped)) {
+                long[] masks = f32 ? FloatConvolution.flatMasks(flipped) : DoubleConvolution.flatMasks(flipped);
+                SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+                    int n = i / groups;
+                    int g = i % groups;
+                    int at = gl.offset() + (n * outChannels + g * og) * w.positions();
+                    int plane = ol.offset() + (n * channels + g * cg) * pixels;
+                    if (f32) {
+                        FloatConvolution.flatForward(grad.f32, at, transposed.f32, g * groupWeights, flipped, masks,
+                                og, cg, out.f32, plane);
+                    } else {
+                        DoubleConvolution.flatForward(grad.f64, at, transposed.f64, g * groupWeights, flipped, masks,
+                                og, cg, out.f64, plane);
+                    }
+                });
+                return true;
+            }
+            PaddedImage pad = PaddedImage.of(flipped);
             SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
                 int n = i / groups;
                 int g = i % groups;
@@ -145,6 +180,22 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat(w)) {
+            long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
+            SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
+                int plane = xl.offset() + g * cg * pixels;
+                int at = gl.offset() + g * og * w.positions();
+                int wAt = ol.offset() + g * groupWeights;
+                if (f32) {
+                    FloatConvolution.flatWeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
+                            outChannels * w.positions(), batch, w, masks, cg, og, out.f32, wAt);
+                } else {
+                    DoubleConvolution.flatWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                            outChannels * w.positions(), batch, w, masks, cg, og, out.f64, wAt);
+                }
+            });
+            return true;
+        }
         PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
             int plane = xl.offset() + g * cg * pixels;
@@ -425,6 +476,17 @@ final class SimdConvolution {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether a window suits the flat kernels: stride 1 both ways and output rows exactly as wide as
+     * the input's ("same" padding along the width), so that every tap reads the output's positions
+     * at one constant offset in the image taken as one flat run, and a vector may cross rows. A
+     * depthwise 28 x 28 image is then 49 whole vectors of 16 floats, where row by row it was 28
+     * vectors of which half were masked tails.
+     */
+    static boolean flat(Window2d w) {
+        return w.strideH() == 1 && w.strideW() == 1 && w.outW() == w.width();
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
