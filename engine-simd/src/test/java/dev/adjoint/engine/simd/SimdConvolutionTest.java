@@ -149,6 +149,41 @@ class SimdConvolutionTest {
         }
     }
 
+    /**
+     * Stride-1 convolutions with enough output channels per group, and input channels for their input
+     * gradient, take the implicit-GEMM kernels where the machine has 32 vector registers: output
+     * channels not a multiple of the register block's rows, groups, a batch of one (fewer samples than
+     * threads), dilation and windows reaching past the image.
+     */
+    @Test
+    void implicitKernelsMatchTheReference() {
+        int implicit = 0;
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(6, 9)) {
+                if (w.strideH() != 1 || w.strideW() != 1) {
+                    continue;
+                }
+                for (int[] ch : new int[][] {{5, 20, 1}, {16, 26, 2}}) {
+                    for (int n = 1; n <= 2; n++) {
+                        Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                        String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
+                                + ", " + dtype;
+                        HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                        if (SimdConvolution.implicit(op.x, out, w, ch[0] / ch[2], ch[1] / ch[2])) {
+                            implicit++;
+                            assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out,
+                                    op.outLayout()), what);
+                        }
+                        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                        assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: " + implicit + " of the stride-1 cases took the implicit kernels");
+    }
+
     @Test
     void chunksOfOneToThreeSamplesMatchTheReference() {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
