@@ -7,20 +7,22 @@ import dev.adjoint.spi.heap.HeapStorage;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The convolution primitives on engine-simd: which geometries take the direct or the banded kernels
- * of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is shared between
- * threads. Each method returns false when the operands do not suit it, and the caller takes the
- * SPI's default (unfold of the whole batch, the packed GEMM, fold).
+ * The convolution primitives on engine-simd: which geometries take the direct, implicit, chunked or
+ * banded kernels of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is
+ * shared between threads. Each method returns false when the operands do not suit it, and the
+ * caller takes the SPI's default (unfold of the whole batch, the packed GEMM, fold).
  *
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
  * convolution would be one product of a single row per channel. At stride 1 with output rows as
  * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
- * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input gradient take one
- * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
- * so no result depends on the number of threads. Other convolutions, when the batch has a sample
- * for every thread, take the chunked kernels (a chunk of samples per item) where a sample's columns
- * fit the band's share of L2, else the banded ones (a sample per item).
+ * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input
+ * gradient take one (sample, group) per item; the weight gradient one group per item, summing the
+ * samples in order, so no result depends on the number of threads. Stride-1 convolutions whose
+ * sample fits half of L2 take the implicit-GEMM kernels ({@link #implicit}), a (sample, group) per
+ * item whatever the batch. Other convolutions, when the batch has a sample for every thread, take
+ * the chunked kernels (a chunk of samples per item) where a sample's columns fit the band's share
+ * of L2, else the banded ones (a sample per item).
  */
 final class SimdConvolution {
     private SimdConvolution() {
@@ -462,8 +464,10 @@ final class SimdConvolution {
         int depth = cg * w.taps();
         int pixels = w.height() * w.width();
         boolean f32 = x.dtype == DType.FLOAT32;
-        ImplicitGrid grid = ImplicitGrid.of(w, f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
-        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg) : DoubleConvolution.implicitOffsets(grid, w, cg);
+        ImplicitGrid grid = ImplicitGrid.of(w,
+                f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
+        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
+                : DoubleConvolution.implicitOffsets(grid, w, cg);
         int groupPanels = (og + FloatConvolution.ROWS - 1) / FloatConvolution.ROWS * depth * FloatConvolution.ROWS;
         float[] packed32 = f32 ? FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth) : null;
         double[] packed64 = f32 ? null : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
