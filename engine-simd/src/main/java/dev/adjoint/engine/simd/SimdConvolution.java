@@ -4,21 +4,25 @@ import dev.adjoint.DType;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapStorage;
+import jdk.incubator.vector.FloatVector;
 
 /**
- * The convolution primitives on engine-simd: which geometries take the direct or the banded kernels
- * of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is shared between
- * threads. Each method returns false when the operands do not suit it, and the caller takes the
- * SPI's default (unfold of the whole batch, the packed GEMM, fold).
+ * The convolution primitives on engine-simd: which geometries take the direct, implicit, chunked or
+ * banded kernels of {@link FloatConvolution} / {@link DoubleConvolution}, and how their work is
+ * shared between threads. Each method returns false when the operands do not suit it, and the
+ * caller takes the SPI's default (unfold of the whole batch, the packed GEMM, fold).
  *
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
- * convolution would be one product of a single row per channel. A window strided along the width
- * reads phased scratch images ({@link PaddedImage#phased}). Forward and input gradient take one
- * (sample, group) per item; the weight gradient one group per item, summing the samples in order,
- * so no result depends on the number of threads. Other convolutions, when the batch has a sample
- * for every thread, take the chunked kernels (a chunk of samples per item) where a sample's columns
- * fit the band's share of L2, else the banded ones (a sample per item).
+ * convolution would be one product of a single row per channel. At stride 1 with output rows as
+ * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
+ * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input
+ * gradient take one (sample, group) per item; the weight gradient one group per item, summing the
+ * samples in order, so no result depends on the number of threads. Stride-1 convolutions whose
+ * sample fits half of L2 take the implicit-GEMM kernels ({@link #implicit}), a (sample, group) per
+ * item whatever the batch. Other convolutions, when the batch has a sample for every thread, take
+ * the chunked kernels (a chunk of samples per item) where a sample's columns fit the band's share
+ * of L2, else the banded ones (a sample per item).
  */
 final class SimdConvolution {
     private SimdConvolution() {
@@ -30,6 +34,9 @@ final class SimdConvolution {
         int outChannels = wl.shape().dim(0);
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
+            if (implicit(x, out, w, channels / groups, outChannels / groups)) {
+                return implicitForward(x, xl, weight, wl.offset(), w, groups, out, ol);
+            }
             if (!banded(x, out, batch)) {
                 return false;
             }
@@ -44,6 +51,23 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat(w)) {
+            long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
+            SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
+                int n = i / groups;
+                int g = i % groups;
+                int plane = xl.offset() + (n * channels + g * cg) * pixels;
+                int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+                if (f32) {
+                    FloatConvolution.flatForward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
+                            cg, og, out.f32, at);
+                } else {
+                    DoubleConvolution.flatForward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
+                            cg, og, out.f64, at);
+                }
+            });
+            return true;
+        }
         PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
             int n = i / groups;
@@ -67,6 +91,13 @@ final class SimdConvolution {
         int outChannels = gl.shape().dim(1);
         if (!direct(grad, out, w, outChannels / groups)) {
             int batch = gl.shape().dim(0);
+            Window2d flipped = flipped(w);
+            if (flipped != null && implicit(grad, out, flipped, outChannels / groups, channels / groups)) {
+                // The input gradient as the forward convolution of the output gradient (see below).
+                HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, outChannels / groups,
+                        channels / groups, w.taps());
+                return implicitForward(grad, gl, transposed, 0, flipped, groups, out, ol);
+            }
             if (!banded(grad, out, batch)) {
                 return false;
             }
@@ -81,17 +112,29 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = grad.dtype == DType.FLOAT32;
-        if (w.strideH() == 1 && w.strideW() == 1 && w.padH() <= w.dilationH() * (w.kernelH() - 1)
-                && w.padW() <= w.dilationW() * (w.kernelW() - 1)) {
-            // At stride 1 the input gradient is a convolution of the output gradient, padded by the
-            // kernel's span less the padding, with the kernel flipped and each group's weights
-            // transposed: the forward kernel, which sums in registers where the scatter below adds
-            // into memory once per tap.
-            Window2d flipped = new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1,
-                    w.dilationH() * (w.kernelH() - 1) - w.padH(), w.dilationW() * (w.kernelW() - 1) - w.padW(),
-                    w.dilationH(), w.dilationW(), w.height(), w.width());
-            PaddedImage pad = PaddedImage.of(flipped);
+        Window2d flipped = flipped(w);
+        if (flipped != null) {
+            // The forward kernel, which sums in registers where the scatter below adds into memory
+            // once per tap.
             HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, og, cg, w.taps());
+            if (flat(flipped)) {
+                long[] masks = f32 ? FloatConvolution.flatMasks(flipped) : DoubleConvolution.flatMasks(flipped);
+                SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+                    int n = i / groups;
+                    int g = i % groups;
+                    int at = gl.offset() + (n * outChannels + g * og) * w.positions();
+                    int plane = ol.offset() + (n * channels + g * cg) * pixels;
+                    if (f32) {
+                        FloatConvolution.flatForward(grad.f32, at, transposed.f32, g * groupWeights, flipped, masks,
+                                og, cg, out.f32, plane);
+                    } else {
+                        DoubleConvolution.flatForward(grad.f64, at, transposed.f64, g * groupWeights, flipped, masks,
+                                og, cg, out.f64, plane);
+                    }
+                });
+                return true;
+            }
+            PaddedImage pad = PaddedImage.of(flipped);
             SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
                 int n = i / groups;
                 int g = i % groups;
@@ -145,6 +188,22 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat(w)) {
+            long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
+            SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
+                int plane = xl.offset() + g * cg * pixels;
+                int at = gl.offset() + g * og * w.positions();
+                int wAt = ol.offset() + g * groupWeights;
+                if (f32) {
+                    FloatConvolution.flatWeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
+                            outChannels * w.positions(), batch, w, masks, cg, og, out.f32, wAt);
+                } else {
+                    DoubleConvolution.flatWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                            outChannels * w.positions(), batch, w, masks, cg, og, out.f64, wAt);
+                }
+            });
+            return true;
+        }
         PaddedImage pad = PaddedImage.phased(w);
         SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
             int plane = xl.offset() + g * cg * pixels;
@@ -349,6 +408,85 @@ final class SimdConvolution {
         return true;
     }
 
+    /**
+     * At stride 1 the input gradient is a convolution of the output gradient, padded by the kernel's
+     * span less the padding, with the kernel flipped and each group's weights transposed
+     * ({@link #flippedTransposed}): this is its window, or null where the padding exceeds the span
+     * or the stride is not 1.
+     */
+    private static Window2d flipped(Window2d w) {
+        if (w.strideH() != 1 || w.strideW() != 1 || w.padH() > w.dilationH() * (w.kernelH() - 1)
+                || w.padW() > w.dilationW() * (w.kernelW() - 1)) {
+            return null;
+        }
+        return new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1,
+                w.dilationH() * (w.kernelH() - 1) - w.padH(), w.dilationW() * (w.kernelW() - 1) - w.padW(),
+                w.dilationH(), w.dilationW(), w.height(), w.width());
+    }
+
+    /** Whether the machine has the 32 vector registers the implicit kernels' register block needs. */
+    private static final boolean IMPLICIT_BLOCK_FITS = GemmBlocking.vectorRegisters(System.getProperty("os.arch"),
+            FloatVector.SPECIES_PREFERRED.vectorBitSize()) >= 32;
+
+    /**
+     * Whether a stride-1 convolution with {@code cg} input and {@code og} output channels per group
+     * takes the implicit-GEMM kernels ({@link FloatConvolution#implicitForward}): a group's padded
+     * images of one sample fit half of L2, as the GEMM's packed B does ({@link GemmBlocking}), so
+     * that the product's B, read in place from them, stays there while each panel of output
+     * channels passes over it (a register block's reads, a few rows of each channel, stay in L1);
+     * and the output channels fill at least half of the register block's {@link FloatConvolution#ROWS}
+     * rows. The unfold these kernels do without copied each sample's columns out and back, once
+     * per tap. The batch is not limited: every item is one sample's group.
+     */
+    static boolean implicit(HeapStorage a, HeapStorage b, Window2d w, int cg, int og) {
+        if (!IMPLICIT_BLOCK_FITS || a.dtype != b.dtype || !a.dtype.isFloatingPoint()
+                || w.strideH() != 1 || w.strideW() != 1 || og < FloatConvolution.ROWS / 2) {
+            return false;
+        }
+        boolean f32 = a.dtype == DType.FLOAT32;
+        ImplicitGrid grid = ImplicitGrid.of(w, f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
+        long bytes = (long) cg * grid.size() * (f32 ? Float.BYTES : Double.BYTES);
+        return bytes <= GemmBlocking.CACHES.l2Bytes() / 2;
+    }
+
+    /**
+     * A stride-1 convolution of {@code x} by the weights {@code [groups * og, cg, kH, kW]} from
+     * {@code weight[wAt ..]} through the implicit-GEMM kernels, a sample's group per item: each output
+     * element is one sum in one order, whatever the threads.
+     */
+    private static boolean implicitForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
+                                           int groups, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = ol.shape().dim(1);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int depth = cg * w.taps();
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        ImplicitGrid grid = ImplicitGrid.of(w,
+                f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
+        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
+                : DoubleConvolution.implicitOffsets(grid, w, cg);
+        int groupPanels = (og + FloatConvolution.ROWS - 1) / FloatConvolution.ROWS * depth * FloatConvolution.ROWS;
+        float[] packed32 = f32 ? FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth) : null;
+        double[] packed64 = f32 ? null : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+        SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int plane = xl.offset() + (n * channels + g * cg) * pixels;
+            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            if (f32) {
+                FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
+                        out.f32, at);
+            } else {
+                DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
+                        out.f64, at);
+            }
+        });
+        return true;
+    }
+
     /** The floating operations of a convolution, its input gradient or its weight gradient: the GEMM's measure for threads. */
     private static long flops(Window2d w, int channels, int outChannels, int groups, int batch) {
         return 2L * batch * outChannels * (channels / groups) * w.taps() * w.positions();
@@ -425,6 +563,17 @@ final class SimdConvolution {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether a window suits the flat kernels: stride 1 both ways and output rows exactly as wide as
+     * the input's ("same" padding along the width), so that every tap reads the output's positions
+     * at one constant offset in the image taken as one flat run, and a vector may cross rows. A
+     * depthwise 28 x 28 image is then 49 whole vectors of 16 floats, where row by row it was 28
+     * vectors of which half were masked tails.
+     */
+    static boolean flat(Window2d w) {
+        return w.strideH() == 1 && w.strideW() == 1 && w.outW() == w.width();
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */

@@ -114,6 +114,76 @@ class SimdConvolutionTest {
         }
     }
 
+    /**
+     * Windows of stride 1 whose output rows are as wide as the input's take the flat kernels, whose
+     * vectors run across rows: images narrower than a vector, several vectors long with a partial
+     * last one, taps reaching past the left and right edges (kernel 5, dilation 2) and a taller
+     * output than input.
+     */
+    @Test
+    void sameWidthWindowsTakeTheFlatKernels() {
+        int[][] geometries = {
+            // height, width, kernelH, kernelW, padH, padW, dilation, extra output rows
+            {9, 28, 3, 3, 1, 1, 1, 0}, {4, 3, 3, 3, 1, 1, 1, 0}, {6, 11, 5, 5, 2, 4, 2, 0}, {5, 7, 1, 3, 1, 1, 1, 1},
+            {3, 17, 2, 1, 0, 0, 1, 0},
+        };
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] q : geometries) {
+                int outH = Window2d.outputSize(q[0], q[2], 1, q[4], q[6], false) + q[7];
+                Window2d w = new Window2d(q[0], q[1], q[2], q[3], 1, 1, q[4], q[5], q[6], q[6], outH, q[1]);
+                assertTrue(SimdConvolution.flat(w), w.toString());
+                for (int[] ch : new int[][] {{6, 6, 6}, {2, 4, 2}, {4, 6, 2}}) {
+                    Operands op = new Operands(3, ch[0], ch[1], ch[2], w, dtype);
+                    String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", " + dtype;
+                    HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                    assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout()), what);
+                    assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.outLayout()), dtype);
+                    HeapStorage gx = (HeapStorage) SIMD.allocate(dtype, op.xl.numel());
+                    assertTrue(SimdConvolution.inputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl), what);
+                    assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                    HeapStorage gw = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
+                    assertTrue(SimdConvolution.weightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl), what);
+                    assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stride-1 convolutions with enough output channels per group, and input channels for their input
+     * gradient, take the implicit-GEMM kernels where the machine has 32 vector registers: output
+     * channels not a multiple of the register block's rows, groups, a batch of one (fewer samples than
+     * threads), dilation and windows reaching past the image.
+     */
+    @Test
+    void implicitKernelsMatchTheReference() {
+        int implicit = 0;
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(6, 9)) {
+                if (w.strideH() != 1 || w.strideW() != 1) {
+                    continue;
+                }
+                for (int[] ch : new int[][] {{5, 20, 1}, {16, 26, 2}}) {
+                    for (int n = 1; n <= 2; n++) {
+                        Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                        String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
+                                + ", " + dtype;
+                        HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                        if (SimdConvolution.implicit(op.x, out, w, ch[0] / ch[2], ch[1] / ch[2])) {
+                            implicit++;
+                            assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out,
+                                    op.outLayout()), what);
+                        }
+                        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                        assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: " + implicit + " of the stride-1 cases took the implicit kernels");
+    }
+
     @Test
     void chunksOfOneToThreeSamplesMatchTheReference() {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
