@@ -1,0 +1,97 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Functional;
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorFactory;
+import dev.adjoint.autograd.Autograd;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A convolution and its three gradients have the same bits on one, two and three threads, through
+ * every simd path: each output element and each weight-gradient sum is computed by one work item in
+ * a fixed order, whatever the thread count. The count is read once per JVM
+ * ({@code adjoint.simd.threads}), so each runs in a child JVM of its own; the shapes are large
+ * enough that every path splits its work.
+ */
+class SimdConvolutionThreadsTest {
+    /** name, input shape, weight shape, stride, padding, groups: one per simd convolution path. */
+    private static final Object[][] CASES = {
+            // Implicit GEMM (stride 1, a sample's padded images fit half of L2), batch above and below the threads.
+            {"implicit", new int[] {6, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
+            {"implicit, batch 1", new int[] {1, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
+            // Flat direct kernels (depthwise, stride 1, "same").
+            {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
+            // Direct kernels strided along the width (phased rows).
+            {"strided depthwise", new int[] {4, 32, 28, 28}, new int[] {32, 1, 3, 3}, 2, 1, 32},
+            // Banded GEMM (stride 2), and several samples per product for the weight gradient.
+            {"banded", new int[] {4, 8, 48, 48}, new int[] {32, 8, 5, 5}, 2, 2, 1},
+    };
+
+    @Test
+    void sameBitsOnOneTwoAndThreeThreads() throws IOException, InterruptedException {
+        String one = child(1);
+        for (int threads : new int[] {2, 3}) {
+            assertEquals(one, child(threads), "convolution results on 1 and on " + threads + " threads");
+        }
+        assertEquals(CASES.length * 2 * 4, one.lines().count(), one);
+    }
+
+    /** The child's lines: one bit hash per case, dtype and tensor (output, input, weight and bias gradients). */
+    private static String child(int threads) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-cp", System.getProperty("java.class.path"),
+                Child.class.getName()).redirectErrorStream(true).start();
+        String output;
+        try (var in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        return output.lines().filter(l -> l.startsWith("conv ")).reduce("", (a, l) -> a + l + "\n");
+    }
+
+    /** Run by {@link #sameBitsOnOneTwoAndThreeThreads} with the thread count as a system property. */
+    static final class Child {
+        public static void main(String[] args) {
+            TensorFactory f = Tensor.on(new SimdBackend());
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (Object[] c : CASES) {
+                    int[] stride = {(int) c[3], (int) c[3]};
+                    int[] padding = {(int) c[4], (int) c[4]};
+                    int groups = (int) c[5];
+                    Tensor x = f.randn(new Generator(1), dtype, (int[]) c[1]).requiresGrad(true);
+                    Tensor w = f.randn(new Generator(2), dtype, (int[]) c[2]).requiresGrad(true);
+                    Tensor b = f.randn(new Generator(3), dtype, ((int[]) c[2])[0]).requiresGrad(true);
+                    Tensor y = Functional.conv2d(x, w, b, stride, padding, new int[] {1, 1}, groups);
+                    Tensor g = f.randn(new Generator(4), dtype, y.shape().toArray());
+                    List<Tensor> grads = Autograd.grad(List.of(y), List.of(x, w, b), List.of(g), false, false,
+                            false);
+                    String[] names = {"output", "input grad", "weight grad", "bias grad"};
+                    Tensor[] results = {y, grads.get(0), grads.get(1), grads.get(2)};
+                    for (int i = 0; i < results.length; i++) {
+                        System.out.println("conv " + c[0] + " " + dtype + " " + names[i] + " " + bits(results[i]));
+                    }
+                }
+            }
+        }
+
+        private static String bits(Tensor t) {
+            long hash = 1;
+            for (double v : t.toDoubleArray()) {
+                hash = 31 * hash + Double.doubleToRawLongBits(v);
+            }
+            return Long.toHexString(hash);
+        }
+    }
+}
