@@ -57,7 +57,7 @@ def main():
     for (_, case, _) in results:
         if case not in cases:
             cases.append(case)
-    order = ["resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2", "cnnStep"]
+    order = ["resnet3x3", "stem7x7", "depthwise3x3", "depthwise3x3s2", "fmnist1", "fmnist2", "cnnStep"]
     cases.sort(key=lambda c: order.index(c) if c in order else len(order))
     head = ["case", "threads"] + [names.get(b, f"Adjoint {b}") for b in backends]
     head += ["PyTorch 1.13 best / median (CPU)"] + [f"{b} vs PyTorch 1.13: wall (CPU)" for b in backends]

@@ -46,6 +46,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code resnet3x3}: {@code [32, 64, 56, 56]} x {@code [64, 64, 3, 3]}, padding 1 (a ResNet stage-1 layer);</li>
  *   <li>{@code stem7x7}: {@code [32, 3, 224, 224]} x {@code [64, 3, 7, 7]}, stride 2, padding 3 (the ResNet stem);</li>
  *   <li>{@code depthwise3x3}: {@code [32, 128, 28, 28]} x {@code [128, 1, 3, 3]}, padding 1, groups 128 (MobileNet);</li>
+ *   <li>{@code depthwise3x3s2}: {@code [32, 128, 56, 56]} x {@code [128, 1, 3, 3]}, stride 2, padding 1, groups 128
+ *       (MobileNet's downsampling depthwise layer);</li>
  *   <li>{@code fmnist1}, {@code fmnist2}: the Fashion-MNIST CNN's layers at batch 64,
  *       {@code [64, 1, 28, 28]} x {@code [32, 1, 3, 3]} and {@code [64, 32, 14, 14]} x {@code [64, 32, 3, 3]}, padding 1.</li>
  * </ul>
@@ -110,7 +112,7 @@ public class ConvBenchmark {
         @Param({"FLOAT32"})
         public DType dtype;
 
-        @Param({"resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2"})
+        @Param({"resnet3x3", "stem7x7", "depthwise3x3", "depthwise3x3s2", "fmnist1", "fmnist2"})
         public String shape;
 
         Tensor x;
@@ -130,6 +132,7 @@ public class ConvBenchmark {
                 case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}, {1}, {1}, {1}};
                 case "stem7x7" -> new int[][] {{32, 3, 224, 224}, {64, 3, 7, 7}, {2}, {3}, {1}};
                 case "depthwise3x3" -> new int[][] {{32, 128, 28, 28}, {128, 1, 3, 3}, {1}, {1}, {128}};
+                case "depthwise3x3s2" -> new int[][] {{32, 128, 56, 56}, {128, 1, 3, 3}, {2}, {1}, {128}};
                 case "fmnist1" -> new int[][] {{64, 1, 28, 28}, {32, 1, 3, 3}, {1}, {1}, {1}};
                 case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}, {1}, {1}, {1}};
                 default -> throw new IllegalArgumentException("unknown shape " + shape);

@@ -77,7 +77,7 @@ public class DjlConvBenchmark {
     /** One convolution's operands, as ConvBenchmark.Conv. */
     @State(Scope.Thread)
     public static class Conv {
-        @Param({"resnet3x3", "stem7x7", "depthwise3x3", "fmnist1", "fmnist2"})
+        @Param({"resnet3x3", "stem7x7", "depthwise3x3", "depthwise3x3s2", "fmnist1", "fmnist2"})
         public String shape;
 
         NDManager manager;
@@ -97,6 +97,7 @@ public class DjlConvBenchmark {
                 case "resnet3x3" -> new long[][] {{32, 64, 56, 56}, {64, 64, 3, 3}, {1}, {1}, {1}};
                 case "stem7x7" -> new long[][] {{32, 3, 224, 224}, {64, 3, 7, 7}, {2}, {3}, {1}};
                 case "depthwise3x3" -> new long[][] {{32, 128, 28, 28}, {128, 1, 3, 3}, {1}, {1}, {128}};
+                case "depthwise3x3s2" -> new long[][] {{32, 128, 56, 56}, {128, 1, 3, 3}, {2}, {1}, {128}};
                 case "fmnist1" -> new long[][] {{64, 1, 28, 28}, {32, 1, 3, 3}, {1}, {1}, {1}};
                 case "fmnist2" -> new long[][] {{64, 32, 14, 14}, {64, 32, 3, 3}, {1}, {1}, {1}};
                 default -> throw new IllegalArgumentException("unknown shape " + shape);
