@@ -372,6 +372,13 @@ public final class Nd4jBackend implements Backend {
             return;
         }
         guard("binary " + op, () -> {
+            // Before any view is made: the loop reads the buffers, and a broadcast view would only
+            // displace the storage's cached dense one.
+            if (BufferLoops.isBroadcastArithmetic(op, a.dtype(), aLayout, bLayout)) {
+                BufferLoops.broadcastArithmetic(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout,
+                        (Nd4jStorage) out, outLayout);
+                return null;
+            }
             INDArray x = ((Nd4jStorage) a).view(aLayout);
             INDArray y = ((Nd4jStorage) b).view(bLayout);
             INDArray z = ((Nd4jStorage) out).view(outLayout);
@@ -399,11 +406,6 @@ public final class Nd4jBackend implements Backend {
                     default -> throw new AssertionError(op);
                 };
                 Nd4j.getExecutioner().exec(compare);
-                return z;
-            }
-            if (BufferLoops.isBroadcastArithmetic(op, a.dtype(), aLayout, bLayout)) {
-                BufferLoops.broadcastArithmetic(op, (Nd4jStorage) a, aLayout, (Nd4jStorage) b, bLayout,
-                        (Nd4jStorage) out, outLayout);
                 return z;
             }
             CustomOp kernel = switch (op) {
@@ -468,17 +470,17 @@ public final class Nd4jBackend implements Backend {
                 ReferenceLoops.reduceExact(op, (Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
                 return null;
             }
-            INDArray in = ((Nd4jStorage) x).view(xLayout);
-            INDArray o = ((Nd4jStorage) out).view(outLayout);
             int[] dims = reducedDims(xLayout, outLayout);
-            if (dims.length == 0) {
-                return o.assign(in);
-            }
-            if (op == ReduceOp.SUM && in.dataType() == DataType.FLOAT && reducedCount(xLayout, dims) > WIDE_SUM_ABOVE) {
+            if (op == ReduceOp.SUM && x.dtype() == DType.FLOAT32 && reducedCount(xLayout, dims) > WIDE_SUM_ABOVE) {
                 // The SPI sums FLOAT32 in double; libnd4j sums float in float. Short sums stay in float
                 // (error below n * 2^-24, far inside FLOAT32 tolerances), long ones accumulate in double.
                 BufferLoops.sumFloat32((Nd4jStorage) x, xLayout, (Nd4jStorage) out, outLayout);
-                return o;
+                return null;
+            }
+            INDArray in = ((Nd4jStorage) x).view(xLayout);
+            INDArray o = ((Nd4jStorage) out).view(outLayout);
+            if (dims.length == 0) {
+                return o.assign(in);
             }
             Op kernel = switch (op) {
                 case SUM -> new Sum(in, o, true, dims);
