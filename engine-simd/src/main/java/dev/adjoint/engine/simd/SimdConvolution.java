@@ -468,6 +468,9 @@ final class SimdConvolution {
         int depth = cg * w.taps();
         int pixels = w.height() * w.width();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (channelsAlongVectors(x, og)) {
+            return implicitChannelsForward(x, xl, weight, wAt, w, groups, out, ol);
+        }
         ImplicitGrid grid = ImplicitGrid.of(w,
                 f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
         int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
@@ -486,6 +489,51 @@ final class SimdConvolution {
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Whether an implicit convolution with {@code og} output channels per group takes
+     * {@link FloatConvolution#implicitChannelsForward}, output channels along the vectors: at least one
+     * whole register block of them ({@link FloatConvolution#WEIGHT_VECTORS} vectors), as the weight gradient's kernel.
+     */
+    static boolean channelsAlongVectors(HeapStorage a, int og) {
+        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
+                : DoubleVector.SPECIES_PREFERRED.length();
+        return og >= FloatConvolution.WEIGHT_VECTORS * lanes;
+    }
+
+    /** {@link #implicitForward} through {@link FloatConvolution#implicitChannelsForward}, a sample's group per item. */
+    private static boolean implicitChannelsForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
+                                                   int groups, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = ol.shape().dim(1);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int depth = cg * w.taps();
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        ImplicitGrid grid = ImplicitGrid.of(w, 1);
+        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
+                : DoubleConvolution.implicitOffsets(grid, w, cg);
+        int lanes = f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+        int groupPanels = (og + lanes - 1) / lanes * lanes * depth;
+        float[] packed32 = f32 ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth) : null;
+        double[] packed64 = f32 ? null : DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth);
+        SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int plane = xl.offset() + (n * channels + g * cg) * pixels;
+            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            if (f32) {
+                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
+                        og, out.f32, at);
+            } else {
+                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
+                        cg, og, out.f64, at);
             }
         });
         return true;

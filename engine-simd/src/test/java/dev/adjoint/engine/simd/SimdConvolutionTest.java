@@ -185,13 +185,15 @@ class SimdConvolutionTest {
     }
 
     /**
-     * Stride-1 weight gradients with a whole register block of output channels per group take the
-     * implicit weight-gradient kernel where the machine has 32 vector registers: output channels
-     * past the last whole block (a vector and a part), rows of taps not a multiple of the block's,
-     * groups, one and three samples, dilation and windows reaching past the image.
+     * Stride-1 convolutions with a whole register block of output channels per group take the
+     * kernels with the output channels along the vectors where the machine has 32 vector registers
+     * (the implicit weight gradient, and the forward's {@code implicitChannelsForward}): output
+     * channels past the last whole block (a vector and a part), rows of taps not a multiple of the
+     * block's, positions not a multiple of the forward's block, groups, one and three samples,
+     * dilation and windows reaching past the image.
      */
     @Test
-    void implicitWeightGradientMatchesTheReference() {
+    void outputChannelsAlongTheVectorsMatchTheReference() {
         int implicit = 0;
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             for (Window2d w : windows(5, 7)) {
@@ -207,12 +209,14 @@ class SimdConvolutionTest {
                         if (SimdConvolution.implicitWeights(op.x, out, w, ch[1] / ch[2])) {
                             implicit++;
                         }
+                        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
                         assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
                     }
                 }
             }
         }
-        System.out.println("SimdConvolutionTest: " + implicit + " weight gradients took the implicit kernel");
+        System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
+                + " along the vectors");
     }
 
     @Test
