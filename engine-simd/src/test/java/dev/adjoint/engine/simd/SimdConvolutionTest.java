@@ -200,7 +200,7 @@ class SimdConvolutionTest {
                 if (w.strideH() != 1 || w.strideW() != 1) {
                     continue;
                 }
-                for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}}) {
+                for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}, {4, 40, 1}}) {
                     for (int n = 1; n <= 3; n += 2) {
                         Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
                         String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
