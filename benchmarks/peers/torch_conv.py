@@ -81,7 +81,18 @@ def conv_call(name):
         out = F.conv2d(x, w, b, stride, padding, 1, groups)
         return torch.autograd.grad(out, [x, w, b], g)
 
-    return call, uses_mkldnn(x, w, stride, groups)
+    def forward():
+        with torch.no_grad():
+            return F.conv2d(x, w, b, stride, padding, 1, groups)
+
+    def grad_of(operand):
+        def one():
+            out = F.conv2d(x, w, b, stride, padding, 1, groups)
+            return torch.autograd.grad(out, [operand], g)
+        return one
+
+    passes = {"forward": forward, "inputGrad": grad_of(x), "weightGrad": grad_of(w)}
+    return call, uses_mkldnn(x, w, stride, groups), passes
 
 
 def cnn_step_call():
@@ -108,6 +119,9 @@ def main():
     parser.add_argument("--shapes", default=",".join(list(SHAPES) + ["cnnStep"]))
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per case after warm-up")
+    parser.add_argument("--passes", action="store_true",
+                        help="also time the forward alone, forward + input gradient and forward + weight gradient"
+                             " (ConvBenchmark's pass* methods)")
     args = parser.parse_args()
     config = [line.strip(" -") for line in torch.__config__.show().splitlines()
               if "MKL-DNN" in line or "oneDNN" in line or "CPU capability" in line]
@@ -119,10 +133,15 @@ def main():
             if name == "cnnStep":
                 call, path = cnn_step_call(), "module step (conv layers on oneDNN)"
             else:
-                call, mkldnn = conv_call(name)
+                call, mkldnn, passes = conv_call(name)
                 path = "oneDNN" if mkldnn else "ATen im2col + BLAS"
             best, median, cpu = timed(call, args.seconds)
             print(f"  {name:14} {threads:>7} {best:9.3f} {median:9.3f} {cpu:9.3f}  {path}", flush=True)
+            if args.passes and name != "cnnStep":
+                for pass_name, one in passes.items():
+                    best, median, cpu = timed(one, args.seconds)
+                    print(f"  {name + '/' + pass_name:14} {threads:>7} {best:9.3f} {median:9.3f} {cpu:9.3f}  {path}",
+                          flush=True)
 
 
 if __name__ == "__main__":

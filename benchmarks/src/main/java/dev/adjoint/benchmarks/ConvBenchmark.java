@@ -156,6 +156,19 @@ public class ConvBenchmark {
             Tensor out = Functional.conv2d(x, w, b, stride, padding, new int[] {1}, groups);
             return Autograd.grad(List.of(out), List.of(x, w, b), List.of(g), false, false, false);
         }
+
+        /** The forward alone, no graph recorded. */
+        Tensor forward() {
+            try (var scope = Tensor.noGrad()) {
+                return Functional.conv2d(x, w, b, stride, padding, new int[] {1}, groups);
+            }
+        }
+
+        /** The forward and the gradient of one operand ({@code x} or {@code w}): the other's is not computed. */
+        List<Tensor> forwardAndGradOf(Tensor operand) {
+            Tensor out = Functional.conv2d(x, w, b, stride, padding, new int[] {1}, groups);
+            return Autograd.grad(List.of(out), List.of(operand), List.of(g), false, false, false);
+        }
     }
 
     /** benchmarks/train's CNN, its optimizer and a batch. */
@@ -207,6 +220,48 @@ public class ConvBenchmark {
     @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
     public List<Tensor> convTwoThreads(Conv c, CpuTime cpu) {
         return cpu.measure(c::forwardBackward);
+    }
+
+    /*
+     * The passes one at a time, to see where a shape's time goes: the forward alone, the forward and
+     * the input gradient, the forward and the weight gradient (torch_conv.py --passes times the same);
+     * a gradient's own cost is its figure less the forward's. Not in conv-sweep's default selection.
+     */
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=1", "-Dadjoint.bench.threads=1"})
+    public Tensor passForwardOneThread(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forward);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=1", "-Dadjoint.bench.threads=1"})
+    public List<Tensor> passInputGradOneThread(Conv c, CpuTime cpu) {
+        return cpu.measure(() -> c.forwardAndGradOf(c.x));
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=1", "-Dadjoint.bench.threads=1"})
+    public List<Tensor> passWeightGradOneThread(Conv c, CpuTime cpu) {
+        return cpu.measure(() -> c.forwardAndGradOf(c.w));
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
+    public Tensor passForwardTwoThreads(Conv c, CpuTime cpu) {
+        return cpu.measure(c::forward);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
+    public List<Tensor> passInputGradTwoThreads(Conv c, CpuTime cpu) {
+        return cpu.measure(() -> c.forwardAndGradOf(c.x));
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {VECTOR, NATIVE, "-Dadjoint.simd.threads=2", "-Dadjoint.bench.threads=2"})
+    public List<Tensor> passWeightGradTwoThreads(Conv c, CpuTime cpu) {
+        return cpu.measure(() -> c.forwardAndGradOf(c.w));
     }
 
     @Benchmark

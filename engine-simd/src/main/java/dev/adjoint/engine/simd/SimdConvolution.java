@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapStorage;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -173,6 +174,9 @@ final class SimdConvolution {
         int outChannels = gl.shape().dim(1);
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
+            if (implicitWeights(x, out, w, outChannels / groups)) {
+                return implicitWeightGrad(x, xl, grad, gl, w, groups, out, ol);
+            }
             if (!banded(x, out, batch)) {
                 return false;
             }
@@ -464,6 +468,9 @@ final class SimdConvolution {
         int depth = cg * w.taps();
         int pixels = w.height() * w.width();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (channelsAlongVectors(x, og)) {
+            return implicitChannelsForward(x, xl, weight, wAt, w, groups, out, ol);
+        }
         ImplicitGrid grid = ImplicitGrid.of(w,
                 f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
         int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
@@ -482,6 +489,107 @@ final class SimdConvolution {
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Whether an implicit convolution with {@code og} output channels per group takes
+     * {@link FloatConvolution#implicitChannelsForward}, output channels along the vectors: at least one
+     * whole register block of them ({@link FloatConvolution#WEIGHT_VECTORS} vectors), as the weight gradient's kernel.
+     */
+    static boolean channelsAlongVectors(HeapStorage a, int og) {
+        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
+                : DoubleVector.SPECIES_PREFERRED.length();
+        return og >= FloatConvolution.WEIGHT_VECTORS * lanes;
+    }
+
+    /** {@link #implicitForward} through {@link FloatConvolution#implicitChannelsForward}, a sample's group per item. */
+    private static boolean implicitChannelsForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
+                                                   int groups, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = ol.shape().dim(1);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int depth = cg * w.taps();
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        ImplicitGrid grid = ImplicitGrid.of(w, 1);
+        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
+                : DoubleConvolution.implicitOffsets(grid, w, cg);
+        int lanes = f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+        int groupPanels = (og + lanes - 1) / lanes * lanes * depth;
+        float[] packed32 = f32 ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth) : null;
+        double[] packed64 = f32 ? null : DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth);
+        SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int plane = xl.offset() + (n * channels + g * cg) * pixels;
+            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            if (f32) {
+                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
+                        og, out.f32, at);
+            } else {
+                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
+                        cg, og, out.f64, at);
+            }
+        });
+        return true;
+    }
+
+    /**
+     * Whether a weight gradient with {@code og} output channels per group takes the implicit kernel
+     * ({@link FloatConvolution#implicitWeightGrad}): a machine with the 32 vector registers its
+     * register block needs, stride 1, and at least one whole block of {@link FloatConvolution#WEIGHT_VECTORS}
+     * vectors of output channels (fewer would leave the block's loads idle for its broadcasts).
+     * Whatever the batch or image size: a call reads one sample's images of its channels at a time.
+     */
+    static boolean implicitWeights(HeapStorage a, HeapStorage b, Window2d w, int og) {
+        if (!IMPLICIT_BLOCK_FITS || a.dtype != b.dtype || !a.dtype.isFloatingPoint()
+                || w.strideH() != 1 || w.strideW() != 1) {
+            return false;
+        }
+        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
+                : DoubleVector.SPECIES_PREFERRED.length();
+        return og >= FloatConvolution.WEIGHT_VECTORS * lanes;
+    }
+
+    /**
+     * A weight gradient through {@link FloatConvolution#implicitWeightGrad}: each group's rows of taps
+     * cut into as many ranges as threads, whole register blocks each, an item per (group, range).
+     * Every weight is summed by one item in one fixed order, so the cut changes no bit.
+     */
+    private static boolean implicitWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                              int groups, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        int cg = channels / groups;
+        int og = outChannels / groups;
+        int depth = cg * w.taps();
+        int pixels = w.height() * w.width();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        int parts = Math.min(MatmulThreads.partsFor(flops(w, channels, outChannels, groups, batch)),
+                (depth + FloatConvolution.WEIGHT_TAPS - 1) / FloatConvolution.WEIGHT_TAPS);
+        SimdWindows.runOn(groups * parts, MatmulThreads.THREADS, i -> {
+            int g = i / parts;
+            int part = i % parts;
+            int k0 = MatmulThreads.from(depth, part, parts, FloatConvolution.WEIGHT_TAPS);
+            int k1 = MatmulThreads.from(depth, part + 1, parts, FloatConvolution.WEIGHT_TAPS);
+            if (k0 == k1) {
+                return;
+            }
+            int plane = xl.offset() + g * cg * pixels;
+            int at = gl.offset() + g * og * w.positions();
+            int wAt = ol.offset() + g * og * depth;
+            if (f32) {
+                FloatConvolution.implicitWeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
+                        outChannels * w.positions(), batch, w, cg, og, k0, k1, out.f32, wAt);
+            } else {
+                DoubleConvolution.implicitWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                        outChannels * w.positions(), batch, w, cg, og, k0, k1, out.f64, wAt);
             }
         });
         return true;

@@ -184,6 +184,41 @@ class SimdConvolutionTest {
         System.out.println("SimdConvolutionTest: " + implicit + " of the stride-1 cases took the implicit kernels");
     }
 
+    /**
+     * Stride-1 convolutions with a whole register block of output channels per group take the
+     * kernels with the output channels along the vectors where the machine has 32 vector registers
+     * (the implicit weight gradient, and the forward's {@code implicitChannelsForward}): output
+     * channels past the last whole block (a vector and a part), rows of taps not a multiple of the
+     * block's, positions not a multiple of the forward's block, groups, one and three samples,
+     * dilation and windows reaching past the image.
+     */
+    @Test
+    void outputChannelsAlongTheVectorsMatchTheReference() {
+        int implicit = 0;
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(5, 7)) {
+                if (w.strideH() != 1 || w.strideW() != 1) {
+                    continue;
+                }
+                for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}, {4, 40, 1}}) {
+                    for (int n = 1; n <= 3; n += 2) {
+                        Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                        String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
+                                + ", " + dtype;
+                        HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.wl.numel());
+                        if (SimdConvolution.implicitWeights(op.x, out, w, ch[1] / ch[2])) {
+                            implicit++;
+                        }
+                        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
+                + " along the vectors");
+    }
+
     @Test
     void chunksOfOneToThreeSamplesMatchTheReference() {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {

@@ -29,6 +29,9 @@ class SimdConvolutionThreadsTest {
             // Implicit GEMM (stride 1, a sample's padded images fit half of L2), batch above and below the threads.
             {"implicit", new int[] {6, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
             {"implicit, batch 1", new int[] {1, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
+            // The implicit weight gradient's rows of taps cut per thread, with output channels past its
+            // last whole register block, in groups.
+            {"implicit weight gradient, groups", new int[] {4, 16, 12, 12}, new int[] {160, 8, 3, 3}, 1, 1, 2},
             // Flat direct kernels (depthwise, stride 1, "same").
             {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
             // Direct kernels strided along the width (phased rows).
