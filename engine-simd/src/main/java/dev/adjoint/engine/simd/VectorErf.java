@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>the tail: {@code erf(x) = 1 - e^(-x^2) G(x)}, G = erfc(x) e^(x^2), a smooth, slowly varying
  *       function (e^(x^2) takes out erfc's fast decay). FLOAT32: a polynomial in {@code x - 2.4375}
  *       of degree 8 on [0.875, 4]; FLOAT64: {@code u P(u)} with {@code u = 1 / (x + 2.5)}, P of
- *       degree 11, on [0.875, 6] (see {@link #tail(DoubleVector)} for why not a polynomial in x).
+ *       degree 11, on [0.875, 6] (see {@link #erf(DoubleVector, DoubleVector)} for why not a polynomial in x).
  *       The fits minimise the error of the product, erfc(x) times G's relative error, i.e. the
  *       error in erf itself (at most 2^-27.3 and 2^-57.9): G may be loose where erfc is tiny.
  *       Beyond 4 (FLOAT32) or 6 (FLOAT64) erfc is below half an ulp of 1 and |x| is clamped
@@ -81,78 +81,55 @@ final class VectorErf {
     private static final FloatVector TAIL_7_F = FloatVector.broadcast(F, 3.5066696e-4f);
     private static final FloatVector TAIL_8_F = FloatVector.broadcast(F, 1.427748e-4f);
 
+    /**
+     * erf(x) on its own (tests, and callers outside loops). A loop writes this composition in its
+     * body instead ({@link FloatKernels}' ERF, GELU's): exp and erf called from the loop body itself
+     * are inlined whatever the JIT's history (see {@link VectorExp}'s class comment).
+     */
     static FloatVector erf(FloatVector x) {
-        FloatVector a = x.abs();
+        return erf(x, needsTail(x) ? VectorExp.exp(tailExponent(x)) : x);
+    }
+
+    /** Whether a lane of x is in the tail, whose formula needs {@code exp(tailExponent(x))}. */
+    static boolean needsTail(FloatVector x) {
         // NaN compares false, stays in the head, and gives NaN there.
-        VectorMask<Float> inTail = a.compare(VectorOperators.GE, SPLIT_F);
-        FloatVector value = head(a);
-        if (inTail.anyTrue()) {
-            value = value.blend(tail(a), inTail);
-        }
-        return value.reinterpretAsInts()
-                .or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
-                .reinterpretAsFloats();
+        return x.abs().compare(VectorOperators.GE, SPLIT_F).anyTrue();
+    }
+
+    /** {@code -b^2} for b = min(|x|, CLAMP_F): the exponent of the tail's gaussian. */
+    static FloatVector tailExponent(FloatVector x) {
+        FloatVector b = x.abs().min(CLAMP_F);
+        return b.mul(b).neg();
     }
 
     /**
-     * erf(x) for a caller that has {@code gaussian = e^(-x^2)} of every lane already, computed as
-     * {@code exp(-(x * x))}: GELU's derivative needs both, and one exp for the two keeps its loop
-     * within what C2 inlines in one compilation (two exps and two polynomials were not: exp was left
-     * a call and every vector boxed, 12 bytes per element). The same bits as {@link #erf(FloatVector)}:
-     * below the clamp the tail's exponent is the same square; above it erfc is below half an ulp of 1
-     * either way.
+     * erf(x) from {@code gaussian}, which in every lane in the tail is {@code exp(tailExponent(x))}
+     * or {@code exp(-(x * x))}, and may be anything if no lane is ({@link #needsTail}). GELU's
+     * derivative has the second already (phi needs it). Either gives the same bits: below the clamp
+     * the exponent is the same square; above it erfc is below half an ulp of 1 either way. The head
+     * and the tail are written out in this one method, as exp is (see {@link VectorExp}).
      */
     static FloatVector erf(FloatVector x, FloatVector gaussian) {
         FloatVector a = x.abs();
         VectorMask<Float> inTail = a.compare(VectorOperators.GE, SPLIT_F);
-        FloatVector value = head(a);
+        // The head, erf(a) for 0 <= a < SPLIT_F, as a + a (P(a^2) - 1): P is near 1.13, and a final
+        // a * P would let P's last-bit error (a relative 2^-23) reach the result whole; |P - 1| is
+        // under 0.13, so its rounding error is an eighth as large relative to a, and the fma rounds
+        // the sum once.
+        FloatVector z = a.mul(a);
+        FloatVector value = HEAD_5_F.fma(z, HEAD_4_F).fma(z, HEAD_3_F).fma(z, HEAD_2_F).fma(z, HEAD_1_F)
+                .fma(z, HEAD_0_F).fma(a, a);
         if (inTail.anyTrue()) {
-            value = value.blend(tail(a.min(CLAMP_F), gaussian), inTail);
+            // The tail, 1 - e^(-b^2) G(b) for b = min(a, CLAMP_F); lanes below SPLIT_F give some
+            // finite value, which the blend discards.
+            FloatVector t = a.min(CLAMP_F).sub(TAIL_CENTRE_F);
+            FloatVector g = TAIL_8_F.fma(t, TAIL_7_F).fma(t, TAIL_6_F).fma(t, TAIL_5_F).fma(t, TAIL_4_F)
+                    .fma(t, TAIL_3_F).fma(t, TAIL_2_F).fma(t, TAIL_1_F).fma(t, TAIL_0_F);
+            value = value.blend(gaussian.mul(g).neg().add(1f), inTail);
         }
         return value.reinterpretAsInts()
                 .or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
                 .reinterpretAsFloats();
-    }
-
-    /**
-     * erf(a) for 0 <= a < SPLIT_F, as a + a (P(a^2) - 1): P is near 1.13, and a final a * P would let
-     * P's last-bit error (a relative 2^-23, 2^-52) reach the result whole; |P - 1| is under 0.13, so
-     * its rounding error is an eighth as large relative to a, and the fma rounds the sum once.
-     */
-    private static FloatVector head(FloatVector a) {
-        FloatVector z = a.mul(a);
-        FloatVector p = HEAD_5_F.fma(z, HEAD_4_F)
-                .fma(z, HEAD_3_F)
-                .fma(z, HEAD_2_F)
-                .fma(z, HEAD_1_F)
-                .fma(z, HEAD_0_F);
-        return p.fma(a, a);
-    }
-
-    /** erf(a) for a >= SPLIT_F; lanes below it give some finite value, which the caller discards. */
-    private static FloatVector tail(FloatVector a) {
-        FloatVector b = a.min(CLAMP_F);
-        FloatVector g = tailFactor(b);
-        FloatVector erfc = VectorExp.exp(b.mul(b).neg()).mul(g);
-        return erfc.neg().add(1f);
-    }
-
-    /** erf(b) for SPLIT_F <= b <= CLAMP_F from {@code gaussian = e^(-b^2)}, as {@link #tail(FloatVector)}. */
-    private static FloatVector tail(FloatVector b, FloatVector gaussian) {
-        return gaussian.mul(tailFactor(b)).neg().add(1f);
-    }
-
-    /** G(b) = erfc(b) e^(b^2) for SPLIT_F <= b <= CLAMP_F. */
-    private static FloatVector tailFactor(FloatVector b) {
-        FloatVector t = b.sub(TAIL_CENTRE_F);
-        return TAIL_8_F.fma(t, TAIL_7_F)
-                .fma(t, TAIL_6_F)
-                .fma(t, TAIL_5_F)
-                .fma(t, TAIL_4_F)
-                .fma(t, TAIL_3_F)
-                .fma(t, TAIL_2_F)
-                .fma(t, TAIL_1_F)
-                .fma(t, TAIL_0_F);
     }
 
     // ---- FLOAT64 -----------------------------------------------------------------------------------
@@ -160,7 +137,7 @@ final class VectorErf {
     private static final double SPLIT_D = 0.875;
     /** erfc(6) = 2.2e-17 is below half an ulp of 1.0 (2^-54), so erf(x) rounds to 1 from 5.86 on. */
     private static final double CLAMP_D = 6;
-    /** The tail's G is a polynomial in 1 / (x + TAIL_SHIFT_D); see {@link #tail(DoubleVector)}. */
+    /** The tail's G is a polynomial in 1 / (x + TAIL_SHIFT_D); see {@link #erf(DoubleVector, DoubleVector)}. */
     private static final double TAIL_SHIFT_D = 2.5;
 
     // Vector constants as in FLOAT32; TAIL_k is the coefficient of u^k in P(u).
@@ -191,79 +168,43 @@ final class VectorErf {
 
     /** erf(x) as {@link #erf(FloatVector)}. */
     static DoubleVector erf(DoubleVector x) {
-        DoubleVector a = x.abs();
-        VectorMask<Double> inTail = a.compare(VectorOperators.GE, SPLIT_D);
-        DoubleVector value = head(a);
-        if (inTail.anyTrue()) {
-            value = value.blend(tail(a), inTail);
-        }
-        return value.reinterpretAsLongs()
-                .or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
-                .reinterpretAsDoubles();
+        return erf(x, needsTail(x) ? VectorExp.exp(tailExponent(x)) : x);
     }
 
-    /** erf(x) from {@code gaussian = exp(-(x * x))} of every lane, as {@link #erf(FloatVector, FloatVector)}. */
-    static DoubleVector erf(DoubleVector x, DoubleVector gaussian) {
-        DoubleVector a = x.abs();
-        VectorMask<Double> inTail = a.compare(VectorOperators.GE, SPLIT_D);
-        DoubleVector value = head(a);
-        if (inTail.anyTrue()) {
-            value = value.blend(tail(a.min(CLAMP_D), gaussian), inTail);
-        }
-        return value.reinterpretAsLongs()
-                .or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
-                .reinterpretAsDoubles();
+    static boolean needsTail(DoubleVector x) {
+        return x.abs().compare(VectorOperators.GE, SPLIT_D).anyTrue();
     }
 
-    private static DoubleVector head(DoubleVector a) {
-        DoubleVector z = a.mul(a);
-        DoubleVector p = HEAD_10_D.fma(z, HEAD_9_D)
-                .fma(z, HEAD_8_D)
-                .fma(z, HEAD_7_D)
-                .fma(z, HEAD_6_D)
-                .fma(z, HEAD_5_D)
-                .fma(z, HEAD_4_D)
-                .fma(z, HEAD_3_D)
-                .fma(z, HEAD_2_D)
-                .fma(z, HEAD_1_D)
-                .fma(z, HEAD_0_D);
-        return p.fma(a, a);
+    /** {@code -b^2} for b = min(|x|, CLAMP_D). */
+    static DoubleVector tailExponent(DoubleVector x) {
+        DoubleVector b = x.abs().min(CLAMP_D);
+        return b.mul(b).neg();
     }
 
     /**
-     * As {@link #tail(FloatVector)}, but G = u P(u) with u = 1 / (x + 2.5) and P of degree 11 (weighted
-     * error 2^-57.9 in erf): G behaves like 1 / (x sqrt(pi)), which a polynomial in x alone needs
-     * degree 21 to follow to double precision, and that many vector operations in one loop body
-     * exceed what C2 inlines in one compilation (NodeCountInliningCutoff), even with the constants:
-     * exp was left a call and every vector boxed (48 B per element). One division costs less than
-     * ten fmas and a boxed vector.
+     * erf(x) from {@code gaussian}, as {@link #erf(FloatVector, FloatVector)}. The tail's G is
+     * {@code u P(u)} with u = 1 / (b + 2.5) and P of degree 11 (weighted error 2^-57.9 in erf): G
+     * behaves like 1 / (b sqrt(pi)), which a polynomial in b alone needs degree 21 to follow to double
+     * precision, and that many vector operations in one loop body exceed what C2 inlines in one
+     * compilation (NodeCountInliningCutoff), even with the constants: exp was left a call and every
+     * vector boxed (48 B per element). One division costs less than ten fmas and a boxed vector.
      */
-    private static DoubleVector tail(DoubleVector a) {
-        DoubleVector b = a.min(CLAMP_D);
-        DoubleVector g = tailFactor(b);
-        DoubleVector erfc = VectorExp.exp(b.mul(b).neg()).mul(g);
-        return erfc.neg().add(1.0);
-    }
-
-    /** erf(b) from {@code gaussian = e^(-b^2)}, as {@link #tail(FloatVector, FloatVector)}. */
-    private static DoubleVector tail(DoubleVector b, DoubleVector gaussian) {
-        return gaussian.mul(tailFactor(b)).neg().add(1.0);
-    }
-
-    /** G(b) = erfc(b) e^(b^2) for SPLIT_D <= b <= CLAMP_D. */
-    private static DoubleVector tailFactor(DoubleVector b) {
-        DoubleVector u = ONE_D.div(b.add(TAIL_SHIFT_D));
-        return TAIL_11_D.fma(u, TAIL_10_D)
-                .fma(u, TAIL_9_D)
-                .fma(u, TAIL_8_D)
-                .fma(u, TAIL_7_D)
-                .fma(u, TAIL_6_D)
-                .fma(u, TAIL_5_D)
-                .fma(u, TAIL_4_D)
-                .fma(u, TAIL_3_D)
-                .fma(u, TAIL_2_D)
-                .fma(u, TAIL_1_D)
-                .fma(u, TAIL_0_D)
-                .mul(u);
+    static DoubleVector erf(DoubleVector x, DoubleVector gaussian) {
+        DoubleVector a = x.abs();
+        VectorMask<Double> inTail = a.compare(VectorOperators.GE, SPLIT_D);
+        DoubleVector z = a.mul(a);
+        DoubleVector value = HEAD_10_D.fma(z, HEAD_9_D).fma(z, HEAD_8_D).fma(z, HEAD_7_D).fma(z, HEAD_6_D)
+                .fma(z, HEAD_5_D).fma(z, HEAD_4_D).fma(z, HEAD_3_D).fma(z, HEAD_2_D).fma(z, HEAD_1_D)
+                .fma(z, HEAD_0_D).fma(a, a);
+        if (inTail.anyTrue()) {
+            DoubleVector u = ONE_D.div(a.min(CLAMP_D).add(TAIL_SHIFT_D));
+            DoubleVector g = TAIL_11_D.fma(u, TAIL_10_D).fma(u, TAIL_9_D).fma(u, TAIL_8_D).fma(u, TAIL_7_D)
+                    .fma(u, TAIL_6_D).fma(u, TAIL_5_D).fma(u, TAIL_4_D).fma(u, TAIL_3_D).fma(u, TAIL_2_D)
+                    .fma(u, TAIL_1_D).fma(u, TAIL_0_D).mul(u);
+            value = value.blend(gaussian.mul(g).neg().add(1.0), inTail);
+        }
+        return value.reinterpretAsLongs()
+                .or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
+                .reinterpretAsDoubles();
     }
 }

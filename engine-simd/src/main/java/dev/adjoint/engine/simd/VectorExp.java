@@ -32,6 +32,13 @@ import jdk.incubator.vector.VectorSpecies;
  * correctly rounded multiply. +Inf therefore gives +Inf and -Inf gives 0. A lane within the short
  * path's range gets the same bits from either path (both scale e^r by 2^k exactly), so a value's
  * result does not depend on the other lanes of its vector.
+ *
+ * <p>Inlining: a vector passed to or returned from a call C2 does not inline is boxed, an allocation
+ * per vector. exp is meant to be called from the body of a loop, a call site C2 counts as hot
+ * whatever the JIT's history, and is written out in one method: each further level of helpers is a
+ * call site whose inlining depends on that history (its profile's counts, whether C1 left it a call
+ * and C2 then compiled it on its own), and a helper left a call boxes every vector
+ * ({@code GeluKernelAllocationTest}).
  */
 final class VectorExp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -60,38 +67,38 @@ final class VectorExp {
 
     static FloatVector exp(FloatVector x) {
         // The usual case takes the short path; NaN fails the comparison and takes the long one.
-        if (x.abs().compare(VectorOperators.LE, NORMAL_LIMIT_F).allTrue()) {
-            FloatVector shifted = x.fma(LOG2E_F, ROUND_F);
+        boolean normal = x.abs().compare(VectorOperators.LE, NORMAL_LIMIT_F).allTrue();
+        FloatVector c = normal ? x : x.max(MIN_F).min(MAX_F);
+        FloatVector shifted = c.fma(LOG2E_F, ROUND_F);
+        // x = k ln2 + r, ln2 in two parts; e^r = 1 + r + r^2 P(r). Written out here and in tanh rather than
+        // a helper: see the class comment on inlining.
+        FloatVector k = shifted.sub(ROUND_F);
+        FloatVector r = k.fma(NEG_LN2_LO_F, k.fma(NEG_LN2_HI_F, c));
+        FloatVector e = EXPM1_0_F.fma(r, EXPM1_1_F).fma(r, EXPM1_2_F).fma(r, EXPM1_3_F).fma(r, EXPM1_4_F)
+                .fma(r, EXPM1_5_F).fma(r.mul(r), r).add(1f);
+        if (normal) {
             // k sits in the low mantissa bits of shifted, and the bits above it are shifted out.
-            return expOfRemainder(x, shifted).reinterpretAsInts()
-                    .add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+            return e.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
                     .reinterpretAsFloats();
         }
-        FloatVector clamped = x.max(MIN_F).min(MAX_F);
-        FloatVector shifted = clamped.fma(LOG2E_F, ROUND_F);
-        IntVector k = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND_F));
-        IntVector half = k.lanewise(VectorOperators.ASHR, 1);
-        return expOfRemainder(clamped, shifted).mul(powerOfTwo(half)).mul(powerOfTwo(k.sub(half)));
+        // 2^k as two factors 2^half and 2^(k - half), each a normal float straight from its exponent bits.
+        IntVector kBits = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND_F));
+        IntVector half = kBits.lanewise(VectorOperators.ASHR, 1);
+        return e.mul(half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                .mul(kBits.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 
-    /** e^r for r = x - k ln2, with k = shifted - ROUND_F; in [0.7, 1.42]. */
-    private static FloatVector expOfRemainder(FloatVector x, FloatVector shifted) {
-        return expm1OfRemainder(x, shifted).add(1f);
-    }
-
-    /** e^r - 1 for r = x - k ln2, with k = shifted - ROUND_F. */
-    private static FloatVector expm1OfRemainder(FloatVector x, FloatVector shifted) {
-        FloatVector k = shifted.sub(ROUND_F);
-        FloatVector r = k.fma(x.broadcast(-LN2_HI_F), x);
-        r = k.fma(x.broadcast(-LN2_LO_F), r);
-        // Cephes expf's minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln2 / 2.
-        FloatVector p = x.broadcast(1.9875691500e-4f).fma(r, x.broadcast(1.3981999507e-3f))
-                .fma(r, x.broadcast(8.3334519073e-3f))
-                .fma(r, x.broadcast(4.1665795894e-2f))
-                .fma(r, x.broadcast(1.6666665459e-1f))
-                .fma(r, x.broadcast(5.0000001201e-1f));
-        return p.fma(r.mul(r), r);
-    }
+    // Cephes expf's minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln2 / 2 (EXPM1_k: the
+    // coefficient of r^(5-k)), as vector constants: a broadcast per coefficient is more bytecode,
+    // and FLOAT64's exp then passed FreqInlineSize (325 bytes), past which C2 inlines no call.
+    private static final FloatVector NEG_LN2_HI_F = FloatVector.broadcast(F, -LN2_HI_F);
+    private static final FloatVector NEG_LN2_LO_F = FloatVector.broadcast(F, -LN2_LO_F);
+    private static final FloatVector EXPM1_0_F = FloatVector.broadcast(F, 1.9875691500e-4f);
+    private static final FloatVector EXPM1_1_F = FloatVector.broadcast(F, 1.3981999507e-3f);
+    private static final FloatVector EXPM1_2_F = FloatVector.broadcast(F, 8.3334519073e-3f);
+    private static final FloatVector EXPM1_3_F = FloatVector.broadcast(F, 4.1665795894e-2f);
+    private static final FloatVector EXPM1_4_F = FloatVector.broadcast(F, 1.6666665459e-1f);
+    private static final FloatVector EXPM1_5_F = FloatVector.broadcast(F, 5.0000001201e-1f);
 
     /** 2|x| past which tanh(x) rounds to 1 in float (from |x| = 9.01); keeps 2^k far from overflow. */
     private static final float TANH_CLAMP_F = 20f;
@@ -174,15 +181,15 @@ final class VectorExp {
         FloatVector shifted = u.fma(LOG2E_F, ROUND_F);
         FloatVector twoToK = shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(127 << 23)
                 .reinterpretAsFloats();
-        FloatVector q = expm1OfRemainder(u, shifted).fma(twoToK, twoToK.sub(1f));
+        // e^r - 1, as in exp, written out.
+        FloatVector k = shifted.sub(ROUND_F);
+        FloatVector r = k.fma(NEG_LN2_LO_F, k.fma(NEG_LN2_HI_F, u));
+        FloatVector expm1 = EXPM1_0_F.fma(r, EXPM1_1_F).fma(r, EXPM1_2_F).fma(r, EXPM1_3_F).fma(r, EXPM1_4_F)
+                .fma(r, EXPM1_5_F).fma(r.mul(r), r);
+        FloatVector q = expm1.fma(twoToK, twoToK.sub(1f));
         return q.div(q.add(2f)).reinterpretAsInts()
                 .or(x.reinterpretAsInts().and(Integer.MIN_VALUE))
                 .reinterpretAsFloats();
-    }
-
-    /** 2^e for -126 <= e <= 127, straight from the exponent bits. */
-    private static FloatVector powerOfTwo(IntVector e) {
-        return e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     }
 
     // ---- FLOAT64 -----------------------------------------------------------------------------------
@@ -201,40 +208,40 @@ final class VectorExp {
     private static final double NORMAL_LIMIT_D = 708;
 
     static DoubleVector exp(DoubleVector x) {
-        if (x.abs().compare(VectorOperators.LE, NORMAL_LIMIT_D).allTrue()) {
-            DoubleVector shifted = x.fma(LOG2E_D, ROUND_D);
-            return expOfRemainder(x, shifted).reinterpretAsLongs()
-                    .add(shifted.reinterpretAsLongs().lanewise(VectorOperators.LSHL, 52))
+        boolean normal = x.abs().compare(VectorOperators.LE, NORMAL_LIMIT_D).allTrue();
+        DoubleVector c = normal ? x : x.max(MIN_D).min(MAX_D);
+        DoubleVector shifted = c.fma(LOG2E_D, ROUND_D);
+        // e^r as in FLOAT32.
+        DoubleVector k = shifted.sub(ROUND_D);
+        DoubleVector r = k.fma(NEG_LN2_LO_D, k.fma(NEG_LN2_HI_D, c));
+        DoubleVector e = EXPM1_0_D.fma(r, EXPM1_1_D).fma(r, EXPM1_2_D).fma(r, EXPM1_3_D).fma(r, EXPM1_4_D)
+                .fma(r, EXPM1_5_D).fma(r, EXPM1_6_D).fma(r, EXPM1_7_D).fma(r, EXPM1_8_D).fma(r, EXPM1_9_D)
+                .fma(r, EXPM1_10_D).fma(r.mul(r), r).add(1.0);
+        if (normal) {
+            return e.reinterpretAsLongs().add(shifted.reinterpretAsLongs().lanewise(VectorOperators.LSHL, 52))
                     .reinterpretAsDoubles();
         }
-        DoubleVector clamped = x.max(MIN_D).min(MAX_D);
-        DoubleVector shifted = clamped.fma(LOG2E_D, ROUND_D);
-        LongVector k = shifted.reinterpretAsLongs().sub(Double.doubleToRawLongBits(ROUND_D));
-        LongVector half = k.lanewise(VectorOperators.ASHR, 1);
-        return expOfRemainder(clamped, shifted).mul(powerOfTwo(half)).mul(powerOfTwo(k.sub(half)));
+        LongVector kBits = shifted.reinterpretAsLongs().sub(Double.doubleToRawLongBits(ROUND_D));
+        LongVector half = kBits.lanewise(VectorOperators.ASHR, 1);
+        return e.mul(half.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles())
+                .mul(kBits.sub(half).add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
     }
 
-    private static DoubleVector expOfRemainder(DoubleVector x, DoubleVector shifted) {
-        return expm1OfRemainder(x, shifted).add(1.0);
-    }
-
-    private static DoubleVector expm1OfRemainder(DoubleVector x, DoubleVector shifted) {
-        DoubleVector k = shifted.sub(ROUND_D);
-        DoubleVector r = k.fma(x.broadcast(-LN2_HI_D), x);
-        r = k.fma(x.broadcast(-LN2_LO_D), r);
-        // SLEEF's minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln2 / 2 (degree 12 in all).
-        DoubleVector p = x.broadcast(2.08860621107283687536341e-09).fma(r, x.broadcast(2.51112930892876518610661e-08))
-                .fma(r, x.broadcast(2.75573911234900471893338e-07))
-                .fma(r, x.broadcast(2.75572362911928827629423e-06))
-                .fma(r, x.broadcast(2.4801587159235472998791e-05))
-                .fma(r, x.broadcast(0.000198412698960509205564975))
-                .fma(r, x.broadcast(0.00138888888889774492207962))
-                .fma(r, x.broadcast(0.00833333333331652721664984))
-                .fma(r, x.broadcast(0.0416666666666665047591422))
-                .fma(r, x.broadcast(0.166666666666666851703837))
-                .fma(r, x.broadcast(0.5));
-        return p.fma(r.mul(r), r);
-    }
+    // SLEEF's minimax polynomial for (e^r - 1 - r) / r^2 on |r| <= ln2 / 2 (degree 12 in all;
+    // EXPM1_k: the coefficient of r^(10-k)).
+    private static final DoubleVector NEG_LN2_HI_D = DoubleVector.broadcast(D, -LN2_HI_D);
+    private static final DoubleVector NEG_LN2_LO_D = DoubleVector.broadcast(D, -LN2_LO_D);
+    private static final DoubleVector EXPM1_0_D = DoubleVector.broadcast(D, 2.08860621107283687536341e-09);
+    private static final DoubleVector EXPM1_1_D = DoubleVector.broadcast(D, 2.51112930892876518610661e-08);
+    private static final DoubleVector EXPM1_2_D = DoubleVector.broadcast(D, 2.75573911234900471893338e-07);
+    private static final DoubleVector EXPM1_3_D = DoubleVector.broadcast(D, 2.75572362911928827629423e-06);
+    private static final DoubleVector EXPM1_4_D = DoubleVector.broadcast(D, 2.4801587159235472998791e-05);
+    private static final DoubleVector EXPM1_5_D = DoubleVector.broadcast(D, 0.000198412698960509205564975);
+    private static final DoubleVector EXPM1_6_D = DoubleVector.broadcast(D, 0.00138888888889774492207962);
+    private static final DoubleVector EXPM1_7_D = DoubleVector.broadcast(D, 0.00833333333331652721664984);
+    private static final DoubleVector EXPM1_8_D = DoubleVector.broadcast(D, 0.0416666666666665047591422);
+    private static final DoubleVector EXPM1_9_D = DoubleVector.broadcast(D, 0.166666666666666851703837);
+    private static final DoubleVector EXPM1_10_D = DoubleVector.broadcast(D, 0.5);
 
     /** 2|x| past which tanh(x) rounds to 1 in double (from |x| = 19.06). */
     private static final double TANH_CLAMP_D = 44;
@@ -293,14 +300,14 @@ final class VectorExp {
         DoubleVector shifted = u.fma(LOG2E_D, ROUND_D);
         DoubleVector twoToK = shifted.reinterpretAsLongs().lanewise(VectorOperators.LSHL, 52).add(1023L << 52)
                 .reinterpretAsDoubles();
-        DoubleVector q = expm1OfRemainder(u, shifted).fma(twoToK, twoToK.sub(1.0));
+        DoubleVector k = shifted.sub(ROUND_D);
+        DoubleVector r = k.fma(NEG_LN2_LO_D, k.fma(NEG_LN2_HI_D, u));
+        DoubleVector expm1 = EXPM1_0_D.fma(r, EXPM1_1_D).fma(r, EXPM1_2_D).fma(r, EXPM1_3_D).fma(r, EXPM1_4_D)
+                .fma(r, EXPM1_5_D).fma(r, EXPM1_6_D).fma(r, EXPM1_7_D).fma(r, EXPM1_8_D).fma(r, EXPM1_9_D)
+                .fma(r, EXPM1_10_D).fma(r.mul(r), r);
+        DoubleVector q = expm1.fma(twoToK, twoToK.sub(1.0));
         return q.div(q.add(2.0)).reinterpretAsLongs()
                 .or(x.reinterpretAsLongs().and(Long.MIN_VALUE))
                 .reinterpretAsDoubles();
-    }
-
-    /** 2^e for -1022 <= e <= 1023, straight from the exponent bits. */
-    private static DoubleVector powerOfTwo(LongVector e) {
-        return e.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
     }
 }
