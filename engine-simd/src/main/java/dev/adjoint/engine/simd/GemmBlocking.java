@@ -88,6 +88,15 @@ final class GemmBlocking {
     }
 
     /**
+     * Rows of a transposed A that the GEMM packs at once (a multiple of {@code mr}): a quarter of
+     * L2, the B block having half and the output rows and prefetched lines passing through the rest.
+     * Long enough that each column of A is read as a stream of cache lines, not one or two per page.
+     */
+    static int transposedRows(Caches caches, int elementBytes, int mr, int kc) {
+        return Math.max(mr, roundDown(caches.l2Bytes() / 4 / (kc * elementBytes), mr));
+    }
+
+    /**
      * The caches described under {@code dir} (Linux sysfs: {@code index*} directories with
      * {@code level}, {@code type}, {@code size}, {@code ways_of_associativity}, {@code shared_cpu_list}),
      * or {@link #FALLBACK} for what is missing or unreadable.
