@@ -547,13 +547,8 @@ final class SimdConvolution {
      * Whatever the batch or image size: a call reads one sample's images of its channels at a time.
      */
     static boolean implicitWeights(HeapStorage a, HeapStorage b, Window2d w, int og) {
-        if (!IMPLICIT_BLOCK_FITS || a.dtype != b.dtype || !a.dtype.isFloatingPoint()
-                || w.strideH() != 1 || w.strideW() != 1) {
-            return false;
-        }
-        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
-                : DoubleVector.SPECIES_PREFERRED.length();
-        return og >= FloatConvolution.WEIGHT_VECTORS * lanes;
+        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint()
+                && w.strideH() == 1 && w.strideW() == 1 && channelsAlongVectors(a, og);
     }
 
     /**
