@@ -13,16 +13,15 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #THREADS} - 1 dedicated helper threads; smaller products stay on the calling thread, where
  * they finish sooner than waking a helper would take.
  *
- * <p>A job is a numbered list of tickets grouped in phases (e.g. "pack this pass of B", then
- * "multiply these rows against it"). Every participant claims the next ticket from one counter and
- * runs it once all tickets of the earlier phases are done. That wait is only ever for tickets that
- * were claimed before, by threads that are running them, so it cannot deadlock: a helper that starts
- * late (or never, because another matmul holds the helpers) simply finds fewer tickets left, and the
- * caller runs whatever nobody else claimed. This lets the threads of one product share a packed
- * panel of B, with a phase boundary where BLAS would put a barrier. A job may instead wait for the
- * particular earlier tickets it reads from ({@link Job#awaitInputs}, {@link Job#awaitTicket}), so
- * that a thread which finishes its share of one phase goes on with the next instead of idling until
- * the slowest ticket of the phase is done.
+ * <p>A job is a numbered list of tickets (e.g. "pack this pass of B", then "multiply these rows
+ * against it"). Every participant claims the next ticket from one counter and runs it once the
+ * earlier tickets it reads from are done ({@link Job#awaitInputs}, {@link Job#awaitTicket}). That
+ * wait is only ever for tickets that were claimed before, by threads that are running them, so it
+ * cannot deadlock: a helper that starts late (or never, because another matmul holds the helpers)
+ * simply finds fewer tickets left, and the caller runs whatever nobody else claimed. This lets the
+ * threads of one product share a packed panel of B without a barrier: a thread which finishes its
+ * rows of one pass goes on with the next instead of idling until the slowest ticket of the pass is
+ * done.
  */
 final class MatmulThreads {
     /** System property capping the threads of one matmul, read once; default: available processors. */
@@ -74,20 +73,14 @@ final class MatmulThreads {
         /** The number of tickets of the product just set up. */
         abstract int tickets();
 
-        /** The first ticket of the phase that {@code ticket} belongs to: every ticket before it must be done first. */
-        abstract int phaseStart(int ticket);
-
         /** Runs one ticket on the current thread. */
         abstract void run(int ticket);
 
         /**
-         * Waits until every ticket that {@code ticket} reads from is done: by default, every ticket of the
-         * earlier phases ({@link #phaseStart}). A job that overrides it waits on particular tickets with
-         * {@link #awaitTicket} instead, and must then do so for all its tickets: the count of finished
-         * tickets that {@link #phaseStart} relies on no longer tells which ones are done.
+         * Waits until every ticket that {@code ticket} reads from is done, with {@link #awaitTicket}. By
+         * default tickets are independent and nothing is awaited.
          */
         void awaitInputs(int ticket) {
-            awaitDone(phaseStart(ticket));
         }
 
         /** Waits until {@code ticket} (claimed before the caller's, as every input is) has finished in this run. */

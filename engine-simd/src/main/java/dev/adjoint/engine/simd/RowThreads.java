@@ -54,11 +54,6 @@ final class RowThreads {
             }
 
             @Override
-            int phaseStart(int ticket) {
-                return 0;
-            }
-
-            @Override
             void run(int ticket) {
                 body.run(MatmulThreads.from(rows, ticket, parts, 1), MatmulThreads.from(rows, ticket + 1, parts, 1),
                         ticket);

@@ -247,11 +247,6 @@ final class SimdWindows {
         }
 
         @Override
-        int phaseStart(int ticket) {
-            return 0;
-        }
-
-        @Override
         void run(int ticket) {
             int to = MatmulThreads.from(items, ticket + 1, chunks, 1);
             for (int i = MatmulThreads.from(items, ticket, chunks, 1); i < to; i++) {
