@@ -456,7 +456,10 @@ final class SimdConvolution {
     /**
      * A stride-1 convolution of {@code x} by the weights {@code [groups * og, cg, kH, kW]} from
      * {@code weight[wAt ..]} through the implicit-GEMM kernels, a sample's group per item: each output
-     * element is one sum in one order, whatever the threads.
+     * element is one sum in one order, whatever the threads. Where the output channels fill a register
+     * block of vectors ({@link #channelsAlongVectors}) they run along the vectors
+     * ({@link FloatConvolution#implicitChannelsForward}, positions taken six at a time across rows, so
+     * the grid needs no whole blocks of columns); otherwise along the register block's rows.
      */
     private static boolean implicitForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
                                            int groups, HeapStorage out, Layout ol) {
@@ -468,24 +471,32 @@ final class SimdConvolution {
         int depth = cg * w.taps();
         int pixels = w.height() * w.width();
         boolean f32 = x.dtype == DType.FLOAT32;
-        if (channelsAlongVectors(x, og)) {
-            return implicitChannelsForward(x, xl, weight, wAt, w, groups, out, ol);
-        }
-        ImplicitGrid grid = ImplicitGrid.of(w,
-                f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
+        boolean alongVectors = channelsAlongVectors(x, og);
+        ImplicitGrid grid = ImplicitGrid.of(w, alongVectors ? 1
+                : f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
         int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
                 : DoubleConvolution.implicitOffsets(grid, w, cg);
-        int groupPanels = (og + FloatConvolution.ROWS - 1) / FloatConvolution.ROWS * depth * FloatConvolution.ROWS;
-        float[] packed32 = f32 ? FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth) : null;
-        double[] packed64 = f32 ? null : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+        int blockRows = !alongVectors ? FloatConvolution.ROWS
+                : f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+        int groupPanels = (og + blockRows - 1) / blockRows * blockRows * depth;
+        float[] packed32 = !f32 ? null : alongVectors ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth)
+                : FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth);
+        double[] packed64 = f32 ? null : alongVectors ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth)
+                : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
         SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
             int n = i / groups;
             int g = i % groups;
             int plane = xl.offset() + (n * channels + g * cg) * pixels;
             int at = ol.offset() + (n * outChannels + g * og) * w.positions();
-            if (f32) {
+            if (f32 && alongVectors) {
+                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
+                        og, out.f32, at);
+            } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         out.f32, at);
+            } else if (alongVectors) {
+                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
+                        cg, og, out.f64, at);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         out.f64, at);
@@ -503,40 +514,6 @@ final class SimdConvolution {
         int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
                 : DoubleVector.SPECIES_PREFERRED.length();
         return og >= FloatConvolution.WEIGHT_VECTORS * lanes;
-    }
-
-    /** {@link #implicitForward} through {@link FloatConvolution#implicitChannelsForward}, a sample's group per item. */
-    private static boolean implicitChannelsForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
-                                                   int groups, HeapStorage out, Layout ol) {
-        int batch = xl.shape().dim(0);
-        int channels = xl.shape().dim(1);
-        int outChannels = ol.shape().dim(1);
-        int cg = channels / groups;
-        int og = outChannels / groups;
-        int depth = cg * w.taps();
-        int pixels = w.height() * w.width();
-        boolean f32 = x.dtype == DType.FLOAT32;
-        ImplicitGrid grid = ImplicitGrid.of(w, 1);
-        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
-                : DoubleConvolution.implicitOffsets(grid, w, cg);
-        int lanes = f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
-        int groupPanels = (og + lanes - 1) / lanes * lanes * depth;
-        float[] packed32 = f32 ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth) : null;
-        double[] packed64 = f32 ? null : DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth);
-        SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
-            int n = i / groups;
-            int g = i % groups;
-            int plane = xl.offset() + (n * channels + g * cg) * pixels;
-            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
-            if (f32) {
-                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
-                        og, out.f32, at);
-            } else {
-                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
-                        cg, og, out.f64, at);
-            }
-        });
-        return true;
     }
 
     /**
