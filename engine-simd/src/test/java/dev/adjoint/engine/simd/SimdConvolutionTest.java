@@ -208,9 +208,8 @@ class SimdConvolutionTest {
      * or input channels so for their input gradient, take the kernel with two samples per register
      * block where it is less work than the rows of channels and the depth is long enough (64 input
      * channels per group): both dtypes (FLOAT32's 16 to 32 channels and FLOAT64's 8 to 16 on
-     * AVX-512), channels short of the two vectors, groups, batches of one to
-     * three (a lone last sample), positions not a multiple of the block's, dilation and windows
-     * reaching past the image.
+     * AVX-512), channels short of the two vectors, groups, batches of one to three (a lone last
+     * sample), positions not a multiple of the block's, dilation and windows reaching past the image.
      */
     @Test
     void twoSamplesPerBlockMatchTheReference() {
