@@ -1,0 +1,221 @@
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Paired A/B of engine-simd builds on the transformer block's eighteen matrix products run one after
+ * another, as {@code MatmulShapesBenchmark -p shape=block.step} runs them: each product finds its
+ * operands out of L2, left there by the seventeen before it, as in a training step. Every product is
+ * timed on its own by the calling thread's CPU time, so the table shows which products lose most to
+ * cold operands (compare a product's figure here with {@code MatmulShapesBenchmark -p shape=block.X},
+ * where it runs on warm operands) and what a change does to each. Builds are loaded as in
+ * {@code GemmAB} (each directory, a copy of {@code engine-simd/target/classes}, in its own class
+ * loader, with optional system properties set while its classes initialise) and take turns, one step
+ * each per round, so load from other processes falls on all of them alike.
+ *
+ * <pre>
+ * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
+ *     benchmarks/ab/BlockAB.java rounds dirA[@prop=value,...] dirB ...
+ * </pre>
+ * One thread ({@code THREADS=2} in the environment for two, timed by the calling thread's CPU time
+ * alone, so read those as a relative figure); {@code DT=f64} for FLOAT64. Builds that are the same
+ * classes twice show how far apart two identical builds land: read differences smaller than that as
+ * noise.
+ */
+public class BlockAB {
+    private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
+    private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
+    private static final int WARM_UP_ROUNDS = 30;
+
+    /** Loads engine-simd's classes from its own directory, everything else from the parent. */
+    private static final class ChildFirst extends URLClassLoader {
+        ChildFirst(URL dir, ClassLoader parent) {
+            super(new URL[] {dir}, parent);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith("dev.adjoint.engine.simd.")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                return c != null ? c : findClass(name);
+            }
+        }
+    }
+
+    /**
+     * One product, {@code m x k @ k x n} per matrix over {@code batch} leading dims, each operand a view
+     * with the given strides (batch dims first) and offset into a storage of the given size: the same
+     * table as MatmulShapesBenchmark's BLOCK_PRODUCTS.
+     */
+    private record Spec(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
+                        int bSize, int[] bStrides, int bOffset) {
+    }
+
+    /** The fused projection's output {@code [8, 128, 768]}, a gradient {@code [8, 128, 256]}, attention weights. */
+    private static final int QKV = 1024 * 768, GRAD = 1024 * 256, SQUARE = 32 * 128 * 128;
+    private static final List<Spec> PRODUCTS = List.of(
+            linear("qkv.forward", 1024, 768, 256, false),
+            new Spec("scores", new int[] {8, 4}, 128, 128, 64,
+                    QKV, new int[] {98304, 64, 768, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 256),
+            new Spec("values", new int[] {8, 4}, 128, 64, 128,
+                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 512),
+            linear("proj.forward", 1024, 256, 256, false),
+            linear("fc1.forward", 1024, 1024, 256, false),
+            linear("fc2.forward", 1024, 256, 1024, false),
+            rowMajor("fc2.inputGrad", 1024, 1024, 256),
+            linear("fc2.weightGrad", 256, 1024, 1024, true),
+            rowMajor("fc1.inputGrad", 1024, 256, 1024),
+            linear("fc1.weightGrad", 1024, 256, 1024, true),
+            rowMajor("proj.inputGrad", 1024, 256, 256),
+            linear("proj.weightGrad", 256, 256, 1024, true),
+            new Spec("values.gradP", new int[] {8, 4}, 128, 128, 64,
+                    GRAD, new int[] {32768, 64, 256, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 512),
+            new Spec("values.gradV", new int[] {8, 4}, 128, 64, 128,
+                    SQUARE, new int[] {65536, 16384, 1, 128}, 0, GRAD, new int[] {32768, 64, 256, 1}, 0),
+            new Spec("scores.gradQ", new int[] {8, 4}, 128, 64, 128,
+                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 256),
+            new Spec("scores.gradKT", new int[] {8, 4}, 64, 128, 128,
+                    QKV, new int[] {98304, 64, 1, 768}, 0, SQUARE, new int[] {65536, 16384, 128, 1}, 0),
+            rowMajor("qkv.inputGrad", 1024, 256, 768),
+            linear("qkv.weightGrad", 768, 256, 1024, true));
+
+    /** {@code x @ w.T} (B transposed) or {@code dy.T @ x} (A transposed). */
+    private static Spec linear(String name, int m, int n, int k, boolean transposedA) {
+        return transposedA
+                ? new Spec(name, new int[0], m, n, k, m * k, new int[] {1, m}, 0, k * n, new int[] {n, 1}, 0)
+                : new Spec(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {1, k}, 0);
+    }
+
+    private static Spec rowMajor(String name, int m, int n, int k) {
+        return new Spec(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {n, 1}, 0);
+    }
+
+    /** One product's operand views and preallocated output on one build's backend. */
+    private record Product(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout,
+                           double gflop) {
+        void run(Backend backend) {
+            backend.matmul(a, aLayout, b, bLayout, out, outLayout);
+        }
+    }
+
+    public static void main(String[] args) throws Throwable {
+        if (args.length < 2) {
+            System.err.println("usage: BlockAB rounds dir[@prop=value,...]...");
+            System.exit(2);
+        }
+        int rounds = Integer.parseInt(args[0]);
+        System.setProperty("adjoint.simd.threads", System.getenv().getOrDefault("THREADS", "1"));
+        List<String> labels = new ArrayList<>();
+        List<Backend> backends = new ArrayList<>();
+        List<Product[]> steps = new ArrayList<>();
+        for (int v = 1; v < args.length; v++) {
+            String[] spec = args[v].split("@", 2);
+            List<String> set = new ArrayList<>();
+            if (spec.length == 2) {
+                for (String assignment : spec[1].split(",")) {
+                    String[] nv = assignment.split("=", 2);
+                    System.setProperty(nv[0], nv[1]);
+                    set.add(nv[0]);
+                }
+            }
+            ClassLoader loader = new ChildFirst(Path.of(spec[0]).toUri().toURL(), BlockAB.class.getClassLoader());
+            Backend backend = (Backend) Class.forName("dev.adjoint.engine.simd.SimdBackend", true, loader)
+                    .getConstructor().newInstance();
+            Product[] step = new Product[PRODUCTS.size()];
+            for (int i = 0; i < step.length; i++) {
+                step[i] = product(backend, PRODUCTS.get(i), i);
+            }
+            // The first step initialises the build's GEMM classes (their blocking) while its properties are set.
+            for (Product p : step) {
+                p.run(backend);
+            }
+            set.forEach(System::clearProperty);
+            labels.add(args[v]);
+            backends.add(backend);
+            steps.add(step);
+        }
+        int products = PRODUCTS.size();
+        double[][][] ms = new double[backends.size()][products + 1][rounds];
+        for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
+            for (int v = 0; v < backends.size(); v++) {
+                Backend backend = backends.get(v);
+                Product[] step = steps.get(v);
+                long stepStart = BEAN.getCurrentThreadCpuTime();
+                for (int i = 0; i < products; i++) {
+                    long start = BEAN.getCurrentThreadCpuTime();
+                    step[i].run(backend);
+                    long end = BEAN.getCurrentThreadCpuTime();
+                    if (round >= 0) {
+                        ms[v][i][round] = (end - start) / 1e6;
+                    }
+                }
+                if (round >= 0) {
+                    ms[v][products][round] = (BEAN.getCurrentThreadCpuTime() - stepStart) / 1e6;
+                }
+            }
+        }
+        System.out.printf("%s, %s thread(s), median of %d rounds: ms of CPU time per product, GFLOP/s%n", DTYPE,
+                System.getProperty("adjoint.simd.threads"), rounds);
+        System.out.printf("%-16s", "product");
+        for (String label : labels) {
+            System.out.printf(" %24s", label.length() > 24 ? label.substring(label.length() - 24) : label);
+        }
+        System.out.println();
+        double stepGflop = Arrays.stream(steps.get(0)).mapToDouble(Product::gflop).sum();
+        for (int i = 0; i <= products; i++) {
+            double gflop = i < products ? steps.get(0)[i].gflop : stepGflop;
+            System.out.printf("%-16s", i < products ? PRODUCTS.get(i).name : "step");
+            for (int v = 0; v < backends.size(); v++) {
+                double[] sorted = ms[v][i].clone();
+                Arrays.sort(sorted);
+                double median = sorted[rounds / 2];
+                System.out.printf("   %8.3f ms %7.1f", median, gflop / median * 1e3);
+            }
+            System.out.println();
+        }
+    }
+
+    private static Product product(Backend backend, Spec p, int seed) {
+        int matrices = 1;
+        for (int d : p.batch) {
+            matrices *= d;
+        }
+        return new Product(backend.fromDoubles(uniform(p.aSize, seed), DTYPE),
+                new Layout(Shape.of(dims(p.batch, p.m, p.k)), p.aStrides, p.aOffset),
+                backend.fromDoubles(uniform(p.bSize, seed + 100L), DTYPE),
+                new Layout(Shape.of(dims(p.batch, p.k, p.n)), p.bStrides, p.bOffset),
+                backend.allocate(DTYPE, matrices * p.m * p.n), Layout.contiguous(Shape.of(dims(p.batch, p.m, p.n))),
+                2.0 * matrices * p.m * p.n * p.k / 1e9);
+    }
+
+    private static int[] dims(int[] batch, int rows, int columns) {
+        int[] dims = Arrays.copyOf(batch, batch.length + 2);
+        dims[batch.length] = rows;
+        dims[batch.length + 1] = columns;
+        return dims;
+    }
+
+    private static double[] uniform(int size, long seed) {
+        Random random = new Random(seed);
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            v[i] = 2 * random.nextDouble() - 1;
+        }
+        return v;
+    }
+}
