@@ -139,8 +139,9 @@ class SimdConvolutionTest {
      * input's plane and masked loads elsewhere: images narrower than a vector, a single row, odd
      * sizes of several vectors with a partial last one, no padding above (a shorter output), more
      * padding above than the kernel reaches (a taller output, rows that read only padding), dilation
-     * 2, a channel multiplier of 2 and batches of one and three, so that the first and last planes
-     * of the storage, whose taps would reach past the array, are read too.
+     * 2, a channel multiplier of 2, two input channels to one output channel (the input gradient's
+     * in-place case) and batches of one and three, so that the first and last planes of the
+     * storage, whose taps would reach past the array, are read too.
      */
     @Test
     void threeByThreeOnOneChannelTakesTheInPlaceKernels() {
@@ -154,7 +155,9 @@ class SimdConvolutionTest {
                 int outH = Window2d.outputSize(q[0], 3, 1, q[2], q[3], false) + q[4];
                 Window2d w = new Window2d(q[0], q[1], 3, 3, 1, 1, q[2], q[3], q[3], q[3], outH, q[1]);
                 assertTrue(SimdConvolution.flat3x3(w, 1), w.toString());
-                for (int[] ch : new int[][] {{5, 5, 5, 1}, {5, 5, 5, 3}, {3, 6, 3, 3}}) {
+                // Depthwise; channel multiplier 2 (forward, weight gradient); two input channels to one
+                // output channel per group (input gradient).
+                for (int[] ch : new int[][] {{5, 5, 5, 1}, {5, 5, 5, 3}, {3, 6, 3, 3}, {4, 2, 2, 3}}) {
                     Operands op = new Operands(ch[3], ch[0], ch[1], ch[2], w, dtype);
                     String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", batch "
                             + ch[3] + ", " + dtype;
