@@ -25,6 +25,7 @@ import dev.adjoint.ops.SortOps;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ScopedStorage;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 
@@ -276,6 +277,11 @@ public final class Tensor {
     }
 
     public Storage storage() {
+        if (storage instanceof ScopedStorage scoped && scoped.isReleased()) {
+            throw new ReleasedTensorException("a " + dtype() + " tensor of shape " + shape() + " was used after the"
+                    + " MemoryScope it was allocated in closed; keep a result with scope.keep(tensor), and mark state"
+                    + " that lives across steps with tensor.backend().markLongLived(tensor.storage())");
+        }
         return storage;
     }
 
@@ -295,22 +301,22 @@ public final class Tensor {
             throw new TensorShapeException("item: only one-element tensors can be converted to a scalar, got shape "
                     + shape());
         }
-        return backend.toDoubles(storage, layout)[0];
+        return backend.toDoubles(storage(), layout)[0];
     }
 
     /** The elements in row-major order, as doubles. */
     public double[] toDoubleArray() {
-        return backend.toDoubles(storage, layout);
+        return backend.toDoubles(storage(), layout);
     }
 
     /** The elements in row-major order, as floats. */
     public float[] toFloatArray() {
-        return backend.toFloats(storage, layout);
+        return backend.toFloats(storage(), layout);
     }
 
     /** The elements in row-major order, as longs (exact for integer and BOOL tensors; floating values truncate toward zero). */
     public long[] toLongArray() {
-        return backend.toLongs(storage, layout);
+        return backend.toLongs(storage(), layout);
     }
 
     /** The elements in row-major order, as ints (INT64 values wrap to their low 32 bits; floating values truncate). */

@@ -2,6 +2,7 @@ package dev.adjoint.autograd;
 
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
+import dev.adjoint.spi.ScopedStorage;
 
 /**
  * The sink node of a leaf tensor that requires grad: a backward pass adds the incoming gradient
@@ -28,7 +29,13 @@ public final class AccumulateGrad extends Node {
             incoming = incoming.contiguous();
         }
         Tensor current = leaf.grad();
-        leaf.setGrad(current == null ? incoming : current.add(incoming));
+        Tensor sum = current == null ? incoming : current.add(incoming);
+        // A leaf's gradient is state across steps (read after the step, accumulated over several): no
+        // MemoryScope the backward runs in may take its memory back.
+        if (sum.storage() instanceof ScopedStorage scoped) {
+            scoped.markLongLived();
+        }
+        leaf.setGrad(sum);
     }
 
     @Override

@@ -174,7 +174,14 @@ public final class Dispatch {
         return INTERNALS.fromStorage(backend.fromLongs(new long[] {value}), Layout.contiguous(Shape.scalar()), backend);
     }
 
+    /** An output its kernel writes in full: contents unspecified until then (reused memory is not cleared). */
     static Tensor empty(Backend backend, DType dtype, Shape shape) {
+        return INTERNALS.fromStorage(backend.allocateForOverwrite(dtype, shape.numel()), Layout.contiguous(shape),
+                backend);
+    }
+
+    /** A zero-filled output, for results that are zeros without any kernel running. */
+    static Tensor zeros(Backend backend, DType dtype, Shape shape) {
         return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
     }
 
@@ -276,11 +283,11 @@ public final class Dispatch {
             }
         }
         DType outType = kernel == ReduceOp.SUM && !x.dtype().isFloatingPoint() ? DType.INT64 : x.dtype();
-        Tensor out = empty(x.backend(), outType, Shape.of(outDims));
         if (x.numel() == 0) {
-            // Only sums get here over an empty dimension: allocate's zeros are the empty sums.
-            return out;
+            // Only sums get here over an empty dimension: zeros are the empty sums.
+            return zeros(x.backend(), outType, Shape.of(outDims));
         }
+        Tensor out = empty(x.backend(), outType, Shape.of(outDims));
         x.backend().reduce(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
@@ -333,11 +340,11 @@ public final class Dispatch {
 
     /** Batched matmul of operands that already have equal rank >= 2 and equal batch dims. */
     static Tensor matmul(Tensor a, Tensor b, Shape outShape) {
-        Tensor out = empty(a.backend(), a.dtype(), outShape);
         if (a.numel() == 0 || b.numel() == 0) {
-            // Nothing to multiply: every element is empty (allocate's zeros) or there are none.
-            return out;
+            // Nothing to multiply: every element is an empty sum (zero) or there are none.
+            return zeros(a.backend(), a.dtype(), outShape);
         }
+        Tensor out = empty(a.backend(), a.dtype(), outShape);
         a.backend().matmul(a.storage(), a.layout(), b.storage(), b.layout(), out.storage(), out.layout());
         return out;
     }
@@ -381,7 +388,8 @@ public final class Dispatch {
 
     /** fold of {@code cols} ({@code [N, channels * taps, positions]}) into a new {@code [N, channels, height, width]}. */
     static Tensor fold(Tensor cols, Window2d window, int channels) {
-        Tensor out = empty(cols.backend(), cols.dtype(),
+        // Zeros: kernels may add each column into its pixels rather than write each pixel once.
+        Tensor out = zeros(cols.backend(), cols.dtype(),
                 Shape.of(cols.size(0), channels, window.height(), window.width()));
         cols.backend().fold(cols.storage(), cols.layout(), window, out.storage(), out.layout());
         return out;
@@ -389,8 +397,13 @@ public final class Dispatch {
 
     /** A convolution without bias of {@code x} ({@code [N, C, H, W]}) and {@code w} ({@code [O, C / groups, kH, kW]}). */
     static Tensor conv2d(Tensor x, Tensor w, Window2d window, int groups) {
-        Tensor out = empty(x.backend(), x.dtype(), Shape.of(x.size(0), w.size(0), window.outH(), window.outW()));
-        if (out.numel() == 0 || x.numel() == 0 || w.numel() == 0) {
+        Shape outShape = Shape.of(x.size(0), w.size(0), window.outH(), window.outW());
+        if (x.numel() == 0 || w.numel() == 0) {
+            // Nothing to sum over: the zeros are the result.
+            return zeros(x.backend(), x.dtype(), outShape);
+        }
+        Tensor out = empty(x.backend(), x.dtype(), outShape);
+        if (out.numel() == 0) {
             return out;
         }
         Tensor xs = dense(x);
@@ -402,9 +415,13 @@ public final class Dispatch {
 
     /** The input gradient of {@link #conv2d}: {@code [N, w.size(1) * groups, height, width]}. */
     static Tensor conv2dInputGrad(Tensor grad, Tensor w, Window2d window, int groups) {
-        Tensor out = empty(grad.backend(), grad.dtype(),
-                Shape.of(grad.size(0), w.size(1) * groups, window.height(), window.width()));
-        if (out.numel() == 0 || grad.numel() == 0 || w.numel() == 0) {
+        Shape inputShape = Shape.of(grad.size(0), w.size(1) * groups, window.height(), window.width());
+        if (grad.numel() == 0 || w.numel() == 0) {
+            // Nothing to sum over: the zeros are the result.
+            return zeros(grad.backend(), grad.dtype(), inputShape);
+        }
+        Tensor out = empty(grad.backend(), grad.dtype(), inputShape);
+        if (out.numel() == 0) {
             return out;
         }
         Tensor gs = dense(grad);
@@ -416,8 +433,12 @@ public final class Dispatch {
 
     /** The weight gradient of {@link #conv2d}, of shape {@code weightShape}. */
     static Tensor conv2dWeightGrad(Tensor x, Tensor grad, Window2d window, int groups, Shape weightShape) {
+        if (x.numel() == 0 || grad.numel() == 0) {
+            // Nothing to sum over: the zeros are the result.
+            return zeros(x.backend(), x.dtype(), weightShape);
+        }
         Tensor out = empty(x.backend(), x.dtype(), weightShape);
-        if (out.numel() == 0 || x.numel() == 0 || grad.numel() == 0) {
+        if (out.numel() == 0) {
             return out;
         }
         Tensor xs = dense(x);
@@ -451,7 +472,7 @@ public final class Dispatch {
         int c = grad.size(1);
         Tensor dense = grad.isContiguous() ? grad : contiguousCopy(grad);
         Shape flat = Shape.of(n, c, window.positions());
-        Tensor out = empty(grad.backend(), grad.dtype(), Shape.of(n, c, window.height() * window.width()));
+        Tensor out = zeros(grad.backend(), grad.dtype(), Shape.of(n, c, window.height() * window.width()));
         grad.backend().scatterAdd(out.storage(), out.layout(), 2, indices.storage(),
                 new Layout(flat, flat.contiguousStrides(), indices.layout().offset()), dense.storage(),
                 new Layout(flat, flat.contiguousStrides(), dense.layout().offset()));

@@ -41,6 +41,15 @@ public interface Backend {
     Storage allocate(DType dtype, int size);
 
     /**
+     * A storage of {@code size} elements whose contents are unspecified, for an output the caller's
+     * kernel writes in full before anything reads it (as {@code torch.empty}): a backend that reuses
+     * memory hands it over without clearing it. The default allocates zeros.
+     */
+    default Storage allocateForOverwrite(DType dtype, int size) {
+        return allocate(dtype, size);
+    }
+
+    /**
      * A storage holding {@code values} converted to {@code dtype}: floating values truncate toward zero
      * into INT32 and INT64, and BOOL holds whether each is non-zero. (INT64 values beyond 2^53 come
      * through {@link #fromLongs}.)
@@ -53,8 +62,9 @@ public interface Backend {
 
     /**
      * {@code storage} holds state that must live across steps, such as an optimizer's moment
-     * estimates, however it was allocated: a backend that frees memory by scope (nd4j's
-     * {@code Nd4jScope}) leaves it to the garbage collector instead. Others ignore it.
+     * estimates, however it was allocated: a backend that frees or reuses memory
+     * by scope ({@link dev.adjoint.MemoryScope}, nd4j's {@code Nd4jScope}) leaves it to the garbage
+     * collector instead. Others ignore it.
      */
     default void markLongLived(Storage storage) {
     }

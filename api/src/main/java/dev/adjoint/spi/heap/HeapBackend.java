@@ -1,6 +1,7 @@
 package dev.adjoint.spi.heap;
 
 import dev.adjoint.DType;
+import dev.adjoint.MemoryScope;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.StridedCursor;
@@ -18,9 +19,19 @@ public abstract class HeapBackend implements Backend {
     }
 
     @Override
+    public Storage allocateForOverwrite(DType dtype, int size) {
+        return HeapStorage.allocateForOverwrite(dtype, size);
+    }
+
+    @Override
+    public void markLongLived(Storage storage) {
+        ((HeapStorage) storage).markLongLived();
+    }
+
+    @Override
     public Storage fromDoubles(double[] values, DType dtype) {
         if (dtype == DType.FLOAT64) {
-            return HeapStorage.ofDoubles(values.clone());
+            return adopted(HeapStorage.ofDoubles(values.clone()));
         }
         HeapStorage s = HeapStorage.allocate(dtype, values.length);
         for (int i = 0; i < values.length; i++) {
@@ -31,12 +42,12 @@ public abstract class HeapBackend implements Backend {
 
     @Override
     public Storage fromFloats(float[] values) {
-        return HeapStorage.ofFloats(values.clone());
+        return adopted(HeapStorage.ofFloats(values.clone()));
     }
 
     @Override
     public Storage fromLongs(long[] values) {
-        return HeapStorage.ofLongs(values.clone());
+        return adopted(HeapStorage.ofLongs(values.clone()));
     }
 
     @Override
@@ -70,5 +81,11 @@ public abstract class HeapBackend implements Backend {
             out[i] = s.getLong(c.position[0]);
         }
         return out;
+    }
+
+    /** A storage made from the caller's values belongs to the open scope like any other. */
+    private static HeapStorage adopted(HeapStorage s) {
+        MemoryScope.adopt(s);
+        return s;
     }
 }

@@ -1,5 +1,6 @@
 package dev.adjoint.benchmarks.train;
 
+import dev.adjoint.MemoryScope;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
@@ -180,15 +181,18 @@ public final class TrainFashionMnist {
             try (ProgressBar bar = progressBar(options, epoch, train.numBatches())) {
                 int step = 0;
                 for (DataLoader.Batch batch : train) {
-                    optimizer.zeroGrad();
-                    Tensor logits = model.forward(images(batch, cnn));
-                    Tensor loss = lossFunction.forward(logits, batch.labels());
-                    loss.backward();
-                    optimizer.step();
-
-                    double l = loss.item();
+                    double l;
+                    // Each step's tensors give their memory back when it ends, for the next step to reuse.
+                    try (MemoryScope scope = MemoryScope.open()) {
+                        optimizer.zeroGrad();
+                        Tensor logits = model.forward(images(batch, cnn));
+                        Tensor loss = lossFunction.forward(logits, batch.labels());
+                        loss.backward();
+                        optimizer.step();
+                        l = loss.item();
+                        correct += countCorrect(logits, batch.labels());
+                    }
                     lossSum += l * batch.size();
-                    correct += countCorrect(logits, batch.labels());
                     seen += batch.size();
                     step++;
                     chart.addStep(epoch - 1 + (double) step / train.numBatches(), l);

@@ -8,6 +8,7 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapStorage;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -234,6 +235,68 @@ class SimdConvolutionTest {
         }
         System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
                 + " along the vectors");
+    }
+
+    /**
+     * Stride-1 convolutions with more than one vector of output channels per group and at most two,
+     * or input channels so for their input gradient, take the kernel with two samples per register
+     * block where it is less work than the rows of channels and the depth is long enough (64 input
+     * channels per group): both dtypes (FLOAT32's 16 to 32 channels and FLOAT64's 8 to 16 on
+     * AVX-512), channels short of the two vectors, groups, batches of one to three (a lone last
+     * sample), positions not a multiple of the block's, dilation and windows reaching past the image.
+     */
+    @Test
+    void twoSamplesPerBlockMatchTheReference() {
+        int[] taken = new int[2];
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (Window2d w : windows(5, 7)) {
+                if (w.strideH() != 1 || w.strideW() != 1) {
+                    continue;
+                }
+                for (int[] ch : new int[][] {{64, 32, 1}, {32, 64, 1}, {128, 40, 2}, {64, 13, 1}, {26, 128, 2}}) {
+                    for (int n = 1; n <= 3; n++) {
+                        Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                        String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
+                                + ", " + dtype;
+                        taken[dtype == DType.FLOAT32 ? 0 : 1] += takesPairs(op, w, ch[0] / ch[2], ch[1] / ch[2], false)
+                                + takesPairs(op, w, ch[0] / ch[2], ch[1] / ch[2], true);
+                        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                        assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: FLOAT32 " + taken[0] + ", FLOAT64 " + taken[1]
+                + " forward and input-gradient products took the kernel with two samples per block");
+        if (SimdConvolution.implicit(HeapStorage.allocate(DType.FLOAT32, 1), HeapStorage.allocate(DType.FLOAT32, 1),
+                new Window2d(5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 5, 7), 64, 32)
+                && FloatVector.SPECIES_PREFERRED.length() == 16) {
+            // 32 FLOAT32 and 16 FLOAT64 channels are two vectors on AVX-512: both dtypes must take it.
+            assertTrue(taken[0] > 0 && taken[1] > 0, "FLOAT32 " + taken[0] + ", FLOAT64 " + taken[1]);
+        }
+    }
+
+    /**
+     * 1 where {@code op}'s forward ({@code cg} to {@code og} channels per group), or its input
+     * gradient (the forward of the output gradient, {@code og} to {@code cg}, through the flipped
+     * window), takes {@link FloatConvolution#implicitPairForward}.
+     */
+    private static int takesPairs(Operands op, Window2d w, int cg, int og, boolean inputGrad) {
+        if (inputGrad) {
+            int padH = w.dilationH() * (w.kernelH() - 1) - w.padH();
+            int padW = w.dilationW() * (w.kernelW() - 1) - w.padW();
+            if (padH < 0 || padW < 0) {
+                return 0;
+            }
+            w = new Window2d(w.outH(), w.outW(), w.kernelH(), w.kernelW(), 1, 1, padH, padW, w.dilationH(),
+                    w.dilationW(), w.height(), w.width());
+            int swap = cg;
+            cg = og;
+            og = swap;
+        }
+        return SimdConvolution.implicit(op.x, op.x, w, cg, og) && !SimdConvolution.channelsAlongVectors(op.x, og)
+                && SimdConvolution.samplePairs(op.x, w, cg, og) ? 1 : 0;
     }
 
     @Test

@@ -29,6 +29,10 @@ class SimdConvolutionThreadsTest {
             // Implicit GEMM (stride 1, a sample's padded images fit half of L2), batch above and below the threads.
             {"implicit", new int[] {6, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
             {"implicit, batch 1", new int[] {1, 32, 14, 14}, new int[] {64, 32, 3, 3}, 1, 1, 1},
+            // Two samples per register block, a lone last sample: FLOAT32's forward and input gradient
+            // (32 channels), FLOAT64's forward (16 channels).
+            {"implicit sample pairs, odd batch", new int[] {5, 32, 14, 14}, new int[] {32, 32, 3, 3}, 1, 1, 1},
+            {"implicit sample pairs, FLOAT64", new int[] {3, 64, 10, 10}, new int[] {16, 64, 3, 3}, 1, 1, 1},
             // The implicit weight gradient's rows of taps cut per thread, with output channels past its
             // last whole register block, in groups.
             {"implicit weight gradient, groups", new int[] {4, 16, 12, 12}, new int[] {160, 8, 3, 3}, 1, 1, 2},

@@ -1,0 +1,119 @@
+package dev.adjoint;
+
+import dev.adjoint.spi.ScopedStorage;
+import dev.adjoint.spi.Storage;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gives back, when closed, the memory of every tensor allocated on this thread while the scope was
+ * open, so the next step reuses it instead of asking the JVM for fresh (zero-filled) arrays: a
+ * training step's activations, gradients and temporaries are recycled at once rather than left to the
+ * garbage collector.
+ * <pre>{@code
+ * for (int step = 0; step < steps; step++) {
+ *     try (MemoryScope scope = MemoryScope.open()) {
+ *         model.zeroGrad();
+ *         Tensor loss = lossFunction.apply(model.forward(x), y);
+ *         loss.backward();
+ *         optimizer.step();
+ *         lastLoss = loss.item();           // read results before the scope closes
+ *     }
+ * }
+ * }</pre>
+ * What survives the scope: tensors allocated before it opened (parameters, updated in place by the
+ * optimizers); state marked long-lived with {@link dev.adjoint.spi.Backend#markLongLived} (the
+ * optimizers' moment buffers, however late they are created); the gradients stored in leaves'
+ * {@link Tensor#grad()} (they are state across steps, for gradient accumulation); and tensors passed to
+ * {@link #keep}. Any other tensor made inside the scope, and every view of one, fails with a
+ * {@link ReleasedTensorException} on its next use; it never reads memory that another tensor now owns.
+ *
+ * <p>Backends whose storages are {@link ScopedStorage}s take part (scalar and simd reuse the arrays;
+ * nd4j frees native memory through its own {@code Nd4jScope}). Without a scope nothing changes. A
+ * scope is confined to the thread that opened it; scopes nest, and a kept tensor moves to the
+ * enclosing scope, if any.
+ */
+public final class MemoryScope implements AutoCloseable {
+    private static final ThreadLocal<MemoryScope> INNERMOST = new ThreadLocal<>();
+
+    private final MemoryScope enclosing;
+    private final Thread thread = Thread.currentThread();
+    private final List<ScopedStorage> owned = new ArrayList<>();
+    private Map<ScopedStorage, Boolean> kept;
+    private boolean closed;
+
+    private MemoryScope(MemoryScope enclosing) {
+        this.enclosing = enclosing;
+    }
+
+    /** Opens a scope on the current thread; close it on the same thread (try-with-resources). */
+    public static MemoryScope open() {
+        MemoryScope scope = new MemoryScope(INNERMOST.get());
+        INNERMOST.set(scope);
+        return scope;
+    }
+
+    /**
+     * For backends: {@code storage} was just allocated on the current thread, so the innermost open
+     * scope, if any, owns it.
+     */
+    public static void adopt(ScopedStorage storage) {
+        MemoryScope scope = INNERMOST.get();
+        if (scope != null) {
+            scope.owned.add(storage);
+        }
+    }
+
+    /** Keeps {@code tensor}'s memory past this scope (it moves to the enclosing scope, if any); returns it. */
+    public Tensor keep(Tensor tensor) {
+        if (closed) {
+            throw new IllegalStateException("MemoryScope.keep: this scope is closed; keep a tensor before closing");
+        }
+        Storage storage = tensor.storage();
+        if (storage instanceof ScopedStorage s) {
+            if (kept == null) {
+                kept = new IdentityHashMap<>();
+            }
+            kept.put(s, Boolean.TRUE);
+        }
+        return tensor;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("MemoryScope: closed on thread " + Thread.currentThread().getName()
+                    + " but opened on " + thread.getName());
+        }
+        if (INNERMOST.get() != this) {
+            throw new IllegalStateException("MemoryScope: closed out of order; close inner scopes first");
+        }
+        closed = true;
+        if (enclosing == null) {
+            INNERMOST.remove();
+        } else {
+            INNERMOST.set(enclosing);
+        }
+        for (ScopedStorage s : owned) {
+            if (kept != null && kept.containsKey(s)) {
+                if (enclosing != null) {
+                    enclosing.owned.add(s);
+                }
+            } else if (!s.isLongLived() && !s.isReleased()) {
+                s.release();
+            }
+        }
+        owned.clear();
+    }
+
+    /** How many storages this scope would release if it closed now (kept ones included). */
+    public int size() {
+        return owned.size();
+    }
+}
