@@ -52,6 +52,23 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat3x3(w, cg)) {
+            long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
+            SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
+                int n = i / groups;
+                int g = i % groups;
+                int plane = xl.offset() + (n * channels + g) * pixels;
+                int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+                if (f32) {
+                    FloatConvolution.flat3x3Forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
+                            og, out.f32, at);
+                } else {
+                    DoubleConvolution.flat3x3Forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
+                            og, out.f64, at);
+                }
+            });
+            return true;
+        }
         if (flat(w)) {
             long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
             SimdWindows.run(batch * groups, (long) ol.numel() * cg * w.taps(), i -> {
@@ -118,6 +135,23 @@ final class SimdConvolution {
             // The forward kernel, which sums in registers where the scatter below adds into memory
             // once per tap.
             HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, og, cg, w.taps());
+            if (flat3x3(flipped, og)) {
+                long[] masks = f32 ? FloatConvolution.flatTapMasks(flipped) : DoubleConvolution.flatTapMasks(flipped);
+                SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
+                    int n = i / groups;
+                    int g = i % groups;
+                    int at = gl.offset() + (n * outChannels + g) * w.positions();
+                    int plane = ol.offset() + (n * channels + g * cg) * pixels;
+                    if (f32) {
+                        FloatConvolution.flat3x3Forward(grad.f32, at, transposed.f32, g * groupWeights, flipped, masks,
+                                cg, out.f32, plane);
+                    } else {
+                        DoubleConvolution.flat3x3Forward(grad.f64, at, transposed.f64, g * groupWeights, flipped, masks,
+                                cg, out.f64, plane);
+                    }
+                });
+                return true;
+            }
             if (flat(flipped)) {
                 long[] masks = f32 ? FloatConvolution.flatMasks(flipped) : DoubleConvolution.flatMasks(flipped);
                 SimdWindows.run(batch * groups, (long) gl.numel() * cg * w.taps(), i -> {
@@ -192,6 +226,22 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
+        if (flat3x3(w, cg)) {
+            long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
+            SimdWindows.run(groups, (long) gl.numel() * w.taps(), g -> {
+                int plane = xl.offset() + g * pixels;
+                int at = gl.offset() + g * og * w.positions();
+                int wAt = ol.offset() + g * groupWeights;
+                if (f32) {
+                    FloatConvolution.flat3x3WeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
+                            outChannels * w.positions(), batch, w, masks, og, out.f32, wAt);
+                } else {
+                    DoubleConvolution.flat3x3WeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                            outChannels * w.positions(), batch, w, masks, og, out.f64, wAt);
+                }
+            });
+            return true;
+        }
         if (flat(w)) {
             long[] masks = f32 ? FloatConvolution.flatMasks(w) : DoubleConvolution.flatMasks(w);
             SimdWindows.run(groups, (long) gl.numel() * cg * w.taps(), g -> {
@@ -713,6 +763,17 @@ final class SimdConvolution {
      */
     static boolean flat(Window2d w) {
         return w.strideH() == 1 && w.strideW() == 1 && w.outW() == w.width();
+    }
+
+    /**
+     * Whether a {@link #flat} window takes {@link FloatConvolution#flat3x3Forward} and its weight
+     * gradient: a 3 x 3 kernel (padded by its dilation along the width, as a flat one must be) and
+     * one input channel per group, the depthwise convolution of MobileNet-style networks. Its nine
+     * weights fit in registers and its input is read in place, where the general flat kernels copy
+     * each image into a zero-bordered scratch first and reload every weight for every four vectors.
+     */
+    static boolean flat3x3(Window2d w, int cg) {
+        return flat(w) && cg == 1 && w.kernelH() == 3 && w.kernelW() == 3 && w.padW() == w.dilationW();
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */

@@ -135,6 +135,40 @@ class SimdConvolutionTest {
     }
 
     /**
+     * Flat 3 x 3 windows on one input channel per group take the in-place kernels
+     * ({@link SimdConvolution#flat3x3}), which load whole vectors where every tap stays inside the
+     * input's plane and masked loads elsewhere: images narrower than a vector, a single row, odd
+     * sizes of several vectors with a partial last one, no padding above (a shorter output), more
+     * padding above than the kernel reaches (a taller output, rows that read only padding), dilation
+     * 2, a channel multiplier of 2, two input channels to one output channel (the input gradient's
+     * in-place case) and batches of one and three, so that the first and last planes of the
+     * storage, whose taps would reach past the array, are read too.
+     */
+    @Test
+    void threeByThreeOnOneChannelTakesTheInPlaceKernels() {
+        int[][] geometries = {
+            // height, width, padH, dilation, extra output rows
+            {28, 28, 1, 1, 0}, {3, 3, 1, 1, 0}, {1, 5, 1, 1, 0}, {4, 3, 0, 1, 0}, {17, 19, 1, 1, 0},
+            {9, 13, 3, 1, 1}, {6, 11, 2, 2, 0}, {11, 33, 1, 2, 0},
+        };
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] q : geometries) {
+                int outH = Window2d.outputSize(q[0], 3, 1, q[2], q[3], false) + q[4];
+                Window2d w = new Window2d(q[0], q[1], 3, 3, 1, 1, q[2], q[3], q[3], q[3], outH, q[1]);
+                assertTrue(SimdConvolution.flat3x3(w, 1), w.toString());
+                // Depthwise; channel multiplier 2 (forward, weight gradient); two input channels to one
+                // output channel per group (input gradient).
+                for (int[] ch : new int[][] {{5, 5, 5, 1}, {5, 5, 5, 3}, {3, 6, 3, 3}, {4, 2, 2, 3}}) {
+                    Operands op = new Operands(ch[3], ch[0], ch[1], ch[2], w, dtype);
+                    String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", batch "
+                            + ch[3] + ", " + dtype;
+                    assertSimdTakesAndMatches(op, w, what, dtype);
+                }
+            }
+        }
+    }
+
+    /**
      * Stride-1 convolutions with enough output channels per group, and input channels for their input
      * gradient, take the implicit-GEMM kernels where the machine has 32 vector registers: output
      * channels not a multiple of the register block's rows, groups, a batch of one (fewer samples than
