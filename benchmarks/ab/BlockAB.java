@@ -1,18 +1,15 @@
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
+import dev.adjoint.benchmarks.SimdBuilds;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Paired A/B of engine-simd builds on the transformer block's eighteen matrix products run one after
@@ -39,23 +36,6 @@ public class BlockAB {
     private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
     private static final int WARM_UP_ROUNDS = 30;
 
-    /** Loads engine-simd's classes from its own directory, everything else from the parent. */
-    private static final class ChildFirst extends URLClassLoader {
-        ChildFirst(URL dir, ClassLoader parent) {
-            super(new URL[] {dir}, parent);
-        }
-
-        @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            if (!name.startsWith("dev.adjoint.engine.simd.")) {
-                return super.loadClass(name, resolve);
-            }
-            synchronized (getClassLoadingLock(name)) {
-                Class<?> c = findLoadedClass(name);
-                return c != null ? c : findClass(name);
-            }
-        }
-    }
 
     /**
      * One product, {@code m x k @ k x n} per matrix over {@code batch} leading dims, each operand a view
@@ -124,30 +104,19 @@ public class BlockAB {
         List<Backend> backends = new ArrayList<>();
         List<Product[]> steps = new ArrayList<>();
         for (int v = 1; v < args.length; v++) {
-            String[] spec = args[v].split("@", 2);
-            List<String> set = new ArrayList<>();
-            if (spec.length == 2) {
-                for (String assignment : spec[1].split(",")) {
-                    String[] nv = assignment.split("=", 2);
-                    System.setProperty(nv[0], nv[1]);
-                    set.add(nv[0]);
+            steps.add(SimdBuilds.load(args[v], (backend, loader) -> {
+                Product[] step = new Product[PRODUCTS.size()];
+                for (int i = 0; i < step.length; i++) {
+                    step[i] = product(backend, PRODUCTS.get(i), i);
                 }
-            }
-            ClassLoader loader = new ChildFirst(Path.of(spec[0]).toUri().toURL(), BlockAB.class.getClassLoader());
-            Backend backend = (Backend) Class.forName("dev.adjoint.engine.simd.SimdBackend", true, loader)
-                    .getConstructor().newInstance();
-            Product[] step = new Product[PRODUCTS.size()];
-            for (int i = 0; i < step.length; i++) {
-                step[i] = product(backend, PRODUCTS.get(i), i);
-            }
-            // The first step initialises the build's GEMM classes (their blocking) while its properties are set.
-            for (Product p : step) {
-                p.run(backend);
-            }
-            set.forEach(System::clearProperty);
+                // The first step initialises the build's GEMM classes (their blocking) while its properties are set.
+                for (Product p : step) {
+                    p.run(backend);
+                }
+                backends.add(backend);
+                return step;
+            }));
             labels.add(args[v]);
-            backends.add(backend);
-            steps.add(step);
         }
         int products = PRODUCTS.size();
         double[][][] ms = new double[backends.size()][products + 1][rounds];
@@ -195,9 +164,9 @@ public class BlockAB {
         for (int d : p.batch) {
             matrices *= d;
         }
-        return new Product(backend.fromDoubles(uniform(p.aSize, seed), DTYPE),
+        return new Product(backend.fromDoubles(SimdBuilds.uniform(p.aSize, seed), DTYPE),
                 new Layout(Shape.of(dims(p.batch, p.m, p.k)), p.aStrides, p.aOffset),
-                backend.fromDoubles(uniform(p.bSize, seed + 100L), DTYPE),
+                backend.fromDoubles(SimdBuilds.uniform(p.bSize, seed + 100L), DTYPE),
                 new Layout(Shape.of(dims(p.batch, p.k, p.n)), p.bStrides, p.bOffset),
                 backend.allocate(DTYPE, matrices * p.m * p.n), Layout.contiguous(Shape.of(dims(p.batch, p.m, p.n))),
                 2.0 * matrices * p.m * p.n * p.k / 1e9);
@@ -210,12 +179,4 @@ public class BlockAB {
         return dims;
     }
 
-    private static double[] uniform(int size, long seed) {
-        Random random = new Random(seed);
-        double[] v = new double[size];
-        for (int i = 0; i < size; i++) {
-            v[i] = 2 * random.nextDouble() - 1;
-        }
-        return v;
-    }
 }

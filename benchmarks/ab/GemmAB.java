@@ -1,5 +1,6 @@
 import dev.adjoint.DType;
 import dev.adjoint.benchmarks.FmaPeakBenchmark;
+import dev.adjoint.benchmarks.SimdBuilds;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
@@ -7,13 +8,9 @@ import dev.adjoint.spi.Storage;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Paired A/B of engine-simd builds' matmul in one JVM, for changes too small for separate JMH runs on
@@ -47,23 +44,6 @@ public class GemmAB {
     private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
     private static final FmaPeakBenchmark FMA_PEAK = new FmaPeakBenchmark();
 
-    /** Loads engine-simd's classes from its own directory, everything else from the parent. */
-    private static final class ChildFirst extends URLClassLoader {
-        ChildFirst(URL dir, ClassLoader parent) {
-            super(new URL[] {dir}, parent);
-        }
-
-        @Override
-        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-            if (!name.startsWith("dev.adjoint.engine.simd.")) {
-                return super.loadClass(name, resolve);
-            }
-            synchronized (getClassLoadingLock(name)) {
-                Class<?> c = findLoadedClass(name);
-                return c != null ? c : findClass(name);
-            }
-        }
-    }
 
     /** One build's backend and operands. */
     private record Build(String label, Backend backend, Storage a, Storage b, Storage out) {
@@ -97,34 +77,24 @@ public class GemmAB {
                 ? new Layout(Shape.of(batch, k, n), new int[] {k * n, 1, k}, 0)
                 : Layout.contiguous(Shape.of(batch, k, n));
         Layout outLayout = Layout.contiguous(Shape.of(batch, m, n));
-        double[] x = uniform(batch * m * k, 1);
-        double[] y = uniform(batch * k * n, 2);
+        double[] x = SimdBuilds.uniform(batch * m * k, 1);
+        double[] y = SimdBuilds.uniform(batch * k * n, 2);
 
         List<Build> builds = new ArrayList<>();
         for (int v = 3; v < args.length; v++) {
-            String[] spec = args[v].split("@", 2);
-            List<String> set = new ArrayList<>();
-            if (spec.length == 2) {
-                for (String assignment : spec[1].split(",")) {
-                    String[] nv = assignment.split("=", 2);
-                    System.setProperty(nv[0], nv[1]);
-                    set.add(nv[0]);
-                }
-            }
-            ClassLoader loader = new ChildFirst(Path.of(spec[0]).toUri().toURL(), GemmAB.class.getClassLoader());
-            Backend backend = (Backend) Class.forName("dev.adjoint.engine.simd.SimdBackend", true, loader)
-                    .getConstructor().newInstance();
-            Class<?> gemm = Class.forName(DTYPE == DType.FLOAT64 ? "dev.adjoint.engine.simd.DoubleGemm"
-                    : "dev.adjoint.engine.simd.FloatGemm", true, loader);
-            System.out.printf("%s: register block %d x %d, KC %d, NC %d (%s)%n", args[v], constant(gemm, "MR"),
-                    constant(gemm, "NR"), constant(gemm, "KC"), constant(gemm, "NC"), DTYPE);
-            Storage a = backend.fromDoubles(x, DTYPE);
-            Storage b = backend.fromDoubles(y, DTYPE);
-            Storage out = backend.allocate(DTYPE, batch * m * n);
-            // The first product initialises the build's GEMM classes (their blocking) while its properties are set.
-            backend.matmul(a, aLayout, b, bLayout, out, outLayout);
-            set.forEach(System::clearProperty);
-            builds.add(new Build(args[v], backend, a, b, out));
+            String label = args[v];
+            builds.add(SimdBuilds.load(label, (backend, loader) -> {
+                Class<?> gemm = Class.forName(DTYPE == DType.FLOAT64 ? "dev.adjoint.engine.simd.DoubleGemm"
+                        : "dev.adjoint.engine.simd.FloatGemm", true, loader);
+                System.out.printf("%s: register block %d x %d, KC %d, NC %d (%s)%n", label, constant(gemm, "MR"),
+                        constant(gemm, "NR"), constant(gemm, "KC"), constant(gemm, "NC"), DTYPE);
+                Storage a = backend.fromDoubles(x, DTYPE);
+                Storage b = backend.fromDoubles(y, DTYPE);
+                Storage out = backend.allocate(DTYPE, batch * m * n);
+                // The first product initialises the build's GEMM classes (their blocking) while its properties are set.
+                backend.matmul(a, aLayout, b, bLayout, out, outLayout);
+                return new Build(label, backend, a, b, out);
+            }));
         }
         double flop = 2.0 * batch * m * k * n;
         // About 40 ms of work per round at ~250 GFLOP/s, or ROUND_MS in the environment: shorter rounds
@@ -189,12 +159,4 @@ public class GemmAB {
         }
     }
 
-    private static double[] uniform(int size, long seed) {
-        Random random = new Random(seed);
-        double[] v = new double[size];
-        for (int i = 0; i < size; i++) {
-            v[i] = 2 * random.nextDouble() - 1;
-        }
-        return v;
-    }
 }
