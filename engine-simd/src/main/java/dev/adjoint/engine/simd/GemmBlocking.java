@@ -53,13 +53,13 @@ final class GemmBlocking {
     }
 
     /**
-     * Where the OS does not describe its caches (not Linux, or a container hiding sysfs): an L1 and L2
-     * no x86 or AArch64 core of the last decade is smaller than, so the blocks still fit there.
+     * Where neither sysfs nor {@code getconf} describes the caches: an L1 and L2 no x86 or AArch64 core
+     * of the last decade is smaller than, so the blocks still fit there.
      */
     static final Caches FALLBACK = new Caches(32 * 1024, 8, 512 * 1024);
 
-    /** This machine's, read once from Linux's description of CPU 0's caches. */
-    static final Caches CACHES = read(Path.of("/sys/devices/system/cpu/cpu0/cache"));
+    /** This machine's, found once at start-up ({@link #detect}). */
+    static final Caches CACHES = detect(Path.of("/sys/devices/system/cpu/cpu0/cache"));
 
     private GemmBlocking() {
     }
@@ -94,6 +94,62 @@ final class GemmBlocking {
      */
     static int transposedRows(Caches caches, int elementBytes, int mr, int kc) {
         return Math.max(mr, roundDown(caches.l2Bytes() / 4 / (kc * elementBytes), mr));
+    }
+
+    /**
+     * The caches sysfs describes under {@code sysfs}; where that directory is absent (some VMs, such as
+     * Firecracker guests, and containers hide it), what the C library reports ({@code getconf}, which
+     * asks the CPU itself through CPUID on x86); {@link #FALLBACK} where neither answers.
+     */
+    static Caches detect(Path sysfs) {
+        if (Files.isDirectory(sysfs)) {
+            return read(sysfs);
+        }
+        Caches reported = fromGetconf();
+        return reported != null ? reported : FALLBACK;
+    }
+
+    /**
+     * {@code getconf -a}'s L1 data cache size and associativity and L2 size, or null if it does not run
+     * or leaves one of them out. It does not say how many cores share L2, so L2 counts as private, as
+     * it is on the server parts such VMs run on.
+     */
+    static Caches fromGetconf() {
+        try {
+            Process process = new ProcessBuilder("getconf", "-a").redirectErrorStream(true).start();
+            String output;
+            try (var in = process.getInputStream()) {
+                output = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                return null;
+            }
+            return parseGetconf(output);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The caches in {@code getconf -a}'s output (lines {@code NAME value}), or null if one is missing. */
+    static Caches parseGetconf(String output) {
+        int l1 = 0, l1Ways = 0, l2 = 0;
+        for (String line : output.split("\\R")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length != 2) {
+                continue;
+            }
+            switch (fields[0]) {
+                case "LEVEL1_DCACHE_SIZE" -> l1 = number(fields[1]);
+                case "LEVEL1_DCACHE_ASSOC" -> l1Ways = number(fields[1]);
+                case "LEVEL2_CACHE_SIZE" -> l2 = number(fields[1]);
+                default -> { }
+            }
+        }
+        return l1 > 0 && l1Ways > 1 && l2 > 0 ? new Caches(l1, l1Ways, l2) : null;
     }
 
     /**

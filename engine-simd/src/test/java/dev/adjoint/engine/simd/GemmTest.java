@@ -205,6 +205,20 @@ class GemmTest {
         cache(cluster, 2, "2", "Unified", "2048K", "16", "0-3");
         assertEquals(new GemmBlocking.Caches(32 * 1024, 8, 512 * 1024), GemmBlocking.read(cluster));
         assertEquals(GemmBlocking.FALLBACK, GemmBlocking.read(sys.resolve("missing")));
+        // Without sysfs (Firecracker guests hide it), getconf's answer: an AMD EPYC (Zen 5) guest's lines.
+        assertEquals(new GemmBlocking.Caches(48 * 1024, 12, 1024 * 1024), GemmBlocking.parseGetconf("""
+                LEVEL1_ICACHE_SIZE                 32768
+                LEVEL1_ICACHE_ASSOC
+                LEVEL1_DCACHE_SIZE                 49152
+                LEVEL1_DCACHE_ASSOC                12
+                LEVEL1_DCACHE_LINESIZE             64
+                LEVEL2_CACHE_SIZE                  1048576
+                LEVEL2_CACHE_ASSOC                 8
+                """));
+        assertEquals(null, GemmBlocking.parseGetconf("LEVEL1_DCACHE_SIZE 49152\nLEVEL1_DCACHE_ASSOC\n"));
+        GemmBlocking.Caches withoutSysfs = GemmBlocking.detect(sys.resolve("missing"));
+        GemmBlocking.Caches reported = GemmBlocking.fromGetconf();
+        assertEquals(reported != null ? reported : GemmBlocking.FALLBACK, withoutSysfs);
         // The register block from the vector registers: AVX-512 and AArch64 32, AVX2 16.
         assertEquals(12, GemmBlocking.microRows(GemmBlocking.vectorRegisters("amd64", 512)));
         assertEquals(6, GemmBlocking.microRows(GemmBlocking.vectorRegisters("amd64", 256)));
