@@ -37,7 +37,14 @@ public final class CellRunner {
                 "-Dai.djl.pytorch.num_threads=" + threads,
                 "-Dai.djl.pytorch.num_interop_threads=1",
                 // DJL must not download anything: libtorch comes from the jar.
-                "-Doffline=true"));
+                "-Doffline=true",
+                // A fresh JVM's first touch of each heap page is a page fault, which on some VMs
+                // (Firecracker guests) costs microseconds per 4 KiB page: an allocating workload then
+                // measures the hypervisor for its first seconds, not the code, where a long training run
+                // has a warm heap. Touching the starting heap before the cell begins (and G1 touches what
+                // it adds later as it grows) costs about a second per cell there.
+                "-Xms512m",
+                "-XX:+AlwaysPreTouch"));
         if (Runtime.version().feature() >= 23) {
             args.add("--sun-misc-unsafe-memory-access=allow");
         }
