@@ -3,6 +3,8 @@ package dev.adjoint.autograd;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.spi.ScopedStorage;
+import dev.adjoint.spi.Storage;
+import java.util.Map;
 
 /**
  * The sink node of a leaf tensor that requires grad: a backward pass adds the incoming gradient
@@ -20,15 +22,23 @@ public final class AccumulateGrad extends Node {
         return leaf;
     }
 
-    void accumulate(Tensor grad, boolean createGraph) {
+    /**
+     * Adds {@code grad} into the leaf's gradient and returns what the leaf now holds. A first gradient
+     * is stored as it comes unless its storage is in {@code heldElsewhere}; then a copy is stored, so
+     * that no two leaves' gradients (nor a leaf's and the caller's) share memory that an in-place
+     * update of one, such as gradient clipping, would change in the other.
+     */
+    Tensor accumulate(Tensor grad, boolean createGraph, Map<Storage, Boolean> heldElsewhere) {
         // Without createGraph the stored grad must not keep any graph alive.
         Tensor incoming = createGraph || !grad.requiresGrad() ? grad : grad.detach();
         // As PyTorch's AccumulateGrad does, store a dense gradient: a strided view (e.g. the grad of a
         // transposed weight) would send every optimizer op on it down the kernels' strided paths.
+        Tensor current = leaf.grad();
         if (!incoming.isContiguous()) {
             incoming = incoming.contiguous();
+        } else if (current == null && heldElsewhere.containsKey(incoming.storage())) {
+            incoming = incoming.clone();
         }
-        Tensor current = leaf.grad();
         Tensor sum = current == null ? incoming : current.add(incoming);
         // A leaf's gradient is state across steps (read after the step, accumulated over several): no
         // MemoryScope the backward runs in may take its memory back. Marked on the storage, not through
@@ -37,6 +47,7 @@ public final class AccumulateGrad extends Node {
             scoped.markLongLived();
         }
         leaf.setGrad(sum);
+        return sum;
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.func.TensorFunction;
+import dev.adjoint.spi.Storage;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -185,6 +186,16 @@ public final class Autograd {
         // Sums of gradients this pass made itself and nothing else holds yet: further gradients for
         // the same slot are added into them in place, unless the pass is recorded.
         Map<Tensor, Boolean> ownSums = createGraph ? null : new IdentityHashMap<>();
+        // Storages a leaf's gradient may not take as it is, because something else holds them: the
+        // caller's seed gradients, and the gradients stored into leaves so far in this pass (add's
+        // backward hands one tensor to both inputs, a view's backward a view of the same storage).
+        // PyTorch's AccumulateGrad checks the reference count for the same reason.
+        Map<Storage, Boolean> heldElsewhere = accumulate ? new IdentityHashMap<>() : null;
+        if (heldElsewhere != null) {
+            for (Tensor seed : seeds) {
+                heldElsewhere.put(seed.storage(), Boolean.TRUE);
+            }
+        }
         for (int i = 0; i < roots.length; i++) {
             addGradient(pending, roots[i].node(), roots[i].slot(), seeds[i], null);
         }
@@ -225,7 +236,8 @@ public final class Autograd {
                     }
                     if (node instanceof AccumulateGrad leafSink) {
                         if (accumulate) {
-                            leafSink.accumulate(grads[0], createGraph);
+                            Tensor stored = leafSink.accumulate(grads[0], createGraph, heldElsewhere);
+                            heldElsewhere.put(stored.storage(), Boolean.TRUE);
                         }
                     } else {
                         inputGrads = node.run(grads, needed == null ? null : wantedInputs(node, needed));

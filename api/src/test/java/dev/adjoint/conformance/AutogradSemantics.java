@@ -60,6 +60,8 @@ public final class AutogradSemantics {
         add(tests, "gradients accumulate at branches (a tensor used twice)", s::accumulatesAtBranches);
         add(tests, "summing gradients at a branch leaves the gradients handed to other branches intact",
                 s::branchSumsLeaveSharedGradientsIntact);
+        add(tests, "leaves' gradients share no memory with each other or with the caller's gradient",
+                s::leafGradientsAreTheirOwn);
         add(tests, "zeroGrad clears the gradient", s::zeroGrad);
         add(tests, "saved tensors are freed after backward unless retainGraph", s::graphFreed);
         add(tests, "detach shares data and cuts history", s::detach);
@@ -179,6 +181,32 @@ public final class AutogradSemantics {
         assertArrayEquals(new double[] {1, 1}, b.grad().toDoubleArray(), 0);
         assertArrayEquals(new double[] {2, 2}, a.grad().toDoubleArray(), 0);
         assertArrayEquals(new double[] {6, 6}, x.grad().toDoubleArray(), 0);
+    }
+
+    void leafGradientsAreTheirOwn() {
+        // add's backward hands one gradient to both inputs, and reshape's a view of it: stored as it
+        // came, an in-place update of one leaf's gradient (clipping, say) would change the other's.
+        Tensor a = vec(1, 2).requiresGrad(true);
+        Tensor b = vec(3, 4).requiresGrad(true);
+        Tensor c = f.fromArray(new double[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor w = vec(5, 6);
+        a.add(b).add(c.reshape(4).narrow(0, 0, 2)).mul(w).sum().backward();
+        a.grad().mul_(2.0);
+        assertArrayEquals(new double[] {10, 12}, a.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {5, 6}, b.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {5, 6, 0, 0}, c.grad().toDoubleArray(), 0);
+        // A leaf that is the root keeps a copy of the gradient passed in, not the caller's tensor.
+        Tensor x = vec(1, 2).requiresGrad(true);
+        Tensor g = vec(7, 8);
+        x.backward(g);
+        g.mul_(0.0);
+        assertArrayEquals(new double[] {7, 8}, x.grad().toDoubleArray(), 0);
+        // And through a view of the root: y = x2.reshape(2, 1) hands back a view of g2.
+        Tensor x2 = vec(1, 2).requiresGrad(true);
+        Tensor g2 = f.fromArray(new double[] {3, 4}, 2, 1);
+        x2.reshape(2, 1).backward(g2);
+        g2.mul_(0.0);
+        assertArrayEquals(new double[] {3, 4}, x2.grad().toDoubleArray(), 0);
     }
 
     void zeroGrad() {
