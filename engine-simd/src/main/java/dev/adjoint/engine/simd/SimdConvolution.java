@@ -726,12 +726,13 @@ final class SimdConvolution {
     }
 
     /**
-     * Whether a convolution takes the chunked or banded kernels: a chunk or a sample per thread at a
-     * time, so the batch must give every thread one; smaller batches take the default, whose one
-     * product over the whole batch the GEMM shares between threads.
+     * Whether a convolution takes the chunked or banded kernels, a chunk or a sample per work item:
+     * from two samples on. A single sample takes the default, whose one product the GEMM shares
+     * between threads. The choice must not depend on the thread count: the two paths add the
+     * gradients' terms in different orders, so choosing by threads would change the bits.
      */
     private static boolean banded(HeapStorage a, HeapStorage b, int batch) {
-        return a.dtype == b.dtype && a.dtype.isFloatingPoint() && batch >= MatmulThreads.THREADS;
+        return a.dtype == b.dtype && a.dtype.isFloatingPoint() && batch >= 2;
     }
 
     /**

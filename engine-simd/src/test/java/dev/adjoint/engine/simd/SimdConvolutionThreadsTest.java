@@ -42,6 +42,9 @@ class SimdConvolutionThreadsTest {
             {"strided depthwise", new int[] {4, 32, 28, 28}, new int[] {32, 1, 3, 3}, 2, 1, 32},
             // Banded GEMM (stride 2), and several samples per product for the weight gradient.
             {"banded", new int[] {4, 8, 48, 48}, new int[] {32, 8, 5, 5}, 2, 2, 1},
+            // Batches of one and two: fewer samples than some of the thread counts.
+            {"banded, batch 1", new int[] {1, 8, 48, 48}, new int[] {32, 8, 5, 5}, 2, 2, 1},
+            {"banded, batch 2", new int[] {2, 8, 48, 48}, new int[] {32, 8, 5, 5}, 2, 2, 1},
     };
 
     @Test
