@@ -194,7 +194,7 @@ public final class Nd4jBackend implements Backend {
         return Nd4jStorage.allocate(memory, DType.INT64, values.length, () -> Nd4j.createBuffer(values));
     }
 
-    /** No {@link Nd4jScope} frees it: the garbage collector does, once it is unreachable. */
+    /** No {@link dev.adjoint.MemoryScope} frees it: the garbage collector does, once it is unreachable. */
     @Override
     public void markLongLived(Storage storage) {
         ((Nd4jStorage) storage).markLongLived();
