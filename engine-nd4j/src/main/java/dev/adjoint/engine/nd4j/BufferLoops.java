@@ -177,7 +177,7 @@ final class BufferLoops {
     }
 
     /** The storage's native buffer as bytes in the machine's order, over the same memory. */
-    private static ByteBuffer bytes(Nd4jStorage s) {
+    static ByteBuffer bytes(Nd4jStorage s) {
         return s.buffer().asNio().order(ByteOrder.nativeOrder());
     }
 }

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * outside its count, and its limit scales with the heap.
  *
  * <p>So this class counts the bytes of every storage from allocation until it is freed (by an
- * {@link Nd4jScope}, or after a collection found it unreachable). When an allocation would take the
+ * {@link dev.adjoint.MemoryScope}, or after a collection found it unreachable). When an allocation would take the
  * count past a threshold, it first runs {@link System#gc()} and waits briefly for the collected
  * buffers to be reported. The threshold is the larger of a base and twice the lowest count seen
  * since the last collection (what really survived it), so a model whose live tensors exceed the base

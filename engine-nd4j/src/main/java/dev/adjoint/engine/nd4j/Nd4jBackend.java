@@ -68,8 +68,8 @@ import java.util.function.Supplier;
 /**
  * A backend on ND4J's CPU kernels (libnd4j, with OpenBLAS for matmul). Tensor data stays in ND4J
  * buffers; each kernel wraps its operands' layouts as ND4J views (strides, offset and stride-0
- * broadcasting as they are) and runs ND4J ops on them. Index kernels (gather, scatterAdd), which
- * have no one-to-one ND4J op, loop over the native buffers directly.
+ * broadcasting as they are) and runs ND4J ops on them. Index kernels (gather, scatterAdd) and max
+ * pooling with torch's indices, which have no one-to-one ND4J op, loop over the native buffers directly.
  */
 public final class Nd4jBackend implements Backend {
     public static final String NAME = "nd4j";
@@ -194,7 +194,7 @@ public final class Nd4jBackend implements Backend {
         return Nd4jStorage.allocate(memory, DType.INT64, values.length, () -> Nd4j.createBuffer(values));
     }
 
-    /** No {@link Nd4jScope} frees it: the garbage collector does, once it is unreachable. */
+    /** No {@link dev.adjoint.MemoryScope} frees it: the garbage collector does, once it is unreachable. */
     @Override
     public void markLongLived(Storage storage) {
         ((Nd4jStorage) storage).markLongLived();

@@ -1,8 +1,9 @@
 package dev.adjoint.engine.nd4j;
 
 import dev.adjoint.DType;
+import dev.adjoint.MemoryScope;
 import dev.adjoint.spi.Layout;
-import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.ScopedStorage;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,18 +13,18 @@ import java.util.function.Supplier;
 
 /**
  * Elements in one ND4J {@link DataBuffer} (native memory, freed by ND4J's deallocator once this
- * storage is unreachable, or at once by an {@link Nd4jScope}; counted in {@link NativeMemory} in
- * between). Kernels see it through {@link #view} arrays that share the buffer.
+ * storage is unreachable, or at once when the {@link MemoryScope} it was allocated in closes; counted
+ * in {@link NativeMemory} in between). Kernels see it through {@link #view} arrays that share the buffer.
  * An empty storage has no buffer: ND4J does not allocate zero-length buffers, and no kernel reads one.
  */
-final class Nd4jStorage implements Storage {
+final class Nd4jStorage implements ScopedStorage {
     private final DType dtype;
     private final int size;
     private final DataBuffer buffer;
     private final NativeMemory.Allocation allocation;
-    /** Set when an {@link Nd4jScope} freed the buffer: any later use fails instead of reading freed memory. */
+    /** Set when a scope freed the buffer: any later use fails instead of reading freed memory. */
     private volatile boolean released;
-    /** State that outlives a step (see {@link Nd4jBackend#markLongLived}): no scope frees it. */
+    /** State that outlives a step (optimizer state, a leaf's gradient): no scope frees it. */
     private volatile boolean longLived;
 
     /** The last view handed out, reused while callers ask for the same layout (the common case:
@@ -38,7 +39,7 @@ final class Nd4jStorage implements Storage {
         this.size = size;
         this.buffer = buffer;
         this.allocation = allocation;
-        Nd4jScope.register(this);
+        MemoryScope.adopt(this);
     }
 
     /** A storage without elements (and without a buffer). */
@@ -106,15 +107,16 @@ final class Nd4jStorage implements Storage {
     private void checkLive() {
         if (released) {
             throw new ReleasedStorageException("nd4j backend: a " + dtype + " storage of " + size
-                    + " elements was used after the Nd4jScope it was allocated in closed; keep a result with"
+                    + " elements was used after the MemoryScope it was allocated in closed; keep a result with"
                     + " scope.keep(tensor), and mark state that lives across steps with"
                     + " tensor.backend().markLongLived(tensor.storage())");
         }
     }
 
     /** Frees the native buffer now (ND4J's deallocator then has nothing left to do for it). */
-    void release() {
-        if (released) {
+    @Override
+    public void release() {
+        if (released || longLived) {
             return;
         }
         released = true;
@@ -125,11 +127,18 @@ final class Nd4jStorage implements Storage {
         }
     }
 
-    void markLongLived() {
+    @Override
+    public boolean isReleased() {
+        return released;
+    }
+
+    @Override
+    public void markLongLived() {
         longLived = true;
     }
 
-    boolean longLived() {
+    @Override
+    public boolean isLongLived() {
         return longLived;
     }
 

@@ -10,14 +10,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+
 /**
  * unfold, fold, the convolution's forward and max pooling on ND4J buffers. unfold and fold run libnd4j's
  * native {@code im2col} and {@code col2im}, which read and write any strides: the api's {@code [N, C * taps, positions]}
  * columns are handed over as the 6-D {@code [N, C, kH, kW, outH, outW]} view libnd4j expects, over
- * the same memory. Two things libnd4j does not do go through the heap reference loops on a copy:
- * im2col with more window positions than its own formula gives (padding "same" with an even kernel,
- * ceil-mode average pooling), and max pooling with torch-style indices (its {@code max_pool_with_argmax}
- * has TensorFlow's conventions).
+ * the same memory. im2col with more window positions than its own formula gives (padding "same" with
+ * an even kernel, ceil-mode average pooling) goes through the heap reference loop on a copy. Max pooling
+ * with torch-style indices, which libnd4j does not give (its {@code maxpool2d} returns no indices, its
+ * {@code max_pool_with_argmax} has TensorFlow's conventions), is a loop over the native buffers.
  */
 final class SlidingWindows {
     private SlidingWindows() {
@@ -69,8 +73,68 @@ final class SlidingWindows {
                 .build());
     }
 
+    /**
+     * The SPI's max pooling, read and written in place in the native buffers (FLOAT32 widened to double,
+     * which orders and rounds back exactly): the first largest tap inside the image wins, a NaN tap
+     * takes over from anything, as {@link WindowKernels#maxPool2d}. Other dtypes take that loop on a copy.
+     */
     static void maxPool2d(Nd4jStorage x, Layout xLayout, Window2d w, Nd4jStorage out, Layout outLayout,
                           Nd4jStorage indices, Layout indicesLayout) {
+        if (!x.dtype().isFloatingPoint()) {
+            maxPool2dOnHeap(x, xLayout, w, out, outLayout, indices, indicesLayout);
+            return;
+        }
+        boolean f32 = x.dtype() == DType.FLOAT32;
+        FloatBuffer xf = f32 ? BufferLoops.bytes(x).asFloatBuffer() : null;
+        DoubleBuffer xd = f32 ? null : BufferLoops.bytes(x).asDoubleBuffer();
+        FloatBuffer of = f32 ? BufferLoops.bytes(out).asFloatBuffer() : null;
+        DoubleBuffer od = f32 ? null : BufferLoops.bytes(out).asDoubleBuffer();
+        LongBuffer at = BufferLoops.bytes(indices).asLongBuffer();
+        int batch = xLayout.shape().dim(0);
+        int channels = xLayout.shape().dim(1);
+        int sh = xLayout.stride(2);
+        int sw = xLayout.stride(3);
+        int o = outLayout.offset();
+        int i = indicesLayout.offset();
+        for (int n = 0; n < batch; n++) {
+            for (int c = 0; c < channels; c++) {
+                int plane = xLayout.offset() + n * xLayout.stride(0) + c * xLayout.stride(1);
+                for (int oh = 0; oh < w.outH(); oh++) {
+                    for (int ow = 0; ow < w.outW(); ow++, o++, i++) {
+                        double best = Double.NEGATIVE_INFINITY;
+                        int bestAt = -1;
+                        for (int kh = 0; kh < w.kernelH(); kh++) {
+                            int h = w.row(oh, kh);
+                            if (h < 0 || h >= w.height()) {
+                                continue;
+                            }
+                            for (int kw = 0; kw < w.kernelW(); kw++) {
+                                int col = w.column(ow, kw);
+                                if (col < 0 || col >= w.width()) {
+                                    continue;
+                                }
+                                int e = plane + h * sh + col * sw;
+                                double v = f32 ? xf.get(e) : xd.get(e);
+                                if (bestAt < 0 || v > best || Double.isNaN(v)) {
+                                    best = v;
+                                    bestAt = h * w.width() + col;
+                                }
+                            }
+                        }
+                        if (f32) {
+                            of.put(o, (float) best);
+                        } else {
+                            od.put(o, best);
+                        }
+                        at.put(i, bestAt);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void maxPool2dOnHeap(Nd4jStorage x, Layout xLayout, Window2d w, Nd4jStorage out, Layout outLayout,
+                                        Nd4jStorage indices, Layout indicesLayout) {
         int n = outLayout.numel();
         HeapStorage values = HeapStorage.allocate(DType.FLOAT64, n);
         HeapStorage positions = HeapStorage.allocate(DType.INT64, n);

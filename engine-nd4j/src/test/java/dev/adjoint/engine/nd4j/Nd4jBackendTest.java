@@ -1,6 +1,8 @@
 package dev.adjoint.engine.nd4j;
 
 import dev.adjoint.DType;
+import dev.adjoint.MemoryScope;
+import dev.adjoint.ReleasedTensorException;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
@@ -15,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What the conformance suite does not cover: discovery, error wrapping, and Nd4jScope. */
+/** What the conformance suite does not cover: discovery, error wrapping, and how nd4j storages take part in a MemoryScope. */
 class Nd4jBackendTest {
     private final Backend backend = new Nd4jBackend();
 
@@ -41,31 +43,45 @@ class Nd4jBackendTest {
     }
 
     @Test
-    void aScopeFreesWhatWasMadeInsideAndKeepsWhatIsKept() {
-        Tensor before = Tensor.on(backend).ones(DType.FLOAT64, 4);
+    void aMemoryScopeFreesWhatWasMadeInsideAndKeepsWhatIsKept() {
+        NativeMemory memory = new NativeMemory(256L << 20, Long.MAX_VALUE);
+        Tensor before = Tensor.on(new Nd4jBackend(memory)).ones(DType.FLOAT64, 4);
+        long live = memory.liveBytes();
         Tensor freed;
         Tensor kept;
-        try (Nd4jScope scope = Nd4jScope.open()) {
+        try (MemoryScope scope = MemoryScope.open()) {
             freed = before.mul(2.0);
             kept = scope.keep(before.add(1.0));
             assertTrue(scope.size() > 0);
         }
+        assertEquals(live + 4 * 8, memory.liveBytes(), "the native buffers of all but the kept tensor are freed");
         assertArrayEquals(new double[] {1, 1, 1, 1}, before.toDoubleArray());
         assertArrayEquals(new double[] {2, 2, 2, 2}, kept.toDoubleArray());
-        ReleasedStorageException e = assertThrows(ReleasedStorageException.class, freed::toDoubleArray);
-        assertTrue(e.getMessage().contains("Nd4jScope"), e.getMessage());
+        ReleasedTensorException e = assertThrows(ReleasedTensorException.class, freed::toDoubleArray);
+        assertTrue(e.getMessage().contains("MemoryScope"), e.getMessage());
+        // A kernel handed the freed storage directly (past the Tensor API's check) fails too.
+        Storage gone = freedStorage(before);
+        assertThrows(ReleasedStorageException.class, () -> backend.toDoubles(gone, Layout.contiguous(Shape.of(4))));
+    }
+
+    private static Storage freedStorage(Tensor on) {
+        Storage s;
+        try (MemoryScope ignored = MemoryScope.open()) {
+            s = on.mul(3.0).storage();
+        }
+        return s;
     }
 
     @Test
     void keptStoragesMoveToTheEnclosingScope() {
         Tensor inner;
-        try (Nd4jScope outer = Nd4jScope.open()) {
-            try (Nd4jScope scope = Nd4jScope.open()) {
+        try (MemoryScope outer = MemoryScope.open()) {
+            try (MemoryScope scope = MemoryScope.open()) {
                 inner = scope.keep(Tensor.on(backend).ones(DType.FLOAT32, 3));
             }
             assertArrayEquals(new double[] {1, 1, 1}, inner.toDoubleArray());
         }
-        assertThrows(ReleasedStorageException.class, inner::toDoubleArray);
+        assertThrows(ReleasedTensorException.class, inner::toDoubleArray);
     }
 
     /** State marked long-lived (optimizer buffers) is left to the garbage collector, even when made in a scope. */
@@ -73,14 +89,41 @@ class Nd4jBackendTest {
     void aScopeLeavesLongLivedStorages() {
         Tensor state;
         Tensor temporary;
-        try (Nd4jScope scope = Nd4jScope.open()) {
+        try (MemoryScope scope = MemoryScope.open()) {
             state = Tensor.on(backend).ones(DType.FLOAT32, 3);
             temporary = state.mul(2.0);
             backend.markLongLived(state.storage());
         }
         state.mul_(3.0);
         assertArrayEquals(new double[] {3, 3, 3}, state.toDoubleArray());
-        ReleasedStorageException e = assertThrows(ReleasedStorageException.class, temporary::toDoubleArray);
+        ReleasedTensorException e = assertThrows(ReleasedTensorException.class, temporary::toDoubleArray);
         assertTrue(e.getMessage().contains("markLongLived"), e.getMessage());
+    }
+
+    /** Leaves' gradients are state across steps: readable after the scope, and they accumulate over several. */
+    @Test
+    void gradientsSurviveTheScopeAndAccumulateAcrossScopes() {
+        Tensor w = Tensor.on(backend).fromArray(new double[] {1, 2, 3}, 3).requiresGrad(true);
+        for (int microBatch = 0; microBatch < 2; microBatch++) {
+            try (MemoryScope scope = MemoryScope.open()) {
+                w.mul(w).sum().backward();
+            }
+        }
+        assertArrayEquals(new double[] {4, 8, 12}, w.grad().toDoubleArray(), "2 x (2 w), summed over two scopes");
+    }
+
+    /** The deprecated name opens a MemoryScope: the same frees, the same survivors. */
+    @Test
+    @SuppressWarnings("deprecation")
+    void nd4jScopeIsAMemoryScope() {
+        Tensor w = Tensor.on(backend).ones(DType.FLOAT32, 3).requiresGrad(true);
+        Tensor temporary;
+        try (Nd4jScope scope = Nd4jScope.open(); MemoryScope inner = MemoryScope.open()) {
+            temporary = w.mul(2.0);
+            temporary.sum().backward();
+            inner.keep(temporary);
+        }
+        assertArrayEquals(new double[] {2, 2, 2}, w.grad().toDoubleArray());
+        assertThrows(ReleasedTensorException.class, temporary::toDoubleArray);
     }
 }
