@@ -31,8 +31,8 @@ import java.util.Map;
  * {@link #keep}. Any other tensor made inside the scope, and every view of one, fails with a
  * {@link ReleasedTensorException} on its next use; it never reads memory that another tensor now owns.
  *
- * <p>Backends whose storages are {@link ScopedStorage}s take part (scalar and simd reuse the arrays;
- * nd4j frees native memory through its own {@code Nd4jScope}). Without a scope nothing changes. A
+ * <p>Backends whose storages are {@link ScopedStorage}s take part (scalar and simd reuse the arrays,
+ * nd4j frees the native buffers). Without a scope nothing changes. A
  * scope is confined to the thread that opened it; scopes nest, and a kept tensor moves to the
  * enclosing scope, if any.
  */

@@ -41,8 +41,7 @@ public final class AccumulateGrad extends Node {
         }
         Tensor sum = current == null ? incoming : current.add(incoming);
         // A leaf's gradient is state across steps (read after the step, accumulated over several): no
-        // MemoryScope the backward runs in may take its memory back. Marked on the storage, not through
-        // Backend.markLongLived, which would also keep it from nd4j's Nd4jScope, which frees it with the step.
+        // MemoryScope the backward runs in may take its memory back.
         if (sum.storage() instanceof ScopedStorage scoped) {
             scoped.markLongLived();
         }

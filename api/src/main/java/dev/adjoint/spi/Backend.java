@@ -63,8 +63,8 @@ public interface Backend {
     /**
      * {@code storage} holds state that must live across steps, such as an optimizer's moment
      * estimates, however it was allocated: a backend that frees or reuses memory
-     * by scope ({@link dev.adjoint.MemoryScope}, nd4j's {@code Nd4jScope}) leaves it to the garbage
-     * collector instead. Others ignore it.
+     * by scope ({@link dev.adjoint.MemoryScope}) leaves it to the garbage collector instead. Others
+     * ignore it.
      */
     default void markLongLived(Storage storage) {
     }

@@ -2,9 +2,9 @@ package dev.adjoint.nn;
 
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
+import dev.adjoint.MemoryScope;
 import dev.adjoint.Tensor;
 import dev.adjoint.backend.Backends;
-import dev.adjoint.engine.nd4j.Nd4jScope;
 import dev.adjoint.nn.loss.CrossEntropyLoss;
 import dev.adjoint.nn.optim.Adam;
 import dev.adjoint.nn.optim.AdamW;
@@ -23,9 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Optimizer state outlives a memory scope. nd4j's {@link Nd4jScope} frees what a step allocated when
- * it closes; the momentum and moment buffers an optimizer creates lazily inside the first step must
- * survive it, or the second step fails with ReleasedStorageException. Each optimizer runs several
+ * Optimizer state outlives a memory scope. On nd4j a {@link MemoryScope} frees the native memory a
+ * step allocated when it closes; the momentum and moment buffers an optimizer creates lazily inside the first step must
+ * survive it, or the second step fails with ReleasedTensorException. Each optimizer runs several
  * steps with a scope per step and must match, bit for bit, the same steps without scopes.
  */
 final class ScopedOptimizerTest {
@@ -83,7 +83,7 @@ final class ScopedOptimizerTest {
         Tensor y = Tensor.on(BACKEND).fromArray(new long[] {0, 1, 1, 0}, 4);
         List<Double> losses = new ArrayList<>();
         for (int step = 0; step < STEPS; step++) {
-            try (Nd4jScope scope = scoped ? Nd4jScope.open() : null) {
+            try (MemoryScope scope = scoped ? MemoryScope.open() : null) {
                 opt.zeroGrad();
                 Tensor loss = new CrossEntropyLoss().forward(model.forward(x), y);
                 loss.backward();
@@ -122,11 +122,11 @@ final class ScopedOptimizerTest {
         Map<String, Tensor> checkpoint = source.stateDict();
 
         Optimizer restored = new Adam(layer.parameters(), 0.01);
-        try (Nd4jScope scope = Nd4jScope.open()) {
+        try (MemoryScope scope = MemoryScope.open()) {
             restored.loadStateDict(checkpoint);
         }
         for (int step = 0; step < 3; step++) {
-            try (Nd4jScope scope = Nd4jScope.open()) {
+            try (MemoryScope scope = MemoryScope.open()) {
                 restored.zeroGrad();
                 layer.forward(x).sum().backward();
                 restored.step();

@@ -111,19 +111,4 @@ class Nd4jBackendTest {
         }
         assertArrayEquals(new double[] {4, 8, 12}, w.grad().toDoubleArray(), "2 x (2 w), summed over two scopes");
     }
-
-    /** The deprecated name opens a MemoryScope: the same frees, the same survivors. */
-    @Test
-    @SuppressWarnings("deprecation")
-    void nd4jScopeIsAMemoryScope() {
-        Tensor w = Tensor.on(backend).ones(DType.FLOAT32, 3).requiresGrad(true);
-        Tensor temporary;
-        try (Nd4jScope scope = Nd4jScope.open(); MemoryScope inner = MemoryScope.open()) {
-            temporary = w.mul(2.0);
-            temporary.sum().backward();
-            inner.keep(temporary);
-        }
-        assertArrayEquals(new double[] {2, 2, 2}, w.grad().toDoubleArray());
-        assertThrows(ReleasedTensorException.class, temporary::toDoubleArray);
-    }
 }

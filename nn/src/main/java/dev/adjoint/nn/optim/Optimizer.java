@@ -204,7 +204,8 @@ public abstract class Optimizer {
 
     /**
      * The state outlives the step, however late {@link #update} created it: a backend that frees a
-     * step's memory by scope (nd4j's {@code Nd4jScope}) must not free it with the step's temporaries.
+     * step's memory by scope ({@link dev.adjoint.MemoryScope}) must not free it with the step's
+     * temporaries.
      */
     private static void markLongLived(Map<String, Tensor> state) {
         for (Tensor t : state.values()) {
