@@ -1,0 +1,130 @@
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.benchmarks.SimdBuilds;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Storage;
+import dev.adjoint.spi.Window2d;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Paired A/B of engine-simd builds on one ConvBenchmark shape's three convolution kernels (the SPI's
+ * {@code conv2d}, {@code conv2dInputGrad}, {@code conv2dWeightGrad}, each into a fresh zeroed output as
+ * the ops call them), builds loaded as in {@code GemmAB} and taking turns, one call of each kernel per
+ * round, so load from other processes falls on all of them alike. Each call is timed by the calling
+ * thread's CPU time; the table gives the median per kernel and build, and a checksum of each build's
+ * outputs (builds that must agree to the bit print the same).
+ *
+ * <pre>
+ * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
+ *     benchmarks/ab/ConvAB.java rounds shape dirA[@prop=value,...] dirB ...
+ * </pre>
+ * {@code shape}: fmnist2 or resnet3x3. One thread ({@code THREADS=2} in the environment for two, timed
+ * by the calling thread's CPU time alone, so read those as a relative figure); {@code DT=f64} for FLOAT64.
+ */
+public class ConvAB {
+    private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
+    private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
+    private static final int WARM_UP_ROUNDS = Integer.parseInt(System.getenv().getOrDefault("WARM", "40"));
+    private static final String[] KERNELS = {"forward", "inputGrad", "weightGrad"};
+    /** {@code ONLY=weightGrad} (or forward, inputGrad) in the environment times that kernel alone. */
+    private static final String ONLY = System.getenv().getOrDefault("ONLY", "");
+
+    private record Operands(Backend backend, Storage x, Layout xl, Storage w, Layout wl, Storage g, Layout gl,
+                            Window2d win) {
+        Storage run(int kernel) {
+            Storage out;
+            switch (kernel) {
+                case 0 -> {
+                    out = backend.allocate(DTYPE, gl.shape().numel());
+                    backend.conv2d(x, xl, w, wl, win, 1, out, gl);
+                }
+                case 1 -> {
+                    out = backend.allocate(DTYPE, xl.shape().numel());
+                    backend.conv2dInputGrad(g, gl, w, wl, win, 1, out, xl);
+                }
+                default -> {
+                    out = backend.allocate(DTYPE, wl.shape().numel());
+                    backend.conv2dWeightGrad(x, xl, g, gl, win, 1, out, wl);
+                }
+            }
+            return out;
+        }
+    }
+
+    public static void main(String[] args) throws Throwable {
+        if (args.length < 3) {
+            System.err.println("usage: ConvAB rounds shape dir[@prop=value,...]...");
+            System.exit(2);
+        }
+        int rounds = Integer.parseInt(args[0]);
+        int[][] dims = switch (args[1]) {
+            case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}};
+            case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}};
+            default -> throw new IllegalArgumentException("unknown shape " + args[1]);
+        };
+        int[] xd = dims[0], wd = dims[1];
+        Window2d win = new Window2d(xd[2], xd[3], wd[2], wd[3], 1, 1, 1, 1, 1, 1, xd[2], xd[3]);
+        Shape xs = Shape.of(xd), ws = Shape.of(wd), gs = Shape.of(xd[0], wd[0], xd[2], xd[3]);
+        System.setProperty("adjoint.simd.threads", System.getenv().getOrDefault("THREADS", "1"));
+        List<String> labels = new ArrayList<>();
+        List<Operands> builds = new ArrayList<>();
+        for (int v = 2; v < args.length; v++) {
+            builds.add(SimdBuilds.load(args[v], (backend, loader) -> {
+                Operands o = new Operands(backend,
+                        backend.fromDoubles(SimdBuilds.uniform(xs.numel(), 1), DTYPE), Layout.contiguous(xs),
+                        backend.fromDoubles(SimdBuilds.uniform(ws.numel(), 2), DTYPE), Layout.contiguous(ws),
+                        backend.fromDoubles(SimdBuilds.uniform(gs.numel(), 3), DTYPE), Layout.contiguous(gs), win);
+                for (int k = 0; k < KERNELS.length; k++) {
+                    o.run(k);
+                }
+                return o;
+            }));
+            labels.add(args[v]);
+        }
+        double[][][] ms = new double[builds.size()][KERNELS.length][rounds];
+        double[][] sums = new double[builds.size()][KERNELS.length];
+        for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
+            for (int v = 0; v < builds.size(); v++) {
+                for (int k = 0; k < KERNELS.length; k++) {
+                    if (!ONLY.isEmpty() && !ONLY.equals(KERNELS[k])) {
+                        continue;
+                    }
+                    long start = BEAN.getCurrentThreadCpuTime();
+                    Storage out = builds.get(v).run(k);
+                    long end = BEAN.getCurrentThreadCpuTime();
+                    if (round >= 0) {
+                        ms[v][k][round] = (end - start) / 1e6;
+                    }
+                    if (round == rounds - 1) {
+                        double[] d = builds.get(v).backend.toDoubles(out,
+                                Layout.contiguous(k == 0 ? gs : k == 1 ? xs : ws));
+                        double s = 0;
+                        for (int i = 0; i < d.length; i++) {
+                            s += d[i] * (1 + (i % 7));
+                        }
+                        sums[v][k] = s;
+                    }
+                }
+            }
+        }
+        double gflop = 2.0 * gs.numel() * wd[1] * wd[2] * wd[3] / 1e9;
+        System.out.printf("%s %s, %s thread(s), median (p25-p75) of %d rounds: ms of CPU time per call, GFLOP/s%n",
+                args[1], DTYPE, System.getProperty("adjoint.simd.threads"), rounds);
+        for (int v = 0; v < builds.size(); v++) {
+            System.out.printf("%s%n", labels.get(v));
+            for (int k = 0; k < KERNELS.length; k++) {
+                double[] sorted = ms[v][k].clone();
+                Arrays.sort(sorted);
+                double median = sorted[rounds / 2];
+                System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  checksum %.10e%n", KERNELS[k], median,
+                        sorted[rounds / 4], sorted[3 * rounds / 4], gflop / median * 1e3, sums[v][k]);
+            }
+        }
+    }
+}
