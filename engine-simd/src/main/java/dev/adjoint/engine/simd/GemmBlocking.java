@@ -88,12 +88,17 @@ final class GemmBlocking {
     }
 
     /**
-     * Rows of a transposed A that the GEMM packs at once (a multiple of {@code mr}): a quarter of
-     * L2, the B block having half and the output rows and prefetched lines passing through the rest.
-     * Long enough that each column of A is read as a stream of cache lines, not one or two per page.
+     * Rows of a transposed A that the GEMM packs at once (a multiple of {@code mr}): an eighth of L2.
+     * The B block has half of it, and while a block of A is packed and used, as much again passes
+     * through L2 as streams: the columns of A it is read from and the output rows its micro-panels
+     * add to. With a quarter, block, B and streams together overran L2 and B was read again from
+     * beyond it (measured on an AMD EPYC Zen 5, 1 MiB L2, FLOAT32, one thread, the transformer
+     * block's weight gradients {@code dy.T @ x} in benchmarks/ab/BlockAB.java: 1024 x 1024 x 256
+     * 141 -> 166 GFLOP/s, 768 x 1024 x 256 143 -> 168; a sixth ran as an eighth did). Still long
+     * enough that each column of A is read as a run of cache lines, not one or two per page.
      */
     static int transposedRows(Caches caches, int elementBytes, int mr, int kc) {
-        return Math.max(mr, roundDown(caches.l2Bytes() / 4 / (kc * elementBytes), mr));
+        return Math.max(mr, roundDown(caches.l2Bytes() / 8 / (kc * elementBytes), mr));
     }
 
     /**

@@ -61,8 +61,8 @@ class GemmTest {
 
     private static final List<Case> CASES = List.of(
             Case.of(1000, 333, 777, false, false),
-            // A transposed with columns over 2 KiB apart: packed a block of rows at a time, two blocks
-            // (the second ending in a partial micro-panel) on any L2 of up to 4 MiB.
+            // A transposed with columns over 2 KiB apart: packed a block of rows at a time, two or more
+            // blocks (the last ending in a partial micro-panel) on any L2 of up to 4 MiB.
             Case.of(1000, 333, 777, true, false),
             Case.of(1000, 333, 777, false, true),
             Case.of(1000, 333, 777, true, true),
@@ -195,9 +195,9 @@ class GemmTest {
         // An AVX2 core: 32 KiB 8-way L1d, 256 KiB L2; 6 x 16 floats.
         assertEquals(new GemmBlocking.Blocks(6, 16, 320, 96),
                 GemmBlocking.derive(new GemmBlocking.Caches(32 * 1024, 8, 256 * 1024), 4, 6, 16));
-        // A transposed A is packed a quarter of L2 at a time: 504 rows of 256 floats, 336 of 192 doubles.
-        assertEquals(504, GemmBlocking.transposedRows(xeon, 4, 12, 256));
-        assertEquals(336, GemmBlocking.transposedRows(xeon, 8, 12, 192));
+        // A transposed A is packed an eighth of L2 at a time: 252 rows of 256 floats, 168 of 192 doubles.
+        assertEquals(252, GemmBlocking.transposedRows(xeon, 4, 12, 256));
+        assertEquals(168, GemmBlocking.transposedRows(xeon, 8, 12, 192));
         assertEquals(6, GemmBlocking.transposedRows(new GemmBlocking.Caches(32 * 1024, 8, 16 * 1024), 4, 6, 1024));
         // An L2 shared by a cluster of four cores (hybrid Intel parts) is a quarter each.
         Path cluster = sys.resolve("cluster");
