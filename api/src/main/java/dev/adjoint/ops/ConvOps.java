@@ -4,7 +4,6 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
-import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Window2d;
 
 import java.util.Locale;
@@ -255,18 +254,13 @@ public final class ConvOps {
     }
 
     /**
-     * {@link #convolution} plus a per-channel {@code bias} ({@code [O]}), added into the fresh output
-     * in place: one node, and no second output-sized tensor and pass as {@code add} would make. The
-     * bias's gradient is the output gradient summed over the batch and the positions; its tangent
-     * adds like the bias.
+     * {@link #convolution} plus a per-channel {@code bias} ({@code [O]}), in the convolution's own
+     * kernel ({@code Backend.conv2dBiased}): one node, and no second output-sized tensor and pass as
+     * {@code add} would make. The bias's gradient is the output gradient summed over the batch and
+     * the positions; its tangent adds like the bias.
      */
     static Tensor convolution(Tensor x, Tensor w, Tensor bias, Window2d window, int groups) {
-        Tensor out = Dispatch.conv2d(x, w, window, groups);
-        Tensor channelBias = bias.reshape(1, w.size(0), 1, 1);
-        if (out.numel() > 0) {
-            out.backend().binary(BinaryOp.ADD, out.storage(), out.layout(), channelBias.storage(),
-                    channelBias.layout().broadcastTo(out.shape()), out.storage(), out.layout());
-        }
+        Tensor out = Dispatch.conv2d(x, w, bias, window, groups);
         return Graph.record("ConvolutionBackward", out, of(x, w, bias), of(x, w), (g, c) -> of(
                         c.needsInputGrad(0) ? convolutionInputGrad(g, c.saved(1), window, groups) : null,
                         c.needsInputGrad(1) ? convolutionWeightGrad(c.saved(0), g, window, groups, w.shape()) : null,

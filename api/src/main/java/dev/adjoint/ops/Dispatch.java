@@ -413,6 +413,32 @@ public final class Dispatch {
         return out;
     }
 
+    /** {@link #conv2d} plus {@code bias} ({@code [O]}) on every output channel. */
+    static Tensor conv2d(Tensor x, Tensor w, Tensor bias, Window2d window, int groups) {
+        Shape outShape = Shape.of(x.size(0), w.size(0), window.outH(), window.outW());
+        // The [O] bias along the output's channels, stride 0 along the batch and the positions.
+        Layout channelBias = new Layout(outShape, new int[] {0, bias.layout().stride(0), 0, 0}, bias.layout().offset());
+        Backend backend = x.backend();
+        if (x.numel() == 0 || w.numel() == 0) {
+            // Nothing to sum over: the bias alone.
+            Tensor out = zeros(backend, x.dtype(), outShape);
+            if (out.numel() > 0) {
+                backend.binary(BinaryOp.ADD, out.storage(), out.layout(), bias.storage(), channelBias,
+                        out.storage(), out.layout());
+            }
+            return out;
+        }
+        Tensor out = empty(backend, x.dtype(), outShape);
+        if (out.numel() == 0) {
+            return out;
+        }
+        Tensor xs = dense(x);
+        Tensor ws = dense(w);
+        backend.conv2dBiased(xs.storage(), xs.layout(), ws.storage(), ws.layout(), bias.storage(), channelBias,
+                window, groups, out.storage(), out.layout());
+        return out;
+    }
+
     /** The input gradient of {@link #conv2d}: {@code [N, w.size(1) * groups, height, width]}. */
     static Tensor conv2dInputGrad(Tensor grad, Tensor w, Window2d window, int groups) {
         Shape inputShape = Shape.of(grad.size(0), w.size(1) * groups, window.height(), window.width());

@@ -292,6 +292,19 @@ public interface Backend {
     }
 
     /**
+     * {@link #conv2d} plus a bias per output channel: {@code out[n][o][oh][ow] = conv + bias[o]}, with
+     * {@code biasLayout} the {@code [O]} bias viewed as {@code [1, O, 1, 1]} and broadcast to
+     * {@code out}'s shape (stride 0 but along the channels). The default adds the bias into the
+     * convolution's output in a second pass; a kernel that starts each output's sum at its bias saves
+     * that pass over the whole output.
+     */
+    default void conv2dBiased(Storage x, Layout xLayout, Storage weight, Layout weightLayout, Storage bias,
+                              Layout biasLayout, Window2d window, int groups, Storage out, Layout outLayout) {
+        conv2d(x, xLayout, weight, weightLayout, window, groups, out, outLayout);
+        binary(BinaryOp.ADD, out, outLayout, bias, biasLayout, out, outLayout);
+    }
+
+    /**
      * The input gradient of {@link #conv2d}, a transposed convolution: every element of {@code grad}
      * ({@code [N, O, outH, outW]}) times each weight it met in the forward, added into the pixel of
      * {@code out} ({@code [N, C, height, width]}, C = {@code weight.size(1) * groups}) that weight

@@ -963,6 +963,15 @@ public final class SimdBackend extends HeapBackend {
     }
 
     @Override
+    public void conv2dBiased(Storage x, Layout xLayout, Storage weight, Layout weightLayout, Storage bias,
+                             Layout biasLayout, Window2d window, int groups, Storage out, Layout outLayout) {
+        if (!VECTORS || !SimdConvolution.conv2dBiased((HeapStorage) x, xLayout, (HeapStorage) weight, weightLayout,
+                (HeapStorage) bias, biasLayout, window, groups, (HeapStorage) out, outLayout)) {
+            super.conv2dBiased(x, xLayout, weight, weightLayout, bias, biasLayout, window, groups, out, outLayout);
+        }
+    }
+
+    @Override
     public void conv2dInputGrad(Storage grad, Layout gradLayout, Storage weight, Layout weightLayout, Window2d window,
                                 int groups, Storage out, Layout outLayout) {
         if (!VECTORS || !SimdConvolution.inputGrad((HeapStorage) grad, gradLayout, (HeapStorage) weight, weightLayout,

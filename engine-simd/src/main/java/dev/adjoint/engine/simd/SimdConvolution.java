@@ -515,6 +515,29 @@ final class SimdConvolution {
      */
     private static boolean implicitForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
                                            int groups, HeapStorage out, Layout ol) {
+        return implicitForward(x, xl, weight, wAt, w, groups, null, 0, out, ol);
+    }
+
+    /**
+     * {@link #conv2d} plus a bias per output channel ({@code bias[biasAt ..]}, contiguous), the bias the
+     * first term of every output's sum, where the implicit kernels that keep their sums in memory run
+     * the convolution ({@link #channelsAlongVectors}, {@link #samplePairs}); false elsewhere, and the
+     * caller adds the bias after.
+     */
+    static boolean conv2dBiased(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias, Layout bl,
+                                Window2d w, int groups, HeapStorage out, Layout ol) {
+        int cg = xl.shape().dim(1) / groups;
+        int og = wl.shape().dim(0) / groups;
+        if (bias.dtype != x.dtype || bl.stride(1) != 1 || direct(x, out, w, og) || !implicit(x, out, w, cg, og)
+                || !(channelsAlongVectors(x, og) || samplePairs(x, w, cg, og))) {
+            return false;
+        }
+        return implicitForward(x, xl, weight, wl.offset(), w, groups, bias, bl.offset(), out, ol);
+    }
+
+    /** {@link #implicitForward} with each sum started at {@code bias[biasAt + o]}, if a bias is given. */
+    private static boolean implicitForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
+                                           int groups, HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
         int batch = xl.shape().dim(0);
         int channels = xl.shape().dim(1);
         int outChannels = ol.shape().dim(1);
@@ -550,10 +573,12 @@ final class SimdConvolution {
                 int samples = Math.min(2, batch - n);
                 if (f32) {
                     FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
-                            offsets, w, grid, cg, og, out.f32, at, outSample);
+                            offsets, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
+                            outSample);
                 } else {
                     DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
-                            offsets, w, grid, cg, og, out.f64, at, outSample);
+                            offsets, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
+                            outSample);
                 }
             });
             return true;
@@ -565,13 +590,13 @@ final class SimdConvolution {
             int at = ol.offset() + (n * outChannels + g * og) * w.positions();
             if (f32 && alongVectors) {
                 FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
-                        og, out.f32, at);
+                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         out.f32, at);
             } else if (alongVectors) {
                 DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
-                        cg, og, out.f64, at);
+                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         out.f64, at);

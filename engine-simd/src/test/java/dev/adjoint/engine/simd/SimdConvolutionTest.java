@@ -64,6 +64,7 @@ class SimdConvolutionTest {
                     Operands op = new Operands(2, ch[0], ch[1], ch[2], w, dtype);
                     String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", " + dtype;
                     assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                    assertBiasedMatches(op, what, dtype);
                     assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
                     assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
                 }
@@ -194,6 +195,7 @@ class SimdConvolutionTest {
                                     op.outLayout()), what);
                         }
                         assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertBiasedMatches(op, what, dtype);
                         assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
                         assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
                     }
@@ -214,6 +216,7 @@ class SimdConvolutionTest {
     @Test
     void outputChannelsAlongTheVectorsMatchTheReference() {
         int implicit = 0;
+        int biased = 0;
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             for (Window2d w : windows(5, 7)) {
                 if (w.strideH() != 1 || w.strideW() != 1) {
@@ -228,13 +231,14 @@ class SimdConvolutionTest {
                             implicit++;
                         }
                         assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        biased += assertBiasedMatches(op, what, dtype);
                         assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
                     }
                 }
             }
         }
         System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
-                + " along the vectors");
+                + " along the vectors, " + biased + " forwards started their sums at the bias");
     }
 
     /**
@@ -261,6 +265,7 @@ class SimdConvolutionTest {
                         taken[dtype == DType.FLOAT32 ? 0 : 1] += takesPairs(op, w, ch[0] / ch[2], ch[1] / ch[2], false)
                                 + takesPairs(op, w, ch[0] / ch[2], ch[1] / ch[2], true);
                         assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                        assertBiasedMatches(op, what, dtype);
                         assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
                         assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD), dtype);
                     }
@@ -275,6 +280,17 @@ class SimdConvolutionTest {
             // 32 FLOAT32 and 16 FLOAT64 channels are two vectors on AVX-512: both dtypes must take it.
             assertTrue(taken[0] > 0 && taken[1] > 0, "FLOAT32 " + taken[0] + ", FLOAT64 " + taken[1]);
         }
+    }
+
+    /**
+     * The convolution plus a bias through the backend ({@code conv2dBiased}) against the scalar
+     * reference's; 1 where simd's kernels started the sums at the bias rather than adding it after.
+     */
+    private static int assertBiasedMatches(Operands op, String what, DType dtype) {
+        assertClose("conv2dBiased " + what, op.forwardBiased(SCALAR), op.forwardBiased(SIMD), dtype);
+        HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+        return SimdConvolution.conv2dBiased(op.x, op.xl, op.w, op.wl, op.bias, op.biasLayout(), op.window, op.groups,
+                out, op.outLayout()) ? 1 : 0;
     }
 
     /**
@@ -342,7 +358,7 @@ class SimdConvolutionTest {
         final int groups;
         final Window2d window;
         final Shape outShape;
-        final HeapStorage x, w, g;
+        final HeapStorage x, w, g, bias;
         final Layout xl, wl, gl;
 
         Operands(int n, int channels, int outChannels, int groups, Window2d window, DType dtype) {
@@ -358,10 +374,22 @@ class SimdConvolutionTest {
             x = values(xs.numel(), random, dtype);
             w = values(ws.numel(), random, dtype);
             g = values(outShape.numel(), random, dtype);
+            bias = values(outChannels, random, dtype);
         }
 
         Layout outLayout() {
             return gl;
+        }
+
+        /** The bias along the output's channels, stride 0 elsewhere, as the api hands it to conv2dBiased. */
+        Layout biasLayout() {
+            return new Layout(outShape, new int[] {0, 1, 0, 0}, 0);
+        }
+
+        double[] forwardBiased(Backend b) {
+            Storage out = b.allocate(x.dtype(), outShape.numel());
+            b.conv2dBiased(x, xl, w, wl, bias, biasLayout(), window, groups, out, gl);
+            return b.toDoubles(out, gl);
         }
 
         double[] forward(Backend b) {
