@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
@@ -10,11 +11,15 @@ import static dev.adjoint.ops.ElementwiseOps.of;
 /**
  * 2-D pooling. Max pooling is a kernel that also returns where each maximum came from; its
  * gradient scatters into those positions, and that scatter's own gradient gathers from them, so
- * both directions are differentiable. Average pooling is unfold and a sum over the taps, divided by
- * each window's count; adaptive average pooling is two small matrix products with averaging
- * matrices (its windows differ in size, so they do not fit one unfold).
+ * both directions are differentiable. Average pooling is a kernel pair, the mean of each window and its
+ * input gradient (its adjoint), each the other's VJP, so gradients of gradients need no formula of
+ * their own; the SPI's defaults compose them from unfold, a sum and fold. Adaptive average pooling
+ * is two small matrix products with averaging matrices (its windows differ in size, so they do not
+ * fit one unfold).
  */
 public final class PoolOps {
+    private static final Tensor[] NOTHING = new Tensor[0];
+
     private PoolOps() {
     }
 
@@ -67,45 +72,38 @@ public final class PoolOps {
                                    boolean countIncludePad) {
         String op = "avgPool2d";
         WindowArgs.checkInputRank(op, input, 2);
+        Dispatch.checkFloating(op, input);
         Window2d window = poolWindow(op, input, kernelSize, stride, padding, new int[] {1}, ceilMode);
         Tensor x = WindowArgs.batched(input, 2);
-        int n = x.size(0);
-        int channels = x.size(1);
-        // Each image as a channel of its own: unfold gives [N * C, taps, positions], stored taps first,
-        // so the sum over taps reads whole rows.
-        Tensor cols = ConvOps.unfold(x.reshape(n * channels, 1, window.height(), window.width()), window);
-        Tensor sums = cols.permute(1, 0, 2).sum(0, false);
-        Tensor divisors = reciprocalCounts(x, window, countIncludePad);
-        Tensor out = sums.reshape(n, channels, window.outH(), window.outW()).mul(divisors);
-        return WindowArgs.unbatched(out, input, 2);
+        return WindowArgs.unbatched(averages(x, window, countIncludePad), input, 2);
     }
 
-    /** {@code 1 / count} per window position, {@code [outH, outW]}: counts are separable, rows times columns. */
-    private static Tensor reciprocalCounts(Tensor like, Window2d w, boolean countIncludePad) {
-        int[] rows = counts(w.outH(), w.height(), w.kernelH(), w.strideH(), w.padH(), countIncludePad);
-        int[] cols = counts(w.outW(), w.width(), w.kernelW(), w.strideW(), w.padW(), countIncludePad);
-        double[] values = new double[w.positions()];
-        for (int i = 0; i < rows.length; i++) {
-            for (int j = 0; j < cols.length; j++) {
-                values[i * cols.length + j] = 1.0 / ((double) rows[i] * cols[j]);
-            }
+    /** The window means of a batched {@code x}; its gradient is {@link #averagesInputGrad}. */
+    private static Tensor averages(Tensor x, Window2d window, boolean countIncludePad) {
+        Tensor out = Dispatch.empty(x.backend(), x.dtype(), Shape.of(x.size(0), x.size(1), window.outH(), window.outW()));
+        if (out.numel() > 0) {
+            x.backend().avgPool2d(x.storage(), x.layout(), window, countIncludePad, out.storage(), out.layout());
         }
-        return Tensor.on(like.backend()).fromArray(values, like.dtype(), w.outH(), w.outW());
+        return Graph.record("AvgPool2DBackward", out, of(x), NOTHING,
+                (g, c) -> of(averagesInputGrad(g, window, countIncludePad)),
+                (t, in, y) -> averages(t[0], window, countIncludePad));
     }
 
-    /** PyTorch's avg_pool2d divisor along one dimension, for each output position. */
-    private static int[] counts(int out, int size, int kernel, int stride, int pad, boolean countIncludePad) {
-        int[] counts = new int[out];
-        for (int o = 0; o < out; o++) {
-            int start = o * stride - pad;
-            int end = Math.min(start + kernel, size + pad);
-            if (countIncludePad) {
-                counts[o] = end - start;
-            } else {
-                counts[o] = Math.min(end, size) - Math.max(start, 0);
-            }
+    /**
+     * Average pooling's input gradient, itself recorded: it is linear in {@code grad} and the adjoint
+     * of {@link #averages}, so each is the other's VJP.
+     */
+    private static Tensor averagesInputGrad(Tensor grad, Window2d window, boolean countIncludePad) {
+        // Zeros: kernels may add each window's share into its pixels rather than write each pixel once.
+        Tensor out = Dispatch.zeros(grad.backend(), grad.dtype(),
+                Shape.of(grad.size(0), grad.size(1), window.height(), window.width()));
+        if (grad.numel() > 0) {
+            grad.backend().avgPool2dInputGrad(grad.storage(), grad.layout(), window, countIncludePad, out.storage(),
+                    out.layout());
         }
-        return counts;
+        return Graph.record("AvgPool2DBackwardBackward", out, of(grad), NOTHING,
+                (g, c) -> of(averages(g, window, countIncludePad)),
+                (t, in, y) -> averagesInputGrad(t[0], window, countIncludePad));
     }
 
     /**

@@ -390,4 +390,105 @@ public interface Backend {
      */
     void maxPool2d(Storage x, Layout xLayout, Window2d window, Storage out, Layout outLayout, Storage indices,
                    Layout indicesLayout);
+
+    /**
+     * Average pooling, torch's avg_pool2d without a divisor override: for {@code x} of shape
+     * {@code [N, C, height, width]} (floating, any strides), {@code out} ({@code [N, C, outH, outW]},
+     * contiguous) holds the sum of each window's taps inside the image divided by the window's count.
+     * With {@code countIncludePad} the count is the taps up to the padded image's edge (the padding
+     * counts, the part of a ceil-mode window beyond it does not), otherwise the taps inside the image.
+     * The window has no dilation. Linear in {@code x}; {@link #avgPool2dInputGrad} is its adjoint.
+     *
+     * <p>The default unfolds each plane, sums the taps and multiplies by the reciprocal counts
+     * (unfold, reduce, binary).
+     */
+    default void avgPool2d(Storage x, Layout xLayout, Window2d window, boolean countIncludePad, Storage out,
+                           Layout outLayout) {
+        int planes = xLayout.shape().dim(0) * xLayout.shape().dim(1);
+        int taps = window.taps();
+        int positions = window.positions();
+        // Each plane as an image of one channel: the columns, stored taps first, are one contiguous
+        // [taps, planes, positions] block whose sum over taps reads whole rows.
+        Layout asPlanes = planesOf(xLayout);
+        Storage source = x;
+        if (asPlanes == null) {
+            source = allocate(x.dtype(), xLayout.numel());
+            copy(x, xLayout, source, Layout.contiguous(xLayout.shape()));
+            asPlanes = Layout.contiguous(Shape.of(planes, 1, window.height(), window.width()));
+        }
+        Storage cols = allocate(x.dtype(), taps * planes * positions);
+        unfold(source, asPlanes, window, cols,
+                new Layout(Shape.of(planes, taps, positions), new int[] {positions, planes * positions, 1}, 0));
+        Storage sums = allocate(x.dtype(), planes * positions);
+        reduce(ReduceOp.SUM, cols, Layout.contiguous(Shape.of(taps, planes, positions)), sums,
+                Layout.contiguous(Shape.of(1, planes, positions)));
+        Storage reciprocals = reciprocalCounts(window, countIncludePad, x.dtype());
+        binary(BinaryOp.MUL, sums, Layout.contiguous(outLayout.shape()), reciprocals,
+                Layout.contiguous(Shape.of(window.outH(), window.outW())).broadcastTo(outLayout.shape()), out, outLayout);
+    }
+
+    /**
+     * The input gradient of {@link #avgPool2d}, its adjoint: each element of {@code grad}
+     * ({@code [N, C, outH, outW]}, any strides) divided by its window's count and added into every
+     * pixel of {@code out} ({@code [N, C, height, width]}, contiguous, zero-filled) the window covers
+     * inside the image. Linear in {@code grad}; {@link #avgPool2d} is its adjoint.
+     *
+     * <p>The default multiplies by the reciprocal counts and folds the result, repeated for every tap
+     * (binary, fold).
+     */
+    default void avgPool2dInputGrad(Storage grad, Layout gradLayout, Window2d window, boolean countIncludePad,
+                                    Storage out, Layout outLayout) {
+        Shape gradShape = gradLayout.shape();
+        int planes = gradShape.dim(0) * gradShape.dim(1);
+        int positions = window.positions();
+        Storage scaled = allocate(grad.dtype(), planes * positions);
+        binary(BinaryOp.MUL, grad, gradLayout, reciprocalCounts(window, countIncludePad, grad.dtype()),
+                Layout.contiguous(Shape.of(window.outH(), window.outW())).broadcastTo(gradShape), scaled,
+                Layout.contiguous(gradShape));
+        // Every tap of a position reads the same scaled gradient: a stride-0 tap dimension.
+        Shape image = Shape.of(planes, 1, window.height(), window.width());
+        fold(scaled, new Layout(Shape.of(planes, window.taps(), positions), new int[] {positions, 0, 1}, 0), window,
+                out, new Layout(image, image.contiguousStrides(), outLayout.offset()));
+    }
+
+    /** {@code x} ({@code [N, C, height, width]}) viewed as {@code [N * C, 1, height, width]}, or null when its strides do not allow it. */
+    private static Layout planesOf(Layout x) {
+        Shape shape = x.shape();
+        int n = shape.dim(0);
+        int channels = shape.dim(1);
+        int planeStride;
+        if (channels == 1) {
+            planeStride = x.stride(0);
+        } else if (n == 1 || x.stride(0) == channels * x.stride(1)) {
+            planeStride = x.stride(1);
+        } else {
+            return null;
+        }
+        return new Layout(Shape.of(n * channels, 1, shape.dim(2), shape.dim(3)),
+                new int[] {planeStride, planeStride, x.stride(2), x.stride(3)}, x.offset());
+    }
+
+    /** {@code 1 / count} per window position, {@code [outH, outW]}: counts are separable, rows times columns. */
+    private Storage reciprocalCounts(Window2d w, boolean countIncludePad, DType dtype) {
+        int[] rows = poolCounts(w.outH(), w.height(), w.kernelH(), w.strideH(), w.padH(), countIncludePad);
+        int[] cols = poolCounts(w.outW(), w.width(), w.kernelW(), w.strideW(), w.padW(), countIncludePad);
+        double[] values = new double[w.positions()];
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < cols.length; j++) {
+                values[i * cols.length + j] = 1.0 / ((double) rows[i] * cols[j]);
+            }
+        }
+        return fromDoubles(values, dtype);
+    }
+
+    /** PyTorch's avg_pool2d divisor along one dimension, for each output position. */
+    private static int[] poolCounts(int out, int size, int kernel, int stride, int pad, boolean countIncludePad) {
+        int[] counts = new int[out];
+        for (int o = 0; o < out; o++) {
+            int start = o * stride - pad;
+            int end = Math.min(start + kernel, size + pad);
+            counts[o] = countIncludePad ? end - start : Math.min(end, size) - Math.max(start, 0);
+        }
+        return counts;
+    }
 }

@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * {@code batchnorm} / {@code batchnorm_bp}, called by name as the backend calls {@code conv2d}. Today
  * max pooling runs the heap reference loop on a copy (the SPI wants torch's per-plane argmax indices,
  * which libnd4j's ops do not give) and its gradient is a scatter-add at those indices; average pooling
- * is the api's unfold (libnd4j's {@code im2col}) and a sum; batch norm is the api's composite of
+ * runs libnd4j's {@code avgpool2d} / {@code avgpool2d_bp} itself (the SPI's kernel pair), so its pair
+ * measures only the api's overhead around them; batch norm is the api's composite of
  * reductions and elementwise ops (nd4j offers no fused kernels). The native batch norm in training
  * needs the batch's mean and biased variance first: libnd4j's {@code batchnorm} only normalises, so
  * its side runs ND4J's mean and variance reductions too, as DL4J's layer does. The set-up checks

@@ -105,6 +105,8 @@ public final class Nd4jBackend implements Backend {
      * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
      * (loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's gradients (which
      * compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and measured no faster).
+     * Average pooling runs libnd4j's avgpool2d and avgpool2d_bp except in ceil mode with a window over the
+     * far edge, which takes the SPI's default (libnd4j's unfold, sum and fold).
      */
     @Override
     public boolean runsNatively(String kernel, Enum<?> primitive) {
@@ -617,6 +619,39 @@ public final class Nd4jBackend implements Backend {
                     (Nd4jStorage) indices, indicesLayout);
             return null;
         }, xLayout, outLayout);
+    }
+
+    @Override
+    public void avgPool2d(Storage x, Layout xLayout, Window2d window, boolean countIncludePad, Storage out,
+                          Layout outLayout) {
+        if (outLayout.numel() == 0) {
+            return;
+        }
+        if (!SlidingWindows.nativeAveragePooling(window)) {
+            Backend.super.avgPool2d(x, xLayout, window, countIncludePad, out, outLayout);
+            return;
+        }
+        guard("avgPool2d", () -> {
+            SlidingWindows.avgPool2d((Nd4jStorage) x, xLayout, window, countIncludePad, (Nd4jStorage) out, outLayout);
+            return null;
+        }, xLayout, outLayout);
+    }
+
+    @Override
+    public void avgPool2dInputGrad(Storage grad, Layout gradLayout, Window2d window, boolean countIncludePad,
+                                   Storage out, Layout outLayout) {
+        if (gradLayout.numel() == 0) {
+            return;
+        }
+        if (!SlidingWindows.nativeAveragePooling(window)) {
+            Backend.super.avgPool2dInputGrad(grad, gradLayout, window, countIncludePad, out, outLayout);
+            return;
+        }
+        guard("avgPool2dInputGrad", () -> {
+            SlidingWindows.avgPool2dInputGrad((Nd4jStorage) grad, gradLayout, window, countIncludePad,
+                    (Nd4jStorage) out, outLayout);
+            return null;
+        }, gradLayout, outLayout);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------

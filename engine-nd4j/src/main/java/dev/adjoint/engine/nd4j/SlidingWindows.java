@@ -146,6 +146,45 @@ final class SlidingWindows {
         indices.view(indicesLayout).assign(Nd4j.createFromArray(positions.i64).reshape(shape));
     }
 
+    /**
+     * Whether libnd4j's {@code avgpool2d} and {@code avgpool2d_bp} compute torch's average pooling over
+     * {@code w}: they size the output by the floor formula (no ceil mode), so a ceil-mode window that
+     * hangs over the far edge has no counterpart. Without such a window every window ends within the
+     * padded image, where libnd4j's divisors are torch's: the kernel's area (mode 1) with the padding
+     * counted, the taps inside the image (mode 0) without. No dilation, which the api never asks for.
+     */
+    static boolean nativeAveragePooling(Window2d w) {
+        return w.dilationH() == 1 && w.dilationW() == 1 && matchesNativeExtent(w);
+    }
+
+    /** Average pooling through libnd4j's {@code avgpool2d}, which reads any strides. */
+    static void avgPool2d(Nd4jStorage x, Layout xLayout, Window2d w, boolean countIncludePad, Nd4jStorage out,
+                          Layout outLayout) {
+        Nd4j.exec(DynamicCustomOp.builder("avgpool2d").addInputs(x.view(xLayout)).addOutputs(out.view(outLayout))
+                .addIntegerArguments(poolArguments(w, countIncludePad))
+                .build());
+    }
+
+    /**
+     * Average pooling's input gradient through libnd4j's {@code avgpool2d_bp}, which overwrites its
+     * output. Its first operand, the forward's input, only gives the shape (average pooling's gradient
+     * does not read the input): the output stands in for it.
+     */
+    static void avgPool2dInputGrad(Nd4jStorage grad, Layout gradLayout, Window2d w, boolean countIncludePad,
+                                   Nd4jStorage out, Layout outLayout) {
+        INDArray inputGrad = out.view(outLayout);
+        Nd4j.exec(DynamicCustomOp.builder("avgpool2d_bp").addInputs(inputGrad, grad.view(gradLayout))
+                .addOutputs(inputGrad)
+                .addIntegerArguments(poolArguments(w, countIncludePad))
+                .build());
+    }
+
+    /** kH, kW, sH, sW, pH, pW, dH, dW, same mode (0), the divisor mode, NCHW (0). */
+    private static int[] poolArguments(Window2d w, boolean countIncludePad) {
+        return new int[] {w.kernelH(), w.kernelW(), w.strideH(), w.strideW(), w.padH(), w.padW(), w.dilationH(),
+                w.dilationW(), 0, countIncludePad ? 1 : 0, 0};
+    }
+
     /** Whether libnd4j's im2col, which sizes its output by the floor formula with the padding on both sides, gives {@code w}'s positions. */
     private static boolean matchesNativeExtent(Window2d w) {
         return w.outH() == Window2d.outputSize(w.height(), w.kernelH(), w.strideH(), w.padH(), w.dilationH(), false)
