@@ -235,6 +235,13 @@ final class TracingBackend implements Backend {
     }
 
     @Override
+    public void conv2dBiased(Storage x, Layout xl, Storage w, Layout wl, Storage bias, Layout bl, Window2d window,
+                             int groups, Storage out, Layout ol) {
+        record("conv2dBiased", null);
+        delegate.conv2dBiased(x, xl, w, wl, bias, bl, window, groups, out, ol);
+    }
+
+    @Override
     public void conv2dInputGrad(Storage g, Layout gl, Storage w, Layout wl, Window2d window, int groups, Storage out,
                                 Layout ol) {
         record("conv2dInputGrad", null);
@@ -246,6 +253,19 @@ final class TracingBackend implements Backend {
                                  Layout ol) {
         record("conv2dWeightGrad", null);
         delegate.conv2dWeightGrad(x, xl, g, gl, window, groups, out, ol);
+    }
+
+    @Override
+    public void avgPool2d(Storage x, Layout xl, Window2d window, boolean countIncludePad, Storage out, Layout ol) {
+        record("avgPool2d", null);
+        delegate.avgPool2d(x, xl, window, countIncludePad, out, ol);
+    }
+
+    @Override
+    public void avgPool2dInputGrad(Storage g, Layout gl, Window2d window, boolean countIncludePad, Storage out,
+                                   Layout ol) {
+        record("avgPool2dInputGrad", null);
+        delegate.avgPool2dInputGrad(g, gl, window, countIncludePad, out, ol);
     }
 
     @Override
