@@ -32,9 +32,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The story: the nd4j backend's max pooling, average pooling and batch norm (what it runs today) against
  * libnd4j's own {@code maxpool2d} / {@code maxpool2d_bp}, {@code avgpool2d} / {@code avgpool2d_bp} and
- * {@code batchnorm} / {@code batchnorm_bp}, called by name as the backend calls {@code conv2d}. Today
- * max pooling runs the heap reference loop on a copy (the SPI wants torch's per-plane argmax indices,
- * which libnd4j's ops do not give) and its gradient is a scatter-add at those indices; average pooling
+ * {@code batchnorm} / {@code batchnorm_bp}, called by name as the backend calls {@code conv2d}. The
+ * backend's max pooling is its own loop over the native buffers (the SPI wants torch's per-plane
+ * argmax indices, which libnd4j's ops do not give) and its gradient a scatter-add at those indices; average pooling
  * runs libnd4j's {@code avgpool2d} / {@code avgpool2d_bp} itself (the SPI's kernel pair), so its pair
  * measures only the api's overhead around them; batch norm is the api's composite of
  * reductions and elementwise ops (nd4j offers no fused kernels). The native batch norm in training
