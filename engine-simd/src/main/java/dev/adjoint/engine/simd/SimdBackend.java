@@ -70,8 +70,8 @@ public final class SimdBackend extends HeapBackend {
             case "unary" -> VECTOR_UNARY.contains(primitive);
             case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
             case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "linear", "softmax", "softmaxBackward",
-                 "layerNorm", "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dInputGrad",
-                 "conv2dWeightGrad", "sgdStep", "adamStep" -> true;
+                 "layerNorm", "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dBiased",
+                 "conv2dInputGrad", "conv2dWeightGrad", "sgdStep", "adamStep" -> true;
             default -> false;
         };
     }
