@@ -44,6 +44,7 @@ public final class Report {
     private final Map<String, String> titles = new LinkedHashMap<>();
     private final List<PeerLibrary> peers = new ArrayList<>();
     private TorchPeer torch;
+    private OpenBlasCoreType coreType;
     private volatile Process running;
     /** Set by the shutdown hook: no cell starts or is recorded after it. */
     private volatile boolean stopping;
@@ -118,6 +119,9 @@ public final class Report {
 
     private void startPeers() {
         titles.put("jvm", "machine");
+        coreType = OpenBlasCoreType.choose(options.openblasCoreType(), options.python(), options.peers());
+        files.note("OpenBLAS core type (the PyTorch peer's and nd4j's): " + coreType.reason());
+        System.out.println("OpenBLAS core type: " + coreType.reason());
         for (PeerLibrary peer : ServiceLoader.load(PeerLibrary.class)) {
             peers.add(peer);
         }
@@ -125,7 +129,7 @@ public final class Report {
             return;
         }
         try {
-            torch = TorchPeer.start(options.python(), options.peers().resolve("torch_workloads.py"));
+            torch = TorchPeer.start(options.python(), options.peers().resolve("torch_workloads.py"), coreType);
         } catch (IOException e) {
             System.out.println("PyTorch peer: not in this run: " + e.getMessage());
             files.note("PyTorch peer: not in this run: " + e.getMessage());
@@ -224,7 +228,9 @@ public final class Report {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), CellRunner.class.getName(),
                 cell.workload().id(), cell.implementation(), Double.toString(options.cellSeconds()),
                 Double.toString(options.warmupLimit())));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        coreType.applyTo(builder.environment());
+        Process process = builder.start();
         running = process;
         if (stopping) {
             process.destroyForcibly();
@@ -302,7 +308,7 @@ public final class Report {
 
     /** The command line. */
     record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
-                   List<String> workloads, List<String> backends, boolean list) {
+                   String openblasCoreType, List<String> workloads, List<String> backends, boolean list) {
         static Options parse(String[] args) {
             double cellSeconds = 0.8;
             // The training steps keep C2 busy for several seconds, longer on a loaded machine (the MLP
@@ -313,6 +319,7 @@ public final class Report {
             Path python = Path.of("/usr/bin/python3");
             Path peers = Path.of("benchmarks", "peers");
             boolean pytorch = true;
+            String openblasCoreType = "auto";
             List<String> workloads = List.of();
             List<String> backends = List.of();
             boolean list = false;
@@ -325,6 +332,7 @@ public final class Report {
                     case "--python" -> python = Path.of(value(args, ++i, a));
                     case "--peers" -> peers = Path.of(value(args, ++i, a));
                     case "--no-pytorch" -> pytorch = false;
+                    case "--openblas-coretype" -> openblasCoreType = value(args, ++i, a);
                     case "--workloads" -> {
                         workloads = List.of(value(args, ++i, a).split(","));
                         for (String id : workloads) {
@@ -351,7 +359,8 @@ public final class Report {
             if (out == null) {
                 out = Path.of("bench-results", Instant.now().toString().replaceAll("[:.]", "-").substring(0, 19));
             }
-            return new Options(cellSeconds, warmupLimit, out, python, peers, pytorch, workloads, backends, list);
+            return new Options(cellSeconds, warmupLimit, out, python, peers, pytorch, openblasCoreType, workloads,
+                    backends, list);
         }
 
         private static String value(String[] args, int i, String option) {

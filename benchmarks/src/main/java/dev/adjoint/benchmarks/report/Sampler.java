@@ -20,6 +20,12 @@ import java.util.List;
  * diagnostic command, as {@code jcmd PID Compiler.queue} shows it) hold nothing and nothing is being
  * compiled. The first alone is not enough: one large C2 compile can run longer than the quiet window.
  *
+ * <p>At the warm-up limit a cell whose JIT is still busy is measured anyway, unless its calls are
+ * still getting faster ({@link Progress}): then the warm-up goes on, up to {@value #LIMIT_STRETCH}
+ * times the limit. A workload that compiles many large vector kernels (simd's first CNN step runs for
+ * seconds before C2 has compiled them) is so measured warm, while one whose JIT keeps compiling rarely
+ * taken paths at a steady speed stops at the limit.
+ *
  * <p>Results are kept from dead-code elimination by a volatile write of each call's result; the
  * operations return objects that cannot be scalar-replaced (tensors, storages, boxed sums).
  */
@@ -29,6 +35,8 @@ public final class Sampler {
     /** Warm-up slices are a twentieth of the measuring budget. */
     private static final int SLICES = 20;
     private static final double QUIET_SECONDS = 0.25;
+    /** The longest warm-up, as a multiple of the limit, for calls that are still getting faster. */
+    static final int LIMIT_STRETCH = 4;
 
     @SuppressWarnings("unused") // written to keep results alive; never read
     private static volatile Object sink;
@@ -46,8 +54,9 @@ public final class Sampler {
 
     /**
      * @param measureSeconds the time for the samples
-     * @param warmupLimit    the longest warm-up; if the JIT is still compiling then, the samples are
-     *                       taken anyway and {@link Measurement#jitSettled()} says so
+     * @param warmupLimit    the warm-up's limit; if the JIT is still compiling then, the samples are
+     *                       taken anyway and {@link Measurement#jitSettled()} says so, unless the calls
+     *                       are still getting faster (then up to {@value #LIMIT_STRETCH} times as long)
      */
     public static Measurement measure(Operation op, Metric metric, double measureSeconds, double warmupLimit) {
         Jit jit = new Jit();
@@ -55,12 +64,17 @@ public final class Sampler {
         long start = System.nanoTime();
         long warmupCalls = 0;
         boolean settled = false;
-        while (!settled && seconds(start) < warmupLimit) {
+        Progress progress = new Progress();
+        while (!settled && (seconds(start) < warmupLimit
+                || (seconds(start) < LIMIT_STRETCH * warmupLimit && progress.improving()))) {
             long sliceStart = System.nanoTime();
+            long sliceCalls = 0;
             do {
                 sink = op.call();
-                warmupCalls++;
+                sliceCalls++;
             } while (seconds(sliceStart) < slice);
+            warmupCalls += sliceCalls;
+            progress.add(seconds(start), seconds(sliceStart) / sliceCalls);
             settled = jit.settled();
         }
         double warmupSeconds = seconds(start);
@@ -94,6 +108,44 @@ public final class Sampler {
 
     private static double seconds(long since) {
         return (System.nanoTime() - since) / 1e9;
+    }
+
+    /**
+     * Whether a warm-up's calls are still getting faster: the best time per call of its last
+     * {@value #WINDOW_SECONDS} s (and at least its last {@value #WINDOW_SLICES} slices) is more than
+     * {@value #GAIN_PERCENT}% below the best before them. Slices are fed in order with the time they
+     * ended at; until a slice lies before the window there is nothing to compare with, and that
+     * counts as improving.
+     */
+    static final class Progress {
+        static final double WINDOW_SECONDS = 2.0;
+        static final int WINDOW_SLICES = 3;
+        static final int GAIN_PERCENT = 5;
+        private final List<double[]> slices = new ArrayList<>();
+
+        /** A slice that ended {@code at} seconds into the warm-up, at {@code perCall} seconds a call. */
+        void add(double at, double perCall) {
+            slices.add(new double[] {at, perCall});
+        }
+
+        boolean improving() {
+            if (slices.isEmpty()) {
+                return true;
+            }
+            double end = slices.get(slices.size() - 1)[0];
+            double before = Double.POSITIVE_INFINITY;
+            double recent = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < slices.size(); i++) {
+                double[] s = slices.get(i);
+                boolean inWindow = s[0] > end - WINDOW_SECONDS || i >= slices.size() - WINDOW_SLICES;
+                if (inWindow) {
+                    recent = Math.min(recent, s[1]);
+                } else {
+                    before = Math.min(before, s[1]);
+                }
+            }
+            return before == Double.POSITIVE_INFINITY || recent < (1 - GAIN_PERCENT / 100.0) * before;
+        }
     }
 
     /** HotSpot's JIT, watched through its management beans. */

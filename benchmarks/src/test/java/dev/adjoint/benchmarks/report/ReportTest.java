@@ -37,6 +37,36 @@ class ReportTest {
     }
 
     @Test
+    void aWarmUpWhoseCallsStillGetFasterGoesOnAndOneAtASteadySpeedStops() {
+        // A cold CNN step: a 15 s first call, then calls getting faster as kernels are compiled.
+        Sampler.Progress cold = new Sampler.Progress();
+        assertTrue(cold.improving(), "nothing measured yet");
+        cold.add(15.0, 15.0);
+        assertTrue(cold.improving(), "one call: nothing before it to compare with");
+        cold.add(17.7, 2.7);
+        cold.add(19.8, 2.1);
+        cold.add(20.4, 0.6);
+        assertTrue(cold.improving(), "0.6 s a call against 15 s before the window");
+        // Then steady at 34 ms for more than the window: no longer improving.
+        double t = 20.4;
+        for (int i = 0; i < 100; i++) {
+            t += 0.05;
+            cold.add(t, 0.034 * (1 + 0.01 * (i % 3)));
+        }
+        assertTrue(!cold.improving(), "steady for 5 s");
+
+        // Compiling rarely taken paths at a steady speed: stops at once.
+        Sampler.Progress steady = new Sampler.Progress();
+        for (int i = 1; i <= 200; i++) {
+            steady.add(i * 0.05, 0.001 * (1 + 0.02 * (i % 2)));
+        }
+        assertTrue(!steady.improving());
+        // A late compile that cuts the time by a third within the window counts as improving.
+        steady.add(10.05, 0.0006);
+        assertTrue(steady.improving());
+    }
+
+    @Test
     void aSlowCallIsItsOwnSampleAndStillGivesTwo() {
         Sampler.Measurement m = Sampler.measure(Operation.timed(() -> {
             try {
@@ -100,7 +130,8 @@ class ReportTest {
     @Test
     void aRunWritesTheReportFilesAsItGoes() throws Exception {
         Path out = dir.resolve("run");
-        Report.main(new String[] {"--workloads", "tape", "--backends", "scalar", "--no-pytorch", "--cell-seconds", "0.3",
+        Report.main(new String[] {"--workloads", "tape", "--backends", "scalar", "--no-pytorch", "--openblas-coretype", "env",
+                "--cell-seconds", "0.3",
                 "--warmup-limit", "2", "--out", out.toString()});
         JsonNode json = new ObjectMapper().readTree(out.resolve("report.json").toFile());
         assertEquals("complete", json.get("status").asText());
