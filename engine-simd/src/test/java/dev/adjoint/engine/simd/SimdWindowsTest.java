@@ -75,18 +75,27 @@ class SimdWindowsTest {
                 if (!everyWindowReachesTheImage(w)) {
                     continue;
                 }
-                Shape shape = Shape.of(2, 2, w.height(), w.width());
-                // Columns 2 apart: a strided input.
-                Layout input = new Layout(shape, new int[] {4 * w.height() * w.width(), 2 * w.height() * w.width(),
-                        2 * w.width(), 2}, 1);
-                double[] x = values(8 * w.height() * w.width() + 1, w.hashCode());
-                // Ties and NaN: copies of a neighbour and one NaN.
-                x[7] = x[9];
-                x[11] = Double.NaN;
-                Object[] expected = maxPool(SCALAR, x, input, w, dtype);
-                Object[] actual = maxPool(SIMD, x, input, w, dtype);
-                assertArrayEquals((double[]) expected[0], (double[]) actual[0], "values " + w + " " + dtype);
-                assertArrayEquals((long[]) expected[1], (long[]) actual[1], "indices " + w + " " + dtype);
+                // Columns 2 apart (a strided input: gathers), and dense (plain loads, or at stride 2 the
+                // even lanes of two loads).
+                for (int columnStride : new int[] {2, 1}) {
+                    Shape shape = Shape.of(2, 2, w.height(), w.width());
+                    int plane = w.height() * w.width() * columnStride;
+                    Layout input = new Layout(shape, new int[] {2 * plane, plane, w.width() * columnStride,
+                            columnStride}, 1);
+                    double[] x = values(4 * plane + 1, w.hashCode());
+                    // Ties, NaN and -inf: copies of a neighbour, one NaN, and a run of -inf long enough
+                    // to fill windows (whose first tap must then be the index, as in the reference).
+                    x[7] = x[9];
+                    x[11] = Double.NaN;
+                    for (int i = 2 * plane + 1; i < 2 * plane + 1 + 2 * w.width() * columnStride; i++) {
+                        x[i] = Double.NEGATIVE_INFINITY;
+                    }
+                    Object[] expected = maxPool(SCALAR, x, input, w, dtype);
+                    Object[] actual = maxPool(SIMD, x, input, w, dtype);
+                    String what = w + " column stride " + columnStride + " " + dtype;
+                    assertArrayEquals((double[]) expected[0], (double[]) actual[0], "values " + what);
+                    assertArrayEquals((long[]) expected[1], (long[]) actual[1], "indices " + what);
+                }
             }
         }
     }
