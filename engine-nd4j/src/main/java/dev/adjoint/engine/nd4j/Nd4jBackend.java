@@ -1,9 +1,11 @@
 package dev.adjoint.engine.nd4j;
 
 import dev.adjoint.DType;
+import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
@@ -77,6 +79,8 @@ public final class Nd4jBackend implements Backend {
     /** Where this backend's storages are counted; one for the JVM, except in tests of its limits. */
     private final NativeMemory memory;
 
+    private final FusedKernels fused = new BatchNormKernels();
+
     public Nd4jBackend() {
         this(NativeMemory.SHARED);
     }
@@ -117,6 +121,52 @@ public final class Nd4jBackend implements Backend {
             case "gather", "scatterAdd", "sort", "scaledAdd", "conv2dInputGrad", "conv2dWeightGrad" -> false;
             default -> true;
         };
+    }
+
+    /**
+     * Batch norm through libnd4j's {@code batchnorm} and, in FLOAT32, {@code batchnorm_bp}
+     * ({@link NativeBatchNorm}). {@code batchnorm_bp} scales by {@code 1 / N} computed in float, relative
+     * error up to 6e-8 in every input gradient, which FLOAT64's tolerances do not allow: FLOAT64 gradients
+     * are composed, as are the other fused kernels (softmax, layer norm, the optimizers' updates).
+     */
+    @Override
+    public FusedKernels fused() {
+        return fused;
+    }
+
+    private final class BatchNormKernels implements FusedKernels {
+        @Override
+        public boolean offers(Kernel kernel, DType dtype) {
+            return kernel == Kernel.BATCH_NORM || kernel == Kernel.BATCH_NORM_BACKWARD && dtype == DType.FLOAT32;
+        }
+
+        @Override
+        public void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                              boolean training, double eps, Storage out, Storage mean, Storage rstd,
+                              Storage variance) {
+            guard("batchNorm", () -> {
+                NativeBatchNorm.forward((Nd4jStorage) x, offset, batch, channels, inner, (Nd4jStorage) weight,
+                        (Nd4jStorage) bias, training, eps, (Nd4jStorage) out, (Nd4jStorage) mean, (Nd4jStorage) rstd,
+                        (Nd4jStorage) variance);
+                return null;
+            }, volume(batch, channels, inner, offset));
+        }
+
+        @Override
+        public void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean,
+                                      Storage rstd, Storage weight, boolean training, int batch, int channels,
+                                      int inner, Storage gradX, Storage gradWeight, Storage gradBias) {
+            guard("batchNormBackward", () -> {
+                NativeBatchNorm.backward((Nd4jStorage) grad, gradOffset, (Nd4jStorage) x, xOffset, (Nd4jStorage) mean,
+                        (Nd4jStorage) rstd, (Nd4jStorage) weight, training, batch, channels, inner,
+                        (Nd4jStorage) gradX, (Nd4jStorage) gradWeight, (Nd4jStorage) gradBias);
+                return null;
+            }, volume(batch, channels, inner, gradOffset), volume(batch, channels, inner, xOffset));
+        }
+
+        private static Layout volume(int batch, int channels, int inner, int offset) {
+            return new Layout(Shape.of(batch, channels, inner), new int[] {channels * inner, inner, 1}, offset);
+        }
     }
 
     /**
