@@ -25,12 +25,12 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Paired A/B of the nd4j backend's fused batch norm (libnd4j's batchnorm / batchnorm_bp) against the api's
+ * Paired A/B of the nd4j backend's fused batch norm (its loops over the native buffers) against the api's
  * composite on the same backend: B is nd4j seen through a proxy whose {@code fused()} is null, so the api
  * composes batch norm from nd4j's primitives, as it did before nd4j offered the kernels. The two take turns,
- * one call each per round, so load from other processes falls on both alike; each call is timed by the
- * process's CPU time (libnd4j's pool runs on threads of its own) and by the wall clock; the table gives the
- * medians.
+ * {@code CALLS} calls (default 10) each per round, so load from other processes falls on both alike; each
+ * round is timed by the process's CPU time (libnd4j's pool runs on threads of its own) and by the wall
+ * clock; the table gives the medians per call.
  *
  * <pre>
  * flock /tmp/adjoint-bench.lock java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
@@ -45,6 +45,8 @@ import java.util.function.Supplier;
 public class Nd4jBatchNormAB {
     private static final int THREADS = Integer.parseInt(System.getenv().getOrDefault("THREADS", "1"));
     private static final int WARM_UP_ROUNDS = Integer.parseInt(System.getenv().getOrDefault("WARM", "5"));
+    /** Calls per timed sample: the process's CPU time advances in ticks of 10 ms. */
+    private static final int CALLS = Integer.parseInt(System.getenv().getOrDefault("CALLS", "10"));
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
@@ -54,9 +56,9 @@ public class Nd4jBatchNormAB {
         openblas_nolapack.blas_set_num_threads(THREADS);
         Backend fused = Backends.get("nd4j");
         Backend composed = withoutFusedKernels(fused);
-        System.out.printf("rounds %d (+%d warm-up), threads %d; medians, ms: CPU (wall)%n", rounds, WARM_UP_ROUNDS,
-                THREADS);
-        System.out.printf("%-18s %22s %22s %8s%n", "workload", "fused (libnd4j)", "composite", "CPU x");
+        System.out.printf("rounds %d (+%d warm-up) of %d calls each, threads %d; medians per call, ms: CPU (wall)%n",
+                rounds, WARM_UP_ROUNDS, CALLS, THREADS);
+        System.out.printf("%-18s %22s %22s %8s%n", "workload", "fused (nd4j)", "composite", "CPU x");
         for (String workload : Arrays.copyOfRange(args, 1, args.length)) {
             Supplier<Object> a = workload(workload, fused);
             Supplier<Object> b = workload(workload, composed);
@@ -149,8 +151,10 @@ public class Nd4jBatchNormAB {
     private static long[] time(Supplier<Object> call) {
         long cpu = OS.getProcessCpuTime();
         long wall = System.nanoTime();
-        call.get();
-        return new long[] {OS.getProcessCpuTime() - cpu, System.nanoTime() - wall};
+        for (int i = 0; i < CALLS; i++) {
+            call.get();
+        }
+        return new long[] {(OS.getProcessCpuTime() - cpu) / CALLS, (System.nanoTime() - wall) / CALLS};
     }
 
     private static double median(List<long[]> times, int which) {

@@ -162,8 +162,7 @@ final class BufferLoops {
         }
     }
 
-    /** The sum of {@code n} floats from {@code xi} on, {@code sx} apart, in double. */
-    static double rowSum(FloatBuffer x, int xi, int sx, int n) {
+    private static double rowSum(FloatBuffer x, int xi, int sx, int n) {
         double sum = 0;
         for (int i = 0; i < n; i++, xi += sx) {
             sum += x.get(xi);

@@ -124,10 +124,9 @@ public final class Nd4jBackend implements Backend {
     }
 
     /**
-     * Batch norm through libnd4j's {@code batchnorm} and, in FLOAT32, {@code batchnorm_bp}
-     * ({@link NativeBatchNorm}). {@code batchnorm_bp} scales by {@code 1 / N} computed in float, relative
-     * error up to 6e-8 in every input gradient, which FLOAT64's tolerances do not allow: FLOAT64 gradients
-     * are composed, as are the other fused kernels (softmax, layer norm, the optimizers' updates).
+     * Batch norm, forward and backward, as loops over the native buffers ({@link BatchNormLoops}): libnd4j's
+     * batchnorm / batchnorm_bp took 3-13x their time. The api composes the other fused kernels (softmax,
+     * layer norm, the optimizers' updates) from this backend's primitives.
      */
     @Override
     public FusedKernels fused() {
@@ -137,7 +136,7 @@ public final class Nd4jBackend implements Backend {
     private final class BatchNormKernels implements FusedKernels {
         @Override
         public boolean offers(Kernel kernel, DType dtype) {
-            return kernel == Kernel.BATCH_NORM || kernel == Kernel.BATCH_NORM_BACKWARD && dtype == DType.FLOAT32;
+            return kernel == Kernel.BATCH_NORM || kernel == Kernel.BATCH_NORM_BACKWARD;
         }
 
         @Override
@@ -145,7 +144,7 @@ public final class Nd4jBackend implements Backend {
                               boolean training, double eps, Storage out, Storage mean, Storage rstd,
                               Storage variance) {
             guard("batchNorm", () -> {
-                NativeBatchNorm.forward((Nd4jStorage) x, offset, batch, channels, inner, (Nd4jStorage) weight,
+                BatchNormLoops.forward((Nd4jStorage) x, offset, batch, channels, inner, (Nd4jStorage) weight,
                         (Nd4jStorage) bias, training, eps, (Nd4jStorage) out, (Nd4jStorage) mean, (Nd4jStorage) rstd,
                         (Nd4jStorage) variance);
                 return null;
@@ -157,7 +156,7 @@ public final class Nd4jBackend implements Backend {
                                       Storage rstd, Storage weight, boolean training, int batch, int channels,
                                       int inner, Storage gradX, Storage gradWeight, Storage gradBias) {
             guard("batchNormBackward", () -> {
-                NativeBatchNorm.backward((Nd4jStorage) grad, gradOffset, (Nd4jStorage) x, xOffset, (Nd4jStorage) mean,
+                BatchNormLoops.backward((Nd4jStorage) grad, gradOffset, (Nd4jStorage) x, xOffset, (Nd4jStorage) mean,
                         (Nd4jStorage) rstd, (Nd4jStorage) weight, training, batch, channels, inner,
                         (Nd4jStorage) gradX, (Nd4jStorage) gradWeight, (Nd4jStorage) gradBias);
                 return null;

@@ -30,11 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Batch norm on nd4j runs libnd4j's batchnorm / batchnorm_bp (the only fused kernels nd4j offers, the
- * backward in FLOAT32 only): the kernels against the plain loops of {@link HeapFusedKernels} on the same
- * values, over training and evaluation, with and without the affine, each gradient asked for alone,
- * offsets, one value per row and one batch entry, and a mean far from 0; and the op
- * ({@code Functional.batchNorm}) against the reference backend, its graph showing the fused node.
+ * Batch norm on nd4j runs its own fused kernels (loops over the native buffers), the only ones nd4j
+ * offers: the kernels against the plain loops of {@link HeapFusedKernels} on the same values, over training
+ * and evaluation, with and without the affine, each gradient asked for alone, offsets, one value per row
+ * and one batch entry, and a mean far from 0; and the op ({@code Functional.batchNorm}) against the
+ * reference backend, its graph showing the fused node.
  */
 class Nd4jBatchNormTest {
     private static final Backend ND4J = new Nd4jBackend();
@@ -48,16 +48,18 @@ class Nd4jBatchNormTest {
     void offersBatchNormAndNothingElse() {
         FusedKernels fused = ND4J.fused();
         for (Kernel k : Kernel.values()) {
-            assertEquals(k == Kernel.BATCH_NORM || k == Kernel.BATCH_NORM_BACKWARD, fused.offers(k, DType.FLOAT32),
-                    k.name());
-            assertEquals(k == Kernel.BATCH_NORM, fused.offers(k, DType.FLOAT64), k.name());
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                assertEquals(k == Kernel.BATCH_NORM || k == Kernel.BATCH_NORM_BACKWARD, fused.offers(k, dtype),
+                        k + " " + dtype);
+            }
         }
     }
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
     void kernelsMatchThePlainLoops(DType dtype) {
-        double tolerance = dtype == DType.FLOAT32 ? 2e-5 : 1e-11;
+        // The same loops in double: FLOAT32 differs by the rounding of the per-channel values it stores.
+        double tolerance = dtype == DType.FLOAT32 ? 1e-6 : 1e-13;
         for (int[] s : SHAPES) {
             for (boolean training : new boolean[] {true, false}) {
                 for (boolean affine : new boolean[] {true, false}) {
@@ -67,9 +69,7 @@ class Nd4jBatchNormTest {
                     double[][] actual = kernels(ND4J, ND4J.fused(), dtype, s, training, affine);
                     String[] names = {"output", "mean", "rstd", "variance", "grad x", "grad weight", "grad bias",
                             "grad x alone", "grad weight alone", "grad bias alone"};
-                    // The forward's four results, then the gradients where nd4j offers them (FLOAT32).
-                    int compared = ND4J.fused().offers(Kernel.BATCH_NORM_BACKWARD, dtype) ? expected.length : 4;
-                    for (int i = 0; i < compared; i++) {
+                    for (int i = 0; i < expected.length; i++) {
                         assertClose(expected[i], actual[i], tolerance, what + " " + names[i]);
                     }
                 }
