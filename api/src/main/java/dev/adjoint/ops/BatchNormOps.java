@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Batch normalisation: one node over the backend's fused kernel where it offers one ({@link FusedKernels#offers}),
- * otherwise composed of differentiable reductions and elementwise ops.
+ * Batch normalisation: one node over the backend's fused kernel where it offers one
+ * ({@link FusedKernels#offers}), otherwise composed of differentiable reductions and elementwise ops.
  */
 public final class BatchNormOps {
     private BatchNormOps() {
@@ -103,8 +103,9 @@ public final class BatchNormOps {
     /**
      * Batch norm of {@code [N, C, L]} through the backend's one-pass kernel, as one node: its backward runs the
      * fused backward when the backend offers it and only values are needed, and otherwise (a recorded
-     * backward, for gradients of gradients) the composite formulas, which recompute the statistics from x with differentiable ops. In
-     * evaluation the running statistics are inputs of the node too, as they are of the composite.
+     * backward, for gradients of gradients) the composite formulas, which recompute the statistics from x
+     * with differentiable ops. In evaluation the running statistics are inputs of the node too, as they are
+     * of the composite.
      */
     private static Tensor fused(FusedKernels fused, Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                 Tensor bias, boolean training, double momentum, double eps, long count) {

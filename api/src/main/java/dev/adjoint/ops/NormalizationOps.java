@@ -189,8 +189,8 @@ public final class NormalizationOps {
                 Tensor gw = wantW ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
                 Tensor gb = wantB ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
                 Tensor sxc = sx.isContiguous() ? sx : Dispatch.contiguousCopy(sx);
-                fusedBackward.layerNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(), sxc.layout().offset(),
-                        c.saved(1).storage(), c.saved(2).storage(),
+                fusedBackward.layerNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(),
+                        sxc.layout().offset(), c.saved(1).storage(), c.saved(2).storage(),
                         sw == null ? null : Dispatch.contiguousCopy(sw).storage(),
                         rows, normalized, gx == null ? null : gx.storage(), gw == null ? null : gw.storage(),
                         gb == null ? null : gb.storage());

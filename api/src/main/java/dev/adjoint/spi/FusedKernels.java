@@ -66,7 +66,7 @@ public interface FusedKernels {
      * sums taken per row.
      */
     default void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log,
-                         Storage out, Layout outLayout) {
+                                 Storage out, Layout outLayout) {
         throw notOffered(Kernel.SOFTMAX_BACKWARD);
     }
 
@@ -78,7 +78,7 @@ public interface FusedKernels {
      * rstd to {@code mean} and {@code rstd} (contiguous, {@code rows} elements, the dtype of x).
      */
     default void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias, double eps,
-                   Storage out, Storage mean, Storage rstd) {
+                           Storage out, Storage mean, Storage rstd) {
         throw notOffered(Kernel.LAYER_NORM);
     }
 
@@ -92,8 +92,8 @@ public interface FusedKernels {
      * {@code null} too.
      */
     default void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
-                           Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
-                           Storage gradBias) {
+                                   Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
+                                   Storage gradBias) {
         throw notOffered(Kernel.LAYER_NORM_BACKWARD);
     }
 
@@ -110,7 +110,7 @@ public interface FusedKernels {
      * contiguous like x.
      */
     default void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
-                   boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance) {
+                           boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance) {
         throw notOffered(Kernel.BATCH_NORM);
     }
 
@@ -125,8 +125,8 @@ public interface FusedKernels {
      * {@code gradX}, {@code gradWeight}, {@code gradBias} may be {@code null} (not wanted).
      */
     default void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
-                           Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
-                           Storage gradWeight, Storage gradBias) {
+                                   Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
+                                   Storage gradWeight, Storage gradBias) {
         throw notOffered(Kernel.BATCH_NORM_BACKWARD);
     }
 
@@ -145,8 +145,8 @@ public interface FusedKernels {
      * written.
      */
     default void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
-                 int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
-                 boolean nesterov, boolean firstStep) {
+                         int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
+                         boolean nesterov, boolean firstStep) {
         throw notOffered(Kernel.SGD_STEP);
     }
 
@@ -167,9 +167,9 @@ public interface FusedKernels {
      * written.
      */
     default void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg, int expAvgOffset,
-                  Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq, int maxExpAvgSqOffset, int n,
-                  double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
-                  double stepSize, double biasCorrection2Sqrt) {
+                          Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq, int maxExpAvgSqOffset, int n,
+                          double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
+                          double stepSize, double biasCorrection2Sqrt) {
         throw notOffered(Kernel.ADAM_STEP);
     }
 

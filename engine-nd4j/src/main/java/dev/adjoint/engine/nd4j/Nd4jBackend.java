@@ -71,7 +71,8 @@ import java.util.function.Supplier;
  * A backend on ND4J's CPU kernels (libnd4j, with OpenBLAS for matmul). Tensor data stays in ND4J
  * buffers; each kernel wraps its operands' layouts as ND4J views (strides, offset and stride-0
  * broadcasting as they are) and runs ND4J ops on them. Index kernels (gather, scatterAdd) and max
- * pooling with torch's indices, which have no one-to-one ND4J op, loop over the native buffers directly.
+ * pooling with torch's indices, which have no one-to-one ND4J op, loop over the native buffers directly,
+ * as does batch norm, where libnd4j's ops measured slower than the loops.
  */
 public final class Nd4jBackend implements Backend {
     public static final String NAME = "nd4j";
@@ -106,9 +107,11 @@ public final class Nd4jBackend implements Backend {
     }
 
     /**
-     * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
-     * (loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's gradients (which
-     * compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and measured no faster).
+     * libnd4j kernels, or this backend's own loops over the native buffers (where, long FLOAT32 sums, batch
+     * norm), everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels (the
+     * reference loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's
+     * gradients (which compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and
+     * measured no faster).
      * Average pooling runs libnd4j's avgpool2d and avgpool2d_bp except in ceil mode with a window over the
      * far edge, which takes the SPI's default (libnd4j's unfold, sum and fold).
      */
