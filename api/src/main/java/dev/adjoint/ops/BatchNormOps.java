@@ -5,14 +5,15 @@ import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.FusedKernels.Kernel;
 import dev.adjoint.spi.Storage;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Batch normalisation: one node over the backend's fused kernel where it offers one ({@link FusedKernels}),
- * otherwise composed of differentiable reductions and elementwise ops.
+ * Batch normalisation: one node over the backend's fused kernel where it offers one
+ * ({@link FusedKernels#offers}), otherwise composed of differentiable reductions and elementwise ops.
  */
 public final class BatchNormOps {
     private BatchNormOps() {
@@ -59,7 +60,7 @@ public final class BatchNormOps {
             inner *= input.size(d);
         }
         Tensor x = input.reshape(n, channels, inner);
-        FusedKernels fused = input.backend().fused();
+        FusedKernels fused = FusedKernels.offered(input.backend(), Kernel.BATCH_NORM, input.dtype());
         Tensor y = fused != null && input.numel() > 0
                 ? fused(fused, x, runningMean, runningVar, weight, bias, training, momentum, eps, count)
                 : composite(x, runningMean, runningVar, weight, bias, training, momentum, eps, count);
@@ -101,9 +102,10 @@ public final class BatchNormOps {
 
     /**
      * Batch norm of {@code [N, C, L]} through the backend's one-pass kernel, as one node: its backward runs the
-     * fused backward when only values are needed, and otherwise (a recorded backward, for gradients of
-     * gradients) the composite formulas, which recompute the statistics from x with differentiable ops. In
-     * evaluation the running statistics are inputs of the node too, as they are of the composite.
+     * fused backward when the backend offers it and only values are needed, and otherwise (a recorded
+     * backward, for gradients of gradients) the composite formulas, which recompute the statistics from x
+     * with differentiable ops. In evaluation the running statistics are inputs of the node too, as they are
+     * of the composite.
      */
     private static Tensor fused(FusedKernels fused, Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight,
                                 Tensor bias, boolean training, double momentum, double eps, long count) {
@@ -174,7 +176,8 @@ public final class BatchNormOps {
             boolean wantB = biasAt >= 0 && c.needsInputGrad(biasAt);
             Tensor srm = training ? null : c.saved(savedRunningAt);
             Tensor srv = training ? null : c.saved(savedRunningAt + 1);
-            if (NormalizationOps.plain(g, sx, sw, srm, srv)) {
+            FusedKernels backward = FusedKernels.offered(x.backend(), Kernel.BATCH_NORM_BACKWARD, x.dtype());
+            if (backward != null && NormalizationOps.plain(g, sx, sw, srm, srv)) {
                 Tensor gc = contiguous(g);
                 Tensor sxc = contiguous(sx);
                 Tensor sr = c.saved(2);
@@ -184,7 +187,7 @@ public final class BatchNormOps {
                 Tensor gx = wantX ? Dispatch.empty(x.backend(), x.dtype(), x.shape()) : null;
                 Tensor gxhat = sumGX ? Dispatch.empty(x.backend(), x.dtype(), perChannel) : null;
                 Tensor gsum = sumG ? Dispatch.empty(x.backend(), x.dtype(), perChannel) : null;
-                fused.batchNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(), sxc.layout().offset(),
+                backward.batchNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(), sxc.layout().offset(),
                         c.saved(1).storage(), sr.storage(), flat(sw), training, n, channels, inner,
                         gx == null ? null : gx.storage(), gxhat == null ? null : gxhat.storage(),
                         gsum == null ? null : gsum.storage());

@@ -7,6 +7,7 @@ import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.FusedKernels.Kernel;
 import dev.adjoint.spi.Layout;
 
 import java.util.ArrayList;
@@ -18,9 +19,9 @@ import static dev.adjoint.ops.ElementwiseOps.of;
 /**
  * Softmax, log-softmax and layer norm as primitives of their own: one node each in the graph, with
  * their VJP and JVP side by side, as PyTorch has native kernels for them. The forward runs the
- * backend's one-pass kernel when it has one ({@link FusedKernels}) and the composite of primitives
- * otherwise; so does the backward, except when the backward itself is being recorded (createGraph)
- * or carries tangents, where the composite formula — differentiable — is used.
+ * backend's one-pass kernel when it offers one ({@link FusedKernels#offers}) and the composite of
+ * primitives otherwise; so does the backward, except when the backward itself is being recorded
+ * (createGraph) or carries tangents, where the composite formula — differentiable — is used.
  */
 public final class NormalizationOps {
     private static final Tensor[] NOTHING = new Tensor[0];
@@ -58,7 +59,7 @@ public final class NormalizationOps {
         if (x.size(d) == 0) {
             return Dispatch.empty(x.backend(), x.dtype(), x.shape());
         }
-        FusedKernels fused = x.backend().fused();
+        FusedKernels fused = FusedKernels.offered(x.backend(), Kernel.SOFTMAX, x.dtype());
         if (fused != null) {
             Tensor xt = lastDim(x, d);
             Tensor out = Dispatch.empty(x.backend(), x.dtype(), xt.shape());
@@ -79,7 +80,7 @@ public final class NormalizationOps {
     }
 
     private static Tensor softmaxVjp(Tensor g, Tensor y, int d, boolean log) {
-        FusedKernels fused = g.backend().fused();
+        FusedKernels fused = FusedKernels.offered(g.backend(), Kernel.SOFTMAX_BACKWARD, g.dtype());
         if (fused != null && plain(g, y) && g.size(d) > 0) {
             Tensor gt = lastDim(g, d);
             Tensor yt = lastDim(y, d);
@@ -137,7 +138,7 @@ public final class NormalizationOps {
         Tensor out;
         Tensor mean;
         Tensor rstd;
-        FusedKernels fused = x.backend().fused();
+        FusedKernels fused = FusedKernels.offered(x.backend(), Kernel.LAYER_NORM, x.dtype());
         if (fused != null && rows > 0) {
             out = Dispatch.empty(x.backend(), x.dtype(), x.shape());
             mean = Dispatch.empty(x.backend(), x.dtype(), Shape.of(statShape));
@@ -181,14 +182,15 @@ public final class NormalizationOps {
             boolean wantX = c.needsInputGrad(0);
             boolean wantW = weightAt >= 0 && c.needsInputGrad(weightAt);
             boolean wantB = biasAt >= 0 && c.needsInputGrad(biasAt);
-            if (fused != null && rows > 0 && plain(g, sx, sw)) {
+            FusedKernels fusedBackward = FusedKernels.offered(x.backend(), Kernel.LAYER_NORM_BACKWARD, x.dtype());
+            if (fused != null && fusedBackward != null && rows > 0 && plain(g, sx, sw)) {
                 Tensor gc = g.isContiguous() ? g : Dispatch.contiguousCopy(g);
                 Tensor gx = wantX ? Dispatch.empty(x.backend(), x.dtype(), x.shape()) : null;
                 Tensor gw = wantW ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
                 Tensor gb = wantB ? Dispatch.empty(x.backend(), x.dtype(), Shape.of(normalizedShape)) : null;
                 Tensor sxc = sx.isContiguous() ? sx : Dispatch.contiguousCopy(sx);
-                fused.layerNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(), sxc.layout().offset(),
-                        c.saved(1).storage(), c.saved(2).storage(),
+                fusedBackward.layerNormBackward(gc.storage(), gc.layout().offset(), sxc.storage(),
+                        sxc.layout().offset(), c.saved(1).storage(), c.saved(2).storage(),
                         sw == null ? null : Dispatch.contiguousCopy(sw).storage(),
                         rows, normalized, gx == null ? null : gx.storage(), gw == null ? null : gw.storage(),
                         gb == null ? null : gb.storage());

@@ -1,7 +1,9 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.spi.FusedKernels;
+import dev.adjoint.spi.FusedKernels.Kernel;
 
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -21,14 +23,17 @@ public final class OptimizerSteps {
     }
 
     /**
-     * Whether a fused update applies: the parameter's backend has {@link FusedKernels}, and the parameter,
-     * its gradient and its state tensors (nulls are skipped) are contiguous, of the parameter's floating
-     * dtype, shape and backend, each in a storage of its own (a gradient that shares the parameter's
-     * memory would be read after it is written).
+     * Whether a fused update applies: the parameter's backend offers both fused updates for its dtype
+     * ({@link Kernel#SGD_STEP} and {@link Kernel#ADAM_STEP}, since the caller's is not named here), and the
+     * parameter, its gradient and its state tensors (nulls are skipped) are contiguous, of the parameter's
+     * floating dtype, shape and backend, each in a storage of its own (a gradient that shares the
+     * parameter's memory would be read after it is written).
      */
     public static boolean fusable(Tensor param, Tensor grad, Tensor... state) {
-        if (param.backend().fused() == null || !param.dtype().isFloatingPoint() || !fits(param, param)
-                || !fits(param, grad)) {
+        DType dtype = param.dtype();
+        if (!dtype.isFloatingPoint() || FusedKernels.offered(param.backend(), Kernel.SGD_STEP, dtype) == null
+                || FusedKernels.offered(param.backend(), Kernel.ADAM_STEP, dtype) == null
+                || !fits(param, param) || !fits(param, grad)) {
             return false;
         }
         Set<Object> storages = Collections.newSetFromMap(new IdentityHashMap<>());

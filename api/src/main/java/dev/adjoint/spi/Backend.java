@@ -91,8 +91,9 @@ public interface Backend {
     }
 
     /**
-     * One-pass kernels for composites (softmax, layer norm), or {@code null} (the default) to have the
-     * api compose them from the primitives below.
+     * One-pass kernels for composites (softmax, layer norm, batch norm, the optimizers' updates), of which
+     * the backend offers some or all ({@link FusedKernels#offers}), or {@code null} (the default) to have
+     * the api compose every one of them from the primitives below.
      */
     default FusedKernels fused() {
         return null;

@@ -1,13 +1,16 @@
 package dev.adjoint.spi;
 
+import dev.adjoint.DType;
+
 /**
  * Optional one-pass kernels for composites the api otherwise builds from the primitives of
  * {@link Backend}: softmax, layer norm and batch norm, forward and backward, and the optimizers'
- * parameter updates (SGD, Adam and AdamW), which are otherwise a chain of in-place ops. A backend offers them through
- * {@link Backend#fused()} when a benchmark shows they matter; the api then calls them wherever no
- * graph is being recorded through them (the derivatives of a recorded backward are taken from the
- * composite formulas, which are differentiable). Results must agree with the composites within the
- * conformance tolerances; FLOAT32 sums should accumulate in double or an equally accurate order.
+ * parameter updates (SGD, Adam and AdamW), which are otherwise a chain of in-place ops. A backend offers
+ * them through {@link Backend#fused()}, each kernel on its own ({@link #offers}), where a benchmark shows
+ * it matters; the api composes every kernel not offered, and calls the offered ones wherever no graph is
+ * being recorded through them (the derivatives of a recorded backward are taken from the composite
+ * formulas, which are differentiable). Results must agree with the composites within the conformance
+ * tolerances; FLOAT32 sums should accumulate in double or an equally accurate order.
  *
  * <p>Softmax and layer norm work along the <em>last</em> dimension of their layouts ("rows"); the api
  * moves another dimension there with a transposed view. Batch norm works per channel of a contiguous
@@ -21,20 +24,51 @@ package dev.adjoint.spi;
  * not depend on whether a backend fuses.
  */
 public interface FusedKernels {
+    /** The kernels of this interface, one constant per method, for {@link #offers}. */
+    enum Kernel {
+        SOFTMAX, SOFTMAX_BACKWARD, LAYER_NORM, LAYER_NORM_BACKWARD, BATCH_NORM, BATCH_NORM_BACKWARD, SGD_STEP, ADAM_STEP
+    }
+
+    /**
+     * Whether this backend runs {@code kernel} on tensors of {@code dtype} (a floating dtype). The api asks
+     * before every call and composes whatever is not offered from the primitives of {@link Backend}, so a
+     * backend offers the kernels, and dtypes, it runs faster than the composite and as accurately, and
+     * leaves the others to their defaults, which are never called (they throw). A backward kernel is
+     * called only by the graph node its forward kernel built: offered without its forward it has no
+     * effect, while a forward offered alone has its gradients composed. The answer must not change while
+     * the backend is in use. The default offers nothing.
+     */
+    default boolean offers(Kernel kernel, DType dtype) {
+        return false;
+    }
+
+    /**
+     * {@code backend}'s fused kernels if they offer {@code kernel} for {@code dtype}, otherwise null (the
+     * api composes it).
+     */
+    static FusedKernels offered(Backend backend, Kernel kernel, DType dtype) {
+        FusedKernels fused = backend.fused();
+        return fused != null && fused.offers(kernel, dtype) ? fused : null;
+    }
+
     /**
      * {@code out = softmax(x)} along the last dimension, or {@code log_softmax(x)} when {@code log}:
      * with the row maximum subtracted first so exp cannot overflow; a row whose maximum is infinite
      * follows the composite (PyTorch's) results.
      */
-    void softmax(Storage x, Layout xLayout, boolean log, Storage out, Layout outLayout);
+    default void softmax(Storage x, Layout xLayout, boolean log, Storage out, Layout outLayout) {
+        throw notOffered(Kernel.SOFTMAX);
+    }
 
     /**
      * The vector-Jacobian product of softmax along the last dimension, from the output {@code y} of the
      * forward: {@code out = y * (g - sum(g * y))}, or for log-softmax {@code out = g - exp(y) * sum(g)},
      * sums taken per row.
      */
-    void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log,
-                         Storage out, Layout outLayout);
+    default void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log,
+                                 Storage out, Layout outLayout) {
+        throw notOffered(Kernel.SOFTMAX_BACKWARD);
+    }
 
     /**
      * Layer norm over rows of {@code normalized} elements: {@code x} is contiguous, viewed as
@@ -43,8 +77,10 @@ public interface FusedKernels {
      * contiguous vectors of {@code normalized} elements, or {@code null}. Writes each row's mean and
      * rstd to {@code mean} and {@code rstd} (contiguous, {@code rows} elements, the dtype of x).
      */
-    void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias, double eps,
-                   Storage out, Storage mean, Storage rstd);
+    default void layerNorm(Storage x, int offset, int rows, int normalized, Storage weight, Storage bias, double eps,
+                           Storage out, Storage mean, Storage rstd) {
+        throw notOffered(Kernel.LAYER_NORM);
+    }
 
     /**
      * The gradients of layer norm from the output gradient {@code grad} (contiguous, like x), the
@@ -55,9 +91,11 @@ public interface FusedKernels {
      * {@code gradWeight}/{@code gradBias} may be {@code null} (not wanted); {@code gradX} may be
      * {@code null} too.
      */
-    void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
-                           Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
-                           Storage gradBias);
+    default void layerNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                   Storage weight, int rows, int normalized, Storage gradX, Storage gradWeight,
+                                   Storage gradBias) {
+        throw notOffered(Kernel.LAYER_NORM_BACKWARD);
+    }
 
     /**
      * Batch norm of a contiguous {@code x} viewed as {@code [batch, channels, inner]} ({@code inner} the
@@ -71,8 +109,10 @@ public interface FusedKernels {
      * and {@code variance} are contiguous {@code [channels]} of the dtype of x; {@code out} is
      * contiguous like x.
      */
-    void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
-                   boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance);
+    default void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                           boolean training, double eps, Storage out, Storage mean, Storage rstd, Storage variance) {
+        throw notOffered(Kernel.BATCH_NORM);
+    }
 
     /**
      * The gradients of batch norm from the output gradient {@code grad} (contiguous, like x), the input
@@ -84,9 +124,11 @@ public interface FusedKernels {
      * statistics do not). {@code weight} is contiguous {@code [channels]} or {@code null} (ones); any of
      * {@code gradX}, {@code gradWeight}, {@code gradBias} may be {@code null} (not wanted).
      */
-    void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
-                           Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
-                           Storage gradWeight, Storage gradBias);
+    default void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean, Storage rstd,
+                                   Storage weight, boolean training, int batch, int channels, int inner, Storage gradX,
+                                   Storage gradWeight, Storage gradBias) {
+        throw notOffered(Kernel.BATCH_NORM_BACKWARD);
+    }
 
     /**
      * One step of SGD ({@code torch.optim.SGD}) on {@code n} contiguous elements of the parameter
@@ -102,9 +144,11 @@ public interface FusedKernels {
      * 0 and is {@code null} otherwise; on the {@code firstStep} it is only written. The grad is not
      * written.
      */
-    void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
-                 int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
-                 boolean nesterov, boolean firstStep);
+    default void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
+                         int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
+                         boolean nesterov, boolean firstStep) {
+        throw notOffered(Kernel.SGD_STEP);
+    }
 
     /**
      * One step of Adam or AdamW ({@code torch.optim.Adam(W)}, {@code _single_tensor_adam(w)}) on
@@ -122,8 +166,15 @@ public interface FusedKernels {
      * PyTorch computes them. The maximum propagates NaN, as {@code maximum} does. The grad is not
      * written.
      */
-    void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg, int expAvgOffset,
-                  Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq, int maxExpAvgSqOffset, int n,
-                  double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
-                  double stepSize, double biasCorrection2Sqrt);
+    default void adamStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage expAvg, int expAvgOffset,
+                          Storage expAvgSq, int expAvgSqOffset, Storage maxExpAvgSq, int maxExpAvgSqOffset, int n,
+                          double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
+                          double stepSize, double biasCorrection2Sqrt) {
+        throw notOffered(Kernel.ADAM_STEP);
+    }
+
+    private UnsupportedOperationException notOffered(Kernel kernel) {
+        return new UnsupportedOperationException(getClass().getName() + " does not offer the fused kernel " + kernel
+                + " (FusedKernels.offers says which it does, and for which dtypes; the api composes the others)");
+    }
 }

@@ -72,6 +72,11 @@ final class TracingBackend implements Backend {
         }
         return new FusedKernels() {
             @Override
+            public boolean offers(Kernel kernel, DType dtype) {
+                return fused.offers(kernel, dtype);
+            }
+
+            @Override
             public void softmax(Storage x, Layout xl, boolean log, Storage out, Layout ol) {
                 record("softmax", null);
                 fused.softmax(x, xl, log, out, ol);

@@ -36,11 +36,11 @@ import java.util.concurrent.TimeUnit;
  * backend's max pooling is its own loop over the native buffers (the SPI wants torch's per-plane
  * argmax indices, which libnd4j's ops do not give) and its gradient a scatter-add at those indices; average pooling
  * runs libnd4j's {@code avgpool2d} / {@code avgpool2d_bp} itself (the SPI's kernel pair), so its pair
- * measures only the api's overhead around them; batch norm is the api's composite of
- * reductions and elementwise ops (nd4j offers no fused kernels). The native batch norm in training
- * needs the batch's mean and biased variance first: libnd4j's {@code batchnorm} only normalises, so
- * its side runs ND4J's mean and variance reductions too, as DL4J's layer does. The set-up checks
- * that both sides compute the same values and gradients before anything is timed.
+ * measures only the api's overhead around them; batch norm runs the backend's fused kernels, loops over the
+ * native buffers (benchmarks/ab/Nd4jBatchNormAB.java pairs them with the api's composite). The native
+ * batch norm in training needs the batch's mean and biased variance first: libnd4j's {@code batchnorm}
+ * only normalises, so its side runs ND4J's mean and variance reductions too, as DL4J's layer does. The
+ * set-up checks that both sides compute the same values and gradients before anything is timed.
  *
  * <ul>
  *   <li>{@code adjointForward} / {@code nativeForward}: the op alone, no graph.</li>

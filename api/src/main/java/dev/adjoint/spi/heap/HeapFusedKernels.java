@@ -9,10 +9,15 @@ import dev.adjoint.spi.Storage;
 
 /**
  * {@link FusedKernels} over heap arrays as plain loops: one pass per row, sums in double, no
- * temporaries. A backend with vector kernels overrides the rows it can do faster and keeps these for
- * the rest.
+ * temporaries. Offers every kernel. A backend with vector kernels overrides the rows it can do faster
+ * and keeps these for the rest.
  */
 public class HeapFusedKernels implements FusedKernels {
+
+    @Override
+    public boolean offers(Kernel kernel, DType dtype) {
+        return true;
+    }
 
     @Override
     public void softmax(Storage x, Layout xLayout, boolean log, Storage out, Layout outLayout) {

@@ -1,9 +1,11 @@
 package dev.adjoint.engine.nd4j;
 
 import dev.adjoint.DType;
+import dev.adjoint.Shape;
 import dev.adjoint.spi.Availability;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.ScanOp;
@@ -69,13 +71,16 @@ import java.util.function.Supplier;
  * A backend on ND4J's CPU kernels (libnd4j, with OpenBLAS for matmul). Tensor data stays in ND4J
  * buffers; each kernel wraps its operands' layouts as ND4J views (strides, offset and stride-0
  * broadcasting as they are) and runs ND4J ops on them. Index kernels (gather, scatterAdd) and max
- * pooling with torch's indices, which have no one-to-one ND4J op, loop over the native buffers directly.
+ * pooling with torch's indices, which have no one-to-one ND4J op, loop over the native buffers directly,
+ * as does batch norm, where libnd4j's ops measured slower than the loops.
  */
 public final class Nd4jBackend implements Backend {
     public static final String NAME = "nd4j";
 
     /** Where this backend's storages are counted; one for the JVM, except in tests of its limits. */
     private final NativeMemory memory;
+
+    private final FusedKernels fused = new BatchNormKernels();
 
     public Nd4jBackend() {
         this(NativeMemory.SHARED);
@@ -102,9 +107,11 @@ public final class Nd4jBackend implements Backend {
     }
 
     /**
-     * libnd4j kernels everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels
-     * (loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's gradients (which
-     * compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and measured no faster).
+     * libnd4j kernels, or this backend's own loops over the native buffers (where, long FLOAT32 sums, batch
+     * norm), everywhere except the elementwise ops of {@link ReferenceLoops}, the index kernels (the
+     * reference loops over the native buffers) and the SPI's defaults: sort, scaledAdd, and the convolution's
+     * gradients (which compose libnd4j's unfold, matmul and fold: its conv2d_bp computes both at once and
+     * measured no faster).
      * Average pooling runs libnd4j's avgpool2d and avgpool2d_bp except in ceil mode with a window over the
      * far edge, which takes the SPI's default (libnd4j's unfold, sum and fold).
      */
@@ -117,6 +124,51 @@ public final class Nd4jBackend implements Backend {
             case "gather", "scatterAdd", "sort", "scaledAdd", "conv2dInputGrad", "conv2dWeightGrad" -> false;
             default -> true;
         };
+    }
+
+    /**
+     * Batch norm, forward and backward, as loops over the native buffers ({@link BatchNormLoops}): libnd4j's
+     * batchnorm / batchnorm_bp took 3-13x their time. The api composes the other fused kernels (softmax,
+     * layer norm, the optimizers' updates) from this backend's primitives.
+     */
+    @Override
+    public FusedKernels fused() {
+        return fused;
+    }
+
+    private final class BatchNormKernels implements FusedKernels {
+        @Override
+        public boolean offers(Kernel kernel, DType dtype) {
+            return kernel == Kernel.BATCH_NORM || kernel == Kernel.BATCH_NORM_BACKWARD;
+        }
+
+        @Override
+        public void batchNorm(Storage x, int offset, int batch, int channels, int inner, Storage weight, Storage bias,
+                              boolean training, double eps, Storage out, Storage mean, Storage rstd,
+                              Storage variance) {
+            guard("batchNorm", () -> {
+                BatchNormLoops.forward((Nd4jStorage) x, offset, batch, channels, inner, (Nd4jStorage) weight,
+                        (Nd4jStorage) bias, training, eps, (Nd4jStorage) out, (Nd4jStorage) mean, (Nd4jStorage) rstd,
+                        (Nd4jStorage) variance);
+                return null;
+            }, volume(batch, channels, inner, offset));
+        }
+
+        @Override
+        public void batchNormBackward(Storage grad, int gradOffset, Storage x, int xOffset, Storage mean,
+                                      Storage rstd, Storage weight, boolean training, int batch, int channels,
+                                      int inner, Storage gradX, Storage gradWeight, Storage gradBias) {
+            guard("batchNormBackward", () -> {
+                BatchNormLoops.backward((Nd4jStorage) grad, gradOffset, (Nd4jStorage) x, xOffset, (Nd4jStorage) mean,
+                        (Nd4jStorage) rstd, (Nd4jStorage) weight, training, batch, channels, inner,
+                        (Nd4jStorage) gradX, (Nd4jStorage) gradWeight, (Nd4jStorage) gradBias);
+                return null;
+            }, volume(batch, channels, inner, gradOffset), volume(batch, channels, inner, xOffset));
+        }
+
+        private static Layout volume(int batch, int channels, int inner, int offset) {
+            return new Layout(Shape.of(batch, channels, inner), new int[] {channels * inner, inner, 1}, offset);
+        }
     }
 
     /**
