@@ -17,15 +17,16 @@ import java.util.List;
  * {@code conv2d}, {@code conv2dInputGrad}, {@code conv2dWeightGrad}, each into a fresh zeroed output as
  * the ops call them), builds loaded as in {@code GemmAB} and taking turns, one call of each kernel per
  * round, so load from other processes falls on all of them alike. Each call is timed by the calling
- * thread's CPU time; the table gives the median per kernel and build, and a checksum of each build's
- * outputs (builds that must agree to the bit print the same).
+ * thread's CPU time and by the wall clock; the table gives the medians per kernel and build, and a
+ * checksum of each build's outputs (builds that must agree to the bit print the same).
  *
  * <pre>
  * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     benchmarks/ab/ConvAB.java rounds shape dirA[@prop=value,...] dirB ...
  * </pre>
- * {@code shape}: fmnist2 or resnet3x3. One thread ({@code THREADS=2} in the environment for two, timed
- * by the calling thread's CPU time alone, so read those as a relative figure); {@code DT=f64} for FLOAT64.
+ * {@code shape}: fmnist2 or resnet3x3. One thread ({@code THREADS=2} in the environment for two: the
+ * calling thread's CPU time then leaves out the other thread's, so read the wall time there, which a
+ * loaded machine inflates); {@code DT=f64} for FLOAT64.
  */
 public class ConvAB {
     private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
@@ -88,6 +89,7 @@ public class ConvAB {
             labels.add(args[v]);
         }
         double[][][] ms = new double[builds.size()][KERNELS.length][rounds];
+        double[][][] wall = new double[builds.size()][KERNELS.length][rounds];
         double[][] sums = new double[builds.size()][KERNELS.length];
         for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
             for (int v = 0; v < builds.size(); v++) {
@@ -96,10 +98,13 @@ public class ConvAB {
                         continue;
                     }
                     long start = BEAN.getCurrentThreadCpuTime();
+                    long wallStart = System.nanoTime();
                     Storage out = builds.get(v).run(k);
+                    long wallEnd = System.nanoTime();
                     long end = BEAN.getCurrentThreadCpuTime();
                     if (round >= 0) {
                         ms[v][k][round] = (end - start) / 1e6;
+                        wall[v][k][round] = (wallEnd - wallStart) / 1e6;
                     }
                     if (round == rounds - 1) {
                         double[] d = builds.get(v).backend.toDoubles(out,
@@ -114,7 +119,8 @@ public class ConvAB {
             }
         }
         double gflop = 2.0 * gs.numel() * wd[1] * wd[2] * wd[3] / 1e9;
-        System.out.printf("%s %s, %s thread(s), median (p25-p75) of %d rounds: ms of CPU time per call, GFLOP/s%n",
+        System.out.printf("%s %s, %s thread(s), median (p25-p75) of %d rounds: ms of CPU time per call, GFLOP/s,"
+                + " median wall ms%n",
                 args[1], DTYPE, System.getProperty("adjoint.simd.threads"), rounds);
         for (int v = 0; v < builds.size(); v++) {
             System.out.printf("%s%n", labels.get(v));
@@ -122,8 +128,11 @@ public class ConvAB {
                 double[] sorted = ms[v][k].clone();
                 Arrays.sort(sorted);
                 double median = sorted[rounds / 2];
-                System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  checksum %.10e%n", KERNELS[k], median,
-                        sorted[rounds / 4], sorted[3 * rounds / 4], gflop / median * 1e3, sums[v][k]);
+                double[] walls = wall[v][k].clone();
+                Arrays.sort(walls);
+                System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  wall %8.3f ms  checksum %.10e%n",
+                        KERNELS[k], median, sorted[rounds / 4], sorted[3 * rounds / 4], gflop / median * 1e3,
+                        walls[rounds / 2], sums[v][k]);
             }
         }
     }

@@ -562,6 +562,8 @@ final class SimdConvolution {
         double[] packed64 = f32 ? null : alongVectors || pairs
                 ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
                 : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+        // The end of the input: the kernels read the next item's images ahead, up to there.
+        int xEnd = xl.offset() + batch * channels * pixels;
         if (pairs) {
             int xSample = channels * pixels;
             int outSample = outChannels * w.positions();
@@ -571,14 +573,18 @@ final class SimdConvolution {
                 int plane = xl.offset() + (n * channels + g * cg) * pixels;
                 int at = ol.offset() + (n * outChannels + g * og) * w.positions();
                 int samples = Math.min(2, batch - n);
+                // The next item's images: its two samples' when they are contiguous (one group).
+                int ahead = Math.min(xEnd, xl.offset() + ((i + 1) / groups * 2 * channels + (i + 1) % groups * cg)
+                        * pixels);
+                int aheadEnd = Math.min(xEnd, ahead + (groups == 1 ? 2 * xSample : cg * pixels));
                 if (f32) {
                     FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
                             offsets, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
-                            outSample);
+                            outSample, ahead, aheadEnd);
                 } else {
                     DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
                             offsets, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
-                            outSample);
+                            outSample, ahead, aheadEnd);
                 }
             });
             return true;
@@ -588,15 +594,18 @@ final class SimdConvolution {
             int g = i % groups;
             int plane = xl.offset() + (n * channels + g * cg) * pixels;
             int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            // The next item's images follow this item's: the next group's, or the next sample's first.
+            int ahead = Math.min(xEnd, plane + cg * pixels);
+            int aheadEnd = Math.min(xEnd, ahead + cg * pixels);
             if (f32 && alongVectors) {
                 FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
-                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
+                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         out.f32, at);
             } else if (alongVectors) {
                 DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
-                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
+                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         out.f64, at);
