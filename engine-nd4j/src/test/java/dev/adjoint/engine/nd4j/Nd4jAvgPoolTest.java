@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.adjoint.engine.nd4j.Closeness.assertClose;
 
 /**
  * Average pooling on nd4j (libnd4j's avgpool2d / avgpool2d_bp where they compute torch's semantics, the
@@ -82,15 +82,5 @@ class Nd4jAvgPoolTest {
             values[i] = Math.sin(i * step) * (1 + i % 5);
         }
         return values;
-    }
-
-    private static void assertClose(double[] expected, double[] actual, double tolerance, String what) {
-        assertEquals(expected.length, actual.length, what + ": size");
-        for (int i = 0; i < expected.length; i++) {
-            double scale = Math.max(1, Math.abs(expected[i]));
-            if (!(Math.abs(expected[i] - actual[i]) <= tolerance * scale)) {
-                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
-            }
-        }
     }
 }

@@ -25,6 +25,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 
+import static dev.adjoint.engine.nd4j.Closeness.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -195,15 +196,5 @@ class Nd4jBatchNormTest {
             values[i] += by;
         }
         return values;
-    }
-
-    private static void assertClose(double[] expected, double[] actual, double tolerance, String what) {
-        assertEquals(expected.length, actual.length, what + ": size");
-        for (int i = 0; i < expected.length; i++) {
-            double scale = Math.max(1, Math.abs(expected[i]));
-            if (!(Math.abs(expected[i] - actual[i]) <= tolerance * scale)) {
-                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
-            }
-        }
     }
 }
