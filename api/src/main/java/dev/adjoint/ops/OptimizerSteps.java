@@ -23,16 +23,15 @@ public final class OptimizerSteps {
     }
 
     /**
-     * Whether a fused update applies: the parameter's backend offers both fused updates for its dtype
-     * ({@link Kernel#SGD_STEP} and {@link Kernel#ADAM_STEP}, since the caller's is not named here), and the
-     * parameter, its gradient and its state tensors (nulls are skipped) are contiguous, of the parameter's
-     * floating dtype, shape and backend, each in a storage of its own (a gradient that shares the
-     * parameter's memory would be read after it is written).
+     * Whether the fused {@code update} ({@link Kernel#SGD_STEP} or {@link Kernel#ADAM_STEP}) applies: the
+     * parameter's backend offers it for the parameter's dtype, and the parameter, its gradient and its state
+     * tensors (nulls are skipped) are contiguous, of the parameter's floating dtype, shape and backend, each
+     * in a storage of its own (a gradient that shares the parameter's memory would be read after it is
+     * written).
      */
-    public static boolean fusable(Tensor param, Tensor grad, Tensor... state) {
+    public static boolean fusable(Kernel update, Tensor param, Tensor grad, Tensor... state) {
         DType dtype = param.dtype();
-        if (!dtype.isFloatingPoint() || FusedKernels.offered(param.backend(), Kernel.SGD_STEP, dtype) == null
-                || FusedKernels.offered(param.backend(), Kernel.ADAM_STEP, dtype) == null
+        if (!dtype.isFloatingPoint() || FusedKernels.offered(param.backend(), update, dtype) == null
                 || !fits(param, param) || !fits(param, grad)) {
             return false;
         }
@@ -57,11 +56,11 @@ public final class OptimizerSteps {
     /**
      * One SGD step in place, as {@link FusedKernels#sgdStep}: {@code momentumBuffer} is null when
      * {@code momentum} is 0, and written only (to {@code d}) on the {@code firstStep}. Call only when
-     * {@link #fusable}{@code (param, grad, momentumBuffer)}.
+     * {@link #fusable}{@code (SGD_STEP, param, grad, momentumBuffer)}.
      */
     public static void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, double lr, double momentum,
                            double dampening, double weightDecay, boolean nesterov, boolean firstStep) {
-        check("SGD.step", param, grad, momentumBuffer);
+        check("SGD.step", Kernel.SGD_STEP, param, grad, momentumBuffer);
         if (param.numel() > 0) {
             param.backend().fused().sgdStep(param.storage(), param.layout().offset(), grad.storage(),
                     grad.layout().offset(), momentumBuffer == null ? null : momentumBuffer.storage(),
@@ -76,13 +75,14 @@ public final class OptimizerSteps {
 
     /**
      * One Adam or AdamW step in place, as {@link FusedKernels#adamStep}; {@code maxExpAvgSq} is null
-     * without amsgrad. Call only when {@link #fusable}{@code (param, grad, expAvg, expAvgSq, maxExpAvgSq)}.
+     * without amsgrad. Call only when
+     * {@link #fusable}{@code (ADAM_STEP, param, grad, expAvg, expAvgSq, maxExpAvgSq)}.
      */
     public static void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor maxExpAvgSq, double lr,
                             double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
                             double stepSize, double biasCorrection2Sqrt) {
         String op = decoupled ? "AdamW.step" : "Adam.step";
-        check(op, param, grad, expAvg, expAvgSq, maxExpAvgSq);
+        check(op, Kernel.ADAM_STEP, param, grad, expAvg, expAvgSq, maxExpAvgSq);
         if (param.numel() > 0) {
             param.backend().fused().adamStep(param.storage(), param.layout().offset(), grad.storage(),
                     grad.layout().offset(), expAvg.storage(), expAvg.layout().offset(), expAvgSq.storage(),
@@ -99,8 +99,8 @@ public final class OptimizerSteps {
     }
 
     /** The in-place ops' rules, and the kernel's preconditions, with the optimizer's name in the message. */
-    private static void check(String op, Tensor param, Tensor grad, Tensor... state) {
-        if (!fusable(param, grad, state)) {
+    private static void check(String op, Kernel update, Tensor param, Tensor grad, Tensor... state) {
+        if (!fusable(update, param, grad, state)) {
             throw new IllegalArgumentException(op + ": no fused update for the " + param.dtype() + " parameter of shape "
                     + param.shape() + " on '" + param.backend().name() + "' with its " + grad.dtype() + " gradient of shape "
                     + grad.shape() + " (it needs the backend's fused kernels and contiguous tensors of one floating dtype "

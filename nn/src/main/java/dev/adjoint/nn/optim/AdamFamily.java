@@ -2,6 +2,7 @@ package dev.adjoint.nn.optim;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.ops.OptimizerSteps;
+import dev.adjoint.spi.FusedKernels;
 
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,8 @@ abstract class AdamFamily extends Optimizer {
         Tensor expAvg = state.get("exp_avg");
         Tensor expAvgSq = state.get("exp_avg_sq");
         Tensor maxExpAvgSq = amsgrad ? state.get("max_exp_avg_sq") : null;
-        if ((!amsgrad || maxExpAvgSq != null) && OptimizerSteps.fusable(p, grad, expAvg, expAvgSq, maxExpAvgSq)) {
+        if ((!amsgrad || maxExpAvgSq != null) && OptimizerSteps.fusable(FusedKernels.Kernel.ADAM_STEP, p, grad, expAvg, expAvgSq,
+                maxExpAvgSq)) {
             // One pass over the parameter, its gradient and its moments, with the composition's results
             // bit for bit.
             OptimizerSteps.adam(p, grad, expAvg, expAvgSq, maxExpAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled,

@@ -2,6 +2,7 @@ package dev.adjoint.nn.optim;
 
 import dev.adjoint.Tensor;
 import dev.adjoint.ops.OptimizerSteps;
+import dev.adjoint.spi.FusedKernels;
 
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,7 @@ public final class SGD extends Optimizer {
         double weightDecay = hyper("weight_decay");
         double momentum = hyper("momentum");
         Tensor existing = state.get("momentum_buffer");
-        if (OptimizerSteps.fusable(p, grad, existing)) {
+        if (OptimizerSteps.fusable(FusedKernels.Kernel.SGD_STEP, p, grad, existing)) {
             // One pass over the parameter, its gradient and its buffer (a fresh one on the first step),
             // with the composition's results bit for bit.
             boolean firstStep = momentum != 0 && existing == null;
