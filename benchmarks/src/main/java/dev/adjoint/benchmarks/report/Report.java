@@ -119,7 +119,10 @@ public final class Report {
 
     private void startPeers() {
         titles.put("jvm", "machine");
-        coreType = OpenBlasCoreType.choose(options.openblasCoreType(), options.python(), options.peers());
+        // The probe takes seconds; a run with neither PyTorch nor nd4j keeps the environment's setting.
+        boolean openBlasRuns = options.pytorch() || options.backends().isEmpty() || options.backends().contains("nd4j");
+        coreType = OpenBlasCoreType.choose(openBlasRuns ? options.openblasCoreType() : "env", options.python(),
+                options.peers());
         files.note("OpenBLAS core type (the PyTorch peer's and nd4j's): " + coreType.reason());
         System.out.println("OpenBLAS core type: " + coreType.reason());
         for (PeerLibrary peer : ServiceLoader.load(PeerLibrary.class)) {
