@@ -41,9 +41,12 @@ public final class CellRunner {
                 // A fresh JVM's first touch of each heap page is a page fault, which on some VMs
                 // (Firecracker guests) costs microseconds per 4 KiB page: an allocating workload then
                 // measures the hypervisor for its first seconds, not the code, where a long training run
-                // has a warm heap. Touching the starting heap before the cell begins (and G1 touches what
-                // it adds later as it grows) costs about a second per cell there.
-                "-Xms512m",
+                // has a warm heap. Touching the heap before the cell begins costs one to two seconds per
+                // cell there. The heap is fixed (-Xms = -Xmx): a heap that may grow grows when an
+                // allocating cell's collections are frequent, and pre-touches what it adds inside a
+                // collection pause: pauses of seconds in the middle of the samples.
+                "-Xms1g",
+                "-Xmx1g",
                 "-XX:+AlwaysPreTouch"));
         if (Runtime.version().feature() >= 23) {
             args.add("--sun-misc-unsafe-memory-access=allow");
