@@ -32,18 +32,27 @@ def jmh_results(path):
 
 
 def peer_results(path):
+    """PyTorch's lines by (case, threads). A case measured twice (conv-sweep runs two-thread cases with
+    OpenMP spinning and, after a "# OMP_WAIT_POLICY=PASSIVE" line, passive) keeps its faster median,
+    its path noting the wait policy it ran with."""
     peers, header = {}, []
+    policy = ""
     if path and os.path.exists(path):
         with open(path) as f:
             for line in f:
-                if line.startswith("# torch"):
+                if line.startswith("# torch") and line.strip("# \n") not in header:
                     header.append(line.strip("# \n"))
+                if line.startswith("# OMP_WAIT_POLICY="):
+                    policy = "" if line.strip() == "# OMP_WAIT_POLICY=default" else line.strip("# \n")
                 if line.startswith("#") or not line.strip():
                     continue
                 fields = line.split()
                 if len(fields) >= 5:
-                    peers[(fields[0], int(fields[1]))] = (float(fields[2]), float(fields[3]), float(fields[4]),
-                                                          " ".join(fields[5:]))
+                    key = (fields[0], int(fields[1]))
+                    ran = " ".join(fields[5:]) + (f", {policy}" if policy else "")
+                    result = (float(fields[2]), float(fields[3]), float(fields[4]), ran)
+                    if key not in peers or result[1] < peers[key][1]:
+                        peers[key] = result
     return peers, header
 
 
@@ -96,7 +105,8 @@ def main():
           "above 1.0x the other is faster than PyTorch 1.13.")
     paths = sorted({p[3] for p in peers.values()})
     if paths:
-        print("PyTorch 1.13 ran: " + "; ".join(f"{case}: {p[3]}" for (case, t), p in sorted(peers.items()) if t == 1))
+        print("PyTorch 1.13 ran: " + "; ".join(f"{case} ({t} thread{'s' if t > 1 else ''}): {p[3]}"
+                                               for (case, t), p in sorted(peers.items())))
     for line in header:
         print(line)
     if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):

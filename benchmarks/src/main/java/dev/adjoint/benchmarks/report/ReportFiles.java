@@ -263,6 +263,18 @@ final class ReportFiles {
                         r.warmupSeconds()));
             }
         }
+        List<String> waitPolicies = results.stream().filter(r -> r.ok() && r.message() != null)
+                .map(r -> r.workload() + " | " + titles.getOrDefault(r.implementation(), r.implementation()) + " | "
+                        + r.threads() + " thread(s): " + r.message())
+                .toList();
+        if (!waitPolicies.isEmpty()) {
+            sb.append("The native peers' OpenMP threads spin for a while when idle; where a library runs a second "
+                    + "pool beside them (Debian's PyTorch calls the pthread OpenBLAS), the two compete for the "
+                    + "cores. Their multi-threaded cells ran both with the environment's setting and with "
+                    + "OMP_WAIT_POLICY=PASSIVE, and the table keeps the faster:\n\n");
+            waitPolicies.forEach(w -> sb.append("- ").append(w).append('\n'));
+            sb.append('\n');
+        }
         if (!unsettled.isEmpty()) {
             sb.append("Cells whose warm-up reached its limit while the JIT was still compiling (their figures may "
                     + "be pessimistic; a longer --warmup-limit, or a quieter machine, helps): ").append(String.join("; ", unsettled)).append(".\n\n");

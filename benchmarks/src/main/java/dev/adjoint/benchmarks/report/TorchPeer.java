@@ -46,9 +46,11 @@ final class TorchPeer implements AutoCloseable {
 
     /**
      * Starts the script with {@code python}; throws {@link IOException} with the reason (no such
-     * interpreter, torch not importable, ...) when it does not come up. Its OpenBLAS runs at {@code coreType}.
+     * interpreter, torch not importable, ...) when it does not come up. Its OpenBLAS runs at {@code coreType},
+     * its OpenMP threads wait as {@code waitPolicy} says.
      */
-    static TorchPeer start(Path python, Path script, OpenBlasCoreType coreType) throws IOException {
+    static TorchPeer start(Path python, Path script, OpenBlasCoreType coreType, OpenMpWaitPolicy waitPolicy)
+            throws IOException {
         if (!Files.isExecutable(python)) {
             throw new IOException(python + " does not exist");
         }
@@ -58,6 +60,7 @@ final class TorchPeer implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(List.of(python.toString(), script.toString(), "--serve"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         coreType.applyTo(builder.environment());
+        waitPolicy.applyTo(builder.environment());
         Process process = builder.start();
         BufferedReader replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String first = replies.readLine();

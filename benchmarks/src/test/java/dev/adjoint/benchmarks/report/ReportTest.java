@@ -113,6 +113,44 @@ class ReportTest {
     }
 
     @Test
+    void aMultiThreadedOpenMpPeerCellKeepsTheFasterWaitPolicyAndTheReportSaysBoth() {
+        CellResult spinning = twoThreads(ok("mlp-step", "pytorch", 3.0, 3.1, 3.3));
+        CellResult passive = twoThreads(ok("mlp-step", "pytorch", 1.0, 1.1, 1.2));
+        CellResult kept = OpenMpWaitPolicy.faster(spinning, passive, Metric.MILLISECONDS);
+        assertEquals(1.1, kept.median());
+        assertEquals("kept passive; OMP_WAIT_POLICY=PASSIVE: 1.10 ms, as set in the environment: 3.10 ms",
+                kept.message());
+        // A rate: higher is faster, so the spinning run's 300 GFLOP/s is kept over 200.
+        CellResult rate = OpenMpWaitPolicy.faster(twoThreads(ok("gemm-1024", "pytorch", 300)),
+                twoThreads(ok("gemm-1024", "pytorch", 200)), Metric.GFLOPS);
+        assertEquals(300, rate.median());
+        assertTrue(rate.message().startsWith("kept the environment's;"), rate.message());
+        // A run without a figure is never kept over one with.
+        CellResult failed = CellResult.failed("mlp-step", "pytorch", 2, 1, 0, "peer stopped");
+        assertEquals(3.1, OpenMpWaitPolicy.faster(spinning, failed, Metric.MILLISECONDS).median());
+
+        ReportFiles files = new ReportFiles(dir, Machine.current());
+        files.begin(1, new LinkedHashMap<>(Map.of("pytorch", "PyTorch 1.13")), Set.of("pytorch"), List.of(), 1.0, 5.0);
+        files.add(kept);
+        files.finish("complete");
+        assertTrue(markdown().contains("- mlp-step | PyTorch 1.13 | 2 thread(s): kept passive;"), markdown());
+    }
+
+    private String markdown() {
+        try {
+            return Files.readString(dir.resolve("report.md"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static CellResult twoThreads(CellResult r) {
+        return new CellResult(r.workload(), r.implementation(), 2, r.status(), r.samples(), r.calls(),
+                r.warmupSeconds(), r.warmupCalls(), r.jitSettled(), r.seconds(), r.loadBefore(), r.loadAfter(),
+                r.message());
+    }
+
+    @Test
     void aBadOptionValueNamesTheOption() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Report.Options.parse(new String[] {"--cell-seconds", "x"}));
