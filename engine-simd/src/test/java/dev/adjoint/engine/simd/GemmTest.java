@@ -336,6 +336,40 @@ class GemmTest {
         return layout.offset() + t * layout.stride(0) + r * layout.stride(1) + c * layout.stride(2);
     }
 
+    @Test
+    void dotProductsInBlocksGiveTheBitsOfOneRowAtATime() {
+        // FloatMatmul.dots reduces a block of 4 x 4 outputs' accumulators together; each output must
+        // still get its lanes added in FloatLaneReductions' order, as the row-at-a-time path adds them.
+        // Rows and columns that are not multiples of 4, and k with a scalar tail.
+        for (int[] mkn : new int[][] {{64, 256, 10}, {9, 37, 7}, {5, 16, 1}, {4, 3, 2}, {13, 100, 6}}) {
+            int m = mkn[0], k = mkn[1], n = mkn[2];
+            float[] a = floats(m * k, 3);
+            float[] b = floats(n * k, 4);
+            float[] blocked = new float[m * n];
+            float[] rows = new float[m * n];
+            FloatMatmul.dots(a, 0, k, b, 0, k, blocked, 0, n, m, n, k);
+            for (int i = 0; i < m; i++) {
+                FloatMatmul.dots(a, i * k, k, b, 0, k, rows, i * n, n, 1, n, k);
+            }
+            double[] d = new double[m * n];
+            double[] e = new double[m * n];
+            for (int i = 0; i < m * n; i++) {
+                d[i] = blocked[i];
+                e[i] = rows[i];
+            }
+            assertBitsEqual("f32 dots " + m + "x" + k + "x" + n, e, d);
+            double[] a64 = doubles(m * k, 5);
+            double[] b64 = doubles(n * k, 6);
+            double[] blocked64 = new double[m * n];
+            double[] rows64 = new double[m * n];
+            DoubleMatmul.dots(a64, 0, k, b64, 0, k, blocked64, 0, n, m, n, k);
+            for (int i = 0; i < m; i++) {
+                DoubleMatmul.dots(a64, i * k, k, b64, 0, k, rows64, i * n, n, 1, n, k);
+            }
+            assertBitsEqual("f64 dots " + m + "x" + k + "x" + n, rows64, blocked64);
+        }
+    }
+
     private static void assertBitsEqual(String what, float[] expected, float[] actual) {
         for (int i = 0; i < expected.length; i++) {
             if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
