@@ -28,7 +28,9 @@ import java.util.Map;
  * optimizers); state marked long-lived with {@link dev.adjoint.spi.Backend#markLongLived} (the
  * optimizers' moment buffers, however late they are created); the gradients stored in leaves'
  * {@link Tensor#grad()} (they are state across steps, for gradient accumulation); and tensors passed to
- * {@link #keep}. Any other tensor made inside the scope, and every view of one, fails with a
+ * {@link #keep}. A gradient the backward pass stored that {@link Tensor#zeroGrad} clears inside a scope
+ * is no longer state: the scope releases it when it closes, as PyTorch's {@code zero_grad(set_to_none=True)}
+ * gives it back to the allocator; a reference to it kept past the scope fails on its next use. Any other tensor made inside the scope, and every view of one, fails with a
  * {@link ReleasedTensorException} on its next use; it never reads memory that another tensor now owns.
  *
  * <p>Backends whose storages are {@link ScopedStorage}s take part (scalar and simd reuse the arrays,
@@ -63,6 +65,24 @@ public final class MemoryScope implements AutoCloseable {
     public static void adopt(ScopedStorage storage) {
         MemoryScope scope = INNERMOST.get();
         if (scope != null) {
+            scope.owned.add(storage);
+        }
+    }
+
+    /** Whether a scope is open on the current thread: storages allocated now are taken by it. */
+    public static boolean isOpen() {
+        return INNERMOST.get() != null;
+    }
+
+    /**
+     * For {@link Tensor#zeroGrad}: a gradient the engine stored in a leaf (long-lived, see
+     * {@link dev.adjoint.spi.ScopedStorage#unmarkLongLived}) and that zeroGrad has just dropped becomes
+     * the innermost open scope's, released when it closes, so the next step's gradient reuses its
+     * memory instead of a fresh zero-filled array. Without an open scope nothing changes.
+     */
+    static void reclaim(ScopedStorage storage) {
+        MemoryScope scope = INNERMOST.get();
+        if (scope != null && storage.isLongLived() && !storage.isReleased() && storage.unmarkLongLived()) {
             scope.owned.add(storage);
         }
     }

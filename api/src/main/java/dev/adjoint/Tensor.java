@@ -60,6 +60,12 @@ public final class Tensor {
     private int outputSlot;
     private AccumulateGrad gradAccumulator;
     private Tensor grad;
+    /**
+     * Whether {@link #grad} is a gradient the backward pass stored (a buffer of its own, see
+     * AccumulateGrad), which {@link #zeroGrad} may give back to a {@link MemoryScope}; false for one
+     * set by {@link #setGrad}, which may be anybody's memory.
+     */
+    private boolean gradFromBackward;
 
     static {
         TensorInternals.install(new TensorInternals() {
@@ -96,6 +102,12 @@ public final class Tensor {
             @Override
             public int outputSlot(Tensor t) {
                 return t.outputSlot;
+            }
+
+            @Override
+            public void storeBackwardGrad(Tensor leaf, Tensor grad) {
+                leaf.setGrad(grad);
+                leaf.gradFromBackward = true;
             }
 
             @Override
@@ -452,11 +464,22 @@ public final class Tensor {
                     + " does not match tensor shape " + shape());
         }
         this.grad = newGrad;
+        this.gradFromBackward = false;
     }
 
-    /** Clears the gradient, as {@code tensor.grad = None} in PyTorch. */
+    /**
+     * Clears the gradient, as {@code tensor.grad = None} in PyTorch. Inside a {@link MemoryScope}, a
+     * gradient that a backward pass stored goes back to the scope, which releases it when it closes (as
+     * {@code set_to_none} returns it to PyTorch's allocator): the next step's gradient of the same size
+     * reuses its memory instead of a fresh zero-filled array. A reference to the cleared gradient kept
+     * past that scope then fails on its next use ({@link ReleasedTensorException}).
+     */
     public void zeroGrad() {
+        if (grad != null && gradFromBackward && grad.storage instanceof ScopedStorage scoped) {
+            MemoryScope.reclaim(scoped);
+        }
         this.grad = null;
+        this.gradFromBackward = false;
     }
 
     /** The node that computed this tensor, or {@code null} for leaves. */

@@ -2,6 +2,7 @@ package dev.adjoint.autograd;
 
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.ScopedStorage;
 import dev.adjoint.spi.Storage;
 import java.util.Map;
@@ -45,7 +46,12 @@ public final class AccumulateGrad extends Node {
         if (sum.storage() instanceof ScopedStorage scoped) {
             scoped.markLongLived();
         }
-        leaf.setGrad(sum);
+        if (createGraph) {
+            // Part of a recorded graph, which may hold it: the caller's to clear.
+            leaf.setGrad(sum);
+        } else {
+            TensorInternals.get().storeBackwardGrad(leaf, sum);
+        }
         return sum;
     }
 

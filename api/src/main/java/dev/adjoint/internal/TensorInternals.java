@@ -60,6 +60,12 @@ public abstract class TensorInternals {
     /** Which output slot of its {@code gradFn} the tensor is (0 for single-output ops and leaves). */
     public abstract int outputSlot(Tensor t);
 
+    /**
+     * Stores {@code grad} as {@code leaf}'s gradient on behalf of the backward pass, which made it and
+     * holds it nowhere else: {@link Tensor#zeroGrad} may give its memory back to an open MemoryScope.
+     */
+    public abstract void storeBackwardGrad(Tensor leaf, Tensor grad);
+
     /** Gives a freshly computed tensor the node (and output slot of it) that produced it. */
     public abstract void attachGradFn(Tensor t, Node node, int slot);
 }

@@ -22,4 +22,16 @@ public interface ScopedStorage extends Storage {
 
     /** Whether it was marked long-lived. */
     boolean isLongLived();
+
+    /**
+     * Undoes {@link #markLongLived} for state that was dropped (a gradient cleared by
+     * {@link dev.adjoint.Tensor#zeroGrad} inside a scope), if the storage was allocated inside a scope
+     * (memory the engine made, not a tensor the caller built outside any scope): it is then a temporary
+     * again, which the scope that takes it releases when it closes. Returns whether it is. The default
+     * leaves it long-lived (false), so a backend that does not implement this leaves the memory to the
+     * garbage collector, as before.
+     */
+    default boolean unmarkLongLived() {
+        return false;
+    }
 }

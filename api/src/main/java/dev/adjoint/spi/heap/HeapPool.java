@@ -5,7 +5,6 @@ import dev.adjoint.DType;
 import java.lang.ref.SoftReference;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashMap;
 
 /**
  * Arrays given back by closed {@link dev.adjoint.MemoryScope}s, per thread, by dtype and length, for the
@@ -26,7 +25,18 @@ final class HeapPool {
 
     private static final ThreadLocal<HeapPool> POOLS = ThreadLocal.withInitial(HeapPool::new);
 
-    private final HashMap<Long, ArrayDeque<SoftReference<Object>>> free = new HashMap<>();
+    /**
+     * The free lists by key ({@link #key}), in an open-addressed table: a lookup compares primitive keys
+     * in one array instead of boxing the key and chasing a map node and a Long, which cost a few percent
+     * of a small training step (tens of lookups per step, each on tables that the step's kernels have
+     * pushed out of cache). A key is never 0 (pooled sizes are at least {@link #MIN_POOLED}): 0 marks a
+     * free slot. Linear probing; the table doubles when half full and never shrinks (a program asks for
+     * a few dozen distinct sizes).
+     */
+    private long[] keys = new long[64];
+    @SuppressWarnings("unchecked")
+    private ArrayDeque<SoftReference<Object>>[] lists = new ArrayDeque[64];
+    private int used;
 
     private HeapPool() {
     }
@@ -40,7 +50,7 @@ final class HeapPool {
         if (size < MIN_POOLED) {
             return null;
         }
-        ArrayDeque<SoftReference<Object>> arrays = POOLS.get().free.get(key(dtype, size));
+        ArrayDeque<SoftReference<Object>> arrays = POOLS.get().list(key(dtype, size), false);
         if (arrays == null) {
             return null;
         }
@@ -56,7 +66,55 @@ final class HeapPool {
 
     static void give(DType dtype, Object array, int size) {
         if (size >= MIN_POOLED) {
-            POOLS.get().free.computeIfAbsent(key(dtype, size), k -> new ArrayDeque<>()).push(new SoftReference<>(array));
+            POOLS.get().list(key(dtype, size), true).push(new SoftReference<>(array));
+        }
+    }
+
+    /** The free list of {@code key}; when absent, a new empty one if {@code create}, else null. */
+    private ArrayDeque<SoftReference<Object>> list(long key, boolean create) {
+        int mask = keys.length - 1;
+        for (int i = slot(key, mask); ; i = (i + 1) & mask) {
+            long k = keys[i];
+            if (k == key) {
+                return lists[i];
+            }
+            if (k == 0) {
+                if (!create) {
+                    return null;
+                }
+                ArrayDeque<SoftReference<Object>> list = new ArrayDeque<>();
+                keys[i] = key;
+                lists[i] = list;
+                if (++used * 2 > keys.length) {
+                    grow();
+                }
+                return list;
+            }
+        }
+    }
+
+    private static int slot(long key, int mask) {
+        // Fibonacci hashing, high bits folded in: sizes that differ in low bits only still land apart.
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h ^ (h >>> 32)) & mask;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void grow() {
+        long[] oldKeys = keys;
+        ArrayDeque<SoftReference<Object>>[] oldLists = lists;
+        keys = new long[oldKeys.length * 2];
+        lists = new ArrayDeque[oldKeys.length * 2];
+        int mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] != 0) {
+                int i = slot(oldKeys[j], mask);
+                while (keys[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = oldKeys[j];
+                lists[i] = oldLists[j];
+            }
         }
     }
 

@@ -26,6 +26,8 @@ public final class HeapStorage implements ScopedStorage {
     public boolean[] bool;
     private boolean longLived;
     private boolean released;
+    /** Whether a MemoryScope took it when it was allocated (see {@link #unmarkLongLived}). */
+    private boolean scopeMade;
 
     private HeapStorage(DType dtype, int size, double[] f64, float[] f32, long[] i64, int[] i32, boolean[] bool) {
         this.dtype = dtype;
@@ -83,6 +85,7 @@ public final class HeapStorage implements ScopedStorage {
     }
 
     private static HeapStorage adopted(HeapStorage s) {
+        s.scopeMade = MemoryScope.isOpen();
         MemoryScope.adopt(s);
         return s;
     }
@@ -202,5 +205,13 @@ public final class HeapStorage implements ScopedStorage {
     @Override
     public void markLongLived() {
         longLived = true;
+    }
+
+    @Override
+    public boolean unmarkLongLived() {
+        if (scopeMade) {
+            longLived = false;
+        }
+        return scopeMade;
     }
 }

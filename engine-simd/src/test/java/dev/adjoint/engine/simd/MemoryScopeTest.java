@@ -95,8 +95,9 @@ class MemoryScopeTest {
             }
             scoped = Math.min(scoped, threads.getCurrentThreadAllocatedBytes() - before);
         }
-        // The step's activations and gradients (~0.4 MB) come from the pool; what is left is the tape, the
-        // tensors' small objects and the leaves' gradients, which are fresh every step.
+        // The step's activations and gradients (~0.4 MB) come from the pool, the leaves' gradients too
+        // (zeroGrad in the scope gives the previous step's back); what is left is the tape and the
+        // tensors' small objects.
         assertTrue(scoped * 2 < unscoped, "a scoped step allocated " + scoped + " bytes, an unscoped one " + unscoped);
     }
 
@@ -116,6 +117,41 @@ class MemoryScopeTest {
         assertThrows(ReleasedTensorException.class, view::toFloatArray);
         // Tensors from before the scope are untouched.
         assertEquals(64 * 64, a.add(1.0).numel());
+    }
+
+    @Test
+    void aGradientClearedInAScopeGoesBackToItAndOnlyThatOne() {
+        Backend backend = new SimdBackend();
+        Generator g = new Generator(3);
+        Tensor w = Tensor.on(backend).randn(g, DType.FLOAT32, 48, 48).requiresGrad(true);
+        Tensor x = Tensor.on(backend).randn(g, DType.FLOAT32, 32, 48);
+        try (MemoryScope scope = MemoryScope.open()) {
+            x.matmul(w).square().sum().backward();
+        }
+        Tensor previous = w.grad();
+        float[] values = previous.toFloatArray();
+        try (MemoryScope scope = MemoryScope.open()) {
+            w.zeroGrad();
+            // Still whole until the scope closes.
+            assertArrayEquals(values, previous.toFloatArray());
+            x.matmul(w).square().sum().backward();
+        }
+        // Given back when the scope closed: a reference kept past it fails instead of reading reused memory.
+        assertThrows(ReleasedTensorException.class, previous::toFloatArray);
+        // The new gradient is state, as before.
+        assertArrayEquals(values, w.grad().toFloatArray());
+
+        // Cleared outside any scope, a gradient is left to the garbage collector and stays readable.
+        Tensor outside = w.grad();
+        w.zeroGrad();
+        assertArrayEquals(values, outside.toFloatArray());
+        // One the caller set is the caller's memory: zeroGrad in a scope does not take it.
+        Tensor mine = Tensor.on(backend).ones(DType.FLOAT32, 48, 48);
+        w.setGrad(mine);
+        try (MemoryScope scope = MemoryScope.open()) {
+            w.zeroGrad();
+        }
+        assertEquals(48 * 48, mine.sum().item(), 0.0);
     }
 
     @Test
