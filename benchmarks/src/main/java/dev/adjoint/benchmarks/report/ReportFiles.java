@@ -254,8 +254,7 @@ final class ReportFiles {
         List<String> unsettled = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (CellResult r : results) {
-            String name = r.workload() + " | " + titles.getOrDefault(r.implementation(), r.implementation()) + " | "
-                    + r.threads() + " thread(s)";
+            String name = cellName(r);
             if (!r.ok()) {
                 failed.add(name + ": " + r.status() + ": " + r.message());
             } else if (!r.jitSettled() && !r.implementation().equals("pytorch")) {
@@ -264,8 +263,7 @@ final class ReportFiles {
             }
         }
         List<String> waitPolicies = results.stream().filter(r -> r.ok() && r.message() != null)
-                .map(r -> r.workload() + " | " + titles.getOrDefault(r.implementation(), r.implementation()) + " | "
-                        + r.threads() + " thread(s): " + r.message())
+                .map(r -> cellName(r) + ": " + r.message())
                 .toList();
         if (!waitPolicies.isEmpty()) {
             sb.append("The native peers' OpenMP threads spin for a while when idle; where a library runs a second "
@@ -286,6 +284,12 @@ final class ReportFiles {
         }
         sb.append("All samples, calls and loads are in report.json.\n");
         return sb.toString();
+    }
+
+    /** A cell as the notes under the table name it: workload, implementation, threads. */
+    private String cellName(CellResult r) {
+        return r.workload() + " | " + titles.getOrDefault(r.implementation(), r.implementation()) + " | " + r.threads()
+                + " thread(s)";
     }
 
     private Optional<CellResult> result(String workload, String implementation, int threads) {
