@@ -351,13 +351,7 @@ class GemmTest {
             for (int i = 0; i < m; i++) {
                 FloatMatmul.dots(a, i * k, k, b, 0, k, rows, i * n, n, 1, n, k);
             }
-            double[] d = new double[m * n];
-            double[] e = new double[m * n];
-            for (int i = 0; i < m * n; i++) {
-                d[i] = blocked[i];
-                e[i] = rows[i];
-            }
-            assertBitsEqual("f32 dots " + m + "x" + k + "x" + n, e, d);
+            assertBitsEqual("f32 dots " + m + "x" + k + "x" + n, rows, blocked);
             double[] a64 = doubles(m * k, 5);
             double[] b64 = doubles(n * k, 6);
             double[] blocked64 = new double[m * n];
