@@ -60,18 +60,14 @@ public final class MemoryScope implements AutoCloseable {
 
     /**
      * For backends: {@code storage} was just allocated on the current thread, so the innermost open
-     * scope, if any, owns it.
+     * scope, if any, owns it. Returns whether one did.
      */
-    public static void adopt(ScopedStorage storage) {
+    public static boolean adopt(ScopedStorage storage) {
         MemoryScope scope = INNERMOST.get();
         if (scope != null) {
             scope.owned.add(storage);
         }
-    }
-
-    /** Whether a scope is open on the current thread: storages allocated now are taken by it. */
-    public static boolean isOpen() {
-        return INNERMOST.get() != null;
+        return scope != null;
     }
 
     /**

@@ -85,8 +85,7 @@ public final class HeapStorage implements ScopedStorage {
     }
 
     private static HeapStorage adopted(HeapStorage s) {
-        s.scopeMade = MemoryScope.isOpen();
-        MemoryScope.adopt(s);
+        s.scopeMade = MemoryScope.adopt(s);
         return s;
     }
 
