@@ -53,20 +53,7 @@ final class SimdConvolution {
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
         if (flat3x3(w, cg)) {
-            long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
-            SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
-                int n = i / groups;
-                int g = i % groups;
-                int plane = xl.offset() + (n * channels + g) * pixels;
-                int at = ol.offset() + (n * outChannels + g * og) * w.positions();
-                if (f32) {
-                    FloatConvolution.flat3x3Forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
-                            og, out.f32, at);
-                } else {
-                    DoubleConvolution.flat3x3Forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
-                            og, out.f64, at);
-                }
-            });
+            flat3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol);
             return true;
         }
         if (flat(w)) {
@@ -144,10 +131,10 @@ final class SimdConvolution {
                     int plane = ol.offset() + (n * channels + g * cg) * pixels;
                     if (f32) {
                         FloatConvolution.flat3x3Forward(grad.f32, at, transposed.f32, g * groupWeights, flipped, masks,
-                                cg, out.f32, plane);
+                                cg, null, 0, out.f32, plane);
                     } else {
                         DoubleConvolution.flat3x3Forward(grad.f64, at, transposed.f64, g * groupWeights, flipped, masks,
-                                cg, out.f64, plane);
+                                cg, null, 0, out.f64, plane);
                     }
                 });
                 return true;
@@ -202,6 +189,13 @@ final class SimdConvolution {
         return true;
     }
 
+    /**
+     * Runs of groups per thread in a depthwise weight gradient ({@link FloatConvolution#flat3x3WeightGrad}):
+     * a few, so that a helper that starts late holds back little (as {@link SimdWindows} cuts its
+     * items), and no more, as each run is one long read of every sample's images.
+     */
+    private static final int WEIGHT_RUNS_PER_THREAD = 4;
+
     static boolean weightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w, int groups,
                               HeapStorage out, Layout ol) {
         int channels = xl.shape().dim(1);
@@ -228,16 +222,21 @@ final class SimdConvolution {
         boolean f32 = x.dtype == DType.FLOAT32;
         if (flat3x3(w, cg)) {
             long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
-            SimdWindows.run(groups, (long) gl.numel() * w.taps(), g -> {
-                int plane = xl.offset() + g * pixels;
-                int at = gl.offset() + g * og * w.positions();
-                int wAt = ol.offset() + g * groupWeights;
+            // Runs of consecutive groups, a few for each thread: each group's sum is the same however
+            // the groups are cut, so the cut may follow the threads.
+            int runs = Math.min(groups, WEIGHT_RUNS_PER_THREAD * MatmulThreads.THREADS);
+            SimdWindows.run(runs, (long) gl.numel() * w.taps(), r -> {
+                int g0 = MatmulThreads.from(groups, r, runs, 1);
+                int g1 = MatmulThreads.from(groups, r + 1, runs, 1);
+                int plane = xl.offset() + g0 * pixels;
+                int at = gl.offset() + g0 * og * w.positions();
+                int wAt = ol.offset() + g0 * groupWeights;
                 if (f32) {
                     FloatConvolution.flat3x3WeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
-                            outChannels * w.positions(), batch, w, masks, og, out.f32, wAt);
+                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f32, wAt);
                 } else {
                     DoubleConvolution.flat3x3WeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
-                            outChannels * w.positions(), batch, w, masks, og, out.f64, wAt);
+                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f64, wAt);
                 }
             });
             return true;
@@ -521,18 +520,56 @@ final class SimdConvolution {
     /**
      * {@link #conv2d} plus a bias per output channel ({@code bias[biasAt ..]}, contiguous), the bias the
      * first term of every output's sum, where the implicit kernels that keep their sums in memory run
-     * the convolution ({@link #channelsAlongVectors}, {@link #samplePairs}); false elsewhere, and the
+     * the convolution ({@link #channelsAlongVectors}, {@link #samplePairs}), or added to each sum as
+     * it is stored where the depthwise kernel runs it ({@link #flat3x3}); false elsewhere, and the
      * caller adds the bias after.
      */
     static boolean conv2dBiased(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias, Layout bl,
                                 Window2d w, int groups, HeapStorage out, Layout ol) {
         int cg = xl.shape().dim(1) / groups;
         int og = wl.shape().dim(0) / groups;
-        if (bias.dtype != x.dtype || bl.stride(1) != 1 || direct(x, out, w, og) || !implicit(x, out, w, cg, og)
+        if (bias.dtype != x.dtype || bl.stride(1) != 1) {
+            return false;
+        }
+        if (direct(x, out, w, og) && flat3x3(w, cg)) {
+            flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
+            return true;
+        }
+        if (direct(x, out, w, og) || !implicit(x, out, w, cg, og)
                 || !(channelsAlongVectors(x, og) || samplePairs(x, w, cg, og))) {
             return false;
         }
         return implicitForward(x, xl, weight, wl.offset(), w, groups, bias, bl.offset(), out, ol);
+    }
+
+    /**
+     * A depthwise convolution ({@link #flat3x3}) through {@link FloatConvolution#flat3x3Forward}, a
+     * (sample, group) per item, adding output channel {@code o}'s {@code bias[biasAt + o]} to its
+     * sums if a bias is given (else null).
+     */
+    private static void flat3x3Forward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias,
+                                       int biasAt, Window2d w, int groups, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = wl.shape().dim(0);
+        int og = outChannels / groups;
+        int pixels = w.height() * w.width();
+        int groupWeights = og * w.taps();
+        boolean f32 = x.dtype == DType.FLOAT32;
+        long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
+        SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
+            int n = i / groups;
+            int g = i % groups;
+            int plane = xl.offset() + (n * channels + g) * pixels;
+            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
+            if (f32) {
+                FloatConvolution.flat3x3Forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
+                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
+            } else {
+                DoubleConvolution.flat3x3Forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
+                        og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
+            }
+        });
     }
 
     /** {@link #implicitForward} with each sum started at {@code bias[biasAt + o]}, if a bias is given. */

@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.engine.scalar.ScalarBackend;
 import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.Window2d;
@@ -164,8 +165,31 @@ class SimdConvolutionTest {
                     String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2] + ", batch "
                             + ch[3] + ", " + dtype;
                     assertSimdTakesAndMatches(op, w, what, dtype);
+                    if (ch[0] == ch[2]) {
+                        assertBiasAddedAsAfter(op, what);
+                    }
                 }
             }
+        }
+    }
+
+    /**
+     * The in-place depthwise kernel adds the bias to each sum as it stores it: the same bits as the
+     * convolution followed by the addition it saves (the SPI's default {@code conv2dBiased}).
+     */
+    private static void assertBiasAddedAsAfter(Operands op, String what) {
+        DType dtype = op.x.dtype;
+        HeapStorage fused = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+        assertTrue(SimdConvolution.conv2dBiased(op.x, op.xl, op.w, op.wl, op.bias, op.biasLayout(), op.window,
+                op.groups, fused, op.gl), "conv2dBiased took the in-place kernel: " + what);
+        Storage after = SIMD.allocate(dtype, op.outShape.numel());
+        SIMD.conv2d(op.x, op.xl, op.w, op.wl, op.window, op.groups, after, op.gl);
+        SIMD.binary(BinaryOp.ADD, after, op.gl, op.bias, op.biasLayout(), after, op.gl);
+        double[] a = SIMD.toDoubles(fused, op.gl);
+        double[] b = SIMD.toDoubles(after, op.gl);
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(Double.doubleToRawLongBits(b[i]), Double.doubleToRawLongBits(a[i]),
+                    "conv2dBiased against conv2d then add at " + i + ": " + what);
         }
     }
 
