@@ -743,6 +743,11 @@ final class SimdConvolution {
         // Rows of taps cut too where the items would be fewer than two per thread; the cut changes no bit.
         int parts = threads == 1 ? 1
                 : Math.max(1, Math.min(blocks, (2 * threads + chunks * groups - 1) / (chunks * groups)));
+        // Part p's rows of taps, [taps[p], taps[p + 1]): empty where the blocks are fewer than the parts.
+        int[] taps = new int[parts + 1];
+        for (int p = 0; p <= parts; p++) {
+            taps[p] = MatmulThreads.from(depth, p, parts, FloatConvolution.WEIGHT_TAPS);
+        }
         // Item i's sums, [k1 - k0, og] (og rounded up to whole vectors): item (chunk, group, part) is
         // i = (chunk * groups + group) * parts + part.
         Object[] sums = new Object[chunks * groups * parts];
@@ -750,8 +755,8 @@ final class SimdConvolution {
             int chunk = i / (groups * parts);
             int g = i / parts % groups;
             int part = i % parts;
-            int k0 = MatmulThreads.from(depth, part, parts, FloatConvolution.WEIGHT_TAPS);
-            int k1 = MatmulThreads.from(depth, part + 1, parts, FloatConvolution.WEIGHT_TAPS);
+            int k0 = taps[part];
+            int k1 = taps[part + 1];
             if (k0 == k1) {
                 return;
             }
@@ -769,8 +774,8 @@ final class SimdConvolution {
         SimdWindows.run(items, (long) outChannels * depth * chunks, i -> {
             int g = i / parts;
             int part = i % parts;
-            int k0 = MatmulThreads.from(depth, part, parts, FloatConvolution.WEIGHT_TAPS);
-            int k1 = MatmulThreads.from(depth, part + 1, parts, FloatConvolution.WEIGHT_TAPS);
+            int k0 = taps[part];
+            int k1 = taps[part + 1];
             if (k0 == k1) {
                 return;
             }
