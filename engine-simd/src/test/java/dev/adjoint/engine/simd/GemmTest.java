@@ -79,6 +79,9 @@ class GemmTest {
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
             Case.of(7, 5, 31, true, true),
+            // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
+            Case.of(64, 784, 256, false, true),
+            Case.of(37, 700, 131, false, true),
             new Case(3, 67, 300, 45, true, false, true),
             new Case(4, 29, 130, 70, false, true, false));
 
