@@ -14,13 +14,37 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The reverse sweep shared by every backend: a topological order of the nodes reachable from the
  * roots, then each node's formula applied once all of its consumers have delivered their gradients.
  */
 public final class Autograd {
+    /**
+     * The gradients that the formulas of the running unrecorded pass on this thread returned as one
+     * slice of a zero tensor ({@link #sliceOfZeros}); null outside such a pass.
+     */
+    private static final ThreadLocal<Map<Tensor, Slice>> SLICES = new ThreadLocal<>();
+
     private Autograd() {
+    }
+
+    /**
+     * A gradient that is {@code part} at {@code start} along {@code dim} and zero elsewhere;
+     * {@code padded} makes it whole (a fresh zero tensor of the input's shape with {@code part} copied in).
+     */
+    private record Slice(Tensor part, Supplier<Tensor> padded, int dim, int start) {
+    }
+
+    /** See {@link Graph#sliceOfZeros}. */
+    static Tensor sliceOfZeros(Tensor part, Supplier<Tensor> padded, int dim, int start) {
+        Map<Tensor, Slice> slices = SLICES.get();
+        if (slices == null) {
+            return null;
+        }
+        slices.put(part, new Slice(part, padded, dim, start));
+        return part;
     }
 
     /** {@code root.backward(gradient, retainGraph, createGraph)}: accumulates into leaves' {@code grad}. */
@@ -182,10 +206,25 @@ public final class Autograd {
                 }
             }
         }
-        Map<Node, Tensor[]> pending = new IdentityHashMap<>();
         // Sums of gradients this pass made itself and nothing else holds yet: further gradients for
         // the same slot are added into them in place, unless the pass is recorded.
         Map<Tensor, Boolean> ownSums = createGraph ? null : new IdentityHashMap<>();
+        // Gradients that are one slice of zeros (q, k and v narrowed from one projection) are copied or
+        // added into their slice of one sum instead of each padded to the input's size and added whole.
+        Map<Tensor, Slice> slices = createGraph ? null : new IdentityHashMap<>();
+        Map<Tensor, Slice> outerSlices = SLICES.get();
+        SLICES.set(slices);
+        try {
+            run(roots, seeds, capture, accumulate, retainGraph, createGraph, dependencies, needed, ownSums, slices);
+        } finally {
+            SLICES.set(outerSlices);
+        }
+    }
+
+    private static void run(Edge[] roots, Tensor[] seeds, Capture capture, boolean accumulate, boolean retainGraph,
+                            boolean createGraph, Map<Node, Integer> dependencies, Map<Node, Boolean> needed,
+                            Map<Tensor, Boolean> ownSums, Map<Tensor, Slice> slices) {
+        Map<Node, Tensor[]> pending = new IdentityHashMap<>();
         // Storages a leaf's gradient may not take as it is, because something else holds them: the
         // caller's seed gradients, and the gradients stored into leaves so far in this pass (add's
         // backward hands one tensor to both inputs, a view's backward a view of the same storage).
@@ -256,13 +295,21 @@ public final class Autograd {
                         continue;
                     }
                     if (inputGrads != null && inputGrads[i] != null) {
-                        addGradient(pending, child, node.nextSlot(i),
-                                reduceToShape(inputGrads[i], node.inputShape(i), node), ownSums);
+                        Slice slice = slices == null ? null : slices.get(inputGrads[i]);
+                        if (slice != null) {
+                            addSlice(pending, child, node.nextSlot(i), slice, ownSums);
+                        } else {
+                            addGradient(pending, child, node.nextSlot(i),
+                                    reduceToShape(inputGrads[i], node.inputShape(i), node), ownSums);
+                        }
                     }
                     int left = dependencies.merge(child, -1, Integer::sum);
                     if (left == 0) {
                         ready.push(child);
                     }
+                }
+                if (slices != null) {
+                    slices.clear();
                 }
             }
         }
@@ -391,6 +438,30 @@ public final class Autograd {
             if (ownSums != null) {
                 ownSums.put(grads[slot], Boolean.TRUE);
             }
+        }
+    }
+
+    /**
+     * Adds a gradient that is zero outside one slice to what {@code node}'s output {@code slot} has
+     * received: the first becomes the sum, padded; later ones are added into their slice of a sum the
+     * pass owns, in place, and nowhere else (adding zeros leaves every other element as it is); a sum
+     * that is not the pass's own gets the padded gradient added as any other.
+     */
+    private static void addSlice(Map<Node, Tensor[]> pending, Node node, int slot, Slice slice,
+                                 Map<Tensor, Boolean> ownSums) {
+        Tensor[] grads = pending.get(node);
+        Tensor sum = grads == null ? null : grads[slot];
+        Tensor part = slice.part();
+        if (sum == null) {
+            Tensor padded = slice.padded().get();
+            addGradient(pending, node, slot, padded, ownSums);
+            // Made here and held by nothing else: later gradients may be added into it in place.
+            ownSums.put(padded, Boolean.TRUE);
+        } else if (ownSums.containsKey(sum) && sum.dtype() == part.dtype() && sum.storage() != part.storage()
+                && sum.rank() == part.rank() && sum.size(slice.dim()) >= slice.start() + part.size(slice.dim())) {
+            sum.narrow(slice.dim(), slice.start(), part.size(slice.dim())).add_(part);
+        } else {
+            addGradient(pending, node, slot, slice.padded().get(), ownSums);
         }
     }
 

@@ -185,6 +185,11 @@ public final class Dispatch {
         return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
     }
 
+    /** Zeros in {@code layout}, which covers positions 0 to numel - 1 of its storage (a permuted dense layout). */
+    static Tensor zeros(Backend backend, DType dtype, Layout layout) {
+        return INTERNALS.fromStorage(backend.allocate(dtype, layout.numel()), layout, backend);
+    }
+
     /** Records an in-place write to {@code t}'s storage. */
     static void markModifiedInPlace(Tensor t) {
         INTERNALS.markModifiedInPlace(t);

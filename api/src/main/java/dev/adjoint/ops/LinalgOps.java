@@ -90,12 +90,22 @@ public final class LinalgOps {
                         : t[1] == null ? t[0].matmul(in[1]) : t[0].matmul(in[1]).add(in[0].matmul(t[1])));
     }
 
-    /** Whether {@code t} is the transpose of a dense tensor (and not itself dense). */
+    /**
+     * Whether {@code t} is the transpose of a dense tensor (and not itself dense), or its matrices
+     * run down their columns in memory (the key of attention, {@code k.transpose(-1, -2)} of a slice
+     * of the fused projection): either way its gradient taken transposed is born in the order the
+     * transpose's backward makes dense again.
+     */
     private static boolean isColumnMajor(Tensor t) {
         if (t.isContiguous() || t.rank() < 2) {
             return false;
         }
         Layout layout = t.layout();
+        int rows = t.size(-2);
+        int columns = t.size(-1);
+        if (rows > 1 && columns > 1 && layout.stride(t.rank() - 2) == 1 && layout.stride(t.rank() - 1) >= rows) {
+            return true;
+        }
         int[] dims = t.shape().toArray();
         int[] strides = layout.strides();
         int r = dims.length;

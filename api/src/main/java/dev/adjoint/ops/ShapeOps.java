@@ -12,6 +12,7 @@ import dev.adjoint.spi.Layout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 import static dev.adjoint.ops.ElementwiseOps.of;
 
@@ -181,15 +182,21 @@ public final class ShapeOps {
         Shape inShape = x.shape();
         // Backward pads the gradient with zeros back to the input's extent, using cat so that the
         // pad itself stays differentiable. When nothing is recorded, the gradient is copied into its
-        // slice of one zero tensor instead: one buffer of the input's size rather than the pads and
-        // their cat (q, k and v split from one projection: 5 such buffers become 3).
+        // slice of one zero tensor instead, laid out as the input is when that is a permutation of a
+        // dense tensor (the heads of a fused q/k/v projection): the gradient then reaches the
+        // projection dense, where a contiguous pad would be copied again to undo the permutation.
+        // In an unrecorded backward pass the pass itself pads: the slices of q, k and v go into one
+        // buffer (Graph.sliceOfZeros).
         return Graph.record("NarrowBackward", out, of(x), NOTHING, (g, c) -> {
             if (!GradMode.isEnabled() && !ForwardAD.isDualLevelOpen()) {
-                Tensor padded = Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray());
-                Layout whole = padded.layout();
-                Dispatch.copyInto(g, padded, new Layout(g.shape(), whole.strides(),
-                        whole.offset() + start * whole.stride(d)));
-                return of(padded);
+                Supplier<Tensor> padded = () -> {
+                    Tensor whole = Dispatch.zeros(g.backend(), g.dtype(), densePermutation(in));
+                    Layout pad = whole.layout();
+                    Dispatch.copyInto(g, whole, new Layout(g.shape(), pad.strides(), start * pad.stride(d)));
+                    return whole;
+                };
+                Tensor slice = Graph.sliceOfZeros(g, padded, d, start);
+                return of(slice != null ? slice : padded.get());
             }
             List<Tensor> parts = new ArrayList<>(3);
             if (start > 0) {
@@ -202,6 +209,31 @@ public final class ShapeOps {
             }
             return of(parts.size() == 1 ? g : cat(parts, d));
         }, (t, inputs, y) -> t[0].narrow(d, start, length));
+    }
+
+    /**
+     * {@code layout}'s strides at offset 0 when they are a permutation of a dense tensor's (every
+     * element of {@code numel} positions exactly once), else the contiguous layout of its shape.
+     */
+    static Layout densePermutation(Layout layout) {
+        int[] strides = layout.strides();
+        Integer[] dims = new Integer[strides.length];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = i;
+        }
+        Arrays.sort(dims, (p, q) -> Integer.compare(strides[p], strides[q]));
+        long expected = 1;
+        for (int dim : dims) {
+            int size = layout.shape().dim(dim);
+            if (size == 1) {
+                continue;
+            }
+            if (size == 0 || strides[dim] != expected) {
+                return Layout.contiguous(layout.shape());
+            }
+            expected *= size;
+        }
+        return new Layout(layout.shape(), strides, 0);
     }
 
     /**

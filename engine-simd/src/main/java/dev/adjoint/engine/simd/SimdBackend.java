@@ -115,6 +115,10 @@ public final class SimdBackend extends HeapBackend {
             int n = srcLayout.numel();
             int so = srcLayout.offset();
             int dOff = dstLayout.offset();
+            if (n <= RUN_PIECE) {
+                System.arraycopy(from, so, to, dOff, n);
+                return;
+            }
             RowThreads.forRows(pieces(n), RUN_PIECE, (first, last, part) -> System.arraycopy(from,
                     so + first * RUN_PIECE, to, dOff + first * RUN_PIECE, Math.min(last * RUN_PIECE, n) - first * RUN_PIECE));
             return;
@@ -183,6 +187,10 @@ public final class SimdBackend extends HeapBackend {
             if (xLayout.isContiguous() && outLayout.isContiguous()) {
                 int xo = xLayout.offset();
                 int oo = outLayout.offset();
+                if (n <= RUN_PIECE) {
+                    unaryRun(op, in, xo, o, oo, n);
+                    return;
+                }
                 // In pieces of RUN_PIECE, the pieces split over threads when there are enough.
                 RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> unaryRun(op, in, xo + from * RUN_PIECE, o,
                         oo + from * RUN_PIECE, Math.min(to * RUN_PIECE, n) - from * RUN_PIECE));
@@ -269,6 +277,12 @@ public final class SimdBackend extends HeapBackend {
         }
         if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype
                 && n > 0) {
+            if (outLayout.isContiguous() && aLayout.isContiguous() && bLayout.isContiguous()) {
+                // Same shape, all dense: the one run the walk below would find, without building the walk
+                // (its arrays and the lambda are most of a small op's cost).
+                denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
+                return;
+            }
             RowWalk w = RowWalk.over(outLayout, aLayout, bLayout);
             if (w.rowStride(0) == 1) {
                 if (!readable(w.rowStride(1), true)) {
@@ -304,6 +318,19 @@ public final class SimdBackend extends HeapBackend {
             }
         }
         StridedKernels.binary(op, sa, aLayout, sb, bLayout, o, outLayout);
+    }
+
+    /** Dense operands of {@code n} elements: one piece on this thread, more in pieces over threads. */
+    private static void denseRun(BinaryOp op, HeapStorage a, int ao, HeapStorage b, int bo, HeapStorage o, int oo,
+                                 int n) {
+        if (n <= RUN_PIECE) {
+            binaryRun(op, a, ao, false, b, bo, false, o, oo, n);
+            return;
+        }
+        RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> {
+            int at = from * RUN_PIECE;
+            binaryRun(op, a, ao + at, false, b, bo + at, false, o, oo + at, Math.min(to * RUN_PIECE, n) - at);
+        });
     }
 
     /** In pieces of {@link #RUN_PIECE}; a repeated operand stays at its one element. */
