@@ -89,6 +89,8 @@ public final class AutogradSemantics {
         add(tests, "an in-place op reading its own storage through another view", s::inPlaceAliasing);
         add(tests, "backward refuses a saved tensor that was modified in place", s::versionCounter);
         add(tests, "the weight grad of x @ W^T is dense and right, and so is grad of grad", s::transposedWeightGrad);
+        add(tests, "slices narrowed from one input (overlapping, of a permuted view, beside whole uses) sum into its gradient",
+                s::narrowedSlicesSum);
         add(tests, "argmax and argmin: first of ties, NaN as the extreme, INT64, no grad", s::argExtremes);
         add(tests, "item, arrays and creation", s::creationAndReading);
         add(tests, "empty tensors go through every kind of op, and backward", s::emptyTensors);
@@ -760,6 +762,49 @@ public final class AutogradSemantics {
         xt.transpose(0, 1).matmul(w.detach().transpose(0, 1)).mul(g).sum().backward();
         assertArrayEquals(w.detach().transpose(0, 1).matmul(g.transpose(0, 1)).toDoubleArray(),
                 xt.grad().toDoubleArray(), 1e-12, "grad of a transposed left operand");
+    }
+
+    void narrowedSlicesSum() {
+        // An unrecorded pass puts the gradients of an input's narrowed slices into one buffer (as q, k and
+        // v split from one projection); a recorded pass pads each with cat and adds them whole. Both must
+        // give the same sums, whatever order the slices and the input's other gradients arrive in.
+        double[] values = new double[24];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = 0.25 * i - 2;
+        }
+        Tensor x = f.fromArray(values, 2, 3, 4).requiresGrad(true);
+        Tensor w = f.fromArray(values, 4, 2, 3).mul(0.5).sin();
+        Function<Tensor, Tensor> loss = in -> {
+            Tensor heads = in.permute(2, 0, 1);                    // [4, 2, 3], not contiguous
+            Tensor q = heads.narrow(0, 0, 2);
+            Tensor k = heads.narrow(0, 2, 2);
+            Tensor overlap = heads.narrow(0, 1, 2);
+            return q.mul(w.narrow(0, 0, 2)).sum()
+                    .add(in.square().sum())                          // the input used whole as well
+                    .add(k.mul(k).mul(w.narrow(0, 2, 2)).sum())
+                    .add(overlap.exp().sum())
+                    .add(in.narrow(2, 1, 2).mul(3.0).sum());         // a slice of the input itself
+        };
+        Tensor unrecorded = Autograd.grad(List.of(loss.apply(x)), List.of(x), null, false, false, false).get(0);
+        Tensor recorded = Autograd.grad(List.of(loss.apply(x)), List.of(x), null, false, true, false).get(0);
+        assertArrayEquals(recorded.toDoubleArray(), unrecorded.toDoubleArray(), 0);
+        double[] expected = new double[24];
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < 3; j++) {
+                for (int h = 0; h < 4; h++) {
+                    double v = values[(i * 3 + j) * 4 + h];
+                    double wv = Math.sin(0.5 * values[(h * 2 + i) * 3 + j]);
+                    double g = 2 * v;
+                    g += h < 2 ? wv : 2 * v * wv;
+                    g += h == 1 || h == 2 ? Math.exp(v) : 0;
+                    g += h == 1 || h == 2 ? 3 : 0;
+                    expected[(i * 3 + j) * 4 + h] = g;
+                }
+            }
+        }
+        assertArrayEquals(expected, unrecorded.toDoubleArray(), 1e-12);
+        x.square().sum().add(loss.apply(x)).backward();
+        assertArrayEquals(expected, x.grad().sub(x.detach().mul(2.0)).toDoubleArray(), 1e-12, "through backward() too");
     }
 
     void argExtremes() {
