@@ -847,6 +847,12 @@ public final class SimdBackend extends HeapBackend {
                 && (biasLayout.stride(0) == 1 || n == 1)
                 && MatmulPath.choose(m, n, k, aLayout.stride(1), bLayout.stride(0), bLayout.stride(1)) == MatmulPath.PACKED;
         if (!packed) {
+            if (bias != null && floating(so) && n < ADD_BIAS_BY_ROWS && outLayout.stride(0) == n
+                    && outLayout.stride(1) == 1) {
+                matmul(a, aLayout, b, bLayout, out, outLayout);
+                addBiasToRows((HeapStorage) bias, biasLayout.offset(), biasLayout.stride(0), so, outLayout.offset(), m, n);
+                return;
+            }
             super.linear(a, aLayout, b, bLayout, bias, biasLayout, out, outLayout);
             return;
         }
@@ -862,6 +868,36 @@ public final class SimdBackend extends HeapBackend {
             DoubleGemm.multiply(sa.f64, aLayout, aLayout.stride(0), aLayout.stride(1), sb.f64, bLayout, bLayout.stride(0),
                     bLayout.stride(1), sbias.f64, biasLayout.offset(), so.f64, outLayout, outLayout.stride(0), m, n, k, 0, 1,
                     threads);
+        }
+    }
+
+    /**
+     * Rows narrower than this get a small product's bias in a plain loop: the default's broadcast
+     * {@code binary} ADD walks one short row per kernel call (the MLP's 64 x 10 logits: 64 calls for
+     * 640 additions, several microseconds), and a row of fewer elements than a vector gains nothing
+     * from one. The same additions, {@code out + bias} rounded to the dtype, so the same bits.
+     */
+    private static final int ADD_BIAS_BY_ROWS = 16;
+
+    private static void addBiasToRows(HeapStorage bias, int b0, int bStride, HeapStorage out, int o0, int m, int n) {
+        if (out.dtype == DType.FLOAT32) {
+            float[] o = out.f32;
+            float[] b = bias.f32;
+            for (int i = 0; i < m; i++) {
+                int row = o0 + i * n;
+                for (int j = 0; j < n; j++) {
+                    o[row + j] += b[b0 + j * bStride];
+                }
+            }
+        } else {
+            double[] o = out.f64;
+            double[] b = bias.f64;
+            for (int i = 0; i < m; i++) {
+                int row = o0 + i * n;
+                for (int j = 0; j < n; j++) {
+                    o[row + j] += b[b0 + j * bStride];
+                }
+            }
         }
     }
 
