@@ -6,6 +6,8 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.func.TensorFunction;
+import dev.adjoint.internal.GradientSlices;
+import dev.adjoint.internal.GradientSlices.Slice;
 import dev.adjoint.spi.Storage;
 
 import java.util.ArrayDeque;
@@ -14,37 +16,13 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * The reverse sweep shared by every backend: a topological order of the nodes reachable from the
  * roots, then each node's formula applied once all of its consumers have delivered their gradients.
  */
 public final class Autograd {
-    /**
-     * The gradients that the formulas of the running unrecorded pass on this thread returned as one
-     * slice of a zero tensor ({@link #sliceOfZeros}); null outside such a pass.
-     */
-    private static final ThreadLocal<Map<Tensor, Slice>> SLICES = new ThreadLocal<>();
-
     private Autograd() {
-    }
-
-    /**
-     * A gradient that is {@code part} at {@code start} along {@code dim} and zero elsewhere;
-     * {@code padded} makes it whole (a fresh zero tensor of the input's shape with {@code part} copied in).
-     */
-    private record Slice(Tensor part, Supplier<Tensor> padded, int dim, int start) {
-    }
-
-    /** See {@link Graph#sliceOfZeros}. */
-    static Tensor sliceOfZeros(Tensor part, Supplier<Tensor> padded, int dim, int start) {
-        Map<Tensor, Slice> slices = SLICES.get();
-        if (slices == null) {
-            return null;
-        }
-        slices.put(part, new Slice(part, padded, dim, start));
-        return part;
     }
 
     /** {@code root.backward(gradient, retainGraph, createGraph)}: accumulates into leaves' {@code grad}. */
@@ -211,13 +189,12 @@ public final class Autograd {
         Map<Tensor, Boolean> ownSums = createGraph ? null : new IdentityHashMap<>();
         // Gradients that are one slice of zeros (q, k and v narrowed from one projection) are copied or
         // added into their slice of one sum instead of each padded to the input's size and added whole.
-        Map<Tensor, Slice> slices = createGraph ? null : new IdentityHashMap<>();
-        Map<Tensor, Slice> outerSlices = SLICES.get();
-        SLICES.set(slices);
+        Map<Tensor, Slice> outerSlices = GradientSlices.running();
+        Map<Tensor, Slice> slices = GradientSlices.begin(createGraph);
         try {
             run(roots, seeds, capture, accumulate, retainGraph, createGraph, dependencies, needed, ownSums, slices);
         } finally {
-            SLICES.set(outerSlices);
+            GradientSlices.end(outerSlices);
         }
     }
 

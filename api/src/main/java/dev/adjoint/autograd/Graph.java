@@ -4,8 +4,6 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.internal.TensorInternals;
 
-import java.util.function.Supplier;
-
 /**
  * Records ops into the reverse-mode graph. Every differentiable op of the api goes through
  * {@link #record}; it is also the way to define a custom differentiable function:
@@ -85,19 +83,6 @@ public final class Graph {
 
     static int outputSlot(Tensor t) {
         return INTERNALS.outputSlot(t);
-    }
-
-    /**
-     * For the backward formula of an op that takes one slice of its input (narrow): the input's
-     * gradient is {@code part} at {@code start} along {@code dim} and zero elsewhere, and
-     * {@code padded} makes that whole. In a backward pass that is not recorded this returns
-     * {@code part}, for the formula to return as the input's gradient, and the pass copies or adds
-     * it into its slice of the input's gradient sum: one buffer for all the slices an input receives
-     * (q, k and v narrowed from one projection), nothing added outside them. Anywhere else it returns
-     * null, and the formula returns {@code padded.get()}.
-     */
-    public static Tensor sliceOfZeros(Tensor part, Supplier<Tensor> padded, int dim, int start) {
-        return Autograd.sliceOfZeros(part, padded, dim, start);
     }
 
     /** True when an op over {@code inputs} would be recorded: grad mode is on and some input requires grad. */

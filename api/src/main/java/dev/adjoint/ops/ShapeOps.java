@@ -7,6 +7,7 @@ import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
+import dev.adjoint.internal.GradientSlices;
 import dev.adjoint.spi.Layout;
 
 import java.util.ArrayList;
@@ -186,7 +187,7 @@ public final class ShapeOps {
         // dense tensor (the heads of a fused q/k/v projection): the gradient then reaches the
         // projection dense, where a contiguous pad would be copied again to undo the permutation.
         // In an unrecorded backward pass the pass itself pads: the slices of q, k and v go into one
-        // buffer (Graph.sliceOfZeros).
+        // buffer (GradientSlices).
         return Graph.record("NarrowBackward", out, of(x), NOTHING, (g, c) -> {
             if (!GradMode.isEnabled() && !ForwardAD.isDualLevelOpen()) {
                 Supplier<Tensor> padded = () -> {
@@ -195,7 +196,7 @@ public final class ShapeOps {
                     Dispatch.copyInto(g, whole, new Layout(g.shape(), pad.strides(), start * pad.stride(d)));
                     return whole;
                 };
-                Tensor slice = Graph.sliceOfZeros(g, padded, d, start);
+                Tensor slice = GradientSlices.offer(g, padded, d, start);
                 return of(slice != null ? slice : padded.get());
             }
             List<Tensor> parts = new ArrayList<>(3);
