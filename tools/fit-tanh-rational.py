@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fits the rational fast path of engine-simd's VectorExp.tanh: tanh(x) / x = P(t) / Q(t), t = x^2,
+"""Fits the rational fast path of engine-simd's tanh (FloatExp, DoubleExp, from the X-Exp template):
+tanh(x) / x = P(t) / Q(t), t = x^2,
 on |x| <= X, with P(0) = Q(0) = 1, near-minimax in relative error.
 
     python3 tools/fit-tanh-rational.py 3 3 3 f        # FLOAT32: degree (3, 3) in t on |x| <= 3, 200 points

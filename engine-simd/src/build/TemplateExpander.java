@@ -28,7 +28,9 @@ import java.util.stream.Stream;
  * <p>In a template:
  * <ul>
  *   <li>{@code $type$}, {@code $Type$}, {@code $dtype$}: {@code float}, {@code Float}, {@code FLOAT32}
- *       (or {@code double}, {@code Double}, {@code FLOAT64});</li>
+ *       (or {@code double}, {@code Double}, {@code FLOAT64}); {@code $bits$}, {@code $Bits$}: the integer
+ *       type of the same width, {@code int}, {@code Int} (or {@code long}, {@code Long}), for kernels
+ *       that work on the bits ({@code IntVector}, {@code reinterpretAsInts()});</li>
  *   <li>a line {@code #if[float]} (or {@code #if[double]}), an optional {@code #else[float]}, and
  *       {@code #end[float]}, each alone on its line: the lines between are kept for that type only
  *       (blocks may nest);</li>
@@ -46,8 +48,10 @@ public final class TemplateExpander {
     }
 
     private static final List<ElementType> TYPES = List.of(
-            new ElementType("float", Map.of("type", "float", "Type", "Float", "dtype", "FLOAT32")),
-            new ElementType("double", Map.of("type", "double", "Type", "Double", "dtype", "FLOAT64")));
+            new ElementType("float", Map.of("type", "float", "Type", "Float", "dtype", "FLOAT32",
+                    "bits", "int", "Bits", "Int")),
+            new ElementType("double", Map.of("type", "double", "Type", "Double", "dtype", "FLOAT64",
+                    "bits", "long", "Bits", "Long")));
 
     private static final String SUFFIX = ".java.template";
     private static final Pattern DIRECTIVE = Pattern.compile("\\s*#(if|else|end)\\[(\\w+)]\\s*");

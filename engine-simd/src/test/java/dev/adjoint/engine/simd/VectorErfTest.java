@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link VectorErf} against references: FLOAT64 against erf-reference.txt (8000 arguments over
+ * {@link FloatErf} and {@link DoubleErf} against references: FLOAT64 against erf-reference.txt (8000 arguments over
  * [0, 6.5], dense around the split at 0.875 and log-uniform down to subnormals, erf to 25 digits from
  * mpmath; erf-reference.py beside it writes the file), FLOAT32 against the double {@link Erf#erf}
  * over every 16th float of [0, 4.5], whose own error (checked here against the same file) is far
@@ -197,9 +197,9 @@ class VectorErfTest {
         double[] ind = Arrays.copyOf(xd, paddedD);
         for (int i = 0; i < paddedD; i += D.length()) {
             DoubleVector x = DoubleVector.fromArray(D, ind, i);
-            DoubleVector gaussian = VectorExp.exp(x.mul(x).neg());
-            double[] plain = VectorErf.erf(x).toArray();
-            double[] given = VectorErf.erf(x, gaussian).toArray();
+            DoubleVector gaussian = DoubleExp.exp(x.mul(x).neg());
+            double[] plain = DoubleErf.erf(x).toArray();
+            double[] given = DoubleErf.erf(x, gaussian).toArray();
             for (int j = 0; j < plain.length; j++) {
                 assertEquals(Double.doubleToRawLongBits(plain[j]), Double.doubleToRawLongBits(given[j]),
                         "FLOAT64 erf(" + ind[i + j] + ")");
@@ -212,9 +212,9 @@ class VectorErfTest {
         }
         for (int i = 0; i < paddedF; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, inf, i);
-            FloatVector gaussian = VectorExp.exp(x.mul(x).neg());
-            float[] plain = VectorErf.erf(x).toArray();
-            float[] given = VectorErf.erf(x, gaussian).toArray();
+            FloatVector gaussian = FloatExp.exp(x.mul(x).neg());
+            float[] plain = FloatErf.erf(x).toArray();
+            float[] given = FloatErf.erf(x, gaussian).toArray();
             for (int j = 0; j < plain.length; j++) {
                 assertEquals(Float.floatToRawIntBits(plain[j]), Float.floatToRawIntBits(given[j]),
                         "FLOAT32 erf(" + inf[i + j] + ")");
@@ -227,7 +227,7 @@ class VectorErfTest {
         float[] in = Arrays.copyOf(x, padded);
         float[] out = new float[padded];
         for (int i = 0; i < padded; i += F.length()) {
-            VectorErf.erf(FloatVector.fromArray(F, in, i)).intoArray(out, i);
+            FloatErf.erf(FloatVector.fromArray(F, in, i)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }
@@ -237,7 +237,7 @@ class VectorErfTest {
         double[] in = Arrays.copyOf(x, padded);
         double[] out = new double[padded];
         for (int i = 0; i < padded; i += D.length()) {
-            VectorErf.erf(DoubleVector.fromArray(D, in, i)).intoArray(out, i);
+            DoubleErf.erf(DoubleVector.fromArray(D, in, i)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }

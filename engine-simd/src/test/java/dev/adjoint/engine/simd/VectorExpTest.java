@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link VectorExp} against {@link StrictMath#exp} (fdlibm, under 1 ulp) over dense sweeps of the
+ * {@link FloatExp} and {@link DoubleExp} against {@link StrictMath#exp} (fdlibm, under 1 ulp) over dense sweeps of the
  * whole domain: every 128th FLOAT32 bit pattern from the underflow to the overflow threshold, a dense
  * grid and random FLOAT64 arguments, the neighbourhoods of the thresholds and of 0, the subnormal
  * results, and the special values. Errors are in ulps of the exact result's type, measured from the
@@ -276,7 +276,7 @@ class VectorExpTest {
         float[] in = Arrays.copyOf(x, padded);
         float[] out = new float[padded];
         for (int i = 0; i < padded; i += F.length()) {
-            VectorExp.exp(FloatVector.fromArray(F, in, i)).intoArray(out, i);
+            FloatExp.exp(FloatVector.fromArray(F, in, i)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }
@@ -286,7 +286,7 @@ class VectorExpTest {
         double[] in = Arrays.copyOf(x, padded);
         double[] out = new double[padded];
         for (int i = 0; i < padded; i += D.length()) {
-            VectorExp.exp(DoubleVector.fromArray(D, in, i)).intoArray(out, i);
+            DoubleExp.exp(DoubleVector.fromArray(D, in, i)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }
@@ -296,7 +296,7 @@ class VectorExpTest {
         int padded = (x.length + F.length() - 1) / F.length() * F.length();
         float[] in = Arrays.copyOf(x, padded);
         float[] out = new float[padded];
-        VectorExp.tanh(in, 0, out, 0, padded);
+        FloatExp.tanh(in, 0, out, 0, padded);
         return Arrays.copyOf(out, x.length);
     }
 
@@ -304,7 +304,7 @@ class VectorExpTest {
         int padded = (x.length + D.length() - 1) / D.length() * D.length();
         double[] in = Arrays.copyOf(x, padded);
         double[] out = new double[padded];
-        VectorExp.tanh(in, 0, out, 0, padded);
+        DoubleExp.tanh(in, 0, out, 0, padded);
         return Arrays.copyOf(out, x.length);
     }
 }

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link VectorLog} against {@link StrictMath#log} and {@link StrictMath#log1p} (fdlibm, under 1 ulp):
+ * {@link FloatLog} and {@link DoubleLog} against {@link StrictMath#log} and {@link StrictMath#log1p} (fdlibm, under 1 ulp):
  * every 256th positive FLOAT32 bit pattern, subnormals included; random FLOAT64 bit patterns over the
  * whole positive range, a dense grid around 1 (where ln x is small and the reduction's k is 0), and
  * subnormals; for log1p also the tiny arguments, both signs, and the neighbourhood of -1. Errors are
@@ -149,7 +149,7 @@ class VectorLogTest {
         float[] out = new float[padded];
         for (int i = 0; i < padded; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, in, i);
-            (onePlus ? VectorLog.log1p(v) : VectorLog.log(v)).intoArray(out, i);
+            (onePlus ? FloatLog.log1p(v) : FloatLog.log(v)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }
@@ -160,7 +160,7 @@ class VectorLogTest {
         double[] out = new double[padded];
         for (int i = 0; i < padded; i += D.length()) {
             DoubleVector v = DoubleVector.fromArray(D, in, i);
-            (onePlus ? VectorLog.log1p(v) : VectorLog.log(v)).intoArray(out, i);
+            (onePlus ? DoubleLog.log1p(v) : DoubleLog.log(v)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }

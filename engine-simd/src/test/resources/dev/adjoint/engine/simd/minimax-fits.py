@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# How the coefficients of VectorErf and VectorLog were fitted: python3 minimax-fits.py (needs mpmath;
-# a few seconds). Each fit is a weighted minimax polynomial found by Lawson's iteration (iteratively
+# How the coefficients of FloatErf, DoubleErf, FloatLog and DoubleLog (the X-Erf and X-Log templates)
+# were fitted: python3 minimax-fits.py (needs mpmath; a few seconds). Each fit is a weighted minimax
+# polynomial found by Lawson's iteration (iteratively
 # reweighted least squares) on Chebyshev nodes at 40 digits; the printed error is the largest weighted
 # error on the nodes. The Java constants are these values rounded to double, or to float for FLOAT32.
 import mpmath as mp
