@@ -11,7 +11,7 @@ import java.util.Random;
 
 /**
  * Several builds of engine-simd side by side in one JVM, for the paired A/B programs in
- * {@code benchmarks/ab} (GemmAB, BlockAB), which run them in turn so that a shared machine's load falls
+ * {@code benchmarks/ab} (GemmAB, StepProductsAB, ...), which run them in turn so that a shared machine's load falls
  * on all of them alike. A build is a directory of engine-simd classes (a copy of
  * {@code engine-simd/target/classes}) loaded in a class loader of its own; everything else comes from
  * the benchmarks jar.

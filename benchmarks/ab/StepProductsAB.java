@@ -12,43 +12,55 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Paired A/B of engine-simd builds on the transformer block's eighteen matrix products run one after
- * another, as {@code MatmulShapesBenchmark -p shape=block.step} runs them: each product finds its
- * operands out of L2, left there by the seventeen before it, as in a training step. Every product is
- * timed on its own by the calling thread's CPU time, so the table shows which products lose most to
- * cold operands (compare a product's figure here with {@code MatmulShapesBenchmark -p shape=block.X},
- * where it runs on warm operands) and what a change does to each. Builds are loaded as in
- * {@code GemmAB} (each directory, a copy of {@code engine-simd/target/classes}, in its own class
- * loader, with optional system properties set while its classes initialise) and take turns, one step
- * each per round, so load from other processes falls on all of them alike.
+ * Paired A/B of engine-simd builds on the matrix products of one training step, run one after another
+ * as the step runs them, so each product finds its operands where the products before it left them:
+ * <ul>
+ *   <li>{@code STEP=block} (the default): the transformer block's eighteen products, as
+ *       {@code MatmulShapesBenchmark -p shape=block.step} runs them (compare a product's figure here with
+ *       {@code -p shape=block.X}, where it runs on warm operands);</li>
+ *   <li>{@code STEP=mlp}: the five of TrainingStepBenchmark's step (the MLP 784-256-10 on a batch of
+ *       64): both layers' {@code x @ w.T + b} through the backend's {@code linear}, as nn.Linear runs
+ *       them, then the second layer's weight and input gradients and the first layer's weight gradient.</li>
+ * </ul>
+ * Every product is timed on its own by the calling thread's CPU time, and so is the sum, so the table
+ * shows what a change does to each product and to the step's share of matrix products. Builds are
+ * loaded as in {@code GemmAB} (each directory, a copy of {@code engine-simd/target/classes}, in its
+ * own class loader, with optional system properties set while its classes initialise) and take turns,
+ * one step each per round, so load from other processes falls on all of them alike.
  *
  * <pre>
  * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
- *     benchmarks/ab/BlockAB.java rounds dirA[@prop=value,...] dirB ...
+ *     benchmarks/ab/StepProductsAB.java rounds dirA[@prop=value,...] dirB ...
  * </pre>
  * One thread ({@code THREADS=2} in the environment for two, timed by the calling thread's CPU time
- * alone, so read those as a relative figure); {@code DT=f64} for FLOAT64. Builds that are the same
- * classes twice show how far apart two identical builds land: read differences smaller than that as
- * noise.
+ * alone, so read those as a relative figure); {@code DT=f64} for FLOAT64; {@code ONLY=name,name} runs
+ * only those products, so their operands stay in cache: the difference from the full step is what cold
+ * operands cost. Builds that are the same classes twice show how far apart two identical builds land:
+ * read differences smaller than that as noise.
  */
-public class BlockAB {
+public class StepProductsAB {
     private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
     private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
-    private static final int WARM_UP_ROUNDS = 30;
-
+    /** Warm-up, in seconds of steps: long enough for C2 to have compiled every kernel the step meets. */
+    private static final double WARM_UP_SECONDS = 3;
 
     /**
      * One product, {@code m x k @ k x n} per matrix over {@code batch} leading dims, each operand a view
-     * with the given strides (batch dims first) and offset into a storage of the given size: the same
-     * table as MatmulShapesBenchmark's BLOCK_PRODUCTS.
+     * with the given strides (batch dims first) and offset into a storage of the given size, plus a
+     * bias over n when {@code bias} (run through {@code linear}).
      */
     private record Spec(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
-                        int bSize, int[] bStrides, int bOffset) {
+                        int bSize, int[] bStrides, int bOffset, boolean bias) {
+        Spec(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
+             int bSize, int[] bStrides, int bOffset) {
+            this(name, batch, m, n, k, aSize, aStrides, aOffset, bSize, bStrides, bOffset, false);
+        }
     }
 
     /** The fused projection's output {@code [8, 128, 768]}, a gradient {@code [8, 128, 256]}, attention weights. */
     private static final int QKV = 1024 * 768, GRAD = 1024 * 256, SQUARE = 32 * 128 * 128;
-    private static final List<Spec> PRODUCTS = List.of(
+    /** The same table as MatmulShapesBenchmark's BLOCK_PRODUCTS. */
+    private static final List<Spec> BLOCK = List.of(
             linear("qkv.forward", 1024, 768, 256, false),
             new Spec("scores", new int[] {8, 4}, 128, 128, 64,
                     QKV, new int[] {98304, 64, 768, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 256),
@@ -74,6 +86,16 @@ public class BlockAB {
             rowMajor("qkv.inputGrad", 1024, 256, 768),
             linear("qkv.weightGrad", 768, 256, 1024, true));
 
+    private static final int BATCH = 64, IN = 784, HIDDEN = 256, CLASSES = 10;
+    private static final List<Spec> MLP = List.of(
+            withBias(linear("fc1.forward", BATCH, HIDDEN, IN, false)),
+            withBias(linear("fc2.forward", BATCH, CLASSES, HIDDEN, false)),
+            linear("fc2.weightGrad", CLASSES, HIDDEN, BATCH, true),
+            rowMajor("fc2.inputGrad", BATCH, HIDDEN, CLASSES),
+            linear("fc1.weightGrad", HIDDEN, IN, BATCH, true));
+
+    private static final List<Spec> PRODUCTS = only("mlp".equals(System.getenv("STEP")) ? MLP : BLOCK);
+
     /** {@code x @ w.T} (B transposed) or {@code dy.T @ x} (A transposed). */
     private static Spec linear(String name, int m, int n, int k, boolean transposedA) {
         return transposedA
@@ -85,17 +107,42 @@ public class BlockAB {
         return new Spec(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {n, 1}, 0);
     }
 
-    /** One product's operand views and preallocated output on one build's backend. */
-    private record Product(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout,
-                           double gflop) {
+    private static Spec withBias(Spec p) {
+        return new Spec(p.name, p.batch, p.m, p.n, p.k, p.aSize, p.aStrides, p.aOffset, p.bSize, p.bStrides,
+                p.bOffset, true);
+    }
+
+    /** The products named in ONLY (comma-separated), or all of the step's. */
+    private static List<Spec> only(List<Spec> step) {
+        String only = System.getenv("ONLY");
+        if (only == null) {
+            return step;
+        }
+        List<String> names = List.of(only.split(","));
+        List<Spec> chosen = step.stream().filter(s -> names.contains(s.name)).toList();
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException("ONLY=" + only + " names none of "
+                    + step.stream().map(Spec::name).toList());
+        }
+        return chosen;
+    }
+
+    /** One product's operand views, optional bias and preallocated output on one build's backend. */
+    private record Product(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage bias, Layout biasLayout,
+                           Storage out, Layout outLayout, double gflop) {
         void run(Backend backend) {
-            backend.matmul(a, aLayout, b, bLayout, out, outLayout);
+            if (bias != null) {
+                backend.linear(a, aLayout, b, bLayout, bias, biasLayout, out, outLayout);
+            } else {
+                backend.matmul(a, aLayout, b, bLayout, out, outLayout);
+            }
         }
     }
 
     public static void main(String[] args) throws Throwable {
         if (args.length < 2) {
-            System.err.println("usage: BlockAB rounds dir[@prop=value,...]...");
+            System.err.println("usage: [STEP=block|mlp] [THREADS=n] [DT=f64] [ONLY=name,...] "
+                    + "StepProductsAB rounds dir[@prop=value,...]...");
             System.exit(2);
         }
         int rounds = Integer.parseInt(args[0]);
@@ -119,8 +166,16 @@ public class BlockAB {
             labels.add(args[v]);
         }
         int products = PRODUCTS.size();
-        double[][][] ms = new double[backends.size()][products + 1][rounds];
-        for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
+        double[][][] us = new double[backends.size()][products + 1][rounds];
+        long warmUpEnd = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+        while (System.nanoTime() < warmUpEnd) {
+            for (int v = 0; v < backends.size(); v++) {
+                for (Product p : steps.get(v)) {
+                    p.run(backends.get(v));
+                }
+            }
+        }
+        for (int round = 0; round < rounds; round++) {
             for (int v = 0; v < backends.size(); v++) {
                 Backend backend = backends.get(v);
                 Product[] step = steps.get(v);
@@ -128,17 +183,12 @@ public class BlockAB {
                 for (int i = 0; i < products; i++) {
                     long start = BEAN.getCurrentThreadCpuTime();
                     step[i].run(backend);
-                    long end = BEAN.getCurrentThreadCpuTime();
-                    if (round >= 0) {
-                        ms[v][i][round] = (end - start) / 1e6;
-                    }
+                    us[v][i][round] = (BEAN.getCurrentThreadCpuTime() - start) / 1e3;
                 }
-                if (round >= 0) {
-                    ms[v][products][round] = (BEAN.getCurrentThreadCpuTime() - stepStart) / 1e6;
-                }
+                us[v][products][round] = (BEAN.getCurrentThreadCpuTime() - stepStart) / 1e3;
             }
         }
-        System.out.printf("%s, %s thread(s), median of %d rounds: ms of CPU time per product, GFLOP/s%n", DTYPE,
+        System.out.printf("%s, %s thread(s), median of %d rounds: us of CPU time per product, GFLOP/s%n", DTYPE,
                 System.getProperty("adjoint.simd.threads"), rounds);
         System.out.printf("%-16s", "product");
         for (String label : labels) {
@@ -148,12 +198,12 @@ public class BlockAB {
         double stepGflop = Arrays.stream(steps.get(0)).mapToDouble(Product::gflop).sum();
         for (int i = 0; i <= products; i++) {
             double gflop = i < products ? steps.get(0)[i].gflop : stepGflop;
-            System.out.printf("%-16s", i < products ? PRODUCTS.get(i).name : "step");
+            System.out.printf("%-16s", i < products ? PRODUCTS.get(i).name : "products");
             for (int v = 0; v < backends.size(); v++) {
-                double[] sorted = ms[v][i].clone();
+                double[] sorted = us[v][i].clone();
                 Arrays.sort(sorted);
                 double median = sorted[rounds / 2];
-                System.out.printf("   %8.3f ms %7.1f", median, gflop / median * 1e3);
+                System.out.printf("   %9.1f us %7.1f", median, gflop / median * 1e6);
             }
             System.out.println();
         }
@@ -168,6 +218,8 @@ public class BlockAB {
                 new Layout(Shape.of(dims(p.batch, p.m, p.k)), p.aStrides, p.aOffset),
                 backend.fromDoubles(SimdBuilds.uniform(p.bSize, seed + 100L), DTYPE),
                 new Layout(Shape.of(dims(p.batch, p.k, p.n)), p.bStrides, p.bOffset),
+                p.bias ? backend.fromDoubles(SimdBuilds.uniform(p.n, seed + 200L), DTYPE) : null,
+                p.bias ? Layout.contiguous(Shape.of(p.n)) : null,
                 backend.allocate(DTYPE, matrices * p.m * p.n), Layout.contiguous(Shape.of(dims(p.batch, p.m, p.n))),
                 2.0 * matrices * p.m * p.n * p.k / 1e9);
     }
@@ -178,5 +230,4 @@ public class BlockAB {
         dims[batch.length + 1] = columns;
         return dims;
     }
-
 }
