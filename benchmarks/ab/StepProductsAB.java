@@ -22,7 +22,7 @@ import java.util.List;
  *       64): both layers' {@code x @ w.T + b} through the backend's {@code linear}, as nn.Linear runs
  *       them, then the second layer's weight and input gradients and the first layer's weight gradient.</li>
  * </ul>
- * Every product is timed on its own by the calling thread's CPU time, and so is the sum, so the table
+ * Every product is timed on its own, and so is the sum, so the table
  * shows what a change does to each product and to the step's share of matrix products. Builds are
  * loaded as in {@code GemmAB} (each directory, a copy of {@code engine-simd/target/classes}, in its
  * own class loader, with optional system properties set while its classes initialise) and take turns,
@@ -32,15 +32,22 @@ import java.util.List;
  * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     benchmarks/ab/StepProductsAB.java rounds dirA[@prop=value,...] dirB ...
  * </pre>
- * One thread ({@code THREADS=2} in the environment for two, timed by the calling thread's CPU time
- * alone, so read those as a relative figure); {@code DT=f64} for FLOAT64; {@code ONLY=name,name} runs
+ * One thread, timed by its CPU time (time the process is descheduled does not count), or
+ * {@code THREADS=2} in the environment for two, timed by the wall clock (the calling thread's CPU time
+ * would miss the time it waits for the helper); {@code DT=f64} for FLOAT64; {@code ONLY=name,name} runs
  * only those products, so their operands stay in cache: the difference from the full step is what cold
- * operands cost. Builds that are the same classes twice show how far apart two identical builds land:
- * read differences smaller than that as noise.
+ * operands cost; {@code GAP_US=n} busy-waits n us after each product, as a step's other work does, so a
+ * two-thread run shows what a product pays for a helper that has gone to sleep meanwhile. Builds that
+ * are the same classes twice show how far apart two identical builds land: read differences smaller
+ * than that as noise.
  */
 public class StepProductsAB {
     private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
     private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
+    private static final String THREADS = System.getenv().getOrDefault("THREADS", "1");
+    private static final boolean WALL_CLOCK = !THREADS.equals("1");
+    /** GAP_US: microseconds of other work after each product, during which the helper threads idle. */
+    private static final long GAP_NANOS = Long.parseLong(System.getenv().getOrDefault("GAP_US", "0")) * 1000;
     /** Warm-up, in seconds of steps: long enough for C2 to have compiled every kernel the step meets. */
     private static final double WARM_UP_SECONDS = 3;
 
@@ -146,7 +153,7 @@ public class StepProductsAB {
             System.exit(2);
         }
         int rounds = Integer.parseInt(args[0]);
-        System.setProperty("adjoint.simd.threads", System.getenv().getOrDefault("THREADS", "1"));
+        System.setProperty("adjoint.simd.threads", THREADS);
         List<String> labels = new ArrayList<>();
         List<Backend> backends = new ArrayList<>();
         List<Product[]> steps = new ArrayList<>();
@@ -179,17 +186,18 @@ public class StepProductsAB {
             for (int v = 0; v < backends.size(); v++) {
                 Backend backend = backends.get(v);
                 Product[] step = steps.get(v);
-                long stepStart = BEAN.getCurrentThreadCpuTime();
+                long stepStart = now();
                 for (int i = 0; i < products; i++) {
-                    long start = BEAN.getCurrentThreadCpuTime();
+                    long start = now();
                     step[i].run(backend);
-                    us[v][i][round] = (BEAN.getCurrentThreadCpuTime() - start) / 1e3;
+                    us[v][i][round] = (now() - start) / 1e3;
+                    idle(GAP_NANOS);
                 }
-                us[v][products][round] = (BEAN.getCurrentThreadCpuTime() - stepStart) / 1e3;
+                us[v][products][round] = (now() - stepStart) / 1e3;
             }
         }
-        System.out.printf("%s, %s thread(s), median of %d rounds: us of CPU time per product, GFLOP/s%n", DTYPE,
-                System.getProperty("adjoint.simd.threads"), rounds);
+        System.out.printf("%s, %s thread(s), median of %d rounds: us of %s per product, GFLOP/s%n", DTYPE,
+                THREADS, rounds, WALL_CLOCK ? "wall time" : "CPU time");
         System.out.printf("%-16s", "product");
         for (String label : labels) {
             System.out.printf(" %24s", label.length() > 24 ? label.substring(label.length() - 24) : label);
@@ -207,6 +215,18 @@ public class StepProductsAB {
             }
             System.out.println();
         }
+    }
+
+    /** Busy-waits (a step's other work, which leaves the helper idle) for {@code nanos}. */
+    private static void idle(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (nanos > 0 && System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static long now() {
+        return WALL_CLOCK ? System.nanoTime() : BEAN.getCurrentThreadCpuTime();
     }
 
     private static Product product(Backend backend, Spec p, int seed) {
