@@ -881,23 +881,9 @@ public final class SimdBackend extends HeapBackend {
 
     private static void addBiasToRows(HeapStorage bias, int b0, int bStride, HeapStorage out, int o0, int m, int n) {
         if (out.dtype == DType.FLOAT32) {
-            float[] o = out.f32;
-            float[] b = bias.f32;
-            for (int i = 0; i < m; i++) {
-                int row = o0 + i * n;
-                for (int j = 0; j < n; j++) {
-                    o[row + j] += b[b0 + j * bStride];
-                }
-            }
+            FloatRows.addToRows(bias.f32, b0, bStride, out.f32, o0, m, n);
         } else {
-            double[] o = out.f64;
-            double[] b = bias.f64;
-            for (int i = 0; i < m; i++) {
-                int row = o0 + i * n;
-                for (int j = 0; j < n; j++) {
-                    o[row + j] += b[b0 + j * bStride];
-                }
-            }
+            DoubleRows.addToRows(bias.f64, b0, bStride, out.f64, o0, m, n);
         }
     }
 
