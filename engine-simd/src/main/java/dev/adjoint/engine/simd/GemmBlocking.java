@@ -93,7 +93,7 @@ final class GemmBlocking {
      * through L2 as streams: the columns of A it is read from and the output rows its micro-panels
      * add to. With a quarter, block, B and streams together overran L2 and B was read again from
      * beyond it (measured on an AMD EPYC Zen 5, 1 MiB L2, FLOAT32, one thread, the transformer
-     * block's weight gradients {@code dy.T @ x} in benchmarks/ab/BlockAB.java: 1024 x 1024 x 256
+     * block's weight gradients {@code dy.T @ x} in benchmarks/ab/StepProductsAB.java: 1024 x 1024 x 256
      * 141 -> 166 GFLOP/s, 768 x 1024 x 256 143 -> 168; a sixth ran as an eighth did). Still long
      * enough that each column of A is read as a run of cache lines, not one or two per page.
      */
