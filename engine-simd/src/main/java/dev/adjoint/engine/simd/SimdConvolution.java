@@ -599,6 +599,7 @@ final class SimdConvolution {
         double[] packed64 = f32 ? null : alongVectors || pairs
                 ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
                 : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+        int[] bases = alongVectors || pairs ? FloatConvolution.positionBases(w, grid) : null;
         // The end of the input: the kernels read the next item's images ahead, up to there.
         int xEnd = xl.offset() + batch * channels * pixels;
         if (pairs) {
@@ -616,11 +617,11 @@ final class SimdConvolution {
                 int aheadEnd = Math.min(xEnd, ahead + (groups == 1 ? 2 * xSample : cg * pixels));
                 if (f32) {
                     FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
-                            offsets, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
+                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
                             outSample, ahead, aheadEnd);
                 } else {
                     DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
-                            offsets, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
+                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
                             outSample, ahead, aheadEnd);
                 }
             });
@@ -635,13 +636,13 @@ final class SimdConvolution {
             int ahead = Math.min(xEnd, plane + cg * pixels);
             int aheadEnd = Math.min(xEnd, ahead + cg * pixels);
             if (f32 && alongVectors) {
-                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
+                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, bases, w, grid, cg,
                         og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         out.f32, at);
             } else if (alongVectors) {
-                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
+                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, bases, w, grid,
                         cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
