@@ -599,6 +599,7 @@ final class SimdConvolution {
         double[] packed64 = f32 ? null : alongVectors || pairs
                 ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
                 : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+        int[] bases = alongVectors || pairs ? FloatConvolution.positionBases(w, grid) : null;
         // The end of the input: the kernels read the next item's images ahead, up to there.
         int xEnd = xl.offset() + batch * channels * pixels;
         if (pairs) {
@@ -616,11 +617,11 @@ final class SimdConvolution {
                 int aheadEnd = Math.min(xEnd, ahead + (groups == 1 ? 2 * xSample : cg * pixels));
                 if (f32) {
                     FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
-                            offsets, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
+                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
                             outSample, ahead, aheadEnd);
                 } else {
                     DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
-                            offsets, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
+                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
                             outSample, ahead, aheadEnd);
                 }
             });
@@ -635,13 +636,13 @@ final class SimdConvolution {
             int ahead = Math.min(xEnd, plane + cg * pixels);
             int aheadEnd = Math.min(xEnd, ahead + cg * pixels);
             if (f32 && alongVectors) {
-                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg,
+                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, bases, w, grid, cg,
                         og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         out.f32, at);
             } else if (alongVectors) {
-                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid,
+                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, bases, w, grid,
                         cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
@@ -748,10 +749,20 @@ final class SimdConvolution {
         for (int p = 0; p <= parts; p++) {
             taps[p] = MatmulThreads.from(depth, p, parts, FloatConvolution.WEIGHT_TAPS);
         }
-        // Item i's sums, [k1 - k0, og] (og rounded up to whole vectors): item (chunk, group, part) is
+        // Item i's sums, [k1 - k0, og] (og rounded up to whole vectors; k1 - k0 up to whole register
+        // blocks), from i * itemSums of this thread's reused array: item (chunk, group, part) is
         // i = (chunk * groups + group) * parts + part.
-        Object[] sums = new Object[chunks * groups * parts];
-        SimdWindows.runOn(sums.length, threads, i -> {
+        int ogPad = f32 ? FloatConvolution.weightSumsWidth(og) : DoubleConvolution.weightSumsWidth(og);
+        int partRows = 0;
+        for (int p = 0; p < parts; p++) {
+            partRows = Math.max(partRows, taps[p + 1] - taps[p]);
+        }
+        int itemSums = (partRows + FloatConvolution.WEIGHT_TAPS - 1) / FloatConvolution.WEIGHT_TAPS
+                * FloatConvolution.WEIGHT_TAPS * ogPad;
+        int itemCount = chunks * groups * parts;
+        float[] sums32 = f32 ? FloatConvolution.weightSums(itemCount * itemSums) : null;
+        double[] sums64 = f32 ? null : DoubleConvolution.weightSums(itemCount * itemSums);
+        SimdWindows.runOn(itemCount, threads, i -> {
             int chunk = i / (groups * parts);
             int g = i / parts % groups;
             int part = i % parts;
@@ -764,11 +775,13 @@ final class SimdConvolution {
             int n1 = MatmulThreads.from(batch, chunk + 1, chunks, 1);
             int plane = xl.offset() + (n0 * channels + g * cg) * pixels;
             int at = gl.offset() + (n0 * outChannels + g * og) * w.positions();
-            sums[i] = f32
-                    ? FloatConvolution.implicitWeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
-                            outChannels * w.positions(), n1 - n0, batch - n0, w, cg, og, k0, k1)
-                    : DoubleConvolution.implicitWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
-                            outChannels * w.positions(), n1 - n0, batch - n0, w, cg, og, k0, k1);
+            if (f32) {
+                FloatConvolution.implicitWeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
+                        outChannels * w.positions(), n1 - n0, batch - n0, w, cg, og, k0, k1, sums32, i * itemSums);
+            } else {
+                DoubleConvolution.implicitWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
+                        outChannels * w.positions(), n1 - n0, batch - n0, w, cg, og, k0, k1, sums64, i * itemSums);
+            }
         });
         int items = groups * parts;
         SimdWindows.run(items, (long) outChannels * depth * chunks, i -> {
@@ -780,18 +793,18 @@ final class SimdConvolution {
                 return;
             }
             int wAt = ol.offset() + g * og * depth;
+            // The rows of taps [k0, k1) only: the register blocks' rows past k1 are never stored.
+            int size = (k1 - k0) * ogPad;
             if (f32) {
-                float[] total = (float[]) sums[i];
                 for (int chunk = 1; chunk < chunks; chunk++) {
-                    FloatConvolution.addInto((float[]) sums[chunk * items + i], 0, total, 0, total.length);
+                    FloatConvolution.addInto(sums32, (chunk * items + i) * itemSums, sums32, i * itemSums, size);
                 }
-                FloatConvolution.storeWeightSums(total, 0, og, depth, k0, k1, out.f32, wAt);
+                FloatConvolution.storeWeightSums(sums32, i * itemSums, og, depth, k0, k1, out.f32, wAt);
             } else {
-                double[] total = (double[]) sums[i];
                 for (int chunk = 1; chunk < chunks; chunk++) {
-                    DoubleConvolution.addInto((double[]) sums[chunk * items + i], 0, total, 0, total.length);
+                    DoubleConvolution.addInto(sums64, (chunk * items + i) * itemSums, sums64, i * itemSums, size);
                 }
-                DoubleConvolution.storeWeightSums(total, 0, og, depth, k0, k1, out.f64, wAt);
+                DoubleConvolution.storeWeightSums(sums64, i * itemSums, og, depth, k0, k1, out.f64, wAt);
             }
         });
         return true;
