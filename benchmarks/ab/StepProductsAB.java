@@ -1,6 +1,8 @@
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.benchmarks.SimdBuilds;
+import dev.adjoint.benchmarks.StepProducts;
+import dev.adjoint.benchmarks.StepProducts.Spec;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
@@ -51,73 +53,8 @@ public class StepProductsAB {
     /** Warm-up, in seconds of steps: long enough for C2 to have compiled every kernel the step meets. */
     private static final double WARM_UP_SECONDS = 3;
 
-    /**
-     * One product, {@code m x k @ k x n} per matrix over {@code batch} leading dims, each operand a view
-     * with the given strides (batch dims first) and offset into a storage of the given size, plus a
-     * bias over n when {@code bias} (run through {@code linear}).
-     */
-    private record Spec(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
-                        int bSize, int[] bStrides, int bOffset, boolean bias) {
-        Spec(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
-             int bSize, int[] bStrides, int bOffset) {
-            this(name, batch, m, n, k, aSize, aStrides, aOffset, bSize, bStrides, bOffset, false);
-        }
-    }
-
-    /** The fused projection's output {@code [8, 128, 768]}, a gradient {@code [8, 128, 256]}, attention weights. */
-    private static final int QKV = 1024 * 768, GRAD = 1024 * 256, SQUARE = 32 * 128 * 128;
-    /** The same table as MatmulShapesBenchmark's BLOCK_PRODUCTS. */
-    private static final List<Spec> BLOCK = List.of(
-            linear("qkv.forward", 1024, 768, 256, false),
-            new Spec("scores", new int[] {8, 4}, 128, 128, 64,
-                    QKV, new int[] {98304, 64, 768, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 256),
-            new Spec("values", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 512),
-            linear("proj.forward", 1024, 256, 256, false),
-            linear("fc1.forward", 1024, 1024, 256, false),
-            linear("fc2.forward", 1024, 256, 1024, false),
-            rowMajor("fc2.inputGrad", 1024, 1024, 256),
-            linear("fc2.weightGrad", 256, 1024, 1024, true),
-            rowMajor("fc1.inputGrad", 1024, 256, 1024),
-            linear("fc1.weightGrad", 1024, 256, 1024, true),
-            rowMajor("proj.inputGrad", 1024, 256, 256),
-            linear("proj.weightGrad", 256, 256, 1024, true),
-            new Spec("values.gradP", new int[] {8, 4}, 128, 128, 64,
-                    GRAD, new int[] {32768, 64, 256, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 512),
-            new Spec("values.gradV", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 1, 128}, 0, GRAD, new int[] {32768, 64, 256, 1}, 0),
-            new Spec("scores.gradQ", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 256),
-            new Spec("scores.gradKT", new int[] {8, 4}, 64, 128, 128,
-                    QKV, new int[] {98304, 64, 1, 768}, 0, SQUARE, new int[] {65536, 16384, 128, 1}, 0),
-            rowMajor("qkv.inputGrad", 1024, 256, 768),
-            linear("qkv.weightGrad", 768, 256, 1024, true));
-
-    private static final int BATCH = 64, IN = 784, HIDDEN = 256, CLASSES = 10;
-    private static final List<Spec> MLP = List.of(
-            withBias(linear("fc1.forward", BATCH, HIDDEN, IN, false)),
-            withBias(linear("fc2.forward", BATCH, CLASSES, HIDDEN, false)),
-            linear("fc2.weightGrad", CLASSES, HIDDEN, BATCH, true),
-            rowMajor("fc2.inputGrad", BATCH, HIDDEN, CLASSES),
-            linear("fc1.weightGrad", HIDDEN, IN, BATCH, true));
-
-    private static final List<Spec> PRODUCTS = only("mlp".equals(System.getenv("STEP")) ? MLP : BLOCK);
-
-    /** {@code x @ w.T} (B transposed) or {@code dy.T @ x} (A transposed). */
-    private static Spec linear(String name, int m, int n, int k, boolean transposedA) {
-        return transposedA
-                ? new Spec(name, new int[0], m, n, k, m * k, new int[] {1, m}, 0, k * n, new int[] {n, 1}, 0)
-                : new Spec(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {1, k}, 0);
-    }
-
-    private static Spec rowMajor(String name, int m, int n, int k) {
-        return new Spec(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {n, 1}, 0);
-    }
-
-    private static Spec withBias(Spec p) {
-        return new Spec(p.name, p.batch, p.m, p.n, p.k, p.aSize, p.aStrides, p.aOffset, p.bSize, p.bStrides,
-                p.bOffset, true);
-    }
+    private static final List<Spec> PRODUCTS = only("mlp".equals(System.getenv("STEP")) ? StepProducts.MLP
+            : StepProducts.BLOCK);
 
     /** The products named in ONLY (comma-separated), or all of the step's. */
     private static List<Spec> only(List<Spec> step) {
@@ -126,7 +63,7 @@ public class StepProductsAB {
             return step;
         }
         List<String> names = List.of(only.split(","));
-        List<Spec> chosen = step.stream().filter(s -> names.contains(s.name)).toList();
+        List<Spec> chosen = step.stream().filter(s -> names.contains(s.name())).toList();
         if (chosen.isEmpty()) {
             throw new IllegalArgumentException("ONLY=" + only + " names none of "
                     + step.stream().map(Spec::name).toList());
@@ -206,7 +143,7 @@ public class StepProductsAB {
         double stepGflop = Arrays.stream(steps.get(0)).mapToDouble(Product::gflop).sum();
         for (int i = 0; i <= products; i++) {
             double gflop = i < products ? steps.get(0)[i].gflop : stepGflop;
-            System.out.printf("%-16s", i < products ? PRODUCTS.get(i).name : "products");
+            System.out.printf("%-16s", i < products ? PRODUCTS.get(i).name() : "products");
             for (int v = 0; v < backends.size(); v++) {
                 double[] sorted = us[v][i].clone();
                 Arrays.sort(sorted);
@@ -230,24 +167,13 @@ public class StepProductsAB {
     }
 
     private static Product product(Backend backend, Spec p, int seed) {
-        int matrices = 1;
-        for (int d : p.batch) {
-            matrices *= d;
-        }
-        return new Product(backend.fromDoubles(SimdBuilds.uniform(p.aSize, seed), DTYPE),
-                new Layout(Shape.of(dims(p.batch, p.m, p.k)), p.aStrides, p.aOffset),
-                backend.fromDoubles(SimdBuilds.uniform(p.bSize, seed + 100L), DTYPE),
-                new Layout(Shape.of(dims(p.batch, p.k, p.n)), p.bStrides, p.bOffset),
-                p.bias ? backend.fromDoubles(SimdBuilds.uniform(p.n, seed + 200L), DTYPE) : null,
-                p.bias ? Layout.contiguous(Shape.of(p.n)) : null,
-                backend.allocate(DTYPE, matrices * p.m * p.n), Layout.contiguous(Shape.of(dims(p.batch, p.m, p.n))),
-                2.0 * matrices * p.m * p.n * p.k / 1e9);
-    }
-
-    private static int[] dims(int[] batch, int rows, int columns) {
-        int[] dims = Arrays.copyOf(batch, batch.length + 2);
-        dims[batch.length] = rows;
-        dims[batch.length + 1] = columns;
-        return dims;
+        return new Product(backend.fromDoubles(SimdBuilds.uniform(p.aSize(), seed), DTYPE),
+                new Layout(Shape.of(p.aDims()), p.aStrides(), p.aOffset()),
+                backend.fromDoubles(SimdBuilds.uniform(p.bSize(), seed + 100L), DTYPE),
+                new Layout(Shape.of(p.bDims()), p.bStrides(), p.bOffset()),
+                p.bias() ? backend.fromDoubles(SimdBuilds.uniform(p.n(), seed + 200L), DTYPE) : null,
+                p.bias() ? Layout.contiguous(Shape.of(p.n())) : null,
+                backend.allocate(DTYPE, p.matrices() * p.m() * p.n()), Layout.contiguous(Shape.of(p.outDims())),
+                p.gflop());
     }
 }

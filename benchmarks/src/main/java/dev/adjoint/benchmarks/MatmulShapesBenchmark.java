@@ -20,8 +20,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -121,11 +119,11 @@ public class MatmulShapesBenchmark {
                     weightGrad(BATCH, HIDDEN, IN, 2)};
             case "heads.scores" -> new Product[] {scores(6)};
             case "heads.values" -> new Product[] {values(7)};
-            case "block.step" -> BLOCK_PRODUCTS.stream().map(this::blockProduct).toArray(Product[]::new);
+            case "block.step" -> StepProducts.BLOCK.stream().map(this::blockProduct).toArray(Product[]::new);
             default -> {
                 if (shape.startsWith("block.")) {
-                    yield BLOCK_PRODUCTS.stream().filter(b -> b.name.equals(shape)).map(this::blockProduct)
-                            .toArray(Product[]::new);
+                    yield StepProducts.BLOCK.stream().filter(b -> ("block." + b.name()).equals(shape))
+                            .map(this::blockProduct).toArray(Product[]::new);
                 }
                 throw new IllegalArgumentException("MatmulShapesBenchmark: unknown shape '" + shape + "'");
             }
@@ -135,76 +133,13 @@ public class MatmulShapesBenchmark {
         }
     }
 
-    /**
-     * One product of the transformer block: {@code m x k @ k x n} per matrix, over {@code batch} leading
-     * dims ({@code {}} for a single matrix, {@code {8, 4}} for batch x heads), each operand a view with
-     * the given strides (batch dims first) and offset into a storage of {@code size} elements.
-     */
-    private record BlockProduct(String name, int[] batch, int m, int n, int k, int aSize, int[] aStrides, int aOffset,
-                                int bSize, int[] bStrides, int bOffset) {
-    }
-
-    /**
-     * Storage sizes: the fused q/k/v projection's output {@code [8, 128, 768]} (q, k, v at offsets 0,
-     * 256, 512), a gradient {@code [8, 128, 256]}, attention weights {@code [8, 4, 128, 128]}.
-     */
-    private static final int QKV = 1024 * 768, GRAD = 1024 * 256, SQUARE = 32 * 128 * 128;
-    private static final List<BlockProduct> BLOCK_PRODUCTS = List.of(
-            linear("block.qkv.forward", 1024, 768, 256, false),
-            new BlockProduct("block.scores", new int[] {8, 4}, 128, 128, 64,
-                    QKV, new int[] {98304, 64, 768, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 256),
-            new BlockProduct("block.values", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 512),
-            linear("block.proj.forward", 1024, 256, 256, false),
-            linear("block.fc1.forward", 1024, 1024, 256, false),
-            linear("block.fc2.forward", 1024, 256, 1024, false),
-            rowMajor("block.fc2.inputGrad", 1024, 1024, 256),
-            linear("block.fc2.weightGrad", 256, 1024, 1024, true),
-            rowMajor("block.fc1.inputGrad", 1024, 256, 1024),
-            linear("block.fc1.weightGrad", 1024, 256, 1024, true),
-            rowMajor("block.proj.inputGrad", 1024, 256, 256),
-            linear("block.proj.weightGrad", 256, 256, 1024, true),
-            new BlockProduct("block.values.gradP", new int[] {8, 4}, 128, 128, 64,
-                    GRAD, new int[] {32768, 64, 256, 1}, 0, QKV, new int[] {98304, 64, 1, 768}, 512),
-            new BlockProduct("block.values.gradV", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 1, 128}, 0, GRAD, new int[] {32768, 64, 256, 1}, 0),
-            new BlockProduct("block.scores.gradQ", new int[] {8, 4}, 128, 64, 128,
-                    SQUARE, new int[] {65536, 16384, 128, 1}, 0, QKV, new int[] {98304, 64, 768, 1}, 256),
-            new BlockProduct("block.scores.gradKT", new int[] {8, 4}, 64, 128, 128,
-                    QKV, new int[] {98304, 64, 1, 768}, 0, SQUARE, new int[] {65536, 16384, 128, 1}, 0),
-            rowMajor("block.qkv.inputGrad", 1024, 256, 768),
-            linear("block.qkv.weightGrad", 768, 256, 1024, true));
-
-    /** {@code x @ w.T} (B transposed, {@code transposedA} false) or {@code dy.T @ x} (A transposed). */
-    private static BlockProduct linear(String name, int m, int n, int k, boolean transposedA) {
-        return transposedA
-                ? new BlockProduct(name, new int[0], m, n, k, m * k, new int[] {1, m}, 0, k * n, new int[] {n, 1}, 0)
-                : new BlockProduct(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {1, k}, 0);
-    }
-
-    private static BlockProduct rowMajor(String name, int m, int n, int k) {
-        return new BlockProduct(name, new int[0], m, n, k, m * k, new int[] {k, 1}, 0, k * n, new int[] {n, 1}, 0);
-    }
-
-    private Product blockProduct(BlockProduct p) {
-        int matrices = 1;
-        for (int d : p.batch) {
-            matrices *= d;
-        }
-        int[] aDims = dims(p.batch, p.m, p.k);
-        int[] bDims = dims(p.batch, p.k, p.n);
-        int[] oDims = dims(p.batch, p.m, p.n);
-        Storage out = engine.allocate(DType.FLOAT32, matrices * p.m * p.n);
-        return new Product(matrix(p.aSize, p.name.hashCode()), new Layout(Shape.of(aDims), p.aStrides, p.aOffset),
-                matrix(p.bSize, p.name.hashCode() + 100L), new Layout(Shape.of(bDims), p.bStrides, p.bOffset),
-                out, Layout.contiguous(Shape.of(oDims)), 2.0 * matrices * p.m * p.n * p.k / 1e9);
-    }
-
-    private static int[] dims(int[] batch, int rows, int columns) {
-        int[] dims = Arrays.copyOf(batch, batch.length + 2);
-        dims[batch.length] = rows;
-        dims[batch.length + 1] = columns;
-        return dims;
+    /** One product of the transformer block ({@link StepProducts#BLOCK}), its operands filled from its name. */
+    private Product blockProduct(StepProducts.Spec p) {
+        String name = "block." + p.name();
+        return new Product(matrix(p.aSize(), name.hashCode()), new Layout(Shape.of(p.aDims()), p.aStrides(), p.aOffset()),
+                matrix(p.bSize(), name.hashCode() + 100L), new Layout(Shape.of(p.bDims()), p.bStrides(), p.bOffset()),
+                engine.allocate(DType.FLOAT32, p.matrices() * p.m() * p.n()), Layout.contiguous(Shape.of(p.outDims())),
+                p.gflop());
     }
 
     /** {@code x[batch, in] @ w.T}, w stored {@code [out, in]}. */
