@@ -58,6 +58,16 @@ def gemm_odd():
     return gemm(1000, 333, 777)
 
 
+@workload("gemm-tall", "GFLOP/s")
+def gemm_tall():
+    return gemm(4096, 64, 256)
+
+
+@workload("gemm-deep", "GFLOP/s")
+def gemm_deep():
+    return gemm(64, 4096, 64)
+
+
 @workload("mlp-step", "ms")
 def mlp_step():
     torch.manual_seed(2024)

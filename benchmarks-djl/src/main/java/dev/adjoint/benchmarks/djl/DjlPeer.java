@@ -15,8 +15,8 @@ import java.util.Set;
  * benchmarks' state objects, set up as JMH would, timed by the report like Adjoint's own.
  */
 public final class DjlPeer implements PeerLibrary {
-    private static final Set<String> WORKLOADS = Set.of("gemm-1024", "gemm-odd", "mlp-step", "cnn-step", "transformer-block",
-            "tape");
+    private static final Set<String> WORKLOADS = Set.of("gemm-1024", "gemm-odd", "gemm-tall", "gemm-deep", "mlp-step",
+            "cnn-step", "transformer-block", "tape");
 
     @Override
     public String id() {
@@ -38,6 +38,8 @@ public final class DjlPeer implements PeerLibrary {
         return switch (workloadId) {
             case "gemm-1024" -> gemm(1024, 1024, 1024);
             case "gemm-odd" -> gemm(1000, 333, 777);
+            case "gemm-tall" -> gemm(4096, 64, 256);
+            case "gemm-deep" -> gemm(64, 4096, 64);
             case "mlp-step" -> {
                 DjlTrainingStepBenchmark bench = new DjlTrainingStepBenchmark();
                 bench.batchSize = 64;

@@ -63,6 +63,19 @@ public final class Workloads {
                     Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
                     "GemmBenchmark -p m=1000 -p k=333 -p n=777 -p dtype=FLOAT32",
                     false, backend -> gemm(backend, 1000, 333, 777)),
+            new Workload("gemm-tall", "GEMM 4096 x 64 x 256, f32",
+                    "A tall product with a shallow k (m = 4096, k = 64, n = 256), as a linear layer's forward "
+                            + "on many tokens with few features: one pass over k, so packing and writing the "
+                            + "output weigh as much as the multiply-adds.",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
+                    "GemmBenchmark -p m=4096 -p k=64 -p n=256 -p dtype=FLOAT32",
+                    false, backend -> gemm(backend, 4096, 64, 256)),
+            new Workload("gemm-deep", "GEMM 64 x 4096 x 64, f32",
+                    "A small output over a deep k (m = 64, k = 4096, n = 64), as a weight gradient over a "
+                            + "long batch: few output blocks to share between threads and many passes over k.",
+                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
+                    "GemmBenchmark -p m=64 -p k=4096 -p n=64 -p dtype=FLOAT32",
+                    false, backend -> gemm(backend, 64, 4096, 64)),
             new Workload("mlp-step", "MLP training step",
                     "One training step through the nn API: zeroGrad, Sequential(Linear(784, 256), ReLU, "
                             + "Linear(256, 10)) on a batch of 64, cross-entropy, backward, SGD with momentum; FLOAT32. "
