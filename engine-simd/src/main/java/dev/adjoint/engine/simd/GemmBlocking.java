@@ -98,8 +98,17 @@ final class GemmBlocking {
     static Blocks derive(Caches caches, int elementBytes, int mr, int nr) {
         int l1 = caches.l1Bytes() / caches.l1Ways() * (caches.l1Ways() - 1);
         int kc = Math.max(MIN_KC, roundDown(l1 / ((mr + nr) * elementBytes), 16));
-        int nc = Math.max(nr, roundDown(caches.l2Bytes() / 2 / (kc * elementBytes), nr));
-        return new Blocks(mr, nr, kc, nc);
+        return new Blocks(mr, nr, kc, columns(caches, elementBytes, nr, kc));
+    }
+
+    /**
+     * The widest block of B ({@code NC}, a multiple of {@code nr}) whose pass of depth {@code kc} fits
+     * in half of L2: {@link #derive}'s for a full pass, and wider for a product whose passes are
+     * shallower (k under KC), so that its B is not cut into more blocks than it needs, each of which
+     * packs all of A again.
+     */
+    static int columns(Caches caches, int elementBytes, int nr, int kc) {
+        return Math.max(nr, roundDown(caches.l2Bytes() / 2 / (Math.max(1, kc) * elementBytes), nr));
     }
 
     /**
