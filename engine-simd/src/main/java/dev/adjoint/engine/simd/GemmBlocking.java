@@ -22,7 +22,10 @@ import java.util.stream.Stream;
  *       it a whole B micro-panel streams through L1; both must fit, {@code (MR + NR) x KC} elements,
  *       within L1 less one way (left to the output block and the stack). Measured on an Intel Xeon
  *       (48 KiB L1d, FLOAT32, 1024^3): the derived 256 ran at 73% of the FMA peak, 512 (twice L1)
- *       at 58%;</li>
+ *       at 58%. But never less than {@link #MIN_KC}: each call of the micro-kernel ends by loading,
+ *       adding to and storing its {@code MR x NR} block of the output, which a large product
+ *       brings from beyond L2 (it visits each block once per pass), and a shallower pass pays that
+ *       more often per multiply-add;</li>
  *   <li>{@code NC}: the B block ({@code KC x NC}) is reused from L2 by one micro-panel of A after another,
  *       while the A rows being packed, the output rows and the hardware prefetchers' lines also pass
  *       through L2; it gets half of this core's share of L2.</li>
@@ -74,6 +77,18 @@ final class GemmBlocking {
         return x86 && vectorBits < 512 ? 16 : 32;
     }
 
+    /**
+     * The shallowest pass over k, in steps of k, whatever L1 allows: 2 MR vectors of output loaded,
+     * added to and stored per {@code 2 MR x 256} fused multiply-adds. A small L1 (32 KiB: AMD Zen 4,
+     * Intel client cores before Alder Lake) would otherwise derive 160 for FLOAT32 and 128 for
+     * FLOAT64. Measured on an AMD EPYC Zen 4 (32 KiB L1d, 1 MiB L2; one thread, CPU time, paired
+     * rounds of benchmarks/ab/GemmAB.java, best GFLOP/s), KC 160 -> 256: FLOAT32 1024^3 100.4 -> 103.0,
+     * 1000 x 333 x 777 103.4 -> 104.2; FLOAT64 1024^3 48.6 -> 48.9, 1000 x 333 x 777 46.4 -> 47.5;
+     * 320 and 384 ran as 256 did. The micro-panel of A (12 x 256 elements) then takes 12 or 24 KiB
+     * of L1 and the B micro-panels stream through the rest from L2 instead of staying in L1 beside it.
+     */
+    static final int MIN_KC = 256;
+
     /** Rows of the register block for {@code registers} vector registers: {@code 2 MR} accumulators, 3/4 of them. */
     static int microRows(int registers) {
         return registers * 3 / 8;
@@ -82,9 +97,18 @@ final class GemmBlocking {
     /** The cache blocks for {@code caches}, elements of {@code elementBytes} and an {@code mr x nr} register block. */
     static Blocks derive(Caches caches, int elementBytes, int mr, int nr) {
         int l1 = caches.l1Bytes() / caches.l1Ways() * (caches.l1Ways() - 1);
-        int kc = Math.max(16, roundDown(l1 / ((mr + nr) * elementBytes), 16));
-        int nc = Math.max(nr, roundDown(caches.l2Bytes() / 2 / (kc * elementBytes), nr));
-        return new Blocks(mr, nr, kc, nc);
+        int kc = Math.max(MIN_KC, roundDown(l1 / ((mr + nr) * elementBytes), 16));
+        return new Blocks(mr, nr, kc, columns(caches, elementBytes, nr, kc));
+    }
+
+    /**
+     * The widest block of B ({@code NC}, a multiple of {@code nr}) whose pass of depth {@code kc} fits
+     * in half of L2: {@link #derive}'s for a full pass, and wider for a product whose passes are
+     * shallower (k under KC), so that its B is not cut into more blocks than it needs, each of which
+     * packs all of A again.
+     */
+    static int columns(Caches caches, int elementBytes, int nr, int kc) {
+        return Math.max(nr, roundDown(caches.l2Bytes() / 2 / (Math.max(1, kc) * elementBytes), nr));
     }
 
     /**

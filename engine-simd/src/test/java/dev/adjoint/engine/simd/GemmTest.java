@@ -194,7 +194,13 @@ class GemmTest {
         assertEquals(new GemmBlocking.Caches(48 * 1024, 12, 2048 * 1024), xeon);
         // FLOAT32, 12 x 32: 11 of 12 ways of L1 hold 44 KiB = (12 + 32) x 256 floats; half of L2 holds 256 x 1024.
         assertEquals(new GemmBlocking.Blocks(12, 32, 256, 1024), GemmBlocking.derive(xeon, 4, 12, 32));
-        assertEquals(new GemmBlocking.Blocks(12, 16, 192, 672), GemmBlocking.derive(xeon, 8, 12, 16));
+        // FLOAT64, 12 x 16: L1 would hold 192 doubles deep, but a pass is never shallower than 256.
+        assertEquals(new GemmBlocking.Blocks(12, 16, 256, 512), GemmBlocking.derive(xeon, 8, 12, 16));
+        // An AMD EPYC Zen 4: 32 KiB 8-way L1d would hold 160 floats deep and 128 doubles; 256 both, and
+        // half of its 1 MiB L2 holds 256 x 512 floats, 256 x 256 doubles.
+        GemmBlocking.Caches zen4 = new GemmBlocking.Caches(32 * 1024, 8, 1024 * 1024);
+        assertEquals(new GemmBlocking.Blocks(12, 32, 256, 512), GemmBlocking.derive(zen4, 4, 12, 32));
+        assertEquals(new GemmBlocking.Blocks(12, 16, 256, 256), GemmBlocking.derive(zen4, 8, 12, 16));
         // An AVX2 core: 32 KiB 8-way L1d, 256 KiB L2; 6 x 16 floats.
         assertEquals(new GemmBlocking.Blocks(6, 16, 320, 96),
                 GemmBlocking.derive(new GemmBlocking.Caches(32 * 1024, 8, 256 * 1024), 4, 6, 16));
