@@ -307,6 +307,33 @@ class SimdConvolutionTest {
     }
 
     /**
+     * A stride-1 convolution whose padded images of one sample take more than half of L2, but whose
+     * bands of output positions read rows of them that fit, takes the kernel with output channels
+     * along the vectors rather than the banded unfold (as resnet3x3's [64, 56, 56] does on 1 MB of
+     * L2): [1, 64, height, 56] to 80 channels (a wide panel and a narrow one), the height from this
+     * machine's L2; forward, forward with a bias and input gradient (64 channels from 80) against
+     * the reference.
+     */
+    @Test
+    void imagesPastHalfOfL2TakeTheChannelsKernelByBands() {
+        HeapStorage one = HeapStorage.allocate(DType.FLOAT32, 1);
+        if (!SimdConvolution.implicit(one, one, new Window2d(5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 5, 7), 64, 80)) {
+            return; // no register block of 32 vectors here: the implicit kernels are not taken at all
+        }
+        int height = GemmBlocking.CACHES.l2Bytes() / 2 / (64 * 58 * Float.BYTES) + 1;
+        Window2d w = new Window2d(height, 56, 3, 3, 1, 1, 1, 1, 1, 1, height, 56);
+        Operands op = new Operands(1, 64, 80, 1, w, DType.FLOAT32);
+        assertTrue(SimdConvolution.implicit(op.x, op.x, w, 64, 80) && SimdConvolution.channelsAlongVectors(op.x, 80),
+                w + ": forward");
+        assertTrue(SimdConvolution.implicit(op.x, op.x, w, 80, 64) && SimdConvolution.channelsAlongVectors(op.x, 64),
+                w + ": input gradient");
+        String what = w + ", 64 -> 80 channels, FLOAT32";
+        assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), DType.FLOAT32);
+        assertEquals(1, assertBiasedMatches(op, what, DType.FLOAT32), "conv2dBiased " + what + " added the bias after");
+        assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), DType.FLOAT32);
+    }
+
+    /**
      * The convolution plus a bias through the backend ({@code conv2dBiased}) against the scalar
      * reference's; 1 where simd's kernels started the sums at the bias rather than adding it after.
      */
