@@ -539,8 +539,8 @@ final class SimdConvolution {
      * {@link #conv2d} plus a bias per output channel ({@code bias[biasAt ..]}, contiguous), the bias the
      * first term of every output's sum, where the implicit kernels that keep their sums in memory run
      * the convolution ({@link #channelsAlongVectors}, {@link #samplePairs}), or added to each sum as
-     * it is stored where the depthwise kernel runs it ({@link #flat3x3}); false elsewhere, and the
-     * caller adds the bias after.
+     * it is stored where the other implicit kernel ({@link FloatConvolution#implicitForward}) or the
+     * depthwise kernel ({@link #flat3x3}) runs it; false elsewhere, and the caller adds the bias after.
      */
     static boolean conv2dBiased(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias, Layout bl,
                                 Window2d w, int groups, HeapStorage out, Layout ol) {
@@ -553,8 +553,7 @@ final class SimdConvolution {
             flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
             return true;
         }
-        if (direct(x, out, w, og) || !implicit(x, out, w, cg, og)
-                || !(channelsAlongVectors(x, og) || samplePairs(x, w, cg, og))) {
+        if (direct(x, out, w, og) || !implicit(x, out, w, cg, og)) {
             return false;
         }
         return implicitForward(x, xl, weight, wl.offset(), w, groups, bias, bl.offset(), out, ol);
@@ -590,7 +589,10 @@ final class SimdConvolution {
         });
     }
 
-    /** {@link #implicitForward} with each sum started at {@code bias[biasAt + o]}, if a bias is given. */
+    /**
+     * {@link #implicitForward} with {@code bias[biasAt + o]} in each of output channel {@code o}'s sums, if a
+     * bias is given: their first term, or added as they are stored ({@link FloatConvolution#implicitForward}).
+     */
     private static boolean implicitForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
                                            int groups, HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
         int batch = xl.shape().dim(0);
@@ -658,13 +660,13 @@ final class SimdConvolution {
                         og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
-                        out.f32, at);
+                        bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
             } else if (alongVectors) {
                 DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, bases, w, grid,
                         cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
-                        out.f64, at);
+                        bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
             }
         });
         return true;

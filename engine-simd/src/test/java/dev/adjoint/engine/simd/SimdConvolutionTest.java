@@ -174,8 +174,9 @@ class SimdConvolutionTest {
     }
 
     /**
-     * The in-place depthwise kernel adds the bias to each sum as it stores it: the same bits as the
-     * convolution followed by the addition it saves (the SPI's default {@code conv2dBiased}).
+     * The in-place depthwise kernel, and the implicit kernel with rows of output channels
+     * ({@code FloatConvolution.implicitForward}), add the bias to each sum as they store it: the same
+     * bits as the convolution followed by the addition it saves (the SPI's default {@code conv2dBiased}).
      */
     private static void assertBiasAddedAsAfter(Operands op, String what) {
         DType dtype = op.x.dtype;
@@ -217,6 +218,10 @@ class SimdConvolutionTest {
                             implicit++;
                             assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out,
                                     op.outLayout()), what);
+                            if (!SimdConvolution.channelsAlongVectors(op.x, ch[1] / ch[2])
+                                    && !SimdConvolution.samplePairs(op.x, w, ch[0] / ch[2], ch[1] / ch[2])) {
+                                assertBiasAddedAsAfter(op, what);
+                            }
                         }
                         assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
                         assertBiasedMatches(op, what, dtype);
@@ -262,7 +267,7 @@ class SimdConvolutionTest {
             }
         }
         System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
-                + " along the vectors, " + biased + " forwards started their sums at the bias");
+                + " along the vectors, " + biased + " forwards took the bias in the kernel");
     }
 
     /**
