@@ -51,31 +51,19 @@ public final class Workloads {
                     false, backend -> elementwise("scalar", "copy")));
 
     public static final List<Workload> ALL = List.of(
-            new Workload("gemm-1024", "GEMM 1024 x 1024 x 1024, f32",
+            gemm("gemm-1024", 1024, 1024, 1024,
                     "A square FLOAT32 matrix product through the backend SPI into a preallocated output: how close "
-                            + "the matmul kernel comes to the machine's FMA peak and to OpenBLAS / oneMKL.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
-                    "GemmBenchmark -p n=1024 -p dtype=FLOAT32",
-                    false, backend -> gemm(backend, 1024, 1024, 1024)),
-            new Workload("gemm-odd", "GEMM 1000 x 333 x 777, f32",
+                            + "the matmul kernel comes to the machine's FMA peak and to OpenBLAS / oneMKL."),
+            gemm("gemm-odd", 1000, 333, 777,
                     "A product whose sizes are multiples of no register or cache block (m = 1000, k = 333, "
-                            + "n = 777): the edge handling that square powers of two never exercise.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
-                    "GemmBenchmark -p m=1000 -p k=333 -p n=777 -p dtype=FLOAT32",
-                    false, backend -> gemm(backend, 1000, 333, 777)),
-            new Workload("gemm-tall", "GEMM 4096 x 64 x 256, f32",
+                            + "n = 777): the edge handling that square powers of two never exercise."),
+            gemm("gemm-tall", 4096, 64, 256,
                     "A tall product with a shallow k (m = 4096, k = 64, n = 256), as a linear layer's forward "
                             + "on many tokens with few features: one pass over k, so packing and writing the "
-                            + "output weigh as much as the multiply-adds.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
-                    "GemmBenchmark -p m=4096 -p k=64 -p n=256 -p dtype=FLOAT32",
-                    false, backend -> gemm(backend, 4096, 64, 256)),
-            new Workload("gemm-deep", "GEMM 64 x 4096 x 64, f32",
+                            + "output weigh as much as the multiply-adds."),
+            gemm("gemm-deep", 64, 4096, 64,
                     "A small output over a deep k (m = 64, k = 4096, n = 64), as a weight gradient over a "
-                            + "long batch: few output blocks to share between threads and many passes over k.",
-                    Metric.GFLOPS, ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak",
-                    "GemmBenchmark -p m=64 -p k=4096 -p n=64 -p dtype=FLOAT32",
-                    false, backend -> gemm(backend, 64, 4096, 64)),
+                            + "long batch: few output blocks to share between threads and many passes over k."),
             new Workload("mlp-step", "MLP training step",
                     "One training step through the nn API: zeroGrad, Sequential(Linear(784, 256), ReLU, "
                             + "Linear(256, 10)) on a batch of 64, cross-entropy, backward, SGD with momentum; FLOAT32. "
@@ -114,6 +102,15 @@ public final class Workloads {
     /** A workload or yardstick by id. */
     public static Optional<Workload> byId(String id) {
         return Stream.concat(ALL.stream(), YARDSTICKS.stream()).filter(w -> w.id().equals(id)).findFirst();
+    }
+
+    /** A FLOAT32 {@code m x k @ k x n} product on simd and nd4j, read against the FMA peak. */
+    private static Workload gemm(String id, int m, int k, int n, String description) {
+        String jmh = m == k && k == n ? "GemmBenchmark -p n=" + n + " -p dtype=FLOAT32"
+                : "GemmBenchmark -p m=" + m + " -p k=" + k + " -p n=" + n + " -p dtype=FLOAT32";
+        return new Workload(id, "GEMM " + m + " x " + k + " x " + n + ", f32", description, Metric.GFLOPS,
+                ONE_AND_TWO, List.of("simd", "nd4j"), List.of(), "fma-peak", jmh, false,
+                backend -> gemm(backend, m, k, n));
     }
 
     // ---- set-ups: the JMH state objects, configured as their @Param fields would be -------------------
