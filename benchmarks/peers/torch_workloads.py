@@ -18,7 +18,6 @@ is called too, on the library torch loaded, and checked.
 """
 import argparse
 import ctypes
-import functools
 import json
 import math
 import os
@@ -49,10 +48,24 @@ def gemm(m, k, n):
     return (lambda: torch.mm(a, b, out=out)), 2.0 * m * k * n / 1e9
 
 
-# The report's GEMM workloads, id -> (m, k, n), as benchmarks/report/Workloads.java names them.
-for _id, (_m, _k, _n) in {"gemm-1024": (1024, 1024, 1024), "gemm-odd": (1000, 333, 777),
-                          "gemm-tall": (4096, 64, 256), "gemm-deep": (64, 4096, 64)}.items():
-    workload(_id, "GFLOP/s")(functools.partial(gemm, _m, _k, _n))
+@workload("gemm-1024", "GFLOP/s")
+def gemm_1024():
+    return gemm(1024, 1024, 1024)
+
+
+@workload("gemm-odd", "GFLOP/s")
+def gemm_odd():
+    return gemm(1000, 333, 777)
+
+
+@workload("gemm-tall", "GFLOP/s")
+def gemm_tall():
+    return gemm(4096, 64, 256)
+
+
+@workload("gemm-deep", "GFLOP/s")
+def gemm_deep():
+    return gemm(64, 4096, 64)
 
 
 @workload("mlp-step", "ms")
