@@ -134,17 +134,22 @@ final class MatmulThreads {
 
     /** Runs every ticket of {@code job} on this thread and up to {@code threads - 1} helpers; returns when all are done. */
     static void run(Job job, int threads) {
+        // Never 0, the value of a ticket not yet finished in any run.
+        if (++job.generation == 0) {
+            job.generation = 1;
+        }
+        long gen = job.generation & 0xFFFF_FFFFL;
+        // A job object is reused by its thread's next product, and a helper of the previous run may still
+        // be in participate(): retire that run's counter before its ticket count and done count change,
+        // or the helper, comparing its exhausted ticket with the new (larger) count, claims a ticket of
+        // the old generation, runs it beside the new run's owner of that ticket and counts it in `done`.
+        job.next.set((gen << 32) | Integer.MAX_VALUE);
         job.tickets = job.tickets();
         job.failure = null;
         job.done.set(0);
         if (job.finished.length < job.tickets) {
             job.finished = new int[job.tickets];
         }
-        // Never 0, the value of a ticket not yet finished in any run.
-        if (++job.generation == 0) {
-            job.generation = 1;
-        }
-        long gen = job.generation & 0xFFFF_FFFFL;
         // The volatile write publishes the parameters set by the caller (plain fields) to the helpers.
         job.next.set(gen << 32);
         boolean helped = threads > 1 && job.tickets > 1 && Team.TEAM.offer(job, gen);
