@@ -24,6 +24,35 @@ public record CellResult(String workload, String implementation, int threads, St
                 loadBefore, Machine.load1(), message);
     }
 
+    /**
+     * This cell pooled with a later round of the same cell ({@code benchmarks/run --rounds}): the
+     * samples of both, so that the median is over every round; counts and durations add up, the load
+     * runs from this one's start to the later one's end, and a round without a figure leaves the other's
+     * figures, its reason kept in the message.
+     */
+    public CellResult pooledWith(CellResult later) {
+        if (!later.ok()) {
+            return ok() ? withMessage(join(message, "a later round " + later.status() + ": " + later.message())) : this;
+        }
+        if (!ok()) {
+            return later.withMessage(join("an earlier round " + status + ": " + message, later.message()));
+        }
+        double[] pooled = Arrays.copyOf(samples, samples.length + later.samples.length);
+        System.arraycopy(later.samples, 0, pooled, samples.length, later.samples.length);
+        return new CellResult(workload, implementation, threads, status, pooled, calls + later.calls,
+                warmupSeconds + later.warmupSeconds, warmupCalls + later.warmupCalls, jitSettled && later.jitSettled,
+                seconds + later.seconds, loadBefore, later.loadAfter, join(message, later.message));
+    }
+
+    private CellResult withMessage(String m) {
+        return new CellResult(workload, implementation, threads, status, samples, calls, warmupSeconds, warmupCalls,
+                jitSettled, seconds, loadBefore, loadAfter, m);
+    }
+
+    private static String join(String a, String b) {
+        return a == null ? b : b == null ? a : a + "; " + b;
+    }
+
     public boolean ok() {
         return status.equals("ok") && samples.length > 0;
     }

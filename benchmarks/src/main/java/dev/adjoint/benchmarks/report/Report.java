@@ -190,22 +190,30 @@ public final class Report {
         }
         for (Workload w : selected) {
             for (int threads : w.threads()) {
-                for (String backend : w.backends()) {
-                    boolean wanted = options.backends().isEmpty() || options.backends().contains(backend);
-                    boolean threaded = !SINGLE_THREADED.contains(backend) && !w.oneThreadOnly().contains(backend);
-                    if (wanted && (threads == 1 || threaded)) {
-                        plan.add(new Cell(w, backend, threads));
+                for (int round = 0; round < options.rounds(); round++) {
+                    for (String backend : w.backends()) {
+                        boolean wanted = options.backends().isEmpty() || options.backends().contains(backend);
+                        boolean threaded = !SINGLE_THREADED.contains(backend) && !w.oneThreadOnly().contains(backend);
+                        if (wanted && (threads == 1 || threaded)) {
+                            plan.add(new Cell(w, backend, threads));
+                        }
                     }
-                }
-                if (torch != null) {
-                    plan.add(new Cell(w, PYTORCH, threads));
-                }
-                for (PeerLibrary peer : peers) {
-                    if (peer.supports(w.id())) {
-                        plan.add(new Cell(w, peer.id(), threads));
+                    if (torch != null) {
+                        plan.add(new Cell(w, PYTORCH, threads));
+                    }
+                    for (PeerLibrary peer : peers) {
+                        if (peer.supports(w.id())) {
+                            plan.add(new Cell(w, peer.id(), threads));
+                        }
                     }
                 }
             }
+        }
+        if (options.rounds() > 1) {
+            files.note(String.format(Locale.ROOT, "Rounds: each workload's cells at one thread count ran %d times in "
+                    + "turn (every implementation, then again), each time in a fresh JVM or a fresh request to the "
+                    + "peer, and a cell's figure is the median of the samples of all its rounds: both sides of a "
+                    + "ratio were sampled across the same minutes", options.rounds()));
         }
     }
 
@@ -350,14 +358,16 @@ public final class Report {
     }
 
     /** The command line. */
-    record Options(double cellSeconds, double warmupLimit, Path out, Path python, Path peers, boolean pytorch,
-                   String openblasCoreType, List<String> workloads, List<String> backends, boolean list) {
+    record Options(double cellSeconds, double warmupLimit, int rounds, Path out, Path python, Path peers,
+                   boolean pytorch, String openblasCoreType, List<String> workloads, List<String> backends,
+                   boolean list) {
         static Options parse(String[] args) {
             double cellSeconds = 0.8;
             // The training steps keep C2 busy for several seconds, longer on a loaded machine (the MLP
             // step settled after 7 s with the other core busy, and measured 1.3-2.2x slow when cut at 3 s);
             // a warm-up ends as soon as the JIT is done, so a generous limit costs only the cells that need it.
             double warmupLimit = 10.0;
+            int rounds = 1;
             Path out = null;
             Path python = Path.of("/usr/bin/python3");
             Path peers = Path.of("benchmarks", "peers");
@@ -371,6 +381,7 @@ public final class Report {
                 switch (a) {
                     case "--cell-seconds" -> cellSeconds = seconds(value(args, ++i, a), a);
                     case "--warmup-limit" -> warmupLimit = seconds(value(args, ++i, a), a);
+                    case "--rounds" -> rounds = rounds(value(args, ++i, a), a);
                     case "--out" -> out = Path.of(value(args, ++i, a));
                     case "--python" -> python = Path.of(value(args, ++i, a));
                     case "--peers" -> peers = Path.of(value(args, ++i, a));
@@ -402,8 +413,8 @@ public final class Report {
             if (out == null) {
                 out = Path.of("bench-results", Instant.now().toString().replaceAll("[:.]", "-").substring(0, 19));
             }
-            return new Options(cellSeconds, warmupLimit, out, python, peers, pytorch, openblasCoreType, workloads,
-                    backends, list);
+            return new Options(cellSeconds, warmupLimit, rounds, out, python, peers, pytorch, openblasCoreType,
+                    workloads, backends, list);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -411,6 +422,18 @@ public final class Report {
                 throw new IllegalArgumentException(option + " needs a value");
             }
             return args[i];
+        }
+
+        private static int rounds(String value, String option) {
+            try {
+                int n = Integer.parseInt(value);
+                if (n >= 1) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // Reported below.
+            }
+            throw new IllegalArgumentException(option + " takes a whole number of rounds, at least 1, got '" + value + "'");
         }
 
         private static double seconds(String value, String option) {

@@ -29,7 +29,10 @@ import java.util.Set;
 final class ReportFiles {
     private final Path dir;
     private final Machine machine;
+    /** One per cell; a cell measured in several rounds holds the samples of all of them. */
     private final List<CellResult> results = new ArrayList<>();
+    /** Cells measured so far, each round counted. */
+    private int cellsDone;
     private final List<String> notes = new ArrayList<>();
     private final String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     private final String loadAtStart = Machine.loadAverage();
@@ -82,6 +85,16 @@ final class ReportFiles {
         if (finishedAt != null) {
             return;
         }
+        cellsDone++;
+        for (int i = 0; i < results.size(); i++) {
+            CellResult r = results.get(i);
+            if (r.workload().equals(result.workload()) && r.implementation().equals(result.implementation())
+                    && r.threads() == result.threads()) {
+                results.set(i, r.pooledWith(result));
+                write();
+                return;
+            }
+        }
         results.add(result);
         write();
     }
@@ -131,7 +144,7 @@ final class ReportFiles {
         root.put("started", started);
         root.put("finished", finishedAt);
         root.put("cellsPlanned", planned);
-        root.put("cellsDone", results.size());
+        root.put("cellsDone", cellsDone);
         root.put("cellSeconds", cellSeconds);
         root.put("warmupLimitSeconds", warmupLimit);
         root.set("machine", mapper.valueToTree(machine));
@@ -210,7 +223,7 @@ final class ReportFiles {
 
     private String markdown() {
         StringBuilder sb = new StringBuilder("# Adjoint benchmark report\n\n");
-        sb.append("- Status: **").append(status).append("**, ").append(results.size()).append(" of ").append(planned)
+        sb.append("- Status: **").append(status).append("**, ").append(cellsDone).append(" of ").append(planned)
                 .append(" cells; started ").append(started).append(finishedAt == null ? "" : ", finished " + finishedAt)
                 .append(".\n");
         sb.append("- CPU: ").append(machine.cpu()).append(" (").append(machine.cpuDetails()).append("); ")

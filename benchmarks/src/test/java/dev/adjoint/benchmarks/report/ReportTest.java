@@ -113,6 +113,42 @@ class ReportTest {
     }
 
     @Test
+    void roundsOfOneCellPoolTheirSamplesAndARoundWithoutAFigureLeavesTheOthers() {
+        ReportFiles files = new ReportFiles(dir, Machine.current());
+        Map<String, String> titles = new LinkedHashMap<>();
+        titles.put("simd", "simd");
+        titles.put("pytorch", "PyTorch 1.13");
+        files.begin(6, titles, Set.of("pytorch"), List.of(), 1.0, 5.0);
+        files.add(ok("mlp-step", "simd", 0.4, 0.5));
+        files.add(ok("mlp-step", "pytorch", 0.9, 1.0));
+        files.add(ok("mlp-step", "simd", 0.6, 0.7, 0.8));
+        files.add(ok("mlp-step", "pytorch", 1.2, 1.4, 1.6));
+        files.add(CellResult.failed("mlp-step", "simd", 1, 1, 0, "the cell's JVM printed no result"));
+        files.add(ok("mlp-step", "pytorch", 1.1));
+        // simd: 0.4 0.5 0.6 0.7 0.8 -> 0.6; PyTorch: 0.9 1.0 1.1 1.2 1.4 1.6 -> 1.15.
+        String table = files.table();
+        assertTrue(table.contains("| MLP training step (ms ↓) | 1 | 0.600 (0.400–0.800) | 1.15 (0.900–1.60) | 1.92x (simd) |"),
+                table);
+        files.finish("complete");
+        JsonNode json = readJson();
+        assertEquals(6, json.get("cellsDone").asInt());
+        assertEquals(2, json.get("cells").size(), json.toString());
+        JsonNode simd = json.get("cells").get(0);
+        assertEquals(5, simd.get("samples").size());
+        assertEquals(5, simd.get("calls").asInt());
+        assertTrue(simd.get("message").asText().contains("a later round failed: the cell's JVM printed no result"),
+                simd.toString());
+    }
+
+    private JsonNode readJson() {
+        try {
+            return new ObjectMapper().readTree(dir.resolve("report.json").toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void aMultiThreadedOpenMpPeerCellKeepsTheFasterWaitPolicyAndTheReportSaysBoth() {
         CellResult spinning = twoThreads(ok("mlp-step", "pytorch", 3.0, 3.1, 3.3));
         CellResult passive = twoThreads(ok("mlp-step", "pytorch", 1.0, 1.1, 1.2));
@@ -163,6 +199,8 @@ class ReportTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Report.Options.parse(new String[] {"--backends", "simdd"}));
         assertTrue(e.getMessage().startsWith("--backends: no backend 'simdd'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Report.Options.parse(new String[] {"--rounds", "0"}));
+        assertTrue(e.getMessage().startsWith("--rounds takes a whole number of rounds"), e.getMessage());
     }
 
     @Test
