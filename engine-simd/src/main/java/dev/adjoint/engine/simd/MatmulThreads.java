@@ -95,8 +95,12 @@ final class MatmulThreads {
             }
         }
 
-        /** Claims and runs tickets until none is left; returns without waiting for other participants. */
-        private void participate(long gen) {
+        /**
+         * Claims and runs tickets of run {@code gen} until none is left; returns without waiting for
+         * other participants. What the calling thread and every helper run; {@code gen} may be a finished
+         * run's, for a helper that has not yet seen the next.
+         */
+        void participate(long gen) {
             while (true) {
                 long v = next.get();
                 int ticket = (int) v;
