@@ -26,7 +26,9 @@ import java.util.List;
  * </pre>
  * {@code shape}: fmnist2 or resnet3x3. One thread ({@code THREADS=2} in the environment for two: the
  * calling thread's CPU time then leaves out the other thread's, so read the wall time there, which a
- * loaded machine inflates); {@code DT=f64} for FLOAT64.
+ * loaded machine inflates, and the helper threads' CPU time beside it: the caller's and the helpers'
+ * together against one thread's CPU time say how much work the second thread added, their difference
+ * how much ran on the caller alone); {@code DT=f64} for FLOAT64.
  */
 public class ConvAB {
     private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
@@ -90,6 +92,8 @@ public class ConvAB {
         }
         double[][][] ms = new double[builds.size()][KERNELS.length][rounds];
         double[][][] wall = new double[builds.size()][KERNELS.length][rounds];
+        double[][][] helper = new double[builds.size()][KERNELS.length][rounds];
+        long[] helpers = helperThreads();
         double[][] sums = new double[builds.size()][KERNELS.length];
         for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
             for (int v = 0; v < builds.size(); v++) {
@@ -97,14 +101,17 @@ public class ConvAB {
                     if (!ONLY.isEmpty() && !ONLY.equals(KERNELS[k])) {
                         continue;
                     }
+                    long helperStart = cpuTime(helpers);
                     long start = BEAN.getCurrentThreadCpuTime();
                     long wallStart = System.nanoTime();
                     Storage out = builds.get(v).run(k);
                     long wallEnd = System.nanoTime();
                     long end = BEAN.getCurrentThreadCpuTime();
+                    long helperEnd = cpuTime(helpers);
                     if (round >= 0) {
                         ms[v][k][round] = (end - start) / 1e6;
                         wall[v][k][round] = (wallEnd - wallStart) / 1e6;
+                        helper[v][k][round] = (helperEnd - helperStart) / 1e6;
                     }
                     if (round == rounds - 1) {
                         double[] d = builds.get(v).backend.toDoubles(out,
@@ -130,10 +137,31 @@ public class ConvAB {
                 double median = sorted[rounds / 2];
                 double[] walls = wall[v][k].clone();
                 Arrays.sort(walls);
-                System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  wall %8.3f ms  checksum %.10e%n",
-                        KERNELS[k], median, sorted[rounds / 4], sorted[3 * rounds / 4], gflop / median * 1e3,
-                        walls[rounds / 2], sums[v][k]);
+                double[] helps = helper[v][k].clone();
+                Arrays.sort(helps);
+                System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  wall %8.3f ms  helpers %7.3f ms"
+                        + "  checksum %.10e%n", KERNELS[k], median, sorted[rounds / 4], sorted[3 * rounds / 4],
+                        gflop / median * 1e3, walls[rounds / 2], helps[rounds / 2], sums[v][k]);
             }
         }
+    }
+
+    /**
+     * The ids of every build's helper threads (MatmulThreads' "adjoint-simd-matmul-*", started by the
+     * set-up's calls): a build's helper idles parked while another build runs, so their sum over a
+     * call is that call's helpers' CPU time, give or take the 50 us an idle helper polls before it parks.
+     */
+    private static long[] helperThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("adjoint-simd-matmul-"))
+                .mapToLong(Thread::threadId).toArray();
+    }
+
+    private static long cpuTime(long[] threads) {
+        long sum = 0;
+        for (long id : threads) {
+            sum += Math.max(0, BEAN.getThreadCpuTime(id));
+        }
+        return sum;
     }
 }

@@ -620,8 +620,10 @@ final class SimdConvolution {
                 ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
                 : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
         int[] bases = alongVectors || pairs ? FloatConvolution.positionBases(w, grid) : null;
-        // The end of the input: the kernels read the next item's images ahead, up to there.
+        // The ends of the input and the output: the kernels read the next item's images and output
+        // images ahead, up to there.
         int xEnd = xl.offset() + batch * channels * pixels;
+        int outEnd = ol.offset() + batch * outChannels * w.positions();
         if (pairs) {
             int xSample = channels * pixels;
             int outSample = outChannels * w.positions();
@@ -635,14 +637,17 @@ final class SimdConvolution {
                 int ahead = Math.min(xEnd, xl.offset() + ((i + 1) / groups * 2 * channels + (i + 1) % groups * cg)
                         * pixels);
                 int aheadEnd = Math.min(xEnd, ahead + (groups == 1 ? 2 * xSample : cg * pixels));
+                int outAhead = Math.min(outEnd, ol.offset() + ((i + 1) / groups * 2 * outChannels
+                        + (i + 1) % groups * og) * w.positions());
+                int outAheadEnd = Math.min(outEnd, outAhead + (groups == 1 ? 2 * outSample : og * w.positions()));
                 if (f32) {
                     FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
                             offsets, bases, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
-                            outSample, ahead, aheadEnd);
+                            outSample, ahead, aheadEnd, outAhead, outAheadEnd);
                 } else {
                     DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
                             offsets, bases, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
-                            outSample, ahead, aheadEnd);
+                            outSample, ahead, aheadEnd, outAhead, outAheadEnd);
                 }
             });
             return true;
@@ -655,15 +660,20 @@ final class SimdConvolution {
             // The next item's images follow this item's: the next group's, or the next sample's first.
             int ahead = Math.min(xEnd, plane + cg * pixels);
             int aheadEnd = Math.min(xEnd, ahead + cg * pixels);
+            // The next item's output images follow this item's too.
+            int outAhead = Math.min(outEnd, at + og * w.positions());
+            int outAheadEnd = Math.min(outEnd, outAhead + og * w.positions());
             if (f32 && alongVectors) {
                 FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, bases, w, grid, cg,
-                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd);
+                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd,
+                        outAhead, outAheadEnd);
             } else if (f32) {
                 FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
                         bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
             } else if (alongVectors) {
                 DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, bases, w, grid,
-                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd);
+                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd,
+                        outAhead, outAheadEnd);
             } else {
                 DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
                         bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
