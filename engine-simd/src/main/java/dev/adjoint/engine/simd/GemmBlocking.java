@@ -126,6 +126,33 @@ final class GemmBlocking {
     }
 
     /**
+     * Whether {@code rows} runs of {@code runBytes} each, {@code strideBytes} apart (the rows of a
+     * micro-panel of B read where B lies), sit on L1's sets no worse than the same bytes copied
+     * together (a packed panel): either their starts, taken modulo the size of one way, fall at
+     * enough different places for the runs to cover every set, as a contiguous copy does; or no set
+     * is asked for more lines than L1 has ways less one (left to the micro-panel of A). Rows whose
+     * stride is a multiple of a large power of two start at few places within a way: rows 1 KiB
+     * apart in a 4 KiB way at four, so runs of 128 bytes use an eighth of the sets.
+     */
+    static boolean stridedRunsFitL1(Caches caches, long strideBytes, int runBytes, int rows) {
+        long way = caches.l1Bytes() / caches.l1Ways();
+        long places = way / gcd(strideBytes, way);
+        if (places * runBytes >= way) {
+            return true;
+        }
+        return (rows + places - 1) / places <= caches.l1Ways() - 1;
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+
+    /**
      * The caches sysfs describes under {@code sysfs}; where that directory is absent (some VMs, such as
      * Firecracker guests, and containers hide it), what the C library reports ({@code getconf}, which
      * asks the CPU itself through CPUID on x86); {@link #FALLBACK} where neither answers.
