@@ -126,6 +126,15 @@ final class GemmBlocking {
     }
 
     /**
+     * Rows of the output (a multiple of {@code mr}) that a product of several passes over k takes
+     * through all its passes before the next rows, for column blocks {@code nc} wide: a quarter of
+     * L2, beside the pass's B block (half) and the lines of A and of packed B streaming through.
+     */
+    static int passRows(Caches caches, int elementBytes, int mr, int nc) {
+        return Math.max(mr, roundDown(caches.l2Bytes() / 4 / (Math.max(1, nc) * elementBytes), mr));
+    }
+
+    /**
      * Whether {@code rows} runs of {@code runBytes} each, {@code strideBytes} apart (the rows of a
      * micro-panel of B read where B lies), sit on L1's sets no worse than the same bytes copied
      * together (a packed panel): either their starts, taken modulo the size of one way, fall at

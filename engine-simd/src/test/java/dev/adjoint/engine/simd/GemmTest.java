@@ -211,6 +211,11 @@ class GemmTest {
         assertEquals(252, GemmBlocking.transposedRows(xeon, 4, 12, 256));
         assertEquals(168, GemmBlocking.transposedRows(xeon, 8, 12, 192));
         assertEquals(6, GemmBlocking.transposedRows(new GemmBlocking.Caches(32 * 1024, 8, 16 * 1024), 4, 6, 1024));
+        // A product of several passes takes them all for a quarter of L2's rows of output at a time:
+        // 252 rows of 256 floats on Zen 4, 120 of 512; 504 of 256 floats on the Xeon.
+        assertEquals(252, GemmBlocking.passRows(zen4, 4, 12, 256));
+        assertEquals(120, GemmBlocking.passRows(zen4, 4, 12, 512));
+        assertEquals(504, GemmBlocking.passRows(xeon, 4, 12, 256));
         // A micro-panel of B read in place (runs of 128 bytes, a pass deep) against Zen 4's 4 KiB ways:
         // rows 1 KiB apart start at 4 places of a way, 8 of its 64 sets, so 28 rows fit (7 ways) and 256
         // do not; rows 128 or 384 bytes apart cover every set, as a packed panel does, at any depth.
