@@ -31,7 +31,13 @@ import java.util.stream.Stream;
  *       through L2; it gets half of this core's share of L2.</li>
  * </ul>
  * A needs no block of its own beyond its micro-panel (each is used in one sweep over the B block),
- * and no block is sized from L3.
+ * and no block is sized from L3. A product of several passes whose output would not stay in L2
+ * from one pass to the next takes them all for {@link #passRows} rows of output at a time instead,
+ * B packed all passes deep.
+ *
+ * <p>Where B's rows are contiguous, a pass of a micro-panel of B may be read where it lies rather
+ * than packed, as long as its rows sit on L1's sets as well as a packed panel does
+ * ({@link #stridedRunsFitL1}).
  *
  * <p>The register block: {@code NR} is two vectors; {@code MR} rows give {@code 2 MR} accumulators, three
  * quarters of the vector registers (the rest hold two vectors of B, a broadcast of A and spare room
