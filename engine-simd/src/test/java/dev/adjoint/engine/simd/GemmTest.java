@@ -78,9 +78,11 @@ class GemmTest {
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
-            // Rows of B 1 KiB apart in FLOAT32: a shallow B read in place, a deep one packed.
+            // Rows of B 1 KiB apart in FLOAT32: a shallow B read in place, a deep one read by few
+            // micro-panels of A too; a deep one read by many packed.
             Case.of(50, 10, 256, false, false),
             Case.of(50, 300, 256, false, false),
+            Case.of(400, 300, 256, false, false),
             Case.of(7, 5, 31, true, true),
             // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
             Case.of(64, 784, 256, false, true),
