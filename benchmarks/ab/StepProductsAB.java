@@ -39,7 +39,10 @@ import java.util.List;
  * would miss the time it waits for the helper); {@code DT=f64} for FLOAT64; {@code ONLY=name,name} runs
  * only those products, so their operands stay in cache: the difference from the full step is what cold
  * operands cost; {@code GAP_US=n} busy-waits n us after each product, as a step's other work does, so a
- * two-thread run shows what a product pays for a helper that has gone to sleep meanwhile. Builds that
+ * two-thread run shows what a product pays for a helper that has gone to sleep meanwhile; {@code WARM=1}
+ * also times each product a second time right after a first, untimed, run of it in each round, on
+ * operands it has just read, and prints that beside the in-step figure: the difference is what the
+ * step's order (cold operands, other products' lines in the caches) costs that product. Builds that
  * are the same classes twice show how far apart two identical builds land: read differences smaller
  * than that as noise.
  */
@@ -50,6 +53,8 @@ public class StepProductsAB {
     private static final boolean WALL_CLOCK = !THREADS.equals("1");
     /** GAP_US: microseconds of other work after each product, during which the helper threads idle. */
     private static final long GAP_NANOS = Long.parseLong(System.getenv().getOrDefault("GAP_US", "0")) * 1000;
+    /** WARM=1: each product also timed alone, right after an untimed run of it, in every round. */
+    private static final boolean WARM = "1".equals(System.getenv("WARM"));
     /** Warm-up, in seconds of steps: long enough for C2 to have compiled every kernel the step meets. */
     private static final double WARM_UP_SECONDS = 3;
 
@@ -111,6 +116,7 @@ public class StepProductsAB {
         }
         int products = PRODUCTS.size();
         double[][][] us = new double[backends.size()][products + 1][rounds];
+        double[][][] warm = new double[backends.size()][products + 1][rounds];
         long warmUpEnd = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
         while (System.nanoTime() < warmUpEnd) {
             for (int v = 0; v < backends.size(); v++) {
@@ -131,6 +137,13 @@ public class StepProductsAB {
                     idle(GAP_NANOS);
                 }
                 us[v][products][round] = (now() - stepStart) / 1e3;
+                for (int i = 0; WARM && i < products; i++) {
+                    step[i].run(backend);
+                    long start = now();
+                    step[i].run(backend);
+                    warm[v][i][round] = (now() - start) / 1e3;
+                    warm[v][products][round] += warm[v][i][round];
+                }
             }
         }
         System.out.printf("%s, %s thread(s), median of %d rounds: us of %s per product, GFLOP/s%n", DTYPE,
@@ -138,6 +151,9 @@ public class StepProductsAB {
         System.out.printf("%-16s", "product");
         for (String label : labels) {
             System.out.printf(" %24s", label.length() > 24 ? label.substring(label.length() - 24) : label);
+            if (WARM) {
+                System.out.printf(" %24s", "(warm, alone)");
+            }
         }
         System.out.println();
         double stepGflop = Arrays.stream(steps.get(0)).mapToDouble(Product::gflop).sum();
@@ -149,6 +165,11 @@ public class StepProductsAB {
                 Arrays.sort(sorted);
                 double median = sorted[rounds / 2];
                 System.out.printf("   %9.1f us %7.1f", median, gflop / median * 1e6);
+                if (WARM) {
+                    double[] w = warm[v][i].clone();
+                    Arrays.sort(w);
+                    System.out.printf("   %9.1f us %7.1f", w[rounds / 2], gflop / w[rounds / 2] * 1e6);
+                }
             }
             System.out.println();
         }

@@ -31,7 +31,13 @@ import java.util.stream.Stream;
  *       through L2; it gets half of this core's share of L2.</li>
  * </ul>
  * A needs no block of its own beyond its micro-panel (each is used in one sweep over the B block),
- * and no block is sized from L3.
+ * and no block is sized from L3. A product of several passes whose output would not stay in L2
+ * from one pass to the next takes them all for {@link #passRows} rows of output at a time instead,
+ * B packed all passes deep.
+ *
+ * <p>Where B's rows are contiguous, a pass of a micro-panel of B may be read where it lies rather
+ * than packed, as long as its rows sit on L1's sets as well as a packed panel does
+ * ({@link #stridedRunsFitL1}).
  *
  * <p>The register block: {@code NR} is two vectors; {@code MR} rows give {@code 2 MR} accumulators, three
  * quarters of the vector registers (the rest hold two vectors of B, a broadcast of A and spare room
@@ -123,6 +129,42 @@ final class GemmBlocking {
      */
     static int transposedRows(Caches caches, int elementBytes, int mr, int kc) {
         return Math.max(mr, roundDown(caches.l2Bytes() / 8 / (kc * elementBytes), mr));
+    }
+
+    /**
+     * Rows of the output (a multiple of {@code mr}) that a product of several passes over k takes
+     * through all its passes before the next rows, for column blocks {@code nc} wide: a quarter of
+     * L2, beside the pass's B block (half) and the lines of A and of packed B streaming through.
+     */
+    static int passRows(Caches caches, int elementBytes, int mr, int nc) {
+        return Math.max(mr, roundDown(caches.l2Bytes() / 4 / (Math.max(1, nc) * elementBytes), mr));
+    }
+
+    /**
+     * Whether {@code rows} runs of {@code runBytes} each, {@code strideBytes} apart (the rows of a
+     * micro-panel of B read where B lies), sit on L1's sets no worse than the same bytes copied
+     * together (a packed panel): either their starts, taken modulo the size of one way, fall at
+     * enough different places for the runs to cover every set, as a contiguous copy does; or no set
+     * is asked for more lines than L1 has ways less one (left to the micro-panel of A). Rows whose
+     * stride is a multiple of a large power of two start at few places within a way: rows 1 KiB
+     * apart in a 4 KiB way at four, so runs of 128 bytes use an eighth of the sets.
+     */
+    static boolean stridedRunsFitL1(Caches caches, long strideBytes, int runBytes, int rows) {
+        long way = caches.l1Bytes() / caches.l1Ways();
+        long places = way / gcd(strideBytes, way);
+        if (places * runBytes >= way) {
+            return true;
+        }
+        return (rows + places - 1) / places <= caches.l1Ways() - 1;
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
     }
 
     /**

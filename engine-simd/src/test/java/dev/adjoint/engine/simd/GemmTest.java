@@ -61,8 +61,8 @@ class GemmTest {
 
     private static final List<Case> CASES = List.of(
             Case.of(1000, 333, 777, false, false),
-            // A transposed with columns over 2 KiB apart: packed a block of rows at a time, two or more
-            // blocks (the last ending in a partial micro-panel) on any L2 of up to 4 MiB.
+            // A transposed with columns more than a line apart: packed a block of rows at a time, two or
+            // more blocks (the last ending in a partial micro-panel) on any L2 of up to 4 MiB.
             Case.of(1000, 333, 777, true, false),
             Case.of(1000, 333, 777, false, true),
             Case.of(1000, 333, 777, true, true),
@@ -78,6 +78,11 @@ class GemmTest {
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
+            // Rows of B 1 KiB apart in FLOAT32: a shallow B read in place, a deep one read by few
+            // micro-panels of A too; a deep one read by many packed.
+            Case.of(50, 10, 256, false, false),
+            Case.of(50, 300, 256, false, false),
+            Case.of(400, 300, 256, false, false),
             Case.of(7, 5, 31, true, true),
             // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
             Case.of(64, 784, 256, false, true),
@@ -208,6 +213,20 @@ class GemmTest {
         assertEquals(252, GemmBlocking.transposedRows(xeon, 4, 12, 256));
         assertEquals(168, GemmBlocking.transposedRows(xeon, 8, 12, 192));
         assertEquals(6, GemmBlocking.transposedRows(new GemmBlocking.Caches(32 * 1024, 8, 16 * 1024), 4, 6, 1024));
+        // A product of several passes takes them all for a quarter of L2's rows of output at a time:
+        // 252 rows of 256 floats on Zen 4, 120 of 512; 504 of 256 floats on the Xeon.
+        assertEquals(252, GemmBlocking.passRows(zen4, 4, 12, 256));
+        assertEquals(120, GemmBlocking.passRows(zen4, 4, 12, 512));
+        assertEquals(504, GemmBlocking.passRows(xeon, 4, 12, 256));
+        // A micro-panel of B read in place (runs of 128 bytes, a pass deep) against Zen 4's 4 KiB ways:
+        // rows 1 KiB apart start at 4 places of a way, 8 of its 64 sets, so 28 rows fit (7 ways) and 256
+        // do not; rows 128 or 384 bytes apart cover every set, as a packed panel does, at any depth.
+        assertTrue(GemmBlocking.stridedRunsFitL1(zen4, 1024, 128, 28));
+        assertTrue(!GemmBlocking.stridedRunsFitL1(zen4, 1024, 128, 29));
+        assertTrue(!GemmBlocking.stridedRunsFitL1(zen4, 1024, 128, 256));
+        assertTrue(GemmBlocking.stridedRunsFitL1(zen4, 128, 128, 256));
+        assertTrue(GemmBlocking.stridedRunsFitL1(zen4, 384, 128, 256));
+        assertTrue(GemmBlocking.stridedRunsFitL1(xeon, 1024, 128, 10 * 4));
         // An L2 shared by a cluster of four cores (hybrid Intel parts) is a quarter each.
         Path cluster = sys.resolve("cluster");
         cache(cluster, 0, "1", "Data", "32K", "8", "0");
