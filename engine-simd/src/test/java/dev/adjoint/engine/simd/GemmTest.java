@@ -75,6 +75,10 @@ class GemmTest {
             // Shared packed B over four passes on 2 and 3 threads: both buffers of packed B reused, each
             // block of rows adding a pass after its own previous one while the other thread is elsewhere.
             Case.of(200, 800, 300, false, true),
+            // Shared packed B, each block of rows taking all three passes of a block of columns (output
+            // rows of one thread's share wider than half of any L2 up to 2 MiB): three blocks of columns
+            // in FLOAT32 at 1 MiB of L2, so both buffers of packed B are reused; a last partial micro-panel.
+            Case.of(999, 600, 1700, false, false),
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
