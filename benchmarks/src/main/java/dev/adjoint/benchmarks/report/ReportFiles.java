@@ -86,16 +86,12 @@ final class ReportFiles {
             return;
         }
         cellsDone++;
-        for (int i = 0; i < results.size(); i++) {
-            CellResult r = results.get(i);
-            if (r.workload().equals(result.workload()) && r.implementation().equals(result.implementation())
-                    && r.threads() == result.threads()) {
-                results.set(i, r.pooledWith(result));
-                write();
-                return;
-            }
+        int i = indexOf(result.workload(), result.implementation(), result.threads());
+        if (i < 0) {
+            results.add(result);
+        } else {
+            results.set(i, results.get(i).pooledWith(result));
         }
-        results.add(result);
         write();
     }
 
@@ -306,8 +302,19 @@ final class ReportFiles {
     }
 
     private Optional<CellResult> result(String workload, String implementation, int threads) {
-        return results.stream().filter(r -> r.workload().equals(workload) && r.implementation().equals(implementation)
-                && r.threads() == threads).findFirst();
+        int i = indexOf(workload, implementation, threads);
+        return i < 0 ? Optional.empty() : Optional.of(results.get(i));
+    }
+
+    /** Where the cell of this workload, implementation and thread count is in {@link #results}, or -1. */
+    private int indexOf(String workload, String implementation, int threads) {
+        for (int i = 0; i < results.size(); i++) {
+            CellResult r = results.get(i);
+            if (r.workload().equals(workload) && r.implementation().equals(implementation) && r.threads() == threads) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static String cellText(CellResult r) {
