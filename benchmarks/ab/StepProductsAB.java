@@ -42,7 +42,11 @@ import java.util.List;
  * two-thread run shows what a product pays for a helper that has gone to sleep meanwhile; {@code WARM=1}
  * also times each product a second time right after a first, untimed, run of it in each round, on
  * operands it has just read, and prints that beside the in-step figure: the difference is what the
- * step's order (cold operands, other products' lines in the caches) costs that product. Builds that
+ * step's order (cold operands, other products' lines in the caches) costs that product. {@code SHARED=1}
+ * gives products that read or write the same tensor of the step one storage ({@link Spec#aTensor}: the
+ * attention's q, k and v are the qkv projection's output, and so on), so that they find their operands
+ * where the step leaves them, rather than each reading operands of its own that no product has touched
+ * since the last round (from beyond L3 once the step's working set exceeds it). Builds that
  * are the same classes twice show how far apart two identical builds land: read differences smaller
  * than that as noise.
  */
@@ -55,6 +59,8 @@ public class StepProductsAB {
     private static final long GAP_NANOS = Long.parseLong(System.getenv().getOrDefault("GAP_US", "0")) * 1000;
     /** WARM=1: each product also timed alone, right after an untimed run of it, in every round. */
     private static final boolean WARM = "1".equals(System.getenv("WARM"));
+    /** SHARED=1: one storage per tensor of the step that products share (see the header). */
+    private static final boolean SHARED = "1".equals(System.getenv("SHARED"));
     /** Warm-up, in seconds of steps: long enough for C2 to have compiled every kernel the step meets. */
     private static final double WARM_UP_SECONDS = 3;
 
@@ -102,8 +108,9 @@ public class StepProductsAB {
         for (int v = 1; v < args.length; v++) {
             steps.add(SimdBuilds.load(args[v], (backend, loader) -> {
                 Product[] step = new Product[PRODUCTS.size()];
+                java.util.Map<String, Storage> tensors = new java.util.HashMap<>();
                 for (int i = 0; i < step.length; i++) {
-                    step[i] = product(backend, PRODUCTS.get(i), i);
+                    step[i] = product(backend, PRODUCTS.get(i), i, tensors);
                 }
                 // The first step initialises the build's GEMM classes (their blocking) while its properties are set.
                 for (Product p : step) {
@@ -146,8 +153,8 @@ public class StepProductsAB {
                 }
             }
         }
-        System.out.printf("%s, %s thread(s), median of %d rounds: us of %s per product, GFLOP/s%n", DTYPE,
-                THREADS, rounds, WALL_CLOCK ? "wall time" : "CPU time");
+        System.out.printf("%s, %s thread(s), median of %d rounds: us of %s per product, GFLOP/s%s%n", DTYPE,
+                THREADS, rounds, WALL_CLOCK ? "wall time" : "CPU time", SHARED ? ", tensors shared as in the step" : "");
         System.out.printf("%-16s", "product");
         for (String label : labels) {
             System.out.printf(" %24s", label.length() > 24 ? label.substring(label.length() - 24) : label);
@@ -187,14 +194,34 @@ public class StepProductsAB {
         return WALL_CLOCK ? System.nanoTime() : BEAN.getCurrentThreadCpuTime();
     }
 
-    private static Product product(Backend backend, Spec p, int seed) {
-        return new Product(backend.fromDoubles(SimdBuilds.uniform(p.aSize(), seed), DTYPE),
-                new Layout(Shape.of(p.aDims()), p.aStrides(), p.aOffset()),
-                backend.fromDoubles(SimdBuilds.uniform(p.bSize(), seed + 100L), DTYPE),
-                new Layout(Shape.of(p.bDims()), p.bStrides(), p.bOffset()),
+    /**
+     * Product {@code p}'s views on its own storages, or, {@link #SHARED}, on the storage in
+     * {@code tensors} of each tensor it names (created at the largest size any product of the step
+     * views it with, filled as an operand, so that a product reading a tensor before the product that
+     * writes it finds finite values).
+     */
+    private static Product product(Backend backend, Spec p, int seed, java.util.Map<String, Storage> tensors) {
+        int outSize = p.matrices() * p.m() * p.n();
+        Storage a = SHARED ? tensor(backend, p.aTensor(), tensors) : backend.fromDoubles(SimdBuilds.uniform(p.aSize(), seed), DTYPE);
+        Storage b = SHARED ? tensor(backend, p.bTensor(), tensors)
+                : backend.fromDoubles(SimdBuilds.uniform(p.bSize(), seed + 100L), DTYPE);
+        Storage out = SHARED ? tensor(backend, p.outTensor(), tensors) : backend.allocate(DTYPE, outSize);
+        return new Product(a, new Layout(Shape.of(p.aDims()), p.aStrides(), p.aOffset()),
+                b, new Layout(Shape.of(p.bDims()), p.bStrides(), p.bOffset()),
                 p.bias() ? backend.fromDoubles(SimdBuilds.uniform(p.n(), seed + 200L), DTYPE) : null,
                 p.bias() ? Layout.contiguous(Shape.of(p.n())) : null,
-                backend.allocate(DTYPE, p.matrices() * p.m() * p.n()), Layout.contiguous(Shape.of(p.outDims())),
-                p.gflop());
+                out, Layout.contiguous(Shape.of(p.outDims())), p.gflop());
+    }
+
+    /** The storage of the step's tensor {@code name}, created on first use at the largest size the step views it with. */
+    private static Storage tensor(Backend backend, String name, java.util.Map<String, Storage> tensors) {
+        return tensors.computeIfAbsent(name, n -> {
+            int size = 0;
+            for (Spec s : PRODUCTS) {
+                size = Math.max(size, Math.max(n.equals(s.aTensor()) ? s.aSize() : 0, n.equals(s.bTensor()) ? s.bSize() : 0));
+                size = Math.max(size, n.equals(s.outTensor()) ? s.matrices() * s.m() * s.n() : 0);
+            }
+            return backend.fromDoubles(SimdBuilds.uniform(size, n.hashCode()), DTYPE);
+        });
     }
 }

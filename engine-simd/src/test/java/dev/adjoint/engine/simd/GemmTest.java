@@ -92,7 +92,11 @@ class GemmTest {
             Case.of(64, 784, 256, false, true),
             Case.of(37, 700, 131, false, true),
             new Case(3, 67, 300, 45, true, false, true),
-            new Case(4, 29, 130, 70, false, true, false));
+            new Case(4, 29, 130, 70, false, true, false),
+            // Many small matrices, the attention's (q @ k.T, p.T @ dy): the batch's output larger than
+            // L2, each matrix's well within it, so each is written in place; odd sizes at the edges.
+            new Case(40, 128, 64, 128, false, true, false),
+            new Case(33, 77, 65, 129, true, false, false));
 
     @Test
     void floatProductsHaveTheBitsOfTheDocumentedSumOnAnyThreadCount() {
