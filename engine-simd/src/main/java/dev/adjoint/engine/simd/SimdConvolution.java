@@ -35,6 +35,9 @@ final class SimdConvolution {
         int outChannels = wl.shape().dim(0);
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
+            if (winograd(x, out, w, groups, channels, outChannels)) {
+                return winogradForward(x, xl, weight, wl.offset(), w, null, 0, out, ol);
+            }
             if (implicit(x, out, w, channels / groups, outChannels / groups)) {
                 return implicitForward(x, xl, weight, wl.offset(), w, groups, out, ol);
             }
@@ -97,6 +100,10 @@ final class SimdConvolution {
         if (!direct(grad, out, w, outChannels / groups)) {
             int batch = gl.shape().dim(0);
             Window2d flipped = flipped(w);
+            if (flipped != null && winograd(grad, out, flipped, groups, outChannels, channels)) {
+                HeapStorage transposed = flippedTransposed(weight, wl.offset(), 1, outChannels, channels, w.taps());
+                return winogradForward(grad, gl, transposed, 0, flipped, null, 0, out, ol);
+            }
             if (flipped != null && implicit(grad, out, flipped, outChannels / groups, channels / groups)) {
                 // The input gradient as the forward convolution of the output gradient (see below).
                 HeapStorage transposed = flippedTransposed(weight, wl.offset(), groups, outChannels / groups,
@@ -549,6 +556,9 @@ final class SimdConvolution {
         if (bias.dtype != x.dtype || bl.stride(1) != 1) {
             return false;
         }
+        if (!direct(x, out, w, og) && winograd(x, out, w, groups, xl.shape().dim(1), wl.shape().dim(0))) {
+            return winogradForward(x, xl, weight, wl.offset(), w, bias, bl.offset(), out, ol);
+        }
         if (direct(x, out, w, og) && flat3x3(w, cg)) {
             flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
             return true;
@@ -948,6 +958,67 @@ final class SimdConvolution {
      */
     static boolean flat3x3(Window2d w, int cg) {
         return flat(w) && cg == 1 && w.kernelH() == 3 && w.kernelW() == 3 && w.padW() == w.dilationW();
+    }
+
+    /**
+     * Whether Winograd convolution may be chosen at all: the property {@code adjoint.simd.winograd}
+     * ({@code false} turns it off), read once, so that A/B runs and tests can compare it with the
+     * kernels it replaces.
+     */
+    static final boolean WINOGRAD = !"false".equals(System.getProperty("adjoint.simd.winograd"));
+
+    /**
+     * Whether a convolution takes {@link FloatWinograd} (F(2 x 2, 3 x 3)): 3 x 3, stride 1, no
+     * dilation, one group, padding 0 to 2, a machine with the 32 vector registers its 12-row
+     * register block needs, and at least {@link #WINOGRAD_CHANNELS} input and output channels.
+     */
+    static boolean winograd(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels, int outChannels) {
+        return WINOGRAD && IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && groups == 1
+                && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1
+                && w.dilationH() == 1 && w.dilationW() == 1 && w.padH() <= 2 && w.padW() <= 2
+                && w.outH() == w.height() + 2 * w.padH() - 2 && w.outW() == w.width() + 2 * w.padW() - 2
+                && w.outH() > 0 && w.outW() > 0
+                && channels >= WINOGRAD_CHANNELS && outChannels >= WINOGRAD_CHANNELS;
+    }
+
+    /**
+     * The fewest input and output channels for which Winograd convolution is chosen. Its transforms
+     * cost per input and per output element, its savings per multiply-add of the depth: with a few
+     * channels the implicit kernels, which transform nothing, are as fast.
+     */
+    static final int WINOGRAD_CHANNELS = 16;
+
+    /**
+     * A convolution by {@link #winograd} through {@link FloatWinograd#block}, adding {@code bias[biasAt + o]}
+     * to output channel o if a bias is given: the weights transformed once, then a block of tiles
+     * per item ({@link FloatWinograd#blockTiles}, from the cache and the channels, not the threads).
+     */
+    private static boolean winogradForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
+                                           HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = ol.shape().dim(1);
+        boolean f32 = x.dtype == DType.FLOAT32;
+        int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        int block = f32 ? FloatWinograd.blockTiles(channels, outChannels)
+                : DoubleWinograd.blockTiles(channels, outChannels);
+        float[] u32 = f32 ? FloatWinograd.transformWeights(weight.f32, wAt, outChannels, channels) : null;
+        double[] u64 = f32 ? null : DoubleWinograd.transformWeights(weight.f64, wAt, outChannels, channels);
+        int blocks = (tiles + block - 1) / block;
+        SimdWindows.runOn(blocks, MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch)), i -> {
+            int t0 = i * block;
+            int t1 = Math.min(tiles, t0 + block);
+            if (f32) {
+                FloatWinograd.block(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(), w.padW(), u32,
+                        outChannels, bias == null ? null : bias.f32, biasAt, out.f32, ol.offset(), w.outH(), w.outW(),
+                        t0, t1);
+            } else {
+                DoubleWinograd.block(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(), w.padW(), u64,
+                        outChannels, bias == null ? null : bias.f64, biasAt, out.f64, ol.offset(), w.outH(), w.outW(),
+                        t0, t1);
+            }
+        });
+        return true;
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
