@@ -985,10 +985,11 @@ final class SimdConvolution {
      * The least {@code channels * outChannels / (channels + outChannels)} for which Winograd
      * convolution is chosen: per tile, it saves 20 of every 36 multiply-adds of each (input, output)
      * channel pair, and pays a transform per input channel and one per output channel. Measured on
-     * AMD EPYC Zen 4 (FLOAT32, one thread, batch 64, 14 x 14, padding 1, implicit kernels ->
-     * Winograd, ms): 16 -> 16 channels (8) 0.78 -> 0.80 forward and 0.78 -> 1.0 input gradient;
-     * 16 -> 64 (12.8) 2.7 -> 2.5; 64 -> 16 (12.8) 3.3 -> 2.8; 32 -> 32 (16) 2.6 -> 2.2; fmnist2's
-     * 32 -> 64 (21) 5.2 -> 4.1. fmnist1's single input channel stays on its kernel.
+     * AMD EPYC Zen 4 (FLOAT32, one thread, batch 64, 14 x 14, padding 1, median ms, implicit kernels
+     * -> Winograd): 16 -> 16 channels (8) 0.79 -> 0.79 forward, 0.79 -> 0.84 input gradient; 16 -> 32
+     * (10.7) 1.39 -> 1.55 forward, 1.66 -> 1.70 input gradient; 24 -> 24 (12) 1.67 -> 1.04 and
+     * 1.67 -> 1.03; 32 -> 32 (16) input gradient 3.0 -> 1.8; 64 -> 64 at 7 x 7 (32) 2.6 -> 2.0.
+     * fmnist1's single input channel stays on its kernel.
      */
     static final int WINOGRAD_CHANNELS = 12;
 
