@@ -986,12 +986,12 @@ final class SimdConvolution {
      * convolution is chosen: per tile, it saves 20 of every 36 multiply-adds of each (input, output)
      * channel pair, and pays a transform per input channel and one per output channel. Measured on
      * AMD EPYC Zen 4 (FLOAT32, one thread, batch 64, 14 x 14, padding 1, median ms, implicit kernels
-     * -> Winograd): 16 -> 16 channels (8) 0.79 -> 0.79 forward, 0.79 -> 0.84 input gradient; 16 -> 32
-     * (10.7) 1.39 -> 1.55 forward, 1.66 -> 1.70 input gradient; 24 -> 24 (12) 1.67 -> 1.04 and
-     * 1.67 -> 1.03; 32 -> 32 (16) input gradient 3.0 -> 1.8; 64 -> 64 at 7 x 7 (32) 2.6 -> 2.0.
-     * fmnist1's single input channel stays on its kernel.
+     * -> Winograd): 8 -> 32 channels (6.4) 0.93 -> 0.90, level; 16 -> 16 (8) 0.79 -> 0.6-0.77 forward,
+     * 0.87 -> 0.6-0.76 input gradient; 16 -> 32 (10.7) 1.55 -> 1.32 and 1.71 -> 1.37; 24 -> 24 (12)
+     * 1.67 -> 1.04 and 1.67 -> 1.03; 16 -> 64 (12.8) 3.1 -> 1.95; 32 -> 32 (16) input gradient
+     * 3.0 -> 1.8; 64 -> 64 at 7 x 7 (32) 2.6 -> 2.0. fmnist1's single input channel stays on its kernel.
      */
-    static final int WINOGRAD_CHANNELS = 12;
+    static final int WINOGRAD_CHANNELS = 8;
 
     /**
      * A convolution by {@link #winograd} through {@link FloatWinograd#block}, adding {@code bias[biasAt + o]}
