@@ -36,7 +36,7 @@ final class SimdConvolution {
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
             if (winograd(x, out, w, groups, channels, outChannels)) {
-                return winogradForward(x, xl, weight, wl.offset(), w, null, 0, out, ol);
+                return winogradForward(x, xl, weight, wl.offset(), false, w, null, 0, out, ol);
             }
             if (implicit(x, out, w, channels / groups, outChannels / groups)) {
                 return implicitForward(x, xl, weight, wl.offset(), w, groups, out, ol);
@@ -101,8 +101,7 @@ final class SimdConvolution {
             int batch = gl.shape().dim(0);
             Window2d flipped = flipped(w);
             if (flipped != null && winograd(grad, out, flipped, groups, outChannels, channels)) {
-                HeapStorage transposed = flippedTransposed(weight, wl.offset(), 1, outChannels, channels, w.taps());
-                return winogradForward(grad, gl, transposed, 0, flipped, null, 0, out, ol);
+                return winogradForward(grad, gl, weight, wl.offset(), true, flipped, null, 0, out, ol);
             }
             if (flipped != null && implicit(grad, out, flipped, outChannels / groups, channels / groups)) {
                 // The input gradient as the forward convolution of the output gradient (see below).
@@ -557,7 +556,7 @@ final class SimdConvolution {
             return false;
         }
         if (!direct(x, out, w, og) && winograd(x, out, w, groups, xl.shape().dim(1), wl.shape().dim(0))) {
-            return winogradForward(x, xl, weight, wl.offset(), w, bias, bl.offset(), out, ol);
+            return winogradForward(x, xl, weight, wl.offset(), false, w, bias, bl.offset(), out, ol);
         }
         if (direct(x, out, w, og) && flat3x3(w, cg)) {
             flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
@@ -997,9 +996,11 @@ final class SimdConvolution {
      * A convolution by {@link #winograd} through {@link FloatWinograd#block}, adding {@code bias[biasAt + o]}
      * to output channel o if a bias is given: the weights transformed once, then a block of tiles
      * per item ({@link FloatWinograd#blockTiles}, from the cache and the channels, not the threads).
+     * {@code flippedWeights}: {@code weight} holds the forward convolution's weights of an input
+     * gradient, read as their {@link #flippedTransposed} without that copy.
      */
-    private static boolean winogradForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, Window2d w,
-                                           HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
+    private static boolean winogradForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, boolean flippedWeights,
+                                           Window2d w, HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
         int batch = xl.shape().dim(0);
         int channels = xl.shape().dim(1);
         int outChannels = ol.shape().dim(1);
@@ -1007,8 +1008,10 @@ final class SimdConvolution {
         int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
         int block = f32 ? FloatWinograd.blockTiles(channels, outChannels)
                 : DoubleWinograd.blockTiles(channels, outChannels);
-        float[] u32 = f32 ? FloatWinograd.transformWeights(weight.f32, wAt, outChannels, channels) : null;
-        double[] u64 = f32 ? null : DoubleWinograd.transformWeights(weight.f64, wAt, outChannels, channels);
+        float[] u32 = f32 ? FloatWinograd.transformWeights(weight.f32, wAt, outChannels, channels, flippedWeights)
+                : null;
+        double[] u64 = f32 ? null
+                : DoubleWinograd.transformWeights(weight.f64, wAt, outChannels, channels, flippedWeights);
         int blocks = (tiles + block - 1) / block;
         SimdWindows.runOn(blocks, MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch)), i -> {
             int t0 = i * block;
