@@ -999,8 +999,9 @@ final class SimdConvolution {
      * {@code flippedWeights}: {@code weight} holds the forward convolution's weights of an input
      * gradient, read as their {@link #flippedTransposed} without that copy.
      */
-    private static boolean winogradForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt, boolean flippedWeights,
-                                           Window2d w, HeapStorage bias, int biasAt, HeapStorage out, Layout ol) {
+    private static boolean winogradForward(HeapStorage x, Layout xl, HeapStorage weight, int wAt,
+                                           boolean flippedWeights, Window2d w, HeapStorage bias, int biasAt,
+                                           HeapStorage out, Layout ol) {
         int batch = xl.shape().dim(0);
         int channels = xl.shape().dim(1);
         int outChannels = ol.shape().dim(1);
