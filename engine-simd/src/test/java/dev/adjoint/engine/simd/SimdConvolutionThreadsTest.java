@@ -21,7 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every simd path: each output element and each weight-gradient sum is computed by one work item in
  * a fixed order, whatever the thread count. The count is read once per JVM
  * ({@code adjoint.simd.threads}), so each runs in a child JVM of its own; the shapes are large
- * enough that every path splits its work.
+ * enough that every path splits its work. Each count runs with Winograd convolution on (the 3 x 3
+ * stride-1 cases of many channels take it) and off (they take the implicit kernels), as
+ * {@code adjoint.simd.winograd} too is read once per JVM.
  */
 class SimdConvolutionThreadsTest {
     /** name, input shape, weight shape, stride, padding, groups: one per simd convolution path. */
@@ -36,6 +38,9 @@ class SimdConvolutionThreadsTest {
             // The implicit weight gradient's rows of taps cut per thread, with output channels past its
             // last whole register block, in groups.
             {"implicit weight gradient, groups", new int[] {4, 16, 12, 12}, new int[] {160, 8, 3, 3}, 1, 1, 2},
+            // Winograd (with it on): blocks of tiles that end inside samples and tile rows, padding 0 and 2.
+            {"winograd, odd sizes", new int[] {5, 33, 15, 9}, new int[] {70, 33, 3, 3}, 1, 0, 1},
+            {"winograd, padding 2", new int[] {3, 24, 9, 10}, new int[] {40, 24, 3, 3}, 1, 2, 1},
             // Flat direct kernels (depthwise, stride 1, "same").
             {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
             // Direct kernels strided along the width (phased rows).
@@ -49,19 +54,22 @@ class SimdConvolutionThreadsTest {
 
     @Test
     void sameBitsOnOneTwoAndThreeThreads() throws IOException, InterruptedException {
-        String one = child(1);
-        for (int threads : new int[] {2, 3}) {
-            assertEquals(one, child(threads), "convolution results on 1 and on " + threads + " threads");
+        for (boolean winograd : new boolean[] {true, false}) {
+            String one = child(1, winograd);
+            for (int threads : new int[] {2, 3}) {
+                assertEquals(one, child(threads, winograd), "convolution results on 1 and on " + threads
+                        + " threads, Winograd " + winograd);
+            }
+            assertEquals(CASES.length * 2 * 4, one.lines().count(), one);
         }
-        assertEquals(CASES.length * 2 * 4, one.lines().count(), one);
     }
 
     /** The child's lines: one bit hash per case, dtype and tensor (output, input, weight and bias gradients). */
-    private static String child(int threads) throws IOException, InterruptedException {
+    private static String child(int threads, boolean winograd) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-cp", System.getProperty("java.class.path"),
-                Child.class.getName()).redirectErrorStream(true).start();
+                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-Dadjoint.simd.winograd=" + winograd,
+                "-cp", System.getProperty("java.class.path"), Child.class.getName()).redirectErrorStream(true).start();
         String output;
         try (var in = process.getInputStream()) {
             output = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -1,0 +1,173 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Shape;
+import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.Window2d;
+import dev.adjoint.spi.heap.HeapStorage;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Winograd F(2 x 2, 3 x 3) convolution ({@link FloatWinograd}, {@link DoubleWinograd}) against a plain
+ * FLOAT64 loop: forward with and without bias and input gradient, padding 0 to 2, odd and even image
+ * sizes (partial edge tiles), batches of 1 and 3, channel counts that are not multiples of the
+ * vector length, and a channel count whose L2-derived blocks of tiles end inside samples and tile rows.
+ *
+ * <p>Tolerance, from a first-order bound on the rounding with inputs and weights in [-1, 1]: a
+ * transformed input tile's elements are sums of at most 4 inputs (|V| <= 4), a transformed
+ * weight's of 9 weights halved twice (|U| <= 9/4), so each of the depth-{@code c} sums M of products
+ * is within {@code (c + 4) u * 9 c} of exact (u the unit roundoff: recursive summation of c terms
+ * of at most 9, plus the few roundings of U, V and the product); an output adds 9 of them with
+ * signs and rounds 4 more times: {@code |y - exact| <= 81 c (c + 8) u}.
+ */
+class WinogradConvolutionTest {
+    private static final Backend SIMD = new SimdBackend();
+    /** Image sizes (height, width): single pixel, partial tiles both ways, fmnist2's, odd by odd. */
+    private static final int[][] SIZES = {{1, 1}, {2, 3}, {5, 7}, {14, 14}, {15, 9}};
+    /** Input and output channels: neither a multiple of 8 or 16; and blocks of tiles that cut samples. */
+    private static final int[][] CHANNELS = {{25, 27}, {33, 70}};
+
+    @Test
+    void forwardAndInputGradientMatchAPlainLoop() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int[] size : SIZES) {
+                for (int pad = 0; pad <= 2; pad++) {
+                    int outH = size[0] + 2 * pad - 2;
+                    int outW = size[1] + 2 * pad - 2;
+                    if (outH <= 0 || outW <= 0) {
+                        continue;
+                    }
+                    Window2d w = new Window2d(size[0], size[1], 3, 3, 1, 1, pad, pad, 1, 1, outH, outW);
+                    for (int batch : new int[] {1, 3}) {
+                        for (int[] ch : CHANNELS) {
+                            check(dtype, w, batch, ch[0], ch[1]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void check(DType dtype, Window2d w, int batch, int channels, int outChannels) {
+        Random random = new Random(channels * 31 + w.height() * 7 + w.padH());
+        double[] x = uniform(random, batch * channels * w.height() * w.width());
+        double[] weights = uniform(random, outChannels * channels * 9);
+        double[] bias = uniform(random, outChannels);
+        double[] grad = uniform(random, batch * outChannels * w.positions());
+        Layout xl = Layout.contiguous(Shape.of(batch, channels, w.height(), w.width()));
+        Layout wl = Layout.contiguous(Shape.of(outChannels, channels, 3, 3));
+        // The [O] bias broadcast as [1, O, 1, 1] to the output's shape, as the ops pass it.
+        Layout bl = new Layout(Shape.of(batch, outChannels, w.outH(), w.outW()), new int[] {0, 1, 0, 0}, 0);
+        Layout ol = Layout.contiguous(Shape.of(batch, outChannels, w.outH(), w.outW()));
+        String what = dtype + ", batch " + batch + ", " + channels + " -> " + outChannels + ", " + w;
+        HeapStorage xs = storage(dtype, x), ws = storage(dtype, weights), bs = storage(dtype, bias);
+        assertTrue(SimdConvolution.winograd(xs, xs, w, 1, channels, outChannels), "not on Winograd: " + what);
+
+        double[] expected = forward(x, weights, null, w, batch, channels, outChannels);
+        HeapStorage out = HeapStorage.allocate(dtype, expected.length);
+        SIMD.conv2d(xs, xl, ws, wl, w, 1, out, ol);
+        assertClose("conv2d " + what, expected, out, channels, dtype);
+
+        expected = forward(x, weights, bias, w, batch, channels, outChannels);
+        out = HeapStorage.allocate(dtype, expected.length);
+        SIMD.conv2dBiased(xs, xl, ws, wl, bs, bl, w, 1, out, ol);
+        // The bias adds one rounding and a term of at most 1: one more of the depth.
+        assertClose("conv2dBiased " + what, expected, out, channels + 1, dtype);
+
+        expected = inputGrad(grad, weights, w, batch, channels, outChannels);
+        out = HeapStorage.allocate(dtype, expected.length);
+        SIMD.conv2dInputGrad(storage(dtype, grad), ol, ws, wl, w, 1, out, xl);
+        assertClose("conv2dInputGrad " + what, expected, out, outChannels, dtype);
+    }
+
+    private static void assertClose(String what, double[] expected, HeapStorage actual, int depth, DType dtype) {
+        double u = dtype == DType.FLOAT32 ? 0x1p-24 : 0x1p-53;
+        double tolerance = 81.0 * depth * (depth + 8) * u;
+        for (int i = 0; i < expected.length; i++) {
+            double error = Math.abs(actual.get(i) - expected[i]);
+            if (!(error <= tolerance)) {
+                throw new AssertionError(what + ": element " + i + " is " + actual.get(i) + ", expected "
+                        + expected[i] + " within " + tolerance);
+            }
+        }
+    }
+
+    private static double[] uniform(Random random, int n) {
+        double[] a = new double[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = 2 * random.nextDouble() - 1;
+        }
+        return a;
+    }
+
+    /** The values as {@code dtype}; the reference then uses the rounded values too. */
+    private static HeapStorage storage(DType dtype, double[] values) {
+        HeapStorage s = HeapStorage.allocate(dtype, values.length);
+        for (int i = 0; i < values.length; i++) {
+            s.set(i, values[i]);
+            values[i] = s.get(i);
+        }
+        return s;
+    }
+
+    /** The convolution in FLOAT64, a plain loop over every tap. */
+    static double[] forward(double[] x, double[] weights, double[] bias, Window2d w, int batch, int channels,
+                            int outChannels) {
+        double[] y = new double[batch * outChannels * w.positions()];
+        for (int n = 0; n < batch; n++) {
+            for (int o = 0; o < outChannels; o++) {
+                for (int oh = 0; oh < w.outH(); oh++) {
+                    for (int ow = 0; ow < w.outW(); ow++) {
+                        double sum = bias == null ? 0 : bias[o];
+                        for (int c = 0; c < channels; c++) {
+                            for (int kh = 0; kh < 3; kh++) {
+                                int h = oh + kh - w.padH();
+                                for (int kw = 0; kw < 3; kw++) {
+                                    int x0 = ow + kw - w.padW();
+                                    if (h >= 0 && h < w.height() && x0 >= 0 && x0 < w.width()) {
+                                        sum += weights[((o * channels + c) * 3 + kh) * 3 + kw]
+                                                * x[((n * channels + c) * w.height() + h) * w.width() + x0];
+                                    }
+                                }
+                            }
+                        }
+                        y[((n * outChannels + o) * w.outH() + oh) * w.outW() + ow] = sum;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    /** The input gradient in FLOAT64: each output gradient element scattered through every tap. */
+    static double[] inputGrad(double[] grad, double[] weights, Window2d w, int batch, int channels, int outChannels) {
+        double[] dx = new double[batch * channels * w.height() * w.width()];
+        for (int n = 0; n < batch; n++) {
+            for (int o = 0; o < outChannels; o++) {
+                for (int oh = 0; oh < w.outH(); oh++) {
+                    for (int ow = 0; ow < w.outW(); ow++) {
+                        double g = grad[((n * outChannels + o) * w.outH() + oh) * w.outW() + ow];
+                        for (int c = 0; c < channels; c++) {
+                            for (int kh = 0; kh < 3; kh++) {
+                                int h = oh + kh - w.padH();
+                                for (int kw = 0; kw < 3; kw++) {
+                                    int x0 = ow + kw - w.padW();
+                                    if (h >= 0 && h < w.height() && x0 >= 0 && x0 < w.width()) {
+                                        dx[((n * channels + c) * w.height() + h) * w.width() + x0] +=
+                                                g * weights[((o * channels + c) * 3 + kh) * 3 + kw];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx;
+    }
+}
