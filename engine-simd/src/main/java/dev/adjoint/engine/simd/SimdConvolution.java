@@ -484,7 +484,7 @@ final class SimdConvolution {
     }
 
     /** Whether the machine has the 32 vector registers the implicit kernels' register block needs. */
-    private static final boolean IMPLICIT_BLOCK_FITS = GemmBlocking.vectorRegisters(System.getProperty("os.arch"),
+    static final boolean IMPLICIT_BLOCK_FITS = GemmBlocking.vectorRegisters(System.getProperty("os.arch"),
             FloatVector.SPECIES_PREFERRED.vectorBitSize()) >= 32;
 
     /**
