@@ -555,14 +555,15 @@ final class SimdConvolution {
         if (bias.dtype != x.dtype || bl.stride(1) != 1) {
             return false;
         }
-        if (!direct(x, out, w, og) && winograd(x, out, w, groups, xl.shape().dim(1), wl.shape().dim(0))) {
+        boolean direct = direct(x, out, w, og);
+        if (!direct && winograd(x, out, w, groups, xl.shape().dim(1), wl.shape().dim(0))) {
             return winogradForward(x, xl, weight, wl.offset(), false, w, bias, bl.offset(), out, ol);
         }
-        if (direct(x, out, w, og) && flat3x3(w, cg)) {
+        if (direct && flat3x3(w, cg)) {
             flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
             return true;
         }
-        if (direct(x, out, w, og) || !implicit(x, out, w, cg, og)) {
+        if (direct || !implicit(x, out, w, cg, og)) {
             return false;
         }
         return implicitForward(x, xl, weight, wl.offset(), w, groups, bias, bl.offset(), out, ol);
