@@ -6,10 +6,14 @@ import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.Layout;
 
+import java.util.Arrays;
+
 import static dev.adjoint.ops.ElementwiseOps.of;
 
 /** torch.matmul, reduced to one batched kernel call over operands of equal rank. */
 public final class LinalgOps {
+    private static final Tensor[] NOTHING = new Tensor[0];
+
     private LinalgOps() {
     }
 
@@ -34,14 +38,15 @@ public final class LinalgOps {
         }
         Tensor left = a.rank() == 1 ? a.unsqueeze(0) : a;
         Tensor right = b.rank() == 1 ? b.unsqueeze(1) : b;
-        if (left.rank() > 2 && b.rank() == 2 && left.isContiguous() && ka > 0) {
+        if (left.rank() > 2 && b.rank() == 2 && ka > 0) {
             // A batch of matrices times one matrix (nn.Linear on [batch, tokens, features]): the batch
             // folds into the rows, as torch.matmul does, so the product is one matrix product and the
-            // gradient of b one product over all rows, instead of a product per batch element and a
-            // sum over the batch afterwards.
-            int[] outShape = left.shape().toArray();
-            outShape[outShape.length - 1] = b.shape().dim(1);
-            return batchedMatmul(left.reshape(left.numel() / ka, ka), right).reshape(outShape);
+            // gradient of b one product over all rows, instead of a product per batch element (of
+            // few rows, when the batch is a permuted view) and a sum over the batch afterwards.
+            Tensor folded = foldedMatmul(left, right, ka);
+            if (folded != null) {
+                return folded;
+            }
         }
         Tensor product = batchedMatmul(left, right);
         if (b.rank() == 1) {
@@ -61,6 +66,75 @@ public final class LinalgOps {
             throw new TensorShapeException("outer: both arguments must be 1-D, got shapes " + a.shape() + " and " + b.shape());
         }
         return a.unsqueeze(1).mul(b.unsqueeze(0));
+    }
+
+    /**
+     * {@code left @ right} for a matrix {@code right}, with left's leading dimensions taken as the rows
+     * of one product; null when a leading dimension is a broadcast (stride 0), which the batched product
+     * handles. Each output row depends on its input row alone, so the rows may be taken in any order:
+     * the leading dimensions are ordered by stride, and where that order lays them out as one strided
+     * run (a contiguous tensor, a transposed batch such as attention's {@code [tokens, batch, features]}
+     * view, a narrow of the features) the rows are a view of left and the product's output is permuted
+     * back; otherwise they are a contiguous copy, as torch.matmul's reshape makes.
+     */
+    private static Tensor foldedMatmul(Tensor left, Tensor right, int k) {
+        int rank = left.rank();
+        Layout layout = left.layout();
+        Integer[] order = new Integer[rank - 1];
+        for (int d = 0; d < rank - 1; d++) {
+            if (layout.stride(d) == 0 && left.size(d) > 1) {
+                return null;
+            }
+            order[d] = d;
+        }
+        // Outermost first; a stable sort keeps size-1 dimensions' places among equal strides.
+        Arrays.sort(order, (p, q) -> Integer.compare(layout.stride(q), layout.stride(p)));
+        int[] permutation = new int[rank];
+        boolean identity = true;
+        for (int d = 0; d < rank - 1; d++) {
+            permutation[d] = order[d];
+            identity &= order[d] == d;
+        }
+        permutation[rank - 1] = rank - 1;
+        Tensor ordered = identity ? left : left.permute(permutation);
+        int rows = left.numel() / k;
+        Tensor matrix = ordered.isContiguous() ? ordered.reshape(rows, k) : rowsView(ordered, rows, k);
+        int[] orderedShape = ordered.shape().toArray();
+        orderedShape[rank - 1] = right.size(1);
+        Tensor product = batchedMatmul(matrix, right).reshape(orderedShape);
+        if (identity) {
+            return product;
+        }
+        int[] inverse = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            inverse[permutation[d]] = d;
+        }
+        return product.permute(inverse);
+    }
+
+    /**
+     * {@code t}'s leading dimensions merged into one of {@code rows}, a view when each is the next
+     * one's stride times its size (size-1 dimensions aside), else a contiguous copy.
+     */
+    private static Tensor rowsView(Tensor t, int rows, int k) {
+        Layout layout = t.layout();
+        int rowStride = k;
+        int next = -1; // the stride the next dimension out must have to continue the run
+        for (int d = t.rank() - 2; d >= 0; d--) {
+            if (t.size(d) == 1) {
+                continue;
+            }
+            if (next < 0) {
+                rowStride = layout.stride(d);
+            } else if (layout.stride(d) != next) {
+                return t.contiguous().reshape(rows, k);
+            }
+            next = layout.stride(d) * t.size(d);
+        }
+        Layout view = new Layout(Shape.of(rows, k), new int[] {rowStride, layout.stride(t.rank() - 1)}, layout.offset());
+        Shape shape = t.shape();
+        return Graph.record("ViewBackward", Dispatch.view(t, view), of(t), NOTHING,
+                (g, c) -> of(g.reshape(shape.toArray())), (tangents, in, y) -> tangents[0].reshape(rows, k));
     }
 
     /** Both operands have rank >= 2 and matching inner sizes; batch dims broadcast. */

@@ -296,6 +296,10 @@ public final class OpCatalogue {
                 .sample(of(2, 2, 3), of(3, 2))
                 .sample(of(2, 1, 2, 3), of(3, 3, 2))
                 .sample(of(1, 2, 3).expandedTo(2, 2, 3), of(2, 3, 2).transposed())
+                // A batch times a matrix folds into one product: over a strided view of the rows (a
+                // narrow of the features), or over a copy where no stride order runs through them.
+                .sample(of(2, 3, 4).sliced(), of(4, 5))
+                .sample(of(3, 2, 4).transposed(), of(4, 5))
                 .tolerance32(1e-5, 1e-4)
                 .error("inner sizes differ", f -> f.ones(DType.FLOAT64, 3, 4).matmul(f.ones(DType.FLOAT64, 5, 2)),
                         TensorShapeException.class, "matmul: shapes [3, 4] and [5, 2] cannot be multiplied (4 != 5)")
@@ -304,6 +308,16 @@ public final class OpCatalogue {
                 .error("batch dims that do not broadcast",
                         f -> f.ones(DType.FLOAT64, 2, 3, 4).matmul(f.ones(DType.FLOAT64, 3, 4, 2)),
                         TensorShapeException.class, "matmul: shapes [2] and [3] cannot be broadcast"));
+        // The rows of a permuted batch (multi-head attention's [tokens, batch, features] view of a
+        // batch-first input) fold into one product in stride order, the output permuted back.
+        ops.add(OpInfo.op("matmul(permuted batch)", Set.of("matmul"), in -> in.get(0).transpose(0, 1).matmul(in.get(1)))
+                .sample(of(3, 2, 4), of(4, 5))
+                .sample(of(3, 2, 4).sliced(), of(4, 5).transposed())
+                .tolerance32(1e-5, 1e-4));
+        ops.add(OpInfo.op("matmul(permuted 4-d batch)", Set.of("matmul"),
+                        in -> in.get(0).permute(2, 0, 1, 3).matmul(in.get(1)))
+                .sample(of(2, 3, 2, 4), of(4, 3))
+                .tolerance32(1e-5, 1e-4));
         // nn.Linear's op. The [2, 20, 24] sample folds into a 40 x 24 @ 24 x 40 product, large enough for
         // a packed GEMM with partial register blocks (where a bias epilogue meets the edges); the
         // narrow ones take products without packing, with the weight dense or transposed.
