@@ -118,6 +118,23 @@ def block_step():
     return step, 0
 
 
+@workload("encoder-layer", "ms")
+def encoder_layer():
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(256, 4, dim_feedforward=1024, dropout=0.1, activation="gelu",
+                                       layer_norm_eps=1e-5, batch_first=True, norm_first=True)
+    layer.train()
+    x = torch.randn(8, 128, 256).requires_grad_()
+
+    def step():
+        x.grad = None
+        layer.zero_grad(set_to_none=True)
+        loss = layer(x).square().mean()
+        loss.backward()
+        return loss
+    return step, 0
+
+
 @workload("tape", "ns")
 def tape():
     torch.manual_seed(42)

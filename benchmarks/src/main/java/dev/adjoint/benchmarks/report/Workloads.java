@@ -3,6 +3,7 @@ package dev.adjoint.benchmarks.report;
 import dev.adjoint.DType;
 import dev.adjoint.benchmarks.ConvBenchmark;
 import dev.adjoint.benchmarks.ElementwiseBenchmark;
+import dev.adjoint.benchmarks.EncoderLayerBenchmark;
 import dev.adjoint.benchmarks.FmaPeakBenchmark;
 import dev.adjoint.benchmarks.GemmBenchmark;
 import dev.adjoint.benchmarks.TapeOverheadBenchmark;
@@ -86,6 +87,13 @@ public final class Workloads {
                             + "in the JMH suite only.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "TransformerBlockBenchmark",
                     false, Workloads::transformerBlock),
+            new Workload("encoder-layer", "nn.TransformerEncoderLayer, fwd + bwd",
+                    "The same sizes through the module a user takes off the shelf: "
+                            + "TransformerEncoderLayer(256, 4, dim_feedforward 1024, dropout 0.1, GELU, batch-first, "
+                            + "pre-norm) in training mode on x [8, 128, 256]; loss mean(out^2); gradients of x and "
+                            + "every parameter; FLOAT32. Each library's own initialisation.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "EncoderLayerBenchmark",
+                    false, Workloads::encoderLayer),
             new Workload("tape", "Tape: one recorded add",
                     "A 16-element FLOAT32 add whose inputs require grad: the output, its graph node, "
                             + "validation and dispatch; the arithmetic is a few nanoseconds, the rest is the price "
@@ -144,6 +152,13 @@ public final class Workloads {
 
     private static Operation transformerBlock(String backend) {
         TransformerBlockBenchmark bench = new TransformerBlockBenchmark();
+        bench.backend = backend;
+        bench.setUp();
+        return Operation.timed(bench::oneThread);
+    }
+
+    private static Operation encoderLayer(String backend) {
+        EncoderLayerBenchmark bench = new EncoderLayerBenchmark();
         bench.backend = backend;
         bench.setUp();
         return Operation.timed(bench::oneThread);
