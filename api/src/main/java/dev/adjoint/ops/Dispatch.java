@@ -237,13 +237,30 @@ public final class Dispatch {
         a = operands[0];
         b = operands[1];
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
-        Tensor out = empty(a.backend(), kernel.isComparison() ? DType.BOOL : a.dtype(), shape);
+        DType dtype = kernel.isComparison() ? DType.BOOL : a.dtype();
+        Tensor out = sharedPermutation(a, b, shape)
+                ? INTERNALS.fromStorage(a.backend().allocateForOverwrite(dtype, shape.numel()),
+                        new Layout(shape, a.layout().strides(), 0), a.backend())
+                : empty(a.backend(), dtype, shape);
         if (out.numel() == 0) {
             return out;
         }
         a.backend().binary(kernel, a.storage(), a.layout().broadcastTo(shape), b.storage(),
                 b.layout().broadcastTo(shape), out.storage(), out.layout());
         return out;
+    }
+
+    /**
+     * Whether {@code a} and {@code b} are both the same permutation of a dense layout, not the row-major
+     * one (two gradients of a transposed weight): then the result takes that order too, as PyTorch's
+     * elementwise results keep their inputs' memory order, so the kernel reads and writes one dense run
+     * and a sum built up from such operands ({@code add_} of each gradient in turn) stays in their order.
+     */
+    private static boolean sharedPermutation(Tensor a, Tensor b, Shape shape) {
+        Layout la = a.layout();
+        Layout lb = b.layout();
+        return !la.isContiguous() && a.shape().equals(shape) && b.shape().equals(shape)
+                && Arrays.equals(la.strides(), lb.strides()) && la.isDensePermutation();
     }
 
     /**

@@ -91,6 +91,34 @@ public final class Layout {
         return contiguous;
     }
 
+    /**
+     * True when the elements fill {@code numel()} consecutive storage slots from {@code offset}, each
+     * once, in some order of the dims: a contiguous tensor, or one viewed through a permutation (a
+     * transpose of a dense matrix). Size-1 dims may have any stride.
+     */
+    public boolean isDensePermutation() {
+        if (contiguous) {
+            return true;
+        }
+        int rank = strides.length;
+        Integer[] order = new Integer[rank];
+        for (int d = 0; d < rank; d++) {
+            order[d] = d;
+        }
+        Arrays.sort(order, (a, b) -> Integer.compare(strides[a], strides[b]));
+        int expected = 1;
+        for (int d : order) {
+            if (shape.dim(d) == 1) {
+                continue;
+            }
+            if (strides[d] != expected) {
+                return false;
+            }
+            expected *= shape.dim(d);
+        }
+        return true;
+    }
+
     /** Storage position of the element with row-major linear index {@code linear}. */
     public int positionOf(int linear) {
         if (contiguous) {

@@ -58,6 +58,8 @@ public final class AutogradSemantics {
         add(tests, "backward on a non-scalar without a gradient fails clearly", s::nonScalarNeedsGradient);
         add(tests, "gradients accumulate across backward calls", s::accumulatesAcrossCalls);
         add(tests, "gradients accumulate at branches (a tensor used twice)", s::accumulatesAtBranches);
+        add(tests, "a transposed weight used at every step of a recurrence sums its gradients in its own order",
+                s::transposedWeightAcrossSteps);
         add(tests, "summing gradients at a branch leaves the gradients handed to other branches intact",
                 s::branchSumsLeaveSharedGradientsIntact);
         add(tests, "leaves' gradients share no memory with each other or with the caller's gradient",
@@ -167,6 +169,32 @@ public final class AutogradSemantics {
             double v = i == 0 ? 2 : 3;
             assertEquals(2 * v + Math.sin(v) + v * Math.cos(v) + 1, g[i], 1e-12);
         }
+    }
+
+    void transposedWeightAcrossSteps() {
+        // As an RNN's h @ W_hh^T: the gradients reaching the one transposed view are transposed dense
+        // blocks; their sum keeps that order (PyTorch's elementwise results keep their inputs' memory
+        // order) and must equal the sum taken through a fresh contiguous copy at every step.
+        double[] values = {0.3, -0.2, 0.5, 0.1, 0.4, -0.6, -0.3, 0.2, 0.7};
+        Tensor w = f.fromArray(values, 3, 3).requiresGrad(true);
+        Tensor copied = f.fromArray(values, 3, 3).requiresGrad(true);
+        Tensor wT = w.transpose(0, 1);
+        Tensor h = f.fromArray(new double[] {1, -1, 0.5, 0.25, 2, -0.5}, 2, 3);
+        Tensor hCopied = h;
+        for (int step = 0; step < 5; step++) {
+            h = h.matmul(wT).tanh();
+            hCopied = hCopied.matmul(copied.transpose(0, 1).contiguous()).tanh();
+        }
+        h.sum().backward();
+        hCopied.sum().backward();
+        assertArrayEquals(copied.grad().toDoubleArray(), w.grad().toDoubleArray(), 1e-12);
+
+        Tensor a = f.fromArray(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor b = f.fromArray(new double[] {10, 20, 30, 40, 50, 60}, 2, 3);
+        Tensor sum = a.transpose(0, 1).add(b.transpose(0, 1));
+        assertArrayEquals(a.transpose(0, 1).layout().strides(), sum.layout().strides(),
+                "the sum of two transposed dense tensors keeps their order");
+        assertArrayEquals(new double[] {11, 44, 22, 55, 33, 66}, sum.toDoubleArray(), 0);
     }
 
     void branchSumsLeaveSharedGradientsIntact() {

@@ -283,6 +283,13 @@ public final class SimdBackend extends HeapBackend {
                 denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
                 return;
             }
+            if (Arrays.equals(outLayout.strides(), aLayout.strides()) && Arrays.equals(outLayout.strides(), bLayout.strides())
+                    && outLayout.isDensePermutation()) {
+                // All three the same permutation of a dense block (gradients of a transposed weight summed
+                // in its order): element by element the same positions, so one dense run in memory order.
+                denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
+                return;
+            }
             RowWalk w = RowWalk.over(outLayout, aLayout, bLayout);
             if (w.rowStride(0) == 1) {
                 if (!readable(w.rowStride(1), true)) {
