@@ -135,6 +135,21 @@ def encoder_layer():
     return step, 0
 
 
+@workload("lstm", "ms")
+def lstm():
+    torch.manual_seed(0)
+    model = nn.LSTM(256, 256, num_layers=2, batch_first=True)
+    x = torch.randn(32, 64, 256).requires_grad_()
+
+    def step():
+        x.grad = None
+        model.zero_grad(set_to_none=True)
+        loss = model(x)[0].square().mean()
+        loss.backward()
+        return loss
+    return step, 0
+
+
 @workload("tape", "ns")
 def tape():
     torch.manual_seed(42)

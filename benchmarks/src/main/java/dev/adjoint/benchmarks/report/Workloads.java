@@ -6,6 +6,7 @@ import dev.adjoint.benchmarks.ElementwiseBenchmark;
 import dev.adjoint.benchmarks.EncoderLayerBenchmark;
 import dev.adjoint.benchmarks.FmaPeakBenchmark;
 import dev.adjoint.benchmarks.GemmBenchmark;
+import dev.adjoint.benchmarks.LstmBenchmark;
 import dev.adjoint.benchmarks.TapeOverheadBenchmark;
 import dev.adjoint.benchmarks.TrainingStepBenchmark;
 import dev.adjoint.benchmarks.TransformerBlockBenchmark;
@@ -94,6 +95,13 @@ public final class Workloads {
                             + "every parameter; FLOAT32. Each library's own initialisation.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "EncoderLayerBenchmark",
                     false, Workloads::encoderLayer),
+            new Workload("lstm", "nn.LSTM, fwd + bwd",
+                    "A recurrent model off the shelf: LSTM(256, 256, 2 layers, batch-first) on x [32, 64, 256] "
+                            + "(64 steps); loss mean(out^2); gradients of x and every parameter; FLOAT32. 64 small "
+                            + "products per layer and direction with the gate arithmetic between them, and 64 "
+                            + "gradients summed into each hidden weight. Each library's own initialisation.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "LstmBenchmark",
+                    false, Workloads::lstm),
             new Workload("tape", "Tape: one recorded add",
                     "A 16-element FLOAT32 add whose inputs require grad: the output, its graph node, "
                             + "validation and dispatch; the arithmetic is a few nanoseconds, the rest is the price "
@@ -159,6 +167,13 @@ public final class Workloads {
 
     private static Operation encoderLayer(String backend) {
         EncoderLayerBenchmark bench = new EncoderLayerBenchmark();
+        bench.backend = backend;
+        bench.setUp();
+        return Operation.timed(bench::oneThread);
+    }
+
+    private static Operation lstm(String backend) {
+        LstmBenchmark bench = new LstmBenchmark();
         bench.backend = backend;
         bench.setUp();
         return Operation.timed(bench::oneThread);
