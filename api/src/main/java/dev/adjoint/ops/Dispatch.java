@@ -223,11 +223,16 @@ public final class Dispatch {
 
     static Tensor unary(String op, UnaryOp kernel, Tensor x) {
         x = promoted(op, kernel, x);
-        Tensor out = empty(x.backend(), x.dtype(), x.shape());
+        Layout in = x.layout();
+        // A permuted dense input keeps its order in the result, as a binary op's shared order does.
+        Tensor out = !in.isContiguous() && in.isDensePermutation()
+                ? INTERNALS.fromStorage(x.backend().allocateForOverwrite(x.dtype(), x.numel()),
+                        new Layout(x.shape(), in.strides(), 0), x.backend())
+                : empty(x.backend(), x.dtype(), x.shape());
         if (out.numel() == 0) {
             return out;
         }
-        x.backend().unary(kernel, x.storage(), x.layout(), out.storage(), out.layout());
+        x.backend().unary(kernel, x.storage(), in, out.storage(), out.layout());
         return out;
     }
 

@@ -58,7 +58,8 @@ public final class AutogradSemantics {
         add(tests, "backward on a non-scalar without a gradient fails clearly", s::nonScalarNeedsGradient);
         add(tests, "gradients accumulate across backward calls", s::accumulatesAcrossCalls);
         add(tests, "gradients accumulate at branches (a tensor used twice)", s::accumulatesAtBranches);
-        add(tests, "a transposed weight used at every step of a recurrence sums its gradients in its own order",
+        add(tests, "a transposed weight used at every step of a recurrence sums its gradients in its own order "
+                + "(elementwise results keep a permuted dense order)",
                 s::transposedWeightAcrossSteps);
         add(tests, "summing gradients at a branch leaves the gradients handed to other branches intact",
                 s::branchSumsLeaveSharedGradientsIntact);
@@ -195,6 +196,10 @@ public final class AutogradSemantics {
         assertArrayEquals(a.transpose(0, 1).layout().strides(), sum.layout().strides(),
                 "the sum of two transposed dense tensors keeps their order");
         assertArrayEquals(new double[] {11, 44, 22, 55, 33, 66}, sum.toDoubleArray(), 0);
+        Tensor negated = a.transpose(0, 1).neg();
+        assertArrayEquals(a.transpose(0, 1).layout().strides(), negated.layout().strides(),
+                "a unary op on a transposed dense tensor keeps its order");
+        assertArrayEquals(new double[] {-1, -4, -2, -5, -3, -6}, negated.toDoubleArray(), 0);
     }
 
     void branchSumsLeaveSharedGradientsIntact() {

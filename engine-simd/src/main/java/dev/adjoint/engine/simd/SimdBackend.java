@@ -184,7 +184,9 @@ public final class SimdBackend extends HeapBackend {
         HeapStorage o = (HeapStorage) out;
         int n = outLayout.numel();
         if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && in.dtype == o.dtype && n > 0) {
-            if (xLayout.isContiguous() && outLayout.isContiguous()) {
+            // Both contiguous, or both the same permutation of a dense block: one run in memory order.
+            if (xLayout.isContiguous() && outLayout.isContiguous() || Arrays.equals(xLayout.strides(), outLayout.strides())
+                    && outLayout.isDensePermutation()) {
                 int xo = xLayout.offset();
                 int oo = outLayout.offset();
                 if (n <= RUN_PIECE) {
