@@ -3,6 +3,7 @@ package dev.adjoint.nn;
 import dev.adjoint.Generator;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -22,6 +23,10 @@ import dev.adjoint.TensorShapeException;
  * {@code attnMask} {@code [L, S]} or {@code [N * numHeads, L, S]} hides positions for every sequence or
  * per sequence and head (e.g. a causal mask). Both may be given; a query whose keys are all hidden gets
  * NaN, as in PyTorch. Dropout on the attention weights uses the module's generator, in training mode only.
+ *
+ * <p>When the weights are neither returned nor dropped out, the heads are one
+ * {@link Functional#scaledDotProductAttention} (a backend may fuse it); otherwise they are composed
+ * from matmul, softmax and dropout, so the weights exist to return or to drop.
  */
 public final class MultiheadAttention extends Module {
     private final int embedDim;
@@ -146,16 +151,26 @@ public final class MultiheadAttention extends Module {
         k = k.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
         v = v.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
 
-        Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(1, 2));
-        Tensor mask = combinedMask(keyPaddingMask, attnMask, batch, tgtLen, srcLen, scores);
-        if (mask != null) {
-            scores = scores.add(mask);
+        Tensor mask = combinedMask(keyPaddingMask, attnMask, batch, tgtLen, srcLen, q);
+        boolean dropping = isTraining() && dropout > 0;
+        Tensor weights = null;
+        Tensor heads;
+        if (!needWeights && !dropping) {
+            // Nobody sees the weights: one op, which a backend may fuse so that each head's scores stay in
+            // cache. (q / sqrt(d)) k^T there is (q k^T) / sqrt(d), equal within rounding.
+            heads = Functional.scaledDotProductAttention(q, k, v, mask, false, 1.0 / Math.sqrt(headDim));
+        } else {
+            Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(1, 2));
+            if (mask != null) {
+                scores = scores.add(mask);
+            }
+            weights = scores.softmax(-1);
+            if (dropping) {
+                weights = Dropout.apply(weights, dropout, generator);
+            }
+            heads = weights.matmul(v);
         }
-        Tensor weights = scores.softmax(-1);
-        if (isTraining() && dropout > 0) {
-            weights = Dropout.apply(weights, dropout, generator);
-        }
-        Tensor attended = weights.matmul(v).transpose(0, 1).reshape(tgtLen * batch, embedDim);
+        Tensor attended = heads.transpose(0, 1).reshape(tgtLen * batch, embedDim);
         Tensor out = outProj.call(attended).reshape(tgtLen, batch, embedDim);
 
         Tensor returnedWeights = null;
@@ -209,9 +224,10 @@ public final class MultiheadAttention extends Module {
     }
 
     /**
-     * The key-padding and attention masks as one additive mask broadcasting against the scores
-     * {@code [N * heads, L, S]}, or {@code null}. A BOOL mask becomes -inf where it is true
-     * and 0 elsewhere, so adding masks is PyTorch's logical or / masked_fill.
+     * The key-padding and attention masks as one additive mask of the dtype and backend of {@code scores}
+     * (any tensor of them) broadcasting against the scores {@code [N * heads, L, S]}, or {@code null}. A
+     * BOOL mask becomes -inf where it is true and 0 elsewhere, so adding masks is PyTorch's logical or /
+     * masked_fill.
      */
     private Tensor combinedMask(Tensor keyPaddingMask, Tensor attnMask, int batch, int tgtLen, int srcLen,
                                 Tensor scores) {
