@@ -61,7 +61,8 @@ public final class AttentionOps {
         FusedKernels fused = FusedKernels.offered(query.backend(), Kernel.ATTENTION, dtype);
         Tensor out;
         Tensor probs = null;
-        if (fused != null && l > 0 && s > 0 && e > 0 && ev > 0) {
+        boolean fusedForward = fused != null && l > 0 && s > 0 && e > 0 && ev > 0;
+        if (fusedForward) {
             Tensor q = broadcast(query, withMatrix(batch, l, e));
             Tensor k = broadcast(key, withMatrix(batch, s, e));
             Tensor v = broadcast(value, withMatrix(batch, s, ev));
@@ -97,7 +98,6 @@ public final class AttentionOps {
             kept.add(probs);
         }
         Tensor[] saved = kept.toArray(new Tensor[0]);
-        boolean fusedForward = fused != null;
         return Graph.record("ScaledDotProductAttentionBackward", out, in, saved, (g, c) -> {
             Tensor sq = c.saved(0);
             Tensor sk = c.saved(1);
