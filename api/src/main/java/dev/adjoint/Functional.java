@@ -1,6 +1,7 @@
 package dev.adjoint;
 
 import dev.adjoint.ops.ActivationOps;
+import dev.adjoint.ops.AttentionOps;
 import dev.adjoint.ops.ConvOps;
 import dev.adjoint.ops.Einsum;
 import dev.adjoint.ops.LinearOps;
@@ -303,5 +304,38 @@ public final class Functional {
      */
     public static Tensor layerNorm(Tensor input, int[] normalizedShape, Tensor weight, Tensor bias, double eps) {
         return NormalizationOps.layerNorm(input, normalizedShape, weight, bias, eps);
+    }
+
+    // ---- attention -----------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.functional.scaled_dot_product_attention without dropout: {@code softmax(q k^T / sqrt(E)) v}
+     * for query {@code [..., L, E]}, key {@code [..., S, E]} and value {@code [..., S, Ev]}, batch dims
+     * broadcasting; the result is {@code [..., L, Ev]}. One op with its own backward; a backend may fuse it.
+     * Dropout on the weights is not part of it (nn.MultiheadAttention applies its own).
+     */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, null, false, Double.NaN);
+    }
+
+    /**
+     * With {@code attnMask} broadcastable to {@code [..., L, S]}: BOOL, true where the key takes part
+     * (PyTorch 2's convention, the opposite of nn.MultiheadAttention's), or of the query's dtype, added to
+     * the scores. A query whose keys are all masked out gets NaN.
+     */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, false, Double.NaN);
+    }
+
+    /** With {@code isCausal}: query {@code i} sees keys {@code j <= i}; an error together with a mask. */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
+                                                   boolean isCausal) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, isCausal, Double.NaN);
+    }
+
+    /** The full form: {@code scale} multiplies {@code q k^T}, NaN for the default {@code 1 / sqrt(E)}. */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
+                                                   boolean isCausal, double scale) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, isCausal, scale);
     }
 }

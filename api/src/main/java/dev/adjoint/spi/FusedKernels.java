@@ -4,7 +4,7 @@ import dev.adjoint.DType;
 
 /**
  * Optional one-pass kernels for composites the api otherwise builds from the primitives of
- * {@link Backend}: softmax, layer norm and batch norm, forward and backward, and the optimizers'
+ * {@link Backend}: softmax, layer norm, batch norm and scaled dot-product attention, forward and backward, and the optimizers'
  * parameter updates (SGD, Adam and AdamW), which are otherwise a chain of in-place ops. A backend offers
  * them through {@link Backend#fused()}, each kernel on its own ({@link #offers}), where a benchmark shows
  * it matters; the api composes every kernel not offered, and calls the offered ones wherever no graph is
@@ -26,7 +26,8 @@ import dev.adjoint.DType;
 public interface FusedKernels {
     /** The kernels of this interface, one constant per method, for {@link #offers}. */
     enum Kernel {
-        SOFTMAX, SOFTMAX_BACKWARD, LAYER_NORM, LAYER_NORM_BACKWARD, BATCH_NORM, BATCH_NORM_BACKWARD, SGD_STEP, ADAM_STEP
+        SOFTMAX, SOFTMAX_BACKWARD, LAYER_NORM, LAYER_NORM_BACKWARD, BATCH_NORM, BATCH_NORM_BACKWARD, SGD_STEP, ADAM_STEP,
+        ATTENTION, ATTENTION_BACKWARD
     }
 
     /**
@@ -171,6 +172,34 @@ public interface FusedKernels {
                           double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled,
                           double stepSize, double biasCorrection2Sqrt) {
         throw notOffered(Kernel.ADAM_STEP);
+    }
+
+    /**
+     * Scaled dot-product attention for every matrix of a batch. The layouts have one rank, their leading
+     * dims the batch, already broadcast (stride 0 where an operand repeats), and any strides:
+     * {@code q} {@code [..., L, E]}, {@code k} {@code [..., S, E]}, {@code v} {@code [..., S, Ev]}, and
+     * {@code mask} {@code [..., L, S]} of the dtype, added to the scores ({@code null}: none). Per matrix,
+     * {@code P = softmax(scale * q k^T + mask)} by rows, key {@code j} hidden from query {@code i} when
+     * {@code causal} and {@code j > i}; {@code out = P v}, contiguous {@code [..., L, Ev]}. A row whose
+     * scores are all -inf gives NaN, as the composite softmax. When {@code probs} is not {@code null} it
+     * receives P, contiguous {@code [..., L, S]}, which {@link #attentionBackward} reads.
+     */
+    default void attention(Storage q, Layout qLayout, Storage k, Layout kLayout, Storage v, Layout vLayout,
+                           Storage mask, Layout maskLayout, boolean causal, double scale, Storage out, Storage probs) {
+        throw notOffered(Kernel.ATTENTION);
+    }
+
+    /**
+     * The gradients of {@link #attention} from the output gradient {@code grad} {@code [..., L, Ev]} (any
+     * strides), the operands as the forward had them and the {@code probs} it wrote: per matrix
+     * {@code dV = P^T grad}, {@code dP = grad v^T}, {@code dS = scale * P * (dP - rowsum(dP * P))},
+     * {@code dQ = dS k}, {@code dK = dS^T q}, each written contiguous in the broadcast batch shape (the
+     * api sums a broadcast operand's gradient down); any of them may be {@code null} (not wanted).
+     */
+    default void attentionBackward(Storage grad, Layout gradLayout, Storage q, Layout qLayout, Storage k,
+                                   Layout kLayout, Storage v, Layout vLayout, Storage probs, double scale,
+                                   Storage gradQ, Storage gradK, Storage gradV) {
+        throw notOffered(Kernel.ATTENTION_BACKWARD);
     }
 
     private UnsupportedOperationException notOffered(Kernel kernel) {

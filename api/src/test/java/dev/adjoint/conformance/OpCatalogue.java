@@ -42,6 +42,7 @@ public final class OpCatalogue {
         movement(ops);
         indexing(ops);
         normalization(ops);
+        attention(ops);
         losses(ops);
         convolution(ops);
         pooling(ops);
@@ -449,6 +450,74 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("layerNorm(weight only)", Set.of("layerNorm"),
                         in -> Functional.layerNorm(in.get(0), new int[] {5}, in.get(1), null, 1e-5))
                 .sample(of(2, 5), of(5)).sample(of(1, 3, 5), of(5)));
+    }
+
+    // ---- attention ------------------------------------------------------------------------------------
+
+    /** scaledDotProductAttention with {@code in.get(3)} as its mask when {@code masked}, and these options. */
+    private static OpInfo attentionOp(String name, boolean masked, boolean isCausal, double scale) {
+        // Sums of a few products as matmul's, then a softmax: FLOAT32 keeps the matmul's tolerance.
+        return OpInfo.op(name, Set.of("scaledDotProductAttention"), in -> Functional.scaledDotProductAttention(
+                        in.get(0), in.get(1), in.get(2), masked ? in.get(3) : null, isCausal, scale))
+                .tolerance32(1e-5, 1e-4);
+    }
+
+    private static void attention(List<OpInfo> ops) {
+        ops.add(attentionOp("scaledDotProductAttention", false, false, Double.NaN)
+                .sample(of(2, 3, 4), of(2, 3, 4), of(2, 3, 4))
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 4)) // L != S
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 2)) // Ev != E
+                .sample(of(2, 2, 3, 4), of(2, 1, 5, 4), of(5, 3)) // broadcast batch dims
+                .sample(of(3, 4).transposed(), of(2, 5, 4).sliced(), of(2, 5, 3).transposed())
+                .sample(of(1, 2, 4).expandedTo(2, 2, 4), of(2, 3, 4), of(2, 3, 3))
+                .error("embedding sizes that differ", f -> Functional.scaledDotProductAttention(
+                                f.ones(DType.FLOAT64, 2, 3, 4), f.ones(DType.FLOAT64, 2, 5, 3), f.ones(DType.FLOAT64, 2, 5, 4)),
+                        TensorShapeException.class, "scaledDotProductAttention: query [2, 3, 4] and key [2, 5, 3] must "
+                                + "end in the same embedding size (4 != 3)")
+                .error("key and value of different lengths", f -> Functional.scaledDotProductAttention(
+                                f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 5, 4), f.ones(DType.FLOAT64, 6, 4)),
+                        TensorShapeException.class, "scaledDotProductAttention: key [5, 4] and value [6, 4] must have "
+                                + "the same sequence length S (5 != 6)")
+                .error("batch dims that do not broadcast", f -> Functional.scaledDotProductAttention(
+                                f.ones(DType.FLOAT64, 2, 3, 4), f.ones(DType.FLOAT64, 3, 5, 4), f.ones(DType.FLOAT64, 3, 5, 4)),
+                        TensorShapeException.class, "scaledDotProductAttention: shapes [2] and [3] cannot be broadcast")
+                .error("a mask and isCausal", f -> Functional.scaledDotProductAttention(f.ones(DType.FLOAT64, 3, 4),
+                                f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 3, 3), true),
+                        IllegalArgumentException.class, "scaledDotProductAttention: give either attnMask (shape [3, 3]) "
+                                + "or isCausal, not both")
+                .error("a mask that does not broadcast", f -> Functional.scaledDotProductAttention(
+                                f.ones(DType.FLOAT64, 2, 3, 4), f.ones(DType.FLOAT64, 2, 5, 4), f.ones(DType.FLOAT64, 2, 5, 4),
+                                f.ones(DType.FLOAT64, 3, 4)),
+                        TensorShapeException.class, "scaledDotProductAttention: attnMask of shape [3, 4] does not "
+                                + "broadcast to the scores' shape [2, 3, 5]")
+                .error("an integer mask", f -> Functional.scaledDotProductAttention(f.ones(DType.FLOAT64, 3, 4),
+                                f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 3, 4), f.zeros(DType.INT64, 3, 3)),
+                        DTypeMismatchException.class, "scaledDotProductAttention: attnMask must be BOOL"));
+        // A floating mask is added to the scores and has a gradient of its own.
+        ops.add(attentionOp("scaledDotProductAttention(float mask)", true, false, Double.NaN)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3), of(3, 5))
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 4), of(2, 1, 5))
+                .sample(of(2, 2, 3, 4), of(2, 2, 3, 4), of(2, 2, 3, 4), of(2, 1, 3, 3).transposed()));
+        // A BOOL mask, true where the key takes part; key 0 always does, so no row is all masked (NaN).
+        ops.add(OpInfo.op("scaledDotProductAttention(bool mask)", Set.of("scaledDotProductAttention"), in -> {
+                    Tensor mask = in.get(3);
+                    int keys = mask.size(-1);
+                    boolean[] first = new boolean[keys];
+                    first[0] = true;
+                    Tensor firstKey = Tensor.on(mask.backend()).fromArray(first, keys);
+                    return Functional.scaledDotProductAttention(in.get(0), in.get(1), in.get(2),
+                            mask.logicalOr(firstKey));
+                })
+                .tolerance32(1e-5, 1e-4)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3), bools(3, 5))
+                .sample(of(2, 2, 3, 4), of(2, 2, 6, 4), of(2, 2, 6, 4), bools(2, 1, 3, 6)));
+        ops.add(attentionOp("scaledDotProductAttention(causal)", false, true, Double.NaN)
+                .sample(of(2, 4, 3), of(2, 4, 3), of(2, 4, 2))
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 4)) // L < S: the last keys are seen by none
+                .sample(of(2, 5, 4), of(2, 3, 4), of(2, 3, 4)) // L > S: the last queries see every key
+                .sample(of(2, 2, 4, 3), of(2, 1, 4, 3), of(4, 3)));
+        ops.add(attentionOp("scaledDotProductAttention(scale)", false, false, 0.7)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3)));
     }
 
     private static void losses(List<OpInfo> ops) {

@@ -123,6 +123,21 @@ final class TracingBackend implements Backend {
             }
 
             @Override
+            public void attention(Storage q, Layout ql, Storage k, Layout kl, Storage v, Layout vl, Storage mask,
+                                  Layout ml, boolean causal, double scale, Storage out, Storage probs) {
+                record("attention", null);
+                fused.attention(q, ql, k, kl, v, vl, mask, ml, causal, scale, out, probs);
+            }
+
+            @Override
+            public void attentionBackward(Storage g, Layout gl, Storage q, Layout ql, Storage k, Layout kl, Storage v,
+                                          Layout vl, Storage probs, double scale, Storage gradQ, Storage gradK,
+                                          Storage gradV) {
+                record("attentionBackward", null);
+                fused.attentionBackward(g, gl, q, ql, k, kl, v, vl, probs, scale, gradQ, gradK, gradV);
+            }
+
+            @Override
             public void sgdStep(Storage p, int pOffset, Storage g, int gOffset, Storage buf, int bufOffset, int n,
                                 double lr, double momentum, double dampening, double weightDecay, boolean nesterov,
                                 boolean firstStep) {

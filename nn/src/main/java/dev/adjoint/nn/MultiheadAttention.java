@@ -3,6 +3,7 @@ package dev.adjoint.nn;
 import dev.adjoint.Generator;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 
@@ -22,6 +23,10 @@ import dev.adjoint.TensorShapeException;
  * {@code attnMask} {@code [L, S]} or {@code [N * numHeads, L, S]} hides positions for every sequence or
  * per sequence and head (e.g. a causal mask). Both may be given; a query whose keys are all hidden gets
  * NaN, as in PyTorch. Dropout on the attention weights uses the module's generator, in training mode only.
+ *
+ * <p>When the weights are neither returned nor dropped out, the heads are one
+ * {@link Functional#scaledDotProductAttention} (a backend may fuse it); otherwise they are composed
+ * from matmul, softmax and dropout, so the weights exist to return or to drop.
  */
 public final class MultiheadAttention extends Module {
     private final int embedDim;
@@ -120,47 +125,68 @@ public final class MultiheadAttention extends Module {
     public Output forward(Tensor query, Tensor key, Tensor value, Tensor keyPaddingMask, boolean needWeights,
                           Tensor attnMask, boolean averageAttnWeights) {
         boolean batched = checkShapes(query, key, value);
+        boolean self = query == key && key == value;
+        // Work in the inputs' own layout: batch dim n and sequence dim l are (1, 0), or (0, 1) batch first.
+        int n = batchFirst ? 0 : 1;
+        int l = 1 - n;
         if (!batched) {
-            query = query.unsqueeze(1);
-            key = key.unsqueeze(1);
-            value = value.unsqueeze(1);
+            query = query.unsqueeze(n);
+            key = self ? query : key.unsqueeze(n);
+            value = self ? query : value.unsqueeze(n);
             if (keyPaddingMask != null) {
                 keyPaddingMask = keyPaddingMask.unsqueeze(0);
             }
-        } else if (batchFirst) {
-            query = query.transpose(0, 1);
-            key = key.transpose(0, 1);
-            value = value.transpose(0, 1);
         }
-        int tgtLen = query.size(0);
-        int batch = query.size(1);
-        int srcLen = key.size(0);
+        int tgtLen = query.size(l);
+        int batch = query.size(n);
+        int srcLen = key.size(l);
 
+        // q, k, v as [N, heads, length, headDim] views of the projections, as PyTorch's [N * heads, ...]
+        // (head h of sequence n is its entry n * heads + h). Self-attention projects once with the packed
+        // weight, [.., 3E], and takes the three as permuted views of it, without a copy.
         Tensor w = inProjWeight();
         Tensor b = inProjBias();
-        Tensor q = project(query, w, b, 0);
-        Tensor k = project(key, w, b, 1);
-        Tensor v = project(value, w, b, 2);
-        // [L, N, E] -> [N * heads, L, headDim]: head h of sequence n is batch entry n * heads + h, as PyTorch.
-        q = q.reshape(tgtLen, batch * numHeads, headDim).transpose(0, 1);
-        k = k.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
-        v = v.reshape(srcLen, batch * numHeads, headDim).transpose(0, 1);
+        Tensor q;
+        Tensor k;
+        Tensor v;
+        if (self) {
+            Tensor[] heads = heads(Functional.linear(query, w, b), 3);
+            q = heads[0];
+            k = heads[1];
+            v = heads[2];
+        } else {
+            q = heads(project(query, w, b, 0), 1)[0];
+            k = heads(project(key, w, b, 1), 1)[0];
+            v = heads(project(value, w, b, 2), 1)[0];
+        }
 
-        Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(1, 2));
-        Tensor mask = combinedMask(keyPaddingMask, attnMask, batch, tgtLen, srcLen, scores);
-        if (mask != null) {
-            scores = scores.add(mask);
+        Tensor mask = combinedMask(keyPaddingMask, attnMask, batch, tgtLen, srcLen, q);
+        boolean dropping = isTraining() && dropout > 0;
+        Tensor weights = null;
+        Tensor attended;
+        if (!needWeights && !dropping) {
+            // Nobody sees the weights: one op, which a backend may fuse so that each head's scores stay in
+            // cache. (q / sqrt(d)) k^T there is (q k^T) / sqrt(d), equal within rounding.
+            attended = Functional.scaledDotProductAttention(q, k, v, mask, false, 1.0 / Math.sqrt(headDim));
+        } else {
+            Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-1, -2));
+            if (mask != null) {
+                scores = scores.add(mask);
+            }
+            weights = scores.softmax(-1);
+            if (dropping) {
+                weights = Dropout.apply(weights, dropout, generator);
+            }
+            attended = weights.matmul(v);
         }
-        Tensor weights = scores.softmax(-1);
-        if (isTraining() && dropout > 0) {
-            weights = Dropout.apply(weights, dropout, generator);
-        }
-        Tensor attended = weights.matmul(v).transpose(0, 1).reshape(tgtLen * batch, embedDim);
-        Tensor out = outProj.call(attended).reshape(tgtLen, batch, embedDim);
+        // [N, heads, L, headDim] back to the input's layout, [L, N, E] or [N, L, E], heads concatenated.
+        Tensor concatenated = (batchFirst ? attended.permute(0, 2, 1, 3) : attended.permute(2, 0, 1, 3))
+                .reshape(query.size(0), query.size(1), embedDim);
+        Tensor out = outProj.call(concatenated);
 
         Tensor returnedWeights = null;
         if (needWeights) {
-            returnedWeights = weights.reshape(batch, numHeads, tgtLen, srcLen);
+            returnedWeights = weights;
             if (averageAttnWeights) {
                 returnedWeights = returnedWeights.sum(1, false).div(numHeads);
             }
@@ -169,17 +195,30 @@ public final class MultiheadAttention extends Module {
             }
         }
         if (!batched) {
-            out = out.squeeze(1);
-        } else if (batchFirst) {
-            out = out.transpose(0, 1);
+            out = out.squeeze(n);
         }
         return new Output(out, returnedWeights);
     }
 
+    /**
+     * A projection {@code [.., .., count * E]} in the inputs' layout as {@code count} views
+     * {@code [N, heads, length, headDim]}.
+     */
+    private Tensor[] heads(Tensor projected, int count) {
+        int n = batchFirst ? 0 : 1;
+        Tensor split = projected.reshape(projected.size(0), projected.size(1), count, numHeads, headDim)
+                .permute(2, n, 3, 1 - n, 4);
+        Tensor[] heads = new Tensor[count];
+        for (int i = 0; i < count; i++) {
+            heads[i] = split.narrow(0, i, 1).squeeze(0);
+        }
+        return heads;
+    }
+
     /** {@code x W_i^T + b_i} with {@code W_i} the i-th block of rows of the packed weight (q, k, v). */
     private Tensor project(Tensor x, Tensor w, Tensor b, int i) {
-        Tensor y = x.matmul(w.narrow(0, i * embedDim, embedDim).transpose(0, 1));
-        return b == null ? y : y.add(b.narrow(0, i * embedDim, embedDim));
+        return Functional.linear(x, w.narrow(0, i * embedDim, embedDim),
+                b == null ? null : b.narrow(0, i * embedDim, embedDim));
     }
 
     private boolean checkShapes(Tensor query, Tensor key, Tensor value) {
@@ -209,12 +248,12 @@ public final class MultiheadAttention extends Module {
     }
 
     /**
-     * The key-padding and attention masks as one additive mask broadcasting against the scores
-     * {@code [N * heads, L, S]}, or {@code null}. A BOOL mask becomes -inf where it is true
-     * and 0 elsewhere, so adding masks is PyTorch's logical or / masked_fill.
+     * The key-padding and attention masks as one additive mask of the dtype and backend of {@code like}
+     * broadcasting against the scores {@code [N, heads, L, S]}, or {@code null}. A BOOL mask becomes -inf
+     * where it is true and 0 elsewhere, so adding masks is PyTorch's logical or / masked_fill.
      */
     private Tensor combinedMask(Tensor keyPaddingMask, Tensor attnMask, int batch, int tgtLen, int srcLen,
-                                Tensor scores) {
+                                Tensor like) {
         Tensor mask = null;
         if (attnMask != null) {
             boolean ok = attnMask.rank() == 2 ? attnMask.size(0) == tgtLen && attnMask.size(1) == srcLen
@@ -225,15 +264,17 @@ public final class MultiheadAttention extends Module {
                         + batch * numHeads + ", " + tgtLen + ", " + srcLen + "] (batch * numHeads, L, S), got "
                         + attnMask.shape());
             }
-            mask = additive(attnMask, scores);
+            mask = additive(attnMask, like);
+            if (mask.rank() == 3) {
+                mask = mask.reshape(batch, numHeads, tgtLen, srcLen);
+            }
         }
         if (keyPaddingMask != null) {
             if (keyPaddingMask.rank() != 2 || keyPaddingMask.size(0) != batch || keyPaddingMask.size(1) != srcLen) {
                 throw new TensorShapeException("MultiheadAttention: keyPaddingMask must be [" + batch + ", " + srcLen
                         + "] (N, S), got " + keyPaddingMask.shape());
             }
-            Tensor padding = additive(keyPaddingMask, scores).reshape(batch, 1, 1, srcLen)
-                    .expand(batch, numHeads, 1, srcLen).reshape(batch * numHeads, 1, srcLen);
+            Tensor padding = additive(keyPaddingMask, like).reshape(batch, 1, 1, srcLen);
             mask = mask == null ? padding : mask.add(padding);
         }
         return mask;

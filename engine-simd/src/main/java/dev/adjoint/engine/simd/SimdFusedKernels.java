@@ -7,7 +7,8 @@ import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 
 /**
- * The fused softmax and layer norm with vector rows ({@link FloatRows}, {@link DoubleRows}) wherever a
+ * Scaled dot-product attention a (batch, head) matrix at a time with its scores in cache
+ * ({@link FloatAttention}). The fused softmax and layer norm with vector rows ({@link FloatRows}, {@link DoubleRows}) wherever a
  * row is contiguous, and the plain loops of {@link HeapFusedKernels} for strided rows (a softmax over a
  * dim other than the last); the fused batch norm a channel at a time ({@link FloatBatchNorm},
  * {@link DoubleBatchNorm}). Large calls split their rows, or channels, over the matmul's threads
@@ -17,6 +18,51 @@ import dev.adjoint.spi.heap.HeapStorage;
  * goes by columns instead: a row of the batch, all channels, at a time.
  */
 final class SimdFusedKernels extends HeapFusedKernels {
+
+    @Override
+    public boolean offers(Kernel kernel, DType dtype) {
+        return kernel == Kernel.ATTENTION || kernel == Kernel.ATTENTION_BACKWARD || super.offers(kernel, dtype);
+    }
+
+    /** A (batch, head) matrix at a time with its scores in cache ({@link FloatAttention}, {@link DoubleAttention}). */
+    @Override
+    public void attention(Storage q, Layout qLayout, Storage k, Layout kLayout, Storage v, Layout vLayout,
+                          Storage mask, Layout maskLayout, boolean causal, double scale, Storage out, Storage probs) {
+        HeapStorage sq = (HeapStorage) q;
+        HeapStorage sk = (HeapStorage) k;
+        HeapStorage sv = (HeapStorage) v;
+        HeapStorage sm = (HeapStorage) mask;
+        HeapStorage so = (HeapStorage) out;
+        HeapStorage sp = (HeapStorage) probs;
+        if (so.dtype == DType.FLOAT32) {
+            FloatAttention.forward(sq.f32, qLayout, sk.f32, kLayout, sv.f32, vLayout, sm == null ? null : sm.f32,
+                    maskLayout, causal, scale, so.f32, sp == null ? null : sp.f32);
+        } else {
+            DoubleAttention.forward(sq.f64, qLayout, sk.f64, kLayout, sv.f64, vLayout, sm == null ? null : sm.f64,
+                    maskLayout, causal, scale, so.f64, sp == null ? null : sp.f64);
+        }
+    }
+
+    @Override
+    public void attentionBackward(Storage grad, Layout gradLayout, Storage q, Layout qLayout, Storage k,
+                                  Layout kLayout, Storage v, Layout vLayout, Storage probs, double scale,
+                                  Storage gradQ, Storage gradK, Storage gradV) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage sq = (HeapStorage) q;
+        HeapStorage sk = (HeapStorage) k;
+        HeapStorage sv = (HeapStorage) v;
+        HeapStorage sp = (HeapStorage) probs;
+        HeapStorage gq = (HeapStorage) gradQ;
+        HeapStorage gk = (HeapStorage) gradK;
+        HeapStorage gv = (HeapStorage) gradV;
+        if (g.dtype == DType.FLOAT32) {
+            FloatAttention.backward(g.f32, gradLayout, sq.f32, qLayout, sk.f32, kLayout, sv.f32, vLayout, sp.f32, scale,
+                    gq == null ? null : gq.f32, gk == null ? null : gk.f32, gv == null ? null : gv.f32);
+        } else {
+            DoubleAttention.backward(g.f64, gradLayout, sq.f64, qLayout, sk.f64, kLayout, sv.f64, vLayout, sp.f64,
+                    scale, gq == null ? null : gq.f64, gk == null ? null : gk.f64, gv == null ? null : gv.f64);
+        }
+    }
 
     @Override
     protected void softmaxRow(HeapStorage x, int xo, int stride, HeapStorage o, int oo, int n, boolean log) {

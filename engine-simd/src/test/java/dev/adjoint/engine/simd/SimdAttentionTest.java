@@ -1,0 +1,170 @@
+package dev.adjoint.engine.simd;
+
+import dev.adjoint.DType;
+import dev.adjoint.Functional;
+import dev.adjoint.Generator;
+import dev.adjoint.Tensor;
+import dev.adjoint.TensorFactory;
+import dev.adjoint.autograd.Autograd;
+import dev.adjoint.spi.FusedKernels;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fused attention kernel ({@link FloatAttention}, {@link DoubleAttention}) against the composite
+ * formula {@code softmax(scale q k^T + mask) v} and its autograd gradients, on the shapes the catalogue's
+ * small samples do not reach: matrices larger than a GEMM block, the permuted slices of a fused qkv
+ * projection (strided, no copy), masks of every form; and the same bits on one, two and three threads.
+ */
+class SimdAttentionTest {
+    private static final TensorFactory F = Tensor.on(new SimdBackend());
+
+    /** q, k, v {@code [batch, heads, tokens, headDim]}: permuted views of one {@code [batch, tokens, 3, heads, headDim]}. */
+    private static Tensor[] qkv(DType dtype, int batch, int heads, int tokens, int headDim, long seed) {
+        Tensor packed = F.randn(new Generator(seed), dtype, batch, tokens, 3, heads, headDim);
+        Tensor[] out = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            out[i] = packed.narrow(2, i, 1).squeeze(2).permute(0, 2, 1, 3).detach().requiresGrad(true);
+        }
+        return out;
+    }
+
+    private static Tensor composite(Tensor q, Tensor k, Tensor v, Tensor additiveMask, double scale) {
+        Tensor scores = q.matmul(k.transpose(-1, -2)).mul(scale);
+        if (additiveMask != null) {
+            scores = scores.add(additiveMask);
+        }
+        return scores.softmax(-1).matmul(v);
+    }
+
+    @Test
+    void fusedEqualsTheCompositeFormulaWithItsGradients() {
+        assertTrue(FusedKernels.offered(F.backend(), FusedKernels.Kernel.ATTENTION, DType.FLOAT32) != null);
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 2e-5 : 1e-12;
+            Tensor[] t = qkv(dtype, 2, 3, 70, 24, 1);
+            Tensor q = t[0];
+            Tensor k = t[1];
+            Tensor v = t[2];
+            Tensor floatMask = F.randn(new Generator(5), dtype, 70, 70);
+            Tensor boolMask = F.rand(new Generator(6), dtype, 3, 1, 70).gt(0.3);
+            Tensor causal = F.ones(dtype, 70, 70).tril().logicalNot();
+            Tensor causalAdditive = Tensor.where(causal, F.scalar(Double.NEGATIVE_INFINITY, dtype), F.scalar(0, dtype));
+            Tensor boolAdditive = Tensor.where(boolMask, F.scalar(0, dtype), F.scalar(Double.NEGATIVE_INFINITY, dtype));
+            double scale = 1 / Math.sqrt(24);
+            check("no mask " + dtype, Functional.scaledDotProductAttention(q, k, v), composite(q, k, v, null, scale), t,
+                    tol);
+            check("float mask " + dtype, Functional.scaledDotProductAttention(q, k, v, floatMask),
+                    composite(q, k, v, floatMask, scale), t, tol);
+            check("bool mask " + dtype, Functional.scaledDotProductAttention(q, k, v, boolMask),
+                    composite(q, k, v, boolAdditive, scale), t, tol);
+            check("causal " + dtype, Functional.scaledDotProductAttention(q, k, v, null, true),
+                    composite(q, k, v, causalAdditive, scale), t, tol);
+            check("scale 0.3 " + dtype, Functional.scaledDotProductAttention(q, k, v, null, false, 0.3),
+                    composite(q, k, v, null, 0.3), t, tol);
+            // L != S, Ev != E, the key and value broadcast over the heads.
+            Tensor q2 = F.randn(new Generator(7), dtype, 2, 3, 40, 24).requiresGrad(true);
+            Tensor k2 = F.randn(new Generator(8), dtype, 2, 1, 90, 24).requiresGrad(true);
+            Tensor v2 = F.randn(new Generator(9), dtype, 90, 10).requiresGrad(true);
+            check("broadcast, L != S, Ev != E " + dtype, Functional.scaledDotProductAttention(q2, k2, v2),
+                    composite(q2, k2, v2, null, scale), new Tensor[] {q2, k2, v2}, tol);
+        }
+    }
+
+    private static void check(String what, Tensor fused, Tensor composite, Tensor[] inputs, double tol) {
+        assertClose(what + ": output", composite, fused, tol);
+        Tensor g = F.randn(new Generator(11), fused.dtype(), fused.shape().toArray());
+        List<Tensor> fusedGrads = Autograd.grad(List.of(fused), List.of(inputs), List.of(g), false, false, false);
+        List<Tensor> compositeGrads = Autograd.grad(List.of(composite), List.of(inputs), List.of(g), false, false,
+                false);
+        String[] names = {"dq", "dk", "dv"};
+        for (int i = 0; i < inputs.length; i++) {
+            assertClose(what + ": " + names[i], compositeGrads.get(i), fusedGrads.get(i), tol);
+        }
+    }
+
+    private static void assertClose(String what, Tensor expected, Tensor actual, double tol) {
+        assertEquals(expected.shape(), actual.shape(), what);
+        double[] e = expected.toDoubleArray();
+        double[] a = actual.toDoubleArray();
+        for (int i = 0; i < e.length; i++) {
+            assertTrue(Math.abs(e[i] - a[i]) <= tol * (1 + Math.abs(e[i])),
+                    what + " at " + i + ": expected " + e[i] + ", got " + a[i]);
+        }
+    }
+
+    @Test
+    void aQueryWithEveryKeyMaskedGetsNaNAsTheCompositeSoftmax() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor q = F.randn(new Generator(1), dtype, 2, 4, 8);
+            Tensor k = F.randn(new Generator(2), dtype, 2, 6, 8);
+            Tensor v = F.randn(new Generator(3), dtype, 2, 6, 8);
+            boolean[] keep = new boolean[4 * 6];
+            for (int i = 0; i < keep.length; i++) {
+                keep[i] = i / 6 != 2 && i % 3 != 1; // row 2 all false
+            }
+            double[] out = Functional.scaledDotProductAttention(q, k, v, F.fromArray(keep, 4, 6)).toDoubleArray();
+            for (int i = 0; i < out.length; i++) {
+                int row = i / 8 % 4;
+                assertEquals(row == 2, Double.isNaN(out[i]), dtype + " element " + i + " of query row " + row);
+            }
+        }
+    }
+
+    @Test
+    void sameBitsOnOneTwoAndThreeThreads() throws IOException, InterruptedException {
+        String one = child(1);
+        assertEquals(2 * 4, one.lines().count(), one);
+        for (int threads : new int[] {2, 3}) {
+            assertEquals(one, child(threads), "attention results on 1 and on " + threads + " threads");
+        }
+    }
+
+    private static String child(int threads) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-cp", System.getProperty("java.class.path"),
+                Child.class.getName()).redirectErrorStream(true).start();
+        String output;
+        try (var in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        return output.lines().filter(l -> l.startsWith("attention ")).reduce("", (a, l) -> a + l + "\n");
+    }
+
+    /** Run by {@link #sameBitsOnOneTwoAndThreeThreads} with the thread count as a system property. */
+    static final class Child {
+        public static void main(String[] args) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                // 8 x 4 matrices of 128 x 128 scores: enough work to be split over the threads.
+                Tensor[] t = qkv(dtype, 8, 4, 128, 64, 3);
+                Tensor y = Functional.scaledDotProductAttention(t[0], t[1], t[2], null, true);
+                Tensor g = F.randn(new Generator(4), dtype, y.shape().toArray());
+                List<Tensor> results = new ArrayList<>(List.of(y));
+                results.addAll(Autograd.grad(List.of(y), List.of(t), List.of(g), false, false, false));
+                String[] names = {"output", "dq", "dk", "dv"};
+                for (int i = 0; i < results.size(); i++) {
+                    System.out.println("attention " + dtype + " " + names[i] + " " + bits(results.get(i)));
+                }
+            }
+        }
+
+        private static String bits(Tensor t) {
+            long hash = 1;
+            for (double v : t.toDoubleArray()) {
+                hash = 31 * hash + Double.doubleToRawLongBits(v);
+            }
+            return Long.toHexString(hash);
+        }
+    }
+}
