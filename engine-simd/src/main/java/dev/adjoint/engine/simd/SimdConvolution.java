@@ -208,6 +208,9 @@ final class SimdConvolution {
         int outChannels = gl.shape().dim(1);
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
+            if (winogradWeights(x, out, w, groups, channels, outChannels)) {
+                return winogradWeightGrad(x, xl, grad, gl, w, out, ol);
+            }
             if (implicitWeights(x, out, w, outChannels / groups)) {
                 return implicitWeightGrad(x, xl, grad, gl, w, groups, out, ol);
             }
@@ -1049,6 +1052,77 @@ final class SimdConvolution {
     /** The threads that transform a Winograd convolution's weights: each U element is one pair's, whichever thread. */
     private static int winogradWeightThreads(int channels, int outChannels) {
         return (long) channels * outChannels >= WINOGRAD_PARALLEL_PAIRS ? MatmulThreads.THREADS : 1;
+    }
+
+    /**
+     * Whether a weight gradient takes {@link FloatWinograd#gradientBlock}: a convolution whose forward
+     * takes Winograd ({@link #winograd}), output channels in whole register blocks of its product
+     * ({@link FloatWinograd#GRADIENT_WIDTH}), and sums ({@link FloatWinograd#gradientSums}) within half
+     * of L2, where each block of tiles adds into them.
+     */
+    static boolean winogradWeights(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels,
+                                   int outChannels) {
+        if (!winograd(a, b, w, groups, channels, outChannels)) {
+            return false;
+        }
+        boolean f32 = a.dtype == DType.FLOAT32;
+        int width = f32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
+        long bytes = (long) FloatWinograd.gradientSums(channels, outChannels) * (f32 ? Float.BYTES : Double.BYTES);
+        return outChannels % width == 0 && bytes <= GemmBlocking.CACHES.l2Bytes() / 2;
+    }
+
+    /**
+     * A weight gradient through {@link FloatWinograd#gradientBlock}: the batch cut into
+     * {@link #WEIGHT_CHUNKS} chunks of samples (at most one per sample), an item per chunk, each
+     * adding its tiles, a block at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its
+     * own; then the chunks' sums added in chunk order and transformed into the weights. The chunks
+     * and blocks come from the batch, the cache and the channels, so no bit depends on the threads.
+     */
+    private static boolean winogradWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                              HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        boolean f32 = x.dtype == DType.FLOAT32;
+        int perSample = ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        int block = f32 ? FloatWinograd.gradientBlockTiles(channels, outChannels)
+                : DoubleWinograd.gradientBlockTiles(channels, outChannels);
+        int chunks = Math.min(batch, WEIGHT_CHUNKS);
+        int size = FloatWinograd.gradientSums(channels, outChannels);
+        float[] sums32 = f32 ? FloatConvolution.weightSums(chunks * size) : null;
+        double[] sums64 = f32 ? null : DoubleConvolution.weightSums(chunks * size);
+        SimdWindows.runOn(chunks, MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch)), i -> {
+            int first = MatmulThreads.from(batch, i, chunks, 1) * perSample;
+            int end = MatmulThreads.from(batch, i + 1, chunks, 1) * perSample;
+            if (f32) {
+                java.util.Arrays.fill(sums32, i * size, (i + 1) * size, 0f);
+            } else {
+                java.util.Arrays.fill(sums64, i * size, (i + 1) * size, 0d);
+            }
+            for (int t0 = first; t0 < end; t0 += block) {
+                int t1 = Math.min(end, t0 + block);
+                if (f32) {
+                    FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                            w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), t0, t1, sums32, i * size);
+                } else {
+                    DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                            w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), t0, t1, sums64, i * size);
+                }
+            }
+        });
+        for (int i = 1; i < chunks; i++) {
+            if (f32) {
+                FloatConvolution.addInto(sums32, i * size, sums32, 0, size);
+            } else {
+                DoubleConvolution.addInto(sums64, i * size, sums64, 0, size);
+            }
+        }
+        if (f32) {
+            FloatWinograd.storeGradient(sums32, 0, channels, outChannels, out.f32, ol.offset());
+        } else {
+            DoubleWinograd.storeGradient(sums64, 0, channels, outChannels, out.f64, ol.offset());
+        }
+        return true;
     }
 
     /** Whether a convolution with {@code og} output channels per group takes the direct kernels. */
