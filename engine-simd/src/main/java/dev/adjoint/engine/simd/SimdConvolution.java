@@ -19,7 +19,10 @@ import jdk.incubator.vector.FloatVector;
  * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
  * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input
  * gradient take one (sample, group) per item; the weight gradient one group per item, summing the
- * samples in order, so no result depends on the number of threads. Stride-1 convolutions whose
+ * samples in order, so no result depends on the number of threads. 3 x 3 stride-1 convolutions of
+ * enough channels take Winograd F(2 x 2, 3 x 3) ({@link #winograd}, {@link FloatWinograd}): forward and
+ * input gradient a block of tiles per item, the weight gradient ({@link #winogradWeights}) a chunk of
+ * samples per item. Other stride-1 convolutions whose
  * sample fits half of L2 take the implicit-GEMM kernels ({@link #implicit}), a (sample, group) per
  * item whatever the batch. Other convolutions, when the batch has a sample for every thread, take
  * the chunked kernels (a chunk of samples per item) where a sample's columns fit the band's share
