@@ -1059,27 +1059,29 @@ final class SimdConvolution {
 
     /**
      * Whether a weight gradient takes {@link FloatWinograd#gradientBlock}: a convolution whose forward
-     * takes Winograd ({@link #winograd}), output channels in whole register blocks of its product
-     * ({@link FloatWinograd#GRADIENT_WIDTH}), and sums ({@link FloatWinograd#gradientSums}) within half
-     * of L2, where each block of tiles adds into them.
+     * takes Winograd ({@link #winograd}) and output channels in whole register blocks of its product
+     * ({@link FloatWinograd#GRADIENT_WIDTH}).
      */
     static boolean winogradWeights(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels,
                                    int outChannels) {
         if (!winograd(a, b, w, groups, channels, outChannels)) {
             return false;
         }
-        boolean f32 = a.dtype == DType.FLOAT32;
-        int width = f32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
-        long bytes = (long) FloatWinograd.gradientSums(channels, outChannels) * (f32 ? Float.BYTES : Double.BYTES);
-        return outChannels % width == 0 && bytes <= GemmBlocking.CACHES.l2Bytes() / 2;
+        int width = a.dtype == DType.FLOAT32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
+        return outChannels % width == 0;
     }
 
     /**
-     * A weight gradient through {@link FloatWinograd#gradientBlock}: the batch cut into
-     * {@link #WEIGHT_CHUNKS} chunks of samples (at most one per sample), an item per chunk, each
-     * adding its tiles, a block at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its
-     * own; then the chunks' sums added in chunk order and transformed into the weights. The chunks
-     * and blocks come from the batch, the cache and the channels, so no bit depends on the threads.
+     * A weight gradient through {@link FloatWinograd#gradientBlock}. Where its sums
+     * ({@link FloatWinograd#gradientSums}) fit half of L2, the batch is cut into {@link #WEIGHT_CHUNKS}
+     * chunks of samples (at most one per sample), an item per chunk, each adding its tiles, a block
+     * at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its own; then the chunks'
+     * sums are added in chunk order and transformed into the weights. Larger layers (512 -> 512
+     * channels: 16 MB of sums in FLOAT32) cut the weights instead, into one register block of output
+     * channels by as many input channels as keep their sums within a quarter of L2: an item per
+     * part, over the whole batch, transforming its own channels' tiles (each input channel's once
+     * per block of output channels, a few percent of the products there). The cuts come from the
+     * batch, the cache and the channels, so no bit depends on the threads.
      */
     private static boolean winogradWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
                                               HeapStorage out, Layout ol) {
@@ -1087,14 +1089,52 @@ final class SimdConvolution {
         int channels = xl.shape().dim(1);
         int outChannels = gl.shape().dim(1);
         boolean f32 = x.dtype == DType.FLOAT32;
-        int perSample = ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        int bytes = f32 ? Float.BYTES : Double.BYTES;
+        int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        int perSample = tiles / batch;
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch));
+        long l2 = GemmBlocking.CACHES.l2Bytes();
+        if ((long) FloatWinograd.gradientSums(channels, outChannels) * bytes > l2 / 2) {
+            int width = f32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
+            int most = (int) Math.max(2, l2 / 4 / ((long) FloatWinograd.POSITIONS * width * bytes));
+            int cParts = (channels + most - 1) / most;
+            int oParts = outChannels / width;
+            SimdWindows.runOn(cParts * oParts, threads, i -> {
+                int c0 = MatmulThreads.from(channels, i % cParts, cParts, 1);
+                int c1 = MatmulThreads.from(channels, i % cParts + 1, cParts, 1);
+                int o0 = i / cParts * width;
+                int size = FloatWinograd.gradientSums(c1 - c0, width);
+                int block = f32 ? FloatWinograd.gradientBlockTiles(c1 - c0, width)
+                        : DoubleWinograd.gradientBlockTiles(c1 - c0, width);
+                float[] sums32 = f32 ? FloatWinograd.gradientScratch(size) : null;
+                double[] sums64 = f32 ? null : DoubleWinograd.gradientScratch(size);
+                for (int t0 = 0; t0 < tiles; t0 += block) {
+                    int t1 = Math.min(tiles, t0 + block);
+                    if (f32) {
+                        FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                                w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
+                                o0 + width, t0, t1, sums32, 0);
+                    } else {
+                        DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                                w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
+                                o0 + width, t0, t1, sums64, 0);
+                    }
+                }
+                if (f32) {
+                    FloatWinograd.storeGradient(sums32, 0, channels, c0, c1, o0, o0 + width, out.f32, ol.offset());
+                } else {
+                    DoubleWinograd.storeGradient(sums64, 0, channels, c0, c1, o0, o0 + width, out.f64, ol.offset());
+                }
+            });
+            return true;
+        }
         int block = f32 ? FloatWinograd.gradientBlockTiles(channels, outChannels)
                 : DoubleWinograd.gradientBlockTiles(channels, outChannels);
         int chunks = Math.min(batch, WEIGHT_CHUNKS);
         int size = FloatWinograd.gradientSums(channels, outChannels);
         float[] sums32 = f32 ? FloatConvolution.weightSums(chunks * size) : null;
         double[] sums64 = f32 ? null : DoubleConvolution.weightSums(chunks * size);
-        SimdWindows.runOn(chunks, MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch)), i -> {
+        SimdWindows.runOn(chunks, threads, i -> {
             int first = MatmulThreads.from(batch, i, chunks, 1) * perSample;
             int end = MatmulThreads.from(batch, i + 1, chunks, 1) * perSample;
             if (f32) {
@@ -1106,10 +1146,12 @@ final class SimdConvolution {
                 int t1 = Math.min(end, t0 + block);
                 if (f32) {
                     FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
-                            w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), t0, t1, sums32, i * size);
+                            w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), 0, channels, 0,
+                            outChannels, t0, t1, sums32, i * size);
                 } else {
                     DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
-                            w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), t0, t1, sums64, i * size);
+                            w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), 0, channels, 0,
+                            outChannels, t0, t1, sums64, i * size);
                 }
             }
         });
@@ -1121,9 +1163,9 @@ final class SimdConvolution {
             }
         }
         if (f32) {
-            FloatWinograd.storeGradient(sums32, 0, channels, outChannels, out.f32, ol.offset());
+            FloatWinograd.storeGradient(sums32, 0, channels, 0, channels, 0, outChannels, out.f32, ol.offset());
         } else {
-            DoubleWinograd.storeGradient(sums64, 0, channels, outChannels, out.f64, ol.offset());
+            DoubleWinograd.storeGradient(sums64, 0, channels, 0, channels, 0, outChannels, out.f64, ol.offset());
         }
         return true;
     }

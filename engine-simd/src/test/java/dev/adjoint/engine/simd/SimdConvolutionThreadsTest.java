@@ -44,6 +44,8 @@ class SimdConvolutionThreadsTest {
             // The Winograd weight gradient (whole register blocks of output channels): five samples in
             // four chunks, blocks of tiles that end inside samples, odd sizes.
             {"winograd weight gradient", new int[] {5, 40, 13, 11}, new int[] {64, 40, 3, 3}, 1, 1, 1},
+            // Its sums larger than half of L2: the weights cut into parts of channels.
+            {"winograd weight gradient, parts", new int[] {3, 300, 9, 10}, new int[] {64, 300, 3, 3}, 1, 1, 1},
             // Flat direct kernels (depthwise, stride 1, "same").
             {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
             // Direct kernels strided along the width (phased rows).

@@ -59,7 +59,8 @@ class WinogradConvolutionTest {
      * The weight gradient ({@link FloatWinograd#gradientBlock}) against a plain FLOAT64 loop, for the
      * same windows, with output channels in whole register blocks of its product (64 and 128 in
      * FLOAT32, also whole ones in FLOAT64), batches of 1, 3 and 6 (fewer samples than chunks, and
-     * chunks of several), and 100 -> 64 channels, whose blocks of tiles end inside samples.
+     * chunks of several), 100 -> 64 channels, whose blocks of tiles end inside samples, and 300 ->
+     * 128, whose sums outgrow L2.
      * Tolerance as above over the sums of the tiles: {@code T} tiles' terms {@code V Z}, each factor
      * a sum of at most 4 elements in [-1, 1], summed into the 16 sums M, of which a weight takes
      * coefficients of absolute sum at most 4: {@code |dW - exact| <= 64 T (T + 8) u}.
@@ -85,6 +86,11 @@ class WinogradConvolutionTest {
             }
         }
         checkWeightGrad(DType.FLOAT32, new Window2d(14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14), 5, 100, 64);
+        // Sums larger than half of L2 (2.4 MB in FLOAT32, twice that in FLOAT64): the weights cut
+        // into parts of input and output channels, each over the whole batch.
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            checkWeightGrad(dtype, new Window2d(9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9, 7), 3, 300, 128);
+        }
     }
 
     private static void checkWeightGrad(DType dtype, Window2d w, int batch, int channels, int outChannels) {
