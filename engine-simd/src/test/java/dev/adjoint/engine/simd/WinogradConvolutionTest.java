@@ -85,10 +85,10 @@ class WinogradConvolutionTest {
                 }
             }
         }
-        checkWeightGrad(DType.FLOAT32, new Window2d(14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14), 5, 100, 64);
-        // Sums larger than half of L2 (2.4 MB in FLOAT32, twice that in FLOAT64): the weights cut
-        // into parts of input and output channels, each over the whole batch.
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            checkWeightGrad(dtype, new Window2d(14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14), 5, 100, 64);
+            // Sums larger than half of L2 (2.4 MB in FLOAT32, twice that in FLOAT64): the weights cut
+            // into parts of input and output channels, each over the whole batch.
             checkWeightGrad(dtype, new Window2d(9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9, 7), 3, 300, 128);
         }
     }
