@@ -7,7 +7,6 @@ import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.Window2d;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,14 +16,15 @@ import java.util.List;
  * {@code conv2d}, {@code conv2dInputGrad}, {@code conv2dWeightGrad}, each into a fresh zeroed output as
  * the ops call them), builds loaded as in {@code GemmAB} and taking turns, one call of each kernel per
  * round, so load from other processes falls on all of them alike. Each call is timed by the calling
- * thread's CPU time and by the wall clock; the table gives the medians per kernel and build, and a
- * checksum of each build's outputs (builds that must agree to the bit print the same).
+ * thread's CPU time and by the wall clock; the table gives the medians per kernel and build, the bytes
+ * the calling thread allocated per call (the output included), and a checksum of each build's outputs
+ * (builds that must agree to the bit print the same).
  *
  * <pre>
  * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     benchmarks/ab/ConvAB.java rounds shape dirA[@prop=value,...] dirB ...
  * </pre>
- * {@code shape}: fmnist2 or resnet3x3. One thread ({@code THREADS=2} in the environment for two: the
+ * {@code shape}: fmnist2, resnet3x3 or resnet512 (a ResNet stage-4 3x3 layer). One thread ({@code THREADS=2} in the environment for two: the
  * calling thread's CPU time then leaves out the other thread's, so read the wall time there, which a
  * loaded machine inflates, and the helper threads' CPU time beside it: the caller's and the helpers'
  * together against one thread's CPU time say how much work the second thread added, their difference
@@ -32,7 +32,8 @@ import java.util.List;
  */
 public class ConvAB {
     private static final DType DTYPE = "f64".equals(System.getenv("DT")) ? DType.FLOAT64 : DType.FLOAT32;
-    private static final ThreadMXBean BEAN = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.ThreadMXBean BEAN =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private static final int WARM_UP_ROUNDS = Integer.parseInt(System.getenv().getOrDefault("WARM", "40"));
     private static final String[] KERNELS = {"forward", "inputGrad", "weightGrad"};
     /** {@code ONLY=weightGrad} (or forward, inputGrad) in the environment times that kernel alone. */
@@ -69,6 +70,7 @@ public class ConvAB {
         int[][] dims = switch (args[1]) {
             case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}};
             case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}};
+            case "resnet512" -> new int[][] {{32, 512, 7, 7}, {512, 512, 3, 3}};
             default -> throw new IllegalArgumentException("unknown shape " + args[1]);
         };
         int[] xd = dims[0], wd = dims[1];
@@ -93,6 +95,7 @@ public class ConvAB {
         double[][][] ms = new double[builds.size()][KERNELS.length][rounds];
         double[][][] wall = new double[builds.size()][KERNELS.length][rounds];
         double[][][] helper = new double[builds.size()][KERNELS.length][rounds];
+        long[][] allocated = new long[builds.size()][KERNELS.length];
         long[] helpers = helperThreads();
         double[][] sums = new double[builds.size()][KERNELS.length];
         for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
@@ -101,6 +104,7 @@ public class ConvAB {
                     if (!ONLY.isEmpty() && !ONLY.equals(KERNELS[k])) {
                         continue;
                     }
+                    long allocatedStart = BEAN.getCurrentThreadAllocatedBytes();
                     long helperStart = cpuTime(helpers);
                     long start = BEAN.getCurrentThreadCpuTime();
                     long wallStart = System.nanoTime();
@@ -108,10 +112,12 @@ public class ConvAB {
                     long wallEnd = System.nanoTime();
                     long end = BEAN.getCurrentThreadCpuTime();
                     long helperEnd = cpuTime(helpers);
+                    long allocatedEnd = BEAN.getCurrentThreadAllocatedBytes();
                     if (round >= 0) {
                         ms[v][k][round] = (end - start) / 1e6;
                         wall[v][k][round] = (wallEnd - wallStart) / 1e6;
                         helper[v][k][round] = (helperEnd - helperStart) / 1e6;
+                        allocated[v][k] += allocatedEnd - allocatedStart;
                     }
                     if (round == rounds - 1) {
                         double[] d = builds.get(v).backend.toDoubles(out,
@@ -140,8 +146,9 @@ public class ConvAB {
                 double[] helps = helper[v][k].clone();
                 Arrays.sort(helps);
                 System.out.printf("  %-11s %8.3f ms (%7.3f-%7.3f) %6.1f GFLOP/s  wall %8.3f ms  helpers %7.3f ms"
-                        + "  checksum %.10e%n", KERNELS[k], median, sorted[rounds / 4], sorted[3 * rounds / 4],
-                        gflop / median * 1e3, walls[rounds / 2], helps[rounds / 2], sums[v][k]);
+                        + "  %9d B/call  checksum %.10e%n", KERNELS[k], median, sorted[rounds / 4],
+                        sorted[3 * rounds / 4], gflop / median * 1e3, walls[rounds / 2], helps[rounds / 2],
+                        allocated[v][k] / rounds, sums[v][k]);
             }
         }
     }

@@ -19,7 +19,10 @@ import jdk.incubator.vector.FloatVector;
  * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
  * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input
  * gradient take one (sample, group) per item; the weight gradient one group per item, summing the
- * samples in order, so no result depends on the number of threads. Stride-1 convolutions whose
+ * samples in order, so no result depends on the number of threads. 3 x 3 stride-1 convolutions of
+ * enough channels take Winograd F(2 x 2, 3 x 3) ({@link #winograd}, {@link FloatWinograd}): forward and
+ * input gradient a block of tiles per item, the weight gradient ({@link #winogradWeights}) a chunk of
+ * samples, or for large layers a part of the weights, per item. Other stride-1 convolutions whose
  * sample fits half of L2 take the implicit-GEMM kernels ({@link #implicit}), a (sample, group) per
  * item whatever the batch. Other convolutions, when the batch has a sample for every thread, take
  * the chunked kernels (a chunk of samples per item) where a sample's columns fit the band's share
@@ -208,6 +211,9 @@ final class SimdConvolution {
         int outChannels = gl.shape().dim(1);
         if (!direct(x, out, w, outChannels / groups)) {
             int batch = xl.shape().dim(0);
+            if (winogradWeights(x, out, w, groups, channels, outChannels)) {
+                return winogradWeightGrad(x, xl, grad, gl, w, out, ol);
+            }
             if (implicitWeights(x, out, w, outChannels / groups)) {
                 return implicitWeightGrad(x, xl, grad, gl, w, groups, out, ol);
             }
@@ -1010,10 +1016,16 @@ final class SimdConvolution {
         int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
         int block = f32 ? FloatWinograd.blockTiles(channels, outChannels)
                 : DoubleWinograd.blockTiles(channels, outChannels);
-        float[] u32 = f32 ? FloatWinograd.transformWeights(weight.f32, wAt, outChannels, channels, flippedWeights)
-                : null;
-        double[] u64 = f32 ? null
-                : DoubleWinograd.transformWeights(weight.f64, wAt, outChannels, channels, flippedWeights);
+        float[] u32 = f32 ? FloatWinograd.weightScratch(outChannels, channels) : null;
+        double[] u64 = f32 ? null : DoubleWinograd.weightScratch(outChannels, channels);
+        int panels = FloatWinograd.paddedRows(outChannels) / FloatWinograd.ROWS;
+        SimdWindows.runOn(panels, winogradWeightThreads(channels, outChannels), q -> {
+            if (f32) {
+                FloatWinograd.transformWeights(weight.f32, wAt, outChannels, channels, flippedWeights, u32, q);
+            } else {
+                DoubleWinograd.transformWeights(weight.f64, wAt, outChannels, channels, flippedWeights, u64, q);
+            }
+        });
         int blocks = (tiles + block - 1) / block;
         SimdWindows.runOn(blocks, MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch)), i -> {
             int t0 = i * block;
@@ -1028,6 +1040,134 @@ final class SimdConvolution {
                         t0, t1);
             }
         });
+        return true;
+    }
+
+    /**
+     * The (input, output) channel pairs from which {@link #winogradForward} transforms the weights on
+     * every thread, a panel of output channels per item. Measured on AMD EPYC Zen 4 (FLOAT32, back-to-back
+     * transforms, best of five, one thread -> two): 32 x 64 pairs 19 -> 17 us, 64 x 64 61 -> 29,
+     * 128 x 128 159 -> 88, 512 x 512 3.5 -> 2.2 ms; from 64 x 64 on the work outweighs waking a
+     * parked helper (10-50 us, {@link MatmulThreads}).
+     */
+    static final int WINOGRAD_PARALLEL_PAIRS = 64 * 64;
+
+    /** The threads that transform a Winograd convolution's weights: each U element is one pair's, whichever thread. */
+    private static int winogradWeightThreads(int channels, int outChannels) {
+        return (long) channels * outChannels >= WINOGRAD_PARALLEL_PAIRS ? MatmulThreads.THREADS : 1;
+    }
+
+    /**
+     * Whether a weight gradient takes {@link FloatWinograd#gradientBlock}: a convolution whose forward
+     * takes Winograd ({@link #winograd}) and output channels in whole register blocks of its product
+     * ({@link FloatWinograd#GRADIENT_WIDTH}).
+     */
+    static boolean winogradWeights(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels,
+                                   int outChannels) {
+        if (!winograd(a, b, w, groups, channels, outChannels)) {
+            return false;
+        }
+        int width = a.dtype == DType.FLOAT32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
+        return outChannels % width == 0;
+    }
+
+    /**
+     * A weight gradient through {@link FloatWinograd#gradientBlock}. Where its sums
+     * ({@link FloatWinograd#gradientSums}) fit half of L2, the batch is cut into {@link #WEIGHT_CHUNKS}
+     * chunks of samples (at most one per sample), an item per chunk, each adding its tiles, a block
+     * at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its own; then the chunks'
+     * sums are added in chunk order and transformed into the weights. Larger layers (512 -> 512
+     * channels: 16 MB of sums in FLOAT32) cut the weights instead, into one register block of output
+     * channels by as many input channels as keep their sums within a quarter of L2: an item per
+     * part, over the whole batch, transforming its own channels' tiles (each input channel's once
+     * per block of output channels, 8 times for 512 of them in FLOAT32, against 16 x 512 multiply-adds
+     * per tile and input channel in the products). The cuts come from the batch, the cache and the
+     * channels, so no bit depends on the threads.
+     */
+    private static boolean winogradWeightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w,
+                                              HeapStorage out, Layout ol) {
+        int batch = xl.shape().dim(0);
+        int channels = xl.shape().dim(1);
+        int outChannels = gl.shape().dim(1);
+        boolean f32 = x.dtype == DType.FLOAT32;
+        int bytes = f32 ? Float.BYTES : Double.BYTES;
+        int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        int perSample = tiles / batch;
+        int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch));
+        long l2 = GemmBlocking.CACHES.l2Bytes();
+        if ((long) FloatWinograd.gradientSums(channels, outChannels) * bytes > l2 / 2) {
+            int width = f32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
+            int most = (int) Math.max(2, l2 / 4 / ((long) FloatWinograd.POSITIONS * width * bytes));
+            int cParts = (channels + most - 1) / most;
+            int oParts = outChannels / width;
+            SimdWindows.runOn(cParts * oParts, threads, i -> {
+                int c0 = MatmulThreads.from(channels, i % cParts, cParts, 1);
+                int c1 = MatmulThreads.from(channels, i % cParts + 1, cParts, 1);
+                int o0 = i / cParts * width;
+                int size = FloatWinograd.gradientSums(c1 - c0, width);
+                int block = f32 ? FloatWinograd.gradientBlockTiles(c1 - c0, width)
+                        : DoubleWinograd.gradientBlockTiles(c1 - c0, width);
+                float[] sums32 = f32 ? FloatWinograd.gradientScratch(size) : null;
+                double[] sums64 = f32 ? null : DoubleWinograd.gradientScratch(size);
+                for (int t0 = 0; t0 < tiles; t0 += block) {
+                    int t1 = Math.min(tiles, t0 + block);
+                    if (f32) {
+                        FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                                w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
+                                o0 + width, t0, t1, sums32, 0);
+                    } else {
+                        DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                                w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
+                                o0 + width, t0, t1, sums64, 0);
+                    }
+                }
+                if (f32) {
+                    FloatWinograd.storeGradient(sums32, 0, channels, c0, c1, o0, o0 + width, out.f32, ol.offset());
+                } else {
+                    DoubleWinograd.storeGradient(sums64, 0, channels, c0, c1, o0, o0 + width, out.f64, ol.offset());
+                }
+            });
+            return true;
+        }
+        int block = f32 ? FloatWinograd.gradientBlockTiles(channels, outChannels)
+                : DoubleWinograd.gradientBlockTiles(channels, outChannels);
+        int chunks = Math.min(batch, WEIGHT_CHUNKS);
+        int size = FloatWinograd.gradientSums(channels, outChannels);
+        float[] sums32 = f32 ? FloatConvolution.weightSums(chunks * size) : null;
+        double[] sums64 = f32 ? null : DoubleConvolution.weightSums(chunks * size);
+        SimdWindows.runOn(chunks, threads, i -> {
+            int first = MatmulThreads.from(batch, i, chunks, 1) * perSample;
+            int end = MatmulThreads.from(batch, i + 1, chunks, 1) * perSample;
+            if (f32) {
+                java.util.Arrays.fill(sums32, i * size, (i + 1) * size, 0f);
+            } else {
+                java.util.Arrays.fill(sums64, i * size, (i + 1) * size, 0d);
+            }
+            for (int t0 = first; t0 < end; t0 += block) {
+                int t1 = Math.min(end, t0 + block);
+                if (f32) {
+                    FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                            w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), 0, channels, 0,
+                            outChannels, t0, t1, sums32, i * size);
+                } else {
+                    DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
+                            w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), 0, channels, 0,
+                            outChannels, t0, t1, sums64, i * size);
+                }
+            }
+        });
+        for (int i = 1; i < chunks; i++) {
+            if (f32) {
+                FloatConvolution.addInto(sums32, i * size, sums32, 0, size);
+            } else {
+                DoubleConvolution.addInto(sums64, i * size, sums64, 0, size);
+            }
+        }
+        if (f32) {
+            FloatWinograd.storeGradient(sums32, 0, channels, 0, channels, 0, outChannels, out.f32, ol.offset());
+        } else {
+            DoubleWinograd.storeGradient(sums64, 0, channels, 0, channels, 0, outChannels, out.f64, ol.offset());
+        }
         return true;
     }
 

@@ -41,6 +41,11 @@ class SimdConvolutionThreadsTest {
             // Winograd (with it on): blocks of tiles that end inside samples and tile rows, padding 0 and 2.
             {"winograd, odd sizes", new int[] {5, 33, 15, 9}, new int[] {70, 33, 3, 3}, 1, 0, 1},
             {"winograd, padding 2", new int[] {3, 24, 9, 10}, new int[] {40, 24, 3, 3}, 1, 2, 1},
+            // The Winograd weight gradient (whole register blocks of output channels): five samples in
+            // four chunks, odd sizes.
+            {"winograd weight gradient", new int[] {5, 40, 13, 11}, new int[] {64, 40, 3, 3}, 1, 1, 1},
+            // Its sums larger than half of L2: the weights cut into parts of channels.
+            {"winograd weight gradient, parts", new int[] {3, 300, 9, 10}, new int[] {64, 300, 3, 3}, 1, 1, 1},
             // Flat direct kernels (depthwise, stride 1, "same").
             {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
             // Direct kernels strided along the width (phased rows).

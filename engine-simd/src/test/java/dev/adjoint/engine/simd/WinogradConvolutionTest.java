@@ -55,6 +55,71 @@ class WinogradConvolutionTest {
         }
     }
 
+    /**
+     * The weight gradient ({@link FloatWinograd#gradientBlock}) against a plain FLOAT64 loop, for the
+     * same windows, with output channels in whole register blocks of its product (64 and 128 in
+     * FLOAT32, also whole ones in FLOAT64), batches of 1, 3 and 6 (fewer samples than chunks, and
+     * chunks of several), 100 -> 64 channels, whose blocks of tiles end inside samples, and 300 ->
+     * 128, whose sums outgrow L2.
+     * Tolerance as above over the sums of the tiles: {@code T} tiles' terms {@code V Z}, each factor
+     * a sum of at most 4 elements in [-1, 1], summed into the 16 sums M, of which a weight takes
+     * coefficients of absolute sum at most 4: {@code |dW - exact| <= 64 T (T + 8) u}.
+     */
+    @Test
+    void weightGradientMatchesAPlainLoop() {
+        int[][] channels = {{25, 64}, {20, 128}};
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (int[] size : SIZES) {
+                for (int pad = 0; pad <= 2; pad++) {
+                    int outH = size[0] + 2 * pad - 2;
+                    int outW = size[1] + 2 * pad - 2;
+                    if (outH <= 0 || outW <= 0) {
+                        continue;
+                    }
+                    Window2d w = new Window2d(size[0], size[1], 3, 3, 1, 1, pad, pad, 1, 1, outH, outW);
+                    for (int batch : new int[] {1, 3, 6}) {
+                        for (int[] ch : channels) {
+                            checkWeightGrad(dtype, w, batch, ch[0], ch[1]);
+                        }
+                    }
+                }
+            }
+        }
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            checkWeightGrad(dtype, new Window2d(14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14), 5, 100, 64);
+            // Sums larger than half of L2 (2.4 MB in FLOAT32, twice that in FLOAT64): the weights cut
+            // into parts of input and output channels, each over the whole batch.
+            checkWeightGrad(dtype, new Window2d(9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9, 7), 3, 300, 128);
+        }
+    }
+
+    private static void checkWeightGrad(DType dtype, Window2d w, int batch, int channels, int outChannels) {
+        Random random = new Random(channels * 31 + w.height() * 7 + w.padH() + batch);
+        double[] x = uniform(random, batch * channels * w.height() * w.width());
+        double[] grad = uniform(random, batch * outChannels * w.positions());
+        Layout xl = Layout.contiguous(Shape.of(batch, channels, w.height(), w.width()));
+        Layout wl = Layout.contiguous(Shape.of(outChannels, channels, 3, 3));
+        Layout gl = Layout.contiguous(Shape.of(batch, outChannels, w.outH(), w.outW()));
+        String what = dtype + ", batch " + batch + ", " + channels + " -> " + outChannels + ", " + w;
+        HeapStorage xs = storage(dtype, x), gs = storage(dtype, grad);
+        assertTrue(!SimdConvolution.IMPLICIT_BLOCK_FITS
+                        || SimdConvolution.winogradWeights(xs, xs, w, 1, channels, outChannels),
+                "weight gradient not on Winograd: " + what);
+        double[] expected = weightGrad(x, grad, w, batch, channels, outChannels);
+        HeapStorage out = HeapStorage.allocate(dtype, expected.length);
+        SIMD.conv2dWeightGrad(xs, xl, gs, gl, w, 1, out, wl);
+        int tiles = batch * ((w.outH() + 1) / 2) * ((w.outW() + 1) / 2);
+        double u = dtype == DType.FLOAT32 ? 0x1p-24 : 0x1p-53;
+        double tolerance = 64.0 * tiles * (tiles + 8) * u;
+        for (int i = 0; i < expected.length; i++) {
+            double error = Math.abs(out.get(i) - expected[i]);
+            if (!(error <= tolerance)) {
+                throw new AssertionError("conv2dWeightGrad " + what + ": element " + i + " is " + out.get(i)
+                        + ", expected " + expected[i] + " within " + tolerance);
+            }
+        }
+    }
+
     private static void check(DType dtype, Window2d w, int batch, int channels, int outChannels) {
         Random random = new Random(channels * 31 + w.height() * 7 + w.padH());
         double[] x = uniform(random, batch * channels * w.height() * w.width());
@@ -146,6 +211,34 @@ class WinogradConvolutionTest {
             }
         }
         return y;
+    }
+
+    /** The weight gradient in FLOAT64: each weight's sum over the samples and output positions. */
+    static double[] weightGrad(double[] x, double[] grad, Window2d w, int batch, int channels, int outChannels) {
+        double[] dw = new double[outChannels * channels * 9];
+        for (int o = 0; o < outChannels; o++) {
+            for (int c = 0; c < channels; c++) {
+                for (int kh = 0; kh < 3; kh++) {
+                    for (int kw = 0; kw < 3; kw++) {
+                        double sum = 0;
+                        for (int n = 0; n < batch; n++) {
+                            for (int oh = 0; oh < w.outH(); oh++) {
+                                int h = oh + kh - w.padH();
+                                for (int ow = 0; ow < w.outW(); ow++) {
+                                    int x0 = ow + kw - w.padW();
+                                    if (h >= 0 && h < w.height() && x0 >= 0 && x0 < w.width()) {
+                                        sum += grad[((n * outChannels + o) * w.outH() + oh) * w.outW() + ow]
+                                                * x[((n * channels + c) * w.height() + h) * w.width() + x0];
+                                    }
+                                }
+                            }
+                        }
+                        dw[((o * channels + c) * 3 + kh) * 3 + kw] = sum;
+                    }
+                }
+            }
+        }
+        return dw;
     }
 
     /** The input gradient in FLOAT64: each output gradient element scattered through every tap. */
