@@ -12,6 +12,9 @@ import dev.adjoint.spi.FusedKernels.Kernel;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.adjoint.ops.LinalgOps.batchShape;
+import static dev.adjoint.ops.LinalgOps.withMatrix;
+
 /**
  * torch.nn.functional.scaled_dot_product_attention (PyTorch 2, without dropout) as one primitive:
  * {@code softmax(scale * q k^T + mask) v}, one node in the graph with its VJP and JVP side by side.
@@ -249,23 +252,5 @@ public final class AttentionOps {
     /** {@code t} viewed with its batch dims broadcast (stride 0 where it repeats) to {@code shape}. */
     private static Tensor broadcast(Tensor t, Shape shape) {
         return Dispatch.view(t.detach(), t.layout().broadcastTo(shape));
-    }
-
-    private static Shape batchShape(Shape s) {
-        int[] dims = new int[s.rank() - 2];
-        for (int i = 0; i < dims.length; i++) {
-            dims[i] = s.dim(i);
-        }
-        return Shape.of(dims);
-    }
-
-    private static Shape withMatrix(Shape batch, int rows, int cols) {
-        int[] dims = new int[batch.rank() + 2];
-        for (int i = 0; i < batch.rank(); i++) {
-            dims[i] = batch.dim(i);
-        }
-        dims[batch.rank()] = rows;
-        dims[batch.rank() + 1] = cols;
-        return Shape.of(dims);
     }
 }

@@ -194,7 +194,8 @@ public final class LinalgOps {
         values[j] = v;
     }
 
-    private static Shape batchShape(Shape s) {
+    /** The dims of {@code s} before its last two (a batch of matrices' batch shape). */
+    static Shape batchShape(Shape s) {
         int[] dims = new int[s.rank() - 2];
         for (int i = 0; i < dims.length; i++) {
             dims[i] = s.dim(i);
@@ -202,7 +203,8 @@ public final class LinalgOps {
         return Shape.of(dims);
     }
 
-    private static Shape withMatrix(Shape batch, int rows, int cols) {
+    /** {@code batch} followed by a {@code rows x cols} matrix. */
+    static Shape withMatrix(Shape batch, int rows, int cols) {
         int[] dims = new int[batch.rank() + 2];
         for (int i = 0; i < batch.rank(); i++) {
             dims[i] = batch.dim(i);
