@@ -133,9 +133,7 @@ public final class AttentionOps {
                 grads[2] = p.transpose(-1, -2).matmul(g);
             }
             if (c.needsInputGrad(0) || c.needsInputGrad(1) || wantMask) {
-                Tensor dp = g.matmul(sv.transpose(-1, -2));
-                // The softmax's VJP: J = diag(p) - p p^T per row.
-                Tensor ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
+                Tensor ds = NormalizationOps.softmaxVjp(g.matmul(sv.transpose(-1, -2)), p, p.rank() - 1, false);
                 if (c.needsInputGrad(0)) {
                     grads[0] = ds.matmul(sk).mul(sc);
                 }
@@ -164,8 +162,8 @@ public final class AttentionOps {
             }
             Tensor tangent = null;
             if (dScores != null) {
-                Tensor dp = p.mul(dScores.sub(dScores.mul(p).sum(-1, true)));
-                tangent = dp.matmul(at[2]);
+                // The softmax's Jacobian diag(p) - p p^T is symmetric: its JVP is its VJP.
+                tangent = NormalizationOps.softmaxVjp(dScores, p, p.rank() - 1, false).matmul(at[2]);
             }
             if (t[2] != null) {
                 Tensor part = p.matmul(t[2]);

@@ -223,16 +223,11 @@ public final class Dispatch {
 
     static Tensor unary(String op, UnaryOp kernel, Tensor x) {
         x = promoted(op, kernel, x);
-        Layout in = x.layout();
-        // A permuted dense input keeps its order in the result, as a binary op's shared order does.
-        Tensor out = !in.isContiguous() && in.isDensePermutation()
-                ? INTERNALS.fromStorage(x.backend().allocateForOverwrite(x.dtype(), x.numel()),
-                        new Layout(x.shape(), in.strides(), 0), x.backend())
-                : empty(x.backend(), x.dtype(), x.shape());
+        Tensor out = emptyInOrder(x.backend(), x.dtype(), x.shape(), permutedOrder(x.layout()));
         if (out.numel() == 0) {
             return out;
         }
-        x.backend().unary(kernel, x.storage(), in, out.storage(), out.layout());
+        x.backend().unary(kernel, x.storage(), x.layout(), out.storage(), out.layout());
         return out;
     }
 
@@ -243,10 +238,8 @@ public final class Dispatch {
         b = operands[1];
         Shape shape = Shape.broadcast(op, a.shape(), b.shape());
         DType dtype = kernel.isComparison() ? DType.BOOL : a.dtype();
-        Tensor out = sharedPermutation(a, b, shape)
-                ? INTERNALS.fromStorage(a.backend().allocateForOverwrite(dtype, shape.numel()),
-                        new Layout(shape, a.layout().strides(), 0), a.backend())
-                : empty(a.backend(), dtype, shape);
+        boolean sameOrder = a.shape().equals(shape) && b.shape().equals(shape) && a.layout().hasStridesOf(b.layout());
+        Tensor out = emptyInOrder(a.backend(), dtype, shape, sameOrder ? permutedOrder(a.layout()) : null);
         if (out.numel() == 0) {
             return out;
         }
@@ -256,16 +249,21 @@ public final class Dispatch {
     }
 
     /**
-     * Whether {@code a} and {@code b} are both the same permutation of a dense layout, not the row-major
-     * one (two gradients of a transposed weight): then the result takes that order too, as PyTorch's
-     * elementwise results keep their inputs' memory order, so the kernel reads and writes one dense run
-     * and a sum built up from such operands ({@code add_} of each gradient in turn) stays in their order.
+     * {@code layout} when it is a permutation of a dense layout other than the row-major one (a transposed
+     * weight's gradient), else null. An elementwise result of operands in that one order takes it too,
+     * as PyTorch's elementwise results keep their inputs' memory order: the kernel then reads and writes
+     * one dense run, and a sum built up from such operands ({@code add_} of each gradient in turn) stays
+     * in their order.
      */
-    private static boolean sharedPermutation(Tensor a, Tensor b, Shape shape) {
-        Layout la = a.layout();
-        Layout lb = b.layout();
-        return !la.isContiguous() && a.shape().equals(shape) && b.shape().equals(shape)
-                && Arrays.equals(la.strides(), lb.strides()) && la.isDensePermutation();
+    private static Layout permutedOrder(Layout layout) {
+        return !layout.isContiguous() && layout.isDensePermutation() ? layout : null;
+    }
+
+    /** An uninitialised result of {@code shape} with {@code order}'s strides, or row-major when it is null. */
+    private static Tensor emptyInOrder(Backend backend, DType dtype, Shape shape, Layout order) {
+        return order == null ? empty(backend, dtype, shape)
+                : INTERNALS.fromStorage(backend.allocateForOverwrite(dtype, shape.numel()),
+                        new Layout(shape, order.strides(), 0), backend);
     }
 
     /**

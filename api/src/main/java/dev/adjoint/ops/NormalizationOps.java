@@ -79,7 +79,8 @@ public final class NormalizationOps {
         }
     }
 
-    private static Tensor softmaxVjp(Tensor g, Tensor y, int d, boolean log) {
+    /** The VJP of softmax (or log-softmax) along {@code d} from its output {@code y}: fused when plain. */
+    static Tensor softmaxVjp(Tensor g, Tensor y, int d, boolean log) {
         FusedKernels fused = FusedKernels.offered(g.backend(), Kernel.SOFTMAX_BACKWARD, g.dtype());
         if (fused != null && plain(g, y) && g.size(d) > 0) {
             Tensor gt = lastDim(g, d);

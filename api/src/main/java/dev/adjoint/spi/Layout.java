@@ -91,6 +91,11 @@ public final class Layout {
         return contiguous;
     }
 
+    /** Whether {@code other} has the same strides (shape and offset aside), without copying either. */
+    public boolean hasStridesOf(Layout other) {
+        return Arrays.equals(strides, other.strides);
+    }
+
     /**
      * True when the elements fill {@code numel()} consecutive storage slots from {@code offset}, each
      * once, in some order of the dims: a contiguous tensor, or one viewed through a permutation (a

@@ -185,8 +185,8 @@ public final class SimdBackend extends HeapBackend {
         int n = outLayout.numel();
         if (VECTORS && VECTOR_UNARY.contains(op) && floating(o) && in.dtype == o.dtype && n > 0) {
             // Both contiguous, or both the same permutation of a dense block: one run in memory order.
-            if (xLayout.isContiguous() && outLayout.isContiguous() || Arrays.equals(xLayout.strides(), outLayout.strides())
-                    && outLayout.isDensePermutation()) {
+            if (xLayout.isContiguous() && outLayout.isContiguous()
+                    || xLayout.hasStridesOf(outLayout) && outLayout.isDensePermutation()) {
                 int xo = xLayout.offset();
                 int oo = outLayout.offset();
                 if (n <= RUN_PIECE) {
@@ -285,8 +285,7 @@ public final class SimdBackend extends HeapBackend {
                 denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
                 return;
             }
-            if (Arrays.equals(outLayout.strides(), aLayout.strides()) && Arrays.equals(outLayout.strides(), bLayout.strides())
-                    && outLayout.isDensePermutation()) {
+            if (outLayout.hasStridesOf(aLayout) && outLayout.hasStridesOf(bLayout) && outLayout.isDensePermutation()) {
                 // All three the same permutation of a dense block (gradients of a transposed weight summed
                 // in its order): element by element the same positions, so one dense run in memory order.
                 denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
