@@ -228,6 +228,34 @@ public final class Functional {
         return Einsum.einsum(equation, List.of(operands));
     }
 
+    // ---- dropout --------------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.functional.dropout: in training, each element zeroed with probability {@code p} and the
+     * rest scaled by {@code 1 / (1 - p)} (inverted dropout), the mask drawn from {@code generator} one
+     * uniform number per element in row-major order (the same on every backend; replayed by
+     * {@code Autograd.checkpoint}); the gradient flows through the kept elements with the same scale.
+     * Not training, or {@code p == 0}: {@code input} itself. {@code p == 1}: zeros, as PyTorch (with a
+     * zero gradient), drawing nothing.
+     */
+    public static Tensor dropout(Tensor input, double p, boolean training, Generator generator) {
+        if (!(p >= 0.0 && p <= 1.0)) {
+            throw new IllegalArgumentException("dropout: probability must be in [0, 1], got " + p + " (input shape "
+                    + input.shape() + ")");
+        }
+        if (!input.dtype().isFloatingPoint()) {
+            throw new DTypeMismatchException("dropout: the input must be FLOAT32 or FLOAT64, got " + input.dtype()
+                    + " with shape " + input.shape());
+        }
+        if (!training || p == 0.0) {
+            return input;
+        }
+        if (p == 1.0) {
+            return input.mul(0.0);
+        }
+        return input.mul(Sampling.dropoutMask(input.backend(), input.dtype(), input.shape(), p, generator));
+    }
+
     // ---- activations ------------------------------------------------------------------------------
 
     /** {@code x * sigmoid(x)} (also called swish). */

@@ -83,6 +83,31 @@ public final class Generator {
         return r * Math.cos(2 * Math.PI * u2);
     }
 
+    /**
+     * The next {@code out.length} draws of {@link #nextUniform}, each compared with one number, for
+     * samplers such as the dropout mask: draw {@code i} is {@code k * 2^-53} for the 53-bit {@code k}
+     * it is made of, and {@code out[i]} becomes {@code value} where {@code k >= threshold}, else 0.
+     * The loop keeps the stream's state in a register rather than going through a call per draw.
+     */
+    void fillWhereAtLeast(long threshold, float value, float[] out) {
+        long s = seed;
+        for (int i = 0; i < out.length; i++) {
+            s += gamma;
+            out[i] = mix64(s) >>> 11 >= threshold ? value : 0f;
+        }
+        seed = s;
+    }
+
+    /** {@link #fillWhereAtLeast(long, float, float[])} into FLOAT64. */
+    void fillWhereAtLeast(long threshold, double value, double[] out) {
+        long s = seed;
+        for (int i = 0; i < out.length; i++) {
+            s += gamma;
+            out[i] = mix64(s) >>> 11 >= threshold ? value : 0.0;
+        }
+        seed = s;
+    }
+
     /** Uniform in [0, bound), without modulo bias. */
     public long nextLong(long bound) {
         if (bound <= 0) {

@@ -1106,6 +1106,11 @@ public final class OpCatalogue {
                 .sample(of(3, 4).domain(0, 1)).sample(of(4, 3).domain(0, 1).transposed()).notDifferentiable()
                 .error("probability above 1", f -> f.full(1.5, DType.FLOAT64, 2).bernoulli(new Generator(1)),
                         IllegalArgumentException.class, "bernoulli: probability 1.5 at position [0] is outside [0, 1]"));
+        // A fixed seed makes the mask a constant of the sample, so the kept elements' gradient is checked.
+        ops.add(OpInfo.op("dropout", in -> Functional.dropout(in.get(0), 0.4, true, new Generator(19)))
+                .sample(of(3, 4)).sample(of(4, 5).transposed()).sample(of(2, 3, 4).sliced())
+                .error("probability above 1", f -> Functional.dropout(f.ones(DType.FLOAT64, 2), 1.5, true, new Generator(1)),
+                        IllegalArgumentException.class, "dropout: probability must be in [0, 1], got 1.5 (input shape [2])"));
         ops.add(OpInfo.op("multinomial", in -> in.get(0).multinomial(3, false, new Generator(13)))
                 .sample(of(5).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1)).sample(of(2, 6).domain(0.1, 1).transposed())
                 .notDifferentiable()

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 
@@ -38,17 +39,7 @@ public final class Dropout extends Module {
      * recurrent layers between layers).
      */
     static Tensor apply(Tensor input, double p, Generator generator) {
-        if (p == 0.0) {
-            return input;
-        }
-        if (p == 1.0) {
-            // PyTorch returns zeros (with a zero gradient) rather than dividing by 1 - p = 0.
-            return input.mul(0.0);
-        }
-        Tensor uniform = Tensor.on(input.backend()).rand(generator, input.dtype(), input.shape().toArray());
-        // keep with probability 1 - p; the scale is folded into the mask so the graph holds one multiply.
-        Tensor mask = uniform.ge(p).toType(input.dtype()).mul(1.0 / (1.0 - p));
-        return input.mul(mask);
+        return Functional.dropout(input, p, true, generator);
     }
 
     @Override

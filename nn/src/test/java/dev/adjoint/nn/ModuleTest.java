@@ -1,6 +1,8 @@
 package dev.adjoint.nn;
 
 import dev.adjoint.DType;
+import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -196,6 +198,36 @@ final class ModuleTest {
         Tensor out = new Dropout(0.5, new Generator(9)).forward(leaf);
         out.sum().backward();
         assertArrayEquals(out.toDoubleArray(), leaf.grad().toDoubleArray());
+    }
+
+    /**
+     * The mask drawn in one pass equals the four-op composition it stands for, bit for bit, in both
+     * dtypes and whatever the input's layout, and leaves the generator where that composition did.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void dropoutMaskIsTheComposedMaskBitForBit(String backend) {
+        for (DType dtype : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            Tensor x = Tensor.randn(new Generator(2), dtype, 40, 30).to(Backends.get(backend)).transpose(0, 1);
+            for (double p : new double[] {0.1, 0.3, 0.5, 0.9, 1e-9, 0.99999999, 0.7000000001}) {
+                Generator fused = new Generator(21);
+                Generator composed = new Generator(21);
+                Tensor actual = Functional.dropout(x, p, true, fused);
+                Tensor uniform = Tensor.on(backend).rand(composed, dtype, 30, 40);
+                Tensor expected = x.mul(uniform.ge(p).toType(dtype).mul(1.0 / (1.0 - p)));
+                assertArrayEquals(expected.toDoubleArray(), actual.toDoubleArray(), dtype + " p=" + p);
+                assertEquals(composed.state(), fused.state(), "the generator moves on by one draw per element");
+            }
+        }
+        Tensor ints = Tensor.on(backend).ones(DType.INT64, 3);
+        assertEquals("dropout: the input must be FLOAT32 or FLOAT64, got INT64 with shape [3]",
+                assertThrows(DTypeMismatchException.class, () -> Functional.dropout(ints, 0.5, true, new Generator(1)))
+                        .getMessage());
+        Tensor y = Tensor.on(backend).ones(DType.FLOAT32, 2, 3);
+        assertEquals("dropout: probability must be in [0, 1], got 1.5 (input shape [2, 3])",
+                assertThrows(IllegalArgumentException.class, () -> Functional.dropout(y, 1.5, true, new Generator(1)))
+                        .getMessage());
+        assertSame(y, Functional.dropout(y, 0.5, false, new Generator(1)), "not training: the identity");
     }
 
     @ParameterizedTest(name = "{0}")
