@@ -80,7 +80,7 @@ public final class ShapeOps {
      * A target dim that would straddle two chunks has no single stride. Without elements any strides
      * do; those of a contiguous tensor are chosen, as ATen does.
      */
-    static int[] viewStrides(Layout layout, Shape target) {
+    private static int[] viewStrides(Layout layout, Shape target) {
         int rank = layout.rank();
         int viewD = target.rank() - 1;
         int[] strides = new int[target.rank()];
