@@ -796,8 +796,20 @@ public final class Tensor {
 
     // ---- shape -----------------------------------------------------------------------------------------
 
-    /** A tensor with the same elements in a new shape; one dimension may be -1. A view when possible. */
+    /**
+     * torch.reshape: the same elements, in row-major order, in a new shape; one dimension may be -1. A view
+     * sharing this tensor's storage (writes through either show in the other) whenever the strides allow
+     * it, as {@link #view} finds; otherwise a copy.
+     */
     public Tensor reshape(int... shape) { return ShapeOps.reshape(this, shape); }
+    /**
+     * torch.Tensor.view: {@link #reshape} that always aliases this tensor's storage, and throws a
+     * {@link TensorShapeException} where that is impossible. Possible when every run of dims being merged
+     * or split is one strided run in memory (each dim's stride its inner neighbour's times that
+     * neighbour's size): always for a contiguous tensor; for any split of one dim; for merges of dims that a
+     * transpose or permute left adjacent and in order, or of the leading dims of a narrow of the last.
+     */
+    public Tensor view(int... shape) { return ShapeOps.view(this, shape); }
     public Tensor transpose(int dim0, int dim1) { return ShapeOps.transpose(this, dim0, dim1); }
     public Tensor permute(int... dims) { return ShapeOps.permute(this, dims); }
     /** Removes every size-1 dimension. */

@@ -12,8 +12,6 @@ import static dev.adjoint.ops.ElementwiseOps.of;
 
 /** torch.matmul, reduced to one batched kernel call over operands of equal rank. */
 public final class LinalgOps {
-    private static final Tensor[] NOTHING = new Tensor[0];
-
     private LinalgOps() {
     }
 
@@ -98,7 +96,7 @@ public final class LinalgOps {
         permutation[rank - 1] = rank - 1;
         Tensor ordered = identity ? left : left.permute(permutation);
         int rows = left.numel() / k;
-        Tensor matrix = ordered.isContiguous() ? ordered.reshape(rows, k) : rowsView(ordered, rows, k);
+        Tensor matrix = ordered.reshape(rows, k);
         int[] orderedShape = ordered.shape().toArray();
         orderedShape[rank - 1] = right.size(1);
         Tensor product = batchedMatmul(matrix, right).reshape(orderedShape);
@@ -110,31 +108,6 @@ public final class LinalgOps {
             inverse[permutation[d]] = d;
         }
         return product.permute(inverse);
-    }
-
-    /**
-     * {@code t}'s leading dimensions merged into one of {@code rows}, a view when each is the next
-     * one's stride times its size (size-1 dimensions aside), else a contiguous copy.
-     */
-    private static Tensor rowsView(Tensor t, int rows, int k) {
-        Layout layout = t.layout();
-        int rowStride = k;
-        int next = -1; // the stride the next dimension out must have to continue the run
-        for (int d = t.rank() - 2; d >= 0; d--) {
-            if (t.size(d) == 1) {
-                continue;
-            }
-            if (next < 0) {
-                rowStride = layout.stride(d);
-            } else if (layout.stride(d) != next) {
-                return t.contiguous().reshape(rows, k);
-            }
-            next = layout.stride(d) * t.size(d);
-        }
-        Layout view = new Layout(Shape.of(rows, k), new int[] {rowStride, layout.stride(t.rank() - 1)}, layout.offset());
-        Shape shape = t.shape();
-        return Graph.record("ViewBackward", Dispatch.view(t, view), of(t), NOTHING,
-                (g, c) -> of(g.reshape(shape.toArray())), (tangents, in, y) -> tangents[0].reshape(rows, k));
     }
 
     /** Both operands have rank >= 2 and matching inner sizes; batch dims broadcast. */

@@ -106,7 +106,10 @@ public final class RearrangeOps {
             expanded[2 * i + 1] = size;
             result[i] = repeats[i] * size;
         }
-        return x.reshape(interleaved).expand(expanded).reshape(result);
+        Tensor tiled = x.reshape(interleaved).expand(expanded).reshape(result);
+        // The last reshape is a view where the strides allow (repeats of 1, or a repeated dim of size 1
+        // beside the rest): torch.repeat's result is always memory of its own.
+        return tiled.storage() == x.storage() ? tiled.clone() : tiled;
     }
 
     /** torch.tile: {@link #repeat}, with 1s added in front when {@code reps} has fewer entries than dims. */

@@ -27,17 +27,95 @@ public final class ShapeOps {
     private ShapeOps() {
     }
 
+    /**
+     * torch.reshape: a view of {@code x} when its strides allow the new shape (see {@link #viewStrides}),
+     * otherwise a view of a contiguous copy. Writes through a view reach {@code x}, as in PyTorch.
+     */
     public static Tensor reshape(Tensor x, int... shape) {
-        Shape target = inferShape(x.shape(), shape);
-        Shape inShape = x.shape();
-        if (target.equals(inShape)) {
+        Shape target = inferShape("reshape", x.shape(), shape);
+        if (target.equals(x.shape())) {
             return x;
         }
-        Tensor source = x.isContiguous() ? x : Dispatch.contiguousCopy(x);
-        Layout layout = new Layout(target, target.contiguousStrides(), source.layout().offset());
+        int[] strides = viewStrides(x.layout(), target);
+        if (strides != null) {
+            return viewAs(x, x, new Layout(target, strides, x.layout().offset()));
+        }
+        Tensor copy = Dispatch.contiguousCopy(x);
+        return viewAs(x, copy, new Layout(target, target.contiguousStrides(), copy.layout().offset()));
+    }
+
+    /** torch.Tensor.view: {@link #reshape} where that is a view, and an error where it would copy. */
+    public static Tensor view(Tensor x, int... shape) {
+        Shape target = inferShape("view", x.shape(), shape);
+        if (target.equals(x.shape())) {
+            return x;
+        }
+        int[] strides = viewStrides(x.layout(), target);
+        if (strides == null) {
+            throw new TensorShapeException("view: shape " + target + " is not compatible with the input's shape "
+                    + x.shape() + " and strides " + Arrays.toString(x.layout().strides())
+                    + " (at least one dimension spans across two contiguous subspaces); use reshape, which copies");
+        }
+        return viewAs(x, x, new Layout(target, strides, x.layout().offset()));
+    }
+
+    /**
+     * {@code layout} over the storage of {@code source} (x itself, or a contiguous copy of it), recorded as a
+     * view of {@code x}: both directions are reshapes, which need not find the same layout in the gradient
+     * or tangent that x had.
+     */
+    private static Tensor viewAs(Tensor x, Tensor source, Layout layout) {
+        Shape inShape = x.shape();
+        int[] target = layout.shape().toArray();
         Tensor out = Dispatch.view(source, layout);
         return Graph.record("ViewBackward", out, of(x), NOTHING, (g, c) -> of(g.reshape(inShape.toArray())),
-                (t, in, y) -> t[0].reshape(target.toArray()));
+                (t, in, y) -> t[0].reshape(target));
+    }
+
+    /**
+     * The strides that lay {@code target} over {@code layout}'s elements in row-major order, or null
+     * when no strides do, as ATen's {@code computeStride}. The input's dims split into chunks, each
+     * dim's stride its inner neighbour's times that neighbour's size (size-1 dims belong to any chunk);
+     * a chunk is one strided run, so any run of target dims with the same element count can walk it.
+     * A target dim that would straddle two chunks has no single stride. Without elements any strides
+     * do; those of a contiguous tensor are chosen, as ATen does.
+     */
+    private static int[] viewStrides(Layout layout, Shape target) {
+        int rank = layout.rank();
+        int viewD = target.rank() - 1;
+        int[] strides = new int[target.rank()];
+        if (rank == 0) {
+            Arrays.fill(strides, 1);
+            return strides;
+        }
+        if (layout.numel() == 0) {
+            return target.contiguousStrides();
+        }
+        long chunkBase = layout.stride(rank - 1);
+        long chunkNumel = 1;
+        long viewNumel = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            chunkNumel *= layout.shape().dim(d);
+            boolean chunkEnds = d == 0 || layout.shape().dim(d - 1) != 1
+                    && layout.stride(d - 1) != chunkNumel * chunkBase;
+            if (!chunkEnds) {
+                continue;
+            }
+            while (viewD >= 0 && (viewNumel < chunkNumel || target.dim(viewD) == 1)) {
+                strides[viewD] = Math.toIntExact(viewNumel * chunkBase);
+                viewNumel *= target.dim(viewD);
+                viewD--;
+            }
+            if (viewNumel != chunkNumel) {
+                return null;
+            }
+            if (d > 0) {
+                chunkBase = layout.stride(d - 1);
+                chunkNumel = 1;
+                viewNumel = 1;
+            }
+        }
+        return viewD == -1 ? strides : null;
     }
 
     public static Tensor transpose(Tensor x, int dim0, int dim1) {
@@ -443,19 +521,19 @@ public final class ShapeOps {
         return p;
     }
 
-    /** Resolves a single -1 and checks the element count, naming both shapes on failure. */
-    private static Shape inferShape(Shape from, int[] requested) {
+    /** Resolves a single -1 and checks the element count, naming {@code op} and both shapes on failure. */
+    private static Shape inferShape(String op, Shape from, int[] requested) {
         int inferred = -1;
         long known = 1;
         for (int i = 0; i < requested.length; i++) {
             if (requested[i] == -1) {
                 if (inferred >= 0) {
-                    throw new TensorShapeException("reshape: only one dimension can be -1, got "
+                    throw new TensorShapeException(op + ": only one dimension can be -1, got "
                             + Arrays.toString(requested));
                 }
                 inferred = i;
             } else if (requested[i] < 0) {
-                throw new TensorShapeException("reshape: invalid size " + requested[i] + " in "
+                throw new TensorShapeException(op + ": invalid size " + requested[i] + " in "
                         + Arrays.toString(requested));
             } else {
                 known *= requested[i];
@@ -464,12 +542,12 @@ public final class ShapeOps {
         int[] dims = requested.clone();
         if (inferred >= 0) {
             if (known == 0 || from.numel() % known != 0) {
-                throw new TensorShapeException("reshape: shape " + Arrays.toString(requested)
+                throw new TensorShapeException(op + ": shape " + Arrays.toString(requested)
                         + " is invalid for input of shape " + from + " (" + from.numel() + " elements)");
             }
             dims[inferred] = (int) (from.numel() / known);
         } else if (known != from.numel()) {
-            throw new TensorShapeException("reshape: shape " + Arrays.toString(requested)
+            throw new TensorShapeException(op + ": shape " + Arrays.toString(requested)
                     + " is invalid for input of shape " + from + " (" + from.numel() + " elements)");
         }
         return Shape.of(dims);

@@ -37,6 +37,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> reshapeViews() {
+        return ReshapeViews.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> int64() {
         return Int64Semantics.tests(backend());
     }

@@ -38,6 +38,7 @@ public final class CoverageTable {
             Map.entry("contiguous", "Tensor.contiguous"),
             Map.entry("expand", "Tensor.expand"),
             Map.entry("repeat", "Tensor.repeat"),
+            Map.entry("view", "Tensor.view"),
             Map.entry("einsum", "torch.einsum"));
 
     private CoverageTable() {

@@ -359,6 +359,26 @@ public final class OpCatalogue {
                 .sample(of(2, 3)).sample(of(3, 2).transposed()).sample(of(2, 3).sliced())
                 .error("wrong element count", f -> f.ones(DType.FLOAT64, 2, 3).reshape(4, 2),
                         TensorShapeException.class, "reshape: shape [4, 2] is invalid for input of shape [2, 3]"));
+        // Views of strided inputs where the strides allow the new shape, copies where they do not: the
+        // leading dims of a narrow merge into a view and the transposed ones copy; the stride-0 dims of
+        // an expand merge into a view; the last dim of a transpose or an expand splits into a view.
+        ops.add(OpInfo.op("reshape(merge leading)", Set.of("reshape"), in -> in.get(0).reshape(-1, in.get(0).size(-1)))
+                .then(Tensor::square)
+                .sample(of(2, 3, 4).sliced()).sample(of(2, 3, 4).transposed()).sample(of(1, 4).expandedTo(2, 3, 4)));
+        ops.add(OpInfo.op("reshape(split last)", Set.of("reshape"), in -> in.get(0).reshape(in.get(0).size(0), 2, -1))
+                .then(Tensor::square)
+                .sample(of(3, 4).transposed()).sample(of(3, 1).expandedTo(3, 4)).sample(of(2, 3, 4).sliced()));
+        // A permute that leaves two dims adjacent and in order: merged, a view; the others copy.
+        ops.add(OpInfo.op("reshape(permuted)", Set.of("reshape"),
+                        in -> in.get(0).permute(0, 3, 1, 2).reshape(in.get(0).size(0), in.get(0).size(3), -1))
+                .then(Tensor::square)
+                .sample(of(2, 3, 4, 5)).sample(of(2, 3, 4, 5).sliced()).sample(of(2, 3, 4, 5).transposed()));
+        ops.add(OpInfo.op("view", in -> in.get(0).view(-1, in.get(0).size(-1))).then(Tensor::square)
+                .sample(of(2, 3, 4)).sample(of(2, 3, 4).sliced()).sample(of(1, 4).expandedTo(2, 3, 4))
+                .error("dims that span two strided runs",
+                        f -> f.ones(DType.FLOAT64, 3, 2).transpose(0, 1).view(6),
+                        TensorShapeException.class, "view: shape [6] is not compatible with the input's shape [2, 3] "
+                                + "and strides [1, 2] (at least one dimension spans across two contiguous subspaces)"));
         ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1)).then(Tensor::square)
                 .sample(of(2, 3)).sample(of(2, 3, 4)).sample(of(4, 3).sliced()));
         ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1)).then(Tensor::exp)
