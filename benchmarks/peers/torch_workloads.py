@@ -68,6 +68,21 @@ def gemm_deep():
     return gemm(64, 4096, 64)
 
 
+def training_step(model, loss, optimizer=None, x=None):
+    """The step every model workload times, as its Java twin's StepBenchmark does: gradients cleared
+    (set to none, as zeroGrad), the loss, backward, and the optimizer's step where there is one."""
+    def step():
+        if x is not None:
+            x.grad = None
+        model.zero_grad(set_to_none=True)
+        value = loss()
+        value.backward()
+        if optimizer is not None:
+            optimizer.step()
+        return value
+    return step, 0
+
+
 @workload("mlp-step", "ms")
 def mlp_step():
     torch.manual_seed(2024)
@@ -75,14 +90,7 @@ def mlp_step():
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.rand(64, 784)
     y = torch.randint(10, (64,))
-
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step, 0
+    return training_step(model, lambda: F.cross_entropy(model(x), y), optimizer)
 
 
 @workload("cnn-step", "ms")
@@ -94,28 +102,14 @@ def cnn_step():
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     images = torch.rand(64, 1, 28, 28)
     labels = torch.randint(10, (64,))
-
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step, 0
+    return training_step(model, lambda: F.cross_entropy(model(images), labels), optimizer)
 
 
 @workload("transformer-block", "ms")
 def block_step():
     block = transformer_block.build()
     x = transformer_block.reference_input().requires_grad_()
-
-    def step():
-        x.grad = None
-        block.zero_grad(set_to_none=True)
-        loss = block(x).square().mean()
-        loss.backward()
-        return loss
-    return step, 0
+    return training_step(block, lambda: block(x).square().mean(), x=x)
 
 
 @workload("encoder-layer", "ms")
@@ -125,14 +119,7 @@ def encoder_layer():
                                        layer_norm_eps=1e-5, batch_first=True, norm_first=True)
     layer.train()
     x = torch.randn(8, 128, 256).requires_grad_()
-
-    def step():
-        x.grad = None
-        layer.zero_grad(set_to_none=True)
-        loss = layer(x).square().mean()
-        loss.backward()
-        return loss
-    return step, 0
+    return training_step(layer, lambda: layer(x).square().mean(), x=x)
 
 
 @workload("lstm", "ms")
@@ -140,14 +127,58 @@ def lstm():
     torch.manual_seed(0)
     model = nn.LSTM(256, 256, num_layers=2, batch_first=True)
     x = torch.randn(32, 64, 256).requires_grad_()
+    return training_step(model, lambda: model(x)[0].square().mean(), x=x)
 
-    def step():
-        x.grad = None
-        model.zero_grad(set_to_none=True)
-        loss = model(x)[0].square().mean()
-        loss.backward()
-        return loss
-    return step, 0
+
+@workload("language-model", "ms")
+def language_model():
+    torch.manual_seed(0)
+    vocabulary, width, length, batch = 4096, 256, 128, 8
+    layer = nn.TransformerEncoderLayer(width, 4, dim_feedforward=1024, dropout=0.1, activation="gelu",
+                                       layer_norm_eps=1e-5, batch_first=True, norm_first=True)
+    model = nn.ModuleDict({
+        "tokens": nn.Embedding(vocabulary, width), "positions": nn.Embedding(length, width),
+        "encoder": nn.TransformerEncoder(layer, 2, enable_nested_tensor=False),
+        "norm": nn.LayerNorm(width), "head": nn.Linear(width, vocabulary)})
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    tokens = torch.randint(vocabulary, (batch, length))
+    targets = torch.randint(vocabulary, (batch * length,))
+    positions = torch.arange(length)
+    causal = torch.triu(torch.full((length, length), float("-inf")), 1)
+
+    def loss():
+        h = model["tokens"](tokens) + model["positions"](positions)
+        logits = model["head"](model["norm"](model["encoder"](h, causal)))
+        return F.cross_entropy(logits.reshape(batch * length, vocabulary), targets)
+    return training_step(model, loss, optimizer)
+
+
+@workload("resnet-step", "ms")
+def resnet_step():
+    torch.manual_seed(0)
+
+    def conv(cin, cout, kernel, stride):
+        return nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False)
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.main = nn.Sequential(conv(cin, cout, 3, stride), nn.BatchNorm2d(cout), nn.ReLU(),
+                                      conv(cout, cout, 3, 1), nn.BatchNorm2d(cout))
+            self.shortcut = (None if stride == 1 and cin == cout
+                             else nn.Sequential(conv(cin, cout, 1, stride), nn.BatchNorm2d(cout)))
+
+        def forward(self, x):
+            return (self.main(x) + (x if self.shortcut is None else self.shortcut(x))).relu()
+
+    model = nn.Sequential(conv(3, 32, 3, 1), nn.BatchNorm2d(32), nn.ReLU(), ResidualBlock(32, 32, 1),
+                          ResidualBlock(32, 64, 2), ResidualBlock(64, 128, 2), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    images = torch.randn(32, 3, 32, 32)
+    labels = torch.randint(10, (32,))
+    return training_step(model, lambda: F.cross_entropy(model(images), labels), optimizer)
 
 
 @workload("tape", "ns")

@@ -1,11 +1,9 @@
 package dev.adjoint.benchmarks;
 
-import dev.adjoint.MemoryScope;
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorFactory;
-import dev.adjoint.backend.Backends;
 import dev.adjoint.nn.Linear;
 import dev.adjoint.nn.Module;
 import dev.adjoint.nn.NnContext;
@@ -13,19 +11,10 @@ import dev.adjoint.nn.ReLU;
 import dev.adjoint.nn.Sequential;
 import dev.adjoint.nn.loss.CrossEntropyLoss;
 import dev.adjoint.nn.optim.SGD;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
+import dev.adjoint.spi.Backend;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: one complete training step as the nn API writes it - {@code optimizer.zeroGrad()},
@@ -35,10 +24,8 @@ import java.util.concurrent.TimeUnit;
  * times this score plus data loading. Against {@link MlpBenchmark} (same sizes, hand-written tensors,
  * no optimizer) the difference is the cost of the module layer and the optimizer update.
  *
- * <p>Pitfalls avoided:
+ * <p>Threads, memory and pitfalls: {@link StepBenchmark}; besides:
  * <ul>
- *   <li>Dead-code elimination: the loss is returned, and the step updates the parameters in place,
- *       which live in this {@link State} object.</li>
  *   <li>A moving target: the parameters change every step, as in training. With lr 0.01 on a fixed
  *       batch the loss falls slowly and stays finite over a measurement; the setup runs one step
  *       and checks that.</li>
@@ -47,11 +34,7 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class TrainingStepBenchmark {
+public class TrainingStepBenchmark extends StepBenchmark {
     private static final int IN = 784;
     private static final int HIDDEN = 256;
     private static final int CLASSES = 10;
@@ -69,10 +52,13 @@ public class TrainingStepBenchmark {
     private Tensor x;
     private Tensor target;
 
-    @Setup
-    public void setUp() {
-        var engine = Backends.get(backend);
-        Nd4jBlasThreads.pinIfNd4j(engine);
+    @Override
+    protected String backendName() {
+        return backend;
+    }
+
+    @Override
+    protected void build(Backend engine) {
         Generator generator = new Generator(2024);
         NnContext ctx = NnContext.of(engine, generator.split());
         model = new Sequential(new Linear(IN, HIDDEN, ctx), new ReLU(), new Linear(HIDDEN, CLASSES, ctx));
@@ -86,42 +72,15 @@ public class TrainingStepBenchmark {
             labels[i] = generator.nextLong(CLASSES);
         }
         target = on.fromArray(labels, batchSize);
-
-        double loss = step();
-        if (!Double.isFinite(loss)) {
-            throw new IllegalStateException("TrainingStepBenchmark setup: a step must give a finite loss, got " + loss);
-        }
     }
 
-    // The simd engine needs the Vector API module (without it the fork would find "simd" unavailable);
-    // nd4j's JNI libraries need native access. adjoint.simd.threads is read once per JVM, so each
-    // thread count has its own forks; it sets how many threads simd's matmul may use; nd4j's OpenBLAS
-    // and libnd4j pool are pinned to the same count in the set-up; scalar is single-threaded.
-
-    /** The step with simd's matmul on the calling thread only: compare with DJL's one-thread step. */
-    @Benchmark
-    @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-            "-Dadjoint.simd.threads=1", "-D" + GemmBenchmark.THREADS_PROPERTY + "=1"})
-    public double oneThread() {
-        return step();
-    }
-
-    /** The step with simd's matmul on two threads (this machine's two cores). */
-    @Benchmark
-    @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-            "-Dadjoint.simd.threads=2", "-D" + GemmBenchmark.THREADS_PROPERTY + "=2"})
-    public double twoThreads() {
-        return step();
-    }
-
-    /** The step in a MemoryScope, as benchmarks/train runs it: its tensors' memory is reused by the next. */
-    private double step() {
-        try (MemoryScope scope = MemoryScope.open()) {
-            optimizer.zeroGrad();
-            Tensor loss = lossFunction.forward(model.forward(x), target);
-            loss.backward();
-            optimizer.step();
-            return loss.item();
-        }
+    /** {@code benchmarks/train}'s step: zeroGrad, forward, loss, backward, SGD. */
+    @Override
+    protected Tensor loss() {
+        optimizer.zeroGrad();
+        Tensor loss = lossFunction.forward(model.forward(x), target);
+        loss.backward();
+        optimizer.step();
+        return loss;
     }
 }

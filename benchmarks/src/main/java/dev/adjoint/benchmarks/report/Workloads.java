@@ -6,13 +6,17 @@ import dev.adjoint.benchmarks.ElementwiseBenchmark;
 import dev.adjoint.benchmarks.EncoderLayerBenchmark;
 import dev.adjoint.benchmarks.FmaPeakBenchmark;
 import dev.adjoint.benchmarks.GemmBenchmark;
+import dev.adjoint.benchmarks.LanguageModelBenchmark;
 import dev.adjoint.benchmarks.LstmBenchmark;
+import dev.adjoint.benchmarks.ResNetBenchmark;
+import dev.adjoint.benchmarks.StepBenchmark;
 import dev.adjoint.benchmarks.TapeOverheadBenchmark;
 import dev.adjoint.benchmarks.TrainingStepBenchmark;
 import dev.adjoint.benchmarks.TransformerBlockBenchmark;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -71,7 +75,10 @@ public final class Workloads {
                             + "Linear(256, 10)) on a batch of 64, cross-entropy, backward, SGD with momentum; FLOAT32. "
                             + "The step benchmarks/train repeats 938 times per Fashion-MNIST epoch.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j", "scalar"), ND4J_STEPS, null, "TrainingStepBenchmark",
-                    false, Workloads::trainingStep),
+                    false, backend -> step(new TrainingStepBenchmark(), b -> {
+                        b.backend = backend;
+                        b.batchSize = 64;
+                    })),
             new Workload("cnn-step", "CNN training step",
                     "One training step of benchmarks/train's Fashion-MNIST CNN: zeroGrad, 2 x (Conv2d 3x3 "
                             + "padding 1 -> BatchNorm2d -> ReLU -> MaxPool2d(2)) with 32 and 64 channels, then "
@@ -87,21 +94,37 @@ public final class Workloads {
                             + "gradients of x and every parameter; FLOAT32. Scalar takes seconds per step and runs "
                             + "in the JMH suite only.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "TransformerBlockBenchmark",
-                    false, Workloads::transformerBlock),
+                    false, backend -> step(new TransformerBlockBenchmark(), b -> b.backend = backend)),
             new Workload("encoder-layer", "nn.TransformerEncoderLayer, fwd + bwd",
                     "The same sizes through the module a user takes off the shelf: "
                             + "TransformerEncoderLayer(256, 4, dim_feedforward 1024, dropout 0.1, GELU, batch-first, "
                             + "pre-norm) in training mode on x [8, 128, 256]; loss mean(out^2); gradients of x and "
                             + "every parameter; FLOAT32. Each library's own initialisation.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "EncoderLayerBenchmark",
-                    false, Workloads::encoderLayer),
+                    false, backend -> step(new EncoderLayerBenchmark(), b -> b.backend = backend)),
             new Workload("lstm", "nn.LSTM, fwd + bwd",
                     "A recurrent model off the shelf: LSTM(256, 256, 2 layers, batch-first) on x [32, 64, 256] "
                             + "(64 steps); loss mean(out^2); gradients of x and every parameter; FLOAT32. 64 small "
                             + "products per layer and direction with the gate arithmetic between them, and 64 "
                             + "gradients summed into each hidden weight. Each library's own initialisation.",
                     Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "LstmBenchmark",
-                    false, Workloads::lstm),
+                    false, backend -> step(new LstmBenchmark(), b -> b.backend = backend)),
+            new Workload("language-model", "Language model training step",
+                    "A small GPT-style model's training step, off-the-shelf modules: token and position "
+                            + "embeddings (vocabulary 4096, width 256), two pre-norm TransformerEncoderLayers (4 heads, "
+                            + "feed-forward 1024, GELU, dropout 0.1) under a causal mask, LayerNorm, a Linear head to "
+                            + "the vocabulary; cross-entropy of 8 x 128 next tokens, backward, AdamW; FLOAT32. Each "
+                            + "library's own initialisation.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "LanguageModelBenchmark",
+                    false, backend -> step(new LanguageModelBenchmark(), b -> b.backend = backend)),
+            new Workload("resnet-step", "ResNet training step",
+                    "A small ResNet on CIFAR-sized images [32, 3, 32, 32]: a 3x3 stem to 32 channels, residual "
+                            + "blocks of 32 (32x32), 64 and 128 channels (stride 2, 1x1 projected shortcuts), each two "
+                            + "3x3 convolutions with BatchNorm2d and ReLU; average pooling, Linear to 10 classes, "
+                            + "cross-entropy, backward, SGD (momentum 0.9, weight decay 5e-4); FLOAT32. Each library's "
+                            + "own initialisation.",
+                    Metric.MILLISECONDS, ONE_AND_TWO, List.of("simd", "nd4j"), ND4J_STEPS, null, "ResNetBenchmark",
+                    false, backend -> step(new ResNetBenchmark(), b -> b.backend = backend)),
             new Workload("tape", "Tape: one recorded add",
                     "A 16-element FLOAT32 add whose inputs require grad: the output, its graph node, "
                             + "validation and dispatch; the arithmetic is a few nanoseconds, the rest is the price "
@@ -143,10 +166,9 @@ public final class Workloads {
         return Operation.counting(() -> bench.oneThread(flops), () -> flops.gflops);
     }
 
-    private static Operation trainingStep(String backend) {
-        TrainingStepBenchmark bench = new TrainingStepBenchmark();
-        bench.backend = backend;
-        bench.batchSize = 64;
+    /** A model-step benchmark with its {@code @Param} fields set by {@code params}, set up; its one-thread step. */
+    private static <B extends StepBenchmark> Operation step(B bench, Consumer<B> params) {
+        params.accept(bench);
         bench.setUp();
         return Operation.timed(bench::oneThread);
     }
@@ -156,27 +178,6 @@ public final class Workloads {
         step.backend = backend;
         step.setUp();
         return Operation.timed(step::step);
-    }
-
-    private static Operation transformerBlock(String backend) {
-        TransformerBlockBenchmark bench = new TransformerBlockBenchmark();
-        bench.backend = backend;
-        bench.setUp();
-        return Operation.timed(bench::oneThread);
-    }
-
-    private static Operation encoderLayer(String backend) {
-        EncoderLayerBenchmark bench = new EncoderLayerBenchmark();
-        bench.backend = backend;
-        bench.setUp();
-        return Operation.timed(bench::oneThread);
-    }
-
-    private static Operation lstm(String backend) {
-        LstmBenchmark bench = new LstmBenchmark();
-        bench.backend = backend;
-        bench.setUp();
-        return Operation.timed(bench::oneThread);
     }
 
     private static Operation tape(String backend) {
