@@ -1059,16 +1059,20 @@ final class SimdConvolution {
 
     /**
      * Whether a weight gradient takes {@link FloatWinograd#gradientBlock}: a convolution whose forward
-     * takes Winograd ({@link #winograd}) and output channels in whole register blocks of its product
-     * ({@link FloatWinograd#GRADIENT_WIDTH}).
+     * takes Winograd ({@link #winograd}), with output channels that its register blocks pad
+     * ({@link FloatWinograd#gradientColumns}) by at most half: its 16 multiply-adds per tile and
+     * (input, output) channel pair then stay at most 24, padding included, of the 36 the banded and
+     * implicit kernels do (17 channels, padded to 32 with 16-lane vectors, would take 30 and the
+     * transforms besides).
      */
     static boolean winogradWeights(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels,
                                    int outChannels) {
         if (!winograd(a, b, w, groups, channels, outChannels)) {
             return false;
         }
-        int width = a.dtype == DType.FLOAT32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
-        return outChannels % width == 0;
+        int columns = a.dtype == DType.FLOAT32 ? FloatWinograd.gradientColumns(outChannels)
+                : DoubleWinograd.gradientColumns(outChannels);
+        return 2L * columns <= 3L * outChannels;
     }
 
     /**
@@ -1095,36 +1099,41 @@ final class SimdConvolution {
         int perSample = tiles / batch;
         int threads = MatmulThreads.partsFor(flops(w, channels, outChannels, 1, batch));
         long l2 = GemmBlocking.CACHES.l2Bytes();
-        if ((long) FloatWinograd.gradientSums(channels, outChannels) * bytes > l2 / 2) {
+        int size = f32 ? FloatWinograd.gradientSums(channels, outChannels)
+                : DoubleWinograd.gradientSums(channels, outChannels);
+        if ((long) size * bytes > l2 / 2) {
             int width = f32 ? FloatWinograd.GRADIENT_WIDTH : DoubleWinograd.GRADIENT_WIDTH;
             int most = (int) Math.max(2, l2 / 4 / ((long) FloatWinograd.POSITIONS * width * bytes));
             int cParts = (channels + most - 1) / most;
-            int oParts = outChannels / width;
+            // Whole register blocks of output channels, the last part the rest.
+            int oParts = (outChannels + width - 1) / width;
             SimdWindows.runOn(cParts * oParts, threads, i -> {
                 int c0 = MatmulThreads.from(channels, i % cParts, cParts, 1);
                 int c1 = MatmulThreads.from(channels, i % cParts + 1, cParts, 1);
                 int o0 = i / cParts * width;
-                int size = FloatWinograd.gradientSums(c1 - c0, width);
-                int block = f32 ? FloatWinograd.gradientBlockTiles(c1 - c0, width)
-                        : DoubleWinograd.gradientBlockTiles(c1 - c0, width);
-                float[] sums32 = f32 ? FloatWinograd.gradientScratch(size) : null;
-                double[] sums64 = f32 ? null : DoubleWinograd.gradientScratch(size);
+                int o1 = Math.min(outChannels, o0 + width);
+                int partSize = f32 ? FloatWinograd.gradientSums(c1 - c0, o1 - o0)
+                        : DoubleWinograd.gradientSums(c1 - c0, o1 - o0);
+                int block = f32 ? FloatWinograd.gradientBlockTiles(c1 - c0, o1 - o0)
+                        : DoubleWinograd.gradientBlockTiles(c1 - c0, o1 - o0);
+                float[] sums32 = f32 ? FloatWinograd.gradientScratch(partSize) : null;
+                double[] sums64 = f32 ? null : DoubleWinograd.gradientScratch(partSize);
                 for (int t0 = 0; t0 < tiles; t0 += block) {
                     int t1 = Math.min(tiles, t0 + block);
                     if (f32) {
                         FloatWinograd.gradientBlock(x.f32, xl.offset(), channels, w.height(), w.width(), w.padH(),
                                 w.padW(), grad.f32, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
-                                o0 + width, t0, t1, sums32, 0);
+                                o1, t0, t1, sums32, 0);
                     } else {
                         DoubleWinograd.gradientBlock(x.f64, xl.offset(), channels, w.height(), w.width(), w.padH(),
                                 w.padW(), grad.f64, gl.offset(), outChannels, w.outH(), w.outW(), c0, c1, o0,
-                                o0 + width, t0, t1, sums64, 0);
+                                o1, t0, t1, sums64, 0);
                     }
                 }
                 if (f32) {
-                    FloatWinograd.storeGradient(sums32, 0, channels, c0, c1, o0, o0 + width, out.f32, ol.offset());
+                    FloatWinograd.storeGradient(sums32, 0, channels, c0, c1, o0, o1, out.f32, ol.offset());
                 } else {
-                    DoubleWinograd.storeGradient(sums64, 0, channels, c0, c1, o0, o0 + width, out.f64, ol.offset());
+                    DoubleWinograd.storeGradient(sums64, 0, channels, c0, c1, o0, o1, out.f64, ol.offset());
                 }
             });
             return true;
@@ -1132,7 +1141,6 @@ final class SimdConvolution {
         int block = f32 ? FloatWinograd.gradientBlockTiles(channels, outChannels)
                 : DoubleWinograd.gradientBlockTiles(channels, outChannels);
         int chunks = Math.min(batch, WEIGHT_CHUNKS);
-        int size = FloatWinograd.gradientSums(channels, outChannels);
         float[] sums32 = f32 ? FloatConvolution.weightSums(chunks * size) : null;
         double[] sums64 = f32 ? null : DoubleConvolution.weightSums(chunks * size);
         SimdWindows.runOn(chunks, threads, i -> {

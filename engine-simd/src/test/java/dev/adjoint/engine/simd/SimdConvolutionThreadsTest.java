@@ -44,8 +44,17 @@ class SimdConvolutionThreadsTest {
             // The Winograd weight gradient (whole register blocks of output channels): five samples in
             // four chunks, odd sizes.
             {"winograd weight gradient", new int[] {5, 40, 13, 11}, new int[] {64, 40, 3, 3}, 1, 1, 1},
-            // Its sums larger than half of L2: the weights cut into parts of channels.
+            // Its narrow register blocks: alone (32 output channels), after whole blocks (96), and
+            // padded (27 output channels).
+            {"winograd weight gradient, narrow", new int[] {5, 32, 15, 13}, new int[] {32, 32, 3, 3}, 1, 1, 1},
+            {"winograd weight gradient, wide and narrow", new int[] {3, 24, 12, 11}, new int[] {96, 24, 3, 3}, 1,
+                    1, 1},
+            {"winograd weight gradient, padded", new int[] {5, 25, 11, 9}, new int[] {27, 25, 3, 3}, 1, 0, 1},
+            // Its sums larger than half of L2: the weights cut into parts of channels, the last part of
+            // output channels narrow in the second case.
             {"winograd weight gradient, parts", new int[] {3, 300, 9, 10}, new int[] {64, 300, 3, 3}, 1, 1, 1},
+            {"winograd weight gradient, narrow parts", new int[] {3, 300, 9, 10}, new int[] {96, 300, 3, 3}, 1, 1,
+                    1},
             // Flat direct kernels (depthwise, stride 1, "same").
             {"flat depthwise", new int[] {4, 64, 28, 28}, new int[] {64, 1, 3, 3}, 1, 1, 64},
             // Direct kernels strided along the width (phased rows).

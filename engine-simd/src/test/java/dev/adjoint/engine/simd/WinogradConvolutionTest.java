@@ -58,16 +58,18 @@ class WinogradConvolutionTest {
     /**
      * The weight gradient ({@link FloatWinograd#gradientBlock}) against a plain FLOAT64 loop, for the
      * same windows, with output channels in whole register blocks of its product (64 and 128 in
-     * FLOAT32, also whole ones in FLOAT64), batches of 1, 3 and 6 (fewer samples than chunks, and
-     * chunks of several), 100 -> 64 channels, whose blocks of tiles end inside samples, and 300 ->
-     * 128, whose sums outgrow L2.
+     * FLOAT32, also whole ones in FLOAT64); in its narrow blocks alone (32: FLOAT32 on 16 lanes) or
+     * after whole ones (96; 48 in FLOAT64 on 8 lanes, and on 16 padded to 64); and a count no vector
+     * length divides (27), padded; batches of 1, 3 and 6 (fewer samples than chunks, and chunks of
+     * several), 100 -> 64 channels, whose blocks of tiles end inside samples, and 300 -> 128, 96 and
+     * 45, whose sums outgrow L2 (the last part of output channels narrow or padded).
      * Tolerance as above over the sums of the tiles: {@code T} tiles' terms {@code V Z}, each factor
      * a sum of at most 4 elements in [-1, 1], summed into the 16 sums M, of which a weight takes
      * coefficients of absolute sum at most 4: {@code |dW - exact| <= 64 T (T + 8) u}.
      */
     @Test
     void weightGradientMatchesAPlainLoop() {
-        int[][] channels = {{25, 64}, {20, 128}};
+        int[][] channels = {{25, 64}, {20, 128}, {32, 32}, {24, 48}, {20, 96}, {25, 27}};
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             for (int[] size : SIZES) {
                 for (int pad = 0; pad <= 2; pad++) {
@@ -90,6 +92,10 @@ class WinogradConvolutionTest {
             // Sums larger than half of L2 (2.4 MB in FLOAT32, twice that in FLOAT64): the weights cut
             // into parts of input and output channels, each over the whole batch.
             checkWeightGrad(dtype, new Window2d(9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9, 7), 3, 300, 128);
+            checkWeightGrad(dtype, new Window2d(9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 9, 7), 3, 300, 96);
+            checkWeightGrad(dtype, new Window2d(7, 8, 3, 3, 1, 1, 0, 0, 1, 1, 5, 6), 2, 300, 45);
+            // The ResNet block's layer: 32 -> 32 at 32 x 32, blocks of tiles that cut samples.
+            checkWeightGrad(dtype, new Window2d(32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32, 32), 3, 32, 32);
         }
     }
 
