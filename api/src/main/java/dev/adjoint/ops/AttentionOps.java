@@ -166,7 +166,10 @@ public final class AttentionOps {
             }
             if (c.needsInputGrad(0) || c.needsInputGrad(1) || wantMask) {
                 Tensor dp = dropped(g.matmul(sv.transpose(-1, -2)), sd);
-                Tensor ds = NormalizationOps.softmaxVjp(dp, p, p.rank() - 1, false);
+                // dP has the batch dims of the output, which the value may widen beyond the weights': the
+                // softmax's VJP along the keys then needs the weights repeated over them.
+                Tensor pw = p.shape().equals(dp.shape()) ? p : p.expand(dp.shape().toArray());
+                Tensor ds = NormalizationOps.softmaxVjp(dp, pw, dp.rank() - 1, false);
                 if (c.needsInputGrad(0)) {
                     grads[0] = ds.matmul(sk).mul(sc);
                 }
@@ -196,6 +199,10 @@ public final class AttentionOps {
             }
             Tensor tangent = null;
             if (dScores != null) {
+                // The scores' tangent may lack batch dims a mask gives the weights: repeated over them.
+                if (!dScores.shape().equals(p.shape())) {
+                    dScores = dScores.expand(p.shape().toArray());
+                }
                 // The softmax's Jacobian diag(p) - p p^T is symmetric: its JVP is its VJP.
                 tangent = dropped(NormalizationOps.softmaxVjp(dScores, p, p.rank() - 1, false), drop).matmul(at[2]);
             }
