@@ -337,10 +337,10 @@ public final class Functional {
     // ---- attention -----------------------------------------------------------------------------------
 
     /**
-     * torch.nn.functional.scaled_dot_product_attention without dropout: {@code softmax(q k^T / sqrt(E)) v}
+     * torch.nn.functional.scaled_dot_product_attention: {@code softmax(q k^T / sqrt(E)) v}
      * for query {@code [..., L, E]}, key {@code [..., S, E]} and value {@code [..., S, Ev]}, batch dims
      * broadcasting; the result is {@code [..., L, Ev]}. One op with its own backward; a backend may fuse it.
-     * Dropout on the weights is not part of it (nn.MultiheadAttention applies its own).
+     * The overloads with {@code dropoutP} drop out weights as well.
      */
     public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value) {
         return AttentionOps.scaledDotProductAttention(query, key, value, null, false, Double.NaN);
@@ -365,5 +365,26 @@ public final class Functional {
     public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
                                                    boolean isCausal, double scale) {
         return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, isCausal, scale);
+    }
+
+    /**
+     * With PyTorch's {@code dropout_p}: inverted dropout of probability {@code dropoutP} on the weights,
+     * {@code dropout(softmax(q k^T / sqrt(E) + mask), dropoutP) v}, the mask drawn from {@code generator}
+     * as nn.Dropout draws one for a tensor of the weights' shape {@code [..., L, S]} (the same numbers, the
+     * generator left in the same state). Dropout is not switched off by itself outside training: pass 0
+     * there, as PyTorch's callers pass {@code dropout_p if training else 0}.
+     */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
+                                                   double dropoutP, Generator generator) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, false, Double.NaN, dropoutP,
+                generator);
+    }
+
+    /** The full form with dropout: {@code scale} NaN for {@code 1 / sqrt(E)}. */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
+                                                   boolean isCausal, double scale, double dropoutP,
+                                                   Generator generator) {
+        return AttentionOps.scaledDotProductAttention(query, key, value, attnMask, isCausal, scale, dropoutP,
+                generator);
     }
 }

@@ -2,6 +2,7 @@ package dev.adjoint.ops;
 
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.Generator;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -16,15 +17,18 @@ import static dev.adjoint.ops.LinalgOps.batchShape;
 import static dev.adjoint.ops.LinalgOps.withMatrix;
 
 /**
- * torch.nn.functional.scaled_dot_product_attention (PyTorch 2, without dropout) as one primitive:
- * {@code softmax(scale * q k^T + mask) v}, one node in the graph with its VJP and JVP side by side.
+ * torch.nn.functional.scaled_dot_product_attention (PyTorch 2) as one primitive:
+ * {@code dropout(softmax(scale * q k^T + mask), p) v}, one node in the graph with its VJP and JVP side by side.
  * The forward runs the backend's fused kernel when it offers one ({@link Kernel#ATTENTION}), which
  * keeps each matrix's scores in cache instead of sending them through memory between five ops, and
  * the composite otherwise; the backward likewise, except when it is recorded (createGraph), carries
  * tangents or a floating mask wants its gradient, where the composite formula, differentiable, runs.
  *
- * <p>Dropout on the attention weights is left to the caller's composite (nn.MultiheadAttention keeps
- * its own, drawn from the module's generator): a fused dropout would have to reproduce those draws.
+ * <p>Dropout on the weights is inverted dropout with its mask drawn, before anything is computed, from
+ * the caller's generator exactly as nn.Dropout draws one for a tensor of the weights' shape (the
+ * uniforms of {@code rand}, kept where {@code >= p}, times {@code 1 / (1 - p)}); so the fused op gives
+ * the numbers, and leaves the generator in the state, of the composite {@code softmax}, {@code Dropout},
+ * {@code matmul}. The mask is a constant of the node: the backward and the JVP multiply by it too.
  *
  * <p>A query row whose keys are all masked out (boolean mask all false, or every score -inf) gets NaN,
  * as the softmax of an all -inf row does here and in PyTorch 2.0 and 2.1 (later PyTorch versions
@@ -45,7 +49,19 @@ public final class AttentionOps {
      */
     public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
                                                    boolean isCausal, double scale) {
+        return scaledDotProductAttention(query, key, value, attnMask, isCausal, scale, 0.0, null);
+    }
+
+    /**
+     * As above with dropout of probability {@code dropoutP} in [0, 1] on the weights, its mask drawn from
+     * {@code generator} (which may be {@code null} when {@code dropoutP} is 0 or 1: nothing is drawn then).
+     * PyTorch's {@code dropout_p}: pass 0 outside training.
+     */
+    public static Tensor scaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor attnMask,
+                                                   boolean isCausal, double scale, double dropoutP,
+                                                   Generator generator) {
         Shape batch = check(query, key, value, attnMask, isCausal);
+        checkDropout(dropoutP, generator);
         int l = query.size(-2);
         int e = query.size(-1);
         int s = key.size(-2);
@@ -57,6 +73,12 @@ public final class AttentionOps {
         // BOOL one as 0 / -inf, a causal one built here; all constants but the floating mask.
         Tensor additive = attnMask == null ? isCausal ? causalMask(query, l, s) : null
                 : floatMask ? attnMask : booleanAsAdditive(attnMask, dtype);
+
+        // The dropout's multipliers (0 or 1 / (1 - p)), of the composite weights' shape, which leaves out
+        // the batch dims only the value has.
+        Tensor drop = dropoutP > 0.0
+                ? dropoutMultipliers(query, withMatrix(weightsBatch(query, key, attnMask), l, s), dropoutP, generator)
+                : null;
 
         Shape outShape = withMatrix(batch, l, ev);
         boolean recording = Graph.needsGraph(floatMask ? new Tensor[] {query, key, value, attnMask}
@@ -70,15 +92,17 @@ public final class AttentionOps {
             Tensor k = broadcast(key, withMatrix(batch, s, e));
             Tensor v = broadcast(value, withMatrix(batch, s, ev));
             Tensor m = additive == null || isCausal ? null : broadcast(additive, withMatrix(batch, l, s));
+            Tensor d = drop == null ? null : broadcast(drop, withMatrix(batch, l, s));
             out = Dispatch.empty(query.backend(), dtype, outShape);
             probs = recording ? Dispatch.empty(query.backend(), dtype, withMatrix(batch, l, s)) : null;
             fused.attention(q.storage(), q.layout(), k.storage(), k.layout(), v.storage(), v.layout(),
-                    m == null ? null : m.storage(), m == null ? null : m.layout(), isCausal, sc, out.storage(),
+                    m == null ? null : m.storage(), m == null ? null : m.layout(), isCausal, sc,
+                    d == null ? null : d.storage(), d == null ? null : d.layout(), out.storage(),
                     probs == null ? null : probs.storage());
         } else {
             try (var scope = Tensor.noGrad()) {
                 Tensor p = weights(query.detach(), key.detach(), additive == null ? null : additive.detach(), sc);
-                out = p.matmul(value.detach());
+                out = dropped(p, drop).matmul(value.detach());
                 probs = recording ? p : null;
             }
         }
@@ -90,11 +114,15 @@ public final class AttentionOps {
         Tensor[] in = inputs.toArray(new Tensor[0]);
         int maskAt = floatMask ? 3 : -1;
         // Everything backward reads goes through the node (checkpointing may drop it): q, k, v, the
-        // additive mask and the weights of the forward, when there are.
+        // additive mask, the dropout's multipliers and the weights of the forward, when there are.
         List<Tensor> kept = new ArrayList<>(List.of(query, key, value));
         int maskSavedAt = additive != null ? kept.size() : -1;
         if (additive != null) {
             kept.add(additive);
+        }
+        int dropAt = drop != null ? kept.size() : -1;
+        if (drop != null) {
+            kept.add(drop);
         }
         int probsAt = probs != null ? kept.size() : -1;
         if (probs != null) {
@@ -106,6 +134,7 @@ public final class AttentionOps {
             Tensor sk = c.saved(1);
             Tensor sv = c.saved(2);
             Tensor sm = maskSavedAt >= 0 ? c.saved(maskSavedAt) : null;
+            Tensor sd = dropAt >= 0 ? c.saved(dropAt) : null;
             Tensor sp = probsAt >= 0 ? c.saved(probsAt) : null;
             boolean wantMask = maskAt >= 0 && c.needsInputGrad(maskAt);
             boolean plain = NormalizationOps.plain(g, sq, sk, sv, sm);
@@ -118,8 +147,10 @@ public final class AttentionOps {
                 Tensor gq = c.needsInputGrad(0) ? Dispatch.empty(g.backend(), dtype, withMatrix(batch, l, e)) : null;
                 Tensor gk = c.needsInputGrad(1) ? Dispatch.empty(g.backend(), dtype, withMatrix(batch, s, e)) : null;
                 Tensor gv = c.needsInputGrad(2) ? Dispatch.empty(g.backend(), dtype, withMatrix(batch, s, ev)) : null;
+                Tensor d = sd == null ? null : broadcast(sd, withMatrix(batch, l, s));
                 fusedBackward.attentionBackward(g.storage(), g.layout(), q.storage(), q.layout(), k.storage(),
-                        k.layout(), v.storage(), v.layout(), sp.storage(), sc, gq == null ? null : gq.storage(),
+                        k.layout(), v.storage(), v.layout(), d == null ? null : d.storage(),
+                        d == null ? null : d.layout(), sp.storage(), sc, gq == null ? null : gq.storage(),
                         gk == null ? null : gk.storage(), gv == null ? null : gv.storage());
                 grads[0] = gq;
                 grads[1] = gk;
@@ -127,13 +158,18 @@ public final class AttentionOps {
                 return grads;
             }
             // The composite: the weights recomputed from q and k with differentiable ops when the backward
-            // is recorded, so that its own derivatives reach q and k through them.
+            // is recorded, so that its own derivatives reach q and k through them. With dropout the output
+            // is (P D) v: dV = (P D)^T g, and the softmax's VJP takes dP = (g v^T) D.
             Tensor p = plain && sp != null ? sp : weights(sq, sk, sm, sc);
             if (c.needsInputGrad(2)) {
-                grads[2] = p.transpose(-1, -2).matmul(g);
+                grads[2] = dropped(p, sd).transpose(-1, -2).matmul(g);
             }
             if (c.needsInputGrad(0) || c.needsInputGrad(1) || wantMask) {
-                Tensor ds = NormalizationOps.softmaxVjp(g.matmul(sv.transpose(-1, -2)), p, p.rank() - 1, false);
+                Tensor dp = dropped(g.matmul(sv.transpose(-1, -2)), sd);
+                // dP has the batch dims of the output, which the value may widen beyond the weights': the
+                // softmax's VJP along the keys then needs the weights repeated over them.
+                Tensor pw = p.shape().equals(dp.shape()) ? p : p.expand(dp.shape().toArray());
+                Tensor ds = NormalizationOps.softmaxVjp(dp, pw, dp.rank() - 1, false);
                 if (c.needsInputGrad(0)) {
                     grads[0] = ds.matmul(sk).mul(sc);
                 }
@@ -148,7 +184,8 @@ public final class AttentionOps {
         }, (t, at, y) -> {
             Tensor mask = maskAt >= 0 ? at[maskAt] : additive;
             Tensor p = weights(at[0], at[1], mask, sc);
-            // d(scores) = scale (dq k^T + q dk^T) + dmask, then the softmax's JVP, then d(p v) = dp v + p dv.
+            // d(scores) = scale (dq k^T + q dk^T) + dmask, then the softmax's JVP, then
+            // d((p D) v) = (dp D) v + (p D) dv, the dropout's multipliers D a constant.
             Tensor dScores = null;
             if (t[0] != null) {
                 dScores = t[0].matmul(at[1].transpose(-1, -2)).mul(sc);
@@ -162,11 +199,15 @@ public final class AttentionOps {
             }
             Tensor tangent = null;
             if (dScores != null) {
+                // The scores' tangent may lack batch dims a mask gives the weights: repeated over them.
+                if (!dScores.shape().equals(p.shape())) {
+                    dScores = dScores.expand(p.shape().toArray());
+                }
                 // The softmax's Jacobian diag(p) - p p^T is symmetric: its JVP is its VJP.
-                tangent = NormalizationOps.softmaxVjp(dScores, p, p.rank() - 1, false).matmul(at[2]);
+                tangent = dropped(NormalizationOps.softmaxVjp(dScores, p, p.rank() - 1, false), drop).matmul(at[2]);
             }
             if (t[2] != null) {
-                Tensor part = p.matmul(t[2]);
+                Tensor part = dropped(p, drop).matmul(t[2]);
                 tangent = tangent == null ? part : tangent.add(part);
             }
             return tangent;
@@ -180,6 +221,48 @@ public final class AttentionOps {
             scores = scores.add(additiveMask);
         }
         return scores.softmax(-1);
+    }
+
+    /** {@code x} times the dropout's multipliers, or {@code x} without dropout. */
+    private static Tensor dropped(Tensor x, Tensor multipliers) {
+        return multipliers == null ? x : x.mul(multipliers);
+    }
+
+    /**
+     * The batch dims of the composite's weights {@code softmax(q k^T + mask)}: the query's, key's and
+     * mask's broadcast (not the value's), the shape nn.Dropout would draw its mask for.
+     */
+    private static Shape weightsBatch(Tensor query, Tensor key, Tensor attnMask) {
+        Shape batch = Shape.broadcast(OP, batchShape(query.shape()), batchShape(key.shape()));
+        return attnMask == null || attnMask.rank() <= 2 ? batch : Shape.broadcast(OP, batch, batchShape(attnMask.shape()));
+    }
+
+    /**
+     * Inverted dropout's multipliers for weights of {@code shape}: 0 where dropped, {@code 1 / (1 - p)}
+     * where kept, drawn as nn.Dropout draws them (the same uniforms from {@code generator}, compared and
+     * scaled in the same ops, so the same bits and the same generator state after); all 0 for p = 1, drawing
+     * nothing, as nn.Dropout multiplies by 0 there.
+     */
+    private static Tensor dropoutMultipliers(Tensor like, Shape shape, double p, Generator generator) {
+        var create = Tensor.on(like.backend());
+        if (p == 1.0) {
+            return create.zeros(like.dtype(), shape.toArray());
+        }
+        try (var scope = Tensor.noGrad()) {
+            Tensor uniform = create.rand(generator, like.dtype(), shape.toArray());
+            // The kernels read the matrices row-major (FusedKernels.attention); these ops make them so already.
+            return uniform.ge(p).toType(like.dtype()).mul(1.0 / (1.0 - p)).contiguous();
+        }
+    }
+
+    private static void checkDropout(double dropoutP, Generator generator) {
+        if (!(dropoutP >= 0.0 && dropoutP <= 1.0)) {
+            throw new IllegalArgumentException(OP + ": dropoutP must be in [0, 1], got " + dropoutP);
+        }
+        if (generator == null && dropoutP > 0.0 && dropoutP < 1.0) {
+            throw new IllegalArgumentException(OP + ": dropoutP " + dropoutP + " needs a generator to draw its mask "
+                    + "from (null only with dropoutP 0 or 1)");
+        }
     }
 
     /** Every check before any backend runs; returns the broadcast batch shape. */

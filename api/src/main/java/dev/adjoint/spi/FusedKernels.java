@@ -180,25 +180,30 @@ public interface FusedKernels {
      * {@code q} {@code [..., L, E]}, {@code k} {@code [..., S, E]}, {@code v} {@code [..., S, Ev]}, and
      * {@code mask} {@code [..., L, S]} of the dtype, added to the scores ({@code null}: none). Per matrix,
      * {@code P = softmax(scale * q k^T + mask)} by rows, key {@code j} hidden from query {@code i} when
-     * {@code causal} and {@code j > i}; {@code out = P v}, contiguous {@code [..., L, Ev]}. A row whose
+     * {@code causal} and {@code j > i}; {@code out = (P * dropout) v}, contiguous {@code [..., L, Ev]}, with
+     * {@code dropout} {@code [..., L, S]} of the dtype, the dropout's multipliers (0 where a weight is
+     * dropped, {@code 1 / (1 - p)} where kept), multiplied element by element ({@code null}: none); its
+     * matrices are row-major contiguous (strides {@code S, 1}), its batch dims any strides. A row whose
      * scores are all -inf gives NaN, as the composite softmax. When {@code probs} is not {@code null} it
-     * receives P, contiguous {@code [..., L, S]}, which {@link #attentionBackward} reads.
+     * receives P, before the dropout, contiguous {@code [..., L, S]}, which {@link #attentionBackward} reads.
      */
     default void attention(Storage q, Layout qLayout, Storage k, Layout kLayout, Storage v, Layout vLayout,
-                           Storage mask, Layout maskLayout, boolean causal, double scale, Storage out, Storage probs) {
+                           Storage mask, Layout maskLayout, boolean causal, double scale, Storage dropout,
+                           Layout dropoutLayout, Storage out, Storage probs) {
         throw notOffered(Kernel.ATTENTION);
     }
 
     /**
      * The gradients of {@link #attention} from the output gradient {@code grad} {@code [..., L, Ev]} (any
-     * strides), the operands as the forward had them and the {@code probs} it wrote: per matrix
-     * {@code dV = P^T grad}, {@code dP = grad v^T}, {@code dS = scale * P * (dP - rowsum(dP * P))},
+     * strides), the operands as the forward had them (the same {@code dropout}, or {@code null}) and the
+     * {@code probs} it wrote: per matrix, with {@code D = dropout} (all ones when {@code null}),
+     * {@code dV = (P * D)^T grad}, {@code dP = (grad v^T) * D}, {@code dS = scale * P * (dP - rowsum(dP * P))},
      * {@code dQ = dS k}, {@code dK = dS^T q}, each written contiguous in the broadcast batch shape (the
      * api sums a broadcast operand's gradient down); any of them may be {@code null} (not wanted).
      */
     default void attentionBackward(Storage grad, Layout gradLayout, Storage q, Layout qLayout, Storage k,
-                                   Layout kLayout, Storage v, Layout vLayout, Storage probs, double scale,
-                                   Storage gradQ, Storage gradK, Storage gradV) {
+                                   Layout kLayout, Storage v, Layout vLayout, Storage dropout, Layout dropoutLayout,
+                                   Storage probs, double scale, Storage gradQ, Storage gradK, Storage gradV) {
         throw notOffered(Kernel.ATTENTION_BACKWARD);
     }
 

@@ -476,9 +476,19 @@ public final class OpCatalogue {
 
     /** scaledDotProductAttention with {@code in.get(3)} as its mask when {@code masked}, and these options. */
     private static OpInfo attentionOp(String name, boolean masked, boolean isCausal, double scale) {
+        return attentionOp(name, masked, isCausal, scale, 0.0);
+    }
+
+    /**
+     * With dropout of probability {@code dropoutP}, its mask drawn from a generator of a fixed seed at
+     * every call: the mask is a constant of the op, the same for the scalar backend's composite (the
+     * reference), the fused kernels and every evaluation of gradcheck.
+     */
+    private static OpInfo attentionOp(String name, boolean masked, boolean isCausal, double scale, double dropoutP) {
         // Sums of a few products as matmul's, then a softmax: FLOAT32 keeps the matmul's tolerance.
         return OpInfo.op(name, Set.of("scaledDotProductAttention"), in -> Functional.scaledDotProductAttention(
-                        in.get(0), in.get(1), in.get(2), masked ? in.get(3) : null, isCausal, scale))
+                        in.get(0), in.get(1), in.get(2), masked ? in.get(3) : null, isCausal, scale, dropoutP,
+                        new Generator(29)))
                 .tolerance32(1e-5, 1e-4);
     }
 
@@ -488,6 +498,7 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 4)) // L != S
                 .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 2)) // Ev != E
                 .sample(of(2, 2, 3, 4), of(2, 1, 5, 4), of(5, 3)) // broadcast batch dims
+                .sample(of(3, 4), of(5, 4), of(2, 5, 3)) // only the value has batch dims
                 .sample(of(3, 4).transposed(), of(2, 5, 4).sliced(), of(2, 5, 3).transposed())
                 .sample(of(1, 2, 4).expandedTo(2, 2, 4), of(2, 3, 4), of(2, 3, 3))
                 .error("embedding sizes that differ", f -> Functional.scaledDotProductAttention(
@@ -537,6 +548,27 @@ public final class OpCatalogue {
                 .sample(of(2, 5, 4), of(2, 3, 4), of(2, 3, 4)) // L > S: the last queries see every key
                 .sample(of(2, 2, 4, 3), of(2, 1, 4, 3), of(4, 3)));
         ops.add(attentionOp("scaledDotProductAttention(scale)", false, false, 0.7)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3)));
+        // Dropout: the weights times nn.Dropout's multipliers (0 or 1 / (1 - p)), of the weights' shape.
+        ops.add(attentionOp("scaledDotProductAttention(dropout)", false, false, Double.NaN, 0.3)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3))
+                .sample(of(2, 2, 3, 4), of(2, 1, 5, 4), of(5, 3)) // the weights [2, 2, 3, 5]
+                .sample(of(3, 4), of(5, 4), of(2, 5, 3)) // the weights [3, 5], repeated over the value's batch
+                .sample(of(3, 4).transposed(), of(2, 5, 4).sliced(), of(2, 5, 3).transposed())
+                .error("a probability above 1", f -> Functional.scaledDotProductAttention(f.ones(DType.FLOAT64, 3, 4),
+                                f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 3, 4), null, 1.5, new Generator(1)),
+                        IllegalArgumentException.class, "scaledDotProductAttention: dropoutP must be in [0, 1], got 1.5")
+                .error("no generator", f -> Functional.scaledDotProductAttention(f.ones(DType.FLOAT64, 3, 4),
+                                f.ones(DType.FLOAT64, 3, 4), f.ones(DType.FLOAT64, 3, 4), null, 0.1, null),
+                        IllegalArgumentException.class, "scaledDotProductAttention: dropoutP 0.1 needs a generator"));
+        ops.add(attentionOp("scaledDotProductAttention(dropout, causal)", false, true, Double.NaN, 0.5)
+                .sample(of(2, 4, 3), of(2, 4, 3), of(2, 4, 2))
+                .sample(of(2, 5, 4), of(2, 3, 4), of(2, 3, 4)));
+        ops.add(attentionOp("scaledDotProductAttention(dropout, float mask)", true, false, Double.NaN, 0.25)
+                .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3), of(3, 5))
+                .sample(of(3, 4), of(5, 4), of(2, 5, 3), of(2, 1, 5))); // the mask widens the weights to [2, 3, 5]
+        // p = 1 drops everything, drawing nothing, as nn.Dropout: zeros, and zero gradients.
+        ops.add(attentionOp("scaledDotProductAttention(dropout 1)", false, false, Double.NaN, 1.0)
                 .sample(of(2, 3, 4), of(2, 5, 4), of(2, 5, 3)));
     }
 

@@ -124,17 +124,18 @@ final class TracingBackend implements Backend {
 
             @Override
             public void attention(Storage q, Layout ql, Storage k, Layout kl, Storage v, Layout vl, Storage mask,
-                                  Layout ml, boolean causal, double scale, Storage out, Storage probs) {
+                                  Layout ml, boolean causal, double scale, Storage dropout, Layout dl, Storage out,
+                                  Storage probs) {
                 record("attention", null);
-                fused.attention(q, ql, k, kl, v, vl, mask, ml, causal, scale, out, probs);
+                fused.attention(q, ql, k, kl, v, vl, mask, ml, causal, scale, dropout, dl, out, probs);
             }
 
             @Override
             public void attentionBackward(Storage g, Layout gl, Storage q, Layout ql, Storage k, Layout kl, Storage v,
-                                          Layout vl, Storage probs, double scale, Storage gradQ, Storage gradK,
-                                          Storage gradV) {
+                                          Layout vl, Storage dropout, Layout dl, Storage probs, double scale,
+                                          Storage gradQ, Storage gradK, Storage gradV) {
                 record("attentionBackward", null);
-                fused.attentionBackward(g, gl, q, ql, k, kl, v, vl, probs, scale, gradQ, gradK, gradV);
+                fused.attentionBackward(g, gl, q, ql, k, kl, v, vl, dropout, dl, probs, scale, gradQ, gradK, gradV);
             }
 
             @Override

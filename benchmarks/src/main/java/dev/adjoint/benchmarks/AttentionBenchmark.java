@@ -36,7 +36,9 @@ import java.util.concurrent.TimeUnit;
  * <p>{@link #multiheadAttention} runs {@code nn.MultiheadAttention} (width 256, 4 heads, batch first)
  * forward and backward on {@code [8, 128, 256]}: asked for its weights (per head, not averaged, so
  * returning them costs a view) it composes the attention; not asked, it takes the fused op. The rest
- * (the in and out projections) is the same work in both.
+ * (the in and out projections) is the same work in both. {@link #multiheadAttentionDropout} is the same
+ * in training with PyTorch's default dropout 0.1 on the weights: both paths draw the same mask from the
+ * module's generator (8 x 4 x 128 x 128 = 524,288 uniforms a step), so the draw is in both.
  *
  * <p>Pitfalls avoided: every step clears the gradients and runs in a {@link MemoryScope}, as a
  * training loop does, so every step does the same work; the backward's gradient is fixed, drawn once,
@@ -62,6 +64,7 @@ public class AttentionBenchmark {
     private Tensor projection;
     private Tensor gradOut;
     private MultiheadAttention mha;
+    private MultiheadAttention mhaDropout;
     private Tensor x;
     private Tensor mhaGradOut;
 
@@ -72,9 +75,11 @@ public class AttentionBenchmark {
         projection = on.randn(new Generator(1), DType.FLOAT32, BATCH, TOKENS, 3 * WIDTH).requiresGrad(true);
         gradOut = on.randn(new Generator(2), DType.FLOAT32, BATCH, HEADS, TOKENS, HEAD_DIM);
         mha = new MultiheadAttention(WIDTH, HEADS, 0.0, true, true, NnContext.of(engine, new Generator(3)));
+        mhaDropout = new MultiheadAttention(WIDTH, HEADS, 0.1, true, true, NnContext.of(engine, new Generator(3)));
         x = on.randn(new Generator(4), DType.FLOAT32, BATCH, TOKENS, WIDTH).requiresGrad(true);
         mhaGradOut = on.randn(new Generator(5), DType.FLOAT32, BATCH, TOKENS, WIDTH);
-        if (!Double.isFinite(attention()) || !Double.isFinite(multiheadAttention())) {
+        if (!Double.isFinite(attention()) || !Double.isFinite(multiheadAttention())
+                || !Double.isFinite(multiheadAttentionDropout())) {
             throw new IllegalStateException("AttentionBenchmark setup: a step must give finite gradients");
         }
     }
@@ -102,6 +107,18 @@ public class AttentionBenchmark {
             mha.zeroGrad();
             boolean weights = path.equals("composite");
             Tensor out = mha.forward(x, x, x, null, weights, null, false).output();
+            out.backward(mhaGradOut);
+            return firstElement(x.grad());
+        }
+    }
+
+    @Benchmark
+    public double multiheadAttentionDropout() {
+        try (MemoryScope scope = MemoryScope.open()) {
+            x.zeroGrad();
+            mhaDropout.zeroGrad();
+            boolean weights = path.equals("composite");
+            Tensor out = mhaDropout.forward(x, x, x, null, weights, null, false).output();
             out.backward(mhaGradOut);
             return firstElement(x.grad());
         }

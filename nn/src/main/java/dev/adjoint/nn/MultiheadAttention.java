@@ -24,9 +24,10 @@ import dev.adjoint.TensorShapeException;
  * per sequence and head (e.g. a causal mask). Both may be given; a query whose keys are all hidden gets
  * NaN, as in PyTorch. Dropout on the attention weights uses the module's generator, in training mode only.
  *
- * <p>When the weights are neither returned nor dropped out, the heads are one
- * {@link Functional#scaledDotProductAttention} (a backend may fuse it); otherwise they are composed
- * from matmul, softmax and dropout, so the weights exist to return or to drop.
+ * <p>When the weights are not returned, the heads are one {@link Functional#scaledDotProductAttention},
+ * dropout included (a backend may fuse it; its mask is drawn from the module's generator as the
+ * composite's, so both give the same masks and leave the generator alike); returned, they are composed
+ * from matmul, softmax and dropout, so that the weights exist.
  */
 public final class MultiheadAttention extends Module {
     private final int embedDim;
@@ -164,10 +165,12 @@ public final class MultiheadAttention extends Module {
         boolean dropping = isTraining() && dropout > 0;
         Tensor weights = null;
         Tensor attended;
-        if (!needWeights && !dropping) {
+        if (!needWeights) {
             // Nobody sees the weights: one op, which a backend may fuse so that each head's scores stay in
-            // cache. (q / sqrt(d)) k^T there is (q k^T) / sqrt(d), equal within rounding.
-            attended = Functional.scaledDotProductAttention(q, k, v, mask, false, 1.0 / Math.sqrt(headDim));
+            // cache. (q / sqrt(d)) k^T there is (q k^T) / sqrt(d), equal within rounding; the dropout mask
+            // is the composite's, drawn for the same [N, heads, L, S] weights from the same generator.
+            attended = Functional.scaledDotProductAttention(q, k, v, mask, false, 1.0 / Math.sqrt(headDim),
+                    dropping ? dropout : 0.0, generator);
         } else {
             Tensor scores = q.div(Math.sqrt(headDim)).matmul(k.transpose(-1, -2));
             if (mask != null) {

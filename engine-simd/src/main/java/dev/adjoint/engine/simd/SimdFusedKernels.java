@@ -27,27 +27,32 @@ final class SimdFusedKernels extends HeapFusedKernels {
     /** A (batch, head) matrix at a time with its scores in cache ({@link FloatAttention}, {@link DoubleAttention}). */
     @Override
     public void attention(Storage q, Layout qLayout, Storage k, Layout kLayout, Storage v, Layout vLayout,
-                          Storage mask, Layout maskLayout, boolean causal, double scale, Storage out, Storage probs) {
+                          Storage mask, Layout maskLayout, boolean causal, double scale, Storage dropout,
+                          Layout dropoutLayout, Storage out, Storage probs) {
         HeapStorage sq = (HeapStorage) q;
         HeapStorage sk = (HeapStorage) k;
         HeapStorage sv = (HeapStorage) v;
         HeapStorage sm = (HeapStorage) mask;
+        HeapStorage sd = (HeapStorage) dropout;
         HeapStorage so = (HeapStorage) out;
         HeapStorage sp = (HeapStorage) probs;
         if (so.dtype == DType.FLOAT32) {
             FloatAttention.forward(sq.f32, qLayout, sk.f32, kLayout, sv.f32, vLayout, sm == null ? null : sm.f32,
-                    maskLayout, causal, scale, so.f32, sp == null ? null : sp.f32);
+                    maskLayout, causal, scale, sd == null ? null : sd.f32, dropoutLayout, so.f32,
+                    sp == null ? null : sp.f32);
         } else {
             DoubleAttention.forward(sq.f64, qLayout, sk.f64, kLayout, sv.f64, vLayout, sm == null ? null : sm.f64,
-                    maskLayout, causal, scale, so.f64, sp == null ? null : sp.f64);
+                    maskLayout, causal, scale, sd == null ? null : sd.f64, dropoutLayout, so.f64,
+                    sp == null ? null : sp.f64);
         }
     }
 
     @Override
     public void attentionBackward(Storage grad, Layout gradLayout, Storage q, Layout qLayout, Storage k,
-                                  Layout kLayout, Storage v, Layout vLayout, Storage probs, double scale,
-                                  Storage gradQ, Storage gradK, Storage gradV) {
+                                  Layout kLayout, Storage v, Layout vLayout, Storage dropout, Layout dropoutLayout,
+                                  Storage probs, double scale, Storage gradQ, Storage gradK, Storage gradV) {
         HeapStorage g = (HeapStorage) grad;
+        HeapStorage sd = (HeapStorage) dropout;
         HeapStorage sq = (HeapStorage) q;
         HeapStorage sk = (HeapStorage) k;
         HeapStorage sv = (HeapStorage) v;
@@ -56,11 +61,13 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage gk = (HeapStorage) gradK;
         HeapStorage gv = (HeapStorage) gradV;
         if (g.dtype == DType.FLOAT32) {
-            FloatAttention.backward(g.f32, gradLayout, sq.f32, qLayout, sk.f32, kLayout, sv.f32, vLayout, sp.f32, scale,
-                    gq == null ? null : gq.f32, gk == null ? null : gk.f32, gv == null ? null : gv.f32);
+            FloatAttention.backward(g.f32, gradLayout, sq.f32, qLayout, sk.f32, kLayout, sv.f32, vLayout,
+                    sd == null ? null : sd.f32, dropoutLayout, sp.f32, scale, gq == null ? null : gq.f32,
+                    gk == null ? null : gk.f32, gv == null ? null : gv.f32);
         } else {
-            DoubleAttention.backward(g.f64, gradLayout, sq.f64, qLayout, sk.f64, kLayout, sv.f64, vLayout, sp.f64,
-                    scale, gq == null ? null : gq.f64, gk == null ? null : gk.f64, gv == null ? null : gv.f64);
+            DoubleAttention.backward(g.f64, gradLayout, sq.f64, qLayout, sk.f64, kLayout, sv.f64, vLayout,
+                    sd == null ? null : sd.f64, dropoutLayout, sp.f64, scale, gq == null ? null : gq.f64,
+                    gk == null ? null : gk.f64, gv == null ? null : gv.f64);
         }
     }
 

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The fused attention kernel ({@link FloatAttention}, {@link DoubleAttention}) against the composite
  * formula {@code softmax(scale q k^T + mask) v} and its autograd gradients, on the shapes the catalogue's
  * small samples do not reach: matrices larger than a GEMM block, the permuted slices of a fused qkv
- * projection (strided, no copy), masks of every form; and the same bits on one, two and three threads.
+ * projection (strided, no copy), masks of every form, dropout; and the same bits on one, two and three
+ * threads.
  */
 class SimdAttentionTest {
     private static final TensorFactory F = Tensor.on(new SimdBackend());
@@ -38,11 +39,22 @@ class SimdAttentionTest {
     }
 
     private static Tensor composite(Tensor q, Tensor k, Tensor v, Tensor additiveMask, double scale) {
+        return composite(q, k, v, additiveMask, scale, null);
+    }
+
+    /** With the weights multiplied by {@code dropout}'s multipliers when not null. */
+    private static Tensor composite(Tensor q, Tensor k, Tensor v, Tensor additiveMask, double scale, Tensor dropout) {
         Tensor scores = q.matmul(k.transpose(-1, -2)).mul(scale);
         if (additiveMask != null) {
             scores = scores.add(additiveMask);
         }
-        return scores.softmax(-1).matmul(v);
+        Tensor weights = scores.softmax(-1);
+        return (dropout == null ? weights : weights.mul(dropout)).matmul(v);
+    }
+
+    /** nn.Dropout's multipliers for weights of {@code shape} from a generator of {@code seed}. */
+    private static Tensor dropoutMultipliers(long seed, DType dtype, double p, int... shape) {
+        return F.rand(new Generator(seed), dtype, shape).ge(p).toType(dtype).mul(1 / (1 - p));
     }
 
     @Test
@@ -76,6 +88,24 @@ class SimdAttentionTest {
             Tensor v2 = F.randn(new Generator(9), dtype, 90, 10).requiresGrad(true);
             check("broadcast, L != S, Ev != E " + dtype, Functional.scaledDotProductAttention(q2, k2, v2),
                     composite(q2, k2, v2, null, scale), new Tensor[] {q2, k2, v2}, tol);
+            // Dropout: the mask of the composite's weights' shape, which leaves out the value's batch dims
+            // and takes in the mask's; with and without causal and masks.
+            check("dropout, causal " + dtype, Functional.scaledDotProductAttention(q, k, v, null, true, Double.NaN,
+                    0.2, new Generator(12)), composite(q, k, v, causalAdditive, scale,
+                    dropoutMultipliers(12, dtype, 0.2, 2, 3, 70, 70)), t, tol);
+            check("dropout, float mask " + dtype, Functional.scaledDotProductAttention(q, k, v, floatMask, 0.5,
+                    new Generator(13)), composite(q, k, v, floatMask, scale,
+                    dropoutMultipliers(13, dtype, 0.5, 2, 3, 70, 70)), t, tol);
+            Tensor q3 = F.randn(new Generator(14), dtype, 3, 40, 24).requiresGrad(true);
+            Tensor k3 = F.randn(new Generator(15), dtype, 3, 90, 24).requiresGrad(true);
+            Tensor v3 = F.randn(new Generator(16), dtype, 2, 1, 90, 10).requiresGrad(true);
+            check("dropout, the value broadcast " + dtype, Functional.scaledDotProductAttention(q3, k3, v3, null,
+                    0.3, new Generator(17)), composite(q3, k3, v3, null, scale,
+                    dropoutMultipliers(17, dtype, 0.3, 3, 40, 90)), new Tensor[] {q3, k3, v3}, tol);
+            Tensor wide = F.randn(new Generator(18), dtype, 2, 1, 1, 90);
+            check("dropout, the mask broadcast " + dtype, Functional.scaledDotProductAttention(q3, k3, v3, wide,
+                    0.3, new Generator(19)), composite(q3, k3, v3, wide, scale,
+                    dropoutMultipliers(19, dtype, 0.3, 2, 3, 40, 90)), new Tensor[] {q3, k3, v3}, tol);
         }
     }
 
@@ -122,7 +152,7 @@ class SimdAttentionTest {
     @Test
     void sameBitsOnOneTwoAndThreeThreads() throws IOException, InterruptedException {
         String one = child(1);
-        assertEquals(2 * 4, one.lines().count(), one);
+        assertEquals(2 * 2 * 4, one.lines().count(), one);
         for (int threads : new int[] {2, 3}) {
             assertEquals(one, child(threads), "attention results on 1 and on " + threads + " threads");
         }
@@ -148,13 +178,17 @@ class SimdAttentionTest {
             for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 // 8 x 4 matrices of 128 x 128 scores: enough work to be split over the threads.
                 Tensor[] t = qkv(dtype, 8, 4, 128, 64, 3);
-                Tensor y = Functional.scaledDotProductAttention(t[0], t[1], t[2], null, true);
-                Tensor g = F.randn(new Generator(4), dtype, y.shape().toArray());
-                List<Tensor> results = new ArrayList<>(List.of(y));
-                results.addAll(Autograd.grad(List.of(y), List.of(t), List.of(g), false, false, false));
-                String[] names = {"output", "dq", "dk", "dv"};
-                for (int i = 0; i < results.size(); i++) {
-                    System.out.println("attention " + dtype + " " + names[i] + " " + bits(results.get(i)));
+                for (double p : new double[] {0.0, 0.1}) {
+                    Tensor y = Functional.scaledDotProductAttention(t[0], t[1], t[2], null, true, Double.NaN, p,
+                            new Generator(5));
+                    Tensor g = F.randn(new Generator(4), dtype, y.shape().toArray());
+                    List<Tensor> results = new ArrayList<>(List.of(y));
+                    results.addAll(Autograd.grad(List.of(y), List.of(t), List.of(g), false, false, false));
+                    String[] names = {"output", "dq", "dk", "dv"};
+                    for (int i = 0; i < results.size(); i++) {
+                        System.out.println("attention " + dtype + " dropout " + p + " " + names[i] + " "
+                                + bits(results.get(i)));
+                    }
                 }
             }
         }
