@@ -80,6 +80,11 @@ public final class Tensor {
             }
 
             @Override
+            public Tensor dropoutMask(Backend backend, DType dtype, Shape shape, double p, Generator generator) {
+                return Sampling.dropoutMask(backend, dtype, shape, p, generator);
+            }
+
+            @Override
             public Tensor fromStorage(Storage storage, Layout layout, Backend backend) {
                 return Tensor.fromStorage(storage, layout, backend);
             }

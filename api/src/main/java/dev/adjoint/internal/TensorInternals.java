@@ -1,5 +1,8 @@
 package dev.adjoint.internal;
 
+import dev.adjoint.DType;
+import dev.adjoint.Generator;
+import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.ForwardGrad;
 import dev.adjoint.autograd.Node;
@@ -39,6 +42,13 @@ public abstract class TensorInternals {
         }
         return i;
     }
+
+    /**
+     * The multipliers of inverted dropout for a tensor of {@code shape}: 0, or {@code 1 / (1 - p)} where
+     * kept, drawn from {@code generator} as {@code Functional.dropout} draws them (for {@code 0 < p < 1}),
+     * for ops that drop inside their own kernels.
+     */
+    public abstract Tensor dropoutMask(Backend backend, DType dtype, Shape shape, double p, Generator generator);
 
     /** A backend's storage as a tensor with no autograd history. */
     public abstract Tensor fromStorage(Storage storage, Layout layout, Backend backend);

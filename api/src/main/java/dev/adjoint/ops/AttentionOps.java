@@ -7,6 +7,7 @@ import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.Graph;
+import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.FusedKernels.Kernel;
 
@@ -239,20 +240,16 @@ public final class AttentionOps {
 
     /**
      * Inverted dropout's multipliers for weights of {@code shape}: 0 where dropped, {@code 1 / (1 - p)}
-     * where kept, drawn as nn.Dropout draws them (the same uniforms from {@code generator}, compared and
-     * scaled in the same ops, so the same bits and the same generator state after); all 0 for p = 1, drawing
-     * nothing, as nn.Dropout multiplies by 0 there.
+     * where kept, drawn as Functional.dropout (and so nn.Dropout) draws them: the same uniforms from
+     * {@code generator}, the same comparison, so the same bits and the same generator state after; all 0
+     * for p = 1, drawing nothing, as dropout multiplies by 0 there.
      */
     private static Tensor dropoutMultipliers(Tensor like, Shape shape, double p, Generator generator) {
-        var create = Tensor.on(like.backend());
         if (p == 1.0) {
-            return create.zeros(like.dtype(), shape.toArray());
+            return Tensor.on(like.backend()).zeros(like.dtype(), shape.toArray());
         }
-        try (var scope = Tensor.noGrad()) {
-            Tensor uniform = create.rand(generator, like.dtype(), shape.toArray());
-            // The kernels read the matrices row-major (FusedKernels.attention); these ops make them so already.
-            return uniform.ge(p).toType(like.dtype()).mul(1.0 / (1.0 - p)).contiguous();
-        }
+        // Row-major, as the kernels read the matrices (FusedKernels.attention).
+        return TensorInternals.get().dropoutMask(like.backend(), like.dtype(), shape, p, generator);
     }
 
     private static void checkDropout(double dropoutP, Generator generator) {
