@@ -18,6 +18,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -25,7 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
+
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingStream;
 
 import javax.management.JMException;
 import javax.management.ObjectName;
@@ -47,7 +53,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * then {@value #ROUNDS} times in a JVM that compiles the kernels as usual but sooner and in the
  * foreground (see {@link #compileSoon}); every round is compared bit for bit with the cold result. A
  * third fresh JVM, with the JIT as a user has it, runs issue 13's program itself (see
- * {@link #issueSnippet}). Fresh JVMs, because in the test JVM the other suites have compiled the
+ * {@link #issueSnippet}). Another runs the cases with C1 alone compiling every kernel it meets, and
+ * fails on any kernel C1 gives up on ({@link FailedCompiles}). Fresh JVMs, because in the test JVM the other suites have compiled the
  * kernels long before. NaN compares equal to NaN whatever its payload, which Java leaves unspecified.
  */
 public final class JitDeterminism {
@@ -102,6 +109,13 @@ public final class JitDeterminism {
             Run hot = launch(compileSoon(backend), "compare", backend, reference);
             if (hot.exit != 0) {
                 fail("on " + backend.name() + ", results changed once the JIT compiled the kernels:\n" + hot.output);
+            }
+            List<String> c1Only = new ArrayList<>(compileSoon(backend));
+            c1Only.add("-XX:TieredStopAtLevel=3");
+            Run c1 = launch(c1Only, "c1", backend, reference);
+            if (c1.exit != 0) {
+                fail("on " + backend.name() + ", C1 could not compile kernels (HotSpot may then leave them in a "
+                        + "lower tier for good, every vector op a Java loop):\n" + c1.output);
             }
             Run snippet = launch(List.of(), "snippet", backend, reference);
             if (snippet.exit != 0) {
@@ -190,6 +204,16 @@ public final class JitDeterminism {
             System.exit(changed.isEmpty() ? 0 : 1);
         }
         Map<String, Supplier<double[]>> cases = cases(Tensor.on(backend));
+        if (args[0].equals("c1")) {
+            // C1 alone, compiling every kernel it meets: any compile it gives up on is reported.
+            FailedCompiles failedCompiles = FailedCompiles.start(kernelPackages(backend));
+            for (int round = 0; round < 2; round++) {
+                cases.values().forEach(Supplier::get);
+            }
+            List<String> failed = failedCompiles.neverCompiledAtTier3();
+            failed.forEach(failure -> System.out.println("  " + failure));
+            System.exit(failed.isEmpty() ? 0 : 1);
+        }
         Path file = Path.of(args[2]);
         if (args[0].equals("record")) {
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
@@ -213,6 +237,7 @@ public final class JitDeterminism {
         long start = System.nanoTime();
         Map<String, String> changed = new LinkedHashMap<>();
         List<String> packages = kernelPackages(backend);
+        FailedCompiles failedCompiles = FailedCompiles.start(packages);
         Set<String> compiled = Set.of();
         int lastCompile = 0;
         int round = 1;
@@ -239,10 +264,73 @@ public final class JitDeterminism {
             }
         }
         changed.forEach((name, difference) -> System.out.println("  " + name + ", " + difference));
+        List<String> stranded = failedCompiles.stranded(compiled);
+        stranded.forEach(failure -> System.out.println("  never compiled by C2 after " + failure));
         System.out.println(changed.size() + " of " + cases.size() + " cases changed in " + Math.min(round, ROUNDS)
                 + " rounds on " + backend.name() + " (" + compiled.size() + " kernel methods in C2 code, the last from round "
-                + lastCompile + String.format(", %.1f s)", (System.nanoTime() - start) / 1e9));
-        System.exit(changed.isEmpty() ? 0 : 1);
+                + lastCompile + String.format(", %.1f s", (System.nanoTime() - start) / 1e9) + "; " + stranded.size()
+                + " left below C2 by a failed compile)");
+        System.exit(changed.isEmpty() && stranded.isEmpty() ? 0 : 1);
+    }
+
+    /**
+     * The kernels' compiles that failed, from JFR's compilation events. A compiler may give up on a
+     * method (C1's linear scan "out of virtual registers" on a large Vector API method), and HotSpot
+     * may then leave it in a lower tier for the rest of the program, where every vector op runs as
+     * its Java fallback: the same bits, many times slower. A method that failed a compile and has no
+     * C2 code once the rounds have settled is such a kernel.
+     */
+    private static final class FailedCompiles {
+        private final RecordingStream stream = new RecordingStream();
+        private final Map<Long, String> messages = new ConcurrentHashMap<>();
+        /** Compile id to "class.method (compiler tier N[ OSR])" of each failed compile of the kernels. */
+        private final Map<Long, String> failures = new ConcurrentHashMap<>();
+        /** The kernels compiled at tier 3 or above by some compile that succeeded. */
+        private final Set<String> compiledAtTier3 = ConcurrentHashMap.newKeySet();
+
+        static FailedCompiles start(List<String> packages) {
+            FailedCompiles f = new FailedCompiles();
+            f.stream.enable("jdk.CompilationFailure");
+            f.stream.enable("jdk.Compilation").withThreshold(Duration.ZERO);
+            f.stream.onEvent("jdk.CompilationFailure", e -> f.messages.put(e.getLong("compileId"),
+                    e.getString("failureMessage")));
+            f.stream.onEvent("jdk.Compilation", e -> {
+                RecordedMethod m = e.getValue("method");
+                String name = m.getType().getName() + "." + m.getName();
+                if (packages.stream().noneMatch(p -> name.startsWith(p + "."))) {
+                    return;
+                }
+                if (!e.getBoolean("succeded")) {
+                    f.failures.put(e.getLong("compileId"), name + " (" + e.getString("compiler") + " tier "
+                            + e.getShort("compileLevel") + (e.getBoolean("isOsr") ? " OSR" : "") + ")");
+                } else if (e.getShort("compileLevel") >= 3) {
+                    f.compiledAtTier3.add(name);
+                }
+            });
+            f.stream.startAsync();
+            return f;
+        }
+
+        /** The failed compiles of methods that have no C2 code in {@code compiled}, with the compiler's reason. */
+        List<String> stranded(Set<String> compiled) {
+            return failed(name -> compiled.stream().noneMatch(c -> c.startsWith(name + "(")));
+        }
+
+        /** The failed compiles of methods that no compile at tier 3 or above has served since (C1 alone). */
+        List<String> neverCompiledAtTier3() {
+            return failed(name -> !compiledAtTier3.contains(name));
+        }
+
+        private List<String> failed(Predicate<String> stranded) {
+            stream.stop();
+            List<String> failed = new ArrayList<>();
+            failures.forEach((id, method) -> {
+                if (stranded.test(method.substring(0, method.indexOf(' ')))) {
+                    failed.add(method + ": " + messages.getOrDefault(id, "no reason given"));
+                }
+            });
+            return failed;
+        }
     }
 
     /**
@@ -320,6 +408,7 @@ public final class JitDeterminism {
             put(cases, "mul_(row)" + d, () -> x.clone().mul_(row));
             cases.put("MLP forward and backward" + d, trainingStep(in));
             cases.put("layerNorm, softmax and logSoftmax backward" + d, normalizationBackward(in));
+            cases.put("scaledDotProductAttention forward and backward" + d, attention(in));
         }
         return cases;
     }
@@ -542,6 +631,29 @@ public final class JitDeterminism {
             }
             Tensor normed = Functional.layerNorm(params.get(0), new int[] {37}, params.get(1), params.get(2), 1e-5);
             Tensor loss = normed.softmax(1).mul(scale).sum().add(normed.logSoftmax(0).mul(scale).sum());
+            loss.backward();
+            List<double[]> parts = new ArrayList<>();
+            parts.add(loss.toDoubleArray());
+            for (Tensor t : params) {
+                parts.add(t.grad().toDoubleArray());
+            }
+            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
+        };
+    }
+
+    /** Causal attention over two heads with a tail of keys at any vector width, and its gradients. */
+    private static Supplier<double[]> attention(Inputs in) {
+        Tensor q = in.uniform(-1, 1, 2, 37, 16);
+        Tensor k = in.uniform(-1, 1, 2, 37, 16);
+        Tensor v = in.uniform(-1, 1, 2, 37, 19);
+        Tensor scale = in.uniform(-1, 1, 2, 37, 19);
+        return () -> {
+            List<Tensor> params = new ArrayList<>();
+            for (Tensor t : List.of(q, k, v)) {
+                params.add(t.detach().requiresGrad(true));
+            }
+            Tensor loss = Functional.scaledDotProductAttention(params.get(0), params.get(1), params.get(2), null, true,
+                    0.25).mul(scale).sum();
             loss.backward();
             List<double[]> parts = new ArrayList<>();
             parts.add(loss.toDoubleArray());
