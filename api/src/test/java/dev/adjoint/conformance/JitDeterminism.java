@@ -409,6 +409,8 @@ public final class JitDeterminism {
             cases.put("MLP forward and backward" + d, trainingStep(in));
             cases.put("layerNorm, softmax and logSoftmax backward" + d, normalizationBackward(in));
             cases.put("scaledDotProductAttention forward and backward" + d, attention(in));
+            cases.put("conv2d 3x3 forward and backward" + d, convolution(in, 24, 40, 1));
+            cases.put("conv2d 3x3 stride 2 forward and backward" + d, convolution(in, 5, 16, 2));
         }
         return cases;
     }
@@ -631,6 +633,33 @@ public final class JitDeterminism {
             }
             Tensor normed = Functional.layerNorm(params.get(0), new int[] {37}, params.get(1), params.get(2), 1e-5);
             Tensor loss = normed.softmax(1).mul(scale).sum().add(normed.logSoftmax(0).mul(scale).sum());
+            loss.backward();
+            List<double[]> parts = new ArrayList<>();
+            parts.add(loss.toDoubleArray());
+            for (Tensor t : params) {
+                parts.add(t.grad().toDoubleArray());
+            }
+            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
+        };
+    }
+
+    /**
+     * A 3x3 convolution with padding 1 on two 9 x 11 images and the gradients of input, weight and
+     * bias: at stride 1 with this many channels it takes engine-simd's Winograd kernels, at stride 2
+     * its direct ones.
+     */
+    private static Supplier<double[]> convolution(Inputs in, int channels, int outChannels, int stride) {
+        Tensor x = in.uniform(-1, 1, 2, channels, 9, 11);
+        Tensor w = in.uniform(-0.5, 0.5, outChannels, channels, 3, 3);
+        Tensor b = in.uniform(-0.5, 0.5, outChannels);
+        return () -> {
+            List<Tensor> params = new ArrayList<>();
+            for (Tensor t : List.of(x, w, b)) {
+                params.add(t.detach().requiresGrad(true));
+            }
+            Tensor out = Functional.conv2d(params.get(0), params.get(1), params.get(2), new int[] {stride},
+                    new int[] {1}, new int[] {1}, 1);
+            Tensor loss = out.mul(out).sum();
             loss.backward();
             List<double[]> parts = new ArrayList<>();
             parts.add(loss.toDoubleArray());
