@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -602,22 +603,11 @@ public final class JitDeterminism {
         Tensor b2 = in.uniform(-0.5, 0.5, 10);
         long[] labels = {0, 3, 9, 1, 4, 4, 7, 2};
         Tensor target = in.f.fromArray(labels, labels.length);
-        return () -> {
-            List<Tensor> params = new ArrayList<>();
-            for (Tensor t : List.of(x, w1, b1, w2, b2)) {
-                params.add(t.detach().requiresGrad(true));
-            }
+        return lossAndGradients(List.of(x, w1, b1, w2, b2), params -> {
             Tensor hidden = params.get(0).matmul(params.get(1).transpose(0, 1)).add(params.get(2)).relu();
             Tensor logits = hidden.matmul(params.get(3).transpose(0, 1)).add(params.get(4));
-            Tensor loss = Functional.crossEntropy(logits, target);
-            loss.backward();
-            List<double[]> parts = new ArrayList<>();
-            parts.add(loss.toDoubleArray());
-            for (Tensor t : params) {
-                parts.add(t.grad().toDoubleArray());
-            }
-            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
-        };
+            return Functional.crossEntropy(logits, target);
+        });
     }
 
     /** The gradients of layerNorm's input, weight and bias through softmax and logSoftmax. */
@@ -626,21 +616,10 @@ public final class JitDeterminism {
         Tensor weight = in.uniform(0.5, 1.5, 37);
         Tensor bias = in.uniform(-0.5, 0.5, 37);
         Tensor scale = in.uniform(-1, 1, 6, 37);
-        return () -> {
-            List<Tensor> params = new ArrayList<>();
-            for (Tensor t : List.of(x, weight, bias)) {
-                params.add(t.detach().requiresGrad(true));
-            }
+        return lossAndGradients(List.of(x, weight, bias), params -> {
             Tensor normed = Functional.layerNorm(params.get(0), new int[] {37}, params.get(1), params.get(2), 1e-5);
-            Tensor loss = normed.softmax(1).mul(scale).sum().add(normed.logSoftmax(0).mul(scale).sum());
-            loss.backward();
-            List<double[]> parts = new ArrayList<>();
-            parts.add(loss.toDoubleArray());
-            for (Tensor t : params) {
-                parts.add(t.grad().toDoubleArray());
-            }
-            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
-        };
+            return normed.softmax(1).mul(scale).sum().add(normed.logSoftmax(0).mul(scale).sum());
+        });
     }
 
     /**
@@ -652,22 +631,11 @@ public final class JitDeterminism {
         Tensor x = in.uniform(-1, 1, 2, channels, 9, 11);
         Tensor w = in.uniform(-0.5, 0.5, outChannels, channels, 3, 3);
         Tensor b = in.uniform(-0.5, 0.5, outChannels);
-        return () -> {
-            List<Tensor> params = new ArrayList<>();
-            for (Tensor t : List.of(x, w, b)) {
-                params.add(t.detach().requiresGrad(true));
-            }
+        return lossAndGradients(List.of(x, w, b), params -> {
             Tensor out = Functional.conv2d(params.get(0), params.get(1), params.get(2), new int[] {stride},
                     new int[] {1}, new int[] {1}, 1);
-            Tensor loss = out.mul(out).sum();
-            loss.backward();
-            List<double[]> parts = new ArrayList<>();
-            parts.add(loss.toDoubleArray());
-            for (Tensor t : params) {
-                parts.add(t.grad().toDoubleArray());
-            }
-            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
-        };
+            return out.mul(out).sum();
+        });
     }
 
     /** Causal attention over two heads with a tail of keys at any vector width, and its gradients. */
@@ -676,16 +644,26 @@ public final class JitDeterminism {
         Tensor k = in.uniform(-1, 1, 2, 37, 16);
         Tensor v = in.uniform(-1, 1, 2, 37, 19);
         Tensor scale = in.uniform(-1, 1, 2, 37, 19);
+        return lossAndGradients(List.of(q, k, v), params -> {
+            return Functional.scaledDotProductAttention(params.get(0), params.get(1), params.get(2), null, true,
+                    0.25).mul(scale).sum();
+        });
+    }
+
+    /**
+     * A case that backpropagates: {@code loss} of fresh leaves copied from {@code inputs}, then the loss
+     * and the gradient of each leaf, as one array.
+     */
+    private static Supplier<double[]> lossAndGradients(List<Tensor> inputs, Function<List<Tensor>, Tensor> loss) {
         return () -> {
             List<Tensor> params = new ArrayList<>();
-            for (Tensor t : List.of(q, k, v)) {
+            for (Tensor t : inputs) {
                 params.add(t.detach().requiresGrad(true));
             }
-            Tensor loss = Functional.scaledDotProductAttention(params.get(0), params.get(1), params.get(2), null, true,
-                    0.25).mul(scale).sum();
-            loss.backward();
+            Tensor value = loss.apply(params);
+            value.backward();
             List<double[]> parts = new ArrayList<>();
-            parts.add(loss.toDoubleArray());
+            parts.add(value.toDoubleArray());
             for (Tensor t : params) {
                 parts.add(t.grad().toDoubleArray());
             }
