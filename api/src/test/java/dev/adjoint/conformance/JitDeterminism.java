@@ -5,6 +5,8 @@ import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorFactory;
+import dev.adjoint.ops.OptimizerSteps;
+import dev.adjoint.spi.FusedKernels.Kernel;
 import dev.adjoint.spi.Backend;
 import dev.adjoint.spi.UnaryOp;
 
@@ -49,7 +51,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Each kernel case (matmul in every layout, reductions along every dim, softmax, logSoftmax,
  * layerNorm, every unary op, binary ops with broadcasting, in-place updates, forward and backward
- * passes) runs in two fresh JVMs with this JVM's flags and class path: once with
+ * passes of an MLP, attention, convolutions (Winograd, strided, depthwise), pooling and batch norm, the
+ * fused optimizer updates) runs in two fresh JVMs with this JVM's flags and class path: once with
  * {@code -XX:TieredStopAtLevel=1}, where no method ever reaches C2 (the results of cold code), and
  * then {@value #ROUNDS} times in a JVM that compiles the kernels as usual but sooner and in the
  * foreground (see {@link #compileSoon}); every round is compared bit for bit with the cold result. A
@@ -412,6 +415,10 @@ public final class JitDeterminism {
             cases.put("scaledDotProductAttention forward and backward" + d, attention(in));
             cases.put("conv2d 3x3 forward and backward" + d, convolution(in, 24, 40, 1));
             cases.put("conv2d 3x3 stride 2 forward and backward" + d, convolution(in, 5, 16, 2));
+            cases.put("depthwise conv2d 3x3 forward and backward" + d, depthwiseConvolution(in));
+            cases.put("maxPool2d, avgPool2d and adaptiveAvgPool2d backward" + d, pooling(in));
+            cases.put("batchNorm in training, forward and backward" + d, batchNorm(in));
+            optimizerSteps(cases, in, f, d);
         }
         return cases;
     }
@@ -638,6 +645,99 @@ public final class JitDeterminism {
         });
     }
 
+    /** A depthwise 3x3 convolution (a group per channel) and the gradients of input, weight and bias. */
+    private static Supplier<double[]> depthwiseConvolution(Inputs in) {
+        Tensor x = in.uniform(-1, 1, 2, 12, 9, 11);
+        Tensor w = in.uniform(-0.5, 0.5, 12, 1, 3, 3);
+        Tensor b = in.uniform(-0.5, 0.5, 12);
+        return lossAndGradients(List.of(x, w, b), params -> {
+            Tensor out = Functional.conv2d(params.get(0), params.get(1), params.get(2), new int[] {1}, new int[] {1},
+                    new int[] {1}, 12);
+            return out.mul(out).sum();
+        });
+    }
+
+    /**
+     * The input gradient through max pooling (padded, overlapping windows, ties among the coarse
+     * values), average pooling and adaptive average pooling to a size that does not divide the input.
+     */
+    private static Supplier<double[]> pooling(Inputs in) {
+        Tensor x = in.coarse(2, 5, 9, 11);
+        Tensor maxScale = in.uniform(-1, 1, 2, 5, 5, 6);
+        Tensor avgScale = in.uniform(-1, 1, 2, 5, 4, 5);
+        Tensor adaptiveScale = in.uniform(-1, 1, 2, 5, 3, 4);
+        return lossAndGradients(List.of(x), params -> {
+            Tensor input = params.get(0);
+            Tensor max = Functional.maxPool2d(input, new int[] {3}, new int[] {2}, new int[] {1});
+            Tensor avg = Functional.avgPool2d(input, 2);
+            Tensor adaptive = Functional.adaptiveAvgPool2d(input, new int[] {3, 4});
+            return max.mul(maxScale).sum().add(avg.mul(avgScale).sum()).add(adaptive.mul(adaptiveScale).sum());
+        });
+    }
+
+    /**
+     * Batch norm in training mode: the output, the gradients of input, weight and bias, and the
+     * running statistics it updates (fresh copies each call).
+     */
+    private static Supplier<double[]> batchNorm(Inputs in) {
+        Tensor x = in.uniform(-2, 2, 4, 6, 5, 7);
+        Tensor weight = in.uniform(0.5, 1.5, 6);
+        Tensor bias = in.uniform(-0.5, 0.5, 6);
+        Tensor scale = in.uniform(-1, 1, 4, 6, 5, 7);
+        Tensor runningMean = in.uniform(-0.5, 0.5, 6);
+        Tensor runningVar = in.uniform(0.5, 1.5, 6);
+        Tensor[] stats = new Tensor[2];
+        Supplier<double[]> gradients = lossAndGradients(List.of(x, weight, bias), params -> {
+            stats[0] = runningMean.clone();
+            stats[1] = runningVar.clone();
+            return Functional.batchNorm(params.get(0), stats[0], stats[1], params.get(1), params.get(2), true, 0.1,
+                    1e-5).mul(scale).sum();
+        });
+        return () -> concat(List.of(gradients.get(), stats[0].toDoubleArray(), stats[1].toDoubleArray()));
+    }
+
+    /**
+     * Three steps of the fused SGD (momentum, Nesterov, weight decay) and Adam (AMSGrad, AdamW's
+     * decoupled decay) updates, on backends that offer them: the parameters and the optimizer state.
+     */
+    private static void optimizerSteps(Map<String, Supplier<double[]>> cases, Inputs in, TensorFactory f, String d) {
+        Tensor param = in.uniform(-1, 1, 3, 37);
+        Tensor grad = in.uniform(-1, 1, 3, 37);
+        Tensor zeros = f.zeros(in.dtype, 3, 37);
+        if (OptimizerSteps.fusable(Kernel.SGD_STEP, param, grad, zeros)) {
+            cases.put("SGD step, Nesterov momentum and weight decay" + d, () -> {
+                Tensor p = param.clone();
+                Tensor buffer = zeros.clone();
+                for (int step = 0; step < 3; step++) {
+                    OptimizerSteps.sgd(p, grad, buffer, 0.1, 0.9, 0, 5e-4, true, step == 0);
+                }
+                return concat(List.of(p.toDoubleArray(), buffer.toDoubleArray()));
+            });
+        }
+        if (OptimizerSteps.fusable(Kernel.ADAM_STEP, param, grad, zeros, zeros.clone(), zeros.clone())) {
+            cases.put("AdamW step with AMSGrad" + d, () -> {
+                Tensor p = param.clone();
+                Tensor expAvg = zeros.clone();
+                Tensor expAvgSq = zeros.clone();
+                Tensor maxExpAvgSq = zeros.clone();
+                double beta1 = 0.9;
+                double beta2 = 0.999;
+                for (int step = 1; step <= 3; step++) {
+                    double stepSize = 1e-3 / (1 - Math.pow(beta1, step));
+                    double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+                    OptimizerSteps.adam(p, grad, expAvg, expAvgSq, maxExpAvgSq, 1e-3, beta1, beta2, 1e-8, 0.01, true,
+                            stepSize, biasCorrection2Sqrt);
+                }
+                return concat(List.of(p.toDoubleArray(), expAvg.toDoubleArray(), expAvgSq.toDoubleArray(),
+                        maxExpAvgSq.toDoubleArray()));
+            });
+        }
+    }
+
+    private static double[] concat(List<double[]> parts) {
+        return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
+    }
+
     /** Causal attention over two heads with a tail of keys at any vector width, and its gradients. */
     private static Supplier<double[]> attention(Inputs in) {
         Tensor q = in.uniform(-1, 1, 2, 37, 16);
@@ -667,7 +767,7 @@ public final class JitDeterminism {
             for (Tensor t : params) {
                 parts.add(t.grad().toDoubleArray());
             }
-            return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
+            return concat(parts);
         };
     }
 
