@@ -740,10 +740,39 @@ def conv2d_many_channels():
     return conv_case("conv2d_many_channels", "conv2d with 13 output channels, 3x3, padding 1, batch 2", 39, make)
 
 
+def group_norm():
+    def make(c):
+        x = c.input("x", c.randn(2, 6, 3, 4, scale=1.5, shift=0.3))
+        w = c.input("w", c.randn(6, scale=0.3, shift=1.0))
+        b = c.input("b", c.randn(6, scale=0.3))
+        return [("out", F.group_norm(x, 3, w, b, 1e-5)), ("one_group", F.group_norm(x, 1, None, None, 1e-3))]
+    return conv_case("group_norm", "group_norm: 6 channels in 3 groups with weight and bias, and in 1 group "
+                     "without, eps 1e-3", 31, make)
+
+
+def interpolate():
+    def make(c):
+        x = c.input("x", c.randn(2, 3, 4, 5))
+        s = c.input("s", c.randn(1, 2, 7))
+        v = c.input("v", c.randn(1, 1, 3, 2, 4))
+        return [("nearest", F.interpolate(x, size=(7, 3), mode="nearest")),
+                ("nearest_scale", F.interpolate(x, scale_factor=(1.5, 2.5), mode="nearest")),
+                ("nearest_exact", F.interpolate(x, size=(3, 8), mode="nearest-exact")),
+                ("bilinear", F.interpolate(x, size=(7, 3), mode="bilinear", align_corners=False)),
+                ("bilinear_scale", F.interpolate(x, scale_factor=(1.5, 2.5), mode="bilinear")),
+                ("bilinear_corners", F.interpolate(x, size=(6, 9), mode="bilinear", align_corners=True)),
+                ("linear", F.interpolate(s, size=11, mode="linear")),
+                ("linear_down", F.interpolate(s, size=3, mode="linear", align_corners=True)),
+                ("trilinear", F.interpolate(v, size=(5, 3, 2), mode="trilinear")),
+                ("nearest_3d", F.interpolate(v, scale_factor=2, mode="nearest"))]
+    return conv_case("interpolate", "F.interpolate: nearest (sizes, non-integer scale factors), nearest-exact, "
+                     "bilinear (sizes, scale factors, align_corners), linear up and down, trilinear, 3-D nearest", 32, make)
+
+
 CASES += [conv2d_stride_padding, conv2d_dilation_groups, conv2d_depthwise, conv2d_1x1, conv2d_same_even,
           conv2d_batch1_odd, conv1d, conv_transpose2d, conv_transpose2d_groups_dilation, unfold_fold, max_pool2d,
           avg_pool2d, adaptive_avg_pool2d, batch_norm_train, batch_norm_eval, batch_norm_1d, small_cnn,
-          conv_double_backward, conv2d_depthwise_multiplier, conv2d_many_channels]
+          conv_double_backward, conv2d_depthwise_multiplier, conv2d_many_channels, group_norm, interpolate]
 
 
 # ---- output -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.adjoint;
 import dev.adjoint.ops.ActivationOps;
 import dev.adjoint.ops.AttentionOps;
 import dev.adjoint.ops.ConvOps;
+import dev.adjoint.ops.InterpolationOps;
 import dev.adjoint.ops.Einsum;
 import dev.adjoint.ops.LinearOps;
 import dev.adjoint.ops.ElementwiseOps;
@@ -190,6 +191,34 @@ public final class Functional {
         return PoolOps.adaptiveAvgPool2d(input, outputSize);
     }
 
+    /**
+     * Resamples the spatial dimensions of {@code input} ({@code [N, C, L]}, {@code [N, C, H, W]} or
+     * {@code [N, C, D, H, W]}) to {@code size}, as torch.nn.functional.interpolate(input, size, mode=...):
+     * one entry per spatial dimension, or one for all.
+     */
+    public static Tensor interpolate(Tensor input, int[] size, InterpolationMode mode) {
+        return InterpolationOps.interpolate(input, size, null, mode, false);
+    }
+
+    /**
+     * Resamples the spatial dimensions of {@code input} by {@code scaleFactor} (output size
+     * {@code floor(in * scaleFactor)}; the factors also place the source positions, as PyTorch's
+     * default {@code recompute_scale_factor=None}), one entry per spatial dimension or one for all.
+     */
+    public static Tensor interpolate(Tensor input, double[] scaleFactor, InterpolationMode mode) {
+        return InterpolationOps.interpolate(input, null, scaleFactor, mode, false);
+    }
+
+    /**
+     * torch.nn.functional.interpolate: exactly one of {@code size} and {@code scaleFactor};
+     * {@code alignCorners} (linear modes only) maps the corner elements of input and output onto each
+     * other instead of their outer edges.
+     */
+    public static Tensor interpolate(Tensor input, int[] size, double[] scaleFactor, InterpolationMode mode,
+                                     boolean alignCorners) {
+        return InterpolationOps.interpolate(input, size, scaleFactor, mode, alignCorners);
+    }
+
     // ---- normalisation -------------------------------------------------------------------------------
 
     /**
@@ -201,6 +230,16 @@ public final class Functional {
     public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
                                    boolean training, double momentum, double eps) {
         return BatchNormOps.batchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps);
+    }
+
+    /**
+     * Group normalisation of {@code input} {@code [N, C, ...]}, as torch.nn.functional.group_norm: the
+     * C channels in {@code groups} consecutive groups, each sample's group normalised over its channels
+     * and trailing dimensions (biased variance), then {@code weight} and {@code bias} ({@code [C]}, may
+     * be null) per channel.
+     */
+    public static Tensor groupNorm(Tensor input, int groups, Tensor weight, Tensor bias, double eps) {
+        return NormalizationOps.groupNorm(input, groups, weight, bias, eps);
     }
 
     // ---- shape --------------------------------------------------------------------------------------

@@ -319,7 +319,7 @@ public final class BatchNormOps {
         return weight == null ? inverseStd : inverseStd.mul(weight);
     }
 
-    private static void checkPerChannel(String op, Tensor input, Tensor t, String what, int channels) {
+    static void checkPerChannel(String op, Tensor input, Tensor t, String what, int channels) {
         if (t == null) {
             return;
         }

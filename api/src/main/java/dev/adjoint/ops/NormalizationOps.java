@@ -93,6 +93,48 @@ public final class NormalizationOps {
         return log ? g.sub(y.exp().mul(g.sum(d, true))) : y.mul(g.sub(g.mul(y).sum(d, true)));
     }
 
+    // ---- group norm ----------------------------------------------------------------------------------
+
+    /**
+     * torch.nn.functional.group_norm: the channels of {@code input} {@code [N, C, ...]} split into
+     * {@code groups} consecutive groups, each sample's group normalised over its channels and trailing
+     * dimensions with the biased variance, then scaled and shifted per channel by {@code weight} and
+     * {@code bias} ({@code [C]}, or {@code null}). Without the affine part it is a layer norm of the
+     * {@code [N, groups, C / groups * L]} view, so it runs (and differentiates) as one.
+     */
+    public static Tensor groupNorm(Tensor input, int groups, Tensor weight, Tensor bias, double eps) {
+        String op = "groupNorm";
+        Dispatch.checkFloating(op, input);
+        if (input.rank() < 2) {
+            throw new TensorShapeException(op + ": expected an input of shape [N, C, ...] with at least 2 dimensions, "
+                    + "got " + input.shape());
+        }
+        int channels = input.size(1);
+        if (groups <= 0 || channels % groups != 0) {
+            throw new IllegalArgumentException(op + ": " + channels + " channels (input shape " + input.shape()
+                    + ") do not split into " + groups + " groups");
+        }
+        BatchNormOps.checkPerChannel(op, input, weight, "weight", channels);
+        BatchNormOps.checkPerChannel(op, input, bias, "bias", channels);
+        int inner = 1;
+        for (int d = 2; d < input.rank(); d++) {
+            inner *= input.size(d);
+        }
+        int perGroup = channels / groups * inner;
+        Tensor y = layerNorm(input.reshape(input.size(0), groups, perGroup), new int[] {perGroup}, null, null, eps)
+                .reshape(input.shape().toArray());
+        if (weight == null && bias == null) {
+            return y;
+        }
+        int[] perChannel = new int[input.rank()];
+        Arrays.fill(perChannel, 1);
+        perChannel[1] = channels;
+        if (weight != null) {
+            y = y.mul(weight.reshape(perChannel));
+        }
+        return bias != null ? y.add(bias.reshape(perChannel)) : y;
+    }
+
     // ---- layer norm ----------------------------------------------------------------------------------
 
     /**

@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Functional;
 import dev.adjoint.Generator;
+import dev.adjoint.InterpolationMode;
 import dev.adjoint.PadMode;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -770,6 +771,38 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("adaptiveAvgPool2d(1x1)", Set.of("adaptiveAvgPool2d"),
                         in -> Functional.adaptiveAvgPool2d(in.get(0), ints(1)))
                 .sample(of(2, 2, 4, 5)));
+        ops.add(OpInfo.op("interpolate", in -> Functional.interpolate(in.get(0), ints(5, 7), InterpolationMode.NEAREST))
+                .sample(of(1, 2, 3, 4))
+                .sample(of(2, 1, 4, 3).transposed())
+                .error("size and scale factor both", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4, 4), ints(8),
+                                new double[] {2}, InterpolationMode.NEAREST, false),
+                        IllegalArgumentException.class, "interpolate: give either size or scaleFactor, not both")
+                .error("a linear mode of the wrong rank", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4),
+                                ints(8), InterpolationMode.BILINEAR),
+                        TensorShapeException.class, "interpolate: mode BILINEAR needs 4 dimensions, got input shape [1, 1, 4]")
+                .error("alignCorners with nearest", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4), ints(8),
+                                null, InterpolationMode.NEAREST, true),
+                        IllegalArgumentException.class, "interpolate: alignCorners applies to the linear modes only"));
+        ops.add(OpInfo.op("interpolate(nearest, scale factor 2, 1-D and 3-D)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), new double[] {2}, InterpolationMode.NEAREST))
+                .sample(of(2, 3, 4))
+                .sample(of(1, 2, 2, 3, 2)));
+        ops.add(OpInfo.op("interpolate(nearest-exact, downsampling)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), ints(3, 2), InterpolationMode.NEAREST_EXACT))
+                .sample(of(1, 2, 7, 5)));
+        ops.add(OpInfo.op("interpolate(bilinear)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), ints(5, 7), InterpolationMode.BILINEAR))
+                .sample(of(1, 2, 3, 4))
+                .sample(of(2, 1, 6, 5).transposed()));
+        ops.add(OpInfo.op("interpolate(bilinear, align corners, scale factors)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), null, new double[] {1.5, 2.5}, InterpolationMode.BILINEAR,
+                                true))
+                .sample(of(1, 2, 4, 3)));
+        ops.add(OpInfo.op("interpolate(linear and trilinear)", Set.of("interpolate"), in -> in.get(0).rank() == 3
+                        ? Functional.interpolate(in.get(0), ints(9), InterpolationMode.LINEAR)
+                        : Functional.interpolate(in.get(0), ints(3, 4, 2), InterpolationMode.TRILINEAR))
+                .sample(of(2, 2, 4))
+                .sample(of(1, 1, 2, 3, 4)));
     }
 
     // ---- normalization ------------------------------------------------------------------------------------
@@ -802,6 +835,26 @@ public final class OpCatalogue {
                 .error("no running statistics in evaluation", f -> Functional.batchNorm(f.ones(DType.FLOAT64, 2, 3),
                                 null, null, null, null, false, 0.1, 1e-5),
                         IllegalArgumentException.class, "batchNorm: the running mean and variance are needed in evaluation mode"));
+        ops.add(OpInfo.op("groupNorm", in -> Functional.groupNorm(in.get(0), 2, in.get(1), in.get(2), 1e-5))
+                .sample(of(2, 4, 3, 2), of(4), of(4))
+                .sample(of(3, 4, 5).transposed(), of(4), of(4))
+                .sample(of(2, 6), of(6), of(6))
+                .tolerance32(1e-4, 1e-4)
+                .error("channels that do not split into the groups", f -> Functional.groupNorm(
+                                f.ones(DType.FLOAT64, 2, 6, 3), 4, null, null, 1e-5),
+                        IllegalArgumentException.class, "groupNorm: 6 channels (input shape [2, 6, 3]) do not split into 4 groups")
+                .error("weight of the wrong shape", f -> Functional.groupNorm(f.ones(DType.FLOAT64, 2, 6, 3), 3,
+                                f.ones(DType.FLOAT64, 3), null, 1e-5),
+                        TensorShapeException.class, "groupNorm: weight shape [3] must be [6]"));
+        ops.add(OpInfo.op("groupNorm(one group, no affine)", Set.of("groupNorm"),
+                        in -> Functional.groupNorm(in.get(0), 1, null, null, 1e-3))
+                .sample(of(2, 3, 4))
+                .sample(of(3, 2, 2, 2).transposed())
+                .tolerance32(1e-4, 1e-4));
+        ops.add(OpInfo.op("groupNorm(a group per channel, weight only)", Set.of("groupNorm"),
+                        in -> Functional.groupNorm(in.get(0), 3, in.get(1), null, 1e-5))
+                .sample(of(2, 3, 5), of(3))
+                .tolerance32(1e-4, 1e-4));
     }
 
     // ---- trigonometric and hyperbolic ---------------------------------------------------------------

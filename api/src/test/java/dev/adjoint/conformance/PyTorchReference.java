@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.Functional;
+import dev.adjoint.InterpolationMode;
 import dev.adjoint.PadMode;
 import dev.adjoint.Tensor;
 import dev.adjoint.ValuesAndIndices;
@@ -88,6 +89,8 @@ public final class PyTorchReference {
             Map.entry("conv_double_backward", PyTorchReference::convDoubleBackward),
             Map.entry("conv2d_depthwise_multiplier", PyTorchReference::conv2dDepthwiseMultiplier),
             Map.entry("conv2d_many_channels", PyTorchReference::conv2dManyChannels),
+            Map.entry("group_norm", PyTorchReference::groupNorm),
+            Map.entry("interpolate", PyTorchReference::interpolate),
             Map.entry("trig_hyperbolic", PyTorchReference::trigHyperbolic),
             Map.entry("rounding_remainder", PyTorchReference::roundingRemainder),
             Map.entry("activations", PyTorchReference::activations),
@@ -356,6 +359,29 @@ public final class PyTorchReference {
     static Computed conv2dDepthwiseMultiplier(CaseInputs in) {
         return withLoss(in, "out", Functional.conv2d(in.tensor("x"), in.tensor("w"), in.tensor("b"), ints(2, 1), ints(1),
                 ints(1), 3));
+    }
+
+    static Computed groupNorm(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        return withLoss(in, "out", Functional.groupNorm(x, 3, in.tensor("w"), in.tensor("b"), 1e-5),
+                "one_group", Functional.groupNorm(x, 1, null, null, 1e-3));
+    }
+
+    static Computed interpolate(CaseInputs in) {
+        Tensor x = in.tensor("x");
+        Tensor s = in.tensor("s");
+        Tensor v = in.tensor("v");
+        double[] factors = {1.5, 2.5};
+        return withLoss(in, "nearest", Functional.interpolate(x, ints(7, 3), InterpolationMode.NEAREST),
+                "nearest_scale", Functional.interpolate(x, factors, InterpolationMode.NEAREST),
+                "nearest_exact", Functional.interpolate(x, ints(3, 8), InterpolationMode.NEAREST_EXACT),
+                "bilinear", Functional.interpolate(x, ints(7, 3), InterpolationMode.BILINEAR),
+                "bilinear_scale", Functional.interpolate(x, factors, InterpolationMode.BILINEAR),
+                "bilinear_corners", Functional.interpolate(x, ints(6, 9), null, InterpolationMode.BILINEAR, true),
+                "linear", Functional.interpolate(s, ints(11), InterpolationMode.LINEAR),
+                "linear_down", Functional.interpolate(s, ints(3), null, InterpolationMode.LINEAR, true),
+                "trilinear", Functional.interpolate(v, ints(5, 3, 2), InterpolationMode.TRILINEAR),
+                "nearest_3d", Functional.interpolate(v, new double[] {2}, InterpolationMode.NEAREST));
     }
 
     static Computed conv2dManyChannels(CaseInputs in) {

@@ -2,6 +2,7 @@ package dev.adjoint.nn;
 
 import dev.adjoint.DType;
 import dev.adjoint.Generator;
+import dev.adjoint.InterpolationMode;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.backend.Backends;
@@ -77,6 +78,52 @@ final class ConvModulesTest {
                 new MaxPool2d(2).toString());
         assertEquals("BatchNorm2d(8, eps=1.0E-5, momentum=0.1, affine=True, track_running_stats=True)",
                 new BatchNorm2d(8, ctx).toString());
+        assertEquals("GroupNorm(2, 8, eps=1.0E-5, affine=True)", new GroupNorm(2, 8, ctx).toString());
+        assertEquals("Upsample(scale_factor=2.0, mode='nearest')", new Upsample(2, InterpolationMode.NEAREST).toString());
+        assertEquals("Upsample(size=(5, 7), mode='bilinear', align_corners=True)",
+                new Upsample(new int[] {5, 7}, null, InterpolationMode.BILINEAR, true).toString());
+    }
+
+    /**
+     * A small U-Net-style encoder-decoder (group norms, pooling down, nearest and bilinear upsampling
+     * back) learning to reproduce its input trains to the same losses on every backend as on scalar.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void groupNormAndUpsamplingTrainAlikeOnEveryBackend(String backend) {
+        double[] expected = encoderDecoderLosses("scalar");
+        double[] actual = encoderDecoderLosses(backend);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-10 * Math.abs(expected[i]), "loss after step " + i);
+        }
+        assertTrue(actual[actual.length - 1] < actual[0], "losses " + java.util.Arrays.toString(actual));
+        GroupNorm norm = new GroupNorm(2, 4, ctx(backend, 3));
+        assertEquals(List.of("weight", "bias"), List.copyOf(norm.namedParameters().keySet()));
+        assertThrows(IllegalArgumentException.class, () -> new GroupNorm(3, 4, ctx(backend, 3)));
+        assertTrue(new Upsample(2, InterpolationMode.BILINEAR).namedParameters().isEmpty());
+    }
+
+    private static double[] encoderDecoderLosses(String backend) {
+        NnContext ctx = ctx(backend, 21);
+        Sequential down = new Sequential(new Conv2d(1, 4, 3, 1, 1, ctx), new GroupNorm(2, 4, ctx), new SiLU(),
+                new MaxPool2d(2), new Conv2d(4, 8, 3, 1, 1, ctx), new GroupNorm(4, 8, ctx), new SiLU(), new MaxPool2d(2));
+        Sequential up = new Sequential(new Upsample(2, InterpolationMode.NEAREST), new Conv2d(8, 4, 3, 1, 1, ctx),
+                new GroupNorm(1, 4, ctx), new SiLU(), new Upsample(2, InterpolationMode.BILINEAR),
+                new Conv2d(4, 1, 3, 1, 1, ctx));
+        var create = Tensor.on(ctx.backend());
+        Tensor x = create.randn(new Generator(5), DType.FLOAT64, 2, 1, 8, 8);
+        List<Tensor> params = new java.util.ArrayList<>(down.parameters());
+        params.addAll(up.parameters());
+        SGD sgd = new SGD(params, 0.05);
+        double[] losses = new double[4];
+        for (int step = 0; step < losses.length; step++) {
+            sgd.zeroGrad();
+            Tensor loss = up.forward(down.forward(x)).sub(x).square().mean();
+            loss.backward();
+            sgd.step();
+            losses[step] = loss.item();
+        }
+        return losses;
     }
 
     @ParameterizedTest(name = "{0}")
