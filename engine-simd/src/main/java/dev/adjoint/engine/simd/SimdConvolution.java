@@ -512,8 +512,9 @@ final class SimdConvolution {
      * 79 ms and its input gradient from 100 to 77 ms (one thread, ConvAB, CPU time).
      */
     static boolean implicit(HeapStorage a, HeapStorage b, Window2d w, int cg, int og) {
+        boolean strided = w.strideH() != 1 || w.strideW() != 1;
         if (!IMPLICIT_BLOCK_FITS || a.dtype != b.dtype || !a.dtype.isFloatingPoint()
-                || w.strideH() != 1 || w.strideW() != 1 || og < FloatConvolution.ROWS / 2) {
+                || strided && !channelsAlongVectors(a, og) || og < FloatConvolution.ROWS / 2) {
             return false;
         }
         boolean f32 = a.dtype == DType.FLOAT32;
@@ -522,9 +523,9 @@ final class SimdConvolution {
             ImplicitGrid grid = ImplicitGrid.of(w, 1);
             int band = f32 ? FloatConvolution.channelsBand(og) : DoubleConvolution.channelsBand(og);
             // A band's positions span at most band / outW + 2 output rows, which read kernelH rows
-            // dilationH apart.
+            // dilationH apart (of a strided window's phases: all of its images).
             long rows = (long) band / w.outW() + 2 + (long) (w.kernelH() - 1) * w.dilationH();
-            long bytes = (long) cg * Math.min(rows * grid.row(), grid.size()) * elementBytes;
+            long bytes = (long) cg * (strided ? grid.size() : Math.min(rows * grid.row(), grid.size())) * elementBytes;
             return bytes <= GemmBlocking.CACHES.l2Bytes() / 2;
         }
         ImplicitGrid grid = ImplicitGrid.of(w, f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
@@ -751,8 +752,7 @@ final class SimdConvolution {
      * Whatever the batch or image size: a call reads one sample's images of its channels at a time.
      */
     static boolean implicitWeights(HeapStorage a, HeapStorage b, Window2d w, int og) {
-        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint()
-                && w.strideH() == 1 && w.strideW() == 1 && channelsAlongVectors(a, og);
+        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && channelsAlongVectors(a, og);
     }
 
     /**
