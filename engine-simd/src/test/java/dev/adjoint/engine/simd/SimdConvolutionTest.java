@@ -269,6 +269,38 @@ class SimdConvolutionTest {
     }
 
     /**
+     * Strided 1 x 1 convolutions (ResNet's projection shortcuts), whose forward and weight gradient
+     * read a single phase image, the subsampled input, where the implicit kernels run them
+     * ({@link ImplicitGrid}): strides of 2 both ways, along one axis and of 3, padding 0 and 1, an
+     * output row and column past the image, channels few and many, groups, one and three samples.
+     */
+    @Test
+    void stridedPointwiseMatchesTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] s : new int[][] {{2, 2}, {2, 1}, {1, 3}, {3, 2}}) {
+                for (int p = 0; p <= 1; p++) {
+                    for (int extra = 0; extra <= 1; extra++) {
+                        int outH = Window2d.outputSize(9, 1, s[0], p, 1, false) + extra;
+                        int outW = Window2d.outputSize(10, 1, s[1], p, 1, false) + extra;
+                        Window2d w = new Window2d(9, 10, 1, 1, s[0], s[1], p, p, 1, 1, outH, outW);
+                        for (int[] ch : new int[][] {{3, 80, 1}, {80, 3, 1}, {64, 40, 1}, {16, 130, 2}, {132, 20, 2}}) {
+                            for (int n = 1; n <= 3; n += 2) {
+                                Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                                String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups "
+                                        + ch[2] + ", " + dtype;
+                                assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                                assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                                assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD),
+                                        dtype);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Stride-1 convolutions with more than one vector of output channels per group and at most two,
      * or input channels so for their input gradient, take the kernel with two samples per register
      * block where it is less work than the rows of channels and the depth is long enough (64 input
