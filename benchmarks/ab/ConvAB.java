@@ -24,7 +24,12 @@ import java.util.List;
  * flock /tmp/adjoint-bench.lock java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     benchmarks/ab/ConvAB.java rounds shape dirA[@prop=value,...] dirB ...
  * </pre>
- * {@code shape}: fmnist2, resnet3x3 or resnet512 (a ResNet stage-4 3x3 layer). One thread ({@code THREADS=2} in the environment for two: the
+ * {@code shape}: fmnist2, resnet3x3 or resnet512 (a ResNet stage-4 3x3 layer), or one of ResNetBenchmark's
+ * layers (batch 32, padding kernel / 2): resnet-stem (3 -> 32, 3x3 at 32x32), resnet-s1-32 (32 -> 32 at
+ * 32x32), resnet-s2-64 (32 -> 64, 3x3 stride 2 from 32x32), resnet-s1-64 (64 -> 64 at 16x16),
+ * resnet-proj-64 (32 -> 64, 1x1 stride 2 from 32x32), resnet-s2-128 (64 -> 128, 3x3 stride 2 from
+ * 16x16), resnet-s1-128 (128 -> 128 at 8x8), resnet-proj-128 (64 -> 128, 1x1 stride 2 from 16x16);
+ * {@code benchmarks/ab/torch_resnet_convs.py} times PyTorch's on the same shapes. One thread ({@code THREADS=2} in the environment for two: the
  * calling thread's CPU time then leaves out the other thread's, so read the wall time there, which a
  * loaded machine inflates, and the helper threads' CPU time beside it: the caller's and the helpers'
  * together against one thread's CPU time say how much work the second thread added, their difference
@@ -67,15 +72,28 @@ public class ConvAB {
             System.exit(2);
         }
         int rounds = Integer.parseInt(args[0]);
+        // {input, weight, {stride}}; padding kernel / 2.
         int[][] dims = switch (args[1]) {
-            case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}};
-            case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}};
-            case "resnet512" -> new int[][] {{32, 512, 7, 7}, {512, 512, 3, 3}};
+            case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}, {1}};
+            case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}, {1}};
+            case "resnet512" -> new int[][] {{32, 512, 7, 7}, {512, 512, 3, 3}, {1}};
+            // ResNetBenchmark's (resnet-step's) layers, batch 32.
+            case "resnet-stem" -> new int[][] {{32, 3, 32, 32}, {32, 3, 3, 3}, {1}};
+            case "resnet-s1-32" -> new int[][] {{32, 32, 32, 32}, {32, 32, 3, 3}, {1}};
+            case "resnet-s2-64" -> new int[][] {{32, 32, 32, 32}, {64, 32, 3, 3}, {2}};
+            case "resnet-s1-64" -> new int[][] {{32, 64, 16, 16}, {64, 64, 3, 3}, {1}};
+            case "resnet-proj-64" -> new int[][] {{32, 32, 32, 32}, {64, 32, 1, 1}, {2}};
+            case "resnet-s2-128" -> new int[][] {{32, 64, 16, 16}, {128, 64, 3, 3}, {2}};
+            case "resnet-s1-128" -> new int[][] {{32, 128, 8, 8}, {128, 128, 3, 3}, {1}};
+            case "resnet-proj-128" -> new int[][] {{32, 64, 16, 16}, {128, 64, 1, 1}, {2}};
             default -> throw new IllegalArgumentException("unknown shape " + args[1]);
         };
         int[] xd = dims[0], wd = dims[1];
-        Window2d win = new Window2d(xd[2], xd[3], wd[2], wd[3], 1, 1, 1, 1, 1, 1, xd[2], xd[3]);
-        Shape xs = Shape.of(xd), ws = Shape.of(wd), gs = Shape.of(xd[0], wd[0], xd[2], xd[3]);
+        int stride = dims[2][0];
+        int padH = wd[2] / 2, padW = wd[3] / 2;
+        int outH = (xd[2] + 2 * padH - wd[2]) / stride + 1, outW = (xd[3] + 2 * padW - wd[3]) / stride + 1;
+        Window2d win = new Window2d(xd[2], xd[3], wd[2], wd[3], stride, stride, padH, padW, 1, 1, outH, outW);
+        Shape xs = Shape.of(xd), ws = Shape.of(wd), gs = Shape.of(xd[0], wd[0], outH, outW);
         System.setProperty("adjoint.simd.threads", System.getenv().getOrDefault("THREADS", "1"));
         List<String> labels = new ArrayList<>();
         List<Operands> builds = new ArrayList<>();

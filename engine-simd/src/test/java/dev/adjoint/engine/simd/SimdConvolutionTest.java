@@ -235,12 +235,13 @@ class SimdConvolutionTest {
     }
 
     /**
-     * Stride-1 convolutions with a whole register block of output channels per group take the
-     * kernels with the output channels along the vectors where the machine has 32 vector registers
-     * (the implicit weight gradient, and the forward's {@code implicitChannelsForward}): output
-     * channels past the last whole block (a vector and a part), rows of taps not a multiple of the
-     * block's, positions not a multiple of the forward's block, groups, one and three samples,
-     * dilation and windows reaching past the image.
+     * Convolutions with a whole register block of output channels per group take the kernels with
+     * the output channels along the vectors where the machine has 32 vector registers (the implicit
+     * weight gradient, and the forward's {@code implicitChannelsForward}), strided windows on their
+     * phase images ({@link ImplicitGrid}): output channels past the last whole block (a vector and
+     * a part), rows of taps not a multiple of the block's, positions not a multiple of the forward's
+     * block, groups, one and three samples, stride 2 along one axis or both, dilation, and windows
+     * reaching past the image.
      */
     @Test
     void outputChannelsAlongTheVectorsMatchTheReference() {
@@ -248,9 +249,6 @@ class SimdConvolutionTest {
         int biased = 0;
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             for (Window2d w : windows(5, 7)) {
-                if (w.strideH() != 1 || w.strideW() != 1) {
-                    continue;
-                }
                 for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}, {4, 40, 1}}) {
                     for (int n = 1; n <= 3; n += 2) {
                         Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
@@ -268,6 +266,38 @@ class SimdConvolutionTest {
         }
         System.out.println("SimdConvolutionTest: " + implicit + " convolutions took the kernels with output channels"
                 + " along the vectors, " + biased + " forwards took the bias in the kernel");
+    }
+
+    /**
+     * Strided 1 x 1 convolutions (ResNet's projection shortcuts), whose forward and weight gradient
+     * read a single phase image, the subsampled input, where the implicit kernels run them
+     * ({@link ImplicitGrid}): strides of 2 both ways, along one axis and of 3, padding 0 and 1, an
+     * output row and column past the image, channels few and many, groups, one and three samples.
+     */
+    @Test
+    void stridedPointwiseMatchesTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] s : new int[][] {{2, 2}, {2, 1}, {1, 3}, {3, 2}}) {
+                for (int p = 0; p <= 1; p++) {
+                    for (int extra = 0; extra <= 1; extra++) {
+                        int outH = Window2d.outputSize(9, 1, s[0], p, 1, false) + extra;
+                        int outW = Window2d.outputSize(10, 1, s[1], p, 1, false) + extra;
+                        Window2d w = new Window2d(9, 10, 1, 1, s[0], s[1], p, p, 1, 1, outH, outW);
+                        for (int[] ch : new int[][] {{3, 80, 1}, {80, 3, 1}, {64, 40, 1}, {16, 130, 2}, {132, 20, 2}}) {
+                            for (int n = 1; n <= 3; n += 2) {
+                                Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                                String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups "
+                                        + ch[2] + ", " + dtype;
+                                assertClose("conv2d " + what, op.forward(SCALAR), op.forward(SIMD), dtype);
+                                assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD), dtype);
+                                assertClose("conv2dWeightGrad " + what, op.weightGrad(SCALAR), op.weightGrad(SIMD),
+                                        dtype);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /**

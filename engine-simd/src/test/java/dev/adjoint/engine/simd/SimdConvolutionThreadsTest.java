@@ -38,6 +38,9 @@ class SimdConvolutionThreadsTest {
             // The implicit weight gradient's rows of taps cut per thread, with output channels past its
             // last whole register block, in groups.
             {"implicit weight gradient, groups", new int[] {4, 16, 12, 12}, new int[] {160, 8, 3, 3}, 1, 1, 2},
+            // Strided windows on the implicit kernels' phase images: 3 x 3 stride 2 and 1 x 1 stride 2.
+            {"implicit, stride 2", new int[] {6, 32, 15, 16}, new int[] {64, 32, 3, 3}, 2, 1, 1},
+            {"implicit, 1 x 1 stride 2", new int[] {5, 24, 16, 13}, new int[] {80, 24, 1, 1}, 2, 0, 1},
             // Winograd (with it on): blocks of tiles that end inside samples and tile rows, padding 0 and 2.
             {"winograd, odd sizes", new int[] {5, 33, 15, 9}, new int[] {70, 33, 3, 3}, 1, 0, 1},
             {"winograd, padding 2", new int[] {3, 24, 9, 10}, new int[] {40, 24, 3, 3}, 1, 2, 1},
