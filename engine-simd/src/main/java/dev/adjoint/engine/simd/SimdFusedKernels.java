@@ -24,7 +24,10 @@ final class SimdFusedKernels extends HeapFusedKernels {
         return kernel == Kernel.ATTENTION || kernel == Kernel.ATTENTION_BACKWARD || super.offers(kernel, dtype);
     }
 
-    /** A (batch, head) matrix at a time with its scores in cache ({@link FloatAttention}, {@link DoubleAttention}). */
+    /**
+     * A (batch, head) matrix at a time with its scores in cache, each query over the keys it sees (causal,
+     * or a mask's trailing -inf): {@link FloatAttention}, {@link DoubleAttention}.
+     */
     @Override
     public void attention(Storage q, Layout qLayout, Storage k, Layout kLayout, Storage v, Layout vLayout,
                           Storage mask, Layout maskLayout, boolean causal, double scale, Storage dropout,

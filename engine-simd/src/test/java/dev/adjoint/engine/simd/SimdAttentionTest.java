@@ -131,6 +131,155 @@ class SimdAttentionTest {
         }
     }
 
+    /**
+     * Causal attention, by its flag and by an explicit mask of -inf above the diagonal (as a language
+     * model passes it, plus finite values), against the composite with that mask built out, at lengths
+     * that are not multiples of the kernel's blocks of rows ({@link FloatAttention#BLOCK}), with and
+     * without dropout: forward and every gradient.
+     */
+    @Test
+    void causalEqualsTheCompositeWithTheMaskBuiltOutAtEveryLength() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 2e-5 : 1e-12;
+            double scale = 1 / Math.sqrt(16);
+            for (int n : new int[] {1, 7, 63, 65, 128, 129}) {
+                Tensor[] t = qkv(dtype, 1, 2, n, 16, n);
+                Tensor causal = causalAdditive(dtype, n, n);
+                Tensor extra = causal.add(F.randn(new Generator(n + 1), dtype, n, n));
+                for (double p : new double[] {0.0, 0.2}) {
+                    String what = dtype + " L=" + n + " dropout " + p;
+                    Tensor drop = p == 0 ? null : dropoutMultipliers(n + 2, dtype, p, 1, 2, n, n);
+                    check("causal, " + what, Functional.scaledDotProductAttention(t[0], t[1], t[2], null, true,
+                            Double.NaN, p, new Generator(n + 2)), composite(t[0], t[1], t[2], causal, scale, drop), t,
+                            tol);
+                    check("explicit causal mask, " + what, Functional.scaledDotProductAttention(t[0], t[1], t[2], extra,
+                            false, Double.NaN, p, new Generator(n + 2)),
+                            composite(t[0], t[1], t[2], extra, scale, drop), t, tol);
+                }
+            }
+        }
+    }
+
+    /** -inf where key j is hidden from query i (j > i), else 0: {@code [l, s]}. */
+    private static Tensor causalAdditive(DType dtype, int l, int s) {
+        Tensor hidden = F.ones(dtype, l, s).tril().logicalNot();
+        return Tensor.where(hidden, F.scalar(Double.NEGATIVE_INFINITY, dtype), F.scalar(0, dtype));
+    }
+
+    /**
+     * The kernels themselves with the causal flag and a mask operand at once (the api passes one or the
+     * other) and dropout, L != S, S over a pass of the GEMM (300 keys): the weights they save are
+     * exactly 0 where a key is hidden, and the output and gradients are the composite's with both masks
+     * added; keys that no query sees (the mask's last columns, as a padding mask) get gradients of exactly 0.
+     */
+    @Test
+    void kernelsCombineCausalWithAMaskAndDropout() {
+        SimdFusedKernels kernels = new SimdFusedKernels();
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            double tol = dtype == DType.FLOAT32 ? 5e-5 : 1e-12;
+            for (int[] ls : new int[][] {{129, 129}, {70, 300}, {300, 65}}) {
+                int l = ls[0];
+                int s = ls[1];
+                int padded = s / 5;
+                String what = dtype + " L=" + l + " S=" + s;
+                Tensor q = F.randn(new Generator(l), dtype, 2, l, 16).requiresGrad(true);
+                Tensor k = F.randn(new Generator(s), dtype, 2, s, 16).requiresGrad(true);
+                Tensor v = F.randn(new Generator(l + s), dtype, 2, s, 12).requiresGrad(true);
+                double[] m = F.randn(new Generator(3), dtype, l, s).toDoubleArray();
+                for (int i = 0; i < l; i++) {
+                    for (int j = s - padded; j < s; j++) {
+                        m[i * s + j] = Double.NEGATIVE_INFINITY;
+                    }
+                }
+                Tensor mask = F.fromArray(m, dtype, l, s);
+                Tensor drop = dropoutMultipliers(4, dtype, 0.25, 2, l, s);
+                double scale = 0.3;
+
+                Tensor out = F.zeros(dtype, 2, l, 12);
+                Tensor probs = F.zeros(dtype, 2, l, s);
+                Tensor maskView = mask.expand(2, l, s);
+                kernels.attention(q.storage(), q.layout(), k.storage(), k.layout(), v.storage(), v.layout(),
+                        maskView.storage(), maskView.layout(), true, scale, drop.storage(), drop.layout(), out.storage(),
+                        probs.storage());
+                Tensor both = mask.add(causalAdditive(dtype, l, s));
+                Tensor reference = composite(q, k, v, both, scale, drop);
+                assertClose(what + ": output", reference, out, tol);
+                double[] p = probs.toDoubleArray();
+                double[] hidden = both.expand(2, l, s).toDoubleArray();
+                for (int i = 0; i < p.length; i++) {
+                    if (hidden[i] == Double.NEGATIVE_INFINITY) {
+                        assertEquals(0.0, p[i], 0.0, what + ": weight " + i + " of a hidden key");
+                    }
+                }
+
+                Tensor g = F.randn(new Generator(5), dtype, 2, l, 12);
+                Tensor gq = F.zeros(dtype, 2, l, 16);
+                Tensor gk = F.zeros(dtype, 2, s, 16);
+                Tensor gv = F.zeros(dtype, 2, s, 12);
+                kernels.attentionBackward(g.storage(), g.layout(), q.storage(), q.layout(), k.storage(), k.layout(),
+                        v.storage(), v.layout(), drop.storage(), drop.layout(), probs.storage(), scale, gq.storage(),
+                        gk.storage(), gv.storage());
+                List<Tensor> expected = Autograd.grad(List.of(reference), List.of(q, k, v), List.of(g), false, false,
+                        false);
+                Tensor[] actual = {gq, gk, gv};
+                String[] names = {"dq", "dk", "dv"};
+                for (int i = 0; i < 3; i++) {
+                    assertClose(what + ": " + names[i], expected.get(i), actual[i], tol);
+                }
+                for (Tensor grad : new Tensor[] {gk, gv}) {
+                    double[] x = grad.narrow(1, s - padded, padded).toDoubleArray();
+                    for (int i = 0; i < x.length; i++) {
+                        assertEquals(0.0, x[i], 0.0, what + ": gradient of a key no query sees, element " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The terms the blocked products leave out are zeros, and the products over the rest
+     * ({@link FloatAttention#passStart}, {@link FloatAttention#passEnd}) have the bits of the product
+     * over all k, where k takes one pass of the GEMM or several ({@link FloatGemm#KC}).
+     */
+    @Test
+    void productsOverTheNonzeroTermsHaveTheBitsOfTheWholeProducts() {
+        java.util.Random random = new java.util.Random(1);
+        int m = 13;
+        int n = 35;
+        for (int k : new int[] {100, FloatGemm.KC, FloatGemm.KC + 1, 300, 2 * FloatGemm.KC, 600, 769, 1100}) {
+            for (int trial = 0; trial < 20; trial++) {
+                int from = random.nextInt(k);
+                int to = from + 1 + random.nextInt(k - from);
+                float[] a = new float[m * k];
+                float[] b = new float[k * n];
+                for (int i = 0; i < m; i++) {
+                    for (int j = from; j < to; j++) {
+                        a[i * k + j] = (float) random.nextGaussian();
+                    }
+                }
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = (float) random.nextGaussian();
+                }
+                float[] whole = new float[m * n];
+                FloatGemm.multiply(a, at(0), k, 1, b, at(0), n, 1, whole, at(0), n, m, n, k, 0, 1, 1);
+                int end = FloatAttention.passEnd(to, k);
+                int start = FloatAttention.passStart(from, end, k);
+                assertTrue(start <= from && end >= to, "terms [" + start + ", " + end + ") hold [" + from + ", " + to + ")");
+                float[] part = new float[m * n];
+                FloatGemm.multiply(a, at(start), k, 1, b, at(start * n), n, 1, part, at(0), n, m, n, end - start, 0, 1,
+                        1);
+                for (int i = 0; i < whole.length; i++) {
+                    assertEquals(whole[i], part[i], 0.0, "k " + k + ", terms [" + from + ", " + to + ") as ["
+                            + start + ", " + end + "), element " + i);
+                }
+            }
+        }
+    }
+
+    private static dev.adjoint.spi.Layout at(int offset) {
+        return new dev.adjoint.spi.Layout(dev.adjoint.Shape.of(), new int[0], offset);
+    }
+
     @Test
     void aQueryWithEveryKeyMaskedGetsNaNAsTheCompositeSoftmax() {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
