@@ -103,7 +103,9 @@ public final class LSTM extends RNNBase {
         /** Runs the steps; per time step {i, f, g, o, c, tanh(c), h}. */
         private Tensor[][] steps(Tensor[] in) {
             Tensor xGates = in[0];
-            Tensor wHhT = in[3];
+            // W_hh^T is a transposed view; one row-major copy for all steps spares each step's product
+            // a transposing pack of it.
+            Tensor wHhT = in[3].contiguous();
             Tensor bHh = in.length > 4 ? in[4] : null;
             int length = xGates.size(0);
             int hidden = wHhT.size(0);
