@@ -73,11 +73,11 @@ public final class LSTM extends RNNBase {
      * One layer and direction through time as a single node: inputs {@code xGates} {@code [L, N, 4H]},
      * h0, c0 {@code [N, H]}, {@code W_hh^T} {@code [H, 4H]} and optionally {@code b_hh}; outputs h for
      * every step {@code [L, N, H]} and the final h and c. Forward computes each step as
-     * {@link LSTMCell#step} does (the same ops in the same order, so the same values) and keeps the
-     * gates and cell states; backward runs the chain rule step by step for the gates' gradients, the
-     * only part that is sequential, then the hidden weight's and bias's gradients in one product and
-     * one sum over all steps. A recorded backward (createGraph) recomputes the steps with recording on,
-     * so that its gradients are differentiable functions of the inputs.
+     * {@link LSTMCell#step} does and keeps the gates and cell states; backward runs the chain rule
+     * step by step for the gates' gradients, the only part that is sequential, then the hidden
+     * weight's and bias's gradients in one product and one sum over all steps. A recorded backward
+     * (createGraph) recomputes the steps with recording on, so that its gradients are differentiable
+     * functions of the inputs.
      */
     private static final class Layer extends Function {
         private final boolean reverse;
@@ -104,17 +104,18 @@ public final class LSTM extends RNNBase {
         private Tensor[][] steps(Tensor[] in) {
             Tensor xGates = in[0];
             // W_hh^T is a transposed view; one row-major copy for all steps spares each step's product
-            // a transposing pack of it.
-            Tensor wHhT = in[3].contiguous();
+            // a transposing pack of it. Each step's product is then a linear op with this copy's
+            // transpose as its weight, which adds b_hh as it writes.
+            Tensor wHh = in[3].contiguous().transpose(0, 1);
             Tensor bHh = in.length > 4 ? in[4] : null;
             int length = xGates.size(0);
-            int hidden = wHhT.size(0);
+            int hidden = wHh.size(1);
             Tensor[][] acts = new Tensor[length][];
             Tensor h = in[1];
             Tensor c = in[2];
             for (int s = 0; s < length; s++) {
                 int t = reverse ? length - 1 - s : s;
-                Tensor gates = xGates.narrow(0, t, 1).squeeze(0).add(RNNBase.linearT(h, wHhT, bHh));
+                Tensor gates = xGates.narrow(0, t, 1).squeeze(0).add(RNNBase.linear(h, wHh, bHh));
                 Tensor i = gates.narrow(1, 0, hidden).sigmoid();
                 Tensor f = gates.narrow(1, hidden, hidden).sigmoid();
                 Tensor g = gates.narrow(1, 2 * hidden, hidden).tanh();

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -218,9 +219,13 @@ abstract class RNNBase extends Module {
         }
     }
 
-    /** {@code x W^T + b} ({@code b} may be {@code null}). */
+    /**
+     * {@code x W^T + b} ({@code b} may be {@code null}) as one linear op: the bias added by the
+     * product as it writes each block, and backward gives W's gradient in W's own layout and b's as
+     * one sum, with no broadcast add or transpose recorded.
+     */
     static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        return linearT(x, w.transpose(0, 1), b);
+        return Functional.linear(x, w, b);
     }
 
     /** {@code x wT + b} with the weight already transposed. */
