@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -61,6 +62,26 @@ abstract class RNNBase extends Module {
 
     /** One time step of one layer and direction: the next state from the projected input and the state. */
     abstract Tensor[] step(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh);
+
+    /**
+     * One layer and direction over the whole sequence: {@code xGates} {@code [L, N, gates * H]} is the
+     * projected input, {@code reverse} steps from the last time step to the first. Returns the outputs
+     * {@code [L, N, H]} (in time order) followed by the final state. This one steps {@link #step} through
+     * time, each step recorded op by op.
+     */
+    Tensor[] layer(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh, boolean reverse) {
+        Tensor[] steps = Unbind.of(xGates, 0);
+        Tensor[] hs = new Tensor[steps.length];
+        for (int s = 0; s < steps.length; s++) {
+            int t = reverse ? steps.length - 1 - s : s;
+            state = step(steps[t], state, wHhT, bHh);
+            hs[t] = state[0];
+        }
+        Tensor[] out = new Tensor[1 + state.length];
+        out[0] = Tensor.stack(Arrays.asList(hs), 0);
+        System.arraycopy(state, 0, out, 1, state.length);
+        return out;
+    }
 
     final int directions() {
         return bidirectional ? 2 : 1;
@@ -146,18 +167,12 @@ abstract class RNNBase extends Module {
                 }
                 String sfx = suffix(layer, dir);
                 Tensor xGates = linear(layerInput, parameter("weight_ih" + sfx), hasBias ? parameter("bias_ih" + sfx) : null);
-                Tensor[] steps = Unbind.of(xGates, 0);
                 Tensor wHhT = parameter("weight_hh" + sfx).transpose(0, 1);
                 Tensor bHh = hasBias ? parameter("bias_hh" + sfx) : null;
-                Tensor[] hs = new Tensor[steps.length];
-                for (int s = 0; s < steps.length; s++) {
-                    int t = dir == 0 ? s : steps.length - 1 - s;
-                    state = step(steps[t], state, wHhT, bHh);
-                    hs[t] = state[0];
-                }
-                outputs[dir] = Tensor.stack(Arrays.asList(hs), 0);
+                Tensor[] layerOut = layer(xGates, state, wHhT, bHh, dir == 1);
+                outputs[dir] = layerOut[0];
                 for (int k = 0; k < stateCount(); k++) {
-                    finals.get(k).add(state[k]);
+                    finals.get(k).add(layerOut[1 + k]);
                 }
             }
             layerInput = directions() == 1 ? outputs[0] : Tensor.cat(Arrays.asList(outputs), 2);
@@ -204,9 +219,13 @@ abstract class RNNBase extends Module {
         }
     }
 
-    /** {@code x W^T + b} ({@code b} may be {@code null}). */
+    /**
+     * {@code x W^T + b} ({@code b} may be {@code null}) as one linear op: the bias added by the
+     * product as it writes each block, and backward gives W's gradient in W's own layout and b's as
+     * one sum, with no broadcast add or transpose recorded.
+     */
     static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        return linearT(x, w.transpose(0, 1), b);
+        return Functional.linear(x, w, b);
     }
 
     /** {@code x wT + b} with the weight already transposed. */

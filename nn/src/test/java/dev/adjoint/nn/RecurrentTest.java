@@ -102,6 +102,39 @@ final class RecurrentTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void eachLayerAsOneNodeGivesTheGradientsOfItsStepsRecordedOneByOne(String backend) {
+        for (boolean bias : new boolean[] {true, false}) {
+            LSTM lstm = new LSTM(3, 4, 2, bias, true, 0.0, true, ctx(backend, 20));
+            Tensor x = randn(backend, 21, 2, 5, 3).requiresGrad(true);
+            Tensor h0 = randn(backend, 22, 4, 2, 4).requiresGrad(true);
+            Tensor c0 = randn(backend, 23, 4, 2, 4).requiresGrad(true);
+            // Weights on every output, so that the final h and c carry gradients of their own.
+            Tensor wOut = randn(backend, 24, 2, 5, 8);
+            Tensor wH = randn(backend, 25, 4, 2, 4);
+            Tensor wC = randn(backend, 26, 4, 2, 4);
+            List<Tensor> leaves = new ArrayList<>(List.of(x, h0, c0));
+            leaves.addAll(lstm.parameters());
+            java.util.function.Supplier<Tensor> loss = () -> {
+                LSTM.Output out = lstm.forward(x, new LSTMCell.State(h0, c0));
+                return out.output().mul(wOut).sum().add(out.state().h().mul(wH).sum())
+                        .add(out.state().c().mul(wC).sum());
+            };
+            List<Tensor> byNode = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false,
+                    false);
+            List<Tensor> byStep;
+            // Inside a dual level the layer records its steps one by one (their ops carry JVPs).
+            try (var level = dev.adjoint.autograd.ForwardAD.dualLevel()) {
+                byStep = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false, false);
+            }
+            for (int i = 0; i < leaves.size(); i++) {
+                assertArrayEquals(byStep.get(i).toDoubleArray(), byNode.get(i).toDoubleArray(), 1e-12,
+                        "bias " + bias + ", leaf " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void dropoutBetweenLayersActsInTrainingOnly(String backend) {
         LSTM dropping = new LSTM(3, 4, 3, true, false, 0.5, false, ctx(backend, 6));
         LSTM plain = new LSTM(3, 4, 3, true, false, 0.0, false, ctx(backend, 7));

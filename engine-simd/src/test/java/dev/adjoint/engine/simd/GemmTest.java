@@ -82,6 +82,10 @@ class GemmTest {
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
+            // Rows of B 4 KiB apart, at most three micro-panels of A (MR 12, and 6 without AVX-512): B
+            // read in place on one thread over two passes, packed when threads share the product.
+            Case.of(33, 300, 1024, false, false),
+            Case.of(16, 300, 1024, false, false),
             // Rows of B 1 KiB apart in FLOAT32: a shallow B read in place, a deep one read by few
             // micro-panels of A too; a deep one read by many packed.
             Case.of(50, 10, 256, false, false),
