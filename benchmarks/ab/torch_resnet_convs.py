@@ -7,21 +7,19 @@ through aten.convolution_backward with only its output asked for, the path autog
     /usr/bin/python3 benchmarks/ab/torch_resnet_convs.py [--shapes resnet-stem,...] [--threads 1] [--seconds 2]
 
 Debian's PyTorch 1.13 runs these on oneDNN (each line says so, by ATen's ConvParams::use_mkldnn, see
-benchmarks/peers/torch_conv.py). Each line: shape, kernel, median process CPU ms per call over rounds of
-about 0.2 s (on one thread the call's own CPU time, which a shared machine inflates less than the wall
-time), and the median and best wall ms.
+benchmarks/peers/torch_conv.py, whose timing it shares). Each line: shape, kernel, median process CPU ms
+per call over rounds of about 0.3 s (on one thread the call's own CPU time, which a shared machine
+inflates less than the wall time), and the median and best wall ms.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
-from torch_conv import uses_mkldnn  # noqa: E402
+from torch_conv import timed, uses_mkldnn  # noqa: E402
 
 # input, weight, stride (ConvAB's shapes of the same names)
 SHAPES = {
@@ -34,27 +32,6 @@ SHAPES = {
     "resnet-s1-128": ((32, 128, 8, 8), (128, 128, 3, 3), 1),
     "resnet-proj-128": ((32, 64, 16, 16), (128, 64, 1, 1), 2),
 }
-
-
-def timed(call, seconds):
-    """Median CPU ms, median and best wall ms per call over rounds of about 0.2 s after a warm-up."""
-    for _ in range(3):
-        call()
-    rounds = []
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end or len(rounds) < 5:
-        reps = 0
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        while True:
-            call()
-            reps += 1
-            elapsed = time.perf_counter() - t0
-            if elapsed > 0.2:
-                break
-        rounds.append((1e3 * elapsed / reps, 1e3 * (time.process_time() - c0) / reps))
-    walls = sorted(r[0] for r in rounds)
-    return statistics.median(r[1] for r in rounds), statistics.median(walls), walls[0]
 
 
 def kernels(name):
@@ -92,7 +69,7 @@ def main():
     for name in args.shapes.split(","):
         mkldnn, passes = kernels(name)
         for kernel, call in passes.items():
-            cpu, wall, best = timed(call, args.seconds)
+            best, wall, cpu = timed(call, args.seconds)
             print(f"  {name:16} {kernel:11} {cpu:8.3f} {wall:8.3f} {best:8.3f}  {'oneDNN' if mkldnn else 'ATen'}",
                   flush=True)
 
