@@ -82,7 +82,8 @@ public final class InterpolationOps {
             y = linearRank == 0 ? nearest(y, d + 2, out[d], scale, mode == InterpolationMode.NEAREST_EXACT)
                     : linear(y, d + 2, out[d], scale, alignCorners);
         }
-        return y;
+        // A new tensor, as PyTorch's, even where every size stays: writing into it must not change the input.
+        return y == input ? input.clone() : y;
     }
 
     /** Along {@code dim}: output element i reads the input element PyTorch's nearest_idx chooses. */

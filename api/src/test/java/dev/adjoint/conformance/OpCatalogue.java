@@ -787,6 +787,9 @@ public final class OpCatalogue {
                         in -> Functional.interpolate(in.get(0), new double[] {2}, InterpolationMode.NEAREST))
                 .sample(of(2, 3, 4))
                 .sample(of(1, 2, 2, 3, 2)));
+        ops.add(OpInfo.op("interpolate(nearest, the same size)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), ints(3, 4), InterpolationMode.NEAREST))
+                .sample(of(1, 2, 3, 4)));
         ops.add(OpInfo.op("interpolate(nearest-exact, downsampling)", Set.of("interpolate"),
                         in -> Functional.interpolate(in.get(0), ints(3, 2), InterpolationMode.NEAREST_EXACT))
                 .sample(of(1, 2, 7, 5)));

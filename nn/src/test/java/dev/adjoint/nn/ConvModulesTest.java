@@ -101,6 +101,10 @@ final class ConvModulesTest {
         assertEquals(List.of("weight", "bias"), List.copyOf(norm.namedParameters().keySet()));
         assertThrows(IllegalArgumentException.class, () -> new GroupNorm(3, 4, ctx(backend, 3)));
         assertTrue(new Upsample(2, InterpolationMode.BILINEAR).namedParameters().isEmpty());
+        // Resampling to the same size gives a new tensor, as PyTorch's: writing into it leaves the input.
+        Tensor image = Tensor.on(Backends.get(backend)).ones(DType.FLOAT64, 1, 1, 2, 2);
+        new Upsample(1, InterpolationMode.NEAREST).forward(image).add_(1.0);
+        assertEquals(4.0, image.sum().item());
     }
 
     private static double[] encoderDecoderLosses(String backend) {
