@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -42,7 +43,7 @@ public final class GRUCell extends Module {
         Tensor x = batched ? input : input.unsqueeze(0);
         Tensor state = h == null ? RNNBase.zeroState(x, hiddenSize)
                 : RNNBase.checkCellState("GRUCell", "h", h, batched, x.size(0), hiddenSize);
-        Tensor xGates = RNNBase.linear(x, parameter("weight_ih"), hasBias ? parameter("bias_ih") : null);
+        Tensor xGates = Functional.linear(x, parameter("weight_ih"), hasBias ? parameter("bias_ih") : null);
         Tensor next = step(xGates, state, parameter("weight_hh").transpose(0, 1), hasBias ? parameter("bias_hh") : null);
         return batched ? next : next.squeeze(0);
     }

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.Function;
@@ -109,21 +110,15 @@ public final class LSTM extends RNNBase {
             Tensor wHh = in[3].contiguous().transpose(0, 1);
             Tensor bHh = in.length > 4 ? in[4] : null;
             int length = xGates.size(0);
-            int hidden = wHh.size(1);
             Tensor[][] acts = new Tensor[length][];
             Tensor h = in[1];
             Tensor c = in[2];
             for (int s = 0; s < length; s++) {
                 int t = reverse ? length - 1 - s : s;
-                Tensor gates = xGates.narrow(0, t, 1).squeeze(0).add(RNNBase.linear(h, wHh, bHh));
-                Tensor i = gates.narrow(1, 0, hidden).sigmoid();
-                Tensor f = gates.narrow(1, hidden, hidden).sigmoid();
-                Tensor g = gates.narrow(1, 2 * hidden, hidden).tanh();
-                Tensor o = gates.narrow(1, 3 * hidden, hidden).sigmoid();
-                c = f.mul(c).add(i.mul(g));
-                Tensor tanhC = c.tanh();
-                h = o.mul(tanhC);
-                acts[t] = new Tensor[] {i, f, g, o, c, tanhC, h};
+                Tensor gates = xGates.narrow(0, t, 1).squeeze(0).add(Functional.linear(h, wHh, bHh));
+                acts[t] = LSTMCell.activations(gates, c);
+                c = acts[t][4];
+                h = acts[t][6];
             }
             return acts;
         }

@@ -1,5 +1,6 @@
 package dev.adjoint.nn;
 
+import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
 /**
@@ -54,7 +55,7 @@ public final class LSTMCell extends Module {
             h = RNNBase.checkCellState("LSTMCell", "h", state.h(), batched, x.size(0), hiddenSize);
             c = RNNBase.checkCellState("LSTMCell", "c", state.c(), batched, x.size(0), hiddenSize);
         }
-        Tensor xGates = RNNBase.linear(x, parameter("weight_ih"), hasBias ? parameter("bias_ih") : null);
+        Tensor xGates = Functional.linear(x, parameter("weight_ih"), hasBias ? parameter("bias_ih") : null);
         Tensor[] next = step(xGates, h, c, parameter("weight_hh").transpose(0, 1), hasBias ? parameter("bias_hh") : null);
         return batched ? new State(next[0], next[1]) : new State(next[0].squeeze(0), next[1].squeeze(0));
     }
@@ -64,14 +65,23 @@ public final class LSTMCell extends Module {
      * ({@code [N, 4H]}), {@code wHhT} the transposed hidden weight; returns {h', c'}.
      */
     static Tensor[] step(Tensor xGates, Tensor h, Tensor c, Tensor wHhT, Tensor bHh) {
-        Tensor gates = xGates.add(RNNBase.linearT(h, wHhT, bHh));
+        Tensor[] a = activations(xGates.add(RNNBase.linearT(h, wHhT, bHh)), c);
+        return new Tensor[] {a[6], a[4]};
+    }
+
+    /**
+     * One step's gate arithmetic from the pre-activation {@code gates} ({@code [N, 4H]}) and the cell
+     * state: {i, f, g, o, c', tanh(c'), h'}, everything {@link LSTM}'s layer node keeps for its backward.
+     */
+    static Tensor[] activations(Tensor gates, Tensor c) {
         Tensor[] chunks = Unbind.of(gates.reshape(gates.size(0), 4, -1), 1);
         Tensor i = chunks[0].sigmoid();
         Tensor f = chunks[1].sigmoid();
         Tensor g = chunks[2].tanh();
         Tensor o = chunks[3].sigmoid();
         Tensor cNext = f.mul(c).add(i.mul(g));
-        return new Tensor[] {o.mul(cNext.tanh()), cNext};
+        Tensor tanhC = cNext.tanh();
+        return new Tensor[] {i, f, g, o, cNext, tanhC, o.mul(tanhC)};
     }
 
     @Override

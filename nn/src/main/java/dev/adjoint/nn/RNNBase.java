@@ -166,7 +166,7 @@ abstract class RNNBase extends Module {
                     state[k] = states[k][index];
                 }
                 String sfx = suffix(layer, dir);
-                Tensor xGates = linear(layerInput, parameter("weight_ih" + sfx), hasBias ? parameter("bias_ih" + sfx) : null);
+                Tensor xGates = Functional.linear(layerInput, parameter("weight_ih" + sfx), hasBias ? parameter("bias_ih" + sfx) : null);
                 Tensor wHhT = parameter("weight_hh" + sfx).transpose(0, 1);
                 Tensor bHh = hasBias ? parameter("bias_hh" + sfx) : null;
                 Tensor[] layerOut = layer(xGates, state, wHhT, bHh, dir == 1);
@@ -217,15 +217,6 @@ abstract class RNNBase extends Module {
             throw new IllegalArgumentException(kind + ": inputSize and hiddenSize must be positive, got " + inputSize
                     + " and " + hiddenSize);
         }
-    }
-
-    /**
-     * {@code x W^T + b} ({@code b} may be {@code null}) as one linear op: the bias added by the
-     * product as it writes each block, and backward gives W's gradient in W's own layout and b's as
-     * one sum, with no broadcast add or transpose recorded.
-     */
-    static Tensor linear(Tensor x, Tensor w, Tensor b) {
-        return Functional.linear(x, w, b);
     }
 
     /** {@code x wT + b} with the weight already transposed. */
