@@ -413,12 +413,12 @@ public final class JitDeterminism {
             cases.put("MLP forward and backward" + d, trainingStep(in));
             cases.put("layerNorm, softmax and logSoftmax backward" + d, normalizationBackward(in));
             cases.put("scaledDotProductAttention forward and backward" + d, attention(in));
-            cases.put("conv2d 3x3 forward and backward" + d, convolution(in, 24, 40, 1));
-            cases.put("conv2d 3x3 stride 2 forward and backward" + d, convolution(in, 5, 16, 2));
-            cases.put("depthwise conv2d 3x3 forward and backward" + d, depthwiseConvolution(in));
+            cases.put("conv2d 3x3 forward and backward" + d, convolution(in, 24, 40, 1, 1));
+            cases.put("conv2d 3x3 stride 2 forward and backward" + d, convolution(in, 5, 16, 2, 1));
+            cases.put("depthwise conv2d 3x3 forward and backward" + d, convolution(in, 12, 12, 1, 12));
             cases.put("maxPool2d, avgPool2d and adaptiveAvgPool2d backward" + d, pooling(in));
             cases.put("batchNorm in training, forward and backward" + d, batchNorm(in));
-            optimizerSteps(cases, in, f, d);
+            optimizerSteps(cases, in, d);
         }
         return cases;
     }
@@ -631,28 +631,16 @@ public final class JitDeterminism {
 
     /**
      * A 3x3 convolution with padding 1 on two 9 x 11 images and the gradients of input, weight and
-     * bias: at stride 1 with this many channels it takes engine-simd's Winograd kernels, at stride 2
-     * its direct ones.
+     * bias: at stride 1 with this many channels in one group it takes engine-simd's Winograd kernels,
+     * at stride 2 its direct ones, with a group per channel its depthwise ones.
      */
-    private static Supplier<double[]> convolution(Inputs in, int channels, int outChannels, int stride) {
+    private static Supplier<double[]> convolution(Inputs in, int channels, int outChannels, int stride, int groups) {
         Tensor x = in.uniform(-1, 1, 2, channels, 9, 11);
-        Tensor w = in.uniform(-0.5, 0.5, outChannels, channels, 3, 3);
+        Tensor w = in.uniform(-0.5, 0.5, outChannels, channels / groups, 3, 3);
         Tensor b = in.uniform(-0.5, 0.5, outChannels);
         return lossAndGradients(List.of(x, w, b), params -> {
             Tensor out = Functional.conv2d(params.get(0), params.get(1), params.get(2), new int[] {stride},
-                    new int[] {1}, new int[] {1}, 1);
-            return out.mul(out).sum();
-        });
-    }
-
-    /** A depthwise 3x3 convolution (a group per channel) and the gradients of input, weight and bias. */
-    private static Supplier<double[]> depthwiseConvolution(Inputs in) {
-        Tensor x = in.uniform(-1, 1, 2, 12, 9, 11);
-        Tensor w = in.uniform(-0.5, 0.5, 12, 1, 3, 3);
-        Tensor b = in.uniform(-0.5, 0.5, 12);
-        return lossAndGradients(List.of(x, w, b), params -> {
-            Tensor out = Functional.conv2d(params.get(0), params.get(1), params.get(2), new int[] {1}, new int[] {1},
-                    new int[] {1}, 12);
+                    new int[] {1}, new int[] {1}, groups);
             return out.mul(out).sum();
         });
     }
@@ -676,8 +664,8 @@ public final class JitDeterminism {
     }
 
     /**
-     * Batch norm in training mode: the output, the gradients of input, weight and bias, and the
-     * running statistics it updates (fresh copies each call).
+     * Batch norm in training mode: the loss of its output, the gradients of input, weight and bias,
+     * and the running statistics it updates (fresh copies each call).
      */
     private static Supplier<double[]> batchNorm(Inputs in) {
         Tensor x = in.uniform(-2, 2, 4, 6, 5, 7);
@@ -700,10 +688,10 @@ public final class JitDeterminism {
      * Three steps of the fused SGD (momentum, Nesterov, weight decay) and Adam (AMSGrad, AdamW's
      * decoupled decay) updates, on backends that offer them: the parameters and the optimizer state.
      */
-    private static void optimizerSteps(Map<String, Supplier<double[]>> cases, Inputs in, TensorFactory f, String d) {
+    private static void optimizerSteps(Map<String, Supplier<double[]>> cases, Inputs in, String d) {
         Tensor param = in.uniform(-1, 1, 3, 37);
         Tensor grad = in.uniform(-1, 1, 3, 37);
-        Tensor zeros = f.zeros(in.dtype, 3, 37);
+        Tensor zeros = in.f.zeros(in.dtype, 3, 37);
         if (OptimizerSteps.fusable(Kernel.SGD_STEP, param, grad, zeros)) {
             cases.put("SGD step, Nesterov momentum and weight decay" + d, () -> {
                 Tensor p = param.clone();
