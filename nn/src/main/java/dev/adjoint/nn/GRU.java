@@ -4,8 +4,9 @@ import dev.adjoint.Tensor;
 
 /**
  * A multi-layer gated recurrent unit over a sequence, as {@code nn.GRU}: {@link GRUCell}'s step
- * through time per layer (and backwards too when bidirectional), dropout between layers in training
- * mode. Shapes, names and initialisation as {@link LSTM}, with the single state h.
+ * through time per layer (and backwards too when bidirectional), each layer and direction one
+ * {@link RecurrentLayer} node, dropout between layers in training mode. Shapes, names and
+ * initialisation as {@link LSTM}, with the single state h.
  */
 public final class GRU extends RNNBase {
     /** The output sequence and the final hidden state. */
@@ -30,12 +31,7 @@ public final class GRU extends RNNBase {
     }
 
     @Override
-    int stateCount() {
-        return 1;
-    }
-
-    @Override
-    Tensor[] step(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh) {
-        return new Tensor[] {GRUCell.step(xGates, state[0], wHhT, bHh)};
+    RecurrentLayer.Cell cell() {
+        return GRUCell.ARITHMETIC;
     }
 }

@@ -3,6 +3,8 @@ package dev.adjoint.nn;
 import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
+import java.util.List;
+
 /**
  * One step of a gated recurrent unit, as {@code nn.GRUCell}: from input {@code x} ({@code [N, in]} or
  * {@code [in]}) and hidden state {@code h},
@@ -50,14 +52,57 @@ public final class GRUCell extends Module {
 
     /** The cell's arithmetic, shared with {@link GRU}: {@code xGates} is {@code x W_ih^T + b_ih}. */
     static Tensor step(Tensor xGates, Tensor h, Tensor wHhT, Tensor bHh) {
-        Tensor hGates = RNNBase.linearT(h, wHhT, bHh);
-        Tensor[] xi = Unbind.of(xGates.reshape(xGates.size(0), 3, -1), 1);
-        Tensor[] hh = Unbind.of(hGates.reshape(hGates.size(0), 3, -1), 1);
-        Tensor r = xi[0].add(hh[0]).sigmoid();
-        Tensor z = xi[1].add(hh[1]).sigmoid();
-        Tensor n = xi[2].add(r.mul(hh[2])).tanh();
-        return n.add(z.mul(h.sub(n)));
+        return RecurrentLayer.step(ARITHMETIC, xGates, new Tensor[] {h}, wHhT, bHh)[0];
     }
+
+    /**
+     * One step forward and backward. Activations {r, z, n, n_h, h'}; backward, from the gradient dh of h':
+     * <pre>
+     *   dn = dh (1 - z) (1 - n^2);   dz = dh (h - n) z (1 - z);   dr = dn n_h r (1 - r)
+     *   through the input [dr, dz, dn];   through the hidden product [dr, dz, dn r];   dh_prev = dh z + ...
+     * </pre>
+     */
+    static final RecurrentLayer.Cell ARITHMETIC = new RecurrentLayer.Cell() {
+        @Override
+        public int stateCount() {
+            return 1;
+        }
+
+        @Override
+        public Tensor[] activations(Tensor xGates, Tensor hGates, Tensor[] state) {
+            Tensor[] xi = Unbind.of(xGates.reshape(xGates.size(0), 3, -1), 1);
+            Tensor[] hh = Unbind.of(hGates.reshape(hGates.size(0), 3, -1), 1);
+            Tensor r = xi[0].add(hh[0]).sigmoid();
+            Tensor z = xi[1].add(hh[1]).sigmoid();
+            Tensor n = xi[2].add(r.mul(hh[2])).tanh();
+            return new Tensor[] {r, z, n, hh[2], n.add(z.mul(state[0].sub(n)))};
+        }
+
+        @Override
+        public Tensor[] nextState(Tensor[] a) {
+            return new Tensor[] {a[4]};
+        }
+
+        @Override
+        public Tensor[] stepBackward(Tensor[] a, Tensor[] previous, Tensor[] dNext) {
+            Tensor r = a[0];
+            Tensor z = a[1];
+            Tensor n = a[2];
+            Tensor nh = a[3];
+            Tensor dh = dNext[0];
+            Tensor dn = dh.mul(z.neg().add(1.0)).mul(n.square().neg().add(1.0));
+            Tensor dz = dh.mul(previous[0].sub(n)).mul(z.sub(z.square()));
+            Tensor dr = dn.mul(nh).mul(r.sub(r.square()));
+            Tensor throughInput = Tensor.cat(List.of(dr, dz, dn), 1);
+            Tensor throughHidden = Tensor.cat(List.of(dr, dz, dn.mul(r)), 1);
+            return new Tensor[] {throughInput, throughHidden, dh.mul(z)};
+        }
+
+        @Override
+        public String nodeName() {
+            return "GRUBackward";
+        }
+    };
 
     @Override
     protected String describe() {

@@ -3,6 +3,8 @@ package dev.adjoint.nn;
 import dev.adjoint.Functional;
 import dev.adjoint.Tensor;
 
+import java.util.List;
+
 /**
  * One step of a long short-term memory, as {@code nn.LSTMCell}: from input {@code x} ({@code [N, in]} or
  * {@code [in]}) and state {@code (h, c)},
@@ -65,24 +67,64 @@ public final class LSTMCell extends Module {
      * ({@code [N, 4H]}), {@code wHhT} the transposed hidden weight; returns {h', c'}.
      */
     static Tensor[] step(Tensor xGates, Tensor h, Tensor c, Tensor wHhT, Tensor bHh) {
-        Tensor[] a = activations(xGates.add(RNNBase.linearT(h, wHhT, bHh)), c);
-        return new Tensor[] {a[6], a[4]};
+        return RecurrentLayer.step(ARITHMETIC, xGates, new Tensor[] {h, c}, wHhT, bHh);
     }
 
     /**
-     * One step's gate arithmetic from the pre-activation {@code gates} ({@code [N, 4H]}) and the cell
-     * state: {i, f, g, o, c', tanh(c'), h'}, everything {@link LSTM}'s layer node keeps for its backward.
+     * One step forward and backward. Activations {i, f, g, o, c', tanh(c'), h'}; backward, from the
+     * gradients of h' and c' (dh, dc):
+     * <pre>
+     *   dc += dh o (1 - tanh(c')^2)
+     *   di = dc g i (1 - i);   df = dc c f (1 - f);   dg = dc i (1 - g^2);   do = dh tanh(c') o (1 - o)
+     *   the gates' gradient [di, df, dg, do] for both the input and the hidden product;   dc_prev = dc f
+     * </pre>
      */
-    static Tensor[] activations(Tensor gates, Tensor c) {
-        Tensor[] chunks = Unbind.of(gates.reshape(gates.size(0), 4, -1), 1);
-        Tensor i = chunks[0].sigmoid();
-        Tensor f = chunks[1].sigmoid();
-        Tensor g = chunks[2].tanh();
-        Tensor o = chunks[3].sigmoid();
-        Tensor cNext = f.mul(c).add(i.mul(g));
-        Tensor tanhC = cNext.tanh();
-        return new Tensor[] {i, f, g, o, cNext, tanhC, o.mul(tanhC)};
-    }
+    static final RecurrentLayer.Cell ARITHMETIC = new RecurrentLayer.Cell() {
+        @Override
+        public int stateCount() {
+            return 2;
+        }
+
+        @Override
+        public Tensor[] activations(Tensor xGates, Tensor hGates, Tensor[] state) {
+            Tensor gates = xGates.add(hGates);
+            Tensor[] chunks = Unbind.of(gates.reshape(gates.size(0), 4, -1), 1);
+            Tensor i = chunks[0].sigmoid();
+            Tensor f = chunks[1].sigmoid();
+            Tensor g = chunks[2].tanh();
+            Tensor o = chunks[3].sigmoid();
+            Tensor cNext = f.mul(state[1]).add(i.mul(g));
+            Tensor tanhC = cNext.tanh();
+            return new Tensor[] {i, f, g, o, cNext, tanhC, o.mul(tanhC)};
+        }
+
+        @Override
+        public Tensor[] nextState(Tensor[] a) {
+            return new Tensor[] {a[6], a[4]};
+        }
+
+        @Override
+        public Tensor[] stepBackward(Tensor[] a, Tensor[] previous, Tensor[] dNext) {
+            Tensor i = a[0];
+            Tensor f = a[1];
+            Tensor g = a[2];
+            Tensor o = a[3];
+            Tensor tanhC = a[5];
+            Tensor dh = dNext[0];
+            Tensor dc = dNext[1].add(dh.mul(o).mul(tanhC.square().neg().add(1.0)));
+            Tensor di = dc.mul(g).mul(i.sub(i.square()));
+            Tensor df = dc.mul(previous[1]).mul(f.sub(f.square()));
+            Tensor dg = dc.mul(i).mul(g.square().neg().add(1.0));
+            Tensor dO = dh.mul(tanhC).mul(o.sub(o.square()));
+            Tensor dGates = Tensor.cat(List.of(di, df, dg, dO), 1);
+            return new Tensor[] {dGates, dGates, null, dc.mul(f)};
+        }
+
+        @Override
+        public String nodeName() {
+            return "LSTMBackward";
+        }
+    };
 
     @Override
     protected String describe() {

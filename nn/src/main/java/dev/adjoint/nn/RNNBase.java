@@ -4,6 +4,7 @@ import dev.adjoint.Functional;
 import dev.adjoint.Generator;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
+import dev.adjoint.autograd.ForwardAD;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,24 +58,36 @@ abstract class RNNBase extends Module {
         }
     }
 
-    /** How many tensors the state has: 1 (h) or 2 (h, c). */
-    abstract int stateCount();
+    /** The cell's arithmetic, which each layer and direction steps through time. */
+    abstract RecurrentLayer.Cell cell();
 
-    /** One time step of one layer and direction: the next state from the projected input and the state. */
-    abstract Tensor[] step(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh);
+    /** How many tensors the state has: 1 (h) or 2 (h, c). */
+    final int stateCount() {
+        return cell().stateCount();
+    }
 
     /**
      * One layer and direction over the whole sequence: {@code xGates} {@code [L, N, gates * H]} is the
      * projected input, {@code reverse} steps from the last time step to the first. Returns the outputs
-     * {@code [L, N, H]} (in time order) followed by the final state. This one steps {@link #step} through
-     * time, each step recorded op by op.
+     * {@code [L, N, H]} (in time order) followed by the final state: one {@link RecurrentLayer} node, or
+     * inside a forward-mode dual level each step recorded op by op (their ops carry their own JVPs).
      */
-    Tensor[] layer(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh, boolean reverse) {
+    final Tensor[] layer(Tensor xGates, Tensor[] state, Tensor wHhT, Tensor bHh, boolean reverse) {
+        if (!ForwardAD.isDualLevelOpen()) {
+            Tensor[] inputs = new Tensor[2 + state.length + (bHh == null ? 0 : 1)];
+            inputs[0] = xGates;
+            System.arraycopy(state, 0, inputs, 1, state.length);
+            inputs[1 + state.length] = wHhT;
+            if (bHh != null) {
+                inputs[2 + state.length] = bHh;
+            }
+            return new RecurrentLayer(cell(), reverse).apply(inputs);
+        }
         Tensor[] steps = Unbind.of(xGates, 0);
         Tensor[] hs = new Tensor[steps.length];
         for (int s = 0; s < steps.length; s++) {
             int t = reverse ? steps.length - 1 - s : s;
-            state = step(steps[t], state, wHhT, bHh);
+            state = RecurrentLayer.step(cell(), steps[t], state, wHhT, bHh);
             hs[t] = state[0];
         }
         Tensor[] out = new Tensor[1 + state.length];

@@ -114,22 +114,39 @@ final class RecurrentTest {
             Tensor wC = randn(backend, 26, 4, 2, 4);
             List<Tensor> leaves = new ArrayList<>(List.of(x, h0, c0));
             leaves.addAll(lstm.parameters());
-            java.util.function.Supplier<Tensor> loss = () -> {
+            assertNodeGradientsEqualSteps("LSTM, bias " + bias, leaves, () -> {
                 LSTM.Output out = lstm.forward(x, new LSTMCell.State(h0, c0));
                 return out.output().mul(wOut).sum().add(out.state().h().mul(wH).sum())
                         .add(out.state().c().mul(wC).sum());
-            };
-            List<Tensor> byNode = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false,
-                    false);
-            List<Tensor> byStep;
-            // Inside a dual level the layer records its steps one by one (their ops carry JVPs).
-            try (var level = dev.adjoint.autograd.ForwardAD.dualLevel()) {
-                byStep = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false, false);
-            }
-            for (int i = 0; i < leaves.size(); i++) {
-                assertArrayEquals(byStep.get(i).toDoubleArray(), byNode.get(i).toDoubleArray(), 1e-12,
-                        "bias " + bias + ", leaf " + i);
-            }
+            });
+
+            GRU gru = new GRU(3, 4, 2, bias, false, 0.0, true, ctx(backend, 27));
+            Tensor xs = randn(backend, 28, 5, 2, 3).requiresGrad(true);
+            Tensor g0 = randn(backend, 29, 4, 2, 4).requiresGrad(true);
+            Tensor gOut = randn(backend, 30, 5, 2, 8);
+            Tensor gH = randn(backend, 31, 4, 2, 4);
+            List<Tensor> gruLeaves = new ArrayList<>(List.of(xs, g0));
+            gruLeaves.addAll(gru.parameters());
+            assertNodeGradientsEqualSteps("GRU, bias " + bias, gruLeaves, () -> {
+                GRU.Output out = gru.forward(xs, g0);
+                return out.output().mul(gOut).sum().add(out.h().mul(gH).sum());
+            });
+        }
+    }
+
+    /** The gradients of {@code loss} through the layer nodes equal those through the steps recorded op by op. */
+    private static void assertNodeGradientsEqualSteps(String what, List<Tensor> leaves,
+                                                      java.util.function.Supplier<Tensor> loss) {
+        List<Tensor> byNode = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false,
+                false);
+        List<Tensor> byStep;
+        // Inside a dual level each layer records its steps one by one (their ops carry JVPs).
+        try (var level = dev.adjoint.autograd.ForwardAD.dualLevel()) {
+            byStep = dev.adjoint.autograd.Autograd.grad(List.of(loss.get()), leaves, null, false, false, false);
+        }
+        for (int i = 0; i < leaves.size(); i++) {
+            assertArrayEquals(byStep.get(i).toDoubleArray(), byNode.get(i).toDoubleArray(), 1e-12,
+                    what + ", leaf " + i);
         }
     }
 
