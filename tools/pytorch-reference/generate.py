@@ -764,9 +764,17 @@ def interpolate():
                 ("linear", F.interpolate(s, size=11, mode="linear")),
                 ("linear_down", F.interpolate(s, size=3, mode="linear", align_corners=True)),
                 ("trilinear", F.interpolate(v, size=(5, 3, 2), mode="trilinear")),
-                ("nearest_3d", F.interpolate(v, scale_factor=2, mode="nearest"))]
+                ("nearest_3d", F.interpolate(v, scale_factor=2, mode="nearest")),
+                ("bicubic", F.interpolate(x, size=(7, 3), mode="bicubic", align_corners=False)),
+                ("bicubic_scale", F.interpolate(x, scale_factor=(1.5, 2.5), mode="bicubic")),
+                ("bicubic_corners", F.interpolate(x, size=(6, 9), mode="bicubic", align_corners=True)),
+                ("area", F.interpolate(x, size=(3, 2), mode="area")),
+                ("area_up", F.interpolate(x, size=(6, 7), mode="area")),
+                ("area_1d", F.interpolate(s, size=3, mode="area")),
+                ("area_3d", F.interpolate(v, size=(2, 2, 3), mode="area"))]
     return conv_case("interpolate", "F.interpolate: nearest (sizes, non-integer scale factors), nearest-exact, "
-                     "bilinear (sizes, scale factors, align_corners), linear up and down, trilinear, 3-D nearest", 32, make)
+                     "bilinear (sizes, scale factors, align_corners), linear up and down, trilinear, 3-D nearest, "
+                     "bicubic (sizes, scale factors, align_corners), area down and up in 1-D, 2-D and 3-D", 32, make)
 
 
 CASES += [conv2d_stride_padding, conv2d_dilation_groups, conv2d_depthwise, conv2d_1x1, conv2d_same_even,

@@ -11,5 +11,12 @@ public enum InterpolationMode {
     /** Linear along each of the two spatial dimensions of an {@code [N, C, H, W]} input. */
     BILINEAR,
     /** Linear along each of the three spatial dimensions of an {@code [N, C, D, H, W]} input. */
-    TRILINEAR
+    TRILINEAR,
+    /**
+     * Cubic convolution (a = -0.75, as PyTorch's) over the 4 x 4 nearest input elements of an {@code [N, C, H, W]}
+     * input, the taps beyond an edge reading the edge element; can overshoot the input's range.
+     */
+    BICUBIC,
+    /** The mean of the input elements each output element covers, PyTorch's "area": an adaptive average pool. */
+    AREA
 }

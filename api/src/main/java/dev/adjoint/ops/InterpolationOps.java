@@ -9,10 +9,12 @@ import java.util.Arrays;
 
 /**
  * torch.nn.functional.interpolate, written above the SPI: each spatial dimension in turn is resampled
- * by {@code indexSelect} (nearest modes) or by two of them weighted and summed (linear modes, which are
- * separable), so every backend runs it and its gradients (scatter-adds of the output's gradient onto
- * the input elements each output element read) come from those ops. Source positions and weights are
- * computed as PyTorch computes them, in the input's precision.
+ * by {@code indexSelect} (nearest modes) or by several of them weighted and summed (linear, cubic and
+ * area modes, which are all separable: a weight per output element and tap along each dimension), so
+ * every backend runs it and its gradients (scatter-adds of the output's gradient onto the input
+ * elements each output element read) come from those ops. Source positions and weights are computed
+ * as PyTorch computes them, in the input's precision; the separable sums add the terms in another
+ * order than PyTorch's 2-D and 3-D kernels, so the last bits may differ.
  */
 public final class InterpolationOps {
     private InterpolationOps() {
@@ -33,19 +35,19 @@ public final class InterpolationOps {
             throw new TensorShapeException(op + ": expected an input of shape [N, C, L], [N, C, H, W] or [N, C, D, H, W], got "
                     + input.shape());
         }
-        int linearRank = switch (mode) {
+        int modeRank = switch (mode) {
             case LINEAR -> 1;
-            case BILINEAR -> 2;
+            case BILINEAR, BICUBIC -> 2;
             case TRILINEAR -> 3;
             default -> 0;
         };
-        if (linearRank != 0 && linearRank != spatial) {
-            throw new TensorShapeException(op + ": mode " + mode + " needs " + (linearRank + 2)
+        if (modeRank != 0 && modeRank != spatial) {
+            throw new TensorShapeException(op + ": mode " + mode + " needs " + (modeRank + 2)
                     + " dimensions, got input shape " + input.shape());
         }
-        if (alignCorners && linearRank == 0) {
-            throw new IllegalArgumentException(op + ": alignCorners applies to the linear modes only, not " + mode
-                    + " (input shape " + input.shape() + ")");
+        if (alignCorners && modeRank == 0) {
+            throw new IllegalArgumentException(op + ": alignCorners applies to the linear and bicubic modes only, not "
+                    + mode + " (input shape " + input.shape() + ")");
         }
         if ((size == null) == (scaleFactor == null)) {
             throw new IllegalArgumentException(op + ": give either size or scaleFactor, not " + (size == null ? "neither" : "both")
@@ -79,8 +81,12 @@ public final class InterpolationOps {
         Tensor y = input;
         for (int d = 0; d < spatial; d++) {
             double scale = scales == null ? 0 : scales[d];
-            y = linearRank == 0 ? nearest(y, d + 2, out[d], scale, mode == InterpolationMode.NEAREST_EXACT)
-                    : linear(y, d + 2, out[d], scale, alignCorners);
+            y = switch (mode) {
+                case NEAREST, NEAREST_EXACT -> nearest(y, d + 2, out[d], scale, mode == InterpolationMode.NEAREST_EXACT);
+                case LINEAR, BILINEAR, TRILINEAR -> linear(y, d + 2, out[d], scale, alignCorners);
+                case BICUBIC -> cubic(y, d + 2, out[d], scale, alignCorners);
+                case AREA -> area(y, d + 2, out[d]);
+            };
         }
         // A new tensor, as PyTorch's, even where every size stays: writing into it must not change the input.
         return y == input ? input.clone() : y;
@@ -115,40 +121,144 @@ public final class InterpolationOps {
         double[] upper = new double[outSize];
         boolean single = x.dtype() == DType.FLOAT32;
         for (int i = 0; i < outSize; i++) {
-            double source = single ? sourceFloat(i, inSize, outSize, scaleFactor, alignCorners)
-                    : sourceDouble(i, inSize, outSize, scaleFactor, alignCorners);
+            double source = single ? sourceFloat(i, inSize, outSize, scaleFactor, alignCorners, false)
+                    : sourceDouble(i, inSize, outSize, scaleFactor, alignCorners, false);
             lo[i] = (long) source;
             hi[i] = lo[i] < inSize - 1 ? lo[i] + 1 : lo[i];
             double l = Math.min(Math.max(source - lo[i], 0), 1);
             upper[i] = single ? (float) l : l;
             lower[i] = single ? 1f - (float) l : 1 - l;
         }
-        int[] weightShape = new int[x.rank()];
-        Arrays.fill(weightShape, 1);
-        weightShape[dim] = outSize;
-        var create = Tensor.on(x.backend());
-        Tensor below = x.indexSelect(dim, create.fromArray(lo, outSize))
-                .mul(create.fromArray(lower, x.dtype(), weightShape));
-        Tensor above = x.indexSelect(dim, create.fromArray(hi, outSize))
-                .mul(create.fromArray(upper, x.dtype(), weightShape));
-        return below.add(above);
+        return weightedTaps(x, dim, new long[][] {lo, hi}, new double[][] {lower, upper});
     }
 
-    private static float sourceFloat(int i, int inSize, int outSize, double scaleFactor, boolean alignCorners) {
+    /** PyTorch's cubic convolution constant (upsample_bicubic2d's {@code A}). */
+    private static final double CUBIC_A = -0.75;
+
+    /**
+     * Along {@code dim}: output element i is {@code sum_k w_k x[clamp(floor(s) - 1 + k)]}, k = 0..3, with the
+     * source position s unclamped (a cubic reads one element beyond each neighbour) and the weights of
+     * PyTorch's get_cubic_upsample_coefficients at {@code t = s - floor(s)}, in the input's precision.
+     */
+    private static Tensor cubic(Tensor x, int dim, int outSize, double scaleFactor, boolean alignCorners) {
+        int inSize = x.size(dim);
+        boolean single = x.dtype() == DType.FLOAT32;
+        long[][] taps = new long[4][outSize];
+        double[][] weights = new double[4][outSize];
+        for (int i = 0; i < outSize; i++) {
+            double source = single ? sourceFloat(i, inSize, outSize, scaleFactor, alignCorners, true)
+                    : sourceDouble(i, inSize, outSize, scaleFactor, alignCorners, true);
+            long floor = (long) Math.floor(source);
+            double[] w = single ? cubicWeightsFloat((float) (source - floor)) : cubicWeightsDouble(source - floor);
+            for (int k = 0; k < 4; k++) {
+                taps[k][i] = Math.min(Math.max(floor - 1 + k, 0), inSize - 1);
+                weights[k][i] = w[k];
+            }
+        }
+        return weightedTaps(x, dim, taps, weights);
+    }
+
+    private static double[] cubicWeightsDouble(double t) {
+        return new double[] {cubicFar(t + 1), cubicNear(t), cubicNear(1 - t), cubicFar(2 - t)};
+    }
+
+    private static double cubicNear(double x) {
+        return ((CUBIC_A + 2) * x - (CUBIC_A + 3)) * x * x + 1;
+    }
+
+    private static double cubicFar(double x) {
+        return ((CUBIC_A * x - 5 * CUBIC_A) * x + 8 * CUBIC_A) * x - 4 * CUBIC_A;
+    }
+
+    /** {@link #cubicWeightsDouble} in float arithmetic, as PyTorch's float kernel computes them. */
+    private static double[] cubicWeightsFloat(float t) {
+        return new double[] {cubicFarFloat(t + 1f), cubicNearFloat(t), cubicNearFloat(1f - t), cubicFarFloat(2f - t)};
+    }
+
+    private static float cubicNearFloat(float x) {
+        float a = (float) CUBIC_A;
+        return ((a + 2f) * x - (a + 3f)) * x * x + 1f;
+    }
+
+    private static float cubicFarFloat(float x) {
+        float a = (float) CUBIC_A;
+        return ((a * x - 5f * a) * x + 8f * a) * x - 4f * a;
+    }
+
+    /**
+     * Along {@code dim}: output element i is the mean of the input elements from {@code floor(i in / out)}
+     * to {@code ceil((i + 1) in / out)} (exclusive), adaptive average pooling's windows; windows shorter
+     * than the longest repeat their last element with weight zero.
+     */
+    private static Tensor area(Tensor x, int dim, int outSize) {
+        int inSize = x.size(dim);
+        if (inSize == outSize) {
+            return x;
+        }
+        int[] start = new int[outSize];
+        int[] end = new int[outSize];
+        int widest = 0;
+        for (int i = 0; i < outSize; i++) {
+            start[i] = (int) ((long) i * inSize / outSize);
+            end[i] = (int) (((long) (i + 1) * inSize + outSize - 1) / outSize);
+            widest = Math.max(widest, end[i] - start[i]);
+        }
+        long[][] taps = new long[widest][outSize];
+        double[][] weights = new double[widest][outSize];
+        for (int k = 0; k < widest; k++) {
+            for (int i = 0; i < outSize; i++) {
+                taps[k][i] = Math.min(start[i] + k, end[i] - 1);
+                weights[k][i] = start[i] + k < end[i] ? 1 : 0;
+            }
+        }
+        double[] counts = new double[outSize];
+        for (int i = 0; i < outSize; i++) {
+            counts[i] = end[i] - start[i];
+        }
+        return weightedTaps(x, dim, taps, weights).div(alongDim(x, dim, counts));
+    }
+
+    /** {@code sum_k x[taps[k]] * weights[k]} along {@code dim}, each tap an indexSelect. */
+    private static Tensor weightedTaps(Tensor x, int dim, long[][] taps, double[][] weights) {
+        var create = Tensor.on(x.backend());
+        int outSize = taps[0].length;
+        Tensor sum = null;
+        for (int k = 0; k < taps.length; k++) {
+            Tensor term = x.indexSelect(dim, create.fromArray(taps[k], outSize)).mul(alongDim(x, dim, weights[k]));
+            sum = sum == null ? term : sum.add(term);
+        }
+        return sum;
+    }
+
+    /** {@code values} as a tensor of x's dtype that broadcasts along {@code dim} of x. */
+    private static Tensor alongDim(Tensor x, int dim, double[] values) {
+        int[] shape = new int[x.rank()];
+        Arrays.fill(shape, 1);
+        shape[dim] = values.length;
+        return Tensor.on(x.backend()).fromArray(values, x.dtype(), shape);
+    }
+
+    /** PyTorch's area_pixel_compute_source_index in float; {@code cubic} leaves it unclamped below 0. */
+    private static float sourceFloat(int i, int inSize, int outSize, double scaleFactor, boolean alignCorners,
+                                     boolean cubic) {
         if (alignCorners) {
             float scale = outSize > 1 ? (float) (inSize - 1) / (outSize - 1) : 0f;
             return scale * i;
         }
         float scale = scaleFactor > 0 ? (float) (1.0 / scaleFactor) : (float) inSize / outSize;
-        return Math.max(scale * (i + 0.5f) - 0.5f, 0f);
+        float source = scale * (i + 0.5f) - 0.5f;
+        return cubic ? source : Math.max(source, 0f);
     }
 
-    private static double sourceDouble(int i, int inSize, int outSize, double scaleFactor, boolean alignCorners) {
+    /** PyTorch's area_pixel_compute_source_index in double; {@code cubic} leaves it unclamped below 0. */
+    private static double sourceDouble(int i, int inSize, int outSize, double scaleFactor, boolean alignCorners,
+                                       boolean cubic) {
         if (alignCorners) {
             double scale = outSize > 1 ? (double) (inSize - 1) / (outSize - 1) : 0;
             return scale * i;
         }
         double scale = scaleFactor > 0 ? 1.0 / scaleFactor : (double) inSize / outSize;
-        return Math.max(scale * (i + 0.5) - 0.5, 0);
+        double source = scale * (i + 0.5) - 0.5;
+        return cubic ? source : Math.max(source, 0);
     }
 }

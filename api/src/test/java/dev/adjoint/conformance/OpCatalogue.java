@@ -782,7 +782,10 @@ public final class OpCatalogue {
                         TensorShapeException.class, "interpolate: mode BILINEAR needs 4 dimensions, got input shape [1, 1, 4]")
                 .error("alignCorners with nearest", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4), ints(8),
                                 null, InterpolationMode.NEAREST, true),
-                        IllegalArgumentException.class, "interpolate: alignCorners applies to the linear modes only"));
+                        IllegalArgumentException.class, "interpolate: alignCorners applies to the linear and bicubic modes only")
+                .error("bicubic of a 1-D input", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4), ints(8),
+                                InterpolationMode.BICUBIC),
+                        TensorShapeException.class, "interpolate: mode BICUBIC needs 4 dimensions, got input shape [1, 1, 4]"));
         ops.add(OpInfo.op("interpolate(nearest, scale factor 2, 1-D and 3-D)", Set.of("interpolate"),
                         in -> Functional.interpolate(in.get(0), new double[] {2}, InterpolationMode.NEAREST))
                 .sample(of(2, 3, 4))
@@ -806,6 +809,23 @@ public final class OpCatalogue {
                         : Functional.interpolate(in.get(0), ints(3, 4, 2), InterpolationMode.TRILINEAR))
                 .sample(of(2, 2, 4))
                 .sample(of(1, 1, 2, 3, 4)));
+        ops.add(OpInfo.op("interpolate(bicubic)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), ints(5, 7), InterpolationMode.BICUBIC))
+                .sample(of(1, 2, 3, 4))
+                .sample(of(2, 1, 6, 5).transposed()));
+        ops.add(OpInfo.op("interpolate(bicubic, align corners, scale factors)", Set.of("interpolate"),
+                        in -> Functional.interpolate(in.get(0), null, new double[] {0.6, 1.5}, InterpolationMode.BICUBIC,
+                                true))
+                .sample(of(1, 2, 5, 3)));
+        ops.add(OpInfo.op("interpolate(area)", Set.of("interpolate"), in -> switch (in.get(0).rank()) {
+                    case 3 -> Functional.interpolate(in.get(0), ints(3), InterpolationMode.AREA);
+                    case 4 -> Functional.interpolate(in.get(0), ints(3, 2), InterpolationMode.AREA);
+                    default -> Functional.interpolate(in.get(0), ints(2, 4, 2), InterpolationMode.AREA);
+                })
+                .sample(of(2, 2, 7))
+                .sample(of(1, 2, 7, 5))
+                .sample(of(1, 2, 5, 4).transposed())
+                .sample(of(1, 1, 3, 3, 4)));
     }
 
     // ---- normalization ------------------------------------------------------------------------------------

@@ -381,7 +381,14 @@ public final class PyTorchReference {
                 "linear", Functional.interpolate(s, ints(11), InterpolationMode.LINEAR),
                 "linear_down", Functional.interpolate(s, ints(3), null, InterpolationMode.LINEAR, true),
                 "trilinear", Functional.interpolate(v, ints(5, 3, 2), InterpolationMode.TRILINEAR),
-                "nearest_3d", Functional.interpolate(v, new double[] {2}, InterpolationMode.NEAREST));
+                "nearest_3d", Functional.interpolate(v, new double[] {2}, InterpolationMode.NEAREST),
+                "bicubic", Functional.interpolate(x, ints(7, 3), InterpolationMode.BICUBIC),
+                "bicubic_scale", Functional.interpolate(x, factors, InterpolationMode.BICUBIC),
+                "bicubic_corners", Functional.interpolate(x, ints(6, 9), null, InterpolationMode.BICUBIC, true),
+                "area", Functional.interpolate(x, ints(3, 2), InterpolationMode.AREA),
+                "area_up", Functional.interpolate(x, ints(6, 7), InterpolationMode.AREA),
+                "area_1d", Functional.interpolate(s, ints(3), InterpolationMode.AREA),
+                "area_3d", Functional.interpolate(v, ints(2, 2, 3), InterpolationMode.AREA));
     }
 
     static Computed conv2dManyChannels(CaseInputs in) {

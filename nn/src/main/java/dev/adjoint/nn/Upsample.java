@@ -17,7 +17,7 @@ public final class Upsample extends Module {
     private final InterpolationMode mode;
     private final boolean alignCorners;
 
-    /** Exactly one of {@code size} and {@code scaleFactor}; {@code alignCorners} with the linear modes only. */
+    /** Exactly one of {@code size} and {@code scaleFactor}; {@code alignCorners} with the linear and bicubic modes only. */
     public Upsample(int[] size, double[] scaleFactor, InterpolationMode mode, boolean alignCorners) {
         if ((size == null) == (scaleFactor == null)) {
             throw new IllegalArgumentException("Upsample: give either size or scaleFactor, not "
