@@ -771,10 +771,17 @@ def interpolate():
                 ("area", F.interpolate(x, size=(3, 2), mode="area")),
                 ("area_up", F.interpolate(x, size=(6, 7), mode="area")),
                 ("area_1d", F.interpolate(s, size=3, mode="area")),
-                ("area_3d", F.interpolate(v, size=(2, 2, 3), mode="area"))]
+                ("area_3d", F.interpolate(v, size=(2, 2, 3), mode="area")),
+                ("bilinear_aa", F.interpolate(x, size=(2, 3), mode="bilinear", antialias=True)),
+                ("bilinear_aa_up", F.interpolate(x, size=(7, 8), mode="bilinear", antialias=True)),
+                ("bilinear_aa_scale", F.interpolate(x, scale_factor=(0.5, 0.6), mode="bilinear", antialias=True)),
+                ("bicubic_aa", F.interpolate(x, size=(3, 2), mode="bicubic", antialias=True)),
+                ("bicubic_aa_corners", F.interpolate(x, size=(2, 3), mode="bicubic", align_corners=True,
+                                                     antialias=True))]
     return conv_case("interpolate", "F.interpolate: nearest (sizes, non-integer scale factors), nearest-exact, "
                      "bilinear (sizes, scale factors, align_corners), linear up and down, trilinear, 3-D nearest, "
-                     "bicubic (sizes, scale factors, align_corners), area down and up in 1-D, 2-D and 3-D", 32, make)
+                     "bicubic (sizes, scale factors, align_corners), area down and up in 1-D, 2-D and 3-D, "
+                     "antialiased bilinear and bicubic (down, up, scale factors, align_corners)", 32, make)
 
 
 CASES += [conv2d_stride_padding, conv2d_dilation_groups, conv2d_depthwise, conv2d_1x1, conv2d_same_even,

@@ -211,12 +211,23 @@ public final class Functional {
 
     /**
      * torch.nn.functional.interpolate: exactly one of {@code size} and {@code scaleFactor};
-     * {@code alignCorners} (linear modes only) maps the corner elements of input and output onto each
+     * {@code alignCorners} (linear and bicubic modes only) maps the corner elements of input and output onto each
      * other instead of their outer edges.
      */
     public static Tensor interpolate(Tensor input, int[] size, double[] scaleFactor, InterpolationMode mode,
                                      boolean alignCorners) {
         return InterpolationOps.interpolate(input, size, scaleFactor, mode, alignCorners);
+    }
+
+    /**
+     * torch.nn.functional.interpolate with {@code antialias} (BILINEAR and BICUBIC only): where a dimension
+     * shrinks, each output element averages every input element under its filter stretched by the
+     * downscale factor, as PyTorch's {@code antialias=True} (and PIL's resize) instead of sampling the
+     * nearest 2 or 4.
+     */
+    public static Tensor interpolate(Tensor input, int[] size, double[] scaleFactor, InterpolationMode mode,
+                                     boolean alignCorners, boolean antialias) {
+        return InterpolationOps.interpolate(input, size, scaleFactor, mode, alignCorners, antialias);
     }
 
     // ---- normalisation -------------------------------------------------------------------------------

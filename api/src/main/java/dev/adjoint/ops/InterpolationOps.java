@@ -28,6 +28,17 @@ public final class InterpolationOps {
      */
     public static Tensor interpolate(Tensor input, int[] size, double[] scaleFactor, InterpolationMode mode,
                                      boolean alignCorners) {
+        return interpolate(input, size, scaleFactor, mode, alignCorners, false);
+    }
+
+    /**
+     * {@link #interpolate(Tensor, int[], double[], InterpolationMode, boolean)} with {@code antialias}
+     * (BILINEAR and BICUBIC only): where a dimension shrinks, each output element reads every input
+     * element under its filter stretched by the downscale factor (a triangle, or Keys' cubic with
+     * a = -0.5), its weights normalised to sum to one, as PyTorch's {@code antialias=True} and PIL's resize.
+     */
+    public static Tensor interpolate(Tensor input, int[] size, double[] scaleFactor, InterpolationMode mode,
+                                     boolean alignCorners, boolean antialias) {
         String op = "interpolate";
         Dispatch.checkFloating(op, input);
         int spatial = input.rank() - 2;
@@ -47,6 +58,10 @@ public final class InterpolationOps {
         }
         if (alignCorners && modeRank == 0) {
             throw new IllegalArgumentException(op + ": alignCorners applies to the linear and bicubic modes only, not "
+                    + mode + " (input shape " + input.shape() + ")");
+        }
+        if (antialias && mode != InterpolationMode.BILINEAR && mode != InterpolationMode.BICUBIC) {
+            throw new IllegalArgumentException(op + ": antialias applies to the bilinear and bicubic modes only, not "
                     + mode + " (input shape " + input.shape() + ")");
         }
         if ((size == null) == (scaleFactor == null)) {
@@ -83,8 +98,10 @@ public final class InterpolationOps {
             double scale = scales == null ? 0 : scales[d];
             y = switch (mode) {
                 case NEAREST, NEAREST_EXACT -> nearest(y, d + 2, out[d], scale, mode == InterpolationMode.NEAREST_EXACT);
-                case LINEAR, BILINEAR, TRILINEAR -> linear(y, d + 2, out[d], scale, alignCorners);
-                case BICUBIC -> cubic(y, d + 2, out[d], scale, alignCorners);
+                case LINEAR, BILINEAR, TRILINEAR -> antialias ? antialiased(y, d + 2, out[d], scale, alignCorners, false)
+                        : linear(y, d + 2, out[d], scale, alignCorners);
+                case BICUBIC -> antialias ? antialiased(y, d + 2, out[d], scale, alignCorners, true)
+                        : cubic(y, d + 2, out[d], scale, alignCorners);
                 case AREA -> area(y, d + 2, out[d]);
             };
         }
@@ -183,6 +200,62 @@ public final class InterpolationOps {
     private static float cubicFarFloat(float x) {
         float a = (float) CUBIC_A;
         return ((a * x - 5f * a) * x + 8f * a) * x - 4f * a;
+    }
+
+    /**
+     * Along {@code dim}, antialiased (PyTorch's _compute_weights_aa): with {@code scale} input elements per
+     * output element, output element i centred at {@code scale (i + 0.5)} reads the input elements within
+     * the filter's support (1 for the triangle, 2 for the cubic, times {@code scale} where it shrinks),
+     * each weighted by the filter at its distance divided by {@code max(scale, 1)}, the weights normalised.
+     * Computed in double whatever the dtype.
+     */
+    private static Tensor antialiased(Tensor x, int dim, int outSize, double scaleFactor, boolean alignCorners,
+                                      boolean cubic) {
+        int inSize = x.size(dim);
+        double scale = alignCorners ? (outSize > 1 ? (double) (inSize - 1) / (outSize - 1) : 0)
+                : scaleFactor > 0 ? 1.0 / scaleFactor : (double) inSize / outSize;
+        double halfWidth = cubic ? 2 : 1;
+        double support = scale >= 1 ? halfWidth * scale : halfWidth;
+        double invScale = scale >= 1 ? 1 / scale : 1;
+        long[] first = new long[outSize];
+        double[][] filtered = new double[outSize][];
+        int widest = 0;
+        for (int i = 0; i < outSize; i++) {
+            double center = scale * (i + 0.5);
+            first[i] = Math.max((long) (center - support + 0.5), 0);
+            int count = (int) (Math.min((long) (center + support + 0.5), inSize) - first[i]);
+            double[] w = new double[Math.max(count, 0)];
+            double total = 0;
+            for (int j = 0; j < w.length; j++) {
+                double at = (j + first[i] - center + 0.5) * invScale;
+                w[j] = cubic ? keysCubic(at) : Math.max(0, 1 - Math.abs(at));
+                total += w[j];
+            }
+            for (int j = 0; j < w.length && total != 0; j++) {
+                w[j] /= total;
+            }
+            filtered[i] = w;
+            widest = Math.max(widest, w.length);
+        }
+        long[][] taps = new long[widest][outSize];
+        double[][] weights = new double[widest][outSize];
+        for (int k = 0; k < widest; k++) {
+            for (int i = 0; i < outSize; i++) {
+                taps[k][i] = Math.min(first[i] + Math.min(k, Math.max(filtered[i].length - 1, 0)), inSize - 1);
+                weights[k][i] = k < filtered[i].length ? filtered[i][k] : 0;
+            }
+        }
+        return weightedTaps(x, dim, taps, weights);
+    }
+
+    /** Keys' cubic convolution kernel with a = -0.5, the antialiasing filter of PyTorch and PIL. */
+    private static double keysCubic(double x) {
+        double a = -0.5;
+        x = Math.abs(x);
+        if (x < 1) {
+            return ((a + 2) * x - (a + 3)) * x * x + 1;
+        }
+        return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
     }
 
     /**

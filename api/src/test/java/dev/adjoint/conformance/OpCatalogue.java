@@ -817,6 +817,15 @@ public final class OpCatalogue {
                         in -> Functional.interpolate(in.get(0), null, new double[] {0.6, 1.5}, InterpolationMode.BICUBIC,
                                 true))
                 .sample(of(1, 2, 5, 3)));
+        ops.add(OpInfo.op("interpolate(antialiased bilinear and bicubic)", Set.of("interpolate"),
+                        in -> in.get(0).size(1) == 2
+                                ? Functional.interpolate(in.get(0), ints(3, 2), null, InterpolationMode.BILINEAR, false, true)
+                                : Functional.interpolate(in.get(0), ints(2, 4), null, InterpolationMode.BICUBIC, false, true))
+                .sample(of(1, 2, 7, 5))
+                .sample(of(1, 1, 5, 3).transposed())
+                .error("antialiased nearest", f -> Functional.interpolate(f.ones(DType.FLOAT64, 1, 1, 4, 4), ints(2),
+                                null, InterpolationMode.NEAREST, false, true),
+                        IllegalArgumentException.class, "interpolate: antialias applies to the bilinear and bicubic modes only"));
         ops.add(OpInfo.op("interpolate(area)", Set.of("interpolate"), in -> switch (in.get(0).rank()) {
                     case 3 -> Functional.interpolate(in.get(0), ints(3), InterpolationMode.AREA);
                     case 4 -> Functional.interpolate(in.get(0), ints(3, 2), InterpolationMode.AREA);

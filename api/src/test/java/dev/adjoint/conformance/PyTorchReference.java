@@ -388,7 +388,14 @@ public final class PyTorchReference {
                 "area", Functional.interpolate(x, ints(3, 2), InterpolationMode.AREA),
                 "area_up", Functional.interpolate(x, ints(6, 7), InterpolationMode.AREA),
                 "area_1d", Functional.interpolate(s, ints(3), InterpolationMode.AREA),
-                "area_3d", Functional.interpolate(v, ints(2, 2, 3), InterpolationMode.AREA));
+                "area_3d", Functional.interpolate(v, ints(2, 2, 3), InterpolationMode.AREA),
+                "bilinear_aa", Functional.interpolate(x, ints(2, 3), null, InterpolationMode.BILINEAR, false, true),
+                "bilinear_aa_up", Functional.interpolate(x, ints(7, 8), null, InterpolationMode.BILINEAR, false, true),
+                "bilinear_aa_scale", Functional.interpolate(x, null, new double[] {0.5, 0.6}, InterpolationMode.BILINEAR,
+                        false, true),
+                "bicubic_aa", Functional.interpolate(x, ints(3, 2), null, InterpolationMode.BICUBIC, false, true),
+                "bicubic_aa_corners", Functional.interpolate(x, ints(2, 3), null, InterpolationMode.BICUBIC, true,
+                        true));
     }
 
     static Computed conv2dManyChannels(CaseInputs in) {
