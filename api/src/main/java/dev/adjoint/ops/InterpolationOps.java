@@ -176,15 +176,18 @@ public final class InterpolationOps {
     }
 
     private static double[] cubicWeightsDouble(double t) {
-        return new double[] {cubicFar(t + 1), cubicNear(t), cubicNear(1 - t), cubicFar(2 - t)};
+        return new double[] {cubicFar(t + 1, CUBIC_A), cubicNear(t, CUBIC_A), cubicNear(1 - t, CUBIC_A),
+                cubicFar(2 - t, CUBIC_A)};
     }
 
-    private static double cubicNear(double x) {
-        return ((CUBIC_A + 2) * x - (CUBIC_A + 3)) * x * x + 1;
+    /** The cubic convolution kernel with parameter {@code a} at distance {@code x} in [0, 1]. */
+    private static double cubicNear(double x, double a) {
+        return ((a + 2) * x - (a + 3)) * x * x + 1;
     }
 
-    private static double cubicFar(double x) {
-        return ((CUBIC_A * x - 5 * CUBIC_A) * x + 8 * CUBIC_A) * x - 4 * CUBIC_A;
+    /** The cubic convolution kernel with parameter {@code a} at distance {@code x} in [1, 2]. */
+    private static double cubicFar(double x, double a) {
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
     }
 
     /** {@link #cubicWeightsDouble} in float arithmetic, as PyTorch's float kernel computes them. */
@@ -250,12 +253,8 @@ public final class InterpolationOps {
 
     /** Keys' cubic convolution kernel with a = -0.5, the antialiasing filter of PyTorch and PIL. */
     private static double keysCubic(double x) {
-        double a = -0.5;
-        x = Math.abs(x);
-        if (x < 1) {
-            return ((a + 2) * x - (a + 3)) * x * x + 1;
-        }
-        return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
+        double distance = Math.abs(x);
+        return distance < 1 ? cubicNear(distance, -0.5) : distance < 2 ? cubicFar(distance, -0.5) : 0;
     }
 
     /**
