@@ -16,7 +16,7 @@ import java.util.Set;
  */
 public final class DjlPeer implements PeerLibrary {
     private static final Set<String> WORKLOADS = Set.of("gemm-1024", "gemm-odd", "gemm-tall", "gemm-deep", "mlp-step",
-            "cnn-step", "transformer-block", "tape");
+            "cnn-step", "transformer-block", "encoder-layer", "lstm", "language-model", "resnet-step", "tape");
 
     @Override
     public String id() {
@@ -53,6 +53,26 @@ public final class DjlPeer implements PeerLibrary {
             }
             case "transformer-block" -> {
                 DjlTransformerBlockBenchmark bench = new DjlTransformerBlockBenchmark();
+                bench.setUp();
+                yield Operation.timed(bench::oneThread);
+            }
+            case "encoder-layer" -> {
+                DjlEncoderLayerBenchmark bench = new DjlEncoderLayerBenchmark();
+                bench.setUp();
+                yield Operation.timed(bench::oneThread);
+            }
+            case "language-model" -> {
+                DjlLanguageModelBenchmark bench = new DjlLanguageModelBenchmark();
+                bench.setUp();
+                yield Operation.timed(bench::oneThread);
+            }
+            case "lstm" -> {
+                DjlLstmBenchmark bench = new DjlLstmBenchmark();
+                bench.setUp();
+                yield Operation.timed(bench::oneThread);
+            }
+            case "resnet-step" -> {
+                DjlResNetBenchmark bench = new DjlResNetBenchmark();
                 bench.setUp();
                 yield Operation.timed(bench::oneThread);
             }
