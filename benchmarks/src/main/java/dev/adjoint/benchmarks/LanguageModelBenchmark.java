@@ -27,7 +27,7 @@ import java.util.List;
  * a causal mask, a final LayerNorm, a Linear head to the vocabulary, cross-entropy of next tokens
  * over 8 sequences of 128, backward, and an AdamW step; FLOAT32. Beside the transformer layers'
  * products it has what they lack: embedding gathers and their scatter-add gradients, the
- * [1024, 4096] logits' softmax and the head's products, dropout masks, and an optimizer over 3.2 M
+ * [1024, 4096] logits' softmax and the head's products, dropout masks, and an optimizer over 3.7 M
  * parameters. {@code benchmarks/peers/torch_workloads.py} runs the same model ("language-model");
  * each library initialises its own weights, and the tokens are random (the time does not depend on
  * either).
