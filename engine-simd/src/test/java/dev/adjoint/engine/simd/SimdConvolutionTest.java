@@ -301,6 +301,49 @@ class SimdConvolutionTest {
     }
 
     /**
+     * Input gradients of windows strided by 2 both ways, taken as four stride-1 convolutions of the
+     * output gradient, one per phase of the input ({@code SimdConvolution.polyphase}): kernels of
+     * 1 to 4 each way (a phase without taps is zero; 1 x 1 keeps the other kernels), padding 0 to 2
+     * (a padding the phases cannot take keeps the other kernels), odd and even images, an output row
+     * and column past the image, channel counts that take each implicit kernel, groups, one and
+     * three samples.
+     */
+    @Test
+    void stridedInputGradientsByPhasesMatchTheReference() {
+        int phased = 0;
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] size : new int[][] {{8, 8}, {7, 9}}) {
+                for (int[] k : new int[][] {{1, 1}, {1, 3}, {2, 2}, {3, 3}, {3, 2}, {4, 4}}) {
+                    for (int p = 0; p <= 2; p++) {
+                        for (int extra = 0; extra <= 1; extra++) {
+                            int outH = Window2d.outputSize(size[0], k[0], 2, p, 1, false) + extra;
+                            int outW = Window2d.outputSize(size[1], k[1], 2, p, 1, false) + extra;
+                            if (outH <= 0 || outW <= 0) {
+                                continue;
+                            }
+                            Window2d w = new Window2d(size[0], size[1], k[0], k[1], 2, 2, p, p, 1, 1, outH, outW);
+                            for (int[] ch : new int[][] {{80, 3, 1}, {32, 64, 1}, {64, 20, 1}, {24, 16, 2}}) {
+                                for (int n = 1; n <= 3; n += 2) {
+                                    Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                                    if (SimdConvolution.polyphase(op.g, op.x, w, ch[1] / ch[2], ch[0] / ch[2])) {
+                                        phased++;
+                                    }
+                                    String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1]
+                                            + ", groups " + ch[2] + ", " + dtype;
+                                    assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD),
+                                            dtype);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: " + phased + " strided input gradients took the phases");
+        assertTrue(phased > 0 || !SimdConvolution.IMPLICIT_BLOCK_FITS, "no input gradient took the phases");
+    }
+
+    /**
      * Stride-1 convolutions with more than one vector of output channels per group and at most two,
      * or input channels so for their input gradient, take the kernel with two samples per register
      * block where it is less work than the rows of channels and the depth is long enough (64 input
