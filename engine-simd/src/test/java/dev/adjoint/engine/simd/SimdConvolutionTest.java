@@ -301,6 +301,91 @@ class SimdConvolutionTest {
     }
 
     /**
+     * 1 x 1 windows without padding read their columns in place and store their input gradient in
+     * place ({@code pointwise}), banded and chunked: strides of 1, 2 and 3, an output row past the
+     * image (which takes the padded images), bands of one and two rows, groups; the input gradient into
+     * an output that is not zero beforehand, as every pixel between the strided ones must be written.
+     */
+    @Test
+    void pointwiseWindowsMatchTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] s : new int[][] {{1, 1}, {2, 2}, {2, 1}, {3, 2}}) {
+                for (int extra = 0; extra <= 1; extra++) {
+                    int outH = Window2d.outputSize(7, 1, s[0], 0, 1, false) + extra;
+                    int outW = Window2d.outputSize(9, 1, s[1], 0, 1, false);
+                    Window2d w = new Window2d(7, 9, 1, 1, s[0], s[1], 0, 0, 1, 1, outH, outW);
+                    Operands op = new Operands(3, 4, 26, 2, w, dtype);
+                    for (int band = 1; band <= 3; band++) {
+                        String what = w + ", band " + band + ", " + dtype;
+                        HeapStorage out = (HeapStorage) SIMD.allocate(dtype, op.outShape.numel());
+                        if (band < 3) {
+                            SimdConvolution.bandedForward(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout(),
+                                    band);
+                        } else {
+                            SimdConvolution.chunkedForward(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.outLayout(),
+                                    2);
+                        }
+                        assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.outLayout()), dtype);
+                        HeapStorage gx = (HeapStorage) SIMD.allocate(dtype, op.xl.numel());
+                        for (int i = 0; i < op.xl.numel(); i++) {
+                            gx.set(i, 7);
+                        }
+                        if (band < 3) {
+                            SimdConvolution.bandedInputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl, band);
+                        } else {
+                            SimdConvolution.chunkedInputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl, 2);
+                        }
+                        assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Input gradients of windows strided by 2 both ways, taken as four stride-1 convolutions of the
+     * output gradient, one per phase of the input ({@code SimdConvolution.polyphase}): kernels of
+     * 1 to 4 each way (a phase without taps is zero; 1 x 1 keeps the other kernels), padding 0 to 2
+     * (a padding the phases cannot take keeps the other kernels), odd and even images, an output row
+     * and column past the image, channel counts that take each implicit kernel, groups, one and
+     * three samples.
+     */
+    @Test
+    void stridedInputGradientsByPhasesMatchTheReference() {
+        int phased = 0;
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int[] size : new int[][] {{8, 8}, {7, 9}}) {
+                for (int[] k : new int[][] {{1, 1}, {1, 3}, {2, 2}, {3, 3}, {3, 2}, {4, 4}}) {
+                    for (int p = 0; p <= 2; p++) {
+                        for (int extra = 0; extra <= 1; extra++) {
+                            int outH = Window2d.outputSize(size[0], k[0], 2, p, 1, false) + extra;
+                            int outW = Window2d.outputSize(size[1], k[1], 2, p, 1, false) + extra;
+                            if (outH <= 0 || outW <= 0) {
+                                continue;
+                            }
+                            Window2d w = new Window2d(size[0], size[1], k[0], k[1], 2, 2, p, p, 1, 1, outH, outW);
+                            for (int[] ch : new int[][] {{80, 3, 1}, {32, 64, 1}, {64, 20, 1}, {24, 16, 2}}) {
+                                for (int n = 1; n <= 3; n += 2) {
+                                    Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
+                                    if (SimdConvolution.polyphase(op.g, op.x, w, ch[1] / ch[2], ch[0] / ch[2])) {
+                                        phased++;
+                                    }
+                                    String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1]
+                                            + ", groups " + ch[2] + ", " + dtype;
+                                    assertClose("conv2dInputGrad " + what, op.inputGrad(SCALAR), op.inputGrad(SIMD),
+                                            dtype);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println("SimdConvolutionTest: " + phased + " strided input gradients took the phases");
+        assertTrue(phased > 0 || !SimdConvolution.IMPLICIT_BLOCK_FITS, "no input gradient took the phases");
+    }
+
+    /**
      * Stride-1 convolutions with more than one vector of output channels per group and at most two,
      * or input channels so for their input gradient, take the kernel with two samples per register
      * block where it is less work than the rows of channels and the depth is long enough (64 input
