@@ -7,24 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.Pair;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.EncoderLayerBenchmark} on DJL 0.35 with its PyTorch 2.7.1
@@ -38,12 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Pitfalls avoided: as {@link DjlLstmBenchmark}.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DjlEncoderLayerBenchmark {
-    private static final String THREADS = "ai.djl.pytorch.num_threads";
+public class DjlEncoderLayerBenchmark extends DjlStepBenchmark {
     static final Shape INPUT = new Shape(8, 128, 256);
 
     private NDManager manager;
@@ -51,15 +34,8 @@ public class DjlEncoderLayerBenchmark {
     private ParameterStore parameters;
     private NDArray x;
 
-    @Setup
-    public void setUp() {
-        Engine engine = Engine.getEngine("PyTorch");
-        Integer threads = Integer.getInteger(THREADS);
-        if (threads != null && JniUtils.getNumThreads() != threads) {
-            throw new IllegalStateException("DjlEncoderLayerBenchmark: libtorch runs " + JniUtils.getNumThreads()
-                    + " intra-op threads, " + THREADS + " asked for " + threads);
-        }
-        engine.setRandomSeed(0);
+    @Override
+    protected void build(Engine engine) {
         manager = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
         layer = new DjlEncoderLayer(256, 4, 1024, 0.1f);
         layer.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
@@ -67,30 +43,15 @@ public class DjlEncoderLayerBenchmark {
         parameters = new ParameterStore(manager, false);
         x = manager.randomNormal(INPUT);
         x.setRequiresGradient(true);
-        float loss = step();
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("DjlEncoderLayerBenchmark setup: a step must give a finite loss, got " + loss);
-        }
     }
 
-    @TearDown
-    public void tearDown() {
+    @Override
+    protected void close() {
         manager.close();
     }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=1", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float oneThread() {
-        return step();
-    }
-
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=2", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float twoThreads() {
-        return step();
-    }
-
     /** mean(layer(x)^2) in training mode, backward, gradients zeroed; the loss. */
+    @Override
     float step() {
         float value;
         try (NDManager stepManager = manager.newSubManager()) {
@@ -130,11 +91,5 @@ public class DjlEncoderLayerBenchmark {
             }
         }
         return n;
-    }
-
-    private static void zeroGradient(NDArray array) {
-        try (NDArray grad = array.getGradient()) {
-            grad.subi(grad);
-        }
     }
 }

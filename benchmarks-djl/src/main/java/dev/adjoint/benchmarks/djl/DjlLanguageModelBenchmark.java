@@ -15,7 +15,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -25,19 +24,8 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.LanguageModelBenchmark} on DJL 0.35 with its PyTorch 2.7.1
@@ -57,12 +45,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Pitfalls avoided: as {@link DjlResNetBenchmark}.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DjlLanguageModelBenchmark {
-    private static final String THREADS = "ai.djl.pytorch.num_threads";
+public class DjlLanguageModelBenchmark extends DjlStepBenchmark {
     static final int VOCABULARY = 4096;
     static final int WIDTH = 256;
     static final int LENGTH = 128;
@@ -75,15 +58,8 @@ public class DjlLanguageModelBenchmark {
     private NDArray positions;
     private NDArray causal;
 
-    @Setup
-    public void setUp() {
-        Engine engine = Engine.getEngine("PyTorch");
-        Integer threads = Integer.getInteger(THREADS);
-        if (threads != null && JniUtils.getNumThreads() != threads) {
-            throw new IllegalStateException("DjlLanguageModelBenchmark: libtorch runs " + JniUtils.getNumThreads()
-                    + " intra-op threads, " + THREADS + " asked for " + threads);
-        }
-        engine.setRandomSeed(0);
+    @Override
+    protected void build(Engine engine) {
         model = Model.newInstance("language-model", engine.getEngineName());
         model.setBlock(new LanguageModel());
         Optimizer adamW = Optimizer.adamW().optLearningRateTracker(Tracker.fixed(3e-4f)).optWeightDecays(0.01f).build();
@@ -102,31 +78,16 @@ public class DjlLanguageModelBenchmark {
             }
         }
         causal = manager.create(mask, new Shape(LENGTH, LENGTH));
-        float loss = step();
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("DjlLanguageModelBenchmark setup: a step must give a finite loss, got " + loss);
-        }
     }
 
-    @TearDown
-    public void tearDown() {
+    @Override
+    protected void close() {
         trainer.close();
         model.close();
     }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=1", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float oneThread() {
-        return step();
-    }
-
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=2", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float twoThreads() {
-        return step();
-    }
-
     /** Forward, cross-entropy of the next tokens, backward and the AdamW step; the loss. */
+    @Override
     float step() {
         float value;
         try (NDManager stepManager = trainer.getManager().newSubManager()) {

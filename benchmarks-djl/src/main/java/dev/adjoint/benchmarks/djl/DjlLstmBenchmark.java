@@ -8,24 +8,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.recurrent.LSTM;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.Pair;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.LstmBenchmark} on DJL 0.35 with its PyTorch 2.7.1 engine:
@@ -42,12 +30,7 @@ import java.util.concurrent.TimeUnit;
  * set-up; nothing is downloaded ({@code offline}).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DjlLstmBenchmark {
-    private static final String THREADS = "ai.djl.pytorch.num_threads";
+public class DjlLstmBenchmark extends DjlStepBenchmark {
     static final Shape INPUT = new Shape(32, 64, 256);
     static final int HIDDEN = 256;
     static final int LAYERS = 2;
@@ -57,15 +40,8 @@ public class DjlLstmBenchmark {
     private ParameterStore parameters;
     private NDArray x;
 
-    @Setup
-    public void setUp() {
-        Engine engine = Engine.getEngine("PyTorch");
-        Integer threads = Integer.getInteger(THREADS);
-        if (threads != null && JniUtils.getNumThreads() != threads) {
-            throw new IllegalStateException("DjlLstmBenchmark: libtorch runs " + JniUtils.getNumThreads()
-                    + " intra-op threads, " + THREADS + " asked for " + threads);
-        }
-        engine.setRandomSeed(0);
+    @Override
+    protected void build(Engine engine) {
         manager = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
         lstm = LSTM.builder().setStateSize(HIDDEN).setNumLayers(LAYERS).optBatchFirst(true).optHasBiases(true)
                 .optReturnState(false).build();
@@ -74,30 +50,15 @@ public class DjlLstmBenchmark {
         parameters = new ParameterStore(manager, false);
         x = manager.randomNormal(INPUT);
         x.setRequiresGradient(true);
-        float loss = step();
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("DjlLstmBenchmark setup: a step must give a finite loss, got " + loss);
-        }
     }
 
-    @TearDown
-    public void tearDown() {
+    @Override
+    protected void close() {
         manager.close();
     }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=1", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float oneThread() {
-        return step();
-    }
-
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=2", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float twoThreads() {
-        return step();
-    }
-
     /** mean(lstm(x)^2), backward, gradients zeroed; the loss. */
+    @Override
     float step() {
         float value;
         try (NDManager stepManager = manager.newSubManager()) {
@@ -137,11 +98,5 @@ public class DjlLstmBenchmark {
             }
         }
         return n;
-    }
-
-    private static void zeroGradient(NDArray array) {
-        try (NDArray grad = array.getGradient()) {
-            grad.subi(grad);
-        }
     }
 }

@@ -18,7 +18,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
@@ -26,20 +25,10 @@ import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.ResNetBenchmark} on DJL 0.35 with its PyTorch 2.7.1
@@ -61,12 +50,7 @@ import java.util.concurrent.TimeUnit;
  * set-up; nothing is downloaded ({@code offline}); no metrics or listeners on the trainer.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DjlResNetBenchmark {
-    private static final String THREADS = "ai.djl.pytorch.num_threads";
+public class DjlResNetBenchmark extends DjlStepBenchmark {
     static final int BATCH = 32;
     static final int CLASSES = 10;
 
@@ -75,15 +59,8 @@ public class DjlResNetBenchmark {
     private NDArray images;
     private NDArray labels;
 
-    @Setup
-    public void setUp() {
-        Engine engine = Engine.getEngine("PyTorch");
-        Integer threads = Integer.getInteger(THREADS);
-        if (threads != null && JniUtils.getNumThreads() != threads) {
-            throw new IllegalStateException("DjlResNetBenchmark: libtorch runs " + JniUtils.getNumThreads()
-                    + " intra-op threads, " + THREADS + " asked for " + threads);
-        }
-        engine.setRandomSeed(0);
+    @Override
+    protected void build(Engine engine) {
         model = Model.newInstance("resnet-step", engine.getEngineName());
         model.setBlock(network());
         Optimizer sgd = Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.01f)).optMomentum(0.9f)
@@ -94,31 +71,16 @@ public class DjlResNetBenchmark {
         NDManager manager = trainer.getManager();
         images = manager.randomNormal(new Shape(BATCH, 3, 32, 32));
         labels = manager.randomInteger(0, CLASSES, new Shape(BATCH), DataType.INT64);
-        float loss = step();
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("DjlResNetBenchmark setup: a step must give a finite loss, got " + loss);
-        }
     }
 
-    @TearDown
-    public void tearDown() {
+    @Override
+    protected void close() {
         trainer.close();
         model.close();
     }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=1", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float oneThread() {
-        return step();
-    }
-
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=2", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float twoThreads() {
-        return step();
-    }
-
     /** Forward, cross-entropy, backward and the SGD step; the loss. */
+    @Override
     float step() {
         float value;
         try (NDManager stepManager = trainer.getManager().newSubManager()) {

@@ -3,21 +3,9 @@ package dev.adjoint.benchmarks.djl;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The story: {@code dev.adjoint.benchmarks.TransformerBlockBenchmark} on DJL 0.35 with PyTorch
@@ -33,52 +21,25 @@ import java.util.concurrent.TimeUnit;
  * nothing is downloaded ({@code offline}).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DjlTransformerBlockBenchmark {
-    private static final String THREADS = "ai.djl.pytorch.num_threads";
+public class DjlTransformerBlockBenchmark extends DjlStepBenchmark {
 
     private NDManager manager;
     private DjlTransformerBlock block;
     private NDArray x;
 
-    @Setup
-    public void setUp() {
-        Engine engine = Engine.getEngine("PyTorch");
-        Integer threads = Integer.getInteger(THREADS);
-        if (threads != null && JniUtils.getNumThreads() != threads) {
-            throw new IllegalStateException("DjlTransformerBlockBenchmark: libtorch runs " + JniUtils.getNumThreads()
-                    + " intra-op threads, " + THREADS + " asked for " + threads);
-        }
+    @Override
+    protected void build(Engine engine) {
         manager = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
         block = new DjlTransformerBlock(manager);
         x = DjlTransformerBlock.input(manager);
-        float loss = step();
-        if (!Float.isFinite(loss)) {
-            throw new IllegalStateException("DjlTransformerBlockBenchmark setup: a step must give a finite loss, got "
-                    + loss);
-        }
     }
 
-    @TearDown
-    public void tearDown() {
+    @Override
+    protected void close() {
         manager.close();
     }
 
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=1", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float oneThread() {
-        return step();
-    }
-
-    @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {"-Doffline=true", "-D" + THREADS + "=2", "-Dai.djl.pytorch.num_interop_threads=1"})
-    public float twoThreads() {
-        return step();
-    }
-
+    @Override
     float step() {
         float value;
         try (NDManager stepManager = manager.newSubManager()) {
@@ -94,11 +55,5 @@ public class DjlTransformerBlockBenchmark {
             }
         }
         return value;
-    }
-
-    private static void zeroGradient(NDArray array) {
-        try (NDArray grad = array.getGradient()) {
-            grad.subi(grad);
-        }
     }
 }
