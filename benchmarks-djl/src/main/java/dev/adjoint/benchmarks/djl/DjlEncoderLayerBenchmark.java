@@ -7,10 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
-import ai.djl.util.Pair;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 
@@ -53,20 +51,7 @@ public class DjlEncoderLayerBenchmark extends DjlStepBenchmark {
     /** mean(layer(x)^2) in training mode, backward, gradients zeroed; the loss. */
     @Override
     float step() {
-        float value;
-        try (NDManager stepManager = manager.newSubManager()) {
-            x.tempAttach(stepManager);
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = output().square().mean();
-                collector.backward(loss);
-                value = loss.getFloat();
-            }
-            zeroGradient(x);
-            for (Pair<String, Parameter> p : layer.getParameters()) {
-                zeroGradient(p.getValue().getArray());
-            }
-        }
-        return value;
+        return backward(manager, x, () -> output().square().mean(), arrays(layer));
     }
 
     /** The layer's output in training mode (recording if a collector is open). */
@@ -84,12 +69,6 @@ public class DjlEncoderLayerBenchmark extends DjlStepBenchmark {
 
     /** The number of parameters (every one requires a gradient). */
     long parameterCount() {
-        long n = 0;
-        for (Pair<String, Parameter> p : layer.getParameters()) {
-            if (p.getValue().requiresGradient()) {
-                n += p.getValue().getArray().size();
-            }
-        }
-        return n;
+        return trainableParameters(layer);
     }
 }

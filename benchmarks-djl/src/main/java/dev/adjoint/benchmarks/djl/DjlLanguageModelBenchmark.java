@@ -22,7 +22,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
@@ -118,13 +117,7 @@ public class DjlLanguageModelBenchmark extends DjlStepBenchmark {
 
     /** The number of trainable parameters. */
     long trainableParameters() {
-        long n = 0;
-        for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
-            if (p.getValue().requiresGradient()) {
-                n += p.getValue().getArray().size();
-            }
-        }
-        return n;
+        return trainableParameters(model.getBlock());
     }
 
     /** Embeddings, two encoder layers, LayerNorm, head: inputs tokens [batch, length], positions [length], mask. */

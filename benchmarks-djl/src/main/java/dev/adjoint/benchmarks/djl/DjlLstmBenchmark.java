@@ -8,10 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.recurrent.LSTM;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
-import ai.djl.util.Pair;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 
@@ -60,20 +58,7 @@ public class DjlLstmBenchmark extends DjlStepBenchmark {
     /** mean(lstm(x)^2), backward, gradients zeroed; the loss. */
     @Override
     float step() {
-        float value;
-        try (NDManager stepManager = manager.newSubManager()) {
-            x.tempAttach(stepManager);
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = output().square().mean();
-                collector.backward(loss);
-                value = loss.getFloat();
-            }
-            zeroGradient(x);
-            for (Pair<String, Parameter> p : lstm.getParameters()) {
-                zeroGradient(p.getValue().getArray());
-            }
-        }
-        return value;
+        return backward(manager, x, () -> output().square().mean(), arrays(lstm));
     }
 
     /** The output sequence [32, 64, 256] (recording if a collector is open). */
@@ -91,12 +76,6 @@ public class DjlLstmBenchmark extends DjlStepBenchmark {
 
     /** The number of parameters (every one requires a gradient). */
     long parameterCount() {
-        long n = 0;
-        for (Pair<String, Parameter> p : lstm.getParameters()) {
-            if (p.getValue().requiresGradient()) {
-                n += p.getValue().getArray().size();
-            }
-        }
-        return n;
+        return trainableParameters(lstm);
     }
 }

@@ -2,6 +2,11 @@ package dev.adjoint.benchmarks.djl;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.util.Pair;
 import ai.djl.pytorch.jni.JniUtils;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -14,6 +19,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * What every DJL model-step benchmark shares, as {@code StepBenchmark} for Adjoint's: a step timed at
@@ -75,8 +81,46 @@ public abstract class DjlStepBenchmark {
         return step();
     }
 
+    /**
+     * Records {@code loss} in a sub-manager of {@code manager} (closed at the end, with the step's
+     * temporaries), backpropagates it, then zeroes the gradients of {@code x} and {@code parameters},
+     * which libtorch would otherwise accumulate from step to step; the loss.
+     */
+    static float backward(NDManager manager, NDArray x, Supplier<NDArray> loss, Iterable<NDArray> parameters) {
+        float value;
+        try (NDManager stepManager = manager.newSubManager()) {
+            x.tempAttach(stepManager);
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray result = loss.get();
+                collector.backward(result);
+                value = result.getFloat();
+            }
+            zeroGradient(x);
+            for (NDArray p : parameters) {
+                zeroGradient(p);
+            }
+        }
+        return value;
+    }
+
+    /** The arrays of {@code block}'s parameters. */
+    static Iterable<NDArray> arrays(Block block) {
+        return block.getParameters().values().stream().map(Parameter::getArray).toList();
+    }
+
+    /** How many elements {@code block}'s trainable parameters hold (a batch norm's running statistics are not). */
+    static long trainableParameters(Block block) {
+        long n = 0;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            if (p.getValue().requiresGradient()) {
+                n += p.getValue().getArray().size();
+            }
+        }
+        return n;
+    }
+
     /** Sets the gradient libtorch accumulates into {@code array}'s to zero, in place. */
-    static void zeroGradient(NDArray array) {
+    private static void zeroGradient(NDArray array) {
         try (NDArray grad = array.getGradient()) {
             grad.subi(grad);
         }

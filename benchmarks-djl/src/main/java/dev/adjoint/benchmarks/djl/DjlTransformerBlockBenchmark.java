@@ -41,19 +41,6 @@ public class DjlTransformerBlockBenchmark extends DjlStepBenchmark {
 
     @Override
     float step() {
-        float value;
-        try (NDManager stepManager = manager.newSubManager()) {
-            x.tempAttach(stepManager);
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = block.loss(x);
-                collector.backward(loss);
-                value = loss.getFloat();
-            }
-            zeroGradient(x);
-            for (NDArray p : block.parameters().values()) {
-                zeroGradient(p);
-            }
-        }
-        return value;
+        return backward(manager, x, () -> block.loss(x), block.parameters().values());
     }
 }
