@@ -215,11 +215,30 @@ public final class Backends {
             }
         }
         // Best first, asking each for its availability only until one is available.
+        List<String> passedOver = new ArrayList<>();
         for (Entry entry : Registry.ALL) {
-            if (entry.availability().available()) {
+            Availability a = entry.availability();
+            if (a.available()) {
+                warnIfPassedOver(passedOver, entry);
                 return entry.backend;
             }
+            passedOver.add("'" + entry.name + "' (priority " + entry.priority + ") is unavailable: " + a.reason());
         }
         throw new BackendUnavailableException("no available backend: " + describe());
+    }
+
+    /**
+     * A program that has a faster engine on its class path but runs on a slower one, because the
+     * faster one cannot start here (simd without {@code --add-modules jdk.incubator.vector}, nd4j
+     * without its natives), is told so once, with the reason and what fixes it, rather than finding
+     * out from its run time. Naming the backend ({@value #PROPERTY}) chooses it without a word.
+     */
+    private static void warnIfPassedOver(List<String> passedOver, Entry chosen) {
+        if (passedOver.isEmpty()) {
+            return;
+        }
+        System.getLogger(Backends.class.getName()).log(System.Logger.Level.WARNING,
+                "Adjoint: using backend '" + chosen.name + "' because " + String.join("; ", passedOver)
+                        + ". Set -D" + PROPERTY + "=" + chosen.name + " to choose it without this warning.");
     }
 }

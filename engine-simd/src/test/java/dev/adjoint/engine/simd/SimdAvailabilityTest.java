@@ -54,6 +54,10 @@ class SimdAvailabilityTest {
         assertTrue(output.contains("simd (priority 100): unavailable:"), output);
         assertTrue(output.contains("start the JVM with --add-modules jdk.incubator.vector"), output);
         assertTrue(output.contains("default=scalar"), output);
+        // The program is told, once, why it runs on the slower engine and how to fix it.
+        assertTrue(output.contains("WARNING: Adjoint: using backend 'scalar' because 'simd' (priority 100) is unavailable:"),
+                output);
+        assertEquals(1, output.split("using backend 'scalar'", -1).length - 1, output);
         assertTrue(output.contains("direct=2.0"), output);
         assertFalse(output.contains("Using incubator modules"), output);
     }
