@@ -1,10 +1,10 @@
 package dev.adjoint.engine.simd;
 
 import dev.adjoint.DType;
-import dev.adjoint.Shape;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Window2d;
 import dev.adjoint.spi.heap.HeapStorage;
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 
@@ -553,16 +553,18 @@ final class SimdConvolution {
         return true;
     }
 
-    /** Per thread: the phase images of {@link #polyphaseInputGrad}, grown to the largest seen. */
+    /** Per thread: the phase images of {@link #polyphaseInputGrad}'s items, grown to the largest seen. */
     private static final ThreadLocal<Object[]> PHASES = ThreadLocal.withInitial(() -> new Object[1]);
 
     /**
      * A stride-2 input gradient ({@link #polyphase}) as four stride-1 convolutions of the output
-     * gradient, one per phase of the input ({@link #phaseWindow}), each through
-     * {@link #implicitForward} with its taps' weights flipped and transposed, into phase images of
-     * the whole batch (this thread's reused scratch); then each input image is put together from its
-     * phases ({@link FloatConvolution#interleavePhases}), an image per item. Every input pixel is one
-     * phase's sum, in the order of its own kernel, whatever the threads.
+     * gradient, one per phase of the input ({@link #phaseWindow}), each on the implicit kernels
+     * ({@link ImplicitPlan}) with its taps' weights flipped and transposed. An item is two samples'
+     * group (the pair kernel's item): its four phases into phase images of those samples (the
+     * running thread's scratch, which stays in L2), then its input images put together from them
+     * ({@link FloatConvolution#interleavePhases}); so the output gradient's images are read while
+     * they are in cache and there is one pass of the threads, not one per phase and one more to
+     * interleave. Every input pixel is one phase's sum, in the order of its own kernel, whatever the threads.
      */
     private static boolean polyphaseInputGrad(HeapStorage grad, Layout gl, HeapStorage weight, Layout wl, Window2d w,
                                               int groups, HeapStorage out, Layout ol) {
@@ -572,44 +574,63 @@ final class SimdConvolution {
         int cg = channels / groups;
         int og = outChannels / groups;
         boolean f32 = grad.dtype == DType.FLOAT32;
-        Window2d[] windows = new Window2d[4];
+        ImplicitPlan[] plans = new ImplicitPlan[4];
         int[] starts = new int[4];
+        int[] positions = new int[4];
         int size = 0;
+        long work = 0;
         for (int p = 0; p < 4; p++) {
-            windows[p] = phaseWindow(w, p / 2, p % 2);
-            starts[p] = windows[p] == null ? -1 : size;
-            size += windows[p] == null ? 0 : batch * channels * windows[p].positions();
-        }
-        Object[] held = PHASES.get();
-        boolean fits = f32 ? held[0] instanceof float[] h32 && h32.length >= size
-                : held[0] instanceof double[] h64 && h64.length >= size;
-        if (!fits) {
-            held[0] = f32 ? new float[size] : new double[size];
-        }
-        HeapStorage phases = f32 ? HeapStorage.ofFloats((float[]) held[0]) : HeapStorage.ofDoubles((double[]) held[0]);
-        for (int p = 0; p < 4; p++) {
-            Window2d pw = windows[p];
+            Window2d pw = phaseWindow(w, p / 2, p % 2);
+            starts[p] = pw == null ? -1 : size;
             if (pw == null) {
                 continue;
             }
             HeapStorage taps = phaseWeights(weight, wl.offset(), w, p / 2, p % 2, pw, groups, og, cg);
-            Shape shape = Shape.of(batch, channels, pw.outH(), pw.outW());
-            Layout contiguous = Layout.contiguous(shape);
-            implicitForward(grad, gl, taps, 0, pw, groups, phases,
-                    new Layout(shape, contiguous.strides(), starts[p]));
+            plans[p] = ImplicitPlan.of(grad, taps, 0, pw, groups, og, cg).owned();
+            positions[p] = pw.positions();
+            // Two samples' images of every channel: an item writes its group's.
+            size += 2 * channels * pw.positions();
+            work += (long) batch * channels * pw.positions() * og * pw.taps();
         }
         int pixels = w.height() * w.width();
-        int[] positions = new int[4];
-        for (int p = 0; p < 4; p++) {
-            positions[p] = windows[p] == null ? 0 : windows[p].positions();
-        }
-        SimdWindows.run(batch * channels, (long) ol.numel() * 4, i -> {
-            if (f32) {
-                FloatConvolution.interleavePhases(phases.f32, starts, positions, i, out.f32, ol.offset() + i * pixels,
-                        w.height(), w.width());
-            } else {
-                DoubleConvolution.interleavePhases(phases.f64, starts, positions, i, out.f64, ol.offset() + i * pixels,
-                        w.height(), w.width());
+        int gSample = outChannels * w.positions();
+        int gEnd = gl.offset() + batch * gSample;
+        int scratch = size;
+        SimdWindows.run((batch + 1) / 2 * groups, work, i -> {
+            int n = i / groups * 2;
+            int g = i % groups;
+            int samples = Math.min(2, batch - n);
+            Object[] held = PHASES.get();
+            boolean fits = f32 ? held[0] instanceof float[] h32 && h32.length >= scratch
+                    : held[0] instanceof double[] h64 && h64.length >= scratch;
+            if (!fits) {
+                held[0] = f32 ? new float[scratch] : new double[scratch];
+            }
+            HeapStorage phases = f32 ? HeapStorage.ofFloats((float[]) held[0]) : HeapStorage.ofDoubles((double[]) held[0]);
+            int plane = gl.offset() + (n * outChannels + g * og) * w.positions();
+            // The next item's output gradient images, read ahead by the first phase: the later ones
+            // find this item's in cache.
+            int ahead = Math.min(gEnd, gl.offset() + ((i + 1) / groups * 2 * outChannels + (i + 1) % groups * og)
+                    * w.positions());
+            int aheadEnd = Math.min(gEnd, ahead + (groups == 1 ? 2 * gSample : og * w.positions()));
+            for (int p = 0; p < 4; p++) {
+                if (plans[p] != null) {
+                    plans[p].run(grad, plane, gSample, samples, g, null, 0, phases, starts[p] + g * cg * positions[p],
+                            channels * positions[p], ahead, aheadEnd, 0, 0);
+                    ahead = aheadEnd;
+                }
+            }
+            for (int s = 0; s < samples; s++) {
+                for (int c = g * cg; c < (g + 1) * cg; c++) {
+                    int at = ol.offset() + ((n + s) * channels + c) * pixels;
+                    if (f32) {
+                        FloatConvolution.interleavePhases(phases.f32, starts, positions, s * channels + c, out.f32, at,
+                                w.height(), w.width());
+                    } else {
+                        DoubleConvolution.interleavePhases(phases.f64, starts, positions, s * channels + c, out.f64,
+                                at, w.height(), w.width());
+                    }
+                }
             }
         });
         return true;
@@ -627,20 +648,25 @@ final class SimdConvolution {
         int s = (b + w.padW()) % 2;
         int kh = pw.kernelH();
         int kw = pw.kernelW();
-        HeapStorage out = HeapStorage.allocate(weight.dtype, groups * cg * og * kh * kw);
+        // Where each of the phase's taps comes from in a kernel, worked out once.
+        int[] taps = new int[kh * kw];
+        for (int u = 0; u < kh; u++) {
+            for (int v = 0; v < kw; v++) {
+                taps[u * kw + v] = (r + 2 * (kh - 1 - u)) * w.kernelW() + s + 2 * (kw - 1 - v);
+            }
+        }
+        HeapStorage out = HeapStorage.allocate(weight.dtype, groups * cg * og * taps.length);
+        boolean f32 = weight.dtype == DType.FLOAT32;
         for (int g = 0; g < groups; g++) {
             for (int c = 0; c < cg; c++) {
                 for (int o = 0; o < og; o++) {
                     int from = offset + ((g * og + o) * cg + c) * w.taps();
-                    int to = ((g * cg + c) * og + o) * kh * kw;
-                    for (int u = 0; u < kh; u++) {
-                        for (int v = 0; v < kw; v++) {
-                            int tap = (r + 2 * (kh - 1 - u)) * w.kernelW() + s + 2 * (kw - 1 - v);
-                            if (weight.dtype == DType.FLOAT32) {
-                                out.f32[to + u * kw + v] = weight.f32[from + tap];
-                            } else {
-                                out.f64[to + u * kw + v] = weight.f64[from + tap];
-                            }
+                    int to = ((g * cg + c) * og + o) * taps.length;
+                    for (int t = 0; t < taps.length; t++) {
+                        if (f32) {
+                            out.f32[to + t] = weight.f32[from + taps[t]];
+                        } else {
+                            out.f64[to + t] = weight.f64[from + taps[t]];
                         }
                     }
                 }
@@ -784,34 +810,16 @@ final class SimdConvolution {
         int outChannels = ol.shape().dim(1);
         int cg = channels / groups;
         int og = outChannels / groups;
-        int depth = cg * w.taps();
         int pixels = w.height() * w.width();
-        boolean f32 = x.dtype == DType.FLOAT32;
-        boolean alongVectors = channelsAlongVectors(x, og);
-        boolean pairs = !alongVectors && samplePairs(x, w, cg, og);
-        ImplicitGrid grid = ImplicitGrid.of(w, alongVectors || pairs ? 1
-                : f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
-        int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
-                : DoubleConvolution.implicitOffsets(grid, w, cg);
-        int blockRows = !alongVectors && !pairs ? FloatConvolution.ROWS
-                : f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
-        int groupPanels = (og + blockRows - 1) / blockRows * blockRows * depth;
-        int vectors = pairs ? FloatConvolution.PAIR_VECTORS : FloatConvolution.WEIGHT_VECTORS;
-        float[] packed32 = !f32 ? null : alongVectors || pairs
-                ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth, vectors)
-                : FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth);
-        double[] packed64 = f32 ? null : alongVectors || pairs
-                ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
-                : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
-        int[] bases = alongVectors || pairs ? FloatConvolution.positionBases(w, grid) : null;
+        ImplicitPlan plan = ImplicitPlan.of(x, weight, wAt, w, groups, cg, og);
         // The ends of the input and the output: the kernels read the next item's images and output
         // images ahead, up to there.
         int xEnd = xl.offset() + batch * channels * pixels;
         int outEnd = ol.offset() + batch * outChannels * w.positions();
-        if (pairs) {
-            int xSample = channels * pixels;
-            int outSample = outChannels * w.positions();
-            SimdWindows.run((batch + 1) / 2 * groups, (long) ol.numel() * depth, i -> {
+        int xSample = channels * pixels;
+        int outSample = outChannels * w.positions();
+        if (plan.pairs()) {
+            SimdWindows.run((batch + 1) / 2 * groups, (long) ol.numel() * plan.offsets().length, i -> {
                 int n = i / groups * 2;
                 int g = i % groups;
                 int plane = xl.offset() + (n * channels + g * cg) * pixels;
@@ -824,19 +832,12 @@ final class SimdConvolution {
                 int outAhead = Math.min(outEnd, ol.offset() + ((i + 1) / groups * 2 * outChannels
                         + (i + 1) % groups * og) * w.positions());
                 int outAheadEnd = Math.min(outEnd, outAhead + (groups == 1 ? 2 * outSample : og * w.positions()));
-                if (f32) {
-                    FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, g * groupPanels,
-                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at,
-                            outSample, ahead, aheadEnd, outAhead, outAheadEnd);
-                } else {
-                    DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, g * groupPanels,
-                            offsets, bases, w, grid, cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at,
-                            outSample, ahead, aheadEnd, outAhead, outAheadEnd);
-                }
+                plan.run(x, plane, xSample, samples, g, bias, biasAt, out, at, outSample, ahead, aheadEnd, outAhead,
+                        outAheadEnd);
             });
             return true;
         }
-        SimdWindows.run(batch * groups, (long) ol.numel() * depth, i -> {
+        SimdWindows.run(batch * groups, (long) ol.numel() * plan.offsets().length, i -> {
             int n = i / groups;
             int g = i % groups;
             int plane = xl.offset() + (n * channels + g * cg) * pixels;
@@ -847,23 +848,97 @@ final class SimdConvolution {
             // The next item's output images follow this item's too.
             int outAhead = Math.min(outEnd, at + og * w.positions());
             int outAheadEnd = Math.min(outEnd, outAhead + og * w.positions());
-            if (f32 && alongVectors) {
-                FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, g * groupPanels, offsets, bases, w, grid, cg,
-                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at, ahead, aheadEnd,
-                        outAhead, outAheadEnd);
-            } else if (f32) {
-                FloatConvolution.implicitForward(x.f32, plane, packed32, g * groupPanels, offsets, w, grid, cg, og,
-                        bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
-            } else if (alongVectors) {
-                DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, g * groupPanels, offsets, bases, w, grid,
-                        cg, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at, ahead, aheadEnd,
-                        outAhead, outAheadEnd);
-            } else {
-                DoubleConvolution.implicitForward(x.f64, plane, packed64, g * groupPanels, offsets, w, grid, cg, og,
-                        bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
-            }
+            plan.run(x, plane, xSample, 1, g, bias, biasAt, out, at, outSample, ahead, aheadEnd, outAhead, outAheadEnd);
         });
         return true;
+    }
+
+    /**
+     * An implicit convolution's set-up ({@link #implicitForward}), made once per call: which kernel
+     * runs it, its grid, where each step of the depth reads and the weights packed for that kernel;
+     * {@link #run} then computes one item.
+     */
+    private record ImplicitPlan(Window2d w, int groups, int cg, int og, boolean f32, boolean alongVectors,
+                                boolean pairs, ImplicitGrid grid, int[] offsets, int[] bases, float[] packed32,
+                                double[] packed64, int groupPanels) {
+
+        /** The plan of {@code x}'s convolution by {@code [groups * og, cg, kH, kW]} from {@code weight[wAt ..]}. */
+        static ImplicitPlan of(HeapStorage x, HeapStorage weight, int wAt, Window2d w, int groups, int cg, int og) {
+            int depth = cg * w.taps();
+            boolean f32 = x.dtype == DType.FLOAT32;
+            boolean alongVectors = channelsAlongVectors(x, og);
+            boolean pairs = !alongVectors && samplePairs(x, w, cg, og);
+            ImplicitGrid grid = ImplicitGrid.of(w, alongVectors || pairs ? 1
+                    : f32 ? FloatConvolution.BLOCK_COLUMNS : DoubleConvolution.BLOCK_COLUMNS);
+            int[] offsets = f32 ? FloatConvolution.implicitOffsets(grid, w, cg)
+                    : DoubleConvolution.implicitOffsets(grid, w, cg);
+            int blockRows = !alongVectors && !pairs ? FloatConvolution.ROWS
+                    : f32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+            int groupPanels = (og + blockRows - 1) / blockRows * blockRows * depth;
+            int vectors = pairs ? FloatConvolution.PAIR_VECTORS : FloatConvolution.WEIGHT_VECTORS;
+            float[] packed32 = !f32 ? null : alongVectors || pairs
+                    ? FloatConvolution.channelPanels(weight.f32, wAt, groups, og, depth, vectors)
+                    : FloatConvolution.packPanels(weight.f32, wAt, groups, og, depth);
+            double[] packed64 = f32 ? null : alongVectors || pairs
+                    ? DoubleConvolution.channelPanels(weight.f64, wAt, groups, og, depth, vectors)
+                    : DoubleConvolution.packPanels(weight.f64, wAt, groups, og, depth);
+            int[] bases = alongVectors || pairs ? FloatConvolution.positionBases(w, grid) : null;
+            return new ImplicitPlan(w, groups, cg, og, f32, alongVectors, pairs, grid, offsets, bases, packed32,
+                    packed64, groupPanels);
+        }
+
+        /**
+         * This plan with its packed weights copied out of the calling thread's room for them, which
+         * the next plan's packing reuses: for plans that must outlive the next one.
+         */
+        ImplicitPlan owned() {
+            int size = groups * groupPanels;
+            return new ImplicitPlan(w, groups, cg, og, f32, alongVectors, pairs, grid, offsets, bases,
+                    packed32 == null ? null : Arrays.copyOf(packed32, size),
+                    packed64 == null ? null : Arrays.copyOf(packed64, size), groupPanels);
+        }
+
+        /**
+         * Group {@code g} of {@code samples} consecutive samples (two at most): their {@code cg} images
+         * from {@code x[plane ..]}, a sample every {@code xSample}, and their {@code og} output images
+         * from {@code out[at ..]}, a sample every {@code outSample}. The kernels of one sample take
+         * them one after the other; the pair kernel together. {@code [ahead, aheadEnd)} of {@code x}
+         * and {@code [outAhead, outAheadEnd)} of {@code out} are read ahead where the kernel does.
+         */
+        void run(HeapStorage x, int plane, int xSample, int samples, int g, HeapStorage bias, int biasAt,
+                 HeapStorage out, int at, int outSample, int ahead, int aheadEnd, int outAhead, int outAheadEnd) {
+            int pAt = g * groupPanels;
+            int b = biasAt + g * og;
+            if (pairs) {
+                if (f32) {
+                    FloatConvolution.implicitPairForward(x.f32, plane, xSample, samples, packed32, pAt, offsets, bases,
+                            w, grid, cg, og, bias == null ? null : bias.f32, b, out.f32, at, outSample, ahead,
+                            aheadEnd, outAhead, outAheadEnd);
+                } else {
+                    DoubleConvolution.implicitPairForward(x.f64, plane, xSample, samples, packed64, pAt, offsets,
+                            bases, w, grid, cg, og, bias == null ? null : bias.f64, b, out.f64, at, outSample, ahead,
+                            aheadEnd, outAhead, outAheadEnd);
+                }
+                return;
+            }
+            for (int s = 0; s < samples; s++, plane += xSample, at += outSample) {
+                if (f32 && alongVectors) {
+                    FloatConvolution.implicitChannelsForward(x.f32, plane, packed32, pAt, offsets, bases, w, grid, cg,
+                            og, bias == null ? null : bias.f32, b, out.f32, at, ahead, aheadEnd, outAhead,
+                            outAheadEnd);
+                } else if (f32) {
+                    FloatConvolution.implicitForward(x.f32, plane, packed32, pAt, offsets, w, grid, cg, og,
+                            bias == null ? null : bias.f32, b, out.f32, at);
+                } else if (alongVectors) {
+                    DoubleConvolution.implicitChannelsForward(x.f64, plane, packed64, pAt, offsets, bases, w, grid,
+                            cg, og, bias == null ? null : bias.f64, b, out.f64, at, ahead, aheadEnd, outAhead,
+                            outAheadEnd);
+                } else {
+                    DoubleConvolution.implicitForward(x.f64, plane, packed64, pAt, offsets, w, grid, cg, og,
+                            bias == null ? null : bias.f64, b, out.f64, at);
+                }
+            }
+        }
     }
 
     /**
