@@ -466,6 +466,46 @@ public final class SimdBackend extends HeapBackend {
             });
             return;
         }
+        if (VECTORS && floating(o) && sc.dtype == DType.BOOL && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
+            // A BOOL condition over broadcast or permuted views: relu's backward of a pooled gradient
+            // (v of [N, C, 1, 1] expanded over H x W) is one. The walk's rows, each dense in the output
+            // and the condition, each branch dense or one value repeated along the row; an operand that
+            // is neither is copied dense first, as below.
+            RowWalk w = RowWalk.over(outLayout, condLayout, aLayout, bLayout);
+            if (w.rowStride(0) == 1) {
+                if (!readable(w.rowStride(1), false)) {
+                    where(dense(sc, condLayout), Layout.contiguous(condLayout.shape()), sa, aLayout, sb, bLayout, o,
+                            outLayout);
+                    return;
+                }
+                if (!readable(w.rowStride(2), true)) {
+                    where(sc, condLayout, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), sb, bLayout, o,
+                            outLayout);
+                    return;
+                }
+                if (!readable(w.rowStride(3), true)) {
+                    where(sc, condLayout, sa, aLayout, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o,
+                            outLayout);
+                    return;
+                }
+                int len = w.rowLength();
+                boolean aRepeated = w.rowStride(2) == 0;
+                boolean bRepeated = w.rowStride(3) == 0;
+                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
+                    RowWalk p = w.from(from);
+                    for (int r = from; r < to; r++, p.next()) {
+                        if (o.dtype == DType.FLOAT32) {
+                            FloatMasks.where(sc.bool, p.at[1], sa.f32, p.at[2], aRepeated, sb.f32, p.at[3], bRepeated,
+                                    o.f32, p.at[0], len);
+                        } else {
+                            DoubleMasks.where(sc.bool, p.at[1], sa.f64, p.at[2], aRepeated, sb.f64, p.at[3], bRepeated,
+                                    o.f64, p.at[0], len);
+                        }
+                    }
+                });
+                return;
+            }
+        }
         if (VECTORS && floating(o) && sc.dtype == o.dtype && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
             RowWalk w = RowWalk.over(outLayout, condLayout, aLayout, bLayout);
             if (w.rowStride(0) == 1) {

@@ -57,4 +57,47 @@ class BoolMaskTest {
             }
         }
     }
+
+    /**
+     * where over views that are neither dense nor one repeated value: a branch broadcast along the
+     * inner dims (relu's backward of a global-average-pooled gradient, [N, C, 1, 1] expanded to
+     * [N, C, H, W]), a transposed branch, a transposed condition. The row walk's vector loop, exactly
+     * as the reference.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void whereOverBroadcastAndPermutedViewsMatchesTheReference(DType dtype) {
+        Random random = new Random(12);
+        int[] shape = {3, 5, 7, 9};
+        double[] y = new double[3 * 5 * 7 * 9];
+        double[] v = new double[3 * 5];
+        double[] z = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = random.nextInt(5) - 2;
+            z[i] = random.nextGaussian();
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = random.nextGaussian();
+        }
+        Tensor mask = Tensor.on(SIMD).fromArray(y, dtype, shape).gt(0.0);
+        Tensor maskRef = Tensor.on(SCALAR).fromArray(y, dtype, shape).gt(0.0);
+        Tensor pooled = Tensor.on(SIMD).fromArray(v, dtype, 3, 5, 1, 1).expand(shape);
+        Tensor pooledRef = Tensor.on(SCALAR).fromArray(v, dtype, 3, 5, 1, 1).expand(shape);
+        Tensor zero = Tensor.on(SIMD).scalar(0.0, dtype);
+        Tensor zeroRef = Tensor.on(SCALAR).scalar(0.0, dtype);
+        assertArrayEquals(Tensor.where(maskRef, pooledRef, zeroRef).toDoubleArray(),
+                Tensor.where(mask, pooled, zero).toDoubleArray(), 0.0, "where(y > 0, pooled gradient, 0)");
+        assertArrayEquals(Tensor.where(maskRef, zeroRef, pooledRef).toDoubleArray(),
+                Tensor.where(mask, zero, pooled).toDoubleArray(), 0.0, "where(y > 0, 0, pooled gradient)");
+        // A branch that is transposed (its rows not dense): copied dense, then the same loop.
+        Tensor other = Tensor.on(SIMD).fromArray(z, dtype, 3, 5, 9, 7).transpose(2, 3);
+        Tensor otherRef = Tensor.on(SCALAR).fromArray(z, dtype, 3, 5, 9, 7).transpose(2, 3);
+        assertArrayEquals(Tensor.where(maskRef, otherRef, pooledRef).toDoubleArray(),
+                Tensor.where(mask, other, pooled).toDoubleArray(), 0.0, "where with a transposed branch");
+        // A transposed condition.
+        Tensor maskT = Tensor.on(SIMD).fromArray(z, dtype, 3, 5, 9, 7).gt(0.0).transpose(2, 3);
+        Tensor maskTRef = Tensor.on(SCALAR).fromArray(z, dtype, 3, 5, 9, 7).gt(0.0).transpose(2, 3);
+        assertArrayEquals(Tensor.where(maskTRef, pooledRef, otherRef).toDoubleArray(),
+                Tensor.where(maskT, pooled, other).toDoubleArray(), 0.0, "where with a transposed condition");
+    }
 }
