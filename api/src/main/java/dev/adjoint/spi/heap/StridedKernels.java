@@ -8,7 +8,9 @@ import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.StridedCursor;
 import dev.adjoint.spi.UnaryOp;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Every kernel as plain loops over {@link HeapStorage}: any strided, offset or broadcast layout and
@@ -18,10 +20,45 @@ import java.util.Arrays;
  * fallback of faster heap backends for layouts their fast paths do not take.
  */
 public final class StridedKernels {
+    /** The calls of this thread's open {@link #callsDuring}, or null: one thread-local read per kernel call. */
+    private static final ThreadLocal<List<String>> WATCHED = new ThreadLocal<>();
+
     private StridedKernels() {
     }
 
+    /**
+     * Runs {@code work} and returns the kernel calls it made here on this thread, each as the kernel's
+     * name and its layouts: for a backend with vector kernels of its own, each is a call that fell
+     * back to these element-at-a-time loops, which its tests can require to be none on a model's hot
+     * path. The index kernels (gather, scatterAdd) are not counted: they have no other form.
+     */
+    public static List<String> callsDuring(Runnable work) {
+        List<String> outer = WATCHED.get();
+        List<String> calls = new ArrayList<>();
+        WATCHED.set(calls);
+        try {
+            work.run();
+        } finally {
+            WATCHED.set(outer);
+        }
+        if (outer != null) {
+            outer.addAll(calls);
+        }
+        return calls;
+    }
+
+    private static boolean watching() {
+        return WATCHED.get() != null;
+    }
+
+    private static void noteCall(String kernel, Object... layouts) {
+        WATCHED.get().add(kernel + " " + Arrays.toString(layouts));
+    }
+
     public static void fill(HeapStorage o, Layout layout, double value) {
+        if (watching()) {
+            noteCall("fill", layout);
+        }
         int n = layout.numel();
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < n; i++, c.advance()) {
@@ -30,6 +67,9 @@ public final class StridedKernels {
     }
 
     public static void copy(HeapStorage s, Layout sl, HeapStorage d, Layout dl) {
+        if (watching()) {
+            noteCall("copy " + s.dtype + " to " + d.dtype, sl, dl);
+        }
         int n = sl.numel();
         if (sl.isContiguous() && dl.isContiguous()) {
             // A dtype conversion of a whole tensor (a mask to FLOAT32, INT64 to FLOAT32) without a cursor.
@@ -61,6 +101,9 @@ public final class StridedKernels {
     }
 
     public static void unary(UnaryOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+        if (watching()) {
+            noteCall(op.name(), xl, ol);
+        }
         int n = ol.numel();
         StridedCursor c = StridedCursor.over(ol.shape(), xl, ol);
         if (!x.dtype.isFloatingPoint()) {
@@ -80,6 +123,9 @@ public final class StridedKernels {
      * number, a mask of a whole tensor) is walked by index arithmetic instead of a cursor.
      */
     public static void binary(BinaryOp op, HeapStorage a, Layout al, HeapStorage b, Layout bl, HeapStorage o, Layout ol) {
+        if (watching()) {
+            noteCall(op.name(), al, bl, ol);
+        }
         int n = ol.numel();
         boolean exact = !a.dtype.isFloatingPoint();
         if (ol.isContiguous() && denseOrRepeated(al) && denseOrRepeated(bl)) {
@@ -117,6 +163,9 @@ public final class StridedKernels {
      */
     public static void scaledAdd(double scale, HeapStorage a, Layout al, double alpha, HeapStorage b, Layout bl,
                                  HeapStorage o, Layout ol) {
+        if (watching()) {
+            noteCall("scaledAdd", al, bl, ol);
+        }
         boolean f32 = o.dtype == DType.FLOAT32;
         double s = f32 ? (float) scale : scale;
         double t = f32 ? (float) alpha : alpha;
@@ -132,6 +181,9 @@ public final class StridedKernels {
     /** {@code cond} is BOOL; {@code a}, {@code b} and {@code o} share any dtype. */
     public static void where(HeapStorage cond, Layout cl, HeapStorage a, Layout al, HeapStorage b, Layout bl,
                       HeapStorage o, Layout ol) {
+        if (watching()) {
+            noteCall("where", cl, al, bl, ol);
+        }
         int n = ol.numel();
         if (cond.dtype == DType.BOOL && o.dtype.isFloatingPoint() && ol.isContiguous() && denseOrRepeated(cl)
                 && denseOrRepeated(al) && denseOrRepeated(bl)) {
@@ -167,6 +219,9 @@ public final class StridedKernels {
     }
 
     public static void reduce(ReduceOp op, HeapStorage x, Layout xl, HeapStorage o, Layout ol) {
+        if (watching()) {
+            noteCall(op.name(), xl, ol);
+        }
         if (!x.dtype.isFloatingPoint()) {
             reduceExact(op, x, xl, o, ol);
             return;
@@ -241,6 +296,9 @@ public final class StridedKernels {
     /** One matrix of a batched matmul, any strides; i-p-j order with a double row accumulator. */
     public static void matmul(HeapStorage a, int aOff, int aRow, int aCol, HeapStorage b, int bOff, int bRow, int bCol,
                        HeapStorage o, int oOff, int oRow, int m, int n, int k) {
+        if (watching()) {
+            noteCall("matmul", m + "x" + k + "x" + n);
+        }
         double[] row = new double[n];
         for (int i = 0; i < m; i++) {
             Arrays.fill(row, 0.0);
