@@ -15,8 +15,11 @@ import dev.adjoint.spi.Layout;
  * flags, one matmul thread, three alternating pairs: the MLP 784-256-10 (batch 64, SGD momentum) took
  * 3.3-6.8 s for its first 938 steps instead of 4.1-9.8 s, its training thread using 2.6-3.2 s of CPU
  * instead of 4.1-4.8 s; the transformer block ({@code TransformerBlockBenchmark}'s model) took
- * 2.5-5.7 s for its first step instead of 4.2-8.9 s. With two matmul threads the warm-up competes with
- * the helper for the second core and neither changed measurably.
+ * 2.5-5.7 s for its first step instead of 4.2-8.9 s. At load 4.2-4.9 (three more pairs of
+ * {@code benchmarks ColdStart}) only the training thread's CPU fell (MLP 2.5-3.6 s instead of
+ * 3.4-3.7 s, block's first 8 steps 3.3-3.8 s instead of 4.3-5.4 s): wall time did not change, the
+ * cores being busy anyway. With two matmul threads the warm-up competes with the helper for the second
+ * core and neither changed measurably.
  *
  * <p>Results never depend on it: the kernels give the same bits compiled or not, and this thread
  * writes only its own arrays (each thread has its own packing buffers). It runs a fixed number of
