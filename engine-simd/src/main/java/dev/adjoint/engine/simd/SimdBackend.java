@@ -47,6 +47,11 @@ public final class SimdBackend extends HeapBackend {
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
             BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
 
+    /** Starts {@link KernelWarmup} (once per JVM): the first steps of a model otherwise run cold kernels. */
+    public SimdBackend() {
+        KernelWarmup.startOnce();
+    }
+
     @Override
     public String name() {
         return NAME;
