@@ -5,7 +5,7 @@ import dev.adjoint.spi.Layout;
 
 /**
  * Runs the packed GEMM's micro-kernels and the SGD momentum step on small private arrays, on one
- * daemon thread started when the backend is created, so that C2 compiles them before a model's first
+ * daemon thread started by the JVM's first product on this backend, so that C2 compiles them before a model's first
  * large products need them. Until C2 has compiled a kernel, every Vector API call in it is the Java
  * fallback of tier-3 C1 code, 50-100x slower; a product of the real sizes runs long loops, so the
  * JVM counts few invocations and compiles the kernel late (or on-stack, the larger compile). Tiny
@@ -31,18 +31,27 @@ final class KernelWarmup {
     /** About 1-4 s of one core while the kernels are still cold; far less once they are compiled. */
     static final int ROUNDS = 1000;
 
-    private static boolean started;
+    /** Read without the lock on every product: after the first, the check is all it costs. */
+    private static volatile boolean started;
 
     private KernelWarmup() {
     }
 
     /** Starts the warm-up once per JVM, when the Vector API is present and the property does not say false. */
-    static synchronized void startOnce() {
-        if (started || !VectorModule.PRESENT || !Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+    static void startOnce() {
+        if (!started) {
+            startFirst();
+        }
+    }
+
+    private static synchronized void startFirst() {
+        if (started) {
             return;
         }
         started = true;
-        start(ROUNDS);
+        if (VectorModule.PRESENT && Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+            start(ROUNDS);
+        }
     }
 
     static Thread start(int rounds) {

@@ -47,11 +47,6 @@ public final class SimdBackend extends HeapBackend {
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
             BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
 
-    /** Starts {@link KernelWarmup} (once per JVM): the first steps of a model otherwise run cold kernels. */
-    public SimdBackend() {
-        KernelWarmup.startOnce();
-    }
-
     @Override
     public String name() {
         return NAME;
@@ -845,6 +840,9 @@ public final class SimdBackend extends HeapBackend {
 
     @Override
     public void matmul(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage out, Layout outLayout) {
+        // The first product of this JVM starts the kernel warm-up; a JVM that only discovers this
+        // backend (and runs another) starts nothing.
+        KernelWarmup.startOnce();
         HeapStorage sa = (HeapStorage) a;
         HeapStorage sb = (HeapStorage) b;
         HeapStorage so = (HeapStorage) out;
@@ -892,6 +890,7 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void linear(Storage a, Layout aLayout, Storage b, Layout bLayout, Storage bias, Layout biasLayout,
                        Storage out, Layout outLayout) {
+        KernelWarmup.startOnce();
         HeapStorage so = (HeapStorage) out;
         int m = outLayout.shape().dim(0);
         int n = outLayout.shape().dim(1);
