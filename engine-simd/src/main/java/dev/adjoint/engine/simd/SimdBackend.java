@@ -466,11 +466,13 @@ public final class SimdBackend extends HeapBackend {
             });
             return;
         }
-        if (VECTORS && floating(o) && sc.dtype == DType.BOOL && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
-            // A BOOL condition over broadcast or permuted views: relu's backward of a pooled gradient
-            // (v of [N, C, 1, 1] expanded over H x W) is one. The walk's rows, each dense in the output
-            // and the condition, each branch dense or one value repeated along the row; an operand that
-            // is neither is copied dense first, as below.
+        boolean mask = sc.dtype == DType.BOOL;
+        if (VECTORS && floating(o) && (mask || sc.dtype == o.dtype) && sa.dtype == o.dtype && sb.dtype == o.dtype
+                && n > 0) {
+            // Broadcast or permuted views (relu's backward of a pooled gradient, v of [N, C, 1, 1]
+            // expanded over H x W, is one): the walk's rows, each dense in the output and the
+            // condition, each branch dense or, under a BOOL condition, whose loop takes a repeated
+            // value, one value repeated along the row; an operand that is neither is copied dense first.
             RowWalk w = RowWalk.over(outLayout, condLayout, aLayout, bLayout);
             if (w.rowStride(0) == 1) {
                 if (!readable(w.rowStride(1), false)) {
@@ -478,12 +480,12 @@ public final class SimdBackend extends HeapBackend {
                             outLayout);
                     return;
                 }
-                if (!readable(w.rowStride(2), true)) {
+                if (!readable(w.rowStride(2), mask)) {
                     where(sc, condLayout, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), sb, bLayout, o,
                             outLayout);
                     return;
                 }
-                if (!readable(w.rowStride(3), true)) {
+                if (!readable(w.rowStride(3), mask)) {
                     where(sc, condLayout, sa, aLayout, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o,
                             outLayout);
                     return;
@@ -494,41 +496,15 @@ public final class SimdBackend extends HeapBackend {
                 RowThreads.forRows(w.rows(), len, (from, to, part) -> {
                     RowWalk p = w.from(from);
                     for (int r = from; r < to; r++, p.next()) {
-                        if (o.dtype == DType.FLOAT32) {
+                        if (!mask) {
+                            whereRun(sc, p.at[1], sa, p.at[2], sb, p.at[3], o, p.at[0], len);
+                        } else if (o.dtype == DType.FLOAT32) {
                             FloatMasks.where(sc.bool, p.at[1], sa.f32, p.at[2], aRepeated, sb.f32, p.at[3], bRepeated,
                                     o.f32, p.at[0], len);
                         } else {
                             DoubleMasks.where(sc.bool, p.at[1], sa.f64, p.at[2], aRepeated, sb.f64, p.at[3], bRepeated,
                                     o.f64, p.at[0], len);
                         }
-                    }
-                });
-                return;
-            }
-        }
-        if (VECTORS && floating(o) && sc.dtype == o.dtype && sa.dtype == o.dtype && sb.dtype == o.dtype && n > 0) {
-            RowWalk w = RowWalk.over(outLayout, condLayout, aLayout, bLayout);
-            if (w.rowStride(0) == 1) {
-                if (!readable(w.rowStride(1), false)) {
-                    where(dense(sc, condLayout), Layout.contiguous(condLayout.shape()), sa, aLayout, sb, bLayout, o,
-                            outLayout);
-                    return;
-                }
-                if (!readable(w.rowStride(2), false)) {
-                    where(sc, condLayout, dense(sa, aLayout), Layout.contiguous(aLayout.shape()), sb, bLayout, o,
-                            outLayout);
-                    return;
-                }
-                if (!readable(w.rowStride(3), false)) {
-                    where(sc, condLayout, sa, aLayout, dense(sb, bLayout), Layout.contiguous(bLayout.shape()), o,
-                            outLayout);
-                    return;
-                }
-                int len = w.rowLength();
-                RowThreads.forRows(w.rows(), len, (from, to, part) -> {
-                    RowWalk p = w.from(from);
-                    for (int r = from; r < to; r++, p.next()) {
-                        whereRun(sc, p.at[1], sa, p.at[2], sb, p.at[3], o, p.at[0], len);
                     }
                 });
                 return;
