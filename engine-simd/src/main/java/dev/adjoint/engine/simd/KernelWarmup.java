@@ -5,8 +5,8 @@ import dev.adjoint.spi.Layout;
 
 /**
  * Runs the packed GEMM's micro-kernels and the SGD momentum step on small private arrays, on one
- * daemon thread started by the JVM's first product on this backend, so that C2 compiles them before a model's first
- * large products need them. Until C2 has compiled a kernel, every Vector API call in it is the Java
+ * daemon thread started by the JVM's first product on this backend, so that C2 compiles them before
+ * a model's first large products need them. Until C2 has compiled a kernel, every Vector API call in it is the Java
  * fallback of tier-3 C1 code, 50-100x slower; a product of the real sizes runs long loops, so the
  * JVM counts few invocations and compiles the kernel late (or on-stack, the larger compile). Tiny
  * products count invocations fast and get the smaller, ordinary compile early.
