@@ -6,10 +6,10 @@ import dev.adjoint.spi.Layout;
 /**
  * Runs the packed GEMM's micro-kernels and the SGD momentum step on small private arrays, on one
  * daemon thread started by the JVM's first product on this backend, so that C2 compiles them before
- * a model's first large products need them. Until C2 has compiled a kernel, every Vector API call in it is the Java
- * fallback of tier-3 C1 code, 50-100x slower; a product of the real sizes runs long loops, so the
- * JVM counts few invocations and compiles the kernel late (or on-stack, the larger compile). Tiny
- * products count invocations fast and get the smaller, ordinary compile early.
+ * a model's first large products need them. Until C2 has compiled a kernel, every Vector API call
+ * in it is the Java fallback of tier-3 C1 code, 50-100x slower; a product of the real sizes runs
+ * long loops, so the JVM counts few invocations and compiles the kernel late (or on-stack, the larger
+ * compile). Tiny products count invocations fast and get the smaller, ordinary compile early.
  *
  * <p>Measured on a 2-vCPU AMD EPYC Zen 5 shared with other builds (load 2.3-4.5), JDK 25, no JVM
  * flags, one matmul thread, three alternating pairs: the MLP 784-256-10 (batch 64, SGD momentum) took
