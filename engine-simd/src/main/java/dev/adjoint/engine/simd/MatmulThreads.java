@@ -4,7 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -22,6 +22,16 @@ import java.util.concurrent.locks.LockSupport;
  * threads of one product share a packed panel of B without a barrier: a thread which finishes its
  * rows of one pass goes on with the next instead of idling until the slowest ticket of the pass is
  * done.
+ *
+ * <p>A job whose tickets are {@linkplain Job#independent independent} is cut into one block of
+ * consecutive tickets per participant instead, and each participant runs its own block first (the
+ * calling thread the first, helper {@code i} the {@code i}-th), then whatever is left of the
+ * others'. Every call of a given size then puts the same part of the data on the same core: the
+ * rows of a weight gradient that one thread writes are the rows whose optimizer step that thread
+ * runs next, and whose product it computes in the next forward pass. Where the two cores share no
+ * cache (the two vCPUs of a virtual machine placed on different CCDs or sockets), a line written by
+ * one core and read by the other crosses the interconnect, which took the two-thread MLP step from
+ * faster than one thread to slower (the optimizer step alone 34 -> 180 us).
  */
 final class MatmulThreads {
     /** System property capping the threads of one matmul, read once; default: available processors. */
@@ -37,6 +47,8 @@ final class MatmulThreads {
      * the ForkJoinPool these helpers replaced, 128^3 was slower on two threads: 92 vs 176.)
      */
     static final long PARALLEL_FLOPS = 2L * 128 * 128 * 128;
+    /** Elements of {@code long} between two counters of a job: a cache line. */
+    private static final int SPACING = 8;
     /** How long an idle helper keeps polling for the next job before it parks (wake-up costs ~10-50 us). */
     private static final long IDLE_SPIN_NANOS = 50_000;
 
@@ -61,17 +73,33 @@ final class MatmulThreads {
      */
     abstract static class Job {
         private static final VarHandle FINISHED = MethodHandles.arrayElementVarHandle(int[].class);
-        /** Generation (high 32 bits) and next unclaimed ticket (low 32): a helper still holding an old generation claims nothing. */
-        private final AtomicLong next = new AtomicLong();
+        /**
+         * Per block of tickets, at {@code block * SPACING}, the generation (high 32 bits) and the block's
+         * next unclaimed ticket (low 32): a helper still holding an old generation claims nothing. A
+         * cache line apart, so that one thread claiming from its block does not take the line of the
+         * other blocks' counters from their owners.
+         */
+        private final AtomicLongArray next = new AtomicLongArray(THREADS * SPACING);
         private final AtomicInteger done = new AtomicInteger();
         private volatile Throwable failure;
         private int generation;
         private int tickets;
+        /** Blocks of consecutive tickets: one per participant for {@link #independent} tickets, else one. */
+        private int blocks = 1;
         /** Per ticket, the generation in which it was last finished: a ticket is done in this run when it holds the current one. */
         private int[] finished = new int[0];
 
         /** The number of tickets of the product just set up. */
         abstract int tickets();
+
+        /**
+         * Whether no ticket of this run reads what another writes, so that each participant may be
+         * given a block of its own (see the class comment). By default tickets may depend on earlier
+         * ones ({@link #awaitInputs}) and are claimed in order from one counter.
+         */
+        boolean independent() {
+            return false;
+        }
 
         /** Runs one ticket on the current thread. */
         abstract void run(int ticket);
@@ -100,14 +128,30 @@ final class MatmulThreads {
          * other participants. What the calling thread and every helper run; {@code gen} may be a finished
          * run's, for a helper that has not yet seen the next.
          */
-        void participate(long gen) {
+        void participate(long gen, int participant) {
+            // Block 0's counter is published last: once it holds this generation, so does every field.
+            if ((next.get(0) >>> 32) != gen) {
+                return;
+            }
+            int blocks = this.blocks;
+            // A helper beyond the count of blocks (a run on fewer threads than there are) starts on a
+            // helper's block, never on the calling thread's.
+            int own = participant < blocks ? participant : blocks == 1 ? 0 : 1 + (participant - 1) % (blocks - 1);
+            for (int i = 0; i < blocks; i++) {
+                claimAndRun(gen, (own + i) % blocks);
+            }
+        }
+
+        /** Claims and runs the unclaimed tickets of one block of run {@code gen}, in order. */
+        private void claimAndRun(long gen, int block) {
+            int at = block * SPACING;
             while (true) {
-                long v = next.get();
+                long v = next.get(at);
                 int ticket = (int) v;
-                if ((v >>> 32) != gen || ticket >= tickets) {
+                if ((v >>> 32) != gen || ticket >= from(tickets, block + 1, blocks, 1)) {
                     return;
                 }
-                if (!next.compareAndSet(v, v + 1)) {
+                if (!next.compareAndSet(at, v, v + 1)) {
                     continue;
                 }
                 try {
@@ -147,18 +191,24 @@ final class MatmulThreads {
         // be in participate(): retire that run's counter before its ticket count and done count change,
         // or the helper, comparing its exhausted ticket with the new (larger) count, claims a ticket of
         // the old generation, runs it beside the new run's owner of that ticket and counts it in `done`.
-        job.next.set((gen << 32) | Integer.MAX_VALUE);
+        for (int b = 0; b < THREADS; b++) {
+            job.next.set(b * SPACING, (gen << 32) | Integer.MAX_VALUE);
+        }
         job.tickets = job.tickets();
+        job.blocks = job.independent() ? Math.max(1, Math.min(threads, THREADS)) : 1;
         job.failure = null;
         job.done.set(0);
         if (job.finished.length < job.tickets) {
             job.finished = new int[job.tickets];
         }
-        // The volatile write publishes the parameters set by the caller (plain fields) to the helpers.
-        job.next.set(gen << 32);
+        // The volatile writes publish the parameters set by the caller (plain fields) to the helpers;
+        // block 0's last, which participate() reads before the count of blocks.
+        for (int b = job.blocks - 1; b >= 0; b--) {
+            job.next.set(b * SPACING, (gen << 32) | from(job.tickets, b, job.blocks, 1));
+        }
         boolean helped = threads > 1 && job.tickets > 1 && Team.TEAM.offer(job, gen);
         try {
-            job.participate(gen);
+            job.participate(gen, 0);
             job.awaitDone(job.tickets);
         } finally {
             if (helped) {
@@ -209,7 +259,8 @@ final class MatmulThreads {
 
         private Team() {
             for (int i = 0; i < helpers.length; i++) {
-                Thread helper = new Thread(this::serve, "adjoint-simd-matmul-" + (i + 1));
+                int participant = i + 1;
+                Thread helper = new Thread(() -> serve(participant), "adjoint-simd-matmul-" + participant);
                 helper.setDaemon(true);
                 helpers[i] = helper;
                 helper.start();
@@ -233,7 +284,7 @@ final class MatmulThreads {
             busy.set(false);
         }
 
-        private void serve() {
+        private void serve(int participant) {
             long seen = 0;
             while (true) {
                 long now = posted;
@@ -242,7 +293,7 @@ final class MatmulThreads {
                     Job current = job;
                     long currentGen = gen;
                     if (current != null) {
-                        current.participate(currentGen);
+                        current.participate(currentGen, participant);
                     }
                     continue;
                 }

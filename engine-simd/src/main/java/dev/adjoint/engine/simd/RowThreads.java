@@ -4,7 +4,10 @@ package dev.adjoint.engine.simd;
  * Rows of a large row-wise or elementwise call split over the matmul's threads ({@link MatmulThreads}):
  * the rows are cut into a number of parts that depends on the work alone, never on how many threads
  * there are, and each part is a ticket that whichever thread is free runs. So a part's result (a row,
- * or a part's partial column sums) is computed the same way on one thread or two.
+ * or a part's partial column sums) is computed the same way on one thread or two. The parts are
+ * independent: each thread starts on its own consecutive share of them (the calling thread on the
+ * first rows), the same share call after call, so that the rows an optimizer step or an elementwise
+ * op of one size finds in a core's caches are the rows that core handled last time.
  */
 final class RowThreads {
     /** One part of the rows: {@code [from, to)}, the {@code part}-th of them. */
@@ -51,6 +54,11 @@ final class RowThreads {
             @Override
             int tickets() {
                 return parts;
+            }
+
+            @Override
+            boolean independent() {
+                return true;
             }
 
             @Override

@@ -247,6 +247,11 @@ final class SimdWindows {
         }
 
         @Override
+        boolean independent() {
+            return true;
+        }
+
+        @Override
         void run(int ticket) {
             int to = MatmulThreads.from(items, ticket + 1, chunks, 1);
             for (int i = MatmulThreads.from(items, ticket, chunks, 1); i < to; i++) {
