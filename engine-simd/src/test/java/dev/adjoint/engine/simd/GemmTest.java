@@ -95,6 +95,10 @@ class GemmTest {
             // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
             Case.of(64, 784, 256, false, true),
             Case.of(37, 700, 131, false, true),
+            // The MLP's dy.T @ x: a small B, so on two or three threads each packs all of it and takes
+            // its own rows (packsOwnB); an odd one with a last partial micro-panel of rows.
+            Case.of(256, 64, 784, true, false),
+            Case.of(130, 40, 301, true, false),
             new Case(3, 67, 300, 45, true, false, true),
             new Case(4, 29, 130, 70, false, true, false),
             // Many small matrices, the attention's (q @ k.T, p.T @ dy): the batch's output larger than
