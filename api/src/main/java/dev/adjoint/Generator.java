@@ -58,6 +58,21 @@ public final class Generator {
         RandomReplay.aboutToDraw(this);
     }
 
+    /**
+     * Skips the next {@code n} draws and returns the state they start from: draw {@code i} is made from
+     * {@code start + (i + 1) * gamma()} (see {@link dev.adjoint.spi.FusedKernels#dropoutMask}).
+     */
+    long skipDraws(int n) {
+        long start = seed;
+        seed += n * gamma;
+        return start;
+    }
+
+    /** The step between two draws' states. */
+    long gamma() {
+        return gamma;
+    }
+
     /** Uniform in [0, 1). */
     public double nextUniform() {
         return (nextLong() >>> 11) * 0x1.0p-53;

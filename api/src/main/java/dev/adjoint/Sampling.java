@@ -1,6 +1,7 @@
 package dev.adjoint;
 
 import dev.adjoint.spi.Backend;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 
@@ -32,23 +33,31 @@ final class Sampling {
      * row-major order, the element kept where the draw, rounded to {@code dtype}, is at least
      * {@code p} rounded to {@code dtype}, and then worth {@code 1 / (1 - p)} in {@code dtype}; 0
      * where dropped. These are the values of {@code rand(...).ge(p).toType(dtype).mul(1 / (1 - p))}
-     * bit for bit, made in one pass on the host instead of four over the tensor (and without the
-     * FLOAT64 array of every draw that {@code rand} builds), as PyTorch draws its dropout mask in
-     * one kernel. For {@code 0 < p < 1}.
+     * bit for bit, made in one pass instead of four over the tensor (and without the FLOAT64 array of
+     * every draw that {@code rand} builds), as PyTorch draws its dropout mask in one kernel: by the
+     * backend's fused kernel where it offers one ({@link FusedKernels#dropoutMask}, e.g. in vectors
+     * on several threads), else on the host. For {@code 0 < p < 1}.
      */
     static Tensor dropoutMask(Backend backend, DType dtype, Shape shape, double p, Generator generator) {
         int n = shape.numel();
         double kept = 1.0 / (1.0 - p);
+        boolean single = dtype == DType.FLOAT32;
+        long threshold = single ? smallestDrawAtLeast(k -> (float) (k * 0x1p-53) >= (float) p)
+                : smallestDrawAtLeast(k -> k * 0x1p-53 >= p);
         Storage storage;
         generator.aboutToDraw();
-        if (dtype == DType.FLOAT32) {
-            float threshold = (float) p;
+        FusedKernels fused = FusedKernels.offered(backend, FusedKernels.Kernel.DROPOUT_MASK, dtype);
+        if (fused != null) {
+            storage = backend.allocateForOverwrite(dtype, n);
+            long gamma = generator.gamma();
+            fused.dropoutMask(generator.skipDraws(n), gamma, threshold, single ? (float) kept : kept, storage, n);
+        } else if (single) {
             float[] mask = new float[n];
-            generator.fillWhereAtLeast(smallestDrawAtLeast(k -> (float) (k * 0x1p-53) >= threshold), (float) kept, mask);
+            generator.fillWhereAtLeast(threshold, (float) kept, mask);
             storage = backend.fromFloats(mask);
         } else {
             double[] mask = new double[n];
-            generator.fillWhereAtLeast(smallestDrawAtLeast(k -> k * 0x1p-53 >= p), kept, mask);
+            generator.fillWhereAtLeast(threshold, kept, mask);
             storage = backend.fromDoubles(mask, dtype);
         }
         return Tensor.fromStorage(storage, Layout.contiguous(shape), backend);

@@ -27,7 +27,7 @@ public interface FusedKernels {
     /** The kernels of this interface, one constant per method, for {@link #offers}. */
     enum Kernel {
         SOFTMAX, SOFTMAX_BACKWARD, LAYER_NORM, LAYER_NORM_BACKWARD, BATCH_NORM, BATCH_NORM_BACKWARD, SGD_STEP, ADAM_STEP,
-        ATTENTION, ATTENTION_BACKWARD
+        ATTENTION, ATTENTION_BACKWARD, DROPOUT_MASK
     }
 
     /**
@@ -205,6 +205,21 @@ public interface FusedKernels {
                                    Layout kLayout, Storage v, Layout vLayout, Storage dropout, Layout dropoutLayout,
                                    Storage probs, double scale, Storage gradQ, Storage gradK, Storage gradV) {
         throw notOffered(Kernel.ATTENTION_BACKWARD);
+    }
+
+    /**
+     * The mask of inverted dropout, {@code n} elements into {@code out} (contiguous from 0, allocated
+     * for overwrite): element {@code i} is {@code value} (already rounded to {@code out}'s dtype) where
+     * {@code mix(seed + (i + 1) * gamma) >>> 11 >= threshold}, else 0, with SplitMix64's finaliser
+     * {@code mix(z)}: {@code z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L; z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+     * return z ^ (z >>> 31);} in wrapping {@code long} arithmetic. These are the next {@code n} draws of
+     * a {@link dev.adjoint.Generator} whose state is {@code seed, gamma}, each compared as the 53-bit
+     * integer its uniform draw is made of; so a backend that offers this gives the masks every other
+     * backend gives, bit for bit. Each element depends on its index alone, so the work may be split
+     * anyhow.
+     */
+    default void dropoutMask(long seed, long gamma, long threshold, double value, Storage out, int n) {
+        throw notOffered(Kernel.DROPOUT_MASK);
     }
 
     private UnsupportedOperationException notOffered(Kernel kernel) {

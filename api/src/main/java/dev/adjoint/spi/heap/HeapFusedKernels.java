@@ -9,15 +9,16 @@ import dev.adjoint.spi.Storage;
 
 /**
  * {@link FusedKernels} over heap arrays as plain loops: one pass per row, sums in double, no
- * temporaries. Offers every kernel but attention's. A backend with vector kernels overrides the rows it can do faster
- * and keeps these for the rest.
+ * temporaries. Offers every kernel but attention's and the dropout mask's. A backend with vector kernels overrides
+ * the rows it can do faster and keeps these for the rest.
  */
 public class HeapFusedKernels implements FusedKernels {
 
     @Override
     public boolean offers(Kernel kernel, DType dtype) {
         // Attention has no plain loops here: a loop per score would be slower than the composite's GEMMs.
-        return kernel != Kernel.ATTENTION && kernel != Kernel.ATTENTION_BACKWARD;
+        // The dropout mask's plain loop is the api's own (Generator), which runs when no kernel is offered.
+        return kernel != Kernel.ATTENTION && kernel != Kernel.ATTENTION_BACKWARD && kernel != Kernel.DROPOUT_MASK;
     }
 
     @Override

@@ -21,7 +21,22 @@ final class SimdFusedKernels extends HeapFusedKernels {
 
     @Override
     public boolean offers(Kernel kernel, DType dtype) {
-        return kernel == Kernel.ATTENTION || kernel == Kernel.ATTENTION_BACKWARD || super.offers(kernel, dtype);
+        return kernel == Kernel.ATTENTION || kernel == Kernel.ATTENTION_BACKWARD
+                || kernel == Kernel.DROPOUT_MASK && (dtype == DType.FLOAT32 || dtype == DType.FLOAT64)
+                || super.offers(kernel, dtype);
+    }
+
+    /** In vectors ({@link DropoutMasks}), a large mask in pieces over the matmul's threads. */
+    @Override
+    public void dropoutMask(long seed, long gamma, long threshold, double value, Storage out, int n) {
+        HeapStorage o = (HeapStorage) out;
+        inPieces(n, (at, length) -> {
+            if (o.dtype == DType.FLOAT32) {
+                DropoutMasks.fill(seed, gamma, threshold, (float) value, o.f32, at, at + length);
+            } else {
+                DropoutMasks.fill(seed, gamma, threshold, value, o.f64, at, at + length);
+            }
+        });
     }
 
     /**
