@@ -145,11 +145,20 @@ public final class Dispatch {
      */
     public static void checkIndexValues(String op, String argument, Tensor index, int bound, String range,
                                         String shapes) {
-        long[] values = index.toLongArray();
+        // A dim of stride 0 repeats the same values (indexSelect's index, expanded along the other dims of
+        // its input, and its gradient's scatterAdd): each value is read once. Its first bad value, at index
+        // 0 of those dims, is also the first in the whole index's row-major order.
+        Tensor distinct = index;
+        for (int d = 0; d < index.rank(); d++) {
+            if (index.layout().stride(d) == 0 && index.size(d) > 1) {
+                distinct = distinct.narrow(d, 0, 1);
+            }
+        }
+        long[] values = distinct.toLongArray();
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= bound) {
                 String position = index.rank() <= 1 ? String.valueOf(i)
-                        : Arrays.toString(index.shape().unravel(i));
+                        : Arrays.toString(distinct.shape().unravel(i));
                 throw new IndexOutOfBoundsException(op + ": " + argument + " " + values[i] + " at position "
                         + position + " is out of range for " + range + " ("
                         + (bound == 0 ? "no value is valid" : "valid values are 0 to " + (bound - 1)) + "; "

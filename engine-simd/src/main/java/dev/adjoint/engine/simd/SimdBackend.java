@@ -996,8 +996,9 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void gather(Storage src, Layout srcLayout, int dim, Storage index, Layout indexLayout, Storage out,
                        Layout outLayout) {
-        if (VECTORS && SimdWindows.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
-                (HeapStorage) out, outLayout)) {
+        if (VECTORS && (RowSelect.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) out, outLayout) || SimdWindows.gather((HeapStorage) src, srcLayout, dim,
+                (HeapStorage) index, indexLayout, (HeapStorage) out, outLayout))) {
             return;
         }
         StridedKernels.gather((HeapStorage) src, srcLayout, dim, (HeapStorage) index, indexLayout,
@@ -1007,8 +1008,9 @@ public final class SimdBackend extends HeapBackend {
     @Override
     public void scatterAdd(Storage dst, Layout dstLayout, int dim, Storage index, Layout indexLayout, Storage src,
                            Layout srcLayout) {
-        if (VECTORS && SimdWindows.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
-                (HeapStorage) src, srcLayout)) {
+        if (VECTORS && (RowSelect.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
+                (HeapStorage) src, srcLayout) || SimdWindows.scatterAdd((HeapStorage) dst, dstLayout, dim,
+                (HeapStorage) index, indexLayout, (HeapStorage) src, srcLayout))) {
             return;
         }
         StridedKernels.scatterAdd((HeapStorage) dst, dstLayout, dim, (HeapStorage) index, indexLayout,
