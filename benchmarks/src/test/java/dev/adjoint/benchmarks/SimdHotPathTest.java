@@ -50,6 +50,15 @@ class SimdHotPathTest {
     }
 
     @Test
+    void languageModelStep() {
+        assertNoStridedCalls("language model", () -> {
+            LanguageModelBenchmark bench = new LanguageModelBenchmark();
+            bench.backend = "simd";
+            return bench;
+        });
+    }
+
+    @Test
     void resNetStep() {
         assertNoStridedCalls("ResNet step", () -> {
             ResNetBenchmark bench = new ResNetBenchmark();
