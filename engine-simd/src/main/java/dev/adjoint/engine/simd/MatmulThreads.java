@@ -30,8 +30,10 @@ import java.util.concurrent.locks.LockSupport;
  * rows of a weight gradient that one thread writes are the rows whose optimizer step that thread
  * runs next, and whose product it computes in the next forward pass. Where the two cores share no
  * cache (the two vCPUs of a virtual machine placed on different CCDs or sockets), a line written by
- * one core and read by the other crosses the interconnect, which took the two-thread MLP step from
- * faster than one thread to slower (the optimizer step alone 34 -> 180 us).
+ * one core and read by the other crosses the interconnect: measured on an AMD EPYC Zen 5 guest whose
+ * vCPUs were so placed (a core-to-core round trip of ~430 ns), the MLP's SGD step took 180 us instead
+ * of 34 when it ran on the calling thread after a two-thread weight gradient, and the two-thread MLP
+ * step was slower than one thread's while any thread took any ticket.
  */
 final class MatmulThreads {
     /** System property capping the threads of one matmul, read once; default: available processors. */
@@ -188,7 +190,7 @@ final class MatmulThreads {
         }
         long gen = job.generation & 0xFFFF_FFFFL;
         // A job object is reused by its thread's next product, and a helper of the previous run may still
-        // be in participate(): retire that run's counter before its ticket count and done count change,
+        // be in participate(): retire that run's counters before its ticket count and done count change,
         // or the helper, comparing its exhausted ticket with the new (larger) count, claims a ticket of
         // the old generation, runs it beside the new run's owner of that ticket and counts it in `done`.
         for (int b = 0; b < THREADS; b++) {
