@@ -156,6 +156,12 @@ final class TracingBackend implements Backend {
                 fused.adamStep(p, pOffset, g, gOffset, m, mOffset, v, vOffset, vmax, vmaxOffset, n, lr, beta1, beta2,
                         eps, weightDecay, decoupled, stepSize, biasCorrection2Sqrt);
             }
+
+            @Override
+            public void dropoutMask(long seed, long gamma, long threshold, double value, Storage out, int n) {
+                record("dropoutMask", null);
+                fused.dropoutMask(seed, gamma, threshold, value, out, n);
+            }
         };
     }
 

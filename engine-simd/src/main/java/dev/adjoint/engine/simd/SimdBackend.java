@@ -71,7 +71,8 @@ public final class SimdBackend extends HeapBackend {
             case "binary" -> VECTOR_BINARY.contains(primitive) || ((BinaryOp) primitive).isComparison();
             case "fill", "copy", "scaledAdd", "where", "reduce", "matmul", "linear", "softmax", "softmaxBackward",
                  "layerNorm", "layerNormBackward", "batchNorm", "batchNormBackward", "conv2d", "conv2dBiased",
-                 "conv2dInputGrad", "conv2dWeightGrad", "sgdStep", "adamStep", "attention", "attentionBackward" -> true;
+                 "conv2dInputGrad", "conv2dWeightGrad", "sgdStep", "adamStep", "attention", "attentionBackward",
+                 "dropoutMask" -> true;
             default -> false;
         };
     }
