@@ -989,16 +989,20 @@ final class SimdConvolution {
     /**
      * Whether a weight gradient with {@code og} output channels per group takes the implicit kernel
      * ({@link FloatConvolution#implicitWeightGrad}): a machine with the 32 vector registers its
-     * register block needs, and at least one whole block of {@link FloatConvolution#WEIGHT_VECTORS}
-     * vectors of output channels (fewer would leave the block's loads idle for its broadcasts).
+     * register block needs, and at least two vectors of output channels, which its narrow panels take
+     * in pairs (one alone would load a vector per six multiply-adds besides the broadcasts).
      * Whatever the batch or image size: a call reads one sample's images of its channels at a time.
      * A strided window's on phase images ({@link ImplicitGrid}); on AMD EPYC Zen 4 (FLOAT32, one
      * thread, ConvAB, CPU time, batch 32) against the chunked unfold and GEMM: 32 -> 64 channels, 3 x 3
      * stride 2 from [32, 32], 7.4 -> 5.0 ms; 64 -> 128 from [16, 16], 9.8 -> 4.5 ms; 1 x 1 stride 2,
-     * 32 -> 64 from [32, 32], 1.7 -> 1.3 ms.
+     * 32 -> 64 from [32, 32], 1.7 -> 1.3 ms. A ResNet stem's 3 -> 32 channels at [32, 32] (two vectors
+     * of FLOAT32 on AMD EPYC Zen 5): 0.89 ms through unfold and GEMM, 0.89 in single columns, 0.65 in
+     * pairs.
      */
     static boolean implicitWeights(HeapStorage a, HeapStorage b, Window2d w, int og) {
-        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && channelsAlongVectors(a, og);
+        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
+                : DoubleVector.SPECIES_PREFERRED.length();
+        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && og >= 2 * lanes;
     }
 
     /**
