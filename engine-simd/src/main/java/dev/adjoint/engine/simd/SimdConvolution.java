@@ -1330,7 +1330,8 @@ final class SimdConvolution {
      * ({@link FloatWinograd#gradientSums}) fit half of L2, the batch is cut into {@link #WEIGHT_CHUNKS}
      * chunks of samples (at most one per sample), an item per chunk, each adding its tiles, a block
      * at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its own; then the chunks'
-     * sums are added in chunk order and transformed into the weights. Larger layers (512 -> 512
+     * sums are added in chunk order and transformed into the weights, a range of input channels per
+     * item. Larger layers (512 -> 512
      * channels: 16 MB of sums in FLOAT32) cut the weights instead, into one register block of output
      * channels by as many input channels as keep their sums within a quarter of L2: an item per
      * part, over the whole batch, transforming its own channels' tiles (each input channel's once
@@ -1414,18 +1415,19 @@ final class SimdConvolution {
                 }
             }
         });
-        for (int i = 1; i < chunks; i++) {
+        // Added and stored a range of input channels per item, so that the threads share this tail
+        // rather than one reading all the chunks while the others wait.
+        int parts = threads == 1 ? 1 : Math.min(channels, 2 * threads);
+        SimdWindows.runOn(parts, threads, p -> {
+            int c0 = MatmulThreads.from(channels, p, parts, 1);
+            int c1 = MatmulThreads.from(channels, p + 1, parts, 1);
             if (f32) {
-                FloatConvolution.addInto(sums32, i * size, sums32, 0, size);
+                FloatWinograd.addAndStoreGradient(sums32, chunks, channels, outChannels, c0, c1, out.f32, ol.offset());
             } else {
-                DoubleConvolution.addInto(sums64, i * size, sums64, 0, size);
+                DoubleWinograd.addAndStoreGradient(sums64, chunks, channels, outChannels, c0, c1, out.f64,
+                        ol.offset());
             }
-        }
-        if (f32) {
-            FloatWinograd.storeGradient(sums32, 0, channels, 0, channels, 0, outChannels, out.f32, ol.offset());
-        } else {
-            DoubleWinograd.storeGradient(sums64, 0, channels, 0, channels, 0, outChannels, out.f64, ol.offset());
-        }
+        });
         return true;
     }
 
