@@ -989,16 +989,20 @@ final class SimdConvolution {
     /**
      * Whether a weight gradient with {@code og} output channels per group takes the implicit kernel
      * ({@link FloatConvolution#implicitWeightGrad}): a machine with the 32 vector registers its
-     * register block needs, and at least one whole block of {@link FloatConvolution#WEIGHT_VECTORS}
-     * vectors of output channels (fewer would leave the block's loads idle for its broadcasts).
+     * register block needs, and at least two vectors of output channels, which its narrow panels take
+     * in pairs (one alone would load a vector per six multiply-adds besides the broadcasts).
      * Whatever the batch or image size: a call reads one sample's images of its channels at a time.
      * A strided window's on phase images ({@link ImplicitGrid}); on AMD EPYC Zen 4 (FLOAT32, one
      * thread, ConvAB, CPU time, batch 32) against the chunked unfold and GEMM: 32 -> 64 channels, 3 x 3
      * stride 2 from [32, 32], 7.4 -> 5.0 ms; 64 -> 128 from [16, 16], 9.8 -> 4.5 ms; 1 x 1 stride 2,
-     * 32 -> 64 from [32, 32], 1.7 -> 1.3 ms.
+     * 32 -> 64 from [32, 32], 1.7 -> 1.3 ms. A ResNet stem's 3 -> 32 channels at [32, 32] (two vectors
+     * of FLOAT32 on AMD EPYC Zen 5): 0.89 ms through unfold and GEMM, 0.89 in single columns, 0.65 in
+     * pairs.
      */
     static boolean implicitWeights(HeapStorage a, HeapStorage b, Window2d w, int og) {
-        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && channelsAlongVectors(a, og);
+        int lanes = a.dtype == DType.FLOAT32 ? FloatVector.SPECIES_PREFERRED.length()
+                : DoubleVector.SPECIES_PREFERRED.length();
+        return IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && og >= 2 * lanes;
     }
 
     /**
@@ -1326,7 +1330,8 @@ final class SimdConvolution {
      * ({@link FloatWinograd#gradientSums}) fit half of L2, the batch is cut into {@link #WEIGHT_CHUNKS}
      * chunks of samples (at most one per sample), an item per chunk, each adding its tiles, a block
      * at a time ({@link FloatWinograd#gradientBlockTiles}), into sums of its own; then the chunks'
-     * sums are added in chunk order and transformed into the weights. Larger layers (512 -> 512
+     * sums are added in chunk order and transformed into the weights, a range of input channels per
+     * item. Larger layers (512 -> 512
      * channels: 16 MB of sums in FLOAT32) cut the weights instead, into one register block of output
      * channels by as many input channels as keep their sums within a quarter of L2: an item per
      * part, over the whole batch, transforming its own channels' tiles (each input channel's once
@@ -1410,18 +1415,19 @@ final class SimdConvolution {
                 }
             }
         });
-        for (int i = 1; i < chunks; i++) {
+        // Added and stored a range of input channels per item, so that the threads share this tail
+        // rather than one reading all the chunks while the others wait.
+        int parts = threads == 1 ? 1 : Math.min(channels, 2 * threads);
+        SimdWindows.runOn(parts, threads, p -> {
+            int c0 = MatmulThreads.from(channels, p, parts, 1);
+            int c1 = MatmulThreads.from(channels, p + 1, parts, 1);
             if (f32) {
-                FloatConvolution.addInto(sums32, i * size, sums32, 0, size);
+                FloatWinograd.addAndStoreGradient(sums32, chunks, channels, outChannels, c0, c1, out.f32, ol.offset());
             } else {
-                DoubleConvolution.addInto(sums64, i * size, sums64, 0, size);
+                DoubleWinograd.addAndStoreGradient(sums64, chunks, channels, outChannels, c0, c1, out.f64,
+                        ol.offset());
             }
-        }
-        if (f32) {
-            FloatWinograd.storeGradient(sums32, 0, channels, 0, channels, 0, outChannels, out.f32, ol.offset());
-        } else {
-            DoubleWinograd.storeGradient(sums64, 0, channels, 0, channels, 0, outChannels, out.f64, ol.offset());
-        }
+        });
         return true;
     }
 

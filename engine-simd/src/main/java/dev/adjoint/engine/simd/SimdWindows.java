@@ -251,10 +251,16 @@ final class SimdWindows {
             return true;
         }
 
+        /**
+         * Ticket {@code t}'s items, the larger shares first where the items do not divide evenly (11
+         * Winograd blocks in 8 tickets: 2, 1, 2, 1 | 1, 2, 1, 1), so that the calling thread, whose
+         * block of tickets comes first and which starts while the helpers are still waking, has the
+         * more items, not the fewer.
+         */
         @Override
         void run(int ticket) {
-            int to = MatmulThreads.from(items, ticket + 1, chunks, 1);
-            for (int i = MatmulThreads.from(items, ticket, chunks, 1); i < to; i++) {
+            int to = items - MatmulThreads.from(items, chunks - ticket - 1, chunks, 1);
+            for (int i = items - MatmulThreads.from(items, chunks - ticket, chunks, 1); i < to; i++) {
                 body.accept(i);
             }
         }

@@ -239,9 +239,10 @@ class SimdConvolutionTest {
      * the output channels along the vectors where the machine has 32 vector registers (the implicit
      * weight gradient, and the forward's {@code implicitChannelsForward}), strided windows on their
      * phase images ({@link ImplicitGrid}): output channels past the last whole block (a vector and
-     * a part), rows of taps not a multiple of the block's, positions not a multiple of the forward's
-     * block, groups, one and three samples, stride 2 along one axis or both, dilation, and windows
-     * reaching past the image.
+     * a part), two and three vectors of them and no whole block (the weight gradient's pairs of
+     * narrow panels, as a ResNet stem's 3 -> 32 takes), rows of taps not a multiple of the block's,
+     * positions not a multiple of the forward's block, groups, one and three samples, stride 2 along
+     * one axis or both, dilation, and windows reaching past the image.
      */
     @Test
     void outputChannelsAlongTheVectorsMatchTheReference() {
@@ -249,7 +250,7 @@ class SimdConvolutionTest {
         int biased = 0;
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
             for (Window2d w : windows(5, 7)) {
-                for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}, {4, 40, 1}}) {
+                for (int[] ch : new int[][] {{3, 80, 1}, {10, 132, 2}, {4, 40, 1}, {3, 32, 1}}) {
                     for (int n = 1; n <= 3; n += 2) {
                         Operands op = new Operands(n, ch[0], ch[1], ch[2], w, dtype);
                         String what = w + ", batch " + n + ", channels " + ch[0] + " -> " + ch[1] + ", groups " + ch[2]
