@@ -22,7 +22,8 @@ final class RowSelect {
     }
 
     /** {@code out = src.gather(dim, index)} if the index picks whole slices; false (nothing done) otherwise. */
-    static boolean gather(HeapStorage src, Layout sl, int dim, HeapStorage index, Layout il, HeapStorage out, Layout ol) {
+    static boolean gather(HeapStorage src, Layout sl, int dim, HeapStorage index, Layout il, HeapStorage out,
+                          Layout ol) {
         if (!picksSlices(src, sl, dim, il, ol)) {
             return false;
         }

@@ -26,15 +26,18 @@ final class SimdFusedKernels extends HeapFusedKernels {
                 || super.offers(kernel, dtype);
     }
 
-    /** In vectors ({@link DropoutMasks}), a large mask in pieces over the matmul's threads. */
+    /**
+     * In vectors ({@link FloatDropoutMasks}, {@link DoubleDropoutMasks}), a large mask in pieces over the
+     * matmul's threads.
+     */
     @Override
     public void dropoutMask(long seed, long gamma, long threshold, double value, Storage out, int n) {
         HeapStorage o = (HeapStorage) out;
         inPieces(n, (at, length) -> {
             if (o.dtype == DType.FLOAT32) {
-                DropoutMasks.fill(seed, gamma, threshold, (float) value, o.f32, at, at + length);
+                FloatDropoutMasks.fill(seed, gamma, threshold, (float) value, o.f32, at, at + length);
             } else {
-                DropoutMasks.fill(seed, gamma, threshold, value, o.f64, at, at + length);
+                DoubleDropoutMasks.fill(seed, gamma, threshold, value, o.f64, at, at + length);
             }
         });
     }

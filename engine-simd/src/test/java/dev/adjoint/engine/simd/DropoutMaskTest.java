@@ -13,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * simd's dropout masks in vectors ({@link DropoutMasks}) against the host's loop that the scalar
- * backend runs: the same elements kept, the same value, bit for bit, and the generator left where the
- * host leaves it. Sizes around the lane count (a masked last vector) and large enough to be split over
+ * simd's dropout masks in vectors ({@link FloatDropoutMasks}, {@link DoubleDropoutMasks}) against
+ * the host's loop that the scalar backend runs: the same elements kept, the same value, bit for bit,
+ * and the generator left where the host leaves it. Sizes around the lane count (a masked last vector) and large enough to be split over
  * threads; probabilities whose FLOAT32 rounding moves the threshold.
  */
 class DropoutMaskTest {
