@@ -403,6 +403,16 @@ public final class Dispatch {
         return out;
     }
 
+    /** {@code zeros(shape).scatterAdd(dim, index, src)}, the sums added to freshly allocated zeros. */
+    static Tensor scatterAddIntoZeros(Shape shape, int dim, Tensor index, Tensor src) {
+        Tensor out = zeros(src.backend(), src.dtype(), shape);
+        if (index.numel() > 0) {
+            src.backend().scatterAdd(out.storage(), out.layout(), dim, index.storage(), index.layout(),
+                    src.storage(), src.layout());
+        }
+        return out;
+    }
+
     // ---- sliding windows ------------------------------------------------------------------------
 
     /**

@@ -452,8 +452,20 @@ public final class ShapeOps {
         Shape inShape = src.shape();
         Tensor idx = index.detach();
         return Graph.record("GatherBackward", out, of(src), of(idx), (g, c) -> of(
-                Tensor.on(g.backend()).zeros(g.dtype(), inShape.toArray()).scatterAdd(d, c.saved(0), g)),
+                scatterAddIntoZeros(inShape, d, c.saved(0), g)),
                 (t, in, y) -> t[0].gather(d, idx));
+    }
+
+    /**
+     * {@code zeros(shape).scatterAdd(dim, index, src)} for gather's gradient, scattered straight into
+     * the fresh zeros: scatterAdd proper copies its base first, which for a cross-entropy over many
+     * classes (a [1024, 4096] gather gradient) was a 16 MB copy of zeros on every step. The index was
+     * checked when gather ran.
+     */
+    private static Tensor scatterAddIntoZeros(Shape shape, int dim, Tensor index, Tensor src) {
+        Tensor out = Dispatch.scatterAddIntoZeros(shape, dim, index, src);
+        return Graph.record("ScatterAddBackward", out, of(src), of(index), (g, c) -> of(g.gather(dim, c.saved(0))),
+                (t, in, y) -> scatterAddIntoZeros(shape, dim, index, t[0]));
     }
 
     public static Tensor scatterAdd(Tensor base, int dim, Tensor index, Tensor src) {
