@@ -92,6 +92,14 @@ class GemmTest {
             Case.of(50, 300, 256, false, false),
             Case.of(400, 300, 256, false, false),
             Case.of(7, 5, 31, true, true),
+            // Last rows cut into 8-row panels (FloatGemm#panelHeight with 12 rows): 8 + 8, 12 + 8, 8 and
+            // a half-height panel, one padded 8-row panel; A as it is and transposed (packed by columns).
+            Case.of(16, 300, 70, false, false),
+            Case.of(16, 300, 70, true, false),
+            Case.of(20, 40, 33, true, false),
+            Case.of(14, 300, 64, true, false),
+            Case.of(14, 300, 64, false, true),
+            Case.of(7, 40, 64, true, false),
             // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
             Case.of(64, 784, 256, false, true),
             Case.of(37, 700, 131, false, true),
