@@ -62,27 +62,29 @@ final class KernelWarmup {
     }
 
     /**
-     * The shapes take the paths of real training steps: 28 rows are two full 12-row panels and a
-     * remainder, 80 columns two full 32-wide panels and a narrower one, k = 16 one pass of the
-     * in-register transposes; a plain product with a bias (nn.Linear), one with b transposed
-     * ({@code x @ w.T}) and one with a transposed ({@code x.T @ g}, the weight gradient).
+     * The shapes take the paths of real training steps: 28 rows are a 12-row panel and two 8-row
+     * ones, 30 rows two 12-row panels and a 6-row one (rounds alternate between them, so every
+     * kernel height compiles), 80 columns two full 32-wide panels and a narrower one, k = 16 one
+     * pass of the in-register transposes; a plain product with a bias (nn.Linear), one with b
+     * transposed ({@code x @ w.T}) and one with a transposed ({@code x.T @ g}, the weight gradient).
      */
     static void run(int rounds) {
         try {
-            int m = 28, n = 80, k = 16;
-            float[] a = new float[m * k], b = new float[k * n], o = new float[m * n], bias = new float[n];
+            int rows = 30, n = 80, k = 16;
+            float[] a = new float[rows * k], b = new float[k * n], o = new float[rows * n], bias = new float[n];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (i % 7) * 0.25f;
             }
             for (int i = 0; i < b.length; i++) {
                 b[i] = (i % 5) * 0.5f;
             }
-            Layout la = Layout.contiguous(Shape.of(m, k));
             Layout lb = Layout.contiguous(Shape.of(k, n));
-            Layout lo = Layout.contiguous(Shape.of(m, n));
             int size = 100;
             float[] p = new float[size], g = new float[size], buf = new float[size];
             for (int r = 0; r < rounds; r++) {
+                int m = r % 2 == 0 ? 28 : 30;
+                Layout la = Layout.contiguous(Shape.of(m, k));
+                Layout lo = Layout.contiguous(Shape.of(m, n));
                 FloatGemm.multiply(a, la, k, 1, b, lb, n, 1, bias, 0, o, lo, n, m, n, k, 0, 1, 1);
                 FloatGemm.multiply(a, la, k, 1, b, lb, 1, k, o, lo, n, m, n, k, 0, 1, 1);
                 FloatGemm.multiply(a, la, 1, m, b, lb, n, 1, o, lo, n, m, n, k, 0, 1, 1);
