@@ -79,6 +79,10 @@ class GemmTest {
             // rows of one thread's share wider than half of any L2 up to 2 MiB): three blocks of columns
             // in FLOAT32 at 1 MiB of L2, so both buffers of packed B are reused; a last partial micro-panel.
             Case.of(999, 600, 1700, false, false),
+            // Two threads each taking half of the columns, each starting its walk down the rows at a
+            // different row: over the passes of each block of rows (at any L2 up to 2 MiB), and pass by pass.
+            Case.of(1100, 700, 1024, false, false),
+            Case.of(200, 600, 1024, false, false),
             // Rows of B 4 KiB apart in FLOAT32: packed; few rows of A: B read in place.
             Case.of(130, 100, 1024, false, false),
             Case.of(20, 100, 1024, false, false),
