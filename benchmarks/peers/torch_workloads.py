@@ -12,6 +12,11 @@ of several calls each within a number of seconds, the figure of each sample repo
     /usr/bin/python3 benchmarks/peers/torch_workloads.py --serve          what the report uses: one JSON
         request per line on stdin ({"workload": ..., "threads": ..., "seconds": ...}), one JSON reply per line
 
+Memory: the report starts this script with glibc's malloc keeping freed memory
+(MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824, see report/NativeHeap.java);
+without them a step's large tensors may be unmapped on free and faulted in again on every call, and
+the figures of a step vary by 1.5-2.5x from one process to the next. Set them when running it by hand.
+
 Threads: torch.set_num_threads sets PyTorch's own (OpenMP) threads, but Debian's torch calls the
 pthread build of OpenBLAS for matrix products, which keeps its own pool; so openblas_set_num_threads
 is called too, on the library torch loaded, and checked.

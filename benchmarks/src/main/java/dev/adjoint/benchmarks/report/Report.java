@@ -127,6 +127,8 @@ public final class Report {
                 options.peers());
         files.note("OpenBLAS core type (the PyTorch peer's and nd4j's): " + coreType.reason());
         System.out.println("OpenBLAS core type: " + coreType.reason());
+        files.note("glibc malloc of every cell's process (freed memory kept for reuse, not unmapped): "
+                + NativeHeap.description());
         for (PeerLibrary peer : ServiceLoader.load(PeerLibrary.class)) {
             peers.add(peer);
         }
@@ -282,6 +284,7 @@ public final class Report {
                 Double.toString(options.warmupLimit())));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         coreType.applyTo(builder.environment());
+        NativeHeap.applyTo(builder.environment());
         waitPolicy.applyTo(builder.environment());
         Process process = builder.start();
         running = process;

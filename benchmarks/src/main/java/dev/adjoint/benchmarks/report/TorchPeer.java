@@ -47,7 +47,7 @@ final class TorchPeer implements AutoCloseable {
     /**
      * Starts the script with {@code python}; throws {@link IOException} with the reason (no such
      * interpreter, torch not importable, ...) when it does not come up. Its OpenBLAS runs at {@code coreType},
-     * its OpenMP threads wait as {@code waitPolicy} says.
+     * its OpenMP threads wait as {@code waitPolicy} says, its malloc keeps freed memory ({@link NativeHeap}).
      */
     static TorchPeer start(Path python, Path script, OpenBlasCoreType coreType, OpenMpWaitPolicy waitPolicy)
             throws IOException {
@@ -61,6 +61,7 @@ final class TorchPeer implements AutoCloseable {
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         coreType.applyTo(builder.environment());
         waitPolicy.applyTo(builder.environment());
+        NativeHeap.applyTo(builder.environment());
         Process process = builder.start();
         BufferedReader replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String first = replies.readLine();
