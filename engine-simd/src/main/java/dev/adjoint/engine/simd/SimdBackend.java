@@ -273,9 +273,22 @@ public final class SimdBackend extends HeapBackend {
         // n > 0: a repeated operand of an empty output may sit in an empty storage, with nothing to read.
         if (VECTORS && op.isComparison() && floating(sa) && outLayout.isContiguous() && n > 0
                 && (aLayout.isContiguous() || isRepeated(aLayout)) && (bLayout.isContiguous() || isRepeated(bLayout))) {
-            // A BOOL mask of dense or repeated operands (x.gt(0.0), a.eq(b)).
-            compareRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(), !bLayout.isContiguous(),
-                    o, outLayout.offset(), n);
+            // A BOOL mask of dense or repeated operands (x.gt(0.0), a.eq(b): ReLU's gradient asks for one
+            // over each activation), in pieces over threads as denseRun.
+            boolean aRepeated = !aLayout.isContiguous();
+            boolean bRepeated = !bLayout.isContiguous();
+            int ao = aLayout.offset();
+            int bo = bLayout.offset();
+            int oo = outLayout.offset();
+            if (n <= RUN_PIECE) {
+                compareRun(op, sa, ao, aRepeated, sb, bo, bRepeated, o, oo, n);
+                return;
+            }
+            RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> {
+                int at = from * RUN_PIECE;
+                compareRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb, bRepeated ? bo : bo + at, bRepeated, o,
+                        oo + at, Math.min(to * RUN_PIECE, n) - at);
+            });
             return;
         }
         if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype

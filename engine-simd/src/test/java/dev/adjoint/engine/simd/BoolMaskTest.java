@@ -26,7 +26,9 @@ class BoolMaskTest {
     @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
     void comparisonsAndWhereMatchTheReference(DType dtype) {
         Random random = new Random(11);
-        for (int n : new int[] {1, 15, 16, 17, 100, 1037, (1 << 14) + 5}) {
+        // The last two sizes: one piece (SimdBackend.RUN_PIECE) and a tail; several pieces, shared
+        // between the threads where there are two or more (RowThreads), and a tail.
+        for (int n : new int[] {1, 15, 16, 17, 100, 1037, (1 << 14) + 5, 9 * (1 << 14) + 3}) {
             double[] a = new double[n + 1];
             double[] b = new double[n + 1];
             for (int i = 0; i <= n; i++) {
