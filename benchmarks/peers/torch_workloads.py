@@ -12,10 +12,10 @@ of several calls each within a number of seconds, the figure of each sample repo
     /usr/bin/python3 benchmarks/peers/torch_workloads.py --serve          what the report uses: one JSON
         request per line on stdin ({"workload": ..., "threads": ..., "seconds": ...}), one JSON reply per line
 
-Memory: the report starts this script with glibc's malloc keeping freed memory
-(MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824, see report/NativeHeap.java);
-without them a step's large tensors may be unmapped on free and faulted in again on every call, and
-the figures of a step vary by 1.5-2.5x from one process to the next. Set them when running it by hand.
+Memory: glibc's malloc keeps the memory a step frees (native_heap.py: the script starts itself again
+with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set where the environment leaves them unset);
+otherwise a step's large tensors may be unmapped on free and faulted in again on every call, and the
+figures of a step vary by 1.5-4x from one process to the next.
 
 Threads: torch.set_num_threads sets PyTorch's own (OpenMP) threads, but Debian's torch calls the
 pthread build of OpenBLAS for matrix products, which keeps its own pool; so openblas_set_num_threads
@@ -29,12 +29,16 @@ import os
 import sys
 import time
 
-import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import native_heap  # noqa: E402 (the directory of this script)
+
+native_heap.keep_freed_memory()
+
+import torch  # noqa: E402 (after the re-exec above, so that glibc starts with the settings)
 from torch import nn
 from torch.nn import functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import transformer_block  # noqa: E402 (the directory of this script)
+import transformer_block  # noqa: E402 (the directory of this script, on the path above)
 
 WORKLOADS = {}  # id -> (metric, set-up returning (call, work per call))
 

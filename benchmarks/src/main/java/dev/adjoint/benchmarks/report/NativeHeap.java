@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
  * <p>Both are set because setting either fixes the other at its default: a fixed 32 MiB (glibc's
  * largest) {@code mmap} threshold alone leaves the 128 KiB trim threshold, and a high trim threshold
  * alone leaves a fixed 128 KiB {@code mmap} threshold (measured: the MLP step 2.4 and 3.1 ms). A
- * value already in the environment is kept. The JVM cells of Adjoint's own backends get the same
+ * value already in the environment is kept. The peer scripts run by hand set the same for themselves
+ * ({@code benchmarks/peers/native_heap.py}). The JVM cells of Adjoint's own backends get the same
  * environment; their tensors live on the Java heap, which these do not touch.
  */
 final class NativeHeap {
