@@ -41,6 +41,26 @@ final class RowThreads {
         return (long) rows * rowLength >= PARALLEL_ELEMENTS ? Math.max(1, Math.min(PARTS, rows)) : 1;
     }
 
+    /** A run of {@code length} elements from {@code at}. */
+    interface Run {
+        void run(int at, int length);
+    }
+
+    /**
+     * Runs {@code body} over {@code n} elements in runs of whole pieces of {@link SimdBackend#RUN_PIECE}
+     * (the last one shorter), on this thread and up to the matmul's helpers as {@link #forRows}.
+     */
+    static void inPieces(int n, Run body) {
+        if (n == 0) {
+            return;
+        }
+        int piece = SimdBackend.RUN_PIECE;
+        forRows((n + piece - 1) / piece, piece, (from, to, part) -> {
+            int at = from * piece;
+            body.run(at, Math.min(to * piece, n) - at);
+        });
+    }
+
     /** Runs {@code body} over every part of the rows, on this thread and up to the matmul's helpers. */
     static void forRows(int rows, int rowLength, Part body) {
         int parts = parts(rows, rowLength);

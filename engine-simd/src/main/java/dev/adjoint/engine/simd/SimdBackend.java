@@ -284,11 +284,8 @@ public final class SimdBackend extends HeapBackend {
                 compareRun(op, sa, ao, aRepeated, sb, bo, bRepeated, o, oo, n);
                 return;
             }
-            RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> {
-                int at = from * RUN_PIECE;
-                compareRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb, bRepeated ? bo : bo + at, bRepeated, o,
-                        oo + at, Math.min(to * RUN_PIECE, n) - at);
-            });
+            RowThreads.inPieces(n, (at, length) -> compareRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb,
+                    bRepeated ? bo : bo + at, bRepeated, o, oo + at, length));
             return;
         }
         if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype

@@ -33,7 +33,7 @@ final class SimdFusedKernels extends HeapFusedKernels {
     @Override
     public void dropoutMask(long seed, long gamma, long threshold, double value, Storage out, int n) {
         HeapStorage o = (HeapStorage) out;
-        inPieces(n, (at, length) -> {
+        RowThreads.inPieces(n, (at, length) -> {
             if (o.dtype == DType.FLOAT32) {
                 FloatDropoutMasks.fill(seed, gamma, threshold, (float) value, o.f32, at, at + length);
             } else {
@@ -345,7 +345,7 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage g = (HeapStorage) grad;
         HeapStorage buf = momentum != 0 ? (HeapStorage) momentumBuffer : null;
         boolean hasDecay = weightDecay != 0;
-        inPieces(n, (at, length) -> {
+        RowThreads.inPieces(n, (at, length) -> {
             if (p.dtype == DType.FLOAT32) {
                 FloatOptimizerSteps.sgd(p.f32, paramOffset + at, g.f32, gradOffset + at, buf == null ? null : buf.f32,
                         bufferOffset + at, length, (float) -lr, (float) momentum, (float) (1 - dampening),
@@ -370,7 +370,7 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage vmax = (HeapStorage) maxExpAvgSq;
         boolean hasDecay = weightDecay != 0;
         double shrink = 1 - lr * weightDecay;
-        inPieces(n, (at, length) -> {
+        RowThreads.inPieces(n, (at, length) -> {
             if (p.dtype == DType.FLOAT32) {
                 FloatOptimizerSteps.adam(p.f32, paramOffset + at, g.f32, gradOffset + at, m.f32, expAvgOffset + at, v.f32,
                         expAvgSqOffset + at, vmax == null ? null : vmax.f32, maxExpAvgSqOffset + at, length, decoupled,
@@ -383,22 +383,6 @@ final class SimdFusedKernels extends HeapFusedKernels {
                         decoupled, shrink, hasDecay, weightDecay, beta1, 1 - beta1, beta2, 1 - beta2, -stepSize,
                         biasCorrection2Sqrt, eps);
             }
-        });
-    }
-
-    /** A run of {@code n} elements from {@code at}. */
-    private interface Run {
-        void run(int at, int length);
-    }
-
-    private static void inPieces(int n, Run body) {
-        if (n == 0) {
-            return;
-        }
-        int piece = SimdBackend.RUN_PIECE;
-        RowThreads.forRows((n + piece - 1) / piece, piece, (from, to, part) -> {
-            int at = from * piece;
-            body.run(at, Math.min(to * piece, n) - at);
         });
     }
 
