@@ -12,9 +12,9 @@ import java.util.TreeMap;
 
 /**
  * What the report says about the machine it ran on, read from Linux's {@code /proc} and
- * {@code /sys} (elsewhere the fields say "unknown"): the CPU model and the vector extensions the
- * kernels care about, cache sizes, cores, memory, the JDK, and the load average, which says how
- * much else was running.
+ * {@code /sys}, the caches from {@code getconf} where {@code /sys} has none (elsewhere the fields say
+ * "unknown"): the CPU model and the vector extensions the kernels care about, cache sizes, cores,
+ * memory, the JDK, and the load average, which says how much else was running.
  */
 public record Machine(String cpu, String cpuDetails, int cores, String caches, String memory, String os, String jdk) {
 
@@ -99,11 +99,60 @@ public record Machine(String cpu, String cpuDetails, int cores, String caches, S
             }
         }
         if (levels.isEmpty()) {
-            return "unknown";
+            return cachesFromGetconf(getconf());
         }
         List<String> parts = new ArrayList<>();
         levels.forEach((k, v) -> parts.add(k + " " + v));
         return String.join(", ", parts) + " (per cpu0)";
+    }
+
+    /**
+     * L1d and L2 as {@code getconf -a} reports them (the C library asks the CPU through CPUID on x86),
+     * for guests such as Firecracker's that have no sysfs cache directory, where the GEMM reads its
+     * blocking from the same source; "unknown" when it names neither. L3 is left out: such a guest's
+     * CPUID describes the host's, hundreds of MiB.
+     */
+    static String cachesFromGetconf(String output) {
+        long l1 = 0, l2 = 0;
+        for (String line : output.split("\\R")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length != 2) {
+                continue;
+            }
+            try {
+                switch (fields[0]) {
+                    case "LEVEL1_DCACHE_SIZE" -> l1 = Long.parseLong(fields[1]);
+                    case "LEVEL2_CACHE_SIZE" -> l2 = Long.parseLong(fields[1]);
+                    default -> { }
+                }
+            } catch (NumberFormatException e) {
+                // a field without a number: left unknown
+            }
+        }
+        if (l1 <= 0 && l2 <= 0) {
+            return "unknown";
+        }
+        List<String> parts = new ArrayList<>();
+        if (l1 > 0) {
+            parts.add("L1d " + l1 / 1024 + "K");
+        }
+        if (l2 > 0) {
+            parts.add("L2 " + l2 / 1024 + "K");
+        }
+        return String.join(", ", parts) + " (per core, from getconf)";
+    }
+
+    private static String getconf() {
+        try {
+            Process process = new ProcessBuilder("getconf", "-a").redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return process.waitFor() == 0 ? output : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     private static String readMemory() {
