@@ -55,7 +55,7 @@ final class RowThreads {
             return;
         }
         int piece = SimdBackend.RUN_PIECE;
-        forRows((n + piece - 1) / piece, piece, (from, to, part) -> {
+        forRows(SimdBackend.pieces(n), piece, (from, to, part) -> {
             int at = from * piece;
             body.run(at, Math.min(to * piece, n) - at);
         });

@@ -120,8 +120,7 @@ public final class SimdBackend extends HeapBackend {
                 System.arraycopy(from, so, to, dOff, n);
                 return;
             }
-            RowThreads.forRows(pieces(n), RUN_PIECE, (first, last, part) -> System.arraycopy(from,
-                    so + first * RUN_PIECE, to, dOff + first * RUN_PIECE, Math.min(last * RUN_PIECE, n) - first * RUN_PIECE));
+            RowThreads.inPieces(n, (at, length) -> System.arraycopy(from, so + at, to, dOff + at, length));
             return;
         }
         if (s.dtype == d.dtype && floating(d) && dstLayout.numel() > 0 && copyRows(s, srcLayout, d, dstLayout)) {
@@ -195,8 +194,7 @@ public final class SimdBackend extends HeapBackend {
                     return;
                 }
                 // In pieces of RUN_PIECE, the pieces split over threads when there are enough.
-                RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> unaryRun(op, in, xo + from * RUN_PIECE, o,
-                        oo + from * RUN_PIECE, Math.min(to * RUN_PIECE, n) - from * RUN_PIECE));
+                RowThreads.inPieces(n, (at, length) -> unaryRun(op, in, xo + at, o, oo + at, length));
                 return;
             }
             RowWalk w = RowWalk.over(outLayout, xLayout);
@@ -236,7 +234,7 @@ public final class SimdBackend extends HeapBackend {
     static final int RUN_PIECE = 1 << 14;
 
     /** How many pieces of {@link #RUN_PIECE} a run of {@code n} elements is. */
-    private static int pieces(int n) {
+    static int pieces(int n) {
         return (n + RUN_PIECE - 1) / RUN_PIECE;
     }
 
@@ -320,11 +318,8 @@ public final class SimdBackend extends HeapBackend {
                     int ao = w.at[1];
                     int bo = w.at[2];
                     int oo = w.at[0];
-                    RowThreads.forRows(pieces(len), RUN_PIECE, (from, to, part) -> {
-                        int at = from * RUN_PIECE;
-                        binaryRun(op, sa, aRepeated ? ao : ao + at, aRepeated, sb, bRepeated ? bo : bo + at, bRepeated,
-                                o, oo + at, Math.min(to * RUN_PIECE, len) - at);
-                    });
+                    RowThreads.inPieces(len, (at, length) -> binaryRun(op, sa, aRepeated ? ao : ao + at, aRepeated,
+                            sb, bRepeated ? bo : bo + at, bRepeated, o, oo + at, length));
                     return;
                 }
                 RowThreads.forRows(w.rows(), len, (from, to, part) -> {
@@ -346,10 +341,7 @@ public final class SimdBackend extends HeapBackend {
             binaryRun(op, a, ao, false, b, bo, false, o, oo, n);
             return;
         }
-        RowThreads.forRows(pieces(n), RUN_PIECE, (from, to, part) -> {
-            int at = from * RUN_PIECE;
-            binaryRun(op, a, ao + at, false, b, bo + at, false, o, oo + at, Math.min(to * RUN_PIECE, n) - at);
-        });
+        RowThreads.inPieces(n, (at, length) -> binaryRun(op, a, ao + at, false, b, bo + at, false, o, oo + at, length));
     }
 
     /** In pieces of {@link #RUN_PIECE}; a repeated operand stays at its one element. */
@@ -409,11 +401,8 @@ public final class SimdBackend extends HeapBackend {
                     int ao = w.at[1];
                     int bo = w.at[2];
                     int oo = w.at[0];
-                    RowThreads.forRows(pieces(len), RUN_PIECE, (from, to, part) -> {
-                        int at = from * RUN_PIECE;
-                        scaledAddRun(scale, sa, ao + at, alpha, sb, bo + at, o, oo + at,
-                                Math.min(to * RUN_PIECE, len) - at);
-                    });
+                    RowThreads.inPieces(len, (at, length) -> scaledAddRun(scale, sa, ao + at, alpha, sb, bo + at, o,
+                            oo + at, length));
                     return;
                 }
                 RowThreads.forRows(w.rows(), len, (from, to, part) -> {
