@@ -12,15 +12,16 @@ import java.util.Arrays;
  * @param status         {@code ok}, {@code failed} (see message) or {@code skipped}
  * @param jitSettled     whether the warm-up ended because the JIT had stopped compiling (always false
  *                       for PyTorch, which has no JIT and gets a short fixed warm-up)
+ * @param samplesSetAside samples taken and left out because the JIT compiled during them ({@link Sampler})
  * @param loadBefore     the 1-minute load average just before the cell started
  */
 public record CellResult(String workload, String implementation, int threads, String status, double[] samples,
                          long calls, double warmupSeconds, long warmupCalls, boolean jitSettled,
-                         double seconds, double loadBefore, double loadAfter, String message) {
+                         int samplesSetAside, double seconds, double loadBefore, double loadAfter, String message) {
 
     public static CellResult failed(String workload, String implementation, int threads, double seconds,
                                     double loadBefore, String message) {
-        return new CellResult(workload, implementation, threads, "failed", new double[0], 0, 0, 0, false, seconds,
+        return new CellResult(workload, implementation, threads, "failed", new double[0], 0, 0, 0, false, 0, seconds,
                 loadBefore, Machine.load1(), message);
     }
 
@@ -41,12 +42,12 @@ public record CellResult(String workload, String implementation, int threads, St
         System.arraycopy(later.samples, 0, pooled, samples.length, later.samples.length);
         return new CellResult(workload, implementation, threads, status, pooled, calls + later.calls,
                 warmupSeconds + later.warmupSeconds, warmupCalls + later.warmupCalls, jitSettled && later.jitSettled,
-                seconds + later.seconds, loadBefore, later.loadAfter, join(message, later.message));
+                samplesSetAside + later.samplesSetAside, seconds + later.seconds, loadBefore, later.loadAfter, join(message, later.message));
     }
 
     private CellResult withMessage(String m) {
         return new CellResult(workload, implementation, threads, status, samples, calls, warmupSeconds, warmupCalls,
-                jitSettled, seconds, loadBefore, loadAfter, m);
+                jitSettled, samplesSetAside, seconds, loadBefore, loadAfter, m);
     }
 
     private static String join(String a, String b) {

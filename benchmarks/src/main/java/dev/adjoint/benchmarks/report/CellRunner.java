@@ -75,6 +75,7 @@ public final class CellRunner {
             out.put("warmupSeconds", m.warmupSeconds());
             out.put("warmupCalls", m.warmupCalls());
             out.put("jitSettled", m.jitSettled());
+            out.put("samplesSetAside", m.samplesSetAside());
             out.put("measureSeconds", m.measureSeconds());
         } catch (Throwable e) {
             Throwable root = e;

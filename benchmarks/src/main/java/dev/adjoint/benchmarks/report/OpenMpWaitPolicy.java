@@ -49,7 +49,7 @@ enum OpenMpWaitPolicy {
                 passiveFaster ? "passive" : "the environment's", PASSIVE.description, Metric.format(passive.median()),
                 metric.unit(), ENVIRONMENT.description, Metric.format(environment.median()), metric.unit());
         return new CellResult(kept.workload(), kept.implementation(), kept.threads(), kept.status(), kept.samples(),
-                kept.calls(), kept.warmupSeconds(), kept.warmupCalls(), kept.jitSettled(),
+                kept.calls(), kept.warmupSeconds(), kept.warmupCalls(), kept.jitSettled(), kept.samplesSetAside(),
                 environment.seconds() + passive.seconds(), environment.loadBefore(), kept.loadAfter(), message);
     }
 }

@@ -257,7 +257,7 @@ public final class Report {
                 String message = status.equals("unsupported") ? "the peer has no such workload"
                         : reply.path("message").asText("no reason given");
                 return new CellResult(cell.workload().id(), cell.implementation(), cell.threads(),
-                        status.equals("unsupported") ? "skipped" : "failed", new double[0], 0, 0, 0, false, seconds,
+                        status.equals("unsupported") ? "skipped" : "failed", new double[0], 0, 0, 0, false, 0, seconds,
                         loadBefore, Machine.load1(), message);
             }
             double[] samples = new double[reply.get("samples").size()];
@@ -266,7 +266,8 @@ public final class Report {
             }
             return new CellResult(cell.workload().id(), cell.implementation(), cell.threads(), "ok", samples,
                     reply.path("calls").asLong(), reply.path("warmupSeconds").asDouble(),
-                    reply.path("warmupCalls").asLong(), reply.path("jitSettled").asBoolean(false), seconds, loadBefore,
+                    reply.path("warmupCalls").asLong(), reply.path("jitSettled").asBoolean(false),
+                    reply.path("samplesSetAside").asInt(0), seconds, loadBefore,
                     Machine.load1(), null);
         } catch (IOException | RuntimeException e) {
             return CellResult.failed(cell.workload().id(), cell.implementation(), cell.threads(),
@@ -334,8 +335,9 @@ public final class Report {
         if (!r.ok()) {
             return r.status() + ": " + r.message();
         }
-        return String.format(Locale.ROOT, "%s %s (%s-%s), %d samples%s", Metric.format(r.median()), w.metric().unit(),
+        return String.format(Locale.ROOT, "%s %s (%s-%s), %d samples%s%s", Metric.format(r.median()), w.metric().unit(),
                 Metric.format(r.min()), Metric.format(r.max()), r.samples().length,
+                r.samplesSetAside() == 0 ? "" : " (" + r.samplesSetAside() + " set aside: the JIT compiled during them)",
                 r.implementation().equals(PYTORCH) || r.jitSettled() ? "" : ", JIT still compiling");
     }
 

@@ -165,7 +165,8 @@ final class ReportFiles {
             }
             c.set("samples", mapper.valueToTree(r.samples()));
             c.put("calls", r.calls()).put("warmupSeconds", r.warmupSeconds()).put("warmupCalls", r.warmupCalls())
-                    .put("jitSettled", r.jitSettled()).put("seconds", r.seconds()).put("loadBefore", r.loadBefore())
+                    .put("jitSettled", r.jitSettled())
+                    .put("samplesSetAside", r.samplesSetAside()).put("seconds", r.seconds()).put("loadBefore", r.loadBefore())
                     .put("loadAfter", r.loadAfter()).put("message", r.message());
         }
         return root;
@@ -259,7 +260,9 @@ final class ReportFiles {
                 + "queues empty), for at most %.1f s (PyTorch, which has no JIT: at least three calls and half a "
                 + "second), then took up to eight samples over %.1f s, each of as many calls as fill an eighth of it "
                 + "(at least one call: a slow step overruns the time rather than give fewer than two or three "
-                + "samples).%n%n", warmupLimit, cellSeconds));
+                + "samples). A sample during which the JIT compiled for a tenth of its time or more was set aside "
+                + "and another taken, for up to three times that long: such a compile takes a core from a "
+                + "two-thread cell on two cores.%n%n", warmupLimit, cellSeconds));
         List<String> unsettled = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (CellResult r : results) {

@@ -26,6 +26,15 @@ import java.util.List;
  * seconds before C2 has compiled them) is so measured warm, while one whose JIT keeps compiling rarely
  * taken paths at a steady speed stops at the limit.
  *
+ * <p>A sample during which the JIT compiled for at least {@value #DISTURBED_PERCENT}% of the sample's
+ * time is set aside and another taken, for up to {@value #SET_ASIDE_STRETCH} times the measuring
+ * budget: HotSpot keeps compiling now and then for seconds after the warm-up has seen it quiet
+ * (methods called once per step, as the backward pass's driver or a matmul's dispatch, reach C2's
+ * call counts late), and each such compile takes a core for a tenth of a second or more. A step
+ * on two threads on two cores then runs at the speed of one: measured on an AMD EPYC Zen 5, the
+ * transformer block's step at 16-18 ms, and 25-37 ms in the slices that overlapped a compile.
+ * A long training run has those compiles behind it.
+ *
  * <p>Results are kept from dead-code elimination by a volatile write of each call's result; the
  * operations return objects that cannot be scalar-replaced (tensors, storages, boxed sums).
  */
@@ -37,6 +46,10 @@ public final class Sampler {
     private static final double QUIET_SECONDS = 0.25;
     /** The longest warm-up, as a multiple of the limit, for calls that are still getting faster. */
     static final int LIMIT_STRETCH = 4;
+    /** A sample is set aside when the JIT compiled for at least this share of its time (compile time summed over the compiler threads). */
+    static final int DISTURBED_PERCENT = 10;
+    /** The longest measuring time, as a multiple of the budget, while samples are being set aside. */
+    static final int SET_ASIDE_STRETCH = 3;
 
     @SuppressWarnings("unused") // written to keep results alive; never read
     private static volatile Object sink;
@@ -49,7 +62,7 @@ public final class Sampler {
      * how the warm-up went.
      */
     public record Measurement(double[] samples, long calls, double warmupSeconds, long warmupCalls,
-                              boolean jitSettled, double measureSeconds) {
+                              boolean jitSettled, int samplesSetAside, double measureSeconds) {
     }
 
     /**
@@ -59,7 +72,11 @@ public final class Sampler {
      *                       are still getting faster (then up to {@value #LIMIT_STRETCH} times as long)
      */
     public static Measurement measure(Operation op, Metric metric, double measureSeconds, double warmupLimit) {
-        Jit jit = new Jit();
+        return measure(op, metric, measureSeconds, warmupLimit, new Jit());
+    }
+
+    /** {@link #measure} with the JIT watched through {@code jit} (a test's own). */
+    static Measurement measure(Operation op, Metric metric, double measureSeconds, double warmupLimit, JitWatch jit) {
         double slice = measureSeconds / SLICES;
         long start = System.nanoTime();
         long warmupCalls = 0;
@@ -83,9 +100,12 @@ public final class Sampler {
         double sampleSeconds = measureSeconds / TARGET_SAMPLES;
         List<Double> samples = new ArrayList<>();
         long calls = 0;
+        int setAside = 0;
+        double setAsideSeconds = 0;
         long measureStart = System.nanoTime();
         while (true) {
             double workBefore = op.workDone();
+            long compiledBefore = jit.compiledMillis();
             long sampleCalls = 0;
             long sampleStart = System.nanoTime();
             double elapsed;
@@ -95,15 +115,22 @@ public final class Sampler {
                 elapsed = seconds(sampleStart);
             } while (elapsed < sampleSeconds);
             calls += sampleCalls;
-            samples.add(metric.value(elapsed, sampleCalls, op.workDone() - workBefore));
+            double value = metric.value(elapsed, sampleCalls, op.workDone() - workBefore);
+            boolean disturbed = jit.compiledMillis() - compiledBefore >= DISTURBED_PERCENT / 100.0 * elapsed * 1000;
+            if (disturbed && seconds(measureStart) < SET_ASIDE_STRETCH * measureSeconds) {
+                setAside++;
+                setAsideSeconds += elapsed;
+                continue;
+            }
+            samples.add(value);
             boolean slow = sampleCalls == 1 && elapsed > measureSeconds / 3;
             int needed = slow ? 2 : MIN_SAMPLES;
-            if (samples.size() >= TARGET_SAMPLES || (seconds(measureStart) >= measureSeconds && samples.size() >= needed)) {
+            if (samples.size() >= TARGET_SAMPLES || (seconds(measureStart) - setAsideSeconds >= measureSeconds && samples.size() >= needed)) {
                 break;
             }
         }
         return new Measurement(samples.stream().mapToDouble(Double::doubleValue).toArray(), calls, warmupSeconds,
-                warmupCalls, settled, seconds(measureStart));
+                warmupCalls, settled, setAside, seconds(measureStart));
     }
 
     private static double seconds(long since) {
@@ -148,8 +175,17 @@ public final class Sampler {
         }
     }
 
+    /** What the sampler asks of the JIT. */
+    interface JitWatch {
+        /** Whether the JIT has finished compiling, as far as can be told now. */
+        boolean settled();
+
+        /** The JIT's total compile time so far, in milliseconds summed over its threads (0 where not monitored). */
+        long compiledMillis();
+    }
+
     /** HotSpot's JIT, watched through its management beans. */
-    private static final class Jit {
+    private static final class Jit implements JitWatch {
         private final CompilationMXBean compilation = ManagementFactory.getCompilationMXBean();
         private final boolean timed = compilation != null && compilation.isCompilationTimeMonitoringSupported();
         private long compiledMillis = timed ? compilation.getTotalCompilationTime() : 0;
@@ -162,8 +198,14 @@ public final class Sampler {
             queuesEmpty();
         }
 
+        @Override
+        public long compiledMillis() {
+            return timed ? compilation.getTotalCompilationTime() : 0;
+        }
+
         /** Whether nothing has been compiled for QUIET_SECONDS and nothing is queued or being compiled. */
-        boolean settled() {
+        @Override
+        public boolean settled() {
             if (!timed) {
                 return false;
             }

@@ -182,7 +182,7 @@ class ReportTest {
 
     private static CellResult twoThreads(CellResult r) {
         return new CellResult(r.workload(), r.implementation(), 2, r.status(), r.samples(), r.calls(),
-                r.warmupSeconds(), r.warmupCalls(), r.jitSettled(), r.seconds(), r.loadBefore(), r.loadAfter(),
+                r.warmupSeconds(), r.warmupCalls(), r.jitSettled(), r.samplesSetAside(), r.seconds(), r.loadBefore(), r.loadAfter(),
                 r.message());
     }
 
@@ -222,7 +222,7 @@ class ReportTest {
     }
 
     private static CellResult ok(String workload, String implementation, double... samples) {
-        return new CellResult(workload, implementation, 1, "ok", samples, samples.length, 0.1, 5, true, 1, 0, 0, null);
+        return new CellResult(workload, implementation, 1, "ok", samples, samples.length, 0.1, 5, true, 0, 1, 0, 0, null);
     }
 
     @Test
