@@ -188,7 +188,8 @@ public final class Sampler {
     private static final class Jit implements JitWatch {
         private final CompilationMXBean compilation = ManagementFactory.getCompilationMXBean();
         private final boolean timed = compilation != null && compilation.isCompilationTimeMonitoringSupported();
-        private long compiledMillis = timed ? compilation.getTotalCompilationTime() : 0;
+        /** The total compile time when settled() last saw it change. */
+        private long lastSeenMillis = compiledMillis();
         private long lastChange = System.nanoTime();
 
         Jit() {
@@ -209,9 +210,9 @@ public final class Sampler {
             if (!timed) {
                 return false;
             }
-            long now = compilation.getTotalCompilationTime();
-            if (now != compiledMillis) {
-                compiledMillis = now;
+            long now = compiledMillis();
+            if (now != lastSeenMillis) {
+                lastSeenMillis = now;
                 lastChange = System.nanoTime();
                 return false;
             }
