@@ -52,6 +52,8 @@ public final class ReshapeViews {
         add(tests, "size-1 dims, 0-d tensors and empty tensors", s::sizeOneAndEmpty);
         add(tests, "-1 is inferred by view as by reshape, and errors name the op", s::inference);
         add(tests, "repeat returns memory of its own even where its reshapes are views", s::repeatOwnsItsMemory);
+        add(tests, "a view's elements read out in row-major order, as doubles, floats and longs, from every dtype",
+                s::readOut);
         return tests.stream();
     }
 
@@ -252,5 +254,39 @@ public final class ReshapeViews {
             assertArrayEquals(new double[] {0, 1, 2}, x.toDoubleArray(), 0, "torch.repeat copies");
             assertEquals(before.length, out.numel());
         }
+    }
+
+    /**
+     * toDoubleArray, toFloatArray and toLongArray of a view: a dense slice that starts past its
+     * storage's first element, a strided slice, a transpose, an expanded row, and the whole tensor,
+     * in the dtype they were made in and converted to each of the others.
+     */
+    void readOut() {
+        for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32, DType.INT64, DType.INT32)) {
+            Tensor x = range(4, 6).to(dtype);
+            List<ReadOutCase> cases = List.of(
+                    new ReadOutCase("rows 1-2", x.narrow(0, 1, 2), new double[] {6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}),
+                    new ReadOutCase("columns 2-4", x.narrow(1, 2, 3), new double[] {2, 3, 4, 8, 9, 10, 14, 15, 16, 20, 21, 22}),
+                    new ReadOutCase("transpose", x.narrow(0, 0, 2).transpose(0, 1),
+                            new double[] {0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11}),
+                    new ReadOutCase("expanded row 3", x.narrow(0, 3, 1).narrow(1, 4, 2).expand(3, 2),
+                            new double[] {22, 23, 22, 23, 22, 23}),
+                    new ReadOutCase("whole", x, range(4, 6).toDoubleArray()));
+            for (ReadOutCase c : cases) {
+                String what = dtype + " " + c.name();
+                assertArrayEquals(c.expected(), c.view().toDoubleArray(), 0, what + " as doubles");
+                float[] floats = c.view().toFloatArray();
+                long[] longs = c.view().toLongArray();
+                assertEquals(c.expected().length, floats.length, what + " as floats");
+                assertEquals(c.expected().length, longs.length, what + " as longs");
+                for (int i = 0; i < c.expected().length; i++) {
+                    assertEquals((float) c.expected()[i], floats[i], what + " as floats, element " + i);
+                    assertEquals((long) c.expected()[i], longs[i], what + " as longs, element " + i);
+                }
+            }
+        }
+    }
+
+    private record ReadOutCase(String name, Tensor view, double[] expected) {
     }
 }

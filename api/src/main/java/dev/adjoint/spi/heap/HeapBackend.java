@@ -54,6 +54,11 @@ public abstract class HeapBackend implements Backend {
     public double[] toDoubles(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         double[] out = new double[layout.numel()];
+        // Dense and of the wanted type: one copy rather than a walk element by element.
+        if (s.dtype == DType.FLOAT64 && layout.isContiguous()) {
+            System.arraycopy(s.f64, layout.offset(), out, 0, out.length);
+            return out;
+        }
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < out.length; i++, c.advance()) {
             out[i] = s.get(c.position[0]);
@@ -65,6 +70,10 @@ public abstract class HeapBackend implements Backend {
     public float[] toFloats(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         float[] out = new float[layout.numel()];
+        if (s.dtype == DType.FLOAT32 && layout.isContiguous()) {
+            System.arraycopy(s.f32, layout.offset(), out, 0, out.length);
+            return out;
+        }
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < out.length; i++, c.advance()) {
             out[i] = (float) s.get(c.position[0]);
@@ -76,6 +85,10 @@ public abstract class HeapBackend implements Backend {
     public long[] toLongs(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         long[] out = new long[layout.numel()];
+        if (s.dtype == DType.INT64 && layout.isContiguous()) {
+            System.arraycopy(s.i64, layout.offset(), out, 0, out.length);
+            return out;
+        }
         StridedCursor c = StridedCursor.over(layout.shape(), layout);
         for (int i = 0; i < out.length; i++, c.advance()) {
             out[i] = s.getLong(c.position[0]);
