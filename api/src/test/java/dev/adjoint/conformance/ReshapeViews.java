@@ -258,8 +258,9 @@ public final class ReshapeViews {
 
     /**
      * toDoubleArray, toFloatArray and toLongArray of a view: a dense slice that starts past its
-     * storage's first element, a strided slice, a transpose, an expanded row, and the whole tensor,
-     * in the dtype they were made in and converted to each of the others.
+     * storage's first element, a strided slice, a transpose, an expanded row, the whole tensor and
+     * an empty view that starts past its (empty) storage's end, in the dtype they were made in and
+     * converted to each of the others.
      */
     void readOut() {
         for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32, DType.INT64, DType.INT32)) {
@@ -271,7 +272,9 @@ public final class ReshapeViews {
                             new double[] {0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11}),
                     new ReadOutCase("expanded row 3", x.narrow(0, 3, 1).narrow(1, 4, 2).expand(3, 2),
                             new double[] {22, 23, 22, 23, 22, 23}),
-                    new ReadOutCase("whole", x, range(4, 6).toDoubleArray()));
+                    new ReadOutCase("whole", x, range(4, 6).toDoubleArray()),
+                    new ReadOutCase("empty, past the end of an empty tensor",
+                            f.zeros(dtype, 2, 0).narrow(0, 1, 1), new double[0]));
             for (ReadOutCase c : cases) {
                 String what = dtype + " " + c.name();
                 assertArrayEquals(c.expected(), c.view().toDoubleArray(), 0, what + " as doubles");

@@ -54,8 +54,9 @@ public abstract class HeapBackend implements Backend {
     public double[] toDoubles(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         double[] out = new double[layout.numel()];
-        // Dense and of the wanted type: one copy rather than a walk element by element.
-        if (s.dtype == DType.FLOAT64 && layout.isContiguous()) {
+        // Dense and of the wanted type: one copy rather than a walk element by element. Not when
+        // empty: an empty view may start past the end of its storage, where arraycopy refuses.
+        if (s.dtype == DType.FLOAT64 && layout.isContiguous() && out.length > 0) {
             System.arraycopy(s.f64, layout.offset(), out, 0, out.length);
             return out;
         }
@@ -70,7 +71,7 @@ public abstract class HeapBackend implements Backend {
     public float[] toFloats(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         float[] out = new float[layout.numel()];
-        if (s.dtype == DType.FLOAT32 && layout.isContiguous()) {
+        if (s.dtype == DType.FLOAT32 && layout.isContiguous() && out.length > 0) {
             System.arraycopy(s.f32, layout.offset(), out, 0, out.length);
             return out;
         }
@@ -85,7 +86,7 @@ public abstract class HeapBackend implements Backend {
     public long[] toLongs(Storage storage, Layout layout) {
         HeapStorage s = (HeapStorage) storage;
         long[] out = new long[layout.numel()];
-        if (s.dtype == DType.INT64 && layout.isContiguous()) {
+        if (s.dtype == DType.INT64 && layout.isContiguous() && out.length > 0) {
             System.arraycopy(s.i64, layout.offset(), out, 0, out.length);
             return out;
         }
