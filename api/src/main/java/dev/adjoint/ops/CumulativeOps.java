@@ -6,7 +6,6 @@ import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.ScanOp;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.adjoint.ops.ElementwiseOps.of;
@@ -58,18 +57,15 @@ public final class CumulativeOps {
      * {@code reverse_cumsum(g * y)_i / x_i}. With zeros, per slice along the dim, with z the first zero:
      * before z the same formula holds (every {@code y_k} from z on is 0, as those terms should be); at z
      * it is {@code reverse_cumsum(g * y')_z} with {@code y'} the running product of x with {@code x_z}
-     * replaced by 1; after z every term contains {@code x_z}, so it is 0. All of it is written with
-     * differentiable ops, so it can be differentiated again.
+     * replaced by 1; after z every term contains {@code x_z}, so it is 0. A backward being recorded
+     * (to be differentiated again) takes {@link #cumprodVjpByRecurrence} instead, with or without zeros.
      */
     private static Tensor cumprodVjp(Tensor g, Tensor x, Tensor y, int d) {
+        if (GradMode.isEnabled()) {
+            return cumprodVjpByRecurrence(g, x, d);
+        }
         if (!hasZero(x)) {
             return sumScan(g.mul(y), d, true).div(x);
-        }
-        if (GradMode.isEnabled()) {
-            // The masks below give the right gradient but not its derivative (after the first zero it is 0
-            // as a constant, while it depends on the other factors): a backward being recorded takes the
-            // product form, as PyTorch does.
-            return cumprodVjpByProducts(g, x, d);
         }
         ZeroRegions r = new ZeroRegions(x, d);
         Tensor beforeZero = sumScan(g.mul(y), d, true).div(r.nonZero);
@@ -78,21 +74,29 @@ public final class CumulativeOps {
     }
 
     /**
-     * {@code grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j} with the products written out: for each
-     * k, the product of the elements before it times the running product of those after it. O(n^2) work
-     * along the dim, but polynomial in x everywhere, so its own derivatives are right through zeros.
+     * {@code grad_i = P_i S_i}, with {@code P_i = prod_{j < i} x_j} (the running product shifted one
+     * place) and {@code S_i = sum_{k >= i} g_k prod_{i < j <= k} x_j}, taken from the last element back
+     * by {@code S_i = g_i + x_{i+1} S_{i+1}}: products and sums only, one step per element along the
+     * dim. Its own derivatives are therefore right wherever x is: through zeros, where the masks of
+     * {@link #cumprodVjp} hold the gradient constant, and through values so small that their squares
+     * underflow, where the division form's derivative {@code -S / x^2} is 0 / 0 (FLOAT32 x of order
+     * 1e-24 gave a NaN Hessian-vector product; PyTorch, whose double backward differentiates the
+     * division, gives 2.3e15 in FLOAT32 and -4.2e6 in FLOAT64 for an element whose exact value is
+     * -0.3).
      */
-    private static Tensor cumprodVjpByProducts(Tensor g, Tensor x, int d) {
+    private static Tensor cumprodVjpByRecurrence(Tensor g, Tensor x, int d) {
         int n = x.size(d);
-        Tensor ones = Tensor.on(x.backend()).ones(x.dtype(), x.shape().withDim(d, 1).toArray());
-        List<Tensor> slices = new ArrayList<>(n);
-        for (int k = 0; k < n; k++) {
-            Tensor before = k == 0 ? ones : x.narrow(d, 0, k).prod(d, true);
-            Tensor omitted = k + 1 == n ? before
-                    : Tensor.cat(List.of(before, before.mul(x.narrow(d, k + 1, n - k - 1).cumprod(d))), d);
-            slices.add(g.narrow(d, k, n - k).mul(omitted).sum(d, false));
+        if (n == 0) {
+            return g.mul(x);
         }
-        return Tensor.stack(slices, d);
+        Tensor[] suffix = new Tensor[n];
+        suffix[n - 1] = g.narrow(d, n - 1, 1);
+        for (int i = n - 2; i >= 0; i--) {
+            suffix[i] = g.narrow(d, i, 1).add(x.narrow(d, i + 1, 1).mul(suffix[i + 1]));
+        }
+        Tensor ones = Tensor.on(x.backend()).ones(x.dtype(), x.shape().withDim(d, 1).toArray());
+        Tensor before = n == 1 ? ones : Tensor.cat(List.of(ones, cumprod(x.narrow(d, 0, n - 1), d)), d);
+        return before.mul(n == 1 ? suffix[0] : Tensor.cat(List.of(suffix), d));
     }
 
     /**

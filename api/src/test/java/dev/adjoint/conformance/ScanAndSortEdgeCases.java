@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorFactory;
 import dev.adjoint.ValuesAndIndices;
+import dev.adjoint.autograd.Autograd;
 import dev.adjoint.check.GradCheck;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
@@ -14,6 +15,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -35,6 +37,8 @@ public final class ScanAndSortEdgeCases {
             nodes.add(dynamicContainer(dtype.name(), Stream.of(
                     dynamicTest("cumprod through zeros: gradient as PyTorch's", () -> cumprodThroughZeros(f, dtype)),
                     dynamicTest("prod with one zero and with two", () -> prodWithZeros(f, dtype)),
+                    dynamicTest("cumprod's Hessian-vector product where squares underflow: exact, not 0 / 0",
+                            () -> cumprodSecondOrderOfTinyValues(f, dtype)),
                     dynamicTest("sort: NaN above every number, -0.0 equal to 0.0, ties stable", () -> sortOrder(f, dtype)),
                     dynamicTest("topk with NaN", () -> topkWithNaN(f, dtype)),
                     dynamicTest("max and min along a dim: NaN wins, the first tie wins, the gradient goes to it",
@@ -57,6 +61,28 @@ public final class ScanAndSortEdgeCases {
         m.cumprod(1).sum().backward();
         // Row 0 [0, 2, 3]: d/dx0 = 1 + 2 + 6 = 9; row 1 [1, 2, 0]: [1 + 2, 1, 2]; row 2 [4, 5, 6]: [1 + 5 + 30, 4 + 24, 20].
         assertArrayEquals(new double[] {9, 0, 0, 3, 1, 2, 36, 28, 20}, m.grad().toDoubleArray());
+    }
+
+    /**
+     * Found by the random programs (-Pfuzz): x of order 1e-24 (logSigmoid of a large value) under a
+     * running product. y1 = x0 x1 per column, so with cotangent v, g0 = v0 + v1 x1 and g1 = v1 x0,
+     * and the Hessian-vector product with w is (w1 v1, w0 v1): exact, whatever the size of x. PyTorch
+     * 1.13 gives 2.3e15 (float32) and -4.2e6 (float64) for the first element, -0.3: its double
+     * backward differentiates {@code reverse_cumsum(g y) / x}, whose derivative divides by x^2.
+     */
+    private static void cumprodSecondOrderOfTinyValues(TensorFactory f, DType dtype) {
+        Tensor x = f.fromArray(new double[] {-1.9e-24, -3e-22, -2.5e-24, -1e-23}, dtype, 2, 2).requiresGrad(true);
+        Tensor v = f.fromArray(new double[] {0.3, -0.7, 0.5, 0.9}, dtype, 2, 2);
+        Tensor w = f.fromArray(new double[] {0.2, 0.4, -0.6, 0.8}, dtype, 2, 2);
+        Tensor g = Autograd.grad(List.of(x.cumprod(0)), List.of(x), List.of(v), true, true, false).get(0);
+        Tensor hvp = Autograd.grad(List.of(g), List.of(x), List.of(w), false, false, false).get(0);
+        double[] expected = {-0.6 * 0.5, 0.8 * 0.9, 0.2 * 0.5, 0.4 * 0.9};
+        double[] got = hvp.toDoubleArray();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], got[i], 1e-6 * Math.abs(expected[i]), dtype + " element " + i);
+        }
+        // The first-order gradient keeps its tiny terms too: g1 = v1 x0.
+        assertEquals(0.5 * -1.9e-24, g.toDoubleArray()[2], 1e-6 * 0.5 * 1.9e-24);
     }
 
     private static void prodWithZeros(TensorFactory f, DType dtype) {
