@@ -222,9 +222,13 @@ final class ProgramOps {
             if (x.rank() == 0) {
                 return null;
             }
-            Value y = partnerOrNull(values, g.b(), s -> multiplies(x.shape(), s));
+            Value y = partnerOrNull(values, g.b(), s -> multiplies(x.shape(), s)
+                    && productNumel(x.shape(), s) <= Program.MAX_NUMEL);
             if (y == null) {
-                // Always possible: x @ x^T, or the dot product of a vector with itself.
+                // Always possible, unless too large: x @ x^T, or the dot product of a vector with itself.
+                if (x.rank() > 1 && productNumel(x.shape(), transposed(x.shape())) > Program.MAX_NUMEL) {
+                    return null;
+                }
                 return x.rank() == 1
                         ? new Step(x + ".matmul(" + x + ")", v -> v.get(x.id()).matmul(v.get(x.id())))
                         : new Step(x + ".matmul(" + x + ".transpose(-1, -2))",
@@ -509,11 +513,19 @@ final class ProgramOps {
             }
             Value y = partnerOrNull(values, g.b(), s -> s.rank() == 1);
             Value other = y == null ? x : y;
+            // The product of the two lengths: two long vectors would ask for more elements than a tensor
+            // can hold (a refusal the builder must not provoke), and any over MAX_NUMEL are dropped anyway.
+            if ((long) x.shape().numel() * other.shape().numel() > Program.MAX_NUMEL) {
+                return null;
+            }
             return new Step(x + ".outer(" + other + ")", v -> v.get(x.id()).outer(v.get(other.id())));
         }));
         ops.add(new Op("einsum transposed product", (values, g) -> {
             Value x = pick(values, g.a());
             if (x.rank() < 2) {
+                return null;
+            }
+            if (productNumel(transposed(x.shape()), x.shape()) > Program.MAX_NUMEL) {
                 return null;
             }
             // x^T x over the last two dims, batch dims kept: a contraction and a broadcast batch in one equation.
@@ -622,6 +634,40 @@ final class ProgramOps {
         Shape batchA = Shape.of(Arrays.copyOf(a.toArray(), Math.max(0, a.rank() - 2)));
         Shape batchB = Shape.of(Arrays.copyOf(b.toArray(), Math.max(0, b.rank() - 2)));
         return broadcasts(batchA, batchB);
+    }
+
+    /**
+     * Elements of {@code a @ b} (shapes that {@link #multiplies}), counted in long: a product of two long
+     * vectors' worth of rows and columns can exceed what a tensor holds, which the backends refuse.
+     */
+    private static long productNumel(Shape a, Shape b) {
+        long rows = a.rank() >= 2 ? a.dim(a.rank() - 2) : 1;
+        long columns = b.rank() >= 2 ? b.dim(b.rank() - 1) : 1;
+        int batchRank = Math.max(a.rank(), b.rank()) - 2;
+        long batch = 1;
+        for (int i = 0; i < batchRank; i++) {
+            int da = batchDim(a, i, batchRank);
+            int db = batchDim(b, i, batchRank);
+            batch *= da == 1 ? db : da;
+        }
+        return batch * rows * columns;
+    }
+
+    /** Batch dim {@code i} of {@code batchRank} (aligned from the right) of a matmul operand, 1 where it has none. */
+    private static int batchDim(Shape s, int i, int batchRank) {
+        int own = s.rank() - 2;
+        int k = i - (batchRank - own);
+        return own <= 0 || k < 0 ? 1 : s.dim(k);
+    }
+
+    /** {@code s} with its last two dims swapped. */
+    private static Shape transposed(Shape s) {
+        int[] dims = s.toArray();
+        int r = dims.length;
+        int last = dims[r - 1];
+        dims[r - 1] = dims[r - 2];
+        dims[r - 2] = last;
+        return Shape.of(dims);
     }
 
     /** Every dim of {@code s} other than {@code d} is at most that dim of {@code base} (gather's and scatterAdd's rule). */
