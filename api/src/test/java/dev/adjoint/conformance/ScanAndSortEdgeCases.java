@@ -6,6 +6,7 @@ import dev.adjoint.TensorFactory;
 import dev.adjoint.ValuesAndIndices;
 import dev.adjoint.autograd.Autograd;
 import dev.adjoint.check.GradCheck;
+import dev.adjoint.func.Transforms;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 
@@ -83,6 +84,11 @@ public final class ScanAndSortEdgeCases {
         }
         // The first-order gradient keeps its tiny terms too: g1 = v1 x0.
         assertEquals(0.5 * -1.9e-24, g.toDoubleArray()[2], 1e-6 * 0.5 * 1.9e-24);
+        // Forward over reverse (Transforms.hvp) differentiates the same backward.
+        double[] forwardOverReverse = Transforms.hvp(t -> t.cumprod(0).mul(v).sum(), x.detach(), w).toDoubleArray();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], forwardOverReverse[i], 1e-6 * Math.abs(expected[i]), dtype + " hvp element " + i);
+        }
     }
 
     private static void prodWithZeros(TensorFactory f, DType dtype) {
