@@ -75,28 +75,45 @@ public final class CumulativeOps {
 
     /**
      * {@code grad_i = P_i S_i}, with {@code P_i = prod_{j < i} x_j} (the running product shifted one
-     * place) and {@code S_i = sum_{k >= i} g_k prod_{i < j <= k} x_j}, taken from the last element back
-     * by {@code S_i = g_i + x_{i+1} S_{i+1}}: products and sums only, one step per element along the
-     * dim. Its own derivatives are therefore right wherever x is: through zeros, where the masks of
-     * {@link #cumprodVjp} hold the gradient constant, and through values so small that their squares
-     * underflow, where the division form's derivative {@code -S / x^2} is 0 / 0 (FLOAT32 x of order
-     * 1e-24 gave a NaN Hessian-vector product; PyTorch, whose double backward differentiates the
-     * division, gives 2.3e15 in FLOAT32 and -4.2e6 in FLOAT64 for an element whose exact value is
-     * -0.3).
+     * place) and {@code S_i = sum_{k >= i} g_k prod_{i < j <= k} x_j}, which satisfies
+     * {@code S_i = g_i + x_{i+1} S_{i+1}}: products and sums only, so its own derivatives are right
+     * wherever x is: through zeros, where the masks of {@link #cumprodVjp} hold the gradient constant,
+     * and at small values, where the division form's derivative {@code -S / x^2} is terms of order
+     * {@code 1 / x^2} that should cancel and do not (x of order 1e-24: a NaN Hessian-vector product in
+     * FLOAT32; PyTorch, whose double backward differentiates the division, gives 2.3e15 in FLOAT32 and
+     * -4.2e6 in FLOAT64 for an element whose exact value is -0.3).
+     *
+     * <p>The recurrence is solved as a scan of the maps {@code S -> g_i + x_{i+1} S} (Hillis and Steele):
+     * round r composes each element's map with the one 2^r places on, so after log2(n) rounds each
+     * element's map reaches past the end, where S is 0. A handful of whole-tensor ops per round rather
+     * than a few per element: a running product over 10^5 elements differentiated twice stays a few
+     * dozen ops on the tape.
      */
     private static Tensor cumprodVjpByRecurrence(Tensor g, Tensor x, int d) {
         int n = x.size(d);
         if (n == 0) {
             return g.mul(x);
         }
-        Tensor[] suffix = new Tensor[n];
-        suffix[n - 1] = g.narrow(d, n - 1, 1);
-        for (int i = n - 2; i >= 0; i--) {
-            suffix[i] = g.narrow(d, i, 1).add(x.narrow(d, i + 1, 1).mul(suffix[i + 1]));
-        }
         Tensor ones = Tensor.on(x.backend()).ones(x.dtype(), x.shape().withDim(d, 1).toArray());
-        Tensor before = n == 1 ? ones : Tensor.cat(List.of(ones, cumprod(x.narrow(d, 0, n - 1), d)), d);
-        return before.mul(n == 1 ? suffix[0] : Tensor.cat(List.of(suffix), d));
+        if (n == 1) {
+            return g.mul(ones);
+        }
+        // Element i's map is S_i = b_i + a_i S_{i + span}; at first the span is 1, a_i = x_{i+1} and
+        // a_{n-1} = 0 (nothing follows the last element). Elements whose map already reaches past the
+        // end (a_i = 0 there) keep it.
+        Tensor b = g;
+        Tensor a = Tensor.cat(List.of(x.narrow(d, 1, n - 1), ones.mul(0.0)), d);
+        for (int span = 1; span < n; span *= 2) {
+            int head = n - span;
+            Tensor bHead = b.narrow(d, 0, head).add(a.narrow(d, 0, head).mul(b.narrow(d, span, head)));
+            b = Tensor.cat(List.of(bHead, b.narrow(d, head, span)), d);
+            if (2 * span < n) {
+                Tensor aHead = a.narrow(d, 0, head).mul(a.narrow(d, span, head));
+                a = Tensor.cat(List.of(aHead, a.narrow(d, head, span)), d);
+            }
+        }
+        Tensor before = Tensor.cat(List.of(ones, cumprod(x.narrow(d, 0, n - 1), d)), d);
+        return before.mul(b);
     }
 
     /**
