@@ -91,13 +91,11 @@ public final class CumulativeOps {
      */
     private static Tensor cumprodVjpByRecurrence(Tensor g, Tensor x, int d) {
         int n = x.size(d);
-        if (n == 0) {
-            return g.mul(x);
+        if (n <= 1) {
+            // The running product of at most one element is that element.
+            return g;
         }
         Tensor ones = Tensor.on(x.backend()).ones(x.dtype(), x.shape().withDim(d, 1).toArray());
-        if (n == 1) {
-            return g.mul(ones);
-        }
         // Element i's map is S_i = b_i + a_i S_{i + span}; at first the span is 1, a_i = x_{i+1} and
         // a_{n-1} = 0 (nothing follows the last element). Elements whose map already reaches past the
         // end (a_i = 0 there) keep it.

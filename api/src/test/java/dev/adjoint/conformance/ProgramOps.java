@@ -637,8 +637,9 @@ final class ProgramOps {
     }
 
     /**
-     * Elements of {@code a @ b} (shapes that {@link #multiplies}), counted in long: a product of two long
-     * vectors' worth of rows and columns can exceed what a tensor holds, which the backends refuse.
+     * Elements of {@code a @ b} (shapes that {@link #multiplies}), counted in long, the broadcast batch
+     * dims too (rather than through a {@code Shape}, which refuses more elements than a tensor holds):
+     * a product of two long vectors' worth of rows and columns can exceed that.
      */
     private static long productNumel(Shape a, Shape b) {
         long rows = a.rank() >= 2 ? a.dim(a.rank() - 2) : 1;
@@ -662,12 +663,8 @@ final class ProgramOps {
 
     /** {@code s} with its last two dims swapped. */
     private static Shape transposed(Shape s) {
-        int[] dims = s.toArray();
-        int r = dims.length;
-        int last = dims[r - 1];
-        dims[r - 1] = dims[r - 2];
-        dims[r - 2] = last;
-        return Shape.of(dims);
+        int r = s.rank();
+        return s.withDim(r - 1, s.dim(r - 2)).withDim(r - 2, s.dim(r - 1));
     }
 
     /** Every dim of {@code s} other than {@code d} is at most that dim of {@code base} (gather's and scatterAdd's rule). */
