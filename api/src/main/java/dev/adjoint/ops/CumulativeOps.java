@@ -1,5 +1,6 @@
 package dev.adjoint.ops;
 
+import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.GradMode;
@@ -38,7 +39,8 @@ public final class CumulativeOps {
 
     /**
      * The running product. Its gradient {@code dy_k/dx_i = prod_{j <= k, j != i} x_j} is
-     * {@code y_k / x_i} only where {@code x_i != 0}; zeros take PyTorch's route (see {@link #cumprodVjp}).
+     * {@code y_k / x_i} while the running product stays a normal number; through zeros and where it
+     * underflows the gradients solve the product rule's recurrence instead (see {@link #cumprodVjp}).
      */
     public static Tensor cumprod(Tensor x, int dim) {
         Dispatch.checkFloating("cumprod", x);
@@ -53,41 +55,42 @@ public final class CumulativeOps {
     }
 
     /**
-     * {@code grad_i = sum_{k >= i} g_k prod_{j <= k, j != i} x_j}. Without zeros that is
-     * {@code reverse_cumsum(g * y)_i / x_i}. With zeros, per slice along the dim, with z the first zero:
-     * before z the same formula holds (every {@code y_k} from z on is 0, as those terms should be); at z
-     * it is {@code reverse_cumsum(g * y')_z} with {@code y'} the running product of x with {@code x_z}
-     * replaced by 1; after z every term contains {@code x_z}, so it is 0. A backward being recorded
-     * (to be differentiated again) takes {@link #cumprodVjpByRecurrence} instead, with or without zeros.
+     * {@code grad_i = sum_{k >= i} g_k prod_{j <= k, j != i} x_j}: {@code reverse_cumsum(g * y)_i / x_i}
+     * where the division holds ({@link #divisionHolds}) and nothing is being recorded; otherwise
+     * {@link #cumprodVjpByRecurrence}, which is exact through zeros (PyTorch's values there: before
+     * the first zero the division's, at it the product of the others, after it 0) and where the
+     * running product underflows, and whose own derivatives are right.
      */
     private static Tensor cumprodVjp(Tensor g, Tensor x, Tensor y, int d) {
-        if (GradMode.isEnabled()) {
-            return cumprodVjpByRecurrence(g, x, d);
-        }
-        if (!hasZero(x)) {
+        if (!GradMode.isEnabled() && divisionHolds(y)) {
             return sumScan(g.mul(y), d, true).div(x);
         }
-        ZeroRegions r = new ZeroRegions(x, d);
-        Tensor beforeZero = sumScan(g.mul(y), d, true).div(r.nonZero);
-        Tensor atZero = sumScan(g.mul(cumprod(r.firstZeroAsOne, d)), d, true);
-        return Tensor.where(r.beforeFirstZero, beforeZero, Tensor.where(r.firstZero, atZero, r.zero));
+        return cumprodVjpByRecurrence(g, x, d);
+    }
+
+    /**
+     * Whether the division forms of the running product's derivatives hold: no element of y below the
+     * dtype's smallest normal number in magnitude. A zero of x makes y zero from there on; an
+     * underflowed {@code y_k} is 0, or has lost its digits, where the derivative's terms need not
+     * have: x = [1e-30, 1e-30, 1000] in FLOAT32 has y = [1e-30, 0, 0] but dy_1 / dx_0 = 1e-30.
+     */
+    private static boolean divisionHolds(Tensor y) {
+        double smallestNormal = y.dtype() == DType.FLOAT32 ? Float.MIN_NORMAL : Double.MIN_NORMAL;
+        try (var scope = Tensor.noGrad()) {
+            return y.detach().abs().lt(smallestNormal).sum().item() == 0;
+        }
     }
 
     /**
      * {@code grad_i = P_i S_i}, with {@code P_i = prod_{j < i} x_j} (the running product shifted one
      * place) and {@code S_i = sum_{k >= i} g_k prod_{i < j <= k} x_j}, which satisfies
-     * {@code S_i = g_i + x_{i+1} S_{i+1}}: products and sums only, so its own derivatives are right
-     * wherever x is: through zeros, where the masks of {@link #cumprodVjp} hold the gradient constant,
-     * and at small values, where the division form's derivative {@code -S / x^2} is terms of order
-     * {@code 1 / x^2} that should cancel and do not (x of order 1e-24: a NaN Hessian-vector product in
-     * FLOAT32; PyTorch, whose double backward differentiates the division, gives 2.3e15 in FLOAT32 and
-     * -4.2e6 in FLOAT64 for an element whose exact value is -0.3).
-     *
-     * <p>The recurrence is solved as a scan of the maps {@code S -> g_i + x_{i+1} S} (Hillis and Steele):
-     * round r composes each element's map with the one 2^r places on, so after log2(n) rounds each
-     * element's map reaches past the end, where S is 0. A handful of whole-tensor ops per round rather
-     * than a few per element: a running product over 10^5 elements differentiated twice stays a few
-     * dozen ops on the tape.
+     * {@code S_i = g_i + x_{i+1} S_{i+1}} ({@link #linearScan}): products and sums only, so its values
+     * are right through zeros and where the running product underflows, and its own derivatives
+     * wherever x is: also at small values, where the division form's derivative
+     * {@code -S / x^2} is terms of order {@code 1 / x^2} that should cancel and do not (x of order
+     * 1e-24: a NaN Hessian-vector product in FLOAT32; PyTorch, whose double backward differentiates
+     * the division, gives 2.3e15 in FLOAT32 and -4.2e6 in FLOAT64 for an element whose exact value is
+     * -0.3).
      */
     private static Tensor cumprodVjpByRecurrence(Tensor g, Tensor x, int d) {
         int n = x.size(d);
@@ -95,69 +98,85 @@ public final class CumulativeOps {
             // The running product of at most one element is that element.
             return g;
         }
+        Tensor zeros = Tensor.on(x.backend()).zeros(x.dtype(), x.shape().withDim(d, 1).toArray());
+        // a_i = x_{i+1}, and 0 for the last element: nothing follows it.
+        Tensor s = linearScan(g, Tensor.cat(List.of(x.narrow(d, 1, n - 1), zeros), d), d, true);
+        return runningProductBefore(x, d).mul(s);
+    }
+
+    /** {@code P_i = prod_{j < i} x_j} along {@code d}: 1, then the running product without its last element. */
+    private static Tensor runningProductBefore(Tensor x, int d) {
+        int n = x.size(d);
         Tensor ones = Tensor.on(x.backend()).ones(x.dtype(), x.shape().withDim(d, 1).toArray());
-        // Element i's map is S_i = b_i + a_i S_{i + span}; at first the span is 1, a_i = x_{i+1} and
-        // a_{n-1} = 0 (nothing follows the last element). Elements whose map already reaches past the
-        // end (a_i = 0 there) keep it.
-        Tensor b = g;
-        Tensor a = Tensor.cat(List.of(x.narrow(d, 1, n - 1), ones.mul(0.0)), d);
-        for (int span = 1; span < n; span *= 2) {
-            int head = n - span;
-            Tensor bHead = b.narrow(d, 0, head).add(a.narrow(d, 0, head).mul(b.narrow(d, span, head)));
-            b = Tensor.cat(List.of(bHead, b.narrow(d, head, span)), d);
-            if (2 * span < n) {
-                Tensor aHead = a.narrow(d, 0, head).mul(a.narrow(d, span, head));
-                a = Tensor.cat(List.of(aHead, a.narrow(d, head, span)), d);
-            }
-        }
-        Tensor before = Tensor.cat(List.of(ones, cumprod(x.narrow(d, 0, n - 1), d)), d);
-        return before.mul(b);
+        return Tensor.cat(List.of(ones, cumprod(x.narrow(d, 0, n - 1), d)), d);
     }
 
     /**
-     * {@code dy_k = sum_{i <= k} t_i prod_{j <= k, j != i} x_j}: {@code y_k * cumsum(t / x)_k} before the
-     * first zero; from it on, while it is the only zero so far, only its own term survives,
-     * {@code t_z * y'_k}; after a second zero every term has a zero factor.
+     * The solution of {@code S_i = b_i + a_i S_{i+1}} ({@code reverse}) or {@code S_i = b_i + a_i S_{i-1}}
+     * along {@code d}, for an {@code a} that is 0 at the element where the recurrence starts (the last,
+     * or the first): a scan of the maps {@code S -> b_i + a_i S} (Hillis and Steele). Round r composes
+     * each element's map with the one 2^r places towards the start of the recurrence, so after
+     * log2(n) rounds each element's map reaches past it, where S is 0. A handful of whole-tensor ops
+     * per round rather than a few per element: a running product over 10^5 elements differentiated
+     * twice stays a few dozen ops on the tape. Products and sums only, so differentiable anywhere.
+     */
+    private static Tensor linearScan(Tensor b, Tensor a, int d, boolean reverse) {
+        int n = b.size(d);
+        for (int span = 1; span < n; span *= 2) {
+            // The elements whose maps compose with the one span places on, and those whose maps already
+            // reach past the start (a is 0 there) and stay as they are.
+            int moved = n - span;
+            int from = reverse ? 0 : span;
+            int kept = reverse ? moved : 0;
+            int other = reverse ? span : 0;
+            Tensor aMoved = a.narrow(d, from, moved);
+            Tensor bMoved = b.narrow(d, from, moved).add(aMoved.mul(b.narrow(d, other, moved)));
+            b = reverse ? Tensor.cat(List.of(bMoved, b.narrow(d, kept, span)), d)
+                    : Tensor.cat(List.of(b.narrow(d, kept, span), bMoved), d);
+            if (2 * span < n) {
+                Tensor aComposed = aMoved.mul(a.narrow(d, other, moved));
+                a = reverse ? Tensor.cat(List.of(aComposed, a.narrow(d, kept, span)), d)
+                        : Tensor.cat(List.of(a.narrow(d, kept, span), aComposed), d);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * {@code dy_k = sum_{i <= k} t_i prod_{j <= k, j != i} x_j}: {@code y_k * cumsum(t / x)_k} where the
+     * division holds ({@link #divisionHolds}) and gives finite values ({@code t / x} may overflow
+     * where the tangent does not), else {@link #cumprodJvpByRecurrence}.
      */
     private static Tensor cumprodJvp(Tensor t, Tensor x, Tensor y, int d) {
-        if (!hasZero(x)) {
-            return y.mul(cumsum(t.div(x), d));
+        if (divisionHolds(y)) {
+            Tensor dy = y.mul(cumsum(t.div(x), d));
+            if (allFinite(dy)) {
+                return dy;
+            }
         }
-        ZeroRegions r = new ZeroRegions(x, d);
-        Tensor beforeZero = y.mul(cumsum(t.div(r.nonZero), d));
-        Tensor tangentAtZero = t.mul(r.firstZero).sum(d, true);
-        Tensor fromZero = tangentAtZero.mul(cumprod(r.firstZeroAsOne, d));
-        return Tensor.where(r.beforeFirstZero, beforeZero, Tensor.where(r.zerosSoFar.eq(1.0), fromZero, r.zero));
+        return cumprodJvpByRecurrence(t, x, d);
     }
 
-    /** Where the zeros of x are along {@code d}, for the gradients of the running product. */
-    private static final class ZeroRegions {
-        final Tensor zero;
-        /** How many zeros up to and including each position. */
-        final Tensor zerosSoFar;
-        final Tensor beforeFirstZero;
-        final Tensor firstZero;
-        /** x with its zeros replaced by 1: a safe divisor where x is not 0. */
-        final Tensor nonZero;
-        /** x with the first zero of each slice replaced by 1. */
-        final Tensor firstZeroAsOne;
-
-        ZeroRegions(Tensor x, int d) {
-            zero = Dispatch.scalar(x.backend(), x.dtype(), 0.0);
-            Tensor one = Dispatch.scalar(x.backend(), x.dtype(), 1.0);
-            // As x's dtype: the running count of zeros is a cumsum, which takes floating tensors.
-            Tensor isZero = x.detach().eq(0.0).toType(x.dtype());
-            zerosSoFar = cumsum(isZero, d);
-            beforeFirstZero = zerosSoFar.eq(0.0);
-            firstZero = isZero.mul(zerosSoFar.eq(1.0));
-            nonZero = Tensor.where(isZero, one, x);
-            firstZeroAsOne = Tensor.where(firstZero, one, x);
+    /**
+     * The product rule, {@code dy_k = x_k dy_{k-1} + t_k y_{k-1}} ({@link #linearScan} with
+     * {@code b = t P}, P the running product shifted one place): exact through zeros and where the
+     * running product underflows.
+     */
+    private static Tensor cumprodJvpByRecurrence(Tensor t, Tensor x, int d) {
+        int n = x.size(d);
+        if (n <= 1) {
+            return t;
         }
+        Tensor zeros = Tensor.on(x.backend()).zeros(x.dtype(), x.shape().withDim(d, 1).toArray());
+        // a_k = x_k, and 0 for the first element: nothing comes before it.
+        return linearScan(t.mul(runningProductBefore(x, d)), Tensor.cat(List.of(zeros, x.narrow(d, 1, n - 1)), d), d,
+                false);
     }
 
-    private static boolean hasZero(Tensor x) {
+    /** Whether x has no infinity or NaN: its sum is finite (or overflows, which answers no, harmlessly). */
+    private static boolean allFinite(Tensor x) {
         try (var scope = Tensor.noGrad()) {
-            return x.detach().eq(0.0).sum().item() > 0;
+            return Double.isFinite(x.detach().sum().item());
         }
     }
 

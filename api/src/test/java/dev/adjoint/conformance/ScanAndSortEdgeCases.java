@@ -40,6 +40,8 @@ public final class ScanAndSortEdgeCases {
                     dynamicTest("prod with one zero and with two", () -> prodWithZeros(f, dtype)),
                     dynamicTest("cumprod's Hessian-vector product where squares underflow: exact, not 0 / 0",
                             () -> cumprodSecondOrderOfTinyValues(f, dtype)),
+                    dynamicTest("cumprod's tangent and gradient where the running product underflows: exact, not 0 / x",
+                            () -> cumprodTangentWhereProductUnderflows(f, dtype)),
                     dynamicTest("sort: NaN above every number, -0.0 equal to 0.0, ties stable", () -> sortOrder(f, dtype)),
                     dynamicTest("topk with NaN", () -> topkWithNaN(f, dtype)),
                     dynamicTest("max and min along a dim: NaN wins, the first tie wins, the gradient goes to it",
@@ -89,6 +91,35 @@ public final class ScanAndSortEdgeCases {
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], forwardOverReverse[i], 1e-6 * Math.abs(expected[i]), dtype + " hvp element " + i);
         }
+    }
+
+    private static void cumprodTangentWhereProductUnderflows(TensorFactory f, DType dtype) {
+        // The running product of [s, s, 1000, 2] underflows to 0 from its second element (s^2 is below
+        // the dtype's smallest subnormal) while its tangent does not: dy_1 = t_0 s + t_1 s and
+        // dy_k = x_k dy_{k-1} + t_k y_{k-1}, here 1000 times the last (y_1 rounds to 0). The division
+        // form y * cumsum(t / x) multiplies 0 by t / s.
+        double s = dtype == DType.FLOAT32 ? 1e-30 : 1e-200;
+        Tensor x = f.fromArray(new double[] {s, s, 1000, 2}, dtype, 4);
+        Tensor t = f.fromArray(new double[] {1, 2, 0.5, 0.25}, dtype, 4);
+        double dy1 = 3 * s;
+        double[] expected = {1, dy1, 1000 * dy1, 2 * 1000 * dy1};
+        double[] got = Transforms.jvp(in -> in.cumprod(0), x, t).tangent().toDoubleArray();
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], got[i], 1e-6 * Math.abs(expected[i]), dtype + " element " + i);
+        }
+        // prod is the running product's last element: its tangent the last of these.
+        double[] last = Transforms.jvp(in -> in.prod(), x, t).tangent().toDoubleArray();
+        assertEquals(expected[3], last[0], 1e-6 * expected[3], dtype + " prod");
+        // The gradient likewise: d(sum y)/dx_1 = x_0 + x_0 x_2 + x_0 x_2 x_3 = 3001 s, where the division
+        // form reverse_cumsum(y)_1 / x_1 sums underflowed zeros.
+        Tensor leaf = x.detach().requiresGrad(true);
+        leaf.cumprod(0).sum().backward();
+        assertEquals(3001 * s, leaf.grad().toDoubleArray()[1], 1e-6 * 3001 * s, dtype + " gradient element 1");
+        // Through a zero: from it on only its own term is left, t_0 times the product of what follows.
+        Tensor z = f.fromArray(new double[] {0, 3, s}, dtype, 3);
+        Tensor tz = f.fromArray(new double[] {2, 1, 1}, dtype, 3);
+        assertArrayEquals(new double[] {2, 6, 6 * s}, Transforms.jvp(in -> in.cumprod(0), z, tz).tangent().toDoubleArray(),
+                1e-6 * 6 * s, dtype + " through a zero");
     }
 
     private static void prodWithZeros(TensorFactory f, DType dtype) {
