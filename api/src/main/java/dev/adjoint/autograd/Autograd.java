@@ -186,7 +186,7 @@ public final class Autograd {
         }
         // Sums of gradients this pass made itself and nothing else holds yet: further gradients for
         // the same slot are added into them in place, unless the pass is recorded.
-        Map<Tensor, Boolean> ownSums = createGraph ? null : new IdentityHashMap<>();
+        Map<Tensor, Coverage> ownSums = createGraph ? null : new IdentityHashMap<>();
         // Gradients that are one slice of zeros (q, k and v narrowed from one projection) are copied or
         // added into their slice of one sum instead of each padded to the input's size and added whole.
         Map<Tensor, Slice> outerSlices = GradientSlices.running();
@@ -200,7 +200,7 @@ public final class Autograd {
 
     private static void run(Edge[] roots, Tensor[] seeds, Capture capture, boolean accumulate, boolean retainGraph,
                             boolean createGraph, Map<Node, Integer> dependencies, Map<Node, Boolean> needed,
-                            Map<Tensor, Boolean> ownSums, Map<Tensor, Slice> slices) {
+                            Map<Tensor, Coverage> ownSums, Map<Tensor, Slice> slices) {
         Pass pass = new Pass(capture, accumulate, retainGraph, createGraph, dependencies, needed, ownSums, slices);
         if (pass.heldElsewhere != null) {
             for (Tensor seed : seeds) {
@@ -249,11 +249,11 @@ public final class Autograd {
         final boolean accumulate, retainGraph, createGraph, anomaly;
         final Map<Node, Integer> dependencies;
         final Map<Node, Boolean> needed;
-        final Map<Tensor, Boolean> ownSums;
+        final Map<Tensor, Coverage> ownSums;
         final Map<Tensor, Slice> slices;
 
         Pass(Capture capture, boolean accumulate, boolean retainGraph, boolean createGraph,
-             Map<Node, Integer> dependencies, Map<Node, Boolean> needed, Map<Tensor, Boolean> ownSums,
+             Map<Node, Integer> dependencies, Map<Node, Boolean> needed, Map<Tensor, Coverage> ownSums,
              Map<Tensor, Slice> slices) {
             this.capture = capture;
             this.accumulate = accumulate;
@@ -276,7 +276,10 @@ public final class Autograd {
                     // Handed on from here (to hooks, formulas that pass a gradient through, leaves):
                     // no longer the pass's alone.
                     for (Tensor grad : grads) {
-                        ownSums.remove(grad);
+                        Coverage written = ownSums.remove(grad);
+                        if (written != null) {
+                            written.complete(grad);
+                        }
                     }
                 }
                 for (int s = 0; s < grads.length; s++) {
@@ -438,7 +441,7 @@ public final class Autograd {
      * costs one buffer for its gradient's sum instead of k - 1.
      */
     private static void addGradient(Map<Node, Tensor[]> pending, Node node, int slot, Tensor grad,
-                                    Map<Tensor, Boolean> ownSums) {
+                                    Map<Tensor, Coverage> ownSums) {
         Tensor[] grads = pending.get(node);
         if (grads == null) {
             grads = new Tensor[node.outputCount()];
@@ -447,38 +450,131 @@ public final class Autograd {
         Tensor sum = grads[slot];
         if (sum == null) {
             grads[slot] = grad;
-        } else if (ownSums != null && ownSums.containsKey(sum) && sum.shape().equals(grad.shape())
-                && sum.dtype() == grad.dtype() && sum.storage() != grad.storage()) {
+            return;
+        }
+        Coverage written = ownSums == null ? null : ownSums.get(sum);
+        if (written != null) {
+            written.complete(sum);
+            ownSums.put(sum, Coverage.WHOLE);
+        }
+        if (written != null && sum.shape().equals(grad.shape()) && sum.dtype() == grad.dtype()
+                && sum.storage() != grad.storage()) {
             sum.add_(grad);
         } else {
             grads[slot] = sum.add(grad);
             if (ownSums != null) {
-                ownSums.put(grads[slot], Boolean.TRUE);
+                ownSums.put(grads[slot], Coverage.WHOLE);
             }
         }
     }
 
     /**
      * Adds a gradient that is zero outside one slice to what {@code node}'s output {@code slot} has
-     * received: the first becomes the sum, padded; later ones are added into their slice of a sum the
-     * pass owns, in place, and nowhere else (adding zeros leaves every other element as it is); a sum
-     * that is not the pass's own gets the padded gradient added as any other.
+     * received. The first becomes the sum: a tensor laid out as the padded gradient, not cleared, with
+     * the slice copied in and its range noted ({@link Coverage}). A later slice of a sum the pass owns
+     * is copied into its range when no slice has written there yet (q, k and v of one projection
+     * fill the sum between them, with no zeros written and nothing added), otherwise added into
+     * its range in place; anything else completes the sum and adds the padded gradient whole.
      */
     private static void addSlice(Map<Node, Tensor[]> pending, Node node, int slot, Slice slice,
-                                 Map<Tensor, Boolean> ownSums) {
+                                 Map<Tensor, Coverage> ownSums) {
         Tensor[] grads = pending.get(node);
         Tensor sum = grads == null ? null : grads[slot];
         Tensor part = slice.part();
+        int d = slice.dim();
+        int start = slice.start();
+        int length = part.size(d);
         if (sum == null) {
-            Tensor padded = slice.padded().get();
-            addGradient(pending, node, slot, padded, ownSums);
-            // Made here and held by nothing else: later gradients may be added into it in place.
-            ownSums.put(padded, Boolean.TRUE);
-        } else if (ownSums.containsKey(sum) && sum.dtype() == part.dtype() && sum.storage() != part.storage()
-                && sum.rank() == part.rank() && sum.size(slice.dim()) >= slice.start() + part.size(slice.dim())) {
-            sum.narrow(slice.dim(), slice.start(), part.size(slice.dim())).add_(part);
+            Tensor blank = slice.blank().get();
+            blank.narrow(d, start, length).copyFrom(part);
+            addGradient(pending, node, slot, blank, ownSums);
+            // Made here and held by nothing else: later slices may be written into it.
+            Coverage written = new Coverage(d, blank.size(d));
+            written.add(start, start + length);
+            ownSums.put(blank, written);
+            return;
+        }
+        Coverage written = ownSums.get(sum);
+        if (written != null && sum.dtype() == part.dtype() && sum.storage() != part.storage()
+                && sum.rank() == part.rank() && sum.size(d) >= start + length) {
+            Tensor range = sum.narrow(d, start, length);
+            if (written.isFree(d, start, start + length)) {
+                range.copyFrom(part);
+                written.add(start, start + length);
+            } else {
+                written.complete(sum);
+                ownSums.put(sum, Coverage.WHOLE);
+                range.add_(part);
+            }
         } else {
             addGradient(pending, node, slot, slice.padded().get(), ownSums);
+        }
+    }
+
+    /**
+     * What the pass knows of a gradient sum it made and holds alone ({@code ownSums}): written
+     * whole ({@link #WHOLE}), or, made from slices ({@link #addSlice}), the ranges along one dim that
+     * slices have written so far, the rest of its storage as allocated (not cleared) until
+     * {@link #complete} zeroes it, before anything reads the sum whole.
+     */
+    private static final class Coverage {
+        static final Coverage WHOLE = new Coverage(-1, 0);
+        final int dim;
+        final int size;
+        /** Written ranges along {@link #dim}: start and end, pair after pair, in the order they came. */
+        private int[] ranges = new int[6];
+        private int count;
+
+        Coverage(int dim, int size) {
+            this.dim = dim;
+            this.size = size;
+        }
+
+        /** Whether {@code [start, end)} along {@code dim} is this sum's dim and overlaps no written range. */
+        boolean isFree(int dim, int start, int end) {
+            if (this == WHOLE || dim != this.dim) {
+                return false;
+            }
+            for (int i = 0; i < count; i += 2) {
+                if (start < ranges[i + 1] && ranges[i] < end) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        void add(int start, int end) {
+            if (count == ranges.length) {
+                ranges = java.util.Arrays.copyOf(ranges, 2 * count);
+            }
+            ranges[count++] = start;
+            ranges[count++] = end;
+        }
+
+        /** Zeroes the ranges of {@code sum} along {@link #dim} that no slice wrote; nothing for a whole sum. */
+        void complete(Tensor sum) {
+            if (this == WHOLE) {
+                return;
+            }
+            int[] sorted = java.util.Arrays.copyOf(ranges, count);
+            // Pairs in order of their starts; ranges do not overlap, so the gaps lie between them.
+            Integer[] order = new Integer[count / 2];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Integer.compare(sorted[2 * a], sorted[2 * b]));
+            int at = 0;
+            for (int i : order) {
+                if (sorted[2 * i] > at) {
+                    sum.narrow(dim, at, sorted[2 * i] - at).zero_();
+                }
+                at = Math.max(at, sorted[2 * i + 1]);
+            }
+            if (at < size) {
+                sum.narrow(dim, at, size - at).zero_();
+            }
+            count = 0;
+            add(0, size);
         }
     }
 

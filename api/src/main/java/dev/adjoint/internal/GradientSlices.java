@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * Gradients that are one slice of zeros, handed by a backward formula (narrow's) to the unrecorded
  * backward pass running on this thread, which copies or adds them into their slice of the input's
  * gradient sum: one buffer for all the slices an input receives (q, k and v narrowed from one
- * projection), nothing added outside them. Between the ops and the autograd packages only; not API.
+ * projection), nothing added outside them, and zeros written only where no slice is. Between the ops and the autograd packages only; not API.
  */
 public final class GradientSlices {
     private static final ThreadLocal<Map<Tensor, Slice>> RUNNING = new ThreadLocal<>();
@@ -20,9 +20,10 @@ public final class GradientSlices {
 
     /**
      * A gradient that is {@code part} at {@code start} along {@code dim} and zero elsewhere;
-     * {@code padded} makes it whole (a zero tensor laid out as the input, {@code part} copied in).
+     * {@code padded} makes it whole (a zero tensor laid out as the input, {@code part} copied in),
+     * {@code blank} a tensor of that layout with nothing written (its contents unspecified).
      */
-    public record Slice(Tensor part, Supplier<Tensor> padded, int dim, int start) {
+    public record Slice(Tensor part, Supplier<Tensor> padded, Supplier<Tensor> blank, int dim, int start) {
     }
 
     /**
@@ -30,12 +31,12 @@ public final class GradientSlices {
      * {@code part}, for the formula to return as the input's gradient; anywhere else returns null,
      * and the formula returns {@code padded.get()}.
      */
-    public static Tensor offer(Tensor part, Supplier<Tensor> padded, int dim, int start) {
+    public static Tensor offer(Tensor part, Supplier<Tensor> padded, Supplier<Tensor> blank, int dim, int start) {
         Map<Tensor, Slice> slices = RUNNING.get();
         if (slices == null) {
             return null;
         }
-        slices.put(part, new Slice(part, padded, dim, start));
+        slices.put(part, new Slice(part, padded, blank, dim, start));
         return part;
     }
 

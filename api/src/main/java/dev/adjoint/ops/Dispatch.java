@@ -194,6 +194,14 @@ public final class Dispatch {
         return INTERNALS.fromStorage(backend.allocate(dtype, shape.numel()), Layout.contiguous(shape), backend);
     }
 
+    /**
+     * An output in {@code layout}, which covers positions 0 to numel - 1 of its storage (a permuted dense
+     * layout), its contents unspecified until written.
+     */
+    static Tensor empty(Backend backend, DType dtype, Layout layout) {
+        return INTERNALS.fromStorage(backend.allocateForOverwrite(dtype, layout.numel()), layout, backend);
+    }
+
     /** Zeros in {@code layout}, which covers positions 0 to numel - 1 of its storage (a permuted dense layout). */
     static Tensor zeros(Backend backend, DType dtype, Layout layout) {
         return INTERNALS.fromStorage(backend.allocate(dtype, layout.numel()), layout, backend);

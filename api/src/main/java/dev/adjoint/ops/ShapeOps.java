@@ -274,7 +274,8 @@ public final class ShapeOps {
                     Dispatch.copyInto(g, whole, new Layout(g.shape(), pad.strides(), start * pad.stride(d)));
                     return whole;
                 };
-                Tensor slice = GradientSlices.offer(g, padded, d, start);
+                Supplier<Tensor> blank = () -> Dispatch.empty(g.backend(), g.dtype(), densePermutation(in));
+                Tensor slice = GradientSlices.offer(g, padded, blank, d, start);
                 return of(slice != null ? slice : padded.get());
             }
             List<Tensor> parts = new ArrayList<>(3);

@@ -838,6 +838,20 @@ public final class AutogradSemantics {
         assertArrayEquals(expected, unrecorded.toDoubleArray(), 1e-12);
         x.square().sum().add(loss.apply(x)).backward();
         assertArrayEquals(expected, x.grad().sub(x.detach().mul(2.0)).toDoubleArray(), 1e-12, "through backward() too");
+        // Slices that leave gaps and nothing else: the sum is written by the slices and zeroed between
+        // them (tests start reused memory as NaN, so a gap left unwritten shows).
+        Function<Tensor, Tensor> gaps = in -> {
+            Tensor heads = in.permute(2, 0, 1);
+            return heads.narrow(0, 3, 1).mul(2.0).sum().add(heads.narrow(0, 0, 1).exp().sum());
+        };
+        Tensor sparse = Autograd.grad(List.of(gaps.apply(x)), List.of(x), null, false, false, false).get(0);
+        Tensor sparseRecorded = Autograd.grad(List.of(gaps.apply(x)), List.of(x), null, false, true, false).get(0);
+        double[] sparseExpected = new double[24];
+        for (int i = 0; i < 24; i++) {
+            sparseExpected[i] = i % 4 == 3 ? 2 : i % 4 == 0 ? Math.exp(values[i]) : 0;
+        }
+        assertArrayEquals(sparseExpected, sparse.toDoubleArray(), 1e-12, "slices with gaps");
+        assertArrayEquals(sparseRecorded.toDoubleArray(), sparse.toDoubleArray(), 0, "slices with gaps, recorded");
     }
 
     void argExtremes() {
