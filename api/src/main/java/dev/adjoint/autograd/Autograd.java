@@ -13,6 +13,7 @@ import dev.adjoint.spi.Storage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -454,8 +455,7 @@ public final class Autograd {
         }
         Coverage written = ownSums == null ? null : ownSums.get(sum);
         if (written != null) {
-            written.complete(sum);
-            ownSums.put(sum, Coverage.WHOLE);
+            ownSums.put(sum, written.complete(sum));
         }
         if (written != null && sum.shape().equals(grad.shape()) && sum.dtype() == grad.dtype()
                 && sum.storage() != grad.storage()) {
@@ -502,8 +502,7 @@ public final class Autograd {
                 range.copyFrom(part);
                 written.add(start, start + length);
             } else {
-                written.complete(sum);
-                ownSums.put(sum, Coverage.WHOLE);
+                ownSums.put(sum, written.complete(sum));
                 range.add_(part);
             }
         } else {
@@ -513,7 +512,7 @@ public final class Autograd {
 
     /**
      * What the pass knows of a gradient sum it made and holds alone ({@code ownSums}): written
-     * whole ({@link #WHOLE}), or, made from slices ({@link #addSlice}), the ranges along one dim that
+     * whole ({@link #WHOLE}), or, made from slices ({@link #addSlice}), the positions along one dim that
      * slices have written so far, the rest of its storage as allocated (not cleared) until
      * {@link #complete} zeroes it, before anything reads the sum whole.
      */
@@ -521,60 +520,39 @@ public final class Autograd {
         static final Coverage WHOLE = new Coverage(-1, 0);
         final int dim;
         final int size;
-        /** Written ranges along {@link #dim}: start and end, pair after pair, in the order they came. */
-        private int[] ranges = new int[6];
-        private int count;
+        /** The positions along {@link #dim} that slices have written. */
+        private final BitSet written = new BitSet();
 
         Coverage(int dim, int size) {
             this.dim = dim;
             this.size = size;
         }
 
-        /** Whether {@code [start, end)} along {@code dim} is this sum's dim and overlaps no written range. */
+        /** Whether {@code [start, end)} along {@code dim} is this sum's dim and no slice has written there. */
         boolean isFree(int dim, int start, int end) {
             if (this == WHOLE || dim != this.dim) {
                 return false;
             }
-            for (int i = 0; i < count; i += 2) {
-                if (start < ranges[i + 1] && ranges[i] < end) {
-                    return false;
-                }
-            }
-            return true;
+            int next = written.nextSetBit(start);
+            return next < 0 || next >= end;
         }
 
         void add(int start, int end) {
-            if (count == ranges.length) {
-                ranges = java.util.Arrays.copyOf(ranges, 2 * count);
-            }
-            ranges[count++] = start;
-            ranges[count++] = end;
+            written.set(start, end);
         }
 
-        /** Zeroes the ranges of {@code sum} along {@link #dim} that no slice wrote; nothing for a whole sum. */
-        void complete(Tensor sum) {
-            if (this == WHOLE) {
-                return;
-            }
-            int[] sorted = java.util.Arrays.copyOf(ranges, count);
-            // Pairs in order of their starts; ranges do not overlap, so the gaps lie between them.
-            Integer[] order = new Integer[count / 2];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Integer.compare(sorted[2 * a], sorted[2 * b]));
-            int at = 0;
-            for (int i : order) {
-                if (sorted[2 * i] > at) {
-                    sum.narrow(dim, at, sorted[2 * i] - at).zero_();
+        /** Zeroes the ranges of {@code sum} along {@link #dim} that no slice wrote; returns {@link #WHOLE}. */
+        Coverage complete(Tensor sum) {
+            if (this != WHOLE) {
+                int at = written.nextClearBit(0);
+                while (at < size) {
+                    int end = written.nextSetBit(at);
+                    end = end < 0 ? size : Math.min(end, size);
+                    sum.narrow(dim, at, end - at).zero_();
+                    at = written.nextClearBit(end);
                 }
-                at = Math.max(at, sorted[2 * i + 1]);
             }
-            if (at < size) {
-                sum.narrow(dim, at, size - at).zero_();
-            }
-            count = 0;
-            add(0, size);
+            return WHOLE;
         }
     }
 

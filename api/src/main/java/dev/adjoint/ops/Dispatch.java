@@ -278,9 +278,7 @@ public final class Dispatch {
 
     /** An uninitialised result of {@code shape} with {@code order}'s strides, or row-major when it is null. */
     private static Tensor emptyInOrder(Backend backend, DType dtype, Shape shape, Layout order) {
-        return order == null ? empty(backend, dtype, shape)
-                : INTERNALS.fromStorage(backend.allocateForOverwrite(dtype, shape.numel()),
-                        new Layout(shape, order.strides(), 0), backend);
+        return order == null ? empty(backend, dtype, shape) : empty(backend, dtype, new Layout(shape, order.strides(), 0));
     }
 
     /**
