@@ -32,6 +32,10 @@ import java.util.Map;
  * is no longer state: the scope releases it when it closes, as PyTorch's {@code zero_grad(set_to_none=True)}
  * gives it back to the allocator; a reference to it kept past the scope fails on its next use. Any other tensor made inside the scope, and every view of one, fails with a
  * {@link ReleasedTensorException} on its next use; it never reads memory that another tensor now owns.
+ * A backward pass run inside a scope gives back each gradient it made as soon as nothing needs it any
+ * more (an op's output gradient once the op's inputs have theirs; never one that a hook,
+ * {@link Tensor#retainGrad}, {@link dev.adjoint.autograd.Autograd#grad} or a leaf received), so the
+ * rest of the pass reuses its memory while it is still in cache.
  *
  * <p>Backends whose storages are {@link ScopedStorage}s take part (scalar and simd reuse the arrays,
  * nd4j frees the native buffers). Without a scope nothing changes. A
@@ -131,5 +135,32 @@ public final class MemoryScope implements AutoCloseable {
     /** How many storages this scope would release if it closed now (kept ones included). */
     public int size() {
         return owned.size();
+    }
+
+    /** The innermost open scope on this thread, or null if none is open. */
+    public static MemoryScope current() {
+        return INNERMOST.get();
+    }
+
+    /**
+     * For the autograd engine: releases {@code storage} now, rather than when this scope closes, if this
+     * open scope took it at or after position {@code since} (its {@link #size} at some earlier moment)
+     * and it is neither kept nor long-lived; returns whether it did. The engine calls this for a
+     * gradient it made during a backward pass and no longer holds, that nothing outside the pass has
+     * seen, so the pass's next tensors reuse that memory while it is still in cache.
+     */
+    public boolean releaseIfTakenSince(int since, Storage storage) {
+        if (closed || !(storage instanceof ScopedStorage s) || s.isLongLived() || s.isReleased()
+                || (kept != null && kept.containsKey(s))) {
+            return false;
+        }
+        // Newest first: the storage is most likely among the last few taken.
+        for (int i = owned.size() - 1; i >= since; i--) {
+            if (owned.get(i) == s) {
+                s.release();
+                return true;
+            }
+        }
+        return false;
     }
 }

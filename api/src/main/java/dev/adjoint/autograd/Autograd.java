@@ -2,6 +2,7 @@ package dev.adjoint.autograd;
 
 import dev.adjoint.BackendMismatchException;
 import dev.adjoint.DTypeMismatchException;
+import dev.adjoint.MemoryScope;
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
 import dev.adjoint.TensorShapeException;
@@ -252,6 +253,21 @@ public final class Autograd {
         final Map<Node, Boolean> needed;
         final Map<Tensor, Coverage> ownSums;
         final Map<Tensor, Slice> slices;
+        /**
+         * Where the gradients this pass made and no longer holds are released at once
+         * ({@link #recycle}): the innermost open scope, and how many storages it had taken when the
+         * pass began (the pass's own come after). Null when no scope is open, and when the pass is
+         * recorded (the graph it records saves gradients).
+         */
+        final MemoryScope scope;
+        final int since;
+        /** Storages of gradients that library formulas made in this pass: the ones it may release. */
+        final Map<Storage, Boolean> made;
+        /**
+         * Storages of gradients that something besides a library formula was given (a hook, a
+         * captured result, a leaf's accumulator, a custom Function): never released early.
+         */
+        final Map<Storage, Boolean> escaped;
 
         Pass(Capture capture, boolean accumulate, boolean retainGraph, boolean createGraph,
              Map<Node, Integer> dependencies, Map<Node, Boolean> needed, Map<Tensor, Coverage> ownSums,
@@ -266,6 +282,10 @@ public final class Autograd {
             this.slices = slices;
             this.heldElsewhere = accumulate ? new IdentityHashMap<>() : null;
             this.anomaly = Anomaly.enabled();
+            this.scope = createGraph ? null : MemoryScope.current();
+            this.since = scope == null ? 0 : scope.size();
+            this.made = scope == null ? null : new IdentityHashMap<>();
+            this.escaped = scope == null ? null : new IdentityHashMap<>();
         }
 
         /** Applies {@code node}'s formula to the gradients it has received and hands the results on. */
@@ -287,12 +307,20 @@ public final class Autograd {
                     if (grads[s] == null) {
                         continue;
                     }
+                    boolean seen = !(node instanceof OpNode) || node.hasHooks(s);
+                    if (seen) {
+                        escape(grads[s]);
+                    }
                     grads[s] = node.runHooks(s, grads[s]);
                     if (capture != null) {
                         Integer at = capture.index().get(new Edge(node, s));
                         if (at != null) {
                             capture.grads()[at] = grads[s];
+                            seen = true;
                         }
+                    }
+                    if (seen) {
+                        escape(grads[s]);
                     }
                 }
                 if (node instanceof AccumulateGrad leafSink) {
@@ -304,6 +332,13 @@ public final class Autograd {
                     inputGrads = node.run(grads, needed == null ? null : wantedInputs(node, needed));
                     if (anomaly) {
                         checkFinite(node, inputGrads);
+                    }
+                    if (made != null && node instanceof OpNode op && !op.checkpointed()) {
+                        for (Tensor g : inputGrads) {
+                            if (g != null) {
+                                made.put(g.storage(), Boolean.TRUE);
+                            }
+                        }
                     }
                     if (!retainGraph) {
                         node.release();
@@ -333,6 +368,57 @@ public final class Autograd {
             if (slices != null) {
                 slices.clear();
             }
+            if (scope != null) {
+                recycle(grads, inputGrads);
+            }
+        }
+
+        private void escape(Tensor grad) {
+            if (escaped != null) {
+                escaped.put(grad.storage(), Boolean.TRUE);
+            }
+        }
+
+        /**
+         * Releases the storages of a node's gradients and of those its formula returned that a
+         * library formula made in this pass, that nothing besides the pass was given, and that no
+         * gradient still waiting for a node shares (a view, or one tensor handed to two inputs, as
+         * add's formula does): the next tensors of the pass then reuse memory that is still in
+         * cache, as PyTorch's allocator reuses a gradient's block once its last reference goes,
+         * rather than each gradient taking fresh memory until the step's scope closes.
+         */
+        private void recycle(Tensor[] grads, Tensor[] inputGrads) {
+            // The storages first: two of the tensors may share one, which is released once.
+            List<Storage> candidates = new ArrayList<>(2);
+            for (Tensor[] tensors : new Tensor[][] {grads, inputGrads}) {
+                if (tensors == null) {
+                    continue;
+                }
+                for (Tensor grad : tensors) {
+                    if (grad != null && made.containsKey(grad.storage())) {
+                        candidates.add(grad.storage());
+                    }
+                }
+            }
+            for (Storage storage : candidates) {
+                if (!made.containsKey(storage) || escaped.containsKey(storage)
+                        || (heldElsewhere != null && heldElsewhere.containsKey(storage)) || pendingHolds(storage)) {
+                    continue;
+                }
+                made.remove(storage);
+                scope.releaseIfTakenSince(since, storage);
+            }
+        }
+
+        private boolean pendingHolds(Storage storage) {
+            for (Tensor[] waiting : pending.values()) {
+                for (Tensor t : waiting) {
+                    if (t != null && t.storage() == storage) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
     }
 

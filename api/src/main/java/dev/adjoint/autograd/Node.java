@@ -98,6 +98,11 @@ public abstract class Node {
         return creationSite;
     }
 
+    /** Whether a hook is registered on output slot {@code output}. */
+    boolean hasHooks(int output) {
+        return hooks != null && hooks[output] != null && !hooks[output].isEmpty();
+    }
+
     Tensor runHooks(int output, Tensor grad) {
         if (hooks == null || hooks[output] == null) {
             return grad;

@@ -45,6 +45,11 @@ final class OpNode extends Node implements BackwardContext {
         }
     }
 
+    /** Whether its saved tensors are recomputed in the backward pass by a checkpointed segment. */
+    boolean checkpointed() {
+        return frame != null;
+    }
+
     @Override
     protected Tensor[] apply(Tensor[] gradOutputs) {
         return formula.apply(gradOutputs[0], this);
