@@ -661,10 +661,17 @@ final class ProgramOps {
         return own <= 0 || k < 0 ? 1 : s.dim(k);
     }
 
-    /** {@code s} with its last two dims swapped. */
+    /**
+     * {@code s} with its last two dims swapped, in one step: setting one dim and then the other passes
+     * through a shape with both dims the larger one, which for a [59319, 1] value has more elements
+     * than a tensor may.
+     */
     private static Shape transposed(Shape s) {
         int r = s.rank();
-        return s.withDim(r - 1, s.dim(r - 2)).withDim(r - 2, s.dim(r - 1));
+        int[] dims = s.toArray();
+        dims[r - 1] = s.dim(r - 2);
+        dims[r - 2] = s.dim(r - 1);
+        return Shape.of(dims);
     }
 
     /** Every dim of {@code s} other than {@code d} is at most that dim of {@code base} (gather's and scatterAdd's rule). */
