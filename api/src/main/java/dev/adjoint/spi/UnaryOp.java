@@ -39,9 +39,11 @@ public enum UnaryOp {
     SIGN("sign", "SignBackward", Math::signum, zero()),
     SIN("sin", "SinBackward", Math::sin, ofInput((v, x) -> v.mul(x.cos()))),
     COS("cos", "CosBackward", Math::cos, ofInput((v, x) -> v.mul(x.sin().neg()))),
-    // 1 - tanh^2 from the output, as PyTorch does; it stays differentiable through the output.
-    TANH("tanh", "TanhBackward", Math::tanh, ofOutput((v, y) -> v.mul(y.square().neg().add(1.0)))),
-    SIGMOID("sigmoid", "SigmoidBackward", UnaryOp::sigmoid, ofOutput((v, y) -> v.mul(y.mul(y.neg().add(1.0))))),
+    // 1 - tanh^2 from the output, as PyTorch does; it stays differentiable through the output. The
+    // derivative is a primitive of its own (TANH_DERIVATIVE), so the backward is one kernel and a product.
+    TANH("tanh", "TanhBackward", Math::tanh, ofOutput(UnaryOp::tanhTimes)),
+    // sigmoid' = y (1 - y) from the output, likewise a primitive (SIGMOID_DERIVATIVE).
+    SIGMOID("sigmoid", "SigmoidBackward", UnaryOp::sigmoid, ofOutput(UnaryOp::sigmoidTimes)),
     // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
     // The gradient where y > 0, else exactly 0 (a where, as torch's threshold_backward: an inf in v
     // does not leak into the zeros).
@@ -86,7 +88,25 @@ public enum UnaryOp {
             ofInput(Gelu::exactDerivativeTimes)),
     GELU_TANH("geluTanh", "GeluBackward", Gelu::tanhForm, ofInput(Gelu::tanhFormTimes)),
     GELU_TANH_DERIVATIVE("geluTanhDerivative", "GeluBackwardBackward", Gelu::tanhFormDerivative,
-            ofInput(Gelu::tanhFormDerivativeTimes));
+            ofInput(Gelu::tanhFormDerivativeTimes)),
+    // The derivatives of tanh and sigmoid in terms of their output y, 1 - y^2 and y - y^2, each one
+    // pass where the composite took three (and three temporaries), rounded once (a fused multiply-add,
+    // as the vector kernels compute it). Their own derivatives, -2y and 1 - 2y, serve the gradients
+    // of gradients.
+    TANH_DERIVATIVE("tanhDerivative", "TanhBackwardBackward", y -> Math.fma(-y, y, 1.0),
+            ofInput((v, y) -> v.mul(y.mul(-2.0)))),
+    SIGMOID_DERIVATIVE("sigmoidDerivative", "SigmoidBackwardBackward", y -> Math.fma(-y, y, y),
+            ofInput((v, y) -> v.mul(y.mul(-2.0).add(1.0))));
+
+    /** {@code v * tanh'} from the output y: the derivative primitive's kernel, then one product into it. */
+    private static Tensor tanhTimes(Tensor v, Tensor y) {
+        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(TANH_DERIVATIVE, y), v);
+    }
+
+    /** {@code v * sigmoid'} from the output y, as {@link #tanhTimes}. */
+    private static Tensor sigmoidTimes(Tensor v, Tensor y) {
+        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(SIGMOID_DERIVATIVE, y), v);
+    }
 
     private final String opName;
     private final String nodeName;

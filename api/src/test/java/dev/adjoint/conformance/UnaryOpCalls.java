@@ -55,6 +55,9 @@ final class UnaryOpCalls {
             // Reached through gelu's backward; called directly here so the checks see the kernel alone.
             case GELU_DERIVATIVE -> x -> ElementwiseOps.unary(UnaryOp.GELU_DERIVATIVE, x);
             case GELU_TANH_DERIVATIVE -> x -> ElementwiseOps.unary(UnaryOp.GELU_TANH_DERIVATIVE, x);
+            // Reached through tanh's and sigmoid's backward.
+            case TANH_DERIVATIVE -> y -> ElementwiseOps.unary(UnaryOp.TANH_DERIVATIVE, y);
+            case SIGMOID_DERIVATIVE -> y -> ElementwiseOps.unary(UnaryOp.SIGMOID_DERIVATIVE, y);
         };
     }
 
