@@ -69,11 +69,9 @@ public enum UnaryOp {
     // Halves round to even (Math.rint), as torch.round: round(0.5) = 0, round(1.5) = 2, round(-2.5) = -2.
     ROUND("round", "RoundBackward", Math::rint, zero()),
     TRUNC("trunc", "TruncBackward", x -> x < 0 ? Math.ceil(x) : Math.floor(x), zero()),
-    // x * sigmoid(x) as PyTorch computes it, x / (1 + e^-x); d = s (1 + x (1 - s)) with s = sigmoid(x).
-    SILU("silu", "SiluBackward", x -> x / (1.0 + Math.exp(-x)), ofInput((v, x) -> {
-        Tensor s = x.sigmoid();
-        return v.mul(s.mul(x.mul(s.neg().add(1.0)).add(1.0)));
-    })),
+    // x * sigmoid(x) as PyTorch computes it, x / (1 + e^-x); d = s (1 + x (1 - s)) with s = sigmoid(x),
+    // a primitive of its own (SILU_DERIVATIVE), so the backward is one kernel and a product.
+    SILU("silu", "SiluBackward", x -> x / (1.0 + Math.exp(-x)), ofInput(UnaryOp::siluTimes)),
     // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|): neither term overflows or cancels; d = sigmoid(-x).
     LOG_SIGMOID("logSigmoid", "LogSigmoidBackward", x -> Math.min(x, 0.0) - Math.log1p(Math.exp(-Math.abs(x))),
             ofInput((v, x) -> v.mul(x.neg().sigmoid()))),
@@ -96,11 +94,26 @@ public enum UnaryOp {
     TANH_DERIVATIVE("tanhDerivative", "TanhBackwardBackward", y -> Math.fma(-y, y, 1.0),
             ofInput((v, y) -> v.mul(y.mul(-2.0)))),
     SIGMOID_DERIVATIVE("sigmoidDerivative", "SigmoidBackwardBackward", y -> Math.fma(-y, y, y),
-            ofInput((v, y) -> v.mul(y.mul(-2.0).add(1.0))));
+            ofInput((v, y) -> v.mul(y.mul(-2.0).add(1.0)))),
+    // silu'(x) = s (1 + x (1 - s)), s = sigmoid(x); its derivative s (1 - s) (2 + x (1 - 2s)).
+    SILU_DERIVATIVE("siluDerivative", "SiluBackwardBackward", UnaryOp::siluDerivative, ofInput((v, x) -> {
+        Tensor s = x.sigmoid();
+        return v.mul(s.mul(s.neg().add(1.0)).mul(x.mul(s.mul(-2.0).add(1.0)).add(2.0)));
+    }));
 
     /** {@code v * tanh'} from the output y: the derivative primitive's kernel, then one product into it. */
     private static Tensor tanhTimes(Tensor v, Tensor y) {
         return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(TANH_DERIVATIVE, y), v);
+    }
+
+    /** {@code v * silu'(x)}, as {@link #tanhTimes}. */
+    private static Tensor siluTimes(Tensor v, Tensor x) {
+        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(SILU_DERIVATIVE, x), v);
+    }
+
+    private static double siluDerivative(double x) {
+        double s = 1.0 / (1.0 + Math.exp(-x));
+        return s * (1.0 + x * (1.0 - s));
     }
 
     /** {@code v * sigmoid'} from the output y, as {@link #tanhTimes}. */

@@ -58,6 +58,7 @@ final class UnaryOpCalls {
             // Reached through tanh's and sigmoid's backward.
             case TANH_DERIVATIVE -> y -> ElementwiseOps.unary(UnaryOp.TANH_DERIVATIVE, y);
             case SIGMOID_DERIVATIVE -> y -> ElementwiseOps.unary(UnaryOp.SIGMOID_DERIVATIVE, y);
+            case SILU_DERIVATIVE -> x -> ElementwiseOps.unary(UnaryOp.SILU_DERIVATIVE, x);
         };
     }
 

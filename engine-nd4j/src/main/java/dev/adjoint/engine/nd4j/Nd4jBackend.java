@@ -178,11 +178,12 @@ public final class Nd4jBackend implements Backend {
      * instead. Compositions of libnd4j kernels that stay accurate cost 3-88x the loop (docs/nd4j.md).
      * libnd4j's GELU is the sigmoid approximation {@code x sigmoid(1.702 x)}, not PyTorch's exact GELU, and
      * its PreciseGELU (the tanh form) builds on its tanh: the GELU family runs the loop too, and so do
-     * tanh's and sigmoid's derivatives (one fused multiply-add each, which libnd4j has no op for).
+     * the derivatives of tanh, sigmoid and SiLU, which libnd4j has no op for.
      */
     private static final Set<UnaryOp> REFERENCE_UNARY = EnumSet.of(UnaryOp.TANH, UnaryOp.LOG1P, UnaryOp.ASINH,
             UnaryOp.EXPM1, UnaryOp.TRUNC, UnaryOp.LOG_SIGMOID, UnaryOp.SOFTPLUS, UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE,
-            UnaryOp.GELU_TANH, UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.TANH_DERIVATIVE, UnaryOp.SIGMOID_DERIVATIVE);
+            UnaryOp.GELU_TANH, UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.TANH_DERIVATIVE, UnaryOp.SIGMOID_DERIVATIVE,
+            UnaryOp.SILU_DERIVATIVE);
 
     // ---- storage --------------------------------------------------------------------------------
 
@@ -415,7 +416,7 @@ public final class Nd4jBackend implements Backend {
             case ROUND -> new Rint(in, o);
             case SILU -> new Swish(in, o);
             case TANH, LOG1P, ASINH, EXPM1, TRUNC, LOG_SIGMOID, SOFTPLUS, GELU, GELU_DERIVATIVE, GELU_TANH,
-                 GELU_TANH_DERIVATIVE, TANH_DERIVATIVE, SIGMOID_DERIVATIVE ->
+                 GELU_TANH_DERIVATIVE, TANH_DERIVATIVE, SIGMOID_DERIVATIVE, SILU_DERIVATIVE ->
                     throw new AssertionError(op + " runs the reference loop (REFERENCE_UNARY)");
         };
     }

@@ -42,7 +42,8 @@ public final class SimdBackend extends HeapBackend {
     private static final Set<UnaryOp> VECTOR_UNARY = EnumSet.of(UnaryOp.NEG, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.LOG1P,
             UnaryOp.SQRT, UnaryOp.SQUARE, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.SIN, UnaryOp.COS, UnaryOp.TANH,
             UnaryOp.SIGMOID, UnaryOp.RELU, UnaryOp.ERF, UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
-            UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.TANH_DERIVATIVE, UnaryOp.SIGMOID_DERIVATIVE);
+            UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.TANH_DERIVATIVE, UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.SILU,
+            UnaryOp.SILU_DERIVATIVE, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID);
     /** Floating ops with a vector kernel; comparisons (into BOOL) have their own, integer operands take the strided loops. */
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
             BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);
