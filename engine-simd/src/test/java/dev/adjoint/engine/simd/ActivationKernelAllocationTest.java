@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The activation kernels (GELU, SiLU, softplus, log-sigmoid, and the derivatives of GELU, SiLU, tanh
- * and sigmoid) allocate nothing once C2 has compiled them: each loop body must fit what C2 inlines
+ * The activation kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), and the derivatives of
+ * GELU, SiLU, tanh and sigmoid) allocate nothing once C2 has compiled them: each loop body must fit what C2 inlines
  * in one compilation, and call erf, exp, log1p and tanh from the loop body itself (not from a helper
  * called there), or a transcendental may be left a call and every vector is boxed (GELU's exact
  * derivative in FLOAT32 allocated 12 bytes per element that way, 12 MB per 2^20 floats, and ran
@@ -89,14 +89,14 @@ class ActivationKernelAllocationTest {
          */
         static final UnaryOp[] KERNELS_WRITTEN_OUT = {UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.SILU, UnaryOp.SILU_DERIVATIVE, UnaryOp.TANH_DERIVATIVE,
-            UnaryOp.SIGMOID_DERIVATIVE};
+            UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.EXPM1};
         /**
          * Those and softplus and log-sigmoid, whose log1p calls helpers three deep (as the log and log1p
          * kernels do): with call sites undercounted C2 leaves one of them a call and boxes.
          */
         static final UnaryOp[] KERNELS = {UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.SILU, UnaryOp.SILU_DERIVATIVE, UnaryOp.TANH_DERIVATIVE,
-            UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID};
+            UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.EXPM1, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID};
 
         public static void main(String[] args) {
             for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
