@@ -41,6 +41,15 @@ public final class ElementwiseOps {
     }
 
     /**
+     * {@code v * derivative(x)}: the derivative primitive's kernel, then the product written into its
+     * fresh output ({@link #binaryIntoFresh}; {@code derivative(x) * v}, the same product). The VJP and
+     * JVP of an elementwise op whose derivative is a primitive of its own (GELU, tanh, sigmoid, SiLU).
+     */
+    public static Tensor timesUnary(Tensor v, UnaryOp derivative, Tensor x) {
+        return binaryIntoFresh(BinaryOp.MUL, unary(derivative, x), v);
+    }
+
+    /**
      * {@code fresh (op) other}, written into {@code fresh} itself when nothing is being recorded (no
      * graph, no dual level) and the result has fresh's dense shape and dtype; the ordinary op
      * otherwise. {@code fresh} must be a tensor the caller has just created and holds alone, as a

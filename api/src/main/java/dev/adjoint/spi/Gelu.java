@@ -50,8 +50,7 @@ public final class Gelu {
 
     /** {@code v * gelu'(x)}: the VJP and the JVP of the exact form. */
     static Tensor exactTimes(Tensor v, Tensor x) {
-        // gelu'(x) * v, the same product as v * gelu'(x), into gelu'(x)'s buffer when not recording.
-        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(UnaryOp.GELU_DERIVATIVE, x), v);
+        return ElementwiseOps.timesUnary(v, UnaryOp.GELU_DERIVATIVE, x);
     }
 
     /** {@code v * gelu''(x)} of the exact form, composed: it is only reached by second derivatives. */
@@ -61,7 +60,7 @@ public final class Gelu {
     }
 
     static Tensor tanhFormTimes(Tensor v, Tensor x) {
-        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(UnaryOp.GELU_TANH_DERIVATIVE, x), v);
+        return ElementwiseOps.timesUnary(v, UnaryOp.GELU_TANH_DERIVATIVE, x);
     }
 
     static Tensor tanhFormDerivativeTimes(Tensor v, Tensor x) {

@@ -101,14 +101,14 @@ public enum UnaryOp {
         return v.mul(s.mul(s.neg().add(1.0)).mul(x.mul(s.mul(-2.0).add(1.0)).add(2.0)));
     }));
 
-    /** {@code v * tanh'} from the output y: the derivative primitive's kernel, then one product into it. */
+    /** {@code v * tanh'} from the output y ({@link ElementwiseOps#timesUnary}). */
     private static Tensor tanhTimes(Tensor v, Tensor y) {
-        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(TANH_DERIVATIVE, y), v);
+        return ElementwiseOps.timesUnary(v, TANH_DERIVATIVE, y);
     }
 
     /** {@code v * silu'(x)}, as {@link #tanhTimes}. */
     private static Tensor siluTimes(Tensor v, Tensor x) {
-        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(SILU_DERIVATIVE, x), v);
+        return ElementwiseOps.timesUnary(v, SILU_DERIVATIVE, x);
     }
 
     private static double siluDerivative(double x) {
@@ -118,7 +118,7 @@ public enum UnaryOp {
 
     /** {@code v * sigmoid'} from the output y, as {@link #tanhTimes}. */
     private static Tensor sigmoidTimes(Tensor v, Tensor y) {
-        return ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, ElementwiseOps.unary(SIGMOID_DERIVATIVE, y), v);
+        return ElementwiseOps.timesUnary(v, SIGMOID_DERIVATIVE, y);
     }
 
     private final String opName;
