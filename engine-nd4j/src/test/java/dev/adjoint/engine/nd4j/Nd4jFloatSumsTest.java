@@ -28,27 +28,26 @@ class Nd4jFloatSumsTest {
 
     @Test
     void aRowSumIsRoundedOnce() {
-        float[] values = uniform(3 * 200, 1);
-        float[] sums = nd4j.fromArray(values, 3, 200).sum(1, false).toFloatArray();
-        for (int r = 0; r < 3; r++) {
-            double exact = 0;
-            for (int i = 0; i < 200; i++) {
-                exact += values[r * 200 + i];
-            }
-            assertEquals((float) exact, sums[r], "row " + r);
-        }
+        assertSumsOfMatrixRoundedOnce(3, 200, 1, 1);
     }
 
     @Test
     void aColumnSumIsRoundedOnce() {
-        float[] values = uniform(100 * 5, 2);
-        float[] sums = nd4j.fromArray(values, 100, 5).sum(0, false).toFloatArray();
-        for (int c = 0; c < 5; c++) {
+        assertSumsOfMatrixRoundedOnce(100, 5, 0, 2);
+    }
+
+    /** The sums along {@code dim} of a {@code rows x cols} matrix of {@link #uniform} values. */
+    private void assertSumsOfMatrixRoundedOnce(int rows, int cols, int dim, long seed) {
+        float[] values = uniform(rows * cols, seed);
+        float[] sums = nd4j.fromArray(values, rows, cols).sum(dim, false).toFloatArray();
+        int outputs = dim == 0 ? cols : rows;
+        int count = dim == 0 ? rows : cols;
+        for (int j = 0; j < outputs; j++) {
             double exact = 0;
-            for (int i = 0; i < 100; i++) {
-                exact += values[i * 5 + c];
+            for (int i = 0; i < count; i++) {
+                exact += dim == 0 ? values[i * cols + j] : values[j * cols + i];
             }
-            assertEquals((float) exact, sums[c], "column " + c);
+            assertEquals((float) exact, sums[j], "sum " + j + " along dim " + dim);
         }
     }
 
