@@ -66,7 +66,9 @@ final class KernelWarmup {
      * ones, 30 rows two 12-row panels and a 6-row one (rounds alternate between them, so every
      * kernel height compiles), 80 columns two full 32-wide panels and a narrower one, k = 16 one
      * pass of the in-register transposes; a plain product with a bias (nn.Linear), one with b
-     * transposed ({@code x @ w.T}) and one with a transposed ({@code x.T @ g}, the weight gradient).
+     * transposed ({@code x @ w.T}) and one with a transposed ({@code x.T @ g}, the weight gradient);
+     * and {@code x @ w.T} with w's rows read in place ({@code FloatGemm.multiplyStreamingRowsOfB}, the
+     * MLP's first layer), 13 rows of w: two blocks of six and a last of one.
      */
     static void run(int rounds) {
         try {
@@ -88,6 +90,9 @@ final class KernelWarmup {
                 FloatGemm.multiply(a, la, k, 1, b, lb, n, 1, bias, 0, o, lo, n, m, n, k, 0, 1, 1);
                 FloatGemm.multiply(a, la, k, 1, b, lb, 1, k, o, lo, n, m, n, k, 0, 1, 1);
                 FloatGemm.multiply(a, la, 1, m, b, lb, n, 1, o, lo, n, m, n, k, 0, 1, 1);
+                if (FloatGemm.MR == 12) {
+                    FloatGemm.multiplyStreamingRowsOfB(a, 0, k, b, 0, k, null, 0, o, 0, 13, 16, 13, k, 1);
+                }
                 FloatOptimizerSteps.sgd(p, 0, g, 0, buf, 0, size, -0.01f, 0.9f, 1f, 0f, false, false, false);
             }
         } catch (RuntimeException | LinkageError e) {

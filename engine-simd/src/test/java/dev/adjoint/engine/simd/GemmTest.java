@@ -107,6 +107,11 @@ class GemmTest {
             // x @ w.T with few rows of x: computed as (w @ x.T).T, the MLP's first layer and an odd one.
             Case.of(64, 784, 256, false, true),
             Case.of(37, 700, 131, false, true),
+            // The same with w's rows read in place (FloatGemm#streamsRowsOfB with AVX-512): rows of x
+            // not a multiple of a vector, a last block of fewer than six rows of w, k not a multiple
+            // of 16 over several passes; and two blocks of x's rows.
+            Case.of(61, 700, 131, false, true),
+            Case.of(125, 600, 250, false, true),
             // The MLP's dy.T @ x: a small B, so on two or three threads each packs all of it and takes
             // its own rows (packsOwnB); an odd one with a last partial micro-panel of rows.
             Case.of(256, 64, 784, true, false),
