@@ -62,6 +62,46 @@ class SimdKernelTest {
     }
 
     /**
+     * floor, ceil, round and trunc are exact: the same bits as Math's (as the reference computes them),
+     * at halves, at the last non-integers below 2^23 (FLOAT32) and 2^52 (FLOAT64) and the first
+     * integers above, for signed zeros (floor(-0.0), ceil(-0.5) and trunc(-0.5) are -0.0), infinities
+     * and NaN, in every lane of a vector and in the tail.
+     */
+    @ParameterizedTest
+    @EnumSource(value = UnaryOp.class, names = {"FLOOR", "CEIL", "ROUND", "TRUNC"})
+    void roundingIsExact(UnaryOp op) {
+        double[] floats = {0.0, -0.0, 0.3, -0.3, 0.5, -0.5, 0.7, -0.7, 1.0, -1.0, 1.5, -1.5, 2.5, -2.5,
+                Math.nextDown(0.5f), -Math.nextDown(0.5f), Math.nextDown(1.0f), -Math.nextDown(1.0f),
+                0x1p23 - 0.5, -(0x1p23 - 0.5), 0x1p22 + 0.5, -(0x1p22 + 0.5), 0x1p23, -0x1p23, 0x1p23 + 1,
+                0x1p24 + 2, 1e30, -1e30, Float.MIN_VALUE, -Float.MIN_VALUE, Double.POSITIVE_INFINITY,
+                Double.NEGATIVE_INFINITY, Double.NaN};
+        double[] doubles = {0x1p52 - 0.5, -(0x1p52 - 0.5), 0x1p51 + 0.5, -(0x1p51 + 0.5), 0x1p52, 0x1p52 + 1,
+                -(0x1p53 + 2), Math.nextDown(1.0), -Math.nextDown(1.0), Double.MIN_VALUE, -Double.MIN_VALUE, 1e300};
+        for (DType dtype : FLOATING) {
+            double[] special = dtype == DType.FLOAT32 ? floats : concat(floats, doubles);
+            for (int n : new int[] {special.length, 64 + 7}) {
+                double[] x = new double[n];
+                for (int i = 0; i < n; i++) {
+                    x[i] = special[i % special.length];
+                }
+                Layout layout = Layout.contiguous(Shape.of(n));
+                double[] expected = unary(SCALAR, op, x, dtype, layout, n);
+                double[] actual = unary(SIMD, op, x, dtype, layout, n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Double.doubleToLongBits(expected[i]), Double.doubleToLongBits(actual[i]),
+                            op + " " + dtype + " of " + x[i] + ": " + actual[i] + ", the reference " + expected[i]);
+                }
+            }
+        }
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
+    /**
      * The GELU family computes {@code 1 + erf} or {@code 1 + tanh} (as PyTorch does), which cancels for
      * negative x, and SiLU's derivative {@code 1 + x (1 - s)}, which cancels near its zero (x = -2.4):
      * their error is a few ulps of 1 times |x| (at most 3 here), not a few ulps of the result. An
