@@ -185,6 +185,50 @@ class GemmTest {
         }
     }
 
+    /**
+     * Operands that are slices of wider buffers (rows longer than k, starting past the buffer's
+     * start) give the same bits as dense copies of them: the MLP's {@code x @ w.T}, whose rows of w
+     * are read in place ({@link FloatGemm#streamsRowsOfB} with AVX-512), and its {@code dy.T @ x},
+     * whose x is read in place in one pass ({@link FloatGemm#onePassReadsBInPlace}), with a bias and
+     * without, on one and two threads.
+     */
+    @Test
+    void slicedOperandsGiveTheBitsOfDenseOnes() {
+        int m = 64, k = 784, n = 256;
+        int xRow = 800, xAt = 7, wRow = 790, wAt = 3;
+        float[] xBuffer = floats(m * xRow, 11), wBuffer = floats(n * wRow, 12), bias = floats(n, 13);
+        float[] x = new float[m * k], w = new float[n * k];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(xBuffer, xAt + i * xRow, x, i * k, k);
+        }
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(wBuffer, wAt + j * wRow, w, j * k, k);
+        }
+        Layout out = Layout.contiguous(Shape.of(m, n));
+        for (int threads = 1; threads <= 2; threads++) {
+            for (float[] b : new float[][] {null, bias}) {
+                float[] sliced = new float[m * n], dense = new float[m * n];
+                FloatGemm.multiply(xBuffer, new Layout(Shape.of(m, k), new int[] {xRow, 1}, xAt), xRow, 1, wBuffer,
+                        new Layout(Shape.of(k, n), new int[] {1, wRow}, wAt), 1, wRow, b, 0, sliced, out, n, m, n, k, 0, 1,
+                        threads);
+                FloatGemm.multiply(x, Layout.contiguous(Shape.of(m, k)), k, 1, w,
+                        new Layout(Shape.of(k, n), new int[] {1, k}, 0), 1, k, b, 0, dense, out, n, m, n, k, 0, 1, threads);
+                assertBitsEqual("x @ w.T of slices on " + threads + " threads" + (b != null ? " with a bias" : ""),
+                        dense, sliced);
+            }
+            // dy.T @ x: dy [m, n] read transposed, x [m, k] a slice, the product [n, k].
+            float[] dy = floats(m * n, 14);
+            Layout dyT = new Layout(Shape.of(n, m), new int[] {1, n}, 0);
+            Layout product = Layout.contiguous(Shape.of(n, k));
+            float[] sliced = new float[n * k], dense = new float[n * k];
+            FloatGemm.multiply(dy, dyT, 1, n, xBuffer, new Layout(Shape.of(m, k), new int[] {xRow, 1}, xAt), xRow, 1,
+                    sliced, product, k, n, k, m, 0, 1, threads);
+            FloatGemm.multiply(dy, dyT, 1, n, x, Layout.contiguous(Shape.of(m, k)), k, 1, dense, product, k, n, k, m, 0, 1,
+                    threads);
+            assertBitsEqual("dy.T @ x of a slice on " + threads + " threads", dense, sliced);
+        }
+    }
+
     @Test
     void aProductInTheInterpreterHasTheSameBits() throws IOException, InterruptedException {
         Case c = Interpreted.CASE;
