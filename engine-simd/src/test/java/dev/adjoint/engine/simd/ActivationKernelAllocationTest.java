@@ -18,14 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The activation kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log and log1p, and the derivatives of
- * GELU, SiLU, tanh and sigmoid) allocate nothing once C2 has compiled them: each loop body must fit what C2 inlines
- * in one compilation, and call erf, exp, log, log1p and tanh from the loop body itself (not from a helper
- * called there), or a transcendental may be left a call and every vector is boxed (GELU's exact
- * derivative in FLOAT32 allocated 12 bytes per element that way, 12 MB per 2^20 floats, and ran
- * three times slower; softplus with exp and log1p in one loop 18). Each kernel is called until one call allocates (almost) nothing, which
- * the compiled code does; the interpreter and C1 box, so the first calls always allocate.
- * Allocation is counted per thread by the JVM, so nothing depends on the machine's speed or load.
+ * The activation kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log, log1p, sinh and
+ * cosh, and the derivatives of GELU, SiLU, tanh and sigmoid) allocate nothing once C2 has compiled
+ * them: each loop body must fit what C2 inlines in one compilation, and call erf, exp, log, log1p and
+ * tanh from the loop body itself (not from a helper called there), or a transcendental may be left a
+ * call and every vector is boxed (GELU's exact derivative in FLOAT32 allocated 12 bytes per element
+ * that way, 12 MB per 2^20 floats, and ran three times slower; softplus with exp and log1p in one
+ * loop 18). Each kernel is called until one call allocates (almost) nothing, which the compiled code
+ * does; the interpreter and C1 box, so the first calls always allocate. Allocation is counted per
+ * thread by the JVM, so nothing depends on the machine's speed or load.
  *
  * <p>The kernels run in a child JVM, as a program using them would: in this test JVM, after the
  * conformance suite has run every op through the same dispatch methods, C2's profiles differ from
@@ -84,16 +85,16 @@ class ActivationKernelAllocationTest {
     /** Run by {@link #activationKernelsStopAllocatingOnceCompiled}: one line per kernel and dtype. */
     static final class Child {
         /**
-         * Their transcendentals (exp, erf, tanh, log, log1p) are written out in the loop bodies, each
-         * piece a call from the loop body itself, so they stay inlined however C2 counts the call
-         * sites. The inputs span [-4, 4): log and log1p meet lanes outside their domain too, whose
-         * special values are blended in the loop body (in a helper of their own C2 left them a call
-         * and boxed).
+         * Their transcendentals (exp, erf, tanh, log, log1p, and sinh's and cosh's exp) are written
+         * out in the loop bodies, each piece a call from the loop body itself, so they stay inlined
+         * however C2 counts the call sites. The inputs span [-4, 4): log and log1p meet lanes
+         * outside their domain too, whose special values are blended in the loop body (in a helper
+         * of their own C2 left them a call and boxed).
          */
         static final UnaryOp[] KERNELS = {UnaryOp.GELU, UnaryOp.GELU_DERIVATIVE, UnaryOp.GELU_TANH,
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.SILU, UnaryOp.SILU_DERIVATIVE, UnaryOp.TANH_DERIVATIVE,
             UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.EXPM1, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID, UnaryOp.LOG,
-            UnaryOp.LOG1P};
+            UnaryOp.LOG1P, UnaryOp.SINH, UnaryOp.COSH};
 
         public static void main(String[] args) {
             for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
