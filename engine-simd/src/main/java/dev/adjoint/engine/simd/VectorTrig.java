@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * sin and cos lane by lane, in plain vector arithmetic. Not {@code lanewise(VectorOperators.SIN)}:
+ * sin, cos and tan lane by lane, in plain vector arithmetic. Not {@code lanewise(VectorOperators.SIN)}:
  * that runs Math.sin per lane until C2 compiles it and then an SVML call, which differs in the last
  * bit (58 of 1024 floats in [-6, 6]), so results changed as a program warmed up. Plain adds,
  * multiplies and fmas give the same bits in every tier. FLOAT32 is computed in double lanes and
@@ -20,8 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code pio2_3}, {@code pio2_3t}; {@code j pio2_1} is exact for the j that occur, and each fma
  * rounds once); then
  * fdlibm's {@code __kernel_sin} and {@code __kernel_cos} polynomials on r, chosen and signed by
- * {@code j mod 4}. Accuracy, measured in {@code VectorTrigTest} against {@link StrictMath}: within
- * 1.5 ulp in FLOAT64 and 1 ulp in FLOAT32.
+ * {@code j mod 4}; tan is their quotient, sin(r) / cos(r) for even j and -cos(r) / sin(r) for odd.
+ * Accuracy, measured in {@code VectorTrigTest} against {@link StrictMath}: sin and cos within 1.5 ulp
+ * in FLOAT64 and 1 ulp in FLOAT32.
  *
  * <p>Lanes with {@code |x| > }{@link #REDUCTION_LIMIT} (where the three-part reduction loses bits),
  * infinities and NaN go through {@link StrictMath}, lane by lane; a vector without such a lane never
@@ -35,6 +36,9 @@ final class VectorTrig {
 
     private VectorTrig() {
     }
+
+    /** What {@link #sinCos} computes: sin, cos (sin a quarter turn on) or tan. */
+    private static final int SIN = 0, COS = 1, TAN = 2;
 
     /** 1.5 * 2^52: adding it rounds a double of magnitude under 2^51 to an integer, left in the low bits. */
     private static final double ROUND = 6755399441055744.0;
@@ -68,42 +72,48 @@ final class VectorTrig {
 
     /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the preferred species' length. */
     static void sin(double[] x, int xo, double[] o, int oo, int bound) {
-        for (int i = 0; i < bound; i += D.length()) {
-            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
-            if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
-                sinCos(v, 0).intoArray(o, oo + i);
-            } else {
-                laneByLaneAt(x, xo + i, o, oo + i, 0);
-            }
-        }
+        doubles(x, xo, o, oo, bound, SIN);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, cos. */
     static void cos(double[] x, int xo, double[] o, int oo, int bound) {
+        doubles(x, xo, o, oo, bound, COS);
+    }
+
+    /** As {@link #sin(double[], int, double[], int, int)}, tan. */
+    static void tan(double[] x, int xo, double[] o, int oo, int bound) {
+        doubles(x, xo, o, oo, bound, TAN);
+    }
+
+    private static void doubles(double[] x, int xo, double[] o, int oo, int bound, int function) {
         for (int i = 0; i < bound; i += D.length()) {
             DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
             if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
-                sinCos(v, 1).intoArray(o, oo + i);
+                sinCos(v, function).intoArray(o, oo + i);
             } else {
-                laneByLaneAt(x, xo + i, o, oo + i, 1);
+                laneByLaneAt(x, xo + i, o, oo + i, function);
             }
         }
     }
 
     /** FLOAT32 sin through double lanes; {@code bound} a multiple of the preferred float species' length. */
     static void sin(float[] x, int xo, float[] o, int oo, int bound) {
-        floats(x, xo, o, oo, bound, 0);
+        floats(x, xo, o, oo, bound, SIN);
     }
 
     static void cos(float[] x, int xo, float[] o, int oo, int bound) {
-        floats(x, xo, o, oo, bound, 1);
+        floats(x, xo, o, oo, bound, COS);
     }
 
-    private static void floats(float[] x, int xo, float[] o, int oo, int bound, int quarterTurns) {
+    static void tan(float[] x, int xo, float[] o, int oo, int bound) {
+        floats(x, xo, o, oo, bound, TAN);
+    }
+
+    private static void floats(float[] x, int xo, float[] o, int oo, int bound, int function) {
         if (F_HALF == null) {
             // Vectors of one double: nothing to gain, and StrictMath is the same in every tier.
             for (int i = 0; i < bound; i++) {
-                o[oo + i] = (float) (quarterTurns == 0 ? StrictMath.sin(x[xo + i]) : StrictMath.cos(x[xo + i]));
+                o[oo + i] = (float) strict(x[xo + i], function);
             }
             return;
         }
@@ -111,9 +121,9 @@ final class VectorTrig {
             DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector y;
             if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
-                y = sinCos(v, quarterTurns);
+                y = sinCos(v, function);
             } else {
-                y = laneByLane(v, quarterTurns);
+                y = laneByLane(v, function);
             }
             ((FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(o, oo + i);
         }
@@ -123,29 +133,35 @@ final class VectorTrig {
      * The rare branch loads and stores its own vector: C2 may leave a cold call out of line, and a
      * vector passed to a call that is not inlined is boxed.
      */
-    private static void laneByLaneAt(double[] x, int xi, double[] o, int oi, int quarterTurns) {
-        laneByLane(DoubleVector.fromArray(D, x, xi), quarterTurns).intoArray(o, oi);
+    private static void laneByLaneAt(double[] x, int xi, double[] o, int oi, int function) {
+        laneByLane(DoubleVector.fromArray(D, x, xi), function).intoArray(o, oi);
     }
 
     /** The polynomial in the lanes within the reduction's range, StrictMath in the others. */
-    private static DoubleVector laneByLane(DoubleVector v, int quarterTurns) {
+    private static DoubleVector laneByLane(DoubleVector v, int function) {
         VectorMask<Double> inRange = v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT);
         // Out-of-range lanes become 0 for the polynomial, then take StrictMath's value.
-        double[] y = sinCos(v.blend(0.0, inRange.not()), quarterTurns).toArray();
+        double[] y = sinCos(v.blend(0.0, inRange.not()), function).toArray();
         for (int lane = 0; lane < y.length; lane++) {
             if (!inRange.laneIsSet(lane)) {
                 double a = v.lane(lane);
-                y[lane] = quarterTurns == 0 ? StrictMath.sin(a) : StrictMath.cos(a);
+                y[lane] = strict(a, function);
             }
         }
         return DoubleVector.fromArray(D, y, 0);
     }
 
+    /** StrictMath's sin, cos or tan of a. */
+    private static double strict(double a, int function) {
+        return function == SIN ? StrictMath.sin(a) : function == COS ? StrictMath.cos(a) : StrictMath.tan(a);
+    }
+
     /**
-     * sin(x + quarterTurns pi/2) for |x| <= {@link #REDUCTION_LIMIT}: cos is sin a quarter turn on,
-     * so both take the same reduction and pick their polynomial by (j + quarterTurns) mod 4.
+     * sin, cos or tan of x for |x| <= {@link #REDUCTION_LIMIT}: cos is sin a quarter turn on, so both
+     * take the same reduction and pick their polynomial by (j + quarter turns) mod 4; tan, with a
+     * period of two quarter turns, divides the two polynomials one way or the other by j mod 2.
      */
-    private static DoubleVector sinCos(DoubleVector x, int quarterTurns) {
+    private static DoubleVector sinCos(DoubleVector x, int function) {
         DoubleVector shifted = x.fma(TWO_OVER_PI, ROUND);
         DoubleVector j = shifted.sub(ROUND);
         DoubleVector r = j.fma(x.broadcast(-PIO2_1), x);
@@ -157,10 +173,14 @@ final class VectorTrig {
         r = j.fma(x.broadcast(-PIO2_3T), r);
         // j sits in the low mantissa bits of shifted, two's complement above 2^51: the low two bits
         // are j mod 4 for negative j too.
-        LongVector quadrant = shifted.reinterpretAsLongs().add(quarterTurns).and(3L);
         DoubleVector z = r.mul(r);
         DoubleVector sin = kernelSin(r, z);
         DoubleVector cos = kernelCos(z);
+        if (function == TAN) {
+            VectorMask<Double> odd = shifted.reinterpretAsLongs().and(1L).compare(VectorOperators.NE, 0L).cast(D);
+            return sin.div(cos).blend(cos.div(sin).neg(), odd);
+        }
+        LongVector quadrant = shifted.reinterpretAsLongs().add(function == COS ? 1 : 0).and(3L);
         // Quadrants 1 and 3 take cos, 2 and 3 are negated.
         DoubleVector y = sin.blend(cos, quadrant.and(1L).compare(VectorOperators.NE, 0L).cast(D));
         return y.blend(y.neg(), quadrant.and(2L).compare(VectorOperators.NE, 0L).cast(D));
