@@ -1,8 +1,6 @@
 package dev.adjoint.engine.simd;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import dev.adjoint.spi.UnaryOp;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -13,15 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link FloatLog} and {@link DoubleLog} against {@link StrictMath#log} and {@link StrictMath#log1p} (fdlibm, under 1 ulp):
+ * {@link FloatLog} and {@link DoubleLog}, as the log and log1p kernels run them, against
+ * {@link StrictMath#log} and {@link StrictMath#log1p} (fdlibm, under 1 ulp):
  * every 256th positive FLOAT32 bit pattern, subnormals included; random FLOAT64 bit patterns over the
  * whole positive range, a dense grid around 1 (where ln x is small and the reduction's k is 0), and
  * subnormals; for log1p also the tiny arguments, both signs, and the neighbourhood of -1. Errors are
  * in ulps as in {@link VectorExpTest}.
  */
 class VectorLogTest {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final double MAX_ULP_F32 = 1.0;
     private static final double MAX_ULP_F64 = 1.0;
 
@@ -143,25 +140,16 @@ class VectorLogTest {
         return applyF64(x, true);
     }
 
+    /** Through the kernel the backend runs, FloatKernels' log or log1p loop (its tail padded with zeros). */
     private static float[] applyF32(float[] x, boolean onePlus) {
-        int padded = (x.length + F.length() - 1) / F.length() * F.length();
-        float[] in = Arrays.copyOf(x, padded);
-        float[] out = new float[padded];
-        for (int i = 0; i < padded; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, in, i);
-            (onePlus ? FloatLog.log1p(v) : FloatLog.log(v)).intoArray(out, i);
-        }
-        return Arrays.copyOf(out, x.length);
+        float[] out = new float[x.length];
+        FloatKernels.unary(onePlus ? UnaryOp.LOG1P : UnaryOp.LOG, x, 0, out, 0, x.length);
+        return out;
     }
 
     private static double[] applyF64(double[] x, boolean onePlus) {
-        int padded = (x.length + D.length() - 1) / D.length() * D.length();
-        double[] in = Arrays.copyOf(x, padded);
-        double[] out = new double[padded];
-        for (int i = 0; i < padded; i += D.length()) {
-            DoubleVector v = DoubleVector.fromArray(D, in, i);
-            (onePlus ? DoubleLog.log1p(v) : DoubleLog.log(v)).intoArray(out, i);
-        }
-        return Arrays.copyOf(out, x.length);
+        double[] out = new double[x.length];
+        DoubleKernels.unary(onePlus ? UnaryOp.LOG1P : UnaryOp.LOG, x, 0, out, 0, x.length);
+        return out;
     }
 }
