@@ -2,6 +2,7 @@ package dev.adjoint.engine.simd;
 
 import dev.adjoint.DType;
 import dev.adjoint.Shape;
+import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
@@ -18,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The activation kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log, log1p, sinh, cosh,
- * tanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU, tanh and sigmoid)
- * allocate nothing once C2 has compiled
+ * The unary kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log, log1p, sinh, cosh,
+ * tanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU, tanh and sigmoid) and
+ * the binary arithmetic ones (add, sub, mul, div, max and min of two arrays, or of an array and one
+ * value either side) allocate nothing once C2 has compiled
  * them: each loop body must fit what C2 inlines in one compilation, and call erf, exp, log, log1p and
  * tanh from the loop body itself (not from a helper called there), or a transcendental may be left a
  * call and every vector is boxed (GELU's exact derivative in FLOAT32 allocated 12 bytes per element
@@ -33,16 +35,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * conformance suite has run every op through the same dispatch methods, C2's profiles differ from
  * any real program's.
  */
-class ActivationKernelAllocationTest {
+class KernelAllocationTest {
     private static final int N = 1 << 14;
     /** Calls before giving up: C2 compiles a loop this hot within a few hundred. */
     private static final int MAX_CALLS = 20_000;
 
     @Test
-    void activationKernelsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
+    void kernelsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
         String output = runChild();
         assertEveryKernelStopsAllocating(output, Child.KERNELS);
         assertEveryKernelStopsAllocating(output, Child.TRIGONOMETRIC);
+        assertEveryBinaryKernelStopsAllocating(output);
     }
 
     /**
@@ -54,9 +57,10 @@ class ActivationKernelAllocationTest {
      * more per transformer-block step in some runs and not in others.
      */
     @Test
-    void activationKernelsStopAllocatingWhenCallSitesAreUndercounted() throws IOException, InterruptedException {
-        assertEveryKernelStopsAllocating(runChild("-XX:+UnlockDiagnosticVMOptions", "-XX:InlineFrequencyRatio=4"),
-                Child.KERNELS);
+    void kernelsStopAllocatingWhenCallSitesAreUndercounted() throws IOException, InterruptedException {
+        String output = runChild("-XX:+UnlockDiagnosticVMOptions", "-XX:InlineFrequencyRatio=4");
+        assertEveryKernelStopsAllocating(output, Child.KERNELS);
+        assertEveryBinaryKernelStopsAllocating(output);
     }
 
     private static String runChild(String... jvmOptions) throws IOException, InterruptedException {
@@ -85,7 +89,18 @@ class ActivationKernelAllocationTest {
         }
     }
 
-    /** Run by {@link #activationKernelsStopAllocatingOnceCompiled}: one line per kernel and dtype. */
+    private static void assertEveryBinaryKernelStopsAllocating(String output) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (BinaryOp op : Child.BINARY) {
+                for (String operands : Child.OPERANDS) {
+                    String kernel = op + " " + dtype + " " + operands;
+                    assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+                }
+            }
+        }
+    }
+
+    /** Run by {@link #kernelsStopAllocatingOnceCompiled}: one line per kernel and dtype. */
     static final class Child {
         /**
          * Their transcendentals (exp, erf, tanh, log, log1p, and sinh's and cosh's exp) are written
@@ -106,6 +121,14 @@ class ActivationKernelAllocationTest {
          * counts only.
          */
         static final UnaryOp[] TRIGONOMETRIC = {UnaryOp.SIN, UnaryOp.COS, UnaryOp.TAN};
+        /**
+         * In this order, each run to the end before the next: a kernel compiled for the ops run so
+         * far must not box the next one's vectors (after add and sub, mul boxed every vector).
+         */
+        static final BinaryOp[] BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.MAX,
+            BinaryOp.MIN};
+        /** The operands: two arrays, an array and one value repeated (a stride of 0), one value and an array. */
+        static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
 
         public static void main(String[] args) {
             List<UnaryOp> ops = new ArrayList<>(List.of(KERNELS));
@@ -117,7 +140,40 @@ class ActivationKernelAllocationTest {
                             : " still allocates " + least + " bytes per call on " + N + " elements after "
                             + MAX_CALLS + " calls (boxed vectors: see -XX:+PrintInlining)"));
                 }
+                for (BinaryOp op : BINARY) {
+                    for (int operands = 0; operands < OPERANDS.length; operands++) {
+                        long least = leastAllocation(op, dtype, operands);
+                        System.out.println(op + " " + dtype + " " + OPERANDS[operands] + (least <= 1024
+                                ? " stops allocating" : " still allocates " + least + " bytes per call on " + N
+                                + " elements after " + MAX_CALLS + " calls"));
+                    }
+                }
             }
+        }
+
+        private static long leastAllocation(BinaryOp op, DType dtype, int operands) {
+            SimdBackend backend = new SimdBackend();
+            double[] a = new double[N];
+            double[] b = new double[N];
+            for (int i = 0; i < N; i++) {
+                a[i] = (i % 2000 - 1000) / 250.0;
+                b[i] = (i % 777 + 1) / 300.0;
+            }
+            Storage x = backend.fromDoubles(a, dtype);
+            Storage y = backend.fromDoubles(b, dtype);
+            Storage out = backend.allocate(dtype, N);
+            Layout dense = Layout.contiguous(Shape.of(N));
+            Layout repeated = new Layout(Shape.of(N), new int[] {0}, 0);
+            Layout xLayout = operands == 2 ? repeated : dense;
+            Layout yLayout = operands == 1 ? repeated : dense;
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long least = Long.MAX_VALUE;
+            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                backend.binary(op, x, xLayout, y, yLayout, out, dense);
+                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            }
+            return least;
         }
 
         private static long leastAllocation(UnaryOp op, DType dtype) {
