@@ -4,6 +4,7 @@ import dev.adjoint.DType;
 import dev.adjoint.Shape;
 import dev.adjoint.spi.BinaryOp;
 import dev.adjoint.spi.Layout;
+import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The unary kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log, log1p, sinh, cosh,
  * tanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU, tanh and sigmoid) and
- * the binary arithmetic ones (add, sub, mul, div, max and min of two arrays, or of an array and one
- * value either side) allocate nothing once C2 has compiled
+ * the binary ones (add, sub, mul, div, max, min and the comparisons, of two arrays or of an array and
+ * one value either side) and the reductions over a leading axis allocate nothing once C2 has compiled
  * them: each loop body must fit what C2 inlines in one compilation, and call erf, exp, log, log1p and
  * tanh from the loop body itself (not from a helper called there), or a transcendental may be left a
  * call and every vector is boxed (GELU's exact derivative in FLOAT32 allocated 12 bytes per element
@@ -97,6 +98,10 @@ class KernelAllocationTest {
                     assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
                 }
             }
+            for (ReduceOp op : Child.REDUCTIONS) {
+                String kernel = op + " " + dtype + " rows";
+                assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+            }
         }
     }
 
@@ -126,7 +131,11 @@ class KernelAllocationTest {
          * far must not box the next one's vectors (after add and sub, mul boxed every vector).
          */
         static final BinaryOp[] BINARY = {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.DIV, BinaryOp.MAX,
-            BinaryOp.MIN};
+            BinaryOp.MIN, BinaryOp.GT, BinaryOp.LT, BinaryOp.GE, BinaryOp.LE, BinaryOp.EQ, BinaryOp.NE};
+        /** Over the leading axis of {@code [ROWS, N / ROWS]}, the reductions' loop over rows; likewise in order. */
+        static final ReduceOp[] REDUCTIONS = {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN};
+        /** Rows of the reductions' block: columns few enough that its accumulator row is a few hundred bytes. */
+        static final int ROWS = N / 16;
         /** The operands: two arrays, an array and one value repeated (a stride of 0), one value and an array. */
         static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
 
@@ -148,7 +157,33 @@ class KernelAllocationTest {
                                 + " elements after " + MAX_CALLS + " calls"));
                     }
                 }
+                for (ReduceOp op : REDUCTIONS) {
+                    long least = leastAllocation(op, dtype);
+                    System.out.println(op + " " + dtype + " rows" + (least <= 1024 ? " stops allocating"
+                            : " still allocates " + least + " bytes per call on " + N + " elements after "
+                            + MAX_CALLS + " calls"));
+                }
             }
+        }
+
+        private static long leastAllocation(ReduceOp op, DType dtype) {
+            SimdBackend backend = new SimdBackend();
+            double[] values = new double[N];
+            for (int i = 0; i < N; i++) {
+                values[i] = (i % 2000 - 1000) / 250.0;
+            }
+            Storage x = backend.fromDoubles(values, dtype);
+            Storage out = backend.allocate(dtype, N / ROWS);
+            Layout xLayout = Layout.contiguous(Shape.of(ROWS, N / ROWS));
+            Layout outLayout = Layout.contiguous(Shape.of(1, N / ROWS));
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long least = Long.MAX_VALUE;
+            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                backend.reduce(op, x, xLayout, out, outLayout);
+                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            }
+            return least;
         }
 
         private static long leastAllocation(BinaryOp op, DType dtype, int operands) {
@@ -161,7 +196,7 @@ class KernelAllocationTest {
             }
             Storage x = backend.fromDoubles(a, dtype);
             Storage y = backend.fromDoubles(b, dtype);
-            Storage out = backend.allocate(dtype, N);
+            Storage out = backend.allocate(op.isComparison() ? DType.BOOL : dtype, N);
             Layout dense = Layout.contiguous(Shape.of(N));
             Layout repeated = new Layout(Shape.of(N), new int[] {0}, 0);
             Layout xLayout = operands == 2 ? repeated : dense;
