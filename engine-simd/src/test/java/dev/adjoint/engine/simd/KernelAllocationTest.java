@@ -140,94 +140,51 @@ class KernelAllocationTest {
         static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
 
         public static void main(String[] args) {
-            List<UnaryOp> ops = new ArrayList<>(List.of(KERNELS));
-            ops.addAll(List.of(TRIGONOMETRIC));
-            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-                for (UnaryOp op : ops) {
-                    long least = leastAllocation(op, dtype);
-                    System.out.println(op + " " + dtype + (least <= 1024 ? " stops allocating"
-                            : " still allocates " + least + " bytes per call on " + N + " elements after "
-                            + MAX_CALLS + " calls (boxed vectors: see -XX:+PrintInlining)"));
-                }
-                for (BinaryOp op : BINARY) {
-                    for (int operands = 0; operands < OPERANDS.length; operands++) {
-                        long least = leastAllocation(op, dtype, operands);
-                        System.out.println(op + " " + dtype + " " + OPERANDS[operands] + (least <= 1024
-                                ? " stops allocating" : " still allocates " + least + " bytes per call on " + N
-                                + " elements after " + MAX_CALLS + " calls"));
-                    }
-                }
-                for (ReduceOp op : REDUCTIONS) {
-                    long least = leastAllocation(op, dtype);
-                    System.out.println(op + " " + dtype + " rows" + (least <= 1024 ? " stops allocating"
-                            : " still allocates " + least + " bytes per call on " + N + " elements after "
-                            + MAX_CALLS + " calls"));
-                }
-            }
-        }
-
-        private static long leastAllocation(ReduceOp op, DType dtype) {
+            List<UnaryOp> unary = new ArrayList<>(List.of(KERNELS));
+            unary.addAll(List.of(TRIGONOMETRIC));
             SimdBackend backend = new SimdBackend();
-            double[] values = new double[N];
+            double[] spread = new double[N];
+            double[] positive = new double[N];
             for (int i = 0; i < N; i++) {
-                values[i] = (i % 2000 - 1000) / 250.0;
+                spread[i] = (i % 2000 - 1000) / 250.0;
+                positive[i] = (i % 777 + 1) / 300.0;
             }
-            Storage x = backend.fromDoubles(values, dtype);
-            Storage out = backend.allocate(dtype, N / ROWS);
-            Layout xLayout = Layout.contiguous(Shape.of(ROWS, N / ROWS));
-            Layout outLayout = Layout.contiguous(Shape.of(1, N / ROWS));
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long least = Long.MAX_VALUE;
-            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
-                backend.reduce(op, x, xLayout, out, outLayout);
-                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
-            }
-            return least;
-        }
-
-        private static long leastAllocation(BinaryOp op, DType dtype, int operands) {
-            SimdBackend backend = new SimdBackend();
-            double[] a = new double[N];
-            double[] b = new double[N];
-            for (int i = 0; i < N; i++) {
-                a[i] = (i % 2000 - 1000) / 250.0;
-                b[i] = (i % 777 + 1) / 300.0;
-            }
-            Storage x = backend.fromDoubles(a, dtype);
-            Storage y = backend.fromDoubles(b, dtype);
-            Storage out = backend.allocate(op.isComparison() ? DType.BOOL : dtype, N);
             Layout dense = Layout.contiguous(Shape.of(N));
             Layout repeated = new Layout(Shape.of(N), new int[] {0}, 0);
-            Layout xLayout = operands == 2 ? repeated : dense;
-            Layout yLayout = operands == 1 ? repeated : dense;
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long least = Long.MAX_VALUE;
-            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
-                backend.binary(op, x, xLayout, y, yLayout, out, dense);
-                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            Layout block = Layout.contiguous(Shape.of(ROWS, N / ROWS));
+            Layout blockRow = Layout.contiguous(Shape.of(1, N / ROWS));
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                Storage x = backend.fromDoubles(spread, dtype);
+                Storage y = backend.fromDoubles(positive, dtype);
+                Storage out = backend.allocate(dtype, N);
+                Storage bools = backend.allocate(DType.BOOL, N);
+                for (UnaryOp op : unary) {
+                    report(op + " " + dtype, () -> backend.unary(op, x, dense, out, dense));
+                }
+                for (BinaryOp op : BINARY) {
+                    Storage o = op.isComparison() ? bools : out;
+                    report(op + " " + dtype + " " + OPERANDS[0], () -> backend.binary(op, x, dense, y, dense, o, dense));
+                    report(op + " " + dtype + " " + OPERANDS[1], () -> backend.binary(op, x, dense, y, repeated, o, dense));
+                    report(op + " " + dtype + " " + OPERANDS[2], () -> backend.binary(op, x, repeated, y, dense, o, dense));
+                }
+                for (ReduceOp op : REDUCTIONS) {
+                    report(op + " " + dtype + " rows", () -> backend.reduce(op, x, block, out, blockRow));
+                }
             }
-            return least;
         }
 
-        private static long leastAllocation(UnaryOp op, DType dtype) {
-            SimdBackend backend = new SimdBackend();
-            double[] values = new double[N];
-            for (int i = 0; i < N; i++) {
-                values[i] = (i % 2000 - 1000) / 250.0;
-            }
-            Storage x = backend.fromDoubles(values, dtype);
-            Storage out = backend.allocate(dtype, N);
-            Layout layout = Layout.contiguous(Shape.of(N));
+        /** Calls {@code kernel} until one call allocates (almost) nothing, or MAX_CALLS times, and prints the least. */
+        private static void report(String kernel, Runnable call) {
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long least = Long.MAX_VALUE;
-            for (int call = 0; call < MAX_CALLS && least > 1024; call++) {
+            for (int i = 0; i < MAX_CALLS && least > 1024; i++) {
                 long before = threads.getCurrentThreadAllocatedBytes();
-                backend.unary(op, x, layout, out, layout);
+                call.run();
                 least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
             }
-            return least;
+            System.out.println(kernel + (least <= 1024 ? " stops allocating" : " still allocates " + least
+                    + " bytes per call on " + N + " elements after " + MAX_CALLS
+                    + " calls (boxed vectors: see -XX:+PrintInlining)"));
         }
     }
 }
