@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The unary kernels (GELU, SiLU, softplus, log-sigmoid, expm1 (ELU's), log, log1p, sinh, cosh,
- * tanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU, tanh and sigmoid) and
+ * tanh, asinh, acosh, atanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU,
+ * tanh and sigmoid) and
  * the binary ones (add, sub, mul, div, max, min and the comparisons, of two arrays or of an array and
  * one value either side) and the reductions over a leading axis allocate nothing once C2 has compiled
  * them: each loop body must fit what C2 inlines in one compilation, and call erf, exp, log, log1p and
@@ -118,7 +119,7 @@ class KernelAllocationTest {
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.SILU, UnaryOp.SILU_DERIVATIVE, UnaryOp.TANH_DERIVATIVE,
             UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.EXPM1, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID, UnaryOp.LOG,
             UnaryOp.LOG1P, UnaryOp.SINH, UnaryOp.COSH, UnaryOp.TANH, UnaryOp.ERF, UnaryOp.FLOOR, UnaryOp.CEIL,
-            UnaryOp.ROUND, UnaryOp.TRUNC};
+            UnaryOp.ROUND, UnaryOp.TRUNC, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH};
         /**
          * sin, cos and tan: their reduction and both polynomials are more vector operations than C2
          * inlines into one loop body (NodeCountInliningCutoff), so the polynomials stay in a helper
