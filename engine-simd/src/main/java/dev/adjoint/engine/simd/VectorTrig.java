@@ -104,12 +104,12 @@ final class VectorTrig {
 
     /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the preferred species' length. */
     static void sin(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorTrig::sinResults);
+        inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, SIN));
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, cos. */
     static void cos(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorTrig::cosResults);
+        inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, COS));
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, tan. */
@@ -122,7 +122,7 @@ final class VectorTrig {
         if (F_HALF == null) {
             strict(x, xo, o, oo, bound, SIN);
         } else {
-            inPieces(x, xo, o, oo, bound, VectorTrig::sinResults);
+            inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, SIN));
         }
     }
 
@@ -130,7 +130,7 @@ final class VectorTrig {
         if (F_HALF == null) {
             strict(x, xo, o, oo, bound, COS);
         } else {
-            inPieces(x, xo, o, oo, bound, VectorTrig::cosResults);
+            inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, COS));
         }
     }
 
@@ -194,21 +194,22 @@ final class VectorTrig {
         }
     }
 
-    private static void sinResults(double[] x, int xo, Piece piece, double[] o, int oo, int n) {
+    /** sin ({@code function} SIN) or cos (COS): the function only picks the quadrant, a scalar. */
+    private static void sinOrCosResults(double[] x, int xo, Piece piece, double[] o, int oo, int n, int function) {
         for (int i = 0; i < n; i += D.length()) {
             if (inRange(DoubleVector.fromArray(D, x, xo + i))) {
                 DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
                 DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
                 DoubleVector cos = kernelCos(r.mul(r));
                 DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                byQuadrant(sin, cos, shifted, SIN).intoArray(o, oo + i);
+                byQuadrant(sin, cos, shifted, function).intoArray(o, oo + i);
             } else {
-                laneByLaneAt(x, xo + i, o, oo + i, SIN);
+                laneByLaneAt(x, xo + i, o, oo + i, function);
             }
         }
     }
 
-    private static void sinResults(float[] x, int xo, Piece piece, float[] o, int oo, int n) {
+    private static void sinOrCosResults(float[] x, int xo, Piece piece, float[] o, int oo, int n, int function) {
         for (int i = 0; i < n; i += D.length()) {
             DoubleVector v = widened(x, xo + i);
             DoubleVector y;
@@ -217,40 +218,9 @@ final class VectorTrig {
                 DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
                 DoubleVector cos = kernelCos(r.mul(r));
                 DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                y = byQuadrant(sin, cos, shifted, SIN);
+                y = byQuadrant(sin, cos, shifted, function);
             } else {
-                y = laneByLane(v, SIN);
-            }
-            narrowed(y).intoArray(o, oo + i);
-        }
-    }
-
-    private static void cosResults(double[] x, int xo, Piece piece, double[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            if (inRange(DoubleVector.fromArray(D, x, xo + i))) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                byQuadrant(sin, cos, shifted, COS).intoArray(o, oo + i);
-            } else {
-                laneByLaneAt(x, xo + i, o, oo + i, COS);
-            }
-        }
-    }
-
-    private static void cosResults(float[] x, int xo, Piece piece, float[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            DoubleVector v = widened(x, xo + i);
-            DoubleVector y;
-            if (inRange(v)) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                y = byQuadrant(sin, cos, shifted, COS);
-            } else {
-                y = laneByLane(v, COS);
+                y = laneByLane(v, function);
             }
             narrowed(y).intoArray(o, oo + i);
         }
