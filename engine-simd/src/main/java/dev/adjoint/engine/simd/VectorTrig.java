@@ -37,7 +37,7 @@ final class VectorTrig {
     private VectorTrig() {
     }
 
-    /** Which function {@link #laneByLane} computes: sin, cos (sin a quarter turn on) or tan. */
+    /** What {@link #sinCos} computes: sin, cos (sin a quarter turn on) or tan. */
     private static final int SIN = 0, COS = 1, TAN = 2;
 
     /** 1.5 * 2^52: adding it rounds a double of magnitude under 2^51 to an integer, left in the low bits. */
@@ -70,204 +70,63 @@ final class VectorTrig {
     private static final double C5 = 2.08757232129817482790e-09;
     private static final double C6 = -1.13596475577881948265e-11;
 
-    /*
-     * Each call runs two loops over a piece of the input at a time (PIECE elements, in L1 across both):
-     * the reduction and sin(r) into a buffer of this thread, then cos(r) and the choice by quadrant
-     * (or tan's quotient) into the output. In one loop body the reduction and both polynomials are
-     * more vector operations than C2 inlines in one compilation (NodeCountInliningCutoff); with the
-     * polynomials in a helper called once per vector instead, C2 left them calls where it counted
-     * call sites low (-XX:InlineFrequencyRatio=4, as a profile started late in the JIT's history
-     * can), and boxed every vector (48 bytes per element). Each function's second loop is called
-     * through an interface, so that C2 compiles it apart.
-     */
-
-    private static final int PIECE = 1024;
-
-    /** A piece's r (x less j quarter turns), j in its shifted form ({@link #shifted}) and sin(r). */
-    private static final class Piece {
-        final double[] r = new double[PIECE];
-        final double[] shifted = new double[PIECE];
-        final double[] sin = new double[PIECE];
-    }
-
-    private static final ThreadLocal<Piece> PIECES = ThreadLocal.withInitial(Piece::new);
-
-    @FunctionalInterface
-    private interface Results {
-        void run(double[] x, int xo, Piece piece, double[] o, int oo, int n);
-    }
-
-    @FunctionalInterface
-    private interface FloatResults {
-        void run(float[] x, int xo, Piece piece, float[] o, int oo, int n);
-    }
-
     /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the preferred species' length. */
     static void sin(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, SIN));
+        doubles(x, xo, o, oo, bound, SIN);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, cos. */
     static void cos(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, COS));
+        doubles(x, xo, o, oo, bound, COS);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, tan. */
     static void tan(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorTrig::tanResults);
+        doubles(x, xo, o, oo, bound, TAN);
     }
 
-    /** FLOAT32 sin through double lanes; {@code bound} a multiple of the preferred float species' length. */
-    static void sin(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            strict(x, xo, o, oo, bound, SIN);
-        } else {
-            inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, SIN));
-        }
-    }
-
-    static void cos(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            strict(x, xo, o, oo, bound, COS);
-        } else {
-            inPieces(x, xo, o, oo, bound, (a, ao, p, b, bo, n) -> sinOrCosResults(a, ao, p, b, bo, n, COS));
-        }
-    }
-
-    static void tan(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            strict(x, xo, o, oo, bound, TAN);
-        } else {
-            inPieces(x, xo, o, oo, bound, VectorTrig::tanResults);
-        }
-    }
-
-    /** Vectors of one double: nothing to gain, and StrictMath is the same in every tier. */
-    private static void strict(float[] x, int xo, float[] o, int oo, int bound, int function) {
-        for (int i = 0; i < bound; i++) {
-            o[oo + i] = (float) strict(x[xo + i], function);
-        }
-    }
-
-    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Results results) {
-        Piece piece = PIECES.get();
-        for (int at = 0; at < bound; at += PIECE) {
-            int n = Math.min(PIECE, bound - at);
-            reduce(x, xo + at, piece, n);
-            results.run(x, xo + at, piece, o, oo + at, n);
-        }
-    }
-
-    private static void inPieces(float[] x, int xo, float[] o, int oo, int bound, FloatResults results) {
-        Piece piece = PIECES.get();
-        for (int at = 0; at < bound; at += PIECE) {
-            int n = Math.min(PIECE, bound - at);
-            reduce(x, xo + at, piece, n);
-            results.run(x, xo + at, piece, o, oo + at, n);
-        }
-    }
-
-    /** The first loop: r, j and sin(r) of each vector within the reduction's range; the others are the second loop's. */
-    private static void reduce(double[] x, int xo, Piece piece, int n) {
-        for (int i = 0; i < n; i += D.length()) {
+    private static void doubles(double[] x, int xo, double[] o, int oo, int bound, int function) {
+        for (int i = 0; i < bound; i += D.length()) {
             DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
-            if (inRange(v)) {
-                DoubleVector shifted = shifted(v);
-                DoubleVector r = reduced(v, shifted);
-                shifted.intoArray(piece.shifted, i);
-                r.intoArray(piece.r, i);
-                kernelSin(r, r.mul(r)).intoArray(piece.sin, i);
-            }
-        }
-    }
-
-    private static void reduce(float[] x, int xo, Piece piece, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            DoubleVector v = widened(x, xo + i);
-            if (inRange(v)) {
-                DoubleVector shifted = shifted(v);
-                DoubleVector r = reduced(v, shifted);
-                shifted.intoArray(piece.shifted, i);
-                r.intoArray(piece.r, i);
-                kernelSin(r, r.mul(r)).intoArray(piece.sin, i);
-            }
-        }
-    }
-
-    /** sin ({@code function} SIN) or cos (COS): the function only picks the quadrant, a scalar. */
-    private static void sinOrCosResults(double[] x, int xo, Piece piece, double[] o, int oo, int n, int function) {
-        for (int i = 0; i < n; i += D.length()) {
-            if (inRange(DoubleVector.fromArray(D, x, xo + i))) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                byQuadrant(sin, cos, shifted, function).intoArray(o, oo + i);
+            if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
+                sinCos(v, function).intoArray(o, oo + i);
             } else {
                 laneByLaneAt(x, xo + i, o, oo + i, function);
             }
         }
     }
 
-    private static void sinOrCosResults(float[] x, int xo, Piece piece, float[] o, int oo, int n, int function) {
-        for (int i = 0; i < n; i += D.length()) {
-            DoubleVector v = widened(x, xo + i);
+    /** FLOAT32 sin through double lanes; {@code bound} a multiple of the preferred float species' length. */
+    static void sin(float[] x, int xo, float[] o, int oo, int bound) {
+        floats(x, xo, o, oo, bound, SIN);
+    }
+
+    static void cos(float[] x, int xo, float[] o, int oo, int bound) {
+        floats(x, xo, o, oo, bound, COS);
+    }
+
+    static void tan(float[] x, int xo, float[] o, int oo, int bound) {
+        floats(x, xo, o, oo, bound, TAN);
+    }
+
+    private static void floats(float[] x, int xo, float[] o, int oo, int bound, int function) {
+        if (F_HALF == null) {
+            // Vectors of one double: nothing to gain, and StrictMath is the same in every tier.
+            for (int i = 0; i < bound; i++) {
+                o[oo + i] = (float) strict(x[xo + i], function);
+            }
+            return;
+        }
+        for (int i = 0; i < bound; i += F_HALF.length()) {
+            DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
             DoubleVector y;
-            if (inRange(v)) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                y = byQuadrant(sin, cos, shifted, function);
+            if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
+                y = sinCos(v, function);
             } else {
                 y = laneByLane(v, function);
             }
-            narrowed(y).intoArray(o, oo + i);
+            ((FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(o, oo + i);
         }
-    }
-
-    private static void tanResults(double[] x, int xo, Piece piece, double[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            if (inRange(DoubleVector.fromArray(D, x, xo + i))) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                tanOf(sin, cos, shifted).intoArray(o, oo + i);
-            } else {
-                laneByLaneAt(x, xo + i, o, oo + i, TAN);
-            }
-        }
-    }
-
-    private static void tanResults(float[] x, int xo, Piece piece, float[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            DoubleVector v = widened(x, xo + i);
-            DoubleVector y;
-            if (inRange(v)) {
-                DoubleVector r = DoubleVector.fromArray(D, piece.r, i);
-                DoubleVector sin = DoubleVector.fromArray(D, piece.sin, i);
-                DoubleVector cos = kernelCos(r.mul(r));
-                DoubleVector shifted = DoubleVector.fromArray(D, piece.shifted, i);
-                y = tanOf(sin, cos, shifted);
-            } else {
-                y = laneByLane(v, TAN);
-            }
-            narrowed(y).intoArray(o, oo + i);
-        }
-    }
-
-    private static DoubleVector widened(float[] x, int at) {
-        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
-    }
-
-    private static FloatVector narrowed(DoubleVector y) {
-        return (FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0);
-    }
-
-    /** Whether every lane of v is within the reduction's range (none infinite or NaN). */
-    private static boolean inRange(DoubleVector v) {
-        return v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue();
     }
 
     /**
@@ -278,20 +137,15 @@ final class VectorTrig {
         laneByLane(DoubleVector.fromArray(D, x, xi), function).intoArray(o, oi);
     }
 
-    /** The polynomials in the lanes within the reduction's range, StrictMath in the others. */
+    /** The polynomial in the lanes within the reduction's range, StrictMath in the others. */
     private static DoubleVector laneByLane(DoubleVector v, int function) {
         VectorMask<Double> inRange = v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT);
-        // Out-of-range lanes become 0 for the polynomials, then take StrictMath's value.
-        DoubleVector w = v.blend(0.0, inRange.not());
-        DoubleVector shifted = shifted(w);
-        DoubleVector r = reduced(w, shifted);
-        DoubleVector z = r.mul(r);
-        DoubleVector sin = kernelSin(r, z);
-        DoubleVector cos = kernelCos(z);
-        double[] y = (function == TAN ? tanOf(sin, cos, shifted) : byQuadrant(sin, cos, shifted, function)).toArray();
+        // Out-of-range lanes become 0 for the polynomial, then take StrictMath's value.
+        double[] y = sinCos(v.blend(0.0, inRange.not()), function).toArray();
         for (int lane = 0; lane < y.length; lane++) {
             if (!inRange.laneIsSet(lane)) {
-                y[lane] = strict(v.lane(lane), function);
+                double a = v.lane(lane);
+                y[lane] = strict(a, function);
             }
         }
         return DoubleVector.fromArray(D, y, 0);
@@ -303,15 +157,12 @@ final class VectorTrig {
     }
 
     /**
-     * {@code x 2/pi + 1.5 * 2^52}: j, the nearest integer to {@code x 2/pi}, sits in its low mantissa
-     * bits, two's complement above 2^51, so the low two bits are j mod 4 for negative j too.
+     * sin, cos or tan of x for |x| <= {@link #REDUCTION_LIMIT}: cos is sin a quarter turn on, so both
+     * take the same reduction and pick their polynomial by (j + quarter turns) mod 4; tan, with a
+     * period of two quarter turns, divides the two polynomials one way or the other by j mod 2.
      */
-    private static DoubleVector shifted(DoubleVector x) {
-        return x.fma(TWO_OVER_PI, ROUND);
-    }
-
-    /** r = x - j pi/2 for |x| <= {@link #REDUCTION_LIMIT}, j from {@link #shifted}. */
-    private static DoubleVector reduced(DoubleVector x, DoubleVector shifted) {
+    private static DoubleVector sinCos(DoubleVector x, int function) {
+        DoubleVector shifted = x.fma(TWO_OVER_PI, ROUND);
         DoubleVector j = shifted.sub(ROUND);
         DoubleVector r = j.fma(x.broadcast(-PIO2_1), x);
         r = j.fma(x.broadcast(-PIO2_2), r);
@@ -319,23 +170,20 @@ final class VectorTrig {
         // Up to here each step is exact (a difference of nearby values, or one that fits in 53 bits);
         // without this last part, x within 1e-17 of a multiple of pi (sin(364.42474781641603) ~ 5e-18)
         // lost up to 2.5e4 ulp of its tiny result.
-        return j.fma(x.broadcast(-PIO2_3T), r);
-    }
-
-    /**
-     * sin (SIN) or cos (COS) of x from sin(r) and cos(r): cos is sin a quarter turn on, so both pick
-     * their polynomial by (j + quarter turns) mod 4; quadrants 1 and 3 take cos, 2 and 3 are negated.
-     */
-    private static DoubleVector byQuadrant(DoubleVector sin, DoubleVector cos, DoubleVector shifted, int function) {
+        r = j.fma(x.broadcast(-PIO2_3T), r);
+        // j sits in the low mantissa bits of shifted, two's complement above 2^51: the low two bits
+        // are j mod 4 for negative j too.
+        DoubleVector z = r.mul(r);
+        DoubleVector sin = kernelSin(r, z);
+        DoubleVector cos = kernelCos(z);
+        if (function == TAN) {
+            VectorMask<Double> odd = shifted.reinterpretAsLongs().and(1L).compare(VectorOperators.NE, 0L).cast(D);
+            return sin.div(cos).blend(cos.div(sin).neg(), odd);
+        }
         LongVector quadrant = shifted.reinterpretAsLongs().add(function == COS ? 1 : 0).and(3L);
+        // Quadrants 1 and 3 take cos, 2 and 3 are negated.
         DoubleVector y = sin.blend(cos, quadrant.and(1L).compare(VectorOperators.NE, 0L).cast(D));
         return y.blend(y.neg(), quadrant.and(2L).compare(VectorOperators.NE, 0L).cast(D));
-    }
-
-    /** tan of x, with a period of two quarter turns: sin(r) / cos(r) for even j, -cos(r) / sin(r) for odd. */
-    private static DoubleVector tanOf(DoubleVector sin, DoubleVector cos, DoubleVector shifted) {
-        VectorMask<Double> odd = shifted.reinterpretAsLongs().and(1L).compare(VectorOperators.NE, 0L).cast(D);
-        return sin.div(cos).blend(cos.div(sin).neg(), odd);
     }
 
     /**
