@@ -1,10 +1,8 @@
 package dev.adjoint.engine.simd;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,9 +23,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorHyperbolic {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats with as many lanes as {@link #D}: one load widens to one double vector. */
-    private static final VectorSpecies<Float> F_HALF = D.length() >= 2
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2)) : null;
     /**
      * Below it sinh is its Taylor series: e^|x| / 2 - e^-|x| / 2 cancels more the closer x is to 0,
      * and the series' first omitted term, x^19 / 19!, is below 2^-60 of the sum at 0.7.
@@ -46,20 +41,12 @@ final class VectorHyperbolic {
         }
     }
 
-    /** FLOAT32 through double lanes; {@code bound} a multiple of the preferred float species' length. */
+    /** FLOAT32 through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
     static void sinhOrCosh(float[] x, int xo, float[] o, int oo, int bound, boolean cosh) {
-        if (F_HALF == null) {
-            // Vectors of one double: nothing to gain, and StrictMath is the same in every tier.
-            for (int i = 0; i < bound; i++) {
-                o[oo + i] = (float) (cosh ? StrictMath.cosh(x[xo + i]) : StrictMath.sinh(x[xo + i]));
-            }
-            return;
-        }
-        for (int i = 0; i < bound; i += F_HALF.length()) {
-            DoubleVector a = (DoubleVector) FloatVector.fromArray(F_HALF, x, xo + i)
-                    .convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector y = fromHalfExp(a, DoubleExp.exp(a.abs().mul(0.5)), cosh);
-            ((FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(o, oo + i);
+        if (cosh) {
+            DoubleLanes.run(x, xo, o, oo, bound, (a, ao, b, bo, n) -> sinhOrCosh(a, ao, b, bo, n, true), StrictMath::cosh);
+        } else {
+            DoubleLanes.run(x, xo, o, oo, bound, (a, ao, b, bo, n) -> sinhOrCosh(a, ao, b, bo, n, false), StrictMath::sinh);
         }
     }
 

@@ -1,10 +1,8 @@
 package dev.adjoint.engine.simd;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ln computed without cancellation, and the ln of every range taken as ln(1 + u), so that a vector
  * whose lanes fall in different ranges takes one logarithm. Where the reference takes ln w of a
  * w >= 1 (asinh and acosh past 2), u = w - 1 is exact (1 is a multiple of w's last place), so only
- * ln's own rounding differs. FLOAT32 is computed in double lanes and rounded once, as the reference
- * does, and so gives its bits but where the two doubles round to floats either side of a tie.
+ * ln's own rounding differs. FLOAT32 is the FLOAT64 kernel on widened values, rounded once
+ * ({@link DoubleLanes}), as the reference computes, and so gives its bits but where the two doubles
+ * round to floats either side of a tie.
  *
  * <p>The argument, the logarithm and the finish are three loops over a piece at a time ({@link #PIECE}),
  * each calling its pieces from its body (see {@link DoubleLog}), so all are inlined however C2 counts
@@ -23,9 +22,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorInverseHyperbolic {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats with as many lanes as {@link #D}: one load widens to one double vector. */
-    private static final VectorSpecies<Float> F_HALF = D.length() >= 2
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2)) : null;
     /** Below it asinh(x) and atanh(x) are x to within half an ulp (the cubic term is below 2^-56 x). */
     private static final double TINY = 0x1p-28;
     /** Past it sqrt(x^2 + 1) and sqrt(x^2 - 1) are x to double precision: asinh and acosh are ln x + ln 2. */
@@ -61,43 +57,23 @@ final class VectorInverseHyperbolic {
         inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::atanhArguments, VectorInverseHyperbolic::atanhResults);
     }
 
-    /** FLOAT32 asinh through double lanes; {@code bound} a multiple of the preferred float species' length. */
+    /** FLOAT32 asinh through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
     static void asinh(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            reference(x, xo, o, oo, bound, dev.adjoint.spi.InverseHyperbolic::asinh);
-            return;
-        }
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::asinhArguments, VectorInverseHyperbolic::asinhResults);
+        DoubleLanes.run(x, xo, o, oo, bound, VectorInverseHyperbolic::asinh, dev.adjoint.spi.InverseHyperbolic::asinh);
     }
 
     static void acosh(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            reference(x, xo, o, oo, bound, dev.adjoint.spi.InverseHyperbolic::acosh);
-            return;
-        }
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::acoshArguments, VectorInverseHyperbolic::acoshResults);
+        DoubleLanes.run(x, xo, o, oo, bound, VectorInverseHyperbolic::acosh, dev.adjoint.spi.InverseHyperbolic::acosh);
     }
 
     static void atanh(float[] x, int xo, float[] o, int oo, int bound) {
-        if (F_HALF == null) {
-            reference(x, xo, o, oo, bound, dev.adjoint.spi.InverseHyperbolic::atanh);
-            return;
-        }
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::atanhArguments, VectorInverseHyperbolic::atanhResults);
-    }
-
-    /** Vectors of one double: nothing to gain; the reference itself, the same in every tier. */
-    private static void reference(float[] x, int xo, float[] o, int oo, int bound,
-                                  java.util.function.DoubleUnaryOperator function) {
-        for (int i = 0; i < bound; i++) {
-            o[oo + i] = (float) function.applyAsDouble(x[xo + i]);
-        }
+        DoubleLanes.run(x, xo, o, oo, bound, VectorInverseHyperbolic::atanh, dev.adjoint.spi.InverseHyperbolic::atanh);
     }
 
     /*
      * The loops of each function's first and third pass, called through these interfaces: a call
      * with a receiver per function, so that C2 compiles each loop apart, with the whole of its
-     * inlining budget (as $Type$Kernels' tables; in one method by a switch, the third function's
+     * inlining budget (as FloatKernels' tables; in one method by a switch, the third function's
      * loops boxed).
      */
 
@@ -111,29 +87,8 @@ final class VectorInverseHyperbolic {
         void run(double[] x, int xo, double[] logs, double[] o, int oo, int n);
     }
 
-    @FunctionalInterface
-    private interface FloatArguments {
-        void run(float[] x, int xo, double[] u, int n);
-    }
-
-    @FunctionalInterface
-    private interface FloatResults {
-        void run(float[] x, int xo, double[] logs, float[] o, int oo, int n);
-    }
-
     private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Arguments arguments,
                                  Results results) {
-        double[] logs = LOGS.get();
-        for (int at = 0; at < bound; at += PIECE) {
-            int n = Math.min(PIECE, bound - at);
-            arguments.run(x, xo + at, logs, n);
-            log1p(logs, n);
-            results.run(x, xo + at, logs, o, oo + at, n);
-        }
-    }
-
-    private static void inPieces(float[] x, int xo, float[] o, int oo, int bound, FloatArguments arguments,
-                                 FloatResults results) {
         double[] logs = LOGS.get();
         for (int at = 0; at < bound; at += PIECE) {
             int n = Math.min(PIECE, bound - at);
@@ -162,21 +117,9 @@ final class VectorInverseHyperbolic {
         }
     }
 
-    private static void asinhArguments(float[] x, int xo, double[] u, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            asinhArgument(widened(x, xo + i).abs()).intoArray(u, i);
-        }
-    }
-
     private static void asinhResults(double[] x, int xo, double[] logs, double[] o, int oo, int n) {
         for (int i = 0; i < n; i += D.length()) {
             asinhFinish(DoubleVector.fromArray(D, x, xo + i), DoubleVector.fromArray(D, logs, i)).intoArray(o, oo + i);
-        }
-    }
-
-    private static void asinhResults(float[] x, int xo, double[] logs, float[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            narrowed(asinhFinish(widened(x, xo + i), DoubleVector.fromArray(D, logs, i))).intoArray(o, oo + i);
         }
     }
 
@@ -186,21 +129,9 @@ final class VectorInverseHyperbolic {
         }
     }
 
-    private static void acoshArguments(float[] x, int xo, double[] u, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            acoshArgument(widened(x, xo + i)).intoArray(u, i);
-        }
-    }
-
     private static void acoshResults(double[] x, int xo, double[] logs, double[] o, int oo, int n) {
         for (int i = 0; i < n; i += D.length()) {
             acoshFinish(DoubleVector.fromArray(D, x, xo + i), DoubleVector.fromArray(D, logs, i)).intoArray(o, oo + i);
-        }
-    }
-
-    private static void acoshResults(float[] x, int xo, double[] logs, float[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            narrowed(acoshFinish(widened(x, xo + i), DoubleVector.fromArray(D, logs, i))).intoArray(o, oo + i);
         }
     }
 
@@ -210,30 +141,10 @@ final class VectorInverseHyperbolic {
         }
     }
 
-    private static void atanhArguments(float[] x, int xo, double[] u, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            atanhArgument(widened(x, xo + i).abs()).intoArray(u, i);
-        }
-    }
-
     private static void atanhResults(double[] x, int xo, double[] logs, double[] o, int oo, int n) {
         for (int i = 0; i < n; i += D.length()) {
             atanhFinish(DoubleVector.fromArray(D, x, xo + i), DoubleVector.fromArray(D, logs, i)).intoArray(o, oo + i);
         }
-    }
-
-    private static void atanhResults(float[] x, int xo, double[] logs, float[] o, int oo, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            narrowed(atanhFinish(widened(x, xo + i), DoubleVector.fromArray(D, logs, i))).intoArray(o, oo + i);
-        }
-    }
-
-    private static DoubleVector widened(float[] x, int at) {
-        return (DoubleVector) FloatVector.fromArray(F_HALF, x, at).convertShape(VectorOperators.F2D, D, 0);
-    }
-
-    private static FloatVector narrowed(DoubleVector y) {
-        return (FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0);
     }
 
     /**
