@@ -45,7 +45,7 @@ public final class SimdBackend extends HeapBackend {
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.TANH_DERIVATIVE, UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.SILU,
             UnaryOp.SILU_DERIVATIVE, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID, UnaryOp.EXPM1, UnaryOp.FLOOR, UnaryOp.CEIL,
             UnaryOp.ROUND, UnaryOp.TRUNC, UnaryOp.SINH, UnaryOp.COSH,
-            UnaryOp.TAN, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH);
+            UnaryOp.TAN, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH, UnaryOp.ASIN, UnaryOp.ACOS, UnaryOp.ATAN);
     /** Floating ops with a vector kernel; comparisons (into BOOL) have their own, integer operands take the strided loops. */
     private static final Set<BinaryOp> VECTOR_BINARY = EnumSet.of(BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL,
             BinaryOp.DIV, BinaryOp.MAX, BinaryOp.MIN, BinaryOp.POW);

@@ -44,17 +44,17 @@ final class VectorInverseHyperbolic {
 
     /** asinh of {@code x[xo, xo + bound)} into o; bound a multiple of the vector length. */
     static void asinh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::asinhArguments, VectorInverseHyperbolic::asinhResults);
+        inPieces(x, xo, o, oo, bound, ASINH);
     }
 
     /** acosh, as {@link #asinh(double[], int, double[], int, int)}; NaN below 1. */
     static void acosh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::acoshArguments, VectorInverseHyperbolic::acoshResults);
+        inPieces(x, xo, o, oo, bound, ACOSH);
     }
 
     /** atanh, as {@link #asinh(double[], int, double[], int, int)}; NaN beyond [-1, 1], infinite at +-1. */
     static void atanh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, VectorInverseHyperbolic::atanhArguments, VectorInverseHyperbolic::atanhResults);
+        inPieces(x, xo, o, oo, bound, ATANH);
     }
 
     /** FLOAT32 asinh through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
@@ -70,31 +70,36 @@ final class VectorInverseHyperbolic {
         DoubleLanes.run(x, xo, o, oo, bound, VectorInverseHyperbolic::atanh, dev.adjoint.spi.InverseHyperbolic::atanh);
     }
 
-    /*
-     * The loops of each function's first and third pass, called through these interfaces: a call
-     * with a receiver per function, so that C2 compiles each loop apart, with the whole of its
-     * inlining budget (as FloatKernels' tables; in one method by a switch, the third function's
-     * loops boxed).
-     */
-
+    /** One of a function's three loops over a piece: the arguments, their logarithms, the results. */
     @FunctionalInterface
-    private interface Arguments {
-        void run(double[] x, int xo, double[] u, int n);
-    }
-
-    @FunctionalInterface
-    private interface Results {
+    private interface Pass {
         void run(double[] x, int xo, double[] logs, double[] o, int oo, int n);
     }
 
-    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Arguments arguments,
-                                 Results results) {
+    /*
+     * Each function's three loops, called in turn from one call site in inPieces. That call meets
+     * three receivers from the first piece on, whichever functions a program uses, so C2 inlines none
+     * of them there and compiles each loop apart, with the whole of its inlining budget. Called
+     * through a call site per loop, a program's first function was inlined, and once a second had run
+     * C2 compiled inPieces with both functions' loops inlined and left DoubleLog's logarithm a call
+     * (NodeCountInliningCutoff), boxing its vectors: acosh after asinh allocated 24 bytes per element
+     * in some JVMs and not in others.
+     */
+    private static final Pass LOG1P = (x, xo, logs, o, oo, n) -> log1p(logs, n);
+    private static final Pass[] ASINH = {(x, xo, logs, o, oo, n) -> asinhArguments(x, xo, logs, n), LOG1P,
+        VectorInverseHyperbolic::asinhResults};
+    private static final Pass[] ACOSH = {(x, xo, logs, o, oo, n) -> acoshArguments(x, xo, logs, n), LOG1P,
+        VectorInverseHyperbolic::acoshResults};
+    private static final Pass[] ATANH = {(x, xo, logs, o, oo, n) -> atanhArguments(x, xo, logs, n), LOG1P,
+        VectorInverseHyperbolic::atanhResults};
+
+    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Pass[] passes) {
         double[] logs = LOGS.get();
         for (int at = 0; at < bound; at += PIECE) {
             int n = Math.min(PIECE, bound - at);
-            arguments.run(x, xo + at, logs, n);
-            log1p(logs, n);
-            results.run(x, xo + at, logs, o, oo + at, n);
+            for (Pass pass : passes) {
+                pass.run(x, xo + at, logs, o, oo + at, n);
+            }
         }
     }
 

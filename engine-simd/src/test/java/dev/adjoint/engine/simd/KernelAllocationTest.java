@@ -119,7 +119,8 @@ class KernelAllocationTest {
             UnaryOp.GELU_TANH_DERIVATIVE, UnaryOp.SILU, UnaryOp.SILU_DERIVATIVE, UnaryOp.TANH_DERIVATIVE,
             UnaryOp.SIGMOID_DERIVATIVE, UnaryOp.EXPM1, UnaryOp.SOFTPLUS, UnaryOp.LOG_SIGMOID, UnaryOp.LOG,
             UnaryOp.LOG1P, UnaryOp.SINH, UnaryOp.COSH, UnaryOp.TANH, UnaryOp.ERF, UnaryOp.FLOOR, UnaryOp.CEIL,
-            UnaryOp.ROUND, UnaryOp.TRUNC, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH};
+            UnaryOp.ROUND, UnaryOp.TRUNC, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH, UnaryOp.ASIN, UnaryOp.ACOS,
+            UnaryOp.ATAN};
         /**
          * sin, cos and tan: their reduction and both polynomials are more vector operations than C2
          * inlines into one loop body (NodeCountInliningCutoff), so the polynomials stay in a helper
