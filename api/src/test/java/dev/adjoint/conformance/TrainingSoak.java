@@ -42,8 +42,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * seconds of a high allocation rate (every region it adds is resident once touched), allocator
  * pools, nd4j's first native collections. The second half is cut into {@value #WINDOWS} windows, and
  * no window's peak of the process's resident set (VmRSS in /proc/self/status, sampled {@value #SAMPLES}
- * times) may be more than {@link #TOLERANCE} above the first window's (10% with {@code -Psoak}): a garbage-collected program's memory is a
- * sawtooth, flat when its peaks are, and memory that leaks raises every peak after it. A lower peak
+ * times) may be more than {@link #TOLERANCE} above the level the warm process has already reached
+ * (10% with {@code -Psoak}): the higher of the first window's peak and the peak of the warm-up's last
+ * {@value #WINDOWS}th. A garbage-collected program's memory is a sawtooth, flat when its peaks are, and
+ * memory that leaks raises every peak after it; but one window may hold no peak at all (the young
+ * generation just collected and shrunk, its regions touched again only in the next window: seen on
+ * a fast machine, where a window is a few hundred milliseconds), so the first window alone is no
+ * baseline. A lower peak
  * is memory handed back (a full collection shrinking the heap, malloc trimming its arenas), which
  * the report shows but the test accepts.
  */
@@ -53,7 +58,7 @@ public abstract class TrainingSoak {
     private static final int SAMPLES = 200;
     private static final int WINDOWS = 4;
     /**
-     * How far a quarter's peak may rise above the first's: 10% in the long run ({@code -Psoak}); 25% in the
+     * How far a quarter's peak may rise above the warm level: 10% in the long run ({@code -Psoak}); 25% in the
      * default build's 5,000 steps, where one late collection (nd4j frees its storages only when the collector
      * runs, up to its 64 MiB threshold on a ~300 MiB process) on a loaded machine moves a quarter's peak by
      * more than 10%, while the leak this test exists for (+165 MiB per 1,000 steps) is far above either.
@@ -136,6 +141,9 @@ public abstract class TrainingSoak {
             int w = i * WINDOWS / measured.size();
             peaks[w] = Math.max(peaks[w], measured.get(i).rss);
         }
+        long warmPeak = samples.stream().filter(s -> s.step > WARM_UP - WARM_UP / WINDOWS && s.step <= WARM_UP)
+                .mapToLong(Sample::rss).max().orElse(0);
+        long baseline = Math.max(peaks[0], warmPeak);
         long low = measured.stream().mapToLong(Sample::rss).min().orElseThrow();
         long high = measured.stream().mapToLong(Sample::rss).max().orElseThrow();
         Sample last = samples.get(samples.size() - 1);
@@ -145,10 +153,10 @@ public abstract class TrainingSoak {
         }
         String report = String.format(Locale.ROOT,
                 "soak on '%s': %,d steps in %.1f s (%.3f ms/step), loss %.3f -> %.3f; resident after %,d warm-up"
-                        + " steps %d-%d MiB, peaks per quarter %s MiB (last %+.1f%% from first); heap used after"
-                        + " GC %d MiB of %d MiB committed%s",
+                        + " steps %d-%d MiB, peaks per quarter %s MiB after %d MiB at the end of the warm-up (last %+.1f%%"
+                        + " from the higher of those and the first); heap used after GC %d MiB of %d MiB committed%s",
                 backend.name(), STEPS, seconds, 1e3 * seconds / STEPS, firstLoss, lastLoss, WARM_UP, mib(low),
-                mib(high), peakList, percent(peaks[WINDOWS - 1], peaks[0]), mib(last.heapAfterGc),
+                mib(high), peakList, mib(warmPeak), percent(peaks[WINDOWS - 1], baseline), mib(last.heapAfterGc),
                 mib(last.heapCommitted),
                 last.nativeBytes < 0 ? "" : String.format(Locale.ROOT, "; native storages %d-%d MiB",
                         mib(measured.stream().mapToLong(Sample::nativeBytes).min().orElse(0)),
@@ -163,10 +171,11 @@ public abstract class TrainingSoak {
 
         assertTrue(lastLoss < firstLoss, report + ": the loss should fall");
         for (int w = 1; w < WINDOWS; w++) {
-            double growth = (double) (peaks[w] - peaks[0]) / peaks[0];
+            double growth = (double) (peaks[w] - baseline) / baseline;
             assertTrue(growth <= TOLERANCE, String.format(Locale.ROOT,
-                    "peak resident memory in quarter %d after warm-up is %d MiB, %+.1f%% from %d MiB in the first"
-                            + " (at most %+.0f%% allowed)%n%s", w + 1, mib(peaks[w]), 100 * growth, mib(peaks[0]),
+                    "peak resident memory in quarter %d after warm-up is %d MiB, %+.1f%% from %d MiB, the higher of"
+                            + " the first quarter's peak and the warm-up's end (at most %+.0f%% allowed)%n%s", w + 1,
+                    mib(peaks[w]), 100 * growth, mib(baseline),
                     100 * TOLERANCE, report));
         }
     }
