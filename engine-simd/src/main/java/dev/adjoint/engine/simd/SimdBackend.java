@@ -291,16 +291,19 @@ public final class SimdBackend extends HeapBackend {
         }
         if (VECTORS && VECTOR_BINARY.contains(op) && floating(o) && sa.dtype == o.dtype && sb.dtype == o.dtype
                 && n > 0) {
-            if (outLayout.isContiguous() && aLayout.isContiguous() && bLayout.isContiguous()) {
-                // Same shape, all dense: the one run the walk below would find, without building the walk
-                // (its arrays and the lambda are most of a small op's cost).
-                denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
+            if (outLayout.isContiguous() && (aLayout.isContiguous() || isRepeated(aLayout))
+                    && (bLayout.isContiguous() || isRepeated(bLayout))) {
+                // Same shape, each operand dense or one value repeated (a scalar broadcast either side): the
+                // one run the walk below would find, without building the walk (its arrays and the lambda
+                // are most of a small op's cost).
+                denseRun(op, sa, aLayout.offset(), !aLayout.isContiguous(), sb, bLayout.offset(),
+                        !bLayout.isContiguous(), o, outLayout.offset(), n);
                 return;
             }
             if (outLayout.hasStridesOf(aLayout) && outLayout.hasStridesOf(bLayout) && outLayout.isDensePermutation()) {
                 // All three the same permutation of a dense block (gradients of a transposed weight summed
                 // in its order): element by element the same positions, so one dense run in memory order.
-                denseRun(op, sa, aLayout.offset(), sb, bLayout.offset(), o, outLayout.offset(), n);
+                denseRun(op, sa, aLayout.offset(), false, sb, bLayout.offset(), false, o, outLayout.offset(), n);
                 return;
             }
             RowWalk w = RowWalk.over(outLayout, aLayout, bLayout);
@@ -338,13 +341,14 @@ public final class SimdBackend extends HeapBackend {
     }
 
     /** Dense operands of {@code n} elements: one piece on this thread, more in pieces over threads. */
-    private static void denseRun(BinaryOp op, HeapStorage a, int ao, HeapStorage b, int bo, HeapStorage o, int oo,
-                                 int n) {
+    private static void denseRun(BinaryOp op, HeapStorage a, int ao, boolean aRepeated, HeapStorage b, int bo,
+                                 boolean bRepeated, HeapStorage o, int oo, int n) {
         if (n <= RUN_PIECE) {
-            binaryRun(op, a, ao, false, b, bo, false, o, oo, n);
+            binaryRun(op, a, ao, aRepeated, b, bo, bRepeated, o, oo, n);
             return;
         }
-        RowThreads.inPieces(n, (at, length) -> binaryRun(op, a, ao + at, false, b, bo + at, false, o, oo + at, length));
+        RowThreads.inPieces(n, (at, length) -> binaryRun(op, a, aRepeated ? ao : ao + at, aRepeated, b,
+                bRepeated ? bo : bo + at, bRepeated, o, oo + at, length));
     }
 
     /** In pieces of {@link #RUN_PIECE}; a repeated operand stays at its one element. */
