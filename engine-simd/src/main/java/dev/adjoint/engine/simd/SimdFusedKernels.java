@@ -115,8 +115,10 @@ final class SimdFusedKernels extends HeapFusedKernels {
         int xo = xLayout.offset();
         int oo = outLayout.offset();
         RowThreads.forRows(rowCount(xLayout), n, (from, to, part) -> {
-            for (int r = from; r < to; r++) {
-                softmaxRow(in, xo + r * n, 1, o, oo + r * n, n, log);
+            if (o.dtype == DType.FLOAT32) {
+                FloatRows.softmaxRows(in.f32, xo + from * n, o.f32, oo + from * n, to - from, n, log);
+            } else {
+                DoubleRows.softmaxRows(in.f64, xo + from * n, o.f64, oo + from * n, to - from, n, log);
             }
         });
     }
@@ -136,12 +138,12 @@ final class SimdFusedKernels extends HeapFusedKernels {
         int yo = yLayout.offset();
         int oo = outLayout.offset();
         RowThreads.forRows(rowCount(gradLayout), n, (from, to, part) -> {
-            for (int r = from; r < to; r++) {
-                if (o.dtype == DType.FLOAT32) {
-                    FloatRows.softmaxBackward(g.f32, go + r * n, s.f32, yo + r * n, o.f32, oo + r * n, n, log);
-                } else {
-                    DoubleRows.softmaxBackward(g.f64, go + r * n, s.f64, yo + r * n, o.f64, oo + r * n, n, log);
-                }
+            if (o.dtype == DType.FLOAT32) {
+                FloatRows.softmaxBackwardRows(g.f32, go + from * n, s.f32, yo + from * n, o.f32, oo + from * n,
+                        to - from, n, log);
+            } else {
+                DoubleRows.softmaxBackwardRows(g.f64, go + from * n, s.f64, yo + from * n, o.f64, oo + from * n,
+                        to - from, n, log);
             }
         });
     }

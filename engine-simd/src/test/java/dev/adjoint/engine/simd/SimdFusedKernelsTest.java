@@ -68,6 +68,83 @@ class SimdFusedKernelsTest {
         }
     }
 
+    /**
+     * Rows no longer than a vector go through softmaxRows a vector's worth of rows at a time, a lane per
+     * row: every row must get the bits the one-row kernel gives it, forward and backward, whatever its
+     * length up to the lane count and wherever it falls among the rows (the last rows % L take the
+     * one-row kernel), with NaN, infinities and signed zeros among the values.
+     */
+    @Test
+    void narrowRowsGetTheOneRowKernelsBits() {
+        Random random = new Random(11);
+        for (int n = 1; n <= 16; n++) {
+            for (int rows : new int[] {3, 16, 53}) {
+                int size = rows * n;
+                float[] xf = new float[size];
+                float[] gf = new float[size];
+                double[] xd = new double[size];
+                double[] gd = new double[size];
+                for (int i = 0; i < size; i++) {
+                    double v = switch (random.nextInt(40)) {
+                        case 0 -> Double.NaN;
+                        case 1 -> Double.POSITIVE_INFINITY;
+                        case 2 -> Double.NEGATIVE_INFINITY;
+                        case 3 -> -0.0;
+                        case 4 -> 90 * random.nextGaussian();
+                        default -> 4 * random.nextGaussian();
+                    };
+                    xf[i] = (float) v;
+                    xd[i] = v;
+                    gf[i] = (float) random.nextGaussian();
+                    gd[i] = random.nextGaussian();
+                }
+                for (boolean log : new boolean[] {false, true}) {
+                    String what = (log ? "logSoftmax" : "softmax") + " of " + rows + " rows of " + n;
+                    float[] rowsF = new float[size];
+                    float[] oneF = new float[size];
+                    FloatRows.softmaxRows(xf, 0, rowsF, 0, rows, n, log);
+                    double[] rowsD = new double[size];
+                    double[] oneD = new double[size];
+                    DoubleRows.softmaxRows(xd, 0, rowsD, 0, rows, n, log);
+                    for (int r = 0; r < rows; r++) {
+                        FloatRows.softmax(xf, r * n, oneF, r * n, n, log);
+                        DoubleRows.softmax(xd, r * n, oneD, r * n, n, log);
+                    }
+                    assertArrayEquals(bits(oneF), bits(rowsF), what + " FLOAT32");
+                    assertArrayEquals(bits(oneD), bits(rowsD), what + " FLOAT64");
+                    float[] backRowsF = new float[size];
+                    float[] backOneF = new float[size];
+                    FloatRows.softmaxBackwardRows(gf, 0, oneF, 0, backRowsF, 0, rows, n, log);
+                    double[] backRowsD = new double[size];
+                    double[] backOneD = new double[size];
+                    DoubleRows.softmaxBackwardRows(gd, 0, oneD, 0, backRowsD, 0, rows, n, log);
+                    for (int r = 0; r < rows; r++) {
+                        FloatRows.softmaxBackward(gf, r * n, oneF, r * n, backOneF, r * n, n, log);
+                        DoubleRows.softmaxBackward(gd, r * n, oneD, r * n, backOneD, r * n, n, log);
+                    }
+                    assertArrayEquals(bits(backOneF), bits(backRowsF), what + " backward FLOAT32");
+                    assertArrayEquals(bits(backOneD), bits(backRowsD), what + " backward FLOAT64");
+                }
+            }
+        }
+    }
+
+    private static int[] bits(float[] values) {
+        int[] bits = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Float.floatToIntBits(values[i]);
+        }
+        return bits;
+    }
+
+    private static long[] bits(double[] values) {
+        long[] bits = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Double.doubleToLongBits(values[i]);
+        }
+        return bits;
+    }
+
     @Test
     void layerNormForwardAndBackwardMatchThePlainLoops() {
         for (DType dtype : FLOATING) {
