@@ -1,11 +1,9 @@
 package dev.adjoint.engine.simd;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,18 +25,22 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Lanes with {@code |x| > }{@link #REDUCTION_LIMIT} (where the three-part reduction loses bits),
  * infinities and NaN go through {@link StrictMath}, lane by lane; a vector without such a lane never
  * looks at them. Either way a lane's result depends on its own value only, not on its neighbours.
+ *
+ * <p>Three loops over a piece at a time ({@link #PIECE}): the reduction, both polynomials, and the
+ * function's choice between them, each calling its pieces from its body, all three called from one
+ * call site that meets three receivers from the first piece on, so that C2 compiles each loop apart
+ * with the whole of its inlining budget, whichever functions a program uses. In one loop the
+ * reduction, the polynomials and the choice are more than C2 inlines in one compilation
+ * (NodeCountInliningCutoff); with the polynomials in a helper called once per vector, a profile that
+ * undercounts call sites (-XX:InlineFrequencyRatio=4) left the helper a call and boxed its vectors;
+ * with a call site per loop, a program using one function had both loops inlined into one and ran
+ * six times slower.
  */
 final class VectorTrig {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats with as many lanes as {@link #D}: one load widens to one double vector. */
-    private static final VectorSpecies<Float> F_HALF = D.length() >= 2
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2)) : null;
 
     private VectorTrig() {
     }
-
-    /** What {@link #sinCos} computes: sin, cos (sin a quarter turn on) or tan. */
-    private static final int SIN = 0, COS = 1, TAN = 2;
 
     /** 1.5 * 2^52: adding it rounds a double of magnitude under 2^51 to an integer, left in the low bits. */
     private static final double ROUND = 6755399441055744.0;
@@ -70,120 +72,154 @@ final class VectorTrig {
     private static final double C5 = 2.08757232129817482790e-09;
     private static final double C6 = -1.13596475577881948265e-11;
 
-    /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the preferred species' length. */
+    /** Elements per piece: its four buffers of doubles take 16 KiB, in L1 across the three loops. */
+    private static final int PIECE = 512;
+
+    /** A piece's values between the loops: r, the rounded {@code x 2/pi} whose low bits hold j, sin(r), cos(r). */
+    private static final class Buffers {
+        final double[] r = new double[PIECE];
+        final double[] shifted = new double[PIECE];
+        final double[] sin = new double[PIECE];
+        final double[] cos = new double[PIECE];
+        /** StrictMath's values of one vector's lanes, for a vector with lanes beyond the reduction. */
+        final double[] strict = new double[D.length()];
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /** One of the three loops over a piece of {@code n} elements from {@code x[xo]}, the last writing {@code o[oo]}. */
+    @FunctionalInterface
+    private interface Pass {
+        void run(double[] x, int xo, Buffers b, double[] o, int oo, int n);
+    }
+
+    private static final Pass REDUCE = (x, xo, b, o, oo, n) -> reduce(x, xo, b.r, b.shifted, n);
+    private static final Pass POLYNOMIALS = (x, xo, b, o, oo, n) -> polynomials(b.r, b.sin, b.cos, n);
+    private static final Pass[] SIN = {REDUCE, POLYNOMIALS, (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, false)};
+    private static final Pass[] COS = {REDUCE, POLYNOMIALS, (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, true)};
+    private static final Pass[] TAN = {REDUCE, POLYNOMIALS, VectorTrig::tan};
+
+    /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the vector length; x and o may be one array. */
     static void sin(double[] x, int xo, double[] o, int oo, int bound) {
-        doubles(x, xo, o, oo, bound, SIN);
+        inPieces(x, xo, o, oo, bound, SIN);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, cos. */
     static void cos(double[] x, int xo, double[] o, int oo, int bound) {
-        doubles(x, xo, o, oo, bound, COS);
+        inPieces(x, xo, o, oo, bound, COS);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, tan. */
     static void tan(double[] x, int xo, double[] o, int oo, int bound) {
-        doubles(x, xo, o, oo, bound, TAN);
+        inPieces(x, xo, o, oo, bound, TAN);
     }
 
-    private static void doubles(double[] x, int xo, double[] o, int oo, int bound, int function) {
-        for (int i = 0; i < bound; i += D.length()) {
-            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
-            if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
-                sinCos(v, function).intoArray(o, oo + i);
-            } else {
-                laneByLaneAt(x, xo + i, o, oo + i, function);
-            }
-        }
-    }
-
-    /** FLOAT32 sin through double lanes; {@code bound} a multiple of the preferred float species' length. */
+    /** FLOAT32 sin through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
     static void sin(float[] x, int xo, float[] o, int oo, int bound) {
-        floats(x, xo, o, oo, bound, SIN);
+        DoubleLanes.run(x, xo, o, oo, bound, VectorTrig::sin, StrictMath::sin);
     }
 
     static void cos(float[] x, int xo, float[] o, int oo, int bound) {
-        floats(x, xo, o, oo, bound, COS);
+        DoubleLanes.run(x, xo, o, oo, bound, VectorTrig::cos, StrictMath::cos);
     }
 
     static void tan(float[] x, int xo, float[] o, int oo, int bound) {
-        floats(x, xo, o, oo, bound, TAN);
+        DoubleLanes.run(x, xo, o, oo, bound, VectorTrig::tan, StrictMath::tan);
     }
 
-    private static void floats(float[] x, int xo, float[] o, int oo, int bound, int function) {
-        if (F_HALF == null) {
-            // Vectors of one double: nothing to gain, and StrictMath is the same in every tier.
-            for (int i = 0; i < bound; i++) {
-                o[oo + i] = (float) strict(x[xo + i], function);
+    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Pass[] passes) {
+        Buffers b = BUFFERS.get();
+        for (int at = 0; at < bound; at += PIECE) {
+            int n = Math.min(PIECE, bound - at);
+            for (Pass pass : passes) {
+                pass.run(x, xo + at, b, o, oo + at, n);
             }
-            return;
-        }
-        for (int i = 0; i < bound; i += F_HALF.length()) {
-            DoubleVector v = (DoubleVector) FloatVector.fromArray(F_HALF, x, xo + i).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector y;
-            if (v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).allTrue()) {
-                y = sinCos(v, function);
-            } else {
-                y = laneByLane(v, function);
-            }
-            ((FloatVector) y.convertShape(VectorOperators.D2F, F_HALF, 0)).intoArray(o, oo + i);
         }
     }
 
     /**
-     * The rare branch loads and stores its own vector: C2 may leave a cold call out of line, and a
-     * vector passed to a call that is not inlined is boxed.
+     * The first loop: {@code x = j pi/2 + r}, j the nearest integer to {@code x 2/pi}, so
+     * {@code |r| <= pi/4}, and {@code shifted}, x 2/pi rounded by adding {@link #ROUND}: j sits in its low
+     * mantissa bits, two's complement above 2^51, so its low two bits are j mod 4 for negative j too.
      */
-    private static void laneByLaneAt(double[] x, int xi, double[] o, int oi, int function) {
-        laneByLane(DoubleVector.fromArray(D, x, xi), function).intoArray(o, oi);
-    }
-
-    /** The polynomial in the lanes within the reduction's range, StrictMath in the others. */
-    private static DoubleVector laneByLane(DoubleVector v, int function) {
-        VectorMask<Double> inRange = v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT);
-        // Out-of-range lanes become 0 for the polynomial, then take StrictMath's value.
-        double[] y = sinCos(v.blend(0.0, inRange.not()), function).toArray();
-        for (int lane = 0; lane < y.length; lane++) {
-            if (!inRange.laneIsSet(lane)) {
-                double a = v.lane(lane);
-                y[lane] = strict(a, function);
-            }
+    private static void reduce(double[] x, int xo, double[] r, double[] shifted, int n) {
+        for (int i = 0; i < n; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            DoubleVector s = v.fma(TWO_OVER_PI, ROUND);
+            DoubleVector j = s.sub(ROUND);
+            DoubleVector q = j.fma(v.broadcast(-PIO2_1), v);
+            q = j.fma(v.broadcast(-PIO2_2), q);
+            q = j.fma(v.broadcast(-PIO2_3), q);
+            // Up to here each step is exact (a difference of nearby values, or one that fits in 53 bits);
+            // without this last part, x within 1e-17 of a multiple of pi (sin(364.42474781641603) ~ 5e-18)
+            // lost up to 2.5e4 ulp of its tiny result.
+            j.fma(v.broadcast(-PIO2_3T), q).intoArray(r, i);
+            s.intoArray(shifted, i);
         }
-        return DoubleVector.fromArray(D, y, 0);
     }
 
-    /** StrictMath's sin, cos or tan of a. */
-    private static double strict(double a, int function) {
-        return function == SIN ? StrictMath.sin(a) : function == COS ? StrictMath.cos(a) : StrictMath.tan(a);
+    /** The second loop: sin(r) and cos(r). */
+    private static void polynomials(double[] r, double[] sin, double[] cos, int n) {
+        for (int i = 0; i < n; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, r, i);
+            DoubleVector z = v.mul(v);
+            kernelSin(v, z).intoArray(sin, i);
+            kernelCos(z).intoArray(cos, i);
+        }
     }
 
     /**
-     * sin, cos or tan of x for |x| <= {@link #REDUCTION_LIMIT}: cos is sin a quarter turn on, so both
-     * take the same reduction and pick their polynomial by (j + quarter turns) mod 4; tan, with a
-     * period of two quarter turns, divides the two polynomials one way or the other by j mod 2.
+     * The last loop of sin, or of cos (sin a quarter turn on): the polynomial and sign by
+     * {@code (j + quarter turns) mod 4}, quadrants 1 and 3 taking cos, 2 and 3 negated.
      */
-    private static DoubleVector sinCos(DoubleVector x, int function) {
-        DoubleVector shifted = x.fma(TWO_OVER_PI, ROUND);
-        DoubleVector j = shifted.sub(ROUND);
-        DoubleVector r = j.fma(x.broadcast(-PIO2_1), x);
-        r = j.fma(x.broadcast(-PIO2_2), r);
-        r = j.fma(x.broadcast(-PIO2_3), r);
-        // Up to here each step is exact (a difference of nearby values, or one that fits in 53 bits);
-        // without this last part, x within 1e-17 of a multiple of pi (sin(364.42474781641603) ~ 5e-18)
-        // lost up to 2.5e4 ulp of its tiny result.
-        r = j.fma(x.broadcast(-PIO2_3T), r);
-        // j sits in the low mantissa bits of shifted, two's complement above 2^51: the low two bits
-        // are j mod 4 for negative j too.
-        DoubleVector z = r.mul(r);
-        DoubleVector sin = kernelSin(r, z);
-        DoubleVector cos = kernelCos(z);
-        if (function == TAN) {
-            VectorMask<Double> odd = shifted.reinterpretAsLongs().and(1L).compare(VectorOperators.NE, 0L).cast(D);
-            return sin.div(cos).blend(cos.div(sin).neg(), odd);
+    private static void sinOrCos(double[] x, int xo, Buffers b, double[] o, int oo, int n, boolean cos) {
+        for (int i = 0; i < n; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            LongVector quadrant = DoubleVector.fromArray(D, b.shifted, i).reinterpretAsLongs().add(cos ? 1 : 0).and(3L);
+            DoubleVector sin = DoubleVector.fromArray(D, b.sin, i);
+            DoubleVector y = sin.blend(DoubleVector.fromArray(D, b.cos, i),
+                    quadrant.and(1L).compare(VectorOperators.NE, 0L).cast(D));
+            y = y.blend(y.neg(), quadrant.and(2L).compare(VectorOperators.NE, 0L).cast(D));
+            VectorMask<Double> beyond = v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).not();
+            if (beyond.anyTrue()) {
+                strictLanes(x, xo + i, b.strict, cos ? COS_FUNCTION : SIN_FUNCTION);
+                y = y.blend(DoubleVector.fromArray(D, b.strict, 0), beyond);
+            }
+            y.intoArray(o, oo + i);
         }
-        LongVector quadrant = shifted.reinterpretAsLongs().add(function == COS ? 1 : 0).and(3L);
-        // Quadrants 1 and 3 take cos, 2 and 3 are negated.
-        DoubleVector y = sin.blend(cos, quadrant.and(1L).compare(VectorOperators.NE, 0L).cast(D));
-        return y.blend(y.neg(), quadrant.and(2L).compare(VectorOperators.NE, 0L).cast(D));
+    }
+
+    /** The last loop of tan, whose period is two quarter turns: sin(r) / cos(r) for even j, -cos(r) / sin(r) for odd. */
+    private static void tan(double[] x, int xo, Buffers b, double[] o, int oo, int n) {
+        for (int i = 0; i < n; i += D.length()) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            VectorMask<Double> odd = DoubleVector.fromArray(D, b.shifted, i).reinterpretAsLongs().and(1L)
+                    .compare(VectorOperators.NE, 0L).cast(D);
+            DoubleVector sin = DoubleVector.fromArray(D, b.sin, i);
+            DoubleVector cos = DoubleVector.fromArray(D, b.cos, i);
+            DoubleVector y = sin.div(cos).blend(cos.div(sin).neg(), odd);
+            VectorMask<Double> beyond = v.abs().compare(VectorOperators.LE, REDUCTION_LIMIT).not();
+            if (beyond.anyTrue()) {
+                strictLanes(x, xo + i, b.strict, TAN_FUNCTION);
+                y = y.blend(DoubleVector.fromArray(D, b.strict, 0), beyond);
+            }
+            y.intoArray(o, oo + i);
+        }
+    }
+
+    private static final int SIN_FUNCTION = 0, COS_FUNCTION = 1, TAN_FUNCTION = 2;
+
+    /**
+     * StrictMath's value of each lane of the vector at {@code x[xi]} into {@code strict}, read before the
+     * vector's result is stored (x and o may be one array). Arrays in, arrays out: a vector passed to a
+     * cold call C2 leaves out of line is boxed.
+     */
+    private static void strictLanes(double[] x, int xi, double[] strict, int function) {
+        for (int lane = 0; lane < strict.length; lane++) {
+            double a = x[xi + lane];
+            strict[lane] = function == SIN_FUNCTION ? StrictMath.sin(a)
+                    : function == COS_FUNCTION ? StrictMath.cos(a) : StrictMath.tan(a);
+        }
     }
 
     /**
