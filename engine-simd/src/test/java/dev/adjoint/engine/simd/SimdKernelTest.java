@@ -361,6 +361,26 @@ class SimdKernelTest {
         }
     }
 
+    /** Math.max's order of zeros, -0.0 below 0.0, wherever the one zero of the other sign falls (any accumulator, the tail). */
+    @ParameterizedTest
+    @EnumSource(value = ReduceOp.class, names = {"MAX", "MIN"})
+    void maxAndMinOrderSignedZerosFromAnyLane(ReduceOp op) {
+        double many = op == ReduceOp.MAX ? -0.0 : 0.0;
+        double one = op == ReduceOp.MAX ? 0.0 : -0.0;
+        for (DType dtype : FLOATING) {
+            for (int n : SIZES) {
+                for (int at : new int[] {0, Math.min(1, n - 1), n / 3, n / 2, n - 1}) {
+                    double[] x = new double[n];
+                    java.util.Arrays.fill(x, many);
+                    x[at] = one;
+                    double[] r = reduce(SIMD, op, x, Layout.contiguous(Shape.of(n)), Shape.of(1), dtype);
+                    assertEquals(Double.doubleToLongBits(one), Double.doubleToLongBits(r[0]),
+                            op + " " + dtype + " n=" + n + " " + one + " at " + at + " gave " + r[0]);
+                }
+            }
+        }
+    }
+
     @Test
     void float32SumsKeepDoubleAccuracy() {
         // 10^6 copies of 0.1f: a float accumulator drifts by ~1%; a double one stays within 1e-9.
