@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link DoubleLanes}), as the reference computes.
  *
  * <p>One loop per function, every piece written in its body: a vector passed to a call C2 leaves
- * standing is boxed. Accuracy is {@code VectorInverseTrigTest}'s.
+ * standing is boxed. asin and acos each write out the rational function they share: so each loop's
+ * bytecode stays above what C2 inlines into a hot caller (FreqInlineSize, 325 bytes), and no
+ * dispatcher that has met two of them compiles both into one body. Accuracy is {@code VectorInverseTrigTest}'s.
  */
 final class VectorInverseTrig {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;

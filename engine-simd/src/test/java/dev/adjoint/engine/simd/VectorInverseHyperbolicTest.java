@@ -5,9 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * {@link VectorInverseHyperbolic} through the asinh, acosh and atanh kernels, against the reference
  * ({@code UnaryOp.apply}, fdlibm's formulas on Math.log and Math.log1p): FLOAT64 within a few ulps on
@@ -43,19 +40,7 @@ class VectorInverseHyperbolicTest {
                 }
                 x[i] = op == UnaryOp.ACOSH || random.nextBoolean() ? v : -v;
             }
-            double[] y = new double[x.length];
-            DoubleKernels.unary(op, x, 0, y, 0, x.length);
-            double worst = 0;
-            double worstAt = 0;
-            for (int i = 0; i < x.length; i++) {
-                double expected = op.apply(x[i]);
-                double ulps = Double.compare(expected, y[i]) == 0 ? 0 : Math.abs(y[i] - expected) / Math.ulp(expected);
-                if (!(ulps <= worst)) {
-                    worst = ulps;
-                    worstAt = x[i];
-                }
-            }
-            assertTrue(worst <= MAX_ULP_F64, op + " FLOAT64: " + worst + " ulp at " + worstAt);
+            KernelAccuracy.assertFloat64WithinUlps(op, x, MAX_ULP_F64);
         }
     }
 
@@ -70,13 +55,7 @@ class VectorInverseHyperbolicTest {
                 x[2 * i] = op == UnaryOp.ACOSH ? 1 + v : v;
                 x[2 * i + 1] = op == UnaryOp.ACOSH ? Float.intBitsToFloat(Float.floatToRawIntBits(1f) + 64 * i) : -v;
             }
-            float[] y = new float[x.length];
-            FloatKernels.unary(op, x, 0, y, 0, x.length);
-            for (int i = 0; i < x.length; i++) {
-                float expected = (float) op.apply(x[i]);
-                assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(y[i]),
-                        op + " FLOAT32 at " + x[i] + ": " + y[i] + ", the reference " + expected);
-            }
+            KernelAccuracy.assertFloat32HasReferenceBits(op, x);
         }
     }
 
@@ -87,24 +66,7 @@ class VectorInverseHyperbolicTest {
             -Double.MAX_VALUE, 0.999999999, 1.000000001, 1.5, -1.5, 2.0, Double.POSITIVE_INFINITY,
             Double.NEGATIVE_INFINITY, Double.NaN, 0.5, -0.5};
         for (UnaryOp op : OPS) {
-            double[] y = new double[x.length];
-            DoubleKernels.unary(op, x, 0, y, 0, x.length);
-            float[] xf = new float[x.length];
-            for (int i = 0; i < x.length; i++) {
-                xf[i] = (float) x[i];
-            }
-            float[] yf = new float[x.length];
-            FloatKernels.unary(op, xf, 0, yf, 0, x.length);
-            for (int i = 0; i < x.length; i++) {
-                double expected = op.apply(x[i]);
-                if (Double.isNaN(expected) || Double.isInfinite(expected) || expected == 0) {
-                    assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(y[i]), op + "(" + x[i] + ")");
-                } else {
-                    assertTrue(Math.abs(y[i] - expected) <= MAX_ULP_F64 * Math.ulp(expected), op + "(" + x[i] + "): " + y[i]);
-                }
-                assertEquals(Float.floatToIntBits((float) op.apply(xf[i])), Float.floatToIntBits(yf[i]),
-                        op + "(" + xf[i] + ") FLOAT32");
-            }
+            KernelAccuracy.assertSpecialValues(op, x, MAX_ULP_F64);
         }
     }
 }

@@ -5,9 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * {@link VectorInverseTrig} through the asin, acos and atan kernels, against the reference
  * ({@code UnaryOp.apply}, StrictMath's fdlibm): FLOAT64 within an ulp on grids across every range of
@@ -45,19 +42,7 @@ class VectorInverseTrigTest {
                 }
                 x[i] = random.nextBoolean() ? v : -v;
             }
-            double[] y = new double[x.length];
-            DoubleKernels.unary(op, x, 0, y, 0, x.length);
-            double worst = 0;
-            double worstAt = 0;
-            for (int i = 0; i < x.length; i++) {
-                double expected = op.apply(x[i]);
-                double ulps = Double.compare(expected, y[i]) == 0 ? 0 : Math.abs(y[i] - expected) / Math.ulp(expected);
-                if (!(ulps <= worst)) {
-                    worst = ulps;
-                    worstAt = x[i];
-                }
-            }
-            assertTrue(worst <= MAX_ULP_F64, op + " FLOAT64: " + worst + " ulp at " + worstAt);
+            KernelAccuracy.assertFloat64WithinUlps(op, x, MAX_ULP_F64);
         }
     }
 
@@ -72,13 +57,7 @@ class VectorInverseTrigTest {
                 x[2 * i] = v;
                 x[2 * i + 1] = -v;
             }
-            float[] y = new float[x.length];
-            FloatKernels.unary(op, x, 0, y, 0, x.length);
-            for (int i = 0; i < x.length; i++) {
-                float expected = (float) op.apply(x[i]);
-                assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(y[i]),
-                        op + " FLOAT32 at " + x[i] + ": " + y[i] + ", the reference " + expected);
-            }
+            KernelAccuracy.assertFloat32HasReferenceBits(op, x);
         }
     }
 
@@ -91,24 +70,7 @@ class VectorInverseTrigTest {
             1.1875, 2.4375, -2.4375, Math.nextDown(2.4375), 0x1p66, -0x1p66, 0x1p70, Double.MAX_VALUE,
             -Double.MAX_VALUE, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN};
         for (UnaryOp op : OPS) {
-            double[] y = new double[x.length];
-            DoubleKernels.unary(op, x, 0, y, 0, x.length);
-            float[] xf = new float[x.length];
-            for (int i = 0; i < x.length; i++) {
-                xf[i] = (float) x[i];
-            }
-            float[] yf = new float[x.length];
-            FloatKernels.unary(op, xf, 0, yf, 0, x.length);
-            for (int i = 0; i < x.length; i++) {
-                double expected = op.apply(x[i]);
-                if (Double.isNaN(expected) || Double.isInfinite(expected) || expected == 0) {
-                    assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(y[i]), op + "(" + x[i] + ")");
-                } else {
-                    assertTrue(Math.abs(y[i] - expected) <= MAX_ULP_F64 * Math.ulp(expected), op + "(" + x[i] + "): " + y[i]);
-                }
-                assertEquals(Float.floatToIntBits((float) op.apply(xf[i])), Float.floatToIntBits(yf[i]),
-                        op + "(" + xf[i] + ") FLOAT32");
-            }
+            KernelAccuracy.assertSpecialValues(op, x, MAX_ULP_F64);
         }
     }
 }
