@@ -69,6 +69,33 @@ class SimdFusedKernelsTest {
     }
 
     /**
+     * The shift is the row's maximum wherever in the row it lies (the maximum is taken in several
+     * accumulators): one large value, far past where exp(x - shift) overflows for any smaller shift,
+     * at every position of rows of several lengths, against the plain loops.
+     */
+    @Test
+    void softmaxShiftsByTheMaximumWhereverItLies() {
+        for (DType dtype : FLOATING) {
+            for (int n : new int[] {16, 67, 200}) {
+                Shape shape = Shape.of(n, n);
+                Layout layout = Layout.contiguous(shape);
+                double[] x = values(n * n, n, -6, 6);
+                for (int r = 0; r < n; r++) {
+                    x[r * n + r] = 400;
+                }
+                for (boolean log : new boolean[] {false, true}) {
+                    HeapStorage plain = HeapStorage.allocate(dtype, n * n);
+                    HeapStorage vector = HeapStorage.allocate(dtype, n * n);
+                    PLAIN.softmax(storage(x, dtype), layout, log, plain, layout);
+                    VECTOR.softmax(storage(x, dtype), layout, log, vector, layout);
+                    assertClose((log ? "logSoftmax " : "softmax ") + dtype + " " + shape + ", 400 on the diagonal",
+                            doubles(plain), doubles(vector), dtype, 0.01);
+                }
+            }
+        }
+    }
+
+    /**
      * Rows no longer than a vector go through softmaxRows a vector's worth of rows at a time, a lane per
      * row: every row must get the bits the one-row kernel gives it, forward and backward, whatever its
      * length up to the lane count and wherever it falls among the rows (the last rows % L take the
