@@ -10,7 +10,7 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * FLOAT32 elementwise kernels computed in double lanes, as their references compute (sin, cos, tan,
- * sinh, cosh, asinh, acosh, atanh): a piece of the floats is widened into a double buffer of this
+ * asin, acos, atan, sinh, cosh, asinh, acosh, atanh): a piece of the floats is widened into a double buffer of this
  * thread, the op's FLOAT64 kernel runs on it in place, and each result is rounded to float once. So
  * each of those ops has one vector kernel, and its FLOAT32 results are its FLOAT64 results rounded.
  */
