@@ -40,21 +40,20 @@ final class VectorInverseHyperbolic {
      * A piece is 8 KiB of doubles, in L1 across its three loops.
      */
     private static final int PIECE = 1024;
-    private static final ThreadLocal<double[]> LOGS = ThreadLocal.withInitial(() -> new double[PIECE]);
 
     /** asinh of {@code x[xo, xo + bound)} into o; bound a multiple of the vector length. */
     static void asinh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, ASINH);
+        ASINH.run(x, xo, o, oo, bound);
     }
 
     /** acosh, as {@link #asinh(double[], int, double[], int, int)}; NaN below 1. */
     static void acosh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, ACOSH);
+        ACOSH.run(x, xo, o, oo, bound);
     }
 
     /** atanh, as {@link #asinh(double[], int, double[], int, int)}; NaN beyond [-1, 1], infinite at +-1. */
     static void atanh(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, ATANH);
+        ATANH.run(x, xo, o, oo, bound);
     }
 
     /** FLOAT32 asinh through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
@@ -70,38 +69,15 @@ final class VectorInverseHyperbolic {
         DoubleLanes.run(x, xo, o, oo, bound, VectorInverseHyperbolic::atanh, dev.adjoint.spi.InverseHyperbolic::atanh);
     }
 
-    /** One of a function's three loops over a piece: the arguments, their logarithms, the results. */
-    @FunctionalInterface
-    private interface Pass {
-        void run(double[] x, int xo, double[] logs, double[] o, int oo, int n);
-    }
-
-    /*
-     * Each function's three loops, called in turn from one call site in inPieces. That call meets
-     * three receivers from the first piece on, whichever functions a program uses, so C2 inlines none
-     * of them there and compiles each loop apart, with the whole of its inlining budget. Called
-     * through a call site per loop, a program's first function was inlined, and once a second had run
-     * C2 compiled inPieces with both functions' loops inlined and left DoubleLog's logarithm a call
-     * (NodeCountInliningCutoff), boxing its vectors: acosh after asinh allocated 24 bytes per element
-     * in some JVMs and not in others.
-     */
-    private static final Pass LOG1P = (x, xo, logs, o, oo, n) -> log1p(logs, n);
-    private static final Pass[] ASINH = {(x, xo, logs, o, oo, n) -> asinhArguments(x, xo, logs, n), LOG1P,
-        VectorInverseHyperbolic::asinhResults};
-    private static final Pass[] ACOSH = {(x, xo, logs, o, oo, n) -> acoshArguments(x, xo, logs, n), LOG1P,
-        VectorInverseHyperbolic::acoshResults};
-    private static final Pass[] ATANH = {(x, xo, logs, o, oo, n) -> atanhArguments(x, xo, logs, n), LOG1P,
-        VectorInverseHyperbolic::atanhResults};
-
-    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Pass[] passes) {
-        double[] logs = LOGS.get();
-        for (int at = 0; at < bound; at += PIECE) {
-            int n = Math.min(PIECE, bound - at);
-            for (Pass pass : passes) {
-                pass.run(x, xo + at, logs, o, oo + at, n);
-            }
-        }
-    }
+    /** Each function's three loops ({@link PieceLoops}), the logarithms passed in a buffer of a piece. */
+    private static final ThreadLocal<double[]> LOGS = ThreadLocal.withInitial(() -> new double[PIECE]);
+    private static final PieceLoops.Loop<double[]> LOG1P = (x, xo, logs, o, oo, n) -> log1p(logs, n);
+    private static final PieceLoops<double[]> ASINH = new PieceLoops<>(PIECE, LOGS,
+            (x, xo, logs, o, oo, n) -> asinhArguments(x, xo, logs, n), LOG1P, VectorInverseHyperbolic::asinhResults);
+    private static final PieceLoops<double[]> ACOSH = new PieceLoops<>(PIECE, LOGS,
+            (x, xo, logs, o, oo, n) -> acoshArguments(x, xo, logs, n), LOG1P, VectorInverseHyperbolic::acoshResults);
+    private static final PieceLoops<double[]> ATANH = new PieceLoops<>(PIECE, LOGS,
+            (x, xo, logs, o, oo, n) -> atanhArguments(x, xo, logs, n), LOG1P, VectorInverseHyperbolic::atanhResults);
 
     /**
      * The second loop: ln(1 + u) in place, for u >= 0 or NaN (every argument here), the lanes outside

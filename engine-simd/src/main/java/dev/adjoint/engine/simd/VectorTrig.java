@@ -26,15 +26,11 @@ import jdk.incubator.vector.VectorSpecies;
  * infinities and NaN go through {@link StrictMath}, lane by lane; a vector without such a lane never
  * looks at them. Either way a lane's result depends on its own value only, not on its neighbours.
  *
- * <p>Three loops over a piece at a time ({@link #PIECE}): the reduction, both polynomials, and the
- * function's choice between them, each calling its pieces from its body, all three called from one
- * call site that meets three receivers from the first piece on, so that C2 compiles each loop apart
- * with the whole of its inlining budget, whichever functions a program uses. In one loop the
- * reduction, the polynomials and the choice are more than C2 inlines in one compilation
- * (NodeCountInliningCutoff); with the polynomials in a helper called once per vector, a profile that
- * undercounts call sites (-XX:InlineFrequencyRatio=4) left the helper a call and boxed its vectors;
- * with a call site per loop, a program using one function had both loops inlined into one and ran
- * six times slower.
+ * <p>Three loops over a piece at a time ({@link #PIECE}, {@link PieceLoops}): the reduction, both
+ * polynomials, and the function's choice between them, each calling its pieces from its body. In one
+ * loop they are more than C2 inlines in one compilation (NodeCountInliningCutoff); with the
+ * polynomials in a helper called once per vector, a profile that undercounts call sites
+ * (-XX:InlineFrequencyRatio=4) left the helper a call and boxed its vectors.
  */
 final class VectorTrig {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -86,32 +82,28 @@ final class VectorTrig {
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-
-    /** One of the three loops over a piece of {@code n} elements from {@code x[xo]}, the last writing {@code o[oo]}. */
-    @FunctionalInterface
-    private interface Pass {
-        void run(double[] x, int xo, Buffers b, double[] o, int oo, int n);
-    }
-
-    private static final Pass REDUCE = (x, xo, b, o, oo, n) -> reduce(x, xo, b.r, b.shifted, n);
-    private static final Pass POLYNOMIALS = (x, xo, b, o, oo, n) -> polynomials(b.r, b.sin, b.cos, n);
-    private static final Pass[] SIN = {REDUCE, POLYNOMIALS, (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, false)};
-    private static final Pass[] COS = {REDUCE, POLYNOMIALS, (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, true)};
-    private static final Pass[] TAN = {REDUCE, POLYNOMIALS, VectorTrig::tan};
+    private static final PieceLoops.Loop<Buffers> REDUCE = (x, xo, b, o, oo, n) -> reduce(x, xo, b.r, b.shifted, n);
+    private static final PieceLoops.Loop<Buffers> POLYNOMIALS = (x, xo, b, o, oo, n) -> polynomials(b.r, b.sin, b.cos, n);
+    private static final PieceLoops<Buffers> SIN = new PieceLoops<>(PIECE, BUFFERS, REDUCE, POLYNOMIALS,
+            (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, false));
+    private static final PieceLoops<Buffers> COS = new PieceLoops<>(PIECE, BUFFERS, REDUCE, POLYNOMIALS,
+            (x, xo, b, o, oo, n) -> sinOrCos(x, xo, b, o, oo, n, true));
+    private static final PieceLoops<Buffers> TAN = new PieceLoops<>(PIECE, BUFFERS, REDUCE, POLYNOMIALS,
+            VectorTrig::tan);
 
     /** {@code o[oo + i] = sin(x[xo + i])} for {@code i < bound}, a multiple of the vector length; x and o may be one array. */
     static void sin(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, SIN);
+        SIN.run(x, xo, o, oo, bound);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, cos. */
     static void cos(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, COS);
+        COS.run(x, xo, o, oo, bound);
     }
 
     /** As {@link #sin(double[], int, double[], int, int)}, tan. */
     static void tan(double[] x, int xo, double[] o, int oo, int bound) {
-        inPieces(x, xo, o, oo, bound, TAN);
+        TAN.run(x, xo, o, oo, bound);
     }
 
     /** FLOAT32 sin through double lanes ({@link DoubleLanes}); {@code bound} a multiple of the preferred float species' length. */
@@ -125,16 +117,6 @@ final class VectorTrig {
 
     static void tan(float[] x, int xo, float[] o, int oo, int bound) {
         DoubleLanes.run(x, xo, o, oo, bound, VectorTrig::tan, StrictMath::tan);
-    }
-
-    private static void inPieces(double[] x, int xo, double[] o, int oo, int bound, Pass[] passes) {
-        Buffers b = BUFFERS.get();
-        for (int at = 0; at < bound; at += PIECE) {
-            int n = Math.min(PIECE, bound - at);
-            for (Pass pass : passes) {
-                pass.run(x, xo + at, b, o, oo + at, n);
-            }
-        }
     }
 
     /**
