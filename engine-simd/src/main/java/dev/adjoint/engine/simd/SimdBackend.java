@@ -759,34 +759,51 @@ public final class SimdBackend extends HeapBackend {
      */
     private static void reduceColumns(ReduceOp op, HeapStorage x, int xo, int outer, int reduced, int inner,
                                       HeapStorage o, int oo) {
-        double[] acc = new double[outer * inner];
         double identity = StridedKernels.identity(op);
         if (outer > 1) {
-            Arrays.fill(acc, identity);
+            int n = outer * inner;
+            double[] acc = columnAccumulators(n);
+            Arrays.fill(acc, 0, n, identity);
             RowThreads.forRows(outer, reduced * inner, (first, last, part) -> {
                 for (int r = first; r < last; r++) {
                     reduceRowsInto(op, x, xo + r * reduced * inner, reduced, inner, acc, r * inner);
                 }
             });
-            writeAccumulators(acc, o, oo);
+            writeRun(acc, 0, o, oo, n);
             return;
         }
+        // Part p's accumulator row is acc[p * inner, (p + 1) * inner); the calling thread's scratch, so
+        // a helper never keeps a row that another caller's reduction could be given.
         int parts = RowThreads.parts(reduced, inner);
-        double[][] partial = new double[parts][];
-        partial[0] = acc;
+        double[] acc = columnAccumulators(parts * inner);
         RowThreads.forRows(reduced, inner, (first, last, part) -> {
-            double[] into = part == 0 ? acc : new double[inner];
-            Arrays.fill(into, identity);
-            partial[part] = into;
-            reduceRowsInto(op, x, xo + first * inner, last - first, inner, into, 0);
+            Arrays.fill(acc, part * inner, (part + 1) * inner, identity);
+            reduceRowsInto(op, x, xo + first * inner, last - first, inner, acc, part * inner);
         });
         for (int p = 1; p < parts; p++) {
-            double[] more = partial[p];
             for (int j = 0; j < inner; j++) {
-                acc[j] = combinePieces(op, acc[j], more[j]);
+                acc[j] = combinePieces(op, acc[j], acc[p * inner + j]);
             }
         }
-        writeAccumulators(acc, o, oo);
+        writeRun(acc, 0, o, oo, inner);
+    }
+
+    /** Accumulators a thread's column reductions reuse (a sum over the batch runs in every Linear's backward). */
+    private static final ThreadLocal<double[][]> COLUMN_ACCUMULATORS = ThreadLocal.withInitial(() -> new double[][] {
+            new double[0]});
+    /** Beyond this many accumulators a reduction allocates its own, so that a thread does not keep a huge one. */
+    private static final int KEPT_ACCUMULATORS = 1 << 16;
+
+    /** At least {@code n} double accumulators, contents unspecified: this thread's, or fresh when many. */
+    private static double[] columnAccumulators(int n) {
+        if (n > KEPT_ACCUMULATORS) {
+            return new double[n];
+        }
+        double[][] kept = COLUMN_ACCUMULATORS.get();
+        if (kept[0].length < n) {
+            kept[0] = new double[n];
+        }
+        return kept[0];
     }
 
     /** Rows {@code [rows, cols]} dense from {@code from} combined into {@code acc[accOff, accOff + cols)}, in pieces of about RUN_PIECE elements. */
@@ -802,11 +819,6 @@ public final class SimdBackend extends HeapBackend {
                 DoubleKernels.reduceRows(op, x.f64, from + row * cols, n, cols, acc, accOff);
             }
         }
-    }
-
-    /** {@code acc} (the double accumulators) into {@code o} from {@code oo}, rounded to o's dtype. */
-    private static void writeAccumulators(double[] acc, HeapStorage o, int oo) {
-        writeRun(acc, 0, o, oo, acc.length);
     }
 
     /** {@code acc[from, from + n)} into {@code o} from {@code to}, rounded to o's dtype. */

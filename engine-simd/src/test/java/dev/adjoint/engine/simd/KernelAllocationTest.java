@@ -99,8 +99,10 @@ class KernelAllocationTest {
                 }
             }
             for (ReduceOp op : Child.REDUCTIONS) {
-                String kernel = op + " " + dtype + " rows";
-                assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+                for (String rows : new String[] {"rows", "wide rows"}) {
+                    String kernel = op + " " + dtype + " " + rows;
+                    assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+                }
             }
         }
     }
@@ -132,6 +134,11 @@ class KernelAllocationTest {
         static final ReduceOp[] REDUCTIONS = {ReduceOp.SUM, ReduceOp.MAX, ReduceOp.MIN};
         /** Rows of the reductions' block: columns few enough that its accumulator row is a few hundred bytes. */
         static final int ROWS = N / 16;
+        /**
+         * Rows of the reductions' wide block: 1024 columns, whose accumulator row (8 KB of doubles, a
+         * Linear layer's bias gradient) must be the thread's, not allocated per call.
+         */
+        static final int WIDE_ROWS = 16;
         /** The operands: two arrays, an array and one value repeated (a stride of 0), one value and an array. */
         static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
 
@@ -148,6 +155,8 @@ class KernelAllocationTest {
             Layout repeated = new Layout(Shape.of(N), new int[] {0}, 0);
             Layout block = Layout.contiguous(Shape.of(ROWS, N / ROWS));
             Layout blockRow = Layout.contiguous(Shape.of(1, N / ROWS));
+            Layout wide = Layout.contiguous(Shape.of(WIDE_ROWS, N / WIDE_ROWS));
+            Layout wideRow = Layout.contiguous(Shape.of(1, N / WIDE_ROWS));
             for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 Storage x = backend.fromDoubles(spread, dtype);
                 Storage y = backend.fromDoubles(positive, dtype);
@@ -164,6 +173,7 @@ class KernelAllocationTest {
                 }
                 for (ReduceOp op : REDUCTIONS) {
                     report(op + " " + dtype + " rows", () -> backend.reduce(op, x, block, out, blockRow));
+                    report(op + " " + dtype + " wide rows", () -> backend.reduce(op, x, wide, out, wideRow));
                 }
             }
         }
@@ -179,7 +189,7 @@ class KernelAllocationTest {
             }
             System.out.println(kernel + (least <= 1024 ? " stops allocating" : " still allocates " + least
                     + " bytes per call on " + N + " elements after " + MAX_CALLS
-                    + " calls (boxed vectors: see -XX:+PrintInlining)"));
+                    + " calls (boxed vectors, see -XX:+PrintInlining, or a buffer made per call)"));
         }
     }
 }
