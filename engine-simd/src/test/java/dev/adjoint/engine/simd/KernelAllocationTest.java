@@ -147,9 +147,10 @@ class KernelAllocationTest {
         /**
          * The narrow log-softmax's rows, of 6 or a vector's lanes if fewer (a vector's worth of rows at a
          * time, a lane per row, {@code softmaxRows}): a gathering load per column boxed every vector
-         * where C2 left it a call.
+         * where C2 left it a call. As many rows as make each call as long as the other kernels' (with 64,
+         * 20,000 calls could end before C2 had compiled the kernel on a busy machine).
          */
-        static final int SOFTMAX_ROWS = 64;
+        static final int SOFTMAX_ROWS = N / 16;
         static final int SOFTMAX_COLUMNS = 6;
         /** The operands: two arrays, an array and one value repeated (a stride of 0), one value and an array. */
         static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
