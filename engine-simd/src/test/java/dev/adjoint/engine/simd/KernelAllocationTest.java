@@ -7,9 +7,6 @@ import dev.adjoint.spi.Layout;
 import dev.adjoint.spi.ReduceOp;
 import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.UnaryOp;
-import dev.adjoint.spi.heap.HeapStorage;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -101,8 +98,6 @@ class KernelAllocationTest {
                     assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
                 }
             }
-            String softmax = "narrow log-softmax " + dtype;
-            assertTrue(output.contains(softmax + " stops allocating"), softmax + ": " + output);
             for (ReduceOp op : Child.REDUCTIONS) {
                 for (String rows : new String[] {"rows", "wide rows"}) {
                     String kernel = op + " " + dtype + " " + rows;
@@ -144,14 +139,6 @@ class KernelAllocationTest {
          * Linear layer's bias gradient) must be the thread's, not allocated per call.
          */
         static final int WIDE_ROWS = 16;
-        /**
-         * The narrow log-softmax's rows, of 6 or a vector's lanes if fewer (a vector's worth of rows at a
-         * time, a lane per row, {@code softmaxRows}): a gathering load per column boxed every vector
-         * where C2 left it a call. As many rows as make each call as long as the other kernels' (with 64,
-         * 20,000 calls could end before C2 had compiled the kernel on a busy machine).
-         */
-        static final int SOFTMAX_ROWS = N / 16;
-        static final int SOFTMAX_COLUMNS = 6;
         /** The operands: two arrays, an array and one value repeated (a stride of 0), one value and an array. */
         static final String[] OPERANDS = {"vector-vector", "vector-repeated", "repeated-vector"};
 
@@ -183,17 +170,6 @@ class KernelAllocationTest {
                     report(op + " " + dtype + " " + OPERANDS[0], () -> backend.binary(op, x, dense, y, dense, o, dense));
                     report(op + " " + dtype + " " + OPERANDS[1], () -> backend.binary(op, x, dense, y, repeated, o, dense));
                     report(op + " " + dtype + " " + OPERANDS[2], () -> backend.binary(op, x, repeated, y, dense, o, dense));
-                }
-                if (dtype == DType.FLOAT32) {
-                    float[] in = ((HeapStorage) x).f32;
-                    float[] o = ((HeapStorage) out).f32;
-                    int n = Math.min(SOFTMAX_COLUMNS, FloatVector.SPECIES_PREFERRED.length());
-                    report("narrow log-softmax " + dtype, () -> FloatRows.softmaxRows(in, 0, o, 0, SOFTMAX_ROWS, n, true));
-                } else {
-                    double[] in = ((HeapStorage) x).f64;
-                    double[] o = ((HeapStorage) out).f64;
-                    int n = Math.min(SOFTMAX_COLUMNS, DoubleVector.SPECIES_PREFERRED.length());
-                    report("narrow log-softmax " + dtype, () -> DoubleRows.softmaxRows(in, 0, o, 0, SOFTMAX_ROWS, n, true));
                 }
                 for (ReduceOp op : REDUCTIONS) {
                     report(op + " " + dtype + " rows", () -> backend.reduce(op, x, block, out, blockRow));
