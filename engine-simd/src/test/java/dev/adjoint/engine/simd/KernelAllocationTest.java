@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * tanh, asinh, acosh, atanh, erf, sin, cos, tan, the roundings, and the derivatives of GELU, SiLU,
  * tanh and sigmoid) and
  * the binary ones (add, sub, mul, div, max, min and the comparisons, of two arrays or of an array and
- * one value either side) and the reductions over a leading axis allocate nothing once C2 has compiled
+ * one value either side), the reductions over a leading axis and the fused softmax's rows
+ * ({@link #softmaxRowsStopAllocatingOnceCompiled}) allocate nothing once C2 has compiled
  * them: each loop body must fit what C2 inlines in one compilation, and call erf, exp, log, log1p and
  * tanh from the loop body itself (not from a helper called there), or a transcendental may be left a
  * call and every vector is boxed (GELU's exact derivative in FLOAT32 allocated 12 bytes per element
@@ -41,6 +42,8 @@ class KernelAllocationTest {
     private static final int N = 1 << 14;
     /** Calls before giving up: C2 compiles a loop this hot within a few hundred. */
     private static final int MAX_CALLS = 20_000;
+    /** Seconds of calls before giving up, whatever their number. */
+    private static final int MIN_SECONDS = 10;
 
     @Test
     void kernelsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
@@ -65,10 +68,16 @@ class KernelAllocationTest {
     }
 
     private static String runChild(String... jvmOptions) throws IOException, InterruptedException {
+        return runChild(Child.class, List.of(jvmOptions));
+    }
+
+    private static String runChild(Class<?> main, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
-        command.addAll(List.of(jvmOptions));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output;
         try (var in = process.getInputStream()) {
@@ -77,6 +86,31 @@ class KernelAllocationTest {
         assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
         assertEquals(0, process.exitValue(), output);
         return output;
+    }
+
+    /**
+     * The fused softmax's rows ({@link FloatRows#softmaxRows}, {@link DoubleRows#softmaxRows}), softmax
+     * and log-softmax, allocate nothing once compiled: rows no longer than a vector (a lane per row, and
+     * the rows left over one at a time) and rows of one to several vectors with a masked tail, 70 rows a
+     * call. A row's lanes were summed by a helper taking the vector, which C2 left a call once it had
+     * inlined the two exponentials before it (past its node budget) and boxed: 6.7-52 KB per call
+     * here. A child JVM per row length, as a program with one softmax layer; each beside {@link Child},
+     * whose kernels' JIT history these calls would change. Not covered: a program whose softmax rows
+     * are of both kinds, in FLOAT64, can still reach the node budget (three or four exponentials in one
+     * compiled softmaxRows), and -XX:InlineFrequencyRatio=4, where a row of one to three vectors runs
+     * its exponentials' call sites too few times a call for C2 to inline them.
+     */
+    @Test
+    void softmaxRowsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
+        for (int n : SoftmaxChild.LENGTHS) {
+            String output = runChild(SoftmaxChild.class, List.of(), String.valueOf(n));
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (boolean log : new boolean[] {false, true}) {
+                    String kernel = SoftmaxChild.name(dtype, n, log);
+                    assertTrue(output.contains(kernel + " stops allocating"), kernel + ": " + output);
+                }
+            }
+        }
     }
 
     private static void assertEveryKernelStopsAllocating(String output, UnaryOp[] kernels) {
@@ -178,18 +212,54 @@ class KernelAllocationTest {
             }
         }
 
-        /** Calls {@code kernel} until one call allocates (almost) nothing, or MAX_CALLS times, and prints the least. */
-        private static void report(String kernel, Runnable call) {
+        /**
+         * Calls {@code kernel} until one call allocates (almost) nothing, or MAX_CALLS times and for at
+         * least {@link #MIN_SECONDS} (on a busy machine C2 may take longer than the calls), and prints
+         * the least.
+         */
+        static void report(String kernel, Runnable call) {
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long least = Long.MAX_VALUE;
-            for (int i = 0; i < MAX_CALLS && least > 1024; i++) {
+            long until = System.nanoTime() + MIN_SECONDS * 1_000_000_000L;
+            int calls = 0;
+            for (; (calls < MAX_CALLS || System.nanoTime() < until) && least > 1024; calls++) {
                 long before = threads.getCurrentThreadAllocatedBytes();
                 call.run();
                 least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
             }
             System.out.println(kernel + (least <= 1024 ? " stops allocating" : " still allocates " + least
-                    + " bytes per call on " + N + " elements after " + MAX_CALLS
+                    + " bytes per call after " + calls
                     + " calls (boxed vectors, see -XX:+PrintInlining, or a buffer made per call)"));
+        }
+    }
+
+    /** Run by {@link #softmaxRowsStopAllocatingOnceCompiled}: one line per dtype, row length and form. */
+    static final class SoftmaxChild {
+        /** Row lengths: under a vector of either dtype, of one FLOAT32 vector and a tail, of several. */
+        static final int[] LENGTHS = {6, 10, 20, 100};
+        /** A multiple of 16 rows for the lane-per-row path, and six left over for the one-row path. */
+        static final int ROWS = 70;
+
+        static String name(DType dtype, int n, boolean log) {
+            return (log ? "log-softmax " : "softmax ") + dtype + " rows of " + n;
+        }
+
+        /** Rows of {@code args[0]} elements: one row length per JVM, as a program with one softmax layer. */
+        public static void main(String[] args) {
+            int n = Integer.parseInt(args[0]);
+            int size = ROWS * n;
+            float[] xf = new float[size];
+            float[] of = new float[size];
+            double[] xd = new double[size];
+            double[] od = new double[size];
+            for (int i = 0; i < size; i++) {
+                xd[i] = (i % 2000 - 1000) / 250.0;
+                xf[i] = (float) xd[i];
+            }
+            for (boolean log : new boolean[] {false, true}) {
+                Child.report(name(DType.FLOAT32, n, log), () -> FloatRows.softmaxRows(xf, 0, of, 0, ROWS, n, log));
+                Child.report(name(DType.FLOAT64, n, log), () -> DoubleRows.softmaxRows(xd, 0, od, 0, ROWS, n, log));
+            }
         }
     }
 }
