@@ -1,9 +1,6 @@
 package dev.adjoint.engine.simd;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.function.DoubleUnaryOperator;
@@ -16,9 +13,6 @@ import java.util.function.DoubleUnaryOperator;
  */
 final class DoubleLanes {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats with as many lanes as {@link #D}: one load widens to one double vector. */
-    private static final VectorSpecies<Float> FLOATS = D.length() >= 2
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2)) : null;
     /** Elements per piece: 8 KiB of doubles, in L1 while the kernel's loops run over it. */
     private static final int PIECE = 1024;
     private static final ThreadLocal<double[]> WIDE = ThreadLocal.withInitial(() -> new double[PIECE]);
@@ -38,7 +32,7 @@ final class DoubleLanes {
      * itself, the same in every tier.
      */
     static void run(float[] x, int xo, float[] o, int oo, int bound, Kernel kernel, DoubleUnaryOperator reference) {
-        if (FLOATS == null) {
+        if (D.length() < 2) {
             for (int i = 0; i < bound; i++) {
                 o[oo + i] = (float) reference.applyAsDouble(x[xo + i]);
             }
@@ -47,14 +41,16 @@ final class DoubleLanes {
         double[] wide = WIDE.get();
         for (int at = 0; at < bound; at += PIECE) {
             int n = Math.min(PIECE, bound - at);
-            for (int i = 0; i < n; i += D.length()) {
-                ((DoubleVector) FloatVector.fromArray(FLOATS, x, xo + at + i).convertShape(VectorOperators.F2D, D, 0))
-                        .intoArray(wide, i);
+            // Plain loops, which C2 compiles to vector conversions itself: widening through the Vector API
+            // takes either a float species of half the width, whose vectors in FloatVector's shared methods
+            // pollute the type profiles every float kernel's compiled calls rest on (docs/benchmarks.md,
+            // allocation), or the preferred one and a lane shuffle per half, no faster.
+            for (int i = 0; i < n; i++) {
+                wide[i] = x[xo + at + i];
             }
             kernel.run(wide, 0, wide, 0, n);
-            for (int i = 0; i < n; i += D.length()) {
-                ((FloatVector) DoubleVector.fromArray(D, wide, i).convertShape(VectorOperators.D2F, FLOATS, 0))
-                        .intoArray(o, oo + at + i);
+            for (int i = 0; i < n; i++) {
+                o[oo + at + i] = (float) wide[i];
             }
         }
     }
