@@ -11,12 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -68,24 +64,7 @@ class KernelAllocationTest {
     }
 
     private static String runChild(String... jvmOptions) throws IOException, InterruptedException {
-        return runChild(Child.class, List.of(jvmOptions));
-    }
-
-    private static String runChild(Class<?> main, List<String> jvmOptions, String... args)
-            throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output;
-        try (var in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
-        assertEquals(0, process.exitValue(), output);
-        return output;
+        return ChildJvm.run(Child.class, List.of(jvmOptions));
     }
 
     /**
@@ -103,7 +82,7 @@ class KernelAllocationTest {
     @Test
     void softmaxRowsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
         for (int n : SoftmaxChild.LENGTHS) {
-            String output = runChild(SoftmaxChild.class, List.of(), String.valueOf(n));
+            String output = ChildJvm.run(SoftmaxChild.class, List.of(), String.valueOf(n));
             for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 for (boolean log : new boolean[] {false, true}) {
                     String kernel = SoftmaxChild.name(dtype, n, log);

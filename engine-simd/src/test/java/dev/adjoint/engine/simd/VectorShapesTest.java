@@ -9,12 +9,9 @@ import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,7 +45,7 @@ class VectorShapesTest {
     @Test
     void kernelsMakeVectorsOfThePreferredShapeOnly() throws IOException, InterruptedException {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            String output = runChild(dtype);
+            String output = ChildJvm.run(Child.class, List.of("-Xlog:class+init=info:stdout"), dtype.name());
             assertTrue(output.contains(Child.DONE), dtype + ": the child did not finish its program:\n" + output);
             int bits = VectorShape.preferredShape().vectorBitSize();
             String preferred = String.valueOf(bits);
@@ -68,21 +65,6 @@ class VectorShapesTest {
             assertEquals(Set.of(), others, dtype + ": vector classes of a shape other than the preferred "
                     + preferred + "-bit one were made (all made: " + classes + ")");
         }
-    }
-
-    private static String runChild(DType dtype) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "-Xlog:class+init=info:stdout", "-cp", System.getProperty("java.class.path"),
-                Child.class.getName(), dtype.name()));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output;
-        try (var in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
-        assertEquals(0, process.exitValue(), output);
-        return output;
     }
 
     /** The program: one dtype per JVM, sizes past every kernel's vector length and scalar tails. */
