@@ -44,12 +44,12 @@ class VectorShapesTest {
 
     @Test
     void kernelsMakeVectorsOfThePreferredShapeOnly() throws IOException, InterruptedException {
+        int bits = VectorShape.preferredShape().vectorBitSize();
+        String preferred = String.valueOf(bits);
+        String gatherIndex = bits < 512 ? "Int" + bits / 2 + "Vector" : null;
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
             String output = ChildJvm.run(Child.class, List.of("-Xlog:class+init=info:stdout"), dtype.name());
             assertTrue(output.contains(Child.DONE), dtype + ": the child did not finish its program:\n" + output);
-            int bits = VectorShape.preferredShape().vectorBitSize();
-            String preferred = String.valueOf(bits);
-            String gatherIndex = bits < 512 ? "Int" + bits / 2 + "Vector" : null;
             Set<String> classes = new TreeSet<>();
             Set<String> others = new TreeSet<>();
             Matcher m = VECTOR_CLASS.matcher(output);
