@@ -6,14 +6,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -233,18 +230,9 @@ class GemmTest {
     void aProductInTheInterpreterHasTheSameBits() throws IOException, InterruptedException {
         Case c = Interpreted.CASE;
         float[] expected = reference(c, floats(c.batch * c.m * c.k, 1), floats(c.bSize(), 2));
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xint", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), Interpreted.class.getName()).redirectErrorStream(true);
         // The environment is inherited: JVM options given there (-XX:UseAVX=2, say) change the vector
         // width and so the blocks, and the child must run with the same ones.
-        Process process = builder.start();
-        String output;
-        try (var in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish: " + output);
-        assertEquals(0, process.exitValue(), output);
+        String output = ChildJvm.run(Interpreted.class, List.of("-Xint"));
         assertTrue(output.contains(Interpreted.blocks()), "the child JVM derived other blocks: " + output);
         assertTrue(output.contains("bits " + Arrays.hashCode(expected)), c + " interpreted: " + output);
     }

@@ -10,10 +10,8 @@ import dev.adjoint.spi.FusedKernels;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -308,16 +306,7 @@ class SimdAttentionTest {
     }
 
     private static String child(int threads) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-cp", System.getProperty("java.class.path"),
-                Child.class.getName()).redirectErrorStream(true).start();
-        String output;
-        try (var in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
-        assertEquals(0, process.exitValue(), output);
+        String output = ChildJvm.run(Child.class, List.of("-D" + MatmulThreads.PROPERTY + "=" + threads));
         return output.lines().filter(l -> l.startsWith("attention ")).reduce("", (a, l) -> a + l + "\n");
     }
 

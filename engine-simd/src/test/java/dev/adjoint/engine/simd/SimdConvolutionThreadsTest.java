@@ -9,12 +9,9 @@ import dev.adjoint.autograd.Autograd;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A convolution and its three gradients have the same bits on one, two and three threads, through
@@ -83,16 +80,8 @@ class SimdConvolutionThreadsTest {
 
     /** The child's lines: one bit hash per case, dtype and tensor (output, input, weight and bias gradients). */
     private static String child(int threads, boolean winograd) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                "-D" + MatmulThreads.PROPERTY + "=" + threads, "-Dadjoint.simd.winograd=" + winograd,
-                "-cp", System.getProperty("java.class.path"), Child.class.getName()).redirectErrorStream(true).start();
-        String output;
-        try (var in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "child JVM did not finish: " + output);
-        assertEquals(0, process.exitValue(), output);
+        String output = ChildJvm.run(Child.class,
+                List.of("-D" + MatmulThreads.PROPERTY + "=" + threads, "-Dadjoint.simd.winograd=" + winograd));
         return output.lines().filter(l -> l.startsWith("conv ")).reduce("", (a, l) -> a + l + "\n");
     }
 
