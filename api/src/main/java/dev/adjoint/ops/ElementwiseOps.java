@@ -7,6 +7,7 @@ import dev.adjoint.autograd.ForwardAD;
 import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.BinaryOp;
+import dev.adjoint.spi.FusedKernels;
 import dev.adjoint.spi.UnaryOp;
 
 /**
@@ -47,6 +48,28 @@ public final class ElementwiseOps {
      */
     public static Tensor timesUnary(Tensor v, UnaryOp derivative, Tensor x) {
         return binaryIntoFresh(BinaryOp.MUL, unary(derivative, x), v);
+    }
+
+    /**
+     * ReLU's VJP and JVP from its output: {@code v} where {@code y > 0}, else 0 (a select, as torch's
+     * {@code threshold_backward}: an infinite or NaN {@code v} where {@code y <= 0} gives 0). One pass
+     * ({@link FusedKernels#reluBackward}) where the backend offers it and nothing is recorded (the
+     * backward of a training step); otherwise the differentiable composite {@code where(y > 0, v, 0)},
+     * a comparison and a select, which also serves double backward and forward mode.
+     */
+    public static Tensor reluTimes(Tensor v, Tensor y) {
+        FusedKernels fused = FusedKernels.offered(v.backend(), FusedKernels.Kernel.RELU_BACKWARD, v.dtype());
+        if (fused != null && v.dtype().isFloatingPoint() && y.dtype() == v.dtype() && y.backend() == v.backend()
+                && v.isContiguous() && y.isContiguous() && v.shape().equals(y.shape())
+                && NormalizationOps.plain(v, y)) {
+            Tensor out = Dispatch.empty(v.backend(), v.dtype(), v.shape());
+            if (out.numel() > 0) {
+                fused.reluBackward(v.storage(), v.layout().offset(), y.storage(), y.layout().offset(), out.storage(),
+                        out.layout().offset(), out.numel());
+            }
+            return out;
+        }
+        return Tensor.where(y.gt(0.0), v, Dispatch.scalar(v.backend(), v.dtype(), 0.0));
     }
 
     /**

@@ -27,7 +27,7 @@ public interface FusedKernels {
     /** The kernels of this interface, one constant per method, for {@link #offers}. */
     enum Kernel {
         SOFTMAX, SOFTMAX_BACKWARD, LAYER_NORM, LAYER_NORM_BACKWARD, BATCH_NORM, BATCH_NORM_BACKWARD, SGD_STEP, ADAM_STEP,
-        ATTENTION, ATTENTION_BACKWARD, DROPOUT_MASK
+        ATTENTION, ATTENTION_BACKWARD, DROPOUT_MASK, RELU_BACKWARD
     }
 
     /**
@@ -69,6 +69,18 @@ public interface FusedKernels {
     default void softmaxBackward(Storage grad, Layout gradLayout, Storage y, Layout yLayout, boolean log,
                                  Storage out, Layout outLayout) {
         throw notOffered(Kernel.SOFTMAX_BACKWARD);
+    }
+
+    /**
+     * ReLU's vector-Jacobian product from its output, in one pass: {@code out[i] = y[i] > 0 ? grad[i] : 0}
+     * for {@code n} contiguous elements of each from its offset, all of one floating dtype. A select, as
+     * the composite {@code where(y > 0, grad, 0)} and torch's {@code threshold_backward}: an infinite or
+     * NaN gradient where {@code y <= 0} (or y is NaN) gives 0, not NaN; the zero is +0. {@code out} may be
+     * {@code grad} itself.
+     */
+    default void reluBackward(Storage grad, int gradOffset, Storage y, int yOffset, Storage out, int outOffset,
+                              int n) {
+        throw notOffered(Kernel.RELU_BACKWARD);
     }
 
     /**

@@ -45,10 +45,9 @@ public enum UnaryOp {
     // sigmoid' = y (1 - y) from the output, likewise a primitive (SIGMOID_DERIVATIVE).
     SIGMOID("sigmoid", "SigmoidBackward", UnaryOp::sigmoid, ofOutput(UnaryOp::sigmoidTimes)),
     // relu(NaN) is NaN: x > 0 is false for NaN, so test the zero branch instead.
-    // The gradient where y > 0, else exactly 0 (a where, as torch's threshold_backward: an inf in v
-    // does not leak into the zeros).
-    RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput((v, y) -> Tensor.where(y.gt(0.0), v,
-            dev.adjoint.ops.Dispatch.scalar(v.backend(), v.dtype(), 0.0)))),
+    // The gradient where y > 0, else exactly 0 (a select, as torch's threshold_backward: an inf in v
+    // does not leak into the zeros); one fused pass where the backend has it (ElementwiseOps.reluTimes).
+    RELU("relu", "ReluBackward", x -> x <= 0 ? 0.0 : x, ofOutput(ElementwiseOps::reluTimes)),
     // d erf(x) = 2/sqrt(pi) exp(-x^2)
     ERF("erf", "ErfBackward", Erf::erf, ofInput((v, x) -> v.mul(x.square().neg().exp().mul(2.0 / Math.sqrt(Math.PI))))),
     // e^x - 1 without the cancellation near 0 (elu's negative branch); d = e^x = y + 1, as PyTorch.

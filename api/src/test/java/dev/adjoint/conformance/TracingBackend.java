@@ -162,6 +162,12 @@ final class TracingBackend implements Backend {
                 record("dropoutMask", null);
                 fused.dropoutMask(seed, gamma, threshold, value, out, n);
             }
+
+            @Override
+            public void reluBackward(Storage g, int gOffset, Storage y, int yOffset, Storage out, int outOffset, int n) {
+                record("reluBackward", null);
+                fused.reluBackward(g, gOffset, y, yOffset, out, outOffset, n);
+            }
         };
     }
 

@@ -292,6 +292,16 @@ public class HeapFusedKernels implements FusedKernels {
     // in-place ops they replace round.
 
     @Override
+    public void reluBackward(Storage grad, int gradOffset, Storage y, int yOffset, Storage out, int outOffset, int n) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage ys = (HeapStorage) y;
+        HeapStorage o = (HeapStorage) out;
+        for (int i = 0; i < n; i++) {
+            o.set(outOffset + i, ys.get(yOffset + i) > 0 ? g.get(gradOffset + i) : 0.0);
+        }
+    }
+
+    @Override
     public void sgdStep(Storage param, int paramOffset, Storage grad, int gradOffset, Storage momentumBuffer,
                         int bufferOffset, int n, double lr, double momentum, double dampening, double weightDecay,
                         boolean nesterov, boolean firstStep) {

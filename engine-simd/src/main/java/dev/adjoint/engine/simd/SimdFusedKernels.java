@@ -27,6 +27,28 @@ final class SimdFusedKernels extends HeapFusedKernels {
     }
 
     /**
+     * A compare and a select per vector ({@link FloatKernels#reluBackward}, {@link DoubleKernels#reluBackward}),
+     * a large gradient in pieces over the matmul's threads as the elementwise kernels split a run.
+     */
+    @Override
+    public void reluBackward(Storage grad, int gradOffset, Storage y, int yOffset, Storage out, int outOffset, int n) {
+        HeapStorage g = (HeapStorage) grad;
+        HeapStorage ys = (HeapStorage) y;
+        HeapStorage o = (HeapStorage) out;
+        if (o.dtype != DType.FLOAT32 && o.dtype != DType.FLOAT64) {
+            super.reluBackward(grad, gradOffset, y, yOffset, out, outOffset, n);
+            return;
+        }
+        RowThreads.inPieces(n, (at, length) -> {
+            if (o.dtype == DType.FLOAT32) {
+                FloatKernels.reluBackward(g.f32, gradOffset + at, ys.f32, yOffset + at, o.f32, outOffset + at, length);
+            } else {
+                DoubleKernels.reluBackward(g.f64, gradOffset + at, ys.f64, yOffset + at, o.f64, outOffset + at, length);
+            }
+        });
+    }
+
+    /**
      * In vectors ({@link FloatDropoutMasks}, {@link DoubleDropoutMasks}), a large mask in pieces over the
      * matmul's threads.
      */

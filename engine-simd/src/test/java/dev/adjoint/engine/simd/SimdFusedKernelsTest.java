@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The vector rows of the fused softmax, layer norm and batch norm, and the optimizer updates, against the plain loops of
+ * The vector rows of the fused softmax, layer norm and batch norm, ReLU's backward, and the optimizer updates, against the plain loops of
  * {@link HeapFusedKernels}, at row lengths around and beyond the lane count (tails in every row) and
  * with enough rows (or channels) for a call to be split into parts over threads; NaN and infinite rows
  * follow the plain loops.
@@ -416,6 +416,48 @@ class SimdFusedKernelsTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * ReLU's fused backward is the select {@code y > 0 ? g : +0} bit for bit, as the plain loop and the
+     * composite {@code where(y > 0, g, 0)}: infinities and NaNs of g where y is not positive give +0, a NaN
+     * y gives +0, a -0 gradient where y > 0 stays -0; at lengths around the lane count, past the size at
+     * which a call is split over threads, from offsets, and written over the gradient itself.
+     */
+    @Test
+    void reluBackwardIsTheSelectOfTheComposite() {
+        double[] special = {0.0, -0.0, 1.5, -2.5, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+                Double.MIN_VALUE, -Double.MIN_VALUE, 3e-39};
+        int[] lengths = {0, 1, 15, 16, 17, 33, 1000, 2 * SimdBackend.RUN_PIECE + 9};
+        for (DType dtype : FLOATING) {
+            for (int n : lengths) {
+                double[] g = values(n + 3, 31, -3, 3);
+                double[] y = values(n + 5, 32, -1, 1);
+                for (int i = 0; i < n; i++) {
+                    if (i % 3 == 0) {
+                        g[3 + i] = special[i / 3 % special.length];
+                    }
+                    if (i % 4 == 1) {
+                        y[5 + i] = special[(i / 4 + 3) % special.length];
+                    }
+                }
+                HeapStorage gs = storage(g, dtype);
+                HeapStorage ys = storage(y, dtype);
+                double[] expected = new double[n];
+                for (int i = 0; i < n; i++) {
+                    expected[i] = ys.get(5 + i) > 0 ? gs.get(3 + i) : 0.0;
+                }
+                String what = "reluBackward " + dtype + " n=" + n;
+                for (FusedKernels kernels : new FusedKernels[] {PLAIN, VECTOR}) {
+                    HeapStorage out = HeapStorage.allocate(dtype, n + 7);
+                    kernels.reluBackward(gs, 3, ys, 5, out, 7, n);
+                    assertArrayEquals(expected, Arrays.copyOfRange(doubles(out), 7, 7 + n), what + " " + kernels);
+                }
+                HeapStorage inPlace = storage(g, dtype);
+                VECTOR.reluBackward(inPlace, 3, ys, 5, inPlace, 3, n);
+                assertArrayEquals(expected, Arrays.copyOfRange(doubles(inPlace), 3, 3 + n), what + " in place");
             }
         }
     }
