@@ -35,10 +35,6 @@ final class SimdFusedKernels extends HeapFusedKernels {
         HeapStorage g = (HeapStorage) grad;
         HeapStorage ys = (HeapStorage) y;
         HeapStorage o = (HeapStorage) out;
-        if (o.dtype != DType.FLOAT32 && o.dtype != DType.FLOAT64) {
-            super.reluBackward(grad, gradOffset, y, yOffset, out, outOffset, n);
-            return;
-        }
         RowThreads.inPieces(n, (at, length) -> {
             if (o.dtype == DType.FLOAT32) {
                 FloatKernels.reluBackward(g.f32, gradOffset + at, ys.f32, yOffset + at, o.f32, outOffset + at, length);
