@@ -467,10 +467,10 @@ final class SimdConvolution {
             int at = gl.offset() + n * outChannels * w.positions();
             if (f32) {
                 FloatConvolution.bandedWeightGrad(x.f32, plane, channels, grad.f32, at, w, pad, groups, outChannels,
-                        band, partials.f32, n * size, new float[size]);
+                        band, partials.f32, n * size);
             } else {
                 DoubleConvolution.bandedWeightGrad(x.f64, plane, channels, grad.f64, at, w, pad, groups, outChannels,
-                        band, partials.f64, n * size, new double[size]);
+                        band, partials.f64, n * size);
             }
         });
         untransposeSum(partials, batch, size, groups, channels / groups * w.taps(), outChannels / groups, out, ol);

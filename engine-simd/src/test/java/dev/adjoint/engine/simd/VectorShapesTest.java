@@ -33,10 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * attention, dropout, softmax and losses), forward and backward, in FLOAT32 and in FLOAT64, and logs
  * which classes it initialises: a vector class is initialised when its first vector is made. One
  * exception, in FLOAT64 below 512-bit vectors: the JDK indexes a gather of doubles with int vectors of
- * as many lanes, half the preferred width ({@code DoubleVector.fromArray} with an index map), and
- * max pooling at stride 2 gathers where vectors do not compress in one instruction (AVX2). The
- * program has no gathers on AVX-512; FLOAT64 max pooling at a stride above 2 and some of the
- * convolutions' transposes gather there too.
+ * as many lanes, half the preferred width ({@code DoubleVector.fromArray} with an index map), as
+ * FLOAT64 max pooling at a stride above 2 and some of the convolutions' transposes do.
  */
 class VectorShapesTest {
     private static final Pattern VECTOR_CLASS = Pattern.compile(
