@@ -1225,11 +1225,12 @@ final class SimdConvolution {
 
     /**
      * Whether a convolution takes {@link FloatWinograd} (F(2 x 2, 3 x 3)): 3 x 3, stride 1, no
-     * dilation, one group, padding 0 to 2, a machine with the 32 vector registers its register
-     * block needs, and channels enough ({@link #WINOGRAD_CHANNELS}).
+     * dilation, one group, padding 0 to 2, and channels enough ({@link #WINOGRAD_CHANNELS}). With 16
+     * vector registers too (AVX2), where its products take smaller register blocks and the implicit
+     * kernels, which need 32, are not there to take it instead.
      */
     static boolean winograd(HeapStorage a, HeapStorage b, Window2d w, int groups, int channels, int outChannels) {
-        return WINOGRAD && IMPLICIT_BLOCK_FITS && a.dtype == b.dtype && a.dtype.isFloatingPoint() && groups == 1
+        return WINOGRAD && a.dtype == b.dtype && a.dtype.isFloatingPoint() && groups == 1
                 && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1
                 && w.dilationH() == 1 && w.dilationW() == 1 && w.padH() <= 2 && w.padW() <= 2
                 && w.outH() == w.height() + 2 * w.padH() - 2 && w.outW() == w.width() + 2 * w.padW() - 2
