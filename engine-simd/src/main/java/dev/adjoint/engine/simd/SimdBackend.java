@@ -791,8 +791,13 @@ public final class SimdBackend extends HeapBackend {
     /** Accumulators a thread's column reductions reuse (a sum over the batch runs in every Linear's backward). */
     private static final ThreadLocal<double[][]> COLUMN_ACCUMULATORS = ThreadLocal.withInitial(() -> new double[][] {
             new double[0]});
-    /** Beyond this many accumulators a reduction allocates its own, so that a thread does not keep a huge one. */
-    private static final int KEPT_ACCUMULATORS = 1 << 16;
+    /**
+     * Beyond this many accumulators (2 MiB) a reduction allocates its own, so that a thread does not
+     * keep a huge one. A sum over a short leading dimension takes {@link RowThreads#PARTS} rows of
+     * them: the language model's position-embedding gradient, [8, 128, 256] summed over the batch,
+     * 8 x 32768, which a limit of 2^16 made a fresh 2 MB array every step.
+     */
+    private static final int KEPT_ACCUMULATORS = 1 << 18;
 
     /** At least {@code n} double accumulators, contents unspecified: this thread's, or fresh when many. */
     private static double[] columnAccumulators(int n) {
