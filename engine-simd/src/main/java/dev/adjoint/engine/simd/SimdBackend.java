@@ -788,7 +788,10 @@ public final class SimdBackend extends HeapBackend {
         writeRun(acc, 0, o, oo, inner);
     }
 
-    /** Accumulators a thread's column reductions reuse (a sum over the batch runs in every Linear's backward). */
+    /**
+     * Accumulators a thread's column reductions reuse (a sum over the batch runs in every Linear's
+     * backward), and the layer norm backward's weight and bias sums ({@link SimdFusedKernels}).
+     */
     private static final ThreadLocal<double[][]> COLUMN_ACCUMULATORS = ThreadLocal.withInitial(() -> new double[][] {
             new double[0]});
     /**
@@ -800,7 +803,7 @@ public final class SimdBackend extends HeapBackend {
     private static final int KEPT_ACCUMULATORS = 1 << 18;
 
     /** At least {@code n} double accumulators, contents unspecified: this thread's, or fresh when many. */
-    private static double[] columnAccumulators(int n) {
+    static double[] columnAccumulators(int n) {
         if (n > KEPT_ACCUMULATORS) {
             return new double[n];
         }

@@ -6,6 +6,8 @@ import dev.adjoint.spi.Storage;
 import dev.adjoint.spi.heap.HeapFusedKernels;
 import dev.adjoint.spi.heap.HeapStorage;
 
+import java.util.Arrays;
+
 /**
  * Scaled dot-product attention a (batch, head) matrix at a time with its scores in cache
  * ({@link FloatAttention}). The fused softmax and layer norm with vector rows ({@link FloatRows}, {@link DoubleRows}) wherever a
@@ -207,26 +209,35 @@ final class SimdFusedKernels extends HeapFusedKernels {
         boolean f32 = in.dtype == DType.FLOAT32;
         int parts = RowThreads.parts(rows, normalized);
         // Column sums per part, added in part order at the end: the same sums on one thread or two.
-        double[][] gw = gradWeight == null ? null : new double[parts][normalized];
-        double[][] gb = gradBias == null ? null : new double[parts][normalized];
+        // Part p's weight sums from p * normalized, its bias sums after all parts' weight sums; in this
+        // thread's kept accumulators, as the backend's column reductions (a step makes several calls).
+        int sumsLength = parts * normalized;
+        double[] sums = gradWeight == null && gradBias == null ? null
+                : SimdBackend.columnAccumulators(2 * sumsLength);
+        double[] gw = gradWeight == null ? null : sums;
+        double[] gb = gradBias == null ? null : sums;
         RowThreads.forRows(rows, normalized, (from, to, part) -> {
-            double[] gwPart = gw == null ? null : gw[part];
-            double[] gbPart = gb == null ? null : gb[part];
+            int gwo = part * normalized;
+            int gbo = sumsLength + part * normalized;
+            if (sums != null) {
+                Arrays.fill(sums, gwo, gwo + normalized, 0.0);
+                Arrays.fill(sums, gbo, gbo + normalized, 0.0);
+            }
             for (int row = from; row < to; row++) {
                 int go = gradOffset + row * normalized;
                 int xo = xOffset + row * normalized;
                 int oo = row * normalized;
                 if (f32) {
                     FloatRows.layerNormBackward(g.f32, go, in.f32, xo, m.get(row), r.get(row), w == null ? null : w.f32,
-                            normalized, gx == null ? null : gx.f32, oo, gwPart, gbPart);
+                            normalized, gx == null ? null : gx.f32, oo, gw, gwo, gb, gbo);
                 } else {
                     DoubleRows.layerNormBackward(g.f64, go, in.f64, xo, m.get(row), r.get(row),
-                            w == null ? null : w.f64, normalized, gx == null ? null : gx.f64, oo, gwPart, gbPart);
+                            w == null ? null : w.f64, normalized, gx == null ? null : gx.f64, oo, gw, gwo, gb, gbo);
                 }
             }
         });
-        writeColumnSums(gw, (HeapStorage) gradWeight, normalized);
-        writeColumnSums(gb, (HeapStorage) gradBias, normalized);
+        writeColumnSums(gw, 0, parts, (HeapStorage) gradWeight, normalized);
+        writeColumnSums(gb, sumsLength, parts, (HeapStorage) gradBias, normalized);
     }
 
     @Override
@@ -415,14 +426,15 @@ final class SimdFusedKernels extends HeapFusedKernels {
         return values;
     }
 
-    private static void writeColumnSums(double[][] parts, HeapStorage out, int n) {
-        if (parts == null) {
+    /** The column sums of {@code parts} parts of {@code n} from {@code from}, added in part order, into {@code out}. */
+    private static void writeColumnSums(double[] sums, int from, int parts, HeapStorage out, int n) {
+        if (sums == null) {
             return;
         }
         for (int i = 0; i < n; i++) {
-            double sum = parts[0][i];
-            for (int p = 1; p < parts.length; p++) {
-                sum += parts[p][i];
+            double sum = sums[from + i];
+            for (int p = 1; p < parts; p++) {
+                sum += sums[from + p * n + i];
             }
             out.set(i, sum);
         }
