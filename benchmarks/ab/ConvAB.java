@@ -45,21 +45,21 @@ public class ConvAB {
     private static final String ONLY = System.getenv().getOrDefault("ONLY", "");
 
     private record Operands(Backend backend, Storage x, Layout xl, Storage w, Layout wl, Storage g, Layout gl,
-                            Window2d win) {
+                            Window2d win, int groups) {
         Storage run(int kernel) {
             Storage out;
             switch (kernel) {
                 case 0 -> {
                     out = backend.allocate(DTYPE, gl.shape().numel());
-                    backend.conv2d(x, xl, w, wl, win, 1, out, gl);
+                    backend.conv2d(x, xl, w, wl, win, groups, out, gl);
                 }
                 case 1 -> {
                     out = backend.allocate(DTYPE, xl.shape().numel());
-                    backend.conv2dInputGrad(g, gl, w, wl, win, 1, out, xl);
+                    backend.conv2dInputGrad(g, gl, w, wl, win, groups, out, xl);
                 }
                 default -> {
                     out = backend.allocate(DTYPE, wl.shape().numel());
-                    backend.conv2dWeightGrad(x, xl, g, gl, win, 1, out, wl);
+                    backend.conv2dWeightGrad(x, xl, g, gl, win, groups, out, wl);
                 }
             }
             return out;
@@ -72,7 +72,7 @@ public class ConvAB {
             System.exit(2);
         }
         int rounds = Integer.parseInt(args[0]);
-        // {input, weight, {stride}}; padding kernel / 2.
+        // {input, weight, {stride}[, {groups}]}; padding kernel / 2.
         int[][] dims = switch (args[1]) {
             case "fmnist2" -> new int[][] {{64, 32, 14, 14}, {64, 32, 3, 3}, {1}};
             case "resnet3x3" -> new int[][] {{32, 64, 56, 56}, {64, 64, 3, 3}, {1}};
@@ -86,10 +86,14 @@ public class ConvAB {
             case "resnet-s2-128" -> new int[][] {{32, 64, 16, 16}, {128, 64, 3, 3}, {2}};
             case "resnet-s1-128" -> new int[][] {{32, 128, 8, 8}, {128, 128, 3, 3}, {1}};
             case "resnet-proj-128" -> new int[][] {{32, 64, 16, 16}, {128, 64, 1, 1}, {2}};
+            // ConvBenchmark's depthwise layers (MobileNet), one channel per group.
+            case "depthwise3x3" -> new int[][] {{32, 128, 28, 28}, {128, 1, 3, 3}, {1}, {128}};
+            case "depthwise3x3s2" -> new int[][] {{32, 128, 56, 56}, {128, 1, 3, 3}, {2}, {128}};
             default -> throw new IllegalArgumentException("unknown shape " + args[1]);
         };
         int[] xd = dims[0], wd = dims[1];
         int stride = dims[2][0];
+        int groups = dims.length > 3 ? dims[3][0] : 1;
         int padH = wd[2] / 2, padW = wd[3] / 2;
         int outH = (xd[2] + 2 * padH - wd[2]) / stride + 1, outW = (xd[3] + 2 * padW - wd[3]) / stride + 1;
         Window2d win = new Window2d(xd[2], xd[3], wd[2], wd[3], stride, stride, padH, padW, 1, 1, outH, outW);
@@ -102,7 +106,7 @@ public class ConvAB {
                 Operands o = new Operands(backend,
                         backend.fromDoubles(SimdBuilds.uniform(xs.numel(), 1), DTYPE), Layout.contiguous(xs),
                         backend.fromDoubles(SimdBuilds.uniform(ws.numel(), 2), DTYPE), Layout.contiguous(ws),
-                        backend.fromDoubles(SimdBuilds.uniform(gs.numel(), 3), DTYPE), Layout.contiguous(gs), win);
+                        backend.fromDoubles(SimdBuilds.uniform(gs.numel(), 3), DTYPE), Layout.contiguous(gs), win, groups);
                 for (int k = 0; k < KERNELS.length; k++) {
                     o.run(k);
                 }

@@ -94,6 +94,29 @@ class SimdConvolutionTest {
         }
     }
 
+    /**
+     * Stride 2 along the width on rows several vectors wide, so that the phased scratch rows are
+     * filled ({@code evenLanes}) and read back ({@code interleave}) by whole vectors as well as by
+     * masked last ones: even and odd widths and paddings (each phase's first column moves with
+     * them), and the last row of the batch at the end of its array.
+     */
+    @Test
+    void depthwiseStrideTwoOnWideRowsMatchesTheReference() {
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int width : new int[] {33, 56, 57, 70}) {
+                for (int kernel = 2; kernel <= 3; kernel++) {
+                    for (int pad = 0; pad <= 2; pad++) {
+                        Window2d w = new Window2d(6, width, kernel, kernel, 2, 2, pad, pad, 1, 1,
+                                Window2d.outputSize(6, kernel, 2, pad, 1, false),
+                                Window2d.outputSize(width, kernel, 2, pad, 1, false));
+                        Operands op = new Operands(2, 3, 3, 3, w, dtype);
+                        assertSimdTakesAndMatches(op, w, w + ", depthwise, " + dtype, dtype);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void depthwiseStridedAlongTheWidthTakesTheDirectKernels() {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
