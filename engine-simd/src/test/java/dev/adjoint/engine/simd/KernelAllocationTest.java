@@ -111,6 +111,23 @@ class KernelAllocationTest {
         }
     }
 
+    /**
+     * The depthwise 3 x 3 stride-2 convolution's forward and gradients allocate nothing once compiled
+     * (beyond a call's few small objects), in both dtypes: with the image's rows and the kernel's
+     * written out in one method its forward never reached C2 and boxed every vector, 1 GB per call
+     * of [32, 128, 56, 56] (see FloatConvolution.stride2x3x3Row).
+     */
+    @Test
+    void depthwiseStrideTwoStopsAllocatingOnceCompiled() throws IOException, InterruptedException {
+        String output = ChildJvm.run(DepthwiseChild.class, List.of());
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (String kernel : DepthwiseChild.KERNELS) {
+                String name = DepthwiseChild.name(dtype, kernel);
+                assertTrue(output.contains(name + " stops allocating"), name + ": " + output);
+            }
+        }
+    }
+
     private static void assertEveryKernelStopsAllocating(String output, UnaryOp[] kernels) {
         // Both dtypes (FLOAT64's exact GELU derivative in two loops, since erf's and exp's polynomials
         // together do not fit one).
@@ -290,6 +307,42 @@ class KernelAllocationTest {
                     Storage indices = backend.allocate(DType.INT64, BATCH * CHANNELS * side * side);
                     Child.report(name(dtype, pool), () -> backend.maxPool2d(x, image, window, out, pooled, indices, pooled));
                 }
+            }
+        }
+    }
+
+    /** Run by {@link #depthwiseStrideTwoStopsAllocatingOnceCompiled}: one line per dtype and kernel. */
+    static final class DepthwiseChild {
+        static final String[] KERNELS = {"conv2d", "conv2dInputGrad", "conv2dWeightGrad"};
+        private static final int BATCH = 2, CHANNELS = 8, SIDE = 28;
+
+        static String name(DType dtype, String kernel) {
+            return "depthwise 3x3 stride 2 " + kernel + " " + dtype;
+        }
+
+        public static void main(String[] args) {
+            SimdBackend backend = new SimdBackend();
+            int side = (SIDE + 2 - 3) / 2 + 1;
+            var window = new dev.adjoint.spi.Window2d(SIDE, SIDE, 3, 3, 2, 2, 1, 1, 1, 1, side, side);
+            Layout image = Layout.contiguous(Shape.of(BATCH, CHANNELS, SIDE, SIDE));
+            Layout weights = Layout.contiguous(Shape.of(CHANNELS, 1, 3, 3));
+            Layout output = Layout.contiguous(Shape.of(BATCH, CHANNELS, side, side));
+            double[] values = new double[image.numel()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (i * 7919 % 1000 - 500) / 250.0;
+            }
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                Storage x = backend.fromDoubles(values, dtype);
+                Storage w = backend.fromDoubles(java.util.Arrays.copyOf(values, weights.numel()), dtype);
+                Storage g = backend.fromDoubles(java.util.Arrays.copyOf(values, output.numel()), dtype);
+                Storage out = backend.allocate(dtype, output.numel());
+                Storage gx = backend.allocate(dtype, image.numel());
+                Storage gw = backend.allocate(dtype, weights.numel());
+                Child.report(name(dtype, KERNELS[0]), () -> backend.conv2d(x, image, w, weights, window, CHANNELS, out, output));
+                Child.report(name(dtype, KERNELS[1]),
+                        () -> backend.conv2dInputGrad(g, output, w, weights, window, CHANNELS, gx, image));
+                Child.report(name(dtype, KERNELS[2]),
+                        () -> backend.conv2dWeightGrad(x, image, g, output, window, CHANNELS, gw, weights));
             }
         }
     }

@@ -117,6 +117,62 @@ class SimdConvolutionTest {
         }
     }
 
+    /**
+     * Depthwise 3 x 3 windows at stride 2 with padding 1 take the in-place kernels
+     * ({@code stride2x3x3Forward} and its gradients): even and odd heights and widths (a last input
+     * row and column that only the padding's side of a window reaches, or that a window's middle
+     * does), images one pixel high or wide, outputs a row and a column larger than the input gives
+     * (their windows read padding only), a channel multiplier of 2, the bias added as the sums are
+     * stored, and outputs holding NaN beforehand, as every pixel must be written. With AVX2 the
+     * forward and weight gradient keep the phased kernels ({@code STRIDE2_SHUFFLES}), and this
+     * checks those.
+     */
+    @Test
+    void depthwiseStrideTwoTakesTheInPlaceKernels() {
+        int[][] channels = {{3, 3, 3}, {2, 4, 2}};
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            for (int height : new int[] {1, 2, 5, 6}) {
+                for (int width : new int[] {1, 3, 17, 34, 57}) {
+                    for (int extra = 0; extra <= 1; extra++) {
+                        Window2d w = new Window2d(height, width, 3, 3, 2, 2, 1, 1, 1, 1,
+                                Window2d.outputSize(height, 3, 2, 1, 1, false) + extra,
+                                Window2d.outputSize(width, 3, 2, 1, 1, false) + extra);
+                        assertTrue(SimdConvolution.stride2x3x3(w, 1), w.toString());
+                        for (int[] ch : channels) {
+                            Operands op = new Operands(2, ch[0], ch[1], ch[2], w, dtype);
+                            String what = w + ", channels " + ch[0] + " -> " + ch[1] + ", " + dtype;
+                            HeapStorage out = nans(dtype, op.outShape.numel());
+                            assertTrue(SimdConvolution.conv2d(op.x, op.xl, op.w, op.wl, w, op.groups, out, op.gl), what);
+                            assertClose("forward " + what, op.forward(SCALAR), SIMD.toDoubles(out, op.gl), dtype);
+                            HeapStorage gx = nans(dtype, op.xl.numel());
+                            assertTrue(SimdConvolution.inputGrad(op.g, op.gl, op.w, op.wl, w, op.groups, gx, op.xl), what);
+                            assertClose("input gradient " + what, op.inputGrad(SCALAR), SIMD.toDoubles(gx, op.xl), dtype);
+                            HeapStorage gw = nans(dtype, op.wl.numel());
+                            assertTrue(SimdConvolution.weightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl), what);
+                            assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
+                            if (SimdConvolution.STRIDE2_SHUFFLES) {
+                                assertBiasAddedAsAfter(op, what);
+                            } else {
+                                assertBiasedMatches(op, what, dtype);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A storage of {@code n} NaNs: what a kernel leaves unwritten shows. */
+    private static HeapStorage nans(DType dtype, int n) {
+        HeapStorage s = (HeapStorage) SIMD.allocate(dtype, n);
+        if (dtype == DType.FLOAT32) {
+            java.util.Arrays.fill(s.f32, Float.NaN);
+        } else {
+            java.util.Arrays.fill(s.f64, Double.NaN);
+        }
+        return s;
+    }
+
     @Test
     void depthwiseStridedAlongTheWidthTakesTheDirectKernels() {
         for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
