@@ -60,7 +60,7 @@ final class SimdConvolution {
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
         if (flat3x3(w, cg)) {
-            flat3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol);
+            depthwise3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol, false);
             return true;
         }
         if (flat(w)) {
@@ -81,7 +81,7 @@ final class SimdConvolution {
             return true;
         }
         if (STRIDE2_SHUFFLES && stride2x3x3(w, cg)) {
-            stride2x3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol);
+            depthwise3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol, true);
             return true;
         }
         PaddedImage pad = PaddedImage.phased(w);
@@ -230,6 +230,32 @@ final class SimdConvolution {
      */
     private static final int WEIGHT_RUNS_PER_THREAD = 4;
 
+    /**
+     * A depthwise weight-gradient kernel over {@code count} consecutive groups, the first one's input
+     * images at {@code plane}, output gradient images at {@code at} and weights at {@code wAt}.
+     */
+    @FunctionalInterface
+    private interface DepthwiseWeightRun {
+        void run(int plane, int at, int count, int wAt);
+    }
+
+    /**
+     * {@code kernel} over runs of consecutive groups, a few for each thread
+     * ({@link #WEIGHT_RUNS_PER_THREAD}): each group's sums are the same however the groups are cut,
+     * so the cut may follow the threads.
+     */
+    private static void depthwiseWeightRuns(int groups, Layout xl, Layout gl, Layout ol, Window2d w, int og,
+                                            DepthwiseWeightRun kernel) {
+        int pixels = w.height() * w.width();
+        int runs = Math.min(groups, WEIGHT_RUNS_PER_THREAD * MatmulThreads.THREADS);
+        SimdWindows.run(runs, (long) gl.numel() * w.taps(), r -> {
+            int g0 = MatmulThreads.from(groups, r, runs, 1);
+            int g1 = MatmulThreads.from(groups, r + 1, runs, 1);
+            kernel.run(xl.offset() + g0 * pixels, gl.offset() + g0 * og * w.positions(), g1 - g0,
+                    ol.offset() + g0 * og * w.taps());
+        });
+    }
+
     static boolean weightGrad(HeapStorage x, Layout xl, HeapStorage grad, Layout gl, Window2d w, int groups,
                               HeapStorage out, Layout ol) {
         int channels = xl.shape().dim(1);
@@ -257,23 +283,25 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        if (flat3x3(w, cg)) {
-            long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
-            // Runs of consecutive groups, a few for each thread: each group's sum is the same however
-            // the groups are cut, so the cut may follow the threads.
-            int runs = Math.min(groups, WEIGHT_RUNS_PER_THREAD * MatmulThreads.THREADS);
-            SimdWindows.run(runs, (long) gl.numel() * w.taps(), r -> {
-                int g0 = MatmulThreads.from(groups, r, runs, 1);
-                int g1 = MatmulThreads.from(groups, r + 1, runs, 1);
-                int plane = xl.offset() + g0 * pixels;
-                int at = gl.offset() + g0 * og * w.positions();
-                int wAt = ol.offset() + g0 * groupWeights;
-                if (f32) {
-                    FloatConvolution.flat3x3WeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
-                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f32, wAt);
+        boolean stride2 = STRIDE2_SHUFFLES && stride2x3x3(w, cg);
+        if (stride2 || flat3x3(w, cg)) {
+            long[] masks = stride2 ? (f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w))
+                    : (f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w));
+            int xSample = channels * pixels;
+            int gSample = outChannels * w.positions();
+            depthwiseWeightRuns(groups, xl, gl, ol, w, og, (plane, at, count, wAt) -> {
+                if (f32 && stride2) {
+                    FloatConvolution.stride2x3x3WeightGrad(x.f32, plane, xSample, grad.f32, at, gSample, batch, w,
+                            masks, count, og, out.f32, wAt);
+                } else if (f32) {
+                    FloatConvolution.flat3x3WeightGrad(x.f32, plane, xSample, grad.f32, at, gSample, batch, w, masks,
+                            count, og, out.f32, wAt);
+                } else if (stride2) {
+                    DoubleConvolution.stride2x3x3WeightGrad(x.f64, plane, xSample, grad.f64, at, gSample, batch, w,
+                            masks, count, og, out.f64, wAt);
                 } else {
-                    DoubleConvolution.flat3x3WeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
-                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f64, wAt);
+                    DoubleConvolution.flat3x3WeightGrad(x.f64, plane, xSample, grad.f64, at, gSample, batch, w, masks,
+                            count, og, out.f64, wAt);
                 }
             });
             return true;
@@ -290,26 +318,6 @@ final class SimdConvolution {
                 } else {
                     DoubleConvolution.flatWeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
                             outChannels * w.positions(), batch, w, masks, cg, og, out.f64, wAt);
-                }
-            });
-            return true;
-        }
-        if (STRIDE2_SHUFFLES && stride2x3x3(w, cg)) {
-            long[] masks = f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w);
-            // Runs of consecutive groups, as for flat3x3 above.
-            int runs = Math.min(groups, WEIGHT_RUNS_PER_THREAD * MatmulThreads.THREADS);
-            SimdWindows.run(runs, (long) gl.numel() * w.taps(), r -> {
-                int g0 = MatmulThreads.from(groups, r, runs, 1);
-                int g1 = MatmulThreads.from(groups, r + 1, runs, 1);
-                int plane = xl.offset() + g0 * pixels;
-                int at = gl.offset() + g0 * og * w.positions();
-                int wAt = ol.offset() + g0 * groupWeights;
-                if (f32) {
-                    FloatConvolution.stride2x3x3WeightGrad(x.f32, plane, channels * pixels, grad.f32, at,
-                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f32, wAt);
-                } else {
-                    DoubleConvolution.stride2x3x3WeightGrad(x.f64, plane, channels * pixels, grad.f64, at,
-                            outChannels * w.positions(), batch, w, masks, g1 - g0, og, out.f64, wAt);
                 }
             });
             return true;
@@ -786,8 +794,9 @@ final class SimdConvolution {
      * {@link #conv2d} plus a bias per output channel ({@code bias[biasAt ..]}, contiguous), the bias the
      * first term of every output's sum, where the implicit kernels that keep their sums in memory run
      * the convolution ({@link #channelsAlongVectors}, {@link #samplePairs}), or added to each sum as
-     * it is stored where the other implicit kernel ({@link FloatConvolution#implicitForward}) or the
-     * depthwise kernel ({@link #flat3x3}) runs it; false elsewhere, and the caller adds the bias after.
+     * it is stored where the other implicit kernel ({@link FloatConvolution#implicitForward}) or a
+     * depthwise kernel ({@link #flat3x3}, {@link #stride2x3x3}) runs it; false elsewhere, and the caller
+     * adds the bias after.
      */
     static boolean conv2dBiased(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias, Layout bl,
                                 Window2d w, int groups, HeapStorage out, Layout ol) {
@@ -801,11 +810,11 @@ final class SimdConvolution {
             return winogradForward(x, xl, weight, wl.offset(), false, w, bias, bl.offset(), out, ol);
         }
         if (direct && flat3x3(w, cg)) {
-            flat3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
+            depthwise3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol, false);
             return true;
         }
         if (direct && STRIDE2_SHUFFLES && stride2x3x3(w, cg)) {
-            stride2x3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol);
+            depthwise3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol, true);
             return true;
         }
         if (direct || !implicit(x, out, w, cg, og)) {
@@ -815,12 +824,14 @@ final class SimdConvolution {
     }
 
     /**
-     * A depthwise convolution ({@link #flat3x3}) through {@link FloatConvolution#flat3x3Forward}, a
-     * (sample, group) per item, adding output channel {@code o}'s {@code bias[biasAt + o]} to its
-     * sums if a bias is given (else null).
+     * A depthwise 3 x 3 convolution through {@link FloatConvolution#flat3x3Forward} ({@link #flat3x3})
+     * or, {@code stride2}, {@link FloatConvolution#stride2x3x3Forward} ({@link #stride2x3x3}), a
+     * (sample, group) per item, adding output channel {@code o}'s {@code bias[biasAt + o]} to its sums
+     * if a bias is given (else null).
      */
-    private static void flat3x3Forward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias,
-                                       int biasAt, Window2d w, int groups, HeapStorage out, Layout ol) {
+    private static void depthwise3x3Forward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias,
+                                            int biasAt, Window2d w, int groups, HeapStorage out, Layout ol,
+                                            boolean stride2) {
         int batch = xl.shape().dim(0);
         int channels = xl.shape().dim(1);
         int outChannels = wl.shape().dim(0);
@@ -828,48 +839,26 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        long[] masks = f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
+        long[] masks = stride2 ? (f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w))
+                : (f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w));
         SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
             int n = i / groups;
             int g = i % groups;
             int plane = xl.offset() + (n * channels + g) * pixels;
+            int wAt = wl.offset() + g * groupWeights;
             int at = ol.offset() + (n * outChannels + g * og) * w.positions();
-            if (f32) {
-                FloatConvolution.flat3x3Forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w, masks,
-                        og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
+            if (f32 && stride2) {
+                FloatConvolution.stride2x3x3Forward(x.f32, plane, weight.f32, wAt, w, masks, og,
+                        bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
+            } else if (f32) {
+                FloatConvolution.flat3x3Forward(x.f32, plane, weight.f32, wAt, w, masks, og,
+                        bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
+            } else if (stride2) {
+                DoubleConvolution.stride2x3x3Forward(x.f64, plane, weight.f64, wAt, w, masks, og,
+                        bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
             } else {
-                DoubleConvolution.flat3x3Forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w, masks,
-                        og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
-            }
-        });
-    }
-
-    /**
-     * A depthwise convolution at stride 2 ({@link #stride2x3x3}) through
-     * {@link FloatConvolution#stride2x3x3Forward}, a (sample, group) per item, adding output channel
-     * {@code o}'s {@code bias[biasAt + o]} to its sums if a bias is given (else null).
-     */
-    private static void stride2x3x3Forward(HeapStorage x, Layout xl, HeapStorage weight, Layout wl, HeapStorage bias,
-                                           int biasAt, Window2d w, int groups, HeapStorage out, Layout ol) {
-        int batch = xl.shape().dim(0);
-        int channels = xl.shape().dim(1);
-        int outChannels = wl.shape().dim(0);
-        int og = outChannels / groups;
-        int pixels = w.height() * w.width();
-        int groupWeights = og * w.taps();
-        boolean f32 = x.dtype == DType.FLOAT32;
-        long[] masks = f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w);
-        SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
-            int n = i / groups;
-            int g = i % groups;
-            int plane = xl.offset() + (n * channels + g) * pixels;
-            int at = ol.offset() + (n * outChannels + g * og) * w.positions();
-            if (f32) {
-                FloatConvolution.stride2x3x3Forward(x.f32, plane, weight.f32, wl.offset() + g * groupWeights, w,
-                        masks, og, bias == null ? null : bias.f32, biasAt + g * og, out.f32, at);
-            } else {
-                DoubleConvolution.stride2x3x3Forward(x.f64, plane, weight.f64, wl.offset() + g * groupWeights, w,
-                        masks, og, bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
+                DoubleConvolution.flat3x3Forward(x.f64, plane, weight.f64, wAt, w, masks, og,
+                        bias == null ? null : bias.f64, biasAt + g * og, out.f64, at);
             }
         });
     }
