@@ -80,7 +80,7 @@ final class SimdConvolution {
             });
             return true;
         }
-        if (STRIDE2_SHUFFLES && stride2x3x3(w, cg)) {
+        if (stride2x3x3(w, cg)) {
             depthwise3x3Forward(x, xl, weight, wl, null, 0, w, groups, out, ol, true);
             return true;
         }
@@ -283,7 +283,7 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * cg * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        boolean stride2 = STRIDE2_SHUFFLES && stride2x3x3(w, cg);
+        boolean stride2 = stride2x3x3(w, cg);
         if (stride2 || flat3x3(w, cg)) {
             long[] masks = stride2 ? (f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w))
                     : (f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w));
@@ -813,7 +813,7 @@ final class SimdConvolution {
             depthwise3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol, false);
             return true;
         }
-        if (direct && STRIDE2_SHUFFLES && stride2x3x3(w, cg)) {
+        if (direct && stride2x3x3(w, cg)) {
             depthwise3x3Forward(x, xl, weight, wl, bias, bl.offset(), w, groups, out, ol, true);
             return true;
         }
@@ -1291,17 +1291,6 @@ final class SimdConvolution {
         return cg == 1 && w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 2 && w.strideW() == 2
                 && w.padH() == 1 && w.padW() == 1 && w.dilationH() == 1 && w.dilationW() == 1;
     }
-
-    /**
-     * Whether the forward and the weight gradient of a {@link #stride2x3x3} window take the in-place
-     * kernels too (its input gradient always does): on machines with 32 vector registers (AVX-512),
-     * whose mask registers make the masked reads of each row's edges and the two-vector shuffles
-     * cheap. With AVX2 they ran slower than the phased kernels they replace, and the input gradient
-     * faster: measured on an AMD EPYC Zen 4 (FLOAT32, one thread, ConvAB, [32, 128, 56, 56], CPU time),
-     * with AVX-512 forward 12.6 -> 5.6 ms, input gradient 18.2 -> 8.5, weight gradient 12.7 -> 4.5;
-     * limited to AVX2 15.5 -> 16.5-18.5, 29.9 -> 15.5-15.9, 13.6 -> 15.1-15.7.
-     */
-    static final boolean STRIDE2_SHUFFLES = IMPLICIT_BLOCK_FITS;
 
     /**
      * Whether Winograd convolution may be chosen at all: the property {@code adjoint.simd.winograd}

@@ -123,9 +123,7 @@ class SimdConvolutionTest {
      * row and column that only the padding's side of a window reaches, or that a window's middle
      * does), images one pixel high or wide, outputs a row and a column larger than the input gives
      * (their windows read padding only), a channel multiplier of 2, the bias added as the sums are
-     * stored, and outputs holding NaN beforehand, as every pixel must be written. With AVX2 the
-     * forward and weight gradient keep the phased kernels ({@code STRIDE2_SHUFFLES}), and this
-     * checks those.
+     * stored, and outputs holding NaN beforehand, as every pixel must be written.
      */
     @Test
     void depthwiseStrideTwoTakesTheInPlaceKernels() {
@@ -150,11 +148,7 @@ class SimdConvolutionTest {
                             HeapStorage gw = nans(dtype, op.wl.numel());
                             assertTrue(SimdConvolution.weightGrad(op.x, op.xl, op.g, op.gl, w, op.groups, gw, op.wl), what);
                             assertClose("weight gradient " + what, op.weightGrad(SCALAR), SIMD.toDoubles(gw, op.wl), dtype);
-                            if (SimdConvolution.STRIDE2_SHUFFLES) {
-                                assertBiasAddedAsAfter(op, what);
-                            } else {
-                                assertBiasedMatches(op, what, dtype);
-                            }
+                            assertBiasAddedAsAfter(op, what);
                         }
                     }
                 }
