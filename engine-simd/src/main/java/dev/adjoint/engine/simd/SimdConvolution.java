@@ -17,8 +17,10 @@ import jdk.incubator.vector.FloatVector;
  * <p>The direct kernels serve groups with fewer output channels than the GEMM's micro-kernel has
  * rows ({@link FloatGemm#MR}): there the packed A panels would be mostly padding, and a depthwise
  * convolution would be one product of a single row per channel. At stride 1 with output rows as
- * wide as the input's ({@link #flat}) they run along each image as one flat run; a window strided
- * along the width reads phased scratch images ({@link PaddedImage#phased}). Forward and input
+ * wide as the input's ({@link #flat}) they run along each image as one flat run; a depthwise 3 x 3
+ * window at stride 2 ({@link #stride2x3x3}) reads its image in place, every other column by lane
+ * shuffles; any other window strided along the width reads phased scratch images
+ * ({@link PaddedImage#phased}). Forward and input
  * gradient take one (sample, group) per item; the weight gradient one group per item, summing the
  * samples in order, so no result depends on the number of threads. 3 x 3 stride-1 convolutions of
  * enough channels take Winograd F(2 x 2, 3 x 3) ({@link #winograd}, {@link FloatWinograd}): forward and
