@@ -130,9 +130,11 @@ class KernelAllocationTest {
             }
         }
         for (String line : output.split("\\R")) {
-            // A compile put off while a class loads is tried again, and is no failure.
+            // A tier that gives up on a method for good; C2's retries with fewer optimizations, and
+            // compiles put off while a class loads, are tried again and are no failure.
             assertFalse(line.contains("dev.adjoint.engine.simd.") && line.contains("COMPILE SKIPPED")
-                    && !line.contains("concurrent class loading"), "the JIT gave up on a kernel: " + line);
+                    && (line.contains("retry at different tier") || line.contains("not retryable")),
+                    "the JIT gave up on a kernel: " + line);
         }
     }
 
