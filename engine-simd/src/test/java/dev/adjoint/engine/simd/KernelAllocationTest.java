@@ -332,7 +332,7 @@ class KernelAllocationTest {
 
         public static void main(String[] args) {
             SimdBackend backend = new SimdBackend();
-            int side = (SIDE + 2 - 3) / 2 + 1;
+            int side = dev.adjoint.spi.Window2d.outputSize(SIDE, 3, 2, 1, 1, false);
             var window = new dev.adjoint.spi.Window2d(SIDE, SIDE, 3, 3, 2, 2, 1, 1, 1, 1, side, side);
             Layout image = Layout.contiguous(Shape.of(BATCH, CHANNELS, SIDE, SIDE));
             Layout weights = Layout.contiguous(Shape.of(CHANNELS, 1, 3, 3));

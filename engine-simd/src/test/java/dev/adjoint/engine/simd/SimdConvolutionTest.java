@@ -98,7 +98,8 @@ class SimdConvolutionTest {
      * Stride 2 along the width on rows several vectors wide, so that the phased scratch rows are
      * filled ({@code evenLanes}) and read back ({@code interleave}) by whole vectors as well as by
      * masked last ones: even and odd widths and paddings (each phase's first column moves with
-     * them), and the last row of the batch at the end of its array.
+     * them), and the last row of the batch at the end of its array. (The 3 x 3 window with padding 1
+     * takes the in-place kernels instead: {@link #depthwiseStrideTwoTakesTheInPlaceKernels}.)
      */
     @Test
     void depthwiseStrideTwoOnWideRowsMatchesTheReference() {
