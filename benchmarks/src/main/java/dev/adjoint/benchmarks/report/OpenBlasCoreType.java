@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  * 1.13) and nd4j's bundled OpenBLAS. OpenBLAS picks its kernels when it loads, from that variable or
  * else from CPUID; an environment may set an older core type than the CPU runs (Haswell's AVX2
  * kernels on an AVX-512 machine, half the speed), and a peer is measured at its best. So by default
- * ({@code auto}) benchmarks/peers/openblas_coretype.py tries each core type the CPU can run on a
- * one-thread sgemm and the fastest is exported to every cell; {@code env} keeps the environment's
+ * ({@code auto}) benchmarks/peers/openblas_coretype.py tries each core type the CPU can run on
+ * one-thread sgemms of the report's GEMM shapes and the transformer block's MLP products, and the one
+ * with the best geometric mean rate is exported to every cell; {@code env} keeps the environment's
  * choice, and a name forces that core type.
  *
  * @param value  what to export as OPENBLAS_CORETYPE; empty for OpenBLAS's own detection (unset)
@@ -52,8 +53,10 @@ record OpenBlasCoreType(String value, String reason) {
             if (best.isEmpty()) {
                 throw new IOException("no core type could be measured");
             }
-            return new OpenBlasCoreType(best, best + ", the fastest one-thread 512^3 sgemm of "
-                    + String.join(", ", rates) + " GFLOP/s (benchmarks/peers/openblas_coretype.py); " + environment);
+            return new OpenBlasCoreType(best, best + ", the best geometric mean of one-thread sgemm rates over "
+                    + probe.path("shapes").size() + " shapes (the GEMM rows' and the transformer block's MLP"
+                    + " products): " + String.join(", ", rates) + " GFLOP/s (benchmarks/peers/openblas_coretype.py); "
+                    + environment);
         } catch (IOException e) {
             return new OpenBlasCoreType(inherited == null ? "" : inherited, "as the environment sets it ("
                     + (inherited == null ? "unset" : inherited) + "): the core types could not be probed: "
