@@ -109,6 +109,16 @@ class GemmTest {
             // of 16 over several passes; and two blocks of x's rows.
             Case.of(61, 700, 131, false, true),
             Case.of(125, 600, 250, false, true),
+            // At most a vector of x's rows: w's rows read in place twelve at a time against one vector
+            // of x transposed (FloatGemm#streamsNarrowRowsOfB): one row, a few, a vector's worth in
+            // FLOAT64 with AVX-512 (and past it in FLOAT64 with AVX2), the last block of w's rows
+            // partial (131 = 10 x 12 + 11, 40 = 3 x 12 + 4), k over several passes; and w's rows 4 KiB
+            // apart, all on the same sets of L1.
+            Case.of(1, 700, 131, false, true),
+            Case.of(4, 700, 131, false, true),
+            Case.of(8, 600, 40, false, true),
+            Case.of(13, 600, 40, false, true),
+            Case.of(5, 1024, 30, false, true),
             // The MLP's dy.T @ x: a small B, so on two or three threads each packs all of it and takes
             // its own rows (packsOwnB); an odd one with a last partial micro-panel of rows.
             Case.of(256, 64, 784, true, false),
