@@ -68,9 +68,9 @@ final class KernelWarmup {
      * pass of the in-register transposes; a plain product with a bias (nn.Linear), one with b
      * transposed ({@code x @ w.T}) and one with a transposed ({@code x.T @ g}, the weight gradient);
      * and {@code x @ w.T} with w's rows read in place ({@code FloatGemm.multiplyStreamingRowsOfB}, the
-     * MLP's first layer), 13 rows of w: two blocks of six and a last of one; and the same for four rows
-     * of x ({@code FloatGemm.microKernelNarrowRowsOfB}, a few tokens at inference): a block of twelve
-     * rows of w and a last of one.
+     * MLP's first layer), 13 rows of w: two blocks of six and a last of one; and the same for four and
+     * 24 rows of x ({@code FloatGemm.microKernelNarrowRowsOfB} and {@code microKernelNarrowRowsOfB2}, a
+     * few tokens at inference): a block of twelve rows of w and a last of one.
      */
     static void run(int rounds) {
         try {
@@ -94,6 +94,7 @@ final class KernelWarmup {
                 FloatGemm.multiply(a, la, 1, m, b, lb, n, 1, o, lo, n, m, n, k, 0, 1, 1);
                 if (FloatGemm.MR == 12) {
                     FloatGemm.multiplyStreamingRowsOfB(a, 0, k, b, 0, k, null, 0, o, 0, 13, 16, 13, k, false, 1);
+                    FloatGemm.multiplyStreamingRowsOfB(a, 0, k, b, 0, k, null, 0, o, 0, 13, 24, 13, k, true, 1);
                 }
                 FloatGemm.multiplyStreamingRowsOfB(a, 0, k, b, 0, k, null, 0, o, 0, 13, 4, 13, k, true, 1);
                 FloatOptimizerSteps.sgd(p, 0, g, 0, buf, 0, size, -0.01f, 0.9f, 1f, 0f, false, false, false);

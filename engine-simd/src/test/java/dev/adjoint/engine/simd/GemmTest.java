@@ -119,6 +119,13 @@ class GemmTest {
             Case.of(8, 600, 40, false, true),
             Case.of(13, 600, 40, false, true),
             Case.of(5, 1024, 30, false, true),
+            // Two vectors of x's rows and more (with AVX-512): panels of two vectors, and of two and one;
+            // outputs past a quarter of any L2 up to 2 MiB, no longer kept whole before their transpose,
+            // many blocks of 96 rows of w over the threads, the last partial, on both kernels' paths.
+            Case.of(24, 700, 131, false, true),
+            Case.of(40, 600, 200, false, true),
+            Case.of(20, 300, 9000, false, true),
+            Case.of(56, 300, 5000, false, true),
             // The MLP's dy.T @ x: a small B, so on two or three threads each packs all of it and takes
             // its own rows (packsOwnB); an odd one with a last partial micro-panel of rows.
             Case.of(256, 64, 784, true, false),
