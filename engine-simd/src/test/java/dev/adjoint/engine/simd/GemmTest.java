@@ -126,6 +126,9 @@ class GemmTest {
             Case.of(40, 600, 200, false, true),
             Case.of(20, 300, 9000, false, true),
             Case.of(56, 300, 5000, false, true),
+            // The same in one pass over k (k at most KC, at least half of it), on both kernels' paths.
+            Case.of(20, 200, 64, false, true),
+            Case.of(56, 250, 130, false, true),
             // The MLP's dy.T @ x: a small B, so on two or three threads each packs all of it and takes
             // its own rows (packsOwnB); an odd one with a last partial micro-panel of rows.
             Case.of(256, 64, 784, true, false),
