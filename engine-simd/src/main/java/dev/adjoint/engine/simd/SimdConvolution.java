@@ -287,8 +287,7 @@ final class SimdConvolution {
         boolean f32 = x.dtype == DType.FLOAT32;
         boolean stride2 = stride2x3x3(w, cg);
         if (stride2 || flat3x3(w, cg)) {
-            long[] masks = stride2 ? (f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w))
-                    : (f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w));
+            long[] masks = depthwise3x3Masks(w, f32, stride2);
             int xSample = channels * pixels;
             int gSample = outChannels * w.positions();
             depthwiseWeightRuns(groups, xl, gl, ol, w, og, (plane, at, count, wAt) -> {
@@ -841,8 +840,7 @@ final class SimdConvolution {
         int pixels = w.height() * w.width();
         int groupWeights = og * w.taps();
         boolean f32 = x.dtype == DType.FLOAT32;
-        long[] masks = stride2 ? (f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w))
-                : (f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w));
+        long[] masks = depthwise3x3Masks(w, f32, stride2);
         SimdWindows.run(batch * groups, (long) ol.numel() * w.taps(), i -> {
             int n = i / groups;
             int g = i % groups;
@@ -1280,6 +1278,18 @@ final class SimdConvolution {
      */
     static boolean flat3x3(Window2d w, int cg) {
         return flat(w) && cg == 1 && w.kernelH() == 3 && w.kernelW() == 3 && w.padW() == w.dilationW();
+    }
+
+    /**
+     * The row masks of the depthwise 3 x 3 kernels for {@code w} in the element type: the stride-2
+     * kernels' ({@link FloatConvolution#stride2x3x3Masks}) or the flat ones' taps
+     * ({@link FloatConvolution#flatTapMasks}).
+     */
+    private static long[] depthwise3x3Masks(Window2d w, boolean f32, boolean stride2) {
+        if (stride2) {
+            return f32 ? FloatConvolution.stride2x3x3Masks(w) : DoubleConvolution.stride2x3x3Masks(w);
+        }
+        return f32 ? FloatConvolution.flatTapMasks(w) : DoubleConvolution.flatTapMasks(w);
     }
 
     /**

@@ -122,18 +122,24 @@ class KernelAllocationTest {
      */
     @Test
     void depthwiseStrideTwoStopsAllocatingOnceCompiled() throws IOException, InterruptedException {
-        String output = ChildJvm.run(DepthwiseChild.class, List.of("-XX:+PrintCompilation"));
+        assertCompiledKernelsStopAllocating(DepthwiseChild.class, dtype -> java.util.Arrays.stream(
+                DepthwiseChild.KERNELS).map(kernel -> DepthwiseChild.name(dtype, kernel)).toList());
+    }
+
+    /**
+     * Runs {@code child} with {@code -XX:+PrintCompilation}: each of {@code names}' kernels, in both
+     * dtypes, must report that it stops allocating, and no line may show a tier giving up on an
+     * engine-simd method for good.
+     */
+    private static void assertCompiledKernelsStopAllocating(Class<?> child,
+                                                            java.util.function.Function<DType, List<String>> names)
+            throws IOException, InterruptedException {
+        String output = ChildJvm.run(child, List.of("-XX:+PrintCompilation"));
         for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            for (String kernel : DepthwiseChild.KERNELS) {
-                String name = DepthwiseChild.name(dtype, kernel);
+            for (String name : names.apply(dtype)) {
                 assertTrue(output.contains(name + " stops allocating"), name + ": " + output);
             }
         }
-        assertNoKernelGivenUp(output);
-    }
-
-    /** No line of {@code -XX:+PrintCompilation} output where a tier gives up on an engine-simd method for good. */
-    private static void assertNoKernelGivenUp(String output) {
         for (String line : output.split("\\R")) {
             // A tier that gives up on a method for good; C2's retries with fewer optimizations, and
             // compiles put off while a class loads, are tried again and are no failure.
@@ -151,14 +157,8 @@ class KernelAllocationTest {
      */
     @Test
     void streamedProductsStopAllocatingOnceCompiled() throws IOException, InterruptedException {
-        String output = ChildJvm.run(StreamedProductChild.class, List.of("-XX:+PrintCompilation"));
-        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-            for (int rows : StreamedProductChild.ROWS) {
-                String name = StreamedProductChild.name(dtype, rows);
-                assertTrue(output.contains(name + " stops allocating"), name + ": " + output);
-            }
-        }
-        assertNoKernelGivenUp(output);
+        assertCompiledKernelsStopAllocating(StreamedProductChild.class, dtype -> java.util.Arrays.stream(
+                StreamedProductChild.ROWS).mapToObj(rows -> StreamedProductChild.name(dtype, rows)).toList());
     }
 
     private static void assertEveryKernelStopsAllocating(String output, UnaryOp[] kernels) {
