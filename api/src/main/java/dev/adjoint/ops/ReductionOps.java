@@ -64,10 +64,28 @@ public final class ReductionOps {
         return centered.square().sum(reducedList, keepDim).div((double) Math.max(0, count - correction));
     }
 
-    /** torch.std: the square root of {@link #var}. */
+    /**
+     * torch.std: the square root of {@link #var}, as a node whose gradient and tangent are 0 where the
+     * deviation is 0 (a constant slice), as PyTorch's {@code std_backward} masks them: the composite
+     * {@code var.sqrt()} would give the zero gradient of the variance times sqrt's infinite slope, NaN.
+     */
     public static Tensor std(Tensor x, int[] dims, int correction, boolean keepDim) {
         Dispatch.checkFloating("std", x);
-        return var(x, dims, correction, keepDim).sqrt();
+        Tensor variance = var(x, dims, correction, keepDim);
+        Tensor out;
+        try (var scope = Tensor.noGrad()) {
+            out = variance.detach().sqrt();
+        }
+        return Graph.record("StdBackward", out, of(variance), NOTHING,
+                (g, c) -> of(overTwiceRoot(g, c.output())),
+                (t, in, y) -> overTwiceRoot(t[0], y));
+    }
+
+    /** {@code v / (2 root)}, and 0 where the root is 0, computed without an inf or NaN in either branch. */
+    private static Tensor overTwiceRoot(Tensor v, Tensor root) {
+        Tensor isZero = root.eq(0.0);
+        Tensor safe = Tensor.where(isZero, root.onesLike(), root);
+        return Tensor.where(isZero, Dispatch.scalar(v.backend(), v.dtype(), 0.0), v.div(safe.mul(2.0)));
     }
 
     /**
@@ -113,10 +131,18 @@ public final class ReductionOps {
                         .reshape(y.shape().toArray()));
     }
 
-    /** {@code d ||x||_p^p / dx / p = sign(x) |x|^(p-1)}, written as PyTorch writes it for each range of p. */
+    /**
+     * {@code d ||x||_p^p / dx / p = sign(x) |x|^(p-1)}, written as PyTorch writes it for each range of p.
+     * Below p = 1 the power is infinite at 0, and PyTorch takes the term there as 0: |x| is replaced by
+     * 1 at the zeros, where sign(x) then gives the 0, so no inf or NaN arises in either derivative.
+     */
     private static Tensor normScaledInput(Tensor x, double p) {
         if (p == 2) {
             return x;
+        }
+        if (p < 1) {
+            Tensor abs = x.abs();
+            return x.sign().mul(Tensor.where(x.eq(0.0), abs.onesLike(), abs).pow(p - 1));
         }
         return p < 2 ? x.sign().mul(x.abs().pow(p - 1)) : x.mul(x.abs().pow(p - 2));
     }

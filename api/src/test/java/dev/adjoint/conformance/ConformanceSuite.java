@@ -57,6 +57,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> singularGradients() {
+        return SingularGradients.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> signedZeros() {
         return SignedZeros.tests(backend());
     }
