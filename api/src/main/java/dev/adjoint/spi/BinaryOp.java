@@ -42,7 +42,7 @@ public enum BinaryOp {
             ofInputs((v, a, b) -> share(v, a.lt(b), a.eq(b)))),
     // d a^b / da = b a^(b-1), taken as 0 where b = 0 (not 0 * a^-1, NaN at a = 0); d a^b / db = a^b log a,
     // taken as 0 where a = 0 and b >= 0 (the limit), as PyTorch does.
-    POW("pow", "PowBackward", Math::pow, null,
+    POW("pow", "PowBackward", BinaryOp::pow, null,
             ofInputs((v, a, b) -> v.mul(Tensor.where(b.eq(0.0), b.zerosLike(), b.mul(a.pow(b.sub(1.0)))))),
             ofInputsAndOutput((v, a, b, y) -> v.mul(Tensor.where(a.eq(0.0).logicalAnd(b.ge(0.0)), a.zerosLike(),
                     y.mul(a.log()))))),
@@ -140,6 +140,18 @@ public enum BinaryOp {
             m += b;
         }
         return m;
+    }
+
+    /**
+     * {@code a^b} as C's pow, which torch.pow follows, rather than Java's Math.pow: they differ only
+     * where the base is 1, or -1 with an infinite exponent, which C takes as exactly 1 (1^NaN
+     * included) and Java as NaN. Elsewhere the two agree, NaN and zero cases included.
+     */
+    public static double pow(double a, double b) {
+        if (a == 1 || (a == -1 && Double.isInfinite(b))) {
+            return 1;
+        }
+        return Math.pow(a, b);
     }
 
     /**

@@ -36,7 +36,8 @@ public enum UnaryOp {
             ofInput((v, x) -> ElementwiseOps.binaryIntoFresh(BinaryOp.MUL, x.mul(2.0), v))),
     // sign(0) = 0: the subgradient PyTorch uses at the kink.
     ABS("abs", "AbsBackward", Math::abs, ofInput((v, x) -> v.mul(x.sign()))),
-    SIGN("sign", "SignBackward", Math::signum, zero()),
+    // torch.sign is (x > 0) - (x < 0): 0 for NaN and +0 for -0, where Math.signum keeps both.
+    SIGN("sign", "SignBackward", x -> x > 0 ? 1 : x < 0 ? -1 : 0, zero()),
     SIN("sin", "SinBackward", Math::sin, ofInput((v, x) -> v.mul(x.cos()))),
     COS("cos", "CosBackward", Math::cos, ofInput((v, x) -> v.mul(x.sin().neg()))),
     // 1 - tanh^2 from the output, as PyTorch does; it stays differentiable through the output. The

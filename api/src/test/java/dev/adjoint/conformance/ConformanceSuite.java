@@ -62,6 +62,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> powAndSignSpecialValues() {
+        return PowAndSignSpecialValues.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> signedZeros() {
         return SignedZeros.tests(backend());
     }

@@ -34,6 +34,7 @@ public final class SignedZeros {
     private static final Map<UnaryOp, boolean[]> SIGN_OF_RESULT = Map.ofEntries(
             Map.entry(NEG, new boolean[] {false, true}),
             Map.entry(ABS, new boolean[] {false, false}),
+            Map.entry(SIGN, new boolean[] {false, false}),
             Map.entry(SQUARE, new boolean[] {false, false}),
             Map.entry(SQRT, new boolean[] {true, false}),
             Map.entry(LOG1P, new boolean[] {true, false}),

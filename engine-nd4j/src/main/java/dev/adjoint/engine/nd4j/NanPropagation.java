@@ -7,8 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where ND4J's NaN handling differs from the SPI's (PyTorch's), these put the NaNs back.
- * libnd4j's max/min are {@code a > b ? a : b}, which drops a NaN in one operand, and its sign of NaN
- * is 0. Each fix-up first asks whether the operand holds any NaN at all (one reduction), so the
+ * libnd4j's max/min are {@code a > b ? a : b}, which drops a NaN in one operand. Each fix-up first asks whether the operand holds any NaN at all (one reduction), so the
  * common NaN-free case costs one extra op, not a mask and a select.
  */
 final class NanPropagation {

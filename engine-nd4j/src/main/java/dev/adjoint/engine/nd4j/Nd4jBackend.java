@@ -381,9 +381,6 @@ public final class Nd4jBackend implements Backend {
             INDArray in = ((Nd4jStorage) x).view(xLayout);
             INDArray o = ((Nd4jStorage) out).view(outLayout);
             Nd4j.getExecutioner().exec(unaryKernel(op, in, o));
-            if (op == UnaryOp.SIGN) {
-                NanPropagation.copyNaNs(in, o);
-            }
             return o;
         }, xLayout, outLayout);
     }
