@@ -37,10 +37,10 @@ public final class MaskingOps {
 
     /**
      * The lower ({@code lower}) or upper triangle of the last two dims, the rest 0: element (i, j) stays
-     * where {@code j - i <= diagonal} (tril) or {@code j - i >= diagonal} (triu).
+     * where {@code j - i <= diagonal} (tril) or {@code j - i >= diagonal} (triu). Any dtype, kept: a
+     * BOOL triangle is the usual causal mask.
      */
     public static Tensor triangle(String op, Tensor x, int diagonal, boolean lower) {
-        Dispatch.checkFloating(op, x);
         if (x.rank() < 2) {
             throw new TensorShapeException(op + ": input must have at least 2 dimensions, got shape " + x.shape());
         }

@@ -1331,6 +1331,13 @@ public final class OpCatalogue {
                 .sample(integers(DType.INT32, -3, 3, 3, 5))
                 .sample(integers(DType.INT64, -3, 3, 5, 3).transposed())
                 .notDifferentiable());
+        // A causal mask is often built as tril of a BOOL or integer tensor; the dtype is kept, as torch.tril.
+        ops.add(OpInfo.op("tril, triu(integers, BOOL)", Set.of("tril", "triu"), in -> Tensor.stack(List.of(
+                        in.get(0).tril().toType(DType.INT64), in.get(0).triu(1).toType(DType.INT64)), 0))
+                .sample(integers(DType.INT32, -9, 9, 3, 4))
+                .sample(integers(DType.INT64, -9, 9, 2, 4, 3).transposed())
+                .sample(bools(4, 4))
+                .notDifferentiable());
         ops.add(OpInfo.op("gather(integer source)", Set.of("gather"), in -> in.get(0).gather(1, in.get(1)))
                 .sample(integers(DType.INT64, -100, 100, 3, 4), index(4, 3, 2))
                 .sample(integers(DType.INT32, -100, 100, 4, 3).transposed(), index(3, 3, 5))
