@@ -738,8 +738,9 @@ public final class Tensor {
 
     public Tensor amin(int dim, boolean keepDim) { return ReductionOps.amin(this, new int[] {dim}, keepDim); }
     /** The largest element (0-d); tied maxima share the gradient, as torch.max(x) and amax. */
-    public Tensor max() { return ReductionOps.amax(this, allDims(), false); }
-    public Tensor min() { return ReductionOps.amin(this, allDims(), false); }
+    /** The largest element, as torch.max(x): amax's value; a NaN result sends the gradient to the NaNs. */
+    public Tensor max() { return ReductionOps.extremumOfAll(this, true); }
+    public Tensor min() { return ReductionOps.extremumOfAll(this, false); }
     /**
      * torch.max(x, dim): the largest element along {@code dim} (NaN counts as largest; the first on ties)
      * and its INT64 index. The gradient goes to that one element, as PyTorch's.

@@ -199,14 +199,29 @@ public final class ReductionOps {
     }
 
     public static Tensor amax(Tensor x, int[] dims, boolean keepDim) {
-        return extremum("amax", "AmaxBackward", ReduceOp.MAX, x, dims, keepDim);
+        return extremum("amax", "AmaxBackward", ReduceOp.MAX, x, dims, keepDim, false);
     }
 
     public static Tensor amin(Tensor x, int[] dims, boolean keepDim) {
-        return extremum("amin", "AminBackward", ReduceOp.MIN, x, dims, keepDim);
+        return extremum("amin", "AminBackward", ReduceOp.MIN, x, dims, keepDim, false);
     }
 
-    private static Tensor extremum(String op, String node, ReduceOp kernel, Tensor x, int[] dims, boolean keepDim) {
+    /**
+     * torch.max(x) / torch.min(x) over every element: amax's value, but a NaN result is attained by
+     * the NaN elements, which share the gradient (PyTorch's evenly_distribute_backward), where amax's
+     * comparison finds no element equal to NaN and gives NaN everywhere, as torch.amax does.
+     */
+    public static Tensor extremumOfAll(Tensor x, boolean max) {
+        int[] all = new int[x.rank()];
+        for (int d = 0; d < all.length; d++) {
+            all[d] = d;
+        }
+        return max ? extremum("max", "MaxBackward", ReduceOp.MAX, x, all, false, true)
+                : extremum("min", "MinBackward", ReduceOp.MIN, x, all, false, true);
+    }
+
+    private static Tensor extremum(String op, String node, ReduceOp kernel, Tensor x, int[] dims, boolean keepDim,
+                                   boolean nanAttains) {
         boolean[] reduced = reducedDims(op, x.shape(), dims);
         Tensor kept = Dispatch.reduceKeepDim(op, kernel, x, reduced);
         Shape keptShape = kept.shape();
@@ -215,15 +230,21 @@ public final class ReductionOps {
         // The gradient is shared evenly between all elements that attain the extremum (PyTorch's amax rule).
         Tensor extreme = kept.detach();
         return Graph.record(node, out, of(x), of(x, extreme), (g, c) -> {
-            Tensor attained = c.saved(0).eq(c.saved(1));
+            Tensor attained = attained(c.saved(0), c.saved(1), nanAttains);
             Tensor ties = attained.sum(reducedList, true);
             return of(g.reshape(keptShape.toArray()).mul(attained).div(ties));
         }, (t, in, y) -> {
             // The mean of the tangent over the elements that attain the extremum.
-            Tensor attained = in[0].eq(extreme);
+            Tensor attained = attained(in[0], extreme, nanAttains);
             Tensor ties = attained.sum(reducedList, true);
             return t[0].mul(attained).sum(reducedList, true).div(ties).reshape(y.shape().toArray());
         });
+    }
+
+    /** Where {@code x} equals its {@code extreme}, and with {@code nanAttains} also where both are NaN. */
+    private static Tensor attained(Tensor x, Tensor extreme, boolean nanAttains) {
+        Tensor equal = x.eq(extreme);
+        return nanAttains ? equal.logicalOr(x.ne(x).logicalAnd(extreme.ne(extreme))) : equal;
     }
 
     /**

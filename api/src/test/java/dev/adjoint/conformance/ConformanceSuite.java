@@ -67,6 +67,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> extremumGradients() {
+        return ExtremumGradients.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> signedZeros() {
         return SignedZeros.tests(backend());
     }
