@@ -43,7 +43,11 @@ public final class NormalizationOps {
 
     private static Tensor softmax(String op, Tensor x, int dim, boolean log) {
         Dispatch.checkFloating(op, x);
-        int d = x.shape().normalizeDim(dim, op);
+        int d = x.shape().normalizeDimOrScalarDim(dim, op);
+        if (x.rank() == 0) {
+            // As PyTorch: a row of one element, softmax 1 and logSoftmax 0, with a zero gradient.
+            return softmax(op, x.reshape(1), 0, log).reshape();
+        }
         Tensor y = softmaxForward(x, d, log);
         return Graph.record(log ? "LogSoftmaxBackward" : "SoftmaxBackward", y, of(x), NOTHING,
                 (g, c) -> of(softmaxVjp(g, c.output(), d, log)),

@@ -139,10 +139,10 @@ public final class ReductionOps {
      * mask of where it is hit, and the smallest position under the mask.
      */
     public static Tensor argExtremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
+        int d = x.shape().normalizeDimOrScalarDim(dim, op);
         if (x.rank() == 0) {
             return Dispatch.scalar(x.backend(), DType.INT64, 0L);
         }
-        int d = x.shape().normalizeDim(dim, op);
         int n = x.size(d);
         if (n == 0) {
             throw new TensorShapeException(op + ": cannot reduce over dimension " + d + " of size 0 (shape "
@@ -240,16 +240,25 @@ public final class ReductionOps {
 
     // ---- dimension bookkeeping ------------------------------------------------------------------------
 
-    /** Flags of the dims to reduce, negative dims normalised; an empty {@code dims} reduces nothing. */
+    /**
+     * Flags of the dims to reduce, negative dims normalised; an empty {@code dims} reduces nothing. A
+     * 0-d tensor takes dim 0 (or -1) as PyTorch does, and has no dimension to flag: reducing over it
+     * leaves the one element as it is.
+     */
     static boolean[] reducedDims(String op, Shape shape, int[] dims) {
         boolean[] reduced = new boolean[shape.rank()];
+        boolean scalarDimSeen = false;
         for (int dim : dims) {
-            int d = shape.normalizeDim(dim, op);
-            if (reduced[d]) {
+            int d = shape.normalizeDimOrScalarDim(dim, op);
+            if (shape.isScalar() ? scalarDimSeen : reduced[d]) {
                 throw new TensorShapeException(op + ": dimension " + dim + " appears twice in " + Arrays.toString(dims)
                         + " for shape " + shape);
             }
-            reduced[d] = true;
+            if (shape.isScalar()) {
+                scalarDimSeen = true;
+            } else {
+                reduced[d] = true;
+            }
         }
         return reduced;
     }

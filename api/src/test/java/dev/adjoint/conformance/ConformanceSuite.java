@@ -57,6 +57,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> zeroDimensionalDims() {
+        return ZeroDimensionalDims.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> signedZeros() {
         return SignedZeros.tests(backend());
     }
