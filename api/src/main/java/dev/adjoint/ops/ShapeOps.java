@@ -251,11 +251,23 @@ public final class ShapeOps {
                 (t, in, y) -> t[0].expand(target));
     }
 
-    public static Tensor narrow(Tensor x, int dim, int start, int length) {
+    /**
+     * torch.narrow: {@code length} elements of {@code dim} from {@code start}. A negative start counts
+     * from the end, as in PyTorch 1.13: valid starts are {@code [-size, size]} (the end itself for an
+     * empty slice), and -1 too for a dimension of size 0, which PyTorch wraps as it wraps a dim of a 0-d
+     * tensor.
+     */
+    public static Tensor narrow(Tensor x, int dim, int requestedStart, int length) {
         int d = x.shape().normalizeDim(dim, "narrow");
         int size = x.size(d);
-        if (start < 0 || length < 0 || start + length > size) {
-            throw new TensorShapeException("narrow: start " + start + " and length " + length
+        int lowest = -Math.max(size, 1);
+        if (requestedStart < lowest || requestedStart > size) {
+            throw new TensorShapeException("narrow: start " + requestedStart + " is out of range for dimension " + d
+                    + " of size " + size + " (shape " + x.shape() + "; valid: [" + lowest + ", " + size + "])");
+        }
+        int start = requestedStart < 0 ? Math.max(requestedStart + size, 0) : requestedStart;
+        if (length < 0 || start + length > size) {
+            throw new TensorShapeException("narrow: start " + requestedStart + " and length " + length
                     + " exceed dimension " + d + " of size " + size + " (shape " + x.shape() + ")");
         }
         Layout in = x.layout();

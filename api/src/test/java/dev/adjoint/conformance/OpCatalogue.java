@@ -435,8 +435,14 @@ public final class OpCatalogue {
                 .sample(of(2, 4)).sample(of(3, 4).transposed()).sample(of(2, 3, 5).sliced())
                 .error("out of range", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, 2, 2),
                         TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3")
+                .error("start below -size", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, -4, 1),
+                        TensorShapeException.class, "narrow: start -4 is out of range for dimension 1 of size 3 "
+                                + "(shape [2, 3]; valid: [-3, 3])")
                 .error("a 0-d tensor", f -> f.ones(DType.FLOAT64).narrow(0, 0, 1),
                         TensorShapeException.class, "narrow: dimension 0 is out of range for shape [] (valid: none, the tensor is 0-d)"));
+        // A negative start counts from the end, as in PyTorch 1.13.
+        ops.add(OpInfo.op("narrow(negative start)", Set.of("narrow"), in -> in.get(0).narrow(-1, -3, 2)).then(Tensor::square)
+                .sample(of(2, 4)).sample(of(3, 5).transposed()).sample(of(3)));
         ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous()).then(Tensor::square)
                 .sample(of(3, 4).transposed()).sample(of(2, 3)).sample(of(2, 3).sliced()));
         ops.add(OpInfo.op("clone", in -> in.get(0).clone()).then((out, in) -> out.mul(in.get(0)))
