@@ -139,8 +139,12 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("pow(integer exponent)", Set.of("pow"), in -> in.get(0).pow(3))
                 .sample(of(2, 3)));
         ops.add(unaryOp("clamp", t -> t.clamp(-0.5, 0.5), -1, 1)
-                .error("min > max", f -> f.ones(DType.FLOAT64, 2).clamp(1, 0), IllegalArgumentException.class,
-                        "clamp: need min <= max"));
+                .error("a fractional bound for an INT64 tensor", f -> f.arange(3).clamp(0.5, 1),
+                        IllegalArgumentException.class, "clamp: the bound 0.5 is not a whole number, so it cannot clamp "
+                                + "a tensor of dtype INT64 (shape [3])"));
+        // min > max: PyTorch's min(max(x, min), max) is max everywhere, with a zero gradient.
+        ops.add(OpInfo.op("clamp(min above max)", Set.of("clamp"), in -> in.get(0).clamp(0.5, -0.5).add(in.get(0).square()))
+                .sample(of(2, 3)).sample(of()));
     }
 
     // ---- binary --------------------------------------------------------------------------------------
