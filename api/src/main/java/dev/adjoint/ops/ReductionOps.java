@@ -241,11 +241,26 @@ public final class ReductionOps {
     // ---- dimension bookkeeping ------------------------------------------------------------------------
 
     /**
-     * Flags of the dims to reduce, negative dims normalised; an empty {@code dims} reduces nothing. A
-     * 0-d tensor takes dim 0 (or -1) as PyTorch does, and has no dimension to flag: reducing over it
-     * leaves the one element as it is.
+     * Flags of the dims a reduction runs over, from its {@code dims} argument as PyTorch 1.13 reads it:
+     * an empty list means every dim (x.sum(()) is x.sum()), which is what sum, mean, amax, amin, var,
+     * std, norm and logSumExp do with it there. Internal callers whose computed list of dims may be
+     * empty meaning "none" must not pass it to these ops (see {@link #flaggedDims}).
      */
     static boolean[] reducedDims(String op, Shape shape, int[] dims) {
+        if (dims.length == 0) {
+            boolean[] every = new boolean[shape.rank()];
+            Arrays.fill(every, true);
+            return every;
+        }
+        return flaggedDims(op, shape, dims);
+    }
+
+    /**
+     * Flags of {@code dims}, negative dims normalised, each at most once; an empty list flags none. A
+     * 0-d tensor takes dim 0 (or -1) as PyTorch does, and has no dimension to flag: reducing or flipping
+     * over it leaves the one element as it is.
+     */
+    static boolean[] flaggedDims(String op, Shape shape, int[] dims) {
         boolean[] reduced = new boolean[shape.rank()];
         boolean scalarDimSeen = false;
         for (int dim : dims) {
