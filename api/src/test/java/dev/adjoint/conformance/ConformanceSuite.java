@@ -57,6 +57,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> argumentEdgeCases() {
+        return ArgumentEdgeCases.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> zeroDimensionalDims() {
         return ZeroDimensionalDims.tests(backend());
     }
