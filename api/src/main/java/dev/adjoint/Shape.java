@@ -67,6 +67,24 @@ public final class Shape {
         return d;
     }
 
+    /**
+     * {@link #normalizeDim} for the ops PyTorch lets take a dim of a 0-d tensor as if it were one
+     * dimension of size 1 (its maybe_wrap_dim with wrap_scalar): reductions, the softmax family, the
+     * running sums, sort, gather, transpose, squeeze, flip. For a 0-d shape -1 and 0 are valid and give
+     * 0, which names no dimension of this shape: the caller handles the 0-d case itself. The ops PyTorch
+     * refuses on a 0-d tensor (narrow, split, unbind, roll along a dim, cat) use {@link #normalizeDim}.
+     */
+    public int normalizeDimOrScalarDim(int dim, String op) {
+        if (dims.length > 0) {
+            return normalizeDim(dim, op);
+        }
+        if (dim != 0 && dim != -1) {
+            throw new TensorShapeException(op + ": dimension " + dim + " is out of range for shape [] (valid: [-1, 0]; "
+                    + "a 0-d tensor counts as one dimension of size 1)");
+        }
+        return 0;
+    }
+
     /** Row-major strides of a contiguous tensor with this shape. */
     public int[] contiguousStrides() {
         int[] strides = new int[dims.length];

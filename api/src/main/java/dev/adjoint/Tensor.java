@@ -719,6 +719,10 @@ public final class Tensor {
     /** Sum of all elements (0-d). */
     public Tensor sum() { return ReductionOps.sum(this, allDims(), false); }
     public Tensor sum(int dim, boolean keepDim) { return ReductionOps.sum(this, new int[] {dim}, keepDim); }
+    /**
+     * The sum over {@code dims}. An empty {@code dims} sums every dim, as torch.sum(x, ()) in PyTorch
+     * 1.13; so do mean, amax, amin, var, std, norm and logSumExp with an empty list.
+     */
     public Tensor sum(int[] dims, boolean keepDim) { return ReductionOps.sum(this, dims, keepDim); }
     public Tensor mean() { return ReductionOps.mean(this, allDims(), false); }
     public Tensor mean(int dim, boolean keepDim) { return ReductionOps.mean(this, new int[] {dim}, keepDim); }

@@ -2,7 +2,6 @@ package dev.adjoint.ops;
 
 import dev.adjoint.DType;
 import dev.adjoint.Tensor;
-import dev.adjoint.TensorShapeException;
 import dev.adjoint.autograd.GradMode;
 import dev.adjoint.autograd.Graph;
 import dev.adjoint.spi.ScanOp;
@@ -20,11 +19,11 @@ public final class CumulativeOps {
 
     public static Tensor cumsum(Tensor x, int dim) {
         Dispatch.checkFloating("cumsum", x);
+        int d = x.shape().normalizeDimOrScalarDim(dim, "cumsum");
         if (x.rank() == 0) {
-            checkScalarDim("cumsum", x, dim);
             return x.reshape(1).cumsum(0).reshape();
         }
-        return sumScan(x, x.shape().normalizeDim(dim, "cumsum"), false);
+        return sumScan(x, d, false);
     }
 
     /**
@@ -44,11 +43,10 @@ public final class CumulativeOps {
      */
     public static Tensor cumprod(Tensor x, int dim) {
         Dispatch.checkFloating("cumprod", x);
+        int d = x.shape().normalizeDimOrScalarDim(dim, "cumprod");
         if (x.rank() == 0) {
-            checkScalarDim("cumprod", x, dim);
             return x.reshape(1).cumprod(0).reshape();
         }
-        int d = x.shape().normalizeDim(dim, "cumprod");
         Tensor out = Dispatch.scan("cumprod", ScanOp.PROD, false, x, d);
         return Graph.record("CumprodBackward", out, of(x), of(x), (g, c) -> of(cumprodVjp(g, c.saved(0), c.output(), d)),
                 (t, in, y) -> cumprodJvp(t[0], in[0], y, d));
@@ -183,11 +181,10 @@ public final class CumulativeOps {
     /** torch.prod along {@code dim}: the last element of the running product (1 over an empty dim). */
     public static Tensor prod(Tensor x, int dim, boolean keepDim) {
         Dispatch.checkFloating("prod", x);
+        int d = x.shape().normalizeDimOrScalarDim(dim, "prod");
         if (x.rank() == 0) {
-            checkScalarDim("prod", x, dim);
             return x;
         }
-        int d = x.shape().normalizeDim(dim, "prod");
         int n = x.size(d);
         if (n == 0) {
             // The empty product, with a zero gradient as PyTorch's.
@@ -201,12 +198,5 @@ public final class CumulativeOps {
     public static Tensor prod(Tensor x) {
         Dispatch.checkFloating("prod", x);
         return prod(x.reshape(-1), 0, false);
-    }
-
-    /** A 0-d tensor has one dimension's worth of valid dims, as in PyTorch: 0 and -1. */
-    private static void checkScalarDim(String op, Tensor x, int dim) {
-        if (dim != 0 && dim != -1) {
-            throw new TensorShapeException(op + ": dimension " + dim + " is out of range for a 0-d tensor (valid: -1, 0)");
-        }
     }
 }

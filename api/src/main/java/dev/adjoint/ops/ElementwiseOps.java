@@ -157,14 +157,26 @@ public final class ElementwiseOps {
         return Dispatch.binary("logicalNot", BinaryOp.EQ, asBool(x), Dispatch.scalar(x.backend(), DType.BOOL, 0.0));
     }
 
+    /**
+     * torch.clamp: {@code min(max(x, min), max)}, in that order, so a {@code min} above {@code max}
+     * gives {@code max} everywhere and a NaN bound NaN everywhere, as in PyTorch (not an error).
+     */
     public static Tensor clamp(Tensor x, double min, double max) {
-        if (Double.isNaN(min) || Double.isNaN(max) || min > max) {
-            throw new IllegalArgumentException("clamp: need min <= max, got min=" + min + " max=" + max
-                    + " (shape " + x.shape() + ")");
+        if (!x.dtype().isFloatingPoint()) {
+            for (double bound : new double[] {min, max}) {
+                // PyTorch promotes an integer tensor clamped to a fraction or NaN to floating point; in the
+                // tensor's own dtype the bound would be rounded (NaN to 0), a silently different result.
+                if (bound != Math.rint(bound)) {
+                    throw new IllegalArgumentException("clamp: the bound " + bound + " is not a whole number, so it "
+                            + "cannot clamp a tensor of dtype " + x.dtype() + " (shape " + x.shape() + ") without "
+                            + "rounding; convert the tensor first with toType(DType.FLOAT32) or toType(DType.FLOAT64)");
+                }
+            }
         }
         Tensor lower = Dispatch.binary("clamp", BinaryOp.MAX, x, Dispatch.scalar(x.backend(), x.dtype(), min));
         Tensor out = Dispatch.binary("clamp", BinaryOp.MIN, lower, Dispatch.scalar(x.backend(), x.dtype(), max));
-        // The derivative passes where min <= x <= max, as in PyTorch (including at the bounds).
+        // The derivative passes where min <= x <= max, as in PyTorch (including at the bounds): nowhere
+        // when min > max or a bound is NaN.
         return Graph.record("ClampBackward", out, of(x), of(x),
                 (g, c) -> of(g.mul(inRange(c.saved(0), min, max))),
                 (t, in, y) -> t[0].mul(inRange(in[0], min, max)));

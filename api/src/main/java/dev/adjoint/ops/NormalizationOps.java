@@ -43,7 +43,11 @@ public final class NormalizationOps {
 
     private static Tensor softmax(String op, Tensor x, int dim, boolean log) {
         Dispatch.checkFloating(op, x);
-        int d = x.shape().normalizeDim(dim, op);
+        int d = x.shape().normalizeDimOrScalarDim(dim, op);
+        if (x.rank() == 0) {
+            // As PyTorch: a row of one element, softmax 1 and logSoftmax 0, with a zero gradient.
+            return softmax(op, x.reshape(1), 0, log).reshape();
+        }
         Tensor y = softmaxForward(x, d, log);
         return Graph.record(log ? "LogSoftmaxBackward" : "SoftmaxBackward", y, of(x), NOTHING,
                 (g, c) -> of(softmaxVjp(g, c.output(), d, log)),
@@ -256,10 +260,10 @@ public final class NormalizationOps {
                 grads[0] = r.mul(h.sub(h.mean(reduce, true)).sub(xhat.mul(h.mul(xhat).mean(reduce, true))));
             }
             if (wantW) {
-                grads[weightAt] = g.mul(xhat).sum(batch, false);
+                grads[weightAt] = sumOverBatch(g.mul(xhat), batch);
             }
             if (wantB) {
-                grads[biasAt] = g.sum(batch, false);
+                grads[biasAt] = sumOverBatch(g, batch);
             }
             return grads;
         }, (t, inputsAt, y) -> {
@@ -324,6 +328,14 @@ public final class NormalizationOps {
     private static Tensor restoreDim(Tensor out, int d) {
         int last = out.rank() - 1;
         return d == last ? out : Dispatch.view(out, out.transpose(d, last).layout());
+    }
+
+    /**
+     * The sum over the leading (batch) dims; none when the input is a single normalized shape, where an
+     * empty list of dims would mean every dim to sum (as torch's dim=()).
+     */
+    private static Tensor sumOverBatch(Tensor x, int[] batch) {
+        return batch.length == 0 ? x : x.sum(batch, false);
     }
 
     private static int[] leadingDims(int count) {

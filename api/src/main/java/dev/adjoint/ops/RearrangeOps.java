@@ -27,7 +27,7 @@ public final class RearrangeOps {
      */
     public static Tensor flip(Tensor x, int... dims) {
         Dispatch.checkFloating("flip", x);
-        boolean[] flipped = ReductionOps.reducedDims("flip", x.shape(), dims);
+        boolean[] flipped = ReductionOps.flaggedDims("flip", x.shape(), dims);
         int[] list = ReductionOps.indicesOf(flipped);
         Tensor out = x.detach();
         try (var scope = Tensor.noGrad()) {

@@ -165,10 +165,10 @@ public final class ReductionOps {
      * mask of where it is hit, and the smallest position under the mask.
      */
     public static Tensor argExtremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
+        int d = x.shape().normalizeDimOrScalarDim(dim, op);
         if (x.rank() == 0) {
             return Dispatch.scalar(x.backend(), DType.INT64, 0L);
         }
-        int d = x.shape().normalizeDim(dim, op);
         int n = x.size(d);
         if (n == 0) {
             throw new TensorShapeException(op + ": cannot reduce over dimension " + d + " of size 0 (shape "
@@ -287,16 +287,40 @@ public final class ReductionOps {
 
     // ---- dimension bookkeeping ------------------------------------------------------------------------
 
-    /** Flags of the dims to reduce, negative dims normalised; an empty {@code dims} reduces nothing. */
+    /**
+     * Flags of the dims a reduction runs over, from its {@code dims} argument as PyTorch 1.13 reads it:
+     * an empty list means every dim (x.sum(()) is x.sum()), which is what sum, mean, amax, amin, var,
+     * std, norm and logSumExp do with it there. Internal callers whose computed list of dims may be
+     * empty meaning "none" must not pass it to these ops (see {@link #flaggedDims}).
+     */
     static boolean[] reducedDims(String op, Shape shape, int[] dims) {
+        if (dims.length == 0) {
+            boolean[] every = new boolean[shape.rank()];
+            Arrays.fill(every, true);
+            return every;
+        }
+        return flaggedDims(op, shape, dims);
+    }
+
+    /**
+     * Flags of {@code dims}, negative dims normalised, each at most once; an empty list flags none. A
+     * 0-d tensor takes dim 0 (or -1) as PyTorch does, and has no dimension to flag: reducing or flipping
+     * over it leaves the one element as it is.
+     */
+    static boolean[] flaggedDims(String op, Shape shape, int[] dims) {
         boolean[] reduced = new boolean[shape.rank()];
+        boolean scalarDimSeen = false;
         for (int dim : dims) {
-            int d = shape.normalizeDim(dim, op);
-            if (reduced[d]) {
+            int d = shape.normalizeDimOrScalarDim(dim, op);
+            if (shape.isScalar() ? scalarDimSeen : reduced[d]) {
                 throw new TensorShapeException(op + ": dimension " + dim + " appears twice in " + Arrays.toString(dims)
                         + " for shape " + shape);
             }
-            reduced[d] = true;
+            if (shape.isScalar()) {
+                scalarDimSeen = true;
+            } else {
+                reduced[d] = true;
+            }
         }
         return reduced;
     }

@@ -119,8 +119,11 @@ public final class ShapeOps {
     }
 
     public static Tensor transpose(Tensor x, int dim0, int dim1) {
-        int d0 = x.shape().normalizeDim(dim0, "transpose");
-        int d1 = x.shape().normalizeDim(dim1, "transpose");
+        int d0 = x.shape().normalizeDimOrScalarDim(dim0, "transpose");
+        int d1 = x.shape().normalizeDimOrScalarDim(dim1, "transpose");
+        if (x.rank() == 0) {
+            return alias(x);
+        }
         int[] perm = identity(x.rank());
         perm[d0] = d1;
         perm[d1] = d0;
@@ -165,8 +168,8 @@ public final class ShapeOps {
 
     /** Removes {@code dim} if it has size 1; otherwise returns the tensor unchanged, as PyTorch does. */
     public static Tensor squeeze(Tensor x, int dim) {
-        int d = x.shape().normalizeDim(dim, "squeeze");
-        if (x.size(d) != 1) {
+        int d = x.shape().normalizeDimOrScalarDim(dim, "squeeze");
+        if (x.rank() == 0 || x.size(d) != 1) {
             return x;
         }
         List<Integer> keep = new ArrayList<>();
@@ -248,11 +251,23 @@ public final class ShapeOps {
                 (t, in, y) -> t[0].expand(target));
     }
 
-    public static Tensor narrow(Tensor x, int dim, int start, int length) {
+    /**
+     * torch.narrow: {@code length} elements of {@code dim} from {@code start}. A negative start counts
+     * from the end, as in PyTorch 1.13: valid starts are {@code [-size, size]} (the end itself for an
+     * empty slice), and -1 too for a dimension of size 0, which PyTorch wraps as it wraps a dim of a 0-d
+     * tensor.
+     */
+    public static Tensor narrow(Tensor x, int dim, int requestedStart, int length) {
         int d = x.shape().normalizeDim(dim, "narrow");
         int size = x.size(d);
-        if (start < 0 || length < 0 || start + length > size) {
-            throw new TensorShapeException("narrow: start " + start + " and length " + length
+        int lowest = -Math.max(size, 1);
+        if (requestedStart < lowest || requestedStart > size) {
+            throw new TensorShapeException("narrow: start " + requestedStart + " is out of range for dimension " + d
+                    + " of size " + size + " (shape " + x.shape() + "; valid: [" + lowest + ", " + size + "])");
+        }
+        int start = requestedStart < 0 ? Math.max(requestedStart + size, 0) : requestedStart;
+        if (length < 0 || start + length > size) {
+            throw new TensorShapeException("narrow: start " + requestedStart + " and length " + length
                     + " exceed dimension " + d + " of size " + size + " (shape " + x.shape() + ")");
         }
         Layout in = x.layout();
@@ -369,6 +384,13 @@ public final class ShapeOps {
         if (tensors.isEmpty()) {
             throw new TensorShapeException("cat: expected a non-empty list of tensors");
         }
+        for (int i = 0; i < tensors.size(); i++) {
+            if (tensors.get(i).rank() == 0) {
+                // As PyTorch: a 0-d tensor has no dimension to join along.
+                throw new TensorShapeException("cat: tensor " + i + " is 0-d (shape []) and cannot be concatenated; "
+                        + "stack 0-d tensors instead, or unsqueeze them to shape [1]");
+            }
+        }
         Tensor first = tensors.get(0);
         int d = first.shape().normalizeDim(dim, "cat");
         int total = 0;
@@ -423,6 +445,11 @@ public final class ShapeOps {
             throw new TensorShapeException("stack: expected a non-empty list of tensors");
         }
         Shape first = tensors.get(0).shape();
+        int outRank = first.rank() + 1;
+        if (dim < -outRank || dim >= outRank) {
+            throw new TensorShapeException("stack: dimension " + dim + " is out of range for stacking tensors of shape "
+                    + first + " (valid: [" + (-outRank) + ", " + (outRank - 1) + "])");
+        }
         List<Tensor> unsqueezed = new ArrayList<>(tensors.size());
         for (int i = 0; i < tensors.size(); i++) {
             if (!tensors.get(i).shape().equals(first)) {
@@ -437,10 +464,17 @@ public final class ShapeOps {
     public static Tensor gather(Tensor src, int dim, Tensor index) {
         Dispatch.checkSameBackend("gather", src, index);
         Dispatch.checkIndex("gather", index);
-        int d = src.shape().normalizeDim(dim, "gather");
-        if (index.rank() != src.rank()) {
+        int d = src.shape().normalizeDimOrScalarDim(dim, "gather");
+        if (countingScalarAsVector(index) != countingScalarAsVector(src)) {
             throw new TensorShapeException("gather: index shape " + index.shape() + " and input shape " + src.shape()
                     + " must have the same number of dimensions");
+        }
+        if (src.rank() == 0 || index.rank() == 0) {
+            // PyTorch takes a 0-d input or index as a vector of one element; the output has the index's shape.
+            Dispatch.checkIndexValues("gather", "index", index, src.rank() == 0 ? 1 : src.size(d),
+                    "dimension " + d + " of size " + (src.rank() == 0 ? "1 (a 0-d input)" : src.size(d)),
+                    "index shape " + index.shape() + ", input shape " + src.shape());
+            return gather(src.reshape(-1), 0, index.reshape(-1)).reshape(index.shape().toArray());
         }
         for (int k = 0; k < src.rank(); k++) {
             if (k != d && index.size(k) > src.size(k)) {
@@ -474,7 +508,24 @@ public final class ShapeOps {
         Dispatch.checkSameBackend("scatterAdd", base, index);
         Dispatch.checkSameDType("scatterAdd", base, src);
         Dispatch.checkIndex("scatterAdd", index);
-        int d = base.shape().normalizeDim(dim, "scatterAdd");
+        int d = base.shape().normalizeDimOrScalarDim(dim, "scatterAdd");
+        boolean anyScalar = base.rank() == 0 || index.rank() == 0 || src.rank() == 0;
+        if (anyScalar && countingScalarAsVector(base) == 1 && countingScalarAsVector(index) == 1
+                && countingScalarAsVector(src) == 1) {
+            // PyTorch takes a 0-d input, index or source as a vector of one element; the output has the
+            // input's shape.
+            Tensor vectorIndex = index.reshape(-1);
+            Tensor vectorSrc = src.reshape(-1);
+            if (vectorIndex.numel() != vectorSrc.numel()) {
+                throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " must equal src shape "
+                        + src.shape());
+            }
+            int size = base.rank() == 0 ? 1 : base.size(0);
+            Dispatch.checkIndexValues("scatterAdd", "index", index, size, "dimension 0 of size "
+                    + (base.rank() == 0 ? "1 (a 0-d input)" : size), "index shape " + index.shape() + ", input shape "
+                    + base.shape());
+            return scatterAdd(base.reshape(-1), 0, vectorIndex, vectorSrc).reshape(base.shape().toArray());
+        }
         if (!index.shape().equals(src.shape())) {
             throw new TensorShapeException("scatterAdd: index shape " + index.shape() + " must equal src shape "
                     + src.shape());
@@ -501,15 +552,29 @@ public final class ShapeOps {
     /** torch.index_select, as a gather whose index is the 1-D index broadcast along the other dims. */
     public static Tensor indexSelect(Tensor src, int dim, Tensor index) {
         Dispatch.checkIndex("indexSelect", index);
-        int d = src.shape().normalizeDim(dim, "indexSelect");
-        if (index.rank() != 1) {
-            throw new TensorShapeException("indexSelect: index must be 1-D, got shape " + index.shape());
+        int d = src.shape().normalizeDimOrScalarDim(dim, "indexSelect");
+        if (index.rank() > 1) {
+            throw new TensorShapeException("indexSelect: index must be 1-D (or 0-d, one index), got shape "
+                    + index.shape());
+        }
+        if (src.rank() == 0) {
+            // PyTorch's index_select of a 0-d input returns it for a single index 0; for other counts its
+            // result is not defined (an uninitialised element for an empty index, a failing backward
+            // for several), so only one index is taken.
+            if (index.numel() != 1) {
+                throw new TensorShapeException("indexSelect: a 0-d input takes exactly one index, got index shape "
+                        + index.shape());
+            }
+            Dispatch.checkIndexValues("indexSelect", "index", index, 1, "dimension 0 of size 1 (a 0-d input)",
+                    "index shape " + index.shape() + ", input shape " + src.shape());
+            return gather(src.reshape(1), 0, index.reshape(1)).reshape();
         }
         Dispatch.checkIndexValues("indexSelect", "index", index, src.size(d), "dimension " + d + " of size "
                 + src.size(d), "index shape " + index.shape() + ", input shape " + src.shape());
         int[] viewShape = new int[src.rank()];
         Arrays.fill(viewShape, 1);
         viewShape[d] = index.numel();
+        // A 0-d index selects one slice, keeping the dim, as a 1-D index of one element does.
         int[] outShape = src.shape().withDim(d, index.numel()).toArray();
         return gather(src, d, index.reshape(viewShape).expand(outShape));
     }
@@ -524,6 +589,11 @@ public final class ShapeOps {
             strides[i] = in.stride(perm[i]);
         }
         return new Layout(Shape.of(dims), strides, in.offset());
+    }
+
+    /** The rank gather and scatterAdd compare, as PyTorch's: a 0-d tensor counts as a vector. */
+    private static int countingScalarAsVector(Tensor t) {
+        return Math.max(t.rank(), 1);
     }
 
     private static int[] identity(int n) {

@@ -20,11 +20,10 @@ public final class SortOps {
     /** Stable: equal elements keep their order. NaN sorts above every number, as torch.sort. */
     public static ValuesAndIndices sort(Tensor x, int dim, boolean descending) {
         Dispatch.checkFloating("sort", x);
+        int d = x.shape().normalizeDimOrScalarDim(dim, "sort");
         if (x.rank() == 0) {
-            checkScalarDim("sort", dim);
             return new ValuesAndIndices(ShapeOps.alias(x), zeroIndex(x));
         }
-        int d = x.shape().normalizeDim(dim, "sort");
         Tensor[] sorted = Dispatch.sort("sort", x, d, descending);
         Tensor indices = sorted[1];
         Tensor values = Graph.record("SortBackward", sorted[0], of(x), of(indices),
@@ -37,16 +36,17 @@ public final class SortOps {
     /** The {@code k} largest (or smallest) elements along {@code dim} and their indices, always in sorted order. */
     public static ValuesAndIndices topk(Tensor x, int k, int dim, boolean largest) {
         Dispatch.checkFloating("topk", x);
-        int size = x.rank() == 0 ? 1 : x.size(x.shape().normalizeDim(dim, "topk"));
+        int d = x.shape().normalizeDimOrScalarDim(dim, "topk");
+        int size = x.rank() == 0 ? 1 : x.size(d);
         if (k < 0 || k > size) {
             throw new TensorShapeException("topk: k = " + k + " is out of range for dimension " + dim + " of size "
                     + size + " (shape " + x.shape() + "; valid: 0 to " + size + ")");
         }
-        ValuesAndIndices sorted = sort(x, dim, largest);
+        ValuesAndIndices sorted = sort(x, d, largest);
         if (x.rank() == 0) {
+            // k = 0 too gives the element, as torch.topk on a 0-d tensor does.
             return sorted;
         }
-        int d = x.shape().normalizeDim(dim, "topk");
         return new ValuesAndIndices(sorted.values().narrow(d, 0, k), sorted.indices().narrow(d, 0, k));
     }
 
@@ -56,11 +56,10 @@ public final class SortOps {
      * between ties instead.
      */
     public static ValuesAndIndices extremum(String op, Tensor x, int dim, boolean keepDim, boolean max) {
+        int d = x.shape().normalizeDimOrScalarDim(dim, op);
         if (x.rank() == 0) {
-            checkScalarDim(op, dim);
             return new ValuesAndIndices(ShapeOps.alias(x), zeroIndex(x));
         }
-        int d = x.shape().normalizeDim(dim, op);
         Tensor index = ReductionOps.argExtremum(op, x, d, true, max);
         Tensor values = x.gather(d, index);
         return keepDim ? new ValuesAndIndices(values, index)
@@ -69,11 +68,5 @@ public final class SortOps {
 
     private static Tensor zeroIndex(Tensor x) {
         return Dispatch.scalar(x.backend(), DType.INT64, 0);
-    }
-
-    private static void checkScalarDim(String op, int dim) {
-        if (dim != 0 && dim != -1) {
-            throw new TensorShapeException(op + ": dimension " + dim + " is out of range for a 0-d tensor (valid: -1, 0)");
-        }
     }
 }

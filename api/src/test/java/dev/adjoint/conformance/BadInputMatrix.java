@@ -100,8 +100,8 @@ public final class BadInputMatrix {
                 TensorShapeException.class, "amax: cannot reduce over dimension 1 of size 0", "[2, 0]"));
         rows.add(row("item of a tensor with several elements", c -> c.vec(1, 2).item(),
                 TensorShapeException.class, "item: only one-element tensors", "[2]"));
-        rows.add(row("clamp with min above max", c -> c.vec(1, 2).clamp(1, 0),
-                IllegalArgumentException.class, "clamp: need min <= max", "min=1.0 max=0.0"));
+        rows.add(row("clamp of an INT64 tensor to a fraction", c -> c.f.arange(3).clamp(0, 1.5),
+                IllegalArgumentException.class, "clamp: the bound 1.5 is not a whole number", "INT64", "[3]"));
         // ---- indices ---------------------------------------------------------------------------------
         rows.add(row("gather with an index out of range",
                 c -> c.f.ones(DType.FLOAT64, 2, 3).gather(1, c.f.fromArray(new long[] {0, 3}, 2, 1)),

@@ -72,6 +72,16 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> argumentEdgeCases() {
+        return ArgumentEdgeCases.tests(backend());
+    }
+
+    @TestFactory
+    Stream<DynamicNode> zeroDimensionalDims() {
+        return ZeroDimensionalDims.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> signedZeros() {
         return SignedZeros.tests(backend());
     }

@@ -60,7 +60,40 @@ public final class OpCatalogue {
         contractions(ops);
         factories(ops);
         integersAndBools(ops);
+        dimsOfZeroDimensional(ops);
         return ops;
+    }
+
+    // ---- dims of a 0-d tensor -------------------------------------------------------------------------
+
+    /**
+     * PyTorch takes dim 0 and -1 of a 0-d tensor as one dimension of size 1; the entries elsewhere
+     * whose dim is 0 or -1 have a 0-d sample, these are the ones whose dim there is another.
+     */
+    private static void dimsOfZeroDimensional(List<OpInfo> ops) {
+        ops.add(OpInfo.op("sum(dim of a 0-d tensor)", Set.of("sum"), in -> in.get(0).sum(-1, true)).then(Tensor::square)
+                .sample(of())
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64).sum(1, false),
+                        TensorShapeException.class, "sum: dimension 1 is out of range for shape [] (valid: [-1, 0]")
+                .error("dimension 0 twice", f -> f.ones(DType.FLOAT64).sum(new int[] {0, -1}, false),
+                        TensorShapeException.class, "sum: dimension -1 appears twice in [0, -1] for shape []"));
+        ops.add(OpInfo.op("var(dim of a 0-d tensor, correction 0)", Set.of("var"),
+                        in -> in.get(0).var(new int[] {0}, 0, true).add(in.get(0).square()))
+                .sample(of()));
+        ops.add(OpInfo.op("logSoftmax(dim of a 0-d tensor)", Set.of("logSoftmax"), in -> in.get(0).logSoftmax(0))
+                .sample(of())
+                .error("dimension out of range", f -> f.ones(DType.FLOAT64).logSoftmax(-2),
+                        TensorShapeException.class, "logSoftmax: dimension -2 is out of range for shape [] (valid: [-1, 0]"));
+        ops.add(OpInfo.op("squeeze(dim of a 0-d tensor)", Set.of("squeeze"), in -> in.get(0).squeeze(-1)).then(Tensor::square)
+                .sample(of()));
+        ops.add(OpInfo.op("flip(dim of a 0-d tensor)", Set.of("flip"), in -> in.get(0).flip(0)).then(Tensor::square)
+                .sample(of()));
+        ops.add(OpInfo.op("scatterAdd(0-d input, index or source)", Set.of("scatterAdd"),
+                        in -> in.get(0).scatterAdd(0, in.get(1), in.get(2))).then(Tensor::square)
+                .sample(of(), index(1), of()).sample(of(), index(1, 2), of(2)).sample(of(3), index(3), of())
+                .error("index and src of different sizes", f -> f.ones(DType.FLOAT64)
+                                .scatterAdd(0, f.fromArray(new long[] {0, 0}, 2), f.ones(DType.FLOAT64)),
+                        TensorShapeException.class, "scatterAdd: index shape [2] must equal src shape []"));
     }
 
     // ---- unary ---------------------------------------------------------------------------------------
@@ -106,8 +139,12 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("pow(integer exponent)", Set.of("pow"), in -> in.get(0).pow(3))
                 .sample(of(2, 3)));
         ops.add(unaryOp("clamp", t -> t.clamp(-0.5, 0.5), -1, 1)
-                .error("min > max", f -> f.ones(DType.FLOAT64, 2).clamp(1, 0), IllegalArgumentException.class,
-                        "clamp: need min <= max"));
+                .error("a fractional bound for an INT64 tensor", f -> f.arange(3).clamp(0.5, 1),
+                        IllegalArgumentException.class, "clamp: the bound 0.5 is not a whole number, so it cannot clamp "
+                                + "a tensor of dtype INT64 (shape [3])"));
+        // min > max: PyTorch's min(max(x, min), max) is max everywhere, with a zero gradient.
+        ops.add(OpInfo.op("clamp(min above max)", Set.of("clamp"), in -> in.get(0).clamp(0.5, -0.5).add(in.get(0).square()))
+                .sample(of(2, 3)).sample(of()));
     }
 
     // ---- binary --------------------------------------------------------------------------------------
@@ -237,7 +274,7 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("mean(dims, keepDim)", Set.of("mean"), in -> in.get(0).mean(new int[] {1}, true))
                 .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
         ops.add(OpInfo.op("mean(dim)", Set.of("mean"), in -> in.get(0).mean(0, false))
-                .sample(of(2, 3, 4)).sample(of(4, 3).transposed()));
+                .sample(of(2, 3, 4)).sample(of(4, 3).transposed()).sample(of()));
         for (String name : List.of("argmax", "argmin")) {
             boolean max = name.equals("argmax");
             ops.add(OpInfo.op(name, in -> max ? in.get(0).argmax() : in.get(0).argmin())
@@ -245,7 +282,7 @@ public final class OpCatalogue {
                     .notDifferentiable());
             ops.add(OpInfo.op(name + "(dim)", Set.of(name),
                             in -> max ? in.get(0).argmax(-1, false) : in.get(0).argmin(0, true))
-                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(2, 1, 3).expandedTo(2, 4, 3))
+                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of())
                     .notDifferentiable());
         }
         for (String name : List.of("amax", "amin")) {
@@ -254,7 +291,7 @@ public final class OpCatalogue {
                     .sample(of(5)).sample(of(3, 4).transposed()).sample(of()));
             ops.add(OpInfo.op(name + "(dim)", Set.of(name),
                             in -> max ? in.get(0).amax(-1, true) : in.get(0).amin(-1, true))
-                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+                    .sample(of(3, 4)).sample(of(2, 3, 4).sliced()).sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of()));
             ops.add(OpInfo.op(name + "(dims)", Set.of(name),
                             in -> max ? in.get(0).amax(new int[] {0, 2}, false) : in.get(0).amin(new int[] {0, 2}, false))
                     .sample(of(2, 3, 4)));
@@ -267,7 +304,7 @@ public final class OpCatalogue {
         // (logSumExp) or subtract it (logSoftmax) carry absolute errors of a few such ulps.
         double largeLogitAtol32 = 2.5e-4;
         ops.add(OpInfo.op("logSumExp", in -> in.get(0).logSumExp(-1, false))
-                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()).sample(of(5))
+                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()).sample(of(5)).sample(of())
                 .sample(of(2, 5).domain(990, 1010))
                 .tolerance32(largeLogitAtol32, 1e-4));
         ops.add(OpInfo.op("logSumExp(dims, keepDim)", Set.of("logSumExp"),
@@ -275,7 +312,7 @@ public final class OpCatalogue {
                 .sample(of(2, 3, 4)).sample(of(2, 3).domain(-1010, -990))
                 .tolerance32(largeLogitAtol32, 1e-4));
         ops.add(OpInfo.op("softmax", in -> in.get(0).softmax(-1))
-                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced())
+                .sample(of(3, 4)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced()).sample(of())
                 .sample(of(2, 5).domain(990, 1010)));
         ops.add(OpInfo.op("softmax(dim 0)", Set.of("softmax"), in -> in.get(0).softmax(0))
                 .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
@@ -381,7 +418,7 @@ public final class OpCatalogue {
                         TensorShapeException.class, "view: shape [6] is not compatible with the input's shape [2, 3] "
                                 + "and strides [1, 2] (at least one dimension spans across two contiguous subspaces)"));
         ops.add(OpInfo.op("transpose", in -> in.get(0).transpose(0, -1)).then(Tensor::square)
-                .sample(of(2, 3)).sample(of(2, 3, 4)).sample(of(4, 3).sliced()));
+                .sample(of(2, 3)).sample(of(2, 3, 4)).sample(of(4, 3).sliced()).sample(of()));
         ops.add(OpInfo.op("permute", in -> in.get(0).permute(2, 0, 1)).then(Tensor::exp)
                 .sample(of(2, 3, 4)).sample(of(2, 4, 3).transposed())
                 .error("not a permutation", f -> f.ones(DType.FLOAT64, 2, 3).permute(0, 0),
@@ -401,7 +438,15 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("narrow", in -> in.get(0).narrow(1, 1, 2)).then(Tensor::square)
                 .sample(of(2, 4)).sample(of(3, 4).transposed()).sample(of(2, 3, 5).sliced())
                 .error("out of range", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, 2, 2),
-                        TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3"));
+                        TensorShapeException.class, "narrow: start 2 and length 2 exceed dimension 1 of size 3")
+                .error("start below -size", f -> f.ones(DType.FLOAT64, 2, 3).narrow(1, -4, 1),
+                        TensorShapeException.class, "narrow: start -4 is out of range for dimension 1 of size 3 "
+                                + "(shape [2, 3]; valid: [-3, 3])")
+                .error("a 0-d tensor", f -> f.ones(DType.FLOAT64).narrow(0, 0, 1),
+                        TensorShapeException.class, "narrow: dimension 0 is out of range for shape [] (valid: none, the tensor is 0-d)"));
+        // A negative start counts from the end, as in PyTorch 1.13.
+        ops.add(OpInfo.op("narrow(negative start)", Set.of("narrow"), in -> in.get(0).narrow(-1, -3, 2)).then(Tensor::square)
+                .sample(of(2, 4)).sample(of(3, 5).transposed()).sample(of(3)));
         ops.add(OpInfo.op("contiguous", in -> in.get(0).contiguous()).then(Tensor::square)
                 .sample(of(3, 4).transposed()).sample(of(2, 3)).sample(of(2, 3).sliced()));
         ops.add(OpInfo.op("clone", in -> in.get(0).clone()).then((out, in) -> out.mul(in.get(0)))
@@ -411,13 +456,18 @@ public final class OpCatalogue {
                 .sample(of(2, 3).transposed(), of(2, 1), of(2, 2).sliced())
                 .error("sizes differ outside the cat dimension",
                         f -> Tensor.cat(List.of(f.ones(DType.FLOAT64, 2, 3), f.ones(DType.FLOAT64, 3, 3)), 1),
-                        TensorShapeException.class, "cat: tensor 0 has shape [2, 3] but tensor 1 has shape [3, 3]"));
+                        TensorShapeException.class, "cat: tensor 0 has shape [2, 3] but tensor 1 has shape [3, 3]")
+                .error("a 0-d tensor", f -> Tensor.cat(List.of(f.ones(DType.FLOAT64, 2), f.ones(DType.FLOAT64)), 0),
+                        TensorShapeException.class, "cat: tensor 1 is 0-d (shape []) and cannot be concatenated"));
         ops.add(OpInfo.op("cat(dim 0)", Set.of("cat"), in -> Tensor.cat(List.of(in.get(0), in.get(1)), 0)).then(Tensor::exp)
                 .sample(of(1, 3), of(2, 3)).sample(of(2), of(3)));
         ops.add(OpInfo.op("stack", in -> Tensor.stack(List.of(in.get(0), in.get(1)), 1)).then(Tensor::square)
                 .sample(of(2, 3), of(2, 3)).sample(of(3), of(3).expandedTo(3))
                 .error("shapes differ", f -> Tensor.stack(List.of(f.ones(DType.FLOAT64, 2), f.ones(DType.FLOAT64, 3)), 0),
-                        TensorShapeException.class, "stack: tensor 0 has shape [2] but tensor 1 has shape [3]"));
+                        TensorShapeException.class, "stack: tensor 0 has shape [2] but tensor 1 has shape [3]")
+                .error("dimension out of range", f -> Tensor.stack(List.of(f.ones(DType.FLOAT64), f.ones(DType.FLOAT64)), 1),
+                        TensorShapeException.class, "stack: dimension 1 is out of range for stacking tensors of shape [] "
+                                + "(valid: [-1, 0])"));
         ops.add(OpInfo.op("toType", in -> in.get(0).toType(DType.FLOAT64))
                 .then((out, in) -> out.mul(2.0).toType(in.get(0).dtype()))
                 .sample(of(2, 3)).sample(of(3, 2).transposed()));
@@ -435,8 +485,10 @@ public final class OpCatalogue {
                         IndexOutOfBoundsException.class, "gather: index 3 at position [1, 0] is out of range for dimension 1 of size 3")
                 .error("floating index", f -> f.ones(DType.FLOAT64, 2, 3).gather(1, f.ones(DType.FLOAT64, 2, 1)),
                         DTypeMismatchException.class, "gather: index must be INT64"));
+        // A 0-d input or index counts as a vector of one element, as in PyTorch.
         ops.add(OpInfo.op("gather(dim 0)", Set.of("gather"), in -> in.get(0).gather(0, in.get(1))).then(Tensor::square)
-                .sample(of(3, 4), index(3, 5, 4)));
+                .sample(of(3, 4), index(3, 5, 4))
+                .sample(of(), index(1)).sample(of(), index(1, 3)).sample(of(4), index(4)));
         ops.add(OpInfo.op("scatterAdd", in -> in.get(0).scatterAdd(1, in.get(1), in.get(2))).then(Tensor::square)
                 .sample(of(3, 4), index(4, 3, 5), of(3, 5))
                 .sample(of(3, 4).transposed(), index(4, 2, 3), of(2, 3).sliced())
@@ -446,8 +498,11 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("indexSelect", in -> in.get(0).indexSelect(0, in.get(1))).then(Tensor::square)
                 .sample(of(4, 3), index(4, 6))
                 .sample(of(3, 4).transposed(), index(3, 2))
+                .sample(of(), index(1)).sample(of(), index(1, 1)).sample(of(4, 3), index(4))
                 .error("2-D index", f -> f.ones(DType.FLOAT64, 2, 3).indexSelect(0, f.fromArray(new long[] {0, 1}, 1, 2)),
-                        TensorShapeException.class, "indexSelect: index must be 1-D, got shape [1, 2]"));
+                        TensorShapeException.class, "indexSelect: index must be 1-D (or 0-d, one index), got shape [1, 2]")
+                .error("two indices into a 0-d input", f -> f.ones(DType.FLOAT64).indexSelect(0, f.fromArray(new long[] {0, 0}, 2)),
+                        TensorShapeException.class, "indexSelect: a 0-d input takes exactly one index, got index shape [2]"));
         ops.add(OpInfo.op("indexSelect(dim 1)", Set.of("indexSelect"), in -> in.get(0).indexSelect(1, in.get(1))).then(Tensor::exp)
                 .sample(of(2, 3, 4), index(3, 5)));
     }
@@ -999,7 +1054,8 @@ public final class OpCatalogue {
                 .error("dimension out of range", f -> f.ones(DType.FLOAT64, 2).prod(1, false),
                         TensorShapeException.class, "prod: dimension 1 is out of range for shape [2]"));
         ops.add(OpInfo.op("prod(dim, keepDim)", Set.of("prod"), in -> in.get(0).prod(0, true))
-                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3)));
+                .sample(of(3, 4).domain(-1.5, 1.5)).sample(of(2, 1, 3).domain(0.5, 1.5).expandedTo(2, 4, 3))
+                .sample(of().domain(0.5, 1.5)));
     }
 
     // ---- sorting and selection ----------------------------------------------------------------------
@@ -1016,7 +1072,7 @@ public final class OpCatalogue {
         ops.add(OpInfo.op("sort(indices)", Set.of("sort"), in -> in.get(0).sort().indices())
                 .sample(of(3, 5)).sample(of(4, 3).transposed()).notDifferentiable());
         ops.add(OpInfo.op("argsort", in -> in.get(0).argsort(0, true))
-                .sample(of(5, 3)).sample(of(3, 4).sliced()).notDifferentiable());
+                .sample(of(5, 3)).sample(of(3, 4).sliced()).sample(of()).notDifferentiable());
         ops.add(OpInfo.op("topk", in -> in.get(0).topk(2).values())
                 .sample(of(3, 5)).sample(of(4, 3).transposed()).sample(of(2, 3, 4).sliced())
                 .error("k larger than the dimension", f -> f.ones(DType.FLOAT64, 2, 3).topk(4).values(),
@@ -1074,10 +1130,10 @@ public final class OpCatalogue {
                     .sample(of(3, 4)).sample(of(2, 3).sliced()));
             ops.add(OpInfo.op("norm(p=" + p + ", dims, keepDim)", Set.of("norm"),
                             in -> in.get(0).norm(p, new int[] {-1}, true))
-                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)));
+                    .sample(of(3, 4)).sample(of(2, 1, 3).expandedTo(2, 4, 3)).sample(of()));
         }
         ops.add(OpInfo.op("norm(2, dim)", Set.of("norm"), in -> in.get(0).norm(2, 0, false))
-                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()));
+                .sample(of(3, 4)).sample(of(2, 3, 4).transposed()).sample(of()));
     }
 
     // ---- rearranging --------------------------------------------------------------------------------
