@@ -305,14 +305,14 @@ public abstract class Module {
     }
 
     private void convert(Map<Tensor, Tensor> done, UnaryOperator<Tensor> conversion) {
-        parameters.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
+        // The converted tensor is a new leaf, so it keeps the original's requiresGrad: a frozen
+        // parameter (or a buffer that requires grad) stays as the user set it, as in PyTorch.
+        UnaryOperator<Tensor> convertKeepingFlag = t -> {
             Tensor c = conversion.apply(t);
-            return c == t ? t : c.detach().requiresGrad(true);
-        }));
-        buffers.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
-            Tensor c = conversion.apply(t);
-            return c == t ? t : c.detach();
-        }));
+            return c == t ? t : c.detach().requiresGrad(t.requiresGrad());
+        };
+        parameters.replaceAll((k, v) -> done.computeIfAbsent(v, convertKeepingFlag));
+        buffers.replaceAll((k, v) -> done.computeIfAbsent(v, convertKeepingFlag));
         for (Module c : children.values()) {
             c.convert(done, conversion);
         }

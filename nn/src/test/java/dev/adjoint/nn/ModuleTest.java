@@ -355,6 +355,34 @@ final class ModuleTest {
                 () -> new SGD(List.of(shared, shared), 0.1));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void convertingKeepsEachParametersAndBuffersRequiresGrad(String backend) {
+        Block block = new Block(ctx(backend));
+        block.layers.namedParameters().get("0.weight").requiresGrad(false);
+        block.namedBuffers().get("counter").requiresGrad(true);
+        List<Backend> targets = Reference.backends().stream().filter(b -> !b.name().equals(backend)).toList();
+        block.to(DType.FLOAT32);
+        assertFrozenWeightAndTrainableRest(block, "after to(FLOAT32)");
+        for (Backend target : targets) {
+            block.to(target);
+            assertSame(target, block.namedParameters().get("layers.0.weight").backend());
+            assertFrozenWeightAndTrainableRest(block, "after to(" + target.name() + ")");
+        }
+    }
+
+    /** PyTorch 1.13: {@code module.to(...)} keeps {@code requires_grad} of every parameter and buffer. */
+    private static void assertFrozenWeightAndTrainableRest(Block block, String when) {
+        Map<String, Tensor> params = block.namedParameters();
+        assertFalse(params.get("layers.0.weight").requiresGrad(), "frozen weight " + when);
+        params.forEach((name, p) -> {
+            assertTrue(p.isLeaf(), name + " is a leaf " + when);
+            assertEquals(!name.equals("layers.0.weight"), p.requiresGrad(), name + ".requiresGrad " + when);
+        });
+        Tensor counter = block.namedBuffers().get("counter");
+        assertTrue(counter.requiresGrad() && counter.isLeaf(), "buffer that requires grad " + when);
+    }
+
     private static Map<String, Tensor> goodStateFrom(String backend) {
         return new LinkedHashMap<>(new Block(NnContext.of(Backends.get(backend), DType.FLOAT64, new Generator(99)))
                 .stateDict());
