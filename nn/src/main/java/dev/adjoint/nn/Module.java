@@ -235,10 +235,23 @@ public abstract class Module {
         return training;
     }
 
-    /** Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}). */
+    /**
+     * Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}), which frees it
+     * for the next backward pass; {@link #zeroGrad(boolean) zeroGrad(false)} zeroes it instead.
+     */
     public void zeroGrad() {
         for (Tensor p : parameters()) {
             p.zeroGrad();
+        }
+    }
+
+    /**
+     * {@code setToNone} true: {@link #zeroGrad()}. False: PyTorch 1.13's default {@code zero_grad()},
+     * which fills every existing gradient with zeros in place ({@link Tensor#zeroGrad(boolean)}).
+     */
+    public void zeroGrad(boolean setToNone) {
+        for (Tensor p : parameters()) {
+            p.zeroGrad(setToNone);
         }
     }
 

@@ -170,6 +170,25 @@ final class ModuleTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void zeroGradFalseZeroesEveryGradientInPlace(String backend) {
+        Block model = new Block(ctx(backend));
+        model.eval();
+        model.zeroGrad(false);
+        assertTrue(model.parameters().stream().allMatch(p -> p.grad() == null), "no gradients yet: none are made");
+        model.forward(Tensor.on(backend).ones(DType.FLOAT64, 5, 3)).square().sum().backward();
+        List<Tensor> grads = model.parameters().stream().map(Tensor::grad).toList();
+        assertTrue(grads.stream().anyMatch(g -> Arrays.stream(g.toDoubleArray()).anyMatch(v -> v != 0)));
+        model.zeroGrad(false);
+        List<Tensor> params = model.parameters();
+        for (int i = 0; i < params.size(); i++) {
+            assertSame(grads.get(i), params.get(i).grad(), "parameter " + i + " keeps its gradient tensor");
+            double[] zeros = new double[grads.get(i).numel()];
+            assertArrayEquals(zeros, grads.get(i).toDoubleArray(), "parameter " + i + "'s gradient is zeroed");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void dropoutIsSeededScaledAndTheIdentityInEval(String backend) {
         Tensor x = Tensor.on(backend).ones(DType.FLOAT64, 1000);
         Tensor a = new Dropout(0.3, new Generator(5)).forward(x);
