@@ -478,6 +478,7 @@ public final class Tensor {
      * {@code set_to_none} returns it to PyTorch's allocator): the next step's gradient of the same size
      * reuses its memory instead of a fresh zero-filled array. A reference to the cleared gradient kept
      * past that scope then fails on its next use ({@link ReleasedTensorException}).
+     * {@link #zeroGrad(boolean) zeroGrad(false)} zeroes it instead.
      */
     public void zeroGrad() {
         if (grad != null && gradFromBackward && grad.storage instanceof ScopedStorage scoped) {
@@ -485,6 +486,33 @@ public final class Tensor {
         }
         this.grad = null;
         this.gradFromBackward = false;
+    }
+
+    /**
+     * With {@code setToNone} true, {@link #zeroGrad()}. With false, PyTorch 1.13's default
+     * {@code zero_grad()}: an existing gradient is detached from any graph recorded for it
+     * ({@code createGraph}) and filled with zeros in place, so every reference to it reads zeros and it
+     * stays a gradient of zeros until a backward pass adds to it; no gradient stays no gradient. An
+     * optimizer treats a zero gradient as any other, so momentum and weight decay still move a
+     * parameter that the next backward pass does not reach, where a cleared gradient skips it.
+     */
+    public void zeroGrad(boolean setToNone) {
+        if (setToNone) {
+            zeroGrad();
+            return;
+        }
+        if (grad == null) {
+            return;
+        }
+        if (grad.gradFn != null) {
+            // PyTorch's grad.detach_(): the zeroed gradient must not keep the graph of the last backward.
+            grad = grad.detach();
+        } else if (grad.requiresGrad) {
+            grad.requiresGrad = false;
+        }
+        try (var scope = noGrad()) {
+            grad.zero_();
+        }
     }
 
     /** The node that computed this tensor, or {@code null} for leaves. */

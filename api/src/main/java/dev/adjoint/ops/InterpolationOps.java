@@ -13,8 +13,9 @@ import java.util.Arrays;
  * area modes, which are all separable: a weight per output element and tap along each dimension), so
  * every backend runs it and its gradients (scatter-adds of the output's gradient onto the input
  * elements each output element read) come from those ops. Source positions and weights are computed
- * as PyTorch computes them, in the input's precision; the separable sums add the terms in another
- * order than PyTorch's 2-D and 3-D kernels, so the last bits may differ.
+ * as PyTorch's CPU kernels compute them (in the input's precision, except where the nearest modes'
+ * kernels round to float); the separable sums add the terms in another order than PyTorch's 2-D and
+ * 3-D kernels, so the last bits may differ.
  */
 public final class InterpolationOps {
     private InterpolationOps() {
@@ -93,11 +94,18 @@ public final class InterpolationOps {
                         + input.shape() + " and output size " + Arrays.toString(out));
             }
         }
+        // PyTorch's CPU forward picks its nearest-neighbour kernel by memory format, and the two kernels
+        // choose different sources: a 2-D or 3-D input that is channels-last contiguous goes to the
+        // channels-last kernel, any other to the generic one. Adjoint has no memory formats, so it takes
+        // PyTorch's choice for a contiguous input, which is channels-last contiguous exactly when it has
+        // one channel (or all spatial sizes 1, where every source is element 0 either way).
+        boolean channelsLastKernel = spatial >= 2 && input.size(1) == 1;
         Tensor y = input;
         for (int d = 0; d < spatial; d++) {
             double scale = scales == null ? 0 : scales[d];
             y = switch (mode) {
-                case NEAREST, NEAREST_EXACT -> nearest(y, d + 2, out[d], scale, mode == InterpolationMode.NEAREST_EXACT);
+                case NEAREST, NEAREST_EXACT -> nearest(y, d + 2, out[d], scale,
+                        mode == InterpolationMode.NEAREST_EXACT, channelsLastKernel);
                 case LINEAR, BILINEAR, TRILINEAR -> antialias ? antialiased(y, d + 2, out[d], scale, alignCorners, false)
                         : linear(y, d + 2, out[d], scale, alignCorners);
                 case BICUBIC -> antialias ? antialiased(y, d + 2, out[d], scale, alignCorners, true)
@@ -109,20 +117,61 @@ public final class InterpolationOps {
         return y == input ? input.clone() : y;
     }
 
-    /** Along {@code dim}: output element i reads the input element PyTorch's nearest_idx chooses. */
-    private static Tensor nearest(Tensor x, int dim, int outSize, double scaleFactor, boolean exact) {
+    /**
+     * Along {@code dim}: output element i reads the input element that PyTorch 1.13's CPU forward reads
+     * for a contiguous input, by {@link #nearestSource}. The gradient is that of this selection (a
+     * scatter-add onto the elements read). PyTorch's backward instead uses the channels-last kernel's
+     * rule for every input (UpSampleKernel.cpp, cpu_upsample_nearest_backward), so where the two rules
+     * differ PyTorch's gradient is not the gradient of its own forward (pytorch/pytorch#97135); this
+     * one is.
+     */
+    private static Tensor nearest(Tensor x, int dim, int outSize, double scaleFactor, boolean exact,
+                                  boolean channelsLastKernel) {
         int inSize = x.size(dim);
-        if (inSize == outSize) {
-            return x;
-        }
         long[] index = new long[outSize];
-        // PyTorch computes the nearest source in float whatever the dtype.
-        float scale = scaleFactor > 0 ? (float) (1.0 / scaleFactor) : (float) inSize / outSize;
+        boolean identity = inSize == outSize;
         for (int i = 0; i < outSize; i++) {
-            float at = exact ? (float) ((i + 0.5) * scale) : i * scale;
-            index[i] = Math.min((long) Math.floor(at), inSize - 1);
+            index[i] = nearestSource(i, inSize, outSize, scaleFactor, exact, channelsLastKernel, x.dtype());
+            identity &= index[i] == i;
         }
-        return x.indexSelect(dim, Tensor.on(x.backend()).fromArray(index, outSize));
+        return identity ? x : x.indexSelect(dim, Tensor.on(x.backend()).fromArray(index, outSize));
+    }
+
+    /**
+     * The input element output element {@code i} of a nearest (or nearest-exact) resampling reads, as
+     * PyTorch 1.13's CPU kernels compute it; {@code scaleFactor} is the user's (0 when a size was given).
+     * <ul>
+     * <li>The channels-last kernel (UpSample.h, nearest_idx / nearest_exact_idx): for nearest, an output
+     * of the input's size copies and one of twice its size reads {@code i / 2}, whatever the scale
+     * factor; otherwise {@code floor(i * scale)}, or {@code floor((i + 0.5) * scale)} for nearest-exact,
+     * with the scale {@code 1 / scaleFactor} (or in / out) rounded to float.</li>
+     * <li>The generic kernel (UpSampleKernel.cpp, HelperInterpNearest): no special sizes, and the scale
+     * and source position in the input's precision: {@code i * scale}, or for nearest-exact
+     * {@code max(scale * (i + 0.5) - 0.5, 0) + 0.5}.</li>
+     * </ul>
+     * Both floor with C's {@code floorf}, so a FLOAT64 position is rounded to float first, and clamp to
+     * the last element.
+     */
+    private static long nearestSource(int i, int inSize, int outSize, double scaleFactor, boolean exact,
+                                      boolean channelsLastKernel, DType dtype) {
+        float position;
+        if (channelsLastKernel) {
+            if (!exact && outSize == inSize) {
+                return i;
+            }
+            if (!exact && outSize == 2 * inSize) {
+                return i >> 1;
+            }
+            float scale = scaleFactor > 0 ? (float) (1.0 / scaleFactor) : (float) inSize / outSize;
+            position = exact ? (float) ((i + 0.5) * scale) : i * scale;
+        } else if (dtype == DType.FLOAT32) {
+            float scale = scaleFactor > 0 ? (float) (1.0 / scaleFactor) : (float) inSize / outSize;
+            position = exact ? (float) (Math.max(scale * (i + 0.5f) - 0.5f, 0f) + 0.5) : i * scale;
+        } else {
+            double scale = scaleFactor > 0 ? 1.0 / scaleFactor : (double) inSize / outSize;
+            position = (float) (exact ? Math.max(scale * (i + 0.5) - 0.5, 0) + 0.5 : i * scale);
+        }
+        return Math.min((long) Math.floor(position), inSize - 1);
     }
 
     /**

@@ -66,6 +66,8 @@ public final class AutogradSemantics {
         add(tests, "leaves' gradients share no memory with each other or with the caller's gradient",
                 s::leafGradientsAreTheirOwn);
         add(tests, "zeroGrad clears the gradient", s::zeroGrad);
+        add(tests, "zeroGrad(false) zeroes the gradient in place and leaves a missing one missing",
+                s::zeroGradInPlace);
         add(tests, "saved tensors are freed after backward unless retainGraph", s::graphFreed);
         add(tests, "detach shares data and cuts history", s::detach);
         add(tests, "noGrad records nothing and restores the previous mode", s::noGrad);
@@ -252,6 +254,43 @@ public final class AutogradSemantics {
         assertNull(x.grad());
         x.mul(5.0).sum().backward();
         assertEquals(5.0, x.grad().item());
+    }
+
+    /**
+     * PyTorch 1.13's {@code zero_grad(set_to_none=False)}: {@code grad.detach_()} or
+     * {@code grad.requires_grad_(False)}, then {@code grad.zero_()}.
+     */
+    void zeroGradInPlace() {
+        Tensor x = vec(1, 2).requiresGrad(true);
+        x.zeroGrad(false);
+        assertNull(x.grad(), "no gradient yet: zeroGrad(false) must not create one");
+
+        x.mul(3.0).sum().backward();
+        Tensor grad = x.grad();
+        x.zeroGrad(false);
+        assertSame(grad, x.grad(), "the same gradient, zeroed in place");
+        assertArrayEquals(new double[] {0, 0}, grad.toDoubleArray(), 0);
+        x.mul(x).sum().backward();
+        assertArrayEquals(new double[] {2, 4}, x.grad().toDoubleArray(), 0, "the next backward adds onto the zeros");
+
+        // A gradient recorded with createGraph loses its graph, and keeps its memory.
+        Tensor y = vec(1, 2).requiresGrad(true);
+        y.mul(y).mul(y).sum().backward(null, false, true);
+        Tensor withGraph = y.grad();
+        assertNotNull(withGraph.gradFn());
+        y.zeroGrad(false);
+        assertNull(y.grad().gradFn());
+        assertFalse(y.grad().requiresGrad());
+        assertArrayEquals(new double[] {0, 0}, withGraph.detach().toDoubleArray(), 0, "zeroed in its own storage");
+
+        // A gradient set by the user that requires grad stops requiring it, as PyTorch's requires_grad_(False).
+        Tensor z = vec(1, 2).requiresGrad(true);
+        Tensor given = vec(5, 6).requiresGrad(true);
+        z.setGrad(given);
+        z.zeroGrad(false);
+        assertSame(given, z.grad());
+        assertFalse(given.requiresGrad());
+        assertArrayEquals(new double[] {0, 0}, given.toDoubleArray(), 0);
     }
 
     void graphFreed() {

@@ -52,6 +52,11 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
+    Stream<DynamicNode> pytorchNearestSources() {
+        return NearestReference.tests(backend());
+    }
+
+    @TestFactory
     Stream<DynamicNode> softmaxEdgeCases() {
         return SoftmaxEdgeCases.tests(backend());
     }

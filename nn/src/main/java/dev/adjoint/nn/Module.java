@@ -235,10 +235,23 @@ public abstract class Module {
         return training;
     }
 
-    /** Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}). */
+    /**
+     * Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}), which frees it
+     * for the next backward pass; {@link #zeroGrad(boolean) zeroGrad(false)} zeroes it instead.
+     */
     public void zeroGrad() {
         for (Tensor p : parameters()) {
             p.zeroGrad();
+        }
+    }
+
+    /**
+     * {@code setToNone} true: {@link #zeroGrad()}. False: PyTorch 1.13's default {@code zero_grad()},
+     * which fills every existing gradient with zeros in place ({@link Tensor#zeroGrad(boolean)}).
+     */
+    public void zeroGrad(boolean setToNone) {
+        for (Tensor p : parameters()) {
+            p.zeroGrad(setToNone);
         }
     }
 
@@ -305,14 +318,14 @@ public abstract class Module {
     }
 
     private void convert(Map<Tensor, Tensor> done, UnaryOperator<Tensor> conversion) {
-        parameters.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
+        // The converted tensor is a new leaf, so it keeps the original's requiresGrad: a frozen
+        // parameter (or a buffer that requires grad) stays as the user set it, as in PyTorch.
+        UnaryOperator<Tensor> convertKeepingFlag = t -> {
             Tensor c = conversion.apply(t);
-            return c == t ? t : c.detach().requiresGrad(true);
-        }));
-        buffers.replaceAll((k, v) -> done.computeIfAbsent(v, t -> {
-            Tensor c = conversion.apply(t);
-            return c == t ? t : c.detach();
-        }));
+            return c == t ? t : c.detach().requiresGrad(t.requiresGrad());
+        };
+        parameters.replaceAll((k, v) -> done.computeIfAbsent(v, convertKeepingFlag));
+        buffers.replaceAll((k, v) -> done.computeIfAbsent(v, convertKeepingFlag));
         for (Module c : children.values()) {
             c.convert(done, conversion);
         }

@@ -130,6 +130,26 @@ final class LossesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void probabilityTargetsRefuseAnIgnoreIndexThatCouldNameAClass(String backend) {
+        var create = Tensor.on(backend);
+        Tensor logits = create.zeros(DType.FLOAT64, 2, 4);
+        Tensor uniform = create.full(0.25, DType.FLOAT64, 2, 4);
+        for (long ignoreIndex : new long[] {0, 3, 7}) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> new CrossEntropyLoss(null, ignoreIndex, Reduction.MEAN, 0).forward(logits, uniform));
+            assertTrue(e.getMessage().startsWith("CrossEntropyLoss: ignoreIndex " + ignoreIndex + " is not supported "
+                    + "with class-probability targets"), e.getMessage());
+            assertTrue(e.getMessage().contains("[2, 4]"), e.getMessage());
+        }
+        // PyTorch accepts any negative ignore_index here, since none names a class: -log(1/4) per row.
+        for (long ignoreIndex : new long[] {-100, -1}) {
+            Tensor loss = new CrossEntropyLoss(null, ignoreIndex, Reduction.MEAN, 0).forward(logits, uniform);
+            assertEquals(Math.log(4), loss.item(), 1e-15);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void weightedMeanDividesByTheWeightsOfTheCountedTargetsAndIsNaNWhenNoneCount(String backend) {
         var create = Tensor.on(backend);
         Tensor logp = create.fromArray(new double[] {-1, -2, -3, -4, -5, -6}, DType.FLOAT64, 3, 2);

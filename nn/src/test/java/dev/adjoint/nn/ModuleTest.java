@@ -170,6 +170,25 @@ final class ModuleTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void zeroGradFalseZeroesEveryGradientInPlace(String backend) {
+        Block model = new Block(ctx(backend));
+        model.eval();
+        model.zeroGrad(false);
+        assertTrue(model.parameters().stream().allMatch(p -> p.grad() == null), "no gradients yet: none are made");
+        model.forward(Tensor.on(backend).ones(DType.FLOAT64, 5, 3)).square().sum().backward();
+        List<Tensor> grads = model.parameters().stream().map(Tensor::grad).toList();
+        assertTrue(grads.stream().anyMatch(g -> Arrays.stream(g.toDoubleArray()).anyMatch(v -> v != 0)));
+        model.zeroGrad(false);
+        List<Tensor> params = model.parameters();
+        for (int i = 0; i < params.size(); i++) {
+            assertSame(grads.get(i), params.get(i).grad(), "parameter " + i + " keeps its gradient tensor");
+            double[] zeros = new double[grads.get(i).numel()];
+            assertArrayEquals(zeros, grads.get(i).toDoubleArray(), "parameter " + i + "'s gradient is zeroed");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void dropoutIsSeededScaledAndTheIdentityInEval(String backend) {
         Tensor x = Tensor.on(backend).ones(DType.FLOAT64, 1000);
         Tensor a = new Dropout(0.3, new Generator(5)).forward(x);
@@ -353,6 +372,34 @@ final class ModuleTest {
         assertEquals(DType.FLOAT32, a.parameter("w").dtype());
         assertThrows(IllegalArgumentException.class,
                 () -> new SGD(List.of(shared, shared), 0.1));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void convertingKeepsEachParametersAndBuffersRequiresGrad(String backend) {
+        Block block = new Block(ctx(backend));
+        block.layers.namedParameters().get("0.weight").requiresGrad(false);
+        block.namedBuffers().get("counter").requiresGrad(true);
+        List<Backend> targets = Reference.backends().stream().filter(b -> !b.name().equals(backend)).toList();
+        block.to(DType.FLOAT32);
+        assertFrozenWeightAndTrainableRest(block, "after to(FLOAT32)");
+        for (Backend target : targets) {
+            block.to(target);
+            assertSame(target, block.namedParameters().get("layers.0.weight").backend());
+            assertFrozenWeightAndTrainableRest(block, "after to(" + target.name() + ")");
+        }
+    }
+
+    /** PyTorch 1.13: {@code module.to(...)} keeps {@code requires_grad} of every parameter and buffer. */
+    private static void assertFrozenWeightAndTrainableRest(Block block, String when) {
+        Map<String, Tensor> params = block.namedParameters();
+        assertFalse(params.get("layers.0.weight").requiresGrad(), "frozen weight " + when);
+        params.forEach((name, p) -> {
+            assertTrue(p.isLeaf(), name + " is a leaf " + when);
+            assertEquals(!name.equals("layers.0.weight"), p.requiresGrad(), name + ".requiresGrad " + when);
+        });
+        Tensor counter = block.namedBuffers().get("counter");
+        assertTrue(counter.requiresGrad() && counter.isLeaf(), "buffer that requires grad " + when);
     }
 
     private static Map<String, Tensor> goodStateFrom(String backend) {

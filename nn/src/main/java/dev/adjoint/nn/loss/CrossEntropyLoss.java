@@ -14,7 +14,8 @@ import java.util.Arrays;
  * own shape.
  *
  * <p>Options, as PyTorch's: class {@code weight}s ({@code [C]}); {@code ignoreIndex}, whose targets are
- * skipped (MEAN then divides by the weights of the rest); and {@code labelSmoothing} {@code s}, which
+ * skipped (MEAN then divides by the weights of the rest; with probability targets it must be negative,
+ * as there is no class index to skip); and {@code labelSmoothing} {@code s}, which
  * mixes the target with the uniform distribution: the loss is {@code (1 - s) nll + (s / C) smooth},
  * {@code smooth} being {@code -sum_c weight[c] logp[c]} per position, reduced the way the NLL term is.
  */
@@ -62,6 +63,14 @@ public final class CrossEntropyLoss implements Loss {
         int classDim = logits.rank() == 1 ? 0 : 1;
         if (target.dtype().isFloatingPoint()) {
             if (target.shape().equals(logits.shape())) {
+                // A probability target has no class index to ignore; PyTorch accepts any negative index
+                // (none can name a class) and refuses the others rather than silently not ignoring them.
+                if (ignoreIndex >= 0) {
+                    throw new IllegalArgumentException("CrossEntropyLoss: ignoreIndex " + ignoreIndex + " is not "
+                            + "supported with class-probability targets (a " + target.dtype() + " target of the input's "
+                            + "shape " + logits.shape() + "); use a negative ignoreIndex such as the default "
+                            + NLLLoss.DEFAULT_IGNORE_INDEX + ", or INT64 class-index targets");
+                }
                 return withProbabilities(logits.logSoftmax(classDim), target, classDim);
             }
             int[] indexShape = NLLLoss.ClassTargets.withoutDim(logits.shape().toArray(), classDim);

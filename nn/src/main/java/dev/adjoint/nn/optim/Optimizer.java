@@ -239,11 +239,26 @@ public abstract class Optimizer {
     protected void checkHyperparameters(Map<String, Double> hyperparameters) {
     }
 
-    /** Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}). */
+    /**
+     * Clears every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}), which frees it
+     * for the next backward pass. A parameter the next backward pass does not reach then has no
+     * gradient and {@link #step()} leaves it and its state alone; {@link #zeroGrad(boolean)
+     * zeroGrad(false)} keeps a zero gradient instead.
+     */
     public void zeroGrad() {
+        zeroGrad(true);
+    }
+
+    /**
+     * {@code setToNone} true: {@link #zeroGrad()}. False: PyTorch 1.13's default {@code zero_grad()},
+     * which fills every existing gradient with zeros in place ({@link Tensor#zeroGrad(boolean)}), so a
+     * parameter the next backward pass does not reach is still stepped with a zero gradient: momentum,
+     * weight decay and Adam's moments move it as PyTorch's do.
+     */
+    public void zeroGrad(boolean setToNone) {
         for (ParamGroup g : groups) {
             for (Tensor p : g.params) {
-                p.zeroGrad();
+                p.zeroGrad(setToNone);
             }
         }
     }
