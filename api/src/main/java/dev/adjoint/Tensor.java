@@ -462,14 +462,34 @@ public final class Tensor {
         return grad;
     }
 
-    /** Replaces the stored gradient ({@code null} clears it). */
+    /**
+     * Replaces the stored gradient ({@code null} clears it). The gradient must have this tensor's shape,
+     * dtype and backend, as PyTorch checks when {@code .grad} is assigned: a mismatch accepted here would
+     * surface only in the next backward, as a failure of an op the user never called.
+     */
     public void setGrad(Tensor newGrad) {
-        if (newGrad != null && !newGrad.shape().equals(shape())) {
-            throw new TensorShapeException("setGrad: gradient shape " + newGrad.shape()
-                    + " does not match tensor shape " + shape());
+        if (newGrad != null) {
+            checkGradFits(newGrad);
         }
         this.grad = newGrad;
         this.gradFromBackward = false;
+    }
+
+    private void checkGradFits(Tensor newGrad) {
+        String both = " (the gradient is " + newGrad.dtype() + " of shape " + newGrad.shape() + " on backend '"
+                + newGrad.backend().name() + "', the tensor " + dtype() + " of shape " + shape() + " on backend '"
+                + backend.name() + "')";
+        if (newGrad.dtype() != dtype()) {
+            throw new DTypeMismatchException("setGrad: a gradient must have the tensor's dtype" + both
+                    + "; convert it with toType(DType." + dtype() + ")");
+        }
+        if (!newGrad.shape().equals(shape())) {
+            throw new TensorShapeException("setGrad: a gradient must have the tensor's shape" + both);
+        }
+        if (newGrad.backend() != backend) {
+            throw new BackendMismatchException("setGrad: a gradient must be on the tensor's backend" + both
+                    + "; move it with to(tensor.backend())");
+        }
     }
 
     /**

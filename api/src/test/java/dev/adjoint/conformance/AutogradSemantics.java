@@ -80,6 +80,7 @@ public final class AutogradSemantics {
         add(tests, "hooks see and may replace gradients", s::hooks);
         add(tests, "a hook's handle removes that hook only", s::hookHandles);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
+        add(tests, "setGrad refuses a gradient of another dtype, shape or backend", s::setGradChecks);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
         add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
         add(tests, "ops across backends fail naming both", s::backendMismatch);
@@ -527,6 +528,29 @@ public final class AutogradSemantics {
         h.square().sum().backward();
         assertArrayEquals(new double[] {6, 12}, h.grad().toDoubleArray(), 1e-12);
         assertNull(x.mul(2.0).grad(), "non-leaf tensors do not keep gradients unless asked");
+    }
+
+    void setGradChecks() {
+        Tensor x = vec(1, 2, 3).requiresGrad(true);
+        String name = backend.name();
+        DTypeMismatchException dtype = assertThrows(DTypeMismatchException.class,
+                () -> x.setGrad(vec(1, 1, 1).toType(DType.FLOAT32)));
+        assertEquals("setGrad: a gradient must have the tensor's dtype (the gradient is FLOAT32 of shape [3] on backend '"
+                + name + "', the tensor FLOAT64 of shape [3] on backend '" + name
+                + "'); convert it with toType(DType.FLOAT64)", dtype.getMessage());
+        assertThrows(DTypeMismatchException.class, () -> x.setGrad(f.arange(3)));
+        TensorShapeException shape = assertThrows(TensorShapeException.class, () -> x.setGrad(vec(1, 1)));
+        assertEquals("setGrad: a gradient must have the tensor's shape (the gradient is FLOAT64 of shape [2] on backend '"
+                + name + "', the tensor FLOAT64 of shape [3] on backend '" + name + "')", shape.getMessage());
+        Tensor elsewhere = Tensor.on(new RenamedBackend(backend, "other")).fromArray(new double[] {1, 1, 1}, 3);
+        BackendMismatchException moved = assertThrows(BackendMismatchException.class, () -> x.setGrad(elsewhere));
+        assertTrue(moved.getMessage().startsWith("setGrad: a gradient must be on the tensor's backend (the gradient "
+                + "is FLOAT64 of shape [3] on backend 'other'"), moved.getMessage());
+        assertNull(x.grad(), "a refused gradient is not stored");
+        // An accepted one is where the next backward accumulates: 1 + 2x.
+        x.setGrad(vec(1, 1, 1));
+        x.mul(x).sum().backward();
+        assertArrayEquals(new double[] {3, 5, 7}, x.grad().toDoubleArray(), 0);
     }
 
     void droppedGraphIsCollected() throws InterruptedException {
