@@ -80,6 +80,8 @@ public final class AutogradSemantics {
         add(tests, "hooks see and may replace gradients", s::hooks);
         add(tests, "a hook's handle removes that hook only", s::hookHandles);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
+        add(tests, "a retained gradient accumulates as a leaf's, in memory of its own, recorded under createGraph",
+                s::retainedGradientAccumulates);
         add(tests, "setGrad refuses a gradient of another dtype, shape or backend", s::setGradChecks);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
         add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
@@ -528,6 +530,46 @@ public final class AutogradSemantics {
         h.square().sum().backward();
         assertArrayEquals(new double[] {6, 12}, h.grad().toDoubleArray(), 1e-12);
         assertNull(x.mul(2.0).grad(), "non-leaf tensors do not keep gradients unless asked");
+    }
+
+    void retainedGradientAccumulates() {
+        // z = sum(y^2) with y = 2x: dz/dy = 2y = [4, 8, 12] per pass, and a second pass adds to it.
+        Tensor x = vec(1, 2, 3).requiresGrad(true);
+        Tensor y = x.mul(2.0);
+        y.retainGrad();
+        y.retainGrad();
+        Tensor z = y.square().sum();
+        z.backward(null, true, false);
+        z.backward();
+        assertArrayEquals(new double[] {8, 16, 24}, y.grad().toDoubleArray(), 0, "retainGrad twice retains once");
+        assertArrayEquals(new double[] {16, 32, 48}, x.grad().toDoubleArray(), 0);
+
+        // reshape's backward hands x2 a view of y2's gradient: the retained one must be a copy, or
+        // an in-place update of x2.grad (gradient clipping) would change y2.grad too.
+        Tensor x2 = f.fromArray(new double[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor y2 = x2.reshape(4);
+        y2.retainGrad();
+        y2.mul(vec(1, 2, 3, 4)).sum().backward();
+        try (var scope = Tensor.noGrad()) {
+            x2.grad().mul_(0.5);
+        }
+        assertArrayEquals(new double[] {0.5, 1, 1.5, 2}, x2.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {1, 2, 3, 4}, y2.grad().toDoubleArray(), 0);
+
+        // Under createGraph it is part of the graph: y3 = 2x3, d sum(y3^3)/dy3 = 3 y3^2 = 12 x3^2,
+        // whose sum has the gradient 24 x3.
+        Tensor x3 = vec(1, 2).requiresGrad(true);
+        Tensor y3 = x3.mul(2.0);
+        y3.retainGrad();
+        y3.pow(3).sum().backward(null, false, true);
+        assertTrue(y3.grad().requiresGrad());
+        assertArrayEquals(new double[] {12, 48}, y3.grad().toDoubleArray(), 1e-12);
+        Tensor second = Autograd.grad(List.of(y3.grad().sum()), List.of(x3), null, false, false, false).get(0);
+        assertArrayEquals(new double[] {24, 48}, second.toDoubleArray(), 1e-12);
+
+        IllegalStateException untracked = assertThrows(IllegalStateException.class, () -> vec(1, 2).retainGrad());
+        assertTrue(untracked.getMessage().startsWith("retainGrad: the tensor of shape [2] does not require grad"),
+                untracked.getMessage());
     }
 
     void setGradChecks() {
