@@ -430,6 +430,27 @@ public final class ForwardModeSemantics {
         Autograd.grad(List.of(y), List.of(w), null, false, false, false);
         assertEquals(1, weightBranch.backwardCalls.get());
         assertNull(w.grad());
+
+        // A non-leaf input's own gradFn leads to no input: it neither runs nor frees what it saved.
+        Counted producer = new Counted();
+        Tensor a = vec(0.5, 1.5).requiresGrad(true);
+        Tensor h = producer.applyOne(a);
+        Tensor gh = Autograd.grad(List.of(h.square().sum()), List.of(h), null, false, false, false).get(0);
+        close(new double[] {2, 6}, gh);
+        assertEquals(0, producer.backwardCalls.get(), "h's gradFn does not lead to h");
+        Tensor s = a.sin();
+        Tensor gs = Autograd.grad(List.of(s.square().sum()), List.of(s), null, false, false, false).get(0);
+        close(new double[] {2 * Math.sin(0.5), 2 * Math.sin(1.5)}, gs);
+        s.sum().backward();
+        close(new double[] {Math.cos(0.5), Math.cos(1.5)}, a.grad());
+        // With the leaf asked for too, the non-leaf's gradFn lies on the way to it and runs.
+        a.zeroGrad();
+        Tensor h2 = producer.applyOne(a);
+        List<Tensor> both = Autograd.grad(List.of(h2.square().sum()), List.of(h2, a), null, false, false, false);
+        close(new double[] {2, 6}, both.get(0));
+        close(new double[] {4, 12}, both.get(1));
+        assertEquals(1, producer.backwardCalls.get());
+        assertNull(a.grad());
     }
 
     void checkpoint() {
