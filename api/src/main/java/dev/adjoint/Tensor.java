@@ -9,6 +9,7 @@ import dev.adjoint.autograd.Graph;
 import dev.adjoint.autograd.Node;
 import dev.adjoint.autograd.RemovableHandle;
 import dev.adjoint.backend.Backends;
+import dev.adjoint.internal.GradAccumulation;
 import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.ops.CumulativeOps;
 import dev.adjoint.ops.Dispatch;
@@ -66,6 +67,8 @@ public final class Tensor {
      * set by {@link #setGrad}, which may be anybody's memory.
      */
     private boolean gradFromBackward;
+    /** Whether {@link #retainGrad} has registered the hook that keeps this non-leaf's gradient. */
+    private boolean retainsGrad;
 
     static {
         TensorInternals.install(new TensorInternals() {
@@ -462,14 +465,34 @@ public final class Tensor {
         return grad;
     }
 
-    /** Replaces the stored gradient ({@code null} clears it). */
+    /**
+     * Replaces the stored gradient ({@code null} clears it). The gradient must have this tensor's shape,
+     * dtype and backend, as PyTorch checks when {@code .grad} is assigned: a mismatch accepted here would
+     * surface only in the next backward, as a failure of an op the user never called.
+     */
     public void setGrad(Tensor newGrad) {
-        if (newGrad != null && !newGrad.shape().equals(shape())) {
-            throw new TensorShapeException("setGrad: gradient shape " + newGrad.shape()
-                    + " does not match tensor shape " + shape());
+        if (newGrad != null) {
+            checkGradFits(newGrad);
         }
         this.grad = newGrad;
         this.gradFromBackward = false;
+    }
+
+    private void checkGradFits(Tensor newGrad) {
+        String both = " (the gradient is " + newGrad.dtype() + " of shape " + newGrad.shape() + " on backend '"
+                + newGrad.backend().name() + "', the tensor " + dtype() + " of shape " + shape() + " on backend '"
+                + backend.name() + "')";
+        if (newGrad.dtype() != dtype()) {
+            throw new DTypeMismatchException("setGrad: a gradient must have the tensor's dtype" + both
+                    + "; convert it with toType(DType." + dtype() + ")");
+        }
+        if (!newGrad.shape().equals(shape())) {
+            throw new TensorShapeException("setGrad: a gradient must have the tensor's shape" + both);
+        }
+        if (newGrad.backend() != backend) {
+            throw new BackendMismatchException("setGrad: a gradient must be on the tensor's backend" + both
+                    + "; move it with to(tensor.backend())");
+        }
     }
 
     /**
@@ -559,13 +582,27 @@ public final class Tensor {
         return gradEdge().registerHook(outputSlot, hook);
     }
 
-    /** Makes a non-leaf tensor keep its gradient in {@link #grad()} after backward. */
+    /**
+     * Makes a non-leaf tensor keep its gradient in {@link #grad()}, accumulated over backward passes as
+     * a leaf's is (a copy of the first gradient, then sums; recorded under createGraph). The gradient is
+     * the one hooks registered before this call have produced, as in PyTorch 1.13. A leaf keeps its
+     * gradient anyway, and a second call changes nothing.
+     */
     public void retainGrad() {
-        if (isLeaf()) {
+        if (!requiresGrad) {
+            throw new IllegalStateException("retainGrad: the tensor of shape " + shape()
+                    + " does not require grad, so no gradient reaches it; call it on a tensor computed from one "
+                    + "that requires grad");
+        }
+        if (isLeaf() || retainsGrad) {
             return;
         }
+        retainsGrad = true;
         registerHook(g -> {
-            setGrad(GradMode.isEnabled() ? g : g.detach());
+            // A copy of its own at first: the gradient the pass hands on may become (a view of) a leaf's
+            // grad or another retained one, and an in-place update of that one must not change this.
+            // The pass runs hooks in grad mode exactly when it is recorded.
+            setGrad(GradAccumulation.accumulated(grad, g, GradMode.isEnabled(), true));
             return null;
         });
     }

@@ -2,6 +2,7 @@ package dev.adjoint.autograd;
 
 import dev.adjoint.Shape;
 import dev.adjoint.Tensor;
+import dev.adjoint.internal.GradAccumulation;
 import dev.adjoint.internal.TensorInternals;
 import dev.adjoint.spi.ScopedStorage;
 import dev.adjoint.spi.Storage;
@@ -30,17 +31,8 @@ public final class AccumulateGrad extends Node {
      * update of one, such as gradient clipping, would change in the other.
      */
     Tensor accumulate(Tensor grad, boolean createGraph, Map<Storage, Boolean> heldElsewhere) {
-        // Without createGraph the stored grad must not keep any graph alive.
-        Tensor incoming = createGraph || !grad.requiresGrad() ? grad : grad.detach();
-        // As PyTorch's AccumulateGrad does, store a dense gradient: a strided view (e.g. the grad of a
-        // transposed weight) would send every optimizer op on it down the kernels' strided paths.
-        Tensor current = leaf.grad();
-        if (!incoming.isContiguous()) {
-            incoming = incoming.contiguous();
-        } else if (current == null && heldElsewhere.containsKey(incoming.storage())) {
-            incoming = incoming.clone();
-        }
-        Tensor sum = current == null ? incoming : current.add(incoming);
+        Tensor sum = GradAccumulation.accumulated(leaf.grad(), grad, createGraph,
+                heldElsewhere.containsKey(grad.storage()));
         // A leaf's gradient is state across steps (read after the step, accumulated over several): no
         // MemoryScope the backward runs in may take its memory back.
         if (sum.storage() instanceof ScopedStorage scoped) {

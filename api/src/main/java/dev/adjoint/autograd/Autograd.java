@@ -174,7 +174,7 @@ public final class Autograd {
         Map<Node, Integer> dependencies = countDependencies(roots);
         Map<Node, Boolean> needed = null;
         if (capture != null) {
-            // Without accumulation into leaves, only nodes that lead to a captured input need to run;
+            // Without accumulation into leaves, only nodes that lead to a captured input take part;
             // the parents of a needed node are needed too, so counting among them stays consistent.
             needed = neededNodes(topologicalOrder(roots, dependencies), capture.index());
             dependencies = new IdentityHashMap<>();
@@ -250,6 +250,10 @@ public final class Autograd {
         final Capture capture;
         final boolean accumulate, retainGraph, createGraph, anomaly;
         final Map<Node, Integer> dependencies;
+        /**
+         * Null when every node reachable from the roots runs (backward); for {@link Autograd#grad}, the
+         * nodes that lead to a captured input, each mapped to whether its formula runs.
+         */
         final Map<Node, Boolean> needed;
         final Map<Tensor, Coverage> ownSums;
         final Map<Tensor, Slice> slices;
@@ -328,7 +332,7 @@ public final class Autograd {
                         Tensor stored = leafSink.accumulate(grads[0], createGraph, heldElsewhere);
                         heldElsewhere.put(stored.storage(), Boolean.TRUE);
                     }
-                } else {
+                } else if (needed == null || needed.get(node)) {
                     inputGrads = node.run(grads, needed == null ? null : wantedInputs(node, needed));
                     if (anomaly) {
                         checkFinite(node, inputGrads);
@@ -470,7 +474,13 @@ public final class Autograd {
         return order;
     }
 
-    /** The nodes from which a captured edge can be reached (children are visited before parents). */
+    /**
+     * The nodes from which a captured edge can be reached (children are visited before parents), each
+     * with whether its formula must run: only if one of its inputs leads to a captured edge. A node
+     * that is captured and leads to none (the gradFn of a non-leaf input) only receives the gradient
+     * that is captured; as in PyTorch, it neither runs nor frees what it saved, so a later backward
+     * through it still works.
+     */
     private static Map<Node, Boolean> neededNodes(List<Node> order, Map<Edge, Integer> captures) {
         Map<Node, Boolean> targets = new IdentityHashMap<>();
         for (Edge e : captures.keySet()) {
@@ -479,15 +489,15 @@ public final class Autograd {
         Map<Node, Boolean> needed = new IdentityHashMap<>();
         for (int i = order.size() - 1; i >= 0; i--) {
             Node node = order.get(i);
-            boolean need = targets.containsKey(node);
+            boolean runs = false;
             for (Node child : node.next()) {
                 if (child != null && needed.containsKey(child)) {
-                    need = true;
+                    runs = true;
                     break;
                 }
             }
-            if (need) {
-                needed.put(node, Boolean.TRUE);
+            if (runs || targets.containsKey(node)) {
+                needed.put(node, runs);
             }
         }
         return needed;

@@ -92,6 +92,7 @@ public abstract class Function {
             }
             if (isInput(out, inputs)) {
                 if (ctx.isDirty(out)) {
+                    checkDirtyInput(out);
                     INTERNALS.markModifiedInPlace(out);
                 }
                 // A tensor object carries one history: an input returned as output gets a view of its own.
@@ -104,6 +105,7 @@ public abstract class Function {
                 outputs[k] = INTERNALS.viewAs(out, out.layout());
             }
         }
+        ctx.recordSavedVersions();
         if (tangents != null) {
             attachTangents(ctx, inputs, outputs, tangents);
         }
@@ -121,6 +123,20 @@ public abstract class Function {
                     + " outputs; use apply");
         }
         return outputs[0];
+    }
+
+    /**
+     * As in PyTorch: a leaf that requires grad cannot be modified in place while gradients are recorded,
+     * since its gradient would belong to values it no longer holds. Under noGrad it may be (an optimizer
+     * step written as a Function).
+     */
+    private void checkDirtyInput(Tensor input) {
+        if (input.isLeaf() && input.requiresGrad() && GradMode.isEnabled()) {
+            throw new IllegalStateException(name() + ": forward modified in place (markDirty) a leaf that "
+                    + "requires grad (" + input.dtype() + " of shape " + input.shape() + ") while gradients are "
+                    + "recorded, and its values have already changed; pass the function a copy (x.clone(), "
+                    + "modified in forward through detach()), or apply it inside Tensor.noGrad()");
+        }
     }
 
     private void attachTangents(FunctionContext ctx, Tensor[] inputs, Tensor[] outputs, Tensor[] tangents) {

@@ -29,13 +29,15 @@ public final class FunctionContext {
     FunctionContext() {
     }
 
-    /** Keeps tensors for backward (inputs or outputs of forward); read them back with {@link #savedTensors()}. */
+    /**
+     * Keeps tensors for backward (inputs or outputs of forward); read them back with {@link #savedTensors()}.
+     * Their versions are taken when forward has returned, so an input that forward modifies in place and
+     * marks dirty may be saved (backward sees its new values); an in-place change after that fails backward.
+     */
     public void saveForBackward(Tensor... tensors) {
         saved = List.of(tensors);
         savedVersions = new int[tensors.length];
-        for (int i = 0; i < tensors.length; i++) {
-            savedVersions[i] = tensors[i].version();
-        }
+        recordSavedVersions();
     }
 
     /**
@@ -96,6 +98,18 @@ public final class FunctionContext {
 
     boolean isDirty(Tensor t) {
         return dirty.contains(t);
+    }
+
+    /**
+     * Takes the versions the saved tensors must still have in backward. Called again by
+     * {@link Function#apply} once forward has returned and the counters of dirty inputs have moved on,
+     * as PyTorch packs saved tensors only after it has processed forward's outputs: otherwise a dirty
+     * input saved in forward would always look modified after it was saved.
+     */
+    void recordSavedVersions() {
+        for (int i = 0; i < saved.size(); i++) {
+            savedVersions[i] = saved.get(i).version();
+        }
     }
 
     void setNeedsInputGrad(boolean[] needs) {

@@ -82,6 +82,9 @@ public final class AutogradSemantics {
         add(tests, "hooks see and may replace gradients", s::hooks);
         add(tests, "a hook's handle removes that hook only", s::hookHandles);
         add(tests, "retainGrad keeps a non-leaf gradient", s::retainGrad);
+        add(tests, "a retained gradient accumulates as a leaf's, in memory of its own, recorded under createGraph",
+                s::retainedGradientAccumulates);
+        add(tests, "setGrad refuses a gradient of another dtype, shape or backend", s::setGradChecks);
         add(tests, "a dropped forward pass leaves nothing behind", s::droppedGraphIsCollected);
         add(tests, "requiresGrad is only for floating leaves", s::requiresGradRules);
         add(tests, "ops across backends fail naming both", s::backendMismatch);
@@ -566,6 +569,69 @@ public final class AutogradSemantics {
         h.square().sum().backward();
         assertArrayEquals(new double[] {6, 12}, h.grad().toDoubleArray(), 1e-12);
         assertNull(x.mul(2.0).grad(), "non-leaf tensors do not keep gradients unless asked");
+    }
+
+    void retainedGradientAccumulates() {
+        // z = sum(y^2) with y = 2x: dz/dy = 2y = [4, 8, 12] per pass, and a second pass adds to it.
+        Tensor x = vec(1, 2, 3).requiresGrad(true);
+        Tensor y = x.mul(2.0);
+        y.retainGrad();
+        y.retainGrad();
+        Tensor z = y.square().sum();
+        z.backward(null, true, false);
+        z.backward();
+        assertArrayEquals(new double[] {8, 16, 24}, y.grad().toDoubleArray(), 0, "retainGrad twice retains once");
+        assertArrayEquals(new double[] {16, 32, 48}, x.grad().toDoubleArray(), 0);
+
+        // reshape's backward hands x2 a view of y2's gradient: the retained one must be a copy, or
+        // an in-place update of x2.grad (gradient clipping) would change y2.grad too.
+        Tensor x2 = f.fromArray(new double[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor y2 = x2.reshape(4);
+        y2.retainGrad();
+        y2.mul(vec(1, 2, 3, 4)).sum().backward();
+        try (var scope = Tensor.noGrad()) {
+            x2.grad().mul_(0.5);
+        }
+        assertArrayEquals(new double[] {0.5, 1, 1.5, 2}, x2.grad().toDoubleArray(), 0);
+        assertArrayEquals(new double[] {1, 2, 3, 4}, y2.grad().toDoubleArray(), 0);
+
+        // Under createGraph it is part of the graph: y3 = 2x3, d sum(y3^3)/dy3 = 3 y3^2 = 12 x3^2,
+        // whose sum has the gradient 24 x3.
+        Tensor x3 = vec(1, 2).requiresGrad(true);
+        Tensor y3 = x3.mul(2.0);
+        y3.retainGrad();
+        y3.pow(3).sum().backward(null, false, true);
+        assertTrue(y3.grad().requiresGrad());
+        assertArrayEquals(new double[] {12, 48}, y3.grad().toDoubleArray(), 1e-12);
+        Tensor second = Autograd.grad(List.of(y3.grad().sum()), List.of(x3), null, false, false, false).get(0);
+        assertArrayEquals(new double[] {24, 48}, second.toDoubleArray(), 1e-12);
+
+        IllegalStateException untracked = assertThrows(IllegalStateException.class, () -> vec(1, 2).retainGrad());
+        assertTrue(untracked.getMessage().startsWith("retainGrad: the tensor of shape [2] does not require grad"),
+                untracked.getMessage());
+    }
+
+    void setGradChecks() {
+        Tensor x = vec(1, 2, 3).requiresGrad(true);
+        String name = backend.name();
+        DTypeMismatchException dtype = assertThrows(DTypeMismatchException.class,
+                () -> x.setGrad(vec(1, 1, 1).toType(DType.FLOAT32)));
+        assertEquals("setGrad: a gradient must have the tensor's dtype (the gradient is FLOAT32 of shape [3] on backend '"
+                + name + "', the tensor FLOAT64 of shape [3] on backend '" + name
+                + "'); convert it with toType(DType.FLOAT64)", dtype.getMessage());
+        assertThrows(DTypeMismatchException.class, () -> x.setGrad(f.arange(3)));
+        TensorShapeException shape = assertThrows(TensorShapeException.class, () -> x.setGrad(vec(1, 1)));
+        assertEquals("setGrad: a gradient must have the tensor's shape (the gradient is FLOAT64 of shape [2] on backend '"
+                + name + "', the tensor FLOAT64 of shape [3] on backend '" + name + "')", shape.getMessage());
+        Tensor elsewhere = Tensor.on(new RenamedBackend(backend, "other")).fromArray(new double[] {1, 1, 1}, 3);
+        BackendMismatchException moved = assertThrows(BackendMismatchException.class, () -> x.setGrad(elsewhere));
+        assertTrue(moved.getMessage().startsWith("setGrad: a gradient must be on the tensor's backend (the gradient "
+                + "is FLOAT64 of shape [3] on backend 'other'"), moved.getMessage());
+        assertNull(x.grad(), "a refused gradient is not stored");
+        // An accepted one is where the next backward accumulates: 1 + 2x.
+        x.setGrad(vec(1, 1, 1));
+        x.mul(x).sum().backward();
+        assertArrayEquals(new double[] {3, 5, 7}, x.grad().toDoubleArray(), 0);
     }
 
     void droppedGraphIsCollected() throws InterruptedException {

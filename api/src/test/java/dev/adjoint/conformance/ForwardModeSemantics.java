@@ -51,6 +51,8 @@ public final class ForwardModeSemantics {
         add(tests, "a custom Function: backward, jvp, gradcheck, gradgradcheck, jvpcheck", s::customFunction);
         add(tests, "a custom Function with several outputs, a non-differentiable one and a dirty input",
                 s::multiOutputFunction);
+        add(tests, "a custom Function may save an input it modifies in place, unless that input is a leaf that "
+                + "requires grad", s::dirtyInputSaved);
         add(tests, "a custom Function without jvp fails in forward mode naming itself", s::functionWithoutJvp);
         add(tests, "jvpcheck catches a wrong JVP and a JVP that disagrees with the VJP", s::jvpcheckCatches);
         add(tests, "detectAnomaly names the node, the input and the call site", s::anomaly);
@@ -331,6 +333,59 @@ public final class ForwardModeSemantics {
         assertEquals(2, saved.numel());
     }
 
+    /** Doubles its input in place and returns it; saves it, and keeps what backward read of it. */
+    static final class DoubleInPlace extends Function {
+        double[] savedInBackward;
+
+        @Override
+        protected Tensor[] forward(FunctionContext ctx, Tensor... in) {
+            in[0].detach().mul_(2.0);
+            ctx.markDirty(in[0]);
+            ctx.saveForBackward(in[0]);
+            return new Tensor[] {in[0]};
+        }
+
+        @Override
+        protected Tensor[] backward(FunctionContext ctx, Tensor... grad) {
+            savedInBackward = ctx.savedTensors().get(0).toDoubleArray();
+            return new Tensor[] {grad[0].mul(2.0)};
+        }
+    }
+
+    void dirtyInputSaved() {
+        Tensor x0 = vec(1, 2, 3).requiresGrad(true);
+        Tensor x = x0.mul(1.0);
+        DoubleInPlace doubling = new DoubleInPlace();
+        Tensor y = doubling.applyOne(x);
+        close(new double[] {2, 4, 6}, y);
+        y.sum().backward();
+        close(new double[] {2, 2, 2}, x0.grad());
+        assertArrayEquals(new double[] {2, 4, 6}, doubling.savedInBackward, 0, "backward sees the modified input");
+
+        // A change made after forward returned is still caught.
+        Tensor y1 = new DoubleInPlace().applyOne(vec(1, 2, 3).requiresGrad(true).mul(1.0));
+        try (var scope = Tensor.noGrad()) {
+            y1.detach().add_(1.0);
+        }
+        IllegalStateException stale = assertThrows(IllegalStateException.class, () -> y1.sum().backward());
+        assertTrue(stale.getMessage().contains("DoubleInPlaceBackward: saved tensor 0 (shape [3]) was modified by an "
+                + "in-place operation after it was saved"), stale.getMessage());
+
+        // A leaf that requires grad may not be modified while the graph is recorded; under noGrad it may.
+        Tensor leaf = vec(1, 2, 3).requiresGrad(true);
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> new DoubleInPlace().applyOne(leaf));
+        assertTrue(refused.getMessage().startsWith("DoubleInPlaceBackward: forward modified in place (markDirty) a "
+                + "leaf that requires grad (FLOAT64 of shape [3])"), refused.getMessage());
+        assertTrue(leaf.isLeaf());
+        Tensor parameter = vec(1, 2, 3).requiresGrad(true);
+        try (var scope = Tensor.noGrad()) {
+            Tensor updated = new DoubleInPlace().applyOne(parameter);
+            assertFalse(updated.requiresGrad());
+        }
+        close(new double[] {2, 4, 6}, parameter);
+    }
+
     /** A Function with a backward and no jvp. */
     static final class Cube extends Function {
         @Override
@@ -430,6 +485,27 @@ public final class ForwardModeSemantics {
         Autograd.grad(List.of(y), List.of(w), null, false, false, false);
         assertEquals(1, weightBranch.backwardCalls.get());
         assertNull(w.grad());
+
+        // A non-leaf input's own gradFn leads to no input: it neither runs nor frees what it saved.
+        Counted producer = new Counted();
+        Tensor a = vec(0.5, 1.5).requiresGrad(true);
+        Tensor h = producer.applyOne(a);
+        Tensor gh = Autograd.grad(List.of(h.square().sum()), List.of(h), null, false, false, false).get(0);
+        close(new double[] {2, 6}, gh);
+        assertEquals(0, producer.backwardCalls.get(), "h's gradFn does not lead to h");
+        Tensor s = a.sin();
+        Tensor gs = Autograd.grad(List.of(s.square().sum()), List.of(s), null, false, false, false).get(0);
+        close(new double[] {2 * Math.sin(0.5), 2 * Math.sin(1.5)}, gs);
+        s.sum().backward();
+        close(new double[] {Math.cos(0.5), Math.cos(1.5)}, a.grad());
+        // With the leaf asked for too, the non-leaf's gradFn lies on the way to it and runs.
+        a.zeroGrad();
+        Tensor h2 = producer.applyOne(a);
+        List<Tensor> both = Autograd.grad(List.of(h2.square().sum()), List.of(h2, a), null, false, false, false);
+        close(new double[] {2, 6}, both.get(0));
+        close(new double[] {4, 12}, both.get(1));
+        assertEquals(1, producer.backwardCalls.get());
+        assertNull(a.grad());
     }
 
     void checkpoint() {
