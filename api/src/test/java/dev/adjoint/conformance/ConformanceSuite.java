@@ -62,18 +62,13 @@ public abstract class ConformanceSuite {
     }
 
     @TestFactory
-    Stream<DynamicNode> singularGradients() {
-        return SingularGradients.tests(backend());
+    Stream<DynamicNode> gradientEdgeCases() {
+        return GradientEdgeCases.tests(backend());
     }
 
     @TestFactory
     Stream<DynamicNode> powAndSignSpecialValues() {
         return PowAndSignSpecialValues.tests(backend());
-    }
-
-    @TestFactory
-    Stream<DynamicNode> extremumGradients() {
-        return ExtremumGradients.tests(backend());
     }
 
     @TestFactory
