@@ -59,7 +59,7 @@ public final class Tensor {
     private Node gradFn;
     /** Which output of {@link #gradFn} this tensor is (ops with several outputs: custom functions). */
     private int outputSlot;
-    private AccumulateGrad gradAccumulator;
+    private volatile AccumulateGrad gradAccumulator;
     private Tensor grad;
     /**
      * Whether {@link #grad} is a gradient the backward pass stored (a buffer of its own, see
@@ -625,10 +625,19 @@ public final class Tensor {
         if (!requiresGrad) {
             return null;
         }
-        if (gradAccumulator == null) {
-            gradAccumulator = new AccumulateGrad(this);
+        AccumulateGrad accumulator = gradAccumulator;
+        if (accumulator == null) {
+            // One accumulator per leaf even when threads build graphs from it at once: it is the lock
+            // that keeps their backward passes from losing each other's additions.
+            synchronized (this) {
+                accumulator = gradAccumulator;
+                if (accumulator == null) {
+                    accumulator = new AccumulateGrad(this);
+                    gradAccumulator = accumulator;
+                }
+            }
         }
-        return gradAccumulator;
+        return accumulator;
     }
 
     // ---- elementwise ---------------------------------------------------------------------------------

@@ -28,9 +28,11 @@ public final class AccumulateGrad extends Node {
      * Adds {@code grad} into the leaf's gradient and returns what the leaf now holds. A first gradient
      * is stored as it comes unless its storage is in {@code heldElsewhere}; then a copy is stored, so
      * that no two leaves' gradients (nor a leaf's and the caller's) share memory that an in-place
-     * update of one, such as gradient clipping, would change in the other.
+     * update of one, such as gradient clipping, would change in the other. Synchronized, as PyTorch's
+     * accumulator holds a mutex: backward passes of graphs built on several threads from one leaf
+     * would otherwise each read the same old gradient and the last store would drop the others' sums.
      */
-    Tensor accumulate(Tensor grad, boolean createGraph, Map<Storage, Boolean> heldElsewhere) {
+    synchronized Tensor accumulate(Tensor grad, boolean createGraph, Map<Storage, Boolean> heldElsewhere) {
         Tensor sum = GradAccumulation.accumulated(leaf.grad(), grad, createGraph,
                 heldElsewhere.containsKey(grad.storage()));
         // A leaf's gradient is state across steps (read after the step, accumulated over several): no

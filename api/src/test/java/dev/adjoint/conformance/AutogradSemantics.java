@@ -18,7 +18,9 @@ import org.junit.jupiter.api.function.Executable;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,6 +68,7 @@ public final class AutogradSemantics {
         add(tests, "leaves' gradients share no memory with each other or with the caller's gradient",
                 s::leafGradientsAreTheirOwn);
         add(tests, "zeroGrad clears the gradient", s::zeroGrad);
+        add(tests, "backward passes on two threads into one leaf lose no addition", s::concurrentAccumulation);
         add(tests, "zeroGrad(false) zeroes the gradient in place and leaves a missing one missing",
                 s::zeroGradInPlace);
         add(tests, "saved tensors are freed after backward unless retainGraph", s::graphFreed);
@@ -247,6 +250,32 @@ public final class AutogradSemantics {
         x2.reshape(2, 1).backward(g2);
         g2.mul_(0.0);
         assertArrayEquals(new double[] {3, 4}, x2.grad().toDoubleArray(), 0);
+    }
+
+    void concurrentAccumulation() throws Exception {
+        Tensor x = f.zeros(DType.FLOAT64, 64).requiresGrad(true);
+        int passes = 400;
+        CountDownLatch start = new CountDownLatch(1);
+        Callable<Void> worker = () -> {
+            start.await();
+            for (int i = 0; i < passes; i++) {
+                x.mul(1.0).sum().backward();
+            }
+            return null;
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Void>> done = List.of(pool.submit(worker), pool.submit(worker));
+            start.countDown();
+            for (Future<Void> d : done) {
+                d.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        double[] expected = new double[64];
+        Arrays.fill(expected, 2.0 * passes);
+        assertArrayEquals(expected, x.grad().toDoubleArray(), "each of the two threads' passes adds 1 to every element");
     }
 
     void zeroGrad() {
