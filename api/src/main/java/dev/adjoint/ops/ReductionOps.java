@@ -212,12 +212,10 @@ public final class ReductionOps {
      * comparison finds no element equal to NaN and gives NaN everywhere, as torch.amax does.
      */
     public static Tensor extremumOfAll(Tensor x, boolean max) {
-        int[] all = new int[x.rank()];
-        for (int d = 0; d < all.length; d++) {
-            all[d] = d;
-        }
-        return max ? extremum("max", "MaxBackward", ReduceOp.MAX, x, all, false, true)
-                : extremum("min", "MinBackward", ReduceOp.MIN, x, all, false, true);
+        // No dims: every dim, as reducedDims reads an empty list.
+        int[] every = new int[0];
+        return max ? extremum("max", "MaxBackward", ReduceOp.MAX, x, every, false, true)
+                : extremum("min", "MinBackward", ReduceOp.MIN, x, every, false, true);
     }
 
     private static Tensor extremum(String op, String node, ReduceOp kernel, Tensor x, int[] dims, boolean keepDim,

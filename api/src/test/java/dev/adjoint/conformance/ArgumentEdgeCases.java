@@ -136,11 +136,7 @@ public final class ArgumentEdgeCases {
 
     /** {@code sum(y * [1, 2, ...])}: a gradient that shows where each output element came from. */
     private static void backwardWeighted(TensorFactory f, Tensor y) {
-        double[] weights = new double[y.numel()];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = i + 1;
-        }
-        y.mul(f.fromArray(weights, y.dtype(), y.shape().toArray())).sum().backward();
+        y.mul(GradientEdgeCases.counting(f, y.dtype(), y.shape().toArray())).sum().backward();
     }
 
     private static void narrow(Narrow n, TensorFactory f, DType dtype) {

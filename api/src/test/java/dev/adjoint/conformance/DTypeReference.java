@@ -1,7 +1,6 @@
 package dev.adjoint.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.DTypeMismatchException;
 import dev.adjoint.Tensor;
@@ -11,9 +10,6 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.opentest4j.AssertionFailedError;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -36,7 +32,7 @@ final class DTypeReference {
     }
 
     static Stream<DynamicNode> tests(Backend backend) {
-        JsonNode cases = load().get("cases");
+        JsonNode cases = ReferenceFiles.load(RESOURCE, "generate_dtypes.py").get("cases");
         List<DynamicNode> tests = new ArrayList<>();
         for (JsonNode c : cases) {
             String name = c.get("op").asText() + "(" + describe(c.get("a")) + ", " + describe(c.get("b")) + ")";
@@ -154,17 +150,5 @@ final class DTypeReference {
             t = f.fromArray(v, n).toType(dtype);
         }
         return spec.get("kind").asText().equals("zerodim") ? t.reshape() : t;
-    }
-
-    private static JsonNode load() {
-        try (InputStream in = DTypeReference.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing test resource " + RESOURCE
-                        + " (generate it with tools/pytorch-reference/generate_dtypes.py)");
-            }
-            return new ObjectMapper().readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -134,8 +134,11 @@ public final class GradientEdgeCases {
         Compare.assertClose(where + " tangent", c.jvp(), jvp.toDoubleArray(), tolerance, tolerance);
     }
 
-    /** {@code [1, 2, ...]} in {@code shape}: weights that tell the elements' gradients apart. */
-    private static Tensor counting(TensorFactory f, DType dtype, int[] shape) {
+    /**
+     * {@code [1, 2, ...]} in {@code shape}: weights that tell the elements' gradients apart (the edge-case
+     * tables differentiate {@code sum(y * counting)}).
+     */
+    static Tensor counting(TensorFactory f, DType dtype, int... shape) {
         int n = 1;
         for (int d : shape) {
             n *= d;

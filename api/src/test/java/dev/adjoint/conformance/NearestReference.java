@@ -1,7 +1,6 @@
 package dev.adjoint.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.Functional;
 import dev.adjoint.InterpolationMode;
@@ -11,9 +10,6 @@ import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 import org.opentest4j.AssertionFailedError;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,7 +34,7 @@ final class NearestReference {
     }
 
     static Stream<DynamicNode> tests(Backend backend) {
-        JsonNode root = load();
+        JsonNode root = ReferenceFiles.load(RESOURCE, "generate_nearest.py");
         List<DynamicNode> sweeps = new ArrayList<>();
         for (JsonNode sweep : root.get("sweeps")) {
             String name = sweep.get("mode").asText() + ", " + sweep.get("spatial").asInt() + "-D, "
@@ -171,17 +167,5 @@ final class NearestReference {
             out[i] = array.get(i).asDouble();
         }
         return out;
-    }
-
-    private static JsonNode load() {
-        try (InputStream in = NearestReference.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing test resource " + RESOURCE
-                        + " (generate it with tools/pytorch-reference/generate_nearest.py)");
-            }
-            return new ObjectMapper().readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

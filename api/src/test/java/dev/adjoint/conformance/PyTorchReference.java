@@ -1,7 +1,6 @@
 package dev.adjoint.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.Functional;
 import dev.adjoint.InterpolationMode;
@@ -13,9 +12,6 @@ import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 import org.opentest4j.AssertionFailedError;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -755,18 +751,10 @@ public final class PyTorchReference {
     }
 
     private static List<ReferenceCase> loadCases() {
-        try (InputStream in = PyTorchReference.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing test resource " + RESOURCE
-                        + "; run tools/pytorch-reference/generate.py");
-            }
-            JsonNode root = new ObjectMapper().readTree(in);
-            String torchVersion = root.get("torch_version").asText();
-            List<ReferenceCase> cases = new ArrayList<>();
-            root.get("cases").forEach(c -> cases.add(ReferenceCase.parse(c, torchVersion)));
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + RESOURCE, e);
-        }
+        JsonNode root = ReferenceFiles.load(RESOURCE, "generate.py");
+        String torchVersion = root.get("torch_version").asText();
+        List<ReferenceCase> cases = new ArrayList<>();
+        root.get("cases").forEach(c -> cases.add(ReferenceCase.parse(c, torchVersion)));
+        return cases;
     }
 }

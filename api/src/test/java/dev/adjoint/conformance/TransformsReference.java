@@ -1,16 +1,12 @@
 package dev.adjoint.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.adjoint.DType;
 import dev.adjoint.Tensor;
 import dev.adjoint.func.Transforms;
 import dev.adjoint.spi.Backend;
 import org.junit.jupiter.api.DynamicNode;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,7 +56,7 @@ public final class TransformsReference {
     }
 
     public static Stream<DynamicNode> tests(Backend backend) {
-        JsonNode root = load();
+        JsonNode root = ReferenceFiles.load(RESOURCE, "generate_transforms.py");
         List<DynamicNode> perDtype = new ArrayList<>();
         for (DType dtype : List.of(DType.FLOAT64, DType.FLOAT32)) {
             List<DynamicNode> cases = new ArrayList<>();
@@ -130,16 +126,5 @@ public final class TransformsReference {
             data[i] = d.get(i).asDouble();
         }
         return data;
-    }
-
-    private static JsonNode load() {
-        try (InputStream in = TransformsReference.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException(RESOURCE + " is missing; run tools/pytorch-reference/generate_transforms.py");
-            }
-            return new ObjectMapper().readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

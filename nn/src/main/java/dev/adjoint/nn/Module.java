@@ -240,9 +240,7 @@ public abstract class Module {
      * for the next backward pass; {@link #zeroGrad(boolean) zeroGrad(false)} zeroes it instead.
      */
     public void zeroGrad() {
-        for (Tensor p : parameters()) {
-            p.zeroGrad();
-        }
+        zeroGrad(true);
     }
 
     /**
